@@ -1,0 +1,60 @@
+"""The ``shoplytics`` command line: everything the app does, headless, on the same core.
+
+Each command group lives in its own module with a ``register(subparsers)`` function. Errors a user
+can act on are printed as one line on stderr with exit code 1; usage errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from shoplytics_desktop import __version__
+from shoplytics_desktop.cli import common, data, pipeline, workspace_cmd
+from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError
+
+_GROUPS = (workspace_cmd, data, pipeline)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shoplytics",
+        description="Shoplytics: e-commerce event analytics on an embedded DuckDB.",
+    )
+    parser.add_argument("--version", action="version", version=f"shoplytics {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in _GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+        return int(result or 0)
+    except Cancelled as e:
+        print(e.message, file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except ShoplyticsError as e:
+        print(f"error: {e.one_line()}", file=sys.stderr)
+        return 1
+    except Exception as e:  # the last line of defence: no traceback reaches a user
+        log_file = common.log_exception(e)
+        print(
+            f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+            f"(details in {log_file})",
+            file=sys.stderr,
+        )
+        logging.shutdown()
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

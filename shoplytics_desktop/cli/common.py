@@ -1,0 +1,95 @@
+"""Helpers shared by the command modules: workspace argument, progress output, tables."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from shoplytics_desktop.core.paths import log_dir
+from shoplytics_desktop.core.progress import NullReporter
+from shoplytics_desktop.core.workspace import Workspace
+
+
+def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        metavar="PATH",
+        default=None,
+        help="workspace folder (default: $SHOPLYTICS_WORKSPACE or the user's default workspace)",
+    )
+
+
+def open_workspace(args: argparse.Namespace, read_only: bool = False) -> Workspace:
+    return Workspace.open(getattr(args, "workspace", None), read_only=read_only)
+
+
+class TextReporter(NullReporter):
+    """Progress on stderr: a rewritten line on a terminal, sparse lines otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        super().__init__()
+        self.quiet = quiet
+        self._tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def update(self, done: float, total: float, message: str = "") -> None:
+        if self.quiet or not self._tty:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return
+        self._last = now
+        pct = f"{100 * done / total:5.1f}%" if total else ""
+        sys.stderr.write(f"\r{pct} {message[:70]:<70}")
+        if total and done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    def log(self, message: str) -> None:
+        if not self.quiet:
+            if self._tty:
+                sys.stderr.write("\r" + " " * 78 + "\r")
+            print(message, file=sys.stderr)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def fmt(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return str(v)
+
+    cells = [[fmt(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for row in cells:
+        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(out)
+
+
+def log_exception(exc: BaseException) -> Path:
+    """Write the traceback of an unexpected error to the log folder and return the file."""
+    folder = log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "shoplytics-cli.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n--- {dt.datetime.now().isoformat()} ---\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return Path("(log unavailable)")

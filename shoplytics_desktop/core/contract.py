@@ -1,0 +1,194 @@
+"""The canonical event contract (METRICS.md §1), defined once.
+
+The pydantic models below are the single definition: the DuckDB DDL of the ``raw`` tables, the
+list of required columns and the set-wise validation rules are all derived from them. Pydantic
+validates settings, mapping files and single rows shown in the UI; bulk data is validated in SQL
+with ``validation_rules()``, never one object per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EventType = Literal[
+    "page_view",
+    "product_view",
+    "search",
+    "add_to_cart",
+    "remove_from_cart",
+    "begin_checkout",
+    "purchase",
+    "other",
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+
+#: The ordered funnel of METRICS.md §3.
+FUNNEL_STEPS: tuple[str, ...] = ("product_view", "add_to_cart", "begin_checkout", "purchase")
+
+#: Values used where a not-null dimension is missing in the source.
+UNKNOWN = "unknown"
+UNKNOWN_COUNTRY = "XX"
+
+_LINEAGE = {"_batch_id", "_source_file", "_source_line", "_loaded_at"}
+
+
+def _sql(sql_type: str, description: str, **kwargs: Any) -> Any:
+    return Field(json_schema_extra={"sql": sql_type}, description=description, **kwargs)
+
+
+class Event(BaseModel):
+    """One canonical event row of ``raw.events``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = _sql("VARCHAR", "Unique id: from the source, or a hash of the mapped row.")
+    event_time: dt.datetime = _sql("TIMESTAMP", "When the event happened, UTC.")
+    event_type: EventType = _sql("VARCHAR", "The contract's event type.")
+    event_name: str = _sql("VARCHAR", "The source's own name for the event.")
+    user_id: str = _sql("VARCHAR", "The user (visitor/customer) id.", min_length=1)
+    session_id: str | None = _sql("VARCHAR", "The source's session id, if it has one.")
+    product_id: str | None = _sql("VARCHAR", "The product the event is about.")
+    order_id: str | None = _sql("VARCHAR", "Purchase lines of one order share it.")
+    price: Decimal | None = _sql("DECIMAL(12,2)", "Unit price.", ge=0, max_digits=12, decimal_places=2)
+    quantity: int = _sql("INTEGER", "Units; default 1.", ge=1, default=1)
+    category: str | None = _sql("VARCHAR", "Product category carried on the event.")
+    brand: str | None = _sql("VARCHAR", "Product brand carried on the event.")
+    device: str = _sql("VARCHAR", "Device class; 'unknown' when missing.", default=UNKNOWN)
+    country: str = _sql("VARCHAR", "Country code; 'XX' when missing.", default=UNKNOWN_COUNTRY)
+    traffic_source: str = _sql("VARCHAR", "Acquisition channel; 'unknown' when missing.", default=UNKNOWN)
+    properties: str | None = _sql("JSON", "Anything else the source row had, as JSON.")
+
+
+class Product(BaseModel):
+    """A row of the optional product catalog ``raw.products``."""
+
+    product_id: str = _sql("VARCHAR", "Product id.", min_length=1)
+    name: str | None = _sql("VARCHAR", "Product name.")
+    category: str | None = _sql("VARCHAR", "Category.")
+    brand: str | None = _sql("VARCHAR", "Brand.")
+    price: Decimal | None = _sql("DECIMAL(12,2)", "List price.", ge=0)
+
+
+class UserSnapshot(BaseModel):
+    """A profile snapshot of the optional ``raw.users`` table (SCD2 source)."""
+
+    user_id: str = _sql("VARCHAR", "User id.", min_length=1)
+    signup_date: dt.date | None = _sql("DATE", "When the user signed up.")
+    country: str | None = _sql("VARCHAR", "Country code.")
+    segment: str | None = _sql("VARCHAR", "Customer segment.")
+    device: str | None = _sql("VARCHAR", "Preferred device.")
+    updated_at: dt.datetime = _sql("TIMESTAMP", "When this snapshot was taken.")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    sql_type: str
+    nullable: bool
+    description: str
+    default: Any = None
+
+
+def _is_optional(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return type(None) in typing.get_args(annotation)
+    return False
+
+
+def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
+    specs = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        assert isinstance(extra, dict), name
+        default = None if info.is_required() else info.default
+        specs.append(
+            ColumnSpec(
+                name=name,
+                sql_type=str(extra["sql"]),
+                nullable=_is_optional(info.annotation),
+                description=info.description or "",
+                default=default,
+            )
+        )
+    return specs
+
+
+EVENT_COLUMNS = columns_of(Event)
+EVENT_COLUMN_NAMES = [c.name for c in EVENT_COLUMNS]
+#: Contract columns that a source must map (the rest have defaults or may be null).
+REQUIRED_SOURCE_COLUMNS = ("event_time", "event_type", "user_id")
+
+LINEAGE_COLUMNS = [
+    ColumnSpec("_batch_id", "VARCHAR", False, "The import batch that loaded the row."),
+    ColumnSpec("_source_file", "VARCHAR", True, "The file the row came from."),
+    ColumnSpec("_source_line", "BIGINT", True, "Line (CSV) or row number (other formats) in the file."),
+    ColumnSpec("_loaded_at", "TIMESTAMP", False, "When the batch was loaded, UTC."),
+]
+
+REJECTED_COLUMNS = [
+    ColumnSpec("_batch_id", "VARCHAR", False, "The import batch."),
+    ColumnSpec("_source_file", "VARCHAR", True, "The file the row came from."),
+    ColumnSpec("_source_line", "BIGINT", True, "Line (CSV) or row number in the file."),
+    ColumnSpec("reason", "VARCHAR", False, "Why the row breaks the contract."),
+    ColumnSpec("source_row", "JSON", True, "The row as it was in the source."),
+    ColumnSpec("_loaded_at", "TIMESTAMP", False, "When the batch was attempted, UTC."),
+]
+
+
+def _ddl(table: str, specs: list[ColumnSpec]) -> str:
+    cols = ",\n    ".join(
+        f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in specs
+    )
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {cols}\n)"
+
+
+def raw_ddl() -> list[str]:
+    """DDL of every ``raw`` table, derived from the models above."""
+    return [
+        _ddl("raw.events", EVENT_COLUMNS + LINEAGE_COLUMNS),
+        _ddl("raw.rejected_events", REJECTED_COLUMNS),
+        _ddl("raw.products", columns_of(Product) + LINEAGE_COLUMNS),
+        _ddl("raw.users", columns_of(UserSnapshot) + LINEAGE_COLUMNS),
+    ]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A contract rule: ``violated`` is a SQL predicate over typed, mapped columns."""
+
+    reason: str
+    violated: str
+
+
+def validation_rules() -> list[Rule]:
+    """Set-wise rules in the order a row's first failing reason is reported.
+
+    The predicates read a relation with the contract's column names, where values that could not be
+    parsed are NULL and the raw text, when there was any, is kept in ``<col>__raw``.
+    """
+    types_list = ", ".join(f"'{t}'" for t in EVENT_TYPES)
+    return [
+        Rule("event_time is missing", "event_time IS NULL AND event_time__raw IS NULL"),
+        Rule("event_time could not be parsed", "event_time IS NULL"),
+        Rule("user_id is missing", "user_id IS NULL OR trim(user_id) = ''"),
+        Rule("event_type is missing", "event_type IS NULL"),
+        Rule(f"event_type is not one of {', '.join(EVENT_TYPES)}", f"event_type NOT IN ({types_list})"),
+        Rule("price is not a number", "price IS NULL AND price__raw IS NOT NULL"),
+        Rule("price is negative", "price < 0"),
+        Rule("price is too large for DECIMAL(12,2)", "price >= 10000000000"),
+        Rule("quantity is not a whole number", "quantity IS NULL AND quantity__raw IS NOT NULL"),
+        Rule("quantity is less than 1", "quantity < 1"),
+        Rule(
+            "product_id is missing on a cart event",
+            "event_type IN ('add_to_cart', 'remove_from_cart') AND product_id IS NULL "
+            "AND __has_product_column",
+        ),
+    ]

@@ -1,0 +1,57 @@
+"""Per-workspace settings, stored as ``settings.json`` beside the DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shoplytics_desktop.core.errors import WorkspaceError
+
+SETTINGS_FILE = "settings.json"
+
+
+class WorkspaceSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM)."
+    )
+    threads: int | None = Field(default=None, ge=1, description="DuckDB threads. Empty: all cores.")
+    temp_directory: str | None = Field(
+        default=None, description="Where DuckDB spills. Empty: the workspace's tmp/ folder."
+    )
+    session_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    models_dir: str | None = Field(
+        default=None, description="A model project to use instead of the one shipped with the app."
+    )
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+
+
+def load_settings(folder: Path) -> WorkspaceSettings:
+    path = folder / SETTINGS_FILE
+    if not path.exists():
+        return WorkspaceSettings()
+    try:
+        return WorkspaceSettings.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as e:
+        raise WorkspaceError(
+            f"The workspace settings file {path} is not valid ({str(e).splitlines()[0]}).",
+            "Fix or delete the file; defaults are used when it is missing.",
+        ) from e
+
+
+def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
+    """Write atomically: a temporary file in the same folder, then rename."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(settings.model_dump_json(indent=2))
+        os.replace(tmp, folder / SETTINGS_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

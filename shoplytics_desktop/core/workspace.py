@@ -1,0 +1,225 @@
+"""The workspace: a folder holding ``warehouse.duckdb`` and ``settings.json``.
+
+One ``Workspace`` owns one DuckDB connection (the writer, or a read-only reader). Each thread works
+through its own cursor (``cursor()``), and ``interrupt()`` stops whatever any of them is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
+from shoplytics_desktop.core.paths import default_models_dir, default_workspace_dir
+from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings, save_settings
+
+DB_FILE = "warehouse.duckdb"
+SCHEMA_VERSION = 1
+LAYERS = ("staging", "intermediate", "marts")
+INTERNAL = "_shoplytics"
+
+_INTERNAL_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {INTERNAL}.meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.batches (
+        batch_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, source VARCHAR, fingerprint VARCHAR,
+        mapping VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_duplicate BIGINT,
+        rows_rejected BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+        message VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.runs (
+        run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, selection VARCHAR, models_dir VARCHAR,
+        started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, message VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.model_runs (
+        run_id VARCHAR NOT NULL, ordinal INTEGER, model VARCHAR, layer VARCHAR,
+        materialized VARCHAR, status VARCHAR, rows BIGINT, seconds DOUBLE, error VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.test_results (
+        run_id VARCHAR NOT NULL, test_id VARCHAR, test_type VARCHAR, model VARCHAR,
+        column_name VARCHAR, severity VARCHAR, status VARCHAR, failing_rows BIGINT,
+        sample JSON, message VARCHAR, seconds DOUBLE)""",
+]
+
+
+def _lock_holder(message: str) -> str:
+    pid = re.search(r"PID (\d+)", message)
+    return f" (process {pid.group(1)})" if pid else ""
+
+
+class Workspace:
+    """An open workspace. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, folder: Path, read_only: bool = False) -> None:
+        self.folder = folder
+        self.read_only = read_only
+        self.settings: WorkspaceSettings = load_settings(folder)
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+        self.con = self._connect()
+        if not read_only:
+            self._ensure_schema()
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: Path | str | None = None, read_only: bool = False) -> Workspace:
+        path = Path(folder).expanduser() if folder else default_workspace_dir()
+        return cls(path, read_only=read_only)
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / DB_FILE
+
+    def _config(self) -> dict[str, Any]:
+        s = self.settings
+        config: dict[str, Any] = {}
+        if s.memory_limit:
+            config["memory_limit"] = s.memory_limit
+        if s.threads:
+            config["threads"] = s.threads
+        if not self.read_only:
+            tmp = Path(s.temp_directory) if s.temp_directory else self.folder / "tmp"
+            config["temp_directory"] = str(tmp)
+        return config
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        if self.read_only and not self.db_path.exists():
+            raise WorkspaceError(
+                f"The workspace {self.folder} has no data yet.",
+                "Load some first: `shoplytics demo`, `shoplytics generate` or `shoplytics import`.",
+            )
+        if not self.read_only:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise WorkspaceError(
+                    f"Cannot create the workspace folder {self.folder}: {e.strerror}.",
+                    "Choose a folder you can write to (--workspace PATH).",
+                ) from e
+        try:
+            return duckdb.connect(str(self.db_path), read_only=self.read_only, config=self._config())
+        except duckdb.IOException as e:
+            text = str(e)
+            if "lock" in text.lower():
+                raise WorkspaceLockedError(
+                    f"The workspace {self.folder} is in use by another Shoplytics process"
+                    f"{_lock_holder(text)}.",
+                    "Close it there and try again"
+                    + ("." if self.read_only else ", or open the workspace read-only."),
+                ) from e
+            if "not a valid DuckDB database" in text:
+                raise WorkspaceError(
+                    f"The workspace file {self.db_path} is damaged or not a DuckDB database.",
+                    "Restore it from its backup (warehouse.duckdb.bak) or open another workspace.",
+                ) from e
+            if "Permission denied" in text or "Read-only file system" in text:
+                raise WorkspaceError(
+                    f"Cannot write to the workspace {self.folder}: permission denied.",
+                    "Choose a folder you can write to (--workspace PATH).",
+                ) from e
+            raise WorkspaceError(
+                f"Cannot open the workspace {self.folder}: {text.splitlines()[0]}",
+                "Check the folder, or open another workspace.",
+            ) from e
+        except duckdb.Error as e:
+            raise WorkspaceError(
+                f"Cannot open the workspace {self.folder}: {str(e).splitlines()[0]}",
+                "The file may come from an incompatible DuckDB version; open another workspace.",
+            ) from e
+
+    def _ensure_schema(self) -> None:
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            for schema in ("raw", *LAYERS, INTERNAL):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for ddl in contract.raw_ddl() + _INTERNAL_DDL:
+                con.execute(ddl)
+            con.execute(
+                f"INSERT OR IGNORE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
+                [str(SCHEMA_VERSION)],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the workspace connection."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self.con.cursor()
+            self._local.cursor = cur
+            with self._lock:
+                self._cursors.append(cur)
+        return cur
+
+    def interrupt(self) -> None:
+        """Stop the query that any thread is running on this workspace."""
+        with self._lock:
+            cursors = list(self._cursors)
+        for cur in [self.con, *cursors]:
+            with contextlib.suppress(duckdb.Error):
+                cur.interrupt()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing on this thread's cursor."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            cursors, self._cursors = self._cursors, []
+        for cur in cursors:
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    @property
+    def models_dir(self) -> Path:
+        if self.settings.models_dir:
+            return Path(self.settings.models_dir).expanduser()
+        return default_models_dir()
+
+    def save_settings(self) -> None:
+        save_settings(self.folder, self.settings)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.cursor().execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def row_count(self, schema: str, table: str) -> int:
+        if not self.table_exists(schema, table):
+            return 0
+        row = self.cursor().execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def is_empty(self) -> bool:
+        return self.row_count("raw", "events") == 0
