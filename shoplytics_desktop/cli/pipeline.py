@@ -1,9 +1,239 @@
-"""Command group (filled in by its feature)."""
+"""``run``, ``test``, ``models``, ``lineage``, ``docs``, ``query``, ``export`` and ``demo``."""
 
 from __future__ import annotations
 
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+import duckdb
+
+from shoplytics_desktop.cli.common import (
+    TextReporter,
+    add_workspace_arg,
+    format_table,
+    open_workspace,
+)
+from shoplytics_desktop.core.errors import QueryError
+from shoplytics_desktop.core.models.runner import RunResult
 
 
 def register(sub: Any) -> None:
-    pass
+    p = sub.add_parser("run", help="build the models and run their data tests (all or nothing)")
+    add_workspace_arg(p)
+    p.add_argument("--select", "-s", nargs="+", metavar="SEL", help="NAME, NAME+ (and downstream), +NAME (and upstream)")
+    p.add_argument("--models", metavar="DIR", help="use this model project instead of the workspace's")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("test", help="run the data tests against the published models")
+    add_workspace_arg(p)
+    p.add_argument("--select", "-s", nargs="+", metavar="SEL")
+    p.add_argument("--models", metavar="DIR")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("models", help="list the models: layer, materialization, dependencies")
+    add_workspace_arg(p)
+    p.add_argument("--models", metavar="DIR")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("lineage", help="print the model graph as DOT or JSON")
+    add_workspace_arg(p)
+    p.add_argument("--format", choices=("dot", "json"), default="dot")
+    p.add_argument("--models", metavar="DIR")
+    p.set_defaults(func=cmd_lineage)
+
+    p = sub.add_parser("docs", help="write the data dictionary (Markdown)")
+    add_workspace_arg(p)
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--models", metavar="DIR")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("query", help="run a read-only SQL query")
+    add_workspace_arg(p)
+    p.add_argument("sql")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--limit", type=int, default=1000, help="rows to print in table format (default 1000)")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("export", help="export marts (or any table) to CSV or Parquet")
+    add_workspace_arg(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", nargs="+", metavar="NAME", help="tables to export (marts by default; schema.table for others)")
+    which.add_argument("--all", action="store_true", help="every mart")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument("--no-sanitize", action="store_true", help="keep CSV cells that start with = + - @ as they are")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="fill the workspace with demo data, run the pipeline, print KPIs")
+    add_workspace_arg(p)
+    p.add_argument("--events", type=int, default=200_000)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_demo)
+
+
+def _project_ws(args: argparse.Namespace, read_only: bool = False) -> Any:
+    ws = open_workspace(args, read_only=read_only)
+    if getattr(args, "models", None):
+        ws.settings.models_dir = str(Path(args.models).expanduser().resolve())
+    return ws
+
+
+def _print_result(result: RunResult, quiet: bool = False) -> None:
+    if result.models and not quiet:
+        print(
+            format_table(
+                ["model", "layer", "kind", "status", "rows", "seconds"],
+                [
+                    (m.name, m.layer, m.materialized, m.status, m.rows, round(m.seconds, 3))
+                    for m in result.models
+                ],
+            )
+        )
+        print()
+    if result.tests:
+        failing = result.failed_tests
+        passed = len(result.tests) - len(failing)
+        print(f"tests: {passed} passed, {len(failing)} not passed")
+        if failing:
+            print(
+                format_table(
+                    ["test", "model", "column", "severity", "status", "failing rows"],
+                    [(t.test_id, t.model, t.column, t.severity, t.status, t.failing_rows) for t in failing],
+                )
+            )
+    print(f"{result.status.upper()}: {result.message} ({result.seconds:.2f}s)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.models.runner import run_project
+
+    with _project_ws(args) as ws:
+        result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True))
+        _print_result(result, args.quiet)
+    return 1 if result.status == "error" else 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.models.runner import run_data_tests
+
+    with _project_ws(args) as ws:
+        result = run_data_tests(ws, select=args.select)
+        _print_result(result)
+    return 1 if result.status == "error" else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    with _project_ws(args) as ws:
+        project = load_workspace_project(ws)
+    rows = []
+    for name in project.order():
+        m = project.models[name]
+        deps = [project.models[d].relation for d in m.depends_on] + m.sources
+        rows.append((m.relation, m.materialized, ", ".join(deps), m.description[:60]))
+    print(format_table(["model", "kind", "depends on", "description"], rows))
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.models.lineage import lineage
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    with _project_ws(args) as ws:
+        graph = lineage(load_workspace_project(ws))
+    sys.stdout.write(graph.to_dot() if args.format == "dot" else graph.to_json() + "\n")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.models.docs import data_dictionary
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    with _project_ws(args) as ws:
+        project = load_workspace_project(ws)
+        types: dict[str, dict[str, str]] = {}
+        for schema, table, col, dtype in ws.cursor().execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema IN ('staging', 'intermediate', 'marts') ORDER BY ordinal_position"
+        ).fetchall():
+            types.setdefault(f"{schema}.{table}", {})[col] = dtype
+    out = Path(args.out).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "data_dictionary.md"
+    path.write_text(data_dictionary(project, types), encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    with open_workspace(args, read_only=True) as ws:
+        cur = ws.cursor()
+        cur.execute("SET search_path = 'marts,intermediate,staging,raw,main'")
+        try:
+            rel = cur.execute(args.sql)
+            names = [d[0] for d in rel.description or []]
+            rows = rel.fetchall()
+        except duckdb.Error as e:
+            raise QueryError(
+                f"The query failed: {str(e).strip().splitlines()[0]}",
+                "The workspace is opened read-only; only queries that read are allowed.",
+            ) from e
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    elif args.format == "json":
+        print(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1))
+    else:
+        print(format_table(names, rows[: args.limit]))
+        if len(rows) > args.limit:
+            print(f"... {len(rows) - args.limit:,} more rows (use --format csv for all)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.export import export_tables
+
+    with open_workspace(args, read_only=True) as ws:
+        if args.all:
+            tables = [
+                f"marts.{r[0]}"
+                for r in ws.cursor().execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+                ).fetchall()
+            ]
+        else:
+            tables = [t if "." in t else f"marts.{t}" for t in args.model]
+        files = export_tables(
+            ws, tables, Path(args.out).expanduser(), args.format, force=args.force,
+            sanitize_csv=not args.no_sanitize,
+        )
+    for f in files:
+        print(f"{f.table}: {f.rows:,} rows → {f.path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.analytics import headline_kpis
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.models.runner import run_project
+
+    with open_workspace(args) as ws:
+        spec = GenerateSpec(events=args.events, days=args.days, seed=args.seed)
+        summary = generate_into(ws, spec, reporter=TextReporter(), replace=True)
+        print(f"generated {summary}")
+        result = run_project(ws, reporter=TextReporter(quiet=True))
+        _print_result(result, quiet=True)
+        if result.published:
+            print()
+            for label, value in headline_kpis(ws).items():
+                print(f"{label:<22}{value}")
+    return 1 if result.status == "error" else 0

@@ -1,0 +1,78 @@
+"""The queries behind every chart and KPI, returning plain data (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shoplytics_desktop.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Headline:
+    first_day: str
+    last_day: str
+    events: int
+    users: int
+    sessions: int
+    orders: int
+    buyers: int
+    revenue: float
+    aov: float | None
+    conversion_rate: float | None
+    stickiness: float | None
+
+    def as_lines(self, currency: str = "USD") -> dict[str, str]:
+        def pct(v: float | None) -> str:
+            return "—" if v is None else f"{100 * v:.2f}%"
+
+        return {
+            "period": f"{self.first_day} … {self.last_day}",
+            "events": f"{self.events:,}",
+            "users": f"{self.users:,}",
+            "sessions": f"{self.sessions:,}",
+            "orders": f"{self.orders:,}",
+            "buyers": f"{self.buyers:,}",
+            "revenue": f"{self.revenue:,.2f} {currency}",
+            "AOV": "—" if self.aov is None else f"{self.aov:,.2f} {currency}",
+            "session conversion": pct(self.conversion_rate),
+            "DAU/MAU stickiness": pct(self.stickiness),
+        }
+
+
+def headline(ws: Workspace) -> Headline:
+    """Whole-period KPIs from the marts (METRICS.md semantics)."""
+    cur = ws.cursor()
+    row = cur.execute(
+        """
+        SELECT min(activity_date)::VARCHAR, max(activity_date)::VARCHAR, sum(events),
+               sum(sessions), avg(stickiness)
+        FROM marts.fct_daily_engagement
+        """
+    ).fetchone()
+    assert row is not None
+    users = cur.execute("SELECT count(DISTINCT user_id) FROM marts.dim_users").fetchone()
+    orders = cur.execute(
+        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM marts.fct_orders"
+    ).fetchone()
+    conv = cur.execute(
+        "SELECT sum(purchase_sessions) / nullif(sum(sessions), 0) FROM marts.fct_funnel"
+    ).fetchone()
+    assert users is not None and orders is not None and conv is not None
+    n_orders, buyers, revenue = int(orders[0]), int(orders[1]), float(orders[2])
+    return Headline(
+        first_day=row[0] or "",
+        last_day=row[1] or "",
+        events=int(row[2] or 0),
+        users=int(users[0]),
+        sessions=int(row[3] or 0),
+        orders=n_orders,
+        buyers=buyers,
+        revenue=revenue,
+        aov=revenue / n_orders if n_orders else None,
+        conversion_rate=float(conv[0]) if conv[0] is not None else None,
+        stickiness=float(row[4]) if row[4] is not None else None,
+    )
+
+
+def headline_kpis(ws: Workspace) -> dict[str, str]:
+    return headline(ws).as_lines(ws.settings.currency)

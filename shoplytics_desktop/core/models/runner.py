@@ -1,0 +1,306 @@
+"""Run the model graph atomically and test it.
+
+A run builds every selected model in dependency order inside ONE transaction, then runs the data
+tests inside the same transaction: an error-severity failure, a model error or a cancel rolls it all
+back, so readers keep seeing the previously published marts. Run history is written afterwards in a
+transaction of its own, so it survives a rollback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from shoplytics_desktop.core.errors import Cancelled, ModelError
+from shoplytics_desktop.core.models.datatests import TestResult, run_test, sample_json
+from shoplytics_desktop.core.models.project import Model, Project, load_project
+from shoplytics_desktop.core.progress import NullReporter, Reporter
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+
+
+@dataclass
+class ModelResult:
+    name: str
+    layer: str
+    materialized: str
+    status: str = "pending"  # pending | running | success | error | skipped | cancelled
+    rows: int | None = None
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    kind: str  # run | test
+    status: str = "running"  # success | warn | error | cancelled
+    models: list[ModelResult] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    published: bool = False
+
+    @property
+    def failed_tests(self) -> list[TestResult]:
+        return [t for t in self.tests if t.status != "pass"]
+
+
+Listener = Callable[[ModelResult | TestResult], None]
+
+
+def source_relations(ws: Workspace) -> list[str]:
+    rows = ws.cursor().execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name = 'raw' "
+        "UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() "
+        "WHERE schema_name = 'raw' AND NOT internal"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_workspace_project(ws: Workspace) -> Project:
+    return load_project(ws.models_dir, known_sources=source_relations(ws))
+
+
+def _selected(project: Project, select: Iterable[str] | None) -> list[str]:
+    order = project.order()
+    if not select:
+        return order
+    chosen = project.dag.select(list(select), project.resolve)
+    return [n for n in order if n in chosen]
+
+
+def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    cur.execute(
+        f"SET VARIABLE session_timeout_minutes = {int(ws.settings.session_timeout_minutes)}"
+    )
+    cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
+
+
+def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
+    other = "TABLE" if model.materialized == "view" else "VIEW"
+    existing = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
+        if other == "TABLE"
+        else "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+        [model.layer, model.name],
+    ).fetchone()
+    if existing and existing[0]:
+        cur.execute(f"DROP {other} {model.relation}")
+    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    cur.execute(f"CREATE OR REPLACE {kind} {model.relation} AS\n{model.sql}")
+    if kind == "TABLE":
+        row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
+        return int(row[0]) if row else 0
+    return None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _start_run(ws: Workspace, kind: str, selection: str) -> str:
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    ws.cursor().execute(
+        f"INSERT INTO {INTERNAL}.runs VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, 'running', NULL)",
+        [run_id, kind, selection, str(ws.models_dir)],
+    )
+    return run_id
+
+
+def _finish_run(ws: Workspace, result: RunResult) -> None:
+    with ws.transaction() as cur:
+        cur.execute(
+            f"UPDATE {INTERNAL}.runs SET finished_at = now()::TIMESTAMP, status = ?, message = ? "
+            "WHERE run_id = ?",
+            [result.status, result.message, result.run_id],
+        )
+        if result.models:
+            cur.executemany(
+                f"INSERT INTO {INTERNAL}.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
+                     m.seconds, m.error or None]
+                    for i, m in enumerate(result.models)
+                ],
+            )
+        if result.tests:
+            cur.executemany(
+                f"INSERT INTO {INTERNAL}.test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
+                     t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
+                    for t in result.tests
+                ],
+            )
+
+
+def _run_tests(
+    cur: duckdb.DuckDBPyConnection,
+    project: Project,
+    models: Iterable[str],
+    result: RunResult,
+    reporter: Reporter,
+    listener: Listener | None,
+    done: int,
+    total: int,
+) -> None:
+    for test in project.tests_for(models):
+        reporter.check_cancelled()
+        reporter.update(done, total, f"testing {test.test_id}")
+        tr = run_test(cur, test, project.models)
+        result.tests.append(tr)
+        if listener:
+            listener(tr)
+        done += 1
+
+
+def _test_summary(result: RunResult) -> tuple[int, int]:
+    errors = sum(t.blocking for t in result.tests)
+    warns = sum(1 for t in result.tests if t.status != "pass" and not t.blocking)
+    return errors, warns
+
+
+def run_project(
+    ws: Workspace,
+    select: Iterable[str] | None = None,
+    reporter: Reporter | None = None,
+    listener: Listener | None = None,
+    project: Project | None = None,
+) -> RunResult:
+    """Build the selected models and run their tests; publish all or nothing."""
+    reporter = reporter or NullReporter()
+    started = time.perf_counter()
+    project = project or load_workspace_project(ws)
+    names = _selected(project, select)
+    selection = " ".join(select) if select else ""
+    result = RunResult(run_id=_start_run(ws, "run", selection), kind="run")
+    result.models = [
+        ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
+    ]
+    tests = project.tests_for(names)
+    total = len(names) + len(tests)
+    cur = ws.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        _session_vars(cur, ws)
+        for i, mr in enumerate(result.models):
+            reporter.check_cancelled()
+            reporter.update(i, total, f"building {mr.layer}.{mr.name}")
+            mr.status = "running"
+            t0 = time.perf_counter()
+            try:
+                mr.rows = _build(cur, project.models[mr.name])
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as e:
+                mr.status, mr.error = "error", _first_line(e)
+                mr.seconds = time.perf_counter() - t0
+                if listener:
+                    listener(mr)
+                raise ModelError(
+                    f"Model {mr.name} ({project.models[mr.name].path.name}) failed: {mr.error}",
+                    "Nothing was published; the previous build is still shown.",
+                ) from e
+            mr.status, mr.seconds = "success", time.perf_counter() - t0
+            if listener:
+                listener(mr)
+            reporter.log(
+                f"{mr.layer}.{mr.name}: {mr.materialized}"
+                + (f", {mr.rows:,} rows" if mr.rows is not None else "")
+                + f", {mr.seconds:.2f}s"
+            )
+        _run_tests(cur, project, names, result, reporter, listener, len(names), total)
+        errors, warns = _test_summary(result)
+        if errors:
+            raise ModelError(
+                f"{errors} error-severity test(s) failed.",
+                "Marts not published; the previous build is still shown.",
+            )
+        cur.execute(
+            f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('last_published_run', ?), "
+            "('last_published_at', strftime(now()::TIMESTAMP, '%Y-%m-%d %H:%M:%S'))",
+            [result.run_id],
+        )
+        cur.execute("COMMIT")
+        result.published = True
+        result.status = "warn" if warns else "success"
+        result.message = (
+            f"Built {len(names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
+        )
+    except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
+        _rollback(cur)
+        result.status = "cancelled"
+        result.message = "Cancelled; nothing was published, the previous build is still shown."
+        _mark_rest(result, "cancelled")
+        result.seconds = time.perf_counter() - started
+        _finish_run(ws, result)
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise Cancelled(result.message) from e
+    except ModelError as e:
+        _rollback(cur)
+        result.status = "error"
+        result.message = e.one_line()
+        _mark_rest(result, "skipped")
+    except BaseException:
+        _rollback(cur)
+        result.status = "error"
+        result.message = "The run failed unexpectedly; nothing was published."
+        _mark_rest(result, "skipped")
+        result.seconds = time.perf_counter() - started
+        _finish_run(ws, result)
+        raise
+    result.seconds = time.perf_counter() - started
+    reporter.update(total, total, result.message)
+    _finish_run(ws, result)
+    return result
+
+
+def run_data_tests(
+    ws: Workspace,
+    select: Iterable[str] | None = None,
+    reporter: Reporter | None = None,
+    listener: Listener | None = None,
+    project: Project | None = None,
+) -> RunResult:
+    """Run the data tests alone, against what is published now."""
+    reporter = reporter or NullReporter()
+    started = time.perf_counter()
+    project = project or load_workspace_project(ws)
+    names = _selected(project, select)
+    result = RunResult(run_id=_start_run(ws, "test", " ".join(select or ())), kind="test")
+    total = len(project.tests_for(names))
+    cur = ws.cursor()
+    try:
+        _session_vars(cur, ws)
+        _run_tests(cur, project, names, result, reporter, listener, 0, total)
+    except (Cancelled, duckdb.InterruptException) as e:
+        result.status, result.message = "cancelled", "Cancelled."
+        result.seconds = time.perf_counter() - started
+        _finish_run(ws, result)
+        raise Cancelled("Tests cancelled.") from e
+    errors, warns = _test_summary(result)
+    result.status = "error" if errors else "warn" if warns else "success"
+    result.message = f"{len(result.tests)} test(s): {errors} error(s), {warns} warning(s)."
+    result.seconds = time.perf_counter() - started
+    reporter.update(total, total, result.message)
+    _finish_run(ws, result)
+    return result
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        cur.execute("ROLLBACK")
+
+
+def _mark_rest(result: RunResult, status: str) -> None:
+    for mr in result.models:
+        if mr.status in ("pending", "running"):
+            mr.status = status

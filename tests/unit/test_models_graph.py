@@ -1,0 +1,173 @@
+"""The model project loader: dependencies from sqlglot, qualification, cycles, selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core.errors import ModelError
+from shoplytics_desktop.core.models.dag import DAG
+from shoplytics_desktop.core.models.docs import data_dictionary
+from shoplytics_desktop.core.models.lineage import lineage
+from shoplytics_desktop.core.models.project import load_project
+from tests.unit.modelproj import write_project
+
+SOURCES = ["raw.events", "raw.users", "raw.products"]
+
+
+def _project(tmp_path: Path, files: dict[str, str]):
+    return load_project(write_project(tmp_path / "proj", files), known_sources=SOURCES)
+
+
+BASIC = {
+    "staging/stg_events.sql": "select * from raw.events",
+    "staging/stg_users.sql": "select * from raw.users",
+    "intermediate/int_x.sql": """
+        with stg_users as (select 1 as user_id),   -- a CTE that shadows a model name
+             joined as (select e.user_id from stg_events e join stg_users u using (user_id))
+        select * from joined
+    """,
+    "marts/fct_a.sql": "select * from intermediate.int_x where user_id in (select user_id from staging.stg_users)",
+    "marts/fct_b.sql": "select count(*) as n from fct_a",
+}
+
+
+def test_dependencies_come_from_every_scope_minus_cte_names(tmp_path: Path) -> None:
+    p = _project(tmp_path, BASIC)
+    # int_x reads stg_events; its 'stg_users' is the CTE, not the model.
+    assert p.models["int_x"].depends_on == ["stg_events"]
+    assert p.models["stg_events"].sources == ["raw.events"]
+    # qualified refs and a subquery in WHERE both count
+    assert p.models["fct_a"].depends_on == ["int_x", "stg_users"]
+    assert p.models["fct_b"].depends_on == ["fct_a"]
+
+
+def test_bare_model_names_are_qualified_in_place(tmp_path: Path) -> None:
+    p = _project(tmp_path, BASIC)
+    assert p.models["fct_b"].sql.strip() == "select count(*) as n from marts.fct_a"
+    # the CTE named stg_users stays as written, the model stg_events is qualified
+    sql = p.models["int_x"].sql
+    assert "from staging.stg_events e join stg_users u" in sql
+
+
+def test_order_is_topological_and_deterministic(tmp_path: Path) -> None:
+    p = _project(tmp_path, BASIC)
+    assert p.order() == ["stg_events", "stg_users", "int_x", "fct_a", "fct_b"]
+
+
+def test_cycle_reports_its_path(tmp_path: Path) -> None:
+    files = {
+        "staging/a.sql": "select * from c",
+        "intermediate/b.sql": "select * from a",
+        "marts/c.sql": "select * from b",
+    }
+    with pytest.raises(ModelError) as err:
+        _project(tmp_path, files)
+    assert "cycle: a → b → c → a" in err.value.message
+
+
+def test_unknown_table_names_model_line_and_closest_name(tmp_path: Path) -> None:
+    files = dict(BASIC)
+    files["marts/fct_b.sql"] = "select count(*) as n\nfrom fct_aa"
+    with pytest.raises(ModelError) as err:
+        _project(tmp_path, files)
+    assert "fct_b.sql, line 2: 'fct_aa' is neither a model nor a source table" in err.value.message
+    assert err.value.hint == "Did you mean 'fct_a'?"
+
+
+def test_unknown_source_table_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as err:
+        _project(tmp_path, {"staging/s.sql": "select * from raw.event"})
+    assert "'raw.event' is neither" in err.value.message
+    assert "raw.events" in err.value.hint
+
+
+def test_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as err:
+        _project(tmp_path, {"staging/s.sql": "select *\nfrom raw.events where ("})
+    assert "s.sql: SQL syntax error at line 2" in err.value.message
+
+
+def test_non_select_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="must be a SELECT"):
+        _project(tmp_path, {"staging/s.sql": "drop table raw.events"})
+
+
+def test_selection_semantics(tmp_path: Path) -> None:
+    p = _project(tmp_path, BASIC)
+    sel = lambda *s: p.dag.select(s, p.resolve)  # noqa: E731
+    assert sel("int_x") == {"int_x"}
+    assert sel("int_x+") == {"int_x", "fct_a", "fct_b"}
+    assert sel("+int_x") == {"int_x", "stg_events"}
+    assert sel("+fct_a+") == {"fct_a", "fct_b", "int_x", "stg_events", "stg_users"}
+    assert sel("marts.fct_b") == {"fct_b"}
+    with pytest.raises(ModelError, match="No model named 'nope'"):
+        sel("nope")
+
+
+def test_yaml_tests_severity_and_materialization(tmp_path: Path) -> None:
+    files = dict(BASIC)
+    files["marts/_marts.yml"] = """
+        version: 2
+        models:
+          - name: fct_a
+            description: A mart.
+            config: {materialized: view}
+            tests:
+              - expression_is_true: {expression: "user_id is not null", severity: warn}
+            columns:
+              - name: user_id
+                description: The user.
+                tests:
+                  - not_null
+                  - unique: {config: {severity: warn}}
+                  - relationships: {to: stg_users, field: user_id}
+                  - accepted_values: {values: [a, b]}
+    """
+    files["tests/fct_b_positive.sql"] = """
+        -- description: counts are never negative
+        -- severity: warn
+        select * from fct_b where n < 0
+    """
+    p = _project(tmp_path, files)
+    assert p.models["fct_a"].materialized == "view"
+    assert p.models["fct_b"].materialized == "table"
+    by_id = {t.test_id: t for t in p.tests}
+    assert by_id["not_null_fct_a_user_id"].severity == "error"
+    assert by_id["unique_fct_a_user_id"].severity == "warn"
+    assert by_id["relationships_fct_a_user_id_stg_users"].args == {"to": "stg_users", "field": "user_id"}
+    assert by_id["expression_is_true_fct_a_user_id_is_not_null"].severity == "warn"
+    singular = by_id["fct_b_positive"]
+    assert (singular.model, singular.severity) == ("fct_b", "warn")
+    assert singular.sql is not None and "from marts.fct_b" in singular.sql
+
+
+def test_yaml_errors_are_clear(tmp_path: Path) -> None:
+    files = dict(BASIC)
+    files["marts/_marts.yml"] = "models:\n  - name: fct_aa\n"
+    with pytest.raises(ModelError, match="describes a model 'fct_aa' that has no .sql file"):
+        _project(tmp_path, files)
+    files["marts/_marts.yml"] = "models:\n  - name: fct_a\n    tests: [is_positive]\n"
+    with pytest.raises(ModelError, match="unknown test 'is_positive'"):
+        _project(tmp_path / "2", files)
+
+
+def test_lineage_and_docs(tmp_path: Path) -> None:
+    p = _project(tmp_path, BASIC)
+    graph = lineage(p)
+    ids = [n.id for n in graph.nodes]
+    assert ids[:2] == ["raw.events", "raw.users"]
+    assert ("intermediate.int_x", "marts.fct_a") in graph.edges
+    assert ("raw.events", "staging.stg_events") in graph.edges
+    assert '"staging.stg_events" -> "intermediate.int_x";' in graph.to_dot()
+    doc = data_dictionary(p, {"marts.fct_b": {"n": "BIGINT"}})
+    assert "### `marts.fct_b`" in doc
+    assert "| `n` | BIGINT |" in doc
+    assert "- Upstream: `marts.fct_a`" in doc
+
+
+def test_dag_generic_cycle_and_order() -> None:
+    dag = DAG.from_mapping({"b": ["a"], "c": ["a", "b"], "a": []})
+    assert dag.sorted() == ["a", "b", "c"]
+    assert dag.find_cycle() == []

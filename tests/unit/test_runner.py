@@ -1,0 +1,192 @@
+"""The runner: atomic publish, rollback on error tests and model errors, cancel, history."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.models.runner import ModelResult, run_data_tests, run_project
+from shoplytics_desktop.core.progress import RecordingReporter
+from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.modelproj import write_project
+
+PROJECT = {
+    "staging/stg_counts.sql": "select user_id, count(*) as n from raw.events group by user_id",
+    "marts/fct_users.sql": "select user_id, n, n * 10 as score from stg_counts",
+    "marts/fct_total.sql": "select sum(n) as total from fct_users",
+    "marts/_marts.yml": """
+        version: 2
+        models:
+          - name: fct_users
+            description: One row per user.
+            columns:
+              - name: user_id
+                description: The user.
+                tests: [not_null, unique]
+              - name: score
+                description: Ten per event.
+                tests:
+                  - expression_is_true: {expression: "score < 25", severity: warn}
+    """,
+}
+
+
+def _insert(ws: Workspace, users: list[str]) -> None:
+    rows = ", ".join(
+        f"('{i}', TIMESTAMP '2024-01-01 00:00:00', 'other', 'x', '{u}', 1, 'd', 'XX', 't', 'b', now())"
+        for i, u in enumerate(users)
+    )
+    ws.cursor().execute(
+        "DELETE FROM raw.events; INSERT INTO raw.events (event_id, event_time, event_type, "
+        "event_name, user_id, quantity, device, country, traffic_source, _batch_id, _loaded_at) "
+        f"VALUES {rows}"
+    )
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    root = write_project(tmp_path / "proj", PROJECT)
+    workspace = Workspace.open(tmp_path / "ws")
+    workspace.settings.models_dir = str(root)
+    yield workspace
+    workspace.close()
+
+
+def _fct_users(ws: Workspace) -> list[tuple]:
+    return ws.cursor().execute("select user_id, n, score from marts.fct_users order by 1").fetchall()
+
+
+def test_run_builds_in_order_and_reports_rows(ws: Workspace) -> None:
+    _insert(ws, ["a", "a", "b"])
+    seen: list[str] = []
+    result = run_project(ws, listener=lambda r: seen.append(getattr(r, "name", "") or r.test_id))
+    # a has 2 events → score 20; b → 10: the warn test (score < 25) passes
+    assert result.status == "success" and result.published
+    assert [(m.name, m.status, m.rows) for m in result.models] == [
+        ("stg_counts", "success", None),
+        ("fct_users", "success", 2),
+        ("fct_total", "success", 1),
+    ]
+    assert _fct_users(ws) == [("a", 2, 20), ("b", 1, 10)]
+    assert seen[:3] == ["stg_counts", "fct_users", "fct_total"]
+    assert len(result.tests) == 3 and all(t.status == "pass" for t in result.tests)
+
+
+def test_warn_failure_publishes_with_warning(ws: Workspace) -> None:
+    _insert(ws, ["a", "a", "a", "b"])  # a scores 30 → fails score < 25 (warn)
+    result = run_project(ws)
+    assert result.status == "warn" and result.published
+    warn = [t for t in result.tests if t.status == "warn"]
+    assert len(warn) == 1 and warn[0].failing_rows == 1
+    assert warn[0].sample == [{"user_id": "a", "n": 3, "score": 30}]
+    assert _fct_users(ws) == [("a", 3, 30), ("b", 1, 10)]
+
+
+def test_error_test_failure_rolls_back_everything(ws: Workspace, tmp_path: Path) -> None:
+    _insert(ws, ["a", "b"])
+    assert run_project(ws).published
+    before = _fct_users(ws)
+    # make 'unique' fail: the new build would have user a twice
+    write_project(
+        Path(ws.models_dir),
+        {"marts/fct_users.sql": "select user_id, n, n * 10 as score from stg_counts "
+                                "union all select 'a', 1, 10"},
+    )
+    _insert(ws, ["a", "b", "c"])
+    result = run_project(ws)
+    assert result.status == "error" and not result.published
+    assert "Marts not published" in result.message
+    failed = [t for t in result.tests if t.blocking]
+    assert [t.test_id for t in failed] == ["unique_fct_users_user_id"]
+    assert _fct_users(ws) == before  # the previous marts, untouched
+    # and the history survived the rollback
+    stored = ws.cursor().execute(
+        "select status, failing_rows, sample from _shoplytics.test_results "
+        "where run_id = ? and test_id = 'unique_fct_users_user_id'",
+        [result.run_id],
+    ).fetchone()
+    assert stored is not None and stored[0] == "fail" and stored[1] == 1
+    assert json.loads(stored[2]) == [{"user_id": "a", "n_records": 2}]
+    run = ws.cursor().execute("select status from _shoplytics.runs where run_id = ?", [result.run_id]).fetchone()
+    assert run == ("error",)
+
+
+def test_model_error_rolls_back_and_names_the_model(ws: Workspace) -> None:
+    _insert(ws, ["a"])
+    assert run_project(ws).published
+    write_project(Path(ws.models_dir), {"marts/fct_total.sql": "select sum(nope) as total from fct_users"})
+    _insert(ws, ["a", "b"])
+    result = run_project(ws)
+    assert result.status == "error"
+    assert "Model fct_total (fct_total.sql) failed" in result.message
+    assert [m.status for m in result.models] == ["success", "success", "error"]
+    assert _fct_users(ws) == [("a", 1, 10)]  # fct_users rebuilt in the run, but rolled back
+
+
+def test_cancel_between_models_rolls_back(ws: Workspace) -> None:
+    _insert(ws, ["a"])
+    assert run_project(ws).published
+    _insert(ws, ["a", "b"])
+    with pytest.raises(Cancelled):
+        run_project(ws, reporter=RecordingReporter(cancel_after=2))
+    assert _fct_users(ws) == [("a", 1, 10)]
+    status = ws.cursor().execute(
+        "select status from _shoplytics.runs order by started_at desc limit 1"
+    ).fetchone()
+    assert status == ("cancelled",)
+
+
+def test_interrupt_during_a_long_model_rolls_back(ws: Workspace) -> None:
+    _insert(ws, ["a"])
+    assert run_project(ws).published
+    write_project(
+        Path(ws.models_dir),
+        {"marts/fct_total.sql": "select sum(a.range * b.range) as total from range(100000) a, range(100000) b"},
+    )
+    _insert(ws, ["a", "b"])
+
+    class Interrupting(RecordingReporter):
+        def update(self, done: float, total: float, message: str = "") -> None:
+            super().update(done, total, message)
+            if "fct_total" in message:
+                threading.Timer(0.3, ws.interrupt).start()
+
+    with pytest.raises(Cancelled):
+        run_project(ws, reporter=Interrupting())
+    assert _fct_users(ws) == [("a", 1, 10)]
+
+
+def test_select_builds_only_the_selection(ws: Workspace) -> None:
+    _insert(ws, ["a"])
+    run_project(ws)
+    _insert(ws, ["a", "b"])
+    result = run_project(ws, select=["fct_users"])
+    assert [m.name for m in result.models] == ["fct_users"]
+    # stg_counts is a view, so fct_users sees both users; fct_total was not rebuilt
+    assert _fct_users(ws) == [("a", 1, 10), ("b", 1, 10)]
+    assert ws.cursor().execute("select total from marts.fct_total").fetchone() == (1,)
+    result = run_project(ws, select=["fct_users+"])
+    assert [m.name for m in result.models] == ["fct_users", "fct_total"]
+
+
+def test_data_tests_alone(ws: Workspace) -> None:
+    _insert(ws, ["a", "a", "a"])
+    run_project(ws)
+    result = run_data_tests(ws)
+    assert result.kind == "test" and result.status == "warn"
+    assert not result.models
+
+
+def test_materialization_switch_view_to_table(ws: Workspace) -> None:
+    _insert(ws, ["a"])
+    run_project(ws)
+    write_project(
+        Path(ws.models_dir),
+        {"staging/_s.yml": "models:\n  - name: stg_counts\n    config: {materialized: table}\n"},
+    )
+    result = run_project(ws)
+    assert result.models[0] == ModelResult("stg_counts", "staging", "table", "success", 1, result.models[0].seconds)
