@@ -56,7 +56,7 @@ class ExportError(ShoplyticsError):
     title = "Export error"
 
 
-class Cancelled(ShoplyticsError):  # noqa: N818 - a state, not a failure
+class Cancelled(ShoplyticsError):
     title = "Cancelled"
 
     def __init__(self, message: str = "Cancelled by the user; nothing was changed.") -> None:
