@@ -1,0 +1,41 @@
+"""The one error sink of the app: every failure reaches the user through ``show_error``."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from shoplytics_desktop.core.errors import ShoplyticsError
+
+log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException) -> tuple[str, str, str]:
+    """Title, plain message, and details for an exception."""
+    details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
+    if isinstance(exc, ShoplyticsError):
+        text = exc.message + (f"\n\n{exc.hint}" if exc.hint else "")
+        return exc.title, text, details
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (
+        "Unexpected error",
+        f"Something went wrong: {first}\n\nNothing was changed. The details are in the log file.",
+        details,
+    )
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox:
+    title, text, details = describe(exc)
+    if not isinstance(exc, ShoplyticsError):
+        log.error("unexpected error: %s", details)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if isinstance(exc, ShoplyticsError) else QMessageBox.Icon.Critical)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.open()  # window-modal, does not block the event loop (and tests)
+    return box
