@@ -1,0 +1,3 @@
+from shoplytics_desktop.cli import main
+
+raise SystemExit(main())

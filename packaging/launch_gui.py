@@ -1,0 +1,3 @@
+from shoplytics_desktop.app import main
+
+raise SystemExit(main())
