@@ -1,0 +1,129 @@
+-- One row per session (METRICS.md §3): who, when, where from, what happened, and how far down the
+-- ordered funnel product_view → add_to_cart → begin_checkout → purchase the session got.
+--
+-- Everything comes out of one pass over stg_events grouped by session; the funnel is then worked
+-- out per session from the step events' times, so the events are read (and sessionized) once.
+with session_totals as (
+    select
+        session_key,
+        any_value(user_id) as user_id,
+        any_value(session_id) as session_id,
+        bool_or(is_derived_session) as is_derived_session,
+        min(event_time) as session_start,
+        max(event_time) as session_end,
+        -- The session's device, source and country are those of its first event; event_id
+        -- breaks ties between events at the same instant so reruns agree.
+        arg_min(device, (event_time, event_id)) as device,
+        arg_min(traffic_source, (event_time, event_id)) as traffic_source,
+        arg_min(country, (event_time, event_id)) as country,
+        count(*) as events,
+        count(*) filter (where event_type = 'page_view') as page_views,
+        count(*) filter (where event_type = 'product_view') as product_views,
+        count(*) filter (where event_type = 'search') as searches,
+        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+        count(*) filter (where event_type = 'remove_from_cart') as remove_from_carts,
+        count(*) filter (where event_type = 'begin_checkout') as begin_checkouts,
+        count(*) filter (where event_type = 'purchase') as purchases,
+        count(distinct order_key) as orders,
+        coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as units,
+        coalesce(sum(line_revenue), 0) as revenue,
+        -- Funnel inputs: the first view, and every later step's event times.
+        min(event_time) filter (where event_type = 'product_view') as first_product_view_time,
+        list(event_time) filter (where event_type = 'add_to_cart') as add_to_cart_times,
+        list(event_time) filter (where event_type = 'begin_checkout') as checkout_times,
+        list(event_time) filter (where event_type = 'purchase') as purchase_times,
+        min(event_time) filter (where event_type = 'purchase') as first_purchase_time
+    from stg_events
+    group by session_key
+),
+
+-- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
+-- previous step's time (for the first step: at the session's start).
+step_types_present as (
+    select
+        bool_or(product_views > 0) as has_product_view,
+        bool_or(add_to_carts > 0) as has_add_to_cart,
+        bool_or(begin_checkouts > 0) as has_begin_checkout,
+        bool_or(purchases > 0) as has_purchase
+    from session_totals
+),
+
+-- Step k is reached at the earliest step-k event at or after the time step k-1 was reached
+-- (events in between allowed, same instant counts).
+reached_view as (
+    select
+        s.*,
+        p.*,
+        case
+            when p.has_product_view then s.first_product_view_time
+            else s.session_start
+        end as product_view_at
+    from session_totals as s
+    cross join step_types_present as p
+),
+
+reached_cart as (
+    select
+        *,
+        case
+            when not has_add_to_cart then product_view_at
+            else list_min(list_filter(add_to_cart_times, lambda t: t >= product_view_at))
+        end as add_to_cart_at
+    from reached_view
+),
+
+reached_checkout as (
+    select
+        *,
+        case
+            when not has_begin_checkout then add_to_cart_at
+            else list_min(list_filter(checkout_times, lambda t: t >= add_to_cart_at))
+        end as checkout_at
+    from reached_cart
+),
+
+reached_purchase as (
+    select
+        *,
+        case
+            when not has_purchase then checkout_at
+            else list_min(list_filter(purchase_times, lambda t: t >= checkout_at))
+        end as purchase_at
+    from reached_checkout
+)
+
+select
+    session_key,
+    user_id,
+    session_id,
+    is_derived_session,
+    session_start,
+    session_end,
+    cast(session_start as date) as session_date,
+    epoch(session_end - session_start) as duration_s,
+    events = 1 as is_bounce,
+    device,
+    traffic_source,
+    country,
+    events,
+    page_views,
+    product_views,
+    searches,
+    add_to_carts,
+    remove_from_carts,
+    begin_checkouts,
+    purchases,
+    orders,
+    units,
+    revenue,
+    purchases > 0 as has_purchase,
+    first_purchase_time,
+    product_view_at,
+    add_to_cart_at,
+    checkout_at,
+    purchase_at,
+    product_view_at is not null as reached_product_view,
+    add_to_cart_at is not null as reached_add_to_cart,
+    checkout_at is not null as reached_checkout,
+    purchase_at is not null as reached_purchase
+from reached_purchase

@@ -1,0 +1,50 @@
+-- One row per user with at least one event: when they arrived, when (and whether) they first
+-- bought, how much they did, and their cohort week (METRICS.md §3).
+with user_sessions as (
+    select
+        user_id,
+        min(session_start) as first_event_time,
+        max(session_end) as last_event_time,
+        count(*) as sessions,
+        sum(events) as events,
+        sum(purchases) as purchases,
+        sum(units) as units,
+        sum(revenue) as revenue,
+        min(first_purchase_time) as first_purchase_time,
+        -- Where the user came from: their first session's attributes.
+        arg_min(country, (session_start, session_key)) as first_country,
+        arg_min(device, (session_start, session_key)) as first_device,
+        arg_min(traffic_source, (session_start, session_key)) as first_traffic_source
+    from int_sessions
+    group by user_id
+),
+
+-- Orders are counted as distinct order keys, not summed per session: one order id can span
+-- sessions.
+user_orders as (
+    select user_id, count(distinct order_key) as orders
+    from stg_events
+    where event_type = 'purchase'
+    group by user_id
+)
+
+select
+    s.user_id,
+    s.first_event_time,
+    cast(s.first_event_time as date) as first_event_date,
+    s.last_event_time,
+    s.first_purchase_time,
+    epoch(s.first_purchase_time - s.first_event_time) as time_to_purchase_s,
+    s.first_purchase_time is not null as is_buyer,
+    s.sessions,
+    s.events,
+    s.purchases,
+    coalesce(o.orders, 0) as orders,
+    s.units,
+    s.revenue,
+    cast(date_trunc('week', s.first_event_time) as date) as cohort_week,
+    s.first_country,
+    s.first_device,
+    s.first_traffic_source
+from user_sessions as s
+left join user_orders as o on o.user_id = s.user_id

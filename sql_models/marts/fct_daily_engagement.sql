@@ -1,0 +1,118 @@
+-- One row per day from the first to the last event day, zero-activity days included
+-- (METRICS.md §2, §3).
+with days as (
+    select date_day as activity_date from dim_date
+),
+
+user_days as (
+    select
+        user_id,
+        event_date as activity_date,
+        count(*) as events,
+        count(*) filter (where event_type = 'product_view') as product_views,
+        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+        count(*) filter (where event_type = 'purchase') as purchases
+    from stg_events
+    group by user_id, event_date
+),
+
+daily_activity as (
+    select
+        activity_date,
+        count(*) as dau,
+        sum(events) as events,
+        sum(product_views) as product_views,
+        sum(add_to_carts) as add_to_carts,
+        sum(purchases) as purchases
+    from user_days
+    group by activity_date
+),
+
+-- Trailing distinct users without a range join: a user active on day d counts for the 7 (30)
+-- days [d, d + N), cut short at their next active day so no user is counted twice. A +1 where
+-- such a span starts and a -1 where it ends, summed up in day order, is WAU (MAU).
+user_day_spans as (
+    select
+        activity_date,
+        least(activity_date + 7, coalesce(next_active_date, activity_date + 7)) as wau_end,
+        least(activity_date + 30, coalesce(next_active_date, activity_date + 30)) as mau_end
+    from (
+        select
+            activity_date,
+            lead(activity_date) over (partition by user_id order by activity_date) as next_active_date
+        from user_days
+    )
+),
+
+span_edges as (
+    select activity_date as edge_date, 1 as wau_delta, 1 as mau_delta from user_day_spans
+    union all
+    select wau_end, -1, 0 from user_day_spans
+    union all
+    select mau_end, 0, -1 from user_day_spans
+),
+
+daily_deltas as (
+    select edge_date, sum(wau_delta) as wau_delta, sum(mau_delta) as mau_delta
+    from span_edges
+    group by edge_date
+),
+
+trailing_users as (
+    select
+        d.activity_date,
+        sum(coalesce(e.wau_delta, 0)) over running as wau,
+        sum(coalesce(e.mau_delta, 0)) over running as mau
+    from days as d
+    left join daily_deltas as e on e.edge_date = d.activity_date
+    window running as (order by d.activity_date rows between unbounded preceding and current row)
+),
+
+daily_new_users as (
+    select first_event_date as activity_date, count(*) as new_users
+    from int_user_journey
+    group by first_event_date
+),
+
+-- Sessions count on the day they start.
+daily_sessions as (
+    select
+        session_date as activity_date,
+        count(*) as sessions,
+        count(*) filter (where has_purchase) as sessions_with_purchase,
+        avg(duration_s) as avg_session_duration_s
+    from int_sessions
+    group by session_date
+),
+
+-- Orders and their revenue count on the order's day (its first line's).
+daily_orders as (
+    select order_date as activity_date, count(*) as orders, sum(revenue) as revenue
+    from fct_orders
+    group by order_date
+)
+
+select
+    d.activity_date,
+    coalesce(a.dau, 0) as dau,
+    cast(t.wau as bigint) as wau,
+    cast(t.mau as bigint) as mau,
+    coalesce(a.dau, 0) / nullif(t.mau, 0) as stickiness,
+    coalesce(n.new_users, 0) as new_users,
+    coalesce(s.sessions, 0) as sessions,
+    coalesce(a.events, 0) as events,
+    coalesce(a.product_views, 0) as product_views,
+    coalesce(a.add_to_carts, 0) as add_to_carts,
+    coalesce(a.purchases, 0) as purchases,
+    coalesce(o.orders, 0) as orders,
+    coalesce(o.revenue, 0) as revenue,
+    coalesce(s.sessions_with_purchase, 0) as sessions_with_purchase,
+    -- No sessions started that day: the rate is undefined, so null (not 0).
+    s.sessions_with_purchase / nullif(s.sessions, 0) as conversion_rate,
+    s.avg_session_duration_s
+from days as d
+left join daily_activity as a on a.activity_date = d.activity_date
+left join trailing_users as t on t.activity_date = d.activity_date
+left join daily_new_users as n on n.activity_date = d.activity_date
+left join daily_sessions as s on s.activity_date = d.activity_date
+left join daily_orders as o on o.activity_date = d.activity_date

@@ -1,0 +1,23 @@
+-- Revenue per order day and product category (METRICS.md §2). A line's category is its product's
+-- (stg_products: catalog first, else the latest seen on events), else the one carried on the
+-- event, else 'unknown', so the grain has no nulls. Lines count on the day of their order, so
+-- daily totals agree with fct_orders and fct_daily_engagement. An order with lines in several
+-- categories counts once in each: orders do not add up across categories.
+with purchase_lines as (
+    select order_key, user_id, product_id, category, quantity, line_revenue
+    from stg_events
+    where event_type = 'purchase'
+)
+
+select
+    o.order_date,
+    coalesce(p.category, l.category, 'unknown') as category,
+    count(distinct l.order_key) as orders,
+    count(*) as items,
+    sum(l.quantity) as units,
+    sum(l.line_revenue) as revenue,
+    count(distinct l.user_id) as buyers
+from purchase_lines as l
+join fct_orders as o on o.order_id = l.order_key
+left join stg_products as p on p.product_id = l.product_id
+group by all
