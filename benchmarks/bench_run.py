@@ -1,0 +1,82 @@
+"""Time the model graph: load + parse + plan, and a full run with all tests, at 1M and 10M events.
+
+    python benchmarks/bench_run.py                 # 1M and 10M events
+    python benchmarks/bench_run.py --events 1000000
+
+Each size runs in its own subprocess so peak RSS is per size. Workspaces are kept under
+benchmarks/out/ (reused between invocations: generation is not part of the timed run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+
+def _one(events: int, memory_limit: str | None) -> dict[str, float]:
+    from benchmarks._util import generated_workspace, peak_rss_mb
+    from shoplytics_desktop.core.models.runner import load_workspace_project, run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    folder = ROOT / "out" / f"run-{events}"
+    generated_workspace(folder, events)
+    with Workspace.open(folder) as ws:
+        if memory_limit:
+            ws.cursor().execute(f"SET memory_limit = '{memory_limit}'")
+        t0 = time.perf_counter()
+        project = load_workspace_project(ws)
+        project.order()
+        plan_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = run_project(ws, project=project)
+        run_s = time.perf_counter() - t0
+        slowest = sorted(result.models, key=lambda m: -m.seconds)[:3]
+        return {
+            "events": events,
+            "plan_s": round(plan_s, 3),
+            "run_s": round(run_s, 3),
+            "models": len(result.models),
+            "tests": len(result.tests),
+            "status": result.status,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "slowest": ", ".join(f"{m.name} {m.seconds:.2f}s" for m in slowest),
+            "tests_s": round(sum(t.seconds for t in result.tests), 3),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_one(args.events[0], args.memory_limit)))
+        return 0
+    # a cold process for the parse/plan figure, as a user's first run would be
+    for n in args.events:
+        cmd = [sys.executable, __file__, "--child", "--events", str(n)]
+        if args.memory_limit:
+            cmd += ["--memory-limit", args.memory_limit]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(out.stderr, file=sys.stderr)
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{r['events']:>11,} events: plan {r['plan_s']:.3f}s, run+tests {r['run_s']:.2f}s "
+            f"({r['models']} models, {r['tests']} tests in {r['tests_s']:.2f}s, {r['status']}), "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MB; slowest: {r['slowest']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
