@@ -7,7 +7,9 @@ through its own cursor (``cursor()``), and ``interrupt()`` stops whatever any of
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,7 @@ from shoplytics_desktop.core.paths import default_models_dir, default_workspace_
 from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings, save_settings
 
 DB_FILE = "warehouse.duckdb"
+BACKUP_FILE = "warehouse.duckdb.bak"
 SCHEMA_VERSION = 1
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
@@ -144,6 +147,13 @@ class Workspace:
                 f"INSERT OR IGNORE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)],
             )
+            # Only one writer can hold the file, so a run still marked 'running' belongs to a
+            # process that died: say so in the history.
+            con.execute(
+                f"UPDATE {INTERNAL}.runs SET status = 'interrupted', "
+                "message = 'The process stopped before the run finished; nothing was published.' "
+                "WHERE status = 'running'"
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -196,6 +206,41 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- backups -------------------------------------------------------------------------------
+
+    @property
+    def backup_path(self) -> Path:
+        return self.folder / BACKUP_FILE
+
+    def backup(self) -> Path:
+        """Keep one copy of the database before a destructive operation (atomic replace)."""
+        self.con.execute("CHECKPOINT")
+        partial = self.folder / (BACKUP_FILE + ".partial")
+        try:
+            shutil.copy2(self.db_path, partial)
+            os.replace(partial, self.backup_path)
+        except OSError as e:
+            partial.unlink(missing_ok=True)
+            raise WorkspaceError(
+                f"Could not back up the workspace before changing it: {e.strerror}.",
+                "Free some disk space and try again; nothing was changed.",
+            ) from e
+        return self.backup_path
+
+    @staticmethod
+    def restore_backup(folder: Path) -> Path:
+        """Put the backup in place of the database (the replaced file is kept as .damaged)."""
+        db, bak = folder / DB_FILE, folder / BACKUP_FILE
+        if not bak.exists():
+            raise WorkspaceError(f"The workspace {folder} has no backup to restore.")
+        if db.exists():
+            os.replace(db, folder / (DB_FILE + ".damaged"))
+        wal = folder / (DB_FILE + ".wal")
+        if wal.exists():
+            os.replace(wal, folder / (DB_FILE + ".wal.damaged"))
+        shutil.copy2(bak, db)
+        return db
 
     # -- facts ---------------------------------------------------------------------------------
 

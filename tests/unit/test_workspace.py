@@ -1,0 +1,104 @@
+"""The workspace: schemas, settings, locking, damaged files, backups, interrupted runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
+from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings
+from shoplytics_desktop.core.workspace import Workspace
+
+
+def test_new_workspace_has_schemas_and_contract_tables(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws") as ws:
+        schemas = {r[0] for r in ws.cursor().execute("select schema_name from duckdb_schemas()").fetchall()}
+        assert {"raw", "staging", "intermediate", "marts", "_shoplytics"} <= schemas
+        cols = ws.cursor().execute(
+            "select column_name, data_type, is_nullable from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'events' order by ordinal_position"
+        ).fetchall()
+        names = [c[0] for c in cols]
+        assert names[: len(contract.EVENT_COLUMN_NAMES)] == contract.EVENT_COLUMN_NAMES
+        types = {c[0]: (c[1], c[2]) for c in cols}
+        assert types["price"] == ("DECIMAL(12,2)", "YES")
+        assert types["event_time"] == ("TIMESTAMP", "NO")
+        assert types["quantity"] == ("INTEGER", "NO")
+        assert ws.is_empty()
+
+
+def test_read_only_open_of_missing_workspace_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="has no data yet"):
+        Workspace.open(tmp_path / "none", read_only=True)
+
+
+def test_second_process_gets_one_clear_sentence(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder):
+        code = textwrap.dedent(
+            f"""
+            from shoplytics_desktop.core.workspace import Workspace
+            from shoplytics_desktop.core.errors import WorkspaceLockedError
+            for ro in (False, True):
+                try:
+                    Workspace.open({str(folder)!r}, read_only=ro)
+                except WorkspaceLockedError as e:
+                    print(e.one_line())
+            """
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert "is in use by another Shoplytics process (process" in lines[0]
+    assert lines[0].endswith("or open the workspace read-only.")
+    assert "Traceback" not in out.stderr
+
+
+def test_damaged_file_is_reported_and_backup_restores(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder) as ws:
+        ws.cursor().execute("create table marts.keep as select 42 as answer")
+        ws.backup()
+    (folder / "warehouse.duckdb").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(WorkspaceError, match="damaged or not a DuckDB database") as err:
+        Workspace.open(folder)
+    assert not isinstance(err.value, WorkspaceLockedError)
+    Workspace.restore_backup(folder)
+    with Workspace.open(folder, read_only=True) as ws:
+        assert ws.cursor().execute("select answer from marts.keep").fetchone() == (42,)
+    assert (folder / "warehouse.duckdb.damaged").exists()
+
+
+def test_unwritable_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(WorkspaceError, match="Cannot create the workspace folder"):
+        Workspace.open(blocker / "ws")
+
+
+def test_runs_left_running_by_a_dead_process_become_interrupted(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder) as ws:
+        ws.cursor().execute(
+            "insert into _shoplytics.runs values ('r1', 'run', '', '', now(), null, 'running', null)"
+        )
+    with Workspace.open(folder) as ws:
+        assert ws.cursor().execute("select status from _shoplytics.runs").fetchone() == ("interrupted",)
+
+
+def test_settings_round_trip_and_bad_file(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder) as ws:
+        ws.settings = WorkspaceSettings(memory_limit="2GB", session_timeout_minutes=45)
+        ws.save_settings()
+    assert load_settings(folder).session_timeout_minutes == 45
+    with Workspace.open(folder) as ws:
+        assert ws.cursor().execute("select current_setting('memory_limit')").fetchone()[0].startswith("1.8")
+    (folder / "settings.json").write_text("{not json")
+    with pytest.raises(WorkspaceError, match="settings file"):
+        Workspace.open(folder)
