@@ -108,6 +108,9 @@ def _print_result(result: RunResult, quiet: bool = False) -> None:
                     [(t.test_id, t.model, t.column, t.severity, t.status, t.failing_rows) for t in failing],
                 )
             )
+            for t in failing:
+                if t.status == "error":
+                    print(f"  {t.test_id}: {t.message}")
     print(f"{result.status.upper()}: {result.message} ({result.seconds:.2f}s)")
 
 

@@ -12,39 +12,8 @@ from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.models.runner import ModelResult, run_data_tests, run_project
 from shoplytics_desktop.core.progress import RecordingReporter
 from shoplytics_desktop.core.workspace import Workspace
-from tests.unit.modelproj import write_project
-
-PROJECT = {
-    "staging/stg_counts.sql": "select user_id, count(*) as n from raw.events group by user_id",
-    "marts/fct_users.sql": "select user_id, n, n * 10 as score from stg_counts",
-    "marts/fct_total.sql": "select sum(n) as total from fct_users",
-    "marts/_marts.yml": """
-        version: 2
-        models:
-          - name: fct_users
-            description: One row per user.
-            columns:
-              - name: user_id
-                description: The user.
-                tests: [not_null, unique]
-              - name: score
-                description: Ten per event.
-                tests:
-                  - expression_is_true: {expression: "score < 25", severity: warn}
-    """,
-}
-
-
-def _insert(ws: Workspace, users: list[str]) -> None:
-    rows = ", ".join(
-        f"('{i}', TIMESTAMP '2024-01-01 00:00:00', 'other', 'x', '{u}', 1, 'd', 'XX', 't', 'b', now())"
-        for i, u in enumerate(users)
-    )
-    ws.cursor().execute(
-        "DELETE FROM raw.events; INSERT INTO raw.events (event_id, event_time, event_type, "
-        "event_name, user_id, quantity, device, country, traffic_source, _batch_id, _loaded_at) "
-        f"VALUES {rows}"
-    )
+from tests.unit.modelproj import PROJECT, write_project
+from tests.unit.modelproj import insert_users as _insert
 
 
 @pytest.fixture

@@ -121,6 +121,10 @@ def run_test(
             result.message = f"{result.failing_rows:,} failing row(s)"
     except duckdb.InterruptException:
         raise
+    except duckdb.CatalogException as e:
+        result.status = "error"
+        missing = models[test.model].relation if test.model in models else test.model
+        result.message = f"{missing} has not been built yet (run the pipeline): {str(e).splitlines()[0]}"
     except duckdb.Error as e:
         result.status = "error"
         result.message = f"the test could not run: {str(e).splitlines()[0]}"

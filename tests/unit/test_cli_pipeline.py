@@ -1,0 +1,93 @@
+"""The pipeline commands: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.cli import main
+from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.modelproj import PROJECT, write_project
+from tests.unit.modelproj import insert_users as _insert
+
+
+@pytest.fixture
+def ws_args(tmp_path: Path) -> list[str]:
+    proj = write_project(tmp_path / "proj", PROJECT)
+    with Workspace.open(tmp_path / "ws") as ws:
+        _insert(ws, ["a", "a", "b", "=1+2"])
+    return ["--workspace", str(tmp_path / "ws"), "--models", str(proj)]
+
+
+def test_run_then_query_models_lineage_docs(ws_args: list[str], tmp_path: Path, capsys) -> None:
+    assert main(["run", *ws_args]) == 0
+    out = capsys.readouterr().out
+    assert "SUCCESS: Built 3 model(s); 3 test(s), 0 warning(s)." in out
+    assert main(["query", "--workspace", ws_args[1], "select total from fct_total", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"total": 4}]
+    assert main(["models", *ws_args]) == 0
+    assert any(line.split() == ["marts.fct_total", "table", "marts.fct_users"] for line in capsys.readouterr().out.splitlines())
+    assert main(["lineage", *ws_args, "--format", "json"]) == 0
+    graph = json.loads(capsys.readouterr().out)
+    assert ["staging.stg_counts", "marts.fct_users"] in graph["edges"]
+    assert main(["docs", *ws_args, "--out", str(tmp_path / "docs")]) == 0
+    doc = (tmp_path / "docs" / "data_dictionary.md").read_text()
+    assert "| `user_id` | VARCHAR | The user. | not_null; unique |" in doc
+
+
+def test_run_with_error_test_exits_1(ws_args: list[str], tmp_path: Path, capsys) -> None:
+    write_project(Path(ws_args[3]), {"marts/fct_users.sql": "select 'x' as user_id, 1 as n, 1 as score from range(2)"})
+    assert main(["run", *ws_args]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: 1 error-severity test(s) failed. Marts not published" in out
+    # nothing was ever published: the tests cannot run, and say why
+    assert main(["test", *ws_args]) == 1
+    assert "fct_users has not been built yet" in capsys.readouterr().out
+
+
+def test_query_is_read_only_and_errors_are_one_line(ws_args: list[str], capsys) -> None:
+    main(["run", *ws_args])
+    capsys.readouterr()
+    assert main(["query", "--workspace", ws_args[1], "delete from raw.events"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: The query failed") and err.count("\n") == 1
+    assert main(["query", "--workspace", ws_args[1], "select * from nope"]) == 1
+
+
+def test_export_csv_neutralises_formulas_and_refuses_overwrite(ws_args: list[str], tmp_path: Path, capsys) -> None:
+    main(["run", *ws_args])
+    out = tmp_path / "out"
+    assert main(["export", "--workspace", ws_args[1], "--model", "fct_users", "--format", "csv", "--out", str(out)]) == 0
+    text = (out / "fct_users.csv").read_text()
+    assert "'=1+2" in text
+    assert main(["export", "--workspace", ws_args[1], "--all", "--format", "csv", "--out", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["export", "--workspace", ws_args[1], "--all", "--format", "parquet", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["fct_total.parquet", "fct_users.csv", "fct_users.parquet"]
+    assert main(["export", "--workspace", ws_args[1], "--model", "nope", "--out", str(out)]) == 1
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--bogus"])
+    assert e.value.code == 2
+
+
+def test_locked_workspace_is_one_line(ws_args: list[str], capsys) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({ws_args[1] + '/warehouse.duckdb'!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        assert main(["run", *ws_args]) == 1
+        err = capsys.readouterr().err
+        assert "is in use by another Shoplytics process" in err and "Traceback" not in err
+    finally:
+        holder.kill()
+        holder.wait()
