@@ -168,27 +168,42 @@ class Rule:
     violated: str
 
 
-def validation_rules() -> list[Rule]:
+def validation_rules(has_product_column: bool = True) -> list[Rule]:
     """Set-wise rules in the order a row's first failing reason is reported.
 
     The predicates read a relation with the contract's column names, where values that could not be
-    parsed are NULL and the raw text, when there was any, is kept in ``<col>__raw``.
+    parsed are NULL and the raw text, when there was any, is kept in ``<col>__raw``. ``price`` and
+    ``quantity`` are DOUBLE there, so that out-of-range values can be named before the cast to
+    the contract's types. ``has_product_column`` says whether the source carries product ids at
+    all: a page-level clickstream without them loads cart events with a null product.
     """
     types_list = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-    return [
+    price_max = 10 ** (12 - 2)
+    rules = [
         Rule("event_time is missing", "event_time IS NULL AND event_time__raw IS NULL"),
         Rule("event_time could not be parsed", "event_time IS NULL"),
         Rule("user_id is missing", "user_id IS NULL OR trim(user_id) = ''"),
         Rule("event_type is missing", "event_type IS NULL"),
         Rule(f"event_type is not one of {', '.join(EVENT_TYPES)}", f"event_type NOT IN ({types_list})"),
-        Rule("price is not a number", "price IS NULL AND price__raw IS NOT NULL"),
-        Rule("price is negative", "price < 0"),
-        Rule("price is too large for DECIMAL(12,2)", "price >= 10000000000"),
-        Rule("quantity is not a whole number", "quantity IS NULL AND quantity__raw IS NOT NULL"),
-        Rule("quantity is less than 1", "quantity < 1"),
         Rule(
-            "product_id is missing on a cart event",
-            "event_type IN ('add_to_cart', 'remove_from_cart') AND product_id IS NULL "
-            "AND __has_product_column",
+            "price is not a number",
+            "price__raw IS NOT NULL AND (price IS NULL OR NOT isfinite(price))",
         ),
+        Rule("price is negative", "price < 0"),
+        Rule(f"price is too large for DECIMAL(12,2) (≥ {price_max:,})", f"price >= {price_max}"),
+        Rule(
+            "quantity is not a whole number",
+            "quantity__raw IS NOT NULL AND (quantity IS NULL OR NOT isfinite(quantity) "
+            "OR quantity <> floor(quantity))",
+        ),
+        Rule("quantity is less than 1", "quantity < 1"),
+        Rule("quantity is too large for INTEGER", "quantity > 2147483647"),
     ]
+    if has_product_column:
+        rules.append(
+            Rule(
+                "product_id is missing on a cart event",
+                "event_type IN ('add_to_cart', 'remove_from_cart') AND product_id IS NULL",
+            )
+        )
+    return rules

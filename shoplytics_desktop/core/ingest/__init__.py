@@ -1,0 +1,73 @@
+"""The import pipeline: inspect sources, propose a mapping, preview, validate, load, batches.
+
+The app's import wizard and ``shoplytics import`` call the same functions, step by step::
+
+    info = inspect_sources(paths)                 # format, dialect, columns, samples
+    mapping = propose_mapping(info)               # editable; YAML via Mapping.to_yaml()
+    event_name_counts(ws, info, mapping)          # names, counts, proposed types
+    preview(ws, info, mapping, limit=10)          # a polars frame of mapped rows
+    validate(ws, info, mapping)                   # counts + grouped reasons; writes nothing
+    import_events(ws, paths, mapping, reporter)   # one transaction, one batch
+"""
+
+from shoplytics_desktop.core.ingest.batches import (
+    BatchInfo,
+    DeleteReport,
+    delete_batch,
+    fingerprint,
+    list_batches,
+)
+from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
+from shoplytics_desktop.core.ingest.load import (
+    EventNameCount,
+    event_name_counts,
+    import_events,
+    prepare,
+    preview,
+    validate,
+)
+from shoplytics_desktop.core.ingest.mapping import (
+    Defaults,
+    Mapping,
+    SourceOptions,
+    check_mapping,
+    load_mapping,
+    propose_mapping,
+    save_mapping,
+)
+from shoplytics_desktop.core.ingest.report import (
+    CatalogReport,
+    ImportReport,
+    ReasonCount,
+    RejectExample,
+    ValidationReport,
+)
+
+__all__ = [
+    "BatchInfo",
+    "CatalogReport",
+    "Defaults",
+    "DeleteReport",
+    "EventNameCount",
+    "ImportReport",
+    "Mapping",
+    "ReasonCount",
+    "RejectExample",
+    "SourceColumn",
+    "SourceInfo",
+    "SourceOptions",
+    "ValidationReport",
+    "check_mapping",
+    "delete_batch",
+    "event_name_counts",
+    "fingerprint",
+    "import_events",
+    "inspect_sources",
+    "list_batches",
+    "load_mapping",
+    "prepare",
+    "preview",
+    "propose_mapping",
+    "save_mapping",
+    "validate",
+]

@@ -1,0 +1,126 @@
+"""Import batches: ids, content fingerprints, listing and deleting.
+
+Every import writes one row per kind to ``_shoplytics.batches``; every row it loads carries the
+batch id in ``_batch_id``, which is what makes a batch removable as a whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from shoplytics_desktop.core.errors import Cancelled, ImportError_
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+
+_CHUNK = 1024 * 1024
+#: Tables that hold rows of a batch (``_batch_id``).
+BATCH_TABLES = ("raw.events", "raw.products", "raw.users", "raw.rejected_events")
+
+
+def new_batch_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def file_fingerprint(path: Path) -> str:
+    """Size plus a hash of the first and last megabyte: cheap on big files, and it changes
+    whenever a file is appended to, truncated or re-exported."""
+    size = path.stat().st_size
+    h = hashlib.sha256(str(size).encode())
+    with path.open("rb") as fh:
+        h.update(fh.read(_CHUNK))
+        if size > _CHUNK:
+            fh.seek(max(_CHUNK, size - _CHUNK))
+            h.update(fh.read(_CHUNK))
+    return f"{size}:{h.hexdigest()[:32]}"
+
+
+def fingerprint(paths: Sequence[Path]) -> str:
+    """The fingerprint of a set of files, independent of their names and order."""
+    parts = sorted(file_fingerprint(p) for p in paths)
+    if len(parts) == 1:
+        return parts[0]
+    total = sum(int(p.split(":", 1)[0]) for p in parts)
+    return f"{total}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:32]}"
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    batch_id: str
+    kind: str
+    source: str | None
+    fingerprint: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+    rows_rejected: int
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    status: str | None
+    message: str | None
+
+
+_COLUMNS = (
+    "batch_id, kind, source, fingerprint, rows_read, rows_loaded, rows_duplicate, rows_rejected, "
+    "started_at, finished_at, status, message"
+)
+
+
+def list_batches(con: duckdb.DuckDBPyConnection) -> list[BatchInfo]:
+    rows = con.execute(
+        f"SELECT {_COLUMNS} FROM {INTERNAL}.batches ORDER BY started_at, batch_id, kind"
+    ).fetchall()
+    return [
+        BatchInfo(r[0], r[1], r[2], r[3], *(int(v or 0) for v in r[4:8]), r[8], r[9], r[10], r[11])
+        for r in rows
+    ]
+
+
+def find_previous(con: duckdb.DuckDBPyConnection, kind: str, fp: str) -> str | None:
+    row = con.execute(
+        f"SELECT batch_id FROM {INTERNAL}.batches WHERE kind = ? AND fingerprint = ? "
+        "AND status = 'loaded' ORDER BY started_at LIMIT 1",
+        [kind, fp],
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    batch_id: str
+    rows_deleted: dict[str, int]
+
+
+def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
+    """Remove a batch's rows from every raw table and its batch rows, in one transaction."""
+    cur = ws.cursor()
+    known = cur.execute(
+        f"SELECT count(*) FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id]
+    ).fetchone()
+    if not known or not known[0]:
+        ids = [b.batch_id for b in list_batches(cur)][-5:]
+        raise ImportError_(
+            f"There is no batch '{batch_id}' in this workspace.",
+            "List them with `shoplytics batches`"
+            + (f" (latest: {', '.join(ids)})." if ids else "."),
+        )
+    deleted: dict[str, int] = {}
+    try:
+        with ws.transaction() as tx:
+            for table in BATCH_TABLES:
+                row = tx.execute(
+                    f"SELECT count(*) FROM {table} WHERE _batch_id = ?", [batch_id]
+                ).fetchone()
+                deleted[table] = int(row[0]) if row else 0
+                if deleted[table]:
+                    tx.execute(f"DELETE FROM {table} WHERE _batch_id = ?", [batch_id])
+            tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id])
+    except duckdb.InterruptException as e:
+        raise Cancelled() from e
+    return DeleteReport(batch_id, deleted)

@@ -1,0 +1,197 @@
+"""Side files of an import: the product catalog (``raw.products``) and user profile snapshots
+(``raw.users``), mapped by column names and validated set-wise like events.
+
+Rows identical to ones already loaded are skipped, so re-importing a catalog adds nothing.
+Columns these tables have no place for are not kept (the tables carry no ``properties``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
+from shoplytics_desktop.core.ingest.mapping import normalize_name
+from shoplytics_desktop.core.ingest.report import CatalogReport, ReasonCount, RejectExample
+from shoplytics_desktop.core.ingest.timeparse import time_sql
+from shoplytics_desktop.core.ingest.transform import text_sql
+from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
+
+
+@dataclass(frozen=True)
+class CatalogSpec:
+    kind: str
+    table: str
+    key: str
+    synonyms: dict[str, tuple[str, ...]]
+
+
+PRODUCTS = CatalogSpec(
+    "products",
+    "raw.products",
+    "product_id",
+    {
+        "product_id": ("product_id", "productid", "item_id", "itemid", "sku", "id"),
+        "name": ("name", "title", "product_name", "productname", "description"),
+        "category": ("category_code", "category", "category_name", "category_id"),
+        "brand": ("brand", "brand_name", "manufacturer"),
+        "price": ("price", "unit_price", "list_price", "amount"),
+    },
+)
+USERS = CatalogSpec(
+    "users",
+    "raw.users",
+    "user_id",
+    {
+        "user_id": ("user_id", "userid", "customer_id", "visitorid", "visitor_id", "client_id", "id"),
+        "signup_date": ("signup_date", "signup", "signed_up_at", "created_at", "registered_at",
+                        "registration_date", "first_seen"),
+        "country": ("country", "country_code", "countrycode"),
+        "segment": ("segment", "customer_segment", "tier", "plan"),
+        "device": ("device", "platform", "device_type"),
+        "updated_at": ("updated_at", "snapshot_at", "valid_from", "as_of", "modified_at",
+                       "snapshot_date"),
+    },
+)
+_STAGE = "__ingest_catalog_stage"
+
+
+def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
+    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+    out: dict[str, SourceColumn] = {}
+    used: set[str] = set()
+    for field, names in spec.synonyms.items():
+        for n in names:
+            col = by_norm.get(normalize_name(n))
+            if col is not None and col.name not in used:
+                out[field] = col
+                used.add(col.name)
+                break
+    if spec.key not in out:
+        seen = ", ".join(c.name for c in info.top_columns)
+        raise ImportError_(
+            f"No {spec.key} column found in the {spec.kind} file {info.display_name} "
+            f"(columns seen: {seen}).",
+            f"Name the id column '{spec.key}' (or one of: {', '.join(spec.synonyms[spec.key])}).",
+        )
+    return out
+
+
+def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], now: str) -> str:
+    exprs: list[str] = []
+    rules: list[tuple[str, str]] = [(f"{spec.key} is missing", f"{spec.key} IS NULL")]
+    for spec_col in contract.columns_of(contract.Product if spec is PRODUCTS else contract.UserSnapshot):
+        name = spec_col.name
+        col = cols.get(name)
+        if spec_col.sql_type.startswith("DECIMAL"):
+            raw = text_sql(col) if col else "CAST(NULL AS VARCHAR)"
+            exprs += [f"{raw} AS {name}__raw", f"try_cast({raw} AS DOUBLE) AS {name}"]
+            rules += [
+                (f"{name} is not a number", f"{name}__raw IS NOT NULL AND {name} IS NULL"),
+                (f"{name} is negative", f"{name} < 0"),
+            ]
+        elif spec_col.sql_type in ("DATE", "TIMESTAMP"):
+            typ = spec_col.sql_type
+            # A snapshot without a date is taken to be as of its signup, else of the import.
+            if_missing = "NULL"
+            if name == "updated_at":
+                signup = cols.get("signup_date")
+                if_missing = f"coalesce({_time(signup)}, {now})" if signup else now
+            if col is None:
+                exprs += [f"CAST(NULL AS VARCHAR) AS {name}__raw",
+                          f"CAST({if_missing} AS {typ}) AS {name}"]
+                continue
+            raw = text_sql(col)
+            exprs += [
+                f"{raw} AS {name}__raw",
+                f"CAST(CASE WHEN {raw} IS NULL THEN {if_missing} ELSE {_time(col)} END AS {typ}) "
+                f"AS {name}",
+            ]
+            rules.append((f"{name} could not be parsed", f"{name}__raw IS NOT NULL AND {name} IS NULL"))
+        else:
+            exprs.append(f"{text_sql(col, True) if col else 'CAST(NULL AS VARCHAR)'} AS {name}")
+    reason = "CASE " + " ".join(f"WHEN {p} THEN {quote_literal(r)}" for r, p in rules) + " END"
+    items = ", ".join(f"{quote_literal(c.name)}: {c.sql()}" for c in info.top_columns)
+    line = "file_row_number + 1" if info.format == "parquet" else (
+        f"row_number() OVER () + {1 if info.format == 'csv' else 0}"
+    )
+    return f"""
+WITH src AS (SELECT * FROM {info.reader_sql()}),
+m AS (SELECT {', '.join(exprs)}, src.{quote_ident(readers.FILE_COLUMN)} AS _source_file,
+             {line} AS _source_line, {{{items}}} AS __src FROM src)
+SELECT *, {reason} AS __reason FROM m"""
+
+
+def _time(col: SourceColumn) -> str:
+    return time_sql(col.sql(), text_sql(col), col.read_type or col.type)
+
+
+def load_catalog(
+    con: duckdb.DuckDBPyConnection,
+    spec: CatalogSpec,
+    path: Path | str,
+    batch_id: str | None,
+    loaded_at: dt.datetime,
+    dry_run: bool = False,
+) -> CatalogReport:
+    """Stage, validate and (unless ``dry_run``) insert one side file, inside the caller's
+    transaction. Returns the counts; rejected rows go to ``raw.rejected_events``."""
+    info = inspect_sources([path], con=con)
+    cols = _match(info, spec)
+    now = f"TIMESTAMP {quote_literal(loaded_at.strftime('%Y-%m-%d %H:%M:%S'))}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS {_select(info, spec, cols, now)}")
+    names = [c.name for c in contract.columns_of(
+        contract.Product if spec is PRODUCTS else contract.UserSnapshot)]
+    same = " AND ".join(f"t.{n} IS NOT DISTINCT FROM s.{n}" for n in names)
+    new_rows = f"""FROM {_STAGE} s WHERE s.__reason IS NULL
+        AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE {same})
+        QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{n}' for n in names)}
+                                   ORDER BY s._source_line) = 1"""
+    counts = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE __reason IS NOT NULL) FROM {_STAGE}"
+    ).fetchone()
+    assert counts is not None
+    loaded_row = con.execute(f"SELECT count(*) FROM (SELECT s.* {new_rows})").fetchone()
+    loaded = int(loaded_row[0]) if loaded_row else 0
+    reasons = tuple(
+        ReasonCount(str(r), int(n), tuple(RejectExample(e["f"], e["l"], e["r"]) for e in ex))
+        for r, n, ex in con.execute(
+            f"""SELECT __reason, count(*), list({{'f': _source_file, 'l': _source_line,
+                       'r': CAST(to_json(__src) AS VARCHAR)}} ORDER BY _source_line)[1:3]
+                FROM {_STAGE} WHERE __reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"""
+        ).fetchall()
+    )
+    if not dry_run and batch_id is not None:
+        cast = {c.name: c.sql_type for c in contract.columns_of(
+            contract.Product if spec is PRODUCTS else contract.UserSnapshot)}
+        select = ", ".join(f"CAST(s.{n} AS {cast[n]})" for n in names)
+        con.execute(
+            f"""INSERT INTO {spec.table} ({', '.join(names)}, _batch_id, _source_file,
+                    _source_line, _loaded_at)
+                SELECT {select}, ?, s._source_file, s._source_line, ? {new_rows}""",
+            [batch_id, loaded_at],
+        )
+        con.execute(
+            f"""INSERT INTO raw.rejected_events
+                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+                SELECT ?, _source_file, _source_line, {quote_literal(spec.kind + ' file: ')} || __reason,
+                       to_json(__src), ?
+                FROM {_STAGE} WHERE __reason IS NOT NULL""",
+            [batch_id, loaded_at],
+        )
+    con.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+    return CatalogReport(
+        kind=spec.kind,
+        source=str(path),
+        batch_id=batch_id,
+        rows_read=int(counts[0]),
+        rows_loaded=loaded,
+        rows_rejected=int(counts[1]),
+        reasons=reasons,
+    )

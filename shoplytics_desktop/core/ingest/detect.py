@@ -1,0 +1,282 @@
+"""Inspecting the sources: format, CSV dialect (DuckDB's sniffer), columns, types and samples.
+
+Only samples are read here; the wizard shows the result and ``propose_mapping`` works from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest.sources import (
+    SourceFile,
+    describe_files,
+    resolve_paths,
+)
+from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.ingest.mapping import SourceOptions
+
+SAMPLE_ROWS = 200
+SAMPLES_PER_COLUMN = 5
+_NESTED_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """A source column; nested JSON/Parquet struct fields appear as ``parent.child``."""
+
+    name: str
+    type: str
+    samples: tuple[str, ...] = ()
+    path: tuple[str, ...] = ()
+    #: The type the reader produces (CSV is read as text whatever ``type`` the sniffer saw).
+    read_type: str = ""
+
+    def sql(self, alias: str = "src") -> str:
+        parts = self.path or (self.name,)
+        return ".".join([alias, *(quote_ident(p) for p in parts)])
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the files hold, as far as a sample tells."""
+
+    files: tuple[SourceFile, ...]
+    format: str
+    columns: tuple[SourceColumn, ...]
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
+    header: bool = True
+    encoding: str = "utf-8"
+    union_by_name: bool = False
+    row_estimate: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def paths(self) -> list[str]:
+        return [str(f.path) for f in self.files]
+
+    @property
+    def display_name(self) -> str:
+        if len(self.files) == 1:
+            return str(self.files[0].path)
+        return f"{len(self.files)} files ({self.files[0].path.name}, …)"
+
+    @property
+    def compressed(self) -> bool:
+        return any(f.compressed for f in self.files)
+
+    @property
+    def top_columns(self) -> list[SourceColumn]:
+        return [c for c in self.columns if len(c.path) == 1]
+
+    def column(self, name: str) -> SourceColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def reader_sql(self, rejects: bool = False) -> str:
+        if self.format == "csv":
+            dialect = readers.Dialect(
+                self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
+            )
+            return readers.csv_reader(
+                self.paths, dialect, self.encoding, self.compressed, self.union_by_name, rejects
+            )
+        if self.format == "parquet":
+            return readers.parquet_reader(self.paths, self.union_by_name)
+        return readers.json_reader(self.paths, self.format, self.compressed, self.union_by_name)
+
+
+def _sniff(con: duckdb.DuckDBPyConnection, f: SourceFile, opts: SourceOptions | None) -> dict[str, Any]:
+    args = [
+        f"encoding={quote_literal(f.encoding)}",
+        f"compression={quote_literal('gzip' if f.compressed else 'none')}",
+        "sample_size=20480",
+        f"max_line_size={readers.MAX_LINE_BYTES}",
+        f"buffer_size={4 * readers.MAX_LINE_BYTES}",
+        "ignore_errors=true",
+    ]
+    if opts and opts.delimiter:
+        args.append(f"delim={quote_literal(opts.delimiter)}")
+    if opts and opts.quote:
+        args.append(f"quote={quote_literal(opts.quote)}")
+    # Data files have a header row; the sniffer guesses wrong when every column is text.
+    args.append(f"header={'true' if (opts.header if opts else True) else 'false'}")
+    sql = f"SELECT * FROM sniff_csv({quote_literal(str(f.path))}, {', '.join(args)})"
+    try:
+        row = con.execute(sql).fetchone()
+        desc = [d[0] for d in con.description or []]
+    except duckdb.Error as e:
+        raise readers.read_error(e, str(f.path), "csv") from e
+    assert row is not None
+    return dict(zip(desc, row, strict=True))
+
+
+def _clean(value: Any) -> str | None:
+    if value is None or value == "(empty)":
+        return None
+    return str(value)
+
+
+def _flatten(
+    con: duckdb.DuckDBPyConnection, reader: str, cols: list[tuple[str, str]]
+) -> list[tuple[tuple[str, ...], str]]:
+    """Column paths and types, with the fields of STRUCT columns listed after their parent."""
+    out: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(path: tuple[str, ...], typ: str, depth: int) -> None:
+        out.append((path, typ))
+        if depth >= _NESTED_DEPTH or not typ.upper().startswith("STRUCT"):
+            return
+        expr = ".".join(["src", *(quote_ident(p) for p in path)])
+        try:
+            children = con.execute(f"DESCRIBE SELECT unnest({expr}) FROM {reader} AS src").fetchall()
+        except duckdb.Error:
+            return
+        for name, ctyp, *_ in children:
+            walk((*path, str(name)), str(ctyp), depth + 1)
+
+    for name, typ in cols:
+        walk((name,), typ, 0)
+    return out
+
+
+def _sample_value(row: Any, path: tuple[str, ...]) -> Any:
+    value = row
+    for p in path[1:]:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(p)
+    return value
+
+
+def inspect_sources(
+    paths: Sequence[str | Path],
+    options: SourceOptions | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> SourceInfo:
+    """Resolve, recognise and sample the sources. Raises ``ImportError_`` with what to do."""
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        return _inspect(con, list(paths), options)
+    finally:
+        if own:
+            con.close()
+
+
+def _inspect(
+    con: duckdb.DuckDBPyConnection, items: list[str | Path], options: SourceOptions | None
+) -> SourceInfo:
+    if not items:
+        raise ImportError_("No files to import were given.", "Name one or more files or a folder.")
+    forced = None if options is None or options.format == "auto" else options.format
+    files = describe_files(resolve_paths([str(p) for p in items]), forced)  # type: ignore[arg-type]
+    fmt = files[0].format
+    if fmt == "ndjson" and any(f.format == "json" for f in files):
+        fmt = "json"
+    encoding = (options.encoding if options and options.encoding else None) or (
+        "latin-1" if any(f.encoding == "latin-1" for f in files) else "utf-8"
+    )
+    notes: list[str] = []
+    if encoding == "latin-1" and not (options and options.encoding):
+        notes.append("The text is not UTF-8; it is read as Latin-1.")
+    delimiter = quote = escape = None
+    union = False
+    if fmt == "csv":
+        sniffs = [_sniff(con, f, options) for f in files]
+        delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
+            sniffs[0]["Delimiter"]
+        ) or ","
+        # The sniffer reports no quote when the sample has none; quoted fields may still follow.
+        quote = (options.quote if options and options.quote else None) or _clean(sniffs[0]["Quote"]) or '"'
+        escape = (options.escape if options and options.escape else None) or _clean(sniffs[0]["Escape"]) or quote
+        delims = {_clean(s["Delimiter"]) for s in sniffs}
+        if len(delims) > 1 and not (options and options.delimiter):
+            raise ImportError_(
+                "The files use different delimiters: "
+                + ", ".join(f"{f.path.name} ({_clean(s['Delimiter'])!r})" for f, s in zip(files, sniffs, strict=True)),
+                "Import them separately, or set source.delimiter in a mapping file.",
+            )
+        headers = {tuple(c["name"] for c in s["Columns"]) for s in sniffs}
+        union = len(headers) > 1
+    else:
+        union = len(files) > 1
+    header = options.header if options else True
+    info = SourceInfo(
+        files=tuple(files), format=fmt, columns=(), delimiter=delimiter, quote=quote,
+        escape=escape, header=header, encoding=encoding, union_by_name=union,
+    )
+    reader = info.reader_sql()
+    try:
+        described = con.execute(f"DESCRIBE SELECT * EXCLUDE ({quote_ident(readers.FILE_COLUMN)}) FROM {reader}").fetchall()
+        flat = _flatten(con, reader, [(str(r[0]), str(r[1])) for r in described])
+        names = [r[0] for r in described]
+        sample_sql = (
+            f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {reader} LIMIT {SAMPLE_ROWS}"
+        )
+        sample = con.execute(sample_sql).fetchall()
+    except duckdb.Error as e:
+        raise readers.read_error(e, info.display_name, fmt) from e
+    if fmt == "csv":
+        sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]}
+    else:
+        sniffed = {}
+    columns = []
+    for path, typ in flat:
+        idx = names.index(path[0])
+        values: list[str] = []
+        for row in sample:
+            v = _sample_value(row[idx], path)
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            s = str(v)
+            if s not in values:
+                values.append(s[:200])
+            if len(values) >= SAMPLES_PER_COLUMN:
+                break
+        # For CSV, show the type the sniffer saw; the data itself is read as text.
+        shown = sniffed.get(path[0], typ) if len(path) == 1 else typ
+        columns.append(SourceColumn(".".join(path), shown, tuple(values), path, typ))
+    if not sample:
+        empty_what = (
+            "has a header row but no data rows" if fmt == "csv" and names else "holds no rows"
+        )
+        raise ImportError_(
+            f"{info.display_name} {empty_what}.", "Export the data again, including its rows."
+        )
+    estimate = _row_estimate(con, info, fmt)
+    return SourceInfo(
+        files=info.files, format=fmt, columns=tuple(columns), delimiter=delimiter, quote=quote,
+        escape=escape, header=header, encoding=encoding, union_by_name=union,
+        row_estimate=estimate, notes=tuple(notes),
+    )
+
+
+def _row_estimate(con: duckdb.DuckDBPyConnection, info: SourceInfo, fmt: str) -> int | None:
+    if fmt == "parquet":
+        row = con.execute(
+            f"SELECT sum(num_rows) FROM parquet_file_metadata({readers._path_list(info.paths)})"
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+    total = 0
+    for f in info.files:
+        if f.compressed:
+            return None
+        with f.path.open("rb") as fh:
+            head = fh.read(1024 * 1024)
+        lines = head.count(b"\n")
+        if lines == 0:
+            total += 1
+            continue
+        per_line = len(head) / lines
+        total += int(f.size / per_line) - (1 if fmt == "csv" and info.header else 0)
+    return max(total, 0)

@@ -1,0 +1,329 @@
+"""The import itself, and the wizard's steps: preview, event-name counts, validation.
+
+An import is one transaction: stage (read, map, validate), count, insert the new events and the
+rejected rows, write the batch row, commit. A dry run, a failure or a cancel rolls all of it back,
+leaving the workspace exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import Cancelled, ImportError_
+from shoplytics_desktop.core.ingest import batches, catalogs, readers
+from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
+from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping, propose_mapping
+from shoplytics_desktop.core.ingest.report import (
+    CatalogReport,
+    ImportReport,
+    ValidationReport,
+)
+from shoplytics_desktop.core.ingest.stage import STAGE, build_stage, drop_stage, summarize
+from shoplytics_desktop.core.ingest.timeparse import utc_session
+from shoplytics_desktop.core.ingest.transform import mapped_sql
+from shoplytics_desktop.core.progress import NullReporter, Reporter
+from shoplytics_desktop.core.sqlutil import to_polars
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+
+_EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
+_CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
+
+
+@dataclass(frozen=True)
+class EventNameCount:
+    """A source event name, how often it occurs and the type the mapping gives it."""
+
+    name: str | None
+    count: int
+    event_type: str | None
+
+
+def _connection(target: Workspace | duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    return target.cursor() if isinstance(target, Workspace) else target
+
+
+def _translate(e: duckdb.Error, info: SourceInfo) -> Exception:
+    if isinstance(e, duckdb.InterruptException):
+        return Cancelled()
+    return readers.read_error(e, info.display_name, info.format)
+
+
+@contextlib.contextmanager
+def _cancel_watch(con: duckdb.DuckDBPyConnection, reporter: Reporter) -> Iterator[None]:
+    """Turn a cancel request into ``interrupt()`` of the running statement, so a long read stops
+    within moments instead of at the next step boundary."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            if reporter.cancel_requested:
+                with contextlib.suppress(duckdb.Error):
+                    con.interrupt()
+                return
+
+    thread = threading.Thread(target=watch, name="import-cancel-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def prepare(
+    paths: Sequence[str | Path],
+    mapping: Mapping | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[SourceInfo, Mapping]:
+    """Inspect the sources and settle the mapping (the given one, checked, or a proposal)."""
+    info = inspect_sources(paths, mapping.source if mapping else None, con=con)
+    if mapping is None:
+        mapping = propose_mapping(info)
+    check_mapping(mapping, info)
+    return info, mapping
+
+
+def preview(
+    target: Workspace | duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    mapping: Mapping,
+    limit: int = 10,
+) -> pl.DataFrame:
+    """The first ``limit`` rows as they would load (with ``__reason`` set on rows that would be
+    rejected). Reads only the start of the files."""
+    con = _connection(target)
+    check_mapping(mapping, info)
+    with utc_session(con):
+        try:
+            rel = con.sql(mapped_sql(info, mapping, limit=limit))
+            return to_polars(rel)
+        except duckdb.Error as e:
+            raise _translate(e, info) from e
+
+
+def event_name_counts(
+    target: Workspace | duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping
+) -> list[EventNameCount]:
+    """Each source event name with its count and mapped type, most frequent first."""
+    con = _connection(target)
+    check_mapping(mapping, info)
+    sql = mapped_sql(info, mapping)
+    with utc_session(con):
+        try:
+            rows = con.execute(
+                f"SELECT event_name, event_type, count(*) FROM ({sql}) GROUP BY 1, 2 "
+                "ORDER BY 3 DESC, 1"
+            ).fetchall()
+        except duckdb.Error as e:
+            raise _translate(e, info) from e
+    return [EventNameCount(r[0], int(r[2]), r[1]) for r in rows]
+
+
+def validate(
+    target: Workspace | duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    mapping: Mapping,
+    reporter: Reporter | None = None,
+) -> ValidationReport:
+    """What an import would do (counts, reasons, examples), writing nothing."""
+    con = _connection(target)
+    reporter = reporter or NullReporter()
+    check_mapping(mapping, info)
+    with utc_session(con), _cancel_watch(con, reporter):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            build_stage(con, info, mapping)
+            reporter.check_cancelled()
+            return summarize(con)
+        except duckdb.Error as e:
+            raise _translate(e, info) from e
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            drop_stage(con)
+
+
+def _insert_events(con: duckdb.DuckDBPyConnection, batch_id: str, now: dt.datetime,
+                   report: ValidationReport) -> None:
+    select = ", ".join(_CASTS.get(c, c) for c in _EVENT_COLS)
+    where = ["s.__reason IS NULL"]
+    if report.duplicates_existing:
+        where.append("NOT EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = s.event_id)")
+    # Only pay for the window when the batch repeats an id: the first occurrence is kept.
+    in_batch = report.rows_duplicate - report.duplicates_existing
+    qualify = (
+        " QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s._source_file, "
+        "s._source_line) = 1"
+        if in_batch > 0
+        else ""
+    )
+    con.execute(
+        f"""INSERT INTO raw.events ({', '.join(_EVENT_COLS)}, _batch_id, _source_file,
+                _source_line, _loaded_at)
+            SELECT {select}, ?, _source_file, _source_line, ?
+            FROM {STAGE} s WHERE {' AND '.join(where)}{qualify}""",
+        [batch_id, now],
+    )
+    if report.rows_rejected:
+        con.execute(
+            f"""INSERT INTO raw.rejected_events
+                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+                SELECT ?, _source_file, _source_line, __reason, source_row, ?
+                FROM {STAGE} WHERE __reason IS NOT NULL""",
+            [batch_id, now],
+        )
+
+
+def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, source: str,
+               fp: str, mapping_yaml: str | None, read: int, loaded: int, dup: int,
+               rejected: int, started: dt.datetime, message: str) -> None:
+    con.execute(
+        f"""INSERT INTO {INTERNAL}.batches (batch_id, kind, source, fingerprint, mapping,
+                rows_read, rows_loaded, rows_duplicate, rows_rejected, started_at, finished_at,
+                status, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)""",
+        [batch_id, kind, source, fp, mapping_yaml, read, loaded, dup, rejected, started,
+         dt.datetime.now(dt.UTC).replace(tzinfo=None), message],
+    )
+
+
+def _nothing_loaded(info: SourceInfo, report: ValidationReport) -> ImportError_:
+    reasons = "; ".join(
+        f"{r.reason}: {r.count:,}" + (f" (e.g. line {r.example_lines})" if r.example_lines else "")
+        for r in report.reasons[:3]
+    )
+    return ImportError_(
+        f"Nothing could be loaded from {info.display_name}: all {report.rows_rejected:,} rows "
+        f"break the event contract ({reasons}).",
+        "Fix the mapping (--save-mapping writes one to edit, --dry-run shows the result) or the file.",
+    )
+
+
+def import_events(
+    ws: Workspace,
+    paths: Sequence[str | Path],
+    mapping: Mapping | None = None,
+    reporter: Reporter | None = None,
+    dry_run: bool = False,
+    products: str | Path | None = None,
+    users: str | Path | None = None,
+) -> ImportReport:
+    """Import event files (plus an optional product catalog and user-profile file) as one batch.
+
+    Raises ``ImportError_`` when nothing can be loaded, ``Cancelled`` when stopped; in both
+    cases the workspace is unchanged.
+    """
+    reporter = reporter or NullReporter()
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con = ws.cursor()
+    info: SourceInfo | None = None
+    report: ValidationReport | None = None
+    batch_id = None if dry_run else batches.new_batch_id()
+    previous = None
+    catalog_reports: list[CatalogReport] = []
+    notes: list[str] = []
+    if paths:
+        reporter.update(0, 5, "Inspecting the files")
+        info, mapping = prepare(paths, mapping, con)
+        notes += info.notes
+    elif mapping is None:
+        mapping = Mapping()
+    if not paths and not products and not users:
+        raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
+    reporter.check_cancelled()
+    with utc_session(con), _cancel_watch(con, reporter):
+        con.execute("BEGIN TRANSACTION")
+        committed = False
+        try:
+            if info is not None:
+                reporter.update(1, 5, f"Reading and validating {info.display_name}")
+                build_stage(con, info, mapping)
+                reporter.check_cancelled()
+                reporter.update(2, 5, "Checking for duplicates")
+                report = summarize(con)
+                reporter.check_cancelled()
+                fp = batches.fingerprint([f.path for f in info.files])
+                previous = batches.find_previous(con, "events", fp)
+                if report.rows_loaded == 0 and not dry_run:
+                    if report.rows_duplicate == 0:
+                        raise _nothing_loaded(info, report)
+                    # Nothing new: add no batch and no second copy of the rejected rows.
+                    notes.append(
+                        f"Already imported (batch {previous}): nothing new."
+                        if previous
+                        else "Every valid row is already in the workspace: nothing new."
+                    )
+                elif not dry_run:
+                    assert batch_id is not None
+                    reporter.update(3, 5, f"Loading {report.rows_loaded:,} events")
+                    _insert_events(con, batch_id, started, report)
+                    _batch_row(con, batch_id, "events", _source_label(paths), fp,
+                               mapping.to_yaml(), report.rows_read, report.rows_loaded,
+                               report.rows_duplicate, report.rows_rejected, started,
+                               report.summary())
+            for spec, path in ((catalogs.PRODUCTS, products), (catalogs.USERS, users)):
+                if path is None:
+                    continue
+                reporter.update(4, 5, f"Loading the {spec.kind} file {path}")
+                cat_id = None if dry_run else batches.new_batch_id()
+                rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
+                if not dry_run and cat_id is not None and rep.rows_loaded:
+                    _batch_row(con, cat_id, spec.kind, str(path),
+                               batches.fingerprint([Path(path)]), None, rep.rows_read,
+                               rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
+                               rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")
+                elif not dry_run and rep.rows_read and rep.rows_rejected == rep.rows_read:
+                    raise ImportError_(
+                        f"Nothing could be loaded from the {spec.kind} file {path}: every row "
+                        f"was rejected ({rep.reasons[0].reason if rep.reasons else 'no reason'}).",
+                        "Fix the file and import it again.",
+                    )
+                catalog_reports.append(rep if rep.rows_loaded or dry_run else
+                                       CatalogReport(rep.kind, rep.source, None, rep.rows_read,
+                                                     0, rep.rows_rejected, rep.reasons))
+                reporter.check_cancelled()
+            if dry_run:
+                con.execute("ROLLBACK")
+            else:
+                con.execute("COMMIT")
+            committed = True
+        except duckdb.InterruptException as e:
+            raise Cancelled() from e
+        except duckdb.Error as e:
+            if info is not None:
+                raise _translate(e, info) from e
+            raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
+        finally:
+            if not committed:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+            drop_stage(con)
+    reporter.update(5, 5, "Done")
+    loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in catalog_reports)
+    return ImportReport(
+        source=_source_label(paths) if paths else "",
+        format=info.format if info else "",
+        mapping=mapping,
+        validation=report,
+        batch_id=batch_id if (loaded_any and report and report.rows_loaded) else None,
+        dry_run=dry_run,
+        previous_batch=previous,
+        seconds=time.perf_counter() - t0,
+        catalogs=tuple(catalog_reports),
+        notes=tuple(notes),
+    )
+
+
+def _source_label(paths: Sequence[str | Path]) -> str:
+    return ", ".join(str(p) for p in paths)

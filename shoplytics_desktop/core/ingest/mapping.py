@@ -1,0 +1,291 @@
+"""The mapping: how a source's columns and event names become the contract's.
+
+A mapping is a small YAML file that users can keep, edit and reuse::
+
+    version: 1
+    source: {format: csv, delimiter: ",", header: true}
+    columns:
+      event_time: timestamp
+      event_type: event            # the source column holding the event name
+      user_id: visitorid
+      category: [category_code, category_id]   # first non-empty value wins
+    time_format: epoch_ms          # auto | epoch_s | epoch_ms | a strptime format
+    event_types: {transaction: purchase}
+    defaults: {device: unknown, country: XX, traffic_source: unknown, quantity: 1}
+
+``propose_mapping`` builds one from a ``SourceInfo`` using column names first, then content.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
+from shoplytics_desktop.core.ingest.timeparse import AUTO, is_numeric_type
+
+MappedField = Literal[
+    "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
+    "price", "quantity", "category", "brand", "device", "country", "traffic_source", "properties",
+]
+
+
+class SourceOptions(BaseModel):
+    """How to read the files; ``None`` means detect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["auto", "csv", "json", "ndjson", "parquet"] = "auto"
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
+    header: bool = True
+    encoding: Literal["utf-8", "latin-1", "utf-16"] | None = None
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = contract.UNKNOWN
+    country: str = contract.UNKNOWN_COUNTRY
+    traffic_source: str = contract.UNKNOWN
+    quantity: int = Field(default=1, ge=1)
+
+
+class Mapping(BaseModel):
+    """Source column(s) for each contract field, event-name overrides, time format, defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    source: SourceOptions = Field(default_factory=SourceOptions)
+    columns: dict[MappedField, str | list[str]] = Field(default_factory=dict)
+    time_format: str = AUTO
+    event_types: dict[str, contract.EventType] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=Defaults)
+    #: Source columns the contract has no place for go into ``properties`` as JSON.
+    keep_unmapped: bool = True
+
+    @field_validator("columns")
+    @classmethod
+    def _non_empty(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for key, src in value.items():
+            if not src or (isinstance(src, list) and not all(src)):
+                raise ValueError(f"column for '{key}' is empty")
+        return value
+
+    def sources_of(self, field: str) -> list[str]:
+        src = self.columns.get(field)  # type: ignore[call-overload]
+        if src is None:
+            return []
+        return [src] if isinstance(src, str) else list(src)
+
+    def used_columns(self) -> set[str]:
+        return {c for f in self.columns for c in self.sources_of(f)}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text: str, origin: str = "the mapping") -> Mapping:
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise ImportError_(f"{origin} is not valid YAML: {e}", "Fix the file and retry.") from e
+        if not isinstance(data, dict):
+            raise ImportError_(f"{origin} is not a mapping (a YAML dictionary).", "Fix the file.")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+            )
+            raise ImportError_(f"{origin} is invalid: {problems}.", "Fix the file and retry.") from e
+
+
+def load_mapping(path: Path | str) -> Mapping:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ImportError_(f"Cannot read the mapping file {p}: {e.strerror}.", "Check the path.") from e
+    return Mapping.from_yaml(text, origin=f"The mapping file {p}")
+
+
+def save_mapping(mapping: Mapping, path: Path | str) -> None:
+    p = Path(path)
+    try:
+        p.write_text(mapping.to_yaml(), encoding="utf-8")
+    except OSError as e:
+        raise ImportError_(f"Cannot write the mapping file {p}: {e.strerror}.", "Choose another path.") from e
+
+
+# -- proposing ---------------------------------------------------------------------------------
+
+#: Source column names per contract field, most specific first (compared normalised).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "event_id": ("event_id", "eventid", "event_uuid", "message_id", "messageid", "uuid", "id"),
+    "event_time": ("event_time", "event_timestamp", "timestamp", "ts", "time", "created_at",
+                   "datetime", "date_time", "event_date", "occurred_at", "time_stamp", "date"),
+    "event_type": ("event_type", "event_name", "event", "action", "type", "eventtype", "activity",
+                   "event_action"),
+    "user_id": ("user_id", "visitorid", "visitor_id", "customer_id", "client_id", "user",
+                "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id"),
+    "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key"),
+    "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
+                   "product_sku", "article_id"),
+    "order_id": ("transactionid", "transaction_id", "order_id", "orderid", "order", "order_number",
+                 "invoice", "invoice_no", "invoiceno"),
+    "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd"),
+    "quantity": ("quantity", "qty", "units", "count", "item_quantity"),
+    "category": ("category_code", "category", "category_name", "product_category", "categoryid",
+                 "category_id", "categorycode"),
+    "brand": ("brand", "brand_name", "manufacturer"),
+    "device": ("platform", "device", "device_type", "devicetype", "device_category", "os"),
+    "country": ("country", "country_code", "countrycode", "geo_country"),
+    "traffic_source": ("acquisition_channel", "utm_source", "traffic_source", "source", "channel",
+                       "referrer_type", "medium", "utm_medium"),
+    "properties": ("properties", "props", "event_properties", "attributes", "params", "context"),
+}
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}.*)?$")
+_EPOCH = re.compile(r"^\d{9,19}(\.\d+)?$")
+
+
+def normalize_name(name: str) -> str:
+    return _NON_ALNUM.sub("", name.lower())
+
+
+def _looks_like_time(col: SourceColumn) -> bool:
+    t = col.type.upper()
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return True
+    if not col.samples:
+        return False
+    if all(_ISO_TIME.match(s) for s in col.samples):
+        return True
+    return all(_EPOCH.match(s) for s in col.samples) and (
+        "time" in col.name.lower() or normalize_name(col.name) == "ts"
+    )
+
+
+def propose_mapping(info: SourceInfo) -> Mapping:
+    """A mapping proposal from column names (normalised synonyms), then from column content."""
+    by_norm: dict[str, SourceColumn] = {}
+    # Top-level columns win over nested fields of the same name (inserted last, so first wins).
+    for col in sorted(info.columns, key=lambda c: len(c.path) > 1):
+        key = normalize_name(col.path[-1]) if len(col.path) > 1 else normalize_name(col.name)
+        by_norm.setdefault(key, col)
+        by_norm.setdefault(normalize_name(col.name), col)
+    used: set[str] = set()
+    columns: dict[str, str | list[str]] = {}
+
+    def take(field: str) -> SourceColumn | None:
+        for syn in SYNONYMS[field]:
+            col = by_norm.get(normalize_name(syn))
+            if col is not None and col.name not in used and not _claimed_parent(col, used):
+                used.add(col.name)
+                return col
+        return None
+
+    for field in SYNONYMS:
+        if field in ("category", "properties"):
+            continue
+        col = take(field)
+        if col is not None:
+            columns[field] = col.name
+    # Category: prefer the readable code, fall back to the id where the code is empty.
+    cats = [by_norm.get(n) for n in ("categorycode", "category", "categoryname", "productcategory")]
+    ids = [by_norm.get(n) for n in ("categoryid", "categoryid")]
+    chosen = [c.name for c in cats + ids if c is not None and c.name not in used]
+    chosen = list(dict.fromkeys(chosen))
+    if chosen:
+        used.update(chosen)
+        columns["category"] = chosen[0] if len(chosen) == 1 else chosen
+    props = next(
+        (c for n in SYNONYMS["properties"] if (c := by_norm.get(normalize_name(n))) is not None
+         and len(c.path) == 1 and c.type.upper().startswith(("STRUCT", "JSON", "MAP"))),
+        None,
+    )
+    if props is not None:
+        columns["properties"] = props.name
+        used.add(props.name)
+
+    # Content: a time column by its values; a user column by name fragments.
+    if "event_time" not in columns:
+        col = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
+        if col is not None:
+            columns["event_time"] = col.name
+            used.add(col.name)
+    if "user_id" not in columns:
+        col = next(
+            (c for c in info.columns if c.name not in used
+             and any(k in normalize_name(c.name) for k in ("user", "visitor", "customer", "client"))),
+            None,
+        )
+        if col is not None:
+            columns["user_id"] = col.name
+            used.add(col.name)
+
+    time_format = AUTO
+    tcol = info.column(columns["event_time"]) if isinstance(columns.get("event_time"), str) else None
+    if tcol is not None and not is_numeric_type(tcol.type) and tcol.samples and all(
+        _EPOCH.match(s) for s in tcol.samples
+    ):
+        # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping clear.
+        time_format = "epoch_ms" if all(float(s) >= 1e11 for s in tcol.samples) else "epoch_s"
+    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
+    return Mapping(
+        source=SourceOptions(
+            format=fmt,  # type: ignore[arg-type]
+            delimiter=info.delimiter,
+            quote=info.quote,
+            escape=info.escape,
+            header=True,
+            encoding=info.encoding,  # type: ignore[arg-type]
+        ),
+        columns=columns,  # type: ignore[arg-type]
+        time_format=time_format,
+    )
+
+
+def _claimed_parent(col: SourceColumn, used: set[str]) -> bool:
+    return len(col.path) > 1 and col.path[0] in used
+
+
+def missing_required(mapping: Mapping) -> list[str]:
+    return [f for f in contract.REQUIRED_SOURCE_COLUMNS if f not in mapping.columns]
+
+
+def check_mapping(mapping: Mapping, info: SourceInfo) -> None:
+    """Every mapped source column exists, and the contract's required fields are mapped."""
+    names = {c.name for c in info.columns}
+    seen = ", ".join(c.name for c in info.columns if len(c.path) == 1)
+    where = info.display_name
+    unknown = sorted(c for c in mapping.used_columns() if c not in names)
+    if unknown:
+        raise ImportError_(
+            f"The mapping names columns that {where} does not have: {', '.join(unknown)} "
+            f"(columns seen: {seen}).",
+            "Fix the mapping file, or check that the right file was chosen.",
+        )
+    missing = missing_required(mapping)
+    if missing:
+        labels = {"event_time": "time", "event_type": "event name", "user_id": "user"}
+        what = ", ".join(f"{labels.get(m, m)} ({m})" for m in missing)
+        hint = "Map them with --mapping FILE (see --save-mapping for a starting point)."
+        if len([c for c in info.columns if len(c.path) == 1]) == 1 and info.format == "csv":
+            hint = (
+                "The whole header was read as one column: the file probably uses another "
+                "delimiter; set source.delimiter in a mapping file, or " + hint[0].lower() + hint[1:]
+            )
+        raise ImportError_(
+            f"No column for {what} could be found in {where} (columns seen: {seen}).", hint
+        )

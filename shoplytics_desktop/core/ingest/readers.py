@@ -1,0 +1,122 @@
+"""DuckDB table-function calls that stream the source files, and their errors in plain words.
+
+CSV is read with every column as text (``all_varchar``): a column of mixed types then never
+fails the whole read, and each value is parsed (or rejected with a reason) by the mapping's SQL.
+Rows that the CSV reader itself cannot split (too many or too few fields, invalid UTF-8, an
+over-long line) are not fatal: DuckDB keeps them in a rejects table with their physical line and
+the import quarantines them with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.sqlutil import quote_literal
+
+FILE_COLUMN = "__file"
+REJECTS_TABLE = "__ingest_csv_rejects"
+REJECTS_SCAN = "__ingest_csv_scans"
+#: Lines longer than this are quarantined instead of failing the read.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The CSV dialect, or None fields for non-CSV formats."""
+
+    delimiter: str
+    quote: str
+    escape: str
+    header: bool = True
+
+
+def _path_list(paths: list[str]) -> str:
+    return "[" + ", ".join(quote_literal(p) for p in paths) + "]"
+
+
+def csv_reader(
+    paths: list[str],
+    dialect: Dialect,
+    encoding: str,
+    compressed: bool,
+    union_by_name: bool = False,
+    rejects: bool = False,
+) -> str:
+    opts = [
+        f"delim={quote_literal(dialect.delimiter)}",
+        f"quote={quote_literal(dialect.quote)}",
+        f"escape={quote_literal(dialect.escape)}",
+        f"header={'true' if dialect.header else 'false'}",
+        "all_varchar=true",
+        # Rows the reader cannot split are quarantined (rejects=True) or skipped in samples.
+        "ignore_errors=true",
+        f"filename={quote_literal(FILE_COLUMN)}",
+        f"encoding={quote_literal(encoding)}",
+        f"compression={quote_literal('gzip' if compressed else 'none')}",
+        f"max_line_size={MAX_LINE_BYTES}",
+        f"buffer_size={4 * MAX_LINE_BYTES}",
+    ]
+    if union_by_name:
+        opts.append("union_by_name=true")
+    if rejects:
+        opts += [
+            "store_rejects=true",
+            f"rejects_table={quote_literal(REJECTS_TABLE)}",
+            f"rejects_scan={quote_literal(REJECTS_SCAN)}",
+        ]
+    return f"read_csv({_path_list(paths)}, {', '.join(opts)})"
+
+
+def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: bool = False) -> str:
+    json_format = {"json": "auto", "ndjson": "newline_delimited"}.get(fmt, "auto")
+    opts = [
+        f"format={quote_literal(json_format)}",
+        f"filename={quote_literal(FILE_COLUMN)}",
+        f"compression={quote_literal('gzip' if compressed else 'none')}",
+        # A whole JSON array written on one line is one "object" to the reader's buffer.
+        "maximum_object_size=268435456",
+    ]
+    if union_by_name:
+        opts.append("union_by_name=true")
+    return f"read_json({_path_list(paths)}, {', '.join(opts)})"
+
+
+def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
+    opts = [f"filename={quote_literal(FILE_COLUMN)}", "file_row_number=true"]
+    if union_by_name:
+        opts.append("union_by_name=true")
+    return f"read_parquet({_path_list(paths)}, {', '.join(opts)})"
+
+
+def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:
+    """A DuckDB reader error as a message that names the file and says what to do."""
+    text = str(e)
+    first = text.splitlines()[0] if text else type(e).__name__
+    low = text.lower()
+    if "gzip" in low or "zlib" in low or "inflate" in low or "decompress" in low:
+        return ImportError_(
+            f"{files} is a truncated or damaged gzip file ({first}).",
+            "Download or export it again, or import the uncompressed file.",
+        )
+    if fmt in ("json", "ndjson") and ("json" in low or "malformed" in low):
+        return ImportError_(
+            f"{files} is not valid JSON: {first}",
+            "Fix the file at the position shown (each NDJSON line must be one JSON object).",
+        )
+    if fmt == "parquet":
+        return ImportError_(
+            f"{files} cannot be read as Parquet: {first}",
+            "Export it again; the file may be damaged or use an unsupported encoding.",
+        )
+    if "unicode" in low or "utf" in low:
+        return ImportError_(
+            f"{files} is not valid UTF-8 text: {first}",
+            "Save it as UTF-8, or set source.encoding: latin-1 in a mapping file.",
+        )
+    return ImportError_(
+        f"Cannot read {files} as {fmt.upper()}: {first}",
+        "Check the file, or set the format options (delimiter, quote) in a mapping file.",
+    )

@@ -1,0 +1,78 @@
+"""What an import (or its dry run) tells the user: counts, grouped reject reasons, examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shoplytics_desktop.core.ingest.mapping import Mapping
+
+
+@dataclass(frozen=True)
+class RejectExample:
+    file: str
+    line: int | None
+    source_row: str | None
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """Rows rejected for one reason, with up to three example lines."""
+
+    reason: str
+    count: int
+    examples: tuple[RejectExample, ...] = ()
+
+    @property
+    def example_lines(self) -> str:
+        return ", ".join(str(e.line) for e in self.examples if e.line is not None)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every row read is loaded, a duplicate or rejected: read = loaded + duplicate + rejected."""
+
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+    rows_rejected: int
+    #: Of the duplicates, how many repeat an event already in the workspace.
+    duplicates_existing: int = 0
+    reasons: tuple[ReasonCount, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows_read:,} rows read: {self.rows_loaded:,} loaded, "
+            f"{self.rows_duplicate:,} duplicate, {self.rows_rejected:,} rejected"
+        )
+
+
+@dataclass(frozen=True)
+class CatalogReport:
+    """A product catalog or user-profile file loaded alongside the events."""
+
+    kind: str
+    source: str
+    batch_id: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    reasons: tuple[ReasonCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    source: str
+    format: str
+    mapping: Mapping
+    validation: ValidationReport | None
+    batch_id: str | None = None
+    dry_run: bool = False
+    #: The earlier batch with the same file contents, when there was one.
+    previous_batch: str | None = None
+    seconds: float = 0.0
+    catalogs: tuple[CatalogReport, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.validation.rows_loaded if self.validation else 0

@@ -1,0 +1,198 @@
+"""Finding the files of an import and telling what each one is, from its first bytes.
+
+Only a small sample of each file is read here (magic bytes, the first 64 KB of text): the data
+itself streams through DuckDB's readers later.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from shoplytics_desktop.core.errors import ImportError_
+
+Format = Literal["csv", "json", "ndjson", "parquet"]
+FORMATS: tuple[str, ...] = ("csv", "json", "ndjson", "parquet")
+
+SAMPLE_BYTES = 64 * 1024
+_TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".psv", ".tab", ".json", ".jsonl", ".ndjson"}
+_DATA_SUFFIXES = _TEXT_SUFFIXES | {".parquet", ".pq", ".gz"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file and what its first bytes say about it."""
+
+    path: Path
+    format: Format
+    compressed: bool
+    encoding: str
+    size: int
+
+
+def resolve_paths(items: list[str] | list[Path] | tuple[str | Path, ...]) -> list[Path]:
+    """Files named directly, the data files of a folder, or the matches of a glob, in order."""
+    out: list[Path] = []
+    for item in items:
+        text = str(item)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and not p.name.startswith(".") and _data_suffix(p)
+            )
+            if not found:
+                raise ImportError_(
+                    f"The folder {path} holds no data files (.csv, .tsv, .json, .ndjson, "
+                    ".parquet, optionally .gz).",
+                    "Point at the files themselves or at another folder.",
+                )
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        elif any(ch in text for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            files = [p for p in matches if p.is_file()]
+            if not files:
+                raise ImportError_(f"No file matches {text}.", "Check the pattern and the folder.")
+            out.extend(files)
+        else:
+            raise ImportError_(f"The file {text} does not exist.", "Check the path and try again.")
+    # The same file named twice (a glob and a name) would be imported twice.
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _data_suffix(path: Path) -> bool:
+    return path.suffix.lower() in _DATA_SUFFIXES
+
+
+def _read_head(path: Path) -> tuple[bytes, bool]:
+    """The first bytes of the file's content (decompressed when gzip) and whether it is gzip."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(SAMPLE_BYTES)
+    except OSError as e:
+        raise ImportError_(
+            f"Cannot read {path}: {e.strerror}.", "Check that the file exists and is readable."
+        ) from e
+    if raw[:2] != b"\x1f\x8b":
+        return raw, False
+    try:
+        # A decompressobj returns what it can from a prefix, without needing the whole stream.
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, SAMPLE_BYTES), True
+    except zlib.error as e:
+        raise ImportError_(
+            f"{path} is a damaged gzip file ({e}).",
+            "Download or export it again, or import the uncompressed file.",
+        ) from e
+
+
+def check_gzip_complete(path: Path) -> None:
+    """Fail early, with a clear message, on a gzip file that was cut short.
+
+    Decompressing costs about as much as DuckDB's own read, so only small files are checked here;
+    a truncated large file is reported when DuckDB's reader hits its end.
+    """
+    if path.stat().st_size > 64 * 1024 * 1024:
+        return
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(4 * 1024 * 1024):
+                pass
+    except (EOFError, OSError, zlib.error) as e:
+        raise ImportError_(
+            f"{path} is a truncated or damaged gzip file ({e}).",
+            "Download or export it again, or import the uncompressed file.",
+        ) from e
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if not sample:
+        return False
+    if b"\x00" in sample[:8192]:
+        # UTF-16 text has NULs too, but DuckDB reads it only with an explicit encoding; treat it
+        # as not-a-data-file rather than guess.
+        return True
+    control = sum(1 for b in sample[:8192] if b < 9 or 13 < b < 32)
+    return control / min(len(sample), 8192) > 0.05
+
+
+def _encoding(sample: bytes) -> str:
+    """utf-8 when the sample decodes as UTF-8 (a cut multibyte character at its end is fine)."""
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start >= len(sample) - 3 and e.reason == "unexpected end of data":
+            return "utf-8"
+        # Latin-1 decodes every byte; western-European exports are the usual non-UTF-8 files.
+        return "latin-1"
+
+
+def _text_format(path: Path, text: str) -> Format:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    name = path.name.lower().removesuffix(".gz")
+    if stripped.startswith("["):
+        return "json"
+    if stripped.startswith("{"):
+        first = stripped.split("\n", 1)[0].strip()
+        return "ndjson" if first.endswith("}") or name.endswith((".jsonl", ".ndjson")) else "json"
+    return "csv"
+
+
+def describe_file(path: Path, forced: Format | None = None) -> SourceFile:
+    """Format, compression and encoding of one file, or a clear error for what cannot be read."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportError_(f"{path} is empty (0 bytes).", "Export the data again and import that file.")
+    head, compressed = _read_head(path)
+    if head[:4] == b"PAR1" and not compressed:
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+        if tail != b"PAR1":
+            raise ImportError_(
+                f"{path} is a damaged or incomplete Parquet file (no footer).",
+                "Export it again; the file was probably cut short while copying.",
+            )
+        return SourceFile(path, forced or "parquet", False, "utf-8", size)
+    if compressed and not head:
+        raise ImportError_(f"{path} is an empty gzip file.", "Export the data again.")
+    if compressed:
+        check_gzip_complete(path)
+    if forced == "parquet":
+        raise ImportError_(f"{path} is not a Parquet file.", "Drop the --format option or fix it.")
+    if _looks_binary(head):
+        raise ImportError_(
+            f"{path} does not look like a CSV, JSON or Parquet file (it holds binary data).",
+            "Import a CSV/TSV, JSON, NDJSON or Parquet export (optionally gzip-compressed).",
+        )
+    encoding = _encoding(head)
+    text = head.decode(encoding, errors="replace")
+    if not text.strip():
+        raise ImportError_(f"{path} holds only blank space.", "Export the data again.")
+    return SourceFile(path, forced or _text_format(path, text), compressed, encoding, size)
+
+
+def describe_files(paths: list[Path], forced: Format | None = None) -> list[SourceFile]:
+    files = [describe_file(p, forced) for p in paths]
+    kinds = {("json" if f.format == "ndjson" else f.format) for f in files}
+    if len(kinds) > 1:
+        listing = ", ".join(f"{f.path.name} ({f.format})" for f in files)
+        raise ImportError_(
+            f"One import takes files of one format, but these differ: {listing}.",
+            "Import each format separately.",
+        )
+    return files

@@ -1,0 +1,85 @@
+"""SQL that turns a source's time column into a UTC ``TIMESTAMP``.
+
+Accepted without configuration: ISO text with ``T`` or a space, with ``Z``, `` UTC`` or a numeric
+offset (converted to UTC), dates, and epoch numbers whose unit is told apart by magnitude. A
+mapping may fix the form instead: ``epoch_s``, ``epoch_ms`` or a strptime format.
+
+Text without an offset is read as UTC: the import sets the cursor's ``TimeZone`` to UTC while it
+runs (``utc_session``), because DuckDB reads offset-less text in the session's zone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import duckdb
+
+from shoplytics_desktop.core.sqlutil import quote_literal
+
+AUTO = "auto"
+EPOCH_S = "epoch_s"
+EPOCH_MS = "epoch_ms"
+
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+
+
+def _micros(value_sql: str, factor: str) -> str:
+    # try_cast keeps absurd magnitudes (which would overflow) as NULL, i.e. "could not be parsed".
+    return f"make_timestamp(try_cast(({value_sql}) * {factor} AS BIGINT))"
+
+
+def epoch_by_magnitude(value_sql: str) -> str:
+    """Seconds below 1e11 (year 5138), milliseconds below 1e14, then micro- and nanoseconds."""
+    v = f"({value_sql})"
+    return (
+        f"CASE WHEN abs({v}) < 1e11 THEN {_micros(v, '1e6')} "
+        f"WHEN abs({v}) < 1e14 THEN {_micros(v, '1e3')} "
+        f"WHEN abs({v}) < 1e17 THEN {_micros(v, '1')} "
+        f"ELSE {_micros(v, '1e-3')} END"
+    )
+
+
+def is_numeric_type(sql_type: str) -> bool:
+    return sql_type.upper().startswith(_NUMERIC_TYPES)
+
+
+def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str = AUTO) -> str:
+    """An expression of type TIMESTAMP (UTC), NULL where the value cannot be parsed.
+
+    ``column_sql`` is the typed source column, ``text_sql`` the same value as trimmed text.
+    """
+    t = source_type.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return f"timezone('UTC', {column_sql})"
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST({column_sql} AS TIMESTAMP)"
+    if time_format == EPOCH_S:
+        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e6")
+    if time_format == EPOCH_MS:
+        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e3")
+    if is_numeric_type(t):
+        return epoch_by_magnitude(f"CAST({column_sql} AS DOUBLE)")
+    if time_format not in (AUTO, ""):
+        parsed = f"try_strptime({text_sql}, {quote_literal(time_format)})"
+        return f"timezone('UTC', {parsed})" if "%z" in time_format or "%Z" in time_format else parsed
+    # ISO text first (the common case, and cheap); numbers only where that failed.
+    return (
+        f"coalesce(timezone('UTC', try_cast({text_sql} AS TIMESTAMPTZ)), "
+        f"CASE WHEN regexp_full_match({text_sql}, '-?[0-9]+(\\.[0-9]+)?') "
+        f"THEN {epoch_by_magnitude(f'try_cast({text_sql} AS DOUBLE)')} END)"
+    )
+
+
+@contextlib.contextmanager
+def utc_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Read offset-less times as UTC on this cursor, restoring its zone afterwards."""
+    row = con.execute("SELECT current_setting('TimeZone')").fetchone()
+    previous = str(row[0]) if row else "UTC"
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET TimeZone = {quote_literal(previous)}")

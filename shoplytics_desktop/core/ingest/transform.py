@@ -1,0 +1,209 @@
+"""The SELECT that maps a source onto the contract, row for row, with a reject reason per row.
+
+One statement streams the files through DuckDB's reader and yields the staging relation: the
+contract's columns (price and quantity still DOUBLE), lineage (file, line), the first failing
+contract rule as ``__reason`` (from ``contract.validation_rules()``) and, for rejected rows only,
+the original row as JSON. Every identifier that comes from a file goes through ``quote_ident``.
+"""
+
+from __future__ import annotations
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.ingest import eventnames
+from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
+from shoplytics_desktop.core.ingest.mapping import Mapping
+from shoplytics_desktop.core.ingest.readers import FILE_COLUMN
+from shoplytics_desktop.core.ingest.timeparse import time_sql
+from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
+
+#: Columns of the staging relation, in order.
+STAGE_COLUMNS = (
+    "event_id", "event_time", "event_type", "event_name", "user_id", "session_id", "product_id",
+    "order_id", "price", "quantity", "category", "brand", "device", "country", "traffic_source",
+    "properties", "_source_file", "_source_line", "__reason", "source_row",
+)
+
+_TEXT_FIELDS = ("user_id", "session_id", "product_id", "order_id", "category", "brand")
+_ID_FIELDS = {"event_id", "user_id", "session_id", "product_id", "order_id", "category"}
+_HASH_FIELDS = (
+    "event_name", "user_id", "session_id", "product_id", "order_id", "price", "quantity",
+    "category", "brand", "device", "country", "traffic_source", "properties",
+)
+
+
+def text_sql(col: SourceColumn, as_id: bool = False) -> str:
+    """The value as trimmed text, NULL when empty."""
+    x = col.sql()
+    t = (col.read_type or col.type).upper()
+    if t == "VARCHAR":
+        return f"NULLIF(trim({x}), '')"
+    if t == "JSON":
+        return f"NULLIF(trim({x} ->> '$'), '')"
+    if t.startswith(("STRUCT", "MAP")) or t.endswith("]"):
+        return f"CAST(to_json({x}) AS VARCHAR)"
+    if as_id and t in ("DOUBLE", "FLOAT", "REAL"):
+        # JSON numbers arrive as DOUBLE; an id 44600062 must not become '44600062.0'.
+        return (
+            f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9e15 "
+            f"THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END"
+        )
+    return f"NULLIF(trim(CAST({x} AS VARCHAR)), '')"
+
+
+def _number_sql(col: SourceColumn) -> str:
+    t = (col.read_type or col.type).upper()
+    if t in ("VARCHAR", "JSON"):
+        return f"try_cast({text_sql(col)} AS DOUBLE)"
+    return f"try_cast({col.sql()} AS DOUBLE)"
+
+
+class _Builder:
+    def __init__(self, info: SourceInfo, mapping: Mapping) -> None:
+        self.info = info
+        self.mapping = mapping
+
+    def cols(self, field: str) -> list[SourceColumn]:
+        out = []
+        for name in self.mapping.sources_of(field):
+            col = self.info.column(name)
+            if col is None:  # check_mapping reports these before any SQL is built
+                raise KeyError(name)
+            out.append(col)
+        return out
+
+    def text(self, field: str) -> str:
+        cols = self.cols(field)
+        if not cols:
+            return "CAST(NULL AS VARCHAR)"
+        parts = [text_sql(c, field in _ID_FIELDS) for c in cols]
+        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+    def properties(self) -> str:
+        used = self.mapping.used_columns()
+        used_roots = {c.path[0] for c in self.info.columns if c.name in used}
+        extra = []
+        if self.mapping.keep_unmapped:
+            extra = [
+                c for c in self.info.top_columns
+                if c.name not in used_roots and c.name != FILE_COLUMN
+            ]
+        obj = (
+            "json_object(" + ", ".join(f"{quote_literal(c.name)}, {c.sql()}" for c in extra) + ")"
+            if extra
+            else None
+        )
+        mapped = self.cols("properties")
+        base = None
+        if mapped:
+            c = mapped[0]
+            t = (c.read_type or c.type).upper()
+            if t == "VARCHAR":
+                tx = text_sql(c)
+                base = f"CASE WHEN json_valid({tx}) THEN CAST({tx} AS JSON) END"
+            else:
+                base = f"to_json({c.sql()})"
+        if base and obj:
+            return f"json_merge_patch(coalesce({base}, '{{}}'), {obj})"
+        return base or obj or "CAST(NULL AS JSON)"
+
+    def time(self) -> tuple[str, str]:
+        cols = self.cols("event_time")
+        col = cols[0]
+        raw = text_sql(col)
+        return raw, time_sql(col.sql(), raw, col.read_type or col.type, self.mapping.time_format)
+
+    def source_row(self) -> str:
+        """The original row as a struct; turned into JSON only for rejected rows."""
+        items = ", ".join(f"{quote_literal(c.name)}: {c.sql()}" for c in self.info.top_columns)
+        return f"{{{items}}}"
+
+    def line(self) -> str:
+        if self.info.format == "parquet":
+            return "file_row_number + 1"
+        offset = 1 if self.info.format == "csv" and self.info.header else 0
+        # Readers keep file order, so a row number over the scan is the row's position; for
+        # CSV that is the line, counting the header as line 1 (see stage.fix_csv_lines).
+        if len(self.info.files) == 1:
+            return f"row_number() OVER () + {offset}"
+        return f"__rn - __first + {1 + offset}"
+
+
+def mapped_sql(
+    info: SourceInfo,
+    mapping: Mapping,
+    limit: int | None = None,
+    rejects: bool = False,
+) -> str:
+    """The staging SELECT (columns ``STAGE_COLUMNS``) over the sources.
+
+    ``limit`` reads only the first rows (preview); ``rejects`` keeps CSV rows the reader cannot
+    split in DuckDB's rejects table instead of skipping them.
+    """
+    b = _Builder(info, mapping)
+    d = mapping.defaults
+    reader = info.reader_sql(rejects=rejects)
+    fq = quote_ident(FILE_COLUMN)
+    scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    if len(info.files) > 1 and info.format != "parquet":
+        src = (
+            f"SELECT *, min(__rn) OVER (PARTITION BY {fq}) AS __first FROM "
+            f"(SELECT *, row_number() OVER () AS __rn FROM ({scan})) "
+        )
+    else:
+        src = scan
+    line = b.line()
+
+    time_raw, time_parsed = b.time()
+    price_cols = b.cols("price")
+    qty_cols = b.cols("quantity")
+    price_raw = b.text("price")
+    qty_raw = b.text("quantity")
+    m1 = [
+        f"src.{fq} AS _source_file",
+        f"{line} AS _source_line",
+        f"{time_raw} AS event_time__raw",
+        f"{time_parsed} AS event_time",
+        f"{b.text('event_type')} AS event_name",
+        *(f"{b.text(f)} AS {f}" for f in _TEXT_FIELDS),
+        f"{price_raw} AS price__raw",
+        f"{_number_sql(price_cols[0]) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
+        f"{qty_raw} AS quantity__raw",
+        (
+            f"CASE WHEN {qty_raw} IS NULL THEN {float(d.quantity)} "
+            f"ELSE {_number_sql(qty_cols[0])} END AS quantity"
+            if qty_cols
+            else f"CAST({float(d.quantity)} AS DOUBLE) AS quantity"
+        ),
+        f"coalesce({b.text('device')}, {quote_literal(d.device)}) AS device",
+        f"coalesce({b.text('country')}, {quote_literal(d.country)}) AS country",
+        f"coalesce({b.text('traffic_source')}, {quote_literal(d.traffic_source)}) AS traffic_source",
+        f"{b.properties()} AS properties",
+        f"{b.text('event_id')} AS __event_id_src",
+        f"{b.source_row()} AS __src",
+    ]
+    hash_parts = ", ".join(
+        ["coalesce(CAST(event_time AS VARCHAR), event_time__raw, '')"]
+        + [f"coalesce(CAST({f} AS VARCHAR), '')" for f in _HASH_FIELDS]
+    )
+    event_type = eventnames.type_sql("event_name", "product_id", dict(mapping.event_types))
+    rules = contract.validation_rules(has_product_column=bool(b.cols("product_id")))
+    reason = "CASE " + " ".join(
+        f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
+    ) + " END"
+    return f"""
+WITH src AS ({src}),
+m1 AS (SELECT {', '.join(m1)} FROM src),
+m2 AS (
+    SELECT *,
+        coalesce(__event_id_src, md5(concat_ws(chr(31), {hash_parts}))) AS event_id,
+        {event_type} AS event_type
+    FROM m1
+),
+m3 AS (SELECT *, {reason} AS __reason FROM m2)
+SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
+    price, quantity, category, brand, device, country, traffic_source, properties,
+    _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
+    CASE WHEN __reason IS NOT NULL THEN to_json(__src) END AS source_row
+FROM m3
+"""
+
