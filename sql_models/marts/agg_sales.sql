@@ -1,0 +1,36 @@
+-- Dashboards: purchase lines rolled up to one row per order × product × segment. Small (orders,
+-- not events) and exact for every revenue view under any filter: revenue and units sum, orders
+-- and buyers are distinct counts of order_key and user_id.
+-- An order belongs to the day and user of its first line (fct_orders); a line's category follows
+-- fct_revenue (the product's, else the event's, else 'unknown'); segments are the purchase
+-- events' own.
+with lines as (
+    select
+        e.order_key,
+        coalesce(e.product_id, '(none)') as product_id,
+        coalesce(p.category, e.category, 'unknown') as category,
+        e.device,
+        e.country,
+        e.traffic_source,
+        sum(e.quantity) as units,
+        sum(e.line_revenue) as revenue
+    from stg_events as e
+    left join stg_products as p on p.product_id = e.product_id
+    where e.event_type = 'purchase'
+    group by all
+)
+
+select
+    l.order_key,
+    o.order_time,
+    o.order_date,
+    o.user_id,
+    l.product_id,
+    l.category,
+    l.device,
+    l.country,
+    l.traffic_source,
+    cast(l.units as bigint) as units,
+    cast(l.revenue as decimal(18, 2)) as revenue
+from lines as l
+join fct_orders as o on o.order_id = l.order_key
