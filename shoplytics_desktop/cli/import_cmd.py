@@ -1,9 +1,201 @@
-"""Command group (filled in by its feature)."""
+"""``shoplytics import`` (files → raw.*) and ``shoplytics batches`` (list / delete)."""
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
 from typing import Any
+
+import duckdb
+
+from shoplytics_desktop.cli.common import (
+    TextReporter,
+    add_workspace_arg,
+    format_table,
+    open_workspace,
+)
+from shoplytics_desktop.core import contract, ingest
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.paths import default_workspace_dir
+from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 
 
 def register(sub: Any) -> None:
-    pass
+    p = sub.add_parser(
+        "import",
+        help="import event files (CSV/TSV, JSON, NDJSON, Parquet; .gz) as one batch",
+        description=(
+            "Import event files into the workspace as one batch. Files, folders and globs are "
+            "read together. Without --mapping, columns and event names are mapped automatically; "
+            "use --dry-run to see the proposal and --save-mapping to keep and edit it. Rows that "
+            "break the event contract (and CSV rows with too many or too few fields) are kept in "
+            "raw.rejected_events with their line and reason."
+        ),
+    )
+    add_workspace_arg(p)
+    p.add_argument("files", nargs="*", metavar="FILE", help="event files, folders or globs")
+    p.add_argument("--mapping", metavar="FILE", help="a mapping YAML file to use")
+    p.add_argument("--save-mapping", metavar="FILE", help="write the mapping used to FILE")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the mapping, a preview and the validation summary; write nothing",
+    )
+    p.add_argument("--products", metavar="FILE", help="a product catalog file (raw.products)")
+    p.add_argument("--users", metavar="FILE", help="a user profile file (raw.users)")
+    p.add_argument(
+        "--format", choices=["csv", "json", "ndjson", "parquet"], help="override format detection"
+    )
+    p.add_argument("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected)")
+    p.add_argument(
+        "--time-format",
+        metavar="FMT",
+        help="auto, epoch_s, epoch_ms, or a strptime format such as '%%d/%%m/%%Y %%H:%%M'",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the summary line")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("batches", help="list import batches, or delete one")
+    add_workspace_arg(p)
+    p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
+    p.add_argument("batch_id", nargs="?", metavar="ID", help="the batch to delete")
+    p.set_defaults(func=cmd_batches)
+
+
+def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
+    mapping = ingest.load_mapping(args.mapping) if args.mapping else None
+    if args.format or args.delimiter or args.time_format:
+        if mapping is None:
+            # Read options must be known before the proposal, which depends on what is read.
+            opts = ingest.SourceOptions(format=args.format or "auto", delimiter=args.delimiter)
+            info = ingest.inspect_sources(args.files, opts)
+            mapping = ingest.propose_mapping(info)
+        update: dict[str, Any] = {}
+        if args.format:
+            update["format"] = args.format
+        if args.delimiter:
+            update["delimiter"] = args.delimiter
+        source = mapping.source.model_copy(update=update)
+        mapping = mapping.model_copy(
+            update={"source": source, **({"time_format": args.time_format} if args.time_format else {})}
+        )
+    return mapping
+
+
+def _print_reasons(reasons: tuple[ingest.ReasonCount, ...], indent: str = "  ") -> None:
+    for r in reasons:
+        lines = f" (e.g. line {r.example_lines})" if r.example_lines else ""
+        print(f"{indent}{r.count:>8,}  {r.reason}{lines}")
+
+
+def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyConnection:
+    """A dry run must not create or change the workspace: read-only if it exists, else memory."""
+    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    if (folder / DB_FILE).exists():
+        return open_workspace(args, read_only=True)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    for ddl in contract.raw_ddl():
+        con.execute(ddl)
+    return con
+
+
+def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
+    target = _open_for_dry_run(args)
+    try:
+        con = target.cursor() if isinstance(target, Workspace) else target
+        if args.files:
+            info, mapping = ingest.prepare(args.files, mapping, con)
+            print(f"# {info.display_name}: {info.format.upper()}"
+                  + (f", delimiter {info.delimiter!r}" if info.delimiter else "")
+                  + f", {info.encoding}"
+                  + (f", about {info.row_estimate:,} rows" if info.row_estimate else ""))
+            for note in info.notes:
+                print(f"# {note}")
+            print("# Proposed mapping (save it with --save-mapping FILE):")
+            print(mapping.to_yaml().rstrip())
+            print()
+            counts = ingest.event_name_counts(con, info, mapping)
+            print(format_table(["event name", "rows", "event_type"],
+                               [(c.name, c.count, c.event_type) for c in counts[:40]]))
+            if len(counts) > 40:
+                print(f"… and {len(counts) - 40} more names")
+            print()
+            frame = ingest.preview(con, info, mapping, limit=10)
+            cols = ["event_time", "event_type", "event_name", "user_id", "session_id",
+                    "product_id", "price", "category", "__reason"]
+            print(format_table(cols, frame.select(cols).rows()))
+            print()
+            report = ingest.validate(con, info, mapping)
+            print(f"Dry run: {report.summary()} (nothing was written).")
+            _print_reasons(report.reasons)
+        if args.save_mapping and mapping is not None:
+            ingest.save_mapping(mapping, args.save_mapping)
+            print(f"Mapping written to {args.save_mapping}")
+        if args.products or args.users:
+            print("(--products / --users are checked only in a real import)")
+    finally:
+        target.close()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if not args.files and not args.products and not args.users:
+        raise ImportError_("Nothing to import.", "Name event files, --products FILE or --users FILE.")
+    mapping = _mapping_from_args(args) if args.files else None
+    if args.dry_run:
+        return _dry_run(args, mapping)
+    reporter = TextReporter(quiet=args.quiet)
+    with open_workspace(args) as ws:
+        report = ingest.import_events(
+            ws, args.files, mapping, reporter=reporter, products=args.products, users=args.users
+        )
+    if args.save_mapping:
+        ingest.save_mapping(report.mapping, args.save_mapping)
+    v = report.validation
+    if v is not None:
+        for note in report.notes:
+            print(note)
+        if report.batch_id:
+            print(f"Imported {report.source} as batch {report.batch_id}: {v.summary()} "
+                  f"in {report.seconds:.1f} s.")
+        else:
+            print(f"{report.source}: {v.summary()}.")
+        _print_reasons(v.reasons)
+    for c in report.catalogs:
+        print(f"{c.kind}: {c.rows_read:,} rows read, {c.rows_loaded:,} loaded, "
+              f"{c.rows_rejected:,} rejected"
+              + (f" (batch {c.batch_id})" if c.batch_id else " (nothing new)"))
+        _print_reasons(c.reasons)
+    if args.save_mapping:
+        print(f"Mapping written to {args.save_mapping}")
+    return 0
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    if args.action == "delete":
+        if not args.batch_id:
+            raise ImportError_("Which batch?", "Usage: shoplytics batches delete ID.")
+        with open_workspace(args) as ws:
+            rep = ingest.delete_batch(ws, args.batch_id)
+        parts = ", ".join(f"{n:,} from {t}" for t, n in rep.rows_deleted.items() if n)
+        print(f"Deleted batch {rep.batch_id}" + (f": {parts}." if parts else " (it held no rows)."))
+        return 0
+    with open_workspace(args, read_only=True) as ws:
+        rows = ingest.list_batches(ws.cursor())
+    if not rows:
+        print("No batches yet. Import files with `shoplytics import FILE`.")
+        return 0
+    print(format_table(
+        ["id", "kind", "source", "loaded", "duplicate", "rejected", "when (UTC)"],
+        [(b.batch_id, b.kind, _short(b.source), b.rows_loaded, b.rows_duplicate,
+          b.rows_rejected, f"{b.started_at:%Y-%m-%d %H:%M}" if b.started_at else "")
+         for b in rows],
+    ))
+    return 0
+
+
+def _short(text: str | None, width: int = 48) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= width else "…" + text[-(width - 1):]
