@@ -1,0 +1,192 @@
+"""The Data page: every table by schema, and a lazily paged, filterable view of one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.ui.table_model import LazyTableModel
+from shoplytics_desktop.ui.table_view import CopyableTableView
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts", INTERNAL)
+SCHEMA_NOTES = {
+    "raw": "loaded events",
+    "staging": "cleaned",
+    "intermediate": "sessions, journeys",
+    "marts": "published",
+    INTERNAL: "run history",
+}
+
+
+def list_relations(ws: Workspace) -> list[tuple[str, str, str]]:
+    """(schema, name, 'table' | 'view') for the app's schemas (a small catalog query)."""
+    marks = ", ".join("?" for _ in SCHEMAS)
+    return [
+        (r[0], r[1], r[2])
+        for r in ws.cursor().execute(
+            f"SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE schema_name IN ({marks}) "
+            f"UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+            f"WHERE schema_name IN ({marks}) AND NOT internal ORDER BY 1, 2",
+            [*SCHEMAS, *SCHEMAS],
+        ).fetchall()
+    ]
+
+
+class DataPage(QWidget):
+    table_opened = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace: Workspace | None = None
+        self.model: LazyTableModel | None = None
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["table", "kind"])
+        self.tree.setColumnWidth(0, 200)
+        self.tree.itemSelectionChanged.connect(self._tree_selected)
+
+        self.title = QLabel("Choose a table on the left.")
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.title.setFont(font)
+        self.info = QLabel("")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter: rows whose text columns contain…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(420)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.filter.textChanged.connect(lambda _: self._debounce.start())
+        self.filter.returnPressed.connect(self.apply_filter)
+        self.view = CopyableTableView()
+        self.view.horizontalHeader().setDefaultSectionSize(140)
+
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.filter, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 0, 0, 0)
+        rl.addLayout(head)
+        rl.addWidget(self.info)
+        rl.addWidget(self.view, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("dataSplitter")
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+    def set_workspace(self, ws: Workspace | None) -> None:
+        self.workspace = ws
+        self._close_model()
+        self.title.setText("Choose a table on the left.")
+        self.info.setText("")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the catalog (after a run or an import); keeps the open table open."""
+        current = self.current_relation()
+        self.tree.clear()
+        ws = self.workspace
+        if ws is None:
+            return
+        groups: dict[str, QTreeWidgetItem] = {}
+        for schema in SCHEMAS:
+            item = QTreeWidgetItem([schema, SCHEMA_NOTES.get(schema, "")])
+            font = item.font(0)
+            font.setBold(True)
+            item.setFont(0, font)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            groups[schema] = item
+            self.tree.addTopLevelItem(item)
+        for schema, name, kind in list_relations(ws):
+            child = QTreeWidgetItem([name, kind])
+            child.setData(0, Qt.ItemDataRole.UserRole, f"{schema}.{name}")
+            child.setToolTip(0, f"{schema}.{name}")
+            groups[schema].addChild(child)
+        for schema, item in groups.items():
+            item.setExpanded(schema != INTERNAL)
+            if item.childCount() == 0:
+                item.setText(1, "(empty)")
+        if current:
+            self.select(current)
+
+    def current_relation(self) -> str:
+        return f"{self.model.schema}.{self.model.table}" if self.model else ""
+
+    def select(self, relation: str) -> bool:
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            for j in range(group.childCount()):
+                child = group.child(j)
+                if child.data(0, Qt.ItemDataRole.UserRole) == relation:
+                    self.tree.setCurrentItem(child)
+                    return True
+        return False
+
+    def _tree_selected(self) -> None:
+        items = self.tree.selectedItems()
+        relation = items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
+        if relation and relation != self.current_relation():
+            self.open_table(relation)
+
+    def open_table(self, relation: str) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        schema, _, table = relation.partition(".")
+        self._close_model()
+        model = LazyTableModel(ws, schema, table)
+        model.count_ready.connect(lambda _n: self._update_info())
+        model.page_loaded.connect(lambda _n: self._update_info())
+        model.failed.connect(lambda e: self.info.setText(f"Could not read {relation}: {getattr(e, 'message', e)}"))
+        self.model = model
+        self.view.setModel(model)
+        self.title.setText(relation)
+        if self.filter.text().strip():
+            model.set_filter(self.filter.text())
+        else:
+            model.start()
+        self._update_info()
+        self.table_opened.emit(relation)
+
+    def apply_filter(self) -> None:
+        self._debounce.stop()
+        if self.model is not None and self.model.filter_text != self.filter.text():
+            self.model.set_filter(self.filter.text())
+            self._update_info()
+
+    def _update_info(self) -> None:
+        m = self.model
+        if m is None:
+            return
+        total = "counting…" if m.total is None else f"{m.total:,} rows"
+        if m.filter_text.strip() and m.total is not None:
+            total += " match the filter"
+        loaded = f"{len(m.rows):,} loaded" + (" (loading…)" if m.loading else "")
+        self.info.setText(f"{total} · {len(m.columns)} columns · {loaded} · "
+                          "scroll for more; Ctrl+C copies the selection")
+
+    def _close_model(self) -> None:
+        if self.model is not None:
+            self.model.stop()
+        self.view.setModel(None)
+        self.model = None

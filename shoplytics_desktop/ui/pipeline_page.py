@@ -1,0 +1,296 @@
+"""The Pipeline page: the model graph, a model's details, Run / Test / Cancel, results, tests."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core.models.datatests import TestResult
+from shoplytics_desktop.core.models.runner import ModelResult, RunResult
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui import theme
+from shoplytics_desktop.ui.errors import show_error
+from shoplytics_desktop.ui.lineage_view import LineageView, status_map
+from shoplytics_desktop.ui.model_detail import ModelDetail
+from shoplytics_desktop.ui.project_state import LastRun, ProjectStore, column_types, latest_run
+from shoplytics_desktop.ui.run_panel import RunPanel
+from shoplytics_desktop.ui.validation_panel import ValidationPanel
+from shoplytics_desktop.ui.workers import Worker
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.models.project import Project
+
+log = logging.getLogger(__name__)
+
+NOT_PUBLISHED = "Marts not published — the previous build is still shown."
+
+
+class Banner(QLabel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.hide()
+
+    def show_message(self, text: str, status: str = "error") -> None:
+        color = theme.status_color(status).name()
+        self.setStyleSheet(
+            f"QLabel {{ border: 2px solid {color}; border-radius: 5px; padding: 6px 10px; }}"
+        )
+        self.setText(text)
+        self.show()
+
+
+class PipelinePage(QWidget):
+    run_finished = Signal(object)  # RunResult
+    busy_changed = Signal(bool)
+
+    def __init__(self, store: ProjectStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.workspace: Workspace | None = None
+        self.worker: Worker | None = None
+        self.last: LastRun | None = None
+        self.types: dict[str, dict[str, str]] = {}
+        self.test_results: dict[str, TestResult] = {}
+
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Build every model and run the data tests (Ctrl+R). "
+                                   "Marts are published only if no error-severity test fails.")
+        self.test_button = QPushButton("Test")
+        self.test_button.setToolTip("Run the data tests against the published models")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the run (Esc); nothing is published")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setMaximumWidth(260)
+        self.status = QLabel("")
+        self.run_button.clicked.connect(self.start_run)
+        self.test_button.clicked.connect(self.start_test)
+        self.cancel_button.clicked.connect(self.cancel)
+        bar = QHBoxLayout()
+        for w in (self.run_button, self.test_button, self.cancel_button):
+            bar.addWidget(w)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.status, 1)
+
+        self.banner = Banner()
+        self.graph = LineageView()
+        self.graph.node_selected.connect(self._node_selected)
+        self.detail = ModelDetail()
+        self.run_panel = RunPanel()
+        self.validation = ValidationPanel()
+        self.bottom = QTabWidget()
+        self.bottom.addTab(self.run_panel, "Run")
+        self.bottom.addTab(self.validation, "Validation")
+
+        self.top_split = QSplitter(Qt.Orientation.Horizontal)
+        self.top_split.setObjectName("pipelineTopSplitter")
+        self.top_split.addWidget(self.graph)
+        self.top_split.addWidget(self.detail)
+        self.top_split.setStretchFactor(0, 3)
+        self.top_split.setStretchFactor(1, 2)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.setObjectName("pipelineSplitter")
+        self.split.addWidget(self.top_split)
+        self.split.addWidget(self.bottom)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.split, 1)
+
+        store.loaded.connect(self._project_loaded)
+        store.failed.connect(self._project_failed)
+        self._update_buttons()
+
+    # -- workspace -----------------------------------------------------------------------------
+
+    @property
+    def project(self) -> Project | None:
+        return self.store.project
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def set_workspace(self, ws: Workspace | None) -> None:
+        self.workspace = ws
+        self.banner.hide()
+        self.detail.clear()
+        self.graph.show_message("Loading the model project…")
+        self.refresh_history()
+        if self.store.project is not None:
+            self._project_loaded(self.store.project)
+        elif self.store.error is not None:
+            self._project_failed(self.store.error)
+        self._update_buttons()
+
+    def refresh_history(self) -> None:
+        """Statuses, run table and test results from the workspace's run history."""
+        ws = self.workspace
+        if ws is None:
+            self.validation.clear()
+            return
+        self.last = latest_run(ws, "run")
+        self.types = column_types(ws)
+        any_last = latest_run(ws)
+        if any_last is None:
+            self.validation.clear("No tests have run yet.")
+            self.test_results = {}
+        else:
+            self.validation.load_run(ws, any_last.run_id, self._heading(any_last))
+            self.test_results = {t.test_id: t for t in self.validation.results}
+        if self.last is not None and not self.busy:
+            models = self.project.models.values() if self.project else []
+            layers = {m.name: (m.layer, m.materialized) for m in models}
+            rows = [(m, *layers.get(m, ("", "")), *info) for m, info in self.last.models.items()]
+            self.run_panel.show_history(rows, self._heading(self.last) + (f": {self.last.message}" if self.last.message else ""))
+
+    @staticmethod
+    def _heading(run: LastRun) -> str:
+        return f"Last {run.kind} {run.started_at} UTC — {run.status}"
+
+    def _project_loaded(self, project: Project) -> None:
+        from shoplytics_desktop.core.models.lineage import lineage
+
+        if self.workspace is None:
+            return
+        self.graph.set_graph(lineage(project), status_map(self.last.models if self.last else {}))
+        if self.last is not None and not self.busy:
+            self.refresh_history()
+        self._update_buttons()
+
+    def _project_failed(self, error: BaseException) -> None:
+        message = getattr(error, "message", str(error))
+        hint = getattr(error, "hint", "")
+        self.graph.show_message(f"The model project did not load:\n{message}\n{hint}")
+        self._update_buttons()
+
+    def _node_selected(self, node_id: str) -> None:
+        if not node_id:
+            return
+        self.detail.show_node(node_id, self.project, self.types, self.last, self.test_results)
+
+    # -- run / test / cancel -------------------------------------------------------------------
+
+    def start_run(self) -> None:
+        from shoplytics_desktop.core.models.runner import run_project
+
+        self._start(run_project, "Running")
+
+    def start_test(self) -> None:
+        from shoplytics_desktop.core.models.runner import run_data_tests
+
+        self._start(run_data_tests, "Testing")
+
+    def _start(self, fn: object, verb: str) -> None:
+        ws = self.workspace
+        if ws is None or self.busy:
+            return
+        if ws.read_only:
+            self.banner.show_message("This workspace is open read-only: runs and tests are disabled.", "warn")
+            return
+        self.banner.hide()
+        worker = Worker(fn, ws, workspace=ws)  # type: ignore[arg-type]
+        worker.kwargs["listener"] = worker.emit_item
+        worker.signals.progress.connect(self._progress)
+        worker.signals.item.connect(self._item)
+        worker.signals.result.connect(self._finished)
+        worker.signals.error.connect(self._failed)
+        worker.signals.cancelled.connect(self._cancelled)
+        worker.signals.finished.connect(self._done)
+        self.worker = worker
+        project = self.project
+        models = [(n, project.models[n].layer, project.models[n].materialized) for n in project.order()] if project else []
+        self.run_panel.start(models if verb == "Running" else [], f"{verb}…")
+        self.validation.clear(f"{verb}: test results appear here as they finish.")
+        self.test_results = {}
+        self.bottom.setCurrentWidget(self.run_panel if verb == "Running" else self.validation)
+        self.progress.setRange(0, 0)
+        self.status.setText(f"{verb}…")
+        self._update_buttons()
+        self.busy_changed.emit(True)
+        worker.start()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.status.setText("Cancelling…")
+            self.worker.cancel()
+
+    def _progress(self, done: float, total: float, message: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.progress.setFormat(f"{int(done)}/{int(total)}")
+        self.status.setText(message)
+
+    def _item(self, item: object) -> None:
+        if isinstance(item, ModelResult):
+            self.run_panel.update_model(item)
+        elif isinstance(item, TestResult):
+            self.validation.add_result(item)
+            self.test_results[item.test_id] = item
+
+    def _finished(self, result: RunResult) -> None:
+        self.run_panel.finish(result.models, f"{result.status.upper()}: {result.message} ({result.seconds:.1f} s)")
+        self.status.setText(result.message)
+        if result.kind == "run" and not result.published:
+            self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{result.message}", "error")
+        elif result.status == "warn":
+            self.banner.show_message(result.message, "warn")
+        if result.failed_tests:
+            self.bottom.setCurrentWidget(self.validation)
+        self.run_finished.emit(result)
+
+    def _failed(self, error: BaseException) -> None:
+        self.status.setText("Failed.")
+        self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{getattr(error, 'message', str(error))}")
+        show_error(self, error)
+
+    def _cancelled(self) -> None:
+        self.status.setText("Cancelled.")
+        self.banner.show_message("Cancelled — nothing was published; the previous build is still shown.", "warn")
+
+    def _done(self) -> None:
+        self.worker = None
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000 if not self.banner.isVisible() else self.progress.value())
+        self.busy_changed.emit(False)
+        keep_banner = self.banner.isVisible()
+        self.store.reload()  # picks up edited SQL; the graph is redrawn with the new statuses
+        self.refresh_history_after_run()
+        self.banner.setVisible(keep_banner)
+        self._update_buttons()
+
+    def refresh_history_after_run(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        self.last = latest_run(ws, "run")
+        self.types = column_types(ws)
+        any_last = latest_run(ws)
+        if any_last is not None:
+            self.validation.load_run(ws, any_last.run_id, self._heading(any_last))
+            self.test_results = {t.test_id: t for t in self.validation.results}
+
+    def _update_buttons(self) -> None:
+        can = self.workspace is not None and not self.workspace.read_only and not self.busy
+        self.run_button.setEnabled(can)
+        self.test_button.setEnabled(can)
+        self.cancel_button.setEnabled(self.busy)

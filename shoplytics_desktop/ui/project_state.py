@@ -1,0 +1,111 @@
+"""The workspace's model project, loaded once off the UI thread and shared by the pages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.ui.workers import Worker
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.models.project import Project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LastRun:
+    """The latest run recorded in ``_shoplytics.runs``, with its per-model rows."""
+
+    run_id: str
+    kind: str
+    status: str
+    message: str
+    started_at: str
+    models: dict[str, tuple[str, int | None, float, str]] = field(default_factory=dict)
+
+
+def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
+    cur = ws.cursor()
+    where = "WHERE kind = ?" if kind else ""
+    row = cur.execute(
+        f"SELECT run_id, kind, coalesce(status, ''), coalesce(message, ''), "
+        f"strftime(started_at, '%Y-%m-%d %H:%M:%S') FROM {INTERNAL}.runs {where} "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [kind] if kind else [],
+    ).fetchone()
+    if row is None:
+        return None
+    run = LastRun(*[str(v) for v in row])
+    for model, status, rows, seconds, error in cur.execute(
+        f"SELECT model, status, rows, seconds, coalesce(error, '') FROM {INTERNAL}.model_runs "
+        "WHERE run_id = ? ORDER BY ordinal",
+        [run.run_id],
+    ).fetchall():
+        run.models[model] = (status, rows, float(seconds or 0), error)
+    return run
+
+
+def column_types(ws: Workspace, schemas: tuple[str, ...] = ("raw", "staging", "intermediate", "marts")
+                 ) -> dict[str, dict[str, str]]:
+    """relation → column → type, from information_schema (a small metadata query)."""
+    marks = ", ".join("?" for _ in schemas)
+    types: dict[str, dict[str, str]] = {}
+    for schema, table, col, dtype in ws.cursor().execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema IN ({marks}) ORDER BY table_schema, table_name, ordinal_position",
+        list(schemas),
+    ).fetchall():
+        types.setdefault(f"{schema}.{table}", {})[col] = dtype
+    return types
+
+
+def _load(ws: Workspace) -> Project:
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    return load_workspace_project(ws)
+
+
+class ProjectStore(QObject):
+    """Loads the project in a worker; pages listen to ``loaded`` / ``failed``."""
+
+    loaded = Signal(object)  # Project
+    failed = Signal(object)  # the exception
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workspace: Workspace | None = None
+        self.project: Project | None = None
+        self.error: BaseException | None = None
+        self._generation = 0
+
+    def set_workspace(self, ws: Workspace | None) -> None:
+        self.workspace = ws
+        self.project = None
+        self.error = None
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        ws = self.workspace
+        if ws is None:
+            return
+        generation = self._generation
+        worker = Worker(_load, ws, pass_reporter=False)
+        worker.signals.result.connect(lambda p: self._done(generation, p, None))
+        worker.signals.error.connect(lambda e: self._done(generation, None, e))
+        worker.start()
+
+    def _done(self, generation: int, project: Project | None, error: BaseException | None) -> None:
+        if generation != self._generation:
+            return
+        self.project, self.error = project, error
+        if project is not None:
+            self.loaded.emit(project)
+        else:
+            log.warning("model project did not load: %s", error)
+            self.failed.emit(error)
