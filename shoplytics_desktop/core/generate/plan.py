@@ -1,0 +1,358 @@
+"""Users and sessions: who visits when, and how far each session gets.
+
+Everything here works on whole arrays (one element per user or per session); nothing loops per
+user or per session. The plan fixes each session's shape (entry, browsing depth, cart, checkout,
+order lines) and so its event count; ``expand`` later turns sessions into events chunk by chunk.
+
+The event target is met exactly: sessions are drawn with a slight surplus, return visits are thinned
+at random (thinning a visit process keeps its shape) and the last kept session is cut short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shoplytics_desktop.core.generate import behaviour as b
+from shoplytics_desktop.core.generate.catalog import Catalog
+from shoplytics_desktop.core.generate.spec import ResolvedSpec
+from shoplytics_desktop.core.progress import Reporter
+
+_ENTRY_CODES = np.array([b.PAGE_VIEW, b.SEARCH, b.PRODUCT_VIEW], dtype=np.int8)
+_BROWSE_CODES = np.array([b.PAGE_VIEW, b.PRODUCT_VIEW, b.SEARCH], dtype=np.int8)
+_MAX_ROUNDS = 8
+
+
+@dataclass
+class Users:
+    acquired_s: np.ndarray  # epoch seconds of the first visit
+    segment: np.ndarray  # segment at signup
+    country: np.ndarray
+    device: np.ndarray  # preferred device
+    source: np.ndarray  # acquisition channel
+    favourite: np.ndarray  # favourite category
+    segment_change_s: np.ndarray  # when the segment changed (-1: never)
+    new_segment: np.ndarray
+    country_change_s: np.ndarray  # when the user moved (-1: never)
+    new_country: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.acquired_s)
+
+
+@dataclass
+class SessionPlan:
+    """Sessions in output order (by start time); all arrays have one element per session."""
+
+    start_s: np.ndarray
+    user: np.ndarray
+    device: np.ndarray
+    source: np.ndarray
+    country: np.ndarray
+    segment: np.ndarray
+    focus: np.ndarray  # category of interest
+    entry: np.ndarray  # event type code of the first event
+    browse_len: np.ndarray  # events after the entry, before cart/checkout
+    n_add: np.ndarray
+    removed: np.ndarray
+    checkout: np.ndarray
+    purchase: np.ndarray
+    n_lines: np.ndarray
+    count: np.ndarray  # events of the full session
+    keep: np.ndarray  # events kept (= count except for the one session cut at the target)
+    order: np.ndarray  # order number (-1: no purchase)
+    event_off: np.ndarray  # index of the session's first event
+    browse: np.ndarray  # browse event types of all sessions, concatenated in session order
+    browse_off: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.start_s)
+
+
+def excl_cumsum(a: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(a), dtype=np.int64)
+    if len(a) > 1:
+        np.cumsum(a[:-1], out=out[1:])
+    return out
+
+
+def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices start[i] .. start[i] + length[i] - 1, for all i, concatenated."""
+    lengths = lengths.astype(np.int64)
+    total = int(lengths.sum())
+    return np.repeat(starts.astype(np.int64) - excl_cumsum(lengths), lengths) + np.arange(total)
+
+
+def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
+    hour = rng.choice(24, size=n, p=b.HOUR_SHARE)
+    return hour.astype(np.int64) * 3600 + rng.integers(0, 3600, size=n)
+
+
+def _choice(rng: np.random.Generator, n: int, share: np.ndarray) -> np.ndarray:
+    return rng.choice(len(share), size=n, p=share).astype(np.int8)
+
+
+def build_users(spec: ResolvedSpec, catalog: Catalog) -> Users:
+    rng = spec.rng("users")
+    n, days = spec.users, spec.days
+    day = np.arange(days)
+    weekday = (spec.start.weekday() + day) % 7
+    weight = np.exp(b.GROWTH * (day + 0.5) / days) * b.WEEKDAY_WEIGHT[weekday]
+    acquired_day = rng.choice(days, size=n, p=weight / weight.sum())
+    acquired = spec.start_s + acquired_day.astype(np.int64) * 86_400 + time_of_day(rng, n)
+    country = _choice(rng, n, b.COUNTRY_SHARE)
+    return Users(
+        acquired_s=acquired,
+        segment=_choice(rng, n, b.SEGMENT_SHARE),
+        country=country,
+        device=_choice(rng, n, b.DEVICE_SHARE),
+        source=_choice(rng, n, b.ACQUISITION_SHARE),
+        favourite=catalog.sample_categories(rng, n),
+        segment_change_s=np.full(n, -1, dtype=np.int64),
+        new_segment=np.full(n, -1, dtype=np.int8),
+        country_change_s=np.full(n, -1, dtype=np.int64),
+        new_country=country.copy(),
+    )
+
+
+def _return_shape(spec: ResolvedSpec, users: Users) -> tuple[np.ndarray, np.ndarray]:
+    """Per user: days left for return visits, and the integrated return intensity over them."""
+    window = np.maximum(0, spec.end_s - b.MIN_RETURN_GAP_S - 1 - users.acquired_s) / 86_400
+    power = 1 - b.DECAY
+    integral = b.TAU_DAYS / power * ((1 + window / b.TAU_DAYS) ** power - 1)
+    return window, integral * b.SEGMENT_RETURN_RATE[users.segment]
+
+
+def _returns(
+    spec: ResolvedSpec, users: Users, scale: float, rnd: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return visits: a Poisson process per user whose rate decays with time since acquisition."""
+    rng = spec.rng("returns", rnd)
+    window, intensity = _return_shape(spec, users)
+    counts = rng.poisson(scale * intensity)
+    user = np.repeat(np.arange(users.n, dtype=np.int32), counts)
+    # Inverse of the integrated rate (1 + d/tau) ** -decay: a draw of the visit's delay.
+    power = 1 - b.DECAY
+    w = window[user]
+    v = rng.random(len(user))
+    delay_days = b.TAU_DAYS * ((1 + v * ((1 + w / b.TAU_DAYS) ** power - 1)) ** (1 / power) - 1)
+    first = users.acquired_s[user] + b.MIN_RETURN_GAP_S
+    t = first + (delay_days * 86_400).astype(np.int64)
+    # Weekday seasonality by thinning, then the hour-of-day profile within the visit's day.
+    day = (t - spec.start_s) // 86_400
+    keep = (
+        rng.random(len(t))
+        < b.WEEKDAY_WEIGHT[(spec.start.weekday() + day) % 7] / b.WEEKDAY_WEIGHT.max()
+    )
+    user, t, day = user[keep], t[keep], day[keep]
+    retimed = spec.start_s + day * 86_400 + time_of_day(rng, len(t))
+    t = np.where(retimed >= first[keep], retimed, t)
+    return user, t
+
+
+def _profile_changes(
+    spec: ResolvedSpec, users: Users, user: np.ndarray, start: np.ndarray, rnd: int
+) -> None:
+    """Segment upgrades at a user's 3rd visit and moves abroad at the 6th (raw.users snapshots)."""
+    rng = spec.rng("profile", rnd)
+    order = np.lexsort((start, user))
+    su, st = user[order], start[order]
+    first_of_user = np.searchsorted(su, np.arange(users.n), side="left")
+    visits = np.bincount(su, minlength=users.n)
+    n = users.n
+
+    def nth_visit(k: int) -> tuple[np.ndarray, np.ndarray]:
+        has = visits >= k
+        t = np.full(n, -1, dtype=np.int64)
+        t[has] = st[first_of_user[has] + k - 1]
+        return has, t
+
+    has3, t3 = nth_visit(3)
+    u = rng.random(n)
+    up_regular = has3 & np.isin(users.segment, (b.CASUAL, b.BARGAIN)) & (u < 0.45)
+    up_loyal = has3 & (users.segment == b.LOYAL) & (u < 0.3)
+    changed = up_regular | up_loyal
+    users.new_segment = np.where(up_regular, b.LOYAL, np.where(up_loyal, b.VIP, -1)).astype(np.int8)
+    users.segment_change_s = np.where(changed, t3, -1)
+
+    has6, t6 = nth_visit(6)
+    moved = has6 & (rng.random(n) < 0.3)
+    other = (users.country + 1 + rng.integers(0, len(b.COUNTRIES) - 1, n)) % len(b.COUNTRIES)
+    users.new_country = np.where(moved, other, users.country).astype(np.int8)
+    users.country_change_s = np.where(moved, t6, -1)
+
+
+@dataclass
+class _Draft:
+    """Sessions of one calibration round, in the order they were drawn."""
+
+    user: np.ndarray
+    start_s: np.ndarray
+    first: np.ndarray
+    fields: dict[str, np.ndarray]
+    browse: np.ndarray
+    count: np.ndarray
+
+
+def _shape_sessions(
+    spec: ResolvedSpec,
+    users: Users,
+    catalog: Catalog,
+    user: np.ndarray,
+    start: np.ndarray,
+    first: np.ndarray,
+    rnd: int,
+) -> _Draft:
+    """Decide how far every session gets, from who the user is and how they arrived."""
+    rng = spec.rng("shape", rnd)
+    n = len(user)
+    seg_changed = (users.segment_change_s[user] >= 0) & (start >= users.segment_change_s[user])
+    segment = np.where(seg_changed, users.new_segment[user], users.segment[user]).astype(np.int8)
+    moved = (users.country_change_s[user] >= 0) & (start >= users.country_change_s[user])
+    country = np.where(moved, users.new_country[user], users.country[user]).astype(np.int8)
+    device = np.where(
+        rng.random(n) < b.PREFERRED_DEVICE_SHARE,
+        users.device[user],
+        _choice(rng, n, b.DEVICE_SHARE),
+    ).astype(np.int8)
+    source = np.where(first, users.source[user], _choice(rng, n, b.RETURN_SHARE)).astype(np.int8)
+    focus = np.where(
+        rng.random(n) < b.FAVOURITE_SHARE, users.favourite[user], catalog.sample_categories(rng, n)
+    ).astype(np.int8)
+    bargain = segment == b.BARGAIN
+
+    u = rng.random(n)
+    entry_idx = np.where(
+        bargain,
+        np.searchsorted(np.cumsum(b.BARGAIN_ENTRY_SHARE), u, side="right"),
+        np.searchsorted(np.cumsum(b.ENTRY_SHARE), u, side="right"),
+    )
+    entry = _ENTRY_CODES[np.minimum(entry_idx, 2)]
+
+    p_bounce = (
+        b.SOURCE_BOUNCE[source] * b.DEVICE_BOUNCE[device] * np.where(first, 1.0, b.RETURNING_BOUNCE)
+    )
+    bounce = rng.random(n) < p_bounce
+    depth = rng.geometric(1 / (b.BROWSE_MEAN * b.SEGMENT_BROWSE[segment]))
+    browse_len = np.where(bounce, 0, np.minimum(depth, b.BROWSE_MAX)).astype(np.int16)
+
+    browse_session = np.repeat(np.arange(n), browse_len)
+    u = rng.random(len(browse_session))
+    browse_idx = np.where(
+        bargain[browse_session],
+        np.searchsorted(np.cumsum(b.BARGAIN_BROWSE_SHARE), u, side="right"),
+        np.searchsorted(np.cumsum(b.BROWSE_SHARE), u, side="right"),
+    )
+    browse = _BROWSE_CODES[np.minimum(browse_idx, 2)]
+    n_pv = (entry == b.PRODUCT_VIEW) + np.bincount(
+        browse_session, weights=browse == b.PRODUCT_VIEW, minlength=n
+    ).astype(np.int64)
+
+    # The funnel: each step is only reachable from the previous one.
+    pull = b.SEGMENT_CART[segment] * b.DEVICE_CART[device] * b.SOURCE_CART[source]
+    p_cart = b.CART_BASE * pull * b.COUNTRY_CART[country] * np.minimum(1.0, 0.5 + 0.12 * n_pv)
+    carts = (n_pv >= 1) & (rng.random(n) < p_cart)
+    n_add = np.where(carts, np.minimum(1 + rng.poisson(b.SEGMENT_BASKET[segment]), n_pv), 0)
+    p_remove = np.where(n_add >= 2, b.REMOVE_MULTI, b.REMOVE_SINGLE)
+    removed = carts & (rng.random(n) < p_remove)
+    items = n_add - removed
+    p_checkout = np.minimum(0.9, b.CHECKOUT_BASE * np.sqrt(pull))
+    checkout = (items >= 1) & (rng.random(n) < p_checkout)
+    purchase = checkout & (rng.random(n) < b.PAY_BASE * b.DEVICE_PAY[device])
+    n_lines = np.where(purchase, items, 0)
+    count = 1 + browse_len + n_add + removed + checkout + n_lines
+    fields = {
+        "device": device,
+        "source": source,
+        "country": country,
+        "segment": segment,
+        "focus": focus,
+        "entry": entry,
+        "browse_len": browse_len,
+        "n_add": n_add.astype(np.int16),
+        "removed": removed,
+        "checkout": checkout,
+        "purchase": purchase,
+        "n_lines": n_lines.astype(np.int16),
+    }
+    return _Draft(user, start, first, fields, browse, count.astype(np.int64))
+
+
+def build_plan(
+    spec: ResolvedSpec, users: Users, catalog: Catalog, reporter: Reporter
+) -> SessionPlan:
+    target = spec.events
+    _, intensity = _return_shape(spec, users)
+    total_intensity = float(intensity.sum())
+    events_per_session = 3.8  # first guess, replaced by the measured value after a round
+    draft: _Draft | None = None
+    for rnd in range(_MAX_ROUNDS):
+        reporter.check_cancelled()
+        sessions_needed = 1.03 * target / events_per_session + 50
+        returns_needed = max(0.0, sessions_needed - users.n)
+        # Weekday thinning drops about 8% of drawn visits.
+        scale = returns_needed / (0.92 * total_intensity) if total_intensity > 0 else 0.0
+        r_user, r_start = _returns(spec, users, scale, rnd)
+        user = np.concatenate([np.arange(users.n, dtype=np.int32), r_user])
+        start = np.concatenate([users.acquired_s, r_start])
+        first = np.zeros(len(user), dtype=bool)
+        first[: users.n] = True
+        _profile_changes(spec, users, user, start, rnd)
+        draft = _shape_sessions(spec, users, catalog, user, start, first, rnd)
+        if int(draft.count.sum()) >= target or (scale == 0 and total_intensity == 0):
+            break
+        events_per_session = float(draft.count.mean())
+    assert draft is not None
+    return _trim_and_sort(spec, draft)
+
+
+def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
+    rng = spec.rng("trim")
+    target = spec.events
+    firsts = np.flatnonzero(d.first)
+    returns = np.flatnonzero(~d.first)
+    # First visits go first so that every kept user keeps their acquisition visit.
+    priority = np.concatenate([rng.permutation(firsts), rng.permutation(returns)])
+    reached = np.cumsum(d.count[priority])
+    cut = int(np.searchsorted(reached, target, side="left"))
+    if cut >= len(priority):  # too few events even with every session: keep all (only if tiny)
+        cut = len(priority) - 1
+    chosen = priority[: cut + 1]
+    keep = d.count[chosen].copy()
+    before = int(reached[cut - 1]) if cut > 0 else 0
+    keep[-1] = min(keep[-1], target - before)
+
+    order = np.argsort(d.start_s[chosen], kind="stable")
+    sel = chosen[order]
+    keep = keep[order]
+    browse_off_draft = excl_cumsum(d.fields["browse_len"])
+    browse_len = d.fields["browse_len"][sel]
+    browse = d.browse[concat_ranges(browse_off_draft[sel], browse_len)]
+    purchase = d.fields["purchase"][sel]
+    order_no = np.where(purchase, np.cumsum(purchase) - 1, -1).astype(np.int32)
+    f = {k: v[sel] for k, v in d.fields.items()}
+    return SessionPlan(
+        start_s=d.start_s[sel],
+        user=d.user[sel],
+        device=f["device"],
+        source=f["source"],
+        country=f["country"],
+        segment=f["segment"],
+        focus=f["focus"],
+        entry=f["entry"],
+        browse_len=browse_len,
+        n_add=f["n_add"],
+        removed=f["removed"],
+        checkout=f["checkout"],
+        purchase=purchase,
+        n_lines=f["n_lines"],
+        count=d.count[sel],
+        keep=keep,
+        order=order_no,
+        event_off=excl_cumsum(keep),
+        browse=browse,
+        browse_off=excl_cumsum(browse_len),
+    )
