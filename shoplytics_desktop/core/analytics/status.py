@@ -1,0 +1,89 @@
+"""Whether the dashboards can draw, the data's date bounds, and the filter choices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from shoplytics_desktop.core.workspace import Workspace
+
+#: Every mart a dashboard reads.
+REQUIRED_MARTS: tuple[str, ...] = (
+    "fct_funnel",
+    "fct_cohort_retention",
+    "agg_engagement_segments",
+    "agg_sessions_day",
+    "agg_activity_hour",
+    "agg_sales",
+    "agg_product_day",
+    "agg_users",
+)
+
+
+@dataclass(frozen=True)
+class DashboardStatus:
+    missing: tuple[str, ...]
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    devices: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    traffic_sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    has_dim_products: bool = False
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing and self.first_day is not None
+
+    @property
+    def reason(self) -> str:
+        if self.missing:
+            return (
+                "Run the pipeline to build the marts (missing: " + ", ".join(self.missing) + ")."
+            )
+        if self.first_day is None:
+            return "The marts are empty: import or generate events, then run the pipeline."
+        return ""
+
+
+def dashboard_status(ws: Workspace) -> DashboardStatus:
+    cur = ws.cursor()
+    present = {
+        r[0]
+        for r in cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+        ).fetchall()
+    }
+    missing = tuple(m for m in REQUIRED_MARTS if m not in present)
+    if missing:
+        return DashboardStatus(missing=missing)
+    row = cur.execute(
+        "SELECT min(activity_date), max(activity_date) FROM marts.agg_engagement_segments"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return DashboardStatus(missing=())
+
+    def values(column: str) -> tuple[str, ...]:
+        rows = cur.execute(
+            f"SELECT DISTINCT {column} FROM marts.agg_engagement_segments "
+            f"WHERE {column} <> '*' ORDER BY 1"
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    cats = cur.execute(
+        "SELECT category FROM marts.agg_product_day UNION SELECT category FROM marts.agg_sales "
+        "ORDER BY 1"
+    ).fetchall()
+    devices, countries, sources = values("device"), values("country"), values("traffic_source")
+    return DashboardStatus(
+        missing=(),
+        first_day=row[0],
+        last_day=row[1],
+        devices=devices,
+        countries=countries,
+        traffic_sources=sources,
+        categories=tuple(c[0] for c in cats),
+        has_dim_products="dim_products" in present,
+        options={"device": devices, "country": countries, "traffic_source": sources},
+    )

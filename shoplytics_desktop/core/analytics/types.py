@@ -1,0 +1,89 @@
+"""Plain results of the dashboard queries: KPIs, time series and tables (no Qt)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["money", "count", "rate", "ratio", "number"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI over the selected period and the previous period of the same length."""
+
+    key: str
+    label: str
+    value: float | None
+    previous: float | None
+    kind: Kind = "count"
+    spark: tuple[float | None, ...] = ()
+
+    @property
+    def change(self) -> float | None:
+        """Relative change (counts, money) or the difference in points (rates, ratios)."""
+        if self.value is None or self.previous is None:
+            return None
+        if self.kind in ("rate", "ratio"):
+            return self.value - self.previous
+        if self.previous == 0:
+            return None
+        return (self.value - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows for a table view and for CSV export."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def of(cls, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+        return cls(tuple(columns), tuple(tuple(r) for r in rows))
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Named series over period starts (days, Mondays or month starts)."""
+
+    periods: tuple[dt.date, ...]
+    series: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    grain: str = "day"
+
+    def __getitem__(self, name: str) -> tuple[float | None, ...]:
+        return self.series[name]
+
+    def value(self, name: str, period: dt.date) -> float | None:
+        return self.series[name][self.periods.index(period)]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.periods or all(
+            not any(v for v in values if v is not None) for values in self.series.values()
+        )
+
+    def table(self, date_label: str = "period") -> Table:
+        names = list(self.series)
+        rows = [[p, *(self.series[n][i] for n in names)] for i, p in enumerate(self.periods)]
+        return Table.of([date_label, *names], rows)
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or not den:
+        return None
+    return float(num) / float(den)
+
+
+def num(value: Any) -> float:
+    """A DuckDB number (int, Decimal, HUGEINT, None) as a float."""
+    return 0.0 if value is None else float(value)
