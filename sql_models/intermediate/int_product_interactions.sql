@@ -6,7 +6,7 @@ select
     count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
     count(*) filter (where event_type = 'remove_from_cart') as remove_from_carts,
     count(*) filter (where event_type = 'purchase') as purchase_lines,
-    coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as units_sold,
+    cast(coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as bigint) as units_sold,
     coalesce(sum(line_revenue), 0) as revenue,
     count(distinct user_id) filter (where event_type = 'purchase') as buyers,
     min(event_time) as first_event_time,

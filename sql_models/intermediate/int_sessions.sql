@@ -5,17 +5,17 @@
 -- out per session from the step events' times, so the events are read (and sessionized) once.
 with session_totals as (
     select
-        session_key,
-        any_value(user_id) as user_id,
-        any_value(session_id) as session_id,
-        bool_or(is_derived_session) as is_derived_session,
+        user_id,
+        session_id,
+        is_derived_session,
         min(event_time) as session_start,
         max(event_time) as session_end,
         -- The session's device, source and country are those of its first event; event_id
         -- breaks ties between events at the same instant so reruns agree.
-        arg_min(device, (event_time, event_id)) as device,
-        arg_min(traffic_source, (event_time, event_id)) as traffic_source,
-        arg_min(country, (event_time, event_id)) as country,
+        arg_min(
+            {'device': device, 'traffic_source': traffic_source, 'country': country},
+            (event_time, event_id)
+        ) as first_event,
         count(*) as events,
         count(*) filter (where event_type = 'page_view') as page_views,
         count(*) filter (where event_type = 'product_view') as product_views,
@@ -24,17 +24,30 @@ with session_totals as (
         count(*) filter (where event_type = 'remove_from_cart') as remove_from_carts,
         count(*) filter (where event_type = 'begin_checkout') as begin_checkouts,
         count(*) filter (where event_type = 'purchase') as purchases,
-        count(distinct order_key) as orders,
-        coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as units,
+        cast(coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as bigint) as units,
         coalesce(sum(line_revenue), 0) as revenue,
         -- Funnel inputs: the first view, and every later step's event times.
         min(event_time) filter (where event_type = 'product_view') as first_product_view_time,
         list(event_time) filter (where event_type = 'add_to_cart') as add_to_cart_times,
         list(event_time) filter (where event_type = 'begin_checkout') as checkout_times,
         list(event_time) filter (where event_type = 'purchase') as purchase_times,
-        min(event_time) filter (where event_type = 'purchase') as first_purchase_time
+        min(event_time) filter (where event_type = 'purchase') as first_purchase_time,
+        -- The purchase lines, carried along so that order-level models need not sessionize the
+        -- events again (a synthetic order id depends on the session).
+        list({
+            'event_id': event_id,
+            'event_time': event_time,
+            'order_key': order_key,
+            'order_id': order_id,
+            'product_id': product_id,
+            'category': category,
+            'price': price,
+            'quantity': quantity,
+            'line_revenue': line_revenue
+        }) filter (where event_type = 'purchase') as purchase_lines
     from stg_events
-    group by session_key
+    -- A session id is per user; grouping by the parts is cheaper than by the joined key.
+    group by user_id, session_id, is_derived_session
 ),
 
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
@@ -93,7 +106,7 @@ reached_purchase as (
 )
 
 select
-    session_key,
+    user_id || '|' || session_id as session_key,
     user_id,
     session_id,
     is_derived_session,
@@ -102,9 +115,9 @@ select
     cast(session_start as date) as session_date,
     epoch(session_end - session_start) as duration_s,
     events = 1 as is_bounce,
-    device,
-    traffic_source,
-    country,
+    first_event.device,
+    first_event.traffic_source,
+    first_event.country,
     events,
     page_views,
     product_views,
@@ -113,11 +126,13 @@ select
     remove_from_carts,
     begin_checkouts,
     purchases,
-    orders,
+    -- Distinct order keys among the session's purchase lines.
+    len(list_distinct(list_transform(coalesce(purchase_lines, []), lambda l: l.order_key))) as orders,
     units,
     revenue,
     purchases > 0 as has_purchase,
     first_purchase_time,
+    coalesce(purchase_lines, []) as purchase_lines,
     product_view_at,
     add_to_cart_at,
     checkout_at,

@@ -6,9 +6,9 @@ with user_sessions as (
         min(session_start) as first_event_time,
         max(session_end) as last_event_time,
         count(*) as sessions,
-        sum(events) as events,
-        sum(purchases) as purchases,
-        sum(units) as units,
+        cast(sum(events) as bigint) as events,
+        cast(sum(purchases) as bigint) as purchases,
+        cast(sum(units) as bigint) as units,
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
         -- Where the user came from: their first session's attributes.
@@ -23,8 +23,11 @@ with user_sessions as (
 -- sessions.
 user_orders as (
     select user_id, count(distinct order_key) as orders
-    from stg_events
-    where event_type = 'purchase'
+    from (
+        select user_id, unnest(purchase_lines).order_key as order_key
+        from int_sessions
+        where len(purchase_lines) > 0
+    )
     group by user_id
 )
 

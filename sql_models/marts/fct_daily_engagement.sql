@@ -20,10 +20,10 @@ daily_activity as (
     select
         activity_date,
         count(*) as dau,
-        sum(events) as events,
-        sum(product_views) as product_views,
-        sum(add_to_carts) as add_to_carts,
-        sum(purchases) as purchases
+        cast(sum(events) as bigint) as events,
+        cast(sum(product_views) as bigint) as product_views,
+        cast(sum(add_to_carts) as bigint) as add_to_carts,
+        cast(sum(purchases) as bigint) as purchases
     from user_days
     group by activity_date
 ),

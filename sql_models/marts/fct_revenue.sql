@@ -4,9 +4,11 @@
 -- daily totals agree with fct_orders and fct_daily_engagement. An order with lines in several
 -- categories counts once in each: orders do not add up across categories.
 with purchase_lines as (
-    select order_key, user_id, product_id, category, quantity, line_revenue
-    from stg_events
-    where event_type = 'purchase'
+    select
+        s.user_id,
+        unnest(s.purchase_lines, recursive := true)
+    from int_sessions as s
+    where len(s.purchase_lines) > 0
 )
 
 select
@@ -14,7 +16,7 @@ select
     coalesce(p.category, l.category, 'unknown') as category,
     count(distinct l.order_key) as orders,
     count(*) as items,
-    sum(l.quantity) as units,
+    cast(sum(l.quantity) as bigint) as units,
     sum(l.line_revenue) as revenue,
     count(distinct l.user_id) as buyers
 from purchase_lines as l

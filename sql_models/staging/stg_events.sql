@@ -48,53 +48,62 @@ instant_gaps as (
 ),
 
 -- Session starts only grow along a user's timeline, so the running max of the start instants
--- is the start of the session each instant belongs to.
+-- is the start of the session each instant belongs to. A derived session is named after its
+-- start: two of a user's derived sessions start more than a timeout apart, so seconds suffice.
 derived_sessions as (
     select
         user_id,
         event_time,
-        max(case when starts_session then event_time end) over (
-            partition by user_id order by event_time
-            rows between unbounded preceding and current row
-        ) as session_start
+        'auto-' || strftime(
+            max(case when starts_session then event_time end) over (
+                partition by user_id order by event_time
+                rows between unbounded preceding and current row
+            ),
+            '%Y%m%dT%H%M%S'
+        ) as derived_session_id
     from instant_gaps
+),
+
+sessioned as (
+    select
+        e.*,
+        coalesce(e.source_session_id, d.derived_session_id) as session_id
+    from events as e
+    left join derived_sessions as d
+        on e.source_session_id is null
+        and d.user_id = e.user_id
+        and d.event_time = e.event_time
 )
 
 select
-    e.event_id,
-    e.event_time,
-    cast(e.event_time as date) as event_date,
-    e.event_type,
-    e.event_name,
-    e.user_id,
-    e.source_session_id,
-    -- Per-user session id: the source's, or one named after the derived session's start (two
-    -- derived sessions of a user start more than a timeout apart, so seconds are enough).
-    coalesce(e.source_session_id, 'auto-' || strftime(d.session_start, '%Y%m%dT%H%M%S')) as session_id,
-    e.user_id || '|' || coalesce(e.source_session_id, 'auto-' || strftime(d.session_start, '%Y%m%dT%H%M%S'))
-        as session_key,
-    e.source_session_id is null as is_derived_session,
-    e.product_id,
+    event_id,
+    event_time,
+    cast(event_time as date) as event_date,
+    event_type,
+    event_name,
+    user_id,
+    source_session_id,
+    -- Per user: the source's session id, or the derived one ('auto-<start>').
+    session_id,
+    -- Unique across users: sessions belong to one user.
+    user_id || '|' || session_id as session_key,
+    source_session_id is null as is_derived_session,
+    product_id,
     -- Purchase lines without an order id form one order per session.
     case
-        when e.event_type = 'purchase'
-            then coalesce(e.order_id, 'session:' || e.user_id || '|' || coalesce(
-                e.source_session_id, 'auto-' || strftime(d.session_start, '%Y%m%dT%H%M%S')))
+        when event_type = 'purchase'
+            then coalesce(order_id, 'session:' || user_id || '|' || session_id)
     end as order_key,
-    e.order_id,
-    e.price,
-    e.quantity,
+    order_id,
+    price,
+    quantity,
     -- A null price counts 0 (flagged by a warning test on purchases).
-    case when e.event_type = 'purchase' then coalesce(e.price, 0) * e.quantity end as line_revenue,
-    e.category,
-    e.brand,
-    e.device,
-    e.country,
-    e.traffic_source,
-    e.properties,
-    e._batch_id
-from events as e
-left join derived_sessions as d
-    on e.source_session_id is null
-    and d.user_id = e.user_id
-    and d.event_time = e.event_time
+    case when event_type = 'purchase' then coalesce(price, 0) * quantity end as line_revenue,
+    category,
+    brand,
+    device,
+    country,
+    traffic_source,
+    properties,
+    _batch_id
+from sessioned
