@@ -51,8 +51,8 @@ class DataPage(QWidget):
         self.model: LazyTableModel | None = None
 
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["table", "kind"])
-        self.tree.setColumnWidth(0, 200)
+        self.tree.setHeaderHidden(True)
+        self.tree.setMinimumWidth(180)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
 
         self.title = QLabel("Choose a table on the left.")
@@ -90,7 +90,7 @@ class DataPage(QWidget):
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([260, 900])
+        self.splitter.setSizes([230, 900])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
@@ -110,7 +110,8 @@ class DataPage(QWidget):
             return
         groups: dict[str, QTreeWidgetItem] = {}
         for schema in SCHEMAS:
-            item = QTreeWidgetItem([schema, SCHEMA_NOTES.get(schema, "")])
+            item = QTreeWidgetItem([schema])
+            item.setToolTip(0, SCHEMA_NOTES.get(schema, ""))
             font = item.font(0)
             font.setBold(True)
             item.setFont(0, font)
@@ -118,14 +119,18 @@ class DataPage(QWidget):
             groups[schema] = item
             self.tree.addTopLevelItem(item)
         for schema, name, kind in list_relations(ws):
-            child = QTreeWidgetItem([name, kind])
+            child = QTreeWidgetItem([name])
             child.setData(0, Qt.ItemDataRole.UserRole, f"{schema}.{name}")
-            child.setToolTip(0, f"{schema}.{name}")
+            child.setToolTip(0, f"{schema}.{name} ({kind})")
+            if kind == "view":
+                font = child.font(0)
+                font.setItalic(True)
+                child.setFont(0, font)
             groups[schema].addChild(child)
         for schema, item in groups.items():
             item.setExpanded(schema != INTERNAL)
             if item.childCount() == 0:
-                item.setText(1, "(empty)")
+                item.setText(0, f"{schema} (empty)")
         if current:
             self.select(current)
 

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from shoplytics_desktop.core.models.lineage import Lineage, Node
 
 COLUMNS = ("raw", "staging", "intermediate", "marts")
-NODE_W, NODE_H = 200.0, 44.0
-COL_GAP, ROW_GAP = 90.0, 18.0
+NODE_W, NODE_H = 190.0, 42.0
+COL_GAP, ROW_GAP = 80.0, 16.0
 HEADER_H = 36.0
 
 
@@ -113,6 +113,8 @@ class NodeItem(QGraphicsItem):
 
 
 class EdgeItem(QGraphicsPathItem):
+    """A curve stroked with the pen, and an arrowhead filled at its end."""
+
     def __init__(self, source: NodeItem, target: NodeItem) -> None:
         super().__init__()
         self.source, self.target = source, target
@@ -122,12 +124,13 @@ class EdgeItem(QGraphicsPathItem):
         a, b = source.anchor_out(), target.anchor_in()
         dx = max((b.x() - a.x()) * 0.5, 30.0)
         path = QPainterPath(a)
-        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b - QPointF(6, 0))
-        head = QPolygonF([b, b + QPointF(-8, -4.5), b + QPointF(-8, 4.5)])
-        path.addPolygon(head)
-        path.closeSubpath()
+        path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b - QPointF(7, 0))
         self.setPath(path)
+        self.head = QPolygonF([b, b + QPointF(-8, -4.5), b + QPointF(-8, 4.5)])
         self.update_style()
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().united(self.head.boundingRect()).adjusted(-2, -2, 2, 2)
 
     def update_style(self) -> None:
         pal = theme.palette()
@@ -135,36 +138,64 @@ class EdgeItem(QGraphicsPathItem):
         color = pal.color(QPalette.ColorRole.Highlight) if hot else pal.color(QPalette.ColorRole.Mid)
         if not hot and theme.is_dark():
             color = color.lighter(150)
-        self.setPen(QPen(color, 2.2 if hot else 1.3))
-        self.setBrush(QBrush(color))
+        self.setPen(QPen(color, 2.2 if hot else 1.2))
         self.setZValue(0 if hot else -1)
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.pen())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(self.pen().color()))
+        painter.drawPolygon(self.head)
 
 
-def layout(graph: Lineage) -> dict[str, QPointF]:
-    """Positions per node id: a column per layer, rows ordered by the mean row of upstreams."""
+MAX_ROWS = 8  # a taller layer is laid out in staggered sub-columns
+SUB_GAP = 36.0
+
+
+def layout(graph: Lineage) -> tuple[dict[str, QPointF], dict[str, float]]:
+    """Positions per node id, and the x of each layer's header.
+
+    A column per layer, rows ordered by the mean row of upstreams (fewer crossings). A layer with
+    more than ``MAX_ROWS`` nodes is dealt into sub-columns, the later ones shifted half a row down
+    so that edges reach them through the gaps of the earlier ones.
+    """
     by_layer: dict[str, list[Node]] = {c: [] for c in COLUMNS}
     for node in graph.nodes:
         by_layer.setdefault(node.layer, []).append(node)
     ups: dict[str, list[str]] = {}
     for a, b in graph.edges:
         ups.setdefault(b, []).append(a)
-    row_of: dict[str, float] = {}
+    y_of: dict[str, float] = {}
     pos: dict[str, QPointF] = {}
+    headers: dict[str, float] = {}
     columns = [c for c in by_layer if by_layer[c]]
-    tallest = max((len(by_layer[c]) for c in columns), default=1)
-    for ci, layer in enumerate(columns):
+    step = NODE_H + ROW_GAP
+    rows_per_layer = {c: min(len(by_layer[c]), MAX_ROWS) for c in columns}
+    tallest = max(rows_per_layer.values(), default=1)
+    x = 0.0
+    for layer in columns:
         nodes = by_layer[layer]
 
         def key(n: Node) -> tuple[float, str]:
-            rows = [row_of[u] for u in ups.get(n.id, []) if u in row_of]
-            return (sum(rows) / len(rows) if rows else 0.0, n.id)
+            ys = [y_of[u] for u in ups.get(n.id, []) if u in y_of]
+            return (sum(ys) / len(ys) if ys else 0.0, n.id)
 
         nodes.sort(key=key)
-        offset = (tallest - len(nodes)) * (NODE_H + ROW_GAP) / 2
-        for ri, node in enumerate(nodes):
-            row_of[node.id] = ri + (tallest - len(nodes)) / 2
-            pos[node.id] = QPointF(ci * (NODE_W + COL_GAP), HEADER_H + offset + ri * (NODE_H + ROW_GAP))
-    return pos
+        subs = -(-len(nodes) // MAX_ROWS)
+        rows = -(-len(nodes) // subs)
+        offset = (tallest - rows) * step / 2
+        headers[layer] = x
+        for i, node in enumerate(nodes):
+            sub, row = i % subs, i // subs
+            y = HEADER_H + offset + row * step + (sub * step / subs if subs > 1 else 0)
+            pos[node.id] = QPointF(x + sub * (NODE_W + SUB_GAP), y)
+            y_of[node.id] = y
+        x += subs * NODE_W + (subs - 1) * SUB_GAP + COL_GAP
+    return pos, headers
 
 
 class LineageView(QGraphicsView):
@@ -195,16 +226,16 @@ class LineageView(QGraphicsView):
         scene.clear()
         scene.blockSignals(False)
         self.items_by_id = {}
-        positions = layout(graph)
+        positions, headers = layout(graph)
         pal = theme.palette()
-        for ci, layer in enumerate([c for c in COLUMNS if any(n.layer == c for n in graph.nodes)]):
+        for layer, hx in headers.items():
             label = scene.addSimpleText(layer.upper())
             font = QFont(label.font())
             font.setBold(True)
             font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 110)
             label.setFont(font)
             label.setBrush(theme.layer_color(layer) if not theme.is_dark() else theme.layer_color(layer).lighter(120))
-            label.setPos(ci * (NODE_W + COL_GAP), 0)
+            label.setPos(hx, 0)
         for node in graph.nodes:
             status = statuses.get(node.name) if node.layer != "raw" else None
             item = NodeItem(node, status)
@@ -245,7 +276,7 @@ class LineageView(QGraphicsView):
         view = self.viewport().rect()
         scale = min(view.width() / rect.width(), view.height() / rect.height(), 1.0)
         # never shrink below legibility: scroll instead
-        self.scale(max(scale, 0.55), max(scale, 0.55))
+        self.scale(max(scale, 0.5), max(scale, 0.5))
         self.centerOn(rect.center())
 
     def resizeEvent(self, event: object) -> None:

@@ -94,21 +94,17 @@ class PipelinePage(QWidget):
         self.run_panel = RunPanel()
         self.validation = ValidationPanel()
         self.bottom = QTabWidget()
+        self.bottom.addTab(self.detail, "Model")
         self.bottom.addTab(self.run_panel, "Run")
         self.bottom.addTab(self.validation, "Validation")
 
-        self.top_split = QSplitter(Qt.Orientation.Horizontal)
-        self.top_split.setObjectName("pipelineTopSplitter")
-        self.top_split.addWidget(self.graph)
-        self.top_split.addWidget(self.detail)
-        self.top_split.setStretchFactor(0, 3)
-        self.top_split.setStretchFactor(1, 2)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("pipelineSplitter")
-        self.split.addWidget(self.top_split)
+        self.split.addWidget(self.graph)
         self.split.addWidget(self.bottom)
-        self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([420, 380])
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -186,6 +182,8 @@ class PipelinePage(QWidget):
         if not node_id:
             return
         self.detail.show_node(node_id, self.project, self.types, self.last, self.test_results)
+        if not self.busy:
+            self.bottom.setCurrentWidget(self.detail)
 
     # -- run / test / cancel -------------------------------------------------------------------
 

@@ -117,6 +117,8 @@ class ValidationPanel(QWidget):
             self._append_row(r)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+        for col in range(len(HEADERS) - 1):
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 300))
         self.table.horizontalHeader().setSectionResizeMode(len(HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
         self._update_summary(heading)
         self.sample_model.clear()

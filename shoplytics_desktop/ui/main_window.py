@@ -1,0 +1,389 @@
+"""The main window: navigation, pages, menus, status bar, workspace switching, persistence."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QWidget,
+)
+
+from shoplytics_desktop import __version__
+from shoplytics_desktop.core.paths import log_dir
+from shoplytics_desktop.core.workspace import DB_FILE, Workspace
+from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.page_host import PageHost
+from shoplytics_desktop.ui.status_bar import StatusBar
+from shoplytics_desktop.ui.welcome import WelcomePage
+from shoplytics_desktop.ui.workspace_open import Opener
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    PAGES = (("start", "Start"), ("dashboards", "Dashboards"), ("pipeline", "Pipeline"),
+             ("data", "Data"), ("docs", "Docs"))
+    workspace_changed = Signal(object)  # Workspace | None
+    ready = Signal()  # the first workspace is open (or failed to open) and shown
+
+    def __init__(self, workspace_path: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from shoplytics_desktop.ui.menus import build_menus
+
+        self.setWindowTitle("Shoplytics")
+        self.setAcceptDrops(True)
+        self.workspace: Workspace | None = None
+        self.opener = Opener(self)
+        self._initial_path = workspace_path
+        self.is_ready = False
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setSpacing(2)
+        self.nav.setFixedWidth(170)
+        icons = {"start": QStyle.StandardPixmap.SP_DirHomeIcon,
+                 "dashboards": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+                 "pipeline": QStyle.StandardPixmap.SP_BrowserReload,
+                 "data": QStyle.StandardPixmap.SP_FileDialogListView,
+                 "docs": QStyle.StandardPixmap.SP_FileDialogInfoView}
+        for key, title in self.PAGES:
+            item = QListWidgetItem(self.style().standardIcon(icons[key]), title)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setSizeHint(QSize(120, 34))
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(lambda row: self.show_page(self.PAGES[row][0]) if row >= 0 else None)
+
+        self.stack = QStackedWidget()
+        self.welcome = WelcomePage()
+        self.welcome.generate_requested.connect(self.generate_data)
+        self.welcome.import_requested.connect(self.import_files)
+        self.welcome.open_requested.connect(self.choose_workspace)
+        self.welcome.recent_requested.connect(lambda p: self.open_workspace(Path(p)))
+        self.pages = PageHost(self, self.stack, self.welcome)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.recent_menu: QMenu
+        self.actions = build_menus(self)
+        self.resize(1280, 820)
+        self._restore_geometry()
+        self.show_page("start")
+        self._update_actions()
+
+    # -- startup -------------------------------------------------------------------------------
+
+    def open_initial(self) -> None:
+        """Open the starting workspace after the window has painted; never fail the start."""
+        path = self._initial_path
+        try:
+            if path is not None:
+                self.open_workspace(path, quiet_errors=False, initial=True)
+        finally:
+            self.is_ready = True
+            self.ready.emit()
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def show_page(self, key: str) -> None:
+        self.pages.show(key)
+        row = [k for k, _ in self.PAGES].index(key)
+        if self.nav.currentRow() != row:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(row)
+            self.nav.blockSignals(False)
+        action = self.actions.get(f"page:{key}") if hasattr(self, "actions") else None
+        if action is not None:
+            action.setChecked(True)
+
+    def current_page(self) -> str:
+        return self.pages.current
+
+    # -- workspaces ----------------------------------------------------------------------------
+
+    def open_workspace(self, folder: Path, quiet_errors: bool = False, initial: bool = False,
+                       read_only: bool = False) -> bool:
+        if self.pages.busy:
+            QMessageBox.information(self, "Work in progress",
+                                    "Wait for the running work to finish, or cancel it (Esc), "
+                                    "before switching workspaces.")
+            return False
+        folder = Path(folder).expanduser()
+        ws = self.opener.open(folder, read_only=read_only, quiet=quiet_errors)
+        if ws is None:
+            if self.opener.wants_other:
+                QTimer.singleShot(0, self.choose_workspace)
+            if initial:
+                self._set_workspace(None)
+            return False
+        self._set_workspace(ws)
+        if getattr(ws, "snapshot_of", None) is None:
+            app_settings.remember_workspace(ws.folder)
+        return True
+
+    def _set_workspace(self, ws: Workspace | None) -> None:
+        old = self.workspace
+        self.workspace = None
+        if old is not None and old is not ws:
+            old.interrupt()
+            QThreadPool.globalInstance().waitForDone(3000)
+            old.close()
+        self.workspace = ws
+        name = ws.folder.name if ws else ""
+        self.setWindowTitle(f"Shoplytics — {name}" if ws else "Shoplytics")
+        self.status.set_workspace(ws)
+        self.pages.set_workspace(ws)
+        self._update_welcome()
+        self._update_actions()
+        self.workspace_changed.emit(ws)
+        if ws is None or ws.is_empty():
+            self.show_page("start")
+        else:
+            last = app_settings.load_text("window/page", "dashboards")
+            self.show_page(last if last in dict(self.PAGES) and last != "start" else "dashboards")
+
+    def _update_welcome(self) -> None:
+        ws = self.workspace
+        self.welcome.set_state(str(getattr(ws, "snapshot_of", None) or ws.folder) if ws else None,
+                               ws.is_empty() if ws else True, app_settings.recent_workspaces(),
+                               ws.read_only if ws else False)
+
+    def choose_workspace(self) -> None:
+        start = str(self.workspace.folder.parent) if self.workspace else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open workspace", start)
+        if not folder:
+            return
+        path = Path(folder)
+        if not (path / DB_FILE).exists():
+            answer = QMessageBox.question(
+                self, "No workspace here",
+                f"{path} holds no Shoplytics workspace ({DB_FILE}).\n\nCreate a new workspace in it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.open_workspace(path)
+
+    def new_workspace(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "New workspace: choose an empty folder", str(Path.home()))
+        if not folder:
+            return
+        path = Path(folder)
+        if (path / DB_FILE).exists():
+            QMessageBox.information(self, "Workspace exists",
+                                    f"{path} already holds a workspace; it is opened as it is.")
+        self.open_workspace(path)
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = app_settings.recent_workspaces()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_workspace(Path(p)))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _need_writable(self, what: str) -> Workspace | None:
+        ws = self.workspace
+        if ws is None:
+            QMessageBox.information(self, what, "Open or create a workspace first (File ▸ Open workspace…).")
+            return None
+        if ws.read_only:
+            QMessageBox.information(self, what, "This workspace is open read-only; it cannot be changed.")
+            return None
+        if self.pages.busy:
+            QMessageBox.information(self, what, "Wait for the running work to finish, or cancel it (Esc).")
+            return None
+        return ws
+
+    def generate_data(self) -> None:
+        from shoplytics_desktop.ui.generate_wizard import GenerateWizard
+
+        ws = self._need_writable("Generate demo data")
+        if ws is None:
+            return
+        wizard = GenerateWizard(ws, self)
+        self._wizard = wizard
+        wizard.finished.connect(lambda _r: self._after_load(wizard.summary is not None, wizard.run_pipeline))
+        wizard.open()
+
+    def import_files(self, files: list[str] | None = None) -> None:
+        ws = self._need_writable("Import")
+        if ws is None:
+            return
+        try:
+            from shoplytics_desktop.ui.import_wizard import ImportWizard
+        except ImportError:
+            QMessageBox.information(self, "Import",
+                                    "The import wizard is not part of this build. Use the command line: "
+                                    "shoplytics import FILE… --workspace " + str(ws.folder))
+            return
+        wizard = ImportWizard(ws, files=[str(f) for f in files or []], parent=self)
+        self._wizard = wizard
+        wizard.finished.connect(
+            lambda r: self._after_load(bool(r), bool(getattr(wizard, "run_pipeline", False))))
+        wizard.open()
+
+    def _after_load(self, loaded: bool, run: bool) -> None:
+        if not loaded or self.workspace is None:
+            return
+        self.status.set_workspace(self.workspace)
+        self.pages.data_changed()
+        self._update_welcome()
+        if run:
+            self.run_pipeline()
+
+    def export_tables(self) -> None:
+        from shoplytics_desktop.ui.export_dialog import ExportDialog
+
+        if self.workspace is None:
+            QMessageBox.information(self, "Export", "Open a workspace first.")
+            return
+        dialog = ExportDialog(self.workspace, self, preselect=self.pages.selected_relation())
+        self._dialog = dialog
+        dialog.open()
+
+    def run_pipeline(self) -> None:
+        if self._need_writable("Run") is None:
+            return
+        self.show_page("pipeline")
+        self.pages.pipeline().start_run()
+
+    def test_pipeline(self) -> None:
+        if self._need_writable("Test") is None:
+            return
+        self.show_page("pipeline")
+        self.pages.pipeline().start_test()
+
+    def cancel_work(self) -> None:
+        self.pages.cancel()
+
+    def on_run_finished(self, result: object) -> None:
+        if self.workspace is not None:
+            self.status.set_workspace(self.workspace)
+        self.pages.data_changed(run_result=result)
+        self._update_welcome()
+
+    def on_busy(self, busy: bool) -> None:
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        if not hasattr(self, "actions"):
+            return
+        ws = self.workspace
+        busy = self.pages.busy
+        writable = ws is not None and not ws.read_only and not busy
+        for key in ("run", "test", "generate", "import"):
+            self.actions[key].setEnabled(writable)
+        self.actions["export"].setEnabled(ws is not None)
+        self.actions["cancel"].setEnabled(busy)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About Shoplytics",
+            f"<h3>Shoplytics Desktop {__version__}</h3>"
+            "<p>E-commerce event analytics on an embedded DuckDB: import or generate events, "
+            "build and test the models, read the dashboards.</p>"
+            f"<p>Everything here can also be done with the <code>shoplytics</code> command line.</p>"
+            f"<p>Log files: {log_dir()}</p>")
+
+    def open_log_folder(self) -> None:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # -- drag and drop -------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = app_settings.load_bytes("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = app_settings.load_bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.restore_splitters()
+
+    def restore_splitters(self) -> None:
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                state = app_settings.load_bytes(f"splitters/{splitter.objectName()}")
+                if state is not None:
+                    splitter.restoreState(state)
+
+    def save_state(self) -> None:
+        app_settings.save_bytes("window/geometry", self.saveGeometry())
+        app_settings.save_bytes("window/state", self.saveState())
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                app_settings.save_bytes(f"splitters/{splitter.objectName()}", splitter.saveState())
+        if self.current_page() != "start":
+            app_settings.save_text("window/page", self.current_page())
+        app_settings.settings().sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.pages.busy:
+            answer = QMessageBox.question(self, "Work in progress",
+                                          "Work is still running. Cancel it and quit? Nothing half-done is kept.")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.pages.cancel()
+        self.save_state()
+        self._set_workspace_closed()
+        event.accept()
+
+    def _set_workspace_closed(self) -> None:
+        ws, self.workspace = self.workspace, None
+        if ws is not None:
+            ws.interrupt()
+            QThreadPool.globalInstance().waitForDone(5000)
+            ws.close()
+
+
+def app_icon() -> QIcon:
+    from shoplytics_desktop.core.paths import resources_dir
+
+    icon = QIcon()
+    try:
+        folder = resources_dir() / "icons"
+    except FileNotFoundError:
+        return icon
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        path = folder / f"shoplytics-{size}.png"
+        if path.exists():
+            icon.addFile(str(path), QSize(size, size))
+    return icon
+
+
