@@ -136,9 +136,9 @@ class MainWindow(QMainWindow):
             if initial:
                 self._set_workspace(None)
             return False
-        self._set_workspace(ws)
         if getattr(ws, "snapshot_of", None) is None:
             app_settings.remember_workspace(ws.folder)
+        self._set_workspace(ws)
         return True
 
     def _set_workspace(self, ws: Workspace | None) -> None:

@@ -65,7 +65,6 @@ class ValidationPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.setSortingEnabled(True)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_sample(cur.row()))
 
         self.sample_label = QLabel("Select a failing test to see sample failing rows.")
@@ -115,6 +114,8 @@ class ValidationPanel(QWidget):
         self.model.removeRows(0, self.model.rowCount())
         for r in self.results:
             self._append_row(r)
+        # problems first, as sorted above; a click on a header sorts by that column
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
         for col in range(len(HEADERS) - 1):

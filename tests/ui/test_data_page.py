@@ -1,0 +1,75 @@
+"""The data browser: pages of rows as the view scrolls, a parameterised filter, TSV copy."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QGuiApplication
+
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.data_page import DataPage
+from shoplytics_desktop.ui.table_model import LazyTableModel, filter_clause
+from tests.ui.conftest import insert_many
+
+
+def test_lazy_model_fetches_pages(qtbot, passing_ws: Workspace) -> None:
+    ws = passing_ws
+    ws.cursor().execute("DELETE FROM raw.events")
+    insert_many(ws, 1234)
+    model = LazyTableModel(ws, "raw", "events", page_size=500)
+    model.start()
+    qtbot.waitUntil(lambda: model.rowCount() == 500 and model.total == 1234, timeout=5000)
+    assert model.canFetchMore()
+    model.fetchMore()
+    assert not model.canFetchMore()  # one page in flight at a time
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    model.fetchMore()
+    qtbot.waitUntil(lambda: model.rowCount() == 1234, timeout=5000)
+    assert not model.canFetchMore()
+    col = [name for name, _ in model.columns].index("user_id")
+    assert model.data(model.index(1233, col)) == "user_33"  # 1233 % 50
+    assert model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "user_id: VARCHAR"
+
+    model.set_filter("USER_7")
+    qtbot.waitUntil(lambda: model.total is not None and not model.loading, timeout=5000)
+    assert model.total == 25  # i % 50 == 7 for i < 1234
+    assert model.rowCount() == 25
+    assert {model.data(model.index(r, col)) for r in range(25)} == {"user_7"}
+
+
+def test_filter_quotes_identifiers_and_passes_values() -> None:
+    where, params = filter_clause([("we\"ird", "VARCHAR"), ("n", "BIGINT")], "50%_off'")
+    assert where == " WHERE CAST(\"we\"\"ird\" AS VARCHAR) ILIKE ? ESCAPE '\\'"
+    assert params == ["%50\\%\\_off'%"]
+    assert filter_clause([("n", "BIGINT")], "x") == (" WHERE false", [])
+    assert filter_clause([("a", "VARCHAR")], "   ") == ("", [])
+
+
+def test_data_page_tree_view_and_copy(qtbot, passing_ws: Workspace) -> None:
+    page = DataPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.set_workspace(passing_ws)
+    groups = {page.tree.topLevelItem(i).text(0): page.tree.topLevelItem(i)
+              for i in range(page.tree.topLevelItemCount())}
+    assert "raw" in groups and "marts (empty)" in groups
+    raw = [groups["raw"].child(i).text(0) for i in range(groups["raw"].childCount())]
+    assert "events" in raw
+    assert page.select("raw.events")
+    qtbot.waitUntil(lambda: page.model is not None and page.model.total == 4 and page.model.rowCount() == 4,
+                    timeout=5000)
+    assert page.info.text().startswith("4 rows · 20 columns") or page.info.text().startswith("4 rows ·")
+    model = page.model
+    assert model is not None
+    cols = [name for name, _ in model.columns]
+    sel = page.view.selectionModel()
+    for r in (0, 1):
+        for c in (cols.index("event_id"), cols.index("user_id")):
+            sel.select(model.index(r, c), QItemSelectionModel.SelectionFlag.Select)
+    text = page.view.copy_selection()
+    assert text == "e0\ta\ne1\ta"
+    assert QGuiApplication.clipboard().text() == text
+
+    page.filter.setText("c")
+    page.apply_filter()
+    qtbot.waitUntil(lambda: model.total is not None and not model.loading, timeout=5000)
+    assert model.total == 1 and model.data(model.index(0, cols.index("user_id"))) == "c"

@@ -1,0 +1,108 @@
+"""The pipeline page: a run fills the run panel live; a failing error test shows in validation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from shoplytics_desktop.core.models.runner import ModelResult
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.pipeline_page import NOT_PUBLISHED, PipelinePage
+from shoplytics_desktop.ui.project_state import ProjectStore
+
+
+def _page(qtbot, ws: Workspace) -> PipelinePage:
+    store = ProjectStore()
+    page = PipelinePage(store)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    store.set_workspace(ws)
+    page.set_workspace(ws)
+    qtbot.waitUntil(lambda: store.project is not None, timeout=10_000)
+    return page
+
+
+def test_run_with_failing_error_test(qtbot, failing_ws: Workspace) -> None:
+    page = _page(qtbot, failing_ws)
+    # the graph: raw.events → stg_counts → fct_users, left to right
+    assert set(page.graph.items_by_id) == {"raw.events", "staging.stg_counts", "marts.fct_users"}
+    xs = {k: item.pos().x() for k, item in page.graph.items_by_id.items()}
+    assert xs["raw.events"] < xs["staging.stg_counts"] < xs["marts.fct_users"]
+
+    seen: list[str] = []
+    with qtbot.waitSignal(page.run_finished, timeout=20_000) as finished:
+        page.start_run()
+        assert page.busy and page.cancel_button.isEnabled() and not page.run_button.isEnabled()
+        page.worker.signals.item.connect(  # type: ignore[union-attr]
+            lambda item: seen.append(item.name if isinstance(item, ModelResult) else item.test_id))
+    result = finished.args[0]
+    qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+
+    assert result.status == "error" and not result.published
+    assert seen[:2] == ["stg_counts", "fct_users"]  # the listener reported each model live
+    # the run panel filled in: both models built, with their row counts
+    assert page.run_panel.status_of("stg_counts") == "success"
+    assert page.run_panel.status_of("fct_users") == "success"
+    assert page.run_panel.rows_text("fct_users") == "3"
+    assert page.banner.isVisible() and NOT_PUBLISHED in page.banner.text()
+
+    # validation: every test of the run, the failing one first, with its failing rows
+    v = page.validation
+    statuses = {v.model.item(r, 1).text(): v.model.item(r, 0).text() for r in range(v.model.rowCount())}
+    assert statuses == {
+        "not_null_fct_users_user_id": "pass",
+        "unique_fct_users_user_id": "pass",
+        "expression_is_true_fct_users_n_n_3": "fail",
+    }
+    assert v.model.item(0, 1).text() == "expression_is_true_fct_users_n_n_3"
+    assert v.model.item(0, 5).data(Qt.ItemDataRole.DisplayRole) == 2
+    assert "3 tests: 2 pass, 1 fail" in v.summary.text()
+    # selecting the failure shows its sample rows: users a (3 events) and c (4)
+    v.table.selectRow(0)
+    sample = v.sample_model
+    headers = [sample.horizontalHeaderItem(c).text() for c in range(sample.columnCount())]
+    assert headers == ["user_id", "n", "score"]
+    rows = sorted((sample.item(r, 0).text(), sample.item(r, 1).text()) for r in range(sample.rowCount()))
+    assert rows == [("a", "3"), ("c", "4")]
+    assert "2 failing row(s)" in v.sample_label.text()
+
+    # the marts were rolled back: nothing published
+    assert not failing_ws.table_exists("marts", "fct_users")
+    # the graph shows the last run's statuses
+    qtbot.waitUntil(lambda: page.graph.items_by_id.get("marts.fct_users") is not None
+                    and page.graph.items_by_id["marts.fct_users"].status == "success", timeout=5000)
+
+
+def test_run_success_publishes_and_shows_model(qtbot, passing_ws: Workspace) -> None:
+    page = _page(qtbot, passing_ws)
+    with qtbot.waitSignal(page.run_finished, timeout=20_000) as finished:
+        page.start_run()
+    assert finished.args[0].published
+    qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+    assert not page.banner.isVisible()
+    assert passing_ws.row_count("marts", "fct_users") == 3
+    qtbot.waitUntil(lambda: "marts.fct_users" in page.graph.items_by_id, timeout=5000)
+    page.graph.select("marts.fct_users")
+    detail = page.detail
+    assert detail.title.text().startswith("marts.fct_users")
+    assert "success" in detail.last_run.text() and "3 rows" in detail.last_run.text()
+    assert "from stg_counts" in detail.sql.toPlainText()
+    cols = {detail.columns.item(r, 0).text(): detail.columns.item(r, 1).text()
+            for r in range(detail.columns.rowCount())}
+    assert cols == {"user_id": "VARCHAR", "n": "BIGINT", "score": "BIGINT"}
+    assert detail.tests.rowCount() == 3
+
+
+def test_cancel_keeps_previous_build(qtbot, passing_ws: Workspace) -> None:
+    page = _page(qtbot, passing_ws)
+    with qtbot.waitSignal(page.run_finished, timeout=20_000):
+        page.start_run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+    # cancelled before its first model: the run is recorded as cancelled, the marts stay
+    page.start_run()
+    page.cancel()
+    qtbot.waitUntil(lambda: not page.busy, timeout=20_000)
+    assert page.status.text() == "Cancelled."
+    assert page.banner.isVisible() and "previous build is still shown" in page.banner.text()
+    assert passing_ws.row_count("marts", "fct_users") == 3
+    assert page.last is not None and page.last.status == "cancelled"
