@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from shoplytics_desktop.core.ingest.mapping import SourceOptions
 
 SAMPLE_ROWS = 200
-SAMPLES_PER_COLUMN = 5
+SAMPLES_PER_COLUMN = 20
 _NESTED_DEPTH = 2
 
 
@@ -82,13 +82,14 @@ class SourceInfo:
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)
 
-    def reader_sql(self, rejects: bool = False) -> str:
+    def reader_sql(self, rejects: bool = False, lenient: bool = True) -> str:
         if self.format == "csv":
             dialect = readers.Dialect(
                 self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
             )
             return readers.csv_reader(
-                self.paths, dialect, self.encoding, self.compressed, self.union_by_name, rejects
+                self.paths, dialect, self.encoding, self.compressed, self.union_by_name, rejects,
+                lenient=lenient or rejects,
             )
         if self.format == "parquet":
             return readers.parquet_reader(self.paths, self.union_by_name)
@@ -100,8 +101,6 @@ def _sniff(con: duckdb.DuckDBPyConnection, f: SourceFile, opts: SourceOptions | 
         f"encoding={quote_literal(f.encoding)}",
         f"compression={quote_literal('gzip' if f.compressed else 'none')}",
         "sample_size=20480",
-        f"max_line_size={readers.MAX_LINE_BYTES}",
-        f"buffer_size={4 * readers.MAX_LINE_BYTES}",
         "ignore_errors=true",
     ]
     if opts and opts.delimiter:

@@ -155,6 +155,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_CONTAINERS = {"properties", "props", "eventproperties", "attributes", "params", "context",
+               "data", "payload", "details"}
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}.*)?$")
 _EPOCH = re.compile(r"^\d{9,19}(\.\d+)?$")
 
@@ -179,18 +181,25 @@ def _looks_like_time(col: SourceColumn) -> bool:
 def propose_mapping(info: SourceInfo) -> Mapping:
     """A mapping proposal from column names (normalised synonyms), then from column content."""
     by_norm: dict[str, SourceColumn] = {}
-    # Top-level columns win over nested fields of the same name (inserted last, so first wins).
+    # Top-level columns first, so they win over nested fields of the same name. A nested field
+    # is known by its full path ("user.id" → userid), and inside a properties-like container
+    # also by its own name ("properties.product_id" → productid).
     for col in sorted(info.columns, key=lambda c: len(c.path) > 1):
-        key = normalize_name(col.path[-1]) if len(col.path) > 1 else normalize_name(col.name)
-        by_norm.setdefault(key, col)
         by_norm.setdefault(normalize_name(col.name), col)
+        if len(col.path) == 2 and normalize_name(col.path[0]) in _CONTAINERS:
+            by_norm.setdefault(normalize_name(col.path[1]), col)
     used: set[str] = set()
     columns: dict[str, str | list[str]] = {}
 
     def take(field: str) -> SourceColumn | None:
         for syn in SYNONYMS[field]:
             col = by_norm.get(normalize_name(syn))
-            if col is not None and col.name not in used and not _claimed_parent(col, used):
+            if (
+                col is not None
+                and col.name not in used
+                and not _claimed_parent(col, used)
+                and not _is_nested_type(col.read_type or col.type)
+            ):
                 used.add(col.name)
                 return col
         return None
@@ -236,7 +245,7 @@ def propose_mapping(info: SourceInfo) -> Mapping:
 
     time_format = AUTO
     tcol = info.column(columns["event_time"]) if isinstance(columns.get("event_time"), str) else None
-    if tcol is not None and not is_numeric_type(tcol.type) and tcol.samples and all(
+    if tcol is not None and not is_numeric_type(tcol.read_type or tcol.type) and tcol.samples and all(
         _EPOCH.match(s) for s in tcol.samples
     ):
         # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping clear.
@@ -254,6 +263,11 @@ def propose_mapping(info: SourceInfo) -> Mapping:
         columns=columns,  # type: ignore[arg-type]
         time_format=time_format,
     )
+
+
+def _is_nested_type(sql_type: str) -> bool:
+    t = sql_type.upper()
+    return t.startswith(("STRUCT", "MAP")) or t.endswith("]")
 
 
 def _claimed_parent(col: SourceColumn, used: set[str]) -> bool:

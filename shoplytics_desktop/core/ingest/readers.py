@@ -19,8 +19,8 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 FILE_COLUMN = "__file"
 REJECTS_TABLE = "__ingest_csv_rejects"
 REJECTS_SCAN = "__ingest_csv_scans"
-#: Lines longer than this are quarantined instead of failing the read.
-MAX_LINE_BYTES = 8 * 1024 * 1024
+#: DuckDB's default maximum CSV line; longer lines are quarantined with a reason.
+MAX_LINE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ def csv_reader(
     compressed: bool,
     union_by_name: bool = False,
     rejects: bool = False,
+    lenient: bool = True,
 ) -> str:
     opts = [
         f"delim={quote_literal(dialect.delimiter)}",
@@ -51,14 +52,14 @@ def csv_reader(
         f"escape={quote_literal(dialect.escape)}",
         f"header={'true' if dialect.header else 'false'}",
         "all_varchar=true",
-        # Rows the reader cannot split are quarantined (rejects=True) or skipped in samples.
-        "ignore_errors=true",
         f"filename={quote_literal(FILE_COLUMN)}",
         f"encoding={quote_literal(encoding)}",
         f"compression={quote_literal('gzip' if compressed else 'none')}",
-        f"max_line_size={MAX_LINE_BYTES}",
-        f"buffer_size={4 * MAX_LINE_BYTES}",
     ]
+    if lenient:
+        # Samples skip rows the reader cannot split; the import first reads strictly (fast) and
+        # only on such an error reads again keeping them (``rejects``) to quarantine them.
+        opts.append("ignore_errors=true")
     if union_by_name:
         opts.append("union_by_name=true")
     if rejects:

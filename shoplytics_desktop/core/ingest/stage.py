@@ -22,7 +22,7 @@ _READER_REASONS = {
     "TOO MANY COLUMNS": "row has more fields than the header",
     "MISSING COLUMNS": "row has fewer fields than the header",
     "INVALID ENCODING": "text is not valid UTF-8",
-    "LINE SIZE OVER MAXIMUM": "line is longer than 8 MB",
+    "LINE SIZE OVER MAXIMUM": "line is longer than 2 MB",
     "UNQUOTED VALUE": "badly quoted field (text after a closing quote)",
     "INVALID STATE": "badly quoted field",
     "CAST": "value does not fit the column type",
@@ -35,12 +35,25 @@ def _drop(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_stage(con: duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping) -> None:
-    """Create ``temp.__ingest_stage`` with every row of the sources (see ``STAGE_COLUMNS``)."""
+    """Create ``temp.__ingest_stage`` with every row of the sources (see ``STAGE_COLUMNS``).
+
+    Must run first in a fresh transaction: a CSV that the strict (fast) read cannot split is read
+    again keeping the bad lines, which needs the failed transaction restarted.
+    """
     _drop(con)
-    csv = info.format == "csv"
-    con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping, rejects=csv)}")
-    if csv:
-        _add_reader_rejects(con, info)
+    if info.format != "csv":
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping)}")
+        return
+    try:
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping, strict=True)}")
+        return
+    except duckdb.InterruptException:
+        raise
+    except (duckdb.InvalidInputException, duckdb.ConversionException):
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping, rejects=True)}")
+    _add_reader_rejects(con, info)
 
 
 def _add_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> None:

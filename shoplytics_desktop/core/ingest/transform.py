@@ -26,8 +26,9 @@ STAGE_COLUMNS = (
 _TEXT_FIELDS = ("user_id", "session_id", "product_id", "order_id", "category", "brand")
 _ID_FIELDS = {"event_id", "user_id", "session_id", "product_id", "order_id", "category"}
 _HASH_FIELDS = (
-    "event_name", "user_id", "session_id", "product_id", "order_id", "price", "quantity",
-    "category", "brand", "device", "country", "traffic_source", "properties",
+    "event_name", "user_id", "session_id", "product_id", "order_id", "price__raw",
+    "quantity__raw", "category", "brand", "device", "country", "traffic_source",
+    "CAST(properties AS VARCHAR)",
 )
 
 
@@ -36,7 +37,9 @@ def text_sql(col: SourceColumn, as_id: bool = False) -> str:
     x = col.sql()
     t = (col.read_type or col.type).upper()
     if t == "VARCHAR":
-        return f"NULLIF(trim({x}), '')"
+        # Not trimmed: at millions of rows trim() is a noticeable share of the import, exports
+        # rarely pad values, and the contract rules trim where blank matters (user_id).
+        return f"NULLIF({x}, '')"
     if t == "JSON":
         return f"NULLIF(trim({x} ->> '$'), '')"
     if t.startswith(("STRUCT", "MAP")) or t.endswith("]"):
@@ -53,7 +56,13 @@ def text_sql(col: SourceColumn, as_id: bool = False) -> str:
 def _number_sql(col: SourceColumn) -> str:
     t = (col.read_type or col.type).upper()
     if t in ("VARCHAR", "JSON"):
-        return f"try_cast({text_sql(col)} AS DOUBLE)"
+        x = text_sql(col)
+        # A decimal comma ("12,50", common in semicolon-separated exports) is read as a point;
+        # coalesce evaluates it only where the plain cast failed.
+        return (
+            f"coalesce(try_cast({x} AS DOUBLE), CASE WHEN regexp_full_match({x}, "
+            f"'-?[0-9]+,[0-9]+') THEN try_cast(replace({x}, ',', '.') AS DOUBLE) END)"
+        )
     return f"try_cast({col.sql()} AS DOUBLE)"
 
 
@@ -112,10 +121,16 @@ class _Builder:
         raw = text_sql(col)
         return raw, time_sql(col.sql(), raw, col.read_type or col.type, self.mapping.time_format)
 
+    def passthrough(self) -> list[str]:
+        """The original columns under positional names (theirs may clash with the contract's);
+        carrying them costs nothing until ``source_row`` reads them for a rejected row."""
+        return [f"{c.sql()} AS __s{i}" for i, c in enumerate(self.info.top_columns)]
+
     def source_row(self) -> str:
-        """The original row as a struct; turned into JSON only for rejected rows."""
-        items = ", ".join(f"{quote_literal(c.name)}: {c.sql()}" for c in self.info.top_columns)
-        return f"{{{items}}}"
+        items = ", ".join(
+            f"{quote_literal(c.name)}, __s{i}" for i, c in enumerate(self.info.top_columns)
+        )
+        return f"json_object({items})"
 
     def line(self) -> str:
         if self.info.format == "parquet":
@@ -133,6 +148,7 @@ def mapped_sql(
     mapping: Mapping,
     limit: int | None = None,
     rejects: bool = False,
+    strict: bool = False,
 ) -> str:
     """The staging SELECT (columns ``STAGE_COLUMNS``) over the sources.
 
@@ -141,7 +157,7 @@ def mapped_sql(
     """
     b = _Builder(info, mapping)
     d = mapping.defaults
-    reader = info.reader_sql(rejects=rejects)
+    reader = info.reader_sql(rejects=rejects, lenient=not strict)
     fq = quote_ident(FILE_COLUMN)
     scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
     if len(info.files) > 1 and info.format != "parquet":
@@ -179,13 +195,20 @@ def mapped_sql(
         f"coalesce({b.text('traffic_source')}, {quote_literal(d.traffic_source)}) AS traffic_source",
         f"{b.properties()} AS properties",
         f"{b.text('event_id')} AS __event_id_src",
-        f"{b.source_row()} AS __src",
+        *b.passthrough(),
     ]
+    # The parsed time (as epoch microseconds) so that '... UTC' and '...Z' forms of one
+    # instant hash alike; the other values as the source wrote them (casting doubles to text
+    # costs more than the hash).
     hash_parts = ", ".join(
-        ["coalesce(CAST(event_time AS VARCHAR), event_time__raw, '')"]
-        + [f"coalesce(CAST({f} AS VARCHAR), '')" for f in _HASH_FIELDS]
+        ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"]
+        + [f"coalesce({f}, '')" for f in _HASH_FIELDS]
     )
-    event_type = eventnames.type_sql("event_name", "product_id", dict(mapping.event_types))
+    name_cols = b.cols("event_type")
+    event_type = eventnames.type_sql(
+        "event_name", "product_id", dict(mapping.event_types),
+        known=name_cols[0].samples if len(name_cols) == 1 else (),
+    )
     rules = contract.validation_rules(has_product_column=bool(b.cols("product_id")))
     reason = "CASE " + " ".join(
         f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
@@ -203,7 +226,7 @@ m3 AS (SELECT *, {reason} AS __reason FROM m2)
 SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
     price, quantity, category, brand, device, country, traffic_source, properties,
     _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
-    CASE WHEN __reason IS NOT NULL THEN to_json(__src) END AS source_row
+    CASE WHEN __reason IS NOT NULL THEN {b.source_row()} END AS source_row
 FROM m3
 """
 
