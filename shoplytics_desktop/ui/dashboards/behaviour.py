@@ -1,0 +1,66 @@
+"""Behaviour: session duration distribution (log-scale bins), time to first purchase and the
+hour-of-day × weekday activity heatmap (UTC)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from shoplytics_desktop.core.analytics import Behaviour, behaviour
+from shoplytics_desktop.core.analytics.behaviour import WEEKDAYS
+from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
+from shoplytics_desktop.ui.dashboards.plots import BarChart, HeatmapChart
+from shoplytics_desktop.ui.dashboards.style import compact, fmt_count
+
+
+class BehaviourTab(DashboardTab):
+    title = "Behaviour"
+
+    def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
+        super().__init__(currency, parent)
+        self.durations = BarChart("Session duration (sessions per log-scale bin)", "count", currency)
+        self.time_to_purchase = BarChart(
+            "Time to first purchase (buyers whose first purchase is in the range)", "count",
+            currency)
+        self.heatmap = HeatmapChart("Activity by hour of day (UTC) and weekday (events)")
+        self.heatmap.setMinimumHeight(300)
+        row = QHBoxLayout()
+        row.addWidget(self.durations)
+        row.addWidget(self.time_to_purchase)
+        self.body.addLayout(row, 1)
+        self.body.addWidget(self.heatmap, 1)
+        self.charts = [self.durations, self.time_to_purchase, self.heatmap]
+
+    def ignore_reason(self) -> str:
+        return "sessions and activity have no category."
+
+    def job(self, f: Filters) -> Job:
+        return partial(behaviour, f=f)
+
+    def render(self, result: Behaviour) -> None:
+        d = result.durations
+        median = result.median_duration_bin
+        self.durations.set_bars(
+            d.column("duration"), [("Sessions", d.column("sessions"))], d,
+            "No sessions in this range.",
+            highlight=d.column("duration")[median] if median is not None else None,
+        )
+        if median is not None:
+            self.durations.title_label.setText(
+                "<b>Session duration</b> (median in the highlighted bin)")
+        t = result.time_to_purchase
+        self.time_to_purchase.set_bars(
+            t.column("time_to_first_purchase"), [("Buyers", t.column("buyers"))], t,
+            "No first purchases in this range.",
+        )
+        total = sum(sum(r) for r in result.heatmap)
+        self.heatmap.set_matrix(
+            result.heatmap, list(WEEKDAYS), [f"{h:02d}" for h in range(24)],
+            result.heatmap_table, compact, "No events in this range.",
+            extra=lambda r, c: (f"{100 * result.heatmap[r][c] / total:.1f}% of events"
+                                if total else ""),
+            col_title="hour (UTC)",
+        )
+        self.heatmap.fmt = fmt_count

@@ -1,0 +1,264 @@
+"""The base chart: a titled frame around a pyqtgraph plot with a small toolbar (reset zoom,
+PNG, SVG, copy CSV, save CSV, the same actions in the context menu), a hover read-out and an
+empty state that says why there is nothing to draw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters as pg_exporters
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core.analytics.types import Table
+from shoplytics_desktop.core.errors import ExportError
+from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
+from shoplytics_desktop.ui.dashboards.style import Theme, compact, current_theme
+
+
+class NumberAxis(pg.AxisItem):
+    """Ticks with thousands separators (k/M for big values), a currency or percent sign."""
+
+    def __init__(self, orientation: str, kind: str = "count", currency: str = "USD") -> None:
+        super().__init__(orientation)
+        self.kind, self.currency = kind, currency
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if self.kind in ("rate", "ratio"):
+            decimals = 0 if spacing * scale >= 0.01 else 1
+            return [f"{100 * v * scale:.{decimals}f}%" for v in values]
+        prefix = self.currency + " " if self.kind == "money" else ""
+        return [prefix + compact(v * scale) for v in values]
+
+
+def _tool(text: str, tip: str) -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setAutoRaise(True)
+    return b
+
+
+class ChartFrame(QFrame):
+    """Subclasses draw into ``self.plot`` and implement ``hover_text`` (view coordinates)."""
+
+    hovered = Signal(str)
+    #: Whether the x axis zooms and pans with the mouse (time axes).
+    zoomable = False
+
+    def __init__(
+        self,
+        title: str,
+        parent: QWidget | None = None,
+        axis_items: dict[str, pg.AxisItem] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("dashChart")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = title
+        self.theme: Theme = current_theme()
+        self._table: Table | None = None
+
+        self.title_label = QLabel(f"<b>{title}</b>")
+        self.hover_label = QLabel(" ")
+        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover_label.setStyleSheet(f"color: {self.theme.muted};")
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hover_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        self.buttons: dict[str, QToolButton] = {}
+        header = QHBoxLayout()
+        header.setContentsMargins(4, 2, 4, 0)
+        header.addWidget(self.title_label)
+        header.addWidget(self.hover_label, 1)
+        for key, text, tip, slot in (
+            ("reset", "⟲", "Reset zoom", self.reset_zoom),
+            ("png", "PNG", "Export the chart as PNG", self._ask_png),
+            ("svg", "SVG", "Export the chart as SVG", self._ask_svg),
+            ("copy", "Copy", "Copy the chart's data as CSV", self.copy_csv),
+            ("csv", "CSV", "Save the chart's data as CSV", self._ask_csv),
+        ):
+            b = _tool(text, tip)
+            b.clicked.connect(slot)
+            self.buttons[key] = b
+            header.addWidget(b)
+        self.buttons["reset"].setVisible(self.zoomable)
+
+        self.plot = pg.PlotWidget(axisItems=axis_items or {})
+        self.plot.setMinimumHeight(160)
+        self.plot_item: pg.PlotItem = self.plot.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.hideButtons()
+        self.vb.setMouseEnabled(x=self.zoomable, y=False)
+        self._add_menu_actions()
+        self.apply_theme()
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+
+        self.empty_label = QLabel()
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.empty_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+
+    # -- appearance ------------------------------------------------------------------------------
+
+    def apply_theme(self) -> None:
+        t = self.theme
+        self.plot.setBackground(t.background)
+        for name in ("left", "bottom", "right", "top"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(pg.mkPen(t.muted))
+            axis.setTextPen(pg.mkPen(t.foreground))
+
+    def _add_menu_actions(self) -> None:
+        self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for text, slot in (
+            ("Reset zoom", self.reset_zoom),
+            ("Export as PNG…", self._ask_png),
+            ("Export as SVG…", self._ask_svg),
+            ("Copy data as CSV", self.copy_csv),
+            ("Save data as CSV…", self._ask_csv),
+        ):
+            action = QAction(text, self.plot)
+            action.triggered.connect(slot)
+            self.plot.addAction(action)
+
+    # -- states ----------------------------------------------------------------------------------
+
+    def show_empty(self, reason: str) -> None:
+        self.plot_item.clear()
+        self._table = None
+        self.empty_label.setText(reason)
+        self.stack.setCurrentWidget(self.empty_label)
+        self.hover_label.setText(" ")
+        for key in ("png", "svg", "copy", "csv"):
+            self.buttons[key].setEnabled(False)
+
+    def show_plot(self, table: Table) -> None:
+        self._table = table
+        self.stack.setCurrentWidget(self.plot)
+        for key in ("png", "svg", "copy", "csv"):
+            self.buttons[key].setEnabled(True)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.stack.currentWidget() is self.empty_label
+
+    @property
+    def empty_reason(self) -> str:
+        return self.empty_label.text() if self.is_empty else ""
+
+    @property
+    def table(self) -> Table | None:
+        return self._table
+
+    def reset_zoom(self) -> None:
+        self.vb.autoRange(padding=0.02)
+
+    # -- hover -----------------------------------------------------------------------------------
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        return None
+
+    def hover_at(self, x: float, y: float) -> str:
+        """Show (and return) the read-out for a point in view coordinates."""
+        text = self.hover_text(x, y) or ""
+        self.hover_label.setText(text or " ")
+        self.hover_label.setToolTip(text)
+        if text:
+            self.hovered.emit(text)
+        return text
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        if self.is_empty or not self.plot_item.sceneBoundingRect().contains(pos):
+            return
+        p = self.vb.mapSceneToView(pos)
+        self.hover_at(p.x(), p.y())
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export_png(self, path: Path, width: int = 1200) -> Path:
+        exporter = pg_exporters.ImageExporter(self.plot_item)
+        exporter.parameters()["width"] = int(width)
+        exporter.parameters()["height"] = int(
+            width * max(self.plot.height(), 1) / max(self.plot.width(), 1)
+        )
+        return self._export(exporter, path)
+
+    def export_svg(self, path: Path) -> Path:
+        return self._export(pg_exporters.SVGExporter(self.plot_item), path)
+
+    def _export(self, exporter: pg_exporters.Exporter, path: Path) -> Path:
+        path = Path(path)
+        try:
+            exporter.export(str(path))
+        except OSError as e:
+            raise ExportError(
+                f"Cannot write the chart '{self.title}' to {path}: {e.strerror}.",
+                "Choose a folder you can write to.",
+            ) from e
+        if not path.exists():
+            raise ExportError(
+                f"The chart '{self.title}' could not be exported to {path}.",
+                "Try the other format, or a smaller window.",
+            )
+        return path
+
+    def csv_text(self) -> str:
+        return table_csv(self._table) if self._table is not None else ""
+
+    def copy_csv(self) -> None:
+        QGuiApplication.clipboard().setText(self.csv_text())
+
+    def _file_name(self, ext: str) -> str:
+        return "".join(c if c.isalnum() else "_" for c in self.title.lower()).strip("_") + ext
+
+    def _ask(self, ext: str, label: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, f"Export '{self.title}'", self._file_name(ext), f"{label} (*{ext})"
+        )
+        return Path(name) if name else None
+
+    def _ask_png(self) -> None:
+        if (path := self._ask(".png", "PNG image")) is not None:
+            self._guard(lambda: self.export_png(path))
+
+    def _ask_svg(self) -> None:
+        if (path := self._ask(".svg", "SVG image")) is not None:
+            self._guard(lambda: self.export_svg(path))
+
+    def _ask_csv(self) -> None:
+        if self._table is not None and (path := self._ask(".csv", "CSV")) is not None:
+            table = self._table
+            self._guard(lambda: save_csv(table, path))
+
+    def _guard(self, fn: object) -> None:
+        from shoplytics_desktop.ui.errors import show_error
+
+        try:
+            fn()  # type: ignore[operator]
+        except OSError as e:
+            show_error(self, ExportError(f"Cannot export '{self.title}': {e}.", "Choose another file."))
+        except ExportError as e:
+            show_error(self, e)

@@ -1,0 +1,53 @@
+"""Engagement: DAU/WAU/MAU (exact distinct users per segment), stickiness, new vs returning
+users and sessions per period."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from shoplytics_desktop.core.analytics import Engagement, engagement
+from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
+from shoplytics_desktop.ui.dashboards.kpi import KpiRow
+from shoplytics_desktop.ui.dashboards.plots import TimeChart
+
+
+class EngagementTab(DashboardTab):
+    title = "Engagement"
+
+    def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
+        super().__init__(currency, parent)
+        self.kpis = KpiRow(columns=6)
+        self.active = TimeChart("Active users (daily; trailing 7 and 30 days)", "count", currency)
+        self.stickiness = TimeChart("Stickiness (DAU / MAU)", "rate", currency)
+        self.new_returning = TimeChart("New and returning users per day", "count", currency)
+        self.sessions = TimeChart("Sessions", "count", currency)
+        row = QHBoxLayout()
+        row.addWidget(self.stickiness)
+        row.addWidget(self.sessions)
+        self.body.addWidget(self.kpis)
+        self.body.addWidget(self.active, 1)
+        self.body.addWidget(self.new_returning, 1)
+        self.body.addLayout(row, 1)
+        self.charts = [self.active, self.stickiness, self.new_returning, self.sessions]
+
+    def ignore_reason(self) -> str:
+        return "users and sessions have no category."
+
+    def job(self, f: Filters) -> Job:
+        return partial(engagement, f=f)
+
+    def render(self, result: Engagement) -> None:
+        none = "No activity in this range."
+        self.kpis.set_kpis(result.kpis, result.filters, self.currency)
+        self.active.set_series(result.daily, [("dau", "DAU"), ("wau", "WAU"), ("mau", "MAU")],
+                               empty_reason=none)
+        self.stickiness.set_series(result.daily, [("stickiness", "DAU / MAU")], empty_reason=none)
+        self.new_returning.set_series(
+            result.daily, [("new_users", "New"), ("returning_users", "Returning")],
+            empty_reason=none,
+        )
+        self.sessions.set_series(result.sessions, [("sessions", "Sessions")], bars=["sessions"],
+                                 empty_reason="No sessions in this range.")

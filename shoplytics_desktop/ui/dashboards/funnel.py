@@ -1,0 +1,128 @@
+"""Funnel: horizontal step bars with counts, step and overall conversion and the drop-off
+between steps; a breakdown by a chosen segment (clicking a step picks the step it compares);
+conversion over time."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from shoplytics_desktop.core.analytics import Funnel, funnel
+from shoplytics_desktop.core.analytics.filters import SEGMENT_LABELS, SEGMENTS, Filters
+from shoplytics_desktop.core.analytics.funnel import STEPS
+from shoplytics_desktop.core.analytics.types import Table, ratio
+from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
+from shoplytics_desktop.ui.dashboards.plots import BarChart, TimeChart
+from shoplytics_desktop.ui.dashboards.style import fmt_change, fmt_count, fmt_pct
+from shoplytics_desktop.ui.dashboards.tables import DataTable
+
+
+def step_note(count: int, step_conversion: float | None, overall: float | None) -> str:
+    if step_conversion is None:
+        return f"{fmt_count(count)}"
+    return (f"{fmt_count(count)} · {fmt_pct(step_conversion)} of previous · "
+            f"{fmt_pct(1 - step_conversion)} drop-off · {fmt_pct(overall)} overall")
+
+
+class FunnelTab(DashboardTab):
+    title = "Funnel"
+
+    def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
+        super().__init__(currency, parent)
+        self.breakdown_by = "device"
+        self.focus_step = STEPS[-1][1]
+        self.summary = QLabel()
+        self.summary.setStyleSheet("font-size: 15px;")
+        self.steps = BarChart("Funnel steps (sessions) — click a step to compare it below",
+                              "count", currency, horizontal=True)
+        self.steps.setMinimumHeight(260)
+        self.by = QComboBox()
+        for seg in SEGMENTS:
+            self.by.addItem(SEGMENT_LABELS[seg], seg)
+        self.breakdown_chart = BarChart("Conversion by segment", "rate", currency)
+        self.breakdown_table = DataTable(
+            "Funnel by segment",
+            kinds={**{c: "count" for c, _ in STEPS}, "overall_conversion": "rate"},
+            labels={c: label for c, label in STEPS},
+            currency=currency,
+        )
+        self.over_time = TimeChart("Conversion over time", "rate", currency)
+        header = QHBoxLayout()
+        header.addWidget(self.summary, 1)
+        header.addWidget(QLabel("Break down by"))
+        header.addWidget(self.by)
+        row = QHBoxLayout()
+        row.addWidget(self.breakdown_chart, 1)
+        row.addWidget(self.breakdown_table, 1)
+        self.body.addLayout(header)
+        self.body.addWidget(self.steps, 1)
+        self.body.addLayout(row, 1)
+        self.body.addWidget(self.over_time, 1)
+        self.charts = [self.steps, self.breakdown_chart, self.over_time]
+        self.by.currentIndexChanged.connect(self._by_changed)
+        self.steps.clicked.connect(self.set_focus_step)
+        self.breakdown_chart.clicked.connect(lambda v: self.drill.emit(self.breakdown_by, v))
+
+    def ignore_reason(self) -> str:
+        return "sessions have no category."
+
+    def _by_changed(self) -> None:
+        self.breakdown_by = self.by.currentData()
+        self.dirty = True
+        self.requery.emit()
+
+    def set_focus_step(self, label: str) -> None:
+        self.focus_step = label
+        if isinstance(self.last_result, Funnel):
+            self._render_breakdown(self.last_result)
+
+    def job(self, f: Filters) -> Job:
+        return partial(funnel, f=f, breakdown_by=self.breakdown_by)
+
+    def render(self, result: Funnel) -> None:
+        steps = result.steps
+        if result.is_empty:
+            self.summary.setText("No sessions in this range.")
+        else:
+            self.summary.setText(
+                f"Overall conversion <b>{fmt_pct(result.overall, 2)}</b> "
+                f"({fmt_change(_diff(result.overall, result.previous_overall), 'rate')} "
+                f"vs previous period) · {fmt_count(steps[0].sessions)} sessions"
+            )
+        self.steps.set_bars(
+            [s.label for s in steps], [("Sessions", [s.sessions for s in steps])],
+            result.table(), "No sessions in this range.",
+            notes=[step_note(s.sessions, s.step_conversion, s.overall) for s in steps],
+            highlight=self.focus_step,
+        )
+        self._render_breakdown(result)
+        self.breakdown_table.set_table(result.breakdown, "No sessions in this range.")
+        self.over_time.set_series(
+            result.over_time,
+            [("conversion", "Sessions → purchase"), ("view_to_purchase", "Product view → purchase")],
+            empty_reason="No sessions in this range.",
+        )
+
+    def _render_breakdown(self, result: Funnel) -> None:
+        labels = [label for _, label in STEPS]
+        i = labels.index(self.focus_step) if self.focus_step in labels else len(labels) - 1
+        col, prev = STEPS[i][0], STEPS[max(i - 1, 0)][0]
+        t = result.breakdown
+        values = [ratio(a, b) for a, b in zip(t.column(col), t.column(prev), strict=True)]
+        overall = [ratio(a, b) for a, b in zip(t.column(col), t.column("sessions"), strict=True)]
+        seg = result.breakdown_by
+        title = (f"{labels[i]}: step conversion by {SEGMENT_LABELS[seg].lower()}"
+                 if i else f"Sessions by {SEGMENT_LABELS[seg].lower()}")
+        self.breakdown_chart.title_label.setText(f"<b>{title}</b> — click to filter")
+        self.breakdown_chart.set_kind("rate" if i else "count")
+        groups = ([("Step conversion", values), ("Overall", overall)] if i
+                  else [("Sessions", t.column("sessions"))])
+        data = Table.of([seg, "step_conversion", "overall_conversion"],
+                        list(zip(t.column(seg), values, overall, strict=True)))
+        self.breakdown_chart.set_bars([str(v) for v in t.column(seg)], groups, data,
+                                      "No sessions in this range.")
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b

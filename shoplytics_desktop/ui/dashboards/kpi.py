@@ -1,0 +1,67 @@
+"""KPI cards: the value, the change against the previous period and a sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from shoplytics_desktop.core.analytics.filters import Filters, periods
+from shoplytics_desktop.core.analytics.types import Kpi
+from shoplytics_desktop.ui.dashboards.plots import Sparkline
+from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_change, fmt_period, fmt_value
+
+
+class KpiCard(QFrame):
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(170)
+        self.label = QLabel(label)
+        self.value = QLabel("—")
+        self.value.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.delta = QLabel(" ")
+        self.spark = Sparkline()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setSpacing(2)
+        layout.addWidget(self.label)
+        layout.addWidget(self.value)
+        layout.addWidget(self.delta)
+        layout.addWidget(self.spark)
+
+    def set_kpi(self, kpi: Kpi, f: Filters, currency: str) -> None:
+        theme = current_theme()
+        self.label.setText(kpi.label)
+        self.value.setText(fmt_value(kpi.value, kpi.kind, currency))
+        change = kpi.change
+        color = theme.muted if not change else theme.positive() if change > 0 else theme.negative()
+        self.delta.setText(fmt_change(change, kpi.kind))
+        self.delta.setStyleSheet(f"color: {color};")
+        prev = f.previous()
+        self.delta.setToolTip(
+            f"Previous period {prev.start:%Y-%m-%d} … {prev.end:%Y-%m-%d}: "
+            f"{fmt_value(kpi.previous, kpi.kind, currency)}"
+        )
+        labels = [
+            f"{fmt_period(p, f.grain)}: {fmt_value(v, kpi.kind, currency)}"
+            for p, v in zip(periods(f), kpi.spark, strict=False)
+        ]
+        self.spark.set_values(kpi.spark, labels, theme.series(0), theme.background)
+
+
+class KpiRow(QWidget):
+    def __init__(self, columns: int = 6, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.columns = columns
+        self.cards: dict[str, KpiCard] = {}
+
+    def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str) -> None:
+        for i, kpi in enumerate(kpis):
+            card = self.cards.get(kpi.key)
+            if card is None:
+                card = self.cards[kpi.key] = KpiCard(kpi.label)
+                self.grid.addWidget(card, i // self.columns, i % self.columns)
+            card.set_kpi(kpi, f, currency)

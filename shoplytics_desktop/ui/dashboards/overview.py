@@ -1,0 +1,77 @@
+"""Overview: KPI cards with deltas and sparklines, revenue and sessions over time."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from shoplytics_desktop.core.analytics import Overview, overview
+from shoplytics_desktop.core.analytics.daily import sessions_daily
+from shoplytics_desktop.core.analytics.filters import Filters, periods
+from shoplytics_desktop.core.analytics.types import TimeSeries
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
+from shoplytics_desktop.ui.dashboards.kpi import KpiRow
+from shoplytics_desktop.ui.dashboards.plots import TimeChart
+
+
+def _load(ws: Workspace, f: Filters) -> tuple[Overview, TimeSeries]:
+    ov = overview(ws, f)
+    sess = sessions_daily(ws, f)
+    ts = TimeSeries(
+        tuple(periods(f)),
+        {
+            "revenue": ov.kpi("revenue").spark,
+            "orders": ov.kpi("orders").spark,
+            "sessions": sess.bucketed(f, sess.sum_over("sessions")),
+            "conversion": ov.kpi("conversion").spark,
+        },
+        f.grain,
+    )
+    return ov, ts
+
+
+class OverviewTab(DashboardTab):
+    title = "Overview"
+    uses_category = True
+
+    def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
+        super().__init__(currency, parent)
+        self.kpis = KpiRow(columns=3)
+        self.revenue = TimeChart("Revenue", "money", currency)
+        self.sessions = TimeChart("Sessions", "count", currency)
+        self.conversion = TimeChart("Conversion rate", "rate", currency)
+        row = QHBoxLayout()
+        row.addWidget(self.sessions)
+        row.addWidget(self.conversion)
+        self.body.addWidget(self.kpis)
+        self.body.addWidget(self.revenue, 1)
+        self.body.addLayout(row, 1)
+        self.charts = [self.revenue, self.sessions, self.conversion]
+
+    def ignore_reason(self) -> str:
+        return "sessions, conversion and stickiness have no category (revenue, orders and AOV follow it)."
+
+    def _update_note(self, f: Filters) -> None:
+        super()._update_note(f)
+        if f.category is not None:
+            self.note.setText("Revenue, orders and AOV are for the category "
+                              f"'{f.category}'; sessions, conversion and stickiness are not.")
+            self.note.setVisible(True)
+
+    def job(self, f: Filters) -> Job:
+        return partial(_load, f=f)
+
+    def render(self, result: tuple[Overview, TimeSeries]) -> None:
+        ov, ts = result
+        f = ov.filters
+        self.kpis.set_kpis(ov.kpis, f, self.currency)
+        self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],
+                                empty_reason="No purchases in this range.")
+        self.sessions.set_series(ts, [("sessions", "Sessions")], bars=["sessions"],
+                                 empty_reason="No sessions in this range.")
+        self.conversion.set_series(ts, [("conversion", "Sessions with a purchase")],
+                                   empty_reason="No sessions in this range.")
+
+

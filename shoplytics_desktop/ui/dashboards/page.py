@@ -1,0 +1,202 @@
+"""The dashboards page: global controls over seven tabs. Only the visible tab queries; the others
+are marked stale and query when shown. Queries run on a small pool of their own; each start
+bumps a generation counter and results of an older generation are dropped, so the newest filter
+always wins. A superseded query is flagged as cancelled rather than interrupted: interrupting
+DuckDB would stop every statement on the workspace connection, a pipeline run included, and
+every dashboard query reads small marts, so it finishes within milliseconds anyway."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import duckdb
+from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+
+from shoplytics_desktop.core.analytics import DashboardStatus, Filters, dashboard_status
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.dashboards.base import DashboardTab
+from shoplytics_desktop.ui.dashboards.behaviour import BehaviourTab
+from shoplytics_desktop.ui.dashboards.cohorts import CohortsTab
+from shoplytics_desktop.ui.dashboards.controls import FilterBar
+from shoplytics_desktop.ui.dashboards.engagement import EngagementTab
+from shoplytics_desktop.ui.dashboards.funnel import FunnelTab
+from shoplytics_desktop.ui.dashboards.overview import OverviewTab
+from shoplytics_desktop.ui.dashboards.products import ProductsTab
+from shoplytics_desktop.ui.dashboards.revenue import RevenueTab
+from shoplytics_desktop.ui.dashboards.style import current_theme
+from shoplytics_desktop.ui.errors import show_error
+from shoplytics_desktop.ui.workers import Worker
+
+TAB_TYPES: tuple[type[DashboardTab], ...] = (
+    OverviewTab, EngagementTab, FunnelTab, RevenueTab, ProductsTab, BehaviourTab, CohortsTab,
+)
+
+
+class DashboardsPage(QWidget):
+    #: A tab finished drawing: (tab title, milliseconds from request to drawn).
+    drawn = Signal(str, float)
+    status_changed = Signal(object)  # DashboardStatus
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ws = workspace
+        self.status: DashboardStatus | None = None
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._generation = 0
+        self._workers: dict[DashboardTab, Worker] = {}
+        self._started: dict[DashboardTab, float] = {}
+
+        self.controls = FilterBar()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        currency = workspace.settings.currency
+        self.tab_list: list[DashboardTab] = [cls(currency) for cls in TAB_TYPES]
+        for tab in self.tab_list:
+            self.tabs.addTab(tab, tab.title)
+            tab.drill.connect(self.controls.set_segment)
+            tab.requery.connect(lambda t=tab: self._load(t))
+
+        self.empty = QLabel()
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(f"color: {current_theme().muted}; font-size: 15px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.tabs)
+        self.timing = QLabel()
+        self.timing.setStyleSheet(f"color: {current_theme().muted};")
+        self.timing.setAlignment(Qt.AlignmentFlag.AlignRight)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.timing)
+
+        self.controls.changed.connect(self._filters_changed)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.show_empty("Loading…")
+        self.refresh()
+
+    # -- public ----------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read what the marts hold (options, date bounds), then redraw the visible tab."""
+        for tab in self.tab_list:
+            tab.dirty = True
+        self._generation += 1
+        gen = self._generation
+        worker = Worker(dashboard_status, self.ws, pass_reporter=False)
+        worker.signals.result.connect(lambda s, g=gen: self._status_ready(g, s))
+        worker.signals.error.connect(lambda e, g=gen: self._status_failed(g, e))
+        self._status_worker = worker
+        worker.start(self.pool)
+
+    def set_workspace(self, ws: Workspace) -> None:
+        self._cancel_all()
+        self.ws = ws
+        for tab in self.tab_list:
+            tab.currency = ws.settings.currency
+            tab.filters = None
+        self.show_empty("Loading…")
+        self.refresh()
+
+    def filters(self) -> Filters:
+        return self.controls.filters()
+
+    @property
+    def current_tab(self) -> DashboardTab:
+        tab = self.tabs.currentWidget()
+        assert isinstance(tab, DashboardTab)
+        return tab
+
+    def tab(self, title: str) -> DashboardTab:
+        return next(t for t in self.tab_list if t.title == title)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    def show_empty(self, reason: str) -> None:
+        self.empty.setText(reason)
+        self.stack.setCurrentWidget(self.empty)
+
+    def load_all(self) -> None:
+        """Query every stale tab now (screenshots, tests); normally only the visible one is."""
+        for tab in self.tab_list:
+            if tab.dirty and tab.filters is not None:
+                self._load(tab)
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def _status_ready(self, gen: int, status: DashboardStatus) -> None:
+        if gen != self._generation:
+            return
+        self.status = status
+        self.status_changed.emit(status)
+        if not status.ready:
+            self.show_empty(status.reason)
+            return
+        self.stack.setCurrentWidget(self.tabs)
+        self.controls.set_status(status)  # emits changed → _filters_changed
+
+    def _status_failed(self, gen: int, error: BaseException) -> None:
+        if gen == self._generation:
+            self.show_empty(f"The dashboards cannot read the marts: {error}")
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def _filters_changed(self, f: Filters) -> None:
+        for tab in self.tab_list:
+            tab.set_filters(f)
+        if self.status is not None and self.status.ready:
+            self._load(self.current_tab)
+
+    def _tab_changed(self) -> None:
+        tab = self.current_tab
+        if tab.dirty and tab.filters is not None and self.status is not None and self.status.ready:
+            self._load(tab)
+
+    def _load(self, tab: DashboardTab) -> None:
+        if tab.filters is None:
+            return
+        old = self._workers.pop(tab, None)
+        if old is not None:
+            old.reporter.cancel()  # superseded: its result will be dropped
+        self._generation += 1
+        gen = tab.generation = self._generation
+        self._started[tab] = time.perf_counter()
+        worker = Worker(tab.job(tab.filters), self.ws, pass_reporter=False)
+        worker.signals.result.connect(lambda r, t=tab, g=gen: self._loaded(t, g, r))
+        worker.signals.error.connect(lambda e, t=tab, g=gen: self._failed(t, g, e))
+        self._workers[tab] = worker
+        worker.start(self.pool)
+
+    def _loaded(self, tab: DashboardTab, gen: int, result: Any) -> None:
+        if gen != tab.generation:
+            return  # a newer request for this tab is under way
+        self._workers.pop(tab, None)
+        tab.show_result(result)
+        ms = (time.perf_counter() - self._started.pop(tab, time.perf_counter())) * 1000
+        tab.last_ms = ms
+        self.timing.setText(f"{tab.title}: drawn in {ms:.0f} ms")
+        self.drawn.emit(tab.title, ms)
+
+    def _failed(self, tab: DashboardTab, gen: int, error: BaseException) -> None:
+        if gen != tab.generation:
+            return
+        self._workers.pop(tab, None)
+        if isinstance(error, duckdb.CatalogException):
+            self.show_empty("Run the pipeline to build the marts (a mart the dashboards read is "
+                            "missing or out of date).")
+            return
+        show_error(self, error)
+
+    def _cancel_all(self) -> None:
+        self._generation += 1
+        for worker in self._workers.values():
+            worker.reporter.cancel()
+        self._workers.clear()

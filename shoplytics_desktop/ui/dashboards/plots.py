@@ -1,0 +1,374 @@
+"""Concrete charts: time series (lines and bars on a UTC date axis), categorical bars (vertical
+or horizontal, grouped, clickable) and heatmaps with cell labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from shoplytics_desktop.core.analytics.types import Table, TimeSeries
+from shoplytics_desktop.ui.dashboards.charts import ChartFrame, NumberAxis
+from shoplytics_desktop.ui.dashboards.style import epoch, fmt_period, fmt_value
+
+_GRAIN_SECONDS = {"day": 86400.0, "week": 7 * 86400.0, "month": 30 * 86400.0}
+
+
+def _clean(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+class TimeChart(ChartFrame):
+    """Lines (and optionally bars) over period starts; x zooms and pans, y follows."""
+
+    zoomable = True
+
+    def __init__(
+        self, title: str, kind: str = "count", currency: str = "USD", parent: QWidget | None = None
+    ) -> None:
+        self.kind, self.currency = kind, currency
+        super().__init__(
+            title,
+            parent,
+            {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
+             "left": NumberAxis("left", kind, currency)},
+        )
+        self.plot_item.showGrid(x=False, y=True, alpha=self.theme.grid_alpha)
+        self.vb.setAutoVisible(y=True)
+        self.legend = self.plot_item.addLegend(offset=(8, 4), labelTextColor=self.theme.foreground)
+        self.periods: tuple[dt.date, ...] = ()
+        self.grain = "day"
+        self.lines: list[tuple[str, np.ndarray]] = []
+        self.x = np.array([])
+
+    def set_series(
+        self,
+        ts: TimeSeries,
+        series: Sequence[tuple[str, str]],
+        bars: Sequence[str] = (),
+        empty_reason: str = "No data in this range.",
+        kinds: dict[str, str] | None = None,
+    ) -> None:
+        """``series``: (key in ts, label); keys in ``bars`` draw as bars, the rest as lines;
+        ``kinds`` maps a label to its value format when it differs from the chart's."""
+        self.plot_item.clear()
+        self.legend.clear()
+        self.kinds = kinds or {}
+        if ts.is_empty or not any(
+            any(v for v in ts[k] if v is not None) for k, _ in series
+        ):
+            self.show_empty(empty_reason)
+            return
+        self.periods, self.grain = ts.periods, ts.grain
+        self.x = np.array([epoch(p) for p in ts.periods])
+        self.lines = [(label, _clean(ts[key])) for key, label in series]
+        width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
+        offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
+        for i, (key, label) in enumerate(series):
+            color = self.theme.series(i)
+            y = self.lines[i][1]
+            if key in bars:
+                item = pg.BarGraphItem(
+                    x=self.x + offset, height=np.nan_to_num(y), width=width,
+                    brush=color, pen=pg.mkPen(color),
+                )
+                self.plot_item.addItem(item)
+                self.legend.addItem(item, label)
+            else:
+                self.plot_item.plot(
+                    self.x + offset, y, pen=pg.mkPen(color, width=2), name=label,
+                    symbol="o" if len(self.x) <= 12 else None, symbolSize=5,
+                    symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite",
+                )
+        span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
+        self.vb.setLimits(xMin=self.x[0] - span, xMax=self.x[-1] + 2 * span)
+        self.show_plot(ts.table())
+        self.vb.enableAutoRange()
+        self.reset_zoom()
+
+    def index_at(self, x: float) -> int | None:
+        if not len(self.x):
+            return None
+        width = _GRAIN_SECONDS.get(self.grain, 86400.0)
+        centre = self.x + (width * 0.4 if self.grain != "day" else 0.0)
+        i = int(np.argmin(np.abs(centre - x)))
+        return i if abs(centre[i] - x) <= width else None
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        i = self.index_at(x)
+        if i is None or self.is_empty:
+            return None
+        parts = []
+        for label, values in self.lines:
+            v = values[i]
+            kind = self.kinds.get(label, self.kind)
+            parts.append(f"{label}: {fmt_value(None if math.isnan(v) else v, kind, self.currency)}")
+        return f"{fmt_period(self.periods[i], self.grain)} — " + ", ".join(parts)
+
+
+class BarChart(ChartFrame):
+    """Bars over categories. ``clicked`` carries the category of a clicked bar."""
+
+    clicked = Signal(str)
+
+    def __init__(
+        self,
+        title: str,
+        kind: str = "count",
+        currency: str = "USD",
+        horizontal: bool = False,
+        parent: QWidget | None = None,
+        line: bool = False,
+    ) -> None:
+        self.kind, self.currency, self.horizontal, self.line = kind, currency, horizontal, line
+        value_axis = "bottom" if horizontal else "left"
+        super().__init__(title, parent, {value_axis: NumberAxis(value_axis, kind, currency)})
+        self.plot_item.showGrid(x=horizontal, y=not horizontal, alpha=self.theme.grid_alpha)
+        self.labels: list[str] = []
+        self.groups: list[tuple[str, np.ndarray]] = []
+        self.notes: list[str] = []
+        self.highlight: str | None = None
+        self.legend: pg.LegendItem | None = None
+        self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+
+    def set_kind(self, kind: str) -> None:
+        self.kind = kind
+        axis = self.plot_item.getAxis("bottom" if self.horizontal else "left")
+        if isinstance(axis, NumberAxis):
+            axis.kind = kind
+
+    def set_bars(
+        self,
+        labels: Sequence[str],
+        groups: Sequence[tuple[str, Sequence[float | None]]],
+        table: Table,
+        empty_reason: str = "No data in this range.",
+        notes: Sequence[str] = (),
+        colors: Sequence[QColor] | None = None,
+        highlight: str | None = None,
+    ) -> None:
+        """One bar per label and group (grouped side by side); ``notes`` annotate the labels."""
+        self.plot_item.clear()
+        if self.legend is not None:
+            self.legend.clear()
+        if not labels or not any(any(v for v in vals if v) for _, vals in groups):
+            self.show_empty(empty_reason)
+            return
+        self.labels = [str(label) for label in labels]
+        self.groups = [(name, _clean(vals)) for name, vals in groups]
+        self.notes, self.highlight = list(notes), highlight
+        n = len(self.groups)
+        width = 0.8 / n
+        pos = np.arange(len(labels), dtype=float)
+        if self.horizontal:
+            pos = -pos  # first label on top
+        if n > 1 and self.legend is None:
+            self.legend = self.plot_item.addLegend(offset=(-8, 4), labelTextColor=self.theme.foreground)
+        for g, (name, vals) in enumerate(self.groups):
+            centre = pos + (g - (n - 1) / 2) * width * (-1 if self.horizontal else 1)
+            if n == 1 and colors is None:
+                brushes = [
+                    self.theme.series(1 if highlight and lab != highlight else 0)
+                    if highlight else self.theme.series(0)
+                    for lab in self.labels
+                ]
+            elif colors is not None:
+                brushes = [colors[i % len(colors)] for i in range(len(labels))]
+            else:
+                brushes = [self.theme.series(g)] * len(labels)
+            height = np.nan_to_num(vals)
+            if self.line:  # categories in order (week numbers): a line reads as a curve
+                color = self.theme.series(g)
+                curve = self.plot_item.plot(
+                    pos, vals, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
+                    symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite", name=name,
+                )
+                if self.legend is not None and n > 1:
+                    self.legend.addItem(curve, name)
+                continue
+            if self.horizontal:
+                item = pg.BarGraphItem(x0=0, y=centre, height=width * 0.95, width=height, brushes=brushes,
+                                       pens=[pg.mkPen(b) for b in brushes])
+            else:
+                item = pg.BarGraphItem(x=centre, height=height, width=width * 0.95, brushes=brushes,
+                                       pens=[pg.mkPen(b) for b in brushes])
+            self.plot_item.addItem(item)
+            if self.legend is not None and n > 1:
+                self.legend.addItem(item, name)
+        self._axis_labels(pos)
+        self._annotate(pos)
+        self.show_plot(table)
+        self.vb.enableAutoRange()
+        self.vb.autoRange(padding=0.04)
+
+    def _axis_labels(self, pos: np.ndarray) -> None:
+        step = 1 if self.horizontal or len(self.labels) <= 12 else math.ceil(len(self.labels) / 12)
+        ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, self.labels, strict=True))
+                 if i % step == 0]
+        axis = self.plot_item.getAxis("left" if self.horizontal else "bottom")
+        axis.setTicks([ticks, []])
+
+    def _annotate(self, pos: np.ndarray) -> None:
+        if not self.notes:
+            return
+        vals = self.groups[0][1]
+        for p, v, note in zip(pos, vals, self.notes, strict=False):
+            if not note:
+                continue
+            text = pg.TextItem(note, color=self.theme.foreground,
+                               anchor=(0, 0.5) if self.horizontal else (0.5, 1))
+            text.setPos(float(np.nan_to_num(v)), p) if self.horizontal else text.setPos(p, float(np.nan_to_num(v)))
+            self.plot_item.addItem(text)
+
+    def index_at(self, x: float, y: float) -> int | None:
+        coord = -y if self.horizontal else x
+        i = round(coord)
+        return i if 0 <= i < len(self.labels) and abs(coord - i) <= 0.45 else None
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        i = self.index_at(x, y)
+        if i is None or self.is_empty:
+            return None
+        parts = [
+            (f"{name}: " if len(self.groups) > 1 else "")
+            + fmt_value(None if math.isnan(vals[i]) else vals[i], self.kind, self.currency)
+            for name, vals in self.groups
+        ]
+        note = f" ({self.notes[i]})" if i < len(self.notes) and self.notes[i] else ""
+        return f"{self.labels[i]} — " + ", ".join(parts) + note
+
+    def click_at(self, x: float, y: float) -> str | None:
+        i = self.index_at(x, y)
+        if i is None or self.is_empty:
+            return None
+        self.clicked.emit(self.labels[i])
+        return self.labels[i]
+
+    def _mouse_clicked(self, event: object) -> None:
+        pos: QPointF = event.scenePos()  # type: ignore[attr-defined]
+        if self.is_empty or not self.plot_item.sceneBoundingRect().contains(pos):
+            return
+        p = self.vb.mapSceneToView(pos)
+        self.click_at(p.x(), p.y())
+
+
+class HeatmapChart(ChartFrame):
+    """A matrix of values as coloured cells (viridis: colour-blind safe, ordered), rows from the
+    top, with value labels when the cells are few enough to read."""
+
+    MAX_LABELS = 600
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.vb.invertY(True)
+        self.image = pg.ImageItem()
+        self.cmap = pg.colormap.get("viridis")
+        self.values = np.zeros((0, 0))
+        self.rows: list[str] = []
+        self.cols: list[str] = []
+        self.fmt: Callable[[float], str] = str
+        self.extra: Callable[[int, int], str] | None = None
+
+    def set_matrix(
+        self,
+        values: Sequence[Sequence[float | None]],
+        rows: Sequence[str],
+        cols: Sequence[str],
+        table: Table,
+        fmt: Callable[[float], str],
+        empty_reason: str = "No data in this range.",
+        extra: Callable[[int, int], str] | None = None,
+        row_title: str = "",
+        col_title: str = "",
+    ) -> None:
+        self.plot_item.clear()
+        grid = np.array([[np.nan if v is None else float(v) for v in r] for r in values], dtype=float)
+        if grid.size == 0 or not np.nansum(np.abs(grid)):
+            self.show_empty(empty_reason)
+            return
+        self.values, self.rows, self.cols = grid, list(rows), list(cols)
+        self.fmt, self.extra = fmt, extra
+        hi = float(np.nanmax(grid)) or 1.0
+        norm = np.nan_to_num(grid / hi, nan=0.0)
+        rgba = self.cmap.map(norm, mode="byte")  # (rows, cols, 4)
+        rgba[np.isnan(grid)] = (0, 0, 0, 0)
+        self.image = pg.ImageItem(np.transpose(rgba, (1, 0, 2)))  # ImageItem is x-major
+        self.plot_item.addItem(self.image)
+        self.image.setRect(0, 0, grid.shape[1], grid.shape[0])
+        if grid.size <= self.MAX_LABELS:
+            for r in range(grid.shape[0]):
+                for c in range(grid.shape[1]):
+                    if math.isnan(grid[r, c]):
+                        continue
+                    light = norm[r, c] > 0.55
+                    t = pg.TextItem(fmt(grid[r, c]), color="#000000" if light else "#ffffff",
+                                    anchor=(0.5, 0.5))
+                    t.setPos(c + 0.5, r + 0.5)
+                    self.plot_item.addItem(t)
+        step_c = max(1, math.ceil(len(self.cols) / 26))
+        step_r = max(1, math.ceil(len(self.rows) / 30))
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(c + 0.5, lab) for c, lab in enumerate(self.cols) if c % step_c == 0], []])
+        self.plot_item.getAxis("left").setTicks(
+            [[(r + 0.5, lab) for r, lab in enumerate(self.rows) if r % step_r == 0], []])
+        self.plot_item.setLabel("bottom", col_title)
+        self.plot_item.setLabel("left", row_title)
+        self.show_plot(table)
+        self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        r, c = math.floor(y), math.floor(x)
+        if 0 <= r < self.values.shape[0] and 0 <= c < self.values.shape[1]:
+            return r, c
+        return None
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        cell = self.cell_at(x, y)
+        if cell is None or self.is_empty:
+            return None
+        r, c = cell
+        v = self.values[r, c]
+        value = "no data yet" if math.isnan(v) else self.fmt(v)
+        extra = f" ({self.extra(r, c)})" if self.extra else ""
+        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}"
+
+
+class Sparkline(pg.PlotWidget):
+    """A tiny axis-less line; hovering shows the value under the cursor as a tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedHeight(36)
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self.setMouseEnabled(x=False, y=False)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.values: list[float | None] = []
+        self.labels: list[str] = []
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    def set_values(self, values: Sequence[float | None], labels: Sequence[str], color: QColor,
+                   background: str) -> None:
+        self.clear()
+        self.setBackground(background)
+        self.values, self.labels = list(values), list(labels)
+        y = _clean(values)
+        if len(y) and not np.all(np.isnan(y)):
+            self.plot(np.arange(len(y)), y, pen=pg.mkPen(color, width=1.5), connect="finite")
+
+    def text_at(self, x: float) -> str:
+        i = round(x)
+        if not 0 <= i < len(self.values):
+            return ""
+        return self.labels[i]
+
+    def _moved(self, pos: QPointF) -> None:
+        p = self.getPlotItem().getViewBox().mapSceneToView(pos)
+        self.setToolTip(self.text_at(p.x()))

@@ -1,0 +1,121 @@
+"""Chart colours (Okabe–Ito, colour-blind safe) for the light and dark palettes, and the number
+formats every chart, card and table of the dashboards shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+#: Okabe–Ito, in the order series take them (black is left out: it vanishes on dark).
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+
+from shoplytics_desktop.ui.dashboards import _none_guard  # noqa: E402
+
+_none_guard.apply()
+pg.setConfigOptions(antialias=True)
+
+
+@dataclass(frozen=True)
+class Theme:
+    dark: bool
+    background: str
+    foreground: str
+    grid_alpha: float
+    muted: str
+
+    def series(self, i: int) -> QColor:
+        return QColor(OKABE_ITO[i % len(OKABE_ITO)])
+
+    def positive(self) -> str:
+        return "#56B4E9" if self.dark else "#0072B2"
+
+    def negative(self) -> str:
+        return "#E69F00" if self.dark else "#D55E00"
+
+
+def current_theme() -> Theme:
+    app = QApplication.instance()
+    pal = app.palette() if isinstance(app, QApplication) else QPalette()
+    window = pal.color(QPalette.ColorRole.Window)
+    dark = window.lightness() < 128
+    base = pal.color(QPalette.ColorRole.Base).name()
+    text = pal.color(QPalette.ColorRole.Text).name()
+    return Theme(dark, base, text, 0.25 if dark else 0.15, "#9a9a9a" if dark else "#6b6b6b")
+
+
+def currency_symbol(code: str) -> str:
+    return _SYMBOLS.get(code.upper(), code.upper() + " ")
+
+
+def fmt_money(v: float | None, currency: str = "USD", decimals: int = 2) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    sign = "-" if v < 0 else ""
+    return f"{sign}{currency_symbol(currency)}{abs(v):,.{decimals}f}"
+
+
+def fmt_count(v: float | None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+
+
+def fmt_pct(v: float | None, decimals: int = 1) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{100 * v:.{decimals}f}%"
+
+
+def fmt_value(v: float | None, kind: str, currency: str = "USD") -> str:
+    if kind == "money":
+        return fmt_money(v, currency)
+    if kind in ("rate", "ratio"):
+        return fmt_pct(v, 2 if kind == "rate" else 1)
+    return fmt_count(v)
+
+
+def fmt_change(change: float | None, kind: str) -> str:
+    """The delta line of a KPI: a relative change, or points for rates."""
+    if change is None:
+        return "no previous data"
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+    if kind in ("rate", "ratio"):
+        return f"{arrow} {100 * change:+.2f} pts"
+    return f"{arrow} {100 * change:+.1f}%"
+
+
+def compact(v: float) -> str:
+    """Axis tick labels: thousands separators, k/M for large values."""
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:,.1f}B"
+    if a >= 1e6:
+        return f"{v / 1e6:,.1f}M"
+    if a >= 1e4:
+        return f"{v / 1e3:,.0f}k"
+    if a >= 1 or a == 0:
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+    return f"{v:.2g}"
+
+
+def epoch(day: dt.date) -> float:
+    """A UTC day as the x value of time charts (seconds since the epoch, UTC midnight)."""
+    return float((day - dt.date(1970, 1, 1)).days * 86400)
+
+
+def day_of(x: float) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=math.floor(x / 86400 + 0.5))
+
+
+def fmt_period(day: dt.date, grain: str) -> str:
+    if grain == "week":
+        return f"week of {day:%Y-%m-%d}"
+    if grain == "month":
+        return f"{day:%B %Y}"
+    return f"{day:%a %Y-%m-%d}"
