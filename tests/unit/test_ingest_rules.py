@@ -1,0 +1,258 @@
+"""Mapping rules: event-name defaults, timestamp forms, column proposals, mapping YAML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import (
+    Mapping,
+    inspect_sources,
+    load_mapping,
+    propose_mapping,
+    save_mapping,
+)
+from shoplytics_desktop.core.ingest.eventnames import classify, default_type_sql, type_sql
+from shoplytics_desktop.core.ingest.mapping import normalize_name
+from shoplytics_desktop.core.ingest.timeparse import time_sql, utc_session
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+
+
+# -- event names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "with_product", "without_product"),
+    [
+        ("view", "product_view", "page_view"),
+        ("pageview", "product_view", "page_view"),
+        ("page_view", "product_view", "page_view"),
+        ("product_view", "product_view", "product_view"),
+        ("detail", "product_view", "product_view"),
+        ("product_page", "product_view", "product_view"),
+        ("cart", "add_to_cart", "add_to_cart"),
+        ("addtocart", "add_to_cart", "add_to_cart"),
+        ("Add-To-Cart", "add_to_cart", "add_to_cart"),
+        ("remove_from_cart", "remove_from_cart", "remove_from_cart"),
+        ("removefromcart", "remove_from_cart", "remove_from_cart"),
+        ("checkout", "begin_checkout", "begin_checkout"),
+        ("begin_checkout", "begin_checkout", "begin_checkout"),
+        ("shipping_details", "begin_checkout", "begin_checkout"),
+        ("checkout_shipping", "begin_checkout", "begin_checkout"),
+        ("payment_info", "begin_checkout", "begin_checkout"),
+        ("purchase", "purchase", "purchase"),
+        ("transaction", "purchase", "purchase"),
+        ("order_completed", "purchase", "purchase"),
+        ("order", "purchase", "purchase"),
+        ("purchase_complete", "purchase", "purchase"),
+        ("checkout_complete", "purchase", "purchase"),
+        ("search", "search", "search"),
+        ("search_results", "search", "search"),
+        ("home", "page_view", "page_view"),
+        ("category_page", "page_view", "page_view"),
+        ("newsletter_signup", "other", "other"),
+        ("level_up", "other", "other"),
+    ],
+)
+def test_event_name_defaults_agree_in_python_and_sql(
+    name: str, with_product: str, without_product: str
+) -> None:
+    assert classify(name, True) == with_product
+    assert classify(name, False) == without_product
+    con = duckdb.connect()
+    sql = default_type_sql("?", "?")
+    assert con.execute(f"SELECT {sql}", [name, "p1"]).fetchone() == (with_product,)
+    assert con.execute(f"SELECT {sql}", [name, None]).fetchone() == (without_product,)
+
+
+def test_mapping_overrides_win_over_defaults_and_known_names() -> None:
+    con = duckdb.connect()
+    sql = type_sql("n", "p", {"view": "page_view", "signup": "other"}, known=("view", "cart"))
+    q = f"SELECT {sql} FROM (SELECT ? AS n, ? AS p)"
+    assert con.execute(q, ["view", "p1"]).fetchone() == ("page_view",)
+    assert con.execute(q, ["cart", "p1"]).fetchone() == ("add_to_cart",)
+    # Not in the sample: the generic rules still apply.
+    assert con.execute(q, ["addtocart", "p1"]).fetchone() == ("add_to_cart",)
+
+
+# -- time forms -------------------------------------------------------------------------------
+
+UTC_10 = dt.datetime(2019, 10, 1, 10, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019-10-01 10:00:00", UTC_10),
+        ("2019-10-01T10:00:00", UTC_10),
+        ("2019-10-01T10:00:00Z", UTC_10),
+        ("2019-10-01 10:00:00 UTC", UTC_10),
+        ("2019-10-01T12:00:00+02:00", UTC_10),
+        ("2019-10-01T05:30:00-0430", UTC_10),
+        ("2019-10-01 10:00:00.250", UTC_10 + dt.timedelta(milliseconds=250)),
+        ("2019-10-01", dt.datetime(2019, 10, 1)),
+        ("1569924000", UTC_10),  # epoch seconds
+        ("1569924000000", UTC_10),  # epoch milliseconds
+        ("1569924000.5", UTC_10 + dt.timedelta(milliseconds=500)),
+        ("not a time", None),
+        ("01/10/2019 10:00", None),  # ambiguous day/month: needs an explicit format
+    ],
+)
+def test_time_text_forms(text: str, expected: dt.datetime | None) -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")  # the import must not depend on it
+    with utc_session(con):
+        got = con.execute(f"SELECT {time_sql('t', 't', 'VARCHAR')} FROM (SELECT ? AS t)", [text]).fetchone()
+    assert got == (expected,)
+    assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("America/New_York",)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        ("%d/%m/%Y %H:%M", "01/10/2019 10:00", UTC_10),
+        ("epoch_s", "1569924000", UTC_10),
+        ("epoch_ms", "1569924000000", UTC_10),
+        ("%Y-%m-%d %H:%M:%S%z", "2019-10-01 12:00:00+0200", UTC_10),
+        ("%d/%m/%Y %H:%M", "2019-10-01 10:00", None),
+    ],
+)
+def test_time_explicit_formats(fmt: str, text: str, expected: dt.datetime | None) -> None:
+    con = duckdb.connect()
+    with utc_session(con):
+        got = con.execute(
+            f"SELECT {time_sql('t', 't', 'VARCHAR', fmt)} FROM (SELECT ? AS t)", [text]
+        ).fetchone()
+    assert got == (expected,)
+
+
+def test_time_from_typed_columns() -> None:
+    con = duckdb.connect()
+    with utc_session(con):
+        row = con.execute(
+            f"""SELECT {time_sql("TIMESTAMPTZ '2019-10-01 12:00:00+02'", '', 'TIMESTAMP WITH TIME ZONE')},
+                       {time_sql("TIMESTAMP '2019-10-01 10:00:00'", '', 'TIMESTAMP')},
+                       {time_sql('1569924000', '', 'BIGINT')},
+                       {time_sql('1569924000000', '', 'BIGINT')}"""
+        ).fetchone()
+    assert row == (UTC_10, UTC_10, UTC_10, UTC_10)
+
+
+# -- proposals --------------------------------------------------------------------------------
+
+def test_normalize_name() -> None:
+    assert normalize_name("Event-Time") == normalize_name("event_time") == "eventtime"
+
+
+def test_proposal_for_the_real_sample_prefers_category_code_then_id() -> None:
+    m = propose_mapping(inspect_sources([REAL]))
+    assert m.columns == {
+        "event_time": "event_time",
+        "event_type": "event_type",
+        "user_id": "user_id",
+        "session_id": "user_session",
+        "product_id": "product_id",
+        "price": "price",
+        "brand": "brand",
+        "category": ["category_code", "category_id"],
+    }
+    assert m.time_format == "auto"
+
+
+def test_proposal_for_retailrocket_shape() -> None:
+    m = propose_mapping(inspect_sources([FIXTURES / "retailrocket.csv"]))
+    assert m.columns == {
+        "event_time": "timestamp",
+        "event_type": "event",
+        "user_id": "visitorid",
+        "product_id": "itemid",
+        "order_id": "transactionid",
+    }
+    assert m.time_format == "epoch_ms"
+
+
+def test_proposal_for_clickstream_keeps_page_for_properties() -> None:
+    m = propose_mapping(inspect_sources([FIXTURES / "clickstream.csv"]))
+    assert m.columns == {
+        "event_time": "timestamp",
+        "event_type": "event_name",
+        "user_id": "user_id",
+        "session_id": "session_id",
+    }
+
+
+def test_proposal_for_nested_json_uses_nested_fields() -> None:
+    info = inspect_sources([FIXTURES / "nested.ndjson"])
+    assert info.format == "ndjson"
+    m = propose_mapping(info)
+    assert m.columns == {
+        "event_time": "ts",
+        "event_type": "event",
+        "user_id": "user.id",
+        "product_id": "properties.product_id",
+        "order_id": "properties.order_id",
+        "price": "properties.price",
+        "properties": "properties",
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "column"),
+    [
+        ("ts,action,customer_id", "event_time", "ts"),
+        ("created_at,event_name,client_id", "user_id", "client_id"),
+        ("time,type,user,sku,qty,unit_price", "product_id", "sku"),
+        ("time,type,user,sku,qty,unit_price", "quantity", "qty"),
+        ("time,type,user,sku,qty,unit_price", "price", "unit_price"),
+        ("Event Timestamp,Event,Visitor ID,Device Type,UTM Source,Country Code", "device", "Device Type"),
+        ("Event Timestamp,Event,Visitor ID,Device Type,UTM Source,Country Code", "traffic_source", "UTM Source"),
+        ("Event Timestamp,Event,Visitor ID,Device Type,UTM Source,Country Code", "country", "Country Code"),
+        ("event_time,event,user_id,order_id,session", "order_id", "order_id"),
+        ("event_time,event,user_id,order_id,session", "session_id", "session"),
+        ("event_time,event,user_id,category_name,brand", "category", "category_name"),
+    ],
+)
+def test_name_synonyms(tmp_path: Path, header: str, field: str, column: str) -> None:
+    n = len(header.split(","))
+    row = ",".join(["2024-01-01 00:00:00", "view", "u1"] + ["x"] * (n - 3))
+    f = tmp_path / "e.csv"
+    f.write_text(f"{header}\n{row}\n")
+    assert propose_mapping(inspect_sources([f])).columns[field] == column  # type: ignore[index]
+
+
+def test_time_column_found_by_content(tmp_path: Path) -> None:
+    f = tmp_path / "e.csv"
+    f.write_text("when_it_happened,event,user_id\n2024-01-01 10:00:00,view,u1\n")
+    assert propose_mapping(inspect_sources([f])).columns["event_time"] == "when_it_happened"
+
+
+# -- mapping files ----------------------------------------------------------------------------
+
+def test_mapping_yaml_round_trip(tmp_path: Path) -> None:
+    m = propose_mapping(inspect_sources([REAL])).model_copy(
+        update={"event_types": {"cart": "add_to_cart"}, "time_format": "%Y-%m-%d %H:%M:%S UTC"}
+    )
+    path = tmp_path / "m.yaml"
+    save_mapping(m, path)
+    assert load_mapping(path) == m
+    assert Mapping.from_yaml(m.to_yaml()) == m
+
+
+def test_mapping_file_errors_are_specific(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns:\n  event_time: ts\n  shoe_size: size\n")
+    with pytest.raises(ImportError_, match=r"bad.yaml is invalid: columns.shoe_size"):
+        load_mapping(bad)
+    bad.write_text("event_types: {view: looked_at}\n")
+    with pytest.raises(ImportError_, match="event_types.view"):
+        load_mapping(bad)
+    bad.write_text("columns: [unclosed\n")
+    with pytest.raises(ImportError_, match="not valid YAML"):
+        load_mapping(bad)
+    with pytest.raises(ImportError_, match="Cannot read the mapping file"):
+        load_mapping(tmp_path / "missing.yaml")
