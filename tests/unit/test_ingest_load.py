@@ -1,0 +1,391 @@
+"""Imports end to end: the real sample, every fixture shape, duplicates, batches, dry runs."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.ingest import (
+    delete_batch,
+    event_name_counts,
+    import_events,
+    inspect_sources,
+    list_batches,
+    load_mapping,
+    preview,
+    propose_mapping,
+    save_mapping,
+    validate,
+)
+from shoplytics_desktop.core.progress import RecordingReporter
+from shoplytics_desktop.core.workspace import Workspace
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as w:
+        yield w
+
+
+def q(ws: Workspace, sql: str) -> list[tuple]:
+    return ws.cursor().execute(sql).fetchall()
+
+
+def table_counts(ws: Workspace) -> tuple[int, ...]:
+    return tuple(
+        ws.row_count(s, t)
+        for s, t in (("raw", "events"), ("raw", "rejected_events"), ("raw", "products"),
+                     ("raw", "users"), ("_shoplytics", "batches"))
+    )
+
+
+# -- the real sample --------------------------------------------------------------------------
+
+def test_real_sample_loads_clean_and_matches_an_independent_count(ws: Workspace) -> None:
+    report = import_events(ws, [REAL])
+    v = report.validation
+    assert v is not None
+    # Counted independently over the raw file: 1,000 data rows, all distinct, every one with a
+    # parseable time, a user and a non-negative price.
+    independent = duckdb.connect().execute(
+        f"""SELECT count(*),
+                   count(*) FILTER (WHERE event_type = 'view'),
+                   count(*) FILTER (WHERE event_type = 'cart'),
+                   count(*) FILTER (WHERE event_type = 'purchase'),
+                   count(*) FILTER (WHERE try_cast(replace(event_time, ' UTC', '') AS TIMESTAMP)
+                                    IS NOT NULL AND user_id IS NOT NULL
+                                    AND try_cast(price AS DOUBLE) >= 0),
+                   (SELECT count(*) FROM (SELECT DISTINCT * FROM read_csv('{REAL}', all_varchar=true)))
+            FROM read_csv('{REAL}', all_varchar=true)"""
+    ).fetchone()
+    assert independent is not None
+    assert independent[0] == independent[4] == independent[5] == 1000
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (1000, 1000, 0, 0)
+    assert q(ws, "SELECT event_type, event_name, count(*) FROM raw.events GROUP BY ALL ORDER BY 3 DESC") == [
+        ("product_view", "view", independent[1]),
+        ("purchase", "purchase", independent[3]),
+        ("add_to_cart", "cart", independent[2]),
+    ]
+    assert independent[1:4] == (987, 3, 10)
+    # Category: the code where there is one, else the numeric id.
+    row = q(ws, """SELECT count(*) FILTER (WHERE category LIKE '%.%'),
+                          count(*) FILTER (WHERE regexp_full_match(category, '[0-9]+')),
+                          count(*) FILTER (WHERE category IS NULL) FROM raw.events""")[0]
+    raw_codes = duckdb.connect().execute(
+        f"SELECT count(category_code) FROM read_csv('{REAL}', all_varchar=true)"
+    ).fetchone()
+    assert raw_codes is not None
+    assert row == (raw_codes[0], 1000 - raw_codes[0], 0)
+    # Contract defaults and lineage.
+    assert q(ws, "SELECT DISTINCT device, country, traffic_source, quantity FROM raw.events") == [
+        ("unknown", "XX", "unknown", 1)
+    ]
+    assert q(ws, "SELECT min(_source_line), max(_source_line), count(DISTINCT _source_line) FROM raw.events") == [
+        (2, 1001, 1000)
+    ]
+    assert q(ws, "SELECT count(*) FROM raw.events WHERE properties IS NOT NULL") == [(0,)]
+    first = q(ws, "SELECT event_time, user_id, session_id, product_id, price, category, brand "
+                  "FROM raw.events WHERE _source_line = 2")[0]
+    assert str(first[0]) == "2019-10-01 00:00:00"
+    assert first[1:4] == ("541312140", "72d76fde-8bb3-4e00-8c23-a032dfed738c", "44600062")
+    assert str(first[4]) == "35.79"
+    assert first[5:] == ("2103807459595387724", "shiseido")
+    batch = list_batches(ws.cursor())
+    assert [(b.kind, b.rows_read, b.rows_loaded, b.rows_duplicate, b.rows_rejected, b.status)
+            for b in batch] == [("events", 1000, 1000, 0, 0, "loaded")]
+    mapping_yaml = q(ws, "SELECT mapping FROM _shoplytics.batches")[0][0]
+    assert "category_code" in mapping_yaml and "user_session" in mapping_yaml
+
+
+def test_same_file_twice_adds_nothing(ws: Workspace) -> None:
+    first = import_events(ws, [REAL])
+    before = table_counts(ws)
+    second = import_events(ws, [REAL])
+    assert table_counts(ws) == before == (1000, 0, 0, 0, 1)
+    assert second.batch_id is None
+    assert second.previous_batch == first.batch_id
+    v = second.validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_duplicate, v.duplicates_existing) == (0, 1000, 1000)
+    assert any("Already imported" in n for n in second.notes)
+
+
+def test_a_copy_under_another_name_is_still_all_duplicates(ws: Workspace, tmp_path: Path) -> None:
+    import_events(ws, [REAL])
+    copy = tmp_path / "renamed.csv"
+    shutil.copy(REAL, copy)
+    report = import_events(ws, [copy])
+    assert report.validation is not None and report.validation.rows_loaded == 0
+    assert ws.row_count("raw", "events") == 1000
+
+
+# -- fixture shapes ---------------------------------------------------------------------------
+
+def test_retailrocket_shape(ws: Workspace) -> None:
+    report = import_events(ws, [FIXTURES / "retailrocket.csv"])
+    v = report.validation
+    assert v is not None
+    # 10 rows; the two identical 'transaction' rows (lines 7 and 8) are one event.
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (10, 9, 1, 0)
+    assert report.mapping.time_format == "epoch_ms"
+    assert q(ws, "SELECT event_type, count(*) FROM raw.events GROUP BY 1 ORDER BY 1") == [
+        ("add_to_cart", 2), ("product_view", 4), ("purchase", 2), ("remove_from_cart", 1)
+    ]
+    assert q(ws, "SELECT _source_line FROM raw.events WHERE order_id = '4000'") == [(7,)]
+    # 1433221332117 ms = 2015-06-02 05:02:12.117 UTC
+    assert q(ws, "SELECT CAST(event_time AS VARCHAR) FROM raw.events WHERE _source_line = 2") == [
+        ("2015-06-02 05:02:12.117",)
+    ]
+
+
+def test_clickstream_without_products(ws: Workspace) -> None:
+    report = import_events(ws, [FIXTURES / "clickstream.csv"])
+    v = report.validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (12, 10, 0, 2)
+    assert {r.reason: (r.count, r.example_lines) for r in v.reasons} == {
+        "event_time could not be parsed": (1, "12"),
+        "user_id is missing": (1, "13"),
+    }
+    # No product column: the cart event loads with a null product instead of being rejected.
+    assert q(ws, "SELECT product_id, session_id FROM raw.events WHERE event_type = 'add_to_cart'") == [
+        (None, "s1")
+    ]
+    assert q(ws, "SELECT event_name, event_type FROM raw.events WHERE user_id = 'u1' ORDER BY event_time") == [
+        ("home", "page_view"), ("category_page", "page_view"), ("product_page", "product_view"),
+        ("add_to_cart", "add_to_cart"), ("checkout_shipping", "begin_checkout"),
+        ("checkout_payment", "begin_checkout"), ("purchase_complete", "purchase"),
+    ]
+    assert q(ws, "SELECT event_type FROM raw.events WHERE event_name = 'newsletter_signup'") == [("other",)]
+    # The page column has no contract place: it is kept in properties.
+    assert q(ws, "SELECT properties ->> 'page' FROM raw.events WHERE event_name = 'search_results'") == [
+        ("/search?q=boots",)
+    ]
+    rejected = q(ws, "SELECT _source_line, reason, source_row ->> 'timestamp' FROM raw.rejected_events ORDER BY 1")
+    assert rejected == [(12, "event_time could not be parsed", "not a time"),
+                        (13, "user_id is missing", "2024-03-01 11:00:00")]
+
+
+def test_nested_ndjson(ws: Workspace) -> None:
+    report = import_events(ws, [FIXTURES / "nested.ndjson"])
+    v = report.validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (5, 4, 0, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [
+        ("product_id is missing on a cart event", "3")
+    ]
+    rows = q(ws, """SELECT CAST(event_time AS VARCHAR), event_type, user_id, product_id,
+                           CAST(price AS VARCHAR), order_id, properties ->> 'color'
+                    FROM raw.events ORDER BY _source_line""")
+    assert rows == [
+        ("2024-03-01 08:00:00", "product_view", "u1", "p1", "9.99", None, "red"),
+        ("2024-03-01 08:01:00", "add_to_cart", "u1", "p1", "9.99", None, "red"),
+        ("2024-03-01 08:05:00", "purchase", "u1", "p1", "9.99", "o1", None),
+        # An epoch number in a column that otherwise holds ISO text; an unknown name → other.
+        ("2024-03-01 10:00:00", "other", "u2", None, None, None, None),
+    ]
+
+
+def test_parquet(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "events.parquet"
+    duckdb.connect().execute(
+        f"""COPY (SELECT TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i) MINUTE AS event_time,
+                         CASE WHEN i % 4 = 0 THEN 'purchase' ELSE 'view' END AS event_type,
+                         'u' || (i % 3) AS user_id, 'p' || i AS product_id,
+                         CAST(i AS DOUBLE) + 0.5 AS price, i % 2 + 1 AS quantity
+                  FROM range(8) t(i)) TO '{f}' (FORMAT parquet)"""
+    )
+    report = import_events(ws, [f])
+    v = report.validation
+    assert v is not None and report.format == "parquet"
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (8, 8, 0)
+    assert q(ws, "SELECT sum(quantity), CAST(sum(price) AS VARCHAR), min(_source_line), max(_source_line) FROM raw.events") == [
+        (12, "32.00", 1, 8)
+    ]
+    assert q(ws, "SELECT count(*) FROM raw.events WHERE event_type = 'purchase'") == [(2,)]
+
+
+def test_gzip_csv(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "retailrocket.csv.gz"
+    f.write_bytes(gzip.compress((FIXTURES / "retailrocket.csv").read_bytes()))
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate) == (10, 9, 1)
+
+
+def test_tsv_and_negative_price(ws: Workspace) -> None:
+    v = import_events(ws, [FIXTURES / "events.tsv"]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (3, 2, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [("price is negative", "4")]
+
+
+def test_semicolon_decimal_comma_and_quantity_rules(ws: Workspace) -> None:
+    v = import_events(ws, [FIXTURES / "semicolon.csv"]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (5, 3, 2)
+    assert {r.reason: r.example_lines for r in v.reasons} == {
+        "quantity is less than 1": "4",
+        "quantity is not a whole number": "5",
+    }
+    assert q(ws, "SELECT CAST(price AS VARCHAR), quantity FROM raw.events ORDER BY _source_line") == [
+        ("12.50", 1), ("12.50", 2), ("12.50", 2)
+    ]
+
+
+def test_mapping_file_with_time_format_and_event_types(ws: Workspace) -> None:
+    mapping = load_mapping(FIXTURES / "german_mapping.yaml")
+    v = import_events(ws, [FIXTURES / "german.csv"], mapping).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (3, 1)
+    assert q(ws, "SELECT CAST(event_time AS VARCHAR), event_type, event_name, country FROM raw.events ORDER BY _source_line") == [
+        ("2024-03-01 10:00:00", "product_view", "ansicht", "DE"),
+        ("2024-03-01 10:05:00", "add_to_cart", "warenkorb", "DE"),
+        ("2024-03-13 10:05:00", "purchase", "kauf", "DE"),
+    ]
+
+
+def test_several_files_and_a_folder_are_one_batch(ws: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "retailrocket.csv", folder / "a.csv")
+    (folder / "b.csv").write_text(
+        "timestamp,visitorid,event,itemid,transactionid\n1433221332117,1,view,5,\n"
+        "1433221332118,1,view,6,\n"
+    )
+    report = import_events(ws, [folder])
+    v = report.validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate) == (12, 11, 1)
+    assert len(list_batches(ws.cursor())) == 1
+    # Lines count per file.
+    assert q(ws, "SELECT max(_source_line) FROM raw.events WHERE _source_file LIKE '%b.csv'") == [(3,)]
+    # A glob over the same files adds nothing.
+    again = import_events(ws, [str(folder / "*.csv")])
+    assert again.validation is not None and again.validation.rows_loaded == 0
+
+
+# -- the wizard's steps, dry runs, mappings ---------------------------------------------------
+
+def test_wizard_steps_write_nothing(ws: Workspace) -> None:
+    info = inspect_sources([REAL])
+    assert (info.format, info.delimiter, info.row_estimate) == ("csv", ",", 1000)
+    assert [c.name for c in info.columns][:3] == ["event_time", "event_type", "product_id"]
+    mapping = propose_mapping(info)
+    counts = event_name_counts(ws, info, mapping)
+    assert [(c.name, c.count, c.event_type) for c in counts] == [
+        ("view", 987, "product_view"), ("purchase", 10, "purchase"), ("cart", 3, "add_to_cart")
+    ]
+    frame = preview(ws, info, mapping, limit=10)
+    assert frame.height == 10
+    assert frame["_source_line"].to_list() == list(range(2, 12))
+    report = validate(ws, info, mapping)
+    assert (report.rows_loaded, report.rows_rejected) == (1000, 0)
+    assert table_counts(ws) == (0, 0, 0, 0, 0)
+
+
+def test_dry_run_writes_nothing(ws: Workspace) -> None:
+    report = import_events(ws, [FIXTURES / "clickstream.csv"], dry_run=True)
+    assert report.dry_run and report.batch_id is None
+    assert report.validation is not None and report.validation.rows_rejected == 2
+    assert table_counts(ws) == (0, 0, 0, 0, 0)
+    assert q(ws, "SELECT count(*) FROM duckdb_tables() WHERE temporary") == [(0,)]
+
+
+def test_saved_mapping_gives_the_same_import(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "a") as a:
+        first = import_events(a, [FIXTURES / "clickstream.csv"])
+        save_mapping(first.mapping, tmp_path / "m.yaml")
+        rows_a = q(a, "SELECT * EXCLUDE (_batch_id, _loaded_at) FROM raw.events ORDER BY event_id")
+    with Workspace.open(tmp_path / "b") as b:
+        import_events(b, [FIXTURES / "clickstream.csv"], load_mapping(tmp_path / "m.yaml"))
+        rows_b = q(b, "SELECT * EXCLUDE (_batch_id, _loaded_at) FROM raw.events ORDER BY event_id")
+    assert rows_a == rows_b and len(rows_a) == 10
+
+
+def test_event_type_override_from_mapping(ws: Workspace) -> None:
+    info = inspect_sources([FIXTURES / "clickstream.csv"])
+    mapping = propose_mapping(info).model_copy(update={"event_types": {"newsletter_signup": "page_view"}})
+    import_events(ws, [FIXTURES / "clickstream.csv"], mapping)
+    assert q(ws, "SELECT event_type FROM raw.events WHERE event_name = 'newsletter_signup'") == [("page_view",)]
+
+
+# -- batches ----------------------------------------------------------------------------------
+
+def test_delete_batch_removes_its_rows_only(ws: Workspace) -> None:
+    a = import_events(ws, [FIXTURES / "clickstream.csv"])
+    b = import_events(ws, [FIXTURES / "retailrocket.csv"])
+    assert table_counts(ws) == (19, 2, 0, 0, 2)
+    assert a.batch_id and b.batch_id
+    rep = delete_batch(ws, a.batch_id)
+    assert rep.rows_deleted == {"raw.events": 10, "raw.products": 0, "raw.users": 0,
+                                "raw.rejected_events": 2}
+    assert table_counts(ws) == (9, 0, 0, 0, 1)
+    # After deleting, the same file imports again in full.
+    again = import_events(ws, [FIXTURES / "clickstream.csv"])
+    assert again.validation is not None and again.validation.rows_loaded == 10
+
+
+def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
+    products = tmp_path / "products.csv"
+    products.write_text("sku,title,category,brand,list_price\nA1,Boot,shoes,acme,59.90\n"
+                        "A2,Sock,socks,acme,-1\n,Nameless,x,y,1\n")
+    users = tmp_path / "users.csv"
+    users.write_text("customer_id,signup_date,country,segment,updated_at\n"
+                     "u1,2024-01-01,DE,vip,2024-02-01 00:00:00\nu2,2024-01-05,FR,new,\n")
+    report = import_events(ws, [FIXTURES / "clickstream.csv"], products=products, users=users)
+    cats = {c.kind: (c.rows_read, c.rows_loaded, c.rows_rejected) for c in report.catalogs}
+    assert cats == {"products": (3, 1, 2), "users": (2, 2, 0)}
+    assert q(ws, "SELECT product_id, name, CAST(price AS VARCHAR) FROM raw.products") == [("A1", "Boot", "59.90")]
+    # No updated_at: the snapshot is as of the signup.
+    assert q(ws, "SELECT user_id, CAST(updated_at AS VARCHAR) FROM raw.users ORDER BY 1") == [
+        ("u1", "2024-02-01 00:00:00"), ("u2", "2024-01-05 00:00:00")
+    ]
+    assert sorted(b.kind for b in list_batches(ws.cursor())) == ["events", "products", "users"]
+    # Again: nothing new anywhere.
+    import_events(ws, [], products=products, users=users)
+    assert (ws.row_count("raw", "products"), ws.row_count("raw", "users")) == (1, 2)
+
+
+# -- cancel -----------------------------------------------------------------------------------
+
+def test_cancel_leaves_the_workspace_unchanged(ws: Workspace) -> None:
+    import_events(ws, [FIXTURES / "retailrocket.csv"])
+    before = table_counts(ws)
+    reporter = RecordingReporter(cancel_after=2)
+    with pytest.raises(Cancelled):
+        import_events(ws, [REAL], reporter=reporter)
+    assert table_counts(ws) == before
+
+
+def test_interrupt_from_another_thread_becomes_cancelled(ws: Workspace, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    duckdb.connect().execute(
+        f"""COPY (SELECT '2024-01-01 00:00:00' AS event_time, 'view' AS event_type,
+                         'u' || (i % 1000) AS user_id, i AS product_id
+                  FROM range(3000000) t(i)) TO '{big}' (FORMAT csv, HEADER)"""
+    )
+    reporter = RecordingReporter()
+    timer = threading.Timer(0.3, ws.interrupt)
+
+    class InterruptingReporter(RecordingReporter):
+        def update(self, done: float, total: float, message: str = "") -> None:
+            super().update(done, total, message)
+            if done == 1:
+                timer.start()
+
+    del reporter
+    with pytest.raises(Cancelled):
+        import_events(ws, [big], reporter=InterruptingReporter())
+    timer.join()
+    assert table_counts(ws) == (0, 0, 0, 0, 0)
