@@ -44,15 +44,15 @@ COUNTRY_CART = np.array([1.1, 1.05, 1.1, 0.95, 1.0, 1.0, 1.05, 0.85, 0.85, 0.7, 
 
 DEVICES = ("mobile", "desktop", "tablet")
 DEVICE_SHARE = _norm((0.58, 0.35, 0.07))
-DEVICE_CART = np.array([0.8, 1.35, 1.0])
+DEVICE_CART = np.array([0.85, 1.25, 1.0])
 DEVICE_BOUNCE = np.array([1.12, 0.85, 1.0])
-DEVICE_PAY = np.array([0.9, 1.08, 1.0])  # payment-step completion
+DEVICE_PAY = np.array([0.92, 1.05, 1.0])  # payment-step completion
 PREFERRED_DEVICE_SHARE = 0.8
 
 SOURCES = ("organic", "paid_search", "social", "email", "direct", "referral", "affiliate")
 ACQUISITION_SHARE = _norm((0.34, 0.22, 0.17, 0.0, 0.12, 0.08, 0.07))
 RETURN_SHARE = _norm((0.20, 0.10, 0.08, 0.22, 0.32, 0.04, 0.04))
-SOURCE_CART = np.array([1.0, 0.9, 0.45, 1.6, 1.3, 1.1, 0.8])
+SOURCE_CART = np.array([1.0, 0.9, 0.45, 1.45, 1.2, 1.1, 0.8])
 SOURCE_BOUNCE = np.array([0.40, 0.46, 0.60, 0.30, 0.30, 0.42, 0.48])
 RETURNING_BOUNCE = 0.85  # returning visitors bounce less
 
@@ -106,7 +106,7 @@ BARGAIN_BROWSE_SHARE = _norm((0.15, 0.63, 0.22))
 FOCUS_SHARE = 0.8  # product views within the session's category of interest
 FAVOURITE_SHARE = 0.5  # sessions whose interest is the user's favourite category
 
-CART_BASE = 0.17
+CART_BASE = 0.14
 REMOVE_MULTI = 0.22  # a cart of several items loses one
 REMOVE_SINGLE = 0.08  # a cart of one item is emptied (and abandoned)
 CHECKOUT_BASE = 0.5

@@ -17,18 +17,27 @@ from shoplytics_desktop.core.generate.catalog import Catalog
 from shoplytics_desktop.core.generate.plan import SessionPlan, excl_cumsum
 from shoplytics_desktop.core.generate.spec import ResolvedSpec
 
-#: Events per chunk: bounds memory and sets the pace of progress reports.
-CHUNK_EVENTS = 2_000_000
+#: Events per chunk: bounds memory, sets the pace of progress reports and lets numpy work on
+#: one chunk while DuckDB loads the previous one. A function of the event target only, so the
+#: data stays the same on every machine.
+MIN_CHUNK_EVENTS = 250_000
+MAX_CHUNK_EVENTS = 1_000_000
+
+
+def chunk_events(events: int) -> int:
+    return int(np.clip(events // 4, MIN_CHUNK_EVENTS, MAX_CHUNK_EVENTS))
+
 
 _GAP_LOG_MEDIAN = np.zeros(8)
 for _code, _median in b.GAP_MEDIAN_S.items():
     _GAP_LOG_MEDIAN[_code] = np.log(_median)
 
 
-def chunk_bounds(plan: SessionPlan, chunk_events: int = CHUNK_EVENTS) -> list[tuple[int, int]]:
+def chunk_bounds(plan: SessionPlan) -> list[tuple[int, int]]:
     """Session ranges of about ``chunk_events`` events each (fixed by the plan, not the machine)."""
     total = int(plan.keep.sum())
-    marks = np.arange(chunk_events, total, chunk_events)
+    size = chunk_events(total)
+    marks = np.arange(size, total, size)
     cuts = np.searchsorted(plan.event_off, marks, side="left")
     edges = np.unique(np.concatenate([[0], cuts, [plan.n]]))
     return [(int(a), int(z)) for a, z in itertools.pairwise(edges) if z > a]
@@ -163,9 +172,7 @@ def expand(
         "cty": plan.country[s0:s1][ev_session],
         "src": plan.source[s0:s1][ev_session],
     }
-    keep = plan.keep[s0:s1]
-    if (keep < count).any():  # the one session cut short at the event target
-        mask = pos < keep[ev_session]
-        columns = {k: v[mask] for k, v in columns.items()}
-        columns["eidx"] = int(plan.event_off[s0]) + np.arange(int(mask.sum()), dtype=np.int64)
+    cut = int(count[-1] - plan.keep[s1 - 1])
+    if cut:  # only the plan's last session is ever cut short, so its cut events end the chunk
+        columns = {k: v[: total - cut] for k, v in columns.items()}
     return columns

@@ -317,17 +317,23 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     # First visits go first so that every kept user keeps their acquisition visit.
     priority = np.concatenate([rng.permutation(firsts), rng.permutation(returns)])
     reached = np.cumsum(d.count[priority])
-    cut = int(np.searchsorted(reached, target, side="left"))
-    if cut >= len(priority):  # too few events even with every session: keep all (only if tiny)
-        cut = len(priority) - 1
+    cut = min(int(np.searchsorted(reached, target, side="left")), len(priority) - 1)
     chosen = priority[: cut + 1]
-    keep = d.count[chosen].copy()
-    before = int(reached[cut - 1]) if cut > 0 else 0
-    keep[-1] = min(keep[-1], target - before)
+    sel = chosen[np.argsort(d.start_s[chosen], kind="stable")]
+    # The surplus comes off the latest sessions (usually a part of the very last one), so the
+    # only session ever cut short is the last in output order.
+    count = d.count[sel]
+    surplus = max(0, int(count.sum()) - target)
+    from_end = np.cumsum(count[::-1])
+    whole = int(np.searchsorted(from_end, surplus, side="left"))  # sessions dropped entirely ...
+    left = surplus - (int(from_end[whole - 1]) if whole else 0)  # ... and events cut from the next
+    if surplus and whole < len(sel) and left == count[len(sel) - 1 - whole]:
+        whole, left = whole + 1, 0
+    sel = sel[: len(sel) - whole]
+    keep = d.count[sel].copy()
+    if len(keep):
+        keep[-1] -= left
 
-    order = np.argsort(d.start_s[chosen], kind="stable")
-    sel = chosen[order]
-    keep = keep[order]
     browse_off_draft = excl_cumsum(d.fields["browse_len"])
     browse_len = d.fields["browse_len"][sel]
     browse = d.browse[concat_ranges(browse_off_draft[sel], browse_len)]

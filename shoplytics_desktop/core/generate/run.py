@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -158,29 +159,53 @@ class _DataSet:
 def _fill(
     con: duckdb.DuckDBPyConnection, ds: _DataSet, targets: dict[str, str], lineage: str = ""
 ) -> None:
-    """Write products, users and events into ``targets`` (kind -> SQL prefix such as INSERT INTO)."""
+    """Write products, users and events into ``targets`` (kind -> SQL prefix such as INSERT INTO).
+
+    Events are pipelined: while DuckDB inserts one chunk (building strings and compressing, with
+    the GIL released), numpy computes the next one.
+    """
     spec, reporter = ds.spec, ds.reporter
     tail = f", {lineage}" if lineage else ""
     con.register("_gen_products", ds.products())
-    con.execute(
-        f"{targets['products']} SELECT *{tail} FROM ({sql.products_select(spec, ds.catalog, '_gen_products')})"
-    )
+    products_sql = sql.products_select(spec, ds.catalog, "_gen_products")
+    con.execute(f"{targets['products']} SELECT *{tail} FROM ({products_sql})")
     con.unregister("_gen_products")
-    snapshots = ds.user_snapshots()
-    con.register("_gen_users", snapshots)
+    con.register("_gen_users", ds.user_snapshots())
     con.execute(f"{targets['users']} SELECT *{tail} FROM ({sql.users_select(spec, '_gen_users')})")
     con.unregister("_gen_users")
-    select = sql.events_select(spec, ds.catalog, "_gen_chunk")
-    for done, columns in ds.event_chunks():
+    insert = f"{targets['events']} SELECT *{tail} FROM ({sql.events_select(spec, ds.catalog, '_gen_chunk')})"
+
+    def load_chunk(columns: dict[str, np.ndarray]) -> None:
         # Copying the numpy columns into a temporary table first lets the INSERT, which builds
         # the strings and compresses them, run on every thread.
         con.register("_gen_arrays", columns)
         con.execute("CREATE OR REPLACE TEMP TABLE _gen_chunk AS SELECT * FROM _gen_arrays")
         con.unregister("_gen_arrays")
-        del columns
-        reporter.check_cancelled()
-        con.execute(f"{targets['events']} SELECT *{tail} FROM ({select})")
-        reporter.update(done, spec.events, f"Generated {done:,} of {spec.events:,} events")
+        con.execute(insert)
+
+    pending: Future[None] | None = None
+    loaded = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoplytics-generate") as pool:
+        try:
+            for done, columns in ds.event_chunks():
+                if pending is not None:
+                    pending.result()
+                    reporter.update(
+                        loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events"
+                    )
+                reporter.check_cancelled()
+                pending = pool.submit(load_chunk, columns)
+                loaded = done
+            if pending is not None:
+                pending.result()
+                pending = None
+                reporter.update(loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events")
+        except BaseException:
+            if pending is not None:  # stop the running insert before the caller rolls back
+                con.interrupt()
+                with contextlib.suppress(BaseException):
+                    pending.result()
+            raise
     con.execute("DROP TABLE IF EXISTS _gen_chunk")
 
 
@@ -213,6 +238,19 @@ def generate_into(
     """
     rs = resolve(spec)
     reporter = reporter or NullReporter()
+    cursor = ws.cursor()
+    try:
+        # Row order within raw.events carries no meaning, and not preserving it lets DuckDB
+        # compress and write row groups on every thread (about twice as fast on two cores).
+        # SESSION scope: only this thread's cursor, and only until the load ends.
+        cursor.execute("SET SESSION preserve_insertion_order = false")
+        return _load(ws, rs, reporter, replace)
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            cursor.execute("RESET SESSION preserve_insertion_order")
+
+
+def _load(ws: Workspace, rs: ResolvedSpec, reporter: Reporter, replace: bool) -> GenerateSummary:
     t0 = time.perf_counter()
     started = _utc_now()
     with _duckdb_errors("Loading generated data", reporter), ws.transaction() as con:
