@@ -11,6 +11,9 @@ from shoplytics_desktop.core.errors import ShoplyticsError
 
 log = logging.getLogger(__name__)
 
+# A box without a parent would be garbage-collected as soon as the caller drops it.
+_parentless: set[QMessageBox] = set()
+
 
 def describe(exc: BaseException) -> tuple[str, str, str]:
     """Title, plain message, and details for an exception."""
@@ -37,5 +40,8 @@ def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox:
     if details:
         box.setDetailedText(details)
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    if parent is None:
+        _parentless.add(box)
+        box.finished.connect(lambda _result: _parentless.discard(box))
     box.open()  # window-modal, does not block the event loop (and tests)
     return box

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -78,6 +79,7 @@ class PipelinePage(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setMaximumWidth(260)
         self.status = QLabel("")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.run_button.clicked.connect(self.start_run)
         self.test_button.clicked.connect(self.start_test)
         self.cancel_button.clicked.connect(self.cancel)

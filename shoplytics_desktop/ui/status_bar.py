@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 from shoplytics_desktop.ui.workers import Worker
@@ -28,6 +28,7 @@ class StatusBar(QStatusBar):
         self.workspace_label = QLabel("No workspace")
         self.counts_label = QLabel("")
         self.built_label = QLabel("")
+        self.workspace_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addWidget(self.workspace_label, 1)
         self.addPermanentWidget(self.counts_label)
         self.addPermanentWidget(self.built_label)
