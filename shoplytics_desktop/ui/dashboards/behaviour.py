@@ -61,6 +61,6 @@ class BehaviourTab(DashboardTab):
             result.heatmap_table, compact, "No events in this range.",
             extra=lambda r, c: (f"{100 * result.heatmap[r][c] / total:.1f}% of events"
                                 if total else ""),
-            col_title="hour (UTC)",
+            col_title="hour (UTC)", labels=False,
         )
         self.heatmap.fmt = fmt_count

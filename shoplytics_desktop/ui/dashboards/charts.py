@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.core.errors import ExportError
 from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
-from shoplytics_desktop.ui.dashboards.style import Theme, compact, current_theme
+from shoplytics_desktop.ui.dashboards.style import Theme, compact, currency_symbol, current_theme
 
 
 class NumberAxis(pg.AxisItem):
@@ -39,8 +39,8 @@ class NumberAxis(pg.AxisItem):
         if self.kind in ("rate", "ratio"):
             decimals = 0 if spacing * scale >= 0.01 else 1
             return [f"{100 * v * scale:.{decimals}f}%" for v in values]
-        prefix = self.currency + " " if self.kind == "money" else ""
-        return [prefix + compact(v * scale) for v in values]
+        prefix = currency_symbol(self.currency) if self.kind == "money" else ""
+        return [("-" if v < 0 else "") + prefix + compact(abs(v * scale)) for v in values]
 
 
 def _tool(text: str, tip: str) -> QToolButton:

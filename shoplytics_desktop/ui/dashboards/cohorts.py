@@ -48,6 +48,13 @@ class CohortsTab(DashboardTab):
         self.heatmap.set_matrix(
             result.retention, rows, cols, result.table(), lambda v: fmt_pct(v, 0), none,
             extra=extra, row_title="cohort week", col_title="weeks since first event",
+            vmax=_later_weeks_max(result),
         )
         curve = Table.of(["week_number", "retention"], list(enumerate(result.curve)))
         self.curve.set_bars(cols, [("Retention", result.curve)], curve, none)
+
+
+def _later_weeks_max(result: Cohorts) -> float | None:
+    """Colour by weeks 1+ (week 0 is always 100% and would flatten every other cell)."""
+    later = [v for row in result.retention for v in row[1:] if v is not None]
+    return max(later) if later and max(later) > 0 else None

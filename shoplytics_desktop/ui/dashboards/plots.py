@@ -79,10 +79,12 @@ class TimeChart(ChartFrame):
                     brush=color, pen=pg.mkPen(color),
                 )
                 self.plot_item.addItem(item)
-                self.legend.addItem(item, label)
+                if len(series) > 1:
+                    self.legend.addItem(item, label)
             else:
                 self.plot_item.plot(
-                    self.x + offset, y, pen=pg.mkPen(color, width=2), name=label,
+                    self.x + offset, y, pen=pg.mkPen(color, width=2),
+                    name=label if len(series) > 1 else None,
                     symbol="o" if len(self.x) <= 12 else None, symbolSize=5,
                     symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite",
                 )
@@ -173,11 +175,7 @@ class BarChart(ChartFrame):
         for g, (name, vals) in enumerate(self.groups):
             centre = pos + (g - (n - 1) / 2) * width * (-1 if self.horizontal else 1)
             if n == 1 and colors is None:
-                brushes = [
-                    self.theme.series(1 if highlight and lab != highlight else 0)
-                    if highlight else self.theme.series(0)
-                    for lab in self.labels
-                ]
+                brushes = [self.theme.series(1 if lab == highlight else 0) for lab in self.labels]
             elif colors is not None:
                 brushes = [colors[i % len(colors)] for i in range(len(labels))]
             else:
@@ -193,10 +191,12 @@ class BarChart(ChartFrame):
                     self.legend.addItem(curve, name)
                 continue
             if self.horizontal:
-                item = pg.BarGraphItem(x0=0, y=centre, height=width * 0.95, width=height, brushes=brushes,
+                item = pg.BarGraphItem(x0=0, y=centre, height=width * 0.95, width=height,
+                                       brush=brushes[0], brushes=brushes,
                                        pens=[pg.mkPen(b) for b in brushes])
             else:
-                item = pg.BarGraphItem(x=centre, height=height, width=width * 0.95, brushes=brushes,
+                item = pg.BarGraphItem(x=centre, height=height, width=width * 0.95,
+                                       brush=brushes[0], brushes=brushes,
                                        pens=[pg.mkPen(b) for b in brushes])
             self.plot_item.addItem(item)
             if self.legend is not None and n > 1:
@@ -204,8 +204,19 @@ class BarChart(ChartFrame):
         self._axis_labels(pos)
         self._annotate(pos)
         self.show_plot(table)
-        self.vb.enableAutoRange()
-        self.vb.autoRange(padding=0.04)
+        self._fit(pos)
+
+    def _fit(self, pos: np.ndarray) -> None:
+        """Room for the value notes (horizontal) or the legend (grouped) beside the bars."""
+        top = max(float(np.nanmax(np.nan_to_num(v))) for _, v in self.groups) or 1.0
+        lo, hi = float(pos.min()) - 0.5, float(pos.max()) + 0.5
+        if self.horizontal:
+            longest = max((len(n) for n in self.notes), default=0)
+            self.vb.setRange(xRange=(0, top * (1.0 + min(1.6, 0.018 * longest) + 0.03)),
+                             yRange=(lo, hi), padding=0)
+        else:
+            headroom = 1.22 if len(self.groups) > 1 or self.notes else 1.06
+            self.vb.setRange(xRange=(lo, hi), yRange=(0, top * headroom), padding=0)
 
     def _axis_labels(self, pos: np.ndarray) -> None:
         step = 1 if self.horizontal or len(self.labels) <= 12 else math.ceil(len(self.labels) / 12)
@@ -286,7 +297,10 @@ class HeatmapChart(ChartFrame):
         extra: Callable[[int, int], str] | None = None,
         row_title: str = "",
         col_title: str = "",
+        labels: bool = True,
+        vmax: float | None = None,
     ) -> None:
+        """``vmax`` caps the colour scale (values above take the top colour)."""
         self.plot_item.clear()
         grid = np.array([[np.nan if v is None else float(v) for v in r] for r in values], dtype=float)
         if grid.size == 0 or not np.nansum(np.abs(grid)):
@@ -294,14 +308,14 @@ class HeatmapChart(ChartFrame):
             return
         self.values, self.rows, self.cols = grid, list(rows), list(cols)
         self.fmt, self.extra = fmt, extra
-        hi = float(np.nanmax(grid)) or 1.0
-        norm = np.nan_to_num(grid / hi, nan=0.0)
+        hi = vmax or float(np.nanmax(grid)) or 1.0
+        norm = np.clip(np.nan_to_num(grid / hi, nan=0.0), 0.0, 1.0)
         rgba = self.cmap.map(norm, mode="byte")  # (rows, cols, 4)
         rgba[np.isnan(grid)] = (0, 0, 0, 0)
         self.image = pg.ImageItem(np.transpose(rgba, (1, 0, 2)))  # ImageItem is x-major
         self.plot_item.addItem(self.image)
         self.image.setRect(0, 0, grid.shape[1], grid.shape[0])
-        if grid.size <= self.MAX_LABELS:
+        if labels and grid.size <= self.MAX_LABELS:
             for r in range(grid.shape[0]):
                 for c in range(grid.shape[1]):
                     if math.isnan(grid[r, c]):

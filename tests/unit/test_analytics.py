@@ -1,0 +1,401 @@
+"""Dashboard queries against hand-written marts: every KPI, delta, filter and grain below was
+worked out by hand from the rows in ``build_marts`` (see the comments there).
+
+Calendar: 2026-03-01 is a Sunday, so 03-02 is the Monday of its week and 03-09 the next one.
+The usual filter is [03-05, 03-08] (4 days); its previous period is [03-01, 03-04].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core import analytics as A
+from shoplytics_desktop.core.analytics import Filters, resolve_preset
+from shoplytics_desktop.core.workspace import Workspace
+
+D = dt.date
+
+
+def d(day: int) -> dt.date:
+    return D(2026, 3, day)
+
+
+MARTS = {
+    # Orders: o1 (03-02, u1, 10), o2 (03-03, u2, 30) before the range; o3 (03-05, u1, two lines
+    # 10 + 15), o4 (03-06, u3, 15), o5 (03-08, u1, 60) in it; o6 (03-09, u2, 20) after.
+    "agg_sales": """
+        SELECT order_key, order_time::TIMESTAMP AS order_time, order_date::DATE AS order_date,
+               user_id, product_id, category, device, country, traffic_source,
+               units::BIGINT AS units, revenue::DECIMAL(18,2) AS revenue
+        FROM (VALUES
+          ('o1', '2026-03-02 10:00', '2026-03-02', 'u1', 'p1', 'Shoes', 'mobile', 'US', 'paid', 1, 10.00),
+          ('o2', '2026-03-03 10:00', '2026-03-03', 'u2', 'p2', 'Bags', 'desktop', 'DE', 'organic', 2, 30.00),
+          ('o3', '2026-03-05 10:00', '2026-03-05', 'u1', 'p1', 'Shoes', 'mobile', 'US', 'paid', 1, 10.00),
+          ('o3', '2026-03-05 10:00', '2026-03-05', 'u1', 'p2', 'Bags', 'mobile', 'US', 'paid', 1, 15.00),
+          ('o4', '2026-03-06 10:00', '2026-03-06', 'u3', 'p2', 'Bags', 'desktop', 'US', 'email', 1, 15.00),
+          ('o5', '2026-03-08 10:00', '2026-03-08', 'u1', 'p3', 'Hats', 'mobile', 'US', 'paid', 3, 60.00),
+          ('o6', '2026-03-09 10:00', '2026-03-09', 'u2', 'p1', 'Shoes', 'desktop', 'DE', 'organic', 1, 20.00)
+        ) t(order_key, order_time, order_date, user_id, product_id, category, device, country,
+            traffic_source, units, revenue)""",
+    # Previous: 10 sessions, 2 purchasing. Current: 20 sessions (mobile 18), 3 purchasing.
+    "agg_sessions_day": """
+        SELECT session_date::DATE AS session_date, device, country, traffic_source,
+               duration_bin::INTEGER AS duration_bin, sessions::BIGINT AS sessions,
+               purchase_sessions::BIGINT AS purchase_sessions,
+               bounce_sessions::BIGINT AS bounce_sessions, duration_s::DOUBLE AS duration_s
+        FROM (VALUES
+          ('2026-03-02', 'mobile', 'US', 'paid', 0, 4, 0, 4, 0),
+          ('2026-03-02', 'mobile', 'US', 'paid', 5, 2, 1, 0, 40),
+          ('2026-03-03', 'desktop', 'DE', 'organic', 6, 4, 1, 0, 160),
+          ('2026-03-05', 'mobile', 'US', 'paid', 0, 5, 0, 5, 0),
+          ('2026-03-05', 'mobile', 'US', 'paid', 7, 3, 1, 0, 240),
+          ('2026-03-06', 'desktop', 'US', 'email', 4, 2, 1, 0, 20),
+          ('2026-03-08', 'mobile', 'US', 'paid', 10, 10, 1, 0, 6000)
+        ) t(session_date, device, country, traffic_source, duration_bin, sessions,
+            purchase_sessions, bounce_sessions, duration_s)""",
+    # The all-'*' cell for 03-01..03-08, and a mobile cell with rows on 03-05 and 03-08 only.
+    "agg_engagement_segments": """
+        SELECT activity_date::DATE AS activity_date, device, country, traffic_source,
+               dau::BIGINT AS dau, wau::BIGINT AS wau, mau::BIGINT AS mau,
+               new_users::BIGINT AS new_users
+        FROM (VALUES
+          ('2026-03-01', '*', '*', '*', 2, 2, 2, 2),
+          ('2026-03-02', '*', '*', '*', 3, 4, 4, 2),
+          ('2026-03-03', '*', '*', '*', 2, 5, 5, 1),
+          ('2026-03-04', '*', '*', '*', 1, 5, 5, 0),
+          ('2026-03-05', '*', '*', '*', 4, 6, 6, 1),
+          ('2026-03-06', '*', '*', '*', 2, 6, 6, 0),
+          ('2026-03-07', '*', '*', '*', 0, 6, 6, 0),
+          ('2026-03-08', '*', '*', '*', 3, 6, 7, 1),
+          ('2026-03-05', 'mobile', '*', '*', 2, 3, 3, 1),
+          ('2026-03-08', 'mobile', '*', '*', 1, 3, 3, 0)
+        ) t(activity_date, device, country, traffic_source, dau, wau, mau, new_users)""",
+    # Previous: 10, 7, 4, 2, 2. Current: 20, 15, 8, 5, 3 (mobile 18, 13, 7, 4, 2).
+    "fct_funnel": """
+        SELECT session_date::DATE AS session_date, device, traffic_source, country,
+               sessions::BIGINT AS sessions, pv::BIGINT AS product_view_sessions,
+               cart::BIGINT AS add_to_cart_sessions, co::BIGINT AS checkout_sessions,
+               pur::BIGINT AS purchase_sessions
+        FROM (VALUES
+          ('2026-03-02', 'mobile', 'paid', 'US', 6, 4, 2, 1, 1),
+          ('2026-03-03', 'desktop', 'organic', 'DE', 4, 3, 2, 1, 1),
+          ('2026-03-05', 'mobile', 'paid', 'US', 8, 6, 3, 2, 1),
+          ('2026-03-06', 'desktop', 'email', 'US', 2, 2, 1, 1, 1),
+          ('2026-03-08', 'mobile', 'paid', 'US', 10, 7, 4, 2, 1)
+        ) t(session_date, device, traffic_source, country, sessions, pv, cart, co, pur)""",
+    "agg_product_day": """
+        SELECT activity_date::DATE AS activity_date, product_id, category,
+               views::BIGINT AS views, add_to_carts::BIGINT AS add_to_carts,
+               units_sold::BIGINT AS units_sold, revenue::DECIMAL(18,2) AS revenue
+        FROM (VALUES
+          ('2026-03-02', 'p1', 'Shoes', 10, 2, 1, 10.00),
+          ('2026-03-05', 'p1', 'Shoes', 20, 4, 1, 10.00),
+          ('2026-03-06', 'p1', 'Shoes', 5, 1, 0, 0.00),
+          ('2026-03-05', 'p2', 'Bags', 8, 4, 2, 30.00),
+          ('2026-03-08', 'p3', 'Hats', 12, 0, 3, 60.00)
+        ) t(activity_date, product_id, category, views, add_to_carts, units_sold, revenue)""",
+    "dim_products": """
+        SELECT * FROM (VALUES ('p1', 'Runner', 'Shoes', 'Acme'), ('p2', 'Tote', 'Bags', 'Bolt'),
+                              ('p3', 'Cap', 'Hats', 'Acme')) t(product_id, name, category, brand)""",
+    # u1 first bought before the range; u3 after 30 min (desktop); u4 after 2 days (mobile).
+    "agg_users": """
+        SELECT user_id, first_event_time::TIMESTAMP AS first_event_time,
+               first_event_time::DATE AS first_event_date,
+               first_purchase_time::TIMESTAMP AS first_purchase_time,
+               first_purchase_time::DATE AS first_purchase_date,
+               epoch(first_purchase_time::TIMESTAMP - first_event_time::TIMESTAMP)
+                   AS time_to_purchase_s,
+               first_device, first_country, first_traffic_source
+        FROM (VALUES
+          ('u1', '2026-03-01 09:00', '2026-03-02 10:00', 'mobile', 'US', 'paid'),
+          ('u3', '2026-03-06 10:00', '2026-03-06 10:30', 'desktop', 'US', 'email'),
+          ('u4', '2026-03-05 08:00', '2026-03-07 08:00', 'mobile', 'US', 'paid'),
+          ('u5', '2026-03-05 08:00', NULL, 'mobile', 'US', 'paid')
+        ) t(user_id, first_event_time, first_purchase_time, first_device, first_country,
+            first_traffic_source)""",
+    # 03-05 is a Thursday (row 3), 03-08 a Sunday (row 6).
+    "agg_activity_hour": """
+        SELECT activity_date::DATE AS activity_date, hour::INTEGER AS hour, device, country,
+               traffic_source, events::BIGINT AS events
+        FROM (VALUES
+          ('2026-03-05', 9, 'mobile', 'US', 'paid', 7),
+          ('2026-03-05', 9, 'desktop', 'US', 'email', 3),
+          ('2026-03-08', 22, 'mobile', 'US', 'paid', 5),
+          ('2026-03-02', 1, 'mobile', 'US', 'paid', 100)
+        ) t(activity_date, hour, device, country, traffic_source, events)""",
+    "fct_cohort_retention": """
+        SELECT cohort_week::DATE AS cohort_week, week_number::INTEGER AS week_number,
+               cohort_size::BIGINT AS cohort_size, active_users::BIGINT AS active_users,
+               active_users / cohort_size AS retention_rate
+        FROM (VALUES
+          ('2026-02-23', 0, 10, 10), ('2026-02-23', 1, 10, 4), ('2026-02-23', 2, 10, 2),
+          ('2026-03-02', 0, 20, 20), ('2026-03-02', 1, 20, 5),
+          ('2026-03-09', 0, 5, 5)
+        ) t(cohort_week, week_number, cohort_size, active_users)""",
+}
+
+
+def build_marts(ws: Workspace, skip: tuple[str, ...] = ()) -> None:
+    cur = ws.cursor()
+    for name, sql in MARTS.items():
+        if name not in skip:
+            cur.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {sql}")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as w:
+        build_marts(w)
+        yield w
+
+
+F = Filters(d(5), d(8))
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+def test_presets_are_relative_to_the_last_day_with_data() -> None:
+    first, last = D(2025, 11, 20), d(8)
+    assert resolve_preset("last_7", first, last) == (d(2), d(8))
+    assert resolve_preset("last_30", first, last) == (D(2026, 2, 7), d(8))
+    assert resolve_preset("last_90", first, last) == (D(2025, 12, 9), d(8))
+    assert resolve_preset("this_month", first, last) == (d(1), d(8))
+    assert resolve_preset("last_month", first, last) == (D(2026, 2, 1), D(2026, 2, 28))
+    assert resolve_preset("ytd", first, last) == (D(2026, 1, 1), d(8))
+    assert resolve_preset("all", first, last) == (first, last)
+    assert resolve_preset("custom", first, last, (d(9), d(3))) == (d(3), d(9))
+
+
+def test_previous_period_has_the_same_length() -> None:
+    assert F.days == 4
+    assert (F.previous().start, F.previous().end) == (d(1), d(4))
+    f = Filters(D(2026, 2, 1), D(2026, 2, 28), device="mobile")
+    assert (f.previous().start, f.previous().end) == (D(2026, 1, 4), D(2026, 1, 31))
+    assert f.previous().device == "mobile"
+
+
+def test_status_lists_missing_marts_and_options(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "empty") as w:
+        st = A.dashboard_status(w)
+        assert not st.ready and "fct_funnel" in st.missing
+        assert st.reason.startswith("Run the pipeline to build the marts")
+    with Workspace.open(tmp_path / "full") as w:
+        build_marts(w)
+        st = A.dashboard_status(w)
+        assert st.ready and (st.first_day, st.last_day) == (d(1), d(8))
+        assert st.devices == ("mobile",)  # the segment cells present ('*' excluded)
+        assert st.categories == ("Bags", "Hats", "Shoes")
+
+
+# -- overview ------------------------------------------------------------------------------------
+
+
+def test_overview_kpis_and_deltas(ws: Workspace) -> None:
+    ov = A.overview(ws, F)
+    # Revenue 10 + 15 + 15 + 60 = 100 vs 10 + 30 = 40: +150 %.
+    rev = ov.kpi("revenue")
+    assert (rev.value, rev.previous) == (100.0, 40.0)
+    assert rev.change == pytest.approx(1.5)
+    # Orders o3, o4, o5 = 3 vs o1, o2 = 2; AOV 100 / 3 vs 40 / 2 = 20.
+    assert (ov.kpi("orders").value, ov.kpi("orders").previous) == (3.0, 2.0)
+    assert ov.kpi("aov").value == pytest.approx(100 / 3)
+    assert ov.kpi("aov").previous == pytest.approx(20.0)
+    # Sessions 5 + 3 + 2 + 10 = 20 vs 4 + 2 + 4 = 10; conversion 3 / 20 vs 2 / 10: -5 points.
+    assert (ov.kpi("sessions").value, ov.kpi("sessions").previous) == (20.0, 10.0)
+    conv = ov.kpi("conversion")
+    assert conv.value == pytest.approx(0.15) and conv.previous == pytest.approx(0.2)
+    assert conv.change == pytest.approx(-0.05)  # rates change in points
+    # Stickiness: mean of 4/6, 2/6, 0/6, 3/7 vs mean of 2/2, 3/4, 2/5, 1/5.
+    stick = ov.kpi("stickiness")
+    assert stick.value == pytest.approx((4 / 6 + 2 / 6 + 0 + 3 / 7) / 4)
+    assert stick.previous == pytest.approx((1 + 0.75 + 0.4 + 0.2) / 4)
+    # Sparklines: one value per day of the range.
+    assert rev.spark == (25.0, 15.0, 0.0, 60.0)
+    assert ov.kpi("conversion").spark == (1 / 8, 1 / 2, None, 1 / 10)
+
+
+def test_overview_segment_and_category_filters(ws: Workspace) -> None:
+    mobile = A.overview(ws, Filters(d(5), d(8), device="mobile"))
+    # Mobile: o3 (25) + o5 (60) = 85 over 2 orders; previous o1 = 10.
+    assert (mobile.kpi("revenue").value, mobile.kpi("revenue").previous) == (85.0, 10.0)
+    assert mobile.kpi("orders").value == 2.0
+    # Mobile sessions 18 (2 purchasing); stickiness from the mobile cell: mean(2/3, 1/3).
+    assert mobile.kpi("sessions").value == 18.0
+    assert mobile.kpi("conversion").value == pytest.approx(2 / 18)
+    assert mobile.kpi("stickiness").value == pytest.approx(0.5)
+    bags = A.overview(ws, Filters(d(5), d(8), category="Bags"))
+    # Bags lines: o3's 15 and o4's 15; orders with a Bags line: o3, o4.
+    assert (bags.kpi("revenue").value, bags.kpi("orders").value) == (30.0, 2.0)
+    assert bags.kpi("sessions").value == 20.0  # sessions have no category
+
+
+def test_overview_grain_buckets_sparklines(ws: Workspace) -> None:
+    weekly = A.overview(ws, Filters(d(5), d(10), grain="week"))
+    # Weeks of 03-02 (05..08: 100) and 03-09 (09..10: o6 = 20).
+    assert weekly.kpi("revenue").spark == (100.0, 20.0)
+    monthly = A.overview(ws, Filters(d(5), d(10), grain="month"))
+    assert monthly.kpi("revenue").spark == (120.0,)
+
+
+# -- engagement ----------------------------------------------------------------------------------
+
+
+def test_engagement_daily_windows_and_new_vs_returning(ws: Workspace) -> None:
+    e = A.engagement(ws, F)
+    assert e.daily.periods == (d(5), d(6), d(7), d(8))
+    assert e.daily["dau"] == (4, 2, 0, 3)
+    assert e.daily["mau"] == (6, 6, 6, 7)
+    assert e.daily["new_users"] == (1, 0, 0, 1)
+    assert e.daily["returning_users"] == (3, 2, 0, 2)  # DAU − new
+    assert e.daily["stickiness"][3] == pytest.approx(3 / 7)
+    assert e.kpi("dau").value == pytest.approx(9 / 4)  # mean DAU
+    assert e.kpi("dau").previous == pytest.approx(8 / 4)
+    assert (e.kpi("new_users").value, e.kpi("new_users").previous) == (2.0, 5.0)
+    assert e.sessions["sessions"] == (8.0, 2.0, 0.0, 10.0)
+    assert e.sessions["bounce_rate"][0] == pytest.approx(5 / 8)
+
+
+def test_engagement_segment_reads_its_own_distinct_user_cell(ws: Workspace) -> None:
+    e = A.engagement(ws, Filters(d(5), d(8), device="mobile"))
+    # Distinct users come from the mobile cell, never from summing other cells.
+    assert e.daily["dau"] == (2, 0, 0, 1)
+    assert e.daily["mau"] == (3, 0, 0, 3)
+    assert e.daily["stickiness"] == (2 / 3, None, None, 1 / 3)
+    weekly = A.engagement(ws, Filters(d(5), d(10), device="mobile", grain="week"))
+    assert weekly.sessions.periods == (d(2), d(9))
+    assert weekly.sessions["sessions"] == (18.0, 0.0)
+
+
+# -- funnel --------------------------------------------------------------------------------------
+
+
+def test_funnel_steps_conversions_and_drop_off(ws: Workspace) -> None:
+    fu = A.funnel(ws, F)
+    assert [s.sessions for s in fu.steps] == [20, 15, 8, 5, 3]
+    assert [s.step_conversion for s in fu.steps[1:]] == pytest.approx([0.75, 8 / 15, 0.625, 0.6])
+    assert fu.steps[-1].drop_off == pytest.approx(0.4)
+    assert fu.overall == pytest.approx(0.15)
+    assert fu.previous_overall == pytest.approx(0.2)  # 2 / 10
+    assert fu.breakdown.rows == (
+        ("mobile", 18, 13, 7, 4, 2, pytest.approx(2 / 18)),
+        ("desktop", 2, 2, 1, 1, 1, 0.5),
+    )
+    assert fu.over_time["conversion"] == (1 / 8, 0.5, None, 0.1)
+
+
+def test_funnel_filters_and_empty(ws: Workspace) -> None:
+    fu = A.funnel(ws, Filters(d(5), d(8), traffic_source="email"), breakdown_by="country")
+    assert [s.sessions for s in fu.steps] == [2, 2, 1, 1, 1]
+    assert fu.breakdown.rows == (("US", 2, 2, 1, 1, 1, 0.5),)
+    empty = A.funnel(ws, Filters(d(5), d(8), country="DE"))
+    assert empty.is_empty and empty.overall is None
+    with pytest.raises(ValueError):
+        A.funnel(ws, F, breakdown_by="category")
+
+
+# -- revenue -------------------------------------------------------------------------------------
+
+
+def test_revenue_series_categories_top_products(ws: Workspace) -> None:
+    r = A.revenue(ws, F)
+    assert r.kpi("buyers").value == 2.0  # u1, u3
+    assert r.kpi("buyers").previous == 2.0  # u1, u2
+    assert (r.kpi("units").value, r.kpi("units").previous) == (6.0, 3.0)
+    assert r.series["revenue"] == (25.0, 15.0, 0.0, 60.0)
+    assert r.series["aov"] == (25.0, 15.0, None, 60.0)
+    assert r.by_category.rows == (
+        ("Hats", 60.0, 1, 3, 1, 0.6),
+        ("Bags", 30.0, 2, 2, 2, 0.3),
+        ("Shoes", 10.0, 1, 1, 1, 0.1),
+    )
+    assert r.top_products.rows == (
+        ("p3", "Cap", "Hats", 3, 1, 60.0),
+        ("p2", "Tote", "Bags", 2, 2, 30.0),
+        ("p1", "Runner", "Shoes", 1, 1, 10.0),
+    )
+
+
+def test_revenue_grain_filters_and_distinct_buyers(ws: Workspace) -> None:
+    r = A.revenue(ws, Filters(d(1), d(10), grain="week"))
+    # Week of 02-23 (03-01), of 03-02 (o1..o5: 140, buyers u1, u2, u3), of 03-09 (o6: 20).
+    assert r.series.periods == (D(2026, 2, 23), d(2), d(9))
+    assert r.series["revenue"] == (0.0, 140.0, 20.0)
+    assert r.series["buyers"] == (0.0, 3.0, 1.0)
+    assert r.kpi("buyers").value == 3.0  # distinct over the range, not 0 + 3 + 1
+    bags = A.revenue(ws, Filters(d(5), d(8), category="Bags", device="desktop"))
+    assert bags.kpi("revenue").value == 15.0 and bags.kpi("orders").value == 1.0
+    assert bags.top_products.rows == (("p2", "Tote", "Bags", 1, 1, 15.0),)
+    none = A.revenue(ws, Filters(d(5), d(8), country="FR"))
+    assert none.is_empty and none.kpi("aov").value is None
+
+
+# -- products ------------------------------------------------------------------------------------
+
+
+def test_products_table_and_category_rates(ws: Workspace) -> None:
+    p = A.products(ws, F)
+    assert p.table.rows == (
+        ("p3", "Cap", "Hats", "Acme", 12, 0, 3, 60.0, 0.0, None),
+        ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.5, 0.5),
+        ("p1", "Runner", "Shoes", "Acme", 25, 5, 1, 10.0, 0.2, 0.2),
+    )
+    assert p.by_category.rows == (
+        ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.04),
+        ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.25),
+        ("Bags", 8, 4, 2, 30.0, 0.5, 0.5, 0.25),
+    )
+    shoes = A.products(ws, Filters(d(1), d(8), category="Shoes"))
+    assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 0.2, 2 / 7),)
+
+
+def test_products_without_dim_products(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "w") as w:
+        build_marts(w, skip=("dim_products",))
+        assert A.products(w, F).table.rows[0][:4] == ("p3", None, "Hats", None)
+        assert A.revenue(w, F).top_products.rows[0][:2] == ("p3", None)
+
+
+# -- behaviour -----------------------------------------------------------------------------------
+
+
+def test_behaviour_distributions_and_heatmap(ws: Workspace) -> None:
+    b = A.behaviour(ws, F)
+    sessions = dict(zip(b.durations.column("bin"), b.durations.column("sessions"), strict=True))
+    assert {k: v for k, v in sessions.items() if v} == {0: 5, 4: 2, 7: 3, 10: 10}
+    assert b.durations.rows[4][1] == "8 s–16 s"
+    assert b.median_duration_bin == 7  # 5, 7, 10 of 20 sessions reached at bin 7
+    buyers = dict(zip(b.time_to_purchase.column("time_to_first_purchase"),
+                      b.time_to_purchase.column("buyers"), strict=True))
+    assert {k: v for k, v in buyers.items() if v} == {"15–60 min": 1, "1–3 d": 1}
+    assert b.heatmap[3][9] == 10.0 and b.heatmap[6][22] == 5.0
+    assert sum(map(sum, b.heatmap)) == 15.0  # 03-02's 100 events are outside the range
+    mobile = A.behaviour(ws, Filters(d(5), d(8), device="mobile"))
+    assert mobile.heatmap[3][9] == 7.0
+    assert sum(mobile.time_to_purchase.column("buyers")) == 1  # u4 only (first device mobile)
+
+
+# -- cohorts -------------------------------------------------------------------------------------
+
+
+def test_cohorts_matrix_and_weighted_curve(ws: Workspace) -> None:
+    c = A.cohorts(ws, Filters(d(5), d(10)))
+    # Cohort weeks starting from the Monday of 03-05 (03-02) to 03-10: 03-02 and 03-09.
+    assert c.cohort_weeks == (d(2), d(9)) and c.sizes == (20, 5)
+    assert c.retention == ((1.0, 0.25), (1.0, None))
+    assert c.curve == (1.0, 0.25)
+    wide = A.cohorts(ws, Filters(d(1), d(10)))
+    assert wide.cohort_weeks[0] == D(2026, 2, 23)
+    # Week 1: (4 + 5) / (10 + 20); week 2: only the 02-23 cohort got there: 2 / 10.
+    assert wide.curve == pytest.approx((1.0, 0.3, 0.2))
+    assert A.cohorts(ws, Filters(D(2026, 4, 1), D(2026, 4, 30))).is_empty
+
+
+def test_headline_kpis_still_importable() -> None:
+    from shoplytics_desktop.core.analytics import headline_kpis
+
+    assert callable(headline_kpis)
