@@ -2,7 +2,7 @@
 -- ordered funnel product_view → add_to_cart → begin_checkout → purchase the session got.
 --
 -- Everything comes out of one pass over stg_events grouped by session; the funnel is then worked
--- out per session from the step events' times, so the events are read (and sessionized) once.
+-- out per session from its step events' times, so the events are sessionized once per run.
 with session_totals as (
     select
         user_id,
@@ -31,30 +31,16 @@ with session_totals as (
         list(event_time) filter (where event_type = 'add_to_cart') as add_to_cart_times,
         list(event_time) filter (where event_type = 'begin_checkout') as checkout_times,
         list(event_time) filter (where event_type = 'purchase') as purchase_times,
-        min(event_time) filter (where event_type = 'purchase') as first_purchase_time,
-        -- The purchase lines, carried along so that order-level models need not sessionize the
-        -- events again (a synthetic order id depends on the session).
-        list({
-            'event_id': event_id,
-            'event_time': event_time,
-            'order_key': order_key,
-            'order_id': order_id,
-            'product_id': product_id,
-            'category': category,
-            'price': price,
-            'quantity': quantity,
-            'line_revenue': line_revenue
-        }) filter (where event_type = 'purchase') as purchase_lines
+        min(event_time) filter (where event_type = 'purchase') as first_purchase_time
     from stg_events
     -- A session id is per user; grouping by the parts is cheaper than by the joined key.
     group by user_id, session_id, is_derived_session
 ),
 
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
--- previous step's time (for the first step: at the session's start).
+-- previous step's time. Step 1 has no previous step: it always needs a product_view.
 step_types_present as (
     select
-        bool_or(product_views > 0) as has_product_view,
         bool_or(add_to_carts > 0) as has_add_to_cart,
         bool_or(begin_checkouts > 0) as has_begin_checkout,
         bool_or(purchases > 0) as has_purchase
@@ -67,10 +53,7 @@ reached_view as (
     select
         s.*,
         p.*,
-        case
-            when p.has_product_view then s.first_product_view_time
-            else s.session_start
-        end as product_view_at
+        s.first_product_view_time as product_view_at
     from session_totals as s
     cross join step_types_present as p
 ),
@@ -126,13 +109,10 @@ select
     remove_from_carts,
     begin_checkouts,
     purchases,
-    -- Distinct order keys among the session's purchase lines.
-    len(list_distinct(list_transform(coalesce(purchase_lines, []), lambda l: l.order_key))) as orders,
     units,
     revenue,
     purchases > 0 as has_purchase,
     first_purchase_time,
-    coalesce(purchase_lines, []) as purchase_lines,
     product_view_at,
     add_to_cart_at,
     checkout_at,

@@ -23,11 +23,7 @@ with user_sessions as (
 -- sessions.
 user_orders as (
     select user_id, count(distinct order_key) as orders
-    from (
-        select user_id, unnest(purchase_lines).order_key as order_key
-        from int_sessions
-        where len(purchase_lines) > 0
-    )
+    from int_order_lines
     group by user_id
 )
 

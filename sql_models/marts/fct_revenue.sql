@@ -3,14 +3,6 @@
 -- event, else 'unknown', so the grain has no nulls. Lines count on the day of their order, so
 -- daily totals agree with fct_orders and fct_daily_engagement. An order with lines in several
 -- categories counts once in each: orders do not add up across categories.
-with purchase_lines as (
-    select
-        s.user_id,
-        unnest(s.purchase_lines, recursive := true)
-    from int_sessions as s
-    where len(s.purchase_lines) > 0
-)
-
 select
     o.order_date,
     coalesce(p.category, l.category, 'unknown') as category,
@@ -19,7 +11,7 @@ select
     cast(sum(l.quantity) as bigint) as units,
     sum(l.line_revenue) as revenue,
     count(distinct l.user_id) as buyers
-from purchase_lines as l
+from int_order_lines as l
 join fct_orders as o on o.order_id = l.order_key
 left join stg_products as p on p.product_id = l.product_id
 group by all

@@ -4,6 +4,10 @@
 -- user + source id). Events without one are sessionized among themselves, per user, by time: a
 -- new session starts at the user's first such event and after every gap of more than the
 -- session timeout; events at the same instant share a session (their gap is 0).
+--
+-- The sessionization is two window passes over the events (no join back). In a view this is
+-- cheap for every reader that does not ask for a session column: the optimizer drops the
+-- windows, so such readers cost a plain scan of raw.events.
 with events as (
     select
         event_id,
@@ -26,53 +30,37 @@ with events as (
     from raw.events
 ),
 
--- The gap rule needs only user and time: window over a slim projection (a window sorts every
--- column it carries), one row per distinct instant, then join the result back.
-unsessioned_instants as (
-    select distinct user_id, event_time
-    from raw.events
-    where session_id is null or session_id = ''
-),
-
-instant_gaps as (
+-- Events with and without a source session id are kept apart (the partition's second key), so
+-- the gap rule only ever compares events that both lack one.
+session_starts as (
     select
-        user_id,
-        event_time,
+        *,
         coalesce(
-            event_time - lag(event_time) over by_user_time
+            event_time - lag(event_time) over user_timeline
                 > to_minutes(getvariable('session_timeout_minutes')),
             true
         ) as starts_session
-    from unsessioned_instants
-    window by_user_time as (partition by user_id order by event_time)
+    from events
+    window user_timeline as (partition by user_id, source_session_id is null order by event_time)
 ),
 
 -- Session starts only grow along a user's timeline, so the running max of the start instants
--- is the start of the session each instant belongs to. A derived session is named after its
--- start: two of a user's derived sessions start more than a timeout apart, so seconds suffice.
-derived_sessions as (
-    select
-        user_id,
-        event_time,
-        'auto-' || strftime(
-            max(case when starts_session then event_time end) over (
-                partition by user_id order by event_time
-                rows between unbounded preceding and current row
-            ),
-            '%Y%m%dT%H%M%S'
-        ) as derived_session_id
-    from instant_gaps
-),
-
+-- is the start of the session an event belongs to. A derived session is named after its start:
+-- two of a user's derived sessions start more than a timeout apart, so seconds suffice.
 sessioned as (
     select
-        e.*,
-        coalesce(e.source_session_id, d.derived_session_id) as session_id
-    from events as e
-    left join derived_sessions as d
-        on e.source_session_id is null
-        and d.user_id = e.user_id
-        and d.event_time = e.event_time
+        * exclude (starts_session),
+        coalesce(
+            source_session_id,
+            'auto-' || strftime(
+                max(case when starts_session then event_time end) over (
+                    partition by user_id, source_session_id is null order by event_time
+                    rows between unbounded preceding and current row
+                ),
+                '%Y%m%dT%H%M%S'
+            )
+        ) as session_id
+    from session_starts
 )
 
 select
@@ -89,7 +77,8 @@ select
     user_id || '|' || session_id as session_key,
     source_session_id is null as is_derived_session,
     product_id,
-    -- Purchase lines without an order id form one order per session.
+    -- Purchase lines without an order id form one order per session (int_order_lines builds
+    -- the same key without sessionizing every event; keep the two in step).
     case
         when event_type = 'purchase'
             then coalesce(order_id, 'session:' || user_id || '|' || session_id)

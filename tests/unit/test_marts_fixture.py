@@ -1,0 +1,571 @@
+"""The default model project on a small hand-made fixture, every number worked out by hand.
+
+The fixture (28 events, 5 users, 1–15 January 2024; 1 January is a Monday) is built to hit the
+edges of METRICS.md §3. Times are UTC.
+
+user a: source session ids, two changed profile snapshots (SCD2), returns in week 2
+  s1  Mon 01-01 10:00 page_view, 10:01 product_view p1, 10:02 add_to_cart p1,
+      10:03 begin_checkout, 10:04 purchase p1 ×2 @10.00 + purchase p2 ×1 @5.50 (order o1, two
+      lines at the same instant)                                    full funnel, revenue 25.50
+  s2  Thu 01-04 09:00 add_to_cart p2 (mobile), 09:05 product_view p2
+      cart BEFORE view and no later cart: reaches the view step only
+  s3  Mon 01-08 12:00 product_view p1                                one-event session (0 s)
+user b: no session ids (sessions derived by the 30-minute rule), no profile
+  01-01 08:00 page_view, 08:30 product_view p1        gap of exactly 30 min: same session (b1)
+  01-01 09:00:01 add_to_cart p1 + product_view p2      gap of 30 min 1 s: new session (b2); the
+      two events share an instant, so the cart counts as at-or-after the view
+  01-01 09:10 purchase p1 ×1 price NULL + purchase p2 ×3 @4.00, no order_id: one order for b2
+  01-02 23:50 page_view, 01-03 00:10 product_view p3 one session across midnight (b3), dated 01-02
+user c: no session ids, first seen in week 3 (its own cohort), one snapshot loaded twice
+  Mon 01-15 14:00 product_view p3, 14:05 add_to_cart p3, 14:06 begin_checkout,
+      14:07 purchase p3 @7.00, 14:20 purchase p3 @7.00 (no order_id: one order for the session),
+      14:25 purchase p1 @10.00 + purchase p9 @2.00 (order o2)
+user d: source session 'x1' on 01-02: 11:00 add_to_cart p2, 11:01 product_view p2,
+      11:02 add_to_cart p2: cart before view, but a later cart exists, so the cart step counts
+user e: source session 'x1' too (same id as d, different user: another session): one page_view
+      at 11:30 on 01-02, a bounce
+01-05..01-07 and 01-09..01-14 have no events at all (rows of zeros).
+Products: p1, p2, p4 in the catalog (p4 never seen on events; p2 has no brand there); p3 and p9
+only seen on events (p3's latest non-null category is 'toys', p9 has none: 'unknown').
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoplytics_desktop.core.models.runner import RunResult, run_project
+from shoplytics_desktop.core.workspace import Workspace
+
+D = dt.date
+T = dt.datetime
+LOADED = T(2024, 2, 1)
+
+
+def _event(
+    event_id: str,
+    time: str,
+    event_type: str,
+    user: str,
+    session: str | None = None,
+    product: str | None = None,
+    order: str | None = None,
+    price: str | None = None,
+    qty: int = 1,
+    category: str | None = None,
+    brand: str | None = None,
+    device: str = "desktop",
+    country: str = "DE",
+    source: str = "organic",
+) -> tuple[Any, ...]:
+    return (
+        event_id, T.fromisoformat(time), event_type, event_type, user, session, product, order,
+        Decimal(price) if price is not None else None, qty, category, brand, device, country,
+        source, None, "fixture", "fixture.csv", None, LOADED,
+    )
+
+
+_B = {"device": "mobile", "country": "US", "source": "paid"}
+_C = {"device": "desktop", "country": "US", "source": "email"}
+
+EVENTS = [
+    # user a, session s1 (Mon 01-01): the whole funnel in order, then a two-line order o1
+    _event("a1", "2024-01-01 10:00:00", "page_view", "a", "s1"),
+    _event("a2", "2024-01-01 10:01:00", "product_view", "a", "s1", "p1", price="10.00", category="kitchen"),
+    _event("a3", "2024-01-01 10:02:00", "add_to_cart", "a", "s1", "p1", price="10.00"),
+    _event("a4", "2024-01-01 10:03:00", "begin_checkout", "a", "s1"),
+    _event("a5", "2024-01-01 10:04:00", "purchase", "a", "s1", "p1", "o1", "10.00", 2),
+    _event("a6", "2024-01-01 10:04:00", "purchase", "a", "s1", "p2", "o1", "5.50", 1, "food", "leaf"),
+    # user a, session s2 (Thu 01-04): cart before view, no cart after it
+    _event("a7", "2024-01-04 09:00:00", "add_to_cart", "a", "s2", "p2", brand="leaf", device="mobile"),
+    _event("a8", "2024-01-04 09:05:00", "product_view", "a", "s2", "p2", price="5.50", brand="leaf"),
+    # user a, session s3 (Mon 01-08, week 2): a single event
+    _event("a9", "2024-01-08 12:00:00", "product_view", "a", "s3", "p1"),
+    # user b: no session ids
+    _event("b1", "2024-01-01 08:00:00", "page_view", "b", **_B),
+    _event("b2", "2024-01-01 08:30:00", "product_view", "b", None, "p1", **_B),
+    _event("b3", "2024-01-01 09:00:01", "add_to_cart", "b", None, "p1", **_B),
+    _event("b4", "2024-01-01 09:00:01", "product_view", "b", None, "p2", **_B),
+    _event("b5", "2024-01-01 09:10:00", "purchase", "b", None, "p1", None, None, 1, **_B),
+    _event("b6", "2024-01-01 09:10:00", "purchase", "b", None, "p2", None, "4.00", 3, **_B),
+    _event("b7", "2024-01-02 23:50:00", "page_view", "b", **_B),
+    _event("b8", "2024-01-03 00:10:00", "product_view", "b", None, "p3", price="7.00", category="games", **_B),
+    # user c (Mon 01-15, week 3): no session ids
+    _event("c1", "2024-01-15 14:00:00", "product_view", "c", None, "p3", category="toys", **_C),
+    _event("c2", "2024-01-15 14:05:00", "add_to_cart", "c", None, "p3", **_C),
+    _event("c3", "2024-01-15 14:06:00", "begin_checkout", "c", **_C),
+    _event("c4", "2024-01-15 14:07:00", "purchase", "c", None, "p3", None, "7.00", 1, "toys", **_C),
+    _event("c5", "2024-01-15 14:20:00", "purchase", "c", None, "p3", None, "7.00", 1, **_C),
+    _event("c6", "2024-01-15 14:25:00", "purchase", "c", None, "p1", "o2", "10.00", 1, **_C),
+    _event("c7", "2024-01-15 14:25:00", "purchase", "c", None, "p9", "o2", "2.00", 1, **_C),
+    # users d and e share the source session id 'x1' (Tue 01-02)
+    _event("d1", "2024-01-02 11:00:00", "add_to_cart", "d", "x1", "p2", device="tablet", country="FR"),
+    _event("d2", "2024-01-02 11:01:00", "product_view", "d", "x1", "p2", device="tablet", country="FR"),
+    _event("d3", "2024-01-02 11:02:00", "add_to_cart", "d", "x1", "p2", device="tablet", country="FR"),
+    _event("e1", "2024-01-02 11:30:00", "page_view", "e", "x1", country="GB"),
+]
+
+PRODUCTS = [
+    ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), "fixture", None, None, LOADED),
+    ("p2", "Tea", "food", None, Decimal("5.50"), "fixture", None, None, LOADED),
+    ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), "fixture", None, None, LOADED),
+]
+
+USERS = [
+    # a: segment new → vip on 01-05 12:00 (a new version); the 01-07 snapshot changes nothing
+    ("a", D(2023, 12, 15), "DE", "new", "desktop", T(2023, 12, 15), "u1", None, None, LOADED),
+    ("a", D(2023, 12, 15), "DE", "vip", "desktop", T(2024, 1, 5, 12), "u1", None, None, LOADED),
+    ("a", D(2023, 12, 15), "DE", "vip", "desktop", T(2024, 1, 7), "u1", None, None, LOADED),
+    # c: the same snapshot loaded by two batches counts once
+    ("c", D(2024, 1, 15), "US", "new", "desktop", T(2024, 1, 15), "u1", None, None, LOADED),
+    ("c", D(2024, 1, 15), "US", "new", "desktop", T(2024, 1, 15), "u2", None, None, LOADED + dt.timedelta(days=1)),
+    # f: a profile without any event
+    ("f", D(2024, 1, 3), "GB", "new", "mobile", T(2024, 1, 3), "u1", None, None, LOADED),
+]
+
+
+def _load(ws: Workspace, events: list[tuple[Any, ...]]) -> None:
+    cur = ws.cursor()
+    cur.executemany(f"INSERT INTO raw.events VALUES ({', '.join(['?'] * 20)})", events)
+    cur.executemany(f"INSERT INTO raw.products VALUES ({', '.join(['?'] * 9)})", PRODUCTS)
+    cur.executemany(f"INSERT INTO raw.users VALUES ({', '.join(['?'] * 10)})", USERS)
+
+
+def _rows(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
+    return ws.cursor().execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, RunResult]]:
+    ws = Workspace.open(tmp_path_factory.mktemp("fixture_ws"))
+    _load(ws, EVENTS)
+    result = run_project(ws)
+    yield ws, result
+    ws.close()
+
+
+# -- the run and its data tests ------------------------------------------------------------------
+
+
+def test_run_publishes_with_only_the_null_price_warning(built: tuple[Workspace, RunResult]) -> None:
+    _, result = built
+    assert [m.name for m in result.models if m.status != "success"] == []
+    not_passing = {t.test_id: (t.status, t.failing_rows) for t in result.tests if t.status != "pass"}
+    # b5 is the one purchase without a price: a warning, not an error, so the run publishes
+    assert not_passing == {"purchase_null_price": ("warn", 1)}
+    assert result.status == "warn"
+    assert result.published
+
+
+def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> None:
+    _, result = built
+    declared = {(t.test_type, t.model, t.column) for t in result.tests}
+    singular = {t.test_id for t in result.tests if t.test_type == "singular"}
+    required = [
+        # the grain of every mart: unique + not null (compound grains: the combination)
+        ("unique", "fct_daily_engagement", "activity_date"),
+        ("not_null", "fct_daily_engagement", "activity_date"),
+        ("unique_combination_of_columns", "fct_funnel", None),
+        ("not_null", "fct_funnel", "session_date"),
+        ("unique_combination_of_columns", "fct_revenue", None),
+        ("not_null", "fct_revenue", "category"),
+        ("unique", "fct_orders", "order_id"),
+        ("not_null", "fct_orders", "order_id"),
+        ("unique_combination_of_columns", "fct_cohort_retention", None),
+        ("not_null", "fct_cohort_retention", "week_number"),
+        ("unique", "dim_users", "user_sk"),
+        ("not_null", "dim_users", "user_sk"),
+        ("unique", "dim_products", "product_id"),
+        ("not_null", "dim_products", "product_id"),
+        ("unique", "dim_date", "date_day"),
+        ("not_null", "dim_date", "date_day"),
+        ("accepted_values", "stg_events", "event_type"),
+        # facts' keys to their dimensions
+        ("relationships", "fct_orders", "user_id"),
+        ("relationships", "int_product_interactions", "product_id"),
+        # business rules declared in YAML: funnel never grows, dau ≤ wau ≤ mau, week 0 = 1.0
+        ("expression_is_true", "fct_funnel", None),
+        ("expression_is_true", "fct_daily_engagement", None),
+        ("expression_is_true", "fct_cohort_retention", None),
+    ]
+    for test in required:
+        assert test in declared, test
+    assert singular >= {
+        "revenue_agrees_across_marts",
+        "dim_users_one_current_row",
+        "dim_users_no_overlapping_versions",
+        "no_future_events",
+        "purchase_null_price",
+        "funnel_steps_in_order",
+    }
+    severities = {t.test_id: t.severity for t in result.tests}
+    assert severities["no_future_events"] == "warn"
+    assert severities["purchase_null_price"] == "warn"
+    assert severities["revenue_agrees_across_marts"] == "error"
+
+
+# -- staging and intermediate --------------------------------------------------------------------
+
+
+def test_sessions(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select session_key, session_date, duration_s, events, device, traffic_source, country, "
+        "has_purchase, revenue from intermediate.int_sessions order by session_start",
+    )
+    assert rows == [
+        # b1: 08:00 and 08:30 are exactly 30 min apart: one session of 1800 s
+        ("b|auto-20240101T080000", D(2024, 1, 1), 1800.0, 2, "mobile", "paid", "US", False, 0),
+        # b2 starts at 09:00:01 (30 min 1 s later) and ends 09:10:00: 599 s; b5 counts 0 (no price)
+        ("b|auto-20240101T090001", D(2024, 1, 1), 599.0, 4, "mobile", "paid", "US", True, Decimal("12.00")),
+        ("a|s1", D(2024, 1, 1), 240.0, 6, "desktop", "organic", "DE", True, Decimal("25.50")),
+        ("d|x1", D(2024, 1, 2), 120.0, 3, "tablet", "organic", "FR", False, 0),
+        ("e|x1", D(2024, 1, 2), 0.0, 1, "desktop", "organic", "GB", False, 0),
+        # b3: 23:50 → 00:10 the next day, 20 min: one session, dated by its first event
+        ("b|auto-20240102T235000", D(2024, 1, 2), 1200.0, 2, "mobile", "paid", "US", False, 0),
+        # a|s2: the device of its first event (a7, mobile), not of a later one
+        ("a|s2", D(2024, 1, 4), 300.0, 2, "mobile", "organic", "DE", False, 0),
+        ("a|s3", D(2024, 1, 8), 0.0, 1, "desktop", "organic", "DE", False, 0),
+        # c: 14:00 → 14:25, gaps ≤ 13 min
+        ("c|auto-20240115T140000", D(2024, 1, 15), 1500.0, 7, "desktop", "email", "US", True, Decimal("26.00")),
+    ]
+
+
+def test_session_funnel_steps(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select session_key, product_view_at, add_to_cart_at, checkout_at, purchase_at "
+        "from intermediate.int_sessions order by session_start",
+    )
+    t = T.fromisoformat
+    assert rows == [
+        ("b|auto-20240101T080000", t("2024-01-01 08:30:00"), None, None, None),
+        # the cart shares the view's instant: reached; no checkout in b2, so no further step
+        ("b|auto-20240101T090001", t("2024-01-01 09:00:01"), t("2024-01-01 09:00:01"), None, None),
+        ("a|s1", t("2024-01-01 10:01"), t("2024-01-01 10:02"), t("2024-01-01 10:03"), t("2024-01-01 10:04")),
+        # d1's cart (11:00) is before the view (11:01); d3's (11:02) is after it
+        ("d|x1", t("2024-01-02 11:01"), t("2024-01-02 11:02"), None, None),
+        ("e|x1", None, None, None, None),
+        ("b|auto-20240102T235000", t("2024-01-03 00:10"), None, None, None),
+        # a7's cart (09:00) is before the view (09:05) and none follows: view only
+        ("a|s2", t("2024-01-04 09:05"), None, None, None),
+        ("a|s3", t("2024-01-08 12:00"), None, None, None),
+        ("c|auto-20240115T140000", t("2024-01-15 14:00"), t("2024-01-15 14:05"), t("2024-01-15 14:06"), t("2024-01-15 14:07")),
+    ]
+
+
+def test_stg_events_sessions_and_order_keys(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = dict(
+        _rows(ws, "select event_id, session_key from staging.stg_events where user_id in ('b', 'd', 'e')")
+    )
+    assert rows == {
+        "b1": "b|auto-20240101T080000", "b2": "b|auto-20240101T080000",
+        "b3": "b|auto-20240101T090001", "b4": "b|auto-20240101T090001",
+        "b5": "b|auto-20240101T090001", "b6": "b|auto-20240101T090001",
+        "b7": "b|auto-20240102T235000", "b8": "b|auto-20240102T235000",
+        "d1": "d|x1", "d2": "d|x1", "d3": "d|x1", "e1": "e|x1",
+    }
+    keys = _rows(
+        ws,
+        "select event_id, order_key, line_revenue from staging.stg_events "
+        "where event_type = 'purchase' order by event_id",
+    )
+    assert keys == [
+        ("a5", "o1", Decimal("20.00")),
+        ("a6", "o1", Decimal("5.50")),
+        ("b5", "session:b|auto-20240101T090001", Decimal("0.00")),
+        ("b6", "session:b|auto-20240101T090001", Decimal("12.00")),
+        ("c4", "session:c|auto-20240115T140000", Decimal("7.00")),
+        ("c5", "session:c|auto-20240115T140000", Decimal("7.00")),
+        ("c6", "o2", Decimal("10.00")),
+        ("c7", "o2", Decimal("2.00")),
+    ]
+    # int_order_lines finds the same sessions without sessionizing every event
+    lines = _rows(
+        ws,
+        "select l.event_id from intermediate.int_order_lines as l join staging.stg_events as e "
+        "using (event_id) where l.order_key = e.order_key and l.session_key = e.session_key",
+    )
+    assert len(lines) == 8
+
+
+def test_user_journey(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select user_id, first_event_time, first_purchase_time, time_to_purchase_s, sessions, "
+        "orders, revenue, cohort_week from intermediate.int_user_journey order by user_id",
+    )
+    assert rows == [
+        # a: 10:00 → 10:04 = 240 s; three sessions, one order o1
+        ("a", T(2024, 1, 1, 10), T(2024, 1, 1, 10, 4), 240.0, 3, 1, Decimal("25.50"), D(2024, 1, 1)),
+        # b: 08:00 → 09:10 = 4200 s; one synthetic order
+        ("b", T(2024, 1, 1, 8), T(2024, 1, 1, 9, 10), 4200.0, 3, 1, Decimal("12.00"), D(2024, 1, 1)),
+        # c: 14:00 → 14:07 = 420 s; the session's order and o2
+        ("c", T(2024, 1, 15, 14), T(2024, 1, 15, 14, 7), 420.0, 1, 2, Decimal("26.00"), D(2024, 1, 15)),
+        ("d", T(2024, 1, 2, 11), None, None, 1, 0, 0, D(2024, 1, 1)),
+        ("e", T(2024, 1, 2, 11, 30), None, None, 1, 0, 0, D(2024, 1, 1)),
+    ]
+
+
+# -- marts ---------------------------------------------------------------------------------------
+
+# activity_date: (dau, wau, mau, new_users, sessions, events, product_views, add_to_carts,
+#                 purchases, orders, revenue)
+# Active users per day: 01-01 a,b · 01-02 b,d,e · 01-03 b · 01-04 a · 01-08 a · 01-15 c.
+# WAU [d−6, d]: 01-02..01-08 see a,b,d,e (01-08: b,d,e on 01-02/03, a on 01-04/08) → 4;
+#   01-09 [01-03, 01-09]: b (01-03), a → 2; 01-10..01-14: only a (01-04 or 01-08) → 1;
+#   01-15 [01-09, 01-15]: c → 1.
+# MAU [d−29, d]: everyone seen so far: 2 on 01-01, 4 until 01-14, 5 on 01-15.
+# Sessions count on their start day (b3 started 01-02 although b8 is on 01-03).
+# Orders and revenue count on the order's day: 01-01 o1 (25.50) + b's (0 + 12.00);
+#   01-15 c's (14.00) + o2 (12.00).
+DAILY = {
+    D(2024, 1, 1): (2, 2, 2, 2, 3, 12, 3, 2, 4, 2, Decimal("37.50")),
+    D(2024, 1, 2): (3, 4, 4, 2, 3, 5, 1, 2, 0, 0, Decimal("0")),
+    D(2024, 1, 3): (1, 4, 4, 0, 0, 1, 1, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 4): (1, 4, 4, 0, 1, 2, 1, 1, 0, 0, Decimal("0")),
+    D(2024, 1, 5): (0, 4, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 6): (0, 4, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 7): (0, 4, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 8): (1, 4, 4, 0, 1, 1, 1, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 9): (0, 2, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 10): (0, 1, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 11): (0, 1, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 12): (0, 1, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 13): (0, 1, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 14): (0, 1, 4, 0, 0, 0, 0, 0, 0, 0, Decimal("0")),
+    D(2024, 1, 15): (1, 1, 5, 1, 1, 7, 1, 1, 4, 2, Decimal("26.00")),
+}
+
+
+def test_daily_engagement_counts(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select activity_date, dau, wau, mau, new_users, sessions, events, product_views, "
+        "add_to_carts, purchases, orders, revenue from marts.fct_daily_engagement order by 1",
+    )
+    # every day from 01-01 to 01-15, the nine days without events included
+    assert [r[0] for r in rows] == list(DAILY)
+    assert {r[0]: r[1:] for r in rows} == DAILY
+
+
+def test_daily_engagement_rates(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select activity_date, stickiness, conversion_rate, avg_session_duration_s "
+        "from marts.fct_daily_engagement order by 1",
+    )
+    got = {r[0]: r[1:] for r in rows}
+    expected = {
+        # stickiness = dau / mau; conversion = sessions with a purchase / sessions starting that
+        # day (null without sessions); duration = mean over sessions starting that day
+        D(2024, 1, 1): (2 / 2, 2 / 3, (240 + 1800 + 599) / 3),  # a|s1 and b2 bought
+        D(2024, 1, 2): (3 / 4, 0.0, (120 + 0 + 1200) / 3),  # d|x1, e|x1, b3
+        D(2024, 1, 3): (1 / 4, None, None),  # b8's event, but no session starts here
+        D(2024, 1, 4): (1 / 4, 0.0, 300.0),
+        D(2024, 1, 5): (0.0, None, None),
+        D(2024, 1, 8): (1 / 4, 0.0, 0.0),
+        D(2024, 1, 9): (0.0, None, None),
+        D(2024, 1, 15): (1 / 5, 1.0, 1500.0),
+    }
+    for day, values in expected.items():
+        assert got[day] == pytest.approx(values), day
+
+
+def test_funnel(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select session_date, device, traffic_source, country, sessions, product_view_sessions, "
+        "add_to_cart_sessions, checkout_sessions, purchase_sessions, sessions_with_purchase "
+        "from marts.fct_funnel order by 1, 2, 3, 4",
+    )
+    assert rows == [
+        (D(2024, 1, 1), "desktop", "organic", "DE", 1, 1, 1, 1, 1, 1),  # a|s1, in order
+        # b1 (view only) + b2 (view, cart at the same instant; bought but never checked out)
+        (D(2024, 1, 1), "mobile", "paid", "US", 2, 2, 1, 0, 0, 1),
+        (D(2024, 1, 2), "desktop", "organic", "GB", 1, 0, 0, 0, 0, 0),  # e|x1: a page_view
+        (D(2024, 1, 2), "mobile", "paid", "US", 1, 1, 0, 0, 0, 0),  # b3
+        (D(2024, 1, 2), "tablet", "organic", "FR", 1, 1, 1, 0, 0, 0),  # d|x1: the later cart counts
+        (D(2024, 1, 4), "mobile", "organic", "DE", 1, 1, 0, 0, 0, 0),  # a|s2: the earlier cart does not
+        (D(2024, 1, 8), "desktop", "organic", "DE", 1, 1, 0, 0, 0, 0),
+        (D(2024, 1, 15), "desktop", "email", "US", 1, 1, 1, 1, 1, 1),
+    ]
+
+
+def test_orders(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select order_id, has_source_order_id, user_id, session_key, order_time, order_date, items, "
+        "units, revenue, null_price_items from marts.fct_orders order by order_time, order_id",
+    )
+    assert rows == [
+        # b's two purchases have no order_id: one order for the session; b5's null price counts 0
+        ("session:b|auto-20240101T090001", False, "b", "b|auto-20240101T090001",
+         T(2024, 1, 1, 9, 10), D(2024, 1, 1), 2, 4, Decimal("12.00"), 1),
+        # two lines at the same instant: 2 × 10.00 + 1 × 5.50
+        ("o1", True, "a", "a|s1", T(2024, 1, 1, 10, 4), D(2024, 1, 1), 2, 3, Decimal("25.50"), 0),
+        # c4 and c5, 13 minutes apart, are one order (same session, no order_id)
+        ("session:c|auto-20240115T140000", False, "c", "c|auto-20240115T140000",
+         T(2024, 1, 15, 14, 7), D(2024, 1, 15), 2, 2, Decimal("14.00"), 0),
+        ("o2", True, "c", "c|auto-20240115T140000", T(2024, 1, 15, 14, 25), D(2024, 1, 15), 2, 2,
+         Decimal("12.00"), 0),
+    ]
+
+
+def test_revenue_by_category(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select order_date, category, orders, items, units, revenue, buyers "
+        "from marts.fct_revenue order by 1, 2",
+    )
+    assert rows == [
+        # a6 (5.50) + b6 (3 × 4.00), in orders o1 and b's
+        (D(2024, 1, 1), "food", 2, 2, 4, Decimal("17.50"), 2),
+        # a5 (2 × 10.00) + b5 (no price: 0)
+        (D(2024, 1, 1), "kitchen", 2, 2, 3, Decimal("20.00"), 2),
+        (D(2024, 1, 15), "kitchen", 1, 1, 1, Decimal("10.00"), 1),  # c6 (o2)
+        # c4 + c5: p3's category is its latest non-null one on events ('toys', not b8's 'games')
+        (D(2024, 1, 15), "toys", 1, 2, 2, Decimal("14.00"), 1),
+        (D(2024, 1, 15), "unknown", 1, 1, 1, Decimal("2.00"), 1),  # c7: p9 has no category
+    ]
+    # 37.50 + 26.00, the same in all three marts
+    for mart in ("fct_revenue", "fct_orders", "fct_daily_engagement"):
+        assert _rows(ws, f"select sum(revenue) from marts.{mart}") == [(Decimal("63.50"),)], mart
+
+
+def test_cohort_retention(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select cohort_week, week_number, activity_week, cohort_size, active_users, retention_rate "
+        "from marts.fct_cohort_retention order by 1, 2",
+    )
+    assert rows == [
+        # cohort of Mon 01-01: a, b, d, e (d and e arrive on Tuesday, same week)
+        (D(2024, 1, 1), 0, D(2024, 1, 1), 4, 4, 1.0),
+        (D(2024, 1, 1), 1, D(2024, 1, 8), 4, 1, 0.25),  # a comes back on 01-08
+        (D(2024, 1, 1), 2, D(2024, 1, 15), 4, 0, 0.0),  # nobody: still a row, up to the last week
+        (D(2024, 1, 15), 0, D(2024, 1, 15), 1, 1, 1.0),  # c; no one arrived in the week of 01-08
+    ]
+
+
+def test_dim_users_scd2(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select user_sk, user_id, version, country, segment, device, valid_from, valid_to, "
+        "is_current, version_source from marts.dim_users order by user_id, version",
+    )
+    assert rows == [
+        # a's 01-05 snapshot changed the segment: version 1 ends exactly where version 2 begins;
+        # the 01-07 snapshot repeats version 2 and opens nothing
+        ("a#1", "a", 1, "DE", "new", "desktop", T(2023, 12, 15), T(2024, 1, 5, 12), False, "snapshot"),
+        ("a#2", "a", 2, "DE", "vip", "desktop", T(2024, 1, 5, 12), None, True, "snapshot"),
+        # no snapshot: one version from the events, valid from the first event
+        ("b#1", "b", 1, "US", None, "mobile", T(2024, 1, 1, 8), None, True, "events"),
+        # the snapshot loaded twice is one version
+        ("c#1", "c", 1, "US", "new", "desktop", T(2024, 1, 15), None, True, "snapshot"),
+        ("d#1", "d", 1, "FR", None, "tablet", T(2024, 1, 2, 11), None, True, "events"),
+        ("e#1", "e", 1, "GB", None, "desktop", T(2024, 1, 2, 11, 30), None, True, "events"),
+        ("f#1", "f", 1, "GB", "new", "mobile", T(2024, 1, 3), None, True, "snapshot"),
+    ]
+
+
+def test_dim_products(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select product_id, name, category, brand, price, in_catalog, views, add_to_carts, "
+        "units_sold, revenue, view_to_cart_rate, cart_to_purchase_rate "
+        "from marts.dim_products order by product_id",
+    )
+    assert rows == [
+        # views a2, b2, a9; carts a3, b3; units a5 2 + b5 1 + c6 1; revenue 20 + 0 + 10
+        ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), True, 3, 2, 4, Decimal("30.00"), 2 / 3, 2.0),
+        # no brand in the catalog: the latest non-null one on events; views b4, a8, d2;
+        # carts a7, d1, d3; units a6 1 + b6 3
+        ("p2", "Tea", "food", "leaf", Decimal("5.50"), True, 3, 3, 4, Decimal("17.50"), 1.0, 4 / 3),
+        # only on events: latest non-null category 'toys' (c4), price 7.00 (c5)
+        ("p3", None, "toys", None, Decimal("7.00"), False, 2, 1, 2, Decimal("14.00"), 0.5, 2.0),
+        # in the catalog, never seen: zeros and null rates
+        ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), True, 0, 0, 0, Decimal("0"), None, None),
+        # bought once, never viewed nor carted: both rates null
+        ("p9", None, None, None, Decimal("2.00"), False, 0, 0, 1, Decimal("2.00"), None, None),
+    ]
+
+
+def test_dim_date(built: tuple[Workspace, RunResult]) -> None:
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select date_day, day_of_week, day_name, is_weekend, week_start, month_start, quarter, year "
+        "from marts.dim_date order by 1",
+    )
+    assert len(rows) == 15  # 01-01 … 01-15
+    assert rows[0] == (D(2024, 1, 1), 1, "Monday", False, D(2024, 1, 1), D(2024, 1, 1), 1, 2024)
+    assert rows[6] == (D(2024, 1, 7), 7, "Sunday", True, D(2024, 1, 1), D(2024, 1, 1), 1, 2024)
+    assert rows[14] == (D(2024, 1, 15), 1, "Monday", False, D(2024, 1, 15), D(2024, 1, 1), 1, 2024)
+
+
+# -- variants ------------------------------------------------------------------------------------
+
+
+def _run_variant(tmp_path: Path, events: list[tuple[Any, ...]], timeout: int = 30) -> Workspace:
+    ws = Workspace.open(tmp_path / "ws")
+    ws.settings.session_timeout_minutes = timeout
+    _load(ws, events)
+    result = run_project(ws)
+    assert result.published, result.message
+    return ws
+
+
+def test_funnel_without_any_checkout_event(tmp_path: Path) -> None:
+    """No begin_checkout anywhere: the step is skipped, view → cart → purchase still counts."""
+    events = [e for e in EVENTS if e[2] != "begin_checkout"]  # drops a4 and c3
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select session_date, device, traffic_source, country, sessions, product_view_sessions, "
+            "add_to_cart_sessions, checkout_sessions, purchase_sessions "
+            "from marts.fct_funnel order by 1, 2, 3, 4",
+        )
+        assert rows == [
+            (D(2024, 1, 1), "desktop", "organic", "DE", 1, 1, 1, 1, 1),
+            # b2 now reaches checkout at its cart time (09:00:01) and purchase at 09:10
+            (D(2024, 1, 1), "mobile", "paid", "US", 2, 2, 1, 1, 1),
+            (D(2024, 1, 2), "desktop", "organic", "GB", 1, 0, 0, 0, 0),
+            (D(2024, 1, 2), "mobile", "paid", "US", 1, 1, 0, 0, 0),
+            # d|x1: checkout skipped (reached at the cart), but no purchase
+            (D(2024, 1, 2), "tablet", "organic", "FR", 1, 1, 1, 1, 0),
+            (D(2024, 1, 4), "mobile", "organic", "DE", 1, 1, 0, 0, 0),
+            (D(2024, 1, 8), "desktop", "organic", "DE", 1, 1, 0, 0, 0),
+            (D(2024, 1, 15), "desktop", "email", "US", 1, 1, 1, 1, 1),
+        ]
+
+
+def test_session_timeout_setting_is_used(tmp_path: Path) -> None:
+    """With a 60-minute timeout b's first three sessions' gaps (30 min, 30 min 1 s) never split."""
+    with _run_variant(tmp_path, EVENTS, timeout=60) as ws:
+        rows = _rows(
+            ws,
+            "select session_key, events, duration_s from intermediate.int_sessions "
+            "where user_id = 'b' order by session_start",
+        )
+        assert rows == [
+            ("b|auto-20240101T080000", 6, 4200.0),  # 08:00 → 09:10
+            ("b|auto-20240102T235000", 2, 1200.0),
+        ]
