@@ -232,7 +232,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         spec = GenerateSpec(events=args.events, days=args.days, seed=args.seed)
         summary = generate_into(ws, spec, reporter=TextReporter(), replace=True)
-        print(f"generated {summary}")
+        print(
+            f"generated {summary.events:,} events, {summary.sessions:,} sessions, "
+            f"{summary.orders:,} orders from {summary.users:,} users "
+            f"({summary.start} to {summary.end}) in {summary.seconds:.2f}s"
+        )
         result = run_project(ws, reporter=TextReporter(quiet=True))
         _print_result(result, quiet=True)
         if result.published:
