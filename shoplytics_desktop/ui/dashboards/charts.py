@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -207,7 +208,30 @@ class ChartFrame(QFrame):
         return self._export(exporter, path)
 
     def export_svg(self, path: Path) -> Path:
-        return self._export(pg_exporters.SVGExporter(self.plot_item), path)
+        try:
+            return self._export(pg_exporters.SVGExporter(self.plot_item), path)
+        except (ValueError, IndexError):
+            # pyqtgraph's SVG post-processing cannot parse some path data Qt 6.12 writes
+            # ("not enough values to unpack"); Qt's own SVG generator draws the same scene.
+            return self._export_qt_svg(Path(path))
+
+    def _export_qt_svg(self, path: Path) -> Path:
+        rect = self.plot_item.sceneBoundingRect()
+        size = QSize(max(int(rect.width()), 1), max(int(rect.height()), 1))
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle(self.title)
+        painter = QPainter(generator)
+        try:
+            self.plot.scene().render(painter, QRectF(0, 0, size.width(), size.height()), rect)
+        finally:
+            painter.end()
+        if not path.exists() or path.stat().st_size == 0:
+            raise ExportError(f"The chart '{self.title}' could not be exported to {path}.",
+                              "Choose a folder you can write to.")
+        return path
 
     def _export(self, exporter: pg_exporters.Exporter, path: Path) -> Path:
         path = Path(path)

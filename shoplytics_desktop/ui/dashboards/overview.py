@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtWidgets import QHBoxLayout, QWidget
@@ -16,7 +17,17 @@ from shoplytics_desktop.ui.dashboards.kpi import KpiRow
 from shoplytics_desktop.ui.dashboards.plots import TimeChart
 
 
-def _load(ws: Workspace, f: Filters) -> tuple[Overview, TimeSeries]:
+@dataclass(frozen=True)
+class OverviewData:
+    overview: Overview
+    series: TimeSeries
+
+    @property
+    def filters(self) -> Filters:
+        return self.overview.filters
+
+
+def _load(ws: Workspace, f: Filters) -> OverviewData:
     ov = overview(ws, f)
     sess = sessions_daily(ws, f)
     ts = TimeSeries(
@@ -29,7 +40,7 @@ def _load(ws: Workspace, f: Filters) -> tuple[Overview, TimeSeries]:
         },
         f.grain,
     )
-    return ov, ts
+    return OverviewData(ov, ts)
 
 
 class OverviewTab(DashboardTab):
@@ -63,8 +74,8 @@ class OverviewTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(_load, f=f)
 
-    def render(self, result: tuple[Overview, TimeSeries]) -> None:
-        ov, ts = result
+    def render(self, result: OverviewData) -> None:
+        ov, ts = result.overview, result.series
         f = ov.filters
         self.kpis.set_kpis(ov.kpis, f, self.currency)
         self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],

@@ -47,6 +47,7 @@ class DashboardsPage(QWidget):
         self.pool.setMaxThreadCount(2)
         self._generation = 0
         self._workers: dict[DashboardTab, Worker] = {}
+        self._status_pending = False
         self._started: dict[DashboardTab, float] = {}
 
         self.controls = FilterBar()
@@ -89,6 +90,7 @@ class DashboardsPage(QWidget):
             tab.dirty = True
         self._generation += 1
         gen = self._generation
+        self._status_pending = True
         worker = Worker(dashboard_status, self.ws, pass_reporter=False)
         worker.signals.result.connect(lambda s, g=gen: self._status_ready(g, s))
         worker.signals.error.connect(lambda e, g=gen: self._status_failed(g, e))
@@ -118,7 +120,7 @@ class DashboardsPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers)
+        return self._status_pending or bool(self._workers)
 
     def show_empty(self, reason: str) -> None:
         self.empty.setText(reason)
@@ -135,6 +137,7 @@ class DashboardsPage(QWidget):
     def _status_ready(self, gen: int, status: DashboardStatus) -> None:
         if gen != self._generation:
             return
+        self._status_pending = False
         self.status = status
         self.status_changed.emit(status)
         if not status.ready:
@@ -145,6 +148,7 @@ class DashboardsPage(QWidget):
 
     def _status_failed(self, gen: int, error: BaseException) -> None:
         if gen == self._generation:
+            self._status_pending = False
             self.show_empty(f"The dashboards cannot read the marts: {error}")
 
     # -- loading ---------------------------------------------------------------------------------

@@ -1,0 +1,184 @@
+"""The dashboards page on hand-written marts (tests/unit/test_analytics.py's fixture): every
+tab draws with data and without, filters reach every tab, hover reads exact values, exports
+write valid files, clicks drill down, and stale results are dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.dashboards import DashboardsPage
+from shoplytics_desktop.ui.dashboards.charts import ChartFrame
+from shoplytics_desktop.ui.dashboards.style import epoch
+from tests.unit.test_analytics import build_marts
+
+
+def d(day: int) -> dt.date:
+    return dt.date(2026, 3, day)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as w:
+        build_marts(w)
+        yield w
+
+
+def settle(qtbot: QtBot, page: DashboardsPage) -> None:
+    qtbot.waitUntil(lambda: page.status is not None and not page.busy, timeout=10_000)
+
+
+@pytest.fixture
+def page(qtbot: QtBot, ws: Workspace) -> Iterator[DashboardsPage]:
+    p = DashboardsPage(ws)
+    qtbot.addWidget(p)
+    p.resize(1300, 900)
+    settle(qtbot, p)
+    p.controls.set_range(d(5), d(8))
+    settle(qtbot, p)
+    yield p
+    p.pool.waitForDone(10_000)
+
+
+def load_everything(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.load_all()
+    settle(qtbot, page)
+
+
+def test_missing_marts_say_why(qtbot: QtBot, tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "empty") as w:
+        p = DashboardsPage(w)
+        qtbot.addWidget(p)
+        settle(qtbot, p)
+        assert p.stack.currentWidget() is p.empty
+        assert p.empty.text().startswith("Run the pipeline to build the marts")
+        # After a pipeline run, refresh() picks the marts up.
+        build_marts(w)
+        p.refresh()
+        settle(qtbot, p)
+        assert p.stack.currentWidget() is p.tabs
+        p.pool.waitForDone(10_000)
+
+
+def test_every_tab_renders_with_data(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    for tab in page.tab_list:
+        assert not tab.dirty, tab.title
+        assert tab.last_result is not None, tab.title
+        charts: list[ChartFrame] = tab.charts  # type: ignore[attr-defined]
+        assert all(not c.is_empty for c in charts), tab.title
+    ov = page.tab("Overview")
+    assert ov.kpis.cards["revenue"].value.text() == "$100.00"  # type: ignore[attr-defined]
+    assert ov.kpis.cards["revenue"].delta.text() == "▲ +150.0%"  # type: ignore[attr-defined]
+    assert ov.kpis.cards["conversion"].delta.text() == "▼ -5.00 pts"  # type: ignore[attr-defined]
+    products = page.tab("Products")
+    products.table.search.setText("tote")  # type: ignore[attr-defined]
+    assert [r[0] for r in products.table.visible_rows()] == ["p2"]  # type: ignore[attr-defined]
+
+
+def test_every_tab_renders_empty_data_with_a_reason(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_range(dt.date(2026, 4, 1), dt.date(2026, 4, 30))
+    load_everything(qtbot, page)
+    reasons = {
+        c.empty_reason for tab in page.tab_list for c in tab.charts  # type: ignore[attr-defined]
+    }
+    assert all(not tab.dirty for tab in page.tab_list)
+    assert "" not in reasons
+    assert "No purchases in this range." in reasons
+    assert "No sessions in this range." in reasons
+    assert page.tab("Products").table.is_empty  # type: ignore[attr-defined]
+
+
+def test_filters_propagate_to_every_tab(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_segment("device", "mobile")
+    page.controls.set_grain("week")
+    for tab in page.tab_list:
+        assert tab.filters is not None
+        assert (tab.filters.device, tab.filters.grain) == ("mobile", "week")
+        assert (tab.filters.start, tab.filters.end) == (d(5), d(8))
+    load_everything(qtbot, page)
+    for tab in page.tab_list:
+        assert tab.last_result.filters.device == "mobile", tab.title
+    ov = page.tab("Overview").last_result.overview
+    assert ov.kpi("revenue").value == 85.0  # mobile only
+    # Tabs whose marts have no segment columns say so.
+    assert "ignores device, country and traffic source" in page.tab("Cohorts").note.text()
+    assert page.tab("Cohorts").note.isVisibleTo(page.tab("Cohorts"))
+    page.controls.reset_filters()
+    assert all(t.filters is not None and t.filters.device is None for t in page.tab_list)
+
+
+def test_presets_follow_the_last_day_with_data(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_preset("last_7")
+    f = page.filters()
+    assert (f.start, f.end) == (d(2), d(8))  # relative to 03-08, not the clock
+    assert "compared with 2026-02-23 … 2026-03-01" in page.controls.compare.text()
+
+
+def test_hover_shows_exact_values(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    ov = page.tab("Overview")
+    text = ov.revenue.hover_at(epoch(d(8)) + 3600, 10.0)  # type: ignore[attr-defined]
+    assert text == "Sun 2026-03-08 — Revenue: $60.00"
+    assert ov.revenue.hover_label.text() == text  # type: ignore[attr-defined]
+    eng = page.tab("Engagement")
+    assert eng.active.hover_at(epoch(d(5)), 1.0) == (  # type: ignore[attr-defined]
+        "Thu 2026-03-05 — DAU: 4, WAU: 6, MAU: 6")
+    funnel = page.tab("Funnel")
+    assert funnel.steps.hover_at(1.0, -4.0).startswith(  # type: ignore[attr-defined]
+        "Purchase — 3 (3 · 60.0% of previous · 40.0% drop-off · 15.0% overall)")
+    cohorts = page.tab("Cohorts")
+    assert cohorts.heatmap.hover_at(1.5, 0.5) == (  # type: ignore[attr-defined]
+        "2026-03-02  n=20 · W1: 25% (5 of 20 users)")
+    behaviour = page.tab("Behaviour")
+    assert behaviour.heatmap.hover_at(9.5, 3.5).startswith("Thu · 09: 10")  # type: ignore[attr-defined]
+    assert ov.revenue.hover_at(epoch(d(8)) + 30 * 86400, 0) == ""  # type: ignore[attr-defined]
+
+
+def test_click_drills_down(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    rev = page.tab("Revenue")
+    assert rev.categories.click_at(10.0, -1.0) == "Bags"  # type: ignore[attr-defined]
+    assert all(t.filters is not None and t.filters.category == "Bags" for t in page.tab_list)
+    funnel = page.tab("Funnel")
+    funnel.steps.click_at(1.0, -2.0)  # type: ignore[attr-defined]
+    assert funnel.focus_step == "Add to cart"  # type: ignore[attr-defined]
+    funnel.breakdown_chart.click_at(0.0, 0.1)  # type: ignore[attr-defined]
+    assert page.filters().device == "mobile"
+
+
+def test_export_png_svg_and_csv(qtbot: QtBot, page: DashboardsPage, tmp_path: Path) -> None:
+    load_everything(qtbot, page)
+    for chart in (page.tab("Revenue").revenue, page.tab("Cohorts").heatmap,  # type: ignore[attr-defined]
+                  page.tab("Funnel").steps):  # type: ignore[attr-defined]
+        png = chart.export_png(tmp_path / f"{chart.title[:10]}.png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        svg = chart.export_svg(tmp_path / f"{chart.title[:10]}.svg")
+        assert ET.parse(svg).getroot().tag.endswith("svg")
+    csv = page.tab("Funnel").steps.csv_text()  # type: ignore[attr-defined]
+    assert csv.splitlines()[0] == "step,sessions,step_conversion,drop_off,overall_conversion"
+    assert csv.splitlines()[-1] == "Purchase,3,0.6,0.4,0.15"
+
+
+def test_stale_results_are_dropped(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    ov = page.tab("Overview")
+    old_result, old_gen = ov.last_result, ov.generation
+    page.controls.set_segment("device", "mobile")  # a newer request for the visible tab
+    page._loaded(ov, old_gen, old_result)  # the older answer arrives late
+    settle(qtbot, page)
+    assert ov.last_result.filters.device == "mobile"
+
+
+def test_set_workspace_switches_data(qtbot: QtBot, page: DashboardsPage, tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "other") as other:
+        page.set_workspace(other)
+        settle(qtbot, page)
+        assert page.empty.text().startswith("Run the pipeline")
+        page.pool.waitForDone(10_000)
