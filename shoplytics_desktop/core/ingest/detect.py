@@ -58,6 +58,7 @@ class SourceInfo:
     header: bool = True
     encoding: str = "utf-8"
     union_by_name: bool = False
+    long_lines: bool = False
     row_estimate: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -89,20 +90,24 @@ class SourceInfo:
             )
             return readers.csv_reader(
                 self.paths, dialect, self.encoding, self.compressed, self.union_by_name, rejects,
-                lenient=lenient or rejects,
+                lenient=lenient or rejects, long_lines=self.long_lines,
             )
         if self.format == "parquet":
             return readers.parquet_reader(self.paths, self.union_by_name)
         return readers.json_reader(self.paths, self.format, self.compressed, self.union_by_name)
 
 
-def _sniff(con: duckdb.DuckDBPyConnection, f: SourceFile, opts: SourceOptions | None) -> dict[str, Any]:
+def _sniff(
+    con: duckdb.DuckDBPyConnection, f: SourceFile, opts: SourceOptions | None, long_lines: bool
+) -> dict[str, Any]:
     args = [
         f"encoding={quote_literal(f.encoding)}",
         f"compression={quote_literal('gzip' if f.compressed else 'none')}",
         "sample_size=20480",
         "ignore_errors=true",
     ]
+    if long_lines:
+        args += [f"max_line_size={readers.LONG_LINE_BYTES}", f"buffer_size={readers.LONG_LINE_BYTES}"]
     if opts and opts.delimiter:
         args.append(f"delim={quote_literal(opts.delimiter)}")
     if opts and opts.quote:
@@ -189,9 +194,15 @@ def _inspect(
     if encoding == "latin-1" and not (options and options.encoding):
         notes.append("The text is not UTF-8; it is read as Latin-1.")
     delimiter = quote = escape = None
-    union = False
+    union = long_lines = False
     if fmt == "csv":
-        sniffs = [_sniff(con, f, options) for f in files]
+        try:
+            sniffs = [_sniff(con, f, options, False) for f in files]
+        except ImportError_ as e:
+            if "longer than" not in e.message:
+                raise
+            long_lines = True
+            sniffs = [_sniff(con, f, options, True) for f in files]
         delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
             sniffs[0]["Delimiter"]
         ) or ","
@@ -213,6 +224,7 @@ def _inspect(
     info = SourceInfo(
         files=tuple(files), format=fmt, columns=(), delimiter=delimiter, quote=quote,
         escape=escape, header=header, encoding=encoding, union_by_name=union,
+        long_lines=long_lines,
     )
     reader = info.reader_sql()
     try:
@@ -225,10 +237,7 @@ def _inspect(
         sample = con.execute(sample_sql).fetchall()
     except duckdb.Error as e:
         raise readers.read_error(e, info.display_name, fmt) from e
-    if fmt == "csv":
-        sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]}
-    else:
-        sniffed = {}
+    sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]} if fmt == "csv" else {}
     columns = []
     for path, typ in flat:
         idx = names.index(path[0])
@@ -256,7 +265,7 @@ def _inspect(
     return SourceInfo(
         files=info.files, format=fmt, columns=tuple(columns), delimiter=delimiter, quote=quote,
         escape=escape, header=header, encoding=encoding, union_by_name=union,
-        row_estimate=estimate, notes=tuple(notes),
+        long_lines=long_lines, row_estimate=estimate, notes=tuple(notes),
     )
 
 

@@ -19,8 +19,11 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 FILE_COLUMN = "__file"
 REJECTS_TABLE = "__ingest_csv_rejects"
 REJECTS_SCAN = "__ingest_csv_scans"
-#: DuckDB's default maximum CSV line; longer lines are quarantined with a reason.
-MAX_LINE_BYTES = 2 * 1024 * 1024
+#: DuckDB's default maximum CSV line. Files whose sample holds a longer line are read with
+#: ``LONG_LINE_BYTES`` instead (bigger buffers cost time on every file, so only then); lines
+#: longer than the limit in force are quarantined with a reason.
+MAX_LINE_BYTES = 2_000_000
+LONG_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ def csv_reader(
     union_by_name: bool = False,
     rejects: bool = False,
     lenient: bool = True,
+    long_lines: bool = False,
 ) -> str:
     opts = [
         f"delim={quote_literal(dialect.delimiter)}",
@@ -56,6 +60,8 @@ def csv_reader(
         f"encoding={quote_literal(encoding)}",
         f"compression={quote_literal('gzip' if compressed else 'none')}",
     ]
+    if long_lines:
+        opts += [f"max_line_size={LONG_LINE_BYTES}", f"buffer_size={LONG_LINE_BYTES}"]
     if lenient:
         # Samples skip rows the reader cannot split; the import first reads strictly (fast) and
         # only on such an error reads again keeping them (``rejects``) to quarantine them.
@@ -95,8 +101,21 @@ def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
 def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:
     """A DuckDB reader error as a message that names the file and says what to do."""
     text = str(e)
-    first = text.splitlines()[0] if text else type(e).__name__
+    lines = text.splitlines()
+    first = lines[0] if lines else type(e).__name__
+    if "CSV Error" in first:
+        # DuckDB puts the useful sentence after the offending line's text.
+        detail = next(
+            (ln for ln in lines[1:] if ln.strip() and not ln.startswith(("Original Line", " "))),
+            "",
+        )
+        first = f"{first.removeprefix('Invalid Input Error: ')}: {detail}".rstrip(": ")
     low = text.lower()
+    if "maximum line size" in low:
+        return ImportError_(
+            f"{files} has a line longer than {LONG_LINE_BYTES // (1024 * 1024)} MB ({first}).",
+            "Check that it is a line-based CSV/TSV file; very long values cannot be imported.",
+        )
     if "gzip" in low or "zlib" in low or "inflate" in low or "decompress" in low:
         return ImportError_(
             f"{files} is a truncated or damaged gzip file ({first}).",

@@ -6,6 +6,8 @@ everything else. Counting and loading then work on the stage set-wise.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
@@ -153,7 +155,5 @@ def summarize(con: duckdb.DuckDBPyConnection, examples: int = 3) -> ValidationRe
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):
         _drop(con)
-    except duckdb.Error:
-        pass

@@ -1,0 +1,265 @@
+"""Hostile and broken inputs: each gives a specific message (file, line, what to do) or
+quarantines the offending rows, and never leaves a partial batch."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import import_events, inspect_sources
+from shoplytics_desktop.core.ingest.mapping import SourceOptions
+from shoplytics_desktop.core.workspace import Workspace
+
+REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+HEADER = "event_time,event_type,user_id,product_id,price\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as w:
+        yield w
+
+
+def nothing_written(ws: Workspace) -> bool:
+    return all(
+        ws.row_count(s, t) == 0
+        for s, t in (("raw", "events"), ("raw", "rejected_events"), ("_shoplytics", "batches"))
+    )
+
+
+def fails(ws: Workspace, path: Path, pattern: str, **kwargs: object) -> ImportError_:
+    with pytest.raises(ImportError_, match=pattern) as info:
+        import_events(ws, [path], **kwargs)  # type: ignore[arg-type]
+    assert str(path) in info.value.message or path.name in info.value.message
+    assert info.value.hint, "every error says what to do"
+    assert nothing_written(ws)
+    return info.value
+
+
+@pytest.mark.reliability
+def test_empty_file(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "empty.csv"
+    f.write_bytes(b"")
+    fails(ws, f, r"is empty \(0 bytes\)")
+
+
+@pytest.mark.reliability
+def test_header_only(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "header.csv"
+    f.write_text(HEADER)
+    fails(ws, f, "has a header row but no data rows")
+
+
+@pytest.mark.reliability
+def test_binary_garbage(ws: Workspace, tmp_path: Path) -> None:
+    rng = random.Random(7)
+    f = tmp_path / "garbage.csv"
+    f.write_bytes(bytes(rng.randrange(256) for _ in range(20_000)))
+    fails(ws, f, "does not look like a CSV, JSON or Parquet file")
+
+
+@pytest.mark.reliability
+def test_truncated_gzip(ws: Workspace, tmp_path: Path) -> None:
+    data = gzip.compress(REAL.read_bytes())
+    f = tmp_path / "cut.csv.gz"
+    f.write_bytes(data[: len(data) // 2])
+    fails(ws, f, "truncated or damaged gzip file")
+
+
+@pytest.mark.reliability
+def test_truncated_parquet(ws: Workspace, tmp_path: Path) -> None:
+    good = tmp_path / "good.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 1 AS a) TO '{good}' (FORMAT parquet)")
+    f = tmp_path / "cut.parquet"
+    f.write_bytes(good.read_bytes()[:-10])
+    fails(ws, f, "damaged or incomplete Parquet file")
+
+
+@pytest.mark.reliability
+def test_wrong_delimiter_lists_the_columns_seen(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "semi.csv"
+    f.write_text("event_time;event_type;user_id\n2024-01-01 00:00:00;view;u1\n")
+    mapping = None
+    from shoplytics_desktop.core.ingest import propose_mapping
+
+    info = inspect_sources([f], SourceOptions(delimiter=","))
+    mapping = propose_mapping(info)
+    err = fails(ws, f, r"No column for .*user \(user_id\) could be found", mapping=mapping)
+    assert "columns seen: event_time;event_type;user_id" in err.message
+    assert "another delimiter" in err.hint
+
+
+@pytest.mark.reliability
+def test_missing_required_column(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "noevent.csv"
+    f.write_text("event_time,user_id,price\n2024-01-01 00:00:00,u1,3\n")
+    err = fails(ws, f, r"No column for event name \(event_type\)")
+    assert "columns seen: event_time, user_id, price" in err.message
+
+
+@pytest.mark.reliability
+def test_ragged_rows_are_quarantined_with_their_lines(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "ragged.csv"
+    f.write_text(
+        HEADER
+        + "2024-01-01 00:00:00,view,u1,p1,1\n"  # line 2
+        + "2024-01-01 00:00:01,view,u1\n"  # line 3: too few
+        + "2024-01-01 00:00:02,view,u1,p2,2,extra\n"  # line 4: too many
+        + "2024-01-01 00:00:03,view,u2,p3,3\n"  # line 5
+        + "2024-01-01 00:00:04,view,u2,p4,-1\n"  # line 6: negative price
+    )
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (5, 2, 3)
+    assert {r.reason: r.example_lines for r in v.reasons} == {
+        "row has fewer fields than the header": "3",
+        "row has more fields than the header": "4",
+        "price is negative": "6",
+    }
+    rows = ws.cursor().execute(
+        "SELECT _source_line FROM raw.events ORDER BY 1"
+    ).fetchall()
+    assert rows == [(2,), (5,)]
+    kept = ws.cursor().execute(
+        "SELECT source_row ->> 'line' FROM raw.rejected_events WHERE _source_line = 4"
+    ).fetchall()
+    assert kept == [("2024-01-01 00:00:02,view,u1,p2,2,extra",)]
+
+
+@pytest.mark.reliability
+def test_latin1_text_is_decoded(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "latin1.csv"
+    f.write_bytes("event_time,event_type,user_id,brand\n2024-01-01 00:00:00,view,u1,Café Müller\n"
+                  .encode("latin-1"))
+    report = import_events(ws, [f])
+    assert any("Latin-1" in n for n in report.notes)
+    assert ws.cursor().execute("SELECT brand FROM raw.events").fetchall() == [("Café Müller",)]
+
+
+@pytest.mark.reliability
+def test_invalid_utf8_after_the_sample_is_quarantined(ws: Workspace, tmp_path: Path) -> None:
+    good = "".join(f"2024-01-01 00:00:00,view,u{i},p{i},1\n" for i in range(5000))  # > 64 KB
+    f = tmp_path / "late.csv"
+    f.write_bytes(HEADER.encode() + good.encode() + b"2024-01-01 00:00:00,view,u\xff,p,1\n")
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (5000, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [("text is not valid UTF-8", "5002")]
+
+
+@pytest.mark.reliability
+def test_a_5mb_line(ws: Workspace, tmp_path: Path) -> None:
+    header_only = tmp_path / "wide.csv"
+    header_only.write_text("event_time,event_type,user_id," + "x" * 5_000_000 + "\n")
+    fails(ws, header_only, "has a header row but no data rows")
+    long_value = tmp_path / "long.csv"
+    long_value.write_text(
+        "event_time,event_type,user_id,note\n2024-01-01 00:00:00,view,u1," + "y" * 5_000_000
+        + "\n2024-01-01 00:00:01,view,u2,short\n"
+    )
+    v = import_events(ws, [long_value]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (2, 0)
+    one_line_json = tmp_path / "array.json"
+    one_line_json.write_text(
+        "[" + ",".join(
+            f'{{"ts":"2024-01-02 00:00:00","event":"view","user":"u{i}","pad":"{"z" * 1000}"}}'
+            for i in range(5000)
+        ) + "]"
+    )
+    v = import_events(ws, [one_line_json]).validation
+    assert v is not None and v.rows_loaded == 5000
+
+
+@pytest.mark.reliability
+def test_mixed_types_and_unparseable_values(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "mixed.csv"
+    f.write_text(
+        HEADER
+        + "2024-01-01 00:00:00,view,1,p1,1.5\n"
+        + "2024-01-01 00:00:00,view,abc,p1,n/a\n"  # price is text
+        + "31.12.2024,view,2,p1,3\n"  # unparseable date
+        + "2024-01-01 00:00:00,zoomed_in,3,p1,3\n"  # unknown name → other, loaded
+        + ",view,4,p1,3\n"  # no time
+        + "2024-01-01 00:00:00,cart,5,,3\n"  # cart without product
+    )
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (6, 2, 4)
+    assert {r.reason: r.example_lines for r in v.reasons} == {
+        "price is not a number": "3",
+        "event_time could not be parsed": "4",
+        "event_time is missing": "6",
+        "product_id is missing on a cart event": "7",
+    }
+    assert ws.cursor().execute(
+        "SELECT event_type FROM raw.events WHERE event_name = 'zoomed_in'"
+    ).fetchall() == [("other",)]
+
+
+@pytest.mark.reliability
+def test_parquet_with_wrong_types(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "typed.parquet"
+    duckdb.connect().execute(
+        f"""COPY (SELECT '2024-01-01 00:00:00' AS event_time, 'view' AS event_type,
+                         42 AS user_id, v AS price
+                  FROM (VALUES ('1.50'), ('abc'), ('-2'), ('NaN')) t(v)) TO '{f}' (FORMAT parquet)"""
+    )
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (1, 3)
+    assert {r.reason: r.example_lines for r in v.reasons} == {
+        "price is not a number": "2, 4",
+        "price is negative": "3",
+    }
+    assert ws.cursor().execute("SELECT user_id, CAST(price AS VARCHAR) FROM raw.events").fetchall() == [
+        ("42", "1.50")
+    ]
+
+
+@pytest.mark.reliability
+def test_all_rows_rejected_is_an_error_and_writes_nothing(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "allbad.csv"
+    f.write_text(HEADER + "nope,view,u1,p1,1\nnever,view,u2,p2,1\n")
+    err = fails(ws, f, r"Nothing could be loaded .*all 2 rows")
+    assert "event_time could not be parsed: 2 (e.g. line 2, 3)" in err.message
+
+
+@pytest.mark.reliability
+def test_malformed_json_names_the_file_and_line(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "bad.ndjson"
+    f.write_text('{"ts":"2024-01-01","event":"view","user":"u1"}\n{"ts": broken\n')
+    fails(ws, f, r"is not valid JSON: .*line \d")
+
+
+@pytest.mark.reliability
+def test_identifiers_from_files_are_data(ws: Workspace, tmp_path: Path) -> None:
+    evil = 'x"; DROP TABLE raw.events; --'
+    f = tmp_path / "evil.csv"
+    f.write_text(f'event_time,event_type,user_id,"{evil.replace(chr(34), chr(34) * 2)}",\'o\'\'k\'\n'
+                 "2024-01-01 00:00:00,view,u1,boom,fine\n")
+    v = import_events(ws, [f]).validation
+    assert v is not None and v.rows_loaded == 1
+    props = ws.cursor().execute("SELECT properties FROM raw.events").fetchone()
+    assert props is not None
+    import json
+
+    assert json.loads(props[0]) == {evil: "boom", "'o''k'": "fine"}
+    assert ws.table_exists("raw", "events")
+
+
+@pytest.mark.reliability
+def test_missing_file_and_empty_folder(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ImportError_, match="does not exist"):
+        import_events(ws, [tmp_path / "nope.csv"])
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(ImportError_, match="holds no data files"):
+        import_events(ws, [tmp_path / "empty_dir"])
+    with pytest.raises(ImportError_, match="No file matches"):
+        import_events(ws, [str(tmp_path / "*.parquet")])
+    assert nothing_written(ws)
