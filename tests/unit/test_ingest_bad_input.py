@@ -4,6 +4,7 @@ quarantines the offending rows, and never leaves a partial batch."""
 from __future__ import annotations
 
 import gzip
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import import_events, inspect_sources
+from shoplytics_desktop.core.ingest import import_events, inspect_sources, propose_mapping
 from shoplytics_desktop.core.ingest.mapping import SourceOptions
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -85,9 +86,6 @@ def test_truncated_parquet(ws: Workspace, tmp_path: Path) -> None:
 def test_wrong_delimiter_lists_the_columns_seen(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "semi.csv"
     f.write_text("event_time;event_type;user_id\n2024-01-01 00:00:00;view;u1\n")
-    mapping = None
-    from shoplytics_desktop.core.ingest import propose_mapping
-
     info = inspect_sources([f], SourceOptions(delimiter=","))
     mapping = propose_mapping(info)
     err = fails(ws, f, r"No column for .*user \(user_id\) could be found", mapping=mapping)
@@ -247,8 +245,6 @@ def test_identifiers_from_files_are_data(ws: Workspace, tmp_path: Path) -> None:
     assert v is not None and v.rows_loaded == 1
     props = ws.cursor().execute("SELECT properties FROM raw.events").fetchone()
     assert props is not None
-    import json
-
     assert json.loads(props[0]) == {evil: "boom", "'o''k'": "fine"}
     assert ws.table_exists("raw", "events")
 

@@ -249,7 +249,7 @@ def test_mapping_file_errors_are_specific(tmp_path: Path) -> None:
     with pytest.raises(ImportError_, match=r"bad.yaml is invalid: columns.shoe_size"):
         load_mapping(bad)
     bad.write_text("event_types: {view: looked_at}\n")
-    with pytest.raises(ImportError_, match="event_types.view"):
+    with pytest.raises(ImportError_, match=r"event_types\.view"):
         load_mapping(bad)
     bad.write_text("columns: [unclosed\n")
     with pytest.raises(ImportError_, match="not valid YAML"):

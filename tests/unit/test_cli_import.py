@@ -1,0 +1,125 @@
+"""``shoplytics import`` and ``shoplytics batches``: output, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.cli import main
+from shoplytics_desktop.core.workspace import Workspace
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_then_again_then_batches_then_delete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = str(tmp_path / "ws")
+    code, out, err = run(capsys, "import", "-w", w, "-q", str(REAL))
+    assert code == 0, err
+    assert "1,000 rows read: 1,000 loaded, 0 duplicate, 0 rejected" in out
+    batch_id = out.split(" as batch ")[1].split(":")[0]
+
+    code, out, _ = run(capsys, "import", "-w", w, "-q", str(REAL))
+    assert code == 0
+    assert f"Already imported (batch {batch_id}): nothing new." in out
+    assert "0 loaded, 1,000 duplicate" in out
+
+    code, out, _ = run(capsys, "batches", "-w", w)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "kind", "source", "loaded", "duplicate", "rejected",
+                                "when", "(UTC)"]
+    assert len(lines) == 3 and lines[2].startswith(batch_id) and "1,000" in lines[2]
+
+    code, out, _ = run(capsys, "batches", "-w", w, "delete", batch_id)
+    assert code == 0
+    assert out.strip() == f"Deleted batch {batch_id}: 1,000 from raw.events."
+    with Workspace.open(Path(w), read_only=True) as ws:
+        assert ws.row_count("raw", "events") == 0
+
+    code, _, err = run(capsys, "batches", "-w", w, "delete", batch_id)
+    assert code == 1
+    assert err.startswith(f"error: There is no batch '{batch_id}'")
+
+
+def test_rejected_rows_are_reported_grouped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "import", "-w", str(tmp_path / "ws"), "-q",
+                       str(FIXTURES / "clickstream.csv"))
+    assert code == 0
+    assert "12 rows read: 10 loaded, 0 duplicate, 2 rejected" in out
+    assert "1  event_time could not be parsed (e.g. line 12)" in out
+    assert "1  user_id is missing (e.g. line 13)" in out
+
+
+def test_dry_run_prints_mapping_preview_and_summary_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = tmp_path / "ws"
+    saved = tmp_path / "mapping.yaml"
+    code, out, err = run(capsys, "import", "-w", str(w), "--dry-run", "--save-mapping",
+                         str(saved), str(FIXTURES / "retailrocket.csv"))
+    assert code == 0, err
+    assert "user_id: visitorid" in out and "time_format: epoch_ms" in out
+    assert "transaction" in out and "purchase" in out  # the event-name table
+    assert "2015-06-02 05:02:12.117000" in out or "2015-06-02 05:02:12.117" in out
+    assert "Dry run: 10 rows read: 9 loaded, 1 duplicate, 0 rejected (nothing was written)." in out
+    assert not w.exists()
+    assert saved.exists()
+    # The saved mapping imports the same way.
+    code, out, _ = run(capsys, "import", "-w", str(w), "-q", "--mapping", str(saved),
+                       str(FIXTURES / "retailrocket.csv"))
+    assert code == 0 and "10 rows read: 9 loaded, 1 duplicate, 0 rejected" in out
+
+
+def test_dry_run_on_an_existing_workspace_counts_duplicates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = str(tmp_path / "ws")
+    assert main(["import", "-w", w, "-q", str(FIXTURES / "retailrocket.csv")]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "import", "-w", w, "--dry-run", str(FIXTURES / "retailrocket.csv"))
+    assert code == 0
+    assert "Dry run: 10 rows read: 0 loaded, 10 duplicate, 0 rejected" in out
+
+
+def test_bad_input_exits_1_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    code, out, err = run(capsys, "import", "-w", str(tmp_path / "ws"), str(empty))
+    assert code == 1
+    assert err.strip() == (
+        f"error: {empty} is empty (0 bytes). Export the data again and import that file."
+    )
+    assert "Traceback" not in err + out
+
+
+def test_time_format_and_delimiter_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("ts|event|user\n01/10/2019 10:00|view|u1\n")
+    code, _out, err = run(capsys, "import", "-w", str(tmp_path / "ws"), "-q", "--delimiter", "|",
+                         "--time-format", "%d/%m/%Y %H:%M", str(f))
+    assert code == 0, err
+    with Workspace.open(tmp_path / "ws", read_only=True) as ws:
+        assert ws.cursor().execute("SELECT CAST(event_time AS VARCHAR) FROM raw.events").fetchall() == [
+            ("2019-10-01 10:00:00",)
+        ]
+
+
+def test_nothing_to_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "import", "-w", str(tmp_path / "ws"))
+    assert code == 1 and "Nothing to import" in err
+
+
+def test_batches_on_a_fresh_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Workspace.open(tmp_path / "ws").close()
+    code, out, _ = run(capsys, "batches", "-w", str(tmp_path / "ws"))
+    assert code == 0 and out.startswith("No batches yet.")
