@@ -265,7 +265,6 @@ def _load(ws: Workspace, rs: ResolvedSpec, reporter: Reporter, replace: bool) ->
                 [rs.fingerprint],
             ).fetchone()
             if row is not None:
-                reporter.log(f"This data set is already loaded (batch {row[0]}); nothing added.")
                 return GenerateSummary(
                     batch_id=str(row[0]),
                     fingerprint=rs.fingerprint,

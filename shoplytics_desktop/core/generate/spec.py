@@ -80,7 +80,8 @@ class ResolvedSpec:
 
     @property
     def tag(self) -> str:
-        """A 3-letter prefix of every id, so that two generated data sets never share ids."""
+        """A 3-letter prefix of every id ("abc-e12", "abc-u3"), so that two generated data sets
+        never share ids."""
         n = int(self.fingerprint[:12], 16)
         letters = []
         for _ in range(3):

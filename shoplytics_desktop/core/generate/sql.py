@@ -28,14 +28,14 @@ def events_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
     types = _list(EVENT_TYPES)
     return f"""
         SELECT
-            '{tag}e' || eidx AS event_id,
+            '{tag}-e' || eidx AS event_id,
             make_timestamp(t * 1000000) AS event_time,
             {types}[typ + 1] AS event_type,
             {types}[typ + 1] AS event_name,
-            '{tag}u' || uidx AS user_id,
-            '{tag}s' || sidx AS session_id,
-            CASE WHEN pidx >= 0 THEN '{tag}p' || pidx END AS product_id,
-            CASE WHEN oidx >= 0 THEN '{tag}o' || oidx END AS order_id,
+            '{tag}-u' || uidx AS user_id,
+            '{tag}-s' || sidx AS session_id,
+            CASE WHEN pidx >= 0 THEN '{tag}-p' || pidx END AS product_id,
+            CASE WHEN oidx >= 0 THEN '{tag}-o' || oidx END AS order_id,
             CASE WHEN price >= 0 THEN (price / 100)::DECIMAL(12, 2) END AS price,
             qty::INTEGER AS quantity,
             {_pick(catalog.category_names, "cat")} AS category,
@@ -50,7 +50,7 @@ def events_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
 def products_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
     return f"""
         SELECT
-            '{spec.tag}p' || pidx AS product_id,
+            '{spec.tag}-p' || pidx AS product_id,
             name,
             {_pick(catalog.category_names, "cat")} AS category,
             {_pick(catalog.brand_names, "brand")} AS brand,
@@ -62,7 +62,7 @@ def products_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
 def users_select(spec: ResolvedSpec, source: str) -> str:
     return f"""
         SELECT
-            '{spec.tag}u' || uidx AS user_id,
+            '{spec.tag}-u' || uidx AS user_id,
             DATE '1970-01-01' + (signup_s // 86400)::INTEGER AS signup_date,
             {_list(b.COUNTRIES)}[cty + 1] AS country,
             {_list(b.SEGMENTS)}[seg + 1] AS segment,
