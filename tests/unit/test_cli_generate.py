@@ -39,7 +39,7 @@ def test_generate_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert sorted(p.name for p in out.iterdir()) == ["events.csv", "products.csv", "users.csv"]
     assert duckdb.connect().execute(
         f"SELECT count(*) FROM read_csv('{out / 'events.csv'}')"
-    ).fetchone() == (3000,)
+    ).fetchall()[0] == (3000,)
     assert "shoplytics import" in capsys.readouterr().out
 
 

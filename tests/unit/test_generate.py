@@ -47,9 +47,9 @@ def con(data: GeneratedData) -> duckdb.DuckDBPyConnection:
 
 
 def one(c: duckdb.DuckDBPyConnection, query: str) -> tuple:
-    row = c.execute(query).fetchone()
-    assert row is not None
-    return row
+    rows = c.execute(query).fetchall()
+    assert len(rows) == 1
+    return rows[0]
 
 
 def digest(frame: pl.DataFrame) -> str:
@@ -356,7 +356,7 @@ def test_generate_into_loads_and_records_a_batch(tmp_path: Path) -> None:
         batch = cur.execute(
             "SELECT batch_id, kind, fingerprint, rows_read, rows_loaded, status, started_at <= finished_at "
             "FROM _shoplytics.batches"
-        ).fetchone()
+        ).fetchall()[0]
         rs = resolve(SMALL)
         assert batch == (rs.batch_id, "generated", rs.fingerprint, 6_000, 6_000, "loaded", True)
         lineage = cur.execute(
@@ -365,17 +365,17 @@ def test_generate_into_loads_and_records_a_batch(tmp_path: Path) -> None:
         assert lineage == [(rs.batch_id, "generator", True)]
         distinct = cur.execute(
             "SELECT count(DISTINCT event_id), count(DISTINCT order_id) FROM raw.events"
-        ).fetchone()
+        ).fetchall()[0]
         assert distinct == (6_000, summary.orders)
         # Loaded data equals the frames of the same spec.
         frames = generate_frames(SMALL)
         loaded = cur.execute(
             "SELECT sum(hash(event_id, event_time, user_id, product_id, price)) FROM raw.events"
-        ).fetchone()
+        ).fetchall()[0]
         cur.register("generated_frame", from_polars(cur, frames.events))
         expected = cur.execute(
             "SELECT sum(hash(event_id, event_time, user_id, product_id, price)) FROM generated_frame"
-        ).fetchone()
+        ).fetchall()[0]
         assert loaded == expected
 
 
@@ -439,12 +439,12 @@ def test_write_files_in_each_format(tmp_path: Path, fmt: str, reader: str) -> No
         table = path.stem
         rel = c.sql(f"SELECT * FROM {reader}('{path}')")
         assert rel.columns == expected[table]
-        assert c.execute(f"SELECT count(*) FROM {reader}('{path}')").fetchone() == (
+        assert c.execute(f"SELECT count(*) FROM {reader}('{path}')").fetchall()[0] == (
             getattr(frames, table).height,
         )
     ids = c.execute(
         f"SELECT count(DISTINCT event_id), sum(quantity) FROM {reader}('{paths[0]}')"
-    ).fetchone()
+    ).fetchall()[0]
     assert ids == (3_000, frames.events["quantity"].sum())
 
 

@@ -259,14 +259,15 @@ def _load(ws: Workspace, rs: ResolvedSpec, reporter: Reporter, replace: bool) ->
                 con.execute(f"DELETE FROM raw.{table}")
             con.execute(f"DELETE FROM {INTERNAL}.batches")
         else:
-            row = con.execute(
-                f"SELECT batch_id, rows_loaded, message FROM {INTERNAL}.batches "
+            # fetchall: a DuckDB cursor keeps an unfinished result open, blocking later work.
+            rows = con.execute(
+                f"SELECT batch_id FROM {INTERNAL}.batches "
                 "WHERE fingerprint = ? AND status = 'loaded' LIMIT 1",
                 [rs.fingerprint],
-            ).fetchone()
-            if row is not None:
+            ).fetchall()
+            if rows:
                 return GenerateSummary(
-                    batch_id=str(row[0]),
+                    batch_id=str(rows[0][0]),
                     fingerprint=rs.fingerprint,
                     source=rs.describe(),
                     start=rs.start,
