@@ -5,9 +5,10 @@
 -- out per session from its step events' times, so the events are sessionized once per run.
 with session_totals as (
     select
-        user_id,
-        session_id,
-        is_derived_session,
+        session_key,
+        any_value(user_id) as user_id,
+        any_value(session_id) as session_id,
+        bool_or(is_derived_session) as is_derived_session,
         min(event_time) as session_start,
         max(event_time) as session_end,
         -- The session's device, source and country are those of its first event; event_id
@@ -33,8 +34,7 @@ with session_totals as (
         list(event_time) filter (where event_type = 'purchase') as purchase_times,
         min(event_time) filter (where event_type = 'purchase') as first_purchase_time
     from stg_events
-    -- A session id is per user; grouping by the parts is cheaper than by the joined key.
-    group by user_id, session_id, is_derived_session
+    group by session_key
 ),
 
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
@@ -89,7 +89,7 @@ reached_purchase as (
 )
 
 select
-    user_id || '|' || session_id as session_key,
+    session_key,
     user_id,
     session_id,
     is_derived_session,

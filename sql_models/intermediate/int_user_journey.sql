@@ -11,10 +11,11 @@ with user_sessions as (
         cast(sum(units) as bigint) as units,
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
-        -- Where the user came from: their first session's attributes.
-        arg_min(country, (session_start, session_key)) as first_country,
-        arg_min(device, (session_start, session_key)) as first_device,
-        arg_min(traffic_source, (session_start, session_key)) as first_traffic_source
+        -- Where the user came from: their first session's attributes (ties: lowest key).
+        arg_min(
+            {'country': country, 'device': device, 'traffic_source': traffic_source},
+            (session_start, session_key)
+        ) as first_session
     from int_sessions
     group by user_id
 ),
@@ -42,8 +43,8 @@ select
     s.units,
     s.revenue,
     cast(date_trunc('week', s.first_event_time) as date) as cohort_week,
-    s.first_country,
-    s.first_device,
-    s.first_traffic_source
+    s.first_session.country as first_country,
+    s.first_session.device as first_device,
+    s.first_session.traffic_source as first_traffic_source
 from user_sessions as s
 left join user_orders as o on o.user_id = s.user_id

@@ -5,9 +5,9 @@
 -- new session starts at the user's first such event and after every gap of more than the
 -- session timeout; events at the same instant share a session (their gap is 0).
 --
--- The sessionization is two window passes over the events (no join back). In a view this is
--- cheap for every reader that does not ask for a session column: the optimizer drops the
--- windows, so such readers cost a plain scan of raw.events.
+-- The sessionization is two window passes over the events without a source id (no join back).
+-- In a view this is cheap for every reader that does not ask for a session column: the
+-- optimizer drops the windows, so such readers cost a plain scan of raw.events.
 with events as (
     select
         event_id,
@@ -30,9 +30,9 @@ with events as (
     from raw.events
 ),
 
--- Events with and without a source session id are kept apart (the partition's second key), so
--- the gap rule only ever compares events that both lack one.
-session_starts as (
+-- The gap rule only concerns events without a source session id: only they go through the
+-- two window passes (over user and time), the others keep their source id as they are.
+unsessioned_gaps as (
     select
         *,
         coalesce(
@@ -41,26 +41,28 @@ session_starts as (
             true
         ) as starts_session
     from events
-    window user_timeline as (partition by user_id, source_session_id is null order by event_time)
+    where source_session_id is null
+    window user_timeline as (partition by user_id order by event_time)
 ),
 
 -- Session starts only grow along a user's timeline, so the running max of the start instants
 -- is the start of the session an event belongs to. A derived session is named after its start:
 -- two of a user's derived sessions start more than a timeout apart, so seconds suffice.
 sessioned as (
+    select *, source_session_id as session_id
+    from events
+    where source_session_id is not null
+    union all
     select
         * exclude (starts_session),
-        coalesce(
-            source_session_id,
-            'auto-' || strftime(
-                max(case when starts_session then event_time end) over (
-                    partition by user_id, source_session_id is null order by event_time
-                    rows between unbounded preceding and current row
-                ),
-                '%Y%m%dT%H%M%S'
-            )
+        'auto-' || strftime(
+            max(case when starts_session then event_time end) over (
+                partition by user_id order by event_time
+                rows between unbounded preceding and current row
+            ),
+            '%Y%m%dT%H%M%S'
         ) as session_id
-    from session_starts
+    from unsessioned_gaps
 )
 
 select

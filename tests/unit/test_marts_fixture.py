@@ -187,7 +187,7 @@ def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> No
         ("accepted_values", "stg_events", "event_type"),
         # facts' keys to their dimensions
         ("relationships", "fct_orders", "user_id"),
-        ("relationships", "int_product_interactions", "product_id"),
+        ("relationships", "int_order_lines", "product_id"),
         # business rules declared in YAML: funnel never grows, dau ≤ wau ≤ mau, week 0 = 1.0
         ("expression_is_true", "fct_funnel", None),
         ("expression_is_true", "fct_daily_engagement", None),
