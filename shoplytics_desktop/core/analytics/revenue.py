@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shoplytics_desktop.core.analytics.filters import Filters, bucket_sql, periods, segment_where
-from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, num, ratio
+import polars as pl
+
+from shoplytics_desktop.core.analytics.filters import Filters, periods, segment_where
+from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, ratio
+from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -29,38 +32,60 @@ class Revenue:
         return not self.kpi("orders").value
 
 
-def _names(ws: Workspace) -> tuple[str, str]:
-    """A join to product names when dim_products exists (it is optional for the dashboards)."""
-    row = ws.cursor().execute(
+_BUCKET = {"day": "1d", "week": "1w", "month": "1mo"}
+
+
+def _names(ws: Workspace, product_ids: list[str]) -> dict[str, str | None]:
+    """Product names from dim_products when it exists (it is optional for the dashboards)."""
+    cur = ws.cursor()
+    row = cur.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
         "AND table_name = 'dim_products'"
     ).fetchone()
-    if row and row[0]:
-        return "LEFT JOIN marts.dim_products AS d ON d.product_id = t.product_id", "d.name"
-    return "", "NULL"
+    if not (row and row[0]) or not product_ids:
+        return {}
+    rows = cur.execute(
+        "SELECT product_id, name FROM marts.dim_products WHERE list_contains(?, product_id)",
+        [product_ids],
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _totals(frame: pl.DataFrame) -> list[float]:
+    if frame.is_empty():
+        return [0.0, 0.0, 0.0, 0.0]
+    row = frame.select(
+        pl.col("revenue").sum(), pl.col("order_key").n_unique(), pl.col("user_id").n_unique(),
+        pl.col("units").sum(),
+    ).row(0)
+    return [round(float(row[0]), 2), float(row[1]), float(row[2]), float(row[3])]
 
 
 def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
-    cur = ws.cursor()
+    """One read of the filtered purchase lines of both periods (orders, not events: small), then
+    every figure in polars, where distinct counts over a few hundred thousand rows are cheap."""
     where, params = segment_where(f, category="category")
     p = f.previous()
-    tot = cur.execute(
-        "SELECT order_date >= ?, sum(revenue), count(DISTINCT order_key), "
-        "count(DISTINCT user_id), sum(units) FROM marts.agg_sales "
-        f"WHERE order_date BETWEEN ? AND ?{where} GROUP BY 1",
-        [f.start, p.start, f.end, *params],
-    ).fetchall()
-    cur_prev = {bool(r[0]): [num(v) for v in r[1:]] for r in tot}
-    now, before = cur_prev.get(True, [0.0] * 4), cur_prev.get(False, [0.0] * 4)
+    lines = to_polars(
+        ws.cursor().sql(
+            "SELECT order_date, order_key, user_id, product_id, category, "
+            "CAST(units AS BIGINT) AS units, CAST(revenue AS DOUBLE) AS revenue "
+            f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where}",
+            params=[p.start, f.end, *params],
+        )
+    )
+    now_lines = lines.filter(pl.col("order_date") >= f.start)
+    now = _totals(now_lines)
+    before = _totals(lines.filter(pl.col("order_date") < f.start))
 
-    bucket = bucket_sql("order_date", f.grain)
     by_period = {
-        r[0]: [num(v) for v in r[1:]]
-        for r in cur.execute(
-            f"SELECT {bucket}, sum(revenue), count(DISTINCT order_key), count(DISTINCT user_id), "
-            f"sum(units) FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where} GROUP BY 1",
-            [f.start, f.end, *params],
-        ).fetchall()
+        r[0]: [round(float(r[1]), 2), float(r[2]), float(r[3]), float(r[4])]
+        for r in now_lines.group_by(
+            pl.col("order_date").dt.truncate(_BUCKET[f.grain]).alias("period")
+        ).agg(
+            pl.col("revenue").sum(), pl.col("order_key").n_unique(),
+            pl.col("user_id").n_unique(), pl.col("units").sum(),
+        ).iter_rows()
     }
     ps = periods(f)
     zero = [0.0] * 4
@@ -76,31 +101,30 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         f.grain,
     )
 
-    cats = cur.execute(
-        "SELECT category, sum(revenue), count(DISTINCT order_key), sum(units), "
-        f"count(DISTINCT user_id) FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where} "
-        "GROUP BY 1 ORDER BY 2 DESC, 1",
-        [f.start, f.end, *params],
-    ).fetchall()
+    cats = (
+        now_lines.group_by("category")
+        .agg(pl.col("revenue").sum(), pl.col("order_key").n_unique().alias("orders"),
+             pl.col("units").sum(), pl.col("user_id").n_unique().alias("buyers"))
+        .sort(["revenue", "category"], descending=[True, False])
+    )
     by_category = Table.of(
         ["category", "revenue", "orders", "units", "buyers", "share"],
-        [(c, num(r), int(o), int(u), int(b), ratio(num(r), now[0])) for c, r, o, u, b in cats],
+        [(c, round(r, 2), int(o), int(u), int(b), ratio(r, now[0]))
+         for c, r, o, u, b in cats.iter_rows()],
     )
 
-    join, name = _names(ws)
-    t_where, t_params = segment_where(
-        f, {s: f"t.{s}" for s in ("device", "country", "traffic_source")}, "t.category"
+    top = (
+        now_lines.group_by("product_id")
+        .agg(pl.col("category").first(), pl.col("units").sum(),
+             pl.col("order_key").n_unique().alias("orders"), pl.col("revenue").sum())
+        .sort(["revenue", "product_id"], descending=[True, False])
+        .head(top_n)
     )
-    top = cur.execute(
-        f"SELECT t.product_id, {name}, any_value(t.category), sum(t.units), "
-        f"count(DISTINCT t.order_key), sum(t.revenue) AS revenue FROM marts.agg_sales AS t {join} "
-        f"WHERE t.order_date BETWEEN ? AND ?{t_where} "
-        f"GROUP BY t.product_id, {name} ORDER BY revenue DESC, t.product_id LIMIT {int(top_n)}",
-        [f.start, f.end, *t_params],
-    ).fetchall()
+    names = _names(ws, top["product_id"].to_list())
     top_products = Table.of(
         ["product_id", "name", "category", "units", "orders", "revenue"],
-        [(r[0], r[1], r[2], int(r[3]), int(r[4]), num(r[5])) for r in top],
+        [(pid, names.get(pid), cat, int(u), int(o), round(r, 2))
+         for pid, cat, u, o, r in top.iter_rows()],
     )
 
     kpis = (

@@ -9,7 +9,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QGuiApplication
@@ -32,24 +31,29 @@ from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
 from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_count, fmt_money, fmt_pct
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class TableModel(QAbstractTableModel):
-    """Display text formatted per column kind; the raw value is the sort role."""
+    """Display text formatted per column kind. Sorting and searching happen here in Python on
+    the row tuples (a proxy model would call ``data()`` per comparison: slow at thousands of
+    rows)."""
 
     def __init__(self, table: Table, kinds: dict[str, str], currency: str, labels: dict[str, str]) -> None:
         super().__init__()
         self.t, self.kinds, self.currency, self.labels = table, kinds, currency, labels
+        self.rows: list[tuple[Any, ...]] = list(table.rows)
+        self._search = ""
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._text = [" ".join("" if v is None else str(v) for v in r).lower() for r in table.rows]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.t.rows)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.t.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        v = self.t.rows[index.row()][index.column()]
+        v = self.rows[index.row()][index.column()]
         kind = self.kinds.get(self.t.columns[index.column()], "")
         if role == Qt.ItemDataRole.DisplayRole:
             if v is None:
@@ -61,10 +65,6 @@ class TableModel(QAbstractTableModel):
             if kind == "count":
                 return fmt_count(float(v))
             return v.isoformat() if isinstance(v, dt.date) else str(v)
-        if role == SORT_ROLE:
-            if v is None:
-                return float("-inf") if kind else ""
-            return v.isoformat() if isinstance(v, dt.date) else v
         if role == Qt.ItemDataRole.TextAlignmentRole and kind:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -75,6 +75,30 @@ class TableModel(QAbstractTableModel):
             col = self.t.columns[section]
             return self.labels.get(col, col.replace("_", " ").capitalize())
         return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (column, order)
+        self._rebuild()
+
+    def set_search(self, text: str) -> None:
+        self._search = text.strip().lower()
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.beginResetModel()
+        rows = [r for r, txt in zip(self.t.rows, self._text, strict=True)
+                if not self._search or self._search in txt]
+        if self._sort is not None:
+            col, order = self._sort
+            # Nulls last whichever the direction; numbers by value, the rest as text.
+            present = [r for r in rows if r[col] is not None]
+            missing = [r for r in rows if r[col] is None]
+            numeric = all(isinstance(r[col], int | float) for r in present)
+            present.sort(key=lambda r: r[col] if numeric else str(r[col]).lower(),
+                         reverse=order == Qt.SortOrder.DescendingOrder)
+            rows = present + missing
+        self.rows = rows
+        self.endResetModel()
 
 
 class DataTable(QFrame):
@@ -113,14 +137,11 @@ class DataTable(QFrame):
             b.clicked.connect(slot)
             self.buttons[key] = b
             header.addWidget(b)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.model: TableModel | None = None
+        self.search.textChanged.connect(self._search_changed)
         self.view = QTableView()
-        self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setResizeContentsPrecision(60)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -144,11 +165,22 @@ class DataTable(QFrame):
             self.empty_label.setText(empty_reason)
             self.stack.setCurrentWidget(self.empty_label)
             return
-        self.proxy.setSourceModel(TableModel(table, self.kinds, self.currency, self.labels))
+        first = self.model is None
+        self.model = TableModel(table, self.kinds, self.currency, self.labels)
+        self.model.set_search(self.search.text())
+        self.view.setModel(self.model)
         self.stack.setCurrentWidget(self.view)
-        if sort_column in table.columns:
+        header = self.view.horizontalHeader()
+        if first and sort_column in table.columns:
             self.view.sortByColumn(table.columns.index(sort_column), Qt.SortOrder.DescendingOrder)
-        self.view.resizeColumnsToContents()
+        elif header.sortIndicatorSection() < len(table.columns):
+            self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        if first:
+            self.view.resizeColumnsToContents()
+
+    def _search_changed(self, text: str) -> None:
+        if self.model is not None:
+            self.model.set_search(text)
 
     @property
     def table(self) -> Table | None:
@@ -160,12 +192,7 @@ class DataTable(QFrame):
 
     def visible_rows(self) -> list[tuple[Any, ...]]:
         """The rows as shown (search and sort applied), raw values."""
-        out = []
-        for r in range(self.proxy.rowCount()):
-            src = self.proxy.mapToSource(self.proxy.index(r, 0)).row()
-            assert self._table is not None
-            out.append(self._table.rows[src])
-        return out
+        return list(self.model.rows) if self.model is not None else []
 
     def csv_text(self) -> str:
         if self._table is None:
