@@ -14,8 +14,10 @@ from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping
 from shoplytics_desktop.core.ingest.readers import REJECTS_SCAN, REJECTS_TABLE
 from shoplytics_desktop.core.ingest.report import ReasonCount, RejectExample, ValidationReport
-from shoplytics_desktop.core.ingest.transform import mapped_sql
+from shoplytics_desktop.core.ingest.transform import line_offset, mapped_sql
 
+_TABLE = "__ingest_stage_rows"
+#: What the rest of the import reads: the staged rows with their lines filled in.
 STAGE = "__ingest_stage"
 _READER_REJECTS = "__ingest_reader_rejects"
 
@@ -32,38 +34,81 @@ _READER_REASONS = {
 
 
 def _drop(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (STAGE, _READER_REJECTS):
+    con.execute(f"DROP VIEW IF EXISTS temp.{STAGE}")
+    for t in (_TABLE, _READER_REJECTS):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
 def build_stage(con: duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping) -> None:
-    """Create ``temp.__ingest_stage`` with every row of the sources (see ``STAGE_COLUMNS``).
+    """Create the view ``temp.__ingest_stage`` over every row of the sources (``STAGE_COLUMNS``).
 
     Must run first in a fresh transaction: a CSV that the strict (fast) read cannot split is read
     again keeping the bad lines, which needs the failed transaction restarted.
     """
     _drop(con)
+    has_rejects = False
     if info.format != "csv":
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping)}")
-        return
-    try:
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping, strict=True)}")
-        return
-    except duckdb.InterruptException:
-        raise
-    except (duckdb.InvalidInputException, duckdb.ConversionException):
-        con.execute("ROLLBACK")
-        con.execute("BEGIN TRANSACTION")
-    con.execute(f"CREATE TEMP TABLE {STAGE} AS {mapped_sql(info, mapping, rejects=True)}")
-    _add_reader_rejects(con, info)
+        con.execute(f"CREATE TEMP TABLE {_TABLE} AS {mapped_sql(info, mapping, numbered=False)}")
+    else:
+        try:
+            con.execute(
+                f"CREATE TEMP TABLE {_TABLE} AS "
+                f"{mapped_sql(info, mapping, strict=True, numbered=False)}"
+            )
+        except duckdb.InterruptException:
+            raise
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            con.execute("ROLLBACK")
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                f"CREATE TEMP TABLE {_TABLE} AS "
+                f"{mapped_sql(info, mapping, rejects=True, numbered=False)}"
+            )
+            has_rejects = _add_reader_rejects(con, info)
+    _create_view(con, info, has_rejects)
 
 
-def _add_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> None:
+def _create_view(con: duckdb.DuckDBPyConnection, info: SourceInfo, has_rejects: bool) -> None:
+    """Lines from the stage's rowid: CTAS keeps the readers' file order (DuckDB preserves
+    insertion order), so a row's rowid is its position in the scan."""
+    if info.format == "parquet":
+        con.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT * FROM {_TABLE}")
+        return
+    offset = line_offset(info) + 1
+    if len(info.files) == 1:
+        # Rows of a table created in an open transaction are numbered from a large base.
+        row = con.execute(f"SELECT min(rowid) FROM {_TABLE}").fetchone()
+        base = int(row[0]) if row and row[0] is not None else 0
+        line = f"s.rowid - {base} + {offset}"
+        join = ""
+    else:
+        line = f"s.rowid - f.__first + {offset}"
+        join = (
+            f" JOIN (SELECT _source_file, min(rowid) AS __first FROM {_TABLE} "
+            "WHERE _source_line IS NULL GROUP BY 1) f USING (_source_file)"
+        )
+    if has_rejects:
+        header = line_offset(info)
+        # The reader skips the lines it rejects, so the rows after them were numbered too low:
+        # a row moves down by one for each rejected line before it (rejected line L_j, the
+        # j-th, comes after exactly L_j - header - j good rows).
+        line = (
+            f"{line} + (SELECT count(*) FROM {_READER_REJECTS} r WHERE r.file = s._source_file "
+            f"AND r.line - {header} - r.j < {line} - {header})"
+        )
+    con.execute(
+        f"""CREATE TEMP VIEW {STAGE} AS
+        SELECT s.* REPLACE (CAST(coalesce(s._source_line, {line}) AS BIGINT) AS _source_line)
+        FROM {_TABLE} s{join}"""
+    )
+
+
+def _add_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> bool:
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [REJECTS_TABLE]
     ).fetchone()
     if not exists or not exists[0]:
-        return
+        return False
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _READER_REASONS.items())
     con.execute(
         f"""CREATE TEMP TABLE {_READER_REJECTS} AS
@@ -80,22 +125,12 @@ def _add_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Non
     )
     n = con.execute(f"SELECT count(*) FROM {_READER_REJECTS}").fetchone()
     if not n or not n[0]:
-        return
-    header = 1 if info.header else 0
-    # The reader skips the lines it rejects, so the rows after them were numbered too low: a row
-    # moves down by one for each rejected line before it (rejected line L_j, the j-th, comes
-    # after exactly L_j - header - j good rows).
+        return False
     con.execute(
-        f"""UPDATE {STAGE} SET _source_line = _source_line + (
-                SELECT count(*) FROM {_READER_REJECTS} r
-                WHERE r.file = {STAGE}._source_file
-                  AND r.line - {header} - r.j < {STAGE}._source_line - {header})
-            WHERE EXISTS (SELECT 1 FROM {_READER_REJECTS} r2 WHERE r2.file = {STAGE}._source_file)"""
-    )
-    con.execute(
-        f"""INSERT INTO {STAGE} (_source_file, _source_line, __reason, source_row)
+        f"""INSERT INTO {_TABLE} (_source_file, _source_line, __reason, source_row)
         SELECT file, line, reason, json_object('line', csv_line) FROM {_READER_REJECTS}"""
     )
+    return True
 
 
 def _has_events_table(con: duckdb.DuckDBPyConnection) -> bool:

@@ -132,15 +132,24 @@ class _Builder:
         )
         return f"json_object({items})"
 
-    def line(self) -> str:
+    def line(self, numbered: bool) -> str:
         if self.info.format == "parquet":
             return "file_row_number + 1"
-        offset = 1 if self.info.format == "csv" and self.info.header else 0
+        if not numbered:
+            # Numbered later from the stage's rowid (see stage.STAGE_VIEW): a window here would
+            # make the whole mapping run on one thread.
+            return "NULL"
         # Readers keep file order, so a row number over the scan is the row's position; for
-        # CSV that is the line, counting the header as line 1 (see stage.fix_csv_lines).
+        # CSV that is the line, counting the header as line 1.
+        offset = line_offset(self.info)
         if len(self.info.files) == 1:
             return f"row_number() OVER () + {offset}"
         return f"__rn - __first + {1 + offset}"
+
+
+def line_offset(info: SourceInfo) -> int:
+    """What to add to a 1-based row position to get the line (the CSV header is line 1)."""
+    return 1 if info.format == "csv" and info.header else 0
 
 
 def mapped_sql(
@@ -149,25 +158,27 @@ def mapped_sql(
     limit: int | None = None,
     rejects: bool = False,
     strict: bool = False,
+    numbered: bool = True,
 ) -> str:
     """The staging SELECT (columns ``STAGE_COLUMNS``) over the sources.
 
     ``limit`` reads only the first rows (preview); ``rejects`` keeps CSV rows the reader cannot
-    split in DuckDB's rejects table instead of skipping them.
+    split in DuckDB's rejects table instead of skipping them; ``strict`` fails on them instead
+    of skipping; ``numbered=False`` leaves ``_source_line`` NULL for rows the stage numbers.
     """
     b = _Builder(info, mapping)
     d = mapping.defaults
     reader = info.reader_sql(rejects=rejects, lenient=not strict)
     fq = quote_ident(FILE_COLUMN)
     scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    if len(info.files) > 1 and info.format != "parquet":
+    if numbered and len(info.files) > 1 and info.format != "parquet":
         src = (
             f"SELECT *, min(__rn) OVER (PARTITION BY {fq}) AS __first FROM "
             f"(SELECT *, row_number() OVER () AS __rn FROM ({scan})) "
         )
     else:
         src = scan
-    line = b.line()
+    line = b.line(numbered)
 
     time_raw, time_parsed = b.time()
     price_cols = b.cols("price")
