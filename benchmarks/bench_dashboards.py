@@ -148,6 +148,41 @@ def time_ui(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) -> No
     page.close()
 
 
+def screenshots(ws: Workspace, out: Path, preset: str = "last_90") -> None:
+    """Grab every tab at 1400 × 1000 (offscreen) into ``out``/dash_<tab>.png."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from shoplytics_desktop.ui.dashboards import DashboardsPage
+
+    app = QApplication.instance() or QApplication([])
+    page = DashboardsPage(ws)
+    page.resize(1400, 1000)
+    page.show()
+
+    def settle() -> None:
+        end = time.perf_counter() + 30
+        while (page.busy or page.status is None) and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.005)
+        for _ in range(10):
+            app.processEvents()
+
+    settle()
+    page.controls.set_preset(preset)
+    settle()
+    out.mkdir(parents=True, exist_ok=True)
+    for i, tab in enumerate(page.tab_list):
+        page.tabs.setCurrentIndex(i)
+        settle()
+        path = out / f"dash_{tab.title.lower()}.png"
+        page.grab().save(str(path))
+        print(f"saved {path}")
+    page.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -155,6 +190,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--ui", action="store_true", help="also time query + draw through the page")
     ap.add_argument("--workspace", type=Path, default=None)
+    ap.add_argument("--screenshots", type=Path, default=None,
+                    help="save a PNG of every tab into this folder (e.g. docs/screenshots)")
     args = ap.parse_args()
     folder = args.workspace or ROOT / "out" / f"dash-{args.events}"
     ws = ensure(folder, args.events, args.days)
@@ -168,6 +205,10 @@ def main() -> None:
     ).fetchall()
     print(f"{args.events:,} events, {status.first_day} … {status.last_day}; dashboard marts: "
           + ", ".join(f"{n} {s:,}" for n, s in sizes))
+    if args.screenshots:
+        screenshots(ws, args.screenshots)
+        ws.close()
+        return
     combos = combinations(status)
     time_queries(ws, combos, args.repeat)
     if args.ui:

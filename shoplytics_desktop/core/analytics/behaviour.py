@@ -23,10 +23,19 @@ def human_seconds(s: float) -> str:
     if s < 60:
         return f"{s:g} s"
     if s < 3600:
-        return f"{s / 60:.3g} min"
+        return f"{s / 60:.2g} min"
     if s < 86400:
-        return f"{s / 3600:.3g} h"
-    return f"{s / 86400:.3g} d"
+        return f"{s / 3600:.2g} h"
+    return f"{s / 86400:.2g} d"
+
+
+def duration_tick(k: int) -> str:
+    """The bin's lower bound, short enough for an axis."""
+    if k == 0:
+        return "<1s"
+    lo = 2 ** (k - 1)
+    text = human_seconds(lo).replace(" ", "").replace("min", "m")
+    return ("≥" if k == DURATION_BINS - 1 else "") + text
 
 
 def duration_label(k: int) -> str:

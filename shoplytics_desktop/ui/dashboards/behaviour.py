@@ -8,7 +8,7 @@ from functools import partial
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics import Behaviour, behaviour
-from shoplytics_desktop.core.analytics.behaviour import WEEKDAYS
+from shoplytics_desktop.core.analytics.behaviour import WEEKDAYS, duration_tick
 from shoplytics_desktop.core.analytics.filters import Filters
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.plots import BarChart, HeatmapChart
@@ -46,6 +46,7 @@ class BehaviourTab(DashboardTab):
             d.column("duration"), [("Sessions", d.column("sessions"))], d,
             "No sessions in this range.",
             highlight=d.column("duration")[median] if median is not None else None,
+            ticks=[duration_tick(k) for k in d.column("bin")],
         )
         if median is not None:
             self.durations.title_label.setText(

@@ -154,8 +154,10 @@ class BarChart(ChartFrame):
         notes: Sequence[str] = (),
         colors: Sequence[QColor] | None = None,
         highlight: str | None = None,
+        ticks: Sequence[str] | None = None,
     ) -> None:
-        """One bar per label and group (grouped side by side); ``notes`` annotate the labels."""
+        """One bar per label and group (grouped side by side); ``notes`` annotate the labels;
+        ``ticks`` are shorter axis labels (hover still shows the full label)."""
         self.plot_item.clear()
         if self.legend is not None:
             self.legend.clear()
@@ -163,6 +165,7 @@ class BarChart(ChartFrame):
             self.show_empty(empty_reason)
             return
         self.labels = [str(label) for label in labels]
+        self.ticks = [str(t) for t in ticks] if ticks is not None else self.labels
         self.groups = [(name, _clean(vals)) for name, vals in groups]
         self.notes, self.highlight = list(notes), highlight
         n = len(self.groups)
@@ -171,7 +174,9 @@ class BarChart(ChartFrame):
         if self.horizontal:
             pos = -pos  # first label on top
         if n > 1 and self.legend is None:
-            self.legend = self.plot_item.addLegend(offset=(-8, 4), labelTextColor=self.theme.foreground)
+            self.legend = self.plot_item.addLegend(
+                offset=(-8, 2), labelTextColor=self.theme.foreground, colCount=n,
+            )
         for g, (name, vals) in enumerate(self.groups):
             centre = pos + (g - (n - 1) / 2) * width * (-1 if self.horizontal else 1)
             if n == 1 and colors is None:
@@ -215,12 +220,14 @@ class BarChart(ChartFrame):
             self.vb.setRange(xRange=(0, top * (1.0 + min(1.6, 0.018 * longest) + 0.03)),
                              yRange=(lo, hi), padding=0)
         else:
-            headroom = 1.22 if len(self.groups) > 1 or self.notes else 1.06
+            headroom = 1.18 if len(self.groups) > 1 or self.notes else 1.06
             self.vb.setRange(xRange=(lo, hi), yRange=(0, top * headroom), padding=0)
 
     def _axis_labels(self, pos: np.ndarray) -> None:
-        step = 1 if self.horizontal or len(self.labels) <= 12 else math.ceil(len(self.labels) / 12)
-        ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, self.labels, strict=True))
+        longest = max((len(t) for t in self.ticks), default=1)
+        room = max(4, int(self.plot.width() / (7 * longest + 12))) if self.plot.width() > 50 else 12
+        step = 1 if self.horizontal or len(self.ticks) <= room else math.ceil(len(self.ticks) / room)
+        ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, self.ticks, strict=True))
                  if i % step == 0]
         axis = self.plot_item.getAxis("left" if self.horizontal else "bottom")
         axis.setTicks([ticks, []])
