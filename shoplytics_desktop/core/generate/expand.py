@@ -28,6 +28,12 @@ def chunk_events(events: int) -> int:
     return int(np.clip(events // 4, MIN_CHUNK_EVENTS, MAX_CHUNK_EVENTS))
 
 
+#: Among browsing events that are not product views, the share of searches.
+_SEARCH = b.BROWSE_SHARE[2] / (b.BROWSE_SHARE[0] + b.BROWSE_SHARE[2])
+_BARGAIN_SEARCH = b.BARGAIN_BROWSE_SHARE[2] / (
+    b.BARGAIN_BROWSE_SHARE[0] + b.BARGAIN_BROWSE_SHARE[2]
+)
+
 _GAP_LOG_MEDIAN = np.zeros(8)
 for _code, _median in b.GAP_MEDIAN_S.items():
     _GAP_LOG_MEDIAN[_code] = np.log(_median)
@@ -60,12 +66,19 @@ def expand(
     base_off = excl_cumsum(n_base)
     total_base = int(n_base.sum())
     base_session = np.repeat(local, n_base)
-    is_entry = np.zeros(total_base, dtype=bool)
-    is_entry[base_off] = True
-    b0 = int(plan.browse_off[s0])
-    base_type = np.empty(total_base, dtype=np.int8)
-    base_type[is_entry] = plan.entry[s0:s1]
-    base_type[~is_entry] = plan.browse[b0 : b0 + total_base - ns]
+    # The session's k product views are spread over its L browsing slots: slot j is a view when
+    # floor(((j + 1) k + o) / L) > floor((j k + o) / L), exactly k times for any offset o < L;
+    # a random o per session varies where they fall. The other slots are page views or searches.
+    slot = np.arange(total_base) - base_off[base_session] - 1  # -1 for the entry
+    length = np.maximum(browse_len, 1)[base_session]
+    k = plan.browse_pv[s0:s1].astype(np.int64)[base_session]
+    offset = rng.integers(0, np.maximum(browse_len, 1))[base_session]
+    view = ((slot + 1) * k + offset) // length > (slot * k + offset) // length
+    bargain = plan.segment[s0:s1][base_session] == b.BARGAIN
+    p_search = np.where(bargain, _BARGAIN_SEARCH, _SEARCH)
+    other = np.where(rng.random(total_base) < p_search, b.SEARCH, b.PAGE_VIEW)
+    base_type = np.where(view, b.PRODUCT_VIEW, other).astype(np.int8)
+    base_type[base_off] = plan.entry[s0:s1]
 
     is_pv = base_type == b.PRODUCT_VIEW
     pv_session = base_session[is_pv]

@@ -20,7 +20,6 @@ from shoplytics_desktop.core.generate.spec import ResolvedSpec
 from shoplytics_desktop.core.progress import Reporter
 
 _ENTRY_CODES = np.array([b.PAGE_VIEW, b.SEARCH, b.PRODUCT_VIEW], dtype=np.int8)
-_BROWSE_CODES = np.array([b.PAGE_VIEW, b.PRODUCT_VIEW, b.SEARCH], dtype=np.int8)
 _MAX_ROUNDS = 8
 
 
@@ -55,6 +54,7 @@ class SessionPlan:
     focus: np.ndarray  # category of interest
     entry: np.ndarray  # event type code of the first event
     browse_len: np.ndarray  # events after the entry, before cart/checkout
+    browse_pv: np.ndarray  # how many of them are product views
     n_add: np.ndarray
     removed: np.ndarray
     checkout: np.ndarray
@@ -64,8 +64,6 @@ class SessionPlan:
     keep: np.ndarray  # events kept (= count except for the one session cut at the target)
     order: np.ndarray  # order number (-1: no purchase)
     event_off: np.ndarray  # index of the session's first event
-    browse: np.ndarray  # browse event types of all sessions, concatenated in session order
-    browse_off: np.ndarray
 
     @property
     def n(self) -> int:
@@ -79,16 +77,16 @@ def excl_cumsum(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indices start[i] .. start[i] + length[i] - 1, for all i, concatenated."""
-    lengths = lengths.astype(np.int64)
-    total = int(lengths.sum())
-    return np.repeat(starts.astype(np.int64) - excl_cumsum(lengths), lengths) + np.arange(total)
-
-
 def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     hour = rng.choice(24, size=n, p=b.HOUR_SHARE)
     return hour.astype(np.int64) * 3600 + rng.integers(0, 3600, size=n)
+
+
+def _pick3(u: np.ndarray, alt: np.ndarray, share: np.ndarray, alt_share: np.ndarray) -> np.ndarray:
+    """Index 0..2 drawn by ``share`` (``alt_share`` where ``alt``), from uniforms ``u``."""
+    c0 = np.where(alt, alt_share[0], share[0])
+    c1 = np.where(alt, alt_share[0] + alt_share[1], share[0] + share[1])
+    return (u >= c0).astype(np.int8) + (u >= c1)
 
 
 def _choice(rng: np.random.Generator, n: int, share: np.ndarray) -> np.ndarray:
@@ -137,7 +135,11 @@ def _returns(
     # Inverse of the integrated rate (1 + d/tau) ** -decay: a draw of the visit's delay.
     power = 1 - b.DECAY
     w = window[user]
-    v = rng.random(len(user))
+    # Sorted within each user (user + u sorts by user, then u): a user's visits come out in time
+    # order, so their n-th visit is found by position, without sorting sessions.
+    key = user + rng.random(len(user))
+    key.sort()
+    v = key - user
     delay_days = b.TAU_DAYS * ((1 + v * ((1 + w / b.TAU_DAYS) ** power - 1)) ** (1 / power) - 1)
     first = users.acquired_s[user] + b.MIN_RETURN_GAP_S
     t = first + (delay_days * 86_400).astype(np.int64)
@@ -154,25 +156,27 @@ def _returns(
 
 
 def _profile_changes(
-    spec: ResolvedSpec, users: Users, user: np.ndarray, start: np.ndarray, rnd: int
+    spec: ResolvedSpec, users: Users, r_user: np.ndarray, r_start: np.ndarray, rnd: int
 ) -> None:
-    """Segment upgrades at a user's 3rd visit and moves abroad at the 6th (raw.users snapshots)."""
+    """Segment upgrades at a user's 3rd visit and moves abroad at the 6th (raw.users snapshots).
+
+    ``r_user``/``r_start`` are the return visits, grouped by user and in time order per user;
+    the first visit is the acquisition, so the n-th visit is return number n - 1.
+    """
     rng = spec.rng("profile", rnd)
-    order = np.lexsort((start, user))
-    su, st = user[order], start[order]
-    first_of_user = np.searchsorted(su, np.arange(users.n), side="left")
-    visits = np.bincount(su, minlength=users.n)
     n = users.n
+    returns = np.bincount(r_user, minlength=n)
+    first_return = excl_cumsum(returns)
 
     def nth_visit(k: int) -> tuple[np.ndarray, np.ndarray]:
-        has = visits >= k
+        has = returns >= k - 1
         t = np.full(n, -1, dtype=np.int64)
-        t[has] = st[first_of_user[has] + k - 1]
+        t[has] = r_start[first_return[has] + k - 2]
         return has, t
 
     has3, t3 = nth_visit(3)
     u = rng.random(n)
-    up_regular = has3 & np.isin(users.segment, (b.CASUAL, b.BARGAIN)) & (u < 0.45)
+    up_regular = has3 & ((users.segment == b.CASUAL) | (users.segment == b.BARGAIN)) & (u < 0.45)
     up_loyal = has3 & (users.segment == b.LOYAL) & (u < 0.3)
     changed = up_regular | up_loyal
     users.new_segment = np.where(up_regular, b.LOYAL, np.where(up_loyal, b.VIP, -1)).astype(np.int8)
@@ -193,7 +197,6 @@ class _Draft:
     start_s: np.ndarray
     first: np.ndarray
     fields: dict[str, np.ndarray]
-    browse: np.ndarray
     count: np.ndarray
 
 
@@ -224,46 +227,49 @@ def _shape_sessions(
     ).astype(np.int8)
     bargain = segment == b.BARGAIN
 
-    u = rng.random(n)
-    entry_idx = np.where(
-        bargain,
-        np.searchsorted(np.cumsum(b.BARGAIN_ENTRY_SHARE), u, side="right"),
-        np.searchsorted(np.cumsum(b.ENTRY_SHARE), u, side="right"),
-    )
-    entry = _ENTRY_CODES[np.minimum(entry_idx, 2)]
+    u = rng.random(n, dtype=np.float32)
+    entry = _ENTRY_CODES[_pick3(u, bargain, b.ENTRY_SHARE, b.BARGAIN_ENTRY_SHARE)]
 
     p_bounce = (
         b.SOURCE_BOUNCE[source] * b.DEVICE_BOUNCE[device] * np.where(first, 1.0, b.RETURNING_BOUNCE)
     )
-    bounce = rng.random(n) < p_bounce
-    depth = rng.geometric(1 / (b.BROWSE_MEAN * b.SEGMENT_BROWSE[segment]))
-    browse_len = np.where(bounce, 0, np.minimum(depth, b.BROWSE_MAX)).astype(np.int16)
+    bounce = rng.random(n, dtype=np.float32) < p_bounce
+    # Geometric browsing depth (>= 1) by inversion: much faster than a per-element-p draw.
+    keep_going = 1 - 1 / (b.BROWSE_MEAN * b.SEGMENT_BROWSE[segment])
+    depth = np.ceil(np.log1p(-rng.random(n)) / np.log(keep_going))
+    browse_len = np.where(bounce, 0, np.clip(depth, 1, b.BROWSE_MAX)).astype(np.int16)
 
-    browse_session = np.repeat(np.arange(n), browse_len)
-    u = rng.random(len(browse_session))
-    browse_idx = np.where(
-        bargain[browse_session],
-        np.searchsorted(np.cumsum(b.BARGAIN_BROWSE_SHARE), u, side="right"),
-        np.searchsorted(np.cumsum(b.BROWSE_SHARE), u, side="right"),
-    )
-    browse = _BROWSE_CODES[np.minimum(browse_idx, 2)]
-    n_pv = (entry == b.PRODUCT_VIEW) + np.bincount(
-        browse_session, weights=browse == b.PRODUCT_VIEW, minlength=n
-    ).astype(np.int64)
+    # Only the number of product views is decided here (its mean is exact; stochastic rounding
+    # is far cheaper than a binomial draw); expand() places them among the browsing events.
+    p_pv = np.where(bargain, b.BARGAIN_BROWSE_SHARE[1], b.BROWSE_SHARE[1])
+    browse_pv = np.floor(browse_len * p_pv + rng.random(n, dtype=np.float32)).astype(np.int16)
+    n_pv = (entry == b.PRODUCT_VIEW) + browse_pv
 
-    # The funnel: each step is only reachable from the previous one.
+    # The funnel: each step is only reachable from the previous one. Only the few sessions that
+    # add to cart get the later draws.
     pull = b.SEGMENT_CART[segment] * b.DEVICE_CART[device] * b.SOURCE_CART[source]
     p_cart = b.CART_BASE * pull * b.COUNTRY_CART[country] * np.minimum(1.0, 0.5 + 0.12 * n_pv)
-    carts = (n_pv >= 1) & (rng.random(n) < p_cart)
-    n_add = np.where(carts, np.minimum(1 + rng.poisson(b.SEGMENT_BASKET[segment]), n_pv), 0)
-    p_remove = np.where(n_add >= 2, b.REMOVE_MULTI, b.REMOVE_SINGLE)
-    removed = carts & (rng.random(n) < p_remove)
-    items = n_add - removed
-    p_checkout = np.minimum(0.9, b.CHECKOUT_BASE * np.sqrt(pull))
-    checkout = (items >= 1) & (rng.random(n) < p_checkout)
-    purchase = checkout & (rng.random(n) < b.PAY_BASE * b.DEVICE_PAY[device])
-    n_lines = np.where(purchase, items, 0)
-    count = 1 + browse_len + n_add + removed + checkout + n_lines
+    cart_idx = np.flatnonzero((n_pv >= 1) & (rng.random(n, dtype=np.float32) < p_cart))
+    m = len(cart_idx)
+    c_seg, c_dev = segment[cart_idx], device[cart_idx]
+    c_add = np.minimum(1 + rng.poisson(b.SEGMENT_BASKET[c_seg]), n_pv[cart_idx])
+    c_removed = rng.random(m) < np.where(c_add >= 2, b.REMOVE_MULTI, b.REMOVE_SINGLE)
+    c_items = c_add - c_removed
+    p_checkout = np.minimum(0.9, b.CHECKOUT_BASE * np.sqrt(pull[cart_idx]))
+    c_checkout = (c_items >= 1) & (rng.random(m) < p_checkout)
+    c_purchase = c_checkout & (rng.random(m) < b.PAY_BASE * b.DEVICE_PAY[c_dev])
+
+    n_add = np.zeros(n, dtype=np.int16)
+    removed = np.zeros(n, dtype=bool)
+    checkout = np.zeros(n, dtype=bool)
+    purchase = np.zeros(n, dtype=bool)
+    n_lines = np.zeros(n, dtype=np.int16)
+    n_add[cart_idx] = c_add
+    removed[cart_idx] = c_removed
+    checkout[cart_idx] = c_checkout
+    purchase[cart_idx] = c_purchase
+    n_lines[cart_idx] = np.where(c_purchase, c_items, 0)
+    count = 1 + browse_len.astype(np.int64) + n_add + removed + checkout + n_lines
     fields = {
         "device": device,
         "source": source,
@@ -272,13 +278,14 @@ def _shape_sessions(
         "focus": focus,
         "entry": entry,
         "browse_len": browse_len,
-        "n_add": n_add.astype(np.int16),
+        "browse_pv": browse_pv,
+        "n_add": n_add,
         "removed": removed,
         "checkout": checkout,
         "purchase": purchase,
-        "n_lines": n_lines.astype(np.int16),
+        "n_lines": n_lines,
     }
-    return _Draft(user, start, first, fields, browse, count.astype(np.int64))
+    return _Draft(user, start, first, fields, count)
 
 
 def build_plan(
@@ -300,7 +307,7 @@ def build_plan(
         start = np.concatenate([users.acquired_s, r_start])
         first = np.zeros(len(user), dtype=bool)
         first[: users.n] = True
-        _profile_changes(spec, users, user, start, rnd)
+        _profile_changes(spec, users, r_user, r_start, rnd)
         draft = _shape_sessions(spec, users, catalog, user, start, first, rnd)
         if int(draft.count.sum()) >= target or (scale == 0 and total_intensity == 0):
             break
@@ -319,7 +326,11 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     reached = np.cumsum(d.count[priority])
     cut = min(int(np.searchsorted(reached, target, side="left")), len(priority) - 1)
     chosen = priority[: cut + 1]
-    sel = chosen[np.argsort(d.start_s[chosen], kind="stable")]
+    # Output order is by start time at a resolution of 1/65536 of the range: a 16-bit key sorts
+    # by radix (fast), and events only need to be roughly in time order for DuckDB's zone maps.
+    span = max(1, spec.end_s - spec.start_s)
+    bucket = ((d.start_s[chosen] - spec.start_s) * 65_535 // span).astype(np.uint16)
+    sel = chosen[np.argsort(bucket, kind="stable")]
     # The surplus comes off the latest sessions (usually a part of the very last one), so the
     # only session ever cut short is the last in output order.
     count = d.count[sel]
@@ -334,9 +345,6 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     if len(keep):
         keep[-1] -= left
 
-    browse_off_draft = excl_cumsum(d.fields["browse_len"])
-    browse_len = d.fields["browse_len"][sel]
-    browse = d.browse[concat_ranges(browse_off_draft[sel], browse_len)]
     purchase = d.fields["purchase"][sel]
     order_no = np.where(purchase, np.cumsum(purchase) - 1, -1).astype(np.int32)
     f = {k: v[sel] for k, v in d.fields.items()}
@@ -349,7 +357,8 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
         segment=f["segment"],
         focus=f["focus"],
         entry=f["entry"],
-        browse_len=browse_len,
+        browse_len=f["browse_len"],
+        browse_pv=f["browse_pv"],
         n_add=f["n_add"],
         removed=f["removed"],
         checkout=f["checkout"],
@@ -359,6 +368,4 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
         keep=keep,
         order=order_no,
         event_off=excl_cumsum(keep),
-        browse=browse,
-        browse_off=excl_cumsum(browse_len),
     )
