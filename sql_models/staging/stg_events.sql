@@ -7,8 +7,10 @@
 --
 -- The sessionization is two window passes over the events without a source id (no join back).
 -- In a view this is cheap for every reader that does not ask for a session column: the
--- optimizer drops the windows, so such readers cost a plain scan of raw.events.
-with events as (
+-- optimizer drops the windows, so such readers cost a plain scan of raw.events. The cleaned
+-- events are read twice (with and without a source id): not materialized, so each read is a
+-- filtered scan rather than a copy of every event.
+with events as not materialized (
     select
         event_id,
         event_time,
@@ -36,8 +38,9 @@ unsessioned_gaps as (
     select
         *,
         coalesce(
+            -- The runner sets the variable from the workspace settings; 30 when run by hand.
             event_time - lag(event_time) over user_timeline
-                > to_minutes(getvariable('session_timeout_minutes')),
+                > to_minutes(coalesce(getvariable('session_timeout_minutes'), 30)),
             true
         ) as starts_session
     from events
