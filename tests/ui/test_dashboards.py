@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from shoplytics_desktop.core.workspace import Workspace
@@ -182,3 +183,19 @@ def test_set_workspace_switches_data(qtbot: QtBot, page: DashboardsPage, tmp_pat
         settle(qtbot, page)
         assert page.empty.text().startswith("Run the pipeline")
         page.pool.waitForDone(10_000)
+
+
+def test_products_table_sorts_and_searches(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.tabs.setCurrentWidget(page.tab("Products"))
+    settle(qtbot, page)
+    table = page.tab("Products").table  # type: ignore[attr-defined]
+    assert [r[0] for r in table.visible_rows()] == ["p3", "p2", "p1"]  # by revenue
+    views = table.table.columns.index("views")
+    table.view.sortByColumn(views, Qt.SortOrder.AscendingOrder)
+    assert [r[0] for r in table.visible_rows()] == ["p2", "p3", "p1"]  # 8, 12, 25 views
+    c2p = table.table.columns.index("cart_to_purchase_rate")
+    table.view.sortByColumn(c2p, Qt.SortOrder.DescendingOrder)
+    assert [r[0] for r in table.visible_rows()] == ["p2", "p1", "p3"]  # None sorts last
+    table.search.setText("acme")
+    assert {r[0] for r in table.visible_rows()} == {"p1", "p3"}
+    assert table.csv_text().splitlines()[1].startswith("p1,Runner,Shoes,Acme,25,5,1,10.0,0.2,0.2")

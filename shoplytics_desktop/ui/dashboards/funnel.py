@@ -97,7 +97,8 @@ class FunnelTab(DashboardTab):
             highlight=self.focus_step,
         )
         self._render_breakdown(result)
-        self.breakdown_table.set_table(result.breakdown, "No sessions in this range.")
+        self.breakdown_table.set_table(result.breakdown, "No sessions in this range.",
+                                       sort_column="sessions")
         self.over_time.set_series(
             result.over_time,
             [("conversion", "Sessions → purchase"), ("view_to_purchase", "Product view → purchase")],

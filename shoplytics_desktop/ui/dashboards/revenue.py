@@ -73,6 +73,6 @@ class RevenueTab(DashboardTab):
         names = [f"{n or p}" for p, n in zip(top.column("product_id"), top.column("name"),
                                             strict=True)]
         self.top_chart.set_bars(names, [("Revenue", top.column("revenue"))], top, NO_PURCHASES)
-        self.top_table.set_table(top, NO_PURCHASES)
+        self.top_table.set_table(top, NO_PURCHASES, sort_column="revenue")
 
 

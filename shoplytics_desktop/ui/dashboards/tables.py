@@ -80,6 +80,10 @@ class TableModel(QAbstractTableModel):
         self._sort = (column, order)
         self._rebuild()
 
+    def clear_sort(self) -> None:
+        self._sort = None
+        self._rebuild()
+
     def set_search(self, text: str) -> None:
         self._search = text.strip().lower()
         self._rebuild()
@@ -173,7 +177,10 @@ class DataTable(QFrame):
         header = self.view.horizontalHeader()
         if first and sort_column in table.columns:
             self.view.sortByColumn(table.columns.index(sort_column), Qt.SortOrder.DescendingOrder)
-        elif header.sortIndicatorSection() < len(table.columns):
+        elif first:
+            header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the query's order
+            self.model.clear_sort()
+        elif 0 <= header.sortIndicatorSection() < len(table.columns):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         if first:
             self.view.resizeColumnsToContents()
