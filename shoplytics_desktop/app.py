@@ -94,6 +94,10 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
 
     from shoplytics_desktop.ui import app_settings
 
+    # Workers run Python (SQL parsing, numpy set-up) while the UI thread makes many short Qt calls,
+    # each of which releases and re-takes the GIL; a shorter switch interval keeps those waits from
+    # adding up to a visible stall.
+    sys.setswitchinterval(0.001)
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
     app = QApplication.instance() or QApplication(argv)
@@ -114,6 +118,7 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
     app.setWindowIcon(app_icon())
     window = MainWindow(initial_workspace(args))
     window.show()
+    app.processEvents()  # the first paint, before the workspace and its page load
     QTimer.singleShot(0, window.open_initial)
     return app, window
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
@@ -270,9 +271,16 @@ class SummaryPage(QWizardPage):
         self.details.setText(text)
 
 
+def _preload() -> None:
+    """Import the generator (numpy, polars) off the UI thread while the user picks the size."""
+    import shoplytics_desktop.core.generate  # noqa: F401
+
+
 class GenerateWizard(QWizard):
     def __init__(self, ws: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        if "shoplytics_desktop.core.generate" not in sys.modules:
+            Worker(_preload, pass_reporter=False).start()
         self.setWindowTitle("Generate demo data")
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         if ws is None or ws.is_empty():
             self.show_page("start")
         else:
-            last = app_settings.load_text("window/page", "dashboards")
+            last = self.pages.last_page
             self.show_page(last if last in dict(self.PAGES) and last != "start" else "dashboards")
 
     def _update_welcome(self) -> None:
@@ -348,8 +348,7 @@ class MainWindow(QMainWindow):
         for splitter in self.findChildren(QSplitter):
             if splitter.objectName():
                 app_settings.save_bytes(f"splitters/{splitter.objectName()}", splitter.saveState())
-        if self.current_page() != "start":
-            app_settings.save_text("window/page", self.current_page())
+        app_settings.save_text("window/page", self.pages.last_page)
         app_settings.settings().sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -52,6 +52,7 @@ class PageHost:
         self.store = ProjectStore(window)
         self.widgets: dict[str, QWidget] = {"start": welcome}
         self.current = "start"
+        self.last_page = app_settings.load_text("window/page", "dashboards")
         stack.addWidget(welcome)
 
     # -- pages ---------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ class PageHost:
         self.stack.setCurrentWidget(widget)
         self.current = key
         if key != "start":
-            app_settings.save_text("window/page", key)
+            self.last_page = key  # stored when the window closes, not on every click
 
     def _create(self, key: str) -> QWidget:
         widget: QWidget
@@ -179,7 +180,7 @@ class PageHost:
             pipeline: Any = self.widgets.get("pipeline")
             if pipeline is not None and not pipeline.busy:
                 pipeline.refresh_history()
-            self.store.reload()  # new raw tables can change which sources resolve
+            self.store.refresh()  # new raw tables can change which sources resolve
 
     def _refresh_dashboards(self) -> None:
         dash: Any = self.widgets.get("dashboards")

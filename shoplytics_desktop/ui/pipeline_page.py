@@ -155,10 +155,11 @@ class PipelinePage(QWidget):
             self.validation.load_run(ws, any_last.run_id, self._heading(any_last))
             self.test_results = {t.test_id: t for t in self.validation.results}
         if self.last is not None and not self.busy:
-            models = self.project.models.values() if self.project else []
-            layers = {m.name: (m.layer, m.materialized) for m in models}
-            rows = [(m, *layers.get(m, ("", "")), *info) for m, info in self.last.models.items()]
-            self.run_panel.show_history(rows, self._heading(self.last) + (f": {self.last.message}" if self.last.message else ""))
+            rows = [(m, *self.last.layers.get(m, ("", "")), *info) for m, info in self.last.models.items()]
+            caption = self._heading(self.last) + (f": {self.last.message}" if self.last.message else "")
+            self.run_panel.show_history(rows, caption)
+        elif not self.busy:
+            self.run_panel.start([], "No run yet. Press Run (Ctrl+R) to build the models and test them.")
 
     @staticmethod
     def _heading(run: LastRun) -> str:
@@ -170,8 +171,6 @@ class PipelinePage(QWidget):
         if self.workspace is None:
             return
         self.graph.set_graph(lineage(project), status_map(self.last.models if self.last else {}))
-        if self.last is not None and not self.busy:
-            self.refresh_history()
         self._update_buttons()
 
     def _project_failed(self, error: BaseException) -> None:
@@ -209,6 +208,8 @@ class PipelinePage(QWidget):
         self.banner.hide()
         worker = Worker(fn, ws, workspace=ws)  # type: ignore[arg-type]
         worker.kwargs["listener"] = worker.emit_item
+        # the parsed project when its files are unchanged: no re-parsing while the UI updates
+        worker.kwargs["project"] = self.store.fresh()
         worker.signals.progress.connect(self._progress)
         worker.signals.item.connect(self._item)
         worker.signals.result.connect(self._finished)
@@ -273,21 +274,10 @@ class PipelinePage(QWidget):
         self.progress.setValue(1000 if not self.banner.isVisible() else self.progress.value())
         self.busy_changed.emit(False)
         keep_banner = self.banner.isVisible()
-        self.store.reload()  # picks up edited SQL; the graph is redrawn with the new statuses
-        self.refresh_history_after_run()
+        self.refresh_history()
+        self.store.refresh()  # redraws the graph with the new statuses; reloads edited SQL
         self.banner.setVisible(keep_banner)
         self._update_buttons()
-
-    def refresh_history_after_run(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        self.last = latest_run(ws, "run")
-        self.types = column_types(ws)
-        any_last = latest_run(ws)
-        if any_last is not None:
-            self.validation.load_run(ws, any_last.run_id, self._heading(any_last))
-            self.test_results = {t.test_id: t for t in self.validation.results}
 
     def _update_buttons(self) -> None:
         can = self.workspace is not None and not self.workspace.read_only and not self.busy

@@ -27,6 +27,7 @@ class LastRun:
     message: str
     started_at: str
     models: dict[str, tuple[str, int | None, float, str]] = field(default_factory=dict)
+    layers: dict[str, tuple[str, str]] = field(default_factory=dict)  # model → (layer, materialized)
 
 
 def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
@@ -41,12 +42,13 @@ def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
     if row is None:
         return None
     run = LastRun(*[str(v) for v in row])
-    for model, status, rows, seconds, error in cur.execute(
-        f"SELECT model, status, rows, seconds, coalesce(error, '') FROM {INTERNAL}.model_runs "
-        "WHERE run_id = ? ORDER BY ordinal",
+    for model, layer, materialized, status, rows, seconds, error in cur.execute(
+        f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, '') "
+        f"FROM {INTERNAL}.model_runs WHERE run_id = ? ORDER BY ordinal",
         [run.run_id],
     ).fetchall():
         run.models[model] = (status, rows, float(seconds or 0), error)
+        run.layers[model] = (layer, materialized)
     return run
 
 
@@ -82,6 +84,35 @@ class ProjectStore(QObject):
         self.project: Project | None = None
         self.error: BaseException | None = None
         self._generation = 0
+        self._fingerprint: tuple[object, ...] = ()
+
+    @staticmethod
+    def fingerprint(ws: Workspace) -> tuple[object, ...]:
+        """What the loaded project depends on: its files (name, mtime, size) and the raw tables."""
+        from shoplytics_desktop.core.models.runner import source_relations
+
+        files = []
+        root = ws.models_dir
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.suffix in (".sql", ".yml", ".yaml"):
+                    stat = path.stat()
+                    files.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return (str(root), tuple(files), tuple(sorted(source_relations(ws))))
+
+    def fresh(self) -> Project | None:
+        """The loaded project if nothing it was built from has changed since, else None."""
+        ws = self.workspace
+        if ws is None or self.project is None:
+            return None
+        return self.project if self.fingerprint(ws) == self._fingerprint else None
+
+    def refresh(self) -> None:
+        """Reload if the model files or raw tables changed; otherwise re-announce the project."""
+        if self.fresh() is not None:
+            self.loaded.emit(self.project)
+        else:
+            self.reload()
 
     def set_workspace(self, ws: Workspace | None) -> None:
         self.workspace = ws
@@ -95,6 +126,10 @@ class ProjectStore(QObject):
         if ws is None:
             return
         generation = self._generation
+        try:
+            self._fingerprint = self.fingerprint(ws)
+        except OSError:
+            self._fingerprint = ()
         worker = Worker(_load, ws, pass_reporter=False)
         worker.signals.result.connect(lambda p: self._done(generation, p, None))
         worker.signals.error.connect(lambda e: self._done(generation, None, e))

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import duckdb
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from shoplytics_desktop.core.errors import Cancelled
@@ -89,15 +90,25 @@ class Worker(QRunnable):
             value = self.fn(*self.args, **kwargs)
         except Cancelled:
             self.signals.cancelled.emit()
+        except duckdb.InterruptException as e:
+            # cancel() interrupts the running statement, which may be outside the core function's
+            # own cancel handling (e.g. while it records the start of a run)
+            if self.cancel_requested:
+                self.signals.cancelled.emit()
+            else:
+                self._failed(e)
         except BaseException as e:  # reported to the one error sink in the UI
-            self.traceback_text = "".join(traceback.format_exception(e))
-            log.error("worker failed: %s", self.traceback_text)
-            e.__dict__.setdefault("details", self.traceback_text)
-            self.signals.error.emit(e)
+            self._failed(e)
         else:
             self.signals.result.emit(value)
         finally:
             self.signals.finished.emit()
+
+    def _failed(self, e: BaseException) -> None:
+        self.traceback_text = "".join(traceback.format_exception(e))
+        log.error("worker failed: %s", self.traceback_text)
+        e.__dict__.setdefault("details", self.traceback_text)
+        self.signals.error.emit(e)
 
     def cancel(self) -> None:
         self.reporter.cancel()

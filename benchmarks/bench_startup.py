@@ -1,0 +1,134 @@
+"""Cold start of the desktop app: import time and time to first paint / to a usable window.
+
+Each measurement is a fresh Python process (so nothing is cached in the interpreter): the parent
+starts it and notes, on its own clock, when the child reports the window's first paint and when
+the workspace is open and its page shown ("usable"). Run:
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_startup.py [--runs 5] [--events 200000]
+
+Without QT_QPA_PLATFORM it uses the real display. Target: usable in at most 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+    QSettings.setPath(fmt, QSettings.Scope.UserScope, sys.argv[2])
+from PySide6.QtWidgets import QApplication
+from shoplytics_desktop.app import build
+print("imported", flush=True)
+
+class FirstPaint(QObject):
+    seen = False
+    def eventFilter(self, obj, event):
+        if not self.seen and event.type() == QEvent.Type.Paint:
+            self.seen = True
+            print("painted", flush=True)
+        return False
+
+qapp = QApplication(["shoplytics-desktop"])  # build() uses it; the spy sees the first paint
+spy = FirstPaint()
+qapp.installEventFilter(spy)
+app, window = build(["shoplytics-desktop", "--workspace", sys.argv[1]])
+
+def usable():
+    app.processEvents()
+    print(f"usable {window.current_page()}", flush=True)
+    QTimer.singleShot(0, app.quit)
+
+if window.is_ready:
+    usable()
+else:
+    window.ready.connect(lambda: QTimer.singleShot(0, usable))
+app.exec()
+"""
+
+IMPORTS = ("PySide6.QtWidgets", "duckdb", "polars", "sqlglot", "pyqtgraph",
+           "shoplytics_desktop.app", "shoplytics_desktop.ui.main_window")
+
+
+def import_time(module: str) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def lazily_imported() -> list[str]:
+    """Heavy modules that importing the app and building the window does NOT pull in."""
+    code = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+            "from shoplytics_desktop.ui.main_window import MainWindow\nw = MainWindow(None)\n"
+            "print(' '.join(m for m in ('polars', 'sqlglot', 'pyqtgraph', 'numpy') if m not in sys.modules))")
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return out.stdout.split()
+
+
+def one_start(workspace: Path, settings: Path) -> tuple[dict[str, float], str]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace), str(settings)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    marks: dict[str, float] = {}
+    page = ""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        key = line.split()[0]
+        marks[key] = time.perf_counter() - t0
+        if key == "usable":
+            page = line.split()[1]
+    proc.wait(timeout=60)
+    return marks, page
+
+
+def make_workspace(folder: Path, events: int) -> None:
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    with Workspace.open(folder) as ws:
+        generate_into(ws, GenerateSpec(events=events, days=90, seed=1), replace=True)
+        result = run_project(ws)
+        print(f"  workspace: {events:,} events, pipeline {result.status} in {result.seconds:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--events", type=int, default=200_000, help="events in the data workspace")
+    args = parser.parse_args()
+
+    print("import times (fresh interpreter each):")
+    for module in IMPORTS:
+        print(f"  {module:<40} {import_time(module) * 1000:7.0f} ms")
+    print(f"  not imported before first paint: {', '.join(lazily_imported()) or '(none)'}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_workspace(root / "data", args.events)
+        for label, folder in (("empty workspace", root / "empty"), ("workspace with data", root / "data")):
+            print(f"\ncold start, {label} ({args.runs} runs):")
+            runs = []
+            page = ""
+            for i in range(args.runs):
+                marks, page = one_start(folder, root / f"settings-{label[:5]}-{i}")
+                runs.append(marks)
+                print(f"  run {i + 1}: imported {marks['imported']:.2f} s, first paint {marks['painted']:.2f} s, "
+                      f"usable {marks['usable']:.2f} s")
+            print(f"  (opened on the {page} page)")
+            for key in ("imported", "painted", "usable"):
+                values = [m[key] for m in runs]
+                print(f"  {key:<9} median {statistics.median(values):.2f} s   max {max(values):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
