@@ -19,7 +19,26 @@ from pathlib import Path
 import duckdb
 
 from shoplytics_desktop.core.ingest import import_events
+from shoplytics_desktop.core.progress import NullReporter
+from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
 from shoplytics_desktop.core.workspace import Workspace
+
+
+class PhaseTimer(NullReporter):
+    """Records when each import phase starts, to print where the time goes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list[tuple[float, str]] = []
+
+    def update(self, done: float, total: float, message: str = "") -> None:
+        self.marks.append((time.perf_counter(), message.split(" ")[0] or "done"))
+
+    def phases(self, end: float) -> str:
+        out = []
+        for (t, name), (t2, _) in zip(self.marks, [*self.marks[1:], (end, "")], strict=True):
+            out.append(f"{name} {t2 - t:.2f}")
+        return ", ".join(out)
 
 # Columns and value forms of the multi-category-store sample (event_time '... UTC', ids as
 # digits, empty category codes and brands now and then, UUID-like sessions).
@@ -60,16 +79,22 @@ def baseline(path: Path, fmt: str) -> float:
     return time.perf_counter() - t
 
 
-def bench(folder: Path, rows: int, fmt: str) -> None:
+def bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
     path = folder / f"events_{rows}.{fmt}"
     made = make_file(path, rows, fmt)
     size_mb = path.stat().st_size / 1e6
     floor = baseline(path, fmt)
     ws_dir = folder / f"ws_{fmt}"
+    if memory_limit:
+        save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
     with Workspace.open(ws_dir) as ws:
+        timer = PhaseTimer()
+        cpu = time.process_time()
         t = time.perf_counter()
-        report = import_events(ws, [path])
+        report = import_events(ws, [path], reporter=timer)
         seconds = time.perf_counter() - t
+        cpu = time.process_time() - cpu
+        phases = timer.phases(t + seconds)
         t = time.perf_counter()
         again = import_events(ws, [path])
         seconds_again = time.perf_counter() - t
@@ -79,7 +104,9 @@ def bench(folder: Path, rows: int, fmt: str) -> None:
         f"{fmt:<8} {rows:>11,} rows  {size_mb:8.1f} MB  (written in {made:.1f} s)\n"
         f"  duckdb read alone  {floor:7.2f} s\n"
         f"  import             {seconds:7.2f} s  {rows / seconds:12,.0f} rows/s  "
-        f"loaded {v.rows_loaded:,} dup {v.rows_duplicate:,} rejected {v.rows_rejected:,}\n"
+        f"(cpu {cpu:.2f} s)  loaded {v.rows_loaded:,} dup {v.rows_duplicate:,} "
+        f"rejected {v.rows_rejected:,}\n"
+        f"  phases             {phases}\n"
         f"  re-import (no-op)  {seconds_again:7.2f} s  "
         f"loaded {again.validation.rows_loaded:,} dup {again.validation.rows_duplicate:,}\n"
         f"  peak RSS so far    {peak_rss_mb():7.0f} MB",
@@ -94,13 +121,14 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--parquet-rows", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
+    parser.add_argument("--memory-limit", default=None, help="workspace memory_limit, e.g. 1GB")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
         if args.csv_rows:
-            bench(folder, args.csv_rows, "csv")
+            bench(folder, args.csv_rows, "csv", args.memory_limit)
         if args.parquet_rows:
-            bench(folder, args.parquet_rows, "parquet")
+            bench(folder, args.parquet_rows, "parquet", args.memory_limit)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -30,7 +30,7 @@ def test_import_then_again_then_batches_then_delete(
 
     code, out, _ = run(capsys, "import", "-w", w, "-q", str(REAL))
     assert code == 0
-    assert f"Already imported (batch {batch_id}): nothing new." in out
+    assert f"Already imported (batch {batch_id}, same contents and mapping): nothing new." in out
     assert "0 loaded, 1,000 duplicate" in out
 
     code, out, _ = run(capsys, "batches", "-w", w)

@@ -120,6 +120,18 @@ def test_same_file_twice_adds_nothing(ws: Workspace) -> None:
     assert any("Already imported" in n for n in second.notes)
 
 
+def test_same_rows_under_another_mapping_are_duplicates_by_event_id(ws: Workspace) -> None:
+    first = import_events(ws, [FIXTURES / "clickstream.csv"])
+    mapping = first.mapping.model_copy(update={"event_types": {"home": "other"}})
+    second = import_events(ws, [FIXTURES / "clickstream.csv"], mapping)
+    v = second.validation
+    assert v is not None
+    # Read again (the mapping differs), and every valid row is found by its event_id.
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (12, 0, 10, 2)
+    assert second.batch_id is None and second.previous_batch == first.batch_id
+    assert table_counts(ws) == (10, 2, 0, 0, 1)
+
+
 def test_a_copy_under_another_name_is_still_all_duplicates(ws: Workspace, tmp_path: Path) -> None:
     import_events(ws, [REAL])
     copy = tmp_path / "renamed.csv"

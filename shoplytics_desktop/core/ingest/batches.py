@@ -82,13 +82,23 @@ def list_batches(con: duckdb.DuckDBPyConnection) -> list[BatchInfo]:
     ]
 
 
-def find_previous(con: duckdb.DuckDBPyConnection, kind: str, fp: str) -> str | None:
-    row = con.execute(
-        f"SELECT batch_id FROM {INTERNAL}.batches WHERE kind = ? AND fingerprint = ? "
-        "AND status = 'loaded' ORDER BY started_at LIMIT 1",
-        [kind, fp],
-    ).fetchone()
-    return str(row[0]) if row else None
+def find_previous(
+    con: duckdb.DuckDBPyConnection, kind: str, fp: str, mapping_yaml: str | None = None
+) -> BatchInfo | None:
+    """The earliest loaded batch of the same content (and, if given, the same mapping)."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM {INTERNAL}.batches WHERE kind = ? AND fingerprint = ? "
+        "AND status = 'loaded'"
+    )
+    params: list[object] = [kind, fp]
+    if mapping_yaml is not None:
+        sql += " AND mapping = ?"
+        params.append(mapping_yaml)
+    r = con.execute(sql + " ORDER BY started_at LIMIT 1", params).fetchone()
+    if r is None:
+        return None
+    return BatchInfo(r[0], r[1], r[2], r[3], *(int(v or 0) for v in r[4:8]), r[8], r[9], r[10],
+                     r[11])
 
 
 @dataclass(frozen=True)
