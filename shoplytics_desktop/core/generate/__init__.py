@@ -5,16 +5,15 @@ Public API, used by the CLI (``shoplytics generate``, ``shoplytics demo``) and t
 ``write_files`` writes files for the import path. All three produce the same data for a spec.
 """
 
-from shoplytics_desktop.core.generate.run import (
+from shoplytics_desktop.core.generate.files import (
     FORMATS,
     GeneratedData,
-    GenerateSummary,
     check_format,
     check_out_dir,
     generate_frames,
-    generate_into,
     write_files,
 )
+from shoplytics_desktop.core.generate.load import GenerateSummary, generate_into
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
 
 __all__ = [

@@ -1,0 +1,169 @@
+"""One generated data set: catalog, users and session plan, and how its rows reach DuckDB."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import duckdb
+import numpy as np
+
+from shoplytics_desktop.core.errors import Cancelled, GenerateError
+from shoplytics_desktop.core.generate import sql
+from shoplytics_desktop.core.generate.catalog import Catalog, build_catalog
+from shoplytics_desktop.core.generate.expand import chunk_bounds, expand
+from shoplytics_desktop.core.generate.plan import SessionPlan, Users, build_plan, build_users
+from shoplytics_desktop.core.generate.spec import ResolvedSpec
+from shoplytics_desktop.core.progress import Reporter
+
+
+class DataSet:
+    """Catalog, users and session plan of one spec; events come out chunk by chunk."""
+
+    def __init__(self, spec: ResolvedSpec, reporter: Reporter) -> None:
+        self.spec = spec
+        self.reporter = reporter
+        reporter.update(0, spec.events, "Building the catalog and the users")
+        self.catalog: Catalog = build_catalog(spec)
+        self.users: Users = build_users(spec, self.catalog)
+        reporter.check_cancelled()
+        reporter.update(0, spec.events, "Planning sessions")
+        self.plan: SessionPlan = build_plan(spec, self.users, self.catalog, reporter)
+        reporter.check_cancelled()
+        if int(self.plan.keep.sum()) != spec.events:
+            raise GenerateError(
+                f"Could not fit {spec.events:,} events into {spec.days} days for {spec.users:,} users.",
+                "Give more users or more days.",
+            )
+
+    def products(self) -> dict[str, np.ndarray]:
+        c = self.catalog
+        return {
+            "pidx": np.arange(c.size, dtype=np.int32),
+            "name": np.array(c.names),
+            "cat": c.category,
+            "brand": c.brand,
+            "price": c.price_cents,
+        }
+
+    def user_snapshots(self) -> dict[str, np.ndarray]:
+        """One snapshot per user at signup, plus one per segment change and per move abroad."""
+        u = self.users
+        ids = np.arange(u.n, dtype=np.int32)
+        signup_s = u.acquired_s // 86_400 * 86_400
+        seg_at = np.where(u.segment_change_s >= 0, u.new_segment, u.segment)
+        seg_changed = np.flatnonzero(u.segment_change_s >= 0)
+        moved = np.flatnonzero(u.country_change_s >= 0)
+        # The segment a mover has at the time of the move (upgrades come at the 3rd visit).
+        seg_when_moved = np.where(
+            (u.segment_change_s[moved] >= 0)
+            & (u.segment_change_s[moved] <= u.country_change_s[moved]),
+            seg_at[moved],
+            u.segment[moved],
+        )
+        parts = [
+            (ids, u.segment, u.country, signup_s),
+            (
+                ids[seg_changed],
+                u.new_segment[seg_changed],
+                u.country[seg_changed],
+                u.segment_change_s[seg_changed],
+            ),
+            (ids[moved], seg_when_moved, u.new_country[moved], u.country_change_s[moved]),
+        ]
+        return {
+            "uidx": np.concatenate([p[0] for p in parts]),
+            "signup_s": signup_s[np.concatenate([p[0] for p in parts])],
+            "seg": np.concatenate([p[1] for p in parts]).astype(np.int8),
+            "cty": np.concatenate([p[2] for p in parts]).astype(np.int8),
+            "dev": u.device[np.concatenate([p[0] for p in parts])],
+            "updated_s": np.concatenate([p[3] for p in parts]).astype(np.int64),
+        }
+
+    def event_chunks(self) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+        done = 0
+        for i, (s0, s1) in enumerate(chunk_bounds(self.plan)):
+            self.reporter.check_cancelled()
+            columns = expand(self.spec, self.plan, self.catalog, s0, s1, i)
+            done += len(columns["eidx"])
+            yield done, columns
+
+    def counts(self) -> tuple[int, int, int]:
+        """Sessions, distinct users with events, orders with at least one line kept."""
+        p = self.plan
+        lines_kept = np.maximum(0, p.keep - (p.count - p.n_lines))
+        users = int(np.count_nonzero(np.bincount(p.user, minlength=self.users.n)))
+        return p.n, users, int(np.count_nonzero(p.purchase & (lines_kept > 0)))
+
+
+def fill(
+    con: duckdb.DuckDBPyConnection, ds: DataSet, targets: dict[str, str], lineage: str = ""
+) -> None:
+    """Write products, users and events into ``targets`` (kind -> SQL prefix such as INSERT INTO).
+
+    Events are pipelined: while DuckDB inserts one chunk (building strings and compressing, with
+    the GIL released), numpy computes the next one.
+    """
+    spec, reporter = ds.spec, ds.reporter
+    tail = f", {lineage}" if lineage else ""
+    con.register("_gen_products", ds.products())
+    products_sql = sql.products_select(spec, ds.catalog, "_gen_products")
+    con.execute(f"{targets['products']} SELECT *{tail} FROM ({products_sql})")
+    con.unregister("_gen_products")
+    con.register("_gen_users", ds.user_snapshots())
+    con.execute(f"{targets['users']} SELECT *{tail} FROM ({sql.users_select(spec, '_gen_users')})")
+    con.unregister("_gen_users")
+    insert = f"{targets['events']} SELECT *{tail} FROM ({sql.events_select(spec, ds.catalog, '_gen_chunk')})"
+
+    def load_chunk(columns: dict[str, np.ndarray]) -> None:
+        # Copying the numpy columns into a temporary table first lets the INSERT, which builds
+        # the strings and compresses them, run on every thread.
+        con.register("_gen_arrays", columns)
+        con.execute("CREATE OR REPLACE TEMP TABLE _gen_chunk AS SELECT * FROM _gen_arrays")
+        con.unregister("_gen_arrays")
+        con.execute(insert)
+
+    pending: Future[None] | None = None
+    loaded = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoplytics-generate") as pool:
+        try:
+            for done, columns in ds.event_chunks():
+                if pending is not None:
+                    pending.result()
+                    reporter.update(
+                        loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events"
+                    )
+                reporter.check_cancelled()
+                pending = pool.submit(load_chunk, columns)
+                loaded = done
+            if pending is not None:
+                pending.result()
+                pending = None
+                reporter.update(loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events")
+        except BaseException:
+            if pending is not None:  # stop the running insert before the caller rolls back
+                con.interrupt()
+                with contextlib.suppress(BaseException):
+                    pending.result()
+            raise
+    con.execute("DROP TABLE IF EXISTS _gen_chunk")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@contextlib.contextmanager
+def duckdb_errors(what: str, reporter: Reporter) -> Iterator[None]:
+    try:
+        yield
+    except duckdb.InterruptException as e:
+        raise Cancelled() from e
+    except duckdb.Error as e:
+        if reporter.cancel_requested:
+            raise Cancelled() from e
+        raise GenerateError(
+            f"{what} failed: {str(e).splitlines()[0]}", "Check the disk space and try again."
+        ) from e
