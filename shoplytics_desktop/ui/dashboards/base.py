@@ -1,5 +1,5 @@
 """What every dashboard tab shares: the filters it was last asked for, the query job that runs
-off the UI thread, the render of its result, and a note on the filters that do not apply."""
+off the UI thread, the drawing of its result, and a note on the filters that do not apply."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ Job = Callable[[Workspace], Any]
 
 class DashboardTab(QWidget):
     """Subclasses set ``title``, build their charts in ``self.body`` and implement ``job`` and
-    ``render``. ``drill`` asks the page to set a filter: (name, value), e.g. ('category', 'Bags')."""
+    ``draw``. ``drill`` asks the page to set a filter: (name, value), e.g. ('category', 'Bags')."""
 
     title = ""
     uses_segments = True
@@ -76,10 +76,10 @@ class DashboardTab(QWidget):
     def job(self, f: Filters) -> Job:
         raise NotImplementedError
 
-    def render(self, result: Any) -> None:
+    def draw(self, result: Any) -> None:
         raise NotImplementedError
 
     def show_result(self, result: Any) -> None:
         self.last_result = result
         self.dirty = False
-        self.render(result)
+        self.draw(result)

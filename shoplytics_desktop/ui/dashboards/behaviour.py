@@ -39,7 +39,7 @@ class BehaviourTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(behaviour, f=f)
 
-    def render(self, result: Behaviour) -> None:
+    def draw(self, result: Behaviour) -> None:
         d = result.durations
         median = result.median_duration_bin
         self.durations.set_bars(

@@ -35,7 +35,7 @@ class CohortsTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(cohorts, f=f)
 
-    def render(self, result: Cohorts) -> None:
+    def draw(self, result: Cohorts) -> None:
         none = "No cohort starts in this range (cohorts are the weeks of users' first events)."
         rows = [f"{w:%Y-%m-%d}  n={fmt_count(s)}" for w, s in
                 zip(result.cohort_weeks, result.sizes, strict=True)]

@@ -47,9 +47,10 @@ class FilterBar(QWidget):
         for key, label in PRESETS.items():
             self.preset.addItem(label, key)
         self.preset.setCurrentIndex(list(PRESETS).index("last_30"))
-        self.start = QDateEdit(calendarPopup=True)
-        self.end = QDateEdit(calendarPopup=True)
+        self.start = QDateEdit()
+        self.end = QDateEdit()
         for edit in (self.start, self.end):
+            edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
         self.segments: dict[str, QComboBox] = {}
         for seg in SEGMENTS:

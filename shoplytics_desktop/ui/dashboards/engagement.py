@@ -39,7 +39,7 @@ class EngagementTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(engagement, f=f)
 
-    def render(self, result: Engagement) -> None:
+    def draw(self, result: Engagement) -> None:
         none = "No activity in this range."
         self.kpis.set_kpis(result.kpis, result.filters, self.currency)
         self.active.set_series(result.daily, [("dau", "DAU"), ("wau", "WAU"), ("mau", "MAU")],

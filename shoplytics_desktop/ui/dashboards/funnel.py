@@ -80,7 +80,7 @@ class FunnelTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(funnel, f=f, breakdown_by=self.breakdown_by)
 
-    def render(self, result: Funnel) -> None:
+    def draw(self, result: Funnel) -> None:
         steps = result.steps
         if result.is_empty:
             self.summary.setText("No sessions in this range.")

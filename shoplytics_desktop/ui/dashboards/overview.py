@@ -74,7 +74,7 @@ class OverviewTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(_load, f=f)
 
-    def render(self, result: OverviewData) -> None:
+    def draw(self, result: OverviewData) -> None:
         ov, ts = result.overview, result.series
         f = ov.filters
         self.kpis.set_kpis(ov.kpis, f, self.currency)

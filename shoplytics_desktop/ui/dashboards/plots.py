@@ -45,7 +45,7 @@ class TimeChart(ChartFrame):
         self.periods: tuple[dt.date, ...] = ()
         self.grain = "day"
         self.lines: list[tuple[str, np.ndarray]] = []
-        self.x = np.array([])
+        self.xs = np.array([])
 
     def set_series(
         self,
@@ -66,7 +66,7 @@ class TimeChart(ChartFrame):
             self.show_empty(empty_reason)
             return
         self.periods, self.grain = ts.periods, ts.grain
-        self.x = np.array([epoch(p) for p in ts.periods])
+        self.xs = np.array([epoch(p) for p in ts.periods])
         self.lines = [(label, _clean(ts[key])) for key, label in series]
         width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
         offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
@@ -75,7 +75,7 @@ class TimeChart(ChartFrame):
             y = self.lines[i][1]
             if key in bars:
                 item = pg.BarGraphItem(
-                    x=self.x + offset, height=np.nan_to_num(y), width=width,
+                    x=self.xs + offset, height=np.nan_to_num(y), width=width,
                     brush=color, pen=pg.mkPen(color),
                 )
                 self.plot_item.addItem(item)
@@ -83,22 +83,22 @@ class TimeChart(ChartFrame):
                     self.legend.addItem(item, label)
             else:
                 self.plot_item.plot(
-                    self.x + offset, y, pen=pg.mkPen(color, width=2),
+                    self.xs + offset, y, pen=pg.mkPen(color, width=2),
                     name=label if len(series) > 1 else None,
-                    symbol="o" if len(self.x) <= 12 else None, symbolSize=5,
+                    symbol="o" if len(self.xs) <= 12 else None, symbolSize=5,
                     symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite",
                 )
         span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
-        self.vb.setLimits(xMin=self.x[0] - span, xMax=self.x[-1] + 2 * span)
+        self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span)
         self.show_plot(ts.table())
         self.vb.enableAutoRange()
         self.reset_zoom()
 
     def index_at(self, x: float) -> int | None:
-        if not len(self.x):
+        if not len(self.xs):
             return None
         width = _GRAIN_SECONDS.get(self.grain, 86400.0)
-        centre = self.x + (width * 0.4 if self.grain != "day" else 0.0)
+        centre = self.xs + (width * 0.4 if self.grain != "day" else 0.0)
         i = int(np.argmin(np.abs(centre - x)))
         return i if abs(centre[i] - x) <= width else None
 

@@ -50,7 +50,7 @@ class ProductsTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(products, f=f)
 
-    def render(self, result: Products) -> None:
+    def draw(self, result: Products) -> None:
         self.table.set_table(result.table, "No product views, carts or purchases in this range.",
                              sort_column="revenue")
         cats = result.by_category

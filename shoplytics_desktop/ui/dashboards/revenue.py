@@ -55,7 +55,7 @@ class RevenueTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(revenue, f=f)
 
-    def render(self, result: Revenue) -> None:
+    def draw(self, result: Revenue) -> None:
         self.kpis.set_kpis(result.kpis, result.filters, self.currency)
         s = result.series
         self.revenue.set_series(s, [("revenue", "Revenue")], bars=["revenue"],
