@@ -63,12 +63,19 @@ class DataSet:
             seg_at[moved],
             u.segment[moved],
         )
+        # Visits on one day may be out of order, so a move can precede an upgrade.
+        moved_first = (u.country_change_s[seg_changed] >= 0) & (
+            u.country_change_s[seg_changed] <= u.segment_change_s[seg_changed]
+        )
+        country_at_upgrade = np.where(
+            moved_first, u.new_country[seg_changed], u.country[seg_changed]
+        )
         parts = [
             (ids, u.segment, u.country, signup_s),
             (
                 ids[seg_changed],
                 u.new_segment[seg_changed],
-                u.country[seg_changed],
+                country_at_upgrade,
                 u.segment_change_s[seg_changed],
             ),
             (ids[moved], seg_when_moved, u.new_country[moved], u.country_change_s[moved]),

@@ -186,6 +186,8 @@ def _profile_changes(
     moved = has6 & (rng.random(n) < 0.3)
     other = (users.country + 1 + rng.integers(0, len(b.COUNTRIES) - 1, n)) % len(b.COUNTRIES)
     users.new_country = np.where(moved, other, users.country).astype(np.int8)
+    # Two visits in the same second would give two snapshots at one instant: keep them apart.
+    t6 = np.where(t6 == users.segment_change_s, t6 + 1, t6)
     users.country_change_s = np.where(moved, t6, -1)
 
 
