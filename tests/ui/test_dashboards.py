@@ -199,3 +199,28 @@ def test_products_table_sorts_and_searches(qtbot: QtBot, page: DashboardsPage) -
     table.search.setText("acme")
     assert {r[0] for r in table.visible_rows()} == {"p1", "p3"}
     assert table.csv_text().splitlines()[1].startswith("p1,Runner,Shoes,Acme,25,5,1,10.0,0.2,0.2")
+
+
+def test_palette_switch_and_currency(qtbot: QtBot, page: DashboardsPage, tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    load_everything(qtbot, page)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    old = app.palette()
+    dark = QPalette(old)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#181818"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: page.tab("Overview").revenue.theme.dark)  # type: ignore[attr-defined]
+        assert not page.tab("Overview").revenue.is_empty  # type: ignore[attr-defined]
+    finally:
+        app.setPalette(old)
+    ov = page.tab("Overview")
+    ov.set_currency("EUR")
+    ov.draw(ov.last_result)
+    assert ov.kpis.cards["revenue"].value.text() == "€100.00"  # type: ignore[attr-defined]
+    assert ov.revenue.hover_at(epoch(d(8)), 1.0).endswith("€60.00")  # type: ignore[attr-defined]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics.filters import Filters
 from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.dashboards.charts import ChartFrame
 from shoplytics_desktop.ui.dashboards.style import current_theme
+from shoplytics_desktop.ui.dashboards.tables import DataTable
 
 Job = Callable[[Workspace], Any]
 
@@ -51,6 +53,26 @@ class DashboardTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+
+    def charts_and_tables(self) -> list[QWidget]:
+        return [*getattr(self, "charts", []), *self.findChildren(DataTable)]
+
+    def set_currency(self, currency: str) -> None:
+        self.currency = currency
+        for w in self.charts_and_tables():
+            if isinstance(w, ChartFrame):
+                w.set_currency(currency)
+            elif isinstance(w, DataTable):
+                w.currency = currency
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.note.setStyleSheet(f"color: {current_theme().muted};")
+            for chart in getattr(self, "charts", []):
+                chart.refresh_theme()
+            if self.last_result is not None:
+                self.draw(self.last_result)
 
     def set_filters(self, f: Filters) -> None:
         if f != self.filters:

@@ -69,6 +69,7 @@ class ChartFrame(QFrame):
         self.setObjectName("dashChart")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = title
+        self.currency: str = getattr(self, "currency", "USD")
         self.theme: Theme = current_theme()
         self._table: Table | None = None
 
@@ -131,6 +132,20 @@ class ChartFrame(QFrame):
             axis = self.plot_item.getAxis(name)
             axis.setPen(pg.mkPen(t.muted))
             axis.setTextPen(pg.mkPen(t.foreground))
+
+    def refresh_theme(self) -> None:
+        """Follow a light/dark palette switch (the owner redraws the data)."""
+        self.theme = current_theme()
+        self.apply_theme()
+        self.hover_label.setStyleSheet(f"color: {self.theme.muted};")
+        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
+
+    def set_currency(self, currency: str) -> None:
+        self.currency = currency
+        for name in ("left", "bottom"):
+            axis = self.plot_item.getAxis(name)
+            if isinstance(axis, NumberAxis):
+                axis.currency = currency
 
     def _add_menu_actions(self) -> None:
         self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)

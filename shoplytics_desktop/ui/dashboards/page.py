@@ -101,7 +101,7 @@ class DashboardsPage(QWidget):
         self._cancel_all()
         self.ws = ws
         for tab in self.tab_list:
-            tab.currency = ws.settings.currency
+            tab.set_currency(ws.settings.currency)
             tab.filters = None
         self.show_empty("Loading…")
         self.refresh()
