@@ -569,3 +569,42 @@ def test_session_timeout_setting_is_used(tmp_path: Path) -> None:
             ("b|auto-20240101T080000", 6, 4200.0),  # 08:00 → 09:10
             ("b|auto-20240102T235000", 2, 1200.0),
         ]
+
+
+def test_business_rule_tests_catch_broken_marts(tmp_path: Path) -> None:
+    """The singular and expression tests are not vacuous: break each rule and it fails."""
+    from shoplytics_desktop.core.models.runner import run_data_tests
+
+    with _run_variant(tmp_path, EVENTS) as ws:
+        cur = ws.cursor()
+        # one cent more on 01-01, a second current version for b, an overlapping version for a,
+        # a funnel row whose carts exceed its views, a week 0 below 1.0, wau above mau
+        cur.execute(
+            "update marts.fct_daily_engagement set revenue = revenue + 0.01, wau = 9 "
+            "where activity_date = '2024-01-01'"
+        )
+        cur.execute(
+            "insert into marts.dim_users select 'b#2', 'b', 2, null, 'US', null, 'mobile', "
+            "timestamp '2024-01-01 09:00', null, true, 'events'"
+        )
+        cur.execute("update marts.dim_users set valid_to = timestamp '2024-01-06' where user_sk = 'a#1'")
+        cur.execute(
+            "update marts.fct_funnel set add_to_cart_sessions = 5 where session_date = '2024-01-08'"
+        )
+        cur.execute(
+            "update marts.fct_cohort_retention set retention_rate = 0.5 "
+            "where cohort_week = '2024-01-15' and week_number = 0"
+        )
+        result = run_data_tests(ws)
+        failed = {(t.test_type, t.model) for t in result.tests if t.blocking}
+        failed_ids = {t.test_id for t in result.tests if t.blocking}
+        assert {
+            "revenue_agrees_across_marts",
+            "revenue_agrees_per_day",
+            "dim_users_one_current_row",
+            "dim_users_no_overlapping_versions",
+        } <= failed_ids
+        assert ("expression_is_true", "fct_daily_engagement") in failed  # wau 9 > mau 2
+        assert ("expression_is_true", "fct_funnel") in failed
+        assert ("expression_is_true", "fct_cohort_retention") in failed
+        assert result.status == "error"
