@@ -14,20 +14,23 @@ with snapshots as (
 snapshot_versions as (
     select
         user_id,
+        cast(row_number() over user_versions as integer) as version,
         signup_date,
         country,
         segment,
         device,
         updated_at as valid_from,
-        lead(updated_at) over (partition by user_id order by updated_at) as valid_to,
+        lead(updated_at) over user_versions as valid_to,
         'snapshot' as version_source
     from snapshots
     where opens_version
+    window user_versions as (partition by user_id order by updated_at)
 ),
 
 event_only_versions as (
     select
         j.user_id,
+        1 as version,
         cast(null as date) as signup_date,
         j.first_country as country,
         cast(null as varchar) as segment,
@@ -46,9 +49,9 @@ versions as (
 )
 
 select
-    user_id || '#' || row_number() over (partition by user_id order by valid_from) as user_sk,
+    user_id || '#' || version as user_sk,
     user_id,
-    cast(row_number() over (partition by user_id order by valid_from) as integer) as version,
+    version,
     signup_date,
     country,
     segment,
