@@ -12,10 +12,17 @@ import sys
 from collections.abc import Sequence
 
 from shoplytics_desktop import __version__
-from shoplytics_desktop.cli import common, generate_cmd, import_cmd, pipeline, workspace_cmd
+from shoplytics_desktop.cli import (
+    common,
+    generate_cmd,
+    import_cmd,
+    pipeline,
+    selftest_cmd,
+    workspace_cmd,
+)
 from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError
 
-_GROUPS = (workspace_cmd, generate_cmd, import_cmd, pipeline)
+_GROUPS = (workspace_cmd, generate_cmd, import_cmd, pipeline, selftest_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
