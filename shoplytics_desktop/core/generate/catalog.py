@@ -7,6 +7,7 @@ events refer to it by product index, so names and brands are never generated per
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,8 +174,6 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 @dataclass(frozen=True)
 class Catalog:
     category_names: list[str]
-    brand_names: list[str]
-    names: list[str]
     category: np.ndarray  # int8 per product
     brand: np.ndarray  # int16 per product (index into brand_names)
     price_cents: np.ndarray  # int64 list price per product
@@ -183,10 +182,21 @@ class Catalog:
     _cum_by_category: np.ndarray
     _cum_global: np.ndarray
     _category_weight: np.ndarray
+    # Brand and product names come from Faker, which is slow (pure Python); they are made in a
+    # background thread while the sessions are planned, and only needed when rows are written.
+    _texts: Future[tuple[list[str], list[str]]]
 
     @property
     def size(self) -> int:
-        return len(self.names)
+        return len(self.category)
+
+    @property
+    def brand_names(self) -> list[str]:
+        return self._texts.result()[0]
+
+    @property
+    def names(self) -> list[str]:
+        return self._texts.result()[1]
 
     def sample_in(self, rng: np.random.Generator, categories: np.ndarray) -> np.ndarray:
         """One product per entry of ``categories``, by popularity within that category."""
@@ -207,58 +217,65 @@ def catalog_size(events: int) -> int:
     return int(np.clip(round(2 * np.sqrt(events)), 120, 3000))
 
 
-def build_catalog(spec: ResolvedSpec) -> Catalog:
+def _texts(
+    seed: int, brands: np.ndarray, categories: np.ndarray, nouns: np.ndarray
+) -> tuple[list[str], list[str]]:
+    """Brand names (``_BRANDS_PER_CATEGORY`` per category, in order) and product names."""
     from faker import Faker  # imported late: it is slow to import and only needed here
 
-    rng = spec.rng("catalog")
     fake = Faker("en_US")
-    fake.seed_instance(spec.seed)
+    fake.seed_instance(seed)
+    brand_names = [fake.unique.last_name() for _ in range(len(CATEGORIES) * _BRANDS_PER_CATEGORY)]
+    names = []
+    for b, c, noun in zip(brands.tolist(), categories.tolist(), nouns.tolist(), strict=True):
+        colour = _CAMEL.sub(" ", fake.color_name())  # "SlateBlue" -> "Slate Blue"
+        names.append(f"{brand_names[b]} {colour} {CATEGORIES[c].nouns[noun]}")
+    return brand_names, names
+
+
+def build_catalog(spec: ResolvedSpec) -> Catalog:
+    rng = spec.rng("catalog")
     n_products = catalog_size(spec.events)
     weights = np.array([c.weight for c in CATEGORIES])
     weights = weights / weights.sum()
     per_category = np.maximum(5, np.floor(weights * n_products)).astype(int)
 
-    category_names = [c.name for c in CATEGORIES]
-    brand_names: list[str] = []
-    names: list[str] = []
     category_of: list[np.ndarray] = []
     brand_of: list[np.ndarray] = []
+    noun_of: list[np.ndarray] = []
     price_of: list[np.ndarray] = []
     cum_by_category: list[np.ndarray] = []
     global_weight: list[np.ndarray] = []
     for ci, (cat, count) in enumerate(zip(CATEGORIES, per_category, strict=True)):
-        first_brand = len(brand_names)
-        for _ in range(_BRANDS_PER_CATEGORY):
-            brand_names.append(fake.unique.last_name())
-        brands = rng.integers(first_brand, len(brand_names), size=count)
-        nouns = rng.integers(0, len(cat.nouns), size=count)
-        for b, noun in zip(brands, nouns, strict=True):
-            colour = _CAMEL.sub(" ", fake.color_name())  # "SlateBlue" -> "Slate Blue"
-            names.append(f"{brand_names[b]} {colour} {cat.nouns[noun]}")
+        first_brand = ci * _BRANDS_PER_CATEGORY
+        brand_of.append(rng.integers(first_brand, first_brand + _BRANDS_PER_CATEGORY, size=count))
+        noun_of.append(rng.integers(0, len(cat.nouns), size=count))
         # Shop prices end in .99: whole dollars drawn log-normally, minus a cent.
         dollars = np.maximum(
             1, np.round(rng.lognormal(np.log(cat.median_price), cat.price_sigma, count))
         )
         price_of.append((dollars * 100 - 1).astype(np.int64))
         category_of.append(np.full(count, ci, dtype=np.int8))
-        brand_of.append(brands.astype(np.int16))
         popularity = 1.0 / (rng.permutation(count) + 1.0) ** _ZIPF
         popularity /= popularity.sum()
         cum = ci + np.cumsum(popularity)
         cum[-1] = ci + 1.0  # exact block bounds: rounding never moves a draw to a neighbour
         cum_by_category.append(cum)
         global_weight.append(popularity * weights[ci])
-    cum_cat = np.concatenate(cum_by_category)
+    category = np.concatenate(category_of)
+    brand = np.concatenate(brand_of).astype(np.int16)
     cum_global = np.cumsum(np.concatenate(global_weight))
     cum_global /= cum_global[-1]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoplytics-catalog")
+    texts = pool.submit(_texts, spec.seed, brand, category, np.concatenate(noun_of))
+    pool.shutdown(wait=False)
     return Catalog(
-        category_names=category_names,
-        brand_names=brand_names,
-        names=names,
-        category=np.concatenate(category_of),
-        brand=np.concatenate(brand_of),
+        category_names=[c.name for c in CATEGORIES],
+        category=category,
+        brand=brand,
         price_cents=np.concatenate(price_of),
-        _cum_by_category=cum_cat,
+        _cum_by_category=np.concatenate(cum_by_category),
         _cum_global=cum_global,
         _category_weight=weights,
+        _texts=texts,
     )
