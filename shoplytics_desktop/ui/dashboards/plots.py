@@ -46,6 +46,8 @@ class TimeChart(ChartFrame):
         self.grain = "day"
         self.lines: list[tuple[str, np.ndarray]] = []
         self.xs = np.array([])
+        self._items: list[pg.GraphicsObject] = []
+        self._shape: tuple[object, ...] | None = None
 
     def set_series(
         self,
@@ -56,13 +58,17 @@ class TimeChart(ChartFrame):
         kinds: dict[str, str] | None = None,
     ) -> None:
         """``series``: (key in ts, label); keys in ``bars`` draw as bars, the rest as lines;
-        ``kinds`` maps a label to its value format when it differs from the chart's."""
-        self.plot_item.clear()
-        self.legend.clear()
+        ``kinds`` maps a label to its value format when it differs from the chart's.
+
+        A redraw with the same series and grain updates the existing items in place (cheaper
+        than rebuilding them: no scene or legend churn)."""
         self.kinds = kinds or {}
         if ts.is_empty or not any(
             any(v for v in ts[k] if v is not None) for k, _ in series
         ):
+            self.plot_item.clear()
+            self.legend.clear()
+            self._items, self._shape = [], None
             self.show_empty(empty_reason)
             return
         self.periods, self.grain = ts.periods, ts.grain
@@ -70,29 +76,42 @@ class TimeChart(ChartFrame):
         self.lines = [(label, _clean(ts[key])) for key, label in series]
         width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
         offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
-        for i, (key, label) in enumerate(series):
-            color = self.theme.series(i)
-            y = self.lines[i][1]
+        symbols = len(self.xs) <= 12
+        shape = (tuple(series), tuple(bars), symbols, self.theme.dark)
+        if shape != self._shape or self.is_empty:
+            self._build(series, bars, symbols)
+            self._shape = shape
+        for (key, _), item, (_, y) in zip(series, self._items, self.lines, strict=True):
             if key in bars:
-                item = pg.BarGraphItem(
-                    x=self.xs + offset, height=np.nan_to_num(y), width=width,
-                    brush=color, pen=pg.mkPen(color),
-                )
-                self.plot_item.addItem(item)
-                if len(series) > 1:
-                    self.legend.addItem(item, label)
+                item.setOpts(x=self.xs + offset, height=np.nan_to_num(y), width=width)
             else:
-                self.plot_item.plot(
-                    self.xs + offset, y, pen=pg.mkPen(color, width=2),
-                    name=label if len(series) > 1 else None,
-                    symbol="o" if len(self.xs) <= 12 else None, symbolSize=5,
-                    symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite",
-                )
+                item.setData(self.xs + offset, y, connect="finite")
         span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
         self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span)
         self.show_plot(ts.table())
         self.vb.enableAutoRange()
         self.reset_zoom()
+
+    def _build(self, series: Sequence[tuple[str, str]], bars: Sequence[str], symbols: bool) -> None:
+        self.plot_item.clear()
+        self.legend.clear()
+        self._items = []
+        for i, (key, label) in enumerate(series):
+            color = self.theme.series(i)
+            item: pg.GraphicsObject
+            if key in bars:
+                item = pg.BarGraphItem(x=[0.0], height=[0.0], width=1.0, brush=color,
+                                       pen=pg.mkPen(color))
+                self.plot_item.addItem(item)
+            else:
+                item = self.plot_item.plot(
+                    [], [], pen=pg.mkPen(color, width=2),
+                    symbol="o" if symbols else None, symbolSize=5,
+                    symbolBrush=color, symbolPen=pg.mkPen(color),
+                )
+            if len(series) > 1:
+                self.legend.addItem(item, label)
+            self._items.append(item)
 
     def index_at(self, x: float) -> int | None:
         if not len(self.xs):
