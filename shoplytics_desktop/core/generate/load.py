@@ -19,6 +19,8 @@ _RAW_TABLES = ("events", "products", "users", "rejected_events")
 
 @dataclass(frozen=True)
 class GenerateSummary:
+    """What one ``generate_into`` call did; the counts are rows it added (0 if already loaded)."""
+
     batch_id: str
     fingerprint: str
     source: str
