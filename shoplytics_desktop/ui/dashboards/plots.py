@@ -392,16 +392,21 @@ class Sparkline(pg.PlotWidget):
         self.hideButtons()
         self.values: list[float | None] = []
         self.labels: list[str] = []
+        self.curve: pg.PlotDataItem | None = None
         self.scene().sigMouseMoved.connect(self._moved)
 
     def set_values(self, values: Sequence[float | None], labels: Sequence[str], color: QColor,
                    background: str) -> None:
-        self.clear()
         self.setBackground(background)
         self.values, self.labels = list(values), list(labels)
         y = _clean(values)
+        if self.curve is None:
+            self.curve = self.plot([], [])
+        self.curve.setPen(pg.mkPen(color, width=1.5))
         if len(y) and not np.all(np.isnan(y)):
-            self.plot(np.arange(len(y)), y, pen=pg.mkPen(color, width=1.5), connect="finite")
+            self.curve.setData(np.arange(len(y)), y, connect="finite")
+        else:
+            self.curve.setData([], [])
 
     def text_at(self, x: float) -> str:
         i = round(x)
