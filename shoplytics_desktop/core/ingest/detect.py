@@ -228,7 +228,9 @@ def _inspect(
     )
     reader = info.reader_sql()
     try:
-        described = con.execute(f"DESCRIBE SELECT * EXCLUDE ({quote_ident(readers.FILE_COLUMN)}) FROM {reader}").fetchall()
+        hidden = [readers.FILE_COLUMN] + (["file_row_number"] if fmt == "parquet" else [])
+        exclude = ", ".join(quote_ident(h) for h in hidden)
+        described = con.execute(f"DESCRIBE SELECT * EXCLUDE ({exclude}) FROM {reader}").fetchall()
         flat = _flatten(con, reader, [(str(r[0]), str(r[1])) for r in described])
         names = [r[0] for r in described]
         sample_sql = (
@@ -272,7 +274,7 @@ def _inspect(
 def _row_estimate(con: duckdb.DuckDBPyConnection, info: SourceInfo, fmt: str) -> int | None:
     if fmt == "parquet":
         row = con.execute(
-            f"SELECT sum(num_rows) FROM parquet_file_metadata({readers._path_list(info.paths)})"
+            f"SELECT sum(num_rows) FROM parquet_file_metadata({readers.path_list(info.paths)})"
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
     total = 0

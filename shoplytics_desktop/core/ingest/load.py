@@ -28,9 +28,15 @@ from shoplytics_desktop.core.ingest.report import (
     ImportReport,
     ValidationReport,
 )
-from shoplytics_desktop.core.ingest.stage import STAGE, build_stage, drop_stage, summarize
+from shoplytics_desktop.core.ingest.stage import (
+    Staged,
+    drop_stage,
+    reader_rejects_sql,
+    stage_sources,
+)
 from shoplytics_desktop.core.ingest.timeparse import utc_session
-from shoplytics_desktop.core.ingest.transform import mapped_sql
+from shoplytics_desktop.core.ingest.transform import mapped_sql, preview_source
+from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
@@ -105,7 +111,7 @@ def preview(
     check_mapping(mapping, info)
     with utc_session(con):
         try:
-            rel = con.sql(mapped_sql(info, mapping, limit=limit))
+            rel = con.sql(mapped_sql(info, mapping, preview_source(info, limit)))
             return to_polars(rel)
         except duckdb.Error as e:
             raise _translate(e, info) from e
@@ -142,9 +148,9 @@ def validate(
     with utc_session(con), _cancel_watch(con, reporter):
         con.execute("BEGIN TRANSACTION")
         try:
-            build_stage(con, info, mapping)
+            staged = stage_sources(con, info)
             reporter.check_cancelled()
-            return summarize(con)
+            return count_mapped(con, mapped_sql(info, mapping, staged.source), staged)
         except duckdb.Error as e:
             raise _translate(e, info) from e
         finally:
@@ -153,35 +159,82 @@ def validate(
             drop_stage(con)
 
 
-def _insert_events(con: duckdb.DuckDBPyConnection, batch_id: str, now: dt.datetime,
-                   report: ValidationReport) -> None:
+def _load_events(
+    con: duckdb.DuckDBPyConnection,
+    mapped: str,
+    staged: Staged,
+    batch_id: str,
+    now: dt.datetime,
+) -> ValidationReport:
+    """Insert the batch's new events and its rejected rows; count what happened.
+
+    Counting after writing costs less than counting first: the mapping runs once for the events
+    (with its hash) and once more, cheaply, for the rejected rows only.
+    """
     select = ", ".join(_CASTS.get(c, c) for c in _EVENT_COLS)
-    where = ["s.__reason IS NULL"]
-    if report.duplicates_existing:
-        where.append("NOT EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = s.event_id)")
-    # Only pay for the window when the batch repeats an id: the first occurrence is kept.
-    in_batch = report.rows_duplicate - report.duplicates_existing
-    qualify = (
-        " QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s._source_file, "
-        "s._source_line) = 1"
-        if in_batch > 0
-        else ""
-    )
-    con.execute(
+    where = "m.__reason IS NULL"
+    params: list[object] = [batch_id, now]
+    if has_events(con):
+        where += (
+            " AND NOT EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = m.event_id "
+            "AND e._batch_id <> ?)"
+        )
+        params.append(batch_id)
+    row = con.execute(
         f"""INSERT INTO raw.events ({', '.join(_EVENT_COLS)}, _batch_id, _source_file,
                 _source_line, _loaded_at)
-            SELECT {select}, ?, _source_file, _source_line, ?
-            FROM {STAGE} s WHERE {' AND '.join(where)}{qualify}""",
+            SELECT {select}, ?, _source_file, _source_line, ? FROM ({mapped}) m WHERE {where}""",
+        params,
+    ).fetchone()
+    inserted = int(row[0]) if row else 0
+    row = con.execute(
+        "SELECT count(*) - count(DISTINCT event_id) FROM raw.events WHERE _batch_id = ?",
+        [batch_id],
+    ).fetchone()
+    repeats = int(row[0]) if row else 0
+    if repeats:
+        # The same event twice in the batch: keep its first occurrence.
+        con.execute(
+            """DELETE FROM raw.events WHERE rowid IN (
+                   SELECT rowid FROM raw.events WHERE _batch_id = ?
+                   QUALIFY row_number() OVER (PARTITION BY event_id
+                                              ORDER BY _source_file, _source_line) > 1)""",
+            [batch_id],
+        )
+    row = con.execute(
+        f"""INSERT INTO raw.rejected_events
+                (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+            SELECT ?, _source_file, _source_line, __reason, source_row, ?
+            FROM ({mapped}) WHERE __reason IS NOT NULL""",
         [batch_id, now],
-    )
-    if report.rows_rejected:
+    ).fetchone()
+    rejected = int(row[0]) if row else 0
+    if staged.reader_rejects:
         con.execute(
             f"""INSERT INTO raw.rejected_events
                     (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
                 SELECT ?, _source_file, _source_line, __reason, source_row, ?
-                FROM {STAGE} WHERE __reason IS NOT NULL""",
+                FROM ({reader_rejects_sql()})""",
             [batch_id, now],
         )
+    valid = staged.rows - rejected
+    loaded = inserted - repeats
+    all_rejected = rejected + staged.reader_rejects
+    return ValidationReport(
+        rows_read=staged.rows + staged.reader_rejects,
+        rows_loaded=loaded,
+        rows_duplicate=valid - loaded,
+        rows_rejected=all_rejected,
+        duplicates_existing=valid - inserted,
+        reasons=reasons(
+            con,
+            "SELECT _source_file, _source_line, reason AS __reason, source_row "
+            "FROM raw.rejected_events WHERE _batch_id = ?",
+            [batch_id],
+        )
+        if all_rejected
+        else (),
+    )
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, source: str,
@@ -267,18 +320,26 @@ def import_events(
                     f"Already imported (batch {previous}, same contents and mapping): nothing new."
                 )
             elif info is not None:
-                reporter.update(1, 5, f"Reading and validating {info.display_name}")
-                build_stage(con, info, mapping)
+                reporter.update(1, 5, f"Reading {info.display_name}")
+                staged = stage_sources(con, info)
                 reporter.check_cancelled()
-                reporter.update(2, 5, "Checking for duplicates")
-                report = summarize(con)
-                reporter.check_cancelled()
+                mapped = mapped_sql(info, mapping, staged.source)
                 prev = batches.find_previous(con, "events", fp)
                 previous = prev.batch_id if prev else None
+                if dry_run:
+                    reporter.update(2, 5, "Validating")
+                    report = count_mapped(con, mapped, staged)
+                else:
+                    assert batch_id is not None
+                    reporter.update(2, 5, "Mapping, validating and loading")
+                    report = _load_events(con, mapped, staged, batch_id, started)
+                reporter.check_cancelled()
                 if report.rows_loaded == 0 and not dry_run:
                     if report.rows_duplicate == 0:
                         raise _nothing_loaded(info, report)
                     # Nothing new: add no batch and no second copy of the rejected rows.
+                    con.execute("ROLLBACK")
+                    con.execute("BEGIN TRANSACTION")
                     notes.append(
                         f"Already imported (batch {previous}): nothing new."
                         if previous
@@ -286,8 +347,7 @@ def import_events(
                     )
                 elif not dry_run:
                     assert batch_id is not None
-                    reporter.update(3, 5, f"Loading {report.rows_loaded:,} events")
-                    _insert_events(con, batch_id, started, report)
+                    reporter.update(3, 5, "Recording the batch")
                     _batch_row(con, batch_id, "events", _source_label(paths), fp,
                                mapping.to_yaml(), report.rows_read, report.rows_loaded,
                                report.rows_duplicate, report.rows_rejected, started,

@@ -36,7 +36,7 @@ class Dialect:
     header: bool = True
 
 
-def _path_list(paths: list[str]) -> str:
+def path_list(paths: list[str]) -> str:
     return "[" + ", ".join(quote_literal(p) for p in paths) + "]"
 
 
@@ -74,7 +74,7 @@ def csv_reader(
             f"rejects_table={quote_literal(REJECTS_TABLE)}",
             f"rejects_scan={quote_literal(REJECTS_SCAN)}",
         ]
-    return f"read_csv({_path_list(paths)}, {', '.join(opts)})"
+    return f"read_csv({path_list(paths)}, {', '.join(opts)})"
 
 
 def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: bool = False) -> str:
@@ -88,14 +88,14 @@ def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: boo
     ]
     if union_by_name:
         opts.append("union_by_name=true")
-    return f"read_json({_path_list(paths)}, {', '.join(opts)})"
+    return f"read_json({path_list(paths)}, {', '.join(opts)})"
 
 
 def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
     opts = [f"filename={quote_literal(FILE_COLUMN)}", "file_row_number=true"]
     if union_by_name:
         opts.append("union_by_name=true")
-    return f"read_parquet({_path_list(paths)}, {', '.join(opts)})"
+    return f"read_parquet({path_list(paths)}, {', '.join(opts)})"
 
 
 def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:

@@ -132,19 +132,24 @@ class _Builder:
         )
         return f"json_object({items})"
 
-    def line(self, numbered: bool) -> str:
-        if self.info.format == "parquet":
-            return "file_row_number + 1"
-        if not numbered:
-            # Numbered later from the stage's rowid (see stage.STAGE_VIEW): a window here would
-            # make the whole mapping run on one thread.
-            return "NULL"
-        # Readers keep file order, so a row number over the scan is the row's position; for
-        # CSV that is the line, counting the header as line 1.
-        offset = line_offset(self.info)
-        if len(self.info.files) == 1:
-            return f"row_number() OVER () + {offset}"
-        return f"__rn - __first + {1 + offset}"
+
+
+def preview_source(info: SourceInfo, limit: int | None = None) -> str:
+    """A SELECT of the source rows with their line (``__line``) straight from the readers, for
+    previews and counts (the import numbers rows from its staged copy instead, see stage.py)."""
+    reader = info.reader_sql()
+    fq = quote_ident(FILE_COLUMN)
+    scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    if info.format == "parquet":
+        return f"SELECT *, file_row_number + 1 AS __line FROM ({scan})"
+    # Readers keep file order, so a row number over the scan is the row's position.
+    offset = line_offset(info)
+    if len(info.files) == 1:
+        return f"SELECT *, row_number() OVER () + {offset} AS __line FROM ({scan})"
+    return (
+        f"SELECT *, __rn - min(__rn) OVER (PARTITION BY {fq}) + {1 + offset} AS __line "
+        f"FROM (SELECT *, row_number() OVER () AS __rn FROM ({scan}))"
+    )
 
 
 def line_offset(info: SourceInfo) -> int:
@@ -152,33 +157,14 @@ def line_offset(info: SourceInfo) -> int:
     return 1 if info.format == "csv" and info.header else 0
 
 
-def mapped_sql(
-    info: SourceInfo,
-    mapping: Mapping,
-    limit: int | None = None,
-    rejects: bool = False,
-    strict: bool = False,
-    numbered: bool = True,
-) -> str:
-    """The staging SELECT (columns ``STAGE_COLUMNS``) over the sources.
-
-    ``limit`` reads only the first rows (preview); ``rejects`` keeps CSV rows the reader cannot
-    split in DuckDB's rejects table instead of skipping them; ``strict`` fails on them instead
-    of skipping; ``numbered=False`` leaves ``_source_line`` NULL for rows the stage numbers.
-    """
+def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) -> str:
+    """The mapping SELECT (columns ``STAGE_COLUMNS``) over ``source``: a SELECT of the source
+    columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``)."""
     b = _Builder(info, mapping)
     d = mapping.defaults
-    reader = info.reader_sql(rejects=rejects, lenient=not strict)
     fq = quote_ident(FILE_COLUMN)
-    scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    if numbered and len(info.files) > 1 and info.format != "parquet":
-        src = (
-            f"SELECT *, min(__rn) OVER (PARTITION BY {fq}) AS __first FROM "
-            f"(SELECT *, row_number() OVER () AS __rn FROM ({scan})) "
-        )
-    else:
-        src = scan
-    line = b.line(numbered)
+    src = source or preview_source(info)
+    line = "src.__line"
 
     time_raw, time_parsed = b.time()
     price_cols = b.cols("price")

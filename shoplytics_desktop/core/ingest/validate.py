@@ -1,0 +1,82 @@
+"""Counting what an import does or would do: loaded, duplicate, rejected, grouped reasons.
+
+``count_mapped`` answers without writing (the wizard's validation step and dry runs) by
+aggregating over the mapped rows; ``reasons`` groups rejected rows wherever they are (the
+mapped rows of a dry run, or ``raw.rejected_events`` of a batch just written).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from shoplytics_desktop.core.ingest.report import ReasonCount, RejectExample, ValidationReport
+from shoplytics_desktop.core.ingest.stage import Staged, reader_rejects_sql
+
+EXAMPLES = 3
+
+
+def has_events(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether raw.events exists and holds a row (then duplicates must be looked for there)."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'events' "
+        "AND NOT temporary"
+    ).fetchone()
+    if not row or not row[0]:
+        return False
+    return con.execute("SELECT 1 FROM raw.events LIMIT 1").fetchone() is not None
+
+
+def reasons(
+    con: duckdb.DuckDBPyConnection, rejected_sql: str, params: list[object] | None = None
+) -> tuple[ReasonCount, ...]:
+    """Reasons with counts and their first example lines, most frequent first.
+
+    ``rejected_sql`` selects ``_source_file, _source_line, __reason, source_row``.
+    """
+    rows = con.execute(
+        f"""SELECT __reason, count(*),
+                   list({{'file': _source_file, 'line': _source_line,
+                          'row': CAST(source_row AS VARCHAR)}}
+                        ORDER BY _source_file, _source_line)[1:{EXAMPLES}]
+            FROM ({rejected_sql}) GROUP BY 1 ORDER BY 2 DESC, 1""",
+        params or [],
+    ).fetchall()
+    return tuple(
+        ReasonCount(str(r), int(n), tuple(RejectExample(e["file"], e["line"], e["row"]) for e in ex))
+        for r, n, ex in rows
+    )
+
+
+def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) -> ValidationReport:
+    """What importing ``mapped`` would do, writing nothing."""
+    row = con.execute(
+        f"""SELECT count(*) FILTER (WHERE __reason IS NOT NULL),
+                   count(*) FILTER (WHERE __reason IS NULL),
+                   count(DISTINCT event_id) FILTER (WHERE __reason IS NULL)
+            FROM ({mapped})"""
+    ).fetchone()
+    assert row is not None
+    rejected, valid, distinct = (int(v or 0) for v in row)
+    existing = existing_rows = 0
+    if valid and has_events(con):
+        r = con.execute(
+            f"""SELECT count(DISTINCT m.event_id), count(*) FROM ({mapped}) m
+                WHERE m.__reason IS NULL AND m.event_id IN (SELECT event_id FROM raw.events)"""
+        ).fetchone()
+        if r:
+            existing, existing_rows = int(r[0] or 0), int(r[1] or 0)
+    rejected_sql = (
+        f"SELECT _source_file, _source_line, __reason, source_row FROM ({mapped}) "
+        "WHERE __reason IS NOT NULL"
+    )
+    if staged.reader_rejects:
+        rejected_sql += f" UNION ALL {reader_rejects_sql()}"
+    loaded = distinct - existing
+    return ValidationReport(
+        rows_read=rejected + valid + staged.reader_rejects,
+        rows_loaded=loaded,
+        rows_duplicate=valid - loaded,
+        rows_rejected=rejected + staged.reader_rejects,
+        duplicates_existing=existing_rows,
+        reasons=reasons(con, rejected_sql) if rejected or staged.reader_rejects else (),
+    )
