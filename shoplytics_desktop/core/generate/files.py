@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+from pydantic import BaseModel
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import GenerateError
@@ -26,7 +27,7 @@ _COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true",
     "ndjson": "FORMAT json",
 }
-_CONTRACT_MODELS = {
+_CONTRACT_MODELS: dict[str, type[BaseModel]] = {
     "events": contract.Event,
     "products": contract.Product,
     "users": contract.UserSnapshot,
