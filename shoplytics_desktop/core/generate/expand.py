@@ -154,16 +154,20 @@ def expand(
     start = np.minimum(plan.start_s[s0:s1], spec.end_s - 1 - duration)
     ev_time = start[ev_session] + elapsed
 
-    # Money: list prices; some order lines discounted; cheap items bought by the handful.
+    # Money: list prices; some order lines discounted; cheap items bought by the handful. Only
+    # the order lines (a few percent of events) get the extra draws.
     has_product = ev_product >= 0
     price = np.where(has_product, catalog.price_cents[np.maximum(ev_product, 0)], -1)
-    is_line = ev_line >= 0
-    segment = plan.segment[s0:s1][ev_session]
-    discounted = is_line & (rng.random(total) < b.SEGMENT_DISCOUNT[segment])
-    discount = rng.uniform(0.1, 0.3, total)
-    price = np.where(discounted, np.round(price * (1 - discount)), price).astype(np.int64)
-    extra = rng.geometric(np.where(price < 1500, 0.65, 0.88)) - 1
-    quantity = np.where(is_line, 1 + np.minimum(extra, 9), 1).astype(np.int32)
+    lines = np.flatnonzero(ev_line >= 0)
+    n_lines = len(lines)
+    line_price = price[lines]
+    segment = plan.segment[s0:s1][ev_session[lines]]
+    discounted = rng.random(n_lines) < b.SEGMENT_DISCOUNT[segment]
+    discount = rng.uniform(0.1, 0.3, n_lines)
+    price[lines] = np.where(discounted, np.round(line_price * (1 - discount)), line_price)
+    extra = rng.geometric(np.where(line_price < 1500, 0.65, 0.88)) - 1
+    quantity = np.ones(total, dtype=np.int32)
+    quantity[lines] = 1 + np.minimum(extra, 9)
 
     columns = {
         "eidx": int(plan.event_off[s0]) + np.arange(total, dtype=np.int64),
