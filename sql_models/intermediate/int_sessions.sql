@@ -3,20 +3,37 @@
 --
 -- Everything comes out of one pass over stg_events grouped by session; the funnel is then worked
 -- out per session from its step events' times, so the events are sessionized once per run.
-with session_totals as (
+with session_events as (
     select
-        session_key,
-        any_value(user_id) as user_id,
-        any_value(session_id) as session_id,
+        user_id,
+        session_id,
+        is_derived_session,
+        event_time,
+        event_type,
+        device,
+        traffic_source,
+        country,
+        quantity,
+        line_revenue,
+        -- Orders events by time, ties at one instant by a hash of event_id, in one HUGEINT: a
+        -- scalar arg_min key is much cheaper than a (time, id) struct, and reruns still agree.
+        epoch_us(event_time)::hugeint * 18446744073709551616 + hash(event_id) as event_order
+    from stg_events
+),
+
+session_totals as (
+    select
+        -- A session id is per user: group by both (cheaper than by the joined key, which is
+        -- built once per session below).
+        user_id,
+        session_id,
         bool_or(is_derived_session) as is_derived_session,
         min(event_time) as session_start,
         max(event_time) as session_end,
-        -- The session's device, source and country are those of its first event; event_id
-        -- breaks ties between events at the same instant so reruns agree.
-        arg_min(
-            {'device': device, 'traffic_source': traffic_source, 'country': country},
-            (event_time, event_id)
-        ) as first_event,
+        -- The session's device, source and country are those of its first event.
+        arg_min(device, event_order) as device,
+        arg_min(traffic_source, event_order) as traffic_source,
+        arg_min(country, event_order) as country,
         count(*) as events,
         count(*) filter (where event_type = 'page_view') as page_views,
         count(*) filter (where event_type = 'product_view') as product_views,
@@ -33,8 +50,8 @@ with session_totals as (
         list(event_time) filter (where event_type = 'begin_checkout') as checkout_times,
         list(event_time) filter (where event_type = 'purchase') as purchase_times,
         min(event_time) filter (where event_type = 'purchase') as first_purchase_time
-    from stg_events
-    group by session_key
+    from session_events
+    group by user_id, session_id
 ),
 
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
@@ -89,7 +106,7 @@ reached_purchase as (
 )
 
 select
-    session_key,
+    user_id || '|' || session_id as session_key,
     user_id,
     session_id,
     is_derived_session,
@@ -98,9 +115,9 @@ select
     cast(session_start as date) as session_date,
     epoch(session_end - session_start) as duration_s,
     events = 1 as is_bounce,
-    first_event.device,
-    first_event.traffic_source,
-    first_event.country,
+    device,
+    traffic_source,
+    country,
     events,
     page_views,
     product_views,

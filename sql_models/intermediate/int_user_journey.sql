@@ -11,10 +11,11 @@ with user_sessions as (
         cast(sum(units) as bigint) as units,
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
-        -- Where the user came from: their first session's attributes (ties: lowest key).
+        -- Where the user came from: their first session's attributes (sessions starting at one
+        -- instant are ordered by a hash of their key, so reruns agree).
         arg_min(
             {'country': country, 'device': device, 'traffic_source': traffic_source},
-            (session_start, session_key)
+            epoch_us(session_start)::hugeint * 18446744073709551616 + hash(session_key)
         ) as first_session
     from int_sessions
     group by user_id
