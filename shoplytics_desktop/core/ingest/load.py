@@ -169,24 +169,27 @@ def _load_events(
     """Insert the batch's new events and its rejected rows; count what happened.
 
     Counting after writing costs less than counting first: the mapping runs once for the events
-    (with its hash) and once more, cheaply, for the rejected rows only.
+    (with its hash), and again only if some rows were rejected, to quarantine them.
     """
     select = ", ".join(_CASTS.get(c, c) for c in _EVENT_COLS)
-    where = "m.__reason IS NULL"
-    params: list[object] = [batch_id, now]
-    if has_events(con):
-        where += (
-            " AND NOT EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = m.event_id "
-            "AND e._batch_id <> ?)"
-        )
-        params.append(batch_id)
     row = con.execute(
         f"""INSERT INTO raw.events ({', '.join(_EVENT_COLS)}, _batch_id, _source_file,
                 _source_line, _loaded_at)
-            SELECT {select}, ?, _source_file, _source_line, ? FROM ({mapped}) m WHERE {where}""",
-        params,
+            SELECT {select}, ?, _source_file, _source_line, ? FROM ({mapped})
+            WHERE __reason IS NULL""",
+        [batch_id, now],
     ).fetchone()
-    inserted = int(row[0]) if row else 0
+    # Every valid row went in, so the rejected ones are known without mapping again; the
+    # duplicates come out below, which costs little when there are none.
+    valid = int(row[0]) if row else 0
+    existing = 0
+    if has_events(con, exclude_batch=batch_id):
+        row = con.execute(
+            """DELETE FROM raw.events WHERE _batch_id = ? AND event_id IN (
+                   SELECT event_id FROM raw.events WHERE _batch_id <> ?)""",
+            [batch_id, batch_id],
+        ).fetchone()
+        existing = int(row[0]) if row else 0
     row = con.execute(
         "SELECT count(*) - count(DISTINCT event_id) FROM raw.events WHERE _batch_id = ?",
         [batch_id],
@@ -201,14 +204,15 @@ def _load_events(
                                               ORDER BY _source_file, _source_line) > 1)""",
             [batch_id],
         )
-    row = con.execute(
-        f"""INSERT INTO raw.rejected_events
-                (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
-            SELECT ?, _source_file, _source_line, __reason, source_row, ?
-            FROM ({mapped}) WHERE __reason IS NOT NULL""",
-        [batch_id, now],
-    ).fetchone()
-    rejected = int(row[0]) if row else 0
+    rejected = staged.rows - valid
+    if rejected:
+        con.execute(
+            f"""INSERT INTO raw.rejected_events
+                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+                SELECT ?, _source_file, _source_line, __reason, source_row, ?
+                FROM ({mapped}) WHERE __reason IS NOT NULL""",
+            [batch_id, now],
+        )
     if staged.reader_rejects:
         con.execute(
             f"""INSERT INTO raw.rejected_events
@@ -217,15 +221,14 @@ def _load_events(
                 FROM ({reader_rejects_sql()})""",
             [batch_id, now],
         )
-    valid = staged.rows - rejected
-    loaded = inserted - repeats
+    loaded = valid - existing - repeats
     all_rejected = rejected + staged.reader_rejects
     return ValidationReport(
         rows_read=staged.rows + staged.reader_rejects,
         rows_loaded=loaded,
         rows_duplicate=valid - loaded,
         rows_rejected=all_rejected,
-        duplicates_existing=valid - inserted,
+        duplicates_existing=existing,
         reasons=reasons(
             con,
             "SELECT _source_file, _source_line, reason AS __reason, source_row "

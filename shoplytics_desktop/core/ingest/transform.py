@@ -25,10 +25,13 @@ STAGE_COLUMNS = (
 
 _TEXT_FIELDS = ("user_id", "session_id", "product_id", "order_id", "category", "brand")
 _ID_FIELDS = {"event_id", "user_id", "session_id", "product_id", "order_id", "category"}
+#: (mapping field, staged expression) of the values an event id is hashed from.
 _HASH_FIELDS = (
-    "event_name", "user_id", "session_id", "product_id", "order_id", "price__raw",
-    "quantity__raw", "category", "brand", "device", "country", "traffic_source",
-    "CAST(properties AS VARCHAR)",
+    ("event_type", "event_name"), ("user_id", "user_id"), ("session_id", "session_id"),
+    ("product_id", "product_id"), ("order_id", "order_id"), ("price", "price__raw"),
+    ("quantity", "quantity__raw"), ("category", "category"), ("brand", "brand"),
+    ("device", "device"), ("country", "country"), ("traffic_source", "traffic_source"),
+    ("properties", "CAST(properties AS VARCHAR)"),
 )
 
 
@@ -194,13 +197,16 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{b.text('event_id')} AS __event_id_src",
         *b.passthrough(),
     ]
-    # The parsed time (as epoch microseconds) so that '... UTC' and '...Z' forms of one
-    # instant hash alike; the other values as the source wrote them (casting doubles to text
-    # costs more than the hash).
-    hash_parts = ", ".join(
-        ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"]
-        + [f"coalesce({f}, '')" for f in _HASH_FIELDS]
-    )
+    # The mapped values only (defaults are constants of this import); the parsed time as
+    # epoch microseconds, so that '... UTC' and '...Z' forms of one instant hash alike; the rest
+    # as the source wrote them (casting numbers to text would cost more than the hash).
+    hashed = ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"] + [
+        f"coalesce({expr}, '')"
+        for field, expr in _HASH_FIELDS
+        # properties hold the unmapped source columns, so they always count
+        if field in ("event_type", "properties") or mapping.columns.get(field)  # type: ignore[call-overload]
+    ]
+    hash_parts = ", ".join(hashed)
     name_cols = b.cols("event_type")
     event_type = eventnames.type_sql(
         "event_name", "product_id", dict(mapping.event_types),

@@ -15,15 +15,18 @@ from shoplytics_desktop.core.ingest.stage import Staged, reader_rejects_sql
 EXAMPLES = 3
 
 
-def has_events(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether raw.events exists and holds a row (then duplicates must be looked for there)."""
+def has_events(con: duckdb.DuckDBPyConnection, exclude_batch: str | None = None) -> bool:
+    """Whether raw.events exists and holds a row (of another batch than ``exclude_batch``):
+    only then must duplicates be looked for there."""
     row = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'events' "
         "AND NOT temporary"
     ).fetchone()
     if not row or not row[0]:
         return False
-    return con.execute("SELECT 1 FROM raw.events LIMIT 1").fetchone() is not None
+    return con.execute(
+        "SELECT 1 FROM raw.events WHERE _batch_id IS DISTINCT FROM ? LIMIT 1", [exclude_batch]
+    ).fetchone() is not None
 
 
 def reasons(
