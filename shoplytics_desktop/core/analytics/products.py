@@ -44,16 +44,23 @@ def products(ws: Workspace, f: Filters) -> Products:
         if has_dim and has_dim[0] else ""
     )
     name, brand = ("d.name", "d.brand") if join else ("NULL", "NULL")
-    cat_where = " AND p.category = ?" if f.category is not None else ""
+    cat_where = " AND category = ?" if f.category is not None else ""
     params: list[object] = [f.start, f.end] + ([f.category] if f.category is not None else [])
+    # Aggregate first, then join the few thousand products to their names.
     rows = cur.execute(
         f"""
-        SELECT p.product_id, any_value({name}), any_value(p.category), any_value({brand}),
-               sum(p.views), sum(p.add_to_carts), sum(p.units_sold), sum(p.revenue)
-        FROM marts.agg_product_day AS p {join}
-        WHERE p.activity_date BETWEEN ? AND ?{cat_where}
-        GROUP BY p.product_id
-        ORDER BY 8 DESC, 5 DESC, 1
+        WITH p AS (
+            SELECT product_id, any_value(category) AS category, sum(views) AS views,
+                   sum(add_to_carts) AS add_to_carts, sum(units_sold) AS units_sold,
+                   sum(revenue) AS revenue
+            FROM marts.agg_product_day
+            WHERE activity_date BETWEEN ? AND ?{cat_where}
+            GROUP BY product_id
+        )
+        SELECT p.product_id, {name}, p.category, {brand}, p.views, p.add_to_carts,
+               p.units_sold, p.revenue
+        FROM p {join}
+        ORDER BY p.revenue DESC, p.views DESC, p.product_id
         """,
         params,
     ).fetchall()
@@ -64,20 +71,19 @@ def products(ws: Workspace, f: Filters) -> Products:
             for pid, nm, cat, br, v, c, u, r in rows
         ],
     )
-    cats = cur.execute(
-        f"""
-        SELECT p.category, sum(p.views), sum(p.add_to_carts), sum(p.units_sold), sum(p.revenue)
-        FROM marts.agg_product_day AS p
-        WHERE p.activity_date BETWEEN ? AND ?{cat_where}
-        GROUP BY 1 ORDER BY 2 DESC, 1
-        """,
-        params,
-    ).fetchall()
+    sums: dict[str, list[float]] = {}
+    for _, _, cat, _, v, c, u, r in rows:
+        acc = sums.setdefault(cat, [0, 0, 0, 0.0])
+        acc[0] += int(v)
+        acc[1] += int(c)
+        acc[2] += int(u)
+        acc[3] += num(r)
+    ordered = sorted(sums.items(), key=lambda kv: (-kv[1][0], kv[0]))
     by_category = Table.of(
         CATEGORY_COLUMNS,
         [
-            (c, int(v), int(a), int(u), num(r), ratio(a, v), ratio(u, a), ratio(u, v))
-            for c, v, a, u, r in cats
+            (c, int(v), int(a), int(u), round(r, 2), ratio(a, v), ratio(u, a), ratio(u, v))
+            for c, (v, a, u, r) in ordered
         ],
     )
     return Products(f, table, by_category)

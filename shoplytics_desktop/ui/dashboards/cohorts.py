@@ -11,7 +11,8 @@ from shoplytics_desktop.core.analytics import Cohorts, cohorts
 from shoplytics_desktop.core.analytics.filters import Filters
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
-from shoplytics_desktop.ui.dashboards.plots import BarChart, HeatmapChart
+from shoplytics_desktop.ui.dashboards.heatmap import HeatmapChart
+from shoplytics_desktop.ui.dashboards.plots import BarChart
 from shoplytics_desktop.ui.dashboards.style import fmt_count, fmt_pct
 
 

@@ -4,12 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics.filters import Filters, periods
 from shoplytics_desktop.core.analytics.types import Kpi
-from shoplytics_desktop.ui.dashboards.plots import Sparkline
+from shoplytics_desktop.ui.dashboards.plots import clean
 from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_change, fmt_period, fmt_value
+
+
+class Sparkline(pg.PlotWidget):
+    """A tiny axis-less line; hovering shows the value under the cursor as a tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedHeight(36)
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self.setMouseEnabled(x=False, y=False)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.values: list[float | None] = []
+        self.labels: list[str] = []
+        self.curve: pg.PlotDataItem | None = None
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    def set_values(self, values: Sequence[float | None], labels: Sequence[str], color: QColor,
+                   background: str) -> None:
+        self.setBackground(background)
+        self.values, self.labels = list(values), list(labels)
+        y = clean(values)
+        if self.curve is None:
+            self.curve = self.plot([], [])
+        self.curve.setPen(pg.mkPen(color, width=1.5))
+        if len(y) and not np.all(np.isnan(y)):
+            self.curve.setData(np.arange(len(y)), y, connect="finite")
+        else:
+            self.curve.setData([], [])
+
+    def text_at(self, x: float) -> str:
+        i = round(x)
+        if not 0 <= i < len(self.values):
+            return ""
+        return self.labels[i]
+
+    def _moved(self, pos: QPointF) -> None:
+        p = self.getPlotItem().getViewBox().mapSceneToView(pos)
+        self.setToolTip(self.text_at(p.x()))
 
 
 class KpiCard(QFrame):

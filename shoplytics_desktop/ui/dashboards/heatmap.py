@@ -1,0 +1,97 @@
+"""A heatmap chart: a matrix of values as coloured cells with row and column labels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from shoplytics_desktop.core.analytics.types import Table
+from shoplytics_desktop.ui.dashboards.charts import ChartFrame
+
+
+class HeatmapChart(ChartFrame):
+    """A matrix of values as coloured cells (viridis: colour-blind safe, ordered), rows from the
+    top, with value labels when the cells are few enough to read."""
+
+    MAX_LABELS = 600
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.vb.invertY(True)
+        self.image = pg.ImageItem()
+        self.cmap = pg.colormap.get("viridis")
+        self.values = np.zeros((0, 0))
+        self.rows: list[str] = []
+        self.cols: list[str] = []
+        self.fmt: Callable[[float], str] = str
+        self.extra: Callable[[int, int], str] | None = None
+
+    def set_matrix(
+        self,
+        values: Sequence[Sequence[float | None]],
+        rows: Sequence[str],
+        cols: Sequence[str],
+        table: Table,
+        fmt: Callable[[float], str],
+        empty_reason: str = "No data in this range.",
+        extra: Callable[[int, int], str] | None = None,
+        row_title: str = "",
+        col_title: str = "",
+        labels: bool = True,
+        vmax: float | None = None,
+    ) -> None:
+        """``vmax`` caps the colour scale (values above take the top colour)."""
+        self.plot_item.clear()
+        grid = np.array([[np.nan if v is None else float(v) for v in r] for r in values], dtype=float)
+        if grid.size == 0 or not np.nansum(np.abs(grid)):
+            self.show_empty(empty_reason)
+            return
+        self.values, self.rows, self.cols = grid, list(rows), list(cols)
+        self.fmt, self.extra = fmt, extra
+        hi = vmax or float(np.nanmax(grid)) or 1.0
+        norm = np.clip(np.nan_to_num(grid / hi, nan=0.0), 0.0, 1.0)
+        rgba = self.cmap.map(norm, mode="byte")  # (rows, cols, 4)
+        rgba[np.isnan(grid)] = (0, 0, 0, 0)
+        self.image = pg.ImageItem(np.transpose(rgba, (1, 0, 2)))  # ImageItem is x-major
+        self.plot_item.addItem(self.image)
+        self.image.setRect(0, 0, grid.shape[1], grid.shape[0])
+        if labels and grid.size <= self.MAX_LABELS:
+            for r in range(grid.shape[0]):
+                for c in range(grid.shape[1]):
+                    if math.isnan(grid[r, c]):
+                        continue
+                    light = norm[r, c] > 0.55
+                    t = pg.TextItem(fmt(grid[r, c]), color="#000000" if light else "#ffffff",
+                                    anchor=(0.5, 0.5))
+                    t.setPos(c + 0.5, r + 0.5)
+                    self.plot_item.addItem(t)
+        step_c = max(1, math.ceil(len(self.cols) / 26))
+        step_r = max(1, math.ceil(len(self.rows) / 30))
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(c + 0.5, lab) for c, lab in enumerate(self.cols) if c % step_c == 0], []])
+        self.plot_item.getAxis("left").setTicks(
+            [[(r + 0.5, lab) for r, lab in enumerate(self.rows) if r % step_r == 0], []])
+        self.plot_item.setLabel("bottom", col_title)
+        self.plot_item.setLabel("left", row_title)
+        self.show_plot(table)
+        self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        r, c = math.floor(y), math.floor(x)
+        if 0 <= r < self.values.shape[0] and 0 <= c < self.values.shape[1]:
+            return r, c
+        return None
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        cell = self.cell_at(x, y)
+        if cell is None or self.is_empty:
+            return None
+        r, c = cell
+        v = self.values[r, c]
+        value = "no data yet" if math.isnan(v) else self.fmt(v)
+        extra = f" ({self.extra(r, c)})" if self.extra else ""
+        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}"
