@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 #: Okabe–Ito, in the order series take them (black is left out: it vanishes on dark).
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+#: On dark backgrounds the deep blue is dim: sky blue leads instead.
+OKABE_ITO_DARK = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
 
 from shoplytics_desktop.ui.dashboards import _none_guard  # noqa: E402
@@ -30,7 +32,8 @@ class Theme:
     muted: str
 
     def series(self, i: int) -> QColor:
-        return QColor(OKABE_ITO[i % len(OKABE_ITO)])
+        colors = OKABE_ITO_DARK if self.dark else OKABE_ITO
+        return QColor(colors[i % len(colors)])
 
     def positive(self) -> str:
         return "#56B4E9" if self.dark else "#0072B2"

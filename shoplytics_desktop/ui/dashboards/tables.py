@@ -149,7 +149,7 @@ class DataTable(QFrame):
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setStretchLastSection(False)
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -184,6 +184,9 @@ class DataTable(QFrame):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         if first:
             self.view.resizeColumnsToContents()
+            # The widest text column takes the spare width (not the last, numeric one).
+            stretch = "name" if "name" in table.columns else table.columns[0]
+            header.setSectionResizeMode(table.columns.index(stretch), QHeaderView.ResizeMode.Stretch)
 
     def _search_changed(self, text: str) -> None:
         if self.model is not None:
