@@ -395,10 +395,35 @@ def test_cohorts_matrix_and_weighted_curve(ws: Workspace) -> None:
     assert A.cohorts(ws, Filters(D(2026, 4, 1), D(2026, 4, 30))).is_empty
 
 
-def test_headline_kpis_still_importable() -> None:
+def test_headline_kpis(tmp_path: Path) -> None:
     from shoplytics_desktop.core.analytics import headline_kpis
 
-    assert callable(headline_kpis)
+    with Workspace.open(tmp_path / "h") as w:
+        cur = w.cursor()
+        # Two days: 10 sessions (2 purchasing, 0.2) and 30 (3 purchasing, 0.1): 5 / 40.
+        cur.execute(
+            "CREATE TABLE marts.fct_daily_engagement AS SELECT * FROM (VALUES "
+            "(DATE '2026-03-01', 100, 10, 0.2, 0.5), (DATE '2026-03-02', 200, 30, 0.1, 0.25)"
+            ") t(activity_date, events, sessions, conversion_rate, stickiness)"
+        )
+        cur.execute("CREATE TABLE marts.dim_users AS SELECT * FROM (VALUES ('u1'), ('u1'), ('u2')) t(user_id)")
+        cur.execute(
+            "CREATE TABLE marts.fct_orders AS SELECT * FROM (VALUES ('o1', 'u1', 30.0), "
+            "('o2', 'u1', 10.0), ('o3', 'u2', 20.0)) t(order_id, user_id, revenue)"
+        )
+        lines = headline_kpis(w)
+    assert lines == {
+        "period": "2026-03-01 … 2026-03-02",
+        "events": "300",
+        "users": "2",
+        "sessions": "40",
+        "orders": "3",
+        "buyers": "2",
+        "revenue": "60.00 USD",
+        "AOV": "20.00 USD",
+        "session conversion": "12.50%",
+        "DAU/MAU stickiness": "37.50%",
+    }
 
 
 # -- the dashboard marts themselves ---------------------------------------------------------------

@@ -54,8 +54,11 @@ def headline(ws: Workspace) -> Headline:
     orders = cur.execute(
         "SELECT count(*), count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM marts.fct_orders"
     ).fetchone()
+    # METRICS.md §3: sessions with at least one purchase / sessions (not the ordered funnel's
+    # last step); conversion_rate × sessions gives back each day's purchasing sessions.
     conv = cur.execute(
-        "SELECT sum(purchase_sessions) / nullif(sum(sessions), 0) FROM marts.fct_funnel"
+        "SELECT sum(round(conversion_rate * sessions)) / nullif(sum(sessions), 0) "
+        "FROM marts.fct_daily_engagement"
     ).fetchone()
     assert users is not None and orders is not None and conv is not None
     n_orders, buyers, revenue = int(orders[0]), int(orders[1]), float(orders[2])
