@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -76,10 +77,16 @@ def list_batches(con: duckdb.DuckDBPyConnection) -> list[BatchInfo]:
     rows = con.execute(
         f"SELECT {_COLUMNS} FROM {INTERNAL}.batches ORDER BY started_at, batch_id, kind"
     ).fetchall()
-    return [
-        BatchInfo(r[0], r[1], r[2], r[3], *(int(v or 0) for v in r[4:8]), r[8], r[9], r[10], r[11])
-        for r in rows
-    ]
+    return [_batch(r) for r in rows]
+
+
+def _batch(r: tuple[Any, ...]) -> BatchInfo:
+    return BatchInfo(
+        batch_id=r[0], kind=r[1], source=r[2], fingerprint=r[3],
+        rows_read=int(r[4] or 0), rows_loaded=int(r[5] or 0), rows_duplicate=int(r[6] or 0),
+        rows_rejected=int(r[7] or 0), started_at=r[8], finished_at=r[9], status=r[10],
+        message=r[11],
+    )
 
 
 def find_previous(
@@ -97,8 +104,7 @@ def find_previous(
     r = con.execute(sql + " ORDER BY started_at LIMIT 1", params).fetchone()
     if r is None:
         return None
-    return BatchInfo(r[0], r[1], r[2], r[3], *(int(v or 0) for v in r[4:8]), r[8], r[9], r[10],
-                     r[11])
+    return _batch(r)
 
 
 @dataclass(frozen=True)

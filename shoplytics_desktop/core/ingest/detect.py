@@ -183,7 +183,7 @@ def _inspect(
     if not items:
         raise ImportError_("No files to import were given.", "Name one or more files or a folder.")
     forced = None if options is None or options.format == "auto" else options.format
-    files = describe_files(resolve_paths([str(p) for p in items]), forced)  # type: ignore[arg-type]
+    files = describe_files(resolve_paths([str(p) for p in items]), forced)
     fmt = files[0].format
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"

@@ -207,9 +207,9 @@ def propose_mapping(info: SourceInfo) -> Mapping:
     for field in SYNONYMS:
         if field in ("category", "properties"):
             continue
-        col = take(field)
-        if col is not None:
-            columns[field] = col.name
+        taken = take(field)
+        if taken is not None:
+            columns[field] = taken.name
     # Category: prefer the readable code, fall back to the id where the code is empty.
     cats = [by_norm.get(n) for n in ("categorycode", "category", "categoryname", "productcategory")]
     ids = [by_norm.get(n) for n in ("categoryid", "categoryid")]
@@ -229,22 +229,23 @@ def propose_mapping(info: SourceInfo) -> Mapping:
 
     # Content: a time column by its values; a user column by name fragments.
     if "event_time" not in columns:
-        col = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
-        if col is not None:
-            columns["event_time"] = col.name
-            used.add(col.name)
+        found = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
+        if found is not None:
+            columns["event_time"] = found.name
+            used.add(found.name)
     if "user_id" not in columns:
-        col = next(
+        found = next(
             (c for c in info.columns if c.name not in used
              and any(k in normalize_name(c.name) for k in ("user", "visitor", "customer", "client"))),
             None,
         )
-        if col is not None:
-            columns["user_id"] = col.name
-            used.add(col.name)
+        if found is not None:
+            columns["user_id"] = found.name
+            used.add(found.name)
 
     time_format = AUTO
-    tcol = info.column(columns["event_time"]) if isinstance(columns.get("event_time"), str) else None
+    time_src = columns.get("event_time")
+    tcol = info.column(time_src) if isinstance(time_src, str) else None
     if tcol is not None and not is_numeric_type(tcol.read_type or tcol.type) and tcol.samples and all(
         _EPOCH.match(s) for s in tcol.samples
     ):
