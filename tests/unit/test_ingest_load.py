@@ -401,3 +401,41 @@ def test_interrupt_from_another_thread_becomes_cancelled(ws: Workspace, tmp_path
         import_events(ws, [big], reporter=InterruptingReporter())
     timer.join()
     assert table_counts(ws) == (0, 0, 0, 0, 0)
+
+
+def test_overlapping_export_adds_only_the_new_rows(ws: Workspace, tmp_path: Path) -> None:
+    import_events(ws, [FIXTURES / "retailrocket.csv"])
+    lines = (FIXTURES / "retailrocket.csv").read_text().splitlines()
+    overlap = tmp_path / "next_export.csv"
+    # Two rows seen before (one of them twice), one new row, one broken row.
+    overlap.write_text("\n".join([lines[0], lines[1], lines[2], lines[2],
+                                  "1433300000000,1,view,7,", "x,1,view,8,"]) + "\n")
+    report = import_events(ws, [overlap])
+    v = report.validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (5, 1, 3, 1)
+    assert v.duplicates_existing == 3
+    assert ws.row_count("raw", "events") == 10
+    assert q(ws, f"SELECT _source_line FROM raw.events WHERE _batch_id = '{report.batch_id}'") == [(5,)]
+    assert q(ws, f"SELECT _source_line, reason FROM raw.rejected_events WHERE _batch_id = '{report.batch_id}'") == [
+        (6, "event_time could not be parsed")
+    ]
+
+
+def test_lines_after_ragged_rows_in_several_files(ws: Workspace, tmp_path: Path) -> None:
+    header = "event_time,event_type,user_id\n"
+    a = tmp_path / "a.csv"
+    a.write_text(header + "2024-01-01 00:00:00,view,u1\n2024-01-01 00:00:01,view\n"
+                 "2024-01-01 00:00:02,view,u2\n")
+    b = tmp_path / "b.csv"
+    b.write_text(header + "2024-01-02 00:00:00,view,u3,x\n2024-01-02 00:00:01,view,u4,y\n"
+                 "2024-01-02 00:00:02,view,u5\n2024-01-02 00:00:03,nope\n2024-01-02 00:00:04,view,u6\n")
+    v = import_events(ws, [a, b]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (8, 4, 4)
+    loaded = q(ws, "SELECT regexp_extract(_source_file, '(.)\\.csv$', 1), _source_line, user_id "
+                   "FROM raw.events ORDER BY 1, 2")
+    assert loaded == [("a", 2, "u1"), ("a", 4, "u2"), ("b", 4, "u5"), ("b", 6, "u6")]
+    rejected = q(ws, "SELECT regexp_extract(_source_file, '(.)\\.csv$', 1), _source_line "
+                     "FROM raw.rejected_events ORDER BY 1, 2")
+    assert rejected == [("a", 3), ("b", 2), ("b", 3), ("b", 5)]
