@@ -1,8 +1,10 @@
 """The import itself, and the wizard's steps: preview, event-name counts, validation.
 
-An import is one transaction: stage (read, map, validate), count, insert the new events and the
-rejected rows, write the batch row, commit. A dry run, a failure or a cancel rolls all of it back,
-leaving the workspace exactly as it was.
+An import is one transaction: stage the sources (stage.py), insert every valid mapped row into
+raw.events, take out the duplicates (against earlier batches and within the batch), quarantine the
+rejected rows in raw.rejected_events, write the batch row, commit. A dry run, a failure or a
+cancel rolls all of it back, leaving the workspace exactly as it was. Importing contents already
+imported with the same mapping is recognised by fingerprint and reads nothing.
 """
 
 from __future__ import annotations

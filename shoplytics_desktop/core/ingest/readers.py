@@ -3,8 +3,12 @@
 CSV is read with every column as text (``all_varchar``): a column of mixed types then never
 fails the whole read, and each value is parsed (or rejected with a reason) by the mapping's SQL.
 Rows that the CSV reader itself cannot split (too many or too few fields, invalid UTF-8, an
-over-long line) are not fatal: DuckDB keeps them in a rejects table with their physical line and
-the import quarantines them with a reason.
+over-long line) are not fatal: DuckDB keeps them in a rejects table with their line and the
+import quarantines them with a reason.
+
+Line numbers count records, the header being line 1: they are the file's physical lines unless a
+quoted value spans several lines, which then counts once (DuckDB's rejects table counts the same
+way, so lines of loaded and rejected rows agree).
 """
 
 from __future__ import annotations
