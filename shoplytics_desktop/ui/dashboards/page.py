@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import duckdb
+import shiboken6
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
@@ -135,7 +136,7 @@ class DashboardsPage(QWidget):
     # -- status ----------------------------------------------------------------------------------
 
     def _status_ready(self, gen: int, status: DashboardStatus) -> None:
-        if gen != self._generation:
+        if not shiboken6.isValid(self) or gen != self._generation:
             return
         self._status_pending = False
         self.status = status
@@ -147,7 +148,7 @@ class DashboardsPage(QWidget):
         self.controls.set_status(status)  # emits changed → _filters_changed
 
     def _status_failed(self, gen: int, error: BaseException) -> None:
-        if gen == self._generation:
+        if shiboken6.isValid(self) and gen == self._generation:
             self._status_pending = False
             self.show_empty(f"The dashboards cannot read the marts: {error}")
 
@@ -180,7 +181,7 @@ class DashboardsPage(QWidget):
         worker.start(self.pool)
 
     def _loaded(self, tab: DashboardTab, gen: int, result: Any) -> None:
-        if gen != tab.generation:
+        if not shiboken6.isValid(self) or gen != tab.generation:
             return  # a newer request for this tab is under way
         self._workers.pop(tab, None)
         tab.show_result(result)
@@ -192,7 +193,7 @@ class DashboardsPage(QWidget):
         self.drawn.emit(tab.title, ms)
 
     def _failed(self, tab: DashboardTab, gen: int, error: BaseException) -> None:
-        if gen != tab.generation:
+        if not shiboken6.isValid(self) or gen != tab.generation:
             return
         self._workers.pop(tab, None)
         if isinstance(error, duckdb.CatalogException):
@@ -202,7 +203,12 @@ class DashboardsPage(QWidget):
         show_error(self, error)
 
     def _cancel_all(self) -> None:
+        """Drop whatever is under way: results and errors of these queries are ignored (the
+        old workspace may be closed under them)."""
         self._generation += 1
+        self._status_pending = False
+        for tab in self.tab_list:
+            tab.generation = -1
         for worker in self._workers.values():
             worker.reporter.cancel()
         self._workers.clear()
