@@ -608,3 +608,30 @@ def test_business_rule_tests_catch_broken_marts(tmp_path: Path) -> None:
         assert ("expression_is_true", "fct_funnel") in failed
         assert ("expression_is_true", "fct_cohort_retention") in failed
         assert result.status == "error"
+
+
+def test_source_sessions_and_gap_sessions_of_one_user(tmp_path: Path) -> None:
+    """A source session is never split by the gap rule; the user's events without a source id
+    are sessionized among themselves, even when they fall inside the source session's span."""
+    events = [
+        _event("m1", "2024-03-04 10:00:00", "page_view", "m", "S"),
+        _event("m2", "2024-03-04 10:10:00", "product_view", "m", None, "p1"),
+        _event("m3", "2024-03-04 10:20:00", "add_to_cart", "m", None, "p1"),
+        _event("m4", "2024-03-04 10:50:00", "page_view", "m", "S"),  # 50 min after m1: still S
+        _event("m5", "2024-03-04 11:00:01", "page_view", "m"),  # 40 min 1 s after m3: new session
+    ]
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select session_key, is_derived_session, events, duration_s, reached_add_to_cart "
+            "from intermediate.int_sessions order by session_start",
+        )
+        assert rows == [
+            ("m|S", False, 2, 3000.0, False),
+            ("m|auto-20240304T101000", True, 2, 600.0, True),
+            ("m|auto-20240304T110001", True, 1, 0.0, False),
+        ]
+        # the day: one user, three sessions starting that day, 5 events
+        assert _rows(
+            ws, "select dau, wau, mau, sessions, events, new_users from marts.fct_daily_engagement"
+        ) == [(1, 1, 1, 3, 5, 1)]
