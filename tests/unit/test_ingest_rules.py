@@ -94,6 +94,11 @@ UTC_10 = dt.datetime(2019, 10, 1, 10, 0, 0)
         ("2019-10-01 10:00:00 UTC", UTC_10),
         ("2019-10-01T12:00:00+02:00", UTC_10),
         ("2019-10-01T05:30:00-0430", UTC_10),
+        ("2019-10-01T12:00:00+02", UTC_10),
+        ("2019-10-01 12:00:00 CET", UTC_10),  # a zone name counts (the CET zone keeps DST)
+        ("2019-10-01 12:00:00 Europe/Berlin", UTC_10),  # summer time: UTC+2
+        ("2019-10-01 10:00:00 utc", UTC_10),
+        ("2019-10-01T10:00:00.5Z", UTC_10 + dt.timedelta(milliseconds=500)),
         ("2019-10-01 10:00:00.250", UTC_10 + dt.timedelta(milliseconds=250)),
         ("2019-10-01", dt.datetime(2019, 10, 1)),
         ("1569924000", UTC_10),  # epoch seconds

@@ -64,9 +64,21 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
     if time_format not in (AUTO, ""):
         parsed = f"try_strptime({text_sql}, {quote_literal(time_format)})"
         return f"timezone('UTC', {parsed})" if "%z" in time_format or "%Z" in time_format else parsed
-    # ISO text first (the common case, and cheap); numbers only where that failed.
+    # ISO text first, numbers only where that failed. DuckDB's plain TIMESTAMP cast is three
+    # times cheaper than the zone-aware one but ignores any zone or offset it sees, so it only
+    # takes text that ends in a digit with no offset sign before it, or in Z / UTC.
+    t = text_sql
+    plain = (
+        f"(({t}[-1] BETWEEN '0' AND '9' AND {t}[-6] NOT IN ('+', '-') "
+        f"AND {t}[-5] NOT IN ('+', '-') AND {t}[-3] NOT IN ('+', '-')) "
+        f"OR {t}[-1] IN ('Z', 'z') OR upper({t}[-4:]) = ' UTC')"
+    )
+    iso = (
+        f"CASE WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "
+        f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
+    )
     return (
-        f"coalesce(timezone('UTC', try_cast({text_sql} AS TIMESTAMPTZ)), "
+        f"coalesce({iso}, "
         f"CASE WHEN regexp_full_match({text_sql}, '-?[0-9]+(\\.[0-9]+)?') "
         f"THEN {epoch_by_magnitude(f'try_cast({text_sql} AS DOUBLE)')} END)"
     )
