@@ -46,13 +46,15 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--format", choices=["csv", "json", "ndjson", "parquet"], help="override format detection"
     )
-    p.add_argument("--delimiter", metavar="CHAR", help="CSV delimiter (default: detected)")
+    p.add_argument(
+        "--delimiter", metavar="CHAR", help="CSV delimiter, e.g. ';' or '\\t' (default: detected)"
+    )
     p.add_argument(
         "--time-format",
         metavar="FMT",
         help="auto, epoch_s, epoch_ms, or a strptime format such as '%%d/%%m/%%Y %%H:%%M'",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="print only the summary line")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("batches", help="list import batches, or delete one")
@@ -62,7 +64,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_batches)
 
 
+def _delimiter(text: str | None) -> str | None:
+    """What a shell makes easy to type: '\\t' or 'tab' for a tab."""
+    if text is None:
+        return None
+    return "\t" if text in ("\\t", "tab", "TAB") else text
+
+
 def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
+    args.delimiter = _delimiter(args.delimiter)
     mapping = ingest.load_mapping(args.mapping) if args.mapping else None
     if args.format or args.delimiter or args.time_format:
         if mapping is None:
