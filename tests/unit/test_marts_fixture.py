@@ -70,8 +70,8 @@ def _event(
     )
 
 
-_B = {"device": "mobile", "country": "US", "source": "paid"}
-_C = {"device": "desktop", "country": "US", "source": "email"}
+_B: dict[str, Any] = {"device": "mobile", "country": "US", "source": "paid"}
+_C: dict[str, Any] = {"device": "desktop", "country": "US", "source": "email"}
 
 EVENTS = [
     # user a, session s1 (Mon 01-01): the whole funnel in order, then a two-line order o1

@@ -8,6 +8,7 @@ or an independent (slow, naive) recomputation in SQL of what the marts compute t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace,
     ws.close()
 
 
-def _one(ws: Workspace, sql: str) -> object:
+def _one(ws: Workspace, sql: str) -> Any:
     row = ws.cursor().execute(sql).fetchone()
     assert row is not None
     return row[0]
@@ -121,7 +122,7 @@ def test_totals_agree_across_models(built: tuple[Workspace, RunResult]) -> None:
 def test_a_second_run_builds_identical_marts(built: tuple[Workspace, RunResult]) -> None:
     ws, _ = built
 
-    def fingerprints() -> dict[str, object]:
+    def fingerprints() -> dict[str, Any]:
         return {m: _one(ws, f"select sum(hash(t)) from marts.{m} as t") for m in MARTS}
 
     before = fingerprints()
