@@ -168,10 +168,10 @@ class DataPage(QWidget):
         self.model = model
         self.view.setModel(model)
         self.title.setText(relation)
-        if self.filter.text().strip():
-            model.set_filter(self.filter.text())
-        else:
-            model.start()
+        self.filter.blockSignals(True)
+        self.filter.clear()  # a filter belongs to the table it was typed for
+        self.filter.blockSignals(False)
+        model.start()
         self._update_info()
         self.table_opened.emit(relation)
 

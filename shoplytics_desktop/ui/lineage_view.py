@@ -252,6 +252,19 @@ class LineageView(QGraphicsView):
             self.items_by_id[selected].setSelected(True)
         self.fit()
 
+    def set_status(self, name: str, status: str | None) -> None:
+        """Live: a model's status changed during a run."""
+        for item in self.items_by_id.values():
+            if item.node.name == name and item.node.layer != "raw":
+                item.status = status
+                item.update()
+
+    def clear_statuses(self) -> None:
+        for item in self.items_by_id.values():
+            if item.node.layer != "raw":
+                item.status = "pending"
+                item.update()
+
     def select(self, node_id: str) -> None:
         self.scene().clearSelection()
         item = self.items_by_id.get(node_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import TYPE_CHECKING
 
@@ -133,6 +134,12 @@ class PipelinePage(QWidget):
         self.detail.clear()
         self.graph.show_message("Loading the model project…")
         self.refresh_history()
+        last = self.last
+        if last is not None and last.status in ("error", "cancelled"):
+            self.banner.show_message(
+                f"<b>{NOT_PUBLISHED}</b><br>The last run ({last.started_at} UTC) "
+                f"{'failed' if last.status == 'error' else 'was cancelled'}: {html.escape(last.message)}",
+                "error" if last.status == "error" else "warn")
         if self.store.project is not None:
             self._project_loaded(self.store.project)
         elif self.store.error is not None:
@@ -163,7 +170,8 @@ class PipelinePage(QWidget):
 
     @staticmethod
     def _heading(run: LastRun) -> str:
-        return f"Last {run.kind} {run.started_at} UTC — {run.status}"
+        took = f" in {run.seconds:.1f} s" if run.seconds is not None else ""
+        return f"Last {run.kind} {run.started_at} UTC — {run.status}{took}"
 
     def _project_loaded(self, project: Project) -> None:
         from shoplytics_desktop.core.models.lineage import lineage
@@ -220,6 +228,9 @@ class PipelinePage(QWidget):
         project = self.project
         models = [(n, project.models[n].layer, project.models[n].materialized) for n in project.order()] if project else []
         self.run_panel.start(models if verb == "Running" else [], f"{verb}…")
+        if verb == "Running":
+            self.graph.clear_statuses()
+            self.graph.set_status(self.run_panel.running(), "running")
         self.validation.clear(f"{verb}: test results appear here as they finish.")
         self.test_results = {}
         self.bottom.setCurrentWidget(self.run_panel if verb == "Running" else self.validation)
@@ -244,6 +255,8 @@ class PipelinePage(QWidget):
     def _item(self, item: object) -> None:
         if isinstance(item, ModelResult):
             self.run_panel.update_model(item)
+            self.graph.set_status(item.name, item.status)
+            self.graph.set_status(self.run_panel.running(), "running")
         elif isinstance(item, TestResult):
             self.validation.add_result(item)
             self.test_results[item.test_id] = item
@@ -252,16 +265,31 @@ class PipelinePage(QWidget):
         self.run_panel.finish(result.models, f"{result.status.upper()}: {result.message} ({result.seconds:.1f} s)")
         self.status.setText(result.message)
         if result.kind == "run" and not result.published:
-            self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{result.message}", "error")
+            self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{html.escape(self._why(result))}", "error")
         elif result.status == "warn":
             self.banner.show_message(result.message, "warn")
         if result.failed_tests:
             self.bottom.setCurrentWidget(self.validation)
         self.run_finished.emit(result)
 
+    @staticmethod
+    def _why(result: RunResult) -> str:
+        """What stopped the publish: the failed model, or the blocking tests."""
+        broken = [m for m in result.models if m.status == "error"]
+        if broken:
+            return f"Model {broken[0].name} failed: {broken[0].error}"
+        blocking = [t for t in result.tests if t.blocking]
+        if blocking:
+            shown = ", ".join(
+                f"{t.test_id} on {t.model} ({t.failing_rows:,} rows)" if t.status == "fail"
+                else f"{t.test_id} could not run" for t in blocking[:3])
+            more = f" and {len(blocking) - 3} more" if len(blocking) > 3 else ""
+            return f"{len(blocking)} error-severity test(s) failed: {shown}{more}. See Validation."
+        return result.message
+
     def _failed(self, error: BaseException) -> None:
         self.status.setText("Failed.")
-        self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{getattr(error, 'message', str(error))}")
+        self.banner.show_message(f"<b>{NOT_PUBLISHED}</b><br>{html.escape(getattr(error, 'message', str(error)))}")
         show_error(self, error)
 
     def _cancelled(self) -> None:

@@ -26,6 +26,7 @@ class LastRun:
     status: str
     message: str
     started_at: str
+    seconds: float | None = None
     models: dict[str, tuple[str, int | None, float, str]] = field(default_factory=dict)
     layers: dict[str, tuple[str, str]] = field(default_factory=dict)  # model → (layer, materialized)
 
@@ -35,13 +36,14 @@ def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
     where = "WHERE kind = ?" if kind else ""
     row = cur.execute(
         f"SELECT run_id, kind, coalesce(status, ''), coalesce(message, ''), "
-        f"strftime(started_at, '%Y-%m-%d %H:%M:%S') FROM {INTERNAL}.runs {where} "
+        f"strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
+        f"date_diff('millisecond', started_at, finished_at) / 1000.0 FROM {INTERNAL}.runs {where} "
         "ORDER BY started_at DESC, run_id DESC LIMIT 1",
         [kind] if kind else [],
     ).fetchone()
     if row is None:
         return None
-    run = LastRun(*[str(v) for v in row])
+    run = LastRun(*[str(v) for v in row[:5]], seconds=None if row[5] is None else float(row[5]))
     for model, layer, materialized, status, rows, seconds, error in cur.execute(
         f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, '') "
         f"FROM {INTERNAL}.model_runs WHERE run_id = ? ORDER BY ordinal",

@@ -59,6 +59,8 @@ class RunPanel(QWidget):
                                   QStandardItem(result.materialized)] + [QStandardItem("") for _ in range(4)])
         self._set(result.name, result.status, result.rows, result.seconds, result.error)
         self._mark_next_running()
+        for col in (ROWS_COL, SECONDS_COL):
+            self.table.resizeColumnToContents(col)
         self.table.scrollTo(self.model.index(self._rows[result.name], 0))
 
     def finish(self, models: list[ModelResult], caption: str) -> None:
@@ -67,6 +69,13 @@ class RunPanel(QWidget):
                 self._set(m.name, m.status, m.rows, m.seconds, m.error)
         self.caption.setText(caption)
         self._resize()
+
+    def running(self) -> str:
+        """The model shown as building now, or ""."""
+        for name, row in self._rows.items():
+            if self.model.item(row, STATUS_COL).text() == "running":
+                return name
+        return ""
 
     def status_of(self, name: str) -> str:
         row = self._rows.get(name)
