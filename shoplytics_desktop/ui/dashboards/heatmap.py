@@ -7,10 +7,43 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.ui.dashboards.charts import ChartFrame
+
+_BLACK, _WHITE = QColor("#000000"), QColor("#ffffff")
+
+
+class CellLabels(pg.GraphicsObject):
+    """Every cell's label in one item, drawn at screen size (one item instead of hundreds of
+    TextItems keeps a redraw cheap); labels are left out when the cells are too small."""
+
+    def __init__(self, cells: list[tuple[float, float, str, QColor]], cols: int, rows: int) -> None:
+        super().__init__()
+        self.cells, self.rect = cells, QRectF(0, 0, cols, rows)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        transform = painter.transform()
+        origin, unit = transform.map(QPointF(0, 0)), transform.map(QPointF(1, 1))
+        w, h = abs(unit.x() - origin.x()), abs(unit.y() - origin.y())
+        metrics = painter.fontMetrics()
+        widest = max((metrics.horizontalAdvance(t) for _, _, t, _ in self.cells), default=0)
+        if w < widest + 4 or h < metrics.height():
+            return
+        painter.save()
+        painter.resetTransform()
+        for x, y, text, color in self.cells:
+            centre = transform.map(QPointF(x, y))
+            painter.setPen(color)
+            painter.drawText(QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h),
+                             int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
 
 
 class HeatmapChart(ChartFrame):
@@ -60,15 +93,12 @@ class HeatmapChart(ChartFrame):
         self.plot_item.addItem(self.image)
         self.image.setRect(0, 0, grid.shape[1], grid.shape[0])
         if labels and grid.size <= self.MAX_LABELS:
-            for r in range(grid.shape[0]):
-                for c in range(grid.shape[1]):
-                    if math.isnan(grid[r, c]):
-                        continue
-                    light = norm[r, c] > 0.55
-                    t = pg.TextItem(fmt(grid[r, c]), color="#000000" if light else "#ffffff",
-                                    anchor=(0.5, 0.5))
-                    t.setPos(c + 0.5, r + 0.5)
-                    self.plot_item.addItem(t)
+            cells = [
+                (c + 0.5, r + 0.5, fmt(grid[r, c]), _BLACK if norm[r, c] > 0.55 else _WHITE)
+                for r in range(grid.shape[0]) for c in range(grid.shape[1])
+                if not math.isnan(grid[r, c])
+            ]
+            self.plot_item.addItem(CellLabels(cells, grid.shape[1], grid.shape[0]))
         step_c = max(1, math.ceil(len(self.cols) / 26))
         step_r = max(1, math.ceil(len(self.rows) / 30))
         self.plot_item.getAxis("bottom").setTicks(
