@@ -18,17 +18,25 @@ from PySide6.QtWidgets import (
 
 
 class ActionCard(QPushButton):
-    """A large button with a title and a one-line explanation."""
+    """A large button with a bold title and a one-line explanation."""
 
     def __init__(self, icon: QIcon, title: str, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("welcomeAction")
-        self.setIcon(icon)
-        self.setIconSize(QSize(32, 32))
-        self.setText(f"{title}\n{text}")
-        self.setMinimumHeight(72)
+        self.title = title
+        self.setAccessibleName(title)
+        self.setToolTip(text)
+        self.setMinimumHeight(68)
         self.setMinimumWidth(260)
-        self.setStyleSheet("QPushButton#welcomeAction { text-align: left; padding: 10px 14px; }")
+        picture = QLabel()
+        picture.setPixmap(icon.pixmap(QSize(28, 28)))
+        label = QLabel(f"<b>{title}</b><br>{text}")
+        for child in (picture, label):
+            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 8, 16, 8)
+        row.setSpacing(14)
+        row.addWidget(picture)
+        row.addWidget(label, 1)
 
 
 class WelcomePage(QWidget):
@@ -68,6 +76,7 @@ class WelcomePage(QWidget):
         self.recent_label.setFont(bold)
         self.recent = QListWidget()
         self.recent.setFrameShape(QFrame.Shape.StyledPanel)
+        self.recent.setSpacing(2)
         self.recent.setMaximumHeight(200)
         self.recent.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.no_recent = QLabel("None yet: the workspaces you open appear here.")
@@ -115,5 +124,7 @@ class WelcomePage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, path)
             item.setToolTip(f"Open {path}")
             self.recent.addItem(item)
+        rows = max(1, min(len(recent), 6))
+        self.recent.setFixedHeight(rows * (self.recent.sizeHintForRow(0) + 2) + 2 * self.recent.frameWidth() + 4)
         self.recent.setVisible(bool(recent))
         self.no_recent.setVisible(not recent)
