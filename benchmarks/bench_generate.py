@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -61,11 +62,14 @@ def main() -> int:
     if args.child:
         print(json.dumps(_one(args.sizes[0], args.days, args.seed)))
         return 0
+    # Other work on the machine slows wall time, not CPU time: show both, and the load.
     print(
-        f"{'events':>12} {'seconds':>8} {'cpu s':>8} {'events/s':>12} {'peak RSS MB':>12} {'db MB':>8}"
+        f"{'events':>12} {'seconds':>8} {'cpu s':>8} {'events/s':>12} {'peak RSS MB':>12} "
+        f"{'db MB':>8} {'load avg':>9}"
     )
     for size in args.sizes:
         for _ in range(args.repeat):
+            load = os.getloadavg()[0]
             out = subprocess.run(
                 [
                     sys.executable,
@@ -84,7 +88,7 @@ def main() -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(
                 f"{r['events']:>12,} {r['seconds']:>8.2f} {r['cpu_seconds']:>8.2f} {r['events_per_s']:>12,.0f} "
-                f"{r['peak_rss_mb']:>12,.0f} {r['db_mb']:>8,.0f}",
+                f"{r['peak_rss_mb']:>12,.0f} {r['db_mb']:>8,.0f} {load:>9.2f}",
                 flush=True,
             )
     return 0
