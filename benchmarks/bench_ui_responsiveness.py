@@ -140,7 +140,7 @@ def main() -> None:
     page.run_finished.connect(results.append)
     t0 = time.perf_counter()
     beat.start("run")
-    window.actions["run"].trigger()
+    window.menu_actions["run"].trigger()
     wait(app, lambda: bool(results) and not page.busy, 1800)
     stats = beat.stop()
     report("run", stats, time.perf_counter() - t0)

@@ -28,7 +28,9 @@ def recent_workspaces() -> list[str]:
     value = settings().value("workspace/recent", [])
     if isinstance(value, str):  # QSettings returns a bare string for a one-item list
         value = [value]
-    return [str(v) for v in value or [] if v]
+    if not isinstance(value, list):
+        return []
+    return [str(v) for v in value if v]
 
 
 def remember_workspace(folder: Path) -> None:

@@ -142,9 +142,11 @@ class DataPage(QWidget):
     def select(self, relation: str) -> bool:
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
+            if group is None:
+                continue
             for j in range(group.childCount()):
                 child = group.child(j)
-                if child.data(0, Qt.ItemDataRole.UserRole) == relation:
+                if child is not None and child.data(0, Qt.ItemDataRole.UserRole) == relation:
                     self.tree.setCurrentItem(child)
                     return True
         return False

@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.recent_menu: QMenu
-        self.actions = build_menus(self)
+        self.menu_actions = build_menus(self)
         self.resize(1280, 820)
         self._restore_geometry()
         self.show_page("start")
@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
-        action = self.actions.get(f"page:{key}") if hasattr(self, "actions") else None
+        action = self.menu_actions.get(f"page:{key}") if hasattr(self, "menu_actions") else None
         if action is not None:
             action.setChecked(True)
 
@@ -288,15 +288,15 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        if not hasattr(self, "actions"):
+        if not hasattr(self, "menu_actions"):
             return
         ws = self.workspace
         busy = self.pages.busy
         writable = ws is not None and not ws.read_only and not busy
         for key in ("run", "test", "generate", "import"):
-            self.actions[key].setEnabled(writable)
-        self.actions["export"].setEnabled(ws is not None)
-        self.actions["cancel"].setEnabled(busy)
+            self.menu_actions[key].setEnabled(writable)
+        self.menu_actions["export"].setEnabled(ws is not None)
+        self.menu_actions["cancel"].setEnabled(busy)
 
     def about(self) -> None:
         QMessageBox.about(

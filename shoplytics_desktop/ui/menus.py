@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 if TYPE_CHECKING:
     from shoplytics_desktop.ui.main_window import MainWindow
@@ -15,14 +17,16 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     bar = w.menuBar()
     actions: dict[str, QAction] = {}
 
-    def add(menu: object, key: str, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
+    def add(menu: QMenu, key: str, text: str, slot: Callable[..., object],
+            shortcut: QKeySequence | QKeySequence.StandardKey | Qt.Key | str | None = None,
+            tip: str = "") -> QAction:
         action = QAction(text, w)
         if shortcut is not None:
             action.setShortcut(shortcut if isinstance(shortcut, QKeySequence) else QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
         action.triggered.connect(slot)
-        menu.addAction(action)  # type: ignore[attr-defined]
+        menu.addAction(action)
         actions[key] = action
         return action
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
@@ -103,7 +104,7 @@ class ModelDetail(QWidget):
         docs = {c.name: c.description for c in model.columns}
         names = [c.name for c in model.columns] + [c for c in col_types if c not in docs]
         self._fill(self.columns, [(c, col_types.get(c, "(not built)"), docs.get(c, "")) for c in names])
-        rows_t = []
+        rows_t: list[tuple[str, ...]] = []
         for t in project.tests_for([name]) if project else []:
             res = tests.get(t.test_id)
             result = "—" if res is None else (
@@ -131,7 +132,7 @@ class ModelDetail(QWidget):
         self._fill(self.columns, [])
         self._fill(self.tests, [])
 
-    def _fill(self, model: QStandardItemModel, rows: list[tuple[str, ...]], status_col: int = -1) -> None:
+    def _fill(self, model: QStandardItemModel, rows: Sequence[tuple[str, ...]], status_col: int = -1) -> None:
         model.removeRows(0, model.rowCount())
         for row in rows:
             items = [QStandardItem(str(v)) for v in row]

@@ -43,7 +43,9 @@ def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
     ).fetchone()
     if row is None:
         return None
-    run = LastRun(*[str(v) for v in row[:5]], seconds=None if row[5] is None else float(row[5]))
+    run_id, kind, status, message, started_at, seconds = row
+    run = LastRun(str(run_id), str(kind), str(status), str(message), str(started_at),
+                  None if seconds is None else float(seconds))
     for model, layer, materialized, status, rows, seconds, error in cur.execute(
         f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, '') "
         f"FROM {INTERNAL}.model_runs WHERE run_id = ? ORDER BY ordinal",

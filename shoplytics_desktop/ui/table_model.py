@@ -71,7 +71,8 @@ class LazyTableModel(QAbstractTableModel):
         self.rows: list[tuple[Any, ...]] = []
         self.total: int | None = None
         self.filter_text = ""
-        self._where, self._params = "", []
+        self._where = ""
+        self._params: list[str] = []
         self._exhausted = False
         self._loading = False
         self._generation = 0

@@ -74,8 +74,8 @@ def test_window_opens_a_snapshot_read_only(qtbot, held: Path) -> None:
     assert window.workspace is not None and window.workspace.read_only
     assert "(read-only snapshot)" in window.status.workspace_label.text()
     assert str(held) in window.status.workspace_label.text()
-    assert not window.actions["run"].isEnabled() and not window.actions["generate"].isEnabled()
-    assert window.actions["export"].isEnabled()
+    assert not window.menu_actions["run"].isEnabled() and not window.menu_actions["generate"].isEnabled()
+    assert window.menu_actions["export"].isEnabled()
     window.close()
 
 

@@ -1,0 +1,79 @@
+"""The main window as a whole: menus and shortcuts, a run from the menu, drops, page switching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+
+from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.main_window import MainWindow
+from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+
+
+def _window(qtbot, ws: Workspace, monkeypatch) -> MainWindow:
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    folder = ws.folder
+    ws.close()  # the window opens the workspace itself
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    return window
+
+
+def test_menus_follow_platform_shortcuts(qtbot, tmp_path: Path) -> None:
+    window = MainWindow(None)
+    qtbot.addWidget(window)
+    a = window.menu_actions
+    assert a["open"].shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert a["import"].shortcut().toString() == "Ctrl+I"
+    assert a["run"].shortcut().toString() == "Ctrl+R"
+    assert a["quit"].shortcut().toString() == "Ctrl+Q"
+    assert a["cancel"].shortcut() == QKeySequence(Qt.Key.Key_Escape)
+    assert [m.title() for m in window.menuBar().findChildren(type(window.recent_menu))
+            if m.title() in ("&File", "&Pipeline", "&View", "&Help")] == ["&File", "&Pipeline", "&View", "&Help"]
+    # no workspace: nothing to run or export
+    assert not a["run"].isEnabled() and not a["export"].isEnabled()
+    a["page:data"].trigger()
+    assert window.current_page() == "data" and window.nav.currentRow() == 3
+    window.close()
+
+
+def test_run_from_menu_updates_pages_and_status(qtbot, passing_ws: Workspace, monkeypatch) -> None:
+    window = _window(qtbot, passing_ws, monkeypatch)
+    assert window.current_page() == "dashboards"
+    assert window.status.built_label.text() == "Marts not built yet"
+    window.menu_actions["run"].trigger()
+    page = window.pages.pipeline()
+    assert window.current_page() == "pipeline" and page.busy
+    assert window.menu_actions["cancel"].isEnabled() and not window.menu_actions["run"].isEnabled()
+    qtbot.waitUntil(lambda: not page.busy, timeout=20_000)
+    assert not window.menu_actions["cancel"].isEnabled() and window.menu_actions["run"].isEnabled()
+    qtbot.waitUntil(lambda: "marts: 1 tables, 3 rows" in window.status.counts_label.text(), timeout=5000)
+    assert "raw.events 4 rows" in window.status.counts_label.text()
+    assert window.status.built_label.text().startswith("Marts built 20")
+    # the data page lists the new mart, and Export offers it
+    window.show_page("data")
+    data = window.pages.data_page()
+    assert data is not None and data.select("marts.fct_users")
+    window.export_tables()
+    assert window._dialog.selected_tables() == ["marts.fct_users"]
+    window._dialog.close()
+    window.close()
+
+
+def test_dropped_files_go_to_the_import_wizard(qtbot, passing_ws: Workspace, monkeypatch, tmp_path: Path) -> None:
+    window = _window(qtbot, passing_ws, monkeypatch)
+    received: list[list[str]] = []
+    monkeypatch.setattr(window, "import_files", lambda files=None: received.append(list(files or [])))
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_id\n1\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(csv))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert received == [[str(csv)]]
+    window.close()
