@@ -31,6 +31,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--workspace", "-w", metavar="PATH", default=None,
                         help="workspace folder (default: $SHOPLYTICS_WORKSPACE, the last one opened, "
                              "or the user's default workspace)")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="event files to import (as when dropped on the window)")
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
 
@@ -120,6 +122,9 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
     window.show()
     app.processEvents()  # the first paint, before the workspace and its page load
     QTimer.singleShot(0, window.open_initial)
+    if args.files:  # e.g. "Open with Shoplytics" from a file manager (the .desktop file's %F)
+        files = [str(Path(f).expanduser()) for f in args.files]
+        window.ready.connect(lambda: window.import_files(files) if window.workspace else None)
     return app, window
 
 

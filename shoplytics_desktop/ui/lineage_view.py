@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -295,6 +295,15 @@ class LineageView(QGraphicsView):
     def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # nodes and edges read the palette as they paint
+            self.setBackgroundBrush(theme.palette().color(QPalette.ColorRole.Window))
+            for item in self.scene().items():
+                if isinstance(item, EdgeItem):
+                    item.update_style()
+            self.viewport().update()
+        super().changeEvent(event)
 
     def wheelEvent(self, event: object) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,6 +68,12 @@ class ModelDetail(QWidget):
         layout.addWidget(self.description)
         layout.addWidget(self.last_run)
         layout.addWidget(self.tabs, 1)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "highlighter"):  # light/dark switch
+            self.highlighter.setDocument(None)
+            self.highlighter = SqlHighlighter(self.sql.document())
+        super().changeEvent(event)
 
     def show_node(
         self,

@@ -77,3 +77,38 @@ def test_dropped_files_go_to_the_import_wizard(qtbot, passing_ws: Workspace, mon
     window.dropEvent(event)
     assert received == [[str(csv)]]
     window.close()
+
+
+def test_generate_then_run_pipeline(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The wizard's "Run pipeline now" (checked by default) runs the shipped models on the new data."""
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    window = MainWindow(tmp_path / "shop")
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    assert window.current_page() == "start"
+    window.welcome.generate_button.click()
+    wizard = window._wizard
+    wizard.params.events.setValue(20_000)
+    wizard.params.days.setValue(14)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.summary_page, timeout=60_000)
+    assert wizard.summary_page.run_pipeline.isChecked()
+    results: list[object] = []
+    wizard.accept()
+    page = window.pages.pipeline()
+    assert window.current_page() == "pipeline" and page.busy
+    page.run_finished.connect(results.append)
+    qtbot.waitUntil(lambda: bool(results) and not page.busy, timeout=120_000)
+    result = results[0]
+    assert result.models and all(m.status == "success" for m in result.models)  # type: ignore[attr-defined]
+    assert window.workspace is not None and window.workspace.row_count("raw", "events") == 20_000
+    qtbot.waitUntil(lambda: "raw.events 20,000 rows" in window.status.counts_label.text(), timeout=5000)
+    window.close()
+
+
+def test_files_on_the_command_line_are_imported(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from shoplytics_desktop.app import parse_args
+
+    args = parse_args(["--workspace", str(tmp_path / "ws"), "a.csv", "b.parquet"])
+    assert args.files == ["a.csv", "b.parquet"] and args.workspace == str(tmp_path / "ws")
