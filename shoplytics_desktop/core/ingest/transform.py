@@ -36,7 +36,7 @@ _HASH_FIELDS = (
 
 
 def text_sql(col: SourceColumn, as_id: bool = False) -> str:
-    """The value as trimmed text, NULL when empty."""
+    """The value as text, NULL when missing or empty."""
     x = col.sql()
     t = (col.read_type or col.type).upper()
     if t == "VARCHAR":
@@ -53,7 +53,8 @@ def text_sql(col: SourceColumn, as_id: bool = False) -> str:
             f"CASE WHEN {x} = floor({x}) AND abs({x}) < 9e15 "
             f"THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END"
         )
-    return f"NULLIF(trim(CAST({x} AS VARCHAR)), '')"
+    # Numbers, times and booleans never print blank or padded.
+    return f"CAST({x} AS VARCHAR)"
 
 
 def _number_sql(col: SourceColumn) -> str:
