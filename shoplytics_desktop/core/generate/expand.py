@@ -52,6 +52,7 @@ def chunk_bounds(plan: SessionPlan) -> list[tuple[int, int]]:
 def expand(
     spec: ResolvedSpec, plan: SessionPlan, catalog: Catalog, s0: int, s1: int, chunk_no: int
 ) -> dict[str, np.ndarray]:
+    """The events of sessions ``s0 .. s1 - 1`` as integer columns (see ``sql.events_select``)."""
     rng = spec.rng("events", chunk_no)
     ns = s1 - s0
     local = np.arange(ns)
@@ -159,11 +160,10 @@ def expand(
     has_product = ev_product >= 0
     price = np.where(has_product, catalog.price_cents[np.maximum(ev_product, 0)], -1)
     lines = np.flatnonzero(ev_line >= 0)
-    n_lines = len(lines)
     line_price = price[lines]
     segment = plan.segment[s0:s1][ev_session[lines]]
-    discounted = rng.random(n_lines) < b.SEGMENT_DISCOUNT[segment]
-    discount = rng.uniform(0.1, 0.3, n_lines)
+    discounted = rng.random(len(lines)) < b.SEGMENT_DISCOUNT[segment]
+    discount = rng.uniform(0.1, 0.3, len(lines))
     price[lines] = np.where(discounted, np.round(line_price * (1 - discount)), line_price)
     extra = rng.geometric(np.where(line_price < 1500, 0.65, 0.88)) - 1
     quantity = np.ones(total, dtype=np.int32)
