@@ -105,10 +105,14 @@ def time_queries(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) 
 
 
 def time_ui(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) -> None:
-    """Filter change → result drawn, through the real page (offscreen), per tab."""
+    """Filter change → query → charts updated → painted, through the real page (offscreen).
+
+    Each sample: set every control of a combination except the grain, wait until idle, then
+    time one grain switch until the page is idle and every pending paint has run."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from shoplytics_desktop.ui.dashboards import DashboardsPage
@@ -118,33 +122,36 @@ def time_ui(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) -> No
     page.resize(1400, 1000)
     page.show()
 
-    def wait() -> None:
+    def idle() -> None:
         end = time.perf_counter() + 30
         while (page.busy or page.status is None) and time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.001)
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        QCoreApplication.sendPostedEvents()
+        app.processEvents()  # the paints the redraw scheduled
 
-    wait()
-    print(f"\nredraw per tab (ms, filter change → drawn, offscreen), {len(combos)} combinations"
+    idle()
+    print(f"\nredraw per tab (ms, filter change → painted, offscreen), {len(combos)} combinations"
           f" × {repeat}:")
     print(f"  {'tab':<11} {'p50':>7} {'max':>7}")
     for i, tab in enumerate(page.tab_list):
         page.tabs.setCurrentIndex(i)
-        wait()
-        ms: list[float] = []
+        idle()
+        total: list[float] = []
         for _, f in combos:
-            for r in range(repeat + 1):
-                page.controls.set_range(f.start, f.end)
-                wait()
-                for seg in A.SEGMENTS:
-                    page.controls.set_segment(seg, f.segment(seg))
-                page.controls.set_category(f.category)
-                # Alternate the grain so every repetition is a real change.
-                page.controls.set_grain("day" if r % 2 else f.grain)
-                wait()
-                if r and tab.last_ms is not None:
-                    ms.append(tab.last_ms)
-        print(f"  {tab.title:<11} {statistics.median(ms):7.1f} {max(ms):7.1f}")
+            page.controls.set_range(f.start, f.end)
+            for seg in A.SEGMENTS:
+                page.controls.set_segment(seg, f.segment(seg))
+            page.controls.set_category(f.category)
+            idle()
+            for r in range(repeat):
+                grain = f.grain if r % 2 else ("week" if f.grain == "day" else "day")
+                if page.controls.filters().grain == grain:
+                    grain = "month"
+                t0 = time.perf_counter()
+                page.controls.set_grain(grain)
+                idle()
+                total.append((time.perf_counter() - t0) * 1000)
+        print(f"  {tab.title:<11} {statistics.median(total):7.1f} {max(total):7.1f}")
     page.close()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QPainter
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -42,6 +42,52 @@ class NumberAxis(pg.AxisItem):
             return [f"{100 * v * scale:.{decimals}f}%" for v in values]
         prefix = currency_symbol(self.currency) if self.kind == "money" else ""
         return [("-" if v < 0 else "") + prefix + compact(abs(v * scale)) for v in values]
+
+
+class GridLines(pg.GraphicsObject):
+    """Light lines at the major ticks of the value axis. pyqtgraph's own axis grid repaints
+    through a picture that costs 5–10 ms per chart here (most of a redraw); this draws a handful
+    of device-space lines instead."""
+
+    def __init__(self, frame: ChartFrame) -> None:
+        super().__init__()
+        self.frame = frame
+        self.setZValue(-100)
+        frame.vb.sigRangeChanged.connect(self._range_changed)
+
+    def _range_changed(self) -> None:
+        self.prepareGeometryChange()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.frame.vb.viewRect()
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        frame = self.frame
+        name = getattr(frame, "grid_axis", None)
+        if name is None:
+            return
+        axis = frame.plot_item.getAxis(name)
+        rect = frame.vb.viewRect()
+        vertical = name == "bottom"  # values along x: vertical lines
+        lo, hi = (rect.left(), rect.right()) if vertical else (rect.top(), rect.bottom())
+        size = frame.vb.width() if vertical else frame.vb.height()
+        levels = axis.tickValues(min(lo, hi), max(lo, hi), size) if size > 0 else []
+        if not levels:
+            return
+        transform = painter.transform()
+        color = QColor(frame.theme.muted)
+        color.setAlphaF(frame.theme.grid_alpha)
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QPen(color, 1))
+        for v in levels[0][1]:
+            if vertical:
+                a, b = transform.map(QPointF(v, rect.top())), transform.map(QPointF(v, rect.bottom()))
+            else:
+                a, b = transform.map(QPointF(rect.left(), v)), transform.map(QPointF(rect.right(), v))
+            painter.drawLine(a, b)
+        painter.restore()
 
 
 def _tool(text: str, tip: str) -> QToolButton:
@@ -99,12 +145,14 @@ class ChartFrame(QFrame):
         self.buttons["reset"].setVisible(self.zoomable)
 
         self.plot = pg.PlotWidget(axisItems=axis_items or {})
+        self.plot.setAntialiasing(False)
         self.plot.setMinimumHeight(160)
         self.plot_item: pg.PlotItem = self.plot.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
         self.vb.setMouseEnabled(x=self.zoomable, y=False)
+        self.grid = GridLines(self)
         self._add_menu_actions()
         self.apply_theme()
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -172,6 +220,8 @@ class ChartFrame(QFrame):
             self.buttons[key].setEnabled(False)
 
     def show_plot(self, table: Table) -> None:
+        if self.grid not in self.plot_item.items:
+            self.plot_item.addItem(self.grid, ignoreBounds=True)
         self._table = table
         self.stack.setCurrentWidget(self.plot)
         for key in ("png", "svg", "copy", "csv"):

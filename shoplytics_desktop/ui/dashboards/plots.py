@@ -15,7 +15,12 @@ from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics.types import Table, TimeSeries
 from shoplytics_desktop.ui.dashboards.charts import ChartFrame, NumberAxis
-from shoplytics_desktop.ui.dashboards.style import epoch, fmt_period, fmt_value
+from shoplytics_desktop.ui.dashboards.style import (
+    ANTIALIAS_MAX_POINTS,
+    epoch,
+    fmt_period,
+    fmt_value,
+)
 
 _GRAIN_SECONDS = {"day": 86400.0, "week": 7 * 86400.0, "month": 30 * 86400.0}
 
@@ -39,7 +44,7 @@ class TimeChart(ChartFrame):
             {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
              "left": NumberAxis("left", kind, currency)},
         )
-        self.plot_item.showGrid(x=False, y=True, alpha=self.theme.grid_alpha)
+        self.grid_axis = "left"
         self.vb.setAutoVisible(y=True)
         self.legend = self.plot_item.addLegend(offset=(8, 4), labelTextColor=self.theme.foreground)
         self.periods: tuple[dt.date, ...] = ()
@@ -77,9 +82,10 @@ class TimeChart(ChartFrame):
         width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
         offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
         symbols = len(self.xs) <= 12
-        shape = (tuple(series), tuple(bars), symbols, self.theme.dark)
+        antialias = len(self.xs) <= ANTIALIAS_MAX_POINTS
+        shape = (tuple(series), tuple(bars), symbols, antialias, self.theme.dark)
         if shape != self._shape or self.is_empty:
-            self._build(series, bars, symbols)
+            self._build(series, bars, symbols, antialias)
             self._shape = shape
         for (key, _), item, (_, y) in zip(series, self._items, self.lines, strict=True):
             if key in bars:
@@ -92,7 +98,10 @@ class TimeChart(ChartFrame):
         self.vb.enableAutoRange()
         self.reset_zoom()
 
-    def _build(self, series: Sequence[tuple[str, str]], bars: Sequence[str], symbols: bool) -> None:
+    def _build(
+        self, series: Sequence[tuple[str, str]], bars: Sequence[str], symbols: bool,
+        antialias: bool,
+    ) -> None:
         self.plot_item.clear()
         self.legend.clear()
         self._items = []
@@ -105,7 +114,7 @@ class TimeChart(ChartFrame):
                 self.plot_item.addItem(item)
             else:
                 item = self.plot_item.plot(
-                    [], [], pen=pg.mkPen(color, width=2),
+                    [], [], pen=pg.mkPen(color, width=2), antialias=antialias,
                     symbol="o" if symbols else None, symbolSize=5,
                     symbolBrush=color, symbolPen=pg.mkPen(color),
                 )
@@ -150,7 +159,7 @@ class BarChart(ChartFrame):
         self.kind, self.currency, self.horizontal, self.line = kind, currency, horizontal, line
         value_axis = "bottom" if horizontal else "left"
         super().__init__(title, parent, {value_axis: NumberAxis(value_axis, kind, currency)})
-        self.plot_item.showGrid(x=horizontal, y=not horizontal, alpha=self.theme.grid_alpha)
+        self.grid_axis = value_axis
         self.labels: list[str] = []
         self.groups: list[tuple[str, np.ndarray]] = []
         self.notes: list[str] = []
@@ -209,6 +218,7 @@ class BarChart(ChartFrame):
                 color = self.theme.series(g)
                 curve = self.plot_item.plot(
                     pos, vals, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
+                    antialias=len(pos) <= ANTIALIAS_MAX_POINTS,
                     symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite", name=name,
                 )
                 if self.legend is not None and n > 1:
