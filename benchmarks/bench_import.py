@@ -68,7 +68,9 @@ def peak_rss_mb() -> float:
 def make_file(path: Path, rows: int, fmt: str) -> float:
     t = time.perf_counter()
     opts = "(FORMAT csv, HEADER)" if fmt == "csv" else "(FORMAT parquet)"
-    duckdb.connect().execute(f"COPY ({_ROWS_SQL.format(n=rows)}) TO '{path}' {opts}")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"COPY ({_ROWS_SQL.format(n=rows)}) TO '{path}' {opts}")
     return time.perf_counter() - t
 
 
