@@ -28,6 +28,9 @@ for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
 from PySide6.QtWidgets import QApplication
 from shoplytics_desktop.app import build
 print("imported", flush=True)
+if len(sys.argv) > 3:  # the page the user had open last time
+    from shoplytics_desktop.ui import app_settings
+    app_settings.save_text("window/page", sys.argv[3])
 
 class FirstPaint(QObject):
     seen = False
@@ -74,9 +77,9 @@ def lazily_imported() -> list[str]:
     return out.stdout.split()
 
 
-def one_start(workspace: Path, settings: Path) -> tuple[dict[str, float], str]:
+def one_start(workspace: Path, settings: Path, page: str) -> tuple[dict[str, float], str]:
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace), str(settings)],
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace), str(settings), page],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     marks: dict[str, float] = {}
     page = ""
@@ -115,12 +118,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_workspace(root / "data", args.events)
-        for label, folder in (("empty workspace", root / "empty"), ("workspace with data", root / "data")):
+        scenarios = (
+            ("empty workspace", root / "empty", "dashboards"),
+            ("workspace with data, last on Dashboards", root / "data", "dashboards"),
+            ("workspace with data, last on Data", root / "data", "data"),
+        )
+        for n, (label, folder, last_page) in enumerate(scenarios):
             print(f"\ncold start, {label} ({args.runs} runs):")
             runs = []
             page = ""
             for i in range(args.runs):
-                marks, page = one_start(folder, root / f"settings-{label[:5]}-{i}")
+                marks, page = one_start(folder, root / f"settings-{n}-{i}", last_page)
                 runs.append(marks)
                 print(f"  run {i + 1}: imported {marks['imported']:.2f} s, first paint {marks['painted']:.2f} s, "
                       f"usable {marks['usable']:.2f} s")
