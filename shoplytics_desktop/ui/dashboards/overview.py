@@ -8,7 +8,6 @@ from functools import partial
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics import Overview, overview
-from shoplytics_desktop.core.analytics.daily import sessions_daily
 from shoplytics_desktop.core.analytics.filters import Filters, periods
 from shoplytics_desktop.core.analytics.types import TimeSeries
 from shoplytics_desktop.core.workspace import Workspace
@@ -29,13 +28,12 @@ class OverviewData:
 
 def _load(ws: Workspace, f: Filters) -> OverviewData:
     ov = overview(ws, f)
-    sess = sessions_daily(ws, f)
     ts = TimeSeries(
         tuple(periods(f)),
         {
             "revenue": ov.kpi("revenue").spark,
             "orders": ov.kpi("orders").spark,
-            "sessions": sess.bucketed(f, sess.sum_over("sessions")),
+            "sessions": ov.kpi("sessions").spark,
             "conversion": ov.kpi("conversion").spark,
         },
         f.grain,
