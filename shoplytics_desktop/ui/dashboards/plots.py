@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics.types import Table, TimeSeries
@@ -245,9 +245,12 @@ class BarChart(ChartFrame):
         top = max(float(np.nanmax(np.nan_to_num(v))) for _, v in self.groups) or 1.0
         lo, hi = float(pos.min()) - 0.5, float(pos.max()) + 0.5
         if self.horizontal:
-            longest = max((len(n) for n in self.notes), default=0)
-            self.vb.setRange(xRange=(0, top * (1.0 + min(1.6, 0.018 * longest) + 0.03)),
-                             yRange=(lo, hi), padding=0)
+            # The notes take fixed pixels right of the longest bar: leave exactly that room.
+            metrics = QFontMetrics(self.font())
+            text_px = max((metrics.horizontalAdvance(n) for n in self.notes), default=0) + 12
+            width_px = self.vb.width() if self.vb.width() > 100 else 800.0
+            share = min(0.7, text_px / width_px)
+            self.vb.setRange(xRange=(0, top / (1.0 - share) * 1.02), yRange=(lo, hi), padding=0)
         else:
             headroom = 1.18 if len(self.groups) > 1 or self.notes else 1.06
             self.vb.setRange(xRange=(lo, hi), yRange=(0, top * headroom), padding=0)
