@@ -1,8 +1,26 @@
 """The queries behind every chart and KPI, returning plain data (no Qt).
 
-Every dashboard query reads marts only (fct_* and the pre-aggregated agg_* tables), so a redraw
-never scans events. Each function takes a ``Filters`` (date range, segments, category, grain)
-and returns a frozen dataclass; KPIs carry the previous period of the same length.
+Every dashboard query reads marts only (fct_* and the pre-aggregated agg_* tables of
+sql_models/marts/_dashboards.yml), so a redraw never scans events. Each function takes a
+``Filters`` (date range, segments, category, grain) and returns a frozen dataclass; KPIs carry
+the previous period of the same length.
+
+Why these aggregates, and why they stay exact under filters:
+
+- Distinct users over trailing windows (DAU/WAU/MAU) cannot be summed across segments or days.
+  The filters are single-valued per dimension, so ``agg_engagement_segments`` precomputes every
+  filter cell (each of device, country, traffic source either one value or '*'): a filtered
+  engagement view is a lookup of ~one row per day. It is built from ``agg_user_day`` (user ×
+  day × segment) with the start/end-marker running sum, and its all-'*' cell equals
+  fct_daily_engagement (a test checks both that and a brute-force distinct count).
+- Revenue, orders, AOV and buyers come from ``agg_sales`` (purchase lines per order × product ×
+  segment): small (orders, not events), and it keeps order and user ids, so orders and buyers
+  are exact distinct counts under any filter and grain. Totals agree with fct_orders/fct_revenue.
+- Sessions, conversion (sessions with a purchase / sessions) and session durations come from
+  ``agg_sessions_day`` (day × segment × log2 duration bin); the funnel from fct_funnel (each
+  session lives in one row, so sums are exact); hour × weekday activity from
+  ``agg_activity_hour``; product performance by date from ``agg_product_day``; time to first
+  purchase from ``agg_users``; cohorts from fct_cohort_retention.
 """
 
 from shoplytics_desktop.core.analytics.behaviour import Behaviour, behaviour
