@@ -116,29 +116,34 @@ def _start_run(ws: Workspace, kind: str, selection: str) -> str:
 
 def _finish_run(ws: Workspace, result: RunResult) -> None:
     with ws.transaction() as cur:
-        cur.execute(
-            f"UPDATE {INTERNAL}.runs SET finished_at = now()::TIMESTAMP, status = ?, message = ? "
-            "WHERE run_id = ?",
-            [result.status, result.message, result.run_id],
+        _record_run(cur, result)
+
+
+def _record_run(cur: duckdb.DuckDBPyConnection, result: RunResult) -> None:
+    """Write the run's outcome, its models and its tests (in the caller's transaction)."""
+    cur.execute(
+        f"UPDATE {INTERNAL}.runs SET finished_at = now()::TIMESTAMP, status = ?, message = ? "
+        "WHERE run_id = ?",
+        [result.status, result.message, result.run_id],
+    )
+    if result.models:
+        cur.executemany(
+            f"INSERT INTO {INTERNAL}.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
+                 m.seconds, m.error or None]
+                for i, m in enumerate(result.models)
+            ],
         )
-        if result.models:
-            cur.executemany(
-                f"INSERT INTO {INTERNAL}.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
-                     m.seconds, m.error or None]
-                    for i, m in enumerate(result.models)
-                ],
-            )
-        if result.tests:
-            cur.executemany(
-                f"INSERT INTO {INTERNAL}.test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
-                     t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
-                    for t in result.tests
-                ],
-            )
+    if result.tests:
+        cur.executemany(
+            f"INSERT INTO {INTERNAL}.test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
+                 t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
+                for t in result.tests
+            ],
+        )
 
 
 def _run_tests(
@@ -228,12 +233,16 @@ def run_project(
             "('last_published_at', strftime(now()::TIMESTAMP, '%Y-%m-%d %H:%M:%S'))",
             [result.run_id],
         )
-        cur.execute("COMMIT")
-        result.published = True
         result.status = "warn" if warns else "success"
         result.message = (
             f"Built {len(names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
         )
+        result.seconds = time.perf_counter() - started
+        # The history commits with the marts: a process killed after this COMMIT must not
+        # leave the published run marked 'running' (reopening would call it interrupted).
+        _record_run(cur, result)
+        cur.execute("COMMIT")
+        result.published = True
     except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
         _rollback(cur)
         result.status = "cancelled"
@@ -257,9 +266,10 @@ def run_project(
         result.seconds = time.perf_counter() - started
         _finish_run(ws, result)
         raise
-    result.seconds = time.perf_counter() - started
+    if not result.published:
+        result.seconds = time.perf_counter() - started
+        _finish_run(ws, result)
     reporter.update(total, total, result.message)
-    _finish_run(ws, result)
     return result
 
 
