@@ -122,7 +122,8 @@ def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
                   + (f", about {info.row_estimate:,} rows" if info.row_estimate else ""))
             for note in info.notes:
                 print(f"# {note}")
-            print("# Proposed mapping (save it with --save-mapping FILE):")
+            given = "Mapping from " + args.mapping if args.mapping else "Proposed mapping"
+            print(f"# {given} (save it with --save-mapping FILE, edit, reuse with --mapping):")
             print(mapping.to_yaml().rstrip())
             print()
             counts = ingest.event_name_counts(con, info, mapping)

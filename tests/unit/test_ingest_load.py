@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import shutil
 import threading
@@ -439,3 +440,37 @@ def test_lines_after_ragged_rows_in_several_files(ws: Workspace, tmp_path: Path)
     rejected = q(ws, "SELECT regexp_extract(_source_file, '(.)\\.csv$', 1), _source_line "
                      "FROM raw.rejected_events ORDER BY 1, 2")
     assert rejected == [("a", 3), ("b", 2), ("b", 3), ("b", 5)]
+
+
+def test_validate_reports_examples_with_the_source_row(tmp_path: Path) -> None:
+    f = tmp_path / "mixed.json"
+    f.write_text(
+        '[{"ts": "2024-01-01T00:00:00Z", "event": "view", "user": 1, "price": "9.5"},'
+        ' {"ts": 1704067260000, "event": "cart", "user": "u2", "price": 3, "sku": "A"},'
+        ' {"ts": "yesterday", "event": "view", "user": "u3", "price": null},'
+        ' {"ts": "2024-01-01T00:02:00Z", "event": "purchase", "user": "u4", "price": "free"}]'
+    )
+    con = duckdb.connect()
+    info = inspect_sources([f])
+    assert info.format == "json"
+    mapping = propose_mapping(info)
+    report = validate(con, info, mapping)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 2, 2)
+    by_reason = {r.reason: r for r in report.reasons}
+    assert set(by_reason) == {"event_time could not be parsed", "price is not a number"}
+    example = by_reason["event_time could not be parsed"].examples[0]
+    assert example.line == 3
+    assert example.source_row is not None and '"yesterday"' in example.source_row
+    frame = preview(con, info, mapping)
+    assert frame["event_time"].to_list()[:2] == [
+        dt.datetime(2024, 1, 1, 0, 0), dt.datetime(2024, 1, 1, 0, 1)
+    ]
+    assert frame["user_id"].to_list() == ["1", "u2", "u3", "u4"]
+
+
+def test_progress_is_reported(ws: Workspace) -> None:
+    reporter = RecordingReporter()
+    import_events(ws, [FIXTURES / "clickstream.csv"], reporter=reporter)
+    assert reporter.updates[0][:2] == (0, 5)
+    assert reporter.updates[-1] == (5, 5, "Done")
+    assert [u[0] for u in reporter.updates] == sorted(u[0] for u in reporter.updates)
