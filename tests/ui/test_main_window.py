@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.main_window import MainWindow
@@ -112,3 +113,56 @@ def test_files_on_the_command_line_are_imported(qtbot, tmp_path: Path, monkeypat
 
     args = parse_args(["--workspace", str(tmp_path / "ws"), "a.csv", "b.parquet"])
     assert args.files == ["a.csv", "b.parquet"] and args.workspace == str(tmp_path / "ws")
+
+
+class FakeDashboards(QWidget):
+    """Stands in for ui.dashboards.DashboardsPage: records refreshes and workspace switches."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.refreshes = 0
+        self.switches: list[Path] = []
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+
+    def set_workspace(self, ws: Workspace) -> None:
+        self.workspace = ws
+        self.switches.append(ws.folder)
+
+
+def test_dashboards_refresh_after_published_run_and_switch(
+    qtbot, failing_ws: Workspace, monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: FakeDashboards(self.workspace))
+    folder = failing_ws.folder
+    failing_ws.close()
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    dash = window.pages.widgets["dashboards"]
+    assert isinstance(dash, FakeDashboards) and dash.workspace is window.workspace
+    page = window.pages.pipeline()
+    window.run_pipeline()  # the error test fails: nothing published, the dashboards stay as they are
+    qtbot.waitUntil(lambda: not page.busy, timeout=20_000)
+    assert dash.refreshes == 0
+    assert window.open_workspace(tmp_path / "other")
+    assert dash.switches == [tmp_path / "other"] and dash.refreshes == 1
+    window.close()
+
+
+def test_dashboards_refresh_after_published_run(qtbot, passing_ws: Workspace, monkeypatch) -> None:
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: FakeDashboards(self.workspace))
+    folder = passing_ws.folder
+    passing_ws.close()
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    dash = window.pages.widgets["dashboards"]
+    window.run_pipeline()
+    qtbot.waitUntil(lambda: not window.pages.pipeline().busy, timeout=20_000)
+    assert isinstance(dash, FakeDashboards) and dash.refreshes == 1
+    window.close()
