@@ -259,3 +259,18 @@ def test_missing_file_and_empty_folder(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ImportError_, match="No file matches"):
         import_events(ws, [str(tmp_path / "*.parquet")])
     assert nothing_written(ws)
+
+
+@pytest.mark.reliability
+def test_unclosed_quote(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "quote.csv"
+    f.write_text(HEADER + '2024-01-01 00:00:00,view,"u1,p1,1\n2024-01-01 00:00:01,view,u2,p2,1\n')
+    fails(ws, f, "could not be split into columns")
+
+
+@pytest.mark.reliability
+def test_latin1_json_says_to_convert(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "latin1.ndjson"
+    f.write_bytes('{"ts": "2024-01-01 00:00:00", "event": "view", "user": "Café"}\n'.encode("latin-1"))
+    err = fails(ws, f, "is not UTF-8 text")
+    assert "iconv" in err.hint

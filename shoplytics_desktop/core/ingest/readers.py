@@ -115,7 +115,14 @@ def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:
         )
         first = f"{first.removeprefix('Invalid Input Error: ')}: {detail}".rstrip(": ")
     low = text.lower()
-    if "maximum line size" in low:
+    if "not possible to automatically detect the csv parsing dialect" in low:
+        return ImportError_(
+            f"{files} could not be split into columns with the detected delimiter and quote "
+            "(a quoted value that is never closed is the usual cause).",
+            "Fix the quoting in the file, or set source.delimiter / source.quote in a mapping "
+            "file.",
+        )
+    if "maximum line size of" in low:
         return ImportError_(
             f"{files} has a line longer than {LONG_LINE_BYTES // (1024 * 1024)} MB ({first}).",
             "Check that it is a line-based CSV/TSV file; very long values cannot be imported.",
@@ -124,6 +131,11 @@ def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:
         return ImportError_(
             f"{files} is a truncated or damaged gzip file ({first}).",
             "Download or export it again, or import the uncompressed file.",
+        )
+    if fmt in ("json", "ndjson") and "utf-8" in low:
+        return ImportError_(
+            f"{files} is not UTF-8 text: {first}",
+            "JSON files must be UTF-8; convert it (e.g. iconv -f latin1 -t utf-8) and retry.",
         )
     if fmt in ("json", "ndjson") and ("json" in low or "malformed" in low):
         return ImportError_(
