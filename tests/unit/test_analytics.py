@@ -28,7 +28,9 @@ MARTS = {
     # Orders: o1 (03-02, u1, 10), o2 (03-03, u2, 30) before the range; o3 (03-05, u1, two lines
     # 10 + 15), o4 (03-06, u3, 15), o5 (03-08, u1, 60) in it; o6 (03-09, u2, 20) after.
     "agg_sales": """
-        SELECT order_key, order_time::TIMESTAMP AS order_time, order_date::DATE AS order_date,
+        SELECT order_key, dense_rank() OVER (ORDER BY order_key) AS order_no,
+               dense_rank() OVER (ORDER BY user_id) AS user_no,
+               order_time::TIMESTAMP AS order_time, order_date::DATE AS order_date,
                user_id, product_id, category, device, country, traffic_source,
                units::BIGINT AS units, revenue::DECIMAL(18,2) AS revenue
         FROM (VALUES

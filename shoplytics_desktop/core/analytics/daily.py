@@ -77,7 +77,7 @@ def sales_daily(ws: Workspace, f: Filters) -> Daily:
     where, params = segment_where(f, category="category")
     return _fetch(
         ws,
-        "SELECT order_date, sum(revenue), count(DISTINCT order_key), sum(units) "
+        "SELECT order_date, sum(revenue), count(DISTINCT order_no), sum(units) "
         f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where} GROUP BY 1",
         [f.previous().start, f.end, *params],
         ("revenue", "orders", "units"),

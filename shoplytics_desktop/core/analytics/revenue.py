@@ -68,7 +68,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
     p = f.previous()
     lines = to_polars(
         ws.cursor().sql(
-            "SELECT order_date, order_key, user_id, product_id, category, "
+            "SELECT order_date, order_no AS order_key, user_no AS user_id, product_id, category, "
             "CAST(units AS BIGINT) AS units, CAST(revenue AS DOUBLE) AS revenue "
             f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where}",
             params=[p.start, f.end, *params],
