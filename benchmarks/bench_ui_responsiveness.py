@@ -16,6 +16,7 @@ Target: no gap above 100 ms in any phase.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -160,13 +161,15 @@ def main() -> None:
         data.view.scrollToBottom()
         target = model.rowCount() + model.page_size
         wait(app, lambda t=target: not model.loading and (model.rowCount() >= t or not model.canFetchMore()), 120)
+    scrolled = model.rowCount()
     data.filter.setText("purchase")
     data.apply_filter()
     wait(app, lambda: model.total is not None and not model.loading, 120)
     report("browse", beat.stop(), time.perf_counter() - t0)
-    print(f"          loaded {model.rowCount():,} rows in pages of {model.page_size}; "
+    print(f"          scrolled through {scrolled:,} rows in pages of {model.page_size}; "
           f"filter 'purchase' matches {model.total:,} rows")
     window.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
