@@ -474,3 +474,21 @@ def test_progress_is_reported(ws: Workspace) -> None:
     assert reporter.updates[0][:2] == (0, 5)
     assert reporter.updates[-1] == (5, 5, "Done")
     assert [u[0] for u in reporter.updates] == sorted(u[0] for u in reporter.updates)
+
+
+def test_event_ids_do_not_depend_on_other_files_columns(ws: Workspace, tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text("event_time,event_type,user_id,page\n2024-01-01 00:00:00,view,u1,/x\n")
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("event_time,event_type,user_id\n2024-01-01 00:00:00,view,u1\n"
+                      "2024-01-01 00:00:01,view,u2\n")
+    together = import_events(ws, [wide, narrow])
+    assert any("columns differ" in n for n in together.notes)
+    assert together.validation is not None and together.validation.rows_loaded == 3
+    # Absent columns leave no null keys behind in properties.
+    assert q(ws, "SELECT user_id, properties FROM raw.events ORDER BY _source_file, _source_line") == [
+        ("u1", None), ("u2", None), ("u1", '{"page":"/x"}')
+    ]
+    alone = import_events(ws, [narrow])
+    assert alone.validation is not None
+    assert (alone.validation.rows_loaded, alone.validation.rows_duplicate) == (0, 2)

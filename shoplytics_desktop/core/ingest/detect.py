@@ -218,6 +218,11 @@ def _inspect(
             )
         headers = {tuple(c["name"] for c in s["Columns"]) for s in sniffs}
         union = len(headers) > 1
+        if union:
+            notes.append(
+                "The files' columns differ: they are read together by column name, and a file "
+                "without a mapped column leaves it empty (import such files separately)."
+            )
     else:
         union = len(files) > 1
     header = options.header if options else True

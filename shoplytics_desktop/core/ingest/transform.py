@@ -116,8 +116,15 @@ class _Builder:
             else:
                 base = f"to_json({c.sql()})"
         if base and obj:
-            return f"json_merge_patch(coalesce({base}, '{{}}'), {obj})"
-        return base or obj or "CAST(NULL AS JSON)"
+            merged = f"json_merge_patch(coalesce({base}, '{{}}'), {obj})"
+        else:
+            merged = base or obj or ""
+        if not merged:
+            return "CAST(NULL AS JSON)"
+        # Without nulls, an event's properties (and so its hashed id) do not depend on which
+        # other columns the file happened to have, e.g. when files with different columns are
+        # read together.
+        return f"NULLIF(json_strip_nulls({merged}), '{{}}')"
 
     def time(self) -> tuple[str, str]:
         cols = self.cols("event_time")
@@ -198,14 +205,12 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{b.text('event_id')} AS __event_id_src",
         *b.passthrough(),
     ]
-    # The mapped values only (defaults are constants of this import); the parsed time as
-    # epoch microseconds, so that '... UTC' and '...Z' forms of one instant hash alike; the rest
-    # as the source wrote them (casting numbers to text would cost more than the hash).
+    # Every field, whatever the mapping maps, so that one event read from differently shaped
+    # files (or with a column more) hashes alike; the parsed time as epoch microseconds, so that
+    # '... UTC' and '...Z' forms of one instant agree; the rest as the source wrote them
+    # (casting numbers to text would cost more than the hash).
     hashed = ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"] + [
-        f"coalesce({expr}, '')"
-        for field, expr in _HASH_FIELDS
-        # properties hold the unmapped source columns, so they always count
-        if field in ("event_type", "properties") or mapping.columns.get(field)  # type: ignore[call-overload]
+        f"coalesce({expr}, '')" for _field, expr in _HASH_FIELDS
     ]
     hash_parts = ", ".join(hashed)
     name_cols = b.cols("event_type")
