@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from shoplytics_desktop.core.sqlutil import quote_ident
 from shoplytics_desktop.core.workspace import Workspace
@@ -99,7 +100,13 @@ class LazyTableModel(QAbstractTableModel):
             return None
         value = self.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return format_cell(value)
+            return "NULL" if value is None else format_cell(value)
+        if value is None and role == Qt.ItemDataRole.ForegroundRole:
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if value is None and role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return "NULL" if value is None else format_cell(value)[:2000]
         if role == Qt.ItemDataRole.TextAlignmentRole and is_numeric(value):
@@ -107,6 +114,10 @@ class LazyTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return value
         return None
+
+    def raw_value(self, index: Index) -> Any:
+        """The database value behind a cell (None for NULL); copies use it, not the display text."""
+        return self.rows[index.row()][index.column()]
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):

@@ -42,12 +42,18 @@ def selection_as_tsv(view: QTableView) -> str:
     rows = sorted({i.row() for i in indexes})
     cols = sorted({i.column() for i in indexes})
     picked = {(i.row(), i.column()): i for i in indexes}
+    raw_value = getattr(view.model(), "raw_value", None)  # NULL copies as an empty cell
     lines = []
     for r in rows:
         cells = []
         for c in cols:
             index = picked.get((r, c))
-            text = index.data(Qt.ItemDataRole.DisplayRole) if index is not None else ""
+            if index is None:
+                text = ""
+            elif raw_value is not None:
+                text = format_cell(raw_value(index))
+            else:
+                text = index.data(Qt.ItemDataRole.DisplayRole)
             cells.append(str(text or "").replace("\t", " ").replace("\n", " "))
         lines.append("\t".join(cells))
     return "\n".join(lines)

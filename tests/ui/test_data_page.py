@@ -67,7 +67,14 @@ def test_data_page_tree_view_and_copy(qtbot, passing_ws: Workspace) -> None:
             sel.select(model.index(r, c), QItemSelectionModel.SelectionFlag.Select)
     text = page.view.copy_selection()
     assert text == "e0\ta\ne1\ta"
-    assert QGuiApplication.clipboard().text() == text
+    # NULL reads as NULL in the grid and copies as an empty cell
+    product = cols.index("product_id")
+    assert model.data(model.index(0, product)) == "NULL"
+    sel.clearSelection()
+    sel.select(model.index(0, product), QItemSelectionModel.SelectionFlag.Select)
+    sel.select(model.index(0, cols.index("user_id")), QItemSelectionModel.SelectionFlag.Select)
+    assert page.view.copy_selection() == "a\t"
+    assert QGuiApplication.clipboard().text() == "a\t"
 
     page.filter.setText("c")
     page.apply_filter()
