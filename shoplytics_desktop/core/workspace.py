@@ -48,6 +48,16 @@ _INTERNAL_DDL = [
 ]
 
 
+#: DuckDB's main header plus its two database headers come before the first data block.
+_HEADER_BYTES = 3 * 4096
+#: What DuckDB says of a file that is damaged or not its own.
+_DAMAGED = (
+    "not a valid DuckDB database",
+    "Could not read enough bytes",
+    "Corrupt database file",
+)
+
+
 def _lock_holder(message: str) -> str:
     pid = re.search(r"PID (\d+)", message)
     return f" (process {pid.group(1)})" if pid else ""
@@ -104,8 +114,9 @@ class Workspace:
                     f"Cannot create the workspace folder {self.folder}: {e.strerror}.",
                     "Choose a folder you can write to (--workspace PATH).",
                 ) from e
+        self._check_header()
         try:
-            return duckdb.connect(str(self.db_path), read_only=self.read_only, config=self._config())
+            con = duckdb.connect(str(self.db_path), read_only=self.read_only, config=self._config())
         except duckdb.IOException as e:
             text = str(e)
             if "lock" in text.lower():
@@ -115,11 +126,8 @@ class Workspace:
                     "Close it there and try again"
                     + ("." if self.read_only else ", or open the workspace read-only."),
                 ) from e
-            if "not a valid DuckDB database" in text:
-                raise WorkspaceError(
-                    f"The workspace file {self.db_path} is damaged or not a DuckDB database.",
-                    "Restore it from its backup (warehouse.duckdb.bak) or open another workspace.",
-                ) from e
+            if any(sign in text for sign in _DAMAGED):
+                raise self._damaged() from e
             if "Permission denied" in text or "Read-only file system" in text:
                 raise WorkspaceError(
                     f"Cannot write to the workspace {self.folder}: permission denied.",
@@ -130,10 +138,54 @@ class Workspace:
                 "Check the folder, or open another workspace.",
             ) from e
         except duckdb.Error as e:
+            if any(sign in str(e) for sign in _DAMAGED):
+                raise self._damaged() from e
             raise WorkspaceError(
                 f"Cannot open the workspace {self.folder}: {str(e).splitlines()[0]}",
                 "The file may come from an incompatible DuckDB version; open another workspace.",
             ) from e
+        try:
+            self._check_size(con)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _damaged(self, detail: str = "") -> WorkspaceError:
+        return WorkspaceError(
+            f"The workspace file {self.db_path} is damaged or not a DuckDB database{detail}.",
+            "Restore it from its backup (warehouse.duckdb.bak) or open another workspace.",
+        )
+
+    def _check_header(self) -> None:
+        """Refuse a file that is not DuckDB's before DuckDB sees it: DuckDB would otherwise try
+        to open a SQLite file through an extension (downloading it, then writing into it)."""
+        try:
+            with self.db_path.open("rb") as fh:
+                head = fh.read(_HEADER_BYTES)
+        except FileNotFoundError:
+            return
+        except IsADirectoryError as e:
+            raise self._damaged(" (it is a folder)") from e
+        except OSError:
+            return  # DuckDB reports it, with the cause
+        if head and (len(head) < _HEADER_BYTES or head[8:12] != b"DUCK"):
+            raise self._damaged()
+
+    def _check_size(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A truncated file opens (DuckDB reads data blocks lazily) and fails later, on some
+        query. A file too short to hold the blocks in use is surely truncated: say so at open.
+        (Free blocks may lie anywhere, so a file missing only its last blocks can pass.)"""
+        row = con.execute(
+            "SELECT used_blocks, block_size FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        if not row or not row[0]:
+            return
+        needed = _HEADER_BYTES + int(row[0]) * int(row[1])
+        size = self.db_path.stat().st_size
+        if size < needed:
+            raise self._damaged(f" (truncated: {size:,} bytes, too short for {needed:,})")
 
     def _ensure_schema(self) -> None:
         con = self.con
