@@ -492,3 +492,14 @@ def test_event_ids_do_not_depend_on_other_files_columns(ws: Workspace, tmp_path:
     alone = import_events(ws, [narrow])
     assert alone.validation is not None
     assert (alone.validation.rows_loaded, alone.validation.rows_duplicate) == (0, 2)
+
+
+def test_delete_batch_keeps_a_backup_first(ws: Workspace) -> None:
+    a = import_events(ws, [FIXTURES / "retailrocket.csv"])
+    assert a.batch_id
+    delete_batch(ws, a.batch_id)
+    bak = duckdb.connect(str(ws.backup_path), read_only=True)
+    try:
+        assert bak.execute("SELECT count(*) FROM raw.events").fetchone() == (9,)
+    finally:
+        bak.close()

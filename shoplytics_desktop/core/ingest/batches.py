@@ -114,7 +114,8 @@ class DeleteReport:
 
 
 def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
-    """Remove a batch's rows from every raw table and its batch rows, in one transaction."""
+    """Remove a batch's rows from every raw table and its batch rows, in one transaction, after
+    taking the workspace backup (``Workspace.backup``)."""
     cur = ws.cursor()
     known = cur.execute(
         f"SELECT count(*) FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id]
@@ -126,6 +127,8 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
             "List them with `shoplytics batches`"
             + (f" (latest: {', '.join(ids)})." if ids else "."),
         )
+    # Deleting is the one destructive step of importing: keep the workspace's backup first.
+    ws.backup()
     deleted: dict[str, int] = {}
     try:
         with ws.transaction() as tx:
