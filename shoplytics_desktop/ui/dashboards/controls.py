@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QWidget,
 )
 
@@ -69,6 +70,10 @@ class FilterBar(QWidget):
         self.reset.setToolTip("All segments and categories, last 30 days, by day")
         self.compare = QLabel()
         self.compare.setStyleSheet(f"color: {current_theme().muted};")
+        # The comparison note gives way first when the window is narrow; the controls do not.
+        self.compare.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for box in (self.preset, *self.segments.values(), self.category, self.grain):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -198,7 +203,9 @@ class FilterBar(QWidget):
     def _update_compare(self) -> None:
         f = self.filters()
         p = f.previous()
-        self.compare.setText(f"{f.days} days, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}")
+        text = f"{f.days} days, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
+        self.compare.setText(text)
+        self.compare.setToolTip(text)
 
     def _emit(self) -> None:
         self._update_compare()
