@@ -134,7 +134,10 @@ class DataPage(QWidget):
             if item.childCount() == 0:
                 item.setText(0, f"{schema} (empty)")
         if current:
-            self.select(current)
+            self._close_model()
+            if not self.select(current):  # reselecting reopens it: its rows may have changed
+                self.title.setText(f"{current} no longer exists.")
+                self.info.setText("")
 
     def current_relation(self) -> str:
         return f"{self.model.schema}.{self.model.table}" if self.model else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,8 @@ def _table(headers: list[str]) -> tuple[CopyableTableView, QStandardItemModel]:
 
 
 class ModelDetail(QWidget):
+    test_activated = Signal(str)  # a test's id, double-clicked in the Tests tab
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel("Select a model in the graph.")
@@ -58,6 +60,9 @@ class ModelDetail(QWidget):
         self.highlighter = SqlHighlighter(self.sql.document())
         self.columns_view, self.columns = _table(["column", "type", "description"])
         self.tests_view, self.tests = _table(["test", "column", "severity", "last result"])
+        self.tests_view.setToolTip("Double-click a test to see it in the Validation tab")
+        self.tests_view.doubleClicked.connect(
+            lambda index: self.test_activated.emit(self.tests.item(index.row(), 0).text()))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sql, "SQL")
         self.tabs.addTab(self.columns_view, "Columns")

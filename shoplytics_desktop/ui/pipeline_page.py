@@ -94,6 +94,7 @@ class PipelinePage(QWidget):
         self.graph = LineageView()
         self.graph.node_selected.connect(self._node_selected)
         self.detail = ModelDetail()
+        self.detail.test_activated.connect(self._show_test)
         self.run_panel = RunPanel()
         self.validation = ValidationPanel()
         self.bottom = QTabWidget()
@@ -193,6 +194,11 @@ class PipelinePage(QWidget):
         self.detail.show_node(node_id, self.project, self.types, self.last, self.test_results)
         if not self.busy:
             self.bottom.setCurrentWidget(self.detail)
+
+    def _show_test(self, test_id: str) -> None:
+        self.bottom.setCurrentWidget(self.validation)
+        self.validation.only_problems.setChecked(False)
+        self.validation.select_test(test_id)
 
     # -- run / test / cancel -------------------------------------------------------------------
 

@@ -80,3 +80,16 @@ def test_data_page_tree_view_and_copy(qtbot, passing_ws: Workspace) -> None:
     page.apply_filter()
     qtbot.waitUntil(lambda: model.total is not None and not model.loading, timeout=5000)
     assert model.total == 1 and model.data(model.index(0, cols.index("user_id"))) == "c"
+
+
+def test_refresh_reopens_the_table_with_new_rows(qtbot, passing_ws: Workspace) -> None:
+    page = DataPage()
+    qtbot.addWidget(page)
+    page.set_workspace(passing_ws)
+    assert page.select("raw.events")
+    qtbot.waitUntil(lambda: page.model is not None and page.model.total == 4, timeout=5000)
+    insert_many(passing_ws, 10)  # e.g. an import or the generator added rows
+    page.refresh()
+    assert page.current_relation() == "raw.events"
+    qtbot.waitUntil(lambda: page.model is not None and page.model.total == 14 and page.model.rowCount() == 14,
+                    timeout=5000)

@@ -106,3 +106,20 @@ def test_cancel_keeps_previous_build(qtbot, passing_ws: Workspace) -> None:
     assert page.banner.isVisible() and "previous build is still shown" in page.banner.text()
     assert passing_ws.row_count("marts", "fct_users") == 3
     assert page.last is not None and page.last.status in ("cancelled", "success")
+
+
+def test_double_clicked_test_opens_validation(qtbot, failing_ws: Workspace) -> None:
+    page = _page(qtbot, failing_ws)
+    with qtbot.waitSignal(page.run_finished, timeout=20_000):
+        page.start_run()
+    qtbot.waitUntil(lambda: not page.busy and "marts.fct_users" in page.graph.items_by_id, timeout=5000)
+    page.graph.select("marts.fct_users")
+    tests = page.detail.tests
+    rows = {tests.item(r, 0).text(): tests.item(r, 3).text() for r in range(tests.rowCount())}
+    assert rows["expression_is_true_fct_users_n_n_3"] == "fail (2 rows)"
+    row = next(r for r in range(tests.rowCount()) if tests.item(r, 0).text().startswith("unique"))
+    page.detail.tests_view.doubleClicked.emit(tests.index(row, 0))
+    assert page.bottom.currentWidget() is page.validation
+    current = page.validation.table.currentIndex().row()
+    assert page.validation.model.item(current, 1).text() == "unique_fct_users_user_id"
+    assert "passed: no failing rows" in page.validation.sample_label.text()
