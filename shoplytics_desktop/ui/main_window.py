@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon
@@ -233,12 +235,14 @@ class MainWindow(QMainWindow):
             return
         try:
             from shoplytics_desktop.ui.import_wizard import ImportWizard
-        except ImportError:
+        except ModuleNotFoundError as e:
+            if e.name not in ("shoplytics_desktop.ui.import_wizard", None):
+                raise  # the wizard is there but something it needs is not: the error dialog says so
             QMessageBox.information(self, "Import",
                                     "The import wizard is not part of this build. Use the command line: "
                                     "shoplytics import FILE… --workspace " + str(ws.folder))
             return
-        wizard = ImportWizard(ws, files=[str(f) for f in files or []], parent=self)
+        wizard = make_import_wizard(ImportWizard, ws, [str(f) for f in files or []], self)
         self._wizard = wizard
         wizard.finished.connect(
             lambda r: self._after_load(bool(r), bool(getattr(wizard, "run_pipeline", False))))
@@ -369,6 +373,19 @@ class MainWindow(QMainWindow):
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)
             ws.close()
+
+
+def make_import_wizard(cls: type, ws: Workspace, files: list[str], parent: QWidget) -> Any:
+    """Build the import wizard, handing it the dropped files under whichever name it takes them."""
+    params = inspect.signature(cls).parameters
+    kwargs: dict[str, Any] = {}
+    for name in ("files", "paths"):
+        if name in params:
+            kwargs[name] = files
+            break
+    if "parent" in params:
+        kwargs["parent"] = parent
+    return cls(ws, **kwargs)
 
 
 def app_icon() -> QIcon:

@@ -166,3 +166,30 @@ def test_dashboards_refresh_after_published_run(qtbot, passing_ws: Workspace, mo
     qtbot.waitUntil(lambda: not window.pages.pipeline().busy, timeout=20_000)
     assert isinstance(dash, FakeDashboards) and dash.refreshes == 1
     window.close()
+
+
+def test_import_wizard_gets_the_files(qtbot, passing_ws: Workspace, monkeypatch) -> None:
+    import types
+
+    from PySide6.QtWidgets import QWizard
+
+    made: list[tuple[Workspace, list[str]]] = []
+
+    class FakeImportWizard(QWizard):
+        run_pipeline = False
+
+        def __init__(self, workspace: Workspace, paths: list[str] | None = None,
+                     parent: QWidget | None = None) -> None:
+            super().__init__(parent)
+            made.append((workspace, list(paths or [])))
+
+    monkeypatch.setitem(__import__("sys").modules, "shoplytics_desktop.ui.import_wizard",
+                        types.SimpleNamespace(ImportWizard=FakeImportWizard))
+    window = _window(qtbot, passing_ws, monkeypatch)
+    window.import_files(["/data/events.csv"])
+    assert made == [(window.workspace, ["/data/events.csv"])]
+    wizard = window._wizard
+    assert isinstance(wizard, FakeImportWizard) and wizard.parent() is window
+    wizard.accept()  # loaded: the status bar recounts
+    qtbot.waitUntil(lambda: "raw.events 4 rows" in window.status.counts_label.text(), timeout=5000)
+    window.close()
