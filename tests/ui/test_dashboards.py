@@ -231,3 +231,12 @@ def test_palette_switch_and_currency(qtbot: QtBot, page: DashboardsPage, tmp_pat
     ov.draw(ov.last_result)
     assert ov.kpis.cards["revenue"].value.text() == "€100.00"  # type: ignore[attr-defined]
     assert ov.revenue.hover_at(epoch(d(8)), 1.0).endswith("€60.00")  # type: ignore[attr-defined]
+
+
+def test_status_answer_survives_a_tab_query_started_meanwhile(
+    qtbot: QtBot, page: DashboardsPage
+) -> None:
+    page.refresh()
+    page.tabs.setCurrentWidget(page.tab("Cohorts"))  # starts a tab query before the status is in
+    settle(qtbot, page)
+    assert not page.busy and page.stack.currentWidget() is page.tabs

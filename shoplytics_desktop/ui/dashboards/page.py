@@ -50,6 +50,7 @@ class DashboardsPage(QWidget):
         self._generation = 0
         self._workers: dict[DashboardTab, Worker] = {}
         self._status_pending = False
+        self._status_generation = 0
         self._started: dict[DashboardTab, float] = {}
 
         self.controls = FilterBar()
@@ -90,8 +91,9 @@ class DashboardsPage(QWidget):
         """Re-read what the marts hold (options, date bounds), then redraw the visible tab."""
         for tab in self.tab_list:
             tab.dirty = True
-        self._generation += 1
-        gen = self._generation
+        # A counter of its own: a tab query started meanwhile must not orphan this answer.
+        self._status_generation += 1
+        gen = self._status_generation
         self._status_pending = True
         worker = Worker(dashboard_status, self.ws, pass_reporter=False)
         worker.signals.result.connect(lambda s, g=gen: self._status_ready(g, s))
@@ -137,7 +139,7 @@ class DashboardsPage(QWidget):
     # -- status ----------------------------------------------------------------------------------
 
     def _status_ready(self, gen: int, status: DashboardStatus) -> None:
-        if not shiboken6.isValid(self) or gen != self._generation:
+        if not shiboken6.isValid(self) or gen != self._status_generation:
             return
         self._status_pending = False
         self.status = status
@@ -149,7 +151,7 @@ class DashboardsPage(QWidget):
         self.controls.set_status(status)  # emits changed → _filters_changed
 
     def _status_failed(self, gen: int, error: BaseException) -> None:
-        if shiboken6.isValid(self) and gen == self._generation:
+        if shiboken6.isValid(self) and gen == self._status_generation:
             self._status_pending = False
             self.show_empty(f"The dashboards cannot read the marts: {error}")
 
@@ -205,6 +207,7 @@ class DashboardsPage(QWidget):
         """Drop whatever is under way: results and errors of these queries are ignored (the
         old workspace may be closed under them)."""
         self._generation += 1
+        self._status_generation += 1
         self._status_pending = False
         for tab in self.tab_list:
             tab.generation = -1
