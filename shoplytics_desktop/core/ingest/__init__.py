@@ -18,14 +18,7 @@ from shoplytics_desktop.core.ingest.batches import (
     list_batches,
 )
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
-from shoplytics_desktop.core.ingest.load import (
-    EventNameCount,
-    event_name_counts,
-    import_events,
-    prepare,
-    preview,
-    validate,
-)
+from shoplytics_desktop.core.ingest.load import import_events
 from shoplytics_desktop.core.ingest.mapping import (
     Defaults,
     Mapping,
@@ -41,6 +34,13 @@ from shoplytics_desktop.core.ingest.report import (
     ReasonCount,
     RejectExample,
     ValidationReport,
+)
+from shoplytics_desktop.core.ingest.wizard import (
+    EventNameCount,
+    event_name_counts,
+    prepare,
+    preview,
+    validate,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The import itself, and the wizard's steps: preview, event-name counts, validation.
+"""The import itself (the wizard's steps before it are in wizard.py).
 
 An import is one transaction: stage the sources (stage.py), insert every valid mapped row into
 raw.events, take out the duplicates (against earlier batches and within the batch), quarantine the
@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
-from shoplytics_desktop.core.ingest import batches, catalogs, readers
-from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
-from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping, propose_mapping
+from shoplytics_desktop.core.ingest import batches, catalogs
+from shoplytics_desktop.core.ingest.detect import SourceInfo
+from shoplytics_desktop.core.ingest.mapping import Mapping
 from shoplytics_desktop.core.ingest.report import (
     CatalogReport,
     ImportReport,
@@ -37,128 +34,14 @@ from shoplytics_desktop.core.ingest.stage import (
     stage_sources,
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
-from shoplytics_desktop.core.ingest.transform import mapped_sql, preview_source
+from shoplytics_desktop.core.ingest.transform import mapped_sql
 from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
+from shoplytics_desktop.core.ingest.wizard import cancel_watch, prepare, translate_error
 from shoplytics_desktop.core.progress import NullReporter, Reporter
-from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
 _EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
 _CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
-
-
-@dataclass(frozen=True)
-class EventNameCount:
-    """A source event name, how often it occurs and the type the mapping gives it."""
-
-    name: str | None
-    count: int
-    event_type: str | None
-
-
-def _connection(target: Workspace | duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    return target.cursor() if isinstance(target, Workspace) else target
-
-
-def _translate(e: duckdb.Error, info: SourceInfo) -> Exception:
-    if isinstance(e, duckdb.InterruptException):
-        return Cancelled()
-    return readers.read_error(e, info.display_name, info.format)
-
-
-@contextlib.contextmanager
-def _cancel_watch(con: duckdb.DuckDBPyConnection, reporter: Reporter) -> Iterator[None]:
-    """Turn a cancel request into ``interrupt()`` of the running statement, so a long read stops
-    within moments instead of at the next step boundary."""
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.1):
-            if reporter.cancel_requested:
-                with contextlib.suppress(duckdb.Error):
-                    con.interrupt()
-                return
-
-    thread = threading.Thread(target=watch, name="import-cancel-watch", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def prepare(
-    paths: Sequence[str | Path],
-    mapping: Mapping | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-) -> tuple[SourceInfo, Mapping]:
-    """Inspect the sources and settle the mapping (the given one, checked, or a proposal)."""
-    info = inspect_sources(paths, mapping.source if mapping else None, con=con)
-    if mapping is None:
-        mapping = propose_mapping(info)
-    check_mapping(mapping, info)
-    return info, mapping
-
-
-def preview(
-    target: Workspace | duckdb.DuckDBPyConnection,
-    info: SourceInfo,
-    mapping: Mapping,
-    limit: int = 10,
-) -> pl.DataFrame:
-    """The first ``limit`` rows as they would load (with ``__reason`` set on rows that would be
-    rejected). Reads only the start of the files."""
-    con = _connection(target)
-    check_mapping(mapping, info)
-    with utc_session(con):
-        try:
-            rel = con.sql(mapped_sql(info, mapping, preview_source(info, limit)))
-            return to_polars(rel)
-        except duckdb.Error as e:
-            raise _translate(e, info) from e
-
-
-def event_name_counts(
-    target: Workspace | duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping
-) -> list[EventNameCount]:
-    """Each source event name with its count and mapped type, most frequent first."""
-    con = _connection(target)
-    check_mapping(mapping, info)
-    sql = mapped_sql(info, mapping)
-    with utc_session(con):
-        try:
-            rows = con.execute(
-                f"SELECT event_name, event_type, count(*) FROM ({sql}) GROUP BY 1, 2 "
-                "ORDER BY 3 DESC, 1"
-            ).fetchall()
-        except duckdb.Error as e:
-            raise _translate(e, info) from e
-    return [EventNameCount(r[0], int(r[2]), r[1]) for r in rows]
-
-
-def validate(
-    target: Workspace | duckdb.DuckDBPyConnection,
-    info: SourceInfo,
-    mapping: Mapping,
-    reporter: Reporter | None = None,
-) -> ValidationReport:
-    """What an import would do (counts, reasons, examples), writing nothing."""
-    con = _connection(target)
-    reporter = reporter or NullReporter()
-    check_mapping(mapping, info)
-    with utc_session(con), _cancel_watch(con, reporter):
-        con.execute("BEGIN TRANSACTION")
-        try:
-            staged = stage_sources(con, info)
-            reporter.check_cancelled()
-            return count_mapped(con, mapped_sql(info, mapping, staged.source), staged)
-        except duckdb.Error as e:
-            raise _translate(e, info) from e
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            drop_stage(con)
 
 
 def _load_events(
@@ -303,7 +186,7 @@ def import_events(
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     reporter.check_cancelled()
-    with utc_session(con), _cancel_watch(con, reporter):
+    with utc_session(con), cancel_watch(con, reporter):
         con.execute("BEGIN TRANSACTION")
         committed = False
         try:
@@ -390,7 +273,7 @@ def import_events(
             raise Cancelled() from e
         except duckdb.Error as e:
             if info is not None:
-                raise _translate(e, info) from e
+                raise translate_error(e, info) from e
             raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
         finally:
             if not committed:

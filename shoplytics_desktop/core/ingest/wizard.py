@@ -1,0 +1,142 @@
+"""The import wizard's steps before loading: settle the mapping, preview, count event names,
+validate. Each reads the sources and writes nothing; the app calls them one by one, the CLI's dry
+run calls them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
+from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping, propose_mapping
+from shoplytics_desktop.core.ingest.report import ValidationReport
+from shoplytics_desktop.core.ingest.stage import drop_stage, stage_sources
+from shoplytics_desktop.core.ingest.timeparse import utc_session
+from shoplytics_desktop.core.ingest.transform import mapped_sql, preview_source
+from shoplytics_desktop.core.ingest.validate import count_mapped
+from shoplytics_desktop.core.progress import NullReporter, Reporter
+from shoplytics_desktop.core.sqlutil import to_polars
+from shoplytics_desktop.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class EventNameCount:
+    """A source event name, how often it occurs and the type the mapping gives it."""
+
+    name: str | None
+    count: int
+    event_type: str | None
+
+
+def _connection(target: Workspace | duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    return target.cursor() if isinstance(target, Workspace) else target
+
+
+def translate_error(e: duckdb.Error, info: SourceInfo) -> Exception:
+    if isinstance(e, duckdb.InterruptException):
+        return Cancelled()
+    return readers.read_error(e, info.display_name, info.format)
+
+
+@contextlib.contextmanager
+def cancel_watch(con: duckdb.DuckDBPyConnection, reporter: Reporter) -> Iterator[None]:
+    """Turn a cancel request into ``interrupt()`` of the running statement, so a long read stops
+    within moments instead of at the next step boundary."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            if reporter.cancel_requested:
+                with contextlib.suppress(duckdb.Error):
+                    con.interrupt()
+                return
+
+    thread = threading.Thread(target=watch, name="import-cancel-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def prepare(
+    paths: Sequence[str | Path],
+    mapping: Mapping | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[SourceInfo, Mapping]:
+    """Inspect the sources and settle the mapping (the given one, checked, or a proposal)."""
+    info = inspect_sources(paths, mapping.source if mapping else None, con=con)
+    if mapping is None:
+        mapping = propose_mapping(info)
+    check_mapping(mapping, info)
+    return info, mapping
+
+
+def preview(
+    target: Workspace | duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    mapping: Mapping,
+    limit: int = 10,
+) -> pl.DataFrame:
+    """The first ``limit`` rows as they would load (with ``__reason`` set on rows that would be
+    rejected). Reads only the start of the files."""
+    con = _connection(target)
+    check_mapping(mapping, info)
+    with utc_session(con):
+        try:
+            rel = con.sql(mapped_sql(info, mapping, preview_source(info, limit)))
+            return to_polars(rel)
+        except duckdb.Error as e:
+            raise translate_error(e, info) from e
+
+
+def event_name_counts(
+    target: Workspace | duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping
+) -> list[EventNameCount]:
+    """Each source event name with its count and mapped type, most frequent first."""
+    con = _connection(target)
+    check_mapping(mapping, info)
+    sql = mapped_sql(info, mapping)
+    with utc_session(con):
+        try:
+            rows = con.execute(
+                f"SELECT event_name, event_type, count(*) FROM ({sql}) GROUP BY 1, 2 "
+                "ORDER BY 3 DESC, 1"
+            ).fetchall()
+        except duckdb.Error as e:
+            raise translate_error(e, info) from e
+    return [EventNameCount(r[0], int(r[2]), r[1]) for r in rows]
+
+
+def validate(
+    target: Workspace | duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    mapping: Mapping,
+    reporter: Reporter | None = None,
+) -> ValidationReport:
+    """What an import would do (counts, reasons, examples), writing nothing."""
+    con = _connection(target)
+    reporter = reporter or NullReporter()
+    check_mapping(mapping, info)
+    with utc_session(con), cancel_watch(con, reporter):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            staged = stage_sources(con, info)
+            reporter.check_cancelled()
+            return count_mapped(con, mapped_sql(info, mapping, staged.source), staged)
+        except duckdb.Error as e:
+            raise translate_error(e, info) from e
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            drop_stage(con)
