@@ -115,7 +115,8 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
     log.info("starting Shoplytics Desktop (log: %s)", log_file)
     install_excepthook()
 
-    from shoplytics_desktop.ui.main_window import MainWindow, app_icon
+    from shoplytics_desktop.ui.icons import app_icon
+    from shoplytics_desktop.ui.main_window import MainWindow
 
     app.setWindowIcon(app_icon())
     window = MainWindow(initial_workspace(args))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -27,6 +25,7 @@ from shoplytics_desktop import __version__
 from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
@@ -233,16 +232,9 @@ class MainWindow(QMainWindow):
         ws = self._need_writable("Import")
         if ws is None:
             return
-        try:
-            from shoplytics_desktop.ui.import_wizard import ImportWizard
-        except ModuleNotFoundError as e:
-            if e.name not in ("shoplytics_desktop.ui.import_wizard", None):
-                raise  # the wizard is there but something it needs is not: the error dialog says so
-            QMessageBox.information(self, "Import",
-                                    "The import wizard is not part of this build. Use the command line: "
-                                    "shoplytics import FILE… --workspace " + str(ws.folder))
+        wizard = import_wizard(self, ws, [str(f) for f in files or []])
+        if wizard is None:
             return
-        wizard = make_import_wizard(ImportWizard, ws, [str(f) for f in files or []], self)
         self._wizard = wizard
         wizard.finished.connect(
             lambda r: self._after_load(bool(r), bool(getattr(wizard, "run_pipeline", False))))
@@ -373,33 +365,3 @@ class MainWindow(QMainWindow):
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)
             ws.close()
-
-
-def make_import_wizard(cls: type, ws: Workspace, files: list[str], parent: QWidget) -> Any:
-    """Build the import wizard, handing it the dropped files under whichever name it takes them."""
-    params = inspect.signature(cls).parameters
-    kwargs: dict[str, Any] = {}
-    for name in ("files", "paths"):
-        if name in params:
-            kwargs[name] = files
-            break
-    if "parent" in params:
-        kwargs["parent"] = parent
-    return cls(ws, **kwargs)
-
-
-def app_icon() -> QIcon:
-    from shoplytics_desktop.core.paths import resources_dir
-
-    icon = QIcon()
-    try:
-        folder = resources_dir() / "icons"
-    except FileNotFoundError:
-        return icon
-    for size in (16, 24, 32, 48, 64, 128, 256):
-        path = folder / f"shoplytics-{size}.png"
-        if path.exists():
-            icon.addFile(str(path), QSize(size, size))
-    return icon
-
-
