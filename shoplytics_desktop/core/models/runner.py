@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from shoplytics_desktop.core.errors import Cancelled, ModelError
+from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, run_test, sample_json
 from shoplytics_desktop.core.models.project import Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
@@ -107,16 +107,32 @@ def _first_line(e: BaseException) -> str:
 
 def _start_run(ws: Workspace, kind: str, selection: str) -> str:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    ws.cursor().execute(
-        f"INSERT INTO {INTERNAL}.runs VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, 'running', NULL)",
-        [run_id, kind, selection, str(ws.models_dir)],
-    )
+    try:
+        ws.cursor().execute(
+            f"INSERT INTO {INTERNAL}.runs VALUES "
+            "(?, ?, ?, ?, now()::TIMESTAMP, NULL, 'running', NULL)",
+            [run_id, kind, selection, str(ws.models_dir)],
+        )
+    except duckdb.InterruptException as e:
+        raise Cancelled() from e
+    except duckdb.Error as e:
+        # The first write of a run: a full disk or a read-only file shows up here.
+        raise WorkspaceError(
+            f"Cannot write to the workspace {ws.folder}: {_first_line(e)}",
+            "Free some disk space and run again; nothing was changed.",
+        ) from e
     return run_id
 
 
 def _finish_run(ws: Workspace, result: RunResult) -> None:
-    with ws.transaction() as cur:
-        _record_run(cur, result)
+    """Record the outcome of a run that published nothing. If even that cannot be written (a
+    full disk), the run's own outcome matters more: say so in its message; reopening the
+    workspace marks the run interrupted."""
+    try:
+        with ws.transaction() as cur:
+            _record_run(cur, result)
+    except duckdb.Error as e:
+        result.message += f" (The run history could not be saved: {_first_line(e)})"
 
 
 def _record_run(cur: duckdb.DuckDBPyConnection, result: RunResult) -> None:
@@ -241,7 +257,15 @@ def run_project(
         # The history commits with the marts: a process killed after this COMMIT must not
         # leave the published run marked 'running' (reopening would call it interrupted).
         _record_run(cur, result)
-        cur.execute("COMMIT")
+        try:
+            cur.execute("COMMIT")
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as e:
+            raise ModelError(
+                f"Could not publish the build: {_first_line(e)}",
+                "Nothing was published; free some disk space and run again.",
+            ) from e
         result.published = True
     except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
         _rollback(cur)
