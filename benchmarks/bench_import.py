@@ -77,6 +77,7 @@ def make_file(path: Path, rows: int, fmt: str) -> float:
 def baseline(path: Path, fmt: str) -> float:
     """DuckDB alone reading the file into a table: the floor for an import."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     t = time.perf_counter()
     reader = f"read_csv('{path}')" if fmt == "csv" else f"read_parquet('{path}')"
     con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")
