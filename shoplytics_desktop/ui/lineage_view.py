@@ -38,6 +38,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.status = status
         self.edges: list[EdgeItem] = []
+        self.problem: tuple[str, int] | None = None  # worst test status ("warn"/"fail"/"error"), count
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -74,8 +75,9 @@ class NodeItem(QGraphicsItem):
         if self._hover and not self.isSelected():
             fill = theme.mix(base, pal.color(QPalette.ColorRole.Text), 0.06)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        border = theme.status_color(self.status) if self.status else pal.color(QPalette.ColorRole.Mid)
-        width = 2.5 if self.status in ("error", "fail", "warn") or self.isSelected() else 1.5
+        shown = self.problem[0] if self.problem else self.status
+        border = theme.status_color(shown) if shown else pal.color(QPalette.ColorRole.Mid)
+        width = 2.5 if shown in ("error", "fail", "warn") or self.isSelected() else 1.5
         if self.isSelected():
             border = pal.color(QPalette.ColorRole.Highlight)
         painter.setPen(QPen(border, width))
@@ -86,9 +88,9 @@ class NodeItem(QGraphicsItem):
         stripe.addRoundedRect(QRectF(1, 1, 7, NODE_H - 2), 3, 3)
         painter.fillPath(stripe, theme.layer_color(self.node.layer))
         # status dot on the right
-        if self.status:
+        if shown:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.status_color(self.status))
+            painter.setBrush(theme.status_color(shown))
             painter.drawEllipse(QPointF(NODE_W - 14, NODE_H / 2), 5, 5)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
         font = QFont(painter.font())
@@ -102,8 +104,14 @@ class NodeItem(QGraphicsItem):
         painter.setFont(font)
         painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
         sub = self.node.materialized + (f" · {self.status}" if self.status else "")
-        painter.drawText(QRectF(16, NODE_H / 2, NODE_W - 38, NODE_H / 2 - 4),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
+        if self.problem:  # the model built, but tests on it did not pass
+            status, count = self.problem
+            verb = {"warn": "warned", "fail": "failed"}.get(status, "could not run")
+            sub = f"{self.node.materialized} · {count} test{'s' if count > 1 else ''} {verb}"
+            painter.setPen(theme.status_text_color(status))
+        sub_rect = QRectF(16, NODE_H / 2, NODE_W - 38, NODE_H / 2 - 4)
+        sub = painter.fontMetrics().elidedText(sub, Qt.TextElideMode.ElideRight, int(sub_rect.width()))
+        painter.drawText(sub_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
 
     def anchor_out(self) -> QPointF:
         return self.pos() + QPointF(NODE_W, NODE_H / 2)
@@ -263,7 +271,19 @@ class LineageView(QGraphicsView):
         for item in self.items_by_id.values():
             if item.node.layer != "raw":
                 item.status = "pending"
+                item.problem = None
                 item.update()
+
+    def set_problems(self, problems: dict[str, tuple[str, int]]) -> None:
+        """Per model, the worst status of its tests that did not pass, and how many."""
+        for item in self.items_by_id.values():
+            problem = problems.get(item.node.name) if item.node.layer != "raw" else None
+            tip = item.toolTip().split("\n⚠")[0]
+            if problem:
+                tip += f"\n⚠ {problem[1]} test(s) did not pass (worst: {problem[0]})"
+            item.setToolTip(tip)
+            item.problem = problem
+            item.update()
 
     def select(self, node_id: str) -> None:
         self.scene().clearSelection()

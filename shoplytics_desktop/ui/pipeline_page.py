@@ -180,7 +180,18 @@ class PipelinePage(QWidget):
         if self.workspace is None:
             return
         self.graph.set_graph(lineage(project), status_map(self.last.models if self.last else {}))
+        self.graph.set_problems(self._problems())
         self._update_buttons()
+
+    def _problems(self) -> dict[str, tuple[str, int]]:
+        """Per model: the worst status among its tests that did not pass, and how many there are."""
+        rank = {"warn": 1, "fail": 2, "error": 3}
+        problems: dict[str, tuple[str, int]] = {}
+        for t in self.test_results.values():
+            if t.model and t.status in rank:
+                worst, count = problems.get(t.model, ("warn", 0))
+                problems[t.model] = (max(worst, t.status, key=rank.__getitem__), count + 1)
+        return problems
 
     def _project_failed(self, error: BaseException) -> None:
         message = getattr(error, "message", str(error))
@@ -266,6 +277,8 @@ class PipelinePage(QWidget):
         elif isinstance(item, TestResult):
             self.validation.add_result(item)
             self.test_results[item.test_id] = item
+            if item.status != "pass":
+                self.graph.set_problems(self._problems())
 
     def _finished(self, result: RunResult) -> None:
         self.run_panel.finish(result.models, f"{result.status.upper()}: {result.message} ({result.seconds:.1f} s)")

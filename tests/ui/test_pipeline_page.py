@@ -68,9 +68,11 @@ def test_run_with_failing_error_test(qtbot, failing_ws: Workspace) -> None:
 
     # the marts were rolled back: nothing published
     assert not failing_ws.table_exists("marts", "fct_users")
-    # the graph shows the last run's statuses
+    # the graph shows the last run's statuses, and the failed test on fct_users
     qtbot.waitUntil(lambda: page.graph.items_by_id.get("marts.fct_users") is not None
                     and page.graph.items_by_id["marts.fct_users"].status == "success", timeout=5000)
+    assert page.graph.items_by_id["marts.fct_users"].problem == ("fail", 1)
+    assert page.graph.items_by_id["staging.stg_counts"].problem is None
 
 
 def test_run_success_publishes_and_shows_model(qtbot, passing_ws: Workspace) -> None:
