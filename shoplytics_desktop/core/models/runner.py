@@ -100,6 +100,18 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
     return None
 
 
+def _memory_hint(ws: Workspace, e: duckdb.Error) -> str:
+    """What to change when DuckDB runs out of memory: the workspace's memory_limit setting."""
+    if not isinstance(e, duckdb.OutOfMemoryException) and "Out of Memory" not in str(e):
+        return ""
+    limit = ws.settings.memory_limit or "DuckDB's default, 80% of RAM"
+    return (
+        f"The model needs more memory than the workspace's memory_limit setting ({limit}) "
+        "allows, even spilling to disk: raise it (`shoplytics settings memory_limit=4GB`, or "
+        "Settings in the app), or set threads=1 to need less at once. "
+    )
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
@@ -227,7 +239,8 @@ def run_project(
                     listener(mr)
                 raise ModelError(
                     f"Model {mr.name} ({project.models[mr.name].path.name}) failed: {mr.error}",
-                    "Nothing was published; the previous build is still shown.",
+                    _memory_hint(ws, e)
+                    + "Nothing was published; the previous build is still shown.",
                 ) from e
             mr.status, mr.seconds = "success", time.perf_counter() - t0
             if listener:
