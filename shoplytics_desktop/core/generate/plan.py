@@ -296,7 +296,7 @@ def build_plan(
     target = spec.events
     _, intensity = _return_shape(spec, users)
     total_intensity = float(intensity.sum())
-    events_per_session = 3.8  # first guess, replaced by the measured value after a round
+    events_per_session = 4.2  # first guess (a little low), replaced by the measured value
     draft: _Draft | None = None
     for rnd in range(_MAX_ROUNDS):
         reporter.check_cancelled()
