@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.workspace import Workspace
@@ -75,6 +76,13 @@ class DocsPage(QWidget):
         self.graph.show_message("No model graph.")
 
     def _scroll_to(self, node_id: str) -> None:
-        if node_id and not self.browser.find(node_id):
-            self.browser.moveCursor(self.browser.textCursor().MoveOperation.Start)
-            self.browser.find(node_id)
+        """Bring the model's own heading to the top (its name also appears in others' lineage)."""
+        doc = self.browser.document()
+        block = doc.begin()
+        while block.isValid():
+            if block.blockFormat().headingLevel() > 0 and block.text().strip() == node_id:
+                self.browser.setTextCursor(QTextCursor(block))
+                top = doc.documentLayout().blockBoundingRect(block).top()
+                self.browser.verticalScrollBar().setValue(int(top))
+                return
+            block = block.next()
