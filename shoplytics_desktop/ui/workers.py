@@ -2,12 +2,14 @@
 
 Core functions are plain Python taking a ``reporter``; a ``Worker`` runs one on the global thread
 pool and turns the reporter's calls into Qt signals (delivered on the UI thread). ``cancel()`` asks
-the reporter to stop and interrupts the workspace's running query, so a cancel takes effect inside
-a long DuckDB statement too.
+the reporter to stop and interrupts the statement this worker is running on the workspace (its
+thread's cursor), so a cancel takes effect inside a long DuckDB statement too, and other work on
+the same workspace carries on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Callable
@@ -77,6 +79,7 @@ class Worker(QRunnable):
         self.reporter = SignalReporter(self.signals)
         self.pass_reporter = pass_reporter
         self.traceback_text = ""
+        self._cursor: duckdb.DuckDBPyConnection | None = None
 
     def emit_item(self, obj: object) -> None:
         """For use as a core listener callback: forwards structured results to the UI."""
@@ -84,6 +87,10 @@ class Worker(QRunnable):
 
     def run(self) -> None:
         try:
+            if self.workspace is not None:
+                # this pool thread's cursor, the one the core function works through (a cursor per
+                # thread): cancel interrupts it alone, not other work running on the workspace
+                self._cursor = self.workspace.cursor()
             kwargs = dict(self.kwargs)
             if self.pass_reporter:
                 kwargs["reporter"] = self.reporter
@@ -112,8 +119,10 @@ class Worker(QRunnable):
 
     def cancel(self) -> None:
         self.reporter.cancel()
-        if self.workspace is not None:
-            self.workspace.interrupt()
+        cursor = self._cursor
+        if cursor is not None:
+            with contextlib.suppress(duckdb.Error):
+                cursor.interrupt()
 
     @property
     def cancel_requested(self) -> bool:
