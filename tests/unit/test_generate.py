@@ -410,6 +410,19 @@ def test_cancel_leaves_the_workspace_unchanged(tmp_path: Path, cancel_after: int
         assert generate_into(ws, SMALL).already_loaded
 
 
+def test_cancel_between_chunks_leaves_the_workspace_unchanged(tmp_path: Path) -> None:
+    # 300k events load in two chunks; the cancel comes after the first chunk is in.
+    spec = GenerateSpec(events=300_000, days=30, seed=9, start=START)
+    with Workspace.open(tmp_path / "ws") as ws:
+        generate_into(ws, SMALL)
+        before = _counts(ws)
+        reporter = RecordingReporter(cancel_after=3)
+        with pytest.raises(Cancelled):
+            generate_into(ws, spec, reporter)
+        assert reporter.updates[-1][0] > 0  # some events had been loaded
+        assert _counts(ws) == before
+
+
 def test_bad_spec_leaves_no_workspace(tmp_path: Path) -> None:
     with pytest.raises(GenerateError):
         resolve(GenerateSpec(events=0, days=10))
