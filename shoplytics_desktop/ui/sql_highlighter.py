@@ -33,10 +33,11 @@ class SqlHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
         dark = theme.is_dark()
+        # the accent set, lightened on dark backgrounds and darkened on light ones for contrast
         keyword = QColor(theme.SKY) if dark else QColor(theme.BLUE)
-        function = QColor(theme.PURPLE) if dark else QColor("#A0557F")
-        string = QColor("#7FD1B9") if dark else QColor("#00785A")
-        number = QColor(theme.ORANGE) if dark else QColor("#A35F00")
+        function = QColor(theme.PURPLE) if dark else QColor(theme.PURPLE).darker(135)
+        string = QColor(theme.GREEN).lighter(160) if dark else QColor(theme.GREEN).darker(125)
+        number = QColor(theme.ORANGE) if dark else QColor(theme.ORANGE).darker(150)
         comment = theme.palette().color(theme.palette().ColorRole.PlaceholderText)
         self.formats = {
             "keyword": _fmt(keyword, bold=True),
