@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.workers import Worker
 
@@ -87,7 +88,7 @@ class ParamsPage(QWizardPage):
         self.estimate = QLabel()
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #D55E00;")
+        self.problem.setStyleSheet(f"color: {theme.status_text_color('error').name()};")
         form = QFormLayout(self)
         form.addRow("Events:", self.events)
         form.addRow("Users:", self.users)
