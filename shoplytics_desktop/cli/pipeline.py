@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -235,7 +236,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(
             f"generated {summary.events:,} events, {summary.sessions:,} sessions, "
             f"{summary.orders:,} orders from {summary.users:,} users "
-            f"({summary.start} to {summary.end}) in {summary.seconds:.2f}s"
+            f"({summary.start} to {summary.end - dt.timedelta(days=1)}) in {summary.seconds:.2f}s"
         )
         result = run_project(ws, reporter=TextReporter(quiet=True))
         _print_result(result, quiet=True)
