@@ -10,9 +10,11 @@ python packaging/make_icons.py
 pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/shoplytics.spec
 if [ "${ONEFILE:-0}" != "1" ]; then
-  # polars ships its runtime with symbols (~40 MB of them); nothing needs them at run time.
+  # polars' runtime and libpython ship with symbols (~60 MB); nothing needs them at run time.
+  # NumPy's OpenBLAS must stay as it is: stripping it breaks its ELF layout.
   if command -v strip >/dev/null 2>&1; then
-    find dist/Shoplytics/_internal -path '*polars_runtime*' -name '*.so' -exec strip --strip-unneeded {} +
+    find dist/Shoplytics/_internal \( -name '*.so' -o -name '*.so.*' -o -name 'python3*' \) -type f \
+      -not -path '*numpy.libs*' -exec strip --strip-unneeded {} + 2>/dev/null || true
   fi
   archive="dist/Shoplytics-${version}-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).tar.gz"
   tar -C dist -czf "$archive" Shoplytics
