@@ -70,10 +70,11 @@ def column_types(ws: Workspace, schemas: tuple[str, ...] = ("raw", "staging", "i
     return types
 
 
-def _load(ws: Workspace) -> Project:
+def _load(ws: Workspace) -> tuple[Project, tuple[object, ...]]:
     from shoplytics_desktop.core.models.runner import load_workspace_project
 
-    return load_workspace_project(ws)
+    fingerprint = ProjectStore.fingerprint(ws)  # taken first: a later change means "reload"
+    return load_workspace_project(ws), fingerprint
 
 
 class ProjectStore(QObject):
@@ -130,19 +131,17 @@ class ProjectStore(QObject):
         if ws is None:
             return
         generation = self._generation
-        try:
-            self._fingerprint = self.fingerprint(ws)
-        except OSError:
-            self._fingerprint = ()
         worker = Worker(_load, ws, pass_reporter=False)
-        worker.signals.result.connect(lambda p: self._done(generation, p, None))
+        worker.signals.result.connect(lambda r: self._done(generation, r[0], None, r[1]))
         worker.signals.error.connect(lambda e: self._done(generation, None, e))
         worker.start()
 
-    def _done(self, generation: int, project: Project | None, error: BaseException | None) -> None:
+    def _done(self, generation: int, project: Project | None, error: BaseException | None,
+              fingerprint: tuple[object, ...] = ()) -> None:
         if generation != self._generation:
             return
         self.project, self.error = project, error
+        self._fingerprint = fingerprint
         if project is not None:
             self.loaded.emit(project)
         else:

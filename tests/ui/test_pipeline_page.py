@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
 from shoplytics_desktop.core.models.runner import ModelResult
@@ -125,3 +127,23 @@ def test_double_clicked_test_opens_validation(qtbot, failing_ws: Workspace) -> N
     current = page.validation.table.currentIndex().row()
     assert page.validation.model.item(current, 1).text() == "unique_fct_users_user_id"
     assert "passed: no failing rows" in page.validation.sample_label.text()
+
+
+def test_edited_sql_is_picked_up_by_the_next_run(qtbot, passing_ws: Workspace) -> None:
+    page = _page(qtbot, passing_ws)
+    assert page.store.fresh() is page.project  # unchanged files: the parsed project is reused
+    with qtbot.waitSignal(page.run_finished, timeout=20_000):
+        page.start_run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+    sql = Path(passing_ws.models_dir) / "marts" / "fct_users.sql"
+    sql.write_text("select user_id, n, n * 10 as score, n * 2 as double_n from stg_counts\n")
+    assert page.store.fresh() is None
+    with qtbot.waitSignal(page.run_finished, timeout=20_000) as finished:
+        page.start_run()
+    assert finished.args[0].published
+    cols = [r[0] for r in passing_ws.cursor().execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'fct_users' "
+        "ORDER BY ordinal_position").fetchall()]
+    assert cols == ["user_id", "n", "score", "double_n"]
+    qtbot.waitUntil(lambda: page.store.fresh() is not None and "double_n" in page.project.models["fct_users"].raw_sql,
+                    timeout=10_000)
