@@ -29,7 +29,7 @@ from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
-from shoplytics_desktop.ui.workspace_open import Opener
+from shoplytics_desktop.ui.workspace_open import Opener, close_workspace
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         if old is not None and old is not ws:
             old.interrupt()
             QThreadPool.globalInstance().waitForDone(3000)
-            old.close()
+            close_workspace(old)
         self.workspace = ws
         name = ws.folder.name if ws else ""
         self.setWindowTitle(f"Shoplytics — {name}" if ws else "Shoplytics")
@@ -364,4 +364,4 @@ class MainWindow(QMainWindow):
         if ws is not None:
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)
-            ws.close()
+            close_workspace(ws)

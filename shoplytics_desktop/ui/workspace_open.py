@@ -91,6 +91,13 @@ def snapshot_copy(folder: Path) -> Path:
     return target
 
 
+def close_workspace(ws: Workspace) -> None:
+    """Close a workspace; a snapshot's temporary copy is deleted with it."""
+    ws.close()
+    if getattr(ws, "snapshot_of", None) is not None:
+        shutil.rmtree(ws.folder, ignore_errors=True)
+
+
 def open_snapshot(folder: Path) -> Workspace:
     copy = snapshot_copy(folder)
     ws = Workspace.open(copy, read_only=True)

@@ -11,7 +11,7 @@ import pytest
 
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.main_window import MainWindow
-from shoplytics_desktop.ui.workspace_open import LockedChoice, LockedDialog, Opener
+from shoplytics_desktop.ui.workspace_open import LockedChoice, LockedDialog, Opener, close_workspace
 from tests.ui.conftest import insert_events
 
 HOLDER = """
@@ -61,7 +61,8 @@ def test_locked_workspace_offers_read_only_then_snapshot(qtbot, held: Path) -> N
         # the snapshot holds the committed rows, including the holder's own insert
         assert ws.row_count("raw", "events") == 4
     finally:
-        ws.close()
+        close_workspace(ws)
+    assert not ws.folder.exists()  # the temporary copy goes with it
 
 
 def test_window_opens_a_snapshot_read_only(qtbot, held: Path) -> None:
@@ -76,7 +77,9 @@ def test_window_opens_a_snapshot_read_only(qtbot, held: Path) -> None:
     assert str(held) in window.status.workspace_label.text()
     assert not window.menu_actions["run"].isEnabled() and not window.menu_actions["generate"].isEnabled()
     assert window.menu_actions["export"].isEnabled()
+    copy = window.workspace.folder
     window.close()
+    assert not copy.exists()  # closing the window deletes the snapshot
 
 
 def test_choosing_another_workspace(qtbot, held: Path, monkeypatch) -> None:
