@@ -1,8 +1,8 @@
 """Export tables to CSV or Parquet with DuckDB's COPY.
 
-Files are written under a temporary name and renamed when complete, so a failure or a cancel never
-leaves a partial file behind. CSV cells that a spreadsheet would run as a formula are neutralised by
-default.
+Files are written under temporary names and renamed once every table is written, so a failure or
+a cancel leaves no file behind: neither a partial one nor some of the tables. CSV cells that a
+spreadsheet would run as a formula are neutralised by default.
 """
 
 from __future__ import annotations
@@ -76,10 +76,12 @@ def export_tables(
     if not os.access(out_dir, os.W_OK):
         raise ExportError(f"The export folder {out_dir} is not writable.", "Choose another folder.")
     cur = ws.cursor()
-    targets = []
+    targets: list[tuple[str, str, list[tuple[str, str]], Path]] = []
     for full in tables:
         schema, _, table = full.rpartition(".")
         schema = schema or "marts"
+        if any(t[:2] == (schema, table) for t in targets):
+            continue  # named twice
         cols = _columns(cur, schema, table)
         if not cols:
             raise ExportError(
@@ -91,29 +93,50 @@ def export_tables(
             raise ExportError(
                 f"{path} already exists.", "Use --force to overwrite it, or choose another folder."
             )
-        targets.append((schema, table, cols, path))
-    written = []
-    for i, (schema, table, cols, path) in enumerate(targets):
-        reporter.check_cancelled()
-        reporter.update(i, len(targets), f"exporting {schema}.{table}")
-        tmp = path.with_name(f".{path.name}.partial")
-        options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
-        query = _select(schema, table, cols, sanitize_csv and fmt == "csv")
-        try:
-            cur.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} ({options})")
-            os.replace(tmp, path)
-        except duckdb.InterruptException as e:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise Cancelled("Export cancelled; no partial file was left.") from e
-        except (duckdb.Error, OSError) as e:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        if any(t[3] == path for t in targets):
             raise ExportError(
-                f"Exporting {schema}.{table} to {path} failed: {str(e).splitlines()[0]}",
-                "Check the disk has room and the folder is writable.",
-            ) from e
-        row = cur.execute(f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}").fetchone()
-        written.append(ExportedFile(f"{schema}.{table}", path, int(row[0]) if row else 0))
+                f"Two of the tables would both be written to {path}.",
+                "Export tables of the same name from different schemas to separate folders.",
+            )
+        targets.append((schema, table, cols, path))
+    # Every table goes to a temporary file first; the files get their names only once all are
+    # written, so a cancel or an error part-way leaves no file, complete or not, behind.
+    written: list[ExportedFile] = []
+    pending: list[tuple[Path, Path]] = []
+    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+    try:
+        for i, (schema, table, cols, path) in enumerate(targets):
+            reporter.check_cancelled()
+            reporter.update(i, len(targets), f"exporting {schema}.{table}")
+            tmp = path.with_name(f".{path.name}.partial")
+            pending.append((tmp, path))
+            query = _select(schema, table, cols, sanitize_csv and fmt == "csv")
+            try:
+                cur.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} ({options})")
+                row = cur.execute(
+                    f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
+                ).fetchone()
+            except duckdb.InterruptException as e:
+                raise Cancelled("Export cancelled; no file was written.") from e
+            except (duckdb.Error, OSError) as e:
+                raise ExportError(
+                    f"Exporting {schema}.{table} to {path} failed: {str(e).splitlines()[0]}",
+                    "Check the disk has room and the folder is writable; no file was written.",
+                ) from e
+            written.append(ExportedFile(f"{schema}.{table}", path, int(row[0]) if row else 0))
+        reporter.check_cancelled()
+        for tmp, path in pending:
+            try:
+                os.replace(tmp, path)
+            except OSError as e:
+                raise ExportError(
+                    f"Could not put the export in place as {path}: {e.strerror}.",
+                    "Check the folder is writable and try again.",
+                ) from e
+    except BaseException:
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
     reporter.update(len(targets), len(targets), "export done")
     return written

@@ -213,10 +213,6 @@ def _backup_holds(folder: Path, batch: str) -> bool:
     return row == (500,)
 
 
-@pytest.mark.xfail(
-    reason="core/ingest/batches.py: delete_batch() deletes rows without calling ws.backup() first",
-    strict=True,
-)
 def test_batch_delete_takes_a_backup_first(with_batch: tuple[Path, str]) -> None:
     folder, batch = with_batch
     with Workspace.open(folder) as ws:
@@ -224,11 +220,6 @@ def test_batch_delete_takes_a_backup_first(with_batch: tuple[Path, str]) -> None
     assert _backup_holds(folder, batch)
 
 
-@pytest.mark.xfail(
-    reason="core/ingest/batches.py: delete_batch() (behind `shoplytics batches delete`) takes "
-    "no backup",
-    strict=True,
-)
 def test_batch_delete_command_takes_a_backup_first(with_batch: tuple[Path, str]) -> None:
     folder, batch = with_batch
     out = subprocess.run(
