@@ -33,6 +33,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                              "or the user's default workspace)")
     parser.add_argument("files", nargs="*", metavar="FILE",
                         help="event files to import (as when dropped on the window)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation end to end, headless, and exit 0 (PASS) or 1")
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
 
@@ -130,5 +132,11 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(list(sys.argv if argv is None else argv)[1:])
+    if args.self_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from shoplytics_desktop.selftest import run_selftest
+
+        return 0 if run_selftest() else 1
     app, _window = build(argv)
     return int(app.exec())
