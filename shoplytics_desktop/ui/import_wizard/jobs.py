@@ -1,0 +1,139 @@
+"""The import wizard's background jobs: plain functions on the core, run in ``ui.workers.Worker``.
+
+Nothing here touches Qt, so each job can run on a pool thread and be tested without a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shoplytics_desktop.core import ingest
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.progress import Reporter
+from shoplytics_desktop.core.sqlutil import quote_ident
+from shoplytics_desktop.core.workspace import Workspace
+
+HEAD_ROWS = 50
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class SourceHead:
+    """What the files are (``SourceInfo``) and their first rows exactly as the reader reads them."""
+
+    info: ingest.SourceInfo
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The dry run of an import: counts and reasons, plus the first mapped rows."""
+
+    report: ingest.ValidationReport
+    preview_columns: tuple[str, ...]
+    preview_rows: tuple[tuple[Any, ...], ...]
+    problem: ImportError_ | None = field(default=None)
+
+
+def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = None) -> SourceHead:
+    con = duckdb.connect()
+    try:
+        info = ingest.inspect_sources(paths, options, con=con)
+        # The reader adds the file name (and, for Parquet, the row number) for lineage; the
+        # user's preview shows only the source's own columns.
+        hidden = [readers.FILE_COLUMN] + (["file_row_number"] if info.format == "parquet" else [])
+        exclude = ", ".join(quote_ident(h) for h in hidden)
+        try:
+            rel = con.execute(
+                f"SELECT * EXCLUDE ({exclude}) FROM {info.reader_sql()} LIMIT {HEAD_ROWS}"
+            )
+            names = tuple(d[0] for d in rel.description or [])
+            rows = tuple(tuple(r) for r in rel.fetchall())
+        except duckdb.Error as e:
+            raise readers.read_error(e, info.display_name, info.format) from e
+        return SourceHead(info, names, rows)
+    finally:
+        con.close()
+
+
+def counts_job(
+    ws: Workspace, info: ingest.SourceInfo, mapping: ingest.Mapping
+) -> list[ingest.EventNameCount]:
+    return ingest.event_name_counts(ws, info, mapping)
+
+
+PREVIEW_COLUMNS = ("event_time", "event_type", "event_name", "user_id", "session_id",
+                   "product_id", "order_id", "price", "quantity", "category", "brand", "device",
+                   "country", "traffic_source", "__reason")
+
+
+def validate_job(
+    ws: Workspace, info: ingest.SourceInfo, mapping: ingest.Mapping, reporter: Reporter
+) -> Validation:
+    reporter.update(0, 2, "Checking every row against the event contract…")
+    report = ingest.validate(ws, info, mapping, reporter=reporter)
+    reporter.check_cancelled()
+    reporter.update(1, 2, "Mapping the first rows…")
+    frame = ingest.preview(ws, info, mapping, limit=PREVIEW_ROWS)
+    cols = [c for c in PREVIEW_COLUMNS if c in frame.columns]
+    frame = frame.select(cols)
+    reporter.update(2, 2, "")
+    return Validation(report, tuple(cols), tuple(frame.rows()), nothing_loadable(info, report))
+
+
+def nothing_loadable(info: ingest.SourceInfo, report: ingest.ValidationReport) -> ImportError_ | None:
+    """The error to show when no row of the sources would load (same words as the import's)."""
+    if report.rows_loaded or report.rows_duplicate:
+        return None
+    reasons = "; ".join(
+        f"{r.reason}: {r.count:,}" + (f" (e.g. line {r.example_lines})" if r.example_lines else "")
+        for r in report.reasons[:3]
+    )
+    return ImportError_(
+        f"Nothing could be loaded from {info.display_name}: all {report.rows_rejected:,} rows "
+        f"break the event contract" + (f" ({reasons})." if reasons else "."),
+        "Go back and fix the column mapping or the time format, or pick another file.",
+    )
+
+
+def import_job(
+    ws: Workspace,
+    paths: Sequence[str],
+    mapping: ingest.Mapping,
+    reporter: Reporter,
+    products: str | None = None,
+    users: str | None = None,
+) -> ingest.ImportReport:
+    return ingest.import_events(ws, list(paths), mapping, reporter=reporter,
+                                products=products, users=users)
+
+
+def expand(items: Sequence[str | Path]) -> list[Path]:
+    """Folders become their data files; files stay as named (missing ones are reported later)."""
+    out: list[Path] = []
+    for item in items:
+        path = Path(item).expanduser()
+        out.extend(ingest_paths([path]) if path.is_dir() else [path])
+    return out
+
+
+def ingest_paths(items: list[Path]) -> list[Path]:
+    from shoplytics_desktop.core.ingest.sources import resolve_paths
+
+    return resolve_paths(items)
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size):,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n:,} bytes"

@@ -1,0 +1,156 @@
+"""Pages 6–7: the import itself (one transaction, cancellable) and what it did."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from shoplytics_desktop.core import ingest
+from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
+from shoplytics_desktop.ui.import_wizard.jobs import import_job
+
+
+class LoadPage(JobPage):
+    def __init__(self, ws: object, state: ImportState) -> None:
+        super().__init__()
+        self.ws, self.state = ws, state
+        self.setTitle("Loading")
+        self.setSubTitle("Mapping, validating and loading every row in one transaction: "
+                         "a cancel or an error leaves the workspace exactly as it was.")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.message = status_label("")
+        self.message.setText("Starting…")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        self.state_name = "idle"  # idle | running | done | cancelled | failed
+        self.on_stopped: list[object] = []
+
+    def initializePage(self) -> None:
+        state = self.state
+        assert state.mapping is not None
+        state.report = None
+        self.state_name = "running"
+        self.bar.setValue(0)
+        self.bar.setFormat("%p%")
+        self.message.setText("Starting…")
+        self.cancel_button.setEnabled(True)
+        self.run_job(import_job, self.ws, list(state.paths), state.mapping, workspace=self.ws,
+                     pass_reporter=True, products=state.products, users=state.users,
+                     on_result=self._done, on_error=self._failed, on_cancelled=self._cancelled,
+                     on_progress=self._progress)
+
+    def isComplete(self) -> bool:
+        return self.state_name == "done"
+
+    def cleanupPage(self) -> None:
+        """Going back while loading cancels: nothing is written."""
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.message.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+            self.worker.cancel()
+
+    def _progress(self, done: float, total: float, message: str) -> None:
+        if total:
+            self.bar.setValue(int(1000 * min(done / total, 1.0)))
+        if message:
+            self.message.setText(message + "…")
+
+    def _done(self, report: ingest.ImportReport) -> None:
+        self.state.report = report
+        self.state_name = "done"
+        self.bar.setValue(1000)
+        self.message.setText("Done.")
+
+    def _failed(self, error: BaseException) -> None:
+        self.state_name = "failed"
+        self.message.setText("The import failed; the workspace is unchanged. "
+                             f"{getattr(error, 'message', error)} Go Back to change the mapping, or close.")
+
+    def _cancelled(self) -> None:
+        self.state_name = "cancelled"
+        self.message.setText("Cancelled: nothing was written, the workspace is unchanged. "
+                             "Go Back to change the mapping, or close.")
+
+    def job_finished(self) -> None:
+        self.cancel_button.setEnabled(False)
+        wizard = self.wizard()
+        if self.state_name == "done" and wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+        callbacks, self.on_stopped = self.on_stopped, []
+        for callback in callbacks:
+            callback()  # type: ignore[operator]
+
+
+class SummaryPage(JobPage):
+    def __init__(self, state: ImportState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Import finished")
+        self.headline = status_label("success")
+        form = QFormLayout()
+        self.values: dict[str, QLabel] = {}
+        for key, label in (("loaded", "Rows loaded:"), ("duplicate", "Duplicates skipped:"),
+                           ("rejected", "Rows rejected:"), ("batch", "Batch id:"),
+                           ("time", "Time taken:"), ("extra", "Side tables:"), ("notes", "Notes:")):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = value
+            form.addRow(label, value)
+        self.form = form
+        self.hint = QLabel("Rejected rows are kept with their line and reason in "
+                           "raw.rejected_events (Data page). An import can be undone with "
+                           "“shoplytics batches delete ID”.")
+        self.hint.setWordWrap(True)
+        self.run_pipeline = QCheckBox("Run the pipeline now (build and test the marts)")
+        self.run_pipeline.setChecked(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
+        layout.addWidget(self.run_pipeline)
+
+    def initializePage(self) -> None:
+        report = self.state.report
+        if report is None:
+            return
+        v = report.validation
+        v_loaded = v.rows_loaded if v else 0
+        self.headline.setText(
+            f"{v_loaded:,} events loaded from {report.source}." if report.batch_id
+            else "Nothing new was loaded: these rows are already in the workspace.")
+        val = self.values
+        val["loaded"].setText(f"{v_loaded:,}")
+        val["duplicate"].setText(
+            f"{v.rows_duplicate:,}" + (f" ({v.duplicates_existing:,} already in the workspace)"
+                                       if v.duplicates_existing else "") if v else "0")
+        val["rejected"].setText(f"{v.rows_rejected:,}" if v else "0")
+        val["batch"].setText(report.batch_id or "— (no new batch)")
+        val["time"].setText(f"{report.seconds:.1f} s")
+        extra = "; ".join(f"{c.kind}: {c.rows_loaded:,} loaded, {c.rows_rejected:,} rejected"
+                          for c in report.catalogs)
+        val["extra"].setText(extra)
+        self.form.setRowVisible(val["extra"], bool(extra))
+        val["notes"].setText("\n".join(report.notes))
+        self.form.setRowVisible(val["notes"], bool(report.notes))

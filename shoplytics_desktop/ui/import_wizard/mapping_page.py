@@ -1,0 +1,218 @@
+"""Page 3: for every contract field, the source column it comes from (and how to read the time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
+
+#: The contract's fields in the order a person reads an event; properties last.
+FIELDS: tuple[str, ...] = (
+    "event_time", "event_type", "user_id", "session_id", "product_id", "order_id", "price",
+    "quantity", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
+)
+HINTS = {
+    "event_time": "when it happened (UTC)",
+    "event_type": "the source's event name; mapped to a type on the next page",
+    "user_id": "visitor / customer",
+    "session_id": "derived from 30-minute gaps when not mapped",
+    "event_id": "a hash of the row when not mapped",
+    "properties": "a JSON column to keep as it is",
+}
+TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "epoch seconds"),
+                ("epoch_ms", "epoch milliseconds"), ("custom", "custom strptime format…"))
+NOT_MAPPED = "— not mapped —"
+
+
+def _source_text(src: str | list[str]) -> str:
+    return src if isinstance(src, str) else ", else ".join(src)
+
+
+class MappingPage(JobPage):
+    def __init__(self, state: ImportState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Column mapping")
+        self.setSubTitle("Each field of the event contract ← the source column it is read from. "
+                         "Fields marked * are required.")
+        self.combos: dict[str, QComboBox] = {}
+        self.samples: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(6)
+        for i, name in enumerate(("Contract field", "← Source column", "Sample values")):
+            head = QLabel(f"<b>{name}</b>")
+            grid.addWidget(head, 0, i)
+        row = 1
+        defaults = {"device": contract.UNKNOWN, "country": contract.UNKNOWN_COUNTRY,
+                    "traffic_source": contract.UNKNOWN, "quantity": "1"}
+        self.defaults = defaults
+        for name in FIELDS:
+            required = name in contract.REQUIRED_SOURCE_COLUMNS
+            label = QLabel(f"<b>{name}</b> *" if required else name)
+            label.setToolTip(HINTS.get(name, ""))
+            combo = QComboBox()
+            combo.setMinimumWidth(220)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setAccessibleName(f"Source column for {name}")
+            combo.currentIndexChanged.connect(self._changed)
+            sample = QLabel()
+            sample.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            sample.setMinimumWidth(200)
+            sample.setTextFormat(Qt.TextFormat.PlainText)
+            self.combos[name], self.samples[name] = combo, sample
+            grid.addWidget(label, row, 0)
+            grid.addWidget(combo, row, 1)
+            grid.addWidget(sample, row, 2)
+            row += 1
+            if name == "event_time":
+                self.time_format = QComboBox()
+                for key, text in TIME_FORMATS:
+                    self.time_format.addItem(text, key)
+                self.custom_format = QLineEdit()
+                self.custom_format.setPlaceholderText("e.g. %d/%m/%Y %H:%M:%S")
+                self.custom_format.setToolTip("A strptime format, as in Python or DuckDB")
+                self.time_format.currentIndexChanged.connect(self._changed)
+                self.custom_format.textChanged.connect(self._changed)
+                box = QHBoxLayout()
+                box.setContentsMargins(0, 0, 0, 0)
+                box.addWidget(self.time_format)
+                box.addWidget(self.custom_format, 1)
+                grid.addWidget(QLabel("   time format"), row, 0)
+                grid.addLayout(box, row, 1, 1, 2)
+                row += 1
+        grid.setColumnStretch(2, 1)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addLayout(grid)
+        inner_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        self.keep_unmapped = QCheckBox("Keep the other source columns in properties (JSON)")
+        self.keep_unmapped.toggled.connect(self._changed)
+        self.unmapped = QLabel()
+        self.unmapped.setWordWrap(True)
+        self.problem = status_label("error")
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.keep_unmapped)
+        layout.addWidget(self.unmapped)
+        layout.addWidget(self.problem)
+        self._filling = False
+
+    # -- filling from the state ---------------------------------------------------------------
+
+    def initializePage(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        """Set every combo from ``state.mapping`` (a proposal or a loaded file)."""
+        info, mapping = self.state.info, self.state.mapping
+        if info is None or mapping is None:
+            return
+        self._filling = True
+        try:
+            names = [c.name for c in info.columns]
+            for name, combo in self.combos.items():
+                combo.clear()
+                combo.addItem(NOT_MAPPED, None)
+                for col in names:
+                    combo.addItem(col, col)
+                src = mapping.columns.get(name)  # type: ignore[call-overload]
+                if isinstance(src, list) and len(src) > 1:
+                    # "first non-empty value wins": kept as one choice so a proposal survives
+                    combo.addItem(_source_text(src), list(src))
+                combo.setCurrentIndex(self._index_of(combo, src))
+            fmt = mapping.time_format
+            keys = [k for k, _ in TIME_FORMATS]
+            self.time_format.setCurrentIndex(keys.index(fmt) if fmt in keys else keys.index("custom"))
+            self.custom_format.setText("" if fmt in keys else fmt)
+            self.keep_unmapped.setChecked(mapping.keep_unmapped)
+        finally:
+            self._filling = False
+        self._changed()
+
+    @staticmethod
+    def _index_of(combo: QComboBox, src: Any) -> int:
+        if isinstance(src, list) and len(src) == 1:
+            src = src[0]
+        for i in range(combo.count()):
+            if combo.itemData(i) == src:
+                return i
+        return 0
+
+    # -- reading back ---------------------------------------------------------------------------
+
+    def source_of(self, name: str) -> str | list[str] | None:
+        data = self.combos[name].currentData()
+        return list(data) if isinstance(data, list) else data
+
+    def time_format_value(self) -> str:
+        key = self.time_format.currentData()
+        return self.custom_format.text().strip() if key == "custom" else str(key)
+
+    def _changed(self) -> None:
+        if self._filling or self.state.mapping is None or self.state.info is None:
+            return
+        self.custom_format.setEnabled(self.time_format.currentData() == "custom")
+        columns = {n: s for n in FIELDS if (s := self.source_of(n)) is not None}
+        fmt = self.time_format_value()
+        self.state.mapping = self.state.mapping.model_copy(update={
+            "columns": columns, "time_format": fmt or "auto",
+            "keep_unmapped": self.keep_unmapped.isChecked()})
+        self.state.validation = None
+        info = self.state.info
+        for name, label in self.samples.items():
+            src = self.source_of(name)
+            first = src[0] if isinstance(src, list) else src
+            col = info.column(first) if first else None
+            if col is None:
+                default = self.defaults.get(name)
+                label.setText(f"default when not mapped: {default}" if default else "")
+                label.setToolTip("")
+                continue
+            values = ", ".join(col.samples[:4]) or "(empty in the sample)"
+            label.setText(_elide(f"{values}   [{col.type}]", 90))
+            label.setToolTip("\n".join(col.samples[:12]))
+        used = self.state.mapping.used_columns()
+        rest = [c.name for c in info.top_columns
+                if c.name not in used and not any(u.startswith(c.name + ".") for u in used)]
+        where = "go into properties (JSON)" if self.keep_unmapped.isChecked() else "are not imported"
+        self.unmapped.setText(
+            f"Unmapped source columns that {where}: {', '.join(rest)}." if rest
+            else "Every source column is mapped.")
+        self.problem.setText(self.problem_text())
+        self.completeChanged.emit()
+
+    def problem_text(self) -> str:
+        missing = [n for n in contract.REQUIRED_SOURCE_COLUMNS if self.source_of(n) is None]
+        if missing:
+            return (f"Choose a source column for {', '.join(missing)}: every event needs a time, "
+                    "an event name and a user, so Next stays disabled until they are mapped.")
+        if self.time_format.currentData() == "custom" and not self.custom_format.text().strip():
+            return "Type the custom time format (for example %d/%m/%Y %H:%M), or choose automatic."
+        return ""
+
+    def isComplete(self) -> bool:
+        return self.state.mapping is not None and not self.problem_text()
+
+
+def _elide(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,283 @@
+"""Pages 1–2: which files, and what they turned out to be (format, dialect, first rows)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core import ingest
+from shoplytics_desktop.core.errors import ShoplyticsError
+from shoplytics_desktop.ui.errors import show_error
+from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, RowsModel, status_label
+from shoplytics_desktop.ui.import_wizard.jobs import SourceHead, expand, human_size, inspect_job
+from shoplytics_desktop.ui.table_view import CopyableTableView
+
+DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.psv *.tab *.json *.jsonl *.ndjson *.parquet *.pq "
+               "*.gz);;All files (*)")
+
+
+def _size(path: Path) -> str:
+    try:
+        return human_size(path.stat().st_size)
+    except OSError:
+        return "missing"
+
+
+class SideFile(QWidget):
+    """An optional extra file (product catalog, user profiles): a path, Browse…, its size."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title = title
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("none")
+        self.edit.setClearButtonEnabled(True)
+        self.size = QLabel()
+        self.size.setMinimumWidth(80)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.size)
+        row.addWidget(browse)
+        self.edit.textChanged.connect(self._changed)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.title, self.edit.text(), DATA_FILTER)
+        if path:
+            self.edit.setText(path)
+
+    def _changed(self, text: str) -> None:
+        self.size.setText(_size(Path(text)) if text.strip() else "")
+
+    def path(self) -> str | None:
+        return self.edit.text().strip() or None
+
+
+class FilesPage(JobPage):
+    def __init__(self, state: ImportState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Import events: choose the files")
+        self.setSubTitle("CSV/TSV, JSON, NDJSON or Parquet exports, optionally gzip-compressed. "
+                         "Several files of one format are read together as one batch.")
+        self.files = QTreeWidget()
+        self.files.setColumnCount(3)
+        self.files.setHeaderLabels(["File", "Size", "Folder"])
+        self.files.setRootIsDecorated(False)
+        self.files.setAlternatingRowColors(True)
+        header = self.files.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        add = QPushButton("Add files…")
+        add.clicked.connect(self._add_files)
+        folder = QPushButton("Add folder…")
+        folder.clicked.connect(self._add_folder)
+        self.remove = QPushButton("Remove")
+        self.remove.clicked.connect(self._remove)
+        buttons = QHBoxLayout()
+        for b in (add, folder, self.remove):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.total = QLabel()
+        buttons.addWidget(self.total)
+        self.products = SideFile("Product catalog")
+        self.users = SideFile("User profiles")
+        extras = QFormLayout()
+        extras.addRow("Product catalog (optional):", self.products)
+        extras.addRow("User profiles (optional):", self.users)
+        self.problem = status_label("warn")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.files, 1)
+        layout.addLayout(buttons)
+        layout.addSpacing(8)
+        layout.addLayout(extras)
+        layout.addWidget(self.problem)
+        self.files.itemSelectionChanged.connect(
+            lambda: self.remove.setEnabled(bool(self.files.selectedItems())))
+        self.remove.setEnabled(False)
+
+    def add_paths(self, items: list[str]) -> None:
+        """Files as named, folders as their data files; a folder without any says so."""
+        known = set(self.paths())
+        for item in items:
+            try:
+                found = expand([item])
+            except ShoplyticsError as e:
+                show_error(self, e)
+                continue
+            for path in found:
+                if str(path) in known:
+                    continue
+                known.add(str(path))
+                row = QTreeWidgetItem([path.name, _size(path), str(path.parent)])
+                row.setToolTip(0, str(path))
+                row.setData(0, Qt.ItemDataRole.UserRole, str(path))
+                self.files.addTopLevelItem(row)
+        self._changed()
+
+    def paths(self) -> list[str]:
+        return [str(self.files.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)) for i in range(self.files.topLevelItemCount())]
+
+    def _add_files(self) -> None:
+        start = str(Path(self.paths()[-1]).parent) if self.paths() else str(Path.home())
+        files, _ = QFileDialog.getOpenFileNames(self, "Event files", start, DATA_FILTER)
+        self.add_paths(files)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "A folder of event files", str(Path.home()))
+        if folder:
+            self.add_paths([folder])
+
+    def _remove(self) -> None:
+        for item in self.files.selectedItems():
+            self.files.takeTopLevelItem(self.files.indexOfTopLevelItem(item))
+        self._changed()
+
+    def _changed(self) -> None:
+        total = 0
+        for p in self.paths():
+            with contextlib.suppress(OSError):
+                total += Path(p).stat().st_size
+        n = len(self.paths())
+        self.total.setText(f"{n} file{'s' if n != 1 else ''}, {human_size(total)}" if n else "")
+        self.problem.setText("" if n else "Add the event files to import (or drop them on the main window).")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.paths())
+
+    def validatePage(self) -> bool:
+        self.state.paths = self.paths()
+        self.state.products = self.products.path()
+        self.state.users = self.users.path()
+        return True
+
+
+class SourcePage(JobPage):
+    """Runs ``inspect_sources`` (in a worker) and shows what it found and the first rows."""
+
+    def __init__(self, state: ImportState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Detected format")
+        self.setSubTitle("What the files are, as read from their first bytes and rows. "
+                         "Nothing is written yet.")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setMaximumHeight(12)
+        self.bar.setTextVisible(False)
+        self.status = status_label("")
+        self.form = QFormLayout()
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("format", "Format:"), ("delimiter", "Delimiter:"), ("header", "Header row:"),
+                           ("encoding", "Encoding:"), ("rows", "Rows:"), ("notes", "Notes:")):
+            value = QLabel()
+            value.setWordWrap(True)
+            self.fields[key] = value
+            self.form.addRow(label, value)
+        self.model = RowsModel()
+        self.table = CopyableTableView()
+        self.table.setModel(self.model)
+        self.table_title = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(self.form)
+        layout.addWidget(self.table_title)
+        layout.addWidget(self.table, 1)
+
+    def key(self) -> tuple[object, ...]:
+        src = self.state.mapping.source if self.state.mapping and self.state.mapping_loaded else None
+        return (tuple(self.state.paths), src.model_dump_json() if src else None)
+
+    def initializePage(self) -> None:
+        if self.state.head is not None and self.state.head_key == self.key():
+            self._show(self.state.head)
+            return
+        self.state.head = None
+        self.state.head_key = None
+        self._clear("Reading the files…")
+        self.bar.show()
+        options = self.state.mapping.source if self.state.mapping and self.state.mapping_loaded else None
+        key = self.key()
+        self.run_job(inspect_job, list(self.state.paths), options,
+                     on_result=lambda head: self._inspected(head, key), on_error=self._failed_inspect)
+
+    def cleanupPage(self) -> None:
+        self.stop_job()
+
+    def job_finished(self) -> None:
+        self.bar.hide()
+
+    def _clear(self, status: str) -> None:
+        self.status.setText(status)
+        for value in self.fields.values():
+            value.setText("")
+        self.model.set_rows([], [])
+        self.table_title.setText("")
+
+    def _failed_inspect(self, error: BaseException) -> None:
+        message = getattr(error, "message", str(error))
+        self._clear(f"These files cannot be imported: {message}\nGo Back to pick other files.")
+
+    def _inspected(self, head: SourceHead, key: tuple[object, ...]) -> None:
+        state = self.state
+        state.head, state.head_key = head, key
+        keep = False
+        if state.mapping is not None and state.mapping_loaded:
+            try:
+                ingest.check_mapping(state.mapping, head.info)
+                keep = True
+            except ShoplyticsError as e:
+                # The loaded mapping does not fit these files: say why, start from a proposal.
+                show_error(self, e)
+                state.mapping_loaded = False
+        if not keep:
+            state.mapping = ingest.propose_mapping(head.info)
+        state.validation = None
+        self._show(head)
+
+    def _show(self, head: SourceHead) -> None:
+        info = head.info
+        self.status.setText(f"{info.display_name}")
+        f = self.fields
+        f["format"].setText(info.format.upper() + (" (gzip-compressed)" if info.compressed else ""))
+        delim = {"\t": "tab", " ": "space"}.get(info.delimiter or "", info.delimiter or "")
+        f["delimiter"].setText(f"“{delim}”" if info.format == "csv" else "— (not a CSV)")
+        self.form.setRowVisible(f["delimiter"], info.format == "csv")
+        self.form.setRowVisible(f["header"], info.format == "csv")
+        f["header"].setText("yes, the first line names the columns" if info.header else "no")
+        f["encoding"].setText(info.encoding)
+        f["rows"].setText(f"about {info.row_estimate:,}" if info.row_estimate is not None else "unknown")
+        f["notes"].setText("\n".join(info.notes) or "none")
+        types = {c.name: c.type for c in info.top_columns}
+        headers = [f"{name}\n{types.get(name, '')}" for name in head.columns]
+        self.model.set_rows(headers, head.rows, tooltips=[f"{n}: {types.get(n, '')}" for n in head.columns])
+        self.table.resizeColumnsToContents()
+        for col in range(len(headers)):
+            if self.table.columnWidth(col) > 260:
+                self.table.setColumnWidth(col, 260)
+        self.table_title.setText(
+            f"The first {len(head.rows)} rows as read, with each column's detected type:")
+
+    def isComplete(self) -> bool:
+        return self.state.head is not None and not self.busy
