@@ -134,3 +134,148 @@ def test_bad_rows_are_grouped_by_reason(qtbot, ws: Workspace, tmp_path: Path) ->
     assert shown[unparsed] == ("1", "bad.csv:5")
     assert "not a date" in table.item(list(shown).index(unparsed), 3).text()
     assert wizard.validation_page.isComplete()  # two rows can still load
+
+
+@needs_sample
+def test_changing_an_event_name_mapping_changes_what_loads(qtbot, ws: Workspace) -> None:
+    wizard = _wizard(qtbot, ws, [str(SAMPLE)])
+    _next_to(qtbot, wizard, wizard.NAMES)
+    combo = wizard.names_page.combos["cart"]
+    combo.setCurrentIndex(combo.findData("other"))
+    assert wizard.state.mapping.event_types == {"cart": "other"}
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    assert _rows(ws, "SELECT event_type, event_name, count(*) FROM raw.events "
+                     "WHERE event_name = 'cart' GROUP BY ALL") == [("other", "cart", 3)]
+    assert _rows(ws, "SELECT count(*) FROM raw.events WHERE event_type = 'add_to_cart'") == [(0,)]
+
+
+@needs_sample
+def test_cancel_during_load_leaves_the_workspace_unchanged(qtbot, ws: Workspace) -> None:
+    wizard = _wizard(qtbot, ws, [str(SAMPLE)])
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    load = wizard.load_page
+    assert wizard.currentPage() is load and load.state_name == "running"
+    load.cancel()
+    qtbot.waitUntil(lambda: load.state_name == "cancelled" and load.worker is None, timeout=30_000)
+    assert wizard.currentPage() is load and not load.isComplete()
+    assert "the workspace is unchanged" in load.message.text()
+    assert ws.row_count("raw", "events") == 0
+    assert _rows(ws, "SELECT count(*) FROM raw.rejected_events") == [(0,)]
+    assert wizard.state.report is None and not wizard.run_pipeline
+    wizard.back()  # the user can change the mapping and try again
+    assert wizard.currentPage() is wizard.validation_page
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (bytes(range(256)) * 40, "does not look like a CSV, JSON or Parquet file"),
+    (b"", "is empty (0 bytes)"),
+])
+def test_a_bad_file_is_explained_and_the_user_can_go_back(
+        qtbot, ws: Workspace, tmp_path: Path, content: bytes, says: str) -> None:
+    bad = tmp_path / "events.csv"
+    bad.write_bytes(content)
+    wizard = _wizard(qtbot, ws, [str(bad)])
+    wizard.next()
+    qtbot.waitUntil(lambda: _error_box(wizard) is not None, timeout=30_000)
+    box = _error_box(wizard)
+    assert box.windowTitle() == "Import error" and says in box.text()
+    assert "Traceback" not in box.text()
+    assert not wizard.source_page.isComplete()
+    assert "Go Back to pick other files" in wizard.source_page.status.text()
+    box.close()
+    wizard.back()
+    assert wizard.currentPage() is wizard.files_page
+    good = tmp_path / "good.csv"
+    good.write_text(BAD_ROWS)
+    wizard.files_page.files.clear()
+    wizard.files_page.add_paths([str(good)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    assert wizard.mapping_page.combos["event_time"].currentData() == "event_time"
+
+
+def test_missing_required_mapping_disables_next(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("when,action,who\n2024-01-01 10:00:00,view,a\n2024-01-01 10:05:00,buy,b\n")
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    page = wizard.mapping_page
+    assert page.combos["event_time"].currentData() == "when"
+    assert page.combos["event_type"].currentData() == "action"
+    assert page.combos["user_id"].currentData() is None  # "who" is not a name it knows
+    assert not page.isComplete()
+    assert "Choose a source column for user_id" in page.problem.text()
+    assert not wizard.button(wizard.WizardButton.NextButton).isEnabled()
+    page.combos["user_id"].setCurrentIndex(page.combos["user_id"].findData("who"))
+    assert page.isComplete() and page.problem.text() == ""
+    assert wizard.button(wizard.WizardButton.NextButton).isEnabled()
+    page.time_format.setCurrentIndex(page.time_format.findData("custom"))
+    assert not page.isComplete() and "custom time format" in page.problem.text()
+    page.custom_format.setText("%Y-%m-%d %H:%M:%S")
+    assert page.isComplete() and wizard.state.mapping.time_format == "%Y-%m-%d %H:%M:%S"
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert wizard.state.validation.report.rows_loaded == 2
+
+
+@needs_sample
+def test_mapping_save_and_load_round_trip(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    wizard = _wizard(qtbot, ws, [str(SAMPLE)])
+    _next_to(qtbot, wizard, wizard.NAMES)
+    cart = wizard.names_page.combos["cart"]
+    cart.setCurrentIndex(cart.findData("remove_from_cart"))
+    preset = tmp_path / "store.yml"
+    assert wizard.save_mapping_to(preset)
+    assert "session_id: user_session" in preset.read_text()
+    assert "cart: remove_from_cart" in preset.read_text()
+    wizard.back()
+    page = wizard.mapping_page
+    page.combos["session_id"].setCurrentIndex(0)
+    page.combos["brand"].setCurrentIndex(page.combos["brand"].findData("category_code"))
+    assert wizard.state.mapping.columns.get("session_id") is None
+    assert wizard.load_mapping_from(preset)
+    assert page.combos["session_id"].currentData() == "user_session"
+    assert page.combos["brand"].currentData() == "brand"
+    _next_to(qtbot, wizard, wizard.NAMES)
+    assert _names(wizard)["cart"] == (3, "remove_from_cart")
+
+
+def test_a_bad_mapping_file_is_explained(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(BAD_ROWS)
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    before = wizard.state.mapping
+    broken = tmp_path / "broken.yml"
+    broken.write_text("columns: [event_time\n  user_id: :\n")
+    assert not wizard.load_mapping_from(broken)
+    box = _error_box(wizard)
+    assert box is not None and "is not valid YAML" in box.text()
+    box.close()
+    wrong = tmp_path / "wrong.yml"
+    wrong.write_text("columns: {event_time: ts, event_type: event_type, user_id: user_id}\n")
+    assert not wizard.load_mapping_from(wrong)
+    box = _error_box(wizard)
+    assert box is not None and "does not have: ts" in box.text()
+    box.close()
+    assert wizard.state.mapping == before and wizard.mapping_page.isComplete()
+
+
+def test_dropped_files_open_the_wizard_from_the_main_window(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from shoplytics_desktop.ui.main_window import MainWindow
+    from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    path = tmp_path / "events.csv"
+    path.write_text(BAD_ROWS)
+    window = MainWindow(tmp_path / "ws")
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    window.import_files([str(path)])
+    wizard = window._wizard
+    assert isinstance(wizard, ImportWizard) and wizard.parent() is window
+    assert wizard.files_page.paths() == [str(path)]
+    wizard.reject()
+    window.close()
