@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -98,6 +100,34 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
         row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
         return int(row[0]) if row else 0
     return None
+
+
+_LINE = re.compile(r"LINE (\d+): ?")
+
+
+def _position(e: duckdb.Error, model: Model) -> str:
+    """' at line L, column C' of the model file, from the ``LINE n:`` and caret lines DuckDB
+    appends to binder and parser errors; '' when it gives none."""
+    lines = str(e).splitlines()
+    for shown, caret in itertools.pairwise(lines):
+        m = _LINE.match(shown)
+        if not m or "^" not in caret:
+            continue
+        # The statement run is "CREATE ... AS" on its own line, then the model's SQL.
+        line = int(m.group(1)) - 1
+        source = model.raw_sql.splitlines()
+        if not 1 <= line <= len(source):
+            return ""
+        start = caret.index("^")
+        token = shown[start : start + len(caret.strip())]
+        at = max(start - m.end(), 0)
+        # The shown line is the executed one (references qualified, long lines cut): take the
+        # token's place in the file's own line nearest the caret, else the caret's place.
+        text = source[line - 1]
+        found = [i for i in range(len(text)) if token.strip() and text.startswith(token, i)]
+        column = min(found, key=lambda i: abs(i - at)) + 1 if found else at + 1
+        return f" at line {line}, column {column}"
+    return ""
 
 
 def _memory_hint(ws: Workspace, e: duckdb.Error) -> str:
@@ -237,8 +267,10 @@ def run_project(
                 mr.seconds = time.perf_counter() - t0
                 if listener:
                     listener(mr)
+                model = project.models[mr.name]
                 raise ModelError(
-                    f"Model {mr.name} ({project.models[mr.name].path.name}) failed: {mr.error}",
+                    f"Model {mr.name} ({model.path.name}) failed{_position(e, model)}: "
+                    f"{mr.error}",
                     _memory_hint(ws, e)
                     + "Nothing was published; the previous build is still shown.",
                 ) from e
