@@ -40,14 +40,21 @@ def _columns(cur: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
     ]
 
 
+def _is_text(dtype: str) -> bool:
+    upper = dtype.upper()
+    return upper in ("VARCHAR", "BLOB") or upper.startswith("ENUM(")
+
+
 def _select(schema: str, table: str, cols: list[tuple[str, str]], sanitize: bool) -> str:
     parts = []
     for name, dtype in cols:
         q = quote_ident(name)
-        if sanitize and dtype.upper() == "VARCHAR":
+        if sanitize and _is_text(dtype):
             # A leading = + - @ (or tab/CR) makes spreadsheets evaluate the cell; a quote defuses it.
+            # ENUM and BLOB cells are written as their text, so they are checked as text too.
+            v = q if dtype.upper() == "VARCHAR" else f"CAST({q} AS VARCHAR)"
             parts.append(
-                f"CASE WHEN regexp_matches({q}, '^[=+\\-@\\t\\r]') THEN '''' || {q} ELSE {q} END AS {q}"
+                f"CASE WHEN regexp_matches({v}, '^[=+\\-@\\t\\r]') THEN '''' || {v} ELSE {v} END AS {q}"
             )
         else:
             parts.append(q)
