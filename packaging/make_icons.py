@@ -6,14 +6,23 @@ resources/icons/shoplytics-<size>.png (16…512), shoplytics.ico (Windows) and s
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPointF, QRectF, Qt  # noqa: E402
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QLinearGradient, QPainter, QPainterPath, QPen  # noqa: E402
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 OUT = Path(__file__).resolve().parent.parent / "resources" / "icons"
@@ -40,7 +49,7 @@ def draw(size: int) -> QImage:
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     p.setPen(pen)
     pts = [QPointF(11 * s, 30 * s), QPointF(29 * s, 19 * s), QPointF(52 * s, 9 * s)]
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in itertools.pairwise(pts):
         p.drawLine(a, b)
     p.end()
     return img

@@ -146,7 +146,7 @@ def test_yaml_tests_severity_and_materialization(tmp_path: Path) -> None:
 def test_yaml_errors_are_clear(tmp_path: Path) -> None:
     files = dict(BASIC)
     files["marts/_marts.yml"] = "models:\n  - name: fct_aa\n"
-    with pytest.raises(ModelError, match="describes a model 'fct_aa' that has no .sql file"):
+    with pytest.raises(ModelError, match=r"describes a model 'fct_aa' that has no \.sql file"):
         _project(tmp_path, files)
     files["marts/_marts.yml"] = "models:\n  - name: fct_a\n    tests: [is_positive]\n"
     with pytest.raises(ModelError, match="unknown test 'is_positive'"):
