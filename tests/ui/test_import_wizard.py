@@ -279,3 +279,43 @@ def test_dropped_files_open_the_wizard_from_the_main_window(qtbot, tmp_path: Pat
     assert wizard.files_page.paths() == [str(path)]
     wizard.reject()
     window.close()
+
+
+def test_an_error_during_load_is_shown_and_changes_nothing(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(BAD_ROWS)
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    path.unlink()  # gone between the dry run and the load
+    wizard.next()
+    load = wizard.load_page
+    qtbot.waitUntil(lambda: load.state_name == "failed" and load.worker is None, timeout=30_000)
+    box = _error_box(wizard)
+    assert box is not None and "does not exist" in box.text()
+    assert "the workspace is unchanged" in load.message.text()
+    assert ws.row_count("raw", "events") == 0 and wizard.state.report is None
+    box.close()
+    wizard.back()
+    assert wizard.currentPage() is wizard.validation_page
+
+
+def test_a_cancel_that_surfaces_as_an_error_counts_as_a_cancel(qtbot) -> None:
+    from shoplytics_desktop.core.errors import ImportError_
+    from shoplytics_desktop.core.progress import Reporter
+    from shoplytics_desktop.ui.import_wizard.common import JobPage
+
+    def interrupted_read(reporter: Reporter) -> None:
+        while not reporter.cancel_requested:
+            pass
+        raise ImportError_("Cannot read events.csv as CSV: INTERRUPT Error: Interrupted!")
+
+    page = JobPage()
+    qtbot.addWidget(page)
+    seen: list[str] = []
+    worker = page.run_job(interrupted_read, pass_reporter=True, on_result=lambda _v: seen.append("done"),
+                          on_error=lambda _e: seen.append("error"),
+                          on_cancelled=lambda: seen.append("cancelled"))
+    worker.cancel()
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
+    assert seen == ["cancelled"] and page.last_error is None
+    assert not page.findChildren(QMessageBox)

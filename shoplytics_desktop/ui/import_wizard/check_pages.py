@@ -8,11 +8,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QProgressBar,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from shoplytics_desktop.core import contract, ingest
@@ -170,25 +168,16 @@ class ValidationPage(JobPage):
         self.preview = CopyableTableView()
         self.preview.setModel(self.model)
         self.reasons_title = QLabel("<b>Rejected rows by reason</b>")
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.reasons_title)
-        top_layout.addWidget(self.reasons)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
         self.preview_title = QLabel()
-        bottom_layout.addWidget(self.preview_title)
-        bottom_layout.addWidget(self.preview)
-        self.split = QSplitter(Qt.Orientation.Vertical)
-        self.split.addWidget(top)
-        self.split.addWidget(bottom)
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
-        layout.addWidget(self.split, 1)
+        layout.addWidget(self.reasons_title)
+        layout.addWidget(self.reasons)
+        layout.addSpacing(6)
+        layout.addWidget(self.preview_title)
+        layout.addWidget(self.preview, 1)
 
     def initializePage(self) -> None:
         state = self.state
@@ -197,6 +186,7 @@ class ValidationPage(JobPage):
         state.validation = None
         self.summary.setText("")
         self.reasons.setRowCount(0)
+        self.model.highlight = None
         self.model.set_rows([], [])
         self.preview_title.setText("")
         self.message.setText("Validating…")
@@ -248,14 +238,33 @@ class ValidationPage(JobPage):
         self.reasons_title.setText("<b>Rejected rows by reason</b>" if r.reasons
                                    else "<b>Rejected rows by reason:</b> none")
         self.reasons.setVisible(bool(r.reasons))
-        headers = ["reason" if c == "__reason" else c for c in result.preview_columns]
-        self.model.set_rows(headers, result.preview_rows)
+        self._fit_reasons()
+        cols, rows = list(result.preview_columns), [list(r) for r in result.preview_rows]
+        if "__reason" in cols:
+            # The reason explains the row, so it leads when some row has one; else it is noise.
+            i = cols.index("__reason")
+            reasons = [r.pop(i) for r in rows]
+            cols.pop(i)
+            if any(reasons):
+                cols.insert(0, "rejected because")
+                rows = [[why, *r] for why, r in zip(reasons, rows, strict=True)]
+                self.model.highlight = 0
+        self.model.set_rows(cols, rows)
         self.preview.resizeColumnsToContents()
-        self.preview_title.setText(f"<b>The first {len(result.preview_rows)} rows as they would load</b>"
-                                   " (a reason marks a row that would be rejected)")
+        self.preview_title.setText(f"<b>The first {len(rows)} rows as they would load</b>"
+                                   + (" (rows with a reason would be rejected)"
+                                      if self.model.highlight is not None else ""))
         if result.problem is not None:
             show_error(self, result.problem)
         self.completeChanged.emit()
+
+    def _fit_reasons(self) -> None:
+        """As tall as its rows (up to six), so the preview gets the rest of the page."""
+        table = self.reasons
+        shown = min(table.rowCount(), 6)
+        height = table.horizontalHeader().height() + 2 * table.frameWidth()
+        height += sum(table.rowHeight(r) for r in range(shown))
+        table.setFixedHeight(height + (table.horizontalScrollBar().sizeHint().height() if shown else 0))
 
     def isComplete(self) -> bool:
         v = self.state.validation

@@ -49,6 +49,8 @@ class RowsModel(QAbstractTableModel):
         self.headers = list(headers)
         self.rows = [tuple(r) for r in rows]
         self.tooltips = list(tooltips)
+        #: Rows with a value in this column are drawn in the error colour (rejected rows).
+        self.highlight: int | None = None
 
     def set_rows(self, headers: Sequence[str], rows: Sequence[Sequence[Any]],
                  tooltips: Sequence[str] = ()) -> None:
@@ -74,6 +76,9 @@ class RowsModel(QAbstractTableModel):
             return text if len(text) <= 200 else text[:199] + "…"
         if role == Qt.ItemDataRole.ToolTipRole and value is not None:
             return format_cell(value)
+        if (role == Qt.ItemDataRole.ForegroundRole and self.highlight is not None
+                and self.rows[index.row()][self.highlight] is not None):
+            return theme.status_text_color("error")
         if role == Qt.ItemDataRole.TextAlignmentRole and is_numeric(value):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -138,7 +143,18 @@ class JobPage(QWizardPage):
             return gen == self._generation
 
         worker.signals.result.connect(lambda value: on_result(value) if current() else None)
-        worker.signals.error.connect(lambda e: self._failed(e, on_error) if current() else None)
+        def failed(error: BaseException) -> None:
+            if not current():
+                return
+            if worker.cancel_requested:
+                # A cancel can surface as a read error when it interrupts DuckDB mid-read; the
+                # user asked to stop, so it is a cancel (the work is rolled back either way).
+                if on_cancelled is not None:
+                    on_cancelled()
+                return
+            self._job_failed(error, on_error)
+
+        worker.signals.error.connect(failed)
         if on_cancelled is not None:
             worker.signals.cancelled.connect(lambda: on_cancelled() if current() else None)
         if on_progress is not None:
@@ -149,7 +165,7 @@ class JobPage(QWizardPage):
         self.completeChanged.emit()
         return worker
 
-    def _failed(self, error: BaseException, on_error: Callable[[BaseException], None] | None) -> None:
+    def _job_failed(self, error: BaseException, on_error: Callable[[BaseException], None] | None) -> None:
         self.last_error = error
         if on_error is not None:
             on_error(error)

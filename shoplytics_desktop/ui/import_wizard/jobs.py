@@ -5,8 +5,10 @@ Nothing here touches Qt, so each job can run on a pool thread and be tested with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +85,19 @@ def validate_job(
     reporter.update(1, 2, "Mapping the first rows…")
     frame = ingest.preview(ws, info, mapping, limit=PREVIEW_ROWS)
     cols = [c for c in PREVIEW_COLUMNS if c in frame.columns]
-    frame = frame.select(cols)
+    rows = frame.select(cols).rows()
+    if "price" in cols:
+        # The preview is read as floats; show prices as they will be stored, DECIMAL(12,2).
+        i = cols.index("price")
+        rows = [(*r[:i], _cents(r[i]), *r[i + 1:]) for r in rows]
     reporter.update(2, 2, "")
-    return Validation(report, tuple(cols), tuple(frame.rows()), nothing_loadable(info, report))
+    return Validation(report, tuple(cols), tuple(rows), nothing_loadable(info, report))
+
+
+def _cents(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(f"{value:.2f}")
+    return value
 
 
 def nothing_loadable(info: ingest.SourceInfo, report: ingest.ValidationReport) -> ImportError_ | None:

@@ -106,6 +106,7 @@ class SummaryPage(JobPage):
         super().__init__()
         self.state = state
         self.setTitle("Import finished")
+        self.setSubTitle("The events are in the workspace as one batch.")
         self.headline = status_label("success")
         form = QFormLayout()
         self.values: dict[str, QLabel] = {}
@@ -154,3 +155,8 @@ class SummaryPage(JobPage):
         self.form.setRowVisible(val["extra"], bool(extra))
         val["notes"].setText("\n".join(report.notes))
         self.form.setRowVisible(val["notes"], bool(report.notes))
+        self.hint.setText(
+            ("Rejected rows are kept with their line and reason in raw.rejected_events (Data "
+             "page). " if v and v.rows_rejected else "")
+            + (f"To undo this import: shoplytics batches delete {report.batch_id}"
+               if report.batch_id else ""))

@@ -189,7 +189,7 @@ class MappingPage(JobPage):
                 label.setToolTip("")
                 continue
             values = ", ".join(col.samples[:4]) or "(empty in the sample)"
-            label.setText(_elide(f"{values}   [{col.type}]", 90))
+            label.setText(f"{_elide(values, 64)}   [{col.type}]")
             label.setToolTip("\n".join(col.samples[:12]))
         used = self.state.mapping.used_columns()
         rest = [c.name for c in info.top_columns

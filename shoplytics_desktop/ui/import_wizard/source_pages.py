@@ -188,7 +188,7 @@ class SourcePage(JobPage):
         self.status = status_label("")
         self.form = QFormLayout()
         self.fields: dict[str, QLabel] = {}
-        for key, label in (("format", "Format:"), ("delimiter", "Delimiter:"), ("header", "Header row:"),
+        for key, label in (("files", "Files:"), ("format", "Format:"), ("delimiter", "Delimiter:"), ("header", "Header row:"),
                            ("encoding", "Encoding:"), ("rows", "Rows:"), ("notes", "Notes:")):
             value = QLabel()
             value.setWordWrap(True)
@@ -258,8 +258,9 @@ class SourcePage(JobPage):
 
     def _show(self, head: SourceHead) -> None:
         info = head.info
-        self.status.setText(f"{info.display_name}")
+        self.status.setText("")
         f = self.fields
+        f["files"].setText(info.display_name)
         f["format"].setText(info.format.upper() + (" (gzip-compressed)" if info.compressed else ""))
         delim = {"\t": "tab", " ": "space"}.get(info.delimiter or "", info.delimiter or "")
         f["delimiter"].setText(f"“{delim}”" if info.format == "csv" else "— (not a CSV)")

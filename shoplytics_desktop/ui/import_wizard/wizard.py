@@ -56,6 +56,7 @@ class ImportWizard(QWizard):
         self.button(LOAD_BUTTON).setToolTip("Use a mapping saved earlier (YAML)")
         self.customButtonClicked.connect(self._custom_button)
         self.currentIdChanged.connect(self._page_changed)
+        self.source_page.completeChanged.connect(lambda: self._page_changed(self.currentId()))
         if files:
             self.files_page.add_paths([str(f) for f in files])
         self.resize(960, 720)
