@@ -319,3 +319,27 @@ def test_a_cancel_that_surfaces_as_an_error_counts_as_a_cancel(qtbot) -> None:
     qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     assert seen == ["cancelled"] and page.last_error is None
     assert not page.findChildren(QMessageBox)
+
+
+def test_read_options_override_detection(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("event_time;event_type;user_id\n2024-01-01 10:00:00;view;a\n"
+                    "2024-01-01 10:05:00;purchase;b\n")
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.SOURCE)
+    page = wizard.source_page
+    assert page.fields["delimiter"].text() == "“;”" and page.model.columnCount() == 3
+    page.delimiter.setCurrentIndex(page.delimiter.findData(","))  # a wrong choice: one column
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+    assert page.fields["delimiter"].text() == "“,”" and page.model.columnCount() == 1
+    wizard.next()
+    assert not wizard.mapping_page.isComplete()  # nothing to map the user from
+    wizard.back()
+    page.delimiter.setCurrentIndex(page.delimiter.findData(";"))
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+    assert page.model.columnCount() == 3 and wizard.state.mapping.source.delimiter == ";"
+    page.header.setChecked(False)
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+    assert page.model.rowCount() == 3  # the header line is now a row
+    assert page.fields["header"].text() == "no"
+    assert wizard.state.mapping.source.header is False

@@ -29,6 +29,8 @@ class ImportState:
     head: SourceHead | None = None
     #: The paths and read options ``head`` was inspected with (re-inspect when they change).
     head_key: tuple[Any, ...] | None = None
+    #: Read options chosen on the source page (None: detect, or the loaded mapping's).
+    read_options: ingest.SourceOptions | None = None
     mapping: ingest.Mapping | None = None
     #: True when the mapping came from a file: a new inspection keeps it instead of proposing.
     mapping_loaded: bool = False

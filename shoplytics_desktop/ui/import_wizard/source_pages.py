@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -28,6 +30,8 @@ from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, Row
 from shoplytics_desktop.ui.import_wizard.jobs import SourceHead, expand, human_size, inspect_job
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
+DELIMITERS: tuple[tuple[str, str | None], ...] = (
+    ("as detected", None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("pipe |", "|"))
 DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.psv *.tab *.json *.jsonl *.ndjson *.parquet *.pq "
                "*.gz);;All files (*)")
 
@@ -166,6 +170,8 @@ class FilesPage(JobPage):
         return bool(self.paths())
 
     def validatePage(self) -> bool:
+        if self.paths() != self.state.paths:
+            self.state.read_options = None  # chosen for other files
         self.state.paths = self.paths()
         self.state.products = self.products.path()
         self.state.users = self.users.path()
@@ -194,6 +200,23 @@ class SourcePage(JobPage):
             value.setWordWrap(True)
             self.fields[key] = value
             self.form.addRow(label, value)
+        # Overrides for when detection guessed wrong (a header read as one column, say).
+        self.delimiter = QComboBox()
+        for text, value in DELIMITERS:
+            self.delimiter.addItem(text, value)
+        self.header = QCheckBox("the first line names the columns")
+        self.header.setChecked(True)
+        self.delimiter.currentIndexChanged.connect(self._options_changed)
+        self.header.toggled.connect(self._options_changed)
+        self.overrides = QWidget()
+        row = QHBoxLayout(self.overrides)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("delimiter"))
+        row.addWidget(self.delimiter)
+        row.addSpacing(16)
+        row.addWidget(self.header)
+        row.addStretch(1)
+        self.form.addRow("Read with:", self.overrides)
         self.model = RowsModel()
         self.table = CopyableTableView()
         self.table.setModel(self.model)
@@ -205,11 +228,36 @@ class SourcePage(JobPage):
         layout.addWidget(self.table_title)
         layout.addWidget(self.table, 1)
 
+    def options(self) -> ingest.SourceOptions | None:
+        """The read options chosen here, else those of a loaded mapping, else None (detect)."""
+        if self.state.read_options is not None:
+            return self.state.read_options
+        if self.state.mapping is not None and self.state.mapping_loaded:
+            return self.state.mapping.source
+        return None
+
     def key(self) -> tuple[object, ...]:
-        src = self.state.mapping.source if self.state.mapping and self.state.mapping_loaded else None
+        src = self.options()
         return (tuple(self.state.paths), src.model_dump_json() if src else None)
 
+    def _options_changed(self) -> None:
+        delimiter, header = self.delimiter.currentData(), self.header.isChecked()
+        self.state.read_options = (
+            None if delimiter is None and header
+            else ingest.SourceOptions(format="csv", delimiter=delimiter, header=header))
+        self.initializePage()
+
+    def _sync_controls(self) -> None:
+        opts = self.state.read_options
+        for widget in (self.delimiter, self.header):
+            widget.blockSignals(True)
+        self.delimiter.setCurrentIndex(max(0, self.delimiter.findData(opts.delimiter if opts else None)))
+        self.header.setChecked(opts.header if opts else True)
+        for widget in (self.delimiter, self.header):
+            widget.blockSignals(False)
+
     def initializePage(self) -> None:
+        self._sync_controls()
         if self.state.head is not None and self.state.head_key == self.key():
             self._show(self.state.head)
             return
@@ -217,9 +265,8 @@ class SourcePage(JobPage):
         self.state.head_key = None
         self._clear("Reading the files…")
         self.bar.show()
-        options = self.state.mapping.source if self.state.mapping and self.state.mapping_loaded else None
         key = self.key()
-        self.run_job(inspect_job, list(self.state.paths), options,
+        self.run_job(inspect_job, list(self.state.paths), self.options(),
                      on_result=lambda head: self._inspected(head, key), on_error=self._failed_inspect)
 
     def cleanupPage(self) -> None:
@@ -253,6 +300,11 @@ class SourcePage(JobPage):
                 state.mapping_loaded = False
         if not keep:
             state.mapping = ingest.propose_mapping(head.info)
+        if state.read_options is not None and state.mapping is not None:
+            # The import reads the files again with the mapping's options: carry these over.
+            source = state.mapping.source.model_copy(
+                update={"delimiter": head.info.delimiter, "header": head.info.header})
+            state.mapping = state.mapping.model_copy(update={"source": source})
         state.validation = None
         self._show(head)
 
@@ -266,6 +318,7 @@ class SourcePage(JobPage):
         f["delimiter"].setText(f"“{delim}”" if info.format == "csv" else "— (not a CSV)")
         self.form.setRowVisible(f["delimiter"], info.format == "csv")
         self.form.setRowVisible(f["header"], info.format == "csv")
+        self.form.setRowVisible(self.overrides, info.format == "csv")
         f["header"].setText("yes, the first line names the columns" if info.header else "no")
         f["encoding"].setText(info.encoding)
         f["rows"].setText(f"about {info.row_estimate:,}" if info.row_estimate is not None else "unknown")
