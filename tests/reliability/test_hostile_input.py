@@ -23,7 +23,7 @@ from tests.reliability.support import Snapshot, check_consistent, record_figure
 
 pytestmark = pytest.mark.reliability
 
-EXAMPLES = 120
+EXAMPLES = 100
 
 CSV = (
     b"event_id,event_time,event_type,user_id,session_id,product_id,price,category\n"
