@@ -26,7 +26,13 @@ from PySide6.QtWidgets import (
 from shoplytics_desktop.core import ingest
 from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.ui.errors import show_error
-from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, RowsModel, status_label
+from shoplytics_desktop.ui.import_wizard.common import (
+    ImportState,
+    JobPage,
+    RowsModel,
+    set_kind,
+    status_label,
+)
 from shoplytics_desktop.ui.import_wizard.jobs import SourceHead, expand, human_size, inspect_job
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
@@ -211,22 +217,29 @@ class SourcePage(JobPage):
         self.overrides = QWidget()
         row = QHBoxLayout(self.overrides)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("delimiter"))
+        row.addWidget(QLabel("Read with delimiter"))
         row.addWidget(self.delimiter)
         row.addSpacing(16)
         row.addWidget(self.header)
         row.addStretch(1)
-        self.form.addRow("Read with:", self.overrides)
         self.model = RowsModel()
         self.table = CopyableTableView()
         self.table.setModel(self.model)
         self.table_title = QLabel()
+        # Hidden while nothing is known, so a failure shows its message and not empty fields.
+        self.details = QWidget()
+        details = QVBoxLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        details.addLayout(self.form)
+        details.addWidget(self.overrides)
+        details.addSpacing(6)
+        details.addWidget(self.table_title)
+        details.addWidget(self.table, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
-        layout.addLayout(self.form)
-        layout.addWidget(self.table_title)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details, 1)
+        layout.addStretch(0)  # takes the space only while the details are hidden
 
     def options(self) -> ingest.SourceOptions | None:
         """The read options chosen here, else those of a loaded mapping, else None (detect)."""
@@ -275,8 +288,11 @@ class SourcePage(JobPage):
     def job_finished(self) -> None:
         self.bar.hide()
 
-    def _clear(self, status: str) -> None:
+    def _clear(self, status: str, kind: str = "") -> None:
         self.status.setText(status)
+        set_kind(self.status, kind)
+        # A wrong delimiter choice can make the files unreadable: keep the choice reachable.
+        self.details.setVisible(self.state.read_options is not None)
         for value in self.fields.values():
             value.setText("")
         self.model.set_rows([], [])
@@ -284,7 +300,7 @@ class SourcePage(JobPage):
 
     def _failed_inspect(self, error: BaseException) -> None:
         message = getattr(error, "message", str(error))
-        self._clear(f"These files cannot be imported: {message}\nGo Back to pick other files.")
+        self._clear(f"These files cannot be imported: {message}\nGo Back to pick other files.", "error")
 
     def _inspected(self, head: SourceHead, key: tuple[object, ...]) -> None:
         state = self.state
@@ -311,6 +327,7 @@ class SourcePage(JobPage):
     def _show(self, head: SourceHead) -> None:
         info = head.info
         self.status.setText("")
+        self.details.show()
         f = self.fields
         f["files"].setText(info.display_name)
         f["format"].setText(info.format.upper() + (" (gzip-compressed)" if info.compressed else ""))
@@ -318,7 +335,7 @@ class SourcePage(JobPage):
         f["delimiter"].setText(f"“{delim}”" if info.format == "csv" else "— (not a CSV)")
         self.form.setRowVisible(f["delimiter"], info.format == "csv")
         self.form.setRowVisible(f["header"], info.format == "csv")
-        self.form.setRowVisible(self.overrides, info.format == "csv")
+        self.overrides.setVisible(info.format == "csv")
         f["header"].setText("yes, the first line names the columns" if info.header else "no")
         f["encoding"].setText(info.encoding)
         f["rows"].setText(f"about {info.row_estimate:,}" if info.row_estimate is not None else "unknown")
