@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QTableWidget, QTreeWidget, QTreeWidgetItem
 
+from shoplytics_desktop.core.ingest import Mapping
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.import_wizard import ImportWizard
+from shoplytics_desktop.ui.import_wizard.jobs import Validation
 
 SAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
           / "multi-category-store-2019-10-sample.csv")
@@ -45,7 +47,23 @@ def _next_to(qtbot, wizard: ImportWizard, page_id: int, timeout: int = 30_000) -
         page = wizard.currentPage()
         qtbot.waitUntil(page.isComplete, timeout=timeout)
         wizard.next()
-    qtbot.waitUntil(lambda: not wizard.currentPage().busy, timeout=timeout)
+    qtbot.waitUntil(lambda: not getattr(wizard.currentPage(), "busy", False), timeout=timeout)
+
+
+def _mapping(wizard: ImportWizard) -> Mapping:
+    assert wizard.state.mapping is not None
+    return wizard.state.mapping
+
+
+def _validation(wizard: ImportWizard) -> Validation:
+    assert wizard.state.validation is not None
+    return wizard.state.validation
+
+
+def _cell(table: QTableWidget | QTreeWidget, row: int, col: int) -> str:
+    item = table.item(row, col) if isinstance(table, QTableWidget) else table.topLevelItem(row)
+    assert item is not None
+    return item.text(col) if isinstance(item, QTreeWidgetItem) else item.text()
 
 
 def _names(wizard: ImportWizard) -> dict[str, tuple[int, str]]:
@@ -58,6 +76,12 @@ def _error_box(wizard: ImportWizard) -> QMessageBox | None:
     return boxes[-1] if boxes else None
 
 
+def _shown_error(wizard: ImportWizard) -> QMessageBox:
+    box = _error_box(wizard)
+    assert box is not None, "no error dialog is shown"
+    return box
+
+
 def _rows(ws: Workspace, sql: str) -> list[tuple]:
     return ws.cursor().execute(sql).fetchall()
 
@@ -67,7 +91,7 @@ def test_happy_path_with_the_real_sample(qtbot, ws: Workspace) -> None:
     wizard = _wizard(qtbot, ws, [str(SAMPLE)])
     files = wizard.files_page
     assert files.paths() == [str(SAMPLE)]
-    assert files.files.topLevelItem(0).text(1) == f"{SAMPLE.stat().st_size / 1024:,.1f} KB"
+    assert _cell(files.files, 0, 1) == f"{SAMPLE.stat().st_size / 1024:,.1f} KB"
 
     _next_to(qtbot, wizard, wizard.SOURCE)
     src = wizard.source_page
@@ -96,8 +120,7 @@ def test_happy_path_with_the_real_sample(qtbot, ws: Workspace) -> None:
                               "purchase": (10, "purchase")}
 
     _next_to(qtbot, wizard, wizard.VALIDATION)
-    v = wizard.state.validation
-    assert v is not None
+    v = _validation(wizard)
     assert (v.report.rows_read, v.report.rows_loaded, v.report.rows_rejected) == (1000, 1000, 0)
     assert "1,000 would load" in wizard.validation_page.summary.text()
     assert wizard.validation_page.model.rowCount() == 20
@@ -106,6 +129,7 @@ def test_happy_path_with_the_real_sample(qtbot, ws: Workspace) -> None:
     wizard.next()
     qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
     assert ws.row_count("raw", "events") == 1000
+    assert wizard.state.report is not None
     batch = wizard.state.report.batch_id
     assert batch and _rows(ws, "SELECT DISTINCT _batch_id FROM raw.events") == [(batch,)]
     assert _rows(ws, "SELECT event_type, count(*) FROM raw.events GROUP BY 1 ORDER BY 1") == [
@@ -123,16 +147,16 @@ def test_bad_rows_are_grouped_by_reason(qtbot, ws: Workspace, tmp_path: Path) ->
     path.write_text(BAD_ROWS)
     wizard = _wizard(qtbot, ws, [str(path)])
     _next_to(qtbot, wizard, wizard.VALIDATION)
-    report = wizard.state.validation.report
+    report = _validation(wizard).report
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (5, 2, 3)
     table = wizard.validation_page.reasons
-    shown = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+    shown = {_cell(table, r, 0): (_cell(table, r, 1), _cell(table, r, 2))
              for r in range(table.rowCount())}
     negative = next(k for k in shown if "price" in k)
     unparsed = next(k for k in shown if "time" in k)
     assert shown[negative] == ("2", "bad.csv:3, bad.csv:4")
     assert shown[unparsed] == ("1", "bad.csv:5")
-    assert "not a date" in table.item(list(shown).index(unparsed), 3).text()
+    assert "not a date" in _cell(table, list(shown).index(unparsed), 3)
     assert wizard.validation_page.isComplete()  # two rows can still load
 
 
@@ -142,7 +166,7 @@ def test_changing_an_event_name_mapping_changes_what_loads(qtbot, ws: Workspace)
     _next_to(qtbot, wizard, wizard.NAMES)
     combo = wizard.names_page.combos["cart"]
     combo.setCurrentIndex(combo.findData("other"))
-    assert wizard.state.mapping.event_types == {"cart": "other"}
+    assert _mapping(wizard).event_types == {"cart": "other"}
     _next_to(qtbot, wizard, wizard.VALIDATION)
     wizard.next()
     qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
@@ -180,7 +204,7 @@ def test_a_bad_file_is_explained_and_the_user_can_go_back(
     wizard = _wizard(qtbot, ws, [str(bad)])
     wizard.next()
     qtbot.waitUntil(lambda: _error_box(wizard) is not None, timeout=30_000)
-    box = _error_box(wizard)
+    box = _shown_error(wizard)
     assert box.windowTitle() == "Import error" and says in box.text()
     assert "Traceback" not in box.text()
     assert not wizard.source_page.isComplete()
@@ -214,9 +238,9 @@ def test_missing_required_mapping_disables_next(qtbot, ws: Workspace, tmp_path: 
     page.time_format.setCurrentIndex(page.time_format.findData("custom"))
     assert not page.isComplete() and "custom time format" in page.problem.text()
     page.custom_format.setText("%Y-%m-%d %H:%M:%S")
-    assert page.isComplete() and wizard.state.mapping.time_format == "%Y-%m-%d %H:%M:%S"
+    assert page.isComplete() and _mapping(wizard).time_format == "%Y-%m-%d %H:%M:%S"
     _next_to(qtbot, wizard, wizard.VALIDATION)
-    assert wizard.state.validation.report.rows_loaded == 2
+    assert _validation(wizard).report.rows_loaded == 2
 
 
 @needs_sample
@@ -233,7 +257,7 @@ def test_mapping_save_and_load_round_trip(qtbot, ws: Workspace, tmp_path: Path) 
     page = wizard.mapping_page
     page.combos["session_id"].setCurrentIndex(0)
     page.combos["brand"].setCurrentIndex(page.combos["brand"].findData("category_code"))
-    assert wizard.state.mapping.columns.get("session_id") is None
+    assert _mapping(wizard).columns.get("session_id") is None
     assert wizard.load_mapping_from(preset)
     assert page.combos["session_id"].currentData() == "user_session"
     assert page.combos["brand"].currentData() == "brand"
@@ -250,14 +274,14 @@ def test_a_bad_mapping_file_is_explained(qtbot, ws: Workspace, tmp_path: Path) -
     broken = tmp_path / "broken.yml"
     broken.write_text("columns: [event_time\n  user_id: :\n")
     assert not wizard.load_mapping_from(broken)
-    box = _error_box(wizard)
-    assert box is not None and "is not valid YAML" in box.text()
+    box = _shown_error(wizard)
+    assert "is not valid YAML" in box.text()
     box.close()
     wrong = tmp_path / "wrong.yml"
     wrong.write_text("columns: {event_time: ts, event_type: event_type, user_id: user_id}\n")
     assert not wizard.load_mapping_from(wrong)
-    box = _error_box(wizard)
-    assert box is not None and "does not have: ts" in box.text()
+    box = _shown_error(wizard)
+    assert "does not have: ts" in box.text()
     box.close()
     assert wizard.state.mapping == before and wizard.mapping_page.isComplete()
 
@@ -290,8 +314,8 @@ def test_an_error_during_load_is_shown_and_changes_nothing(qtbot, ws: Workspace,
     wizard.next()
     load = wizard.load_page
     qtbot.waitUntil(lambda: load.state_name == "failed" and load.worker is None, timeout=30_000)
-    box = _error_box(wizard)
-    assert box is not None and "does not exist" in box.text()
+    box = _shown_error(wizard)
+    assert "does not exist" in box.text()
     assert "the workspace is unchanged" in load.message.text()
     assert ws.row_count("raw", "events") == 0 and wizard.state.report is None
     box.close()
@@ -337,9 +361,9 @@ def test_read_options_override_detection(qtbot, ws: Workspace, tmp_path: Path) -
     wizard.back()
     page.delimiter.setCurrentIndex(page.delimiter.findData(";"))
     qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
-    assert page.model.columnCount() == 3 and wizard.state.mapping.source.delimiter == ";"
+    assert page.model.columnCount() == 3 and _mapping(wizard).source.delimiter == ";"
     page.header.setChecked(False)
     qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
     assert page.model.rowCount() == 3  # the header line is now a row
     assert page.fields["header"].text() == "no"
-    assert wizard.state.mapping.source.header is False
+    assert _mapping(wizard).source.header is False

@@ -114,7 +114,7 @@ class EventNamesPage(JobPage):
                 combo.addItem("automatic: " + " / ".join(sorted(types)), AUTO)
             for t in contract.EVENT_TYPES:
                 combo.addItem(t, t)
-            chosen = overrides.get(name) or (AUTO if len(types) > 1 else next(iter(types)))
+            chosen: str = overrides.get(name) or (AUTO if len(types) > 1 else next(iter(types)))
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
             combo.currentIndexChanged.connect(lambda _i, n=name, c=combo: self._set_type(n, c))
             self.combos[name] = combo

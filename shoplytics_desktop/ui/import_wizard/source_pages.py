@@ -58,14 +58,14 @@ class SideFile(QWidget):
         self.edit = QLineEdit()
         self.edit.setPlaceholderText("none")
         self.edit.setClearButtonEnabled(True)
-        self.size = QLabel()
-        self.size.setMinimumWidth(80)
+        self.size_label = QLabel()
+        self.size_label.setMinimumWidth(80)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.edit, 1)
-        row.addWidget(self.size)
+        row.addWidget(self.size_label)
         row.addWidget(browse)
         self.edit.textChanged.connect(self._changed)
 
@@ -75,7 +75,7 @@ class SideFile(QWidget):
             self.edit.setText(path)
 
     def _changed(self, text: str) -> None:
-        self.size.setText(_size(Path(text)) if text.strip() else "")
+        self.size_label.setText(_size(Path(text)) if text.strip() else "")
 
     def path(self) -> str | None:
         return self.edit.text().strip() or None
@@ -145,7 +145,8 @@ class FilesPage(JobPage):
         self._changed()
 
     def paths(self) -> list[str]:
-        return [str(self.files.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)) for i in range(self.files.topLevelItemCount())]
+        items = (self.files.topLevelItem(i) for i in range(self.files.topLevelItemCount()))
+        return [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in items if item is not None]
 
     def _add_files(self) -> None:
         start = str(Path(self.paths()[-1]).parent) if self.paths() else str(Path.home())
@@ -208,8 +209,8 @@ class SourcePage(JobPage):
             self.form.addRow(label, value)
         # Overrides for when detection guessed wrong (a header read as one column, say).
         self.delimiter = QComboBox()
-        for text, value in DELIMITERS:
-            self.delimiter.addItem(text, value)
+        for text, delimiter in DELIMITERS:
+            self.delimiter.addItem(text, delimiter)
         self.header = QCheckBox("the first line names the columns")
         self.header.setChecked(True)
         self.delimiter.currentIndexChanged.connect(self._options_changed)
