@@ -367,3 +367,65 @@ def test_read_options_override_detection(qtbot, ws: Workspace, tmp_path: Path) -
     assert page.model.rowCount() == 3  # the header line is now a row
     assert page.fields["header"].text() == "no"
     assert _mapping(wizard).source.header is False
+
+
+def test_product_catalog_and_user_profiles_load_with_the_events(
+        qtbot, ws: Workspace, tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text(BAD_ROWS)
+    products = tmp_path / "products.csv"
+    products.write_text("product_id,name,category,brand,price\np1,Kettle,kitchen,acme,10.00\n"
+                        "p2,Toaster,kitchen,acme,3.00\n")
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,signup_date,country,segment,updated_at\n"
+                     "u1,2024-01-01,DE,new,2024-01-01\nu2,2024-02-01,FR,vip,2024-02-01\n")
+    wizard = _wizard(qtbot, ws, [str(events)])
+    wizard.files_page.products.edit.setText(str(products))
+    wizard.files_page.users.edit.setText(str(users))
+    assert wizard.files_page.products.size_label.text() == f"{products.stat().st_size} bytes"
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    assert ws.row_count("raw", "events") == 2
+    assert ws.row_count("raw", "products") == 2 and ws.row_count("raw", "users") == 2
+    extra = wizard.summary_page.values["extra"].text()
+    assert "products: 2 loaded, 0 rejected" in extra and "users: 2 loaded, 0 rejected" in extra
+    assert wizard.summary_page.values["rejected"].text() == "3"
+
+
+@needs_sample
+def test_closing_during_load_cancels_first(qtbot, ws: Workspace) -> None:
+    wizard = _wizard(qtbot, ws, [str(SAMPLE)])
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    finished: list[int] = []
+    wizard.finished.connect(finished.append)
+    wizard.next()
+    wizard.reject()  # the window's close button while loading
+    qtbot.waitUntil(lambda: bool(finished), timeout=30_000)
+    assert finished == [0] and wizard.load_page.worker is None
+    assert ws.row_count("raw", "events") == 0
+
+
+@needs_sample
+def test_main_window_import_then_run_pipeline(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from shoplytics_desktop.ui.main_window import MainWindow
+    from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    window = MainWindow(tmp_path / "ws")
+    qtbot.addWidget(window)
+    runs: list[bool] = []
+    monkeypatch.setattr(window, "run_pipeline", lambda: runs.append(True))
+    window.show()
+    window.open_initial()
+    window.import_files([str(SAMPLE)])
+    wizard = window._wizard
+    assert isinstance(wizard, ImportWizard)
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    wizard.reject()  # closed with the window button: the data is in, so it counts as finished
+    qtbot.waitUntil(lambda: runs == [True], timeout=5_000)
+    qtbot.waitUntil(lambda: "raw.events 1,000 rows" in window.status.counts_label.text(),
+                    timeout=5_000)
+    window.close()
