@@ -263,6 +263,11 @@ def test_mapping_save_and_load_round_trip(qtbot, ws: Workspace, tmp_path: Path) 
     assert page.combos["brand"].currentData() == "brand"
     _next_to(qtbot, wizard, wizard.NAMES)
     assert _names(wizard)["cart"] == (3, "remove_from_cart")
+    cart = wizard.names_page.combos["cart"]
+    cart.setCurrentIndex(cart.findData("other"))
+    assert wizard.load_mapping_from(preset)  # on the event-name page: counted again from it
+    qtbot.waitUntil(lambda: not wizard.names_page.busy and bool(wizard.names_page.combos), timeout=30_000)
+    assert _names(wizard)["cart"] == (3, "remove_from_cart")
 
 
 def test_a_bad_mapping_file_is_explained(qtbot, ws: Workspace, tmp_path: Path) -> None:
