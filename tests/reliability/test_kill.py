@@ -199,7 +199,7 @@ EXPORT_KILLS: list[tuple[str, str | int]] = [
     ("csv", 1),
     ("csv", CSV_SIZE // 3),
     ("csv", 2 * CSV_SIZE // 3),
-    ("csv", "exporting marts.dim_users"),  # first file complete, second started
+    ("csv", "exporting marts.dim_users"),  # first table written (not yet renamed), second started
     ("parquet", 1),
     ("csv", "done"),
 ]
@@ -245,6 +245,8 @@ def test_kill_during_export(big_ws: Path, tmp_path: Path) -> None:
             )
         if isinstance(when, int):
             assert f".big.{fmt}.partial" in names and f"big.{fmt}" not in names
+        # All or nothing: no table gets its name before every table is written.
+        assert [n for n in names if not n.startswith(".")] in ([], [f"big.{fmt}", f"dim_users.{fmt}"])
         if killed.finished:
             assert names == [f"big.{fmt}", f"dim_users.{fmt}"]
         # The next export into the same folder replaces the leftovers.
