@@ -434,3 +434,25 @@ def test_main_window_import_then_run_pipeline(qtbot, tmp_path: Path, monkeypatch
     qtbot.waitUntil(lambda: "raw.events 1,000 rows" in window.status.counts_label.text(),
                     timeout=5_000)
     window.close()
+
+
+def test_a_mapping_with_other_read_options_reads_the_files_again(
+        qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("event_time;event_type;user_id\n2024-01-01 10:00:00;view;a\n")
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.SOURCE)
+    preset = tmp_path / "semicolon.yml"
+    assert wizard.save_mapping_to(preset) and "delimiter: ;" in preset.read_text()
+    page = wizard.source_page
+    page.delimiter.setCurrentIndex(page.delimiter.findData(","))
+    qtbot.waitUntil(lambda: page.isComplete() and page.model.columnCount() == 1, timeout=30_000)
+    wizard.next()
+    assert wizard.currentId() == wizard.MAPPING and not wizard.mapping_page.isComplete()
+    assert wizard.load_mapping_from(preset)
+    assert wizard.currentId() == wizard.SOURCE  # back to read the files with ";"
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+    assert page.model.columnCount() == 3 and page.delimiter.currentData() is None
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    assert wizard.mapping_page.isComplete()
+    assert wizard.mapping_page.combos["user_id"].currentData() == "user_id"

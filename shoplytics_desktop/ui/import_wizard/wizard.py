@@ -22,6 +22,14 @@ LOAD_BUTTON = QWizard.WizardButton.CustomButton2
 MAPPING_FILTER = "Mapping files (*.yml *.yaml);;All files (*)"
 
 
+def reads_the_same(info: ingest.SourceInfo, source: ingest.SourceOptions) -> bool:
+    """Whether files read with ``source`` come out as ``info`` already describes them."""
+    return (source.format in ("auto", info.format)
+            and source.delimiter in (None, info.delimiter)
+            and source.header == info.header
+            and source.encoding in (None, info.encoding))
+
+
 class ImportWizard(QWizard):
     FILES, SOURCE, MAPPING, NAMES, VALIDATION, LOAD, SUMMARY = range(7)
 
@@ -106,20 +114,24 @@ class ImportWizard(QWizard):
     def load_mapping_from(self, path: str | Path) -> bool:
         """Use a saved mapping: checked against the files when they are known, then the mapping
         and event-name pages are filled from it."""
+        info = self.state.info
         try:
             mapping = ingest.load_mapping(path)
-            if self.state.info is not None:
-                ingest.check_mapping(mapping, self.state.info)
+            same_read = info is not None and reads_the_same(info, mapping.source)
+            if info is not None and same_read:
+                ingest.check_mapping(mapping, info)
         except ShoplyticsError as e:
             show_error(self, e)
             return False
-        old = self.state.mapping
-        self.state.mapping = mapping
-        self.state.mapping_loaded = True
-        self.state.validation = None
-        if old is not None and old.source != mapping.source:
-            # Other read options (delimiter, encoding…): the files are inspected again with them.
-            self.state.head_key = None
+        state = self.state
+        state.mapping, state.mapping_loaded, state.validation = mapping, True, None
+        state.read_options = None  # the mapping says how to read the files now
+        if same_read:
+            state.head_key = self.source_page.key()
+        elif info is not None:
+            # Other read options (delimiter, header…): the files are read again with them, and
+            # the source page checks the mapping against what that finds.
+            state.head_key = None
         page = self.currentId()
         if self.state.head_key is None and page >= self.SOURCE:
             # Every later page depends on how the files are read: read them again first.
