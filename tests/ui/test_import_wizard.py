@@ -456,3 +456,18 @@ def test_a_mapping_with_other_read_options_reads_the_files_again(
     _next_to(qtbot, wizard, wizard.MAPPING)
     assert wizard.mapping_page.isComplete()
     assert wizard.mapping_page.combos["user_id"].currentData() == "user_id"
+
+
+def test_only_the_most_frequent_event_names_get_a_combo(
+        qtbot, ws: Workspace, tmp_path: Path, monkeypatch) -> None:
+    from shoplytics_desktop.ui.import_wizard import check_pages
+
+    monkeypatch.setattr(check_pages, "MAX_NAMES", 2)
+    path = tmp_path / "events.csv"
+    path.write_text(BAD_ROWS)  # view ×3, cart ×1, purchase ×1
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.NAMES)
+    page = wizard.names_page
+    assert page.counts == {"view": 3, "cart": 1, "purchase": 1}
+    assert list(page.combos) == ["view", "cart"] and page.table.rowCount() == 2
+    assert "3 event names in 5 rows. The 2 most frequent are listed; the other 1 follow" in page.status.text()

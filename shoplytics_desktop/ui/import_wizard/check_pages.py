@@ -26,6 +26,7 @@ from shoplytics_desktop.ui.import_wizard.jobs import Validation, counts_job, val
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
 AUTO = "__auto__"
+MAX_NAMES = 300
 
 
 def _busy_bar() -> QProgressBar:
@@ -100,11 +101,14 @@ class EventNamesPage(JobPage):
             types = merged.setdefault("" if c.name is None else c.name, {})
             types[c.event_type or "other"] = types.get(c.event_type or "other", 0) + c.count
         overrides = self.state.mapping.event_types if self.state.mapping else {}
-        self.table.setRowCount(len(merged))
-        self.counts = {}
-        for row, (name, types) in enumerate(sorted(merged.items(), key=lambda kv: -sum(kv[1].values()))):
-            total = sum(types.values())
-            self.counts[name] = total
+        ranked = sorted(merged.items(), key=lambda kv: -sum(kv[1].values()))
+        # A combo box per name: thousands of names (URLs used as names, say) would freeze the
+        # page, and the rare ones follow the default rules anyway.
+        shown_names = ranked[:MAX_NAMES]
+        self.table.setRowCount(len(shown_names))
+        self.counts = {name: sum(types.values()) for name, types in ranked}
+        for row, (name, types) in enumerate(shown_names):
+            total = self.counts[name]
             shown = QTableWidgetItem(name if name else "(empty)")
             self.table.setItem(row, 0, shown)
             self.table.setItem(row, 1, _number(total))
@@ -117,10 +121,17 @@ class EventNamesPage(JobPage):
             chosen: str = overrides.get(name) or (AUTO if len(types) > 1 else next(iter(types)))
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
             combo.currentIndexChanged.connect(lambda _i, n=name, c=combo: self._set_type(n, c))
+            if not name:
+                # Rows without a name cannot be mapped by name (they are rejected or "other").
+                combo.setEnabled(False)
             self.combos[name] = combo
             self.table.setCellWidget(row, 2, combo)
         n = sum(self.counts.values())
-        self.status.setText(f"{len(merged)} event name{'s' if len(merged) != 1 else ''} in {n:,} rows.")
+        text = f"{len(merged):,} event name{'s' if len(merged) != 1 else ''} in {n:,} rows."
+        if len(ranked) > MAX_NAMES:
+            text += (f" The {MAX_NAMES:,} most frequent are listed; the other "
+                     f"{len(ranked) - MAX_NAMES:,} follow the default rules (or a saved mapping).")
+        self.status.setText(text)
 
     def _set_type(self, name: str, combo: QComboBox) -> None:
         mapping = self.state.mapping
