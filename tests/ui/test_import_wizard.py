@@ -471,3 +471,20 @@ def test_only_the_most_frequent_event_names_get_a_combo(
     assert page.counts == {"view": 3, "cart": 1, "purchase": 1}
     assert list(page.combos) == ["view", "cart"] and page.table.rowCount() == 2
     assert "3 event names in 5 rows. The 2 most frequent are listed; the other 1 follow" in page.status.text()
+
+
+def test_nothing_loadable_is_explained_and_blocks_the_load(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "allbad.csv"
+    path.write_text("event_time,event_type,user_id,price\nnope,view,a,1\nnah,view,b,2\n")
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    page = wizard.validation_page
+    box = _shown_error(wizard)
+    assert "Nothing could be loaded from" in box.text() and "all 2 rows" in box.text()
+    assert "event_time could not be parsed: 2 (e.g. line 2, 3)" in box.text()
+    assert not page.isComplete()
+    assert not wizard.button(wizard.WizardButton.NextButton).isEnabled()
+    assert "Go back and fix the column mapping" in page.message.text()
+    box.close()
+    wizard.back()
+    assert wizard.currentId() == wizard.NAMES

@@ -161,7 +161,7 @@ class ValidationPage(JobPage):
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
         self.bar.setMaximumHeight(14)
-        self.message = QLabel()
+        self.message = status_label("")
         self.summary = status_label("")
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -266,6 +266,7 @@ class ValidationPage(JobPage):
                                    + (" (rows with a reason would be rejected)"
                                       if self.model.highlight is not None else ""))
         if result.problem is not None:
+            self.message.setText(f"{result.problem.message} {result.problem.hint}")
             show_error(self, result.problem)
         self.completeChanged.emit()
 
