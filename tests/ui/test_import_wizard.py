@@ -488,3 +488,28 @@ def test_nothing_loadable_is_explained_and_blocks_the_load(qtbot, ws: Workspace,
     box.close()
     wizard.back()
     assert wizard.currentId() == wizard.NAMES
+
+
+def test_folders_and_drops_fill_the_file_list(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "a.csv").write_text(BAD_ROWS)
+    (folder / "b.csv").write_text(BAD_ROWS)
+    (folder / "notes.md").write_text("not data")
+    wizard = _wizard(qtbot, ws, [str(folder)])
+    page = wizard.files_page
+    assert page.paths() == [str(folder / "a.csv"), str(folder / "b.csv")]
+    assert page.total.text() == f"2 files, {2 * len(BAD_ROWS)} bytes"
+    extra = tmp_path / "c.csv"
+    extra.write_text(BAD_ROWS)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(extra)), QUrl.fromLocalFile(str(folder / "a.csv"))])
+    page.dropEvent(QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert page.paths()[-1] == str(extra) and len(page.paths()) == 3  # a.csv is not added twice
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert _validation(wizard).report.rows_read == 15
+    assert _validation(wizard).report.rows_duplicate == 4  # the same two valid rows, three times

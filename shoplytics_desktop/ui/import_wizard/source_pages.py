@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -124,6 +125,17 @@ class FilesPage(JobPage):
         self.files.itemSelectionChanged.connect(
             lambda: self.remove.setEnabled(bool(self.files.selectedItems())))
         self.remove.setEnabled(False)
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.add_paths(files)
 
     def add_paths(self, items: list[str]) -> None:
         """Files as named, folders as their data files; a folder without any says so."""
