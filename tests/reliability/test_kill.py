@@ -45,7 +45,7 @@ IMPORT_KILLS = [
     ("done", 0.0),  # returned, workspace still open: the batch must survive
 ]
 CLI_IMPORT_ROWS = 600_000
-CLI_IMPORT_KILLS = (1, 2_000_000)  # bytes the database file has grown by
+CLI_IMPORT_KILLS = (0, 2_000_000)  # bytes the database file has grown by (0: written at all)
 
 
 def _reopen_and_check(folder: Path, before: Snapshot) -> Snapshot:
@@ -93,8 +93,9 @@ def test_kill_during_import(ws_dir: Path, tmp_path: Path) -> None:
 
 
 def test_kill_the_import_command(ws_dir: Path, tmp_path: Path) -> None:
-    """The real command line, killed once the load has started writing to the database file
-    (DuckDB writes a big insert's row groups there before the commit)."""
+    """The real command line, killed once the load writes to the database file (DuckDB writes a
+    big insert's row groups there before the commit): at its first write, then once the file
+    has grown by 2 MB."""
     with Workspace.open(ws_dir) as ws:
         before = Snapshot.take(ws)
     completed: dict[str, int] = {}
@@ -102,21 +103,27 @@ def test_kill_the_import_command(ws_dir: Path, tmp_path: Path) -> None:
     db = ws_dir / "warehouse.duckdb"
     for i, grown in enumerate(CLI_IMPORT_KILLS):
         src = write_events_csv(tmp_path / f"cli_{i}.csv", CLI_IMPORT_ROWS, f"c{i}-")
-        size = db.stat().st_size
+        start = db.stat()
         proc = subprocess.Popen(
             [sys.executable, "-m", "shoplytics_desktop.cli", "import", "-q", "-w", str(ws_dir),
              str(src)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
-        while db.stat().st_size < size + grown and proc.poll() is None:
+        while proc.poll() is None:
+            now = db.stat()
+            if now.st_mtime_ns != start.st_mtime_ns and now.st_size >= start.st_size + grown:
+                break
             assert time.monotonic() < deadline
-            time.sleep(0.005)
+            time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL, "the command ended before the kill"
-        labels.append(f"import CLI:database file grown by {grown:,} bytes")
-        completed = _check_batches(before, _reopen_and_check(ws_dir, before), completed,
-                                   CLI_IMPORT_ROWS)
+        labels.append("import CLI:" + (f"database file grown by {grown:,} bytes" if grown
+                                       else "first write to the database file"))
+        now = _check_batches(before, _reopen_and_check(ws_dir, before), completed,
+                             CLI_IMPORT_ROWS)
+        labels[-1] += " (batch committed)" if len(now) > len(completed) else " (rolled back)"
+        completed = now
     record_figure("kill points: import", labels)
 
 
