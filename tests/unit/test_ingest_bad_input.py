@@ -274,3 +274,13 @@ def test_latin1_json_says_to_convert(ws: Workspace, tmp_path: Path) -> None:
     f.write_bytes('{"ts": "2024-01-01 00:00:00", "event": "view", "user": "Café"}\n'.encode("latin-1"))
     err = fails(ws, f, "is not UTF-8 text")
     assert "iconv" in err.hint
+
+
+def test_an_interrupt_while_reading_is_a_cancel_not_a_read_error() -> None:
+    import duckdb
+
+    from shoplytics_desktop.core.errors import Cancelled
+    from shoplytics_desktop.core.ingest import readers
+
+    err = readers.read_error(duckdb.InterruptException("INTERRUPT Error: Interrupted!"), "a.csv", "csv")
+    assert isinstance(err, Cancelled)

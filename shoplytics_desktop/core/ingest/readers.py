@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.sqlutil import quote_literal
 
 FILE_COLUMN = "__file"
@@ -102,8 +102,13 @@ def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
     return f"read_parquet({path_list(paths)}, {', '.join(opts)})"
 
 
-def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_:
-    """A DuckDB reader error as a message that names the file and says what to do."""
+def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelled:
+    """A DuckDB reader error as a message that names the file and says what to do.
+
+    An interrupt is the user's cancel arriving while a file is read, not a reading problem.
+    """
+    if isinstance(e, duckdb.InterruptException):
+        return Cancelled("Import cancelled; the workspace is unchanged.")
     text = str(e)
     lines = text.splitlines()
     first = lines[0] if lines else type(e).__name__
