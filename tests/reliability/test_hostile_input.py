@@ -10,6 +10,7 @@ rejected), and the workspace holds exactly the loaded and rejected rows the repo
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,10 +137,9 @@ def _fuzz(ws: Workspace, tmp_path: Path, suffix: str, inputs: st.SearchStrategy[
 
 
 @pytest.fixture
-def empty_ws(tmp_path: Path) -> Workspace:
-    ws = Workspace.open(tmp_path / "ws")
-    yield ws  # type: ignore[misc]
-    ws.close()
+def empty_ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as ws:
+        yield ws
 
 
 def test_mutated_csv(empty_ws: Workspace, tmp_path: Path) -> None:

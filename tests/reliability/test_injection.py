@@ -45,9 +45,11 @@ def test_hostile_column_names_are_data(ws: Workspace, tmp_path: Path) -> None:
     f.write_text(f"{header}\ninj-1,2024-01-01 00:00:00,page_view,u1,{values}\n", encoding="utf-8")
     report = import_events(ws, [f])
     assert report.validation is not None and report.validation.rows_loaded == 1
-    props, batch, source = ws.cursor().execute(
+    row = ws.cursor().execute(
         "SELECT properties, _batch_id, _source_file FROM raw.events WHERE event_id = 'inj-1'"
     ).fetchone()
+    assert row is not None
+    props, batch, source = row
     assert json.loads(props) == {n: f"v{i}'; DROP TABLE raw.events; --"
                                  for i, n in enumerate(NAMES)}
     assert batch == report.batch_id and source.endswith(f.name)
@@ -62,9 +64,11 @@ def test_hostile_json_keys_and_event_names(ws: Workspace, tmp_path: Path) -> Non
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     report = import_events(ws, [f])
     assert report.validation is not None and report.validation.rows_loaded == 1
-    name, props = ws.cursor().execute(
+    row = ws.cursor().execute(
         "SELECT event_name, properties FROM raw.events WHERE event_id = 'j1'"
     ).fetchone()
+    assert row is not None
+    name, props = row
     assert name == DROP
     assert json.loads(props)[DROP] == 1
     assert ws.table_exists("raw", "events")

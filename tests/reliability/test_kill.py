@@ -120,10 +120,10 @@ def test_kill_the_import_command(ws_dir: Path, tmp_path: Path) -> None:
         assert proc.wait(10) == -signal.SIGKILL, "the command ended before the kill"
         labels.append("import CLI:" + (f"database file grown by {grown:,} bytes" if grown
                                        else "first write to the database file"))
-        now = _check_batches(before, _reopen_and_check(ws_dir, before), completed,
-                             CLI_IMPORT_ROWS)
-        labels[-1] += " (batch committed)" if len(now) > len(completed) else " (rolled back)"
-        completed = now
+        present = _check_batches(before, _reopen_and_check(ws_dir, before), completed,
+                                 CLI_IMPORT_ROWS)
+        labels[-1] += " (batch committed)" if len(present) > len(completed) else " (rolled back)"
+        completed = present
     record_figure("kill points: import", labels)
 
 
