@@ -4,6 +4,7 @@ and the summary of what the suite tried (kill points, hostile inputs, bad files)
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,5 +69,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("reliability figures")
     for name, values in sorted(FIGURES.items()):
-        shown = ", ".join(values[:12]) + (" …" if len(values) > 12 else "")
+        counts = Counter(values)
+        shown = ", ".join(v if n == 1 else f"{v} ×{n}" for v, n in counts.items())
         terminalreporter.write_line(f"{name}: {len(values)}  [{shown}]")
