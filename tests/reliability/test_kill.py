@@ -78,6 +78,13 @@ def test_kill_during_import(ws_dir: Path, tmp_path: Path) -> None:
     for i, (trigger, delay) in enumerate(IMPORT_KILLS):
         killed = kill_when(import_child, (str(ws_dir), str(src)), trigger, delay)
         labels.append(f"import:{killed.label}")
+        if trigger in ("Done", "done"):
+            # Committed but not checkpointed: a reader (e.g. `shoplytics export`) opening first
+            # sees the batch too, from the write-ahead log.
+            with Workspace.open(ws_dir, read_only=True) as ws:
+                check_consistent(ws)
+                assert ws.row_count("raw", "events") == before.event_rows + IMPORT_ROWS * (
+                    len(completed) + 1)
         after = _reopen_and_check(ws_dir, before)
         now = _check_batches(before, after, completed)
         if killed.finished:
