@@ -145,11 +145,6 @@ def test_import_generate_run_and_backup_on_a_full_disk(
         assert ws.row_count("raw", "events") == before.event_rows + 1000
 
 
-@pytest.mark.xfail(
-    reason="core/ingest/readers.py read_error(): a full disk while loading is reported as "
-    "'Cannot read <file> as CSV' with the hint to fix the file's delimiter/quote",
-    strict=True,
-)
 def test_import_on_a_full_disk_blames_the_disk_not_the_file(
     full_ws: tuple[Path, Snapshot], tmp_path: Path
 ) -> None:

@@ -120,6 +120,12 @@ def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelle
         )
         first = f"{first.removeprefix('Invalid Input Error: ')}: {detail}".rstrip(": ")
     low = text.lower()
+    if "no space left on device" in low or "disk quota exceeded" in low:
+        return ImportError_(
+            f"The disk is full while importing {files}; nothing was loaded.",
+            "Free some disk space (the workspace and its tmp/ folder need room for the data), "
+            "then import again.",
+        )
     if "not possible to automatically detect the csv parsing dialect" in low:
         return ImportError_(
             f"{files} could not be split into columns with the detected delimiter and quote "
