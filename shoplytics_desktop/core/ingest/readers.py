@@ -122,7 +122,7 @@ def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelle
     low = text.lower()
     if "no space left on device" in low or "disk quota exceeded" in low:
         return ImportError_(
-            f"The disk is full while importing {files}; nothing was loaded.",
+            f"The disk is full while importing {files} ({first}); nothing was loaded.",
             "Free some disk space (the workspace and its tmp/ folder need room for the data), "
             "then import again.",
         )
