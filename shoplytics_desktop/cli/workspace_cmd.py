@@ -20,6 +20,13 @@ def register(sub: Any) -> None:
     p.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="settings to change")
     p.set_defaults(func=cmd_settings)
 
+    p = sub.add_parser(
+        "restore-backup",
+        help="put the automatic backup (warehouse.duckdb.bak) back in place of the database",
+    )
+    add_workspace_arg(p)
+    p.set_defaults(func=cmd_restore_backup)
+
 
 def cmd_info(args: argparse.Namespace) -> int:
     with open_workspace(args, read_only=True) as ws:
@@ -48,8 +55,25 @@ def cmd_settings(args: argparse.Namespace) -> int:
                         f"Unknown setting '{key}'.", f"Known settings: {', '.join(sorted(data))}."
                     )
                 data[key] = value or None
-            ws.settings = type(ws.settings).model_validate(data)
+            new = type(ws.settings).model_validate(data)
+            if new.models_dir != ws.settings.models_dir:
+                ws.backup()  # a model project switch rebuilds every model: keep the old build
+            ws.settings = new
             ws.save_settings()
         for key, value in ws.settings.model_dump().items():
             print(f"{key} = {'' if value is None else value}")
+    return 0
+
+
+def cmd_restore_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from shoplytics_desktop.core.paths import default_workspace_dir
+    from shoplytics_desktop.core.workspace import Workspace
+
+    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    db = Workspace.restore_backup(folder)
+    with Workspace.open(folder, read_only=True):
+        pass  # the restored file opens
+    print(f"restored {db} from its backup (the replaced file is kept as {db.name}.damaged)")
     return 0

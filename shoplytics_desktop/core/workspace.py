@@ -154,7 +154,8 @@ class Workspace:
     def _damaged(self, detail: str = "") -> WorkspaceError:
         return WorkspaceError(
             f"The workspace file {self.db_path} is damaged or not a DuckDB database{detail}.",
-            "Restore it from its backup (warehouse.duckdb.bak) or open another workspace.",
+            "Restore it from its backup (warehouse.duckdb.bak: `shoplytics restore-backup`, or the "
+            "app offers it) or open another workspace.",
         )
 
     def _check_header(self) -> None:

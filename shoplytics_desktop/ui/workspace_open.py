@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from shoplytics_desktop.core.errors import ShoplyticsError, WorkspaceError, WorkspaceLockedError
-from shoplytics_desktop.core.workspace import DB_FILE, Workspace
+from shoplytics_desktop.core.workspace import BACKUP_FILE, DB_FILE, Workspace
 from shoplytics_desktop.ui.errors import show_error
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ class Opener:
     def __init__(self, parent: QWidget | None) -> None:
         self.parent = parent
         self.ask = lambda dialog: dialog.ask()
+        self.confirm_restore = self._confirm_restore
         self.wants_other = False
         self.last_error: ShoplyticsError | None = None
 
@@ -133,8 +134,36 @@ class Opener:
         except ShoplyticsError as e:
             log.warning("cannot open workspace %s: %s", folder, e.one_line())
             self.last_error = e
-            if not quiet:
-                show_error(self.parent, e)
+            if quiet:
+                return None
+            if (
+                isinstance(e, WorkspaceError)
+                and (folder / BACKUP_FILE).exists()
+                and self.confirm_restore(folder, e)
+            ):
+                return self._restore(folder)
+            show_error(self.parent, e)
+            return None
+
+    def _confirm_restore(self, folder: Path, error: WorkspaceError) -> bool:
+        box = QMessageBox(self.parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(error.title)
+        box.setText(f"{error.message}\n\nThis workspace has an automatic backup. Restore it? "
+                    "The damaged file is kept beside it as warehouse.duckdb.damaged.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def _restore(self, folder: Path) -> Workspace | None:
+        try:
+            Workspace.restore_backup(folder)
+            return Workspace.open(folder)
+        except (ShoplyticsError, OSError) as e:
+            err = e if isinstance(e, ShoplyticsError) else WorkspaceError(
+                f"Could not restore the backup of {folder}: {e}.", "Open another workspace.")
+            self.last_error = err
+            show_error(self.parent, err)
             return None
 
     def _locked(self, folder: Path, error: WorkspaceLockedError) -> Workspace | None:

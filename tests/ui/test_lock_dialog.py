@@ -92,3 +92,24 @@ def test_choosing_another_workspace(qtbot, held: Path, monkeypatch) -> None:
     qtbot.waitUntil(lambda: chosen == [True], timeout=2000)
     assert window.workspace is None
     window.close()
+
+
+def test_damaged_workspace_offers_its_backup(qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder) as ws:
+        ws.cursor().execute("create table marts.keep as select 7 as answer")
+        ws.backup()
+    (folder / "warehouse.duckdb").write_bytes(b"damaged" * 1000)
+    asked: list[str] = []
+    opener = Opener(None)
+    opener.confirm_restore = lambda f, e: asked.append(e.message) or True
+    ws = opener.open(folder)
+    assert ws is not None and len(asked) == 1 and "damaged" in asked[0]
+    assert ws.cursor().execute("select answer from marts.keep").fetchone() == (7,)
+    assert (folder / "warehouse.duckdb.damaged").exists()
+    ws.close()
+    # declining keeps the damaged file as it is and reports the error
+    (folder / "warehouse.duckdb").write_bytes(b"damaged again" * 1000)
+    opener.confirm_restore = lambda f, e: False
+    assert opener.open(folder) is None
+    assert opener.last_error is not None and "damaged" in opener.last_error.message

@@ -102,3 +102,22 @@ def test_settings_round_trip_and_bad_file(tmp_path: Path) -> None:
     (folder / "settings.json").write_text("{not json")
     with pytest.raises(WorkspaceError, match="settings file"):
         Workspace.open(folder)
+
+
+def test_cli_restore_backup_and_backup_on_model_project_switch(tmp_path: Path, capsys) -> None:
+    from shoplytics_desktop.cli import main
+
+    folder = tmp_path / "ws"
+    with Workspace.open(folder) as ws:
+        ws.cursor().execute("create table marts.keep as select 1 as v")
+    assert not (folder / "warehouse.duckdb.bak").exists()
+    assert main(["settings", "-w", str(folder), f"models_dir={tmp_path / 'models'}"]) == 0
+    assert (folder / "warehouse.duckdb.bak").exists()  # switching projects keeps a backup
+    (folder / "warehouse.duckdb").write_bytes(b"broken" * 100)
+    assert main(["info", "-w", str(folder)]) == 1
+    assert "restore" in capsys.readouterr().err.lower()
+    assert main(["restore-backup", "-w", str(folder)]) == 0
+    assert "restored" in capsys.readouterr().out
+    with Workspace.open(folder, read_only=True) as ws:
+        assert ws.cursor().execute("select v from marts.keep").fetchone() == (1,)
+    assert main(["restore-backup", "-w", str(tmp_path / "nothing")]) == 1
