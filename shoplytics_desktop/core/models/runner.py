@@ -230,6 +230,16 @@ def _test_summary(result: RunResult) -> tuple[int, int]:
     return errors, warns
 
 
+def _begin(
+    ws: Workspace, kind: str, select: Iterable[str] | None, project: Project | None
+) -> tuple[Project, list[str], RunResult]:
+    """The project, the selected models in build order, and the run's history row."""
+    project = project or load_workspace_project(ws)
+    names = _selected(project, select)
+    selection = " ".join(select) if select else ""
+    return project, names, RunResult(run_id=_start_run(ws, kind, selection), kind=kind)
+
+
 def run_project(
     ws: Workspace,
     select: Iterable[str] | None = None,
@@ -240,10 +250,7 @@ def run_project(
     """Build the selected models and run their tests; publish all or nothing."""
     reporter = reporter or NullReporter()
     started = time.perf_counter()
-    project = project or load_workspace_project(ws)
-    names = _selected(project, select)
-    selection = " ".join(select) if select else ""
-    result = RunResult(run_id=_start_run(ws, "run", selection), kind="run")
+    project, names, result = _begin(ws, "run", select, project)
     result.models = [
         ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
     ]
@@ -352,9 +359,7 @@ def run_data_tests(
     """Run the data tests alone, against what is published now."""
     reporter = reporter or NullReporter()
     started = time.perf_counter()
-    project = project or load_workspace_project(ws)
-    names = _selected(project, select)
-    result = RunResult(run_id=_start_run(ws, "test", " ".join(select or ())), kind="test")
+    project, names, result = _begin(ws, "test", select, project)
     total = len(project.tests_for(names))
     cur = ws.cursor()
     try:
