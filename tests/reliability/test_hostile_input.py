@@ -167,13 +167,6 @@ def _rows(n: int) -> bytes:
                     for i in range(n))
 
 
-@pytest.mark.xfail(
-    reason="core/ingest (stage.py / readers.csv_reader): in a CSV small enough to be sniffed "
-    "whole, a last line with one field too many (e.g. an unquoted comma in a value) fails the load with an "
-    "internal 'Binder Error: Values list \"src\" does not have a column named \"event_time\"' "
-    "instead of quarantining that line",
-    strict=True,
-)
 def test_extra_field_on_the_last_line_is_quarantined(empty_ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "trailing_comma.csv"
     f.write_bytes(HEADER + _rows(10) + b"e99,2024-03-01 10:01:00,add_to_cart,u1,p1,2.00,shoes,oops\n")

@@ -59,6 +59,9 @@ def csv_reader(
         f"quote={quote_literal(dialect.quote)}",
         f"escape={quote_literal(dialect.escape)}",
         f"header={'true' if dialect.header else 'false'}",
+        # Never let the reader's own detection skip leading lines: with a short file whose last
+        # line has an extra field it would take that line's shape and skip the header.
+        "skip=0",
         "all_varchar=true",
         f"filename={quote_literal(FILE_COLUMN)}",
         f"encoding={quote_literal(encoding)}",
