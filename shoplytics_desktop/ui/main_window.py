@@ -25,6 +25,7 @@ from shoplytics_desktop import __version__
 from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
@@ -311,13 +312,11 @@ class MainWindow(QMainWindow):
     # -- drag and drop -------------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        files = dropped_files(event)
         if files:
-            event.acceptProposedAction()
             self.import_files(files)
 
     # -- persistence ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.modelproj import write_project
 
 #: A model project whose error-severity test fails when a user has 3 or more events.
 FAILING_PROJECT = {
@@ -33,14 +33,6 @@ FAILING_PROJECT = {
                   - expression_is_true: {expression: "n < 3"}
     """,
 }
-
-
-def write_project(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
-    return root
 
 
 def insert_events(ws: Workspace, users: list[str]) -> None:

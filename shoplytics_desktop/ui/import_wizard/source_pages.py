@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core import ingest
 from shoplytics_desktop.core.errors import ShoplyticsError
+from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.import_wizard.common import (
     ImportState,
@@ -128,13 +129,11 @@ class FilesPage(JobPage):
         self.setAcceptDrops(True)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
+        accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        files = dropped_files(event)
         if files:
-            event.acceptProposedAction()
             self.add_paths(files)
 
     def add_paths(self, items: list[str]) -> None:
