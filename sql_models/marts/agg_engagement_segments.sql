@@ -1,12 +1,13 @@
--- Dashboards: DAU / WAU / MAU and new users per day for every segment filter the dashboards
--- offer (device, country, traffic source, each either one value or '*' = all), precomputed so a
--- filtered engagement chart is a lookup, not a distinct count over users.
+-- Dashboards: DAU / WAU / MAU and new users per day for the segment filters that set at most one
+-- dimension (all users; one device; one country; one traffic source; the others '*' = all),
+-- precomputed so the usual filtered engagement chart is a lookup, not a distinct count. Filters
+-- on two or three dimensions select few enough rows of agg_user_day to be counted when asked.
 --
 -- Distinct users over trailing windows are counted exactly (METRICS.md §3, never sums of daily
 -- counts): each user's active day d covers the days [d, min(d + N, next active day)), so a
 -- running sum of +1 at the start and -1 at the end counts each user once per day.
 --
--- The heavy part (one row per user, day and filter cell, 8 cells per user-day) works on integer
+-- The heavy part (one row per user, day and filter cell, 4 cells per user-day) works on integer
 -- keys: a window sorts every column it carries, and small integers sort far faster than names.
 with segments as (
     select
@@ -17,13 +18,11 @@ with segments as (
     from (select distinct device, country, traffic_source from agg_user_day)
 ),
 
--- The 8 filter shapes: each dimension either kept or rolled up into '*'.
+-- The filter shapes: all '*', or one dimension kept and the others rolled up into '*'.
 shapes as (
     select * from (values
-        (0, true, true, true), (1, true, true, false), (2, true, false, true),
-        (3, true, false, false), (4, false, true, true), (5, false, true, false),
-        (6, false, false, true), (7, false, false, false)
-    ) as t(shape_id, by_device, by_country, by_source)
+        (false, false, false), (true, false, false), (false, true, false), (false, false, true)
+    ) as t(by_device, by_country, by_source)
 ),
 
 -- Every filter cell, and the cell each (segment, shape) falls into.
@@ -52,69 +51,57 @@ segment_to_cell as (
     join cells as c using (device, country, traffic_source)
 ),
 
-users as (
-    select user_id, cast(row_number() over (order by user_id) as integer) as user_key
-    from (select distinct user_id from agg_user_day)
+bounds as (
+    select min(activity_date) as first_day, max(activity_date) as last_day from agg_user_day
 ),
 
-cell_days as (
-    select distinct m.cell_id, u.user_key, a.activity_date, a.is_first_day
+-- A user's active days per cell, each as one BIGINT (user key and day packed together): the
+-- window below sorts one integer per row instead of a (user, day) pair.
+keyed as (
+    select distinct
+        m.cell_id,
+        a.activity_date,
+        a.is_first_day,
+        (cast(a.user_key as bigint) << 32) | (a.activity_date - b.first_day) as k
     from agg_user_day as a
+    cross join bounds as b
     join segments as s using (device, country, traffic_source)
     join segment_to_cell as m on m.segment_id = s.segment_id
-    join users as u on u.user_id = a.user_id
 ),
 
--- The next active day of the same user in the same cell. The window sorts one BIGINT per row
--- (user key and day packed together) instead of a (user, day) pair: about a quarter faster.
-keyed as (
-    select
-        cell_id,
-        activity_date,
-        is_first_day,
-        (cast(user_key as bigint) << 20) | cast(activity_date - date '2000-01-01' as bigint) as k
-    from cell_days
-),
-
+-- The next active day of the same user in the same cell.
 spans as (
     select
         cell_id,
         activity_date,
         is_first_day,
         case
-            when (lead(k) over w) >> 20 = k >> 20
-                then cast(date '2000-01-01' + cast((lead(k) over w) & 1048575 as integer) as date)
+            when (lead(k) over w) >> 32 = k >> 32
+                then cast(b.first_day + cast((lead(k) over w) & 4294967295 as integer) as date)
         end as next_active
     from keyed
+    cross join bounds as b
     window w as (partition by cell_id order by k)
 ),
 
+-- DAU is the count of starts on a day; WAU and MAU end a span at its end day.
 changes as (
-    select cell_id, activity_date as day,
-        1 as d_dau, 1 as d_wau, 1 as d_mau, case when is_first_day then 1 else 0 end as new_users
+    select cell_id, activity_date as day, 1 as starts, 1 as d_wau, 1 as d_mau,
+        case when is_first_day then 1 else 0 end as new_users
     from spans
     union all
-    select cell_id, activity_date + 1, -1, 0, 0, 0
+    select cell_id, least(activity_date + 7, coalesce(next_active, activity_date + 7)), 0, -1, 0, 0
     from spans
     union all
-    select cell_id, least(activity_date + 7, coalesce(next_active, activity_date + 7)),
-        0, -1, 0, 0
-    from spans
-    union all
-    select cell_id, least(activity_date + 30, coalesce(next_active, activity_date + 30)),
-        0, 0, -1, 0
+    select cell_id, least(activity_date + 30, coalesce(next_active, activity_date + 30)), 0, 0, -1, 0
     from spans
 ),
 
 per_day as (
     select cell_id, day,
-        sum(d_dau) as d_dau, sum(d_wau) as d_wau, sum(d_mau) as d_mau, sum(new_users) as new_users
+        sum(starts) as dau, sum(d_wau) as d_wau, sum(d_mau) as d_mau, sum(new_users) as new_users
     from changes
     group by all
-),
-
-bounds as (
-    select min(activity_date) as first_day, max(activity_date) as last_day from agg_user_day
 ),
 
 -- Every day from the first to the last event day, for every filter cell.
@@ -129,7 +116,7 @@ running as (
     select
         s.cell_id,
         s.day as activity_date,
-        sum(coalesce(p.d_dau, 0)) over w as dau,
+        coalesce(p.dau, 0) as dau,
         sum(coalesce(p.d_wau, 0)) over w as wau,
         sum(coalesce(p.d_mau, 0)) over w as mau,
         coalesce(p.new_users, 0) as new_users

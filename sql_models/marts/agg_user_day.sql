@@ -1,6 +1,6 @@
 -- Dashboards: one row per user × activity day × device × country × traffic source, the input of
 -- every segment-filtered distinct-user count (DAU/WAU/MAU). A user active on one day from two
--- devices has two rows; distinct counts over any filter stay exact because the user id is kept.
+-- devices has two rows; distinct counts over any filter stay exact because the user is kept.
 with user_segment_days as (
     select
         event_date as activity_date,
@@ -13,19 +13,24 @@ with user_segment_days as (
     group by all
 ),
 
-first_days as (
-    select user_id, min(activity_date) as first_day
-    from user_segment_days
-    group by user_id
+-- A small integer per user (in user_id order): distinct counts and per-user windows over
+-- integers are far cheaper than over the ids.
+users as (
+    select
+        user_id,
+        first_event_date,
+        cast(row_number() over (order by user_id) as integer) as user_key
+    from int_user_journey
 )
 
 select
-    u.activity_date,
-    u.user_id,
-    u.device,
-    u.country,
-    u.traffic_source,
-    u.events,
-    u.activity_date = f.first_day as is_first_day
-from user_segment_days as u
-join first_days as f on f.user_id = u.user_id
+    d.activity_date,
+    d.user_id,
+    u.user_key,
+    d.device,
+    d.country,
+    d.traffic_source,
+    d.events,
+    d.activity_date = u.first_event_date as is_first_day
+from user_segment_days as d
+join users as u on u.user_id = d.user_id

@@ -15,6 +15,7 @@ import pytest
 
 from shoplytics_desktop.core import analytics as A
 from shoplytics_desktop.core.analytics import Filters, resolve_preset
+from shoplytics_desktop.core.analytics.daily import engagement_daily
 from shoplytics_desktop.core.workspace import Workspace
 
 D = dt.date
@@ -76,6 +77,24 @@ MARTS = {
           ('2026-03-05', 'mobile', '*', '*', 2, 3, 3, 1),
           ('2026-03-08', 'mobile', '*', '*', 1, 3, 3, 0)
         ) t(activity_date, device, country, traffic_source, dau, wau, mau, new_users)""",
+    # Filters on two or more dimensions count users from here. Mobile + US active days: u1 02-05
+    # (first) and 03-05, u2 03-02 (first), u3 03-05 (first), u5 01-20 (first, long before).
+    "agg_user_day": """
+        SELECT activity_date::DATE AS activity_date, user_id, user_key::INTEGER AS user_key,
+               device, country, traffic_source, events::BIGINT AS events, is_first_day
+        FROM (VALUES
+          ('2026-02-05', 'u1', 1, 'mobile', 'US', 'paid', 3, true),
+          ('2026-03-05', 'u1', 1, 'mobile', 'US', 'paid', 2, false),
+          ('2026-03-05', 'u1', 1, 'desktop', 'US', 'paid', 1, false),
+          ('2026-03-08', 'u1', 1, 'mobile', 'DE', 'paid', 1, false),
+          ('2026-03-02', 'u2', 2, 'mobile', 'US', 'organic', 4, true),
+          ('2026-03-06', 'u2', 2, 'desktop', 'US', 'organic', 1, false),
+          ('2026-03-05', 'u3', 3, 'mobile', 'US', 'email', 1, true),
+          ('2026-03-05', 'u3', 3, 'mobile', 'GB', 'email', 2, true),
+          ('2026-03-07', 'u4', 4, 'tablet', 'US', 'paid', 1, true),
+          ('2026-01-20', 'u5', 5, 'mobile', 'US', 'paid', 1, true)
+        ) t(activity_date, user_id, user_key, device, country, traffic_source, events,
+            is_first_day)""",
     # Previous: 10, 7, 4, 2, 2. Current: 20, 15, 8, 5, 3 (mobile 18, 13, 7, 4, 2).
     "fct_funnel": """
         SELECT session_date::DATE AS session_date, device, traffic_source, country,
@@ -273,6 +292,25 @@ def test_engagement_segment_reads_its_own_distinct_user_cell(ws: Workspace) -> N
     assert weekly.sessions["sessions"] == (18.0, 0.0)
 
 
+def test_engagement_on_two_or_three_dimensions_counts_distinct_users(ws: Workspace) -> None:
+    # Mobile + US: u1 (02-05, 03-05), u2 (03-02), u3 (03-05); u5's 01-20 is outside every window.
+    e = A.engagement(ws, Filters(d(5), d(8), device="mobile", country="US"))
+    assert e.daily["dau"] == (2, 0, 0, 0)
+    assert e.daily["wau"] == (3, 3, 3, 3)  # 03-08: [03-02, 03-08] holds u2's 03-02
+    assert e.daily["mau"] == (3, 3, 3, 3)
+    assert e.daily["new_users"] == (1, 0, 0, 0)  # u3; u1 is new on 02-05
+    assert e.daily["stickiness"] == (2 / 3, 0.0, 0.0, 0.0)
+    # Previous period 03-01..03-04: DAU 0, 1, 0, 0; MAU 1 on 03-01 (u1's 02-05), then 2.
+    assert e.kpi("dau").value == pytest.approx(2 / 4)
+    assert e.kpi("dau").previous == pytest.approx(1 / 4)
+    assert (e.kpi("new_users").value, e.kpi("new_users").previous) == (1.0, 1.0)
+    # Mobile + US + paid: u1 only (u5's day is more than 29 days before 03-01).
+    paid = A.engagement(ws, Filters(d(1), d(8), device="mobile", country="US", traffic_source="paid"))
+    assert paid.daily["dau"] == (0, 0, 0, 0, 1, 0, 0, 0)
+    assert paid.daily["wau"] == (0, 0, 0, 0, 1, 1, 1, 1)
+    assert paid.daily["mau"] == (1, 1, 1, 1, 1, 1, 1, 1)
+
+
 # -- funnel --------------------------------------------------------------------------------------
 
 
@@ -455,25 +493,37 @@ def test_dashboard_marts_agree_with_the_marts_and_brute_force(tmp_path: Path) ->
         device, source = cur.execute(
             "SELECT device, traffic_source FROM staging.stg_events GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
         ).fetchone()  # type: ignore[misc]
-        brute = cur.execute(
-            """
+        brute_sql = """
             WITH days AS (SELECT DISTINCT event_date AS d FROM staging.stg_events)
             SELECT days.d,
                    count(DISTINCT e.user_id) FILTER (WHERE e.event_date = days.d),
                    count(DISTINCT e.user_id) FILTER (WHERE e.event_date > days.d - 7),
                    count(DISTINCT e.user_id)
             FROM days JOIN staging.stg_events AS e
-              ON e.event_date BETWEEN days.d - 29 AND days.d AND e.device = ? AND e.traffic_source = ?
+              ON e.event_date BETWEEN days.d - 29 AND days.d AND {where}
             GROUP BY 1 ORDER BY 1
-            """,
-            [device, source],
-        ).fetchall()
+            """
+        # A single-dimension filter is a precomputed cell.
+        brute = cur.execute(brute_sql.format(where="e.device = ?"), [device]).fetchall()
         cell = cur.execute(
             "SELECT activity_date, dau, wau, mau FROM marts.agg_engagement_segments "
-            "WHERE device = ? AND country = '*' AND traffic_source = ? AND mau > 0 ORDER BY 1",
-            [device, source],
+            "WHERE device = ? AND country = '*' AND traffic_source = '*' AND mau > 0 ORDER BY 1",
+            [device],
         ).fetchall()
         assert len(brute) > 30 and brute == cell
+        # Two dimensions are counted from agg_user_day when asked.
+        brute = cur.execute(
+            brute_sql.format(where="e.device = ? AND e.traffic_source = ?"), [device, source]
+        ).fetchall()
+        first, last = brute[0][0], brute[-1][0]
+        daily = engagement_daily(
+            w, Filters(first + (last - first) / 2, last, device=device, traffic_source=source)
+        )
+        counted = [
+            (day, *(int(daily.get(day, m)) for m in ("dau", "wau", "mau")))
+            for day in sorted(daily.rows)
+        ]
+        assert len(brute) > 30 and brute == counted
         totals = cur.execute(
             """
             SELECT (SELECT sum(revenue) FROM marts.agg_sales) = (SELECT sum(revenue) FROM marts.fct_orders),

@@ -8,11 +8,13 @@ the previous period of the same length.
 Why these aggregates, and why they stay exact under filters:
 
 - Distinct users over trailing windows (DAU/WAU/MAU) cannot be summed across segments or days.
-  The filters are single-valued per dimension, so ``agg_engagement_segments`` precomputes every
-  filter cell (each of device, country, traffic source either one value or '*'): a filtered
-  engagement view is a lookup of ~one row per day. It is built from ``agg_user_day`` (user ×
-  day × segment) with the start/end-marker running sum, and its all-'*' cell equals
-  fct_daily_engagement (a test checks both that and a brute-force distinct count).
+  The filters are single-valued per dimension, so ``agg_engagement_segments`` precomputes the
+  cells of all users and of every one-dimension filter (device, country or traffic source, the
+  others '*'): the usual filtered engagement view is a lookup of ~one row per day. Filters on two
+  or three dimensions select a small part of ``agg_user_day`` (user × day × segment, with an
+  integer user key), which ``engagement_daily`` counts with the same start/end-marker running
+  sum over the period shown plus 29 days. The all-'*' cell equals fct_daily_engagement, and a
+  test checks both paths against a brute-force distinct count.
 - Revenue, orders, AOV and buyers come from ``agg_sales`` (purchase lines per order × product ×
   segment): small (orders, not events), and it keeps order and user ids, so orders and buyers
   are exact distinct counts under any filter and grain. Totals agree with fct_orders/fct_revenue.

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shoplytics_desktop.core.analytics.filters import (
+    SEGMENTS,
     Filters,
     bucket_of,
     days,
@@ -97,19 +98,81 @@ def sessions_daily(ws: Workspace, f: Filters) -> Daily:
     )
 
 
+# Distinct users of a segment filter on two or three dimensions, counted from agg_user_day over
+# [low, end] with the same start/end markers as agg_engagement_segments: a user's active day s
+# counts for the days [s, min(s + N, next active day)). Days before ``low`` (a full 30 days
+# before the first day shown) cannot matter. One BIGINT per user-day (user key, day offset) is
+# the only thing the window sorts.
+_ENGAGEMENT_SQL = """
+WITH active AS (
+    SELECT DISTINCT
+        activity_date,
+        is_first_day,
+        (CAST(user_key AS BIGINT) << 32) | (activity_date - $low) AS k
+    FROM marts.agg_user_day
+    WHERE activity_date BETWEEN $low AND $end{where}
+),
+spans AS (
+    SELECT activity_date, is_first_day,
+        CASE WHEN (lead(k) OVER w) >> 32 = k >> 32
+            THEN CAST($low + CAST((lead(k) OVER w) & 4294967295 AS INTEGER) AS DATE)
+        END AS next_active
+    FROM active
+    WINDOW w AS (ORDER BY k)
+),
+changes AS (
+    SELECT activity_date AS day, count(*) AS starts, count(*) FILTER (WHERE is_first_day) AS new_users,
+        0 AS wau_ends, 0 AS mau_ends
+    FROM spans GROUP BY 1
+    UNION ALL
+    SELECT least(activity_date + 7, coalesce(next_active, activity_date + 7)), 0, 0, count(*), 0
+    FROM spans GROUP BY 1
+    UNION ALL
+    SELECT least(activity_date + 30, coalesce(next_active, activity_date + 30)), 0, 0, 0, count(*)
+    FROM spans GROUP BY 1
+),
+per_day AS (
+    SELECT day, sum(starts) AS starts, sum(new_users) AS new_users,
+        sum(wau_ends) AS wau_ends, sum(mau_ends) AS mau_ends
+    FROM changes GROUP BY 1
+),
+running AS (
+    SELECT CAST(s.day AS DATE) AS day,
+        coalesce(p.starts, 0) AS dau,
+        sum(coalesce(p.starts, 0) - coalesce(p.wau_ends, 0)) OVER w AS wau,
+        sum(coalesce(p.starts, 0) - coalesce(p.mau_ends, 0)) OVER w AS mau,
+        coalesce(p.new_users, 0) AS new_users
+    FROM generate_series($low, $end, INTERVAL 1 DAY) AS s(day)
+    LEFT JOIN per_day AS p ON p.day = CAST(s.day AS DATE)
+    WINDOW w AS (ORDER BY s.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT day, dau, wau, mau, new_users FROM running WHERE day >= $start AND mau > 0
+"""
+
+
 def engagement_daily(ws: Workspace, f: Filters) -> Daily:
-    """DAU/WAU/MAU and new users per day for the filter's segment cell (exact distinct users:
-    the cell was precomputed, '*' standing for all values)."""
-    return _fetch(
-        ws,
-        "SELECT activity_date, dau, wau, mau, new_users FROM marts.agg_engagement_segments "
-        "WHERE activity_date BETWEEN ? AND ? AND device = ? AND country = ? AND traffic_source = ?",
-        [
-            f.previous().start,
-            f.end,
-            f.device or "*",
-            f.country or "*",
-            f.traffic_source or "*",
-        ],
-        ("dau", "wau", "mau", "new_users"),
-    )
+    """DAU/WAU/MAU and new users per day for the filter's segment (exact distinct users).
+
+    All users and single-dimension filters read their precomputed cell of
+    agg_engagement_segments ('*' standing for all values); filters on two or three dimensions
+    count their users from agg_user_day."""
+    measures = ("dau", "wau", "mau", "new_users")
+    start = f.previous().start
+    if sum(f.segment(seg) is not None for seg in SEGMENTS) <= 1:
+        return _fetch(
+            ws,
+            "SELECT activity_date, dau, wau, mau, new_users FROM marts.agg_engagement_segments "
+            "WHERE activity_date BETWEEN ? AND ? AND device = ? AND country = ? "
+            "AND traffic_source = ?",
+            [start, f.end, f.device or "*", f.country or "*", f.traffic_source or "*"],
+            measures,
+        )
+    where, params = segment_where(f)
+    named = {f"p{i}": v for i, v in enumerate(params)}
+    for i in range(len(params)):
+        where = where.replace("?", f"$p{i}", 1)
+    rows = ws.cursor().execute(
+        _ENGAGEMENT_SQL.format(where=where),
+        {"low": start - dt.timedelta(days=29), "start": start, "end": f.end, **named},
+    ).fetchall()
+    return Daily({r[0]: {m: num(v) for m, v in zip(measures, r[1:], strict=True)} for r in rows}, measures)

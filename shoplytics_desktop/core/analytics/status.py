@@ -12,6 +12,7 @@ REQUIRED_MARTS: tuple[str, ...] = (
     "fct_funnel",
     "fct_cohort_retention",
     "agg_engagement_segments",
+    "agg_user_day",
     "agg_sessions_day",
     "agg_activity_hour",
     "agg_sales",
