@@ -15,15 +15,7 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core.errors import GenerateError
-from shoplytics_desktop.core.generate import (
-    FORMATS,
-    GenerateSpec,
-    check_format,
-    check_out_dir,
-    generate_into,
-    resolve,
-    write_files,
-)
+from shoplytics_desktop.core.generate import FORMATS
 
 
 def _date(text: str) -> dt.date:
@@ -79,6 +71,15 @@ def register(sub: Any) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.generate import (
+        GenerateSpec,
+        check_format,
+        check_out_dir,
+        generate_into,
+        resolve,
+        write_files,
+    )
+
     spec = GenerateSpec(
         events=args.events, days=args.days, users=args.users, seed=args.seed, start=args.start
     )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from shoplytics_desktop.cli.common import (
     TextReporter,
@@ -14,10 +12,14 @@ from shoplytics_desktop.cli.common import (
     format_table,
     open_workspace,
 )
-from shoplytics_desktop.core import contract, ingest
 from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.paths import default_workspace_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from shoplytics_desktop.core import ingest
 
 
 def register(sub: Any) -> None:
@@ -72,6 +74,8 @@ def _delimiter(text: str | None) -> str | None:
 
 
 def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
+    from shoplytics_desktop.core import ingest
+
     args.delimiter = _delimiter(args.delimiter)
     mapping = ingest.load_mapping(args.mapping) if args.mapping else None
     if args.format or args.delimiter or args.time_format:
@@ -100,6 +104,10 @@ def _print_reasons(reasons: tuple[ingest.ReasonCount, ...], indent: str = "  ") 
 
 def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyConnection:
     """A dry run must not create or change the workspace: read-only if it exists, else memory."""
+    import duckdb
+
+    from shoplytics_desktop.core import contract
+
     folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
     if (folder / DB_FILE).exists():
         return open_workspace(args, read_only=True)
@@ -111,6 +119,8 @@ def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyCo
 
 
 def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
+    from shoplytics_desktop.core import ingest
+
     target = _open_for_dry_run(args)
     try:
         con = target.cursor() if isinstance(target, Workspace) else target
@@ -151,6 +161,8 @@ def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core import ingest
+
     if not args.files and not args.products and not args.users:
         raise ImportError_("Nothing to import.", "Name event files, --products FILE or --users FILE.")
     mapping = _mapping_from_args(args) if args.files else None
@@ -184,6 +196,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core import ingest
+
     if args.action == "delete":
         if not args.batch_id:
             raise ImportError_("Which batch?", "Usage: shoplytics batches delete ID.")

@@ -17,7 +17,6 @@ from typing import Any
 
 import duckdb
 
-from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
 from shoplytics_desktop.core.paths import default_models_dir, default_workspace_dir
 from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings, save_settings
@@ -27,6 +26,18 @@ BACKUP_FILE = "warehouse.duckdb.bak"
 SCHEMA_VERSION = 1
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
+# The tables contract.raw_ddl() and _INTERNAL_DDL create.
+_EXPECTED_TABLES = {
+    "raw.events",
+    "raw.rejected_events",
+    "raw.products",
+    "raw.users",
+    f"{INTERNAL}.meta",
+    f"{INTERNAL}.batches",
+    f"{INTERNAL}.runs",
+    f"{INTERNAL}.model_runs",
+    f"{INTERNAL}.test_results",
+}
 
 _INTERNAL_DDL = [
     f"CREATE TABLE IF NOT EXISTS {INTERNAL}.meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -188,18 +199,39 @@ class Workspace:
         if size < needed:
             raise self._damaged(f" (truncated: {size:,} bytes, too short for {needed:,})")
 
+    def _schema_is_current(self) -> bool:
+        """Every table of this schema version exists (then opening needs no DDL)."""
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in self.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN (?, ?)",
+                ["raw", INTERNAL],
+            ).fetchall()
+        }
+        if not tables >= _EXPECTED_TABLES:
+            return False
+        version = self.con.execute(
+            f"SELECT value FROM {INTERNAL}.meta WHERE key = 'schema_version'"
+        ).fetchone()
+        return version == (str(SCHEMA_VERSION),)
+
     def _ensure_schema(self) -> None:
         con = self.con
+        current = self._schema_is_current()
         con.execute("BEGIN")
         try:
-            for schema in ("raw", *LAYERS, INTERNAL):
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for ddl in contract.raw_ddl() + _INTERNAL_DDL:
-                con.execute(ddl)
-            con.execute(
-                f"INSERT OR IGNORE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
-                [str(SCHEMA_VERSION)],
-            )
+            if not current:
+                # The contract (pydantic) is only needed to create the tables.
+                from shoplytics_desktop.core import contract
+
+                for schema in ("raw", *LAYERS, INTERNAL):
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                for ddl in contract.raw_ddl() + _INTERNAL_DDL:
+                    con.execute(ddl)
+                con.execute(
+                    f"INSERT OR IGNORE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)],
+                )
             # Only one writer can hold the file, so a run still marked 'running' belongs to a
             # process that died: say so in the history.
             con.execute(

@@ -121,3 +121,19 @@ def test_cli_restore_backup_and_backup_on_model_project_switch(tmp_path: Path, c
     with Workspace.open(folder, read_only=True) as ws:
         assert ws.cursor().execute("select v from marts.keep").fetchone() == (1,)
     assert main(["restore-backup", "-w", str(tmp_path / "nothing")]) == 1
+
+
+def test_reopening_skips_the_ddl_only_when_every_table_exists(tmp_path: Path) -> None:
+    from shoplytics_desktop.core import workspace as W
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        created = {
+            f"{s}.{t}"
+            for s, t in ws.cursor()
+            .execute("select schema_name, table_name from duckdb_tables() where schema_name in ('raw', '_shoplytics')")
+            .fetchall()
+        }
+        assert created == W._EXPECTED_TABLES
+        ws.cursor().execute("drop table raw.users")
+    with Workspace.open(tmp_path / "ws") as ws:  # a missing table is created again
+        assert ws.cursor().execute("select count(*) from raw.users").fetchone() == (0,)

@@ -3,18 +3,51 @@
 Public API, used by the CLI (``shoplytics generate``, ``shoplytics demo``) and the app's wizard:
 ``generate_into`` loads a data set into a workspace, ``generate_frames`` returns polars frames and
 ``write_files`` writes files for the import path. All three produce the same data for a spec.
+
+The names are imported on first use (numpy and polars are heavy), so a command that only needs
+``FORMATS`` for its help text starts fast.
 """
 
-from shoplytics_desktop.core.generate.files import (
-    FORMATS,
-    GeneratedData,
-    check_format,
-    check_out_dir,
-    generate_frames,
-    write_files,
-)
-from shoplytics_desktop.core.generate.load import GenerateSummary, generate_into
-from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from shoplytics_desktop.core.generate.formats import FORMATS
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.generate.files import (
+        GeneratedData,
+        check_format,
+        check_out_dir,
+        generate_frames,
+        write_files,
+    )
+    from shoplytics_desktop.core.generate.load import GenerateSummary, generate_into
+    from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
+
+_HOMES = {
+    "GeneratedData": "files",
+    "check_format": "files",
+    "check_out_dir": "files",
+    "generate_frames": "files",
+    "write_files": "files",
+    "GenerateSummary": "load",
+    "generate_into": "load",
+    "GenerateSpec": "spec",
+    "ResolvedSpec": "spec",
+    "resolve": "spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FORMATS",

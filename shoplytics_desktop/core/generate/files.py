@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import GenerateError
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill
+from shoplytics_desktop.core.generate.formats import FORMATS
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import to_polars
@@ -21,7 +22,6 @@ from shoplytics_desktop.core.sqlutil import to_polars
 if TYPE_CHECKING:
     import polars as pl
 
-FORMATS = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
 _COPY_OPTIONS = {
     "parquet": "FORMAT parquet",
     "csv": "FORMAT csv, HEADER true",

@@ -1,0 +1,3 @@
+"""File formats ``write_files`` can produce, with their extensions."""
+
+FORMATS = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
