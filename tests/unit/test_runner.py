@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.errors import Cancelled, ModelError
 from shoplytics_desktop.core.models.runner import ModelResult, run_data_tests, run_project
 from shoplytics_desktop.core.progress import RecordingReporter
 from shoplytics_desktop.core.workspace import Workspace
@@ -159,3 +159,58 @@ def test_materialization_switch_view_to_table(ws: Workspace) -> None:
     )
     result = run_project(ws)
     assert result.models[0] == ModelResult("stg_counts", "staging", "table", "success", 1, result.models[0].seconds)
+
+
+def test_transient_model_is_built_once_tested_and_published_as_a_view(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    write_project(
+        Path(ws.models_dir),
+        {
+            "intermediate/int_counts.sql": "select user_id, count(*) as n from raw.events group by user_id",
+            "intermediate/_int.yml": """
+                version: 2
+                models:
+                  - name: int_counts
+                    config: {materialized: transient}
+                    columns:
+                      - name: user_id
+                        tests: [unique]
+            """,
+            "marts/fct_users.sql": "select user_id, n, n * 10 as score from int_counts",
+        },
+    )
+    _insert(ws, ["a", "a", "b"])
+    result = run_project(ws)
+    assert result.published
+    by_name = {m.name: m for m in result.models}
+    assert (by_name["int_counts"].materialized, by_name["int_counts"].rows) == ("transient", 2)
+    assert any(t.test_id == "unique_int_counts_user_id" and t.status == "pass" for t in result.tests)
+    cur = ws.cursor()
+    kinds = cur.execute(
+        "select table_name, 'table' from duckdb_tables() where schema_name = 'intermediate' "
+        "union all select view_name, 'view' from duckdb_views() where schema_name = 'intermediate'"
+    ).fetchall()
+    assert kinds == [("int_counts", "view")]
+    assert cur.execute("select * from intermediate.int_counts order by 1").fetchall() == [("a", 2), ("b", 1)]
+    assert _fct_users(ws) == [("a", 2, 20), ("b", 1, 10)]
+    assert cur.execute("select current_setting('enable_optimistic_write')").fetchone() == (True,)
+    # A failing error test rolls the transient model back to the published view, too.
+    write_project(
+        Path(ws.models_dir),
+        {"marts/fct_users.sql": "select user_id, n, n * 10 as score from int_counts union all select 'a', 1, 10"},
+    )
+    _insert(ws, ["a", "b", "c"])
+    failed = run_project(ws)
+    assert not failed.published
+    assert cur.execute("select count(*) from duckdb_views() where view_name = 'int_counts'").fetchone() == (1,)
+    assert _fct_users(ws) == [("a", 2, 20), ("b", 1, 10)]
+
+
+def test_unknown_materialization_is_named(ws: Workspace) -> None:
+    write_project(
+        Path(ws.models_dir),
+        {"marts/_more.yml": "version: 2\nmodels:\n  - name: fct_total\n    config: {materialized: ephemeral}\n"},
+    )
+    with pytest.raises(ModelError, match="materialized must be one of view, table, transient; found 'ephemeral'"):
+        run_project(ws)

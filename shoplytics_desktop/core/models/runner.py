@@ -14,7 +14,7 @@ import itertools
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -84,8 +84,9 @@ def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
 
 
-def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
-    other = "TABLE" if model.materialized == "view" else "VIEW"
+def _drop_other_kind(cur: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
+    """Drop the model's relation if it exists as the other kind (a view when ``kind`` is TABLE)."""
+    other = "VIEW" if kind == "TABLE" else "TABLE"
     existing = cur.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
         if other == "TABLE"
@@ -94,12 +95,44 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
     ).fetchone()
     if existing and existing[0]:
         cur.execute(f"DROP {other} {model.relation}")
-    kind = "VIEW" if model.materialized == "view" else "TABLE"
-    cur.execute(f"CREATE OR REPLACE {kind} {model.relation} AS\n{model.sql}")
-    if kind == "TABLE":
-        row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
-        return int(row[0]) if row else 0
-    return None
+
+
+def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
+    if model.materialized == "view":
+        _drop_other_kind(cur, model, "VIEW")
+        cur.execute(f"CREATE OR REPLACE VIEW {model.relation} AS\n{model.sql}")
+        return None
+    _drop_other_kind(cur, model, "TABLE")
+    if model.materialized == "transient":
+        # Kept in the transaction's memory: DuckDB would otherwise compress and write a large
+        # table to disk as it is built, only for _publish_views to drop it.
+        with _optimistic_writes(cur, enabled=False):
+            cur.execute(f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}")
+    else:
+        cur.execute(f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}")
+    row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def _optimistic_writes(cur: duckdb.DuckDBPyConnection, enabled: bool) -> Iterator[None]:
+    row = cur.execute("SELECT current_setting('enable_optimistic_write')").fetchone()
+    before = bool(row[0]) if row else True
+    cur.execute(f"SET enable_optimistic_write = {str(enabled).lower()}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            cur.execute(f"SET enable_optimistic_write = {str(before).lower()}")
+
+
+def _publish_views(cur: duckdb.DuckDBPyConnection, project: Project, names: Iterable[str]) -> None:
+    """Turn the run's transient tables into the views they are published as (same SQL)."""
+    for name in names:
+        model = project.models[name]
+        if model.materialized == "transient":
+            cur.execute(f"DROP TABLE {model.relation}")
+            cur.execute(f"CREATE VIEW {model.relation} AS\n{model.sql}")
 
 
 _LINE = re.compile(r"LINE (\d+): ?")
@@ -296,6 +329,7 @@ def run_project(
                 f"{errors} error-severity test(s) failed.",
                 "Marts not published; the previous build is still shown.",
             )
+        _publish_views(cur, project, names)
         cur.execute(
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('last_published_run', ?), "
             "('last_published_at', strftime(now()::TIMESTAMP, '%Y-%m-%d %H:%M:%S'))",
