@@ -195,6 +195,13 @@ def test_transient_model_is_built_once_tested_and_published_as_a_view(
     assert cur.execute("select * from intermediate.int_counts order by 1").fetchall() == [("a", 2), ("b", 1)]
     assert _fct_users(ws) == [("a", 2, 20), ("b", 1, 10)]
     assert cur.execute("select current_setting('enable_optimistic_write')").fetchone() == (True,)
+    # Testing alone computes it once as a table, in a transaction it rolls back.
+    tested = run_data_tests(ws)
+    assert tested.status == "success"
+    assert [t.test_id for t in tested.tests if t.model == "int_counts"] == ["unique_int_counts_user_id"]
+    assert cur.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'intermediate'"
+    ).fetchone() == (0,)
     # A failing error test rolls the transient model back to the published view, too.
     write_project(
         Path(ws.models_dir),

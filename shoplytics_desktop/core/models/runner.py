@@ -21,7 +21,7 @@ import duckdb
 
 from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, run_test, sample_json
-from shoplytics_desktop.core.models.project import Model, Project, load_project
+from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -217,24 +217,35 @@ def _record_run(cur: duckdb.DuckDBPyConnection, result: RunResult) -> None:
         "WHERE run_id = ?",
         [result.status, result.message, result.run_id],
     )
-    if result.models:
-        cur.executemany(
-            f"INSERT INTO {INTERNAL}.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
-                 m.seconds, m.error or None]
-                for i, m in enumerate(result.models)
-            ],
-        )
-    if result.tests:
-        cur.executemany(
-            f"INSERT INTO {INTERNAL}.test_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
-                 t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
-                for t in result.tests
-            ],
-        )
+    _insert_rows(
+        cur,
+        f"{INTERNAL}.model_runs",
+        [
+            [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
+             m.seconds, m.error or None]
+            for i, m in enumerate(result.models)
+        ],
+    )
+    _insert_rows(
+        cur,
+        f"{INTERNAL}.test_results",
+        [
+            [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
+             t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
+            for t in result.tests
+        ],
+    )
+
+
+def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
+    """One INSERT for all rows (executemany runs one statement per row)."""
+    if not rows:
+        return
+    one = "(" + ", ".join("?" * len(rows[0])) + ")"
+    cur.execute(
+        f"INSERT INTO {table} VALUES " + ", ".join([one] * len(rows)),
+        [v for row in rows for v in row],
+    )
 
 
 def _run_tests(
@@ -394,16 +405,32 @@ def run_data_tests(
     reporter = reporter or NullReporter()
     started = time.perf_counter()
     project, names, result = _begin(ws, "test", select, project)
-    total = len(project.tests_for(names))
+    tests = project.tests_for(names)
+    total = len(tests)
     cur = ws.cursor()
+    # Transient models are published as views: compute the ones the tests read once, as
+    # tables in a transaction that is rolled back (the tests write nothing), rather than once
+    # per test.
+    cur.execute("BEGIN TRANSACTION")
     try:
         _session_vars(cur, ws)
+        for name in _transient_read_by(project, tests):
+            if _view_exists(cur, project.models[name]):
+                reporter.update(0, total, f"computing {project.models[name].relation}")
+                _build(cur, project.models[name])
         _run_tests(cur, project, names, result, reporter, listener, 0, total)
-    except (Cancelled, duckdb.InterruptException) as e:
+    except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
+        _rollback(cur)
         result.status, result.message = "cancelled", "Cancelled."
         result.seconds = time.perf_counter() - started
         _finish_run(ws, result)
+        if isinstance(e, KeyboardInterrupt):
+            raise
         raise Cancelled("Tests cancelled.") from e
+    except BaseException:
+        _rollback(cur)
+        raise
+    _rollback(cur)
     errors, warns = _test_summary(result)
     result.status = "error" if errors else "warn" if warns else "success"
     result.message = f"{len(result.tests)} test(s): {errors} error(s), {warns} warning(s)."
@@ -411,6 +438,25 @@ def run_data_tests(
     reporter.update(total, total, result.message)
     _finish_run(ws, result)
     return result
+
+
+def _transient_read_by(project: Project, tests: Iterable[DataTest]) -> list[str]:
+    """The transient models these tests read, in build order."""
+    read: set[str] = set()
+    for t in tests:
+        parent = project.resolve(str(t.args["to"])) if "to" in t.args else None
+        read.update(filter(None, [t.model, parent, *t.args.get("depends_on", [])]))
+    return [
+        n for n in project.order() if n in read and project.models[n].materialized == "transient"
+    ]
+
+
+def _view_exists(cur: duckdb.DuckDBPyConnection, model: Model) -> bool:
+    row = cur.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+        [model.layer, model.name],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
