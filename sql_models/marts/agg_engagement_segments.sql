@@ -58,7 +58,7 @@ bounds as (
 -- A user's active days per cell, each as one BIGINT (user key and day packed together): the
 -- window below sorts one integer per row instead of a (user, day) pair.
 keyed as (
-    select distinct
+    select
         m.cell_id,
         a.activity_date,
         a.is_first_day,
@@ -69,32 +69,45 @@ keyed as (
     join segment_to_cell as m on m.segment_id = s.segment_id
 ),
 
--- The next active day of the same user in the same cell.
+-- The next active day of the same user in the same cell. A user active on one day in two
+-- segments of a cell has two equal keys there: only the last of them is kept (no DISTINCT pass).
 spans as (
     select
         cell_id,
         activity_date,
         is_first_day,
         case
-            when (lead(k) over w) >> 32 = k >> 32
-                then cast(b.first_day + cast((lead(k) over w) & 4294967295 as integer) as date)
+            when next_k >> 32 = k >> 32
+                then cast(b.first_day + cast(next_k & 4294967295 as integer) as date)
         end as next_active
-    from keyed
+    from (select *, lead(k) over (partition by cell_id order by k) as next_k from keyed)
     cross join bounds as b
-    window w as (partition by cell_id order by k)
+    where next_k is distinct from k
 ),
 
--- DAU is the count of starts on a day; WAU and MAU end a span at its end day.
+-- Spans counted by start and end days first (far fewer rows than spans), then DAU is the
+-- count of starts on a day, and WAU and MAU end a span at its end day.
+span_kinds as (
+    select
+        cell_id,
+        activity_date,
+        least(activity_date + 7, coalesce(next_active, activity_date + 7)) as wau_end,
+        least(activity_date + 30, coalesce(next_active, activity_date + 30)) as mau_end,
+        count(*) as spans,
+        count(*) filter (where is_first_day) as new_users
+    from spans
+    group by all
+),
+
 changes as (
-    select cell_id, activity_date as day, 1 as starts, 1 as d_wau, 1 as d_mau,
-        case when is_first_day then 1 else 0 end as new_users
-    from spans
+    select cell_id, activity_date as day, spans as starts, spans as d_wau, spans as d_mau, new_users
+    from span_kinds
     union all
-    select cell_id, least(activity_date + 7, coalesce(next_active, activity_date + 7)), 0, -1, 0, 0
-    from spans
+    select cell_id, wau_end, 0, -spans, 0, 0
+    from span_kinds
     union all
-    select cell_id, least(activity_date + 30, coalesce(next_active, activity_date + 30)), 0, 0, -1, 0
-    from spans
+    select cell_id, mau_end, 0, 0, -spans, 0
+    from span_kinds
 ),
 
 per_day as (

@@ -1,6 +1,6 @@
 -- Dashboards: product performance per day (METRICS.md §3 product rules), so the Products tab can
 -- follow the date range: views, add-to-carts, units sold and revenue all sum over days. The
--- category is the product's (stg_products: catalog, else latest seen on events), 'unknown'
+-- category is the product's in dim_products (catalog, else latest seen on events), 'unknown'
 -- without one, so it matches dim_products and fct_revenue.
 select
     e.event_date as activity_date,
@@ -12,7 +12,7 @@ select
         as units_sold,
     cast(coalesce(sum(e.line_revenue), 0) as decimal(18, 2)) as revenue
 from stg_events as e
-left join stg_products as p on p.product_id = e.product_id
+left join dim_products as p on p.product_id = e.product_id
 where e.product_id is not null
     and e.event_type in ('product_view', 'add_to_cart', 'purchase')
 group by all

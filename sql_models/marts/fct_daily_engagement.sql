@@ -4,33 +4,31 @@ with days as (
     select date_day as activity_date from dim_date
 ),
 
-user_days as (
+-- Event counts per day: one pass over the events, grouped by day only.
+daily_events as (
     select
-        user_id,
         event_date as activity_date,
         count(*) as events,
         count(*) filter (where event_type = 'product_view') as product_views,
         count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
         count(*) filter (where event_type = 'purchase') as purchases
     from stg_events
-    group by user_id, event_date
+    group by event_date
 ),
 
-daily_activity as (
+-- Each user's active days as one BIGINT (user key, day), from agg_user_day (user × day ×
+-- segment: a user active in two segments on a day has two rows, which the window below folds).
+user_days as (
     select
         activity_date,
-        count(*) as dau,
-        cast(sum(events) as bigint) as events,
-        cast(sum(product_views) as bigint) as product_views,
-        cast(sum(add_to_carts) as bigint) as add_to_carts,
-        cast(sum(purchases) as bigint) as purchases
-    from user_days
-    group by activity_date
+        (cast(user_key as bigint) << 32) | (activity_date - (select min(activity_date) from agg_user_day)) as k
+    from agg_user_day
 ),
 
 -- Trailing distinct users without a range join: a user active on day d counts for the 7 (30)
 -- days [d, d + N), cut short at their next active day so no user is counted twice. A +1 where
--- such a span starts and a -1 where it ends, summed up in day order, is WAU (MAU).
+-- such a span starts and a -1 where it ends, summed up in day order, is WAU (MAU); DAU is the
+-- number of spans starting on a day.
 user_day_spans as (
     select
         activity_date,
@@ -39,21 +37,33 @@ user_day_spans as (
     from (
         select
             activity_date,
-            lead(activity_date) over (partition by user_id order by activity_date) as next_active_date
+            k,
+            lead(k) over (order by k) as next_k,
+            case when lead(k) over (order by k) >> 32 = k >> 32
+                then activity_date + cast((lead(k) over (order by k) - k) as integer)
+            end as next_active_date
         from user_days
     )
+    where next_k is distinct from k
+),
+
+span_counts as (
+    select activity_date, wau_end, mau_end, count(*) as spans
+    from user_day_spans
+    group by all
 ),
 
 span_edges as (
-    select activity_date as edge_date, 1 as wau_delta, 1 as mau_delta from user_day_spans
+    select activity_date as edge_date, spans as dau, spans as wau_delta, spans as mau_delta
+    from span_counts
     union all
-    select wau_end, -1, 0 from user_day_spans
+    select wau_end, 0, -spans, 0 from span_counts
     union all
-    select mau_end, 0, -1 from user_day_spans
+    select mau_end, 0, 0, -spans from span_counts
 ),
 
 daily_deltas as (
-    select edge_date, sum(wau_delta) as wau_delta, sum(mau_delta) as mau_delta
+    select edge_date, sum(dau) as dau, sum(wau_delta) as wau_delta, sum(mau_delta) as mau_delta
     from span_edges
     group by edge_date
 ),
@@ -61,6 +71,7 @@ daily_deltas as (
 trailing_users as (
     select
         d.activity_date,
+        coalesce(e.dau, 0) as dau,
         sum(coalesce(e.wau_delta, 0)) over running as wau,
         sum(coalesce(e.mau_delta, 0)) over running as mau
     from days as d
@@ -94,10 +105,10 @@ daily_orders as (
 
 select
     d.activity_date,
-    coalesce(a.dau, 0) as dau,
+    cast(t.dau as bigint) as dau,
     cast(t.wau as bigint) as wau,
     cast(t.mau as bigint) as mau,
-    coalesce(a.dau, 0) / nullif(t.mau, 0) as stickiness,
+    t.dau / nullif(t.mau, 0) as stickiness,
     coalesce(n.new_users, 0) as new_users,
     coalesce(s.sessions, 0) as sessions,
     coalesce(a.events, 0) as events,
@@ -111,7 +122,7 @@ select
     s.sessions_with_purchase / nullif(s.sessions, 0) as conversion_rate,
     s.avg_session_duration_s
 from days as d
-left join daily_activity as a on a.activity_date = d.activity_date
+left join daily_events as a on a.activity_date = d.activity_date
 left join trailing_users as t on t.activity_date = d.activity_date
 left join daily_new_users as n on n.activity_date = d.activity_date
 left join daily_sessions as s on s.activity_date = d.activity_date

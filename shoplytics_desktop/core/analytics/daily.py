@@ -105,7 +105,7 @@ def sessions_daily(ws: Workspace, f: Filters) -> Daily:
 # the only thing the window sorts.
 _ENGAGEMENT_SQL = """
 WITH active AS (
-    SELECT DISTINCT
+    SELECT
         activity_date,
         is_first_day,
         (CAST(user_key AS BIGINT) << 32) | (activity_date - $low) AS k
@@ -114,22 +114,24 @@ WITH active AS (
 ),
 spans AS (
     SELECT activity_date, is_first_day,
-        CASE WHEN (lead(k) OVER w) >> 32 = k >> 32
-            THEN CAST($low + CAST((lead(k) OVER w) & 4294967295 AS INTEGER) AS DATE)
+        CASE WHEN next_k >> 32 = k >> 32
+            THEN CAST($low + CAST(next_k & 4294967295 AS INTEGER) AS DATE)
         END AS next_active
-    FROM active
-    WINDOW w AS (ORDER BY k)
+    FROM (SELECT *, lead(k) OVER (ORDER BY k) AS next_k FROM active)
+    WHERE next_k IS DISTINCT FROM k  -- one row per user and day
+),
+span_kinds AS (
+    SELECT activity_date,
+        least(activity_date + 7, coalesce(next_active, activity_date + 7)) AS wau_end,
+        least(activity_date + 30, coalesce(next_active, activity_date + 30)) AS mau_end,
+        count(*) AS spans, count(*) FILTER (WHERE is_first_day) AS new_users
+    FROM spans GROUP BY ALL
 ),
 changes AS (
-    SELECT activity_date AS day, count(*) AS starts, count(*) FILTER (WHERE is_first_day) AS new_users,
-        0 AS wau_ends, 0 AS mau_ends
-    FROM spans GROUP BY 1
-    UNION ALL
-    SELECT least(activity_date + 7, coalesce(next_active, activity_date + 7)), 0, 0, count(*), 0
-    FROM spans GROUP BY 1
-    UNION ALL
-    SELECT least(activity_date + 30, coalesce(next_active, activity_date + 30)), 0, 0, 0, count(*)
-    FROM spans GROUP BY 1
+    SELECT activity_date AS day, spans AS starts, new_users, 0 AS wau_ends, 0 AS mau_ends
+    FROM span_kinds
+    UNION ALL SELECT wau_end, 0, 0, spans, 0 FROM span_kinds
+    UNION ALL SELECT mau_end, 0, 0, 0, spans FROM span_kinds
 ),
 per_day AS (
     SELECT day, sum(starts) AS starts, sum(new_users) AS new_users,
