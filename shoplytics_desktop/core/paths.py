@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from platformdirs import user_data_dir, user_log_dir
+from platformdirs import user_cache_dir, user_data_dir, user_log_dir
 
 APP_NAME = "Shoplytics"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -51,3 +51,11 @@ def default_workspace_dir() -> Path:
 
 def log_dir() -> Path:
     return Path(user_log_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Where derived data that can always be recomputed lives (e.g. parsed model SQL)."""
+    env = os.environ.get("SHOPLYTICS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_cache_dir(APP_NAME, appauthor=False))

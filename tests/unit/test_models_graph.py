@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,31 @@ def test_dag_generic_cycle_and_order() -> None:
     dag = DAG.from_mapping({"b": ["a"], "c": ["a", "b"], "a": []})
     assert dag.sorted() == ["a", "b", "c"]
     assert dag.find_cycle() == []
+
+
+def test_parses_are_cached_on_disk_by_sql_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shoplytics_desktop.core.models import parse
+
+    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(parse, "_CACHE", None)
+    sql = "with x as (select 1 as id) select * from x join stg_a using (id) join raw.events e on true"
+    first = parse.parse_select(sql, "m.sql")
+    assert [r.display for r in first.refs] == ["stg_a", "raw.events"]
+    parse.save_cache()
+    (cached,) = (tmp_path / "cache").glob("sql-parse-*.json")
+
+    def no_parse(*_: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(parse, "_CACHE", None)  # a new process
+    with monkeypatch.context() as m:
+        m.setattr(parse, "_parse", no_parse)
+        assert parse.parse_select(sql, "m.sql") == first
+    # Other text is parsed; a damaged cache file is ignored and rewritten.
+    cached.write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(parse, "_CACHE", None)
+    assert parse.parse_select(sql, "m.sql") == first
+    parse.save_cache()
+    assert json.loads(cached.read_text(encoding="utf-8"))
+    with pytest.raises(ModelError, match="syntax error"):
+        parse.parse_select("select from from", "bad.sql")

@@ -3,19 +3,32 @@
 Dependencies are the tables of every scope minus CTE names (as SQLMesh does). Qualifying splices
 ``layer.name`` into the original text at the positions sqlglot reports, so the SQL the user wrote is
 what runs, byte for byte apart from those names.
+
+What a parse finds depends on the SQL text alone, so it is cached on disk by a hash of the text
+(and the sqlglot version): loading an unchanged project neither imports nor runs sqlglot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import astuple, dataclass
+from importlib import metadata
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
-from sqlglot.optimizer.scope import traverse_scope
+from typing import TYPE_CHECKING
 
 from shoplytics_desktop.core.errors import ModelError
+from shoplytics_desktop.core.paths import cache_dir
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+#: Bump when what parse_select extracts changes.
+_CACHE_FORMAT = 1
+_CACHE_LIMIT = 2000  # entries (a few hundred bytes each)
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,25 @@ class ParsedSQL:
 
 def parse_select(sql: str, path: Path | str) -> ParsedSQL:
     """Parse one SELECT; a syntax error names the file, line and column."""
+    cache = _cache()
+    key = hashlib.sha256(sql.encode("utf-8")).hexdigest()
+    cached = cache.entries.pop(key, None)
+    if cached is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            refs = tuple(TableRef(*r) for r in cached)
+            cache.entries[key] = cached  # most recently used last
+            return ParsedSQL(sql, refs)
+    parsed = _parse(sql, path)
+    cache.entries[key] = [list(astuple(r)) for r in parsed.refs]
+    cache.dirty = True
+    return parsed
+
+
+def _parse(sql: str, path: Path | str) -> ParsedSQL:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except ParseError as e:
@@ -64,7 +96,58 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
     return ParsedSQL(sql, tuple(_table_refs(tree)))
 
 
+@dataclass
+class _Cache:
+    path: Path
+    entries: dict[str, list[object]]
+    dirty: bool = False
+
+
+_CACHE: _Cache | None = None
+
+
+def _cache() -> _Cache:
+    global _CACHE
+    if _CACHE is None:
+        try:
+            version = metadata.version("sqlglot")
+        except metadata.PackageNotFoundError:  # a frozen app ships no metadata: its own version
+            from shoplytics_desktop import __version__
+
+            version = f"app-{__version__}"
+        path = cache_dir() / f"sql-parse-{_CACHE_FORMAT}-sqlglot-{version}.json"
+        entries: dict[str, list[object]] = {}
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                entries = data
+        _CACHE = _Cache(path, entries)
+    return _CACHE
+
+
+def save_cache() -> None:
+    """Write new parses to disk (atomically; a cache that cannot be written is no error)."""
+    cache = _cache()
+    if not cache.dirty:
+        return
+    keep = dict(list(cache.entries.items())[-_CACHE_LIMIT:])
+    with contextlib.suppress(OSError):
+        cache.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.path.parent, prefix=".sql-parse-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(keep, f, separators=(",", ":"))
+            os.replace(tmp, cache.path)
+            cache.dirty = False
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def _table_refs(tree: exp.Expression) -> list[TableRef]:
+    from sqlglot import exp
+    from sqlglot.optimizer.scope import traverse_scope
+
     refs: dict[int, TableRef] = {}
     for scope in traverse_scope(tree):
         for table in scope.tables:

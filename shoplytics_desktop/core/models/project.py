@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models.dag import DAG
-from shoplytics_desktop.core.models.parse import ParsedSQL, TableRef, parse_select, qualify
+from shoplytics_desktop.core.models.parse import (
+    ParsedSQL,
+    TableRef,
+    parse_select,
+    qualify,
+    save_cache,
+)
 from shoplytics_desktop.core.sqlutil import is_simple_name
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -185,6 +191,7 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
     tests.extend(_singular_tests(root / "tests", models, sources))
     dag = DAG.from_mapping({n: m.depends_on for n, m in models.items()})
     project = Project(root=root, models=models, tests=tests, dag=dag)
+    save_cache()
     project.order()  # raises on a cycle, with its path
     return project
 
