@@ -80,7 +80,7 @@ MARTS = {
     # Filters on two or more dimensions count users from here. Mobile + US active days: u1 02-05
     # (first) and 03-05, u2 03-02 (first), u3 03-05 (first), u5 01-20 (first, long before).
     "agg_user_day": """
-        SELECT activity_date::DATE AS activity_date, user_id, user_key::INTEGER AS user_key,
+        SELECT activity_date::DATE AS activity_date, user_key::INTEGER AS user_key,
                device, country, traffic_source, events::BIGINT AS events, is_first_day
         FROM (VALUES
           ('2026-02-05', 'u1', 1, 'mobile', 'US', 'paid', 3, true),

@@ -364,6 +364,7 @@ def run_project(
                 "Nothing was published; free some disk space and run again.",
             ) from e
         result.published = True
+        result.seconds = time.perf_counter() - started  # publishing included
     except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
         _rollback(cur)
         result.status = "cancelled"
