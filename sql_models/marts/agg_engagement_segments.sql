@@ -5,9 +5,10 @@
 --
 -- Distinct users over trailing windows are counted exactly (METRICS.md §3, never sums of daily
 -- counts): each user's active day d covers the days [d, min(d + N, next active day)), so a
--- running sum of +1 at the start and -1 at the end counts each user once per day.
+-- running sum of +1 at the start and -1 at the end counts each user once per day. All users
+-- (every dimension '*') are fct_daily_engagement's counts, made by the same rule.
 --
--- The heavy part (one row per user, day and filter cell, 4 cells per user-day) works on integer
+-- The heavy part (one row per user, day and filter cell, 3 cells per user-day) works on integer
 -- keys: a window sorts every column it carries, and small integers sort far faster than names.
 with segments as (
     select
@@ -18,10 +19,10 @@ with segments as (
     from (select distinct device, country, traffic_source from agg_user_day)
 ),
 
--- The filter shapes: all '*', or one dimension kept and the others rolled up into '*'.
+-- The filter shapes: one dimension kept and the others rolled up into '*'.
 shapes as (
     select * from (values
-        (false, false, false), (true, false, false), (false, true, false), (false, false, true)
+        (true, false, false), (false, true, false), (false, false, true)
     ) as t(by_device, by_country, by_source)
 ),
 
@@ -152,3 +153,6 @@ select
     cast(r.new_users as bigint) as new_users
 from running as r
 join cells as c using (cell_id)
+union all
+select activity_date, '*', '*', '*', dau, wau, mau, new_users
+from fct_daily_engagement

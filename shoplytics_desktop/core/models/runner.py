@@ -103,15 +103,15 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
         cur.execute(f"CREATE OR REPLACE VIEW {model.relation} AS\n{model.sql}")
         return None
     _drop_other_kind(cur, model, "TABLE")
+    create = f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}"
     if model.materialized == "transient":
         # Kept in the transaction's memory: DuckDB would otherwise compress and write a large
         # table to disk as it is built, only for _publish_views to drop it.
         with _optimistic_writes(cur, enabled=False):
-            cur.execute(f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}")
+            row = cur.execute(create).fetchone()
     else:
-        cur.execute(f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}")
-    row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
-    return int(row[0]) if row else 0
+        row = cur.execute(create).fetchone()
+    return int(row[0]) if row else 0  # CREATE TABLE AS answers with its row count
 
 
 @contextlib.contextmanager
