@@ -182,15 +182,17 @@ def test_extra_field_elsewhere_is_quarantined(empty_ws: Workspace, tmp_path: Pat
     assert v is not None and (v.rows_read, v.rows_loaded, v.rows_rejected) == (11, 10, 1)
 
 
-@pytest.mark.xfail(
-    reason="core/ingest/detect.py: a Windows-1252 CSV (Excel's curly quotes or en dash, bytes "
-    "0x80-0x9F) is read as latin-1, which DuckDB refuses for the whole file ('File is not latin-1 "
-    "encoded', with a hint about delimiters); no encoding setting can import it",
-    strict=True,
-)
 def test_windows_1252_csv_imports(empty_ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "excel.csv"
-    f.write_bytes((HEADER.decode() + "e1,2024-03-01 10:00:00,page_view,u1,p1,1.00,"
-                   "\u201cBest\u201d shoes \u2013 caf\u00e9\n").encode("cp1252") + _rows(3))
-    v = import_events(empty_ws, [f]).validation
-    assert v is not None and v.rows_loaded + v.rows_rejected == 4 and v.rows_loaded >= 3
+    f.write_bytes((HEADER.decode() + "x1,2024-03-01 10:00:00,page_view,u1,p1,1.00,"
+                   "\u201cBest\u201d shoes \u2013 caf\u00e9 \u20ac\n").encode("cp1252") + _rows(3))
+    report = import_events(empty_ws, [f])
+    v = report.validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (4, 0)
+    assert any("Windows-1252" in n for n in report.notes)
+    cur = empty_ws.cursor()
+    # The curly quotes, the en dash and the é arrive as written; rows name the original file.
+    assert cur.execute("SELECT category FROM raw.events WHERE event_id = 'x1'").fetchall() == [
+        ("\u201cBest\u201d shoes \u2013 caf\u00e9 \u20ac",)
+    ]
+    assert cur.execute("SELECT DISTINCT _source_file FROM raw.events").fetchall() == [(str(f),)]

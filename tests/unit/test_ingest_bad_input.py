@@ -136,8 +136,31 @@ def test_latin1_text_is_decoded(ws: Workspace, tmp_path: Path) -> None:
     f.write_bytes("event_time,event_type,user_id,brand\n2024-01-01 00:00:00,view,u1,Café Müller\n"
                   .encode("latin-1"))
     report = import_events(ws, [f])
-    assert any("Latin-1" in n for n in report.notes)
+    assert any("Windows-1252" in n for n in report.notes)
     assert ws.cursor().execute("SELECT brand FROM raw.events").fetchall() == [("Café Müller",)]
+
+
+@pytest.mark.reliability
+def test_windows_1252_files_keep_their_names_lines_and_rejects(ws: Workspace, tmp_path: Path) -> None:
+    """Gzip, a ragged line, and a UTF-8 file beside a Windows-1252 one in one batch."""
+    import gzip
+
+    header = "event_time,event_type,user_id,brand\n"
+    excel = tmp_path / "excel.csv.gz"
+    excel.write_bytes(gzip.compress((header + "2024-01-01 00:00:00,view,u1,\u201cA\u201d\n"
+                                     "2024-01-01 00:00:01,view,u2,B,extra\n"
+                                     "2024-01-01 00:00:02,view,u3,\u2013\n").encode("cp1252")))
+    plain = tmp_path / "plain.csv"
+    plain.write_text(header + "2024-01-01 00:00:03,view,u4,Straße\n", encoding="utf-8")
+    report = import_events(ws, [excel, plain])
+    v = report.validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (3, 1)
+    rows = ws.cursor().execute(
+        "SELECT _source_file, _source_line, brand FROM raw.events ORDER BY user_id"
+    ).fetchall()
+    assert rows == [(str(excel), 2, "\u201cA\u201d"), (str(excel), 4, "\u2013"), (str(plain), 2, "Straße")]
+    rejected = ws.cursor().execute("SELECT _source_file, _source_line FROM raw.rejected_events").fetchall()
+    assert rejected == [(str(excel), 3)]
 
 
 @pytest.mark.reliability
@@ -269,11 +292,14 @@ def test_unclosed_quote(ws: Workspace, tmp_path: Path) -> None:
 
 
 @pytest.mark.reliability
-def test_latin1_json_says_to_convert(ws: Workspace, tmp_path: Path) -> None:
+def test_latin1_json_is_decoded(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "latin1.ndjson"
     f.write_bytes('{"ts": "2024-01-01 00:00:00", "event": "view", "user": "Café"}\n'.encode("latin-1"))
-    err = fails(ws, f, "is not UTF-8 text")
-    assert "iconv" in err.hint
+    report = import_events(ws, [f])
+    assert report.validation is not None and report.validation.rows_loaded == 1
+    assert ws.cursor().execute("SELECT user_id, _source_file FROM raw.events").fetchall() == [
+        ("Café", str(f))
+    ]
 
 
 def test_an_interrupt_while_reading_is_a_cancel_not_a_read_error() -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest import readers, transcode
 from shoplytics_desktop.core.ingest.sources import (
     SourceFile,
     describe_files,
@@ -61,6 +61,8 @@ class SourceInfo:
     long_lines: bool = False
     row_estimate: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: UTF-8 copies the readers read instead of the files (text that is not UTF-8), in order.
+    utf8_copies: tuple[str, ...] = ()
 
     @property
     def paths(self) -> list[str]:
@@ -84,25 +86,48 @@ class SourceInfo:
         return next((c for c in self.columns if c.name == name), None)
 
     def reader_sql(self, rejects: bool = False, lenient: bool = True) -> str:
+        paths, encoding, compressed = self.paths, self.encoding, self.compressed
+        if self.utf8_copies:
+            paths, encoding, compressed = list(self.utf8_copies), "utf-8", False
         if self.format == "csv":
             dialect = readers.Dialect(
                 self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
             )
-            return readers.csv_reader(
-                self.paths, dialect, self.encoding, self.compressed, self.union_by_name, rejects,
+            reader = readers.csv_reader(
+                paths, dialect, encoding, compressed, self.union_by_name, rejects,
                 lenient=lenient or rejects, long_lines=self.long_lines,
             )
-        if self.format == "parquet":
-            return readers.parquet_reader(self.paths, self.union_by_name)
-        return readers.json_reader(self.paths, self.format, self.compressed, self.union_by_name)
+        elif self.format == "parquet":
+            return readers.parquet_reader(paths, self.union_by_name)
+        else:
+            reader = readers.json_reader(paths, self.format, compressed, self.union_by_name)
+        if not self.utf8_copies:
+            return reader
+        fq = quote_ident(readers.FILE_COLUMN)
+        return f"(SELECT * REPLACE ({self.original_file_sql(fq)} AS {fq}) FROM {reader})"
+
+    def original_file_sql(self, column: str) -> str:
+        """SQL turning a file name the readers report into the name of the file imported."""
+        if not self.utf8_copies:
+            return column
+        cases = " ".join(
+            f"WHEN {quote_literal(copy)} THEN {quote_literal(original)}"
+            for copy, original in zip(self.utf8_copies, self.paths, strict=True)
+        )
+        return f"CASE {column} {cases} ELSE {column} END"
 
 
 def _sniff(
-    con: duckdb.DuckDBPyConnection, f: SourceFile, opts: SourceOptions | None, long_lines: bool
+    con: duckdb.DuckDBPyConnection,
+    f: SourceFile,
+    opts: SourceOptions | None,
+    long_lines: bool,
+    utf8_copy: str | None = None,
 ) -> dict[str, Any]:
+    path = utf8_copy or str(f.path)
     args = [
-        f"encoding={quote_literal(f.encoding)}",
-        f"compression={quote_literal('gzip' if f.compressed else 'none')}",
+        f"encoding={quote_literal('utf-8' if utf8_copy else f.encoding)}",
+        f"compression={quote_literal('gzip' if f.compressed and not utf8_copy else 'none')}",
         "sample_size=20480",
         "ignore_errors=true",
     ]
@@ -114,7 +139,7 @@ def _sniff(
         args.append(f"quote={quote_literal(opts.quote)}")
     # Data files have a header row; the sniffer guesses wrong when every column is text.
     args.append(f"header={'true' if (opts.header if opts else True) else 'false'}")
-    sql = f"SELECT * FROM sniff_csv({quote_literal(str(f.path))}, {', '.join(args)})"
+    sql = f"SELECT * FROM sniff_csv({quote_literal(path)}, {', '.join(args)})"
     try:
         row = con.execute(sql).fetchone()
         desc = [d[0] for d in con.description or []]
@@ -187,22 +212,32 @@ def _inspect(
     fmt = files[0].format
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"
-    encoding = (options.encoding if options and options.encoding else None) or (
-        "latin-1" if any(f.encoding == "latin-1" for f in files) else "utf-8"
-    )
+    forced = options.encoding if options and options.encoding else None
+    detected = next((f.encoding for f in files if f.encoding != "utf-8"), "utf-8")
+    encoding = forced or detected
     notes: list[str] = []
-    if encoding == "latin-1" and not (options and options.encoding):
-        notes.append("The text is not UTF-8; it is read as Latin-1.")
+    copies: tuple[str, ...] = ()
+    if fmt != "parquet" and transcode.codec_name(encoding) != "utf-8":
+        if not forced:
+            notes.append(
+                "The text is not UTF-8; it is read as Windows-1252 (Western European, as Excel "
+                "saves it)."
+            )
+        # Each file with its own encoding (a UTF-8 file among them stays UTF-8).
+        copies = tuple(
+            str(transcode.utf8_copy(f.path, forced or f.encoding, f.compressed)) for f in files
+        )
     delimiter = quote = escape = None
     union = long_lines = False
     if fmt == "csv":
+        copy_of = dict(zip(files, copies, strict=True)) if copies else {}
         try:
-            sniffs = [_sniff(con, f, options, False) for f in files]
+            sniffs = [_sniff(con, f, options, False, copy_of.get(f)) for f in files]
         except ImportError_ as e:
             if "longer than" not in e.message:
                 raise
             long_lines = True
-            sniffs = [_sniff(con, f, options, True) for f in files]
+            sniffs = [_sniff(con, f, options, True, copy_of.get(f)) for f in files]
         delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
             sniffs[0]["Delimiter"]
         ) or ","
@@ -229,7 +264,7 @@ def _inspect(
     info = SourceInfo(
         files=tuple(files), format=fmt, columns=(), delimiter=delimiter, quote=quote,
         escape=escape, header=header, encoding=encoding, union_by_name=union,
-        long_lines=long_lines,
+        long_lines=long_lines, utf8_copies=copies,
     )
     reader = info.reader_sql()
     try:
@@ -272,7 +307,7 @@ def _inspect(
     return SourceInfo(
         files=info.files, format=fmt, columns=tuple(columns), delimiter=delimiter, quote=quote,
         escape=escape, header=header, encoding=encoding, union_by_name=union,
-        long_lines=long_lines, row_estimate=estimate, notes=tuple(notes),
+        long_lines=long_lines, row_estimate=estimate, notes=tuple(notes), utf8_copies=copies,
     )
 
 

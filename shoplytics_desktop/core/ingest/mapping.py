@@ -46,7 +46,7 @@ class SourceOptions(BaseModel):
     quote: str | None = None
     escape: str | None = None
     header: bool = True
-    encoding: Literal["utf-8", "latin-1", "utf-16"] | None = None
+    encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16"] | None = None
 
 
 class Defaults(BaseModel):

@@ -137,8 +137,9 @@ def _encoding(sample: bytes) -> str:
     except UnicodeDecodeError as e:
         if e.start >= len(sample) - 3 and e.reason == "unexpected end of data":
             return "utf-8"
-        # Latin-1 decodes every byte; western-European exports are the usual non-UTF-8 files.
-        return "latin-1"
+        # Windows-1252 (Latin-1 plus curly quotes, dashes, €) decodes every byte (see
+        # transcode.py); western-European and Excel exports are the usual non-UTF-8 files.
+        return "cp1252"
 
 
 def _text_format(path: Path, text: str) -> Format:

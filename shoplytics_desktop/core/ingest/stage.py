@@ -81,7 +81,7 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
             con.execute(
                 f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT * FROM {info.reader_sql(rejects=True)}"
             )
-            rejects = _collect_reader_rejects(con)
+            rejects = _collect_reader_rejects(con, info)
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
@@ -117,7 +117,7 @@ def _numbered_source(
     return f"SELECT s.*, {line} AS __line FROM {SRC_TABLE} s{join}"
 
 
-def _collect_reader_rejects(con: duckdb.DuckDBPyConnection) -> int:
+def _collect_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> int:
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [REJECTS_TABLE]
     ).fetchone()
@@ -129,7 +129,7 @@ def _collect_reader_rejects(con: duckdb.DuckDBPyConnection) -> int:
         SELECT file, line, reason, csv_line,
                row_number() OVER (PARTITION BY file ORDER BY line) AS j
         FROM (
-            SELECT s.file_path AS file, CAST(e.line AS BIGINT) AS line,
+            SELECT {info.original_file_sql("s.file_path")} AS file, CAST(e.line AS BIGINT) AS line,
                    CASE CAST(e.error_type AS VARCHAR) {cases} ELSE e.error_message END AS reason,
                    e.csv_line
             FROM temp.{REJECTS_TABLE} e JOIN temp.{REJECTS_SCAN} s USING (scan_id, file_id)
