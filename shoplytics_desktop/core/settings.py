@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -12,13 +13,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shoplytics_desktop.core.errors import WorkspaceError
 
 SETTINGS_FILE = "settings.json"
+MEMORY_PATTERN = r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$"
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9,
+          "GB": 1e9, "T": 1e12, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_bytes(text: str) -> int:
+    """'512MB', '4 GiB', … as bytes (the forms MEMORY_PATTERN accepts)."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", text)
+    if not m or m.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a memory size: {text!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
 
 
 class WorkspaceSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     memory_limit: str | None = Field(
-        default=None, description="DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM)."
+        default=None,
+        pattern=MEMORY_PATTERN,
+        description="DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM).",
+    )
+    import_memory_limit: str | None = Field(
+        default="512MB",
+        pattern=MEMORY_PATTERN,
+        description=(
+            "DuckDB memory while importing: what does not fit spills to the temp folder, so an "
+            "import needs the same memory whatever the file size. Empty: memory_limit."
+        ),
     )
     threads: int | None = Field(default=None, ge=1, description="DuckDB threads. Empty: all cores.")
     temp_directory: str | None = Field(

@@ -19,7 +19,13 @@ import duckdb
 
 from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
 from shoplytics_desktop.core.paths import default_models_dir, default_workspace_dir
-from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings, save_settings
+from shoplytics_desktop.core.settings import (
+    WorkspaceSettings,
+    load_settings,
+    memory_bytes,
+    save_settings,
+)
+from shoplytics_desktop.core.sqlutil import quote_literal
 
 DB_FILE = "warehouse.duckdb"
 BACKUP_FILE = "warehouse.duckdb.bak"
@@ -243,6 +249,25 @@ class Workspace:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    @contextlib.contextmanager
+    def memory_budget(self, limit: str | None) -> Iterator[None]:
+        """Run a large job within ``limit`` of DuckDB memory (it spills the rest to the temp
+        folder), never above the workspace's own memory_limit; restored afterwards."""
+        own = self.settings.memory_limit
+        if not limit or (own and memory_bytes(own) <= memory_bytes(limit)):
+            yield
+            return
+        cur = self.cursor()
+        cur.execute(f"SET memory_limit = {quote_literal(limit)}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                if own:
+                    cur.execute(f"SET memory_limit = {quote_literal(own)}")
+                else:
+                    cur.execute("RESET memory_limit")
 
     # -- connections ---------------------------------------------------------------------------
 

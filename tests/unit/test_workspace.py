@@ -137,3 +137,22 @@ def test_reopening_skips_the_ddl_only_when_every_table_exists(tmp_path: Path) ->
         ws.cursor().execute("drop table raw.users")
     with Workspace.open(tmp_path / "ws") as ws:  # a missing table is created again
         assert ws.cursor().execute("select count(*) from raw.users").fetchone() == (0,)
+
+
+def test_memory_budget_caps_and_restores_duckdb_memory(tmp_path: Path) -> None:
+    from shoplytics_desktop.core.settings import WorkspaceSettings, memory_bytes, save_settings
+
+    assert memory_bytes("512MB") == 512_000_000 and memory_bytes("1.5 GiB") == 3 * 2**29
+    limit = "select current_setting('memory_limit')"
+    with Workspace.open(tmp_path / "a") as ws:
+        default = ws.cursor().execute(limit).fetchone()
+        with ws.memory_budget("512MB"):
+            assert ws.cursor().execute(limit).fetchone() == ("488.2 MiB",)
+        assert ws.cursor().execute(limit).fetchone() == default
+    save_settings(tmp_path / "b", WorkspaceSettings(memory_limit="256MB"))
+    with Workspace.open(tmp_path / "b") as ws:
+        own = ws.cursor().execute(limit).fetchone()
+        with ws.memory_budget("512MB"):  # never above the workspace's own limit
+            assert ws.cursor().execute(limit).fetchone() == own
+    with pytest.raises(ValueError):
+        WorkspaceSettings(import_memory_limit="lots")

@@ -186,7 +186,15 @@ def import_events(
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     reporter.check_cancelled()
-    with utc_session(con), cancel_watch(con, reporter):
+    with (
+        utc_session(con),
+        cancel_watch(con, reporter),
+        # A file of any size then needs the same memory: DuckDB spills the rest to disk. A JSON
+        # array is read whole (its reader's buffer holds it), so it cannot be held to a budget.
+        ws.memory_budget(
+            None if info is not None and info.format == "json" else ws.settings.import_memory_limit
+        ),
+    ):
         con.execute("BEGIN TRANSACTION")
         committed = False
         try:

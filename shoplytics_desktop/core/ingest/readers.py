@@ -28,6 +28,8 @@ REJECTS_SCAN = "__ingest_csv_scans"
 #: longer than the limit in force are quarantined with a reason.
 MAX_LINE_BYTES = 2_000_000
 LONG_LINE_BYTES = 64 * 1024 * 1024
+JSON_ARRAY_BYTES = 256 * 1024 * 1024
+NDJSON_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,9 @@ def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: boo
         f"format={quote_literal(json_format)}",
         f"filename={quote_literal(FILE_COLUMN)}",
         f"compression={quote_literal('gzip' if compressed else 'none')}",
-        # A whole JSON array written on one line is one "object" to the reader's buffer.
-        "maximum_object_size=268435456",
+        # A whole JSON array written on one line is one "object" to the reader's buffer (which
+        # is twice this size); an NDJSON line is one event.
+        f"maximum_object_size={JSON_ARRAY_BYTES if fmt == 'json' else NDJSON_LINE_BYTES}",
     ]
     if union_by_name:
         opts.append("union_by_name=true")
