@@ -1,10 +1,12 @@
 """Import throughput: a 1M-row CSV and a 10M-row Parquet file in the real sample's shape.
 
 Writes its own input files (DuckDB ``COPY`` from ``range``), imports each into a fresh
-workspace through ``import_events`` and prints seconds, rows/s and the process's peak RSS.
+workspace through ``import_events`` and prints seconds, rows/s and the peak RSS of the process
+that imported (each import runs in a process of its own).
 
     python benchmarks/bench_import.py                 # 1M CSV + 10M Parquet
     python benchmarks/bench_import.py --csv-rows 200000 --parquet-rows 0
+    python benchmarks/bench_import.py --memory        # peak RSS at 1M, 3M and 10M rows, both formats
 """
 
 from __future__ import annotations
@@ -91,6 +93,16 @@ def _in_child(fn: Any, *args: Any) -> float:
 
 
 def bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
+    """One import in a process of its own, so its peak RSS is its own."""
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=_bench, args=(folder, rows, fmt, memory_limit))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"the {fmt} import of {rows:,} rows failed")
+
+
+def _bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
     path = folder / f"events_{rows}.{fmt}"
     made = _in_child(make_file, path, rows, fmt)
     size_mb = path.stat().st_size / 1e6
@@ -120,7 +132,7 @@ def bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
         f"  phases             {phases}\n"
         f"  re-import (no-op)  {seconds_again:7.2f} s  "
         f"loaded {again.validation.rows_loaded:,} dup {again.validation.rows_duplicate:,}\n"
-        f"  peak RSS (import)  {peak_rss_mb():7.0f} MB (this process; files made in a child)",
+        f"  peak RSS (import)  {peak_rss_mb():7.0f} MB (the importing process; files made apart)",
         flush=True,
     )
     shutil.rmtree(ws_dir, ignore_errors=True)
@@ -133,9 +145,17 @@ def main() -> None:
     parser.add_argument("--parquet-rows", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
     parser.add_argument("--memory-limit", default=None, help="workspace memory_limit, e.g. 1GB")
+    parser.add_argument(
+        "--memory", action="store_true", help="imports of 1M, 3M and 10M rows of each format"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
+        if args.memory:
+            for fmt in ("csv", "parquet"):
+                for rows in (1_000_000, 3_000_000, 10_000_000):
+                    bench(folder, rows, fmt, args.memory_limit)
+            return
         if args.csv_rows:
             bench(folder, args.csv_rows, "csv", args.memory_limit)
         if args.parquet_rows:

@@ -8,12 +8,11 @@ import re
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shoplytics_desktop.core.errors import WorkspaceError
 
 SETTINGS_FILE = "settings.json"
-MEMORY_PATTERN = r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]|B|bytes)?\s*$"
 _UNITS = {"": 1, "B": 1, "BYTES": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9,
           "GB": 1e9, "T": 1e12, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
@@ -31,12 +30,10 @@ class WorkspaceSettings(BaseModel):
 
     memory_limit: str | None = Field(
         default=None,
-        pattern=MEMORY_PATTERN,
         description="DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM).",
     )
     import_memory_limit: str | None = Field(
         default="512MB",
-        pattern=MEMORY_PATTERN,
         description=(
             "DuckDB memory while importing: what does not fit spills to the temp folder, so an "
             "import needs the same memory whatever the file size. Empty: memory_limit."
@@ -51,6 +48,20 @@ class WorkspaceSettings(BaseModel):
         default=None, description="A model project to use instead of the one shipped with the app."
     )
     currency: str = Field(default="USD", min_length=3, max_length=3)
+
+    @field_validator("memory_limit", "import_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            if memory_bytes(value) < 16_000_000:
+                raise ValueError("at least 16MB is needed")
+        except ValueError as e:
+            if "at least" in str(e):
+                raise
+            raise ValueError("write a size such as 512MB or 4GB") from None
+        return value.strip()
 
 
 def load_settings(folder: Path) -> WorkspaceSettings:

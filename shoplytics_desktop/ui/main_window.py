@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from shoplytics_desktop import __version__
+from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
@@ -31,6 +33,9 @@ from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
 from shoplytics_desktop.ui.workspace_open import Opener, close_workspace
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +265,39 @@ class MainWindow(QMainWindow):
         self._dialog = dialog
         dialog.open()
 
+    def edit_settings(self) -> None:
+        from shoplytics_desktop.ui.settings_dialog import SettingsDialog
+
+        ws = self._need_writable("Workspace settings")
+        if ws is None:
+            return
+        dialog = SettingsDialog(ws, self)
+        self._dialog = dialog
+        dialog.accepted.connect(lambda: self._apply_settings(dialog))
+        dialog.open()
+
+    def _apply_settings(self, dialog: SettingsDialog) -> None:
+        ws, new = dialog.ws, dialog.accepted_settings
+        if new is None or ws is not self.workspace:
+            return
+        reopen = dialog.needs_reopen()
+        old = ws.settings
+        try:
+            if new.models_dir != old.models_dir:
+                ws.backup()  # the next run rebuilds every model from the other project
+            ws.settings = new
+            ws.save_settings()
+        except (OSError, ShoplyticsError) as e:  # a full disk, a read-only folder
+            ws.settings = old
+            log.warning("saving workspace settings failed: %s", e)
+            QMessageBox.warning(self, "Workspace settings", f"The settings could not be saved: {e}")
+            return
+        self.status.showMessage("Workspace settings saved.", 5000)
+        if reopen:
+            folder = ws.folder
+            self._set_workspace(None)
+            self.open_workspace(folder)
+
     def run_pipeline(self) -> None:
         if self._need_writable("Run") is None:
             return
@@ -290,7 +328,7 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         busy = self.pages.busy
         writable = ws is not None and not ws.read_only and not busy
-        for key in ("run", "test", "generate", "import"):
+        for key in ("run", "test", "generate", "import", "settings"):
             self.menu_actions[key].setEnabled(writable)
         self.menu_actions["export"].setEnabled(ws is not None)
         self.menu_actions["cancel"].setEnabled(busy)

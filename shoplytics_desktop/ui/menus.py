@@ -41,6 +41,12 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     add(file, "generate", "&Generate demo data…", w.generate_data, None, "Fill the workspace with a synthetic shop")
     add(file, "export", "&Export…", w.export_tables, "Ctrl+E", "Export marts or any table to CSV or Parquet")
     file.addSeparator()
+    prefs = add(file, "settings", "Workspace &settings…", w.edit_settings, QKeySequence.StandardKey.Preferences,
+                "Memory, threads, session timeout, model project, currency")
+    prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
+    if prefs.shortcut().isEmpty():
+        prefs.setShortcut(QKeySequence("Ctrl+,"))
+    file.addSeparator()
     quit_action = add(file, "quit", "&Quit", w.close, QKeySequence.StandardKey.Quit)
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
     if quit_action.shortcut().isEmpty():  # some platforms define no standard Quit key

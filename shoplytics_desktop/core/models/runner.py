@@ -171,7 +171,7 @@ def _memory_hint(ws: Workspace, e: duckdb.Error) -> str:
     return (
         f"The model needs more memory than the workspace's memory_limit setting ({limit}) "
         "allows, even spilling to disk: raise it (`shoplytics settings memory_limit=4GB`, or "
-        "Settings in the app), or set threads=1 to need less at once. "
+        "File ▸ Workspace settings in the app), or set threads=1 to need less at once. "
     )
 
 

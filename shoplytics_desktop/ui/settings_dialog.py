@@ -1,0 +1,157 @@
+"""Workspace settings: DuckDB memory and threads, the import memory budget, the session timeout,
+the model project folder and the currency, validated by the same pydantic model as
+``shoplytics settings`` and saved to the workspace's ``settings.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from shoplytics_desktop.core.settings import WorkspaceSettings
+from shoplytics_desktop.core.workspace import Workspace
+
+#: Settings DuckDB reads when the workspace is opened: changing one reopens it.
+REOPEN_KEYS = ("memory_limit", "threads", "temp_directory")
+
+_LABELS = {
+    "memory_limit": "DuckDB memory limit",
+    "import_memory_limit": "Memory while importing",
+    "threads": "Threads",
+    "temp_directory": "Spill folder",
+    "session_timeout_minutes": "Session timeout (minutes)",
+    "models_dir": "Model project folder",
+    "currency": "Currency",
+}
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the workspace's settings; ``accepted_settings`` holds the valid result."""
+
+    def __init__(self, ws: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Workspace settings")
+        self.setMinimumWidth(560)
+        self.ws = ws
+        self.accepted_settings: WorkspaceSettings | None = None
+        current = ws.settings
+        fields = WorkspaceSettings.model_fields
+
+        form = QFormLayout()
+        self.edits: dict[str, QLineEdit] = {}
+        for key in ("memory_limit", "import_memory_limit", "temp_directory", "models_dir", "currency"):
+            edit = QLineEdit(str(getattr(current, key) or ""))
+            edit.setObjectName(key)
+            default = fields[key].default
+            edit.setPlaceholderText(
+                "the workspace's tmp/ folder" if key == "temp_directory"
+                else "the model project shipped with the app" if key == "models_dir"
+                else "DuckDB's default (80% of RAM)" if key == "memory_limit"
+                else str(default or "")
+            )
+            edit.setToolTip(fields[key].description or "")
+            self.edits[key] = edit
+        self.threads = QSpinBox()
+        self.threads.setObjectName("threads")
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("all cores")
+        self.threads.setValue(current.threads or 0)
+        self.threads.setToolTip(fields["threads"].description or "")
+        self.timeout = QSpinBox()
+        self.timeout.setObjectName("session_timeout_minutes")
+        self.timeout.setRange(1, 24 * 60)
+        self.timeout.setValue(current.session_timeout_minutes)
+        self.timeout.setToolTip(
+            "A new session starts after a gap longer than this, for events without a session id."
+        )
+
+        form.addRow(_LABELS["memory_limit"], self.edits["memory_limit"])
+        form.addRow(_LABELS["import_memory_limit"], self.edits["import_memory_limit"])
+        form.addRow(_LABELS["threads"], self.threads)
+        form.addRow(_LABELS["temp_directory"], self._with_browse(self.edits["temp_directory"]))
+        form.addRow(_LABELS["session_timeout_minutes"], self.timeout)
+        form.addRow(_LABELS["models_dir"], self._with_browse(self.edits["models_dir"]))
+        form.addRow(_LABELS["currency"], self.edits["currency"])
+
+        note = QLabel(
+            "Sizes are written like 512MB or 4GB. Memory, threads and the spill folder apply "
+            "when the workspace reopens (it reopens on OK). A new session timeout or model "
+            "project takes effect at the next pipeline run."
+        )
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        self.error = QLabel()
+        self.error.setObjectName("settings_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d55e00;")
+        self.error.hide()
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _with_browse(self, edit: QLineEdit) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda: self._browse(edit))
+        row.addWidget(browse)
+        return box
+
+    def _browse(self, edit: QLineEdit) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
+        if folder:
+            edit.setText(folder)
+
+    def values(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.ws.settings.model_dump()
+        for key, edit in self.edits.items():
+            data[key] = edit.text().strip() or None
+        if data["currency"] is None:
+            data["currency"] = WorkspaceSettings.model_fields["currency"].default
+        data["threads"] = self.threads.value() or None
+        data["session_timeout_minutes"] = self.timeout.value()
+        return data
+
+    def accept(self) -> None:
+        try:
+            self.accepted_settings = WorkspaceSettings.model_validate(self.values())
+        except ValidationError as e:
+            problems = []
+            for err in e.errors():
+                key = str(err["loc"][0]) if err["loc"] else ""
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                problems.append(f"{_LABELS.get(key, key)}: {msg}")
+            self.error.setText("Not saved. " + "; ".join(problems) + ".")
+            self.error.show()
+            return
+        super().accept()
+
+    def needs_reopen(self) -> bool:
+        new = self.accepted_settings
+        return new is not None and any(
+            getattr(new, k) != getattr(self.ws.settings, k) for k in REOPEN_KEYS
+        )
