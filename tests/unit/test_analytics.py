@@ -533,3 +533,12 @@ def test_dashboard_marts_agree_with_the_marts_and_brute_force(tmp_path: Path) ->
             """
         ).fetchone()
         assert totals == (True, True, True, True)
+
+
+def test_marts_of_an_earlier_model_project_ask_for_a_run(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "old") as w:
+        build_marts(w)
+        w.cursor().execute("ALTER TABLE marts.agg_user_day DROP COLUMN user_key")
+        st = A.dashboard_status(w)
+        assert not st.ready and st.missing == ("agg_user_day.user_key",)
+        assert st.reason == "Run the pipeline to build the marts (missing: agg_user_day.user_key)."

@@ -20,6 +20,10 @@ REQUIRED_MARTS: tuple[str, ...] = (
     "agg_users",
 )
 
+#: Columns the dashboards read that marts built by an earlier model project lack: such marts
+#: count as missing until the pipeline runs again.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {"agg_user_day": ("user_key", "is_first_day")}
+
 
 @dataclass(frozen=True)
 class DashboardStatus:
@@ -59,6 +63,20 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
     missing = tuple(m for m in REQUIRED_MARTS if m not in present)
     if missing:
         return DashboardStatus(missing=missing)
+    columns = set(
+        cur.execute(
+            "SELECT table_name || '.' || column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'marts'"
+        ).fetchall()
+    )
+    outdated = tuple(
+        f"{table}.{column}"
+        for table, needed in REQUIRED_COLUMNS.items()
+        for column in needed
+        if (f"{table}.{column}",) not in columns
+    )
+    if outdated:
+        return DashboardStatus(missing=outdated)
     row = cur.execute(
         "SELECT min(activity_date), max(activity_date) FROM marts.agg_engagement_segments"
     ).fetchone()
