@@ -3,6 +3,9 @@
     python benchmarks/bench_run.py                 # 1M and 10M events
     python benchmarks/bench_run.py --events 1000000
 
+Besides ``run_project`` itself it times the command a user types, ``shoplytics run``, from
+process start to exit (Python start-up and imports included), three times per size.
+
 Each size runs in its own subprocess so peak RSS is per size. Workspaces are kept under
 benchmarks/out/ (reused between invocations: generation is not part of the timed run).
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -55,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 4GB")
+    parser.add_argument("--cli-runs", type=int, default=3, help="`shoplytics run` timings per size")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -75,7 +81,23 @@ def main() -> int:
             f"({r['models']} models, {r['tests']} tests in {r['tests_s']:.2f}s, {r['status']}), "
             f"peak RSS {r['peak_rss_mb']:,.0f} MB; slowest: {r['slowest']}"
         )
+        walls = [_cli_run(ROOT / "out" / f"run-{n}") for _ in range(args.cli_runs)]
+        if walls:
+            print(
+                f"{'':>19} `shoplytics run` wall clock: median {statistics.median(walls):.2f}s "
+                f"(min {min(walls):.2f}s, max {max(walls):.2f}s over {len(walls)} runs)"
+            )
     return 0
+
+
+def _cli_run(folder: Path) -> float:
+    exe = shutil.which("shoplytics") or sys.exit("`shoplytics` is not on PATH (pip install -e .)")
+    t0 = time.perf_counter()
+    out = subprocess.run([exe, "run", "-w", str(folder)], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        sys.exit(f"shoplytics run failed: {out.stderr.strip()}")
+    return wall
 
 
 if __name__ == "__main__":

@@ -84,25 +84,32 @@ def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
 
 
-def _drop_other_kind(cur: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
-    """Drop the model's relation if it exists as the other kind (a view when ``kind`` is TABLE)."""
-    other = "VIEW" if kind == "TABLE" else "TABLE"
-    existing = cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
-        if other == "TABLE"
-        else "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-        [model.layer, model.name],
-    ).fetchone()
-    if existing and existing[0]:
-        cur.execute(f"DROP {other} {model.relation}")
+class _Catalog:
+    """The kind of each relation in the model layers, read once per run and kept up to date."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        rows = cur.execute(
+            "SELECT schema_name || '.' || table_name, 'TABLE' FROM duckdb_tables() "
+            "UNION ALL SELECT schema_name || '.' || view_name, 'VIEW' FROM duckdb_views() "
+            "WHERE NOT internal"
+        ).fetchall()
+        self.kinds: dict[str, str] = {name: kind for name, kind in rows}
+
+    def make_room(self, cur: duckdb.DuckDBPyConnection, model: Model, kind: str) -> None:
+        """Drop the model's relation if it exists as the other kind (CREATE OR REPLACE keeps
+        the kind)."""
+        existing = self.kinds.get(model.relation)
+        if existing is not None and existing != kind:
+            cur.execute(f"DROP {existing} {model.relation}")
+        self.kinds[model.relation] = kind
 
 
-def _build(cur: duckdb.DuckDBPyConnection, model: Model) -> int | None:
+def _build(cur: duckdb.DuckDBPyConnection, model: Model, catalog: _Catalog) -> int | None:
     if model.materialized == "view":
-        _drop_other_kind(cur, model, "VIEW")
+        catalog.make_room(cur, model, "VIEW")
         cur.execute(f"CREATE OR REPLACE VIEW {model.relation} AS\n{model.sql}")
         return None
-    _drop_other_kind(cur, model, "TABLE")
+    catalog.make_room(cur, model, "TABLE")
     create = f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}"
     if model.materialized == "transient":
         # Kept in the transaction's memory: DuckDB would otherwise compress and write a large
@@ -304,13 +311,14 @@ def run_project(
     cur.execute("BEGIN TRANSACTION")
     try:
         _session_vars(cur, ws)
+        catalog = _Catalog(cur)
         for i, mr in enumerate(result.models):
             reporter.check_cancelled()
             reporter.update(i, total, f"building {mr.layer}.{mr.name}")
             mr.status = "running"
             t0 = time.perf_counter()
             try:
-                mr.rows = _build(cur, project.models[mr.name])
+                mr.rows = _build(cur, project.models[mr.name], catalog)
             except duckdb.InterruptException:
                 raise
             except duckdb.Error as e:
@@ -415,10 +423,12 @@ def run_data_tests(
     cur.execute("BEGIN TRANSACTION")
     try:
         _session_vars(cur, ws)
+        catalog = _Catalog(cur)
         for name in _transient_read_by(project, tests):
-            if _view_exists(cur, project.models[name]):
-                reporter.update(0, total, f"computing {project.models[name].relation}")
-                _build(cur, project.models[name])
+            model = project.models[name]
+            if catalog.kinds.get(model.relation) == "VIEW":
+                reporter.update(0, total, f"computing {model.relation}")
+                _build(cur, model, catalog)
         _run_tests(cur, project, names, result, reporter, listener, 0, total)
     except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
         _rollback(cur)
@@ -450,14 +460,6 @@ def _transient_read_by(project: Project, tests: Iterable[DataTest]) -> list[str]
     return [
         n for n in project.order() if n in read and project.models[n].materialized == "transient"
     ]
-
-
-def _view_exists(cur: duckdb.DuckDBPyConnection, model: Model) -> bool:
-    row = cur.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-        [model.layer, model.name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
