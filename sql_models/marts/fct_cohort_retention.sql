@@ -2,12 +2,15 @@
 -- first event; they are active in week_number n if they have any event in cohort week + n. Each
 -- cohort gets a row for every week from 0 to the last week with data overall, zeros included.
 with user_cohorts as (
-    select user_id, cohort_week from int_user_journey
+    select user_key, cast(date_trunc('week', first_event_date) as date) as cohort_week
+    from agg_users
 ),
 
+-- The weeks each user was active in, from their active days (agg_user_day: far fewer rows than
+-- events).
 user_active_weeks as (
-    select distinct user_id, cast(date_trunc('week', event_date) as date) as activity_week
-    from stg_events
+    select distinct user_key, cast(date_trunc('week', activity_date) as date) as activity_week
+    from agg_user_day
 ),
 
 cohort_sizes as (
@@ -31,7 +34,7 @@ cohort_activity as (
         (w.activity_week - u.cohort_week) // 7 as week_number,
         count(*) as active_users
     from user_active_weeks as w
-    join user_cohorts as u on u.user_id = w.user_id
+    join user_cohorts as u on u.user_key = w.user_key
     group by all
 )
 
