@@ -310,3 +310,24 @@ def test_an_interrupt_while_reading_is_a_cancel_not_a_read_error() -> None:
 
     err = readers.read_error(duckdb.InterruptException("INTERRUPT Error: Interrupted!"), "a.csv", "csv")
     assert isinstance(err, Cancelled)
+
+
+@pytest.mark.reliability
+def test_excel_unicode_text_utf16_tsv_imports(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "excel-unicode.txt"
+    text = "event_time\tevent_type\tuser_id\tbrand\r\n2024-01-01 00:00:00\tview\tu1\tCafé “Noir”\r\n"
+    f.write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Excel writes it
+    report = import_events(ws, [f])
+    assert any("UTF-16" in n for n in report.notes)
+    assert report.validation is not None and report.validation.rows_loaded == 1
+    assert ws.cursor().execute("SELECT brand, _source_file, _source_line FROM raw.events").fetchall() == [
+        ("Café “Noir”", str(f), 2)
+    ]
+
+
+def test_random_bytes_behind_a_utf16_mark_are_binary(ws: Workspace, tmp_path: Path) -> None:
+    import random
+
+    f = tmp_path / "noise.csv"
+    f.write_bytes(b"\xff\xfe" + random.Random(4).randbytes(6000))
+    fails(ws, f, "holds binary data")

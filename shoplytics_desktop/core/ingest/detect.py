@@ -220,8 +220,10 @@ def _inspect(
     if fmt != "parquet" and transcode.codec_name(encoding) != "utf-8":
         if not forced:
             notes.append(
-                "The text is not UTF-8; it is read as Windows-1252 (Western European, as Excel "
-                "saves it)."
+                "The text is UTF-16 (as Excel's Unicode Text export); it is converted to UTF-8."
+                if detected == "utf-16"
+                else "The text is not UTF-8; it is read as Windows-1252 (Western European, as "
+                "Excel saves it)."
             )
         # Each file with its own encoding (a UTF-8 file among them stays UTF-8).
         copies = tuple(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,17 @@ def _looks_binary(sample: bytes) -> bool:
     return control / min(len(sample), 8192) > 0.05
 
 
+def _unlikely_text(text: str) -> bool:
+    """Decoded text with many unassigned, private or control characters is not a data file."""
+    sample = text[:4096]
+    odd = sum(
+        1
+        for c in sample
+        if c == "\ufffd" or (c not in "\t\r\n" and unicodedata.category(c) in ("Cc", "Cn", "Co", "Cs"))
+    )
+    return odd > 0.05 * max(len(sample), 1)
+
+
 def _encoding(sample: bytes) -> str:
     """utf-8 when the sample decodes as UTF-8 (a cut multibyte character at its end is fine)."""
     try:
@@ -175,6 +187,17 @@ def describe_file(path: Path, forced: Format | None = None) -> SourceFile:
         check_gzip_complete(path)
     if forced == "parquet":
         raise ImportError_(f"{path} is not a Parquet file.", "Drop the --format option or fix it.")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 with its byte-order mark: Excel's "Unicode Text" export (tab-separated).
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+        if not text.strip("\ufeff \t\r\n"):
+            raise ImportError_(f"{path} holds only blank space.", "Export the data again.")
+        if _unlikely_text(text):
+            raise ImportError_(
+                f"{path} does not look like a CSV, JSON or Parquet file (it holds binary data).",
+                "Import a CSV/TSV, JSON, NDJSON or Parquet export (optionally gzip-compressed).",
+            )
+        return SourceFile(path, forced or _text_format(path, text), compressed, "utf-16", size)
     if _looks_binary(head):
         raise ImportError_(
             f"{path} does not look like a CSV, JSON or Parquet file (it holds binary data).",
