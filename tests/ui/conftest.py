@@ -58,6 +58,22 @@ def insert_many(ws: Workspace, n: int, users: int = 50) -> None:
     )
 
 
+def window_on(qtbot, ws: Workspace, monkeypatch: pytest.MonkeyPatch):
+    """The main window opened on ``ws`` (closed first: the window opens it itself), with a
+    placeholder for the dashboards."""
+    from shoplytics_desktop.ui.main_window import MainWindow
+    from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    folder = ws.folder
+    ws.close()
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_initial()
+    return window
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "qsettings"

@@ -11,17 +11,9 @@ from PySide6.QtWidgets import QWidget
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.main_window import MainWindow
 from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+from tests.ui.conftest import window_on
 
-
-def _window(qtbot, ws: Workspace, monkeypatch) -> MainWindow:
-    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
-    folder = ws.folder
-    ws.close()  # the window opens the workspace itself
-    window = MainWindow(folder)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_initial()
-    return window
+_window = window_on
 
 
 def test_menus_follow_platform_shortcuts(qtbot, tmp_path: Path) -> None:

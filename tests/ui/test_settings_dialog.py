@@ -10,18 +10,13 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
 
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.main_window import MainWindow
-from shoplytics_desktop.ui.page_host import PageHost, Placeholder
 from shoplytics_desktop.ui.settings_dialog import SettingsDialog
+from tests.ui.conftest import window_on
 
 
 def test_settings_are_validated_saved_and_applied(qtbot, passing_ws: Workspace, monkeypatch) -> None:
-    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
     folder = passing_ws.folder
-    passing_ws.close()
-    window = MainWindow(folder)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_initial()
+    window = window_on(qtbot, passing_ws, monkeypatch)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=5000)
     assert window.menu_actions["settings"].isEnabled()
     window.menu_actions["settings"].trigger()
