@@ -2,8 +2,8 @@
 -- not events) and exact for every revenue view under any filter: revenue and units sum, orders
 -- and buyers are distinct counts of order_key and user_id.
 -- An order belongs to the day and user of its first line (fct_orders); a line's category follows
--- fct_revenue (the product's, else the event's, else 'unknown'); segments are the purchase
--- events' own.
+-- fct_revenue (the product's in dim_products, else the event's, else 'unknown'); segments are the
+-- purchase events' own. Lines come from int_order_lines, so the events are not sessionized again.
 with lines as (
     select
         e.order_key,
@@ -14,9 +14,8 @@ with lines as (
         e.traffic_source,
         sum(e.quantity) as units,
         sum(e.line_revenue) as revenue
-    from stg_events as e
-    left join stg_products as p on p.product_id = e.product_id
-    where e.event_type = 'purchase'
+    from int_order_lines as e
+    left join dim_products as p on p.product_id = e.product_id
     group by all
 )
 

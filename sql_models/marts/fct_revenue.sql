@@ -1,5 +1,5 @@
 -- Revenue per order day and product category (METRICS.md §2). A line's category is its product's
--- (stg_products: catalog first, else the latest seen on events), else the one carried on the
+-- (dim_products: catalog first, else the latest seen on events), else the one carried on the
 -- event, else 'unknown', so the grain has no nulls. Lines count on the day of their order, so
 -- daily totals agree with fct_orders and fct_daily_engagement. An order with lines in several
 -- categories counts once in each: orders do not add up across categories.
@@ -13,5 +13,5 @@ select
     count(distinct l.user_id) as buyers
 from int_order_lines as l
 join fct_orders as o on o.order_id = l.order_key
-left join stg_products as p on p.product_id = l.product_id
+left join dim_products as p on p.product_id = l.product_id
 group by all
