@@ -7,6 +7,7 @@ from typing import Any
 
 from shoplytics_desktop.cli.common import add_workspace_arg, format_table, open_workspace
 from shoplytics_desktop.core.errors import WorkspaceError
+from shoplytics_desktop.core.settings import SettingsError, WorkspaceSettings
 from shoplytics_desktop.core.workspace import DB_FILE, LAYERS
 
 
@@ -47,7 +48,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     with open_workspace(args, read_only=not args.assignments) as ws:
         if args.assignments:
-            data = ws.settings.model_dump()
+            data = ws.settings.to_dict()
             for item in args.assignments:
                 key, sep, value = item.partition("=")
                 if not sep or key not in data:
@@ -55,12 +56,17 @@ def cmd_settings(args: argparse.Namespace) -> int:
                         f"Unknown setting '{key}'.", f"Known settings: {', '.join(sorted(data))}."
                     )
                 data[key] = value or None
-            new = type(ws.settings).model_validate(data)
+            try:
+                new = WorkspaceSettings.from_dict(data)
+            except SettingsError as e:
+                raise WorkspaceError(
+                    f"Invalid setting: {e}.", "Nothing was changed; fix the value and try again."
+                ) from e
             if new.models_dir != ws.settings.models_dir:
                 ws.backup()  # a model project switch rebuilds every model: keep the old build
             ws.settings = new
             ws.save_settings()
-        for key, value in ws.settings.model_dump().items():
+        for key, value in ws.settings.to_dict().items():
             print(f"{key} = {'' if value is None else value}")
     return 0
 

@@ -1,14 +1,20 @@
-"""Per-workspace settings, stored as ``settings.json`` beside the DuckDB file."""
+"""Per-workspace settings, stored as ``settings.json`` beside the DuckDB file.
+
+A plain dataclass validated by hand: every command opens a workspace, and seven fields do not
+need pydantic's import time (about 0.1 s of every ``shoplytics`` call).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any
 
 from shoplytics_desktop.core.errors import WorkspaceError
 
@@ -18,50 +24,136 @@ _UNITS = {"": 1, "B": 1, "BYTES": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "
 
 
 def memory_bytes(text: str) -> int:
-    """'512MB', '4 GiB', … as bytes (the forms MEMORY_PATTERN accepts)."""
+    """'512MB', '4 GiB', … as bytes."""
     m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", text)
     if not m or m.group(2).upper() not in _UNITS:
         raise ValueError(f"not a memory size: {text!r}")
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
 
 
-class WorkspaceSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class SettingsError(ValueError):
+    """Invalid settings: ``problems`` holds (setting, what is wrong) pairs."""
 
-    memory_limit: str | None = Field(
-        default=None,
-        description="DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM).",
-    )
-    import_memory_limit: str | None = Field(
-        default="512MB",
-        description=(
-            "DuckDB memory while importing: what does not fit spills to the temp folder, so an "
-            "import needs the same memory whatever the file size. Empty: memory_limit."
-        ),
-    )
-    threads: int | None = Field(default=None, ge=1, description="DuckDB threads. Empty: all cores.")
-    temp_directory: str | None = Field(
-        default=None, description="Where DuckDB spills. Empty: the workspace's tmp/ folder."
-    )
-    session_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    models_dir: str | None = Field(
-        default=None, description="A model project to use instead of the one shipped with the app."
-    )
-    currency: str = Field(default="USD", min_length=3, max_length=3)
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{key}: {msg}" for key, msg in problems))
 
-    @field_validator("memory_limit", "import_memory_limit")
+
+@dataclass(frozen=True)
+class SettingInfo:
+    default: Any
+    description: str
+
+
+#: Every setting with its default and what it does (the CLI, the dialog and the docs show these).
+FIELDS: dict[str, SettingInfo] = {
+    "memory_limit": SettingInfo(
+        None, "DuckDB memory_limit, e.g. '4GB'. Empty: DuckDB's default (80% of RAM)."
+    ),
+    "import_memory_limit": SettingInfo(
+        "512MB",
+        "DuckDB memory while importing: what does not fit spills to the temp folder, so an "
+        "import needs the same memory whatever the file size. Empty: memory_limit.",
+    ),
+    "threads": SettingInfo(None, "DuckDB threads. Empty: all cores."),
+    "temp_directory": SettingInfo(None, "Where DuckDB spills. Empty: the workspace's tmp/ folder."),
+    "session_timeout_minutes": SettingInfo(
+        30, "A new session starts after a longer gap, for events without a session id (1–1440)."
+    ),
+    "models_dir": SettingInfo(
+        None, "A model project to use instead of the one shipped with the app."
+    ),
+    "currency": SettingInfo("USD", "The currency code the dashboards show (three letters)."),
+}
+
+
+@dataclass
+class WorkspaceSettings:
+    memory_limit: str | None = FIELDS["memory_limit"].default
+    import_memory_limit: str | None = FIELDS["import_memory_limit"].default
+    threads: int | None = FIELDS["threads"].default
+    temp_directory: str | None = FIELDS["temp_directory"].default
+    session_timeout_minutes: int = FIELDS["session_timeout_minutes"].default
+    models_dir: str | None = FIELDS["models_dir"].default
+    currency: str = FIELDS["currency"].default
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+
+        def check(key: str, fn: Any) -> None:
+            try:
+                setattr(self, key, fn(getattr(self, key)))
+            except ValueError as e:
+                problems.append((key, str(e)))
+
+        check("memory_limit", _size)
+        check("import_memory_limit", _size)
+        check("threads", lambda v: _int(v, 1, 1024, optional=True))
+        check("temp_directory", _text)
+        check("session_timeout_minutes", lambda v: _int(v, 1, 24 * 60, optional=False))
+        check("models_dir", _text)
+        check("currency", _currency)
+        if problems:
+            raise SettingsError(problems)
+
     @classmethod
-    def _a_size(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkspaceSettings:
+        """Settings from a mapping (unknown keys are ignored; missing ones take defaults)."""
+        if not isinstance(data, Mapping):
+            raise SettingsError([("settings", "expected an object of settings")])
+        return cls(**{k: v for k, v in data.items() if k in FIELDS})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value.strip() or None
+
+
+def _size(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        size = memory_bytes(text)
+    except ValueError:
+        raise ValueError("write a size such as 512MB or 4GB") from None
+    if size < 16_000_000:
+        raise ValueError("at least 16MB is needed")
+    return text
+
+
+def _int(value: Any, low: int, high: int, optional: bool) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if optional:
             return None
-        try:
-            if memory_bytes(value) < 16_000_000:
-                raise ValueError("at least 16MB is needed")
-        except ValueError as e:
-            if "at least" in str(e):
-                raise
-            raise ValueError("write a size such as 512MB or 4GB") from None
-        return value.strip()
+        raise ValueError("a whole number is needed")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError("a whole number is needed")
+    try:
+        number = int(value.strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ValueError("a whole number is needed") from None
+    if not low <= number <= high:
+        raise ValueError(f"a whole number from {low} to {high} is needed")
+    return number
+
+
+def _currency(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        return str(FIELDS["currency"].default)
+    if len(text) != 3:
+        raise ValueError("a three-letter currency code (e.g. USD, EUR) is needed")
+    return text
 
 
 def load_settings(folder: Path) -> WorkspaceSettings:
@@ -69,8 +161,8 @@ def load_settings(folder: Path) -> WorkspaceSettings:
     if not path.exists():
         return WorkspaceSettings()
     try:
-        return WorkspaceSettings.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as e:
+        return WorkspaceSettings.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as e:
         raise WorkspaceError(
             f"The workspace settings file {path} is not valid ({str(e).splitlines()[0]}).",
             "Fix or delete the file; defaults are used when it is missing.",
@@ -83,7 +175,7 @@ def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(settings.model_dump_json(indent=2))
+            fh.write(settings.to_json())
         os.replace(tmp, folder / SETTINGS_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,12 +1,11 @@
 """Workspace settings: DuckDB memory and threads, the import memory budget, the session timeout,
-the model project folder and the currency, validated by the same pydantic model as
-``shoplytics settings`` and saved to the workspace's ``settings.json``."""
+the model project folder and the currency, validated by the same rules as ``shoplytics settings``
+and saved to the workspace's ``settings.json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shoplytics_desktop.core.settings import WorkspaceSettings
+from shoplytics_desktop.core.settings import FIELDS, SettingsError, WorkspaceSettings
 from shoplytics_desktop.core.workspace import Workspace
 
 #: Settings DuckDB reads when the workspace is opened: changing one reopens it.
@@ -48,7 +47,7 @@ class SettingsDialog(QDialog):
         self.ws = ws
         self.accepted_settings: WorkspaceSettings | None = None
         current = ws.settings
-        fields = WorkspaceSettings.model_fields
+        fields = FIELDS
 
         form = QFormLayout()
         self.edits: dict[str, QLineEdit] = {}
@@ -74,9 +73,7 @@ class SettingsDialog(QDialog):
         self.timeout.setObjectName("session_timeout_minutes")
         self.timeout.setRange(1, 24 * 60)
         self.timeout.setValue(current.session_timeout_minutes)
-        self.timeout.setToolTip(
-            "A new session starts after a gap longer than this, for events without a session id."
-        )
+        self.timeout.setToolTip(fields["session_timeout_minutes"].description)
 
         form.addRow(_LABELS["memory_limit"], self.edits["memory_limit"])
         form.addRow(_LABELS["import_memory_limit"], self.edits["import_memory_limit"])
@@ -127,24 +124,18 @@ class SettingsDialog(QDialog):
             edit.setText(folder)
 
     def values(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.ws.settings.model_dump()
+        data: dict[str, Any] = self.ws.settings.to_dict()
         for key, edit in self.edits.items():
             data[key] = edit.text().strip() or None
-        if data["currency"] is None:
-            data["currency"] = WorkspaceSettings.model_fields["currency"].default
         data["threads"] = self.threads.value() or None
         data["session_timeout_minutes"] = self.timeout.value()
         return data
 
     def accept(self) -> None:
         try:
-            self.accepted_settings = WorkspaceSettings.model_validate(self.values())
-        except ValidationError as e:
-            problems = []
-            for err in e.errors():
-                key = str(err["loc"][0]) if err["loc"] else ""
-                msg = str(err["msg"]).removeprefix("Value error, ")
-                problems.append(f"{_LABELS.get(key, key)}: {msg}")
+            self.accepted_settings = WorkspaceSettings.from_dict(self.values())
+        except SettingsError as e:
+            problems = [f"{_LABELS.get(key, key)}: {msg}" for key, msg in e.problems]
             self.error.setText("Not saved. " + "; ".join(problems) + ".")
             self.error.show()
             return

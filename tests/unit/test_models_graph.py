@@ -200,3 +200,20 @@ def test_parses_are_cached_on_disk_by_sql_text(tmp_path: Path, monkeypatch: pyte
     assert json.loads(cached.read_text(encoding="utf-8"))
     with pytest.raises(ModelError, match="syntax error"):
         parse.parse_select("select from from", "bad.sql")
+
+
+@pytest.mark.parametrize(
+    ("yml", "says"),
+    [
+        ("- just a list", "the file should be a mapping with a 'models' list"),
+        ("models: {fct_a: {}}", "models should be a list"),
+        ("models:\n  - description: no name", "models[0] needs a name"),
+        ("models:\n  - name: fct_a\n    columns: [{description: x}]", "models[0] (fct_a): columns[0] needs a name"),
+        ("models:\n  - name: fct_a\n    columns:\n      - name: n\n        tests: not_null",
+         "column n: tests should be a list"),
+    ],
+)
+def test_yaml_of_the_wrong_shape_is_named(tmp_path: Path, yml: str, says: str) -> None:
+    with pytest.raises(ModelError) as err:
+        _project(tmp_path, {**BASIC, "marts/_marts.yml": yml})
+    assert "not a model properties file" in err.value.message and says in err.value.message

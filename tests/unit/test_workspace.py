@@ -154,5 +154,26 @@ def test_memory_budget_caps_and_restores_duckdb_memory(tmp_path: Path) -> None:
         own = ws.cursor().execute(limit).fetchone()
         with ws.memory_budget("512MB"):  # never above the workspace's own limit
             assert ws.cursor().execute(limit).fetchone() == own
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="import_memory_limit: write a size such as 512MB"):
         WorkspaceSettings(import_memory_limit="lots")
+
+
+def test_settings_are_checked_and_coerced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from shoplytics_desktop.cli import main
+    from shoplytics_desktop.core.settings import SettingsError
+
+    s = WorkspaceSettings.from_dict(
+        {"threads": "2", "session_timeout_minutes": "45", "currency": "", "memory_limit": " 4GB ",
+         "unknown": 1}
+    )
+    assert (s.threads, s.session_timeout_minutes, s.currency, s.memory_limit) == (2, 45, "USD", "4GB")
+    with pytest.raises(SettingsError) as err:
+        WorkspaceSettings.from_dict({"threads": 0, "session_timeout_minutes": "soon", "currency": "EURO"})
+    assert [k for k, _ in err.value.problems] == ["threads", "session_timeout_minutes", "currency"]
+    folder = tmp_path / "ws"
+    assert main(["settings", "-w", str(folder), "threads=3", "session_timeout_minutes=20"]) == 0
+    assert load_settings(folder).to_dict()["threads"] == 3
+    assert main(["settings", "-w", str(folder), "session_timeout_minutes=0"]) == 1
+    err_text = capsys.readouterr().err
+    assert "session_timeout_minutes: a whole number from 1 to 1440 is needed" in err_text
+    assert load_settings(folder).session_timeout_minutes == 20  # nothing changed

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models.dag import DAG
@@ -49,29 +48,71 @@ Severity = Literal["error", "warn"]
 # -- YAML schema ---------------------------------------------------------------------------------
 
 
-class _ColumnYaml(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class _YamlShapeError(ValueError):
+    pass
+
+
+@dataclass
+class _ColumnYaml:
     name: str
     description: str = ""
-    data_type: str | None = None
-    tests: list[Any] = Field(default_factory=list)
-    data_tests: list[Any] = Field(default_factory=list)
+    tests: list[Any] = field(default_factory=list)
+    data_tests: list[Any] = field(default_factory=list)
 
 
-class _ModelYaml(BaseModel):
-    model_config = ConfigDict(extra="allow")
+@dataclass
+class _ModelYaml:
     name: str
     description: str = ""
-    config: dict[str, Any] = Field(default_factory=dict)
-    columns: list[_ColumnYaml] = Field(default_factory=list)
-    tests: list[Any] = Field(default_factory=list)
-    data_tests: list[Any] = Field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    columns: list[_ColumnYaml] = field(default_factory=list)
+    tests: list[Any] = field(default_factory=list)
+    data_tests: list[Any] = field(default_factory=list)
 
 
-class _FileYaml(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    version: int | None = None
-    models: list[_ModelYaml] = Field(default_factory=list)
+def _get(mapping: dict[str, Any], key: str, kind: type, where: str, default: Any) -> Any:
+    value = mapping.get(key)
+    if value is None:
+        return default() if callable(default) else default
+    if not isinstance(value, kind):
+        expected = {str: "text", list: "a list", dict: "a mapping"}.get(kind, kind.__name__)
+        raise _YamlShapeError(f"{where}{key} should be {expected}")
+    return value
+
+
+def _file_yaml(data: Any) -> list[_ModelYaml]:
+    """The models of a dbt-style properties file (other keys are allowed and ignored)."""
+    if not isinstance(data, dict):
+        raise _YamlShapeError("the file should be a mapping with a 'models' list")
+    out = []
+    for i, entry in enumerate(_get(data, "models", list, "", list)):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise _YamlShapeError(f"models[{i}] needs a name")
+        where = f"models[{i}] ({entry['name']}): "
+        columns = []
+        for j, col in enumerate(_get(entry, "columns", list, where, list)):
+            if not isinstance(col, dict) or not isinstance(col.get("name"), str):
+                raise _YamlShapeError(f"{where}columns[{j}] needs a name")
+            cw = f"{where}column {col['name']}: "
+            columns.append(
+                _ColumnYaml(
+                    col["name"],
+                    _get(col, "description", str, cw, ""),
+                    _get(col, "tests", list, cw, list),
+                    _get(col, "data_tests", list, cw, list),
+                )
+            )
+        out.append(
+            _ModelYaml(
+                entry["name"],
+                _get(entry, "description", str, where, ""),
+                _get(entry, "config", dict, where, dict),
+                columns,
+                _get(entry, "tests", list, where, list),
+                _get(entry, "data_tests", list, where, list),
+            )
+        )
+    return out
 
 
 # -- the project ---------------------------------------------------------------------------------
@@ -305,18 +346,18 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
     try:
         data = yaml.load(_read(path), Loader=_YAML_LOADER) or {}
-        spec = _FileYaml.model_validate(data)
+        entries = _file_yaml(data)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ModelError(f"{path}: YAML error{where}: {e}.", "Fix the YAML and run again.") from e
-    except ValidationError as e:
+    except _YamlShapeError as e:
         raise ModelError(
-            f"{path}: not a model properties file ({str(e).splitlines()[0]}).",
+            f"{path}: not a model properties file ({e}).",
             "Use the dbt layout: models: - name, description, columns: - name, tests.",
         ) from e
     tests: list[DataTest] = []
-    for entry in spec.models:
+    for entry in entries:
         model = models.get(entry.name)
         if model is None:
             close = difflib.get_close_matches(entry.name, list(models), n=1)
