@@ -1,8 +1,8 @@
 -- Dashboards: one row per user × activity day × device × country × traffic source, the input of
 -- every segment-filtered distinct-user count (DAU/WAU/MAU). A user active on one day from two
 -- devices has two rows; distinct counts over any filter stay exact because the user is kept, as
--- agg_users' integer user_key (distinct counts and per-user windows over integers are far
--- cheaper than over the ids, and so is storing them).
+-- an integer user_key (distinct counts and per-user windows over integers are far cheaper than
+-- over the ids, and so is storing them).
 with user_segment_days as (
     select
         event_date as activity_date,
@@ -13,6 +13,14 @@ with user_segment_days as (
         count(*) as events
     from stg_events
     group by all
+),
+
+users as (
+    select
+        user_id,
+        first_event_date,
+        cast(row_number() over (order by user_id) as integer) as user_key
+    from int_user_journey
 )
 
 select
@@ -24,4 +32,4 @@ select
     d.events,
     d.activity_date = u.first_event_date as is_first_day
 from user_segment_days as d
-join agg_users as u on u.user_id = d.user_id
+join users as u on u.user_id = d.user_id

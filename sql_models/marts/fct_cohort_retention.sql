@@ -1,13 +1,14 @@
 -- Weekly cohort retention (METRICS.md §3). A user's cohort is the Monday-started week of their
 -- first event; they are active in week_number n if they have any event in cohort week + n. Each
 -- cohort gets a row for every week from 0 to the last week with data overall, zeros included.
+-- Users and their active days come from agg_user_day (far fewer rows than events): a user's
+-- first active day is their first event's day.
 with user_cohorts as (
-    select user_key, cast(date_trunc('week', first_event_date) as date) as cohort_week
-    from agg_users
+    select user_key, cast(date_trunc('week', min(activity_date)) as date) as cohort_week
+    from agg_user_day
+    group by user_key
 ),
 
--- The weeks each user was active in, from their active days (agg_user_day: far fewer rows than
--- events).
 user_active_weeks as (
     select distinct user_key, cast(date_trunc('week', activity_date) as date) as activity_week
     from agg_user_day

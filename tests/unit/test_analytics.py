@@ -123,7 +123,7 @@ MARTS = {
         SELECT * FROM (VALUES ('p1', 'Runner', 'Shoes', 'Acme'), ('p2', 'Tote', 'Bags', 'Bolt'),
                               ('p3', 'Cap', 'Hats', 'Acme')) t(product_id, name, category, brand)""",
     # u1 first bought before the range; u3 after 30 min (desktop); u4 after 2 days (mobile).
-    "agg_users": """
+    "agg_buyers": """
         SELECT user_id, first_event_time::TIMESTAMP AS first_event_time,
                first_event_time::DATE AS first_event_date,
                first_purchase_time::TIMESTAMP AS first_purchase_time,
@@ -134,8 +134,7 @@ MARTS = {
         FROM (VALUES
           ('u1', '2026-03-01 09:00', '2026-03-02 10:00', 'mobile', 'US', 'paid'),
           ('u3', '2026-03-06 10:00', '2026-03-06 10:30', 'desktop', 'US', 'email'),
-          ('u4', '2026-03-05 08:00', '2026-03-07 08:00', 'mobile', 'US', 'paid'),
-          ('u5', '2026-03-05 08:00', NULL, 'mobile', 'US', 'paid')
+          ('u4', '2026-03-05 08:00', '2026-03-07 08:00', 'mobile', 'US', 'paid')
         ) t(user_id, first_event_time, first_purchase_time, first_device, first_country,
             first_traffic_source)""",
     # 03-05 is a Thursday (row 3), 03-08 a Sunday (row 6).

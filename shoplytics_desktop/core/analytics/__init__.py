@@ -22,7 +22,7 @@ Why these aggregates, and why they stay exact under filters:
   ``agg_sessions_day`` (day × segment × log2 duration bin); the funnel from fct_funnel (each
   session lives in one row, so sums are exact); hour × weekday activity from
   ``agg_activity_hour``; product performance by date from ``agg_product_day``; time to first
-  purchase from ``agg_users``; cohorts from fct_cohort_retention.
+  purchase from ``agg_buyers``; cohorts from fct_cohort_retention.
 """
 
 from shoplytics_desktop.core.analytics.behaviour import Behaviour, behaviour

@@ -97,7 +97,7 @@ def behaviour(ws: Workspace, f: Filters) -> Behaviour:
     bin_expr = " + ".join(f"(time_to_purchase_s >= {lo})::INT" for lo, _ in PURCHASE_BINS[1:])
     ttp = dict(
         cur.execute(
-            f"SELECT {bin_expr} AS b, count(*) FROM marts.agg_users "
+            f"SELECT {bin_expr} AS b, count(*) FROM marts.agg_buyers "
             f"WHERE first_purchase_date BETWEEN ? AND ?{u_where} GROUP BY 1",
             [f.start, f.end, *u_params],
         ).fetchall()

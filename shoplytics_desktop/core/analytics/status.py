@@ -17,7 +17,7 @@ REQUIRED_MARTS: tuple[str, ...] = (
     "agg_activity_hour",
     "agg_sales",
     "agg_product_day",
-    "agg_users",
+    "agg_buyers",
 )
 
 #: Columns the dashboards read that marts built by an earlier model project lack: such marts
