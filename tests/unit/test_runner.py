@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from shoplytics_desktop.core.errors import Cancelled, ModelError
@@ -221,3 +222,46 @@ def test_unknown_materialization_is_named(ws: Workspace) -> None:
     )
     with pytest.raises(ModelError, match="materialized must be one of view, table, transient; found 'ephemeral'"):
         run_project(ws)
+
+
+def test_a_test_that_cannot_run_is_named_and_ends_the_run_cleanly(ws: Workspace) -> None:
+    """A missing column is found in the catalog (nothing runs); a test whose SQL fails at run
+    time ends DuckDB's transaction, so the tests after it are reported as not run and the run
+    publishes nothing, even when the broken test is only a warning."""
+    write_project(
+        Path(ws.models_dir),
+        {
+            "marts/_marts.yml": """
+                version: 2
+                models:
+                  - name: fct_users
+                    tests:
+                      - expression_is_true: {expression: "cast('x' || n as int) > 0", severity: warn}
+                      - expression_is_true: {expression: "n > 0"}
+                    columns:
+                      - name: user_id
+                        tests: [not_null, unique]
+                      - name: nope
+                        tests: [not_null]
+            """,
+        },
+    )
+    _insert(ws, ["a", "b"])
+    result = run_project(ws)
+    assert result.status == "error" and not result.published
+    by_id = {t.test_id: t for t in result.tests}
+    assert by_id["not_null_fct_users_user_id"].status == "pass"
+    assert by_id["unique_fct_users_user_id"].status == "pass"
+    assert by_id["not_null_fct_users_nope"].message == (
+        "the test could not run: marts.fct_users has no column 'nope'"
+    )
+    broken = by_id["expression_is_true_fct_users_cast_x_n_as_int_0"]
+    assert broken.status == "error" and "Conversion Error" in broken.message
+    assert by_id["expression_is_true_fct_users_n_0"].message.startswith(
+        "not run: expression_is_true_fct_users_cast_x_n_as_int_0 could not run"
+    )
+    assert "expression_is_true_fct_users_cast_x_n_as_int_0 could not run (Conversion Error" in (
+        result.message
+    )
+    with pytest.raises(duckdb.CatalogException):  # nothing was published
+        ws.cursor().execute("select * from marts.fct_users").fetchall()

@@ -31,6 +31,8 @@ class TestResult:
     message: str = ""
     seconds: float = 0.0
     description: str = ""
+    #: Its statement failed, which ends the open DuckDB transaction.
+    ended_transaction: bool = False
 
     @property
     def blocking(self) -> bool:
@@ -94,10 +96,8 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def run_test(
-    cur: duckdb.DuckDBPyConnection, test: DataTest, models: dict[str, Model]
-) -> TestResult:
-    result = TestResult(
+def _passed(test: DataTest) -> TestResult:
+    return TestResult(
         test.test_id,
         test.test_type,
         test.model,
@@ -106,13 +106,133 @@ def run_test(
         "pass",
         description=test.description,
     )
+
+
+#: Generic tests whose SQL only reads columns: once those exist, they cannot fail to run.
+_COLUMN_TESTS = (
+    "not_null", "unique", "accepted_values", "relationships", "unique_combination_of_columns"
+)
+BATCH = 20
+
+
+def _columns_needed(test: DataTest, models: dict[str, Model]) -> list[tuple[str, str]]:
+    """(relation, column) pairs a column test reads, as catalog names."""
+    def plain(name: str) -> str:
+        return models[name].relation if name in models else name
+
+    needed = []
+    if test.model is not None:
+        cols = [test.column] if test.column else []
+        if test.test_type == "unique_combination_of_columns":
+            cols = [str(c) for c in test.args.get("combination_of_columns", [])]
+        needed += [(plain(test.model), c) for c in cols]
+    if test.test_type == "relationships":
+        needed.append((plain(str(test.args["to"])), str(test.args["field"])))
+    return needed
+
+
+def run_tests(
+    cur: duckdb.DuckDBPyConnection,
+    tests: list[DataTest],
+    models: dict[str, Model],
+    on_result: Callable[[TestResult], None] | None = None,
+) -> list[TestResult]:
+    """Run the tests, in as few statements as is safe, in an open transaction.
+
+    Any failed statement ends a DuckDB transaction, so the order matters: column tests whose
+    columns are all there (checked in the catalog first; a missing one is reported without
+    running anything) go first, counted BATCH at a time in one statement each (a statement
+    costs a millisecond or two before any work), and only a failing one runs again for its
+    sample rows. Expression and singular tests, whose SQL can fail at run time, go last, one by
+    one; once one of them cannot run, the rest are reported as not run rather than as the
+    transaction's own error. A test in a batch gets the batch's time shared out as its seconds.
+    """
+    results: list[TestResult] = []
+
+    def done(r: TestResult) -> None:
+        results.append(r)
+        if on_result:
+            on_result(r)
+
+    columns = {
+        (rel.lower(), col.lower())
+        for rel, col in cur.execute(
+            "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns()"
+        ).fetchall()
+    }
+    safe, last = [], []
+    for t in tests:
+        if t.test_type not in _COLUMN_TESTS:
+            last.append(t)
+            continue
+        missing = [
+            (r, c) for r, c in _columns_needed(t, models) if (r.lower(), c.lower()) not in columns
+        ]
+        if missing:
+            r = _passed(t)
+            rel, col = missing[0]
+            gone = not any(rr == rel.lower() for rr, _ in columns)
+            r.status = "error"
+            r.message = (
+                f"{rel} has not been built yet (run the pipeline)" if gone
+                else f"the test could not run: {rel} has no column '{col}'"
+            )
+            done(r)
+        else:
+            safe.append(t)
+    for start in range(0, len(safe), BATCH):
+        for r in _run_batch(cur, safe[start : start + BATCH], models):
+            done(r)
+    broken: TestResult | None = None  # a test whose statement failed, ending the transaction
+    for t in last:
+        if broken is not None:
+            r = _passed(t)
+            r.status = "error"
+            r.message = f"not run: {broken.test_id} could not run, which ends the transaction"
+            done(r)
+            continue
+        r = run_test(cur, t, models)
+        if r.status == "error":
+            r.ended_transaction = True
+            broken = r
+        done(r)
+    return results
+
+
+def _run_batch(
+    cur: duckdb.DuckDBPyConnection, tests: list[DataTest], models: dict[str, Model]
+) -> list[TestResult]:
+    if len(tests) < 2:
+        return [run_test(cur, t, models) for t in tests]
+    started = time.perf_counter()
+    counts = ", ".join(
+        f"(SELECT count(*) FROM (\n{compile_test(t, models)}\n) AS failing)" for t in tests
+    )
+    row = cur.execute(f"SELECT {counts}").fetchone()
+    assert row is not None
+    share = (time.perf_counter() - started) / len(tests)
+    results = []
+    for test, failing in zip(tests, row, strict=True):
+        if failing:
+            results.append(run_test(cur, test, models))
+        else:
+            passed = _passed(test)
+            passed.seconds = share
+            results.append(passed)
+    return results
+
+
+def run_test(
+    cur: duckdb.DuckDBPyConnection, test: DataTest, models: dict[str, Model]
+) -> TestResult:
+    result = _passed(test)
     started = time.perf_counter()
     sql = compile_test(test, models)
     try:
-        row = cur.execute(f"SELECT count(*) FROM ({sql}) AS failing").fetchone()
+        row = cur.execute(f"SELECT count(*) FROM (\n{sql}\n) AS failing").fetchone()
         result.failing_rows = int(row[0]) if row else 0
         if result.failing_rows:
-            rel = cur.execute(f"SELECT * FROM ({sql}) AS failing LIMIT {SAMPLE_ROWS}")
+            rel = cur.execute(f"SELECT * FROM (\n{sql}\n) AS failing LIMIT {SAMPLE_ROWS}")
             names = [d[0] for d in rel.description or []]
             result.sample = [
                 {n: _jsonable(v) for n, v in zip(names, r, strict=True)} for r in rel.fetchall()

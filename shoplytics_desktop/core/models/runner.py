@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
-from shoplytics_desktop.core.models.datatests import TestResult, run_test, sample_json
+from shoplytics_desktop.core.models.datatests import TestResult, run_tests, sample_json
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
@@ -265,14 +265,30 @@ def _run_tests(
     done: int,
     total: int,
 ) -> None:
-    for test in project.tests_for(models):
-        reporter.check_cancelled()
-        reporter.update(done, total, f"testing {test.test_id}")
-        tr = run_test(cur, test, project.models)
+    tests = project.tests_for(models)
+    reporter.check_cancelled()
+    reporter.update(done, total, f"testing {len(tests)} test(s)")
+
+    def one(tr: TestResult) -> None:
         result.tests.append(tr)
         if listener:
             listener(tr)
-        done += 1
+        reporter.update(done + len(result.tests), total, f"tested {tr.test_id}")
+        reporter.check_cancelled()
+
+    run_tests(cur, tests, project.models, on_result=one)
+
+
+def _transaction_alive(cur: duckdb.DuckDBPyConnection) -> bool:
+    """False once a failed statement has ended the open transaction (DuckDB then refuses all
+    but ROLLBACK)."""
+    try:
+        cur.execute("SELECT 1").fetchone()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        return False
+    return True
 
 
 def _test_summary(result: RunResult) -> tuple[int, int]:
@@ -342,6 +358,18 @@ def run_project(
                 + f", {mr.seconds:.2f}s"
             )
         _run_tests(cur, project, names, result, reporter, listener, len(names), total)
+        if not _transaction_alive(cur):
+            broken = next(
+                (t for t in result.tests if t.ended_transaction),
+                next(t for t in result.tests if t.status == "error"),
+            )
+            reason = broken.message.removeprefix("the test could not run: ")
+            raise ModelError(
+                f"The data test {broken.test_id} could not run ({reason}), which ends the run's "
+                "transaction.",
+                "Nothing was published; the previous build is still shown. Fix the test and "
+                "run again.",
+            )
         errors, warns = _test_summary(result)
         if errors:
             raise ModelError(
