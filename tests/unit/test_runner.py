@@ -265,3 +265,17 @@ def test_a_test_that_cannot_run_is_named_and_ends_the_run_cleanly(ws: Workspace)
     )
     with pytest.raises(duckdb.CatalogException):  # nothing was published
         ws.cursor().execute("select * from marts.fct_users").fetchall()
+
+
+def test_a_full_run_removes_what_it_built_for_models_that_are_gone(ws: Workspace) -> None:
+    _insert(ws, ["a", "b"])
+    ws.cursor().execute("create table marts.mine as select 1 as v")  # not built by a run
+    assert run_project(ws).published
+    (Path(ws.models_dir) / "marts" / "fct_total.sql").unlink()
+    assert run_project(ws, select=["fct_users"]).published  # a selection removes nothing
+    assert ws.cursor().execute("select count(*) from duckdb_tables() where table_name = 'fct_total'").fetchone() == (1,)
+    log = RecordingReporter()
+    assert run_project(ws, reporter=log).published
+    tables = {r[0] for r in ws.cursor().execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    assert tables == {"fct_users", "mine"}
+    assert "marts.fct_total: removed, no longer a model of this project" in log.lines

@@ -104,6 +104,20 @@ class _Catalog:
         self.kinds[model.relation] = kind
 
 
+def _retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog) -> list[str]:
+    """Drop what earlier runs built for models this project no longer has (say, a mart that was
+    renamed): relations named in the run history only, never anything else in the schemas."""
+    built = cur.execute(
+        f"SELECT DISTINCT layer || '.' || model FROM {INTERNAL}.model_runs "
+        "WHERE status = 'success'"
+    ).fetchall()
+    current = {m.relation for m in project.models.values()}
+    retired = sorted(r for (r,) in built if r not in current and r in catalog.kinds)
+    for relation in retired:
+        cur.execute(f"DROP {catalog.kinds.pop(relation)} {relation}")
+    return retired
+
+
 def _build(cur: duckdb.DuckDBPyConnection, model: Model, catalog: _Catalog) -> int | None:
     if model.materialized == "view":
         catalog.make_room(cur, model, "VIEW")
@@ -328,6 +342,9 @@ def run_project(
     try:
         _session_vars(cur, ws)
         catalog = _Catalog(cur)
+        if not select:
+            for relation in _retire(cur, project, catalog):
+                reporter.log(f"{relation}: removed, no longer a model of this project")
         for i, mr in enumerate(result.models):
             reporter.check_cancelled()
             reporter.update(i, total, f"building {mr.layer}.{mr.name}")
