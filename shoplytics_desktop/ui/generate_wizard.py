@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -32,6 +31,7 @@ from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
+from shoplytics_desktop.ui.progress_box import ProgressBox
 from shoplytics_desktop.ui.workers import Worker
 
 if TYPE_CHECKING:
@@ -142,20 +142,9 @@ class ProgressPage(QWizardPage):
         self.ws = ws
         self.setTitle("Generating")
         self.setSubTitle("Building users, sessions and orders, then loading them in one transaction.")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.message = QLabel("Starting…")
-        self.message.setWordWrap(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        layout.addStretch(1)
+        self.box = ProgressBox(self.cancel)
+        self.bar, self.message, self.cancel_button = self.box.bar, self.box.message, self.box.cancel_button
+        QVBoxLayout(self).addWidget(self.box)
         self.worker: Worker | None = None
         self.summary: GenerateSummary | None = None
         self.state = "idle"  # idle | running | done | cancelled | failed
@@ -169,9 +158,7 @@ class ProgressPage(QWizardPage):
         params = wizard.params
         self.summary = None
         self.state = "running"
-        self.bar.setValue(0)
-        self.message.setText("Starting…")
-        self.cancel_button.setEnabled(True)
+        self.box.start()
         worker = Worker(generate_into, self.ws, params.spec(), workspace=self.ws,
                         replace=params.replace.isChecked() and params.replace.isVisible())
         worker.signals.progress.connect(self._progress)
@@ -194,22 +181,16 @@ class ProgressPage(QWizardPage):
 
     def cancel(self) -> None:
         if self.worker is not None:
-            self.message.setText("Cancelling…")
-            self.cancel_button.setEnabled(False)
+            self.box.cancelling()
             self.worker.cancel()
 
     def _progress(self, done: float, total: float, message: str) -> None:
-        if total:
-            self.bar.setValue(int(1000 * min(done / total, 1.0)))
-            self.bar.setFormat(f"%p%  ({int(done):,} of {int(total):,} events)")
-        if message:
-            self.message.setText(message)
+        self.box.progress(done, total, message, unit="events")
 
     def _done(self, summary: GenerateSummary) -> None:
         self.summary = summary
         self.state = "done"
-        self.bar.setValue(1000)
-        self.message.setText("Done.")
+        self.box.finish()
 
     def _failed(self, error: BaseException) -> None:
         self.state = "failed"

@@ -37,14 +37,14 @@ user_day_spans as (
     from (
         select
             activity_date,
-            k,
-            lead(k) over (order by k) as next_k,
-            case when lead(k) over (order by k) >> 32 = k >> 32
-                then activity_date + cast((lead(k) over (order by k) - k) as integer)
+            -- Same user (high bits): the key difference is the number of days.
+            case when next_k >> 32 = k >> 32
+                then activity_date + cast(next_k - k as integer)
             end as next_active_date
-        from user_days
+        from (select activity_date, k, lead(k) over (order by k) as next_k from user_days)
+        -- A user active in two segments on a day has two equal keys: keep the last.
+        where next_k is distinct from k
     )
-    where next_k is distinct from k
 ),
 
 span_counts as (

@@ -12,12 +12,11 @@ import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 
 from shoplytics_desktop.core.workspace import Workspace
-from tests.unit.modelproj import write_project
+from tests.unit.modelproj import PROJECT, write_project
 
 #: A model project whose error-severity test fails when a user has 3 or more events.
 FAILING_PROJECT = {
-    "staging/stg_counts.sql": "select user_id, count(*) as n from raw.events group by user_id",
-    "marts/fct_users.sql": "select user_id, n, n * 10 as score from stg_counts",
+    **{k: PROJECT[k] for k in ("staging/stg_counts.sql", "marts/fct_users.sql")},
     "marts/_marts.yml": """
         version: 2
         models:
@@ -58,13 +57,15 @@ def insert_many(ws: Workspace, n: int, users: int = 50) -> None:
     )
 
 
-def window_on(qtbot, ws: Workspace, monkeypatch: pytest.MonkeyPatch):
-    """The main window opened on ``ws`` (closed first: the window opens it itself), with a
-    placeholder for the dashboards."""
+def window_on(qtbot, ws: Workspace, monkeypatch: pytest.MonkeyPatch, dashboards=None):
+    """The main window opened on ``ws`` (closed first: the window opens it itself), with
+    ``dashboards(page_host)`` for the dashboards page (default: a placeholder)."""
     from shoplytics_desktop.ui.main_window import MainWindow
     from shoplytics_desktop.ui.page_host import PageHost, Placeholder
 
-    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    monkeypatch.setattr(
+        PageHost, "_dashboards", dashboards or (lambda self: Placeholder("Dashboards", ""))
+    )
     folder = ws.folder
     ws.close()
     window = MainWindow(folder)

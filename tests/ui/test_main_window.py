@@ -127,13 +127,7 @@ class FakeDashboards(QWidget):
 def test_dashboards_refresh_after_published_run_and_switch(
     qtbot, failing_ws: Workspace, monkeypatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(PageHost, "_dashboards", lambda self: FakeDashboards(self.workspace))
-    folder = failing_ws.folder
-    failing_ws.close()
-    window = MainWindow(folder)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_initial()
+    window = window_on(qtbot, failing_ws, monkeypatch, lambda self: FakeDashboards(self.workspace))
     dash = window.pages.widgets["dashboards"]
     assert isinstance(dash, FakeDashboards) and dash.workspace is window.workspace
     page = window.pages.pipeline()
@@ -146,13 +140,7 @@ def test_dashboards_refresh_after_published_run_and_switch(
 
 
 def test_dashboards_refresh_after_published_run(qtbot, passing_ws: Workspace, monkeypatch) -> None:
-    monkeypatch.setattr(PageHost, "_dashboards", lambda self: FakeDashboards(self.workspace))
-    folder = passing_ws.folder
-    passing_ws.close()
-    window = MainWindow(folder)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_initial()
+    window = window_on(qtbot, passing_ws, monkeypatch, lambda self: FakeDashboards(self.workspace))
     dash = window.pages.widgets["dashboards"]
     window.run_pipeline()
     qtbot.waitUntil(lambda: not window.pages.pipeline().busy, timeout=20_000)

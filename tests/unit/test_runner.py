@@ -279,3 +279,4 @@ def test_a_full_run_removes_what_it_built_for_models_that_are_gone(ws: Workspace
     tables = {r[0] for r in ws.cursor().execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
     assert tables == {"fct_users", "mine"}
     assert "marts.fct_total: removed, no longer a model of this project" in log.lines
+

@@ -67,7 +67,9 @@ class Daily:
         return fn
 
 
-def _fetch(ws: Workspace, sql: str, params: list[object], measures: tuple[str, ...]) -> Daily:
+def _fetch(
+    ws: Workspace, sql: str, params: list[object] | dict[str, object], measures: tuple[str, ...]
+) -> Daily:
     rows = ws.cursor().execute(sql, params).fetchall()
     return Daily({r[0]: {m: num(v) for m, v in zip(measures, r[1:], strict=True)} for r in rows}, measures)
 
@@ -169,12 +171,11 @@ def engagement_daily(ws: Workspace, f: Filters) -> Daily:
             [start, f.end, f.device or "*", f.country or "*", f.traffic_source or "*"],
             measures,
         )
-    where, params = segment_where(f)
-    named = {f"p{i}": v for i, v in enumerate(params)}
-    for i in range(len(params)):
-        where = where.replace("?", f"$p{i}", 1)
-    rows = ws.cursor().execute(
+    segments = {seg: f.segment(seg) for seg in SEGMENTS if f.segment(seg) is not None}
+    where = "".join(f" AND {seg} = ${seg}" for seg in segments)
+    return _fetch(
+        ws,
         _ENGAGEMENT_SQL.format(where=where),
-        {"low": start - dt.timedelta(days=29), "start": start, "end": f.end, **named},
-    ).fetchall()
-    return Daily({r[0]: {m: num(v) for m, v in zip(measures, r[1:], strict=True)} for r in rows}, measures)
+        {"low": start - dt.timedelta(days=29), "start": start, "end": f.end, **segments},
+        measures,
+    )

@@ -96,22 +96,25 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _passed(test: DataTest) -> TestResult:
+def _result(test: DataTest, status: str = "pass", message: str = "") -> TestResult:
     return TestResult(
         test.test_id,
         test.test_type,
         test.model,
         test.column,
         test.severity,
-        "pass",
+        status,
+        message=message,
         description=test.description,
     )
 
 
-#: Generic tests whose SQL only reads columns: once those exist, they cannot fail to run.
+#: Generic tests whose SQL only reads columns. Once the columns exist, all but relationships
+#: (which compares two columns' types) cannot fail to run, so those are counted in batches.
 _COLUMN_TESTS = (
     "not_null", "unique", "accepted_values", "relationships", "unique_combination_of_columns"
 )
+_BATCHED = ("not_null", "unique", "accepted_values", "unique_combination_of_columns")
 BATCH = 20
 
 
@@ -131,6 +134,18 @@ def _columns_needed(test: DataTest, models: dict[str, Model]) -> list[tuple[str,
     return needed
 
 
+def _missing_column(
+    test: DataTest, models: dict[str, Model], columns: set[tuple[str, str]], relations: set[str]
+) -> str | None:
+    """Why a column test cannot run, from the catalog alone (None: it can)."""
+    for rel, col in _columns_needed(test, models):
+        if rel.lower() not in relations:
+            return f"{rel} has not been built yet (run the pipeline)"
+        if (rel.lower(), col.lower()) not in columns:
+            return f"the test could not run: {rel} has no column '{col}'"
+    return None
+
+
 def run_tests(
     cur: duckdb.DuckDBPyConnection,
     tests: list[DataTest],
@@ -139,20 +154,29 @@ def run_tests(
 ) -> list[TestResult]:
     """Run the tests, in as few statements as is safe, in an open transaction.
 
-    Any failed statement ends a DuckDB transaction, so the order matters: column tests whose
-    columns are all there (checked in the catalog first; a missing one is reported without
-    running anything) go first, counted BATCH at a time in one statement each (a statement
+    Any failed statement ends a DuckDB transaction, so the order matters. Column tests are
+    checked in the catalog first (a missing column is reported without running anything); the
+    ones that cannot fail to run are counted BATCH at a time in one statement each (a statement
     costs a millisecond or two before any work), and only a failing one runs again for its
-    sample rows. Expression and singular tests, whose SQL can fail at run time, go last, one by
-    one; once one of them cannot run, the rest are reported as not run rather than as the
-    transaction's own error. A test in a batch gets the batch's time shared out as its seconds.
+    sample rows. The rest (relationships, expressions, singular tests), whose SQL can fail at
+    run time, go last, one by one. Once a statement has failed, the tests after it are reported
+    as not run rather than with the transaction's own error. A test in a batch gets the batch's
+    time shared out as its seconds.
     """
     results: list[TestResult] = []
+    broken: TestResult | None = None  # the test whose statement failed, ending the transaction
 
     def done(r: TestResult) -> None:
+        nonlocal broken
+        if r.ended_transaction and broken is None:
+            broken = r
         results.append(r)
         if on_result:
             on_result(r)
+
+    def not_run(t: DataTest) -> TestResult:
+        assert broken is not None
+        return _result(t, "error", f"not run: {broken.test_id} could not run, which ends the transaction")
 
     columns = {
         (rel.lower(), col.lower())
@@ -160,41 +184,25 @@ def run_tests(
             "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns()"
         ).fetchall()
     }
-    safe, last = [], []
+    relations = {rel for rel, _ in columns}
+    batched, one_by_one = [], []
     for t in tests:
-        if t.test_type not in _COLUMN_TESTS:
-            last.append(t)
-            continue
-        missing = [
-            (r, c) for r, c in _columns_needed(t, models) if (r.lower(), c.lower()) not in columns
-        ]
-        if missing:
-            r = _passed(t)
-            rel, col = missing[0]
-            gone = not any(rr == rel.lower() for rr, _ in columns)
-            r.status = "error"
-            r.message = (
-                f"{rel} has not been built yet (run the pipeline)" if gone
-                else f"the test could not run: {rel} has no column '{col}'"
-            )
-            done(r)
+        problem = (
+            _missing_column(t, models, columns, relations) if t.test_type in _COLUMN_TESTS else None
+        )
+        if problem:
+            done(_result(t, "error", problem))
         else:
-            safe.append(t)
-    for start in range(0, len(safe), BATCH):
-        for r in _run_batch(cur, safe[start : start + BATCH], models):
+            (batched if t.test_type in _BATCHED else one_by_one).append(t)
+    for start in range(0, len(batched), BATCH):
+        for r in _run_batch(cur, batched[start : start + BATCH], models):
             done(r)
-    broken: TestResult | None = None  # a test whose statement failed, ending the transaction
-    for t in last:
+    for t in one_by_one:
         if broken is not None:
-            r = _passed(t)
-            r.status = "error"
-            r.message = f"not run: {broken.test_id} could not run, which ends the transaction"
-            done(r)
+            done(not_run(t))
             continue
         r = run_test(cur, t, models)
-        if r.status == "error":
-            r.ended_transaction = True
-            broken = r
+        r.ended_transaction = r.status == "error"
         done(r)
     return results
 
@@ -203,12 +211,23 @@ def _run_batch(
     cur: duckdb.DuckDBPyConnection, tests: list[DataTest], models: dict[str, Model]
 ) -> list[TestResult]:
     if len(tests) < 2:
-        return [run_test(cur, t, models) for t in tests]
+        results = [run_test(cur, t, models) for t in tests]
+        for r in results:
+            r.ended_transaction = r.status == "error"
+        return results
     started = time.perf_counter()
     counts = ", ".join(
         f"(SELECT count(*) FROM (\n{compile_test(t, models)}\n) AS failing)" for t in tests
     )
-    row = cur.execute(f"SELECT {counts}").fetchone()
+    try:
+        row = cur.execute(f"SELECT {counts}").fetchone()
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as e:  # out of memory, say: it ends the transaction for all of them
+        reason = f"the test could not run (in a batch of {len(tests)}): {str(e).splitlines()[0]}"
+        failed = [_result(t, "error", reason) for t in tests]
+        failed[0].ended_transaction = True
+        return failed
     assert row is not None
     share = (time.perf_counter() - started) / len(tests)
     results = []
@@ -216,16 +235,15 @@ def _run_batch(
         if failing:
             results.append(run_test(cur, test, models))
         else:
-            passed = _passed(test)
-            passed.seconds = share
-            results.append(passed)
+            results.append(_result(test))
+            results[-1].seconds = share
     return results
 
 
 def run_test(
     cur: duckdb.DuckDBPyConnection, test: DataTest, models: dict[str, Model]
 ) -> TestResult:
-    result = _passed(test)
+    result = _result(test)
     started = time.perf_counter()
     sql = compile_test(test, models)
     try:

@@ -293,18 +293,6 @@ def _run_tests(
     run_tests(cur, tests, project.models, on_result=one)
 
 
-def _transaction_alive(cur: duckdb.DuckDBPyConnection) -> bool:
-    """False once a failed statement has ended the open transaction (DuckDB then refuses all
-    but ROLLBACK)."""
-    try:
-        cur.execute("SELECT 1").fetchone()
-    except duckdb.InterruptException:
-        raise
-    except duckdb.Error:
-        return False
-    return True
-
-
 def _test_summary(result: RunResult) -> tuple[int, int]:
     errors = sum(t.blocking for t in result.tests)
     warns = sum(1 for t in result.tests if t.status != "pass" and not t.blocking)
@@ -375,11 +363,8 @@ def run_project(
                 + f", {mr.seconds:.2f}s"
             )
         _run_tests(cur, project, names, result, reporter, listener, len(names), total)
-        if not _transaction_alive(cur):
-            broken = next(
-                (t for t in result.tests if t.ended_transaction),
-                next(t for t in result.tests if t.status == "error"),
-            )
+        broken = next((t for t in result.tests if t.ended_transaction), None)
+        if broken is not None:
             reason = broken.message.removeprefix("the test could not run: ")
             raise ModelError(
                 f"The data test {broken.test_id} could not run ({reason}), which ends the run's "

@@ -6,16 +6,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QVBoxLayout,
 )
 
 from shoplytics_desktop.core import ingest
 from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
 from shoplytics_desktop.ui.import_wizard.jobs import import_job
+from shoplytics_desktop.ui.progress_box import ProgressBox
 
 
 class LoadPage(JobPage):
@@ -25,20 +23,9 @@ class LoadPage(JobPage):
         self.setTitle("Loading")
         self.setSubTitle("Mapping, validating and loading every row in one transaction: "
                          "a cancel or an error leaves the workspace exactly as it was.")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.message = status_label("")
-        self.message.setText("Starting…")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.message)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        layout.addStretch(1)
+        self.box = ProgressBox(self.cancel)
+        self.bar, self.message, self.cancel_button = self.box.bar, self.box.message, self.box.cancel_button
+        QVBoxLayout(self).addWidget(self.box)
         self.state_name = "idle"  # idle | running | done | cancelled | failed
         self.on_stopped: list[object] = []
 
@@ -47,10 +34,7 @@ class LoadPage(JobPage):
         assert state.mapping is not None
         state.report = None
         self.state_name = "running"
-        self.bar.setValue(0)
-        self.bar.setFormat("%p%")
-        self.message.setText("Starting…")
-        self.cancel_button.setEnabled(True)
+        self.box.start()
         self.run_job(import_job, self.ws, list(state.paths), state.mapping, workspace=self.ws,
                      pass_reporter=True, products=state.products, users=state.users,
                      on_result=self._done, on_error=self._failed, on_cancelled=self._cancelled,
@@ -65,21 +49,16 @@ class LoadPage(JobPage):
 
     def cancel(self) -> None:
         if self.worker is not None:
-            self.message.setText("Cancelling…")
-            self.cancel_button.setEnabled(False)
+            self.box.cancelling()
             self.worker.cancel()
 
     def _progress(self, done: float, total: float, message: str) -> None:
-        if total:
-            self.bar.setValue(int(1000 * min(done / total, 1.0)))
-        if message:
-            self.message.setText(message + "…")
+        self.box.progress(done, total, message + "…" if message else "")
 
     def _done(self, report: ingest.ImportReport) -> None:
         self.state.report = report
         self.state_name = "done"
-        self.bar.setValue(1000)
-        self.message.setText("Done.")
+        self.box.finish()
 
     def _failed(self, error: BaseException) -> None:
         self.state_name = "failed"
