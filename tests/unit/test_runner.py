@@ -280,3 +280,14 @@ def test_a_full_run_removes_what_it_built_for_models_that_are_gone(ws: Workspace
     assert tables == {"fct_users", "mine"}
     assert "marts.fct_total: removed, no longer a model of this project" in log.lines
 
+
+def test_the_history_times_the_whole_run(ws: Workspace) -> None:
+    """finished_at is the clock when the run ends, not the start of the run's transaction."""
+    _insert(ws, ["a", "b"])
+    result = run_project(ws)
+    took = ws.cursor().execute(
+        "select date_diff('microsecond', started_at, finished_at) / 1e6 from _shoplytics.runs "
+        "where run_id = ?",
+        [result.run_id],
+    ).fetchone()[0]
+    assert took >= sum(m.seconds for m in result.models) > 0

@@ -206,8 +206,8 @@ def _start_run(ws: Workspace, kind: str, selection: str) -> str:
     try:
         ws.cursor().execute(
             f"INSERT INTO {INTERNAL}.runs VALUES "
-            "(?, ?, ?, ?, now()::TIMESTAMP, NULL, 'running', NULL)",
-            [run_id, kind, selection, str(ws.models_dir)],
+            "(?, ?, ?, ?, ?, NULL, 'running', NULL)",
+            [run_id, kind, selection, str(ws.models_dir), _utc_now()],
         )
     except duckdb.InterruptException as e:
         raise Cancelled() from e
@@ -218,6 +218,11 @@ def _start_run(ws: Workspace, kind: str, selection: str) -> str:
             "Free some disk space and run again; nothing was changed.",
         ) from e
     return run_id
+
+
+def _utc_now() -> dt.datetime:
+    """The history's timestamps: naive UTC, from the clock."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _finish_run(ws: Workspace, result: RunResult) -> None:
@@ -233,10 +238,10 @@ def _finish_run(ws: Workspace, result: RunResult) -> None:
 
 def _record_run(cur: duckdb.DuckDBPyConnection, result: RunResult) -> None:
     """Write the run's outcome, its models and its tests (in the caller's transaction)."""
+    # Not now(): inside a transaction it is the transaction's start, not the clock.
     cur.execute(
-        f"UPDATE {INTERNAL}.runs SET finished_at = now()::TIMESTAMP, status = ?, message = ? "
-        "WHERE run_id = ?",
-        [result.status, result.message, result.run_id],
+        f"UPDATE {INTERNAL}.runs SET finished_at = ?, status = ?, message = ? WHERE run_id = ?",
+        [_utc_now(), result.status, result.message, result.run_id],
     )
     _insert_rows(
         cur,
@@ -381,8 +386,8 @@ def run_project(
         _publish_views(cur, project, names)
         cur.execute(
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('last_published_run', ?), "
-            "('last_published_at', strftime(now()::TIMESTAMP, '%Y-%m-%d %H:%M:%S'))",
-            [result.run_id],
+            "('last_published_at', ?)",
+            [result.run_id, _utc_now().strftime("%Y-%m-%d %H:%M:%S")],
         )
         result.status = "warn" if warns else "success"
         result.message = (
