@@ -80,6 +80,19 @@ def _lock_holder(message: str) -> str:
     return f" (process {pid.group(1)})" if pid else ""
 
 
+def restore_setting(cur: duckdb.DuckDBPyConnection, statement: str, attempts: int = 20) -> None:
+    """Put a DuckDB setting back after a job, even while a Cancel keeps interrupting the
+    cursor (an interrupt stops whatever statement runs, this one included)."""
+    for _ in range(attempts):
+        try:
+            cur.execute(statement)
+            return
+        except duckdb.InterruptException:
+            continue
+        except duckdb.Error:
+            return
+
+
 class Workspace:
     """An open workspace. Use as a context manager, or call ``close()``."""
 
@@ -263,11 +276,9 @@ class Workspace:
         try:
             yield
         finally:
-            with contextlib.suppress(duckdb.Error):
-                if own:
-                    cur.execute(f"SET memory_limit = {quote_literal(own)}")
-                else:
-                    cur.execute("RESET memory_limit")
+            restore_setting(
+                cur, f"SET memory_limit = {quote_literal(own)}" if own else "RESET memory_limit"
+            )
 
     # -- connections ---------------------------------------------------------------------------
 

@@ -177,3 +177,22 @@ def test_settings_are_checked_and_coerced(tmp_path: Path, capsys: pytest.Capture
     err_text = capsys.readouterr().err
     assert "session_timeout_minutes: a whole number from 1 to 1440 is needed" in err_text
     assert load_settings(folder).session_timeout_minutes == 20  # nothing changed
+
+
+def test_a_setting_is_restored_through_interrupts() -> None:
+    import duckdb
+
+    from shoplytics_desktop.core.workspace import restore_setting
+
+    class Hammered:  # a cursor a Cancel interrupts twice before the statement gets through
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def execute(self, sql: str) -> None:
+            self.calls.append(sql)
+            if len(self.calls) <= 2:
+                raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    cur = Hammered()
+    restore_setting(cur, "RESET memory_limit")  # type: ignore[arg-type]
+    assert cur.calls == ["RESET memory_limit"] * 3

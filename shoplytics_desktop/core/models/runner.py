@@ -23,7 +23,7 @@ from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, run_tests, sample_json
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
 
 
 @dataclass
@@ -143,8 +143,7 @@ def _optimistic_writes(cur: duckdb.DuckDBPyConnection, enabled: bool) -> Iterato
     try:
         yield
     finally:
-        with contextlib.suppress(duckdb.Error):
-            cur.execute(f"SET enable_optimistic_write = {str(before).lower()}")
+        restore_setting(cur, f"SET enable_optimistic_write = {str(before).lower()}")
 
 
 def _publish_views(cur: duckdb.DuckDBPyConnection, project: Project, names: Iterable[str]) -> None:
