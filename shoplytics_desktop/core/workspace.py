@@ -28,6 +28,14 @@ from shoplytics_desktop.core.settings import (
 from shoplytics_desktop.core.sqlutil import quote_literal
 
 DB_FILE = "warehouse.duckdb"
+#: The name the workspace database is attached under (the file's stem, as DuckDB would name it).
+CATALOG = "warehouse"
+#: Rows per row group of what we write. DuckDB compresses and writes a table's full row groups
+#: while CREATE TABLE AS runs, on every thread, and leaves the rest to the single-threaded
+#: COMMIT. Its default, 122,880, leaves every mart smaller than that (most of them) to the
+#: COMMIT; at 32,768 a full model run at 1M events takes 0.3 s less. Row groups written earlier
+#: at another size stay as they are.
+ROW_GROUP_SIZE = 32_768
 BACKUP_FILE = "warehouse.duckdb.bak"
 SCHEMA_VERSION = 1
 LAYERS = ("staging", "intermediate", "marts")
@@ -146,7 +154,12 @@ class Workspace:
                 ) from e
         self._check_header()
         try:
-            con = duckdb.connect(str(self.db_path), read_only=self.read_only, config=self._config())
+            con = self._attach()
+        except duckdb.ResourceInUseException as e:
+            raise WorkspaceLockedError(
+                f"The workspace {self.folder} is already open in this process.",
+                "Close it first, or open another workspace.",
+            ) from e
         except duckdb.IOException as e:
             text = str(e)
             if "lock" in text.lower():
@@ -176,6 +189,19 @@ class Workspace:
             ) from e
         try:
             self._check_size(con)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB instance with the workspace file attached and in use. Attached rather than
+        opened directly: only ATTACH takes the row group size (ROW_GROUP_SIZE)."""
+        con = duckdb.connect(":memory:", config=self._config())
+        options = f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}" + (", READ_ONLY" if self.read_only else "")
+        try:
+            con.execute(f"ATTACH {quote_literal(str(self.db_path))} AS {CATALOG} ({options})")
+            con.execute(f"USE {CATALOG}")
         except BaseException:
             con.close()
             raise
@@ -287,6 +313,7 @@ class Workspace:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self.con.cursor()
+            cur.execute(f"USE {CATALOG}")  # a new cursor starts in DuckDB's in-memory database
             self._local.cursor = cur
             with self._lock:
                 self._cursors.append(cur)
