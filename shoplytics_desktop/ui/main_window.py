@@ -136,6 +136,13 @@ class MainWindow(QMainWindow):
                                     "before switching workspaces.")
             return False
         folder = Path(folder).expanduser()
+        current = self.workspace
+        if current is not None and _same_folder(current, folder):
+            # One process holds a workspace file once: choosing the open one again keeps it,
+            # and asking for it in the other mode closes it first.
+            if current.read_only == read_only:
+                return True
+            self._set_workspace(None)
         ws = self.opener.open(folder, read_only=read_only, quiet=quiet_errors)
         if ws is None:
             if self.opener.wants_other:
@@ -402,3 +409,11 @@ class MainWindow(QMainWindow):
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)
             close_workspace(ws)
+
+
+def _same_folder(ws: Workspace, folder: Path) -> bool:
+    """``folder`` is the open workspace's own (not the workspace a snapshot was copied from)."""
+    try:
+        return ws.folder.resolve() == folder.resolve()
+    except OSError:
+        return False

@@ -173,3 +173,17 @@ def test_import_wizard_gets_the_files(qtbot, passing_ws: Workspace, monkeypatch)
     wizard.accept()  # loaded: the status bar recounts
     qtbot.waitUntil(lambda: "raw.events 4 rows" in window.status.counts_label.text(), timeout=5000)
     window.close()
+
+
+def test_opening_the_open_workspace_again_keeps_it(qtbot, passing_ws: Workspace, monkeypatch) -> None:
+    """A process holds a workspace file once: choosing it again (File ▸ Open, recent list) keeps
+    the open one, and asking for it read-only closes it first, without an error dialog."""
+    window = window_on(qtbot, passing_ws, monkeypatch)
+    first = window.workspace
+    assert first is not None and not first.read_only
+    assert window.open_workspace(first.folder / ".." / first.folder.name)
+    assert window.workspace is first
+    assert window.open_workspace(first.folder, read_only=True)
+    assert window.workspace is not first and window.workspace.read_only
+    assert window.workspace.cursor().execute("select count(*) from raw.events").fetchone()[0] > 0
+    window.close()

@@ -12,7 +12,7 @@ import pytest
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
 from shoplytics_desktop.core.settings import WorkspaceSettings, load_settings
-from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.core.workspace import ROW_GROUP_SIZE, Workspace
 
 
 def test_new_workspace_has_schemas_and_contract_tables(tmp_path: Path) -> None:
@@ -57,6 +57,39 @@ def test_second_process_gets_one_clear_sentence(tmp_path: Path) -> None:
     assert "is in use by another Shoplytics process (process" in lines[0]
     assert lines[0].endswith("or open the workspace read-only.")
     assert "Traceback" not in out.stderr
+
+
+def test_the_same_workspace_opened_twice_in_one_process_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    with Workspace.open(folder):
+        for read_only in (False, True):
+            with pytest.raises(WorkspaceLockedError, match="already open in this process"):
+                Workspace.open(folder, read_only=read_only)
+    with Workspace.open(folder, read_only=True) as ws:  # and once closed, it opens again
+        assert ws.cursor().execute("select current_database()").fetchone() == ("warehouse",)
+
+
+def test_tables_are_written_in_small_row_groups_on_every_cursor(tmp_path: Path) -> None:
+    """Full row groups are written while a table is built; only the last one waits for COMMIT."""
+    import threading
+
+    rows = 2 * ROW_GROUP_SIZE + 100
+    with Workspace.open(tmp_path / "ws") as ws:
+        ws.cursor().execute(f"create table marts.a as select range as i from range({rows})")
+
+        def other_thread() -> None:
+            ws.cursor().execute(f"create table marts.b as select range as i from range({rows})")
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+        for table in ("marts.a", "marts.b"):
+            sizes = ws.cursor().execute(
+                "select row_group_id, max(count) from pragma_storage_info(?) group by all "
+                "order by 1",
+                [table],
+            ).fetchall()
+            assert [n for _, n in sizes] == [ROW_GROUP_SIZE, ROW_GROUP_SIZE, 100]
 
 
 def test_damaged_file_is_reported_and_backup_restores(tmp_path: Path) -> None:
