@@ -31,14 +31,60 @@ class Ev:
     country: str
     source: str
     session: str = ""
+    brand: str | None = None
+
+
+def _blank(v: Any) -> Any:
+    return None if v == "" else v
 
 
 def load_events(cur: Any) -> list[Ev]:
+    """raw.events as the event contract reads them: empty strings are missing values, and a
+    missing device, country or traffic source is 'unknown' / 'XX' / 'unknown'."""
     rows = cur.execute(
         "select event_id, event_time, event_type, user_id, session_id, product_id, order_id, price, "
-        "quantity, category, device, country, traffic_source from raw.events"
+        "quantity, category, device, country, traffic_source, brand from raw.events"
     ).fetchall()
-    return [Ev(*r) for r in rows]
+    out = []
+    for r in rows:
+        ev_id, t, typ, user, sid, pid, oid, price, qty, cat, device, country, source, brand = r
+        out.append(Ev(ev_id, t, typ, user, _blank(sid), _blank(pid), _blank(oid), price, qty,
+                      _blank(cat), _blank(device) or "unknown", _blank(country) or "XX",
+                      _blank(source) or "unknown", brand=_blank(brand)))
+    return out
+
+
+def _latest_load(rows: list[tuple], key: Any) -> dict[Any, tuple]:
+    """The last row per key in (_loaded_at, _batch_id) order: the latest load wins."""
+    out: dict[Any, tuple] = {}
+    for r in sorted(rows, key=lambda r: (r[-2], r[-1])):
+        out[key(r)] = r
+    return out
+
+
+def load_catalog(cur: Any) -> dict[str, dict[str, Any]]:
+    rows = cur.execute(
+        "select product_id, name, category, brand, price, _loaded_at, _batch_id from raw.products"
+    ).fetchall()
+    latest = _latest_load([r for r in rows if _blank(r[0]) is not None], key=lambda r: r[0])
+    return {
+        pid: {"name": _blank(r[1]), "category": _blank(r[2]), "brand": _blank(r[3]), "price": r[4]}
+        for pid, r in latest.items()
+    }
+
+
+def load_snapshots(cur: Any) -> dict[str, list[dict[str, Any]]]:
+    """User → profile snapshots in updated_at order (one per updated_at: the latest load)."""
+    rows = cur.execute(
+        "select user_id, signup_date, country, segment, device, updated_at, _loaded_at, _batch_id "
+        "from raw.users"
+    ).fetchall()
+    latest = _latest_load([r for r in rows if _blank(r[0]) is not None], key=lambda r: (r[0], r[5]))
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (user, updated_at), r in sorted(latest.items()):
+        out[user].append({"signup_date": r[1], "country": _blank(r[2]), "segment": _blank(r[3]),
+                          "device": _blank(r[4]), "updated_at": updated_at})
+    return dict(out)
 
 
 def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
@@ -54,12 +100,14 @@ def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
     gap = dt.timedelta(minutes=timeout_min)
     for user, evs in by_user.items():
         evs.sort(key=lambda e: e.time)
-        n, last = 0, None
+        start, last = None, None
         for e in evs:
             if last is None or e.time - last > gap:
-                n += 1
+                start = e.time
             last = e.time
-            e.session = f"{user}|gap{n}"
+            # named as the models name a derived session, after its first event's time, so that
+            # order keys of orders without an order id can be compared as they are
+            e.session = f"{user}|auto-{start:%Y%m%dT%H%M%S}"
             sessions[e.session].append(e)
     for evs in sessions.values():
         evs.sort(key=lambda e: e.time)
@@ -142,14 +190,153 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
 
 
 def orders(events: list[Ev]) -> dict[str, dict[str, Any]]:
+    """Order key → the order: user and session of its first line (ties: lowest event_id)."""
     out: dict[str, dict[str, Any]] = {}
-    for e in sorted((e for e in events if e.type == "purchase"), key=lambda e: e.time):
+    for e in sorted((e for e in events if e.type == "purchase"), key=lambda e: (e.time, e.event_id)):
         k = order_key(e)
-        o = out.setdefault(k, {"user_id": e.user, "order_time": e.time, "items": 0, "units": 0,
-                                "revenue": Decimal(0)})
+        o = out.setdefault(k, {"user_id": e.user, "session_id": e.session.split("|", 1)[1],
+                                "order_time": e.time, "items": 0, "units": 0,
+                                "revenue": Decimal(0), "products": set()})
         o["items"] += 1
         o["units"] += e.qty
         o["revenue"] += revenue_of(e)
+        if e.product is not None:
+            o["products"].add(e.product)
+    return out
+
+
+def product_attributes(
+    events: list[Ev], catalog: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Product → name, category, brand, price: the catalog's, else the latest non-null value seen
+    on events. Also the products whose latest value is ambiguous (two values at one instant)."""
+    seen: dict[str, dict[str, tuple[dt.datetime, set[Any]]]] = defaultdict(dict)
+    for e in events:
+        if e.product is None:
+            continue
+        for attr, value in (("category", e.category), ("brand", e.brand), ("price", e.price)):
+            if value is None:
+                continue
+            t, values = seen[e.product].get(attr, (None, set()))
+            if t is None or e.time > t:
+                seen[e.product][attr] = (e.time, {value})
+            elif e.time == t:
+                values.add(value)
+    out: dict[str, dict[str, Any]] = {}
+    ambiguous: set[str] = set()
+    for pid in set(seen) | set(catalog):
+        cat = catalog.get(pid, {})
+        row = {"name": cat.get("name")}
+        for attr in ("category", "brand", "price"):
+            if cat.get(attr) is not None:
+                row[attr] = cat[attr]
+                continue
+            _, values = seen.get(pid, {}).get(attr, (None, {None}))
+            if len(values) > 1:
+                ambiguous.add(pid)
+            row[attr] = next(iter(values))
+        out[pid] = row
+    return out, ambiguous
+
+
+def products_full(events: list[Ev]) -> dict[str, dict[str, Any]]:
+    """Product → views, add_to_carts, units_sold, revenue and the two rates (METRICS.md §3)."""
+    out: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0)})
+    for e in events:
+        if e.product is None:
+            continue
+        p = out[e.product]
+        if e.type == "product_view":
+            p["views"] += 1
+        elif e.type == "add_to_cart":
+            p["add_to_carts"] += 1
+        elif e.type == "purchase":
+            p["units_sold"] += e.qty
+            p["revenue"] += revenue_of(e)
+    for p in out.values():
+        p["view_to_cart_rate"] = p["add_to_carts"] / p["views"] if p["views"] else None
+        p["cart_to_purchase_rate"] = p["units_sold"] / p["add_to_carts"] if p["add_to_carts"] else None
+    return dict(out)
+
+
+def revenue_by_day_category(
+    events: list[Ev], attrs: dict[str, dict[str, Any]]
+) -> dict[tuple[dt.date, str], dict[str, Any]]:
+    """(order day, category) → orders, items, units, revenue, buyers. A line counts on its
+    order's day, in its product's category (else the event's, else 'unknown')."""
+    by_order = orders(events)
+    out: dict[tuple[dt.date, str], dict[str, Any]] = defaultdict(
+        lambda: {"orders": set(), "items": 0, "units": 0, "revenue": Decimal(0), "buyers": set()})
+    for e in events:
+        if e.type != "purchase":
+            continue
+        k = order_key(e)
+        category = (attrs.get(e.product, {}).get("category") if e.product else None) or e.category
+        row = out[(by_order[k]["order_time"].date(), category or "unknown")]
+        row["orders"].add(k)
+        row["items"] += 1
+        row["units"] += e.qty
+        row["revenue"] += revenue_of(e)
+        row["buyers"].add(e.user)
+    return {
+        key: {**r, "orders": len(r["orders"]), "buyers": len(r["buyers"])} for key, r in out.items()
+    }
+
+
+def user_versions(
+    events: list[Ev], snapshots: dict[str, list[dict[str, Any]]]
+) -> tuple[dict[tuple[str, int], dict[str, Any]], set[str]]:
+    """(user, version) → the SCD type 2 row (METRICS.md §3). Users without snapshots get one
+    version from their first event; the users whose first event is ambiguous (two at one instant
+    with other attributes) are returned apart, for their country and device."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for user, snaps in snapshots.items():
+        versions: list[dict[str, Any]] = []
+        last: tuple | None = None
+        for snap in snaps:
+            attrs = (snap["signup_date"], snap["country"], snap["segment"], snap["device"])
+            if last is None or attrs != last:
+                versions.append({**snap, "valid_from": snap["updated_at"]})
+            last = attrs
+        for i, v in enumerate(versions):
+            valid_to = versions[i + 1]["valid_from"] if i + 1 < len(versions) else None
+            out[(user, i + 1)] = {
+                "signup_date": v["signup_date"], "country": v["country"], "segment": v["segment"],
+                "device": v["device"], "valid_from": v["valid_from"], "valid_to": valid_to,
+                "is_current": valid_to is None,
+            }
+    first: dict[str, list[Ev]] = {}
+    for e in events:
+        if e.user in snapshots:
+            continue
+        cur = first.get(e.user)
+        if cur is None or e.time < cur[0].time:
+            first[e.user] = [e]
+        elif e.time == cur[0].time:
+            cur.append(e)
+    ambiguous = set()
+    for user, evs in first.items():
+        if len({(e.country, e.device) for e in evs}) > 1:
+            ambiguous.add(user)
+        out[(user, 1)] = {
+            "signup_date": None, "country": evs[0].country, "segment": None,
+            "device": evs[0].device, "valid_from": evs[0].time, "valid_to": None, "is_current": True,
+        }
+    return out, ambiguous
+
+
+def dates(events: list[Ev]) -> dict[dt.date, tuple]:
+    """Every day from the first to the last event day: ISO day of week, day name, weekend,
+    Monday week start, month start, quarter, year."""
+    lo = min(e.time.date() for e in events)
+    hi = max(e.time.date() for e in events)
+    out = {}
+    d = lo
+    while d <= hi:
+        out[d] = (d.isoweekday(), d.strftime("%A"), d.isoweekday() >= 6, week_start(d),
+                  d.replace(day=1), (d.month - 1) // 3 + 1, d.year)
+        d += dt.timedelta(days=1)
     return out
 
 

@@ -40,22 +40,38 @@ def _check_marts(ws: Workspace) -> None:
         for name, got in zip(cols, r[1:], strict=True):
             assert _close(got, exp[name]), (r[0], name, got, exp[name])
 
-    # fct_orders: one row per order, exact lines/units/revenue
+    # fct_orders: one row per order, every column (orders without an order id included)
     exp_orders = oracle.orders(events)
     got_orders = {
         r[0]: r[1:]
-        for r in cur.execute("select order_id, user_id, items, units, revenue from marts.fct_orders").fetchall()
+        for r in cur.execute(
+            "select order_id, user_id, session_id, order_time, order_date, items, "
+            "distinct_products, units, revenue from marts.fct_orders"
+        ).fetchall()
     }
-    assert len(got_orders) == len(exp_orders)
+    assert set(got_orders) == set(exp_orders)
     for k, o in exp_orders.items():
-        key = k if k in got_orders else None
-        if key is None:  # a synthetic id for orders without order_id: match on content
-            continue
-        assert got_orders[key] == (o["user_id"], o["items"], o["units"], o["revenue"]), k
+        assert got_orders[k] == (
+            o["user_id"], o["session_id"], o["order_time"], o["order_time"].date(), o["items"],
+            len(o["products"]), o["units"], o["revenue"],
+        ), k
     total = sum((o["revenue"] for o in exp_orders.values()), Decimal(0))
     assert cur.execute("select sum(revenue) from marts.fct_orders").fetchone()[0] == total
     assert cur.execute("select sum(revenue) from marts.fct_revenue").fetchone()[0] == total
     assert Decimal(str(cur.execute("select sum(revenue) from marts.fct_daily_engagement").fetchone()[0])) == total
+
+    # fct_revenue: order day × category, every column
+    catalog = oracle.load_catalog(cur)
+    attrs, ambiguous_products = oracle.product_attributes(events, catalog)
+    exp_revenue = oracle.revenue_by_day_category(events, attrs)
+    got_revenue = {
+        (r[0], r[1]): {"orders": r[2], "items": r[3], "units": r[4], "revenue": r[5], "buyers": r[6]}
+        for r in cur.execute(
+            "select order_date, category, orders, items, units, revenue, buyers from marts.fct_revenue"
+        ).fetchall()
+    }
+    if not ambiguous_products:
+        assert got_revenue == exp_revenue
 
     # fct_funnel: session counts per step and segment
     exp_funnel = oracle.funnel(sessions, events)
@@ -82,14 +98,54 @@ def _check_marts(ws: Workspace) -> None:
         assert got_ret[k][:2] == (size, active), k
         assert _close(got_ret[k][2], active / size)
 
-    # dim_products activity
-    exp_products = oracle.products(events)
+    # dim_products: attributes (catalog first, else the latest seen on events), activity, rates
+    exp_activity = oracle.products_full(events)
+    zero = {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0),
+            "view_to_cart_rate": None, "cart_to_purchase_rate": None}
     got_products = {
-        r[0]: {"views": r[1], "add_to_carts": r[2], "units_sold": r[3]}
-        for r in cur.execute("select product_id, views, add_to_carts, units_sold from marts.dim_products").fetchall()
+        r[0]: r[1:]
+        for r in cur.execute(
+            "select product_id, name, category, brand, price, views, add_to_carts, units_sold, "
+            "revenue, view_to_cart_rate, cart_to_purchase_rate from marts.dim_products"
+        ).fetchall()
     }
-    for pid, counts in exp_products.items():
-        assert got_products[pid] == counts, pid
+    assert set(got_products) == set(attrs)
+    for pid, got in got_products.items():
+        a, act = attrs[pid], exp_activity.get(pid, zero)
+        if pid not in ambiguous_products:
+            assert got[:4] == (a["name"], a["category"], a["brand"], a["price"]), pid
+        assert got[4:8] == (act["views"], act["add_to_carts"], act["units_sold"], act["revenue"]), pid
+        assert _close(got[8], act["view_to_cart_rate"]) and _close(got[9], act["cart_to_purchase_rate"]), pid
+
+    # dim_users: SCD type 2 over the profile snapshots, or one version from the events
+    exp_users, ambiguous_users = oracle.user_versions(events, oracle.load_snapshots(cur))
+    got_users = {
+        (r[1], r[2]): r
+        for r in cur.execute(
+            "select user_sk, user_id, version, signup_date, country, segment, device, valid_from, "
+            "valid_to, is_current from marts.dim_users"
+        ).fetchall()
+    }
+    assert set(got_users) == set(exp_users)
+    for (user, version), v in exp_users.items():
+        got = got_users[(user, version)]
+        assert got[0] == f"{user}#{version}"
+        assert (got[3], got[5], got[7], got[8], got[9]) == (
+            v["signup_date"], v["segment"], v["valid_from"], v["valid_to"], v["is_current"]
+        ), (user, version)
+        if user not in ambiguous_users:
+            assert (got[4], got[6]) == (v["country"], v["device"]), (user, version)
+
+    # dim_date: every day from the first to the last event day
+    exp_dates = oracle.dates(events)
+    got_dates = {
+        r[0]: r[1:]
+        for r in cur.execute(
+            "select date_day, day_of_week, day_name, is_weekend, week_start, month_start, quarter, "
+            "year from marts.dim_date"
+        ).fetchall()
+    }
+    assert got_dates == exp_dates
 
 
 @pytest.mark.slow
@@ -106,6 +162,50 @@ def test_marts_match_oracle_on_generated_data(tmp_path: Path) -> None:
         assert result.published, result.message
         _check_marts(ws)
 
+
+
+@pytest.mark.slow
+def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path) -> None:
+    """Generated data made awkward the way real exports are: users without profile snapshots,
+    a snapshot loaded twice with different values, snapshots that change nothing, products
+    missing from the catalog, categories and prices that change over time, purchases without a
+    price, an order id reused in a later session,
+    and events at one instant."""
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        generate_into(ws, GenerateSpec(events=15_000, days=45, seed=11))
+        cur = ws.cursor()
+        n_users = cur.execute("select count(distinct user_id) from raw.users").fetchone()[0]
+        cur.execute("delete from raw.users where hash(user_id) % 5 = 0")
+        cur.execute(  # the same snapshot loaded again later, with another country: that load wins
+            "insert into raw.users select user_id, signup_date, 'ZZ', segment, device, updated_at, "
+            "'later', _source_file, _source_line, _loaded_at + interval 1 day from raw.users "
+            "where hash(user_id) % 7 = 0"
+        )
+        cur.execute(  # a later snapshot that changes nothing tracked: no new version
+            "insert into raw.users select user_id, signup_date, country, segment, device, "
+            "updated_at + interval 1 hour, 'same', _source_file, _source_line, _loaded_at "
+            "from raw.users where hash(user_id) % 11 = 1 and _batch_id <> 'later'"
+        )
+        cur.execute("delete from raw.products where hash(product_id) % 4 = 0")
+        cur.execute(  # products re-categorised and re-priced midway: the latest value seen wins
+            "update raw.events set category = 'Renamed ' || category, price = price + 1 "
+            "where hash(product_id) % 2 = 0 and event_time > (select min(event_time) + interval 20 day from raw.events)"
+        )
+        cur.execute("update raw.events set price = null where event_type = 'purchase' and hash(event_id) % 9 = 0")
+        cur.execute("update raw.events set session_id = null where hash(user_id) % 3 = 0")
+        cur.execute(  # one order id spread over two of its user's sessions
+            "update raw.events set order_id = (select min(order_id) from raw.events where order_id is not null) "
+            "where event_type = 'purchase' and order_id = (select max(order_id) from raw.events)"
+        )
+        cur.execute(  # events of one instant: some times rounded down to the minute
+            "update raw.events set event_time = date_trunc('minute', event_time) where hash(event_id) % 4 = 0"
+        )
+        assert cur.execute("select count(distinct user_id) from raw.users").fetchone()[0] < n_users
+        result = run_project(ws)
+        assert result.published, result.message
+        _check_marts(ws)
 
 def test_marts_match_oracle_on_the_real_sample(tmp_path: Path) -> None:
     if not REAL_SAMPLE.exists():
