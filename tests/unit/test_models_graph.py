@@ -202,6 +202,52 @@ def test_parses_are_cached_on_disk_by_sql_text(tmp_path: Path, monkeypatch: pyte
         parse.parse_select("select from from", "bad.sql")
 
 
+def test_yaml_is_cached_with_the_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged project loads from the cache without PyYAML; YAML that JSON cannot hold as
+    it is (a date) is read afresh every time, and an edited file is read again."""
+    import sys
+
+    from shoplytics_desktop.core.models import parse
+
+    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(parse, "_CACHE", None)
+    files = dict(BASIC)
+    files["marts/_marts.yml"] = """
+        models:
+          - name: fct_a
+            description: A mart.
+            columns:
+              - name: user_id
+                tests: [not_null, {accepted_values: {values: [a, b], severity: warn}}]
+    """
+    files["staging/_staging.yml"] = """
+        models:
+          - name: stg_users
+            description: Since 2024-01-01.
+            columns:
+              - name: user_id
+                tests:
+                  - accepted_values: {values: [2024-01-01]}
+    """
+    first = _project(tmp_path, files)
+    parse.save_cache()
+    monkeypatch.setattr(parse, "_CACHE", None)  # a new process
+    monkeypatch.setitem(sys.modules, "yaml", None)  # importing it now fails
+    with pytest.raises(ImportError):
+        load_project(tmp_path / "proj", known_sources=SOURCES)  # the file with a date is not in the cache
+    (tmp_path / "proj" / "staging" / "_staging.yml").unlink()
+    again = load_project(tmp_path / "proj", known_sources=SOURCES)
+    assert again.models["fct_a"].description == "A mart."
+    assert [(t.test_id, t.severity, t.args) for t in again.tests] == [
+        (t.test_id, t.severity, t.args) for t in first.tests if t.model != "stg_users"
+    ]
+    (tmp_path / "proj" / "marts" / "_marts.yml").write_text(
+        "models:\n  - name: fct_a\n    description: Edited.\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportError):
+        load_project(tmp_path / "proj", known_sources=SOURCES)
+
+
 @pytest.mark.parametrize(
     ("yml", "says"),
     [

@@ -5,7 +5,8 @@ Dependencies are the tables of every scope minus CTE names (as SQLMesh does). Qu
 what runs, byte for byte apart from those names.
 
 What a parse finds depends on the SQL text alone, so it is cached on disk by a hash of the text
-(and the sqlglot version): loading an unchanged project neither imports nor runs sqlglot.
+(and the sqlglot version): loading an unchanged project neither imports nor runs sqlglot. The
+project's YAML files are kept there the same way (``cached_data``), so neither is PyYAML.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class ParsedSQL:
 def parse_select(sql: str, path: Path | str) -> ParsedSQL:
     """Parse one SELECT; a syntax error names the file, line and column."""
     cache = _cache()
-    key = hashlib.sha256(sql.encode("utf-8")).hexdigest()
+    key = _digest(sql)
     cached = cache.entries.pop(key, None)
     if cached is not None:
         with contextlib.suppress(TypeError, ValueError):
@@ -65,6 +66,28 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
     cache.entries[key] = [list(astuple(r)) for r in parsed.refs]
     cache.dirty = True
     return parsed
+
+
+def cached_data(kind: str, text: str) -> object | None:
+    """What was remembered for ``text`` (say, its parsed YAML), or None."""
+    entry = _cache().entries.get(f"{kind}:{_digest(text)}")
+    return entry.get("data") if isinstance(entry, dict) else None
+
+
+def remember_data(kind: str, text: str, data: object) -> None:
+    """Keep what ``text`` parses to, if it is plain JSON (YAML dates, say, are not: not kept)."""
+    try:
+        if json.loads(json.dumps(data)) != data:
+            return
+    except (TypeError, ValueError):
+        return
+    cache = _cache()
+    cache.entries[f"{kind}:{_digest(text)}"] = {"data": data}
+    cache.dirty = True
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _parse(sql: str, path: Path | str) -> ParsedSQL:

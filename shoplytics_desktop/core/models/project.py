@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models.dag import DAG
 from shoplytics_desktop.core.models.parse import (
     ParsedSQL,
     TableRef,
+    cached_data,
     parse_select,
     qualify,
+    remember_data,
     save_cache,
 )
 from shoplytics_desktop.core.sqlutil import is_simple_name
@@ -339,18 +339,28 @@ def _make_test(
     return DataTest(test_id, test_type, model, column, severity, args, path=path)  # type: ignore[arg-type]
 
 
-# libyaml's safe loader when the wheel has it: ten times faster than the pure-Python one.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _load_yaml(path: Path) -> Any:
+    """The file's YAML, from the parse cache when its text is unchanged."""
+    text = _read(path)
+    data = cached_data("yaml", text)
+    if data is not None:
+        return data
+    import yaml
 
-
-def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
+    # libyaml's safe loader when the wheel has it: ten times faster than the pure-Python one.
     try:
-        data = yaml.load(_read(path), Loader=_YAML_LOADER) or {}
-        entries = _file_yaml(data)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ModelError(f"{path}: YAML error{where}: {e}.", "Fix the YAML and run again.") from e
+    remember_data("yaml", text, data)
+    return data
+
+
+def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
+    try:
+        entries = _file_yaml(_load_yaml(path))
     except _YamlShapeError as e:
         raise ModelError(
             f"{path}: not a model properties file ({e}).",
