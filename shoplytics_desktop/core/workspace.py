@@ -139,6 +139,13 @@ class Workspace:
         return config
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
+        if "?" in str(self.db_path):
+            # DuckDB reads what follows a '?' as options: its WAL would go to another folder.
+            raise WorkspaceError(
+                f"The workspace folder {self.folder} has a '?' in its path, which DuckDB cannot "
+                "store a database under.",
+                "Rename the folder or choose another (--workspace PATH).",
+            )
         if self.read_only and not self.db_path.exists():
             raise WorkspaceError(
                 f"The workspace {self.folder} has no data yet.",
@@ -286,7 +293,8 @@ class Workspace:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise
 
     @contextlib.contextmanager

@@ -92,6 +92,13 @@ def test_tables_are_written_in_small_row_groups_on_every_cursor(tmp_path: Path) 
             assert [n for _, n in sizes] == [ROW_GROUP_SIZE, ROW_GROUP_SIZE, 100]
 
 
+def test_a_folder_duckdb_cannot_hold_a_database_in_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "shop?v=2"
+    with pytest.raises(WorkspaceError, match=r"has a '\?' in its path"):
+        Workspace.open(folder)
+    assert not folder.exists()
+
+
 def test_damaged_file_is_reported_and_backup_restores(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
     with Workspace.open(folder) as ws:
