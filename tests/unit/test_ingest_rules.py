@@ -206,6 +206,25 @@ def test_proposal_for_nested_json_uses_nested_fields() -> None:
     }
 
 
+def test_proposal_for_a_ga4_export(tmp_path: Path) -> None:
+    """GA4's BigQuery export, flattened one level: microsecond times, pseudo ids, ga_session_id,
+    and device, geo and traffic_source records."""
+    src = tmp_path / "ga4.ndjson"
+    src.write_text(
+        '{"event_timestamp": 1727740800123456, "event_name": "view_item", "user_pseudo_id": "123.456", '
+        '"ga_session_id": 1727740800, "item_id": "SKU1", "price": 9.5, "quantity": 1, '
+        '"transaction_id": null, "device": {"category": "mobile"}, "geo": {"country": "Germany"}, '
+        '"traffic_source": {"source": "google", "medium": "organic"}}\n',
+        encoding="utf-8",
+    )
+    m = propose_mapping(inspect_sources([src]))
+    assert m.columns["session_id"] == "ga_session_id"
+    assert m.columns["user_id"] == "user_pseudo_id"
+    assert m.columns["device"] == "device.category"
+    assert m.columns["country"] == "geo.country"
+    assert m.columns["traffic_source"] == "traffic_source.medium"
+
+
 @pytest.mark.parametrize(
     ("header", "field", "column"),
     [

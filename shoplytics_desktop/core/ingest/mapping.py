@@ -137,7 +137,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                    "event_action"),
     "user_id": ("user_id", "visitorid", "visitor_id", "customer_id", "client_id", "user",
                 "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id"),
-    "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key"),
+    "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key",
+                   "ga_session_id", "session_uuid"),
     "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
                    "product_sku", "article_id"),
     "order_id": ("transactionid", "transaction_id", "order_id", "orderid", "order", "order_number",
@@ -150,7 +151,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "device": ("platform", "device", "device_type", "devicetype", "device_category", "os"),
     "country": ("country", "country_code", "countrycode", "geo_country"),
     "traffic_source": ("acquisition_channel", "utm_source", "traffic_source", "source", "channel",
-                       "referrer_type", "medium", "utm_medium"),
+                       "referrer_type", "medium", "utm_medium", "traffic_medium",
+                       "traffic_source_medium", "default_channel_group", "channel_grouping",
+                       "marketing_channel"),
     "properties": ("properties", "props", "event_properties", "attributes", "params", "context"),
 }
 
