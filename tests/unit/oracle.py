@@ -214,6 +214,7 @@ def product_attributes(
     for e in events:
         if e.product is None:
             continue
+        seen.setdefault(e.product, {})  # a product is seen even with no attribute on its events
         for attr, value in (("category", e.category), ("brand", e.brand), ("price", e.price)):
             if value is None:
                 continue
