@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -43,6 +44,23 @@ def list_relations(ws: Workspace) -> list[tuple[str, str, str]]:
     ]
 
 
+def transient_relations(ws: Workspace) -> set[str]:
+    """The views that published runs last built as transient models: costly to compute, so
+    they are browsed from a snapshot."""
+    try:
+        rows = ws.cursor().execute(
+            "SELECT layer || '.' || model FROM ("
+            "  SELECT m.layer, m.model, m.materialized, row_number() OVER ("
+            "    PARTITION BY m.layer, m.model ORDER BY r.started_at DESC) AS latest"
+            f"  FROM {INTERNAL}.model_runs AS m JOIN {INTERNAL}.runs AS r USING (run_id)"
+            "  WHERE r.kind = 'run' AND r.status IN ('success', 'warn') AND m.status = 'success'"
+            ") WHERE latest = 1 AND materialized = 'transient'"
+        ).fetchall()
+    except duckdb.Error:  # a workspace from before the run history had these columns
+        return set()
+    return {r[0] for r in rows}
+
+
 class DataPage(QWidget):
     table_opened = Signal(str)
 
@@ -50,6 +68,7 @@ class DataPage(QWidget):
         super().__init__(parent)
         self.workspace: Workspace | None = None
         self.model: LazyTableModel | None = None
+        self.transient: set[str] = set()
 
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
@@ -120,10 +139,13 @@ class DataPage(QWidget):
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             groups[schema] = item
             self.tree.addTopLevelItem(item)
+        self.transient = transient_relations(ws)
         for schema, name, kind in list_relations(ws):
             child = QTreeWidgetItem([name])
             child.setData(0, Qt.ItemDataRole.UserRole, f"{schema}.{name}")
-            child.setToolTip(0, f"{schema}.{name} ({kind})")
+            relation = f"{schema}.{name}"
+            child.setToolTip(0, f"{relation} (a view computed from its SQL when read)"
+                             if relation in self.transient else f"{relation} ({kind})")
             if kind == "view":
                 font = child.font(0)
                 font.setItalic(True)
@@ -166,7 +188,7 @@ class DataPage(QWidget):
             return
         schema, _, table = relation.partition(".")
         self._close_model()
-        model = LazyTableModel(ws, schema, table)
+        model = LazyTableModel(ws, schema, table, snapshot=relation in self.transient)
         model.count_ready.connect(lambda _n: self._update_info())
         model.page_loaded.connect(lambda _n: self._update_info())
         model.failed.connect(lambda e: self.info.setText(f"Could not read {relation}: {getattr(e, 'message', e)}"))
@@ -189,6 +211,10 @@ class DataPage(QWidget):
     def _update_info(self) -> None:
         m = self.model
         if m is None:
+            return
+        if m.computing:
+            self.info.setText(f"Computing {m.schema}.{m.table} (a view: it is computed once, "
+                              "then browsed from memory)…")
             return
         total = "counting…" if m.total is None else f"{m.total:,} rows"
         if m.filter_text.strip() and m.total is not None:

@@ -4,13 +4,21 @@ Pages of ``PAGE_SIZE`` rows are fetched with LIMIT/OFFSET in a worker as the vie
 (``canFetchMore``/``fetchMore``), so a 10-million-row table costs one page of memory; the row
 count runs in a worker too. The filter is an ILIKE over the text columns, with the search text
 passed as a parameter and identifiers quoted.
+
+A view that is costly to compute (a transient model: every page would compute all of it again)
+can be browsed from a snapshot instead: computed once into DuckDB's in-memory database, which
+every cursor of the workspace sees and nothing writes to the workspace file, and dropped when the
+table is closed. If the snapshot cannot be made (not enough memory), the view is paged directly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 from typing import Any
 
+import duckdb
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
@@ -50,6 +58,19 @@ def filter_clause(columns: list[tuple[str, str]], text: str) -> tuple[str, list[
     return " WHERE " + " OR ".join(parts), [pattern] * len(cols)
 
 
+_SNAPSHOT_IDS = itertools.count(1)
+
+
+def _snapshot(ws: Workspace, relation: str, target: str) -> int:
+    row = ws.cursor().execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _drop_snapshot(ws: Workspace, target: str) -> None:
+    with contextlib.suppress(duckdb.Error):  # the workspace may be closed already: nothing left
+        ws.cursor().execute(f"DROP TABLE IF EXISTS {target}")
+
+
 def _fetch_page(ws: Workspace, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     return ws.cursor().execute(sql, params).fetchall()
 
@@ -64,10 +85,15 @@ class LazyTableModel(QAbstractTableModel):
     page_loaded = Signal(int)  # rows loaded so far
     failed = Signal(object)
 
-    def __init__(self, ws: Workspace, schema: str, table: str, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, ws: Workspace, schema: str, table: str, page_size: int = PAGE_SIZE,
+                 snapshot: bool = False) -> None:
         super().__init__()
         self.ws, self.schema, self.table = ws, schema, table
         self.page_size = page_size
+        #: snapshot: not yet made; pages come from ``source`` once it is (or has failed)
+        self.snapshot = snapshot
+        self.snapshot_table: str | None = None
+        self._snapshot_state = "wanted" if snapshot else "none"
         self.columns = table_columns(ws, schema, table)
         self.rows: list[tuple[Any, ...]] = []
         self.total: int | None = None
@@ -84,8 +110,18 @@ class LazyTableModel(QAbstractTableModel):
         return f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
 
     @property
+    def source(self) -> str:
+        """What pages and counts read: the snapshot once it is made, else the relation."""
+        return self.snapshot_table if self._snapshot_state == "made" and self.snapshot_table else self.relation
+
+    @property
+    def computing(self) -> bool:
+        """The snapshot of a view is being computed."""
+        return self._snapshot_state == "computing"
+
+    @property
     def loading(self) -> bool:
-        return self._loading
+        return self._loading or self.computing
 
     # -- Qt model API --------------------------------------------------------------------------
 
@@ -131,14 +167,14 @@ class LazyTableModel(QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._loading
+        return not parent.isValid() and not self._exhausted and not self._loading and not self.computing
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or self._loading:
+        if parent.isValid() or self._exhausted or self._loading or self.computing:
             return
         self._loading = True
         generation = self._generation
-        sql = (f"SELECT * FROM {self.relation}{self._where} "
+        sql = (f"SELECT * FROM {self.source}{self._where} "
                f"LIMIT {self.page_size} OFFSET {len(self.rows)}")
         worker = Worker(_fetch_page, self.ws, sql, list(self._params), workspace=None, pass_reporter=False)
         worker.signals.result.connect(lambda rows: self._page(generation, rows))
@@ -148,9 +184,42 @@ class LazyTableModel(QAbstractTableModel):
     # -- loading -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Count the rows and fetch the first page."""
-        self._count()
+        """Count the rows and fetch the first page (a wanted snapshot is made first)."""
+        if self._snapshot_state == "wanted":
+            self._make_snapshot()
+            return
+        if self._snapshot_state == "computing":
+            return
+        if self._snapshot_state == "made" and not self._where and self.total is not None:
+            self.count_ready.emit(self.total)  # the snapshot's own row count
+        else:
+            self._count()
         self.fetchMore()
+
+    def _make_snapshot(self) -> None:
+        self._snapshot_state = "computing"
+        target = f"memory.main.{quote_ident(f'browse_{next(_SNAPSHOT_IDS)}_{self.table}')}"
+        worker = Worker(_snapshot, self.ws, self.relation, target, pass_reporter=False)
+        worker.signals.result.connect(lambda n: self._snapshot_made(target, n))
+        worker.signals.error.connect(lambda e: self._snapshot_failed(target, e))
+        self._start(worker)
+
+    def _snapshot_made(self, target: str, rows: int) -> None:
+        if self._snapshot_state != "computing":  # closed meanwhile
+            _drop_snapshot(self.ws, target)
+            return
+        self.snapshot_table, self._snapshot_state = target, "made"
+        if not self._where:
+            self.total = rows
+        self.start()
+
+    def _snapshot_failed(self, target: str, error: BaseException) -> None:
+        _drop_snapshot(self.ws, target)
+        if self._snapshot_state != "computing":
+            return
+        log.warning("browsing %s without a snapshot: %s", self.relation, error)
+        self._snapshot_state = "none"
+        self.start()
 
     def set_filter(self, text: str) -> None:
         self.beginResetModel()
@@ -166,7 +235,7 @@ class LazyTableModel(QAbstractTableModel):
 
     def _count(self) -> None:
         generation = self._generation
-        worker = Worker(_count, self.ws, f"SELECT count(*) FROM {self.relation}{self._where}",
+        worker = Worker(_count, self.ws, f"SELECT count(*) FROM {self.source}{self._where}",
                         list(self._params), pass_reporter=False)
         worker.signals.result.connect(lambda n: self._counted(generation, n))
         worker.signals.error.connect(lambda e: self._error(generation, e))
@@ -204,5 +273,10 @@ class LazyTableModel(QAbstractTableModel):
         self.failed.emit(error)
 
     def stop(self) -> None:
-        """Forget work in flight (the page is closing or showing another table)."""
+        """Forget work in flight (the page is closing or showing another table), and drop the
+        snapshot."""
         self._generation += 1
+        if self.snapshot_table is not None:
+            _drop_snapshot(self.ws, self.snapshot_table)
+            self.snapshot_table = None
+        self._snapshot_state = "closed"

@@ -93,3 +93,68 @@ def test_refresh_reopens_the_table_with_new_rows(qtbot, passing_ws: Workspace) -
     assert page.current_relation() == "raw.events"
     qtbot.waitUntil(lambda: page.model is not None and page.model.total == 14 and page.model.rowCount() == 14,
                     timeout=5000)
+
+
+def test_a_transient_view_is_browsed_from_a_snapshot_in_memory(qtbot, tmp_path) -> None:
+    """int_sessions is computed once into DuckDB's in-memory database (not once per page), read
+    from there, filtered there, and dropped when another table is opened."""
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.models.runner import run_project
+
+    ws = Workspace.open(tmp_path / "ws")
+    generate_into(ws, GenerateSpec(events=3_000, days=10, seed=2))
+    assert run_project(ws).published
+    expected = ws.cursor().execute("select count(*) from intermediate.int_sessions").fetchone()[0]
+    snapshots = lambda: ws.cursor().execute(  # noqa: E731
+        "select table_name from duckdb_tables() where database_name = 'memory'").fetchall()
+
+    page = DataPage()
+    qtbot.addWidget(page)
+    page.set_workspace(ws)
+    assert page.transient == {
+        "intermediate.int_sessions", "intermediate.int_user_journey", "intermediate.int_order_lines"}
+    assert page.select("intermediate.int_sessions")
+    model = page.model
+    assert model is not None and model.snapshot
+    qtbot.waitUntil(lambda: model.total == expected and model.rowCount() == min(expected, 500),
+                    timeout=10_000)
+    assert model.source.startswith("memory.main.")
+    assert len(snapshots()) == 1
+    assert page.info.text().startswith(f"{expected:,} rows")
+
+    user_col = [name for name, _ in model.columns].index("user_id")
+    some_user = model.data(model.index(0, user_col))
+    model.set_filter(some_user)
+    qtbot.waitUntil(lambda: model.total is not None and not model.loading, timeout=5000)
+    in_view = ws.cursor().execute(
+        "select count(*) from intermediate.int_sessions where user_id ilike ? or session_id ilike ? "
+        "or session_key ilike ? or device ilike ? or traffic_source ilike ? or country ilike ?",
+        [f"%{some_user}%"] * 6,
+    ).fetchone()[0]
+    assert model.total == in_view and model.rowCount() == in_view
+    assert model.source.startswith("memory.main.")
+
+    assert page.select("raw.events")  # another table: the snapshot goes
+    assert snapshots() == []
+    qtbot.waitUntil(lambda: page.model is not None and page.model.total == 3_000, timeout=5000)
+    assert not page.model.snapshot and page.model.source == '"raw"."events"'
+    page.set_workspace(None)
+    ws.close()
+
+
+def test_a_snapshot_that_cannot_be_made_falls_back_to_paging_the_view(
+    qtbot, passing_ws: Workspace, monkeypatch
+) -> None:
+    import duckdb
+
+    from shoplytics_desktop.ui import table_model
+
+    def out_of_memory(*_args: object) -> int:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate")
+
+    monkeypatch.setattr(table_model, "_snapshot", out_of_memory)
+    passing_ws.cursor().execute("create view staging.v as select * from raw.events")
+    model = LazyTableModel(passing_ws, "staging", "v", snapshot=True)
+    model.start()
+    qtbot.waitUntil(lambda: model.total == 4 and model.rowCount() == 4, timeout=5000)
+    assert model.source == '"staging"."v"' and not model.computing
