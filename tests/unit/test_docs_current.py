@@ -1,4 +1,5 @@
-"""docs/data_dictionary.md is what `shoplytics docs` generates from the shipped model project."""
+"""Generated files that ship are current: docs/data_dictionary.md (what `shoplytics docs` makes
+from the shipped model project) and the project's shipped parses (sql_models/_parse_cache.json)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,19 @@ def test_data_dictionary_is_current(tmp_path: Path, capsys) -> None:
     assert DOC.read_text(encoding="utf-8") == fresh, (
         "docs/data_dictionary.md is out of date: run `shoplytics run -w /tmp/empty && "
         "shoplytics docs -w /tmp/empty --out docs`"
+    )
+
+
+def test_shipped_parses_are_current() -> None:
+    import json
+
+    from shoplytics_desktop.core.models import parse
+    from shoplytics_desktop.core.paths import default_models_dir
+
+    root = default_models_dir()
+    shipped = json.loads((root / parse.SEED_FILE).read_text(encoding="utf-8"))
+    assert shipped["format"] == parse._CACHE_FORMAT
+    assert shipped["entries"] == parse.seed_entries(root), (
+        "sql_models/_parse_cache.json is out of date: run "
+        "`python -m shoplytics_desktop.core.models.parse sql_models`"
     )

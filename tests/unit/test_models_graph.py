@@ -248,6 +248,52 @@ def test_yaml_is_cached_with_the_parses(tmp_path: Path, monkeypatch: pytest.Monk
         load_project(tmp_path / "proj", known_sources=SOURCES)
 
 
+def test_a_shipped_project_loads_without_sqlglot_or_yaml_on_a_new_machine(tmp_path: Path) -> None:
+    """The shipped parses stand in for an empty cache: neither sqlglot nor PyYAML is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from shoplytics_desktop.core.models.project import load_project\n"
+        "from shoplytics_desktop.core.paths import default_models_dir\n"
+        "p = load_project(default_models_dir())\n"
+        "print(len(p.models), len(p.tests), 'sqlglot' in sys.modules, 'yaml' in sys.modules)\n"
+    )
+    env = {**__import__("os").environ, "SHOPLYTICS_CACHE_DIR": str(tmp_path / "empty-cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    models, tests, sqlglot, yaml = out.stdout.split()
+    assert int(models) > 20 and int(tests) > 90
+    assert (sqlglot, yaml) == ("False", "False"), out.stderr
+
+
+def test_a_shipped_parse_that_does_not_fit_the_text_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shoplytics_desktop.core.models import parse
+
+    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(parse, "_CACHE", None)
+    monkeypatch.setattr(parse, "_SEED", {})
+    sql = "select * from stg_a join raw.events using (id)"
+    wrong = [["", "stg_b", 14, 18, 1, 15]]  # made for other text: stg_b is not at 14..18
+    (tmp_path / parse.SEED_FILE).write_text(
+        json.dumps({"format": parse._CACHE_FORMAT, "entries": {parse._digest(sql): wrong}}),
+        encoding="utf-8",
+    )
+    parse.load_seed(tmp_path)
+    assert [r.display for r in parse.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
+    right = [list(parse.astuple(r)) for r in parse._parse(sql, "m.sql").refs]
+    monkeypatch.setattr(parse, "_CACHE", None)
+    monkeypatch.setattr(parse, "_SEED", {parse._digest(sql): right})
+
+    def no_parse(*_: object) -> None:
+        raise AssertionError("parsed although a fitting shipped parse exists")
+
+    monkeypatch.setattr(parse, "_parse", no_parse)
+    assert [r.display for r in parse.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
+
+
 @pytest.mark.parametrize(
     ("yml", "says"),
     [

@@ -62,6 +62,14 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
             refs = tuple(TableRef(*r) for r in cached)
             cache.entries[key] = cached  # most recently used last
             return ParsedSQL(sql, refs)
+    seeded = _SEED.get(key)
+    if seeded is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            refs = tuple(TableRef(*r) for r in seeded)  # type: ignore[union-attr]
+            if _refs_fit(sql, refs):
+                cache.entries[key] = seeded  # type: ignore[assignment]
+                cache.dirty = True
+                return ParsedSQL(sql, refs)
     parsed = _parse(sql, path)
     cache.entries[key] = [list(astuple(r)) for r in parsed.refs]
     cache.dirty = True
@@ -70,8 +78,70 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
 
 def cached_data(kind: str, text: str) -> object | None:
     """What was remembered for ``text`` (say, its parsed YAML), or None."""
-    entry = _cache().entries.get(f"{kind}:{_digest(text)}")
+    key = f"{kind}:{_digest(text)}"
+    entry = _cache().entries.get(key) or _SEED.get(key)
     return entry.get("data") if isinstance(entry, dict) else None
+
+
+# -- parses shipped with a model project ---------------------------------------------------------
+#
+# A model project may carry SEED_FILE: the parses of its own SQL and YAML, made when it was
+# written (``python -m shoplytics_desktop.core.models.parse sql_models``), so that even the first
+# load on a new machine needs neither sqlglot nor PyYAML. Entries are keyed by the text like the
+# cache's, so an edited file simply misses; a shipped parse is used only if every table it names
+# is found at its place in the text.
+
+SEED_FILE = "_parse_cache.json"
+_SEED: dict[str, object] = {}
+
+
+def load_seed(root: Path) -> None:
+    """Take in the parses shipped with the project at ``root`` (none: nothing happens)."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads((root / SEED_FILE).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                _SEED.update(entries)
+
+
+def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
+    """Every reference names its table at its offsets in ``sql``."""
+    for r in refs:
+        if not 0 <= r.start <= r.end < len(sql):
+            return False
+        if sql[r.start : r.end + 1].strip('"').lower() != r.name.lower():
+            return False
+    return True
+
+
+def seed_entries(root: Path) -> dict[str, object]:
+    """Fresh parses of every SQL and YAML file of the project at ``root`` (no cache used)."""
+    import yaml
+
+    entries: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix == ".sql":
+            text = path.read_text(encoding="utf-8")
+            entries[_digest(text)] = [list(astuple(r)) for r in _parse(text, path).refs]
+        elif path.suffix in (".yml", ".yaml"):
+            text = path.read_text(encoding="utf-8")
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+            if json.loads(json.dumps(data, default=str)) == data:
+                entries[f"yaml:{_digest(text)}"] = {"data": data}
+    return entries
+
+
+def write_seed(root: Path) -> Path:
+    """Write the project's SEED_FILE: one line per file parsed, so that diffs stay readable."""
+    target = root / SEED_FILE
+    lines = [
+        f"{json.dumps(key)}: {json.dumps(value, sort_keys=True, separators=(',', ':'))}"
+        for key, value in sorted(seed_entries(root).items())
+    ]
+    body = f'{{"format": {_CACHE_FORMAT}, "entries": {{\n' + ",\n".join(lines) + "\n}}\n"
+    target.write_text(body, encoding="utf-8")
+    return target
 
 
 def remember_data(kind: str, text: str, data: object) -> None:
@@ -205,3 +275,10 @@ def qualify(parsed: ParsedSQL, replacements: dict[TableRef, str]) -> str:
             start, end = start - 1, end + 1
         sql = sql[:start] + replacements[ref] + sql[end:]
     return sql
+
+
+if __name__ == "__main__":  # python -m shoplytics_desktop.core.models.parse sql_models
+    import sys
+
+    for folder in sys.argv[1:] or ["sql_models"]:
+        print(f"wrote {write_seed(Path(folder))}")

@@ -19,6 +19,7 @@ from shoplytics_desktop.core.models.parse import (
     ParsedSQL,
     TableRef,
     cached_data,
+    load_seed,
     parse_select,
     qualify,
     remember_data,
@@ -190,6 +191,7 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
             f"The model project folder {root} does not exist.",
             "Point the workspace at a folder with staging/, intermediate/ and marts/ subfolders.",
         )
+    load_seed(root)
     models: dict[str, Model] = {}
     parsed: dict[str, ParsedSQL] = {}
     for layer in LAYERS:
