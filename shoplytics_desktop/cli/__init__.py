@@ -20,7 +20,7 @@ from shoplytics_desktop.cli import (
     selftest_cmd,
     workspace_cmd,
 )
-from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError
+from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError, is_interrupted
 
 _GROUPS = (workspace_cmd, generate_cmd, import_cmd, pipeline, selftest_cmd)
 
@@ -41,18 +41,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result = args.func(args)
+        with common.ctrl_c_stops_statements():
+            result = args.func(args)
         return int(result or 0)
     except Cancelled as e:
         print(e.message, file=sys.stderr)
         return 130
+    except ShoplyticsError as e:
+        if common.CTRL_C.is_set():  # the statement Ctrl+C stopped failed as interrupted
+            print("Interrupted; nothing was changed.", file=sys.stderr)
+            return 130
+        print(f"error: {e.one_line()}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed.", file=sys.stderr)
         return 130
-    except ShoplyticsError as e:
-        print(f"error: {e.one_line()}", file=sys.stderr)
-        return 1
     except Exception as e:  # the last line of defence: no traceback reaches a user
+        if is_interrupted(e) or common.CTRL_C.is_set():
+            # Ctrl+C during a DuckDB statement: its transaction rolled back
+            print("Interrupted; nothing was changed.", file=sys.stderr)
+            return 130
         log_file = common.log_exception(e)
         print(
             f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "

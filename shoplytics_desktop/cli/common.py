@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import signal
+import socket
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +31,74 @@ def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Workspaces the command has open: what Ctrl+C interrupts.
+_OPEN: weakref.WeakSet[Workspace] = weakref.WeakSet()
+#: Set by Ctrl+C while a workspace is open; the command's reporter then reports a cancel.
+CTRL_C = threading.Event()
+
+
 def open_workspace(args: argparse.Namespace, read_only: bool = False) -> Workspace:
-    return Workspace.open(getattr(args, "workspace", None), read_only=read_only)
+    ws = Workspace.open(getattr(args, "workspace", None), read_only=read_only)
+    _OPEN.add(ws)
+    return ws
+
+
+@contextlib.contextmanager
+def ctrl_c_stops_statements() -> Iterator[None]:
+    """Make Ctrl+C stop a running DuckDB statement at once.
+
+    Python runs its SIGINT handler between bytecodes of the main thread, and DuckDB looks for a
+    pending signal only between its tasks, so a long statement could run on for seconds (or
+    minutes) after Ctrl+C. The signal's wake-up byte reaches this watcher thread at once, and
+    ``interrupt()`` stops the statement; its transaction rolls back as for a Cancel.
+
+    Meanwhile the first Ctrl+C only sets CTRL_C, so that the command's reporter stops the work
+    at its next check, as a Cancel in the app would, and the command records and says so; a
+    second Ctrl+C, or one while no workspace is open, stops the command at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    CTRL_C.clear()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if CTRL_C.is_set() or not _OPEN:
+            raise KeyboardInterrupt
+        CTRL_C.set()
+
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        reader.close()
+        writer.close()
+        yield
+        return
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
+
+    def watch() -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:  # the writer closed: the command is over
+                return
+            if int(signal.SIGINT) in data:
+                for ws in list(_OPEN):
+                    ws.interrupt()
+
+    watcher = threading.Thread(target=watch, name="ctrl-c", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        signal.set_wakeup_fd(previous)
+        writer.close()
+        watcher.join(timeout=1)
+        reader.close()
 
 
 class TextReporter(NullReporter):
@@ -35,6 +106,7 @@ class TextReporter(NullReporter):
 
     def __init__(self, quiet: bool = False) -> None:
         super().__init__()
+        self._cancel = CTRL_C  # Ctrl+C is this command's Cancel
         self.quiet = quiet
         self._tty = sys.stderr.isatty()
         self._last = 0.0

@@ -61,3 +61,12 @@ class Cancelled(ShoplyticsError):
 
     def __init__(self, message: str = "Cancelled by the user; nothing was changed.") -> None:
         super().__init__(message)
+
+
+def is_interrupted(e: BaseException) -> bool:
+    """Ctrl+C stopped the work. While a DuckDB statement runs, DuckDB's Python client catches
+    the SIGINT itself, stops the statement and raises RuntimeError('Query interrupted') instead
+    of KeyboardInterrupt."""
+    return isinstance(e, KeyboardInterrupt) or (
+        type(e) is RuntimeError and str(e).startswith("Query interrupted")
+    )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -108,6 +112,58 @@ def test_cancel_between_models_rolls_back(ws: Workspace) -> None:
         "select status from _shoplytics.runs order by started_at desc limit 1"
     ).fetchone()
     assert status == ("cancelled",)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a POSIX signal")
+def test_ctrl_c_on_the_command_rolls_back_and_says_so(ws: Workspace) -> None:
+    """Ctrl+C while DuckDB runs a long statement stops it at once: the run is recorded as
+    cancelled, the previous marts stay, and the command says so in one line and exits 130."""
+    _insert(ws, ["a"])
+    assert run_project(ws).published
+    write_project(
+        Path(ws.models_dir),
+        {"marts/fct_total.sql": "select sum(a.range * b.range) as total from range(300000) a, range(300000) b"},
+    )
+    _insert(ws, ["a", "b"])
+    ws.save_settings()  # the command reads the model project from the settings file
+    folder = ws.folder
+    ws.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shoplytics_desktop.cli", "run", "-w", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(2.5)  # past start-up, inside the long model (minutes long)
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == 130, err
+    assert err.strip() == "Cancelled; nothing was published, the previous build is still shown."
+    with Workspace.open(folder, read_only=True) as again:
+        assert _fct_users(again) == [("a", 1, 10)]
+        assert again.cursor().execute(
+            "select status from _shoplytics.runs order by started_at desc limit 1"
+        ).fetchone() == ("cancelled",)
+
+
+def test_duckdbs_own_ctrl_c_error_counts_as_an_interrupt(ws: Workspace, monkeypatch) -> None:
+    """DuckDB's client raises RuntimeError('Query interrupted') when it sees a SIGINT itself."""
+    from shoplytics_desktop.core.models import runner
+
+    _insert(ws, ["a"])
+    assert run_project(ws).published
+    _insert(ws, ["a", "b"])
+
+    def interrupted(*_args: object) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(runner, "_build", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_project(ws)
+    assert _fct_users(ws) == [("a", 1, 10)]
+    assert ws.cursor().execute(
+        "select status from _shoplytics.runs order by started_at desc limit 1"
+    ).fetchone() == ("cancelled",)
 
 
 def test_interrupt_during_a_long_model_rolls_back(ws: Workspace) -> None:

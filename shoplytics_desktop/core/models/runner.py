@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
+from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError, is_interrupted
 from shoplytics_desktop.core.models.datatests import TestResult, run_tests, sample_json
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
@@ -407,28 +407,27 @@ def run_project(
             ) from e
         result.published = True
         result.seconds = time.perf_counter() - started  # publishing included
-    except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
-        _rollback(cur)
-        result.status = "cancelled"
-        result.message = "Cancelled; nothing was published, the previous build is still shown."
-        _mark_rest(result, "cancelled")
-        result.seconds = time.perf_counter() - started
-        _finish_run(ws, result)
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        raise Cancelled(result.message) from e
     except ModelError as e:
         _rollback(cur)
         result.status = "error"
         result.message = e.one_line()
         _mark_rest(result, "skipped")
-    except BaseException:
+    except BaseException as e:
         _rollback(cur)
-        result.status = "error"
-        result.message = "The run failed unexpectedly; nothing was published."
-        _mark_rest(result, "skipped")
+        cancelled = isinstance(e, (Cancelled, duckdb.InterruptException)) or is_interrupted(e)
+        if cancelled:
+            result.status = "cancelled"
+            result.message = "Cancelled; nothing was published, the previous build is still shown."
+        else:
+            result.status = "error"
+            result.message = "The run failed unexpectedly; nothing was published."
+        _mark_rest(result, "cancelled" if cancelled else "skipped")
         result.seconds = time.perf_counter() - started
         _finish_run(ws, result)
+        if is_interrupted(e):  # Ctrl+C: the command line says so and exits 130
+            raise KeyboardInterrupt from e
+        if cancelled:
+            raise Cancelled(result.message) from e
         raise
     if not result.published:
         result.seconds = time.perf_counter() - started
@@ -464,17 +463,16 @@ def run_data_tests(
                 reporter.update(0, total, f"computing {model.relation}")
                 _build(cur, model, catalog)
         _run_tests(cur, project, names, result, reporter, listener, 0, total)
-    except (Cancelled, duckdb.InterruptException, KeyboardInterrupt) as e:
+    except BaseException as e:
         _rollback(cur)
+        if not (isinstance(e, (Cancelled, duckdb.InterruptException)) or is_interrupted(e)):
+            raise
         result.status, result.message = "cancelled", "Cancelled."
         result.seconds = time.perf_counter() - started
         _finish_run(ws, result)
-        if isinstance(e, KeyboardInterrupt):
-            raise
+        if is_interrupted(e):
+            raise KeyboardInterrupt from e
         raise Cancelled("Tests cancelled.") from e
-    except BaseException:
-        _rollback(cur)
-        raise
     _rollback(cur)
     errors, warns = _test_summary(result)
     result.status = "error" if errors else "warn" if warns else "success"
