@@ -128,7 +128,12 @@ class Workspace:
 
     def _config(self) -> dict[str, Any]:
         s = self.settings
-        config: dict[str, Any] = {}
+        # A statement DuckDB refuses before running it (a parser, binder or catalog error, say a
+        # data test naming a column that does not exist) leaves the transaction usable, so a
+        # model run can report that test and go on testing; an error while running still ends it.
+        config: dict[str, Any] = {
+            "default_transaction_invalidation_policy": "SYNTACTIC_ERRORS_DO_NOT_INVALIDATE"
+        }
         if s.memory_limit:
             config["memory_limit"] = s.memory_limit
         if s.threads:

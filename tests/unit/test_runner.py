@@ -280,6 +280,77 @@ def test_unknown_materialization_is_named(ws: Workspace) -> None:
         run_project(ws)
 
 
+def test_a_test_duckdb_refuses_does_not_stop_the_other_tests(ws: Workspace) -> None:
+    """A singular test naming a column that does not exist (a binder error) leaves the run's
+    transaction usable: it is reported, every other test still runs, and as a warning it lets
+    the run publish; as an error it blocks publishing, saying it could not run."""
+    def project(severity: str) -> None:
+        write_project(
+            Path(ws.models_dir),
+            {
+                "tests/typo.sql": f"""
+                    -- model: fct_users
+                    -- severity: {severity}
+                    select * from fct_users where scroe < 0
+                """,
+                "marts/_marts.yml": """
+                    version: 2
+                    models:
+                      - name: fct_users
+                        tests:
+                          - expression_is_true: {expression: "n > 0"}
+                          - expression_is_true: {expression: "user_id = 'x'", severity: warn}
+                        columns:
+                          - name: user_id
+                            tests:
+                              - not_null
+                              - unique
+                              - accepted_values: {values: [1, 2], severity: SEVERITY}
+                """.replace("SEVERITY", severity),
+            },
+        )
+
+    _insert(ws, ["a", "b"])
+    project("warn")
+    result = run_project(ws)
+    assert result.published and result.status == "warn", result.message
+    by_id = {t.test_id: t for t in result.tests}
+    assert by_id["typo"].status == "error" and "scroe" in by_id["typo"].message
+    assert not by_id["typo"].ended_transaction
+    assert by_id["expression_is_true_fct_users_n_0"].status == "pass"
+    assert by_id["expression_is_true_fct_users_user_id_x"].status == "warn"
+    assert by_id["accepted_values_fct_users_user_id"].status == "warn"
+    assert by_id["not_null_fct_users_user_id"].status == "pass"
+    assert by_id["unique_fct_users_user_id"].status == "pass"
+
+    project("error")
+    result = run_project(ws)
+    assert not result.published
+    assert result.message.startswith("2 error-severity test(s) failed (1 could not run).")
+    assert {t.test_id for t in result.tests if t.status == "pass"} >= {
+        "expression_is_true_fct_users_n_0", "not_null_fct_users_user_id", "unique_fct_users_user_id"}
+
+
+def test_a_batch_that_does_not_bind_runs_its_tests_one_by_one(ws: Workspace, monkeypatch) -> None:
+    from shoplytics_desktop.core.models import datatests
+
+    compile_test = datatests.compile_test
+
+    def one_broken(test, models):  # type: ignore[no-untyped-def]
+        if test.test_type == "unique":
+            return "SELECT no_such_column FROM marts.fct_users"
+        return compile_test(test, models)
+
+    monkeypatch.setattr(datatests, "compile_test", one_broken)
+    _insert(ws, ["a", "b"])
+    result = run_project(ws)
+    by_id = {t.test_id: t for t in result.tests}
+    assert by_id["unique_fct_users_user_id"].status == "error"
+    assert "no_such_column" in by_id["unique_fct_users_user_id"].message
+    assert by_id["not_null_fct_users_user_id"].status == "pass"
+    assert result.message.startswith("1 error-severity test(s) failed (1 could not run).")
+
+
 def test_a_test_that_cannot_run_is_named_and_ends_the_run_cleanly(ws: Workspace) -> None:
     """A missing column is found in the catalog (nothing runs); a test whose SQL fails at run
     time ends DuckDB's transaction, so the tests after it are reported as not run and the run

@@ -154,14 +154,16 @@ def run_tests(
 ) -> list[TestResult]:
     """Run the tests, in as few statements as is safe, in an open transaction.
 
-    Any failed statement ends a DuckDB transaction, so the order matters. Column tests are
-    checked in the catalog first (a missing column is reported without running anything); the
-    ones that cannot fail to run are counted BATCH at a time in one statement each (a statement
-    costs a millisecond or two before any work), and only a failing one runs again for its
-    sample rows. The rest (relationships, expressions, singular tests), whose SQL can fail at
-    run time, go last, one by one. Once a statement has failed, the tests after it are reported
-    as not run rather than with the transaction's own error. A test in a batch gets the batch's
-    time shared out as its seconds.
+    A statement that fails while it runs ends the DuckDB transaction, so the order matters (one
+    that DuckDB refuses before running it, say for a column that does not exist, does not: the
+    workspace's transaction policy). Column tests are checked in the catalog first (a missing
+    column is reported without running anything); the ones that cannot fail to run are counted
+    BATCH at a time in one statement each (a statement costs a millisecond or two before any
+    work), and only a failing one runs again for its sample rows; a batch that does not bind runs
+    one by one to find the test at fault. The rest (relationships, expressions, singular tests),
+    whose SQL can fail at run time, go last, one by one. Once a statement has ended the
+    transaction, the tests after it are reported as not run rather than with the transaction's
+    own error. A test in a batch gets the batch's time shared out as its seconds.
     """
     results: list[TestResult] = []
     broken: TestResult | None = None  # the test whose statement failed, ending the transaction
@@ -195,15 +197,14 @@ def run_tests(
         else:
             (batched if t.test_type in _BATCHED else one_by_one).append(t)
     for start in range(0, len(batched), BATCH):
-        for r in _run_batch(cur, batched[start : start + BATCH], models):
+        batch = batched[start : start + BATCH]
+        for r in [not_run(t) for t in batch] if broken else _run_batch(cur, batch, models):
             done(r)
     for t in one_by_one:
         if broken is not None:
             done(not_run(t))
             continue
-        r = run_test(cur, t, models)
-        r.ended_transaction = r.status == "error"
-        done(r)
+        done(run_test(cur, t, models))
     return results
 
 
@@ -211,10 +212,7 @@ def _run_batch(
     cur: duckdb.DuckDBPyConnection, tests: list[DataTest], models: dict[str, Model]
 ) -> list[TestResult]:
     if len(tests) < 2:
-        results = [run_test(cur, t, models) for t in tests]
-        for r in results:
-            r.ended_transaction = r.status == "error"
-        return results
+        return [run_test(cur, t, models) for t in tests]
     started = time.perf_counter()
     counts = ", ".join(
         f"(SELECT count(*) FROM (\n{compile_test(t, models)}\n) AS failing)" for t in tests
@@ -223,7 +221,10 @@ def _run_batch(
         row = cur.execute(f"SELECT {counts}").fetchone()
     except duckdb.InterruptException:
         raise
-    except duckdb.Error as e:  # out of memory, say: it ends the transaction for all of them
+    except duckdb.Error as e:
+        if refused(e):  # one of them does not bind (a type mismatch, say): find it, one by one
+            return [run_test(cur, t, models) for t in tests]
+        # out of memory, say: it ends the transaction for all of them
         reason = f"the test could not run (in a batch of {len(tests)}): {str(e).splitlines()[0]}"
         failed = [_result(t, "error", reason) for t in tests]
         failed[0].ended_transaction = True
@@ -266,8 +267,15 @@ def run_test(
     except duckdb.Error as e:
         result.status = "error"
         result.message = f"the test could not run: {str(e).splitlines()[0]}"
+        result.ended_transaction = not refused(e)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def refused(e: duckdb.Error) -> bool:
+    """DuckDB refused the statement before running it (parser, binder or catalog error): the
+    workspace's transaction policy leaves the transaction usable. Other errors end it."""
+    return isinstance(e, (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException))
 
 
 def sample_json(result: TestResult) -> str:

@@ -378,8 +378,10 @@ def run_project(
             )
         errors, warns = _test_summary(result)
         if errors:
+            broken_tests = sum(t.blocking and t.status == "error" for t in result.tests)
             raise ModelError(
-                f"{errors} error-severity test(s) failed.",
+                f"{errors} error-severity test(s) failed"
+                + (f" ({broken_tests} could not run)." if broken_tests else "."),
                 "Marts not published; the previous build is still shown.",
             )
         _publish_views(cur, project, names)
