@@ -128,12 +128,7 @@ class Workspace:
 
     def _config(self) -> dict[str, Any]:
         s = self.settings
-        # A statement DuckDB refuses before running it (a parser, binder or catalog error, say a
-        # data test naming a column that does not exist) leaves the transaction usable, so a
-        # model run can report that test and go on testing; an error while running still ends it.
-        config: dict[str, Any] = {
-            "default_transaction_invalidation_policy": "SYNTACTIC_ERRORS_DO_NOT_INVALIDATE"
-        }
+        config: dict[str, Any] = {}
         if s.memory_limit:
             config["memory_limit"] = s.memory_limit
         if s.threads:
@@ -210,6 +205,14 @@ class Workspace:
         """A DuckDB instance with the workspace file attached and in use. Attached rather than
         opened directly: only ATTACH takes the row group size (ROW_GROUP_SIZE)."""
         con = duckdb.connect(":memory:", config=self._config())
+        # A statement DuckDB refuses before running it (a parser, binder or catalog error, say a
+        # data test naming a column that does not exist) leaves the transaction usable, so a
+        # model run can report that test and go on testing; an error while running still ends
+        # it. (A DuckDB without this setting keeps its own rule.)
+        with contextlib.suppress(duckdb.Error):
+            con.execute(
+                "SET default_transaction_invalidation_policy = 'SYNTACTIC_ERRORS_DO_NOT_INVALIDATE'"
+            )
         options = f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}" + (", READ_ONLY" if self.read_only else "")
         try:
             con.execute(f"ATTACH {quote_literal(str(self.db_path))} AS {CATALOG} ({options})")
