@@ -316,6 +316,7 @@ def test_a_test_duckdb_refuses_does_not_stop_the_other_tests(ws: Workspace) -> N
     assert result.published and result.status == "warn", result.message
     by_id = {t.test_id: t for t in result.tests}
     assert by_id["typo"].status == "error" and "scroe" in by_id["typo"].message
+    assert 'Candidate bindings: "score"' in by_id["typo"].message  # what was meant
     assert not by_id["typo"].ended_transaction
     assert by_id["expression_is_true_fct_users_n_0"].status == "pass"
     assert by_id["expression_is_true_fct_users_user_id_x"].status == "warn"

@@ -266,10 +266,17 @@ def run_test(
         result.message = f"{missing} has not been built yet (run the pipeline): {str(e).splitlines()[0]}"
     except duckdb.Error as e:
         result.status = "error"
-        result.message = f"the test could not run: {str(e).splitlines()[0]}"
+        result.message = f"the test could not run: {_reason(e)}"
         result.ended_transaction = not refused(e)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _reason(e: duckdb.Error) -> str:
+    """DuckDB's first line, and the names it suggests when it has some ("Candidate bindings")."""
+    lines = str(e).strip().splitlines() or [type(e).__name__]
+    hint = next((line for line in lines[1:] if line.startswith("Candidate bindings:")), None)
+    return f"{lines[0]} ({hint})" if hint else lines[0]
 
 
 def refused(e: duckdb.Error) -> bool:
