@@ -3,6 +3,7 @@ the load (and its cancel), presets, and the errors a user can meet."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -513,3 +514,45 @@ def test_folders_and_drops_fill_the_file_list(qtbot, ws: Workspace, tmp_path: Pa
     _next_to(qtbot, wizard, wizard.VALIDATION)
     assert _validation(wizard).report.rows_read == 15
     assert _validation(wizard).report.rows_duplicate == 4  # the same two valid rows, three times
+
+
+ORDER_EXPORT = (
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+    "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom\n"
+    "536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,12/13/2010 18:34,1.69,13047,United Kingdom\n"
+    "C536379,D,Discount,-1,12/14/2010 9:41,27.5,14527,United Kingdom\n"
+)
+
+
+def test_an_order_export_without_an_event_column_loads_as_purchases(
+    qtbot, ws: Workspace, tmp_path: Path
+) -> None:
+    """A shop's order lines (the shape of the UCI Online Retail data): no event column, US
+    dates. Every row is proposed as a purchase and the date format is worked out."""
+    src = tmp_path / "online_retail.csv"
+    src.write_text(ORDER_EXPORT, encoding="utf-8")
+    wizard = _wizard(qtbot, ws, [str(src)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    m = wizard.mapping_page
+    assert m.combos["event_type"].currentText() == "— none: every row is a purchase —"
+    assert m.samples["event_type"].text().startswith("purchase, on every row")
+    assert m.combos["event_time"].currentData() == "InvoiceDate"
+    assert m.time_format.currentData() == "custom" and m.custom_format.text() == "%m/%d/%Y %H:%M"
+    assert (m.combos["order_id"].currentData(), m.combos["product_id"].currentData()) == (
+        "InvoiceNo", "StockCode")
+    assert m.isComplete() and _mapping(wizard).defaults.event_name == "purchase"
+
+    m.combos["event_type"].setCurrentIndex(0)  # not mapped: Next is disabled until chosen again
+    assert not m.isComplete() and _mapping(wizard).defaults.event_name is None
+    m.combos["event_type"].setCurrentIndex(m.combos["event_type"].count() - 1)
+    assert m.isComplete()
+
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    v = _validation(wizard)
+    assert (v.report.rows_loaded, v.report.rows_rejected) == (3, 1)  # the cancellation: quantity -1
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    assert _rows(ws, "SELECT event_type, event_name, count(*), min(event_time), max(event_time) "
+                     "FROM raw.events GROUP BY ALL") == [
+        ("purchase", "purchase", 3, dt.datetime(2010, 12, 1, 8, 26), dt.datetime(2010, 12, 13, 18, 34))]

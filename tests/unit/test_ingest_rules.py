@@ -225,6 +225,45 @@ def test_proposal_for_a_ga4_export(tmp_path: Path) -> None:
     assert m.columns["traffic_source"] == "traffic_source.medium"
 
 
+def test_proposal_for_an_order_export_without_an_event_column(tmp_path: Path) -> None:
+    src = tmp_path / "orders.csv"
+    src.write_text(
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536366,22633,6,12/13/2010 8:28,1.85,17850,France\n",
+        encoding="utf-8",
+    )
+    m = propose_mapping(inspect_sources([src]))
+    assert m.columns == {
+        "event_time": "InvoiceDate", "user_id": "CustomerID", "product_id": "StockCode",
+        "order_id": "InvoiceNo", "price": "UnitPrice", "quantity": "Quantity", "country": "Country",
+    }
+    assert m.defaults.event_name == "purchase" and m.time_format == "%m/%d/%Y %H:%M"
+    # without orders, a file with no event column is not guessed to be anything
+    plain = tmp_path / "visits.csv"
+    plain.write_text("ts,visitor\n2024-01-01 10:00:00,a\n", encoding="utf-8")
+    assert propose_mapping(inspect_sources([plain])).defaults.event_name is None
+
+
+@pytest.mark.parametrize(
+    ("samples", "fmt"),
+    [
+        (["12/1/2010 8:26", "12/13/2010 9:01"], "%m/%d/%Y %H:%M"),  # 13 can only be a day
+        (["13/1/2010 08:26:05"], "%d/%m/%Y %H:%M:%S"),
+        (["1/2/2010"], "%m/%d/%Y"),  # ambiguous slashes: month first
+        (["01.02.2010 10:00"], "%d.%m.%Y %H:%M"),  # ambiguous dots: day first
+        (["2010/12/01 10:00:00"], "%Y/%m/%d %H:%M:%S"),
+        (["2024-01-01 10:00:00"], None),  # ISO is read without a format
+        (["13/13/2010"], None),
+        (["12/1/2010 8:26", "12/1/2010"], None),  # two forms
+    ],
+)
+def test_day_month_year_formats_are_worked_out(samples: list[str], fmt: str | None) -> None:
+    from shoplytics_desktop.core.ingest.timeparse import guess_format
+
+    assert guess_format(samples) == fmt
+
+
 @pytest.mark.parametrize(
     ("header", "field", "column"),
     [

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
-from shoplytics_desktop.core.ingest.timeparse import AUTO, is_numeric_type
+from shoplytics_desktop.core.ingest.timeparse import AUTO, guess_format, is_numeric_type
 
 MappedField = Literal[
     "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
@@ -56,6 +56,9 @@ class Defaults(BaseModel):
     country: str = contract.UNKNOWN_COUNTRY
     traffic_source: str = contract.UNKNOWN
     quantity: int = Field(default=1, ge=1)
+    #: The event name of a row that has none: of every row when no column gives one (an order
+    #: export, whose every row is a purchase: ``purchase``).
+    event_name: str | None = Field(default=None, min_length=1)
 
 
 class Mapping(BaseModel):
@@ -132,7 +135,9 @@ def save_mapping(mapping: Mapping, path: Path | str) -> None:
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_id": ("event_id", "eventid", "event_uuid", "message_id", "messageid", "uuid", "id"),
     "event_time": ("event_time", "event_timestamp", "timestamp", "ts", "time", "created_at",
-                   "datetime", "date_time", "event_date", "occurred_at", "time_stamp", "date"),
+                   "datetime", "date_time", "event_date", "occurred_at", "time_stamp", "date",
+                   "order_time", "order_date", "invoice_date", "transaction_date",
+                   "purchase_date", "paid_at", "created"),
     "event_type": ("event_type", "event_name", "event", "action", "type", "eventtype", "activity",
                    "event_action"),
     "user_id": ("user_id", "visitorid", "visitor_id", "customer_id", "client_id", "user",
@@ -140,7 +145,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key",
                    "ga_session_id", "session_uuid"),
     "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
-                   "product_sku", "article_id"),
+                   "product_sku", "article_id", "stock_code", "lineitem_sku"),
     "order_id": ("transactionid", "transaction_id", "order_id", "orderid", "order", "order_number",
                  "invoice", "invoice_no", "invoiceno"),
     "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd"),
@@ -254,6 +259,14 @@ def propose_mapping(info: SourceInfo) -> Mapping:
     ):
         # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping clear.
         time_format = "epoch_ms" if all(float(s) >= 1e11 for s in tcol.samples) else "epoch_s"
+    elif tcol is not None and _is_text(tcol):
+        time_format = guess_format(tcol.samples) or AUTO  # 12/1/2010 8:26 and the like
+    defaults = Defaults()
+    if "event_type" not in columns and "order_id" in columns and (
+        "price" in columns or "quantity" in columns
+    ):
+        # No event column, but orders, prices, quantities: an order export, a line per row.
+        defaults = Defaults(event_name="purchase")
     fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
     return Mapping(
         source=SourceOptions(
@@ -266,6 +279,7 @@ def propose_mapping(info: SourceInfo) -> Mapping:
         ),
         columns=columns,  # type: ignore[arg-type]
         time_format=time_format,
+        defaults=defaults,
     )
 
 
@@ -279,7 +293,15 @@ def _claimed_parent(col: SourceColumn, used: set[str]) -> bool:
 
 
 def missing_required(mapping: Mapping) -> list[str]:
-    return [f for f in contract.REQUIRED_SOURCE_COLUMNS if f not in mapping.columns]
+    """Required fields with neither a source column nor (the event name) a default."""
+    return [
+        f for f in contract.REQUIRED_SOURCE_COLUMNS
+        if f not in mapping.columns and not (f == "event_type" and mapping.defaults.event_name)
+    ]
+
+
+def _is_text(col: SourceColumn) -> bool:
+    return (col.read_type or col.type).upper().startswith("VARCHAR")
 
 
 def check_mapping(mapping: Mapping, info: SourceInfo) -> None:

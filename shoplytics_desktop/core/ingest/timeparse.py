@@ -2,7 +2,8 @@
 
 Accepted without configuration: ISO text with ``T`` or a space, with ``Z``, `` UTC`` or a numeric
 offset (converted to UTC), dates, and epoch numbers whose unit is told apart by magnitude. A
-mapping may fix the form instead: ``epoch_s``, ``epoch_ms`` or a strptime format.
+mapping may fix the form instead: ``epoch_s``, ``epoch_ms`` or a strptime format, which the
+proposal fills in for the usual day/month/year forms (``guess_format``).
 
 Text without an offset is read as UTC: the import sets the cursor's ``TimeZone`` to UTC while it
 runs (``utc_session``), because DuckDB reads offset-less text in the session's zone.
@@ -11,7 +12,8 @@ runs (``utc_session``), because DuckDB reads offset-less text in the session's z
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 import duckdb
 
@@ -95,3 +97,43 @@ def utc_session(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"SET TimeZone = {quote_literal(previous)}")
+
+
+# 12/1/2010 8:26, 1.12.2010 08:26:05, 2010/12/01 …: a date with / . or - and an optional time.
+_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(:\d{2})?)?$")
+_YMD = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(:\d{2})?)?$")
+
+
+def guess_format(samples: Iterable[str]) -> str | None:
+    """The strptime format of date-times written day/month/year or month/day/year (with ``/``,
+    ``.`` or ``-``) or year/month/day, when every sample has that one form; None otherwise.
+
+    Day and month are told apart by a sample whose first number exceeds 12 (day first) or whose
+    second does (month first); with none, the dot form is read day first (as in Germany) and the
+    slash form month first (as in the United States). The wizard shows the format to check."""
+    values = [s.strip() for s in samples if s and s.strip()]
+    if not values:
+        return None
+    matches = [_DMY.match(v) for v in values]
+    if all(matches):
+        seps = {m.group(2) for m in matches if m}
+        times = {(m.group(5) is not None, m.group(7) is not None) for m in matches if m}
+        if len(seps) != 1 or len(times) != 1:
+            return None
+        sep = seps.pop()
+        has_time, has_seconds = times.pop()
+        first_is_day = any(int(m.group(1)) > 12 for m in matches if m)
+        second_is_day = any(int(m.group(3)) > 12 for m in matches if m)
+        if first_is_day and second_is_day:
+            return None
+        day_first = first_is_day or (not second_is_day and sep == ".")
+        date = f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y"
+        return date + (" %H:%M" if has_time else "") + (":%S" if has_seconds else "")
+    ymd = [_YMD.match(v) for v in values]
+    if all(ymd):
+        times = {(m.group(4) is not None, m.group(6) is not None) for m in ymd if m}
+        if len(times) != 1:
+            return None
+        has_time, has_seconds = times.pop()
+        return "%Y/%m/%d" + (" %H:%M" if has_time else "") + (":%S" if has_seconds else "")
+    return None

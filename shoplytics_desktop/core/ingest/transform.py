@@ -168,6 +168,16 @@ def line_offset(info: SourceInfo) -> int:
     return 1 if info.format == "csv" and info.header else 0
 
 
+def _event_name_sql(b: _Builder, default: str | None) -> str:
+    """The source's event name, or the mapping's default where it has none (every row of a
+    source without an event column, say an order export's 'purchase')."""
+    if not default:
+        return b.text("event_type")
+    if not b.cols("event_type"):
+        return quote_literal(default)
+    return f"coalesce({b.text('event_type')}, {quote_literal(default)})"
+
+
 def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) -> str:
     """The mapping SELECT (columns ``STAGE_COLUMNS``) over ``source``: a SELECT of the source
     columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``)."""
@@ -187,7 +197,7 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{line} AS _source_line",
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
-        f"{b.text('event_type')} AS event_name",
+        f"{_event_name_sql(b, d.event_name)} AS event_name",
         *(f"{b.text(f)} AS {f}" for f in _TEXT_FIELDS),
         f"{price_raw} AS price__raw",
         f"{_number_sql(price_cols[0]) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",

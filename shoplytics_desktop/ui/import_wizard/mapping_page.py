@@ -37,6 +37,9 @@ HINTS = {
 TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "epoch seconds"),
                 ("epoch_ms", "epoch milliseconds"), ("custom", "custom strptime format…"))
 NOT_MAPPED = "— not mapped —"
+#: The event-name choice for a source without an event column whose every row is an order line.
+EVERY_ROW_PURCHASE = "— none: every row is a purchase —"
+_EVERY_ROW = "\x00every row: purchase"  # item data no source column can have
 
 
 def _source_text(src: str | list[str]) -> str:
@@ -139,6 +142,10 @@ class MappingPage(JobPage):
                 if isinstance(src, list) and len(src) > 1:
                     # "first non-empty value wins": kept as one choice so a proposal survives
                     combo.addItem(_source_text(src), list(src))
+                if name == "event_type":
+                    combo.addItem(EVERY_ROW_PURCHASE, _EVERY_ROW)
+                    if src is None and mapping.defaults.event_name == "purchase":
+                        src = _EVERY_ROW
                 combo.setCurrentIndex(self._index_of(combo, src))
             fmt = mapping.time_format
             keys = [k for k, _ in TIME_FORMATS]
@@ -164,6 +171,9 @@ class MappingPage(JobPage):
         data = self.combos[name].currentData()
         return list(data) if isinstance(data, list) else data
 
+    def every_row_purchase(self) -> bool:
+        return self.source_of("event_type") == _EVERY_ROW
+
     def time_format_value(self) -> str:
         key = self.time_format.currentData()
         return self.custom_format.text().strip() if key == "custom" else str(key)
@@ -172,15 +182,22 @@ class MappingPage(JobPage):
         if self._filling or self.state.mapping is None or self.state.info is None:
             return
         self.custom_format.setEnabled(self.time_format.currentData() == "custom")
-        columns = {n: s for n in FIELDS if (s := self.source_of(n)) is not None}
+        columns = {n: s for n in FIELDS
+                   if (s := self.source_of(n)) is not None and s != _EVERY_ROW}
         fmt = self.time_format_value()
+        defaults = self.state.mapping.defaults.model_copy(
+            update={"event_name": "purchase" if self.every_row_purchase() else None})
         self.state.mapping = self.state.mapping.model_copy(update={
-            "columns": columns, "time_format": fmt or "auto",
+            "columns": columns, "time_format": fmt or "auto", "defaults": defaults,
             "keep_unmapped": self.keep_unmapped.isChecked()})
         self.state.validation = None
         info = self.state.info
         for name, label in self.samples.items():
             src = self.source_of(name)
+            if src == _EVERY_ROW:
+                label.setText("purchase, on every row (an order export: a line per row)")
+                label.setToolTip("")
+                continue
             first = src[0] if isinstance(src, list) else src
             col = info.column(first) if first else None
             if col is None:
