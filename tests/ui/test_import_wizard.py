@@ -535,7 +535,7 @@ def test_an_order_export_without_an_event_column_loads_as_purchases(
     wizard = _wizard(qtbot, ws, [str(src)])
     _next_to(qtbot, wizard, wizard.MAPPING)
     m = wizard.mapping_page
-    assert m.combos["event_type"].currentText() == "— none: every row is a purchase —"
+    assert m.combos["event_type"].currentText() == "— every row: purchase —"
     assert m.samples["event_type"].text().startswith("purchase, on every row")
     assert m.combos["event_time"].currentData() == "InvoiceDate"
     assert m.time_format.currentData() == "custom" and m.custom_format.text() == "%m/%d/%Y %H:%M"

@@ -38,7 +38,7 @@ TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "
                 ("epoch_ms", "epoch milliseconds"), ("custom", "custom strptime format…"))
 NOT_MAPPED = "— not mapped —"
 #: The event-name choice for a source without an event column whose every row is an order line.
-EVERY_ROW_PURCHASE = "— none: every row is a purchase —"
+EVERY_ROW_PURCHASE = "— every row: purchase —"
 _EVERY_ROW = "\x00every row: purchase"  # item data no source column can have
 
 
