@@ -111,17 +111,22 @@ def fill(
     """Write products, users and events into ``targets`` (kind -> SQL prefix such as INSERT INTO).
 
     Events are pipelined: while DuckDB inserts one chunk (building strings and compressing, with
-    the GIL released), numpy computes the next one.
+    the GIL released), numpy computes the next one; the products and profiles go first, while
+    the first chunk is computed.
     """
     spec, reporter = ds.spec, ds.reporter
     tail = f", {lineage}" if lineage else ""
-    con.register("_gen_products", ds.products())
-    products_sql = sql.products_select(spec, ds.catalog, "_gen_products")
-    con.execute(f"{targets['products']} SELECT *{tail} FROM ({products_sql})")
-    con.unregister("_gen_products")
-    con.register("_gen_users", ds.user_snapshots())
-    con.execute(f"{targets['users']} SELECT *{tail} FROM ({sql.users_select(spec, '_gen_users')})")
-    con.unregister("_gen_users")
+    products, snapshots = ds.products(), ds.user_snapshots()
+
+    def load_side_tables() -> None:
+        con.register("_gen_products", products)
+        products_sql = sql.products_select(spec, ds.catalog, "_gen_products")
+        con.execute(f"{targets['products']} SELECT *{tail} FROM ({products_sql})")
+        con.unregister("_gen_products")
+        con.register("_gen_users", snapshots)
+        con.execute(f"{targets['users']} SELECT *{tail} FROM ({sql.users_select(spec, '_gen_users')})")
+        con.unregister("_gen_users")
+
     insert = f"{targets['events']} SELECT *{tail} FROM ({sql.events_select(spec, ds.catalog, '_gen_chunk')})"
 
     def load_chunk(columns: dict[str, np.ndarray]) -> None:
@@ -132,16 +137,18 @@ def fill(
         con.unregister("_gen_arrays")
         con.execute(insert)
 
-    pending: Future[None] | None = None
     loaded = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoplytics-generate") as pool:
+        # The products and profiles load while numpy computes the first events.
+        pending: Future[None] | None = pool.submit(load_side_tables)
         try:
             for done, columns in ds.event_chunks():
                 if pending is not None:
                     pending.result()
-                    reporter.update(
-                        loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events"
-                    )
+                    if loaded:  # not after the products and profiles alone
+                        reporter.update(
+                            loaded, spec.events, f"Loaded {loaded:,} of {spec.events:,} events"
+                        )
                 reporter.check_cancelled()
                 pending = pool.submit(load_chunk, columns)
                 loaded = done
