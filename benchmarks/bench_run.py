@@ -46,6 +46,7 @@ def _one(events: int, memory_limit: str | None) -> dict[str, float]:
         load_seed = project_module.load_seed
         project_module.load_seed = lambda root: None  # type: ignore[assignment]
         parse._SEED.clear()
+        parse._SEEDS_READ.clear()
         t0 = time.perf_counter()
         load_workspace_project(ws).order()
         plan_cold_s = time.perf_counter() - t0

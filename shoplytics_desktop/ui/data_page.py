@@ -141,9 +141,9 @@ class DataPage(QWidget):
             self.tree.addTopLevelItem(item)
         self.transient = transient_relations(ws)
         for schema, name, kind in list_relations(ws):
-            child = QTreeWidgetItem([name])
-            child.setData(0, Qt.ItemDataRole.UserRole, f"{schema}.{name}")
             relation = f"{schema}.{name}"
+            child = QTreeWidgetItem([name])
+            child.setData(0, Qt.ItemDataRole.UserRole, relation)
             child.setToolTip(0, f"{relation} (a view computed from its SQL when read)"
                              if relation in self.transient else f"{relation} ({kind})")
             if kind == "view":

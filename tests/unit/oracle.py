@@ -377,18 +377,3 @@ def retention(events: list[Ev]) -> dict[tuple[dt.date, int], tuple[int, int]]:
             out[(cw, n)] = (len(users), sum(1 for u in users if wk in weeks[u]))
             n += 1
     return out
-
-
-def products(events: list[Ev]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"views": 0, "add_to_carts": 0, "units_sold": 0})
-    for e in events:
-        if e.product is None:
-            continue
-        p = out[e.product]
-        if e.type == "product_view":
-            p["views"] += 1
-        elif e.type == "add_to_cart":
-            p["add_to_carts"] += 1
-        elif e.type == "purchase":
-            p["units_sold"] += e.qty
-    return dict(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,11 @@ def _close(a: object, b: object) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return abs(float(a) - float(b)) < 1e-6  # type: ignore[arg-type]
+
+
+def _by_first(cur: Any, sql: str) -> dict[Any, tuple]:
+    """The query's rows keyed by their first column."""
+    return {r[0]: r[1:] for r in cur.execute(sql).fetchall()}
 
 
 def _check_marts(ws: Workspace) -> None:
@@ -42,13 +48,11 @@ def _check_marts(ws: Workspace) -> None:
 
     # fct_orders: one row per order, every column (orders without an order id included)
     exp_orders = oracle.orders(events)
-    got_orders = {
-        r[0]: r[1:]
-        for r in cur.execute(
-            "select order_id, user_id, session_id, order_time, order_date, items, "
-            "distinct_products, units, revenue from marts.fct_orders"
-        ).fetchall()
-    }
+    got_orders = _by_first(
+        cur,
+        "select order_id, user_id, session_id, order_time, order_date, items, "
+        "distinct_products, units, revenue from marts.fct_orders"
+    )
     assert set(got_orders) == set(exp_orders)
     for k, o in exp_orders.items():
         assert got_orders[k] == (
@@ -102,13 +106,11 @@ def _check_marts(ws: Workspace) -> None:
     exp_activity = oracle.products_full(events)
     zero = {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0),
             "view_to_cart_rate": None, "cart_to_purchase_rate": None}
-    got_products = {
-        r[0]: r[1:]
-        for r in cur.execute(
-            "select product_id, name, category, brand, price, views, add_to_carts, units_sold, "
-            "revenue, view_to_cart_rate, cart_to_purchase_rate from marts.dim_products"
-        ).fetchall()
-    }
+    got_products = _by_first(
+        cur,
+        "select product_id, name, category, brand, price, views, add_to_carts, units_sold, "
+        "revenue, view_to_cart_rate, cart_to_purchase_rate from marts.dim_products"
+    )
     assert set(got_products) == set(attrs)
     for pid, got in got_products.items():
         a, act = attrs[pid], exp_activity.get(pid, zero)
@@ -138,13 +140,11 @@ def _check_marts(ws: Workspace) -> None:
 
     # dim_date: every day from the first to the last event day
     exp_dates = oracle.dates(events)
-    got_dates = {
-        r[0]: r[1:]
-        for r in cur.execute(
-            "select date_day, day_of_week, day_name, is_weekend, week_start, month_start, quarter, "
-            "year from marts.dim_date"
-        ).fetchall()
-    }
+    got_dates = _by_first(
+        cur,
+        "select date_day, day_of_week, day_name, is_weekend, week_start, month_start, quarter, "
+        "year from marts.dim_date"
+    )
     assert got_dates == exp_dates
 
 

@@ -30,6 +30,12 @@ def ws(tmp_path: Path):
     workspace.close()
 
 
+def _last_run_status(ws: Workspace) -> tuple | None:
+    return ws.cursor().execute(
+        "select status from _shoplytics.runs order by started_at desc limit 1"
+    ).fetchone()
+
+
 def _fct_users(ws: Workspace) -> list[tuple]:
     return ws.cursor().execute("select user_id, n, score from marts.fct_users order by 1").fetchall()
 
@@ -108,9 +114,7 @@ def test_cancel_between_models_rolls_back(ws: Workspace) -> None:
     with pytest.raises(Cancelled):
         run_project(ws, reporter=RecordingReporter(cancel_after=2))
     assert _fct_users(ws) == [("a", 1, 10)]
-    status = ws.cursor().execute(
-        "select status from _shoplytics.runs order by started_at desc limit 1"
-    ).fetchone()
+    status = _last_run_status(ws)
     assert status == ("cancelled",)
 
 
@@ -141,9 +145,7 @@ def test_ctrl_c_on_the_command_rolls_back_and_says_so(ws: Workspace) -> None:
     assert err.strip() == "Cancelled; nothing was published, the previous build is still shown."
     with Workspace.open(folder, read_only=True) as again:
         assert _fct_users(again) == [("a", 1, 10)]
-        assert again.cursor().execute(
-            "select status from _shoplytics.runs order by started_at desc limit 1"
-        ).fetchone() == ("cancelled",)
+        assert _last_run_status(again) == ("cancelled",)
 
 
 def test_duckdbs_own_ctrl_c_error_counts_as_an_interrupt(ws: Workspace, monkeypatch) -> None:
@@ -161,9 +163,7 @@ def test_duckdbs_own_ctrl_c_error_counts_as_an_interrupt(ws: Workspace, monkeypa
     with pytest.raises(KeyboardInterrupt):
         run_project(ws)
     assert _fct_users(ws) == [("a", 1, 10)]
-    assert ws.cursor().execute(
-        "select status from _shoplytics.runs order by started_at desc limit 1"
-    ).fetchone() == ("cancelled",)
+    assert _last_run_status(ws) == ("cancelled",)
 
 
 def test_interrupt_during_a_long_model_rolls_back(ws: Workspace) -> None:

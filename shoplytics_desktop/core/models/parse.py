@@ -63,11 +63,11 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
             cache.entries[key] = cached  # most recently used last
             return ParsedSQL(sql, refs)
     seeded = _SEED.get(key)
-    if seeded is not None:
+    if isinstance(seeded, list):
         with contextlib.suppress(TypeError, ValueError):
-            refs = tuple(TableRef(*r) for r in seeded)  # type: ignore[union-attr]
+            refs = tuple(TableRef(*r) for r in seeded)
             if _refs_fit(sql, refs):
-                cache.entries[key] = seeded  # type: ignore[assignment]
+                cache.entries[key] = seeded
                 cache.dirty = True
                 return ParsedSQL(sql, refs)
     parsed = _parse(sql, path)
@@ -93,12 +93,19 @@ def cached_data(kind: str, text: str) -> object | None:
 
 SEED_FILE = "_parse_cache.json"
 _SEED: dict[str, object] = {}
+_SEEDS_READ: dict[Path, float] = {}  # seed file -> its mtime when read
 
 
 def load_seed(root: Path) -> None:
-    """Take in the parses shipped with the project at ``root`` (none: nothing happens)."""
+    """Take in the parses shipped with the project at ``root`` (none: nothing happens); a file
+    already read and unchanged is not read again."""
+    path = root / SEED_FILE
     with contextlib.suppress(OSError, ValueError):
-        data = json.loads((root / SEED_FILE).read_text(encoding="utf-8"))
+        mtime = path.stat().st_mtime
+        if _SEEDS_READ.get(path) == mtime:
+            return
+        data = json.loads(path.read_text(encoding="utf-8"))
+        _SEEDS_READ[path] = mtime
         if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
             entries = data.get("entries")
             if isinstance(entries, dict):
@@ -117,8 +124,6 @@ def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
 
 def seed_entries(root: Path) -> dict[str, object]:
     """Fresh parses of every SQL and YAML file of the project at ``root`` (no cache used)."""
-    import yaml
-
     entries: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
         if path.suffix == ".sql":
@@ -126,10 +131,26 @@ def seed_entries(root: Path) -> dict[str, object]:
             entries[_digest(text)] = [list(astuple(r)) for r in _parse(text, path).refs]
         elif path.suffix in (".yml", ".yaml"):
             text = path.read_text(encoding="utf-8")
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-            if json.loads(json.dumps(data, default=str)) == data:
+            data = parse_yaml(text)
+            if _plain_json(data):
                 entries[f"yaml:{_digest(text)}"] = {"data": data}
     return entries
+
+
+def parse_yaml(text: str) -> object:
+    """Safe-loaded YAML ({} for an empty file); raises yaml.YAMLError. libyaml's loader when the
+    wheel has it: ten times faster than the pure-Python one."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+
+
+def _plain_json(data: object) -> bool:
+    """``data`` survives a JSON round trip unchanged (YAML dates, say, do not)."""
+    try:
+        return bool(json.loads(json.dumps(data)) == data)
+    except (TypeError, ValueError):
+        return False
 
 
 def write_seed(root: Path) -> Path:
@@ -146,10 +167,7 @@ def write_seed(root: Path) -> Path:
 
 def remember_data(kind: str, text: str, data: object) -> None:
     """Keep what ``text`` parses to, if it is plain JSON (YAML dates, say, are not: not kept)."""
-    try:
-        if json.loads(json.dumps(data)) != data:
-            return
-    except (TypeError, ValueError):
+    if not _plain_json(data):
         return
     cache = _cache()
     cache.entries[f"{kind}:{_digest(text)}"] = {"data": data}

@@ -21,6 +21,7 @@ from shoplytics_desktop.core.models.parse import (
     cached_data,
     load_seed,
     parse_select,
+    parse_yaml,
     qualify,
     remember_data,
     save_cache,
@@ -349,9 +350,8 @@ def _load_yaml(path: Path) -> Any:
         return data
     import yaml
 
-    # libyaml's safe loader when the wheel has it: ten times faster than the pure-Python one.
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        data = parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
