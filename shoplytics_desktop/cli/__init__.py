@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if common.CTRL_C.is_set():  # the statement Ctrl+C stopped failed as interrupted
             print("Interrupted; nothing was changed.", file=sys.stderr)
             return 130
-        print(f"error: {e.one_line()}", file=sys.stderr)
+        damaged = common.damaged_workspace(args, e.__cause__) if e.__cause__ else None
+        print(f"error: {(damaged or e).one_line()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed.", file=sys.stderr)
@@ -61,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Ctrl+C during a DuckDB statement: its transaction rolled back
             print("Interrupted; nothing was changed.", file=sys.stderr)
             return 130
+        damaged = common.damaged_workspace(args, e)
+        if damaged is not None:
+            print(f"error: {damaged.one_line()}", file=sys.stderr)
+            return 1
         log_file = common.log_exception(e)
         print(
             f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "

@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from shoplytics_desktop.core.paths import log_dir
+from shoplytics_desktop.core.errors import WorkspaceError
+from shoplytics_desktop.core.paths import default_workspace_dir, log_dir
 from shoplytics_desktop.core.progress import NullReporter
-from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.core.workspace import Workspace, damaged_error, is_damage
 
 
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,8 @@ CTRL_C = threading.Event()
 
 def open_workspace(args: argparse.Namespace, read_only: bool = False) -> Workspace:
     ws = Workspace.open(getattr(args, "workspace", None), read_only=read_only)
+    for warning in ws.settings_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     _OPEN.add(ws)
     return ws
 
@@ -151,6 +154,16 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     for row in cells:
         out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(out)
+
+
+def damaged_workspace(args: argparse.Namespace, exc: BaseException) -> WorkspaceError | None:
+    """DuckDB finds a damaged data block only when a query reads it: say so as at open, with
+    the restore the workspace offers, instead of an unexpected error."""
+    if not is_damage(exc):
+        return None
+    folder = getattr(args, "workspace", None)
+    path = Path(folder).expanduser() if folder else default_workspace_dir()
+    return damaged_error(path, f" ({str(exc).splitlines()[0]})")
 
 
 def log_exception(exc: BaseException) -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 
 from shoplytics_desktop.cli.common import add_workspace_arg, format_table, open_workspace
 from shoplytics_desktop.core.errors import WorkspaceError
-from shoplytics_desktop.core.settings import SettingsError, WorkspaceSettings
+from shoplytics_desktop.core.settings import SettingsError, validated
 from shoplytics_desktop.core.workspace import DB_FILE, LAYERS
 
 
@@ -23,7 +23,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "restore-backup",
-        help="put the automatic backup (warehouse.duckdb.bak) back in place of the database",
+        help="put the automatic backup (warehouse.duckdb.bak) back in place of the database "
+        "(the current one is kept as warehouse.duckdb.replaced-<time>)",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true",
+        help="replace a database that still opens without asking",
     )
     add_workspace_arg(p)
     p.set_defaults(func=cmd_restore_backup)
@@ -57,7 +62,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
                     )
                 data[key] = value or None
             try:
-                new = WorkspaceSettings.from_dict(data)
+                new = validated(data)
             except SettingsError as e:
                 raise WorkspaceError(
                     f"Invalid setting: {e}.", "Nothing was changed; fix the value and try again."
@@ -72,14 +77,46 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_restore_backup(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
+    from shoplytics_desktop.core.backups import BACKUP_FILE, inspect_database, restore_backup
+    from shoplytics_desktop.core.errors import WorkspaceLockedError
     from shoplytics_desktop.core.paths import default_workspace_dir
     from shoplytics_desktop.core.workspace import Workspace
 
     folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
-    db = Workspace.restore_backup(folder)
+    bak, db = folder / BACKUP_FILE, folder / DB_FILE
+    if not bak.exists():
+        raise WorkspaceError(f"The workspace {folder} has no backup to restore.")
+    backup = inspect_database(bak)  # a backup that does not open is never restored
+    current = None
+    if db.exists():
+        try:
+            current = inspect_database(db)
+        except WorkspaceLockedError:
+            raise
+        except WorkspaceError as e:
+            print(f"current database: damaged ({e.message})")
+    if current is not None:
+        print(f"current database: {current.describe()}")
+        print(f"backup:           {backup.describe()}")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise WorkspaceError(
+                    "The workspace database opens fine; restoring would replace its data with "
+                    "the backup's.",
+                    "Nothing was changed. Run again with --yes to restore anyway (the current "
+                    "database is kept as warehouse.duckdb.replaced-<time>).",
+                )
+            answer = input("Replace the current database with the backup? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was changed.")
+                return 1
+    result = restore_backup(folder)
     with Workspace.open(folder, read_only=True):
         pass  # the restored file opens
-    print(f"restored {db} from its backup (the replaced file is kept as {db.name}.damaged)")
+    print(f"restored {result.database} from its backup ({result.restored.describe()})")
+    if result.kept_as is not None:
+        print(f"the database it replaced is kept as {result.kept_as}")
     return 0

@@ -30,6 +30,13 @@ class WorkspaceLockedError(WorkspaceError):
     title = "Workspace in use"
 
 
+class WorkspaceDamagedError(WorkspaceError):
+    """The database file itself is damaged or not a DuckDB database: the one case in which the
+    app offers to restore the backup."""
+
+    title = "Workspace damaged"
+
+
 class ContractError(ShoplyticsError):
     title = "Event contract error"
 

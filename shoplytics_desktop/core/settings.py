@@ -6,6 +6,7 @@ need pydantic's import time (about 0.1 s of every ``shoplytics`` call).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from shoplytics_desktop.core.errors import WorkspaceError
 
 SETTINGS_FILE = "settings.json"
 _UNITS = {"": 1, "B": 1, "BYTES": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9,
@@ -156,22 +155,94 @@ def _currency(value: Any) -> str:
     return text
 
 
-def load_settings(folder: Path) -> WorkspaceSettings:
+def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:
+    """The settings DuckDB itself refuses (e.g. a memory size out of its range), found by
+    applying each to a throw-away in-memory database."""
+    import duckdb
+
+    problems: list[tuple[str, str]] = []
+    con = duckdb.connect(":memory:")
+    try:
+        for key, option in (("memory_limit", "memory_limit"),
+                            ("import_memory_limit", "memory_limit"),
+                            ("threads", "threads")):
+            value = getattr(settings, key)
+            if value is None:
+                continue
+            try:
+                con.execute(f"SET {option} = '{str(value).replace(chr(39), '')}'")
+            except duckdb.Error as e:
+                text = str(e).splitlines()[0]
+                problems.append((key, f"DuckDB refuses {value!r}: {text.split(': ', 1)[-1]}"))
+    finally:
+        con.close()
+    temp = settings.temp_directory
+    if temp and Path(temp).expanduser().exists() and not Path(temp).expanduser().is_dir():
+        problems.append(("temp_directory", f"{temp} is a file, not a folder"))
+    return problems
+
+
+def validated(data: Mapping[str, Any]) -> WorkspaceSettings:
+    """Settings from a mapping, checked by our rules and by DuckDB: SettingsError if any fails."""
+    settings = WorkspaceSettings.from_dict(data)
+    problems = duckdb_problems(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: WorkspaceSettings
+    #: One line per value that could not be used (the default is used instead).
+    warnings: tuple[str, ...] = ()
+
+
+def load_settings_checked(folder: Path) -> LoadedSettings:
+    """The workspace's settings. A value that is invalid, or that DuckDB refuses, never keeps
+    the workspace from opening: it is named in ``warnings`` and its default is used."""
     path = folder / SETTINGS_FILE
     if not path.exists():
-        return WorkspaceSettings()
+        return LoadedSettings(WorkspaceSettings())
+    fix = "change it in Settings or with `shoplytics settings KEY=VALUE`"
     try:
-        return WorkspaceSettings.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("expected an object of settings")
     except (OSError, ValueError) as e:
-        raise WorkspaceError(
-            f"The workspace settings file {path} is not valid ({str(e).splitlines()[0]}).",
-            "Fix or delete the file; defaults are used when it is missing.",
-        ) from e
+        return LoadedSettings(WorkspaceSettings(), (
+            f"The settings file {path} could not be read ({str(e).splitlines()[0]}); defaults "
+            f"are used until the settings are saved again (the file is kept as "
+            f"{SETTINGS_FILE}.invalid then).",
+        ))
+    data = {k: v for k, v in data.items() if k in FIELDS}
+    warnings: list[str] = []
+    for _ in range(len(FIELDS) + 1):
+        try:
+            settings = WorkspaceSettings.from_dict(data)
+        except SettingsError as e:
+            problems = e.problems
+        else:
+            problems = duckdb_problems(settings)
+            if not problems:
+                return LoadedSettings(settings, tuple(warnings))
+        for key, msg in problems:
+            warnings.append(
+                f"The setting {key} = {data.get(key)!r} is not valid ({msg}); the default is "
+                f"used instead: {fix}."
+            )
+            data.pop(key, None)
+    return LoadedSettings(WorkspaceSettings(), tuple(warnings))
+
+
+def load_settings(folder: Path) -> WorkspaceSettings:
+    return load_settings_checked(folder).settings
 
 
 def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
     """Write atomically: a temporary file in the same folder, then rename."""
     folder.mkdir(parents=True, exist_ok=True)
+    _keep_unreadable(folder / SETTINGS_FILE)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -180,3 +251,14 @@ def save_settings(folder: Path, settings: WorkspaceSettings) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _keep_unreadable(path: Path) -> None:
+    """A settings file that does not parse is the user's text: keep it before replacing it."""
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            os.replace(path, path.with_name(SETTINGS_FILE + ".invalid"))

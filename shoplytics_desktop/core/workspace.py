@@ -7,9 +7,7 @@ through its own cursor (``cursor()``), and ``interrupt()`` stops whatever any of
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +15,22 @@ from typing import Any
 
 import duckdb
 
-from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
+from shoplytics_desktop.core import backups
+from shoplytics_desktop.core.backups import BACKUP_FILE, DB_FILE
+from shoplytics_desktop.core.errors import (
+    WorkspaceDamagedError,
+    WorkspaceError,
+    WorkspaceLockedError,
+)
 from shoplytics_desktop.core.paths import default_models_dir, default_workspace_dir
 from shoplytics_desktop.core.settings import (
     WorkspaceSettings,
-    load_settings,
+    load_settings_checked,
     memory_bytes,
     save_settings,
 )
 from shoplytics_desktop.core.sqlutil import quote_literal
 
-DB_FILE = "warehouse.duckdb"
 #: The name the workspace database is attached under (the file's stem, as DuckDB would name it).
 CATALOG = "warehouse"
 #: Rows per row group of what we write. DuckDB compresses and writes a table's full row groups
@@ -36,7 +39,6 @@ CATALOG = "warehouse"
 #: COMMIT; at 32,768 a full model run at 1M events takes 0.3 s less. Row groups written earlier
 #: at another size stay as they are.
 ROW_GROUP_SIZE = 32_768
-BACKUP_FILE = "warehouse.duckdb.bak"
 SCHEMA_VERSION = 1
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
@@ -83,6 +85,26 @@ _DAMAGED = (
 )
 
 
+def is_damage(exc: BaseException) -> bool:
+    """A DuckDB error that says the database file is damaged."""
+    return isinstance(exc, duckdb.Error) and any(sign in str(exc) for sign in _DAMAGED)
+
+
+def damaged_error(folder: Path, detail: str = "") -> WorkspaceDamagedError:
+    """The error for a database file that is damaged or not DuckDB's."""
+    db, bak = folder / DB_FILE, folder / BACKUP_FILE
+    if bak.exists():
+        hint = (
+            "Restore its backup (warehouse.duckdb.bak: `shoplytics restore-backup`, or the app "
+            "offers it; the damaged file is kept) or open another workspace."
+        )
+    else:
+        hint = "It has no backup: open another workspace, and keep the file for inspection."
+    return WorkspaceDamagedError(
+        f"The workspace file {db} is damaged or not a DuckDB database{detail}.", hint
+    )
+
+
 def _lock_holder(message: str) -> str:
     pid = re.search(r"PID (\d+)", message)
     return f" (process {pid.group(1)})" if pid else ""
@@ -107,7 +129,10 @@ class Workspace:
     def __init__(self, folder: Path, read_only: bool = False) -> None:
         self.folder = folder
         self.read_only = read_only
-        self.settings: WorkspaceSettings = load_settings(folder)
+        loaded = load_settings_checked(folder)
+        self.settings: WorkspaceSettings = loaded.settings
+        #: Settings that could not be used, each named with what is used instead.
+        self.settings_warnings: tuple[str, ...] = loaded.warnings
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
@@ -223,11 +248,7 @@ class Workspace:
         return con
 
     def _damaged(self, detail: str = "") -> WorkspaceError:
-        return WorkspaceError(
-            f"The workspace file {self.db_path} is damaged or not a DuckDB database{detail}.",
-            "Restore it from its backup (warehouse.duckdb.bak: `shoplytics restore-backup`, or the "
-            "app offers it) or open another workspace.",
-        )
+        return damaged_error(self.folder, detail)
 
     def _check_header(self) -> None:
         """Refuse a file that is not DuckDB's before DuckDB sees it: DuckDB would otherwise try
@@ -378,33 +399,15 @@ class Workspace:
         return self.folder / BACKUP_FILE
 
     def backup(self) -> Path:
-        """Keep one copy of the database before a destructive operation (atomic replace)."""
-        self.con.execute("CHECKPOINT")
-        partial = self.folder / (BACKUP_FILE + ".partial")
-        try:
-            shutil.copy2(self.db_path, partial)
-            os.replace(partial, self.backup_path)
-        except OSError as e:
-            partial.unlink(missing_ok=True)
-            raise WorkspaceError(
-                f"Could not back up the workspace before changing it: {e.strerror}.",
-                "Free some disk space and try again; nothing was changed.",
-            ) from e
-        return self.backup_path
+        """A verified copy of the database, taken before a destructive operation
+        (``warehouse.duckdb.bak``; see core/backups.py)."""
+        return backups.write_backup(self.con, self.db_path)
 
     @staticmethod
-    def restore_backup(folder: Path) -> Path:
-        """Put the backup in place of the database (the replaced file is kept as .damaged)."""
-        db, bak = folder / DB_FILE, folder / BACKUP_FILE
-        if not bak.exists():
-            raise WorkspaceError(f"The workspace {folder} has no backup to restore.")
-        if db.exists():
-            os.replace(db, folder / (DB_FILE + ".damaged"))
-        wal = folder / (DB_FILE + ".wal")
-        if wal.exists():
-            os.replace(wal, folder / (DB_FILE + ".wal.damaged"))
-        shutil.copy2(bak, db)
-        return db
+    def restore_backup(folder: Path) -> backups.RestoreResult:
+        """Put the verified backup in place of the database, under the workspace lock; the
+        replaced file is kept as ``warehouse.duckdb.replaced-<time>``."""
+        return backups.restore_backup(folder)
 
     # -- facts ---------------------------------------------------------------------------------
 

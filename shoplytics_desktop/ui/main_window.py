@@ -28,6 +28,7 @@ from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
 from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
+from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
@@ -35,6 +36,7 @@ from shoplytics_desktop.ui.welcome import WelcomePage
 from shoplytics_desktop.ui.workspace_open import Opener, close_workspace
 
 if TYPE_CHECKING:
+    from shoplytics_desktop.ui.generate_wizard import GenerateWizard
     from shoplytics_desktop.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,55 @@ class MainWindow(QMainWindow):
         if getattr(ws, "snapshot_of", None) is None:
             app_settings.remember_workspace(ws.folder)
         self._set_workspace(ws)
+        if ws.settings_warnings:
+            self._warn_settings(ws)
         return True
+
+    def _warn_settings(self, ws: Workspace) -> None:
+        """Name the settings that could not be used; the workspace is open regardless."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Workspace settings",
+                          "Some settings of this workspace could not be used; defaults are used "
+                          "instead. Fix them in File ▸ Workspace settings….", parent=self)
+        box.setInformativeText("\n\n".join(ws.settings_warnings))
+        self.settings_warning_box = box
+        box.open()
+
+    def restore_backup(self) -> None:
+        """Put the workspace's backup back, only after the user has seen what each holds and
+        chosen to (the default button keeps the current data)."""
+        from shoplytics_desktop.ui.workspace_open import restore_question
+
+        ws = self._need_writable("Restore backup")
+        if ws is None:
+            return
+        folder = ws.folder
+        if not ws.backup_path.exists():
+            QMessageBox.information(self, "Restore backup", f"{folder} has no backup yet.")
+            return
+        current = f"{ws.row_count('raw', 'events'):,} events"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Restore backup",
+                          f"Replace the current data of {folder.name} ({current}) with its "
+                          "backup?", parent=self)
+        box.setInformativeText(restore_question(folder))
+        restore = box.addButton("Restore the backup", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep the current data", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        if self.confirm(box) is not restore:
+            return
+        self._set_workspace(None)
+        try:
+            result = Workspace.restore_backup(folder)
+        except ShoplyticsError as e:
+            show_error(self, e)
+        else:
+            kept = f" The replaced data is kept as {result.kept_as.name}." if result.kept_as else ""
+            self.status.showMessage(f"Backup restored.{kept}", 10000)
+        self.open_workspace(folder)
+
+    def confirm(self, box: QMessageBox) -> object:
+        """Run a confirmation box and return the button clicked (replaceable in tests)."""
+        box.exec()
+        return box.clickedButton()
 
     def _set_workspace(self, ws: Workspace | None) -> None:
         old = self.workspace
@@ -238,8 +288,16 @@ class MainWindow(QMainWindow):
             return
         wizard = GenerateWizard(ws, self)
         self._wizard = wizard
-        wizard.finished.connect(lambda _r: self._after_load(wizard.summary is not None, wizard.run_pipeline))
+        wizard.finished.connect(lambda _r: self._after_generate(wizard))
         wizard.open()
+
+    def _after_generate(self, wizard: GenerateWizard) -> None:
+        demo = wizard.opens_folder
+        if demo is not None:  # generated into a separate demo workspace: show it
+            if self.open_workspace(demo) and wizard.run_pipeline:
+                self.run_pipeline()
+            return
+        self._after_load(wizard.summary is not None, wizard.run_pipeline)
 
     def import_files(self, files: list[str] | None = None) -> None:
         ws = self._need_writable("Import")
@@ -335,7 +393,7 @@ class MainWindow(QMainWindow):
         ws = self.workspace
         busy = self.pages.busy
         writable = ws is not None and not ws.read_only and not busy
-        for key in ("run", "test", "generate", "import", "settings"):
+        for key in ("run", "test", "generate", "import", "settings", "restore"):
             self.menu_actions[key].setEnabled(writable)
         self.menu_actions["export"].setEnabled(ws is not None)
         self.menu_actions["cancel"].setEnabled(busy)

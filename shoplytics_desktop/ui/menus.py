@@ -40,6 +40,8 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     add(file, "import", "&Import…", w.import_files, "Ctrl+I", "Import event files (CSV, JSON Lines, Parquet)")
     add(file, "generate", "&Generate demo data…", w.generate_data, None, "Fill the workspace with a synthetic shop")
     add(file, "export", "&Export…", w.export_tables, "Ctrl+E", "Export marts or any table to CSV or Parquet")
+    add(file, "restore", "&Restore backup…", w.restore_backup, None,
+        "Put the automatic backup back (the current data is kept beside it)")
     file.addSeparator()
     prefs = add(file, "settings", "Workspace &settings…", w.edit_settings, QKeySequence.StandardKey.Preferences,
                 "Memory, threads, session timeout, model project, currency")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shoplytics_desktop.core.settings import FIELDS, SettingsError, WorkspaceSettings
+from shoplytics_desktop.core.settings import FIELDS, SettingsError, WorkspaceSettings, validated
 from shoplytics_desktop.core.workspace import Workspace
 
 #: Settings DuckDB reads when the workspace is opened: changing one reopens it.
@@ -133,7 +133,7 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            self.accepted_settings = WorkspaceSettings.from_dict(self.values())
+            self.accepted_settings = validated(self.values())
         except SettingsError as e:
             problems = [f"{_LABELS.get(key, key)}: {msg}" for key, msg in e.problems]
             self.error.setText("Not saved. " + "; ".join(problems) + ".")

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from shoplytics_desktop.core.errors import ShoplyticsError, WorkspaceError, WorkspaceLockedError
+from shoplytics_desktop.core.backups import inspect_database
+from shoplytics_desktop.core.errors import (
+    ShoplyticsError,
+    WorkspaceDamagedError,
+    WorkspaceError,
+    WorkspaceLockedError,
+)
 from shoplytics_desktop.core.workspace import BACKUP_FILE, DB_FILE, Workspace
 from shoplytics_desktop.ui.errors import show_error
 
@@ -91,6 +97,33 @@ def snapshot_copy(folder: Path) -> Path:
     return target
 
 
+def restore_box(parent: QWidget | None, folder: Path,
+                error: WorkspaceError) -> tuple[QMessageBox, object]:
+    """The question asked when a damaged workspace has a backup, and its restore button; the
+    default button keeps the files as they are."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(error.title)
+    box.setText(error.message)
+    box.setInformativeText(restore_question(folder))
+    restore = box.addButton("Restore the backup", QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton("Don't restore", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    return box, restore
+
+
+def restore_question(folder: Path) -> str:
+    """What restoring would do, with what the backup holds."""
+    try:
+        facts = inspect_database(folder / BACKUP_FILE).describe()
+    except ShoplyticsError as e:
+        facts = f"it does not open: {e.message}"
+    return (
+        f"This workspace has a backup ({facts}). Restore it? The current file is kept beside it "
+        "as warehouse.duckdb.replaced-<time>, so nothing is lost either way."
+    )
+
+
 def close_workspace(ws: Workspace) -> None:
     """Close a workspace; a snapshot's temporary copy is deleted with it."""
     ws.close()
@@ -136,8 +169,10 @@ class Opener:
             self.last_error = e
             if quiet:
                 return None
+            # Only a damaged database is worth restoring: a bad setting, a permission problem or a
+            # memory limit would be no better with the backup.
             if (
-                isinstance(e, WorkspaceError)
+                isinstance(e, WorkspaceDamagedError)
                 and (folder / BACKUP_FILE).exists()
                 and self.confirm_restore(folder, e)
             ):
@@ -146,16 +181,12 @@ class Opener:
             return None
 
     def _confirm_restore(self, folder: Path, error: WorkspaceError) -> bool:
-        box = QMessageBox(self.parent)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(error.title)
-        box.setText(f"{error.message}\n\nThis workspace has an automatic backup. Restore it? "
-                    "The damaged file is kept beside it as warehouse.duckdb.damaged.")
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.Yes)
-        return box.exec() == QMessageBox.StandardButton.Yes
+        box, restore = restore_box(self.parent, folder, error)
+        box.exec()
+        return box.clickedButton() is restore
 
     def _restore(self, folder: Path) -> Workspace | None:
+        # Called only once the user chose to restore, with the workspace closed.
         try:
             Workspace.restore_backup(folder)
             return Workspace.open(folder)

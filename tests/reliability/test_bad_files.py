@@ -130,11 +130,11 @@ def test_bad_workspace_file_is_one_clear_error_and_the_backup_restores(
         assert "damaged or not a DuckDB database" in err.value.message
         assert "warehouse.duckdb.bak" in err.value.hint
     assert not (folder / (DB_FILE + ".wal")).exists(), "opening wrote beside the bad file"
-    Workspace.restore_backup(folder)
+    result = Workspace.restore_backup(folder)
     with Workspace.open(folder) as ws:
         check_consistent(ws)
         assert Snapshot.take(ws) == snap
-    assert (folder / (DB_FILE + ".damaged")).exists(), "the damaged file is kept aside"
+    assert result.kept_as is not None and result.kept_as.exists(), "the damaged file is kept aside"
     record_figure("bad workspace files", [kind])
 
 

@@ -106,7 +106,7 @@ def test_damaged_workspace_offers_its_backup(qtbot, tmp_path: Path) -> None:
     ws = opener.open(folder)
     assert ws is not None and len(asked) == 1 and "damaged" in asked[0]
     assert ws.cursor().execute("select answer from marts.keep").fetchone() == (7,)
-    assert (folder / "warehouse.duckdb.damaged").exists()
+    assert [p.read_bytes() for p in folder.glob("warehouse.duckdb.replaced-*")] == [b"damaged" * 1000]
     ws.close()
     # declining keeps the damaged file as it is and reports the error
     (folder / "warehouse.duckdb").write_bytes(b"damaged again" * 1000)
