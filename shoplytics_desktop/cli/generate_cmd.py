@@ -54,8 +54,15 @@ def register(sub: Any) -> None:
         help="first day (default: so that the last day is yesterday, UTC)",
     )
     p.add_argument(
-        "--replace", action="store_true", help="empty the raw tables and batch history first"
+        "--replace", action="store_true",
+        help="remove the generated data loaded before (imported data stays; a backup is kept)",
     )
+    p.add_argument(
+        "--replace-imports", action="store_true",
+        help="remove the imported data too (a backup is kept); without it, generating into a "
+        "workspace with imported data is refused",
+    )
+    p.add_argument("--force", action="store_true", help="with --out: replace existing files")
     p.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="write files here instead of loading"
     )
@@ -75,6 +82,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         GenerateSpec,
         check_format,
         check_out_dir,
+        check_targets,
         generate_into,
         resolve,
         write_files,
@@ -92,8 +100,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 "--format applies only to files.", "Add --out DIR, or drop --format."
             )
         with open_workspace(args) as ws:
-            summary = generate_into(ws, spec, reporter, replace=args.replace)
+            summary = generate_into(ws, spec, reporter, replace=args.replace,
+                                    replace_imports=args.replace_imports)
             where = ws.folder
+        if summary.backup is not None:
+            print(f"Removed {summary.removed_batches:,} earlier batch(es); the workspace as it was "
+                  f"is backed up in {summary.backup}")
         if summary.already_loaded:
             print(
                 f"Already loaded: {rs.describe()} is batch {summary.batch_id} in {where}; nothing added."
@@ -112,14 +124,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
         return 0
 
-    if args.replace:
+    if args.replace or args.replace_imports:
         raise GenerateError(
             "--replace applies to loading into a workspace, not to --out.", "Drop --replace."
         )
     fmt = check_format(args.format or "parquet")
+    check_targets(args.out, fmt, args.force)
     out = check_out_dir(args.out)
     t0 = time.perf_counter()
-    paths = write_files(spec, out, fmt, reporter)
+    paths = write_files(spec, out, fmt, reporter, force=args.force)
     seconds = time.perf_counter() - t0
     print(f"Generated {rs.describe()}")
     print(f"into {out} in {seconds:.2f} s")

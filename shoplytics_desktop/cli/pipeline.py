@@ -76,6 +76,11 @@ def register(sub: Any) -> None:
     p.add_argument("--events", type=int, default=200_000)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--replace-imports", action="store_true",
+        help="also delete the imported data of this workspace (a backup is kept); without it, a "
+        "workspace with imported data is refused",
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -232,7 +237,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     with open_workspace(args) as ws:
         spec = GenerateSpec(events=args.events, days=args.days, seed=args.seed)
-        summary = generate_into(ws, spec, reporter=TextReporter(), replace=True)
+        summary = generate_into(ws, spec, reporter=TextReporter(), replace=True,
+                                replace_imports=args.replace_imports)
+        if summary.backup is not None:
+            print(f"removed {summary.removed_batches:,} earlier batch(es); the workspace as it was "
+                  f"is backed up in {summary.backup}")
         print(
             f"generated {summary.events:,} events, {summary.sessions:,} sessions, "
             f"{summary.orders:,} orders from {summary.users:,} users "

@@ -96,6 +96,11 @@ def export_tables(
                 "Run the pipeline first, or list tables with `shoplytics info`.",
             )
         path = out_dir / f"{table}.{fmt}"
+        if path.is_dir():
+            raise ExportError(
+                f"{path} is a folder; no file was written.",
+                "Move it away or export to another folder.",
+            )
         if path.exists() and not force:
             raise ExportError(
                 f"{path} already exists.", "Use --force to overwrite it, or choose another folder."
@@ -132,14 +137,7 @@ def export_tables(
                 ) from e
             written.append(ExportedFile(f"{schema}.{table}", path, int(row[0]) if row else 0))
         reporter.check_cancelled()
-        for tmp, path in pending:
-            try:
-                os.replace(tmp, path)
-            except OSError as e:
-                raise ExportError(
-                    f"Could not put the export in place as {path}: {e.strerror}.",
-                    "Check the folder is writable and try again.",
-                ) from e
+        _put_in_place(pending)
     except BaseException:
         for tmp, _ in pending:
             with contextlib.suppress(OSError):
@@ -147,3 +145,34 @@ def export_tables(
         raise
     reporter.update(len(targets), len(targets), "export done")
     return written
+
+
+def _put_in_place(pending: list[tuple[Path, Path]]) -> None:
+    """Rename every written file to its name, all or none: a file that is replaced is first
+    moved aside, and put back (with every new file removed) if any rename fails, so an export
+    never leaves a mix of new and old files."""
+    placed: list[tuple[Path, Path | None]] = []
+    try:
+        for tmp, path in pending:
+            previous = None
+            if path.exists() or path.is_symlink():
+                previous = path.with_name(f".{path.name}.previous")
+                os.replace(path, previous)
+            placed.append((path, previous))
+            os.replace(tmp, path)
+    except OSError as e:
+        for path, previous in reversed(placed):
+            with contextlib.suppress(OSError):
+                if previous is not None:
+                    os.replace(previous, path)
+                else:
+                    path.unlink(missing_ok=True)
+        raise ExportError(
+            f"Could not put the export in place as {path}: {e.strerror}; the folder is as it "
+            "was before the export.",
+            "Check the folder is writable and try again.",
+        ) from e
+    for _, previous in placed:
+        if previous is not None:
+            with contextlib.suppress(OSError):
+                previous.unlink()

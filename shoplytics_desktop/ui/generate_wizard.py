@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from shoplytics_desktop.core.errors import ShoplyticsError
+from shoplytics_desktop.core.ingest.batches import imported_batches
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
@@ -82,9 +86,24 @@ class ParamsPage(QWizardPage):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.random_seed)
-        self.replace = QCheckBox("Replace the data already in the workspace")
+        self.ws = ws
+        # Demo data never mixes with a shop's own: with imported data, the choice is a separate
+        # demo workspace (the default) or deleting the imports (with a backup).
+        self.imported = imported_batches(ws)
+        self.demo_folder = ws.folder.parent / f"{ws.folder.name}-demo"
+        self.replace = QCheckBox("Replace the demo data generated before (a backup is kept)")
         self.replace.setChecked(True)
-        self.replace.setVisible(not ws.is_empty())
+        self.replace.setVisible(not ws.is_empty() and not self.imported.batches)
+        self.imports_note = QLabel(
+            f"This workspace holds imported data ({self.imported.batches:,} batch(es), "
+            f"{self.imported.events:,} events). Demo data is never mixed with it.")
+        self.imports_note.setWordWrap(True)
+        self.to_demo = QRadioButton(f"Generate into a separate demo workspace: {self.demo_folder}")
+        self.to_demo.setChecked(True)
+        self.replace_imports = QRadioButton(
+            "Delete the imported data and generate here instead (a backup is kept)")
+        for w in (self.imports_note, self.to_demo, self.replace_imports):
+            w.setVisible(bool(self.imported.batches))
         self.estimate = QLabel()
         self.problem = QLabel()
         self.problem.setWordWrap(True)
@@ -96,6 +115,9 @@ class ParamsPage(QWizardPage):
         form.addRow("Start date:", self.start)
         form.addRow("Seed:", seed_row)
         form.addRow("", self.replace)
+        form.addRow("", self.imports_note)
+        form.addRow("", self.to_demo)
+        form.addRow("", self.replace_imports)
         form.addRow("Size:", self.estimate)
         form.addRow("", self.problem)
         for box in (self.events, self.users, self.days):
@@ -120,6 +142,25 @@ class ParamsPage(QWizardPage):
         return GenerateSpec(events=self.events.value(), days=self.days.value(),
                             users=self.users.value() or None, seed=self.seed.value(),
                             start=dt.date(d.year(), d.month(), d.day()))
+
+    def target_folder(self) -> Path | None:
+        """The separate demo workspace to generate into, or None for this one."""
+        if self.imported.batches and self.to_demo.isChecked():
+            return self.demo_folder
+        return None
+
+    def job(self) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
+        """What the progress page runs: the generator's function, its arguments and options."""
+        from shoplytics_desktop.core.generate.load import generate_demo_workspace, generate_into
+
+        target = self.target_folder()
+        if target is not None:
+            return generate_demo_workspace, (target, self.spec()), {}
+        if self.imported.batches:
+            return generate_into, (self.ws, self.spec()), {"replace": True,
+                                                            "replace_imports": True}
+        replace = self.replace.isChecked() and self.replace.isVisible()
+        return generate_into, (self.ws, self.spec()), {"replace": replace}
 
     def validatePage(self) -> bool:
         from shoplytics_desktop.core.generate import resolve
@@ -151,16 +192,13 @@ class ProgressPage(QWizardPage):
         self.on_stopped: list[object] = []
 
     def initializePage(self) -> None:
-        from shoplytics_desktop.core.generate import generate_into
-
         wizard = self.wizard()
         assert isinstance(wizard, GenerateWizard)
-        params = wizard.params
+        fn, args, options = wizard.params.job()
         self.summary = None
         self.state = "running"
         self.box.start()
-        worker = Worker(generate_into, self.ws, params.spec(), workspace=self.ws,
-                        replace=params.replace.isChecked() and params.replace.isVisible())
+        worker = Worker(fn, *args, workspace=self.ws, **options)
         worker.signals.progress.connect(self._progress)
         worker.signals.message.connect(self.message.setText)
         worker.signals.result.connect(self._done)
@@ -244,12 +282,16 @@ class SummaryPage(QWizardPage):
             self.table.setItem(i, 1, item)
         self.table.resizeColumnsToContents()
         last = summary.end - dt.timedelta(days=1)
+        target = wizard.params.target_folder()
+        where = f" into the demo workspace {target}, which opens next" if target else ""
+        removed = (f" {summary.removed_batches:,} earlier batch(es) were removed; the workspace as "
+                   f"it was is backed up in {summary.backup}." if summary.backup else "")
         if summary.already_loaded:
             text = "This exact data set was already loaded; nothing was added."
         else:
             text = (f"{summary.users:,} users made {summary.sessions:,} sessions and {summary.orders:,} "
                     f"orders between {summary.start.isoformat()} and {last.isoformat()}. "
-                    f"Generated and loaded in {summary.seconds:.1f} s.")
+                    f"Generated and loaded{where} in {summary.seconds:.1f} s.{removed}")
         self.details.setText(text)
 
 
@@ -278,6 +320,11 @@ class GenerateWizard(QWizard):
     @property
     def summary(self) -> GenerateSummary | None:
         return self.progress.summary
+
+    @property
+    def opens_folder(self) -> Path | None:
+        """The demo workspace generated into, which the window opens afterwards."""
+        return self.params.target_folder() if self.summary is not None else None
 
     @property
     def run_pipeline(self) -> bool:

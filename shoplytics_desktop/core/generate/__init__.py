@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         GeneratedData,
         check_format,
         check_out_dir,
+        check_targets,
         generate_frames,
         write_files,
     )
@@ -30,6 +31,7 @@ _HOMES = {
     "GeneratedData": "files",
     "check_format": "files",
     "check_out_dir": "files",
+    "check_targets": "files",
     "generate_frames": "files",
     "write_files": "files",
     "GenerateSummary": "load",
@@ -57,6 +59,7 @@ __all__ = [
     "ResolvedSpec",
     "check_format",
     "check_out_dir",
+    "check_targets",
     "generate_frames",
     "generate_into",
     "resolve",

@@ -96,16 +96,40 @@ def check_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
+def target_files(out_dir: Path, fmt: str) -> list[Path]:
+    """The files ``write_files`` writes into ``out_dir``."""
+    key = check_format(fmt)
+    out = Path(out_dir).expanduser()
+    return [out / f"{table}{FORMATS[key]}" for table in ("events", "products", "users")]
+
+
+def check_targets(out_dir: Path, fmt: str, force: bool = False) -> None:
+    """Refuse to replace existing files unless ``force``; never replace a folder."""
+    existing = [p for p in target_files(out_dir, fmt) if p.exists() or p.is_symlink()]
+    folders = [p for p in existing if p.is_dir()]
+    if folders:
+        raise GenerateError(f"{folders[0]} is a folder; it cannot be replaced by a file.",
+                            "Choose another --out folder.")
+    if existing and not force:
+        names = ", ".join(p.name for p in existing)
+        raise GenerateError(
+            f"{out_dir} already holds {names}; nothing was written.",
+            "Choose another --out folder, or add --force to replace them.",
+        )
+
+
 def write_files(
-    spec: GenerateSpec, out_dir: Path, fmt: str, reporter: Reporter | None = None
+    spec: GenerateSpec, out_dir: Path, fmt: str, reporter: Reporter | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Write events, products and users files (contract columns) into ``out_dir``.
 
     Files are written under temporary names and renamed at the end, so a cancel or an error leaves
-    no partial file behind.
+    no partial file behind. Existing files of those names are replaced only with ``force``.
     """
     rs = resolve(spec)
     key = check_format(fmt)
+    check_targets(out_dir, key, force)
     out = check_out_dir(out_dir)
     reporter = reporter or NullReporter()
     written: list[tuple[Path, Path]] = []

@@ -6,11 +6,15 @@ import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass
+from dataclasses import replace as with_fields
+from pathlib import Path
 
 import duckdb
 
+from shoplytics_desktop.core.errors import GenerateError
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill, utc_now
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
+from shoplytics_desktop.core.ingest.batches import ImportedBatches, imported_batches
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -35,6 +39,9 @@ class GenerateSummary:
     seconds: float
     already_loaded: bool = False
     replaced: bool = False
+    #: Batches the load removed first (``replace``), and the verified backup taken before.
+    removed_batches: int = 0
+    backup: Path | None = None
 
     def table_rows(self) -> dict[str, int]:
         return {
@@ -45,36 +52,98 @@ class GenerateSummary:
 
 
 def generate_into(
-    ws: Workspace, spec: GenerateSpec, reporter: Reporter | None = None, replace: bool = False
+    ws: Workspace,
+    spec: GenerateSpec,
+    reporter: Reporter | None = None,
+    replace: bool = False,
+    replace_imports: bool = False,
 ) -> GenerateSummary:
     """Generate a data set and load it into the workspace's raw tables in one transaction.
 
-    The same spec loaded twice adds nothing (its fingerprint is in the batches table). With
-    ``replace`` every raw table and the batch history are emptied first, in the same transaction.
-    A cancel, or any error, leaves the workspace as it was.
+    The same spec loaded twice adds nothing (its fingerprint is in the batches table). Generated
+    data never mixes with imported data: a workspace holding imported batches is refused
+    (``ImportedDataError``) unless ``replace_imports``, which removes every batch first. With
+    ``replace`` the generated batches are removed first (the imported ones only with
+    ``replace_imports``). Whatever is removed is removed in the load's transaction, after a
+    verified backup of the workspace. A cancel, or any error, leaves the workspace as it was.
     """
     rs = resolve(spec)
     reporter = reporter or NullReporter()
     cursor = ws.cursor()
+    imported = imported_batches(ws)
+    if imported.batches and not replace_imports:
+        raise ImportedDataError(ws, imported)
+    doomed = _batches_to_remove(ws, replace, replace_imports)
+    backup = ws.backup() if doomed else None
     try:
         # Row order within raw.events carries no meaning, and not preserving it lets DuckDB
         # compress and write row groups on every thread (about twice as fast on two cores).
         # SESSION scope: only this thread's cursor, and only until the load ends.
         cursor.execute("SET SESSION preserve_insertion_order = false")
-        return _load(ws, rs, reporter, replace)
+        summary = _load(ws, rs, reporter, doomed)
     finally:
         with contextlib.suppress(duckdb.Error):
             cursor.execute("RESET SESSION preserve_insertion_order")
+    return with_fields(summary, removed_batches=len([d for d in doomed if d]), backup=backup)
 
 
-def _load(ws: Workspace, rs: ResolvedSpec, reporter: Reporter, replace: bool) -> GenerateSummary:
+def generate_demo_workspace(
+    folder: Path, spec: GenerateSpec, reporter: Reporter | None = None
+) -> GenerateSummary:
+    """Generate into a separate (demo) workspace, replacing the demo data it held before."""
+    with Workspace.open(folder) as demo:
+        return generate_into(demo, spec, reporter, replace=True)
+
+
+class ImportedDataError(GenerateError):
+    """The workspace holds imported data: generated events would mix with a shop's own."""
+
+    def __init__(self, ws: Workspace, imported: ImportedBatches) -> None:
+        demo = ws.folder.parent / f"{ws.folder.name}-demo"
+        super().__init__(
+            f"The workspace {ws.folder} holds imported data ({imported.batches:,} batch(es), "
+            f"{imported.events:,} events); demo data would mix with it.",
+            f"Generate into a separate workspace (--workspace {demo}), or add "
+            "--replace-imports to delete the imported data first (a backup is kept).",
+        )
+        self.demo_folder = demo
+        self.imported = imported
+
+
+def _batches_to_remove(ws: Workspace, replace: bool, replace_imports: bool) -> list[str]:
+    if not (replace or replace_imports):
+        return []
+    where = "" if replace_imports else "WHERE kind = 'generated'"
+    rows = ws.cursor().execute(
+        f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches {where} ORDER BY 1"
+    ).fetchall()
+    ids = [str(r[0]) for r in rows]
+    if replace_imports:
+        # Rows of no recorded batch (none should exist) go too: "replace everything" means it.
+        ids.append("")
+    return ids
+
+
+def _load(
+    ws: Workspace, rs: ResolvedSpec, reporter: Reporter, doomed: list[str]
+) -> GenerateSummary:
     t0 = time.perf_counter()
     started = utc_now()
     with duckdb_errors("Loading generated data", reporter), ws.transaction() as con:
-        if replace:
+        if "" in doomed:
             for table in _RAW_TABLES:
                 con.execute(f"DELETE FROM raw.{table}")
             con.execute(f"DELETE FROM {INTERNAL}.batches")
+        elif doomed:
+            for table in _RAW_TABLES:
+                con.execute(
+                    f"DELETE FROM raw.{table} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [doomed],
+                )
+            con.execute(
+                f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))",
+                [doomed],
+            )
         else:
             # fetchall: a DuckDB cursor keeps an unfinished result open, blocking later work.
             rows = con.execute(
@@ -139,5 +208,5 @@ def _load(ws: Workspace, rs: ResolvedSpec, reporter: Reporter, replace: bool) ->
         sessions=sessions,
         orders=orders,
         seconds=time.perf_counter() - t0,
-        replaced=replace,
+        replaced=bool(doomed),
     )

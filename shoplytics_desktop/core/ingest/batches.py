@@ -108,6 +108,22 @@ def find_previous(
 
 
 @dataclass(frozen=True)
+class ImportedBatches:
+    batches: int
+    events: int
+
+
+def imported_batches(ws: Workspace) -> ImportedBatches:
+    """The loaded batches that came from files (not from the generator)."""
+    row = ws.cursor().execute(
+        f"SELECT count(DISTINCT batch_id), coalesce(sum(rows_loaded) FILTER "
+        f"(WHERE kind = 'events'), 0) FROM {INTERNAL}.batches "
+        "WHERE kind <> 'generated' AND status = 'loaded'"
+    ).fetchone()
+    return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
+
+
+@dataclass(frozen=True)
 class DeleteReport:
     batch_id: str
     rows_deleted: dict[str, int]

@@ -18,6 +18,7 @@ A mapping is a small YAML file that users can keep, edit and reuse::
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -121,11 +122,33 @@ def load_mapping(path: Path | str) -> Mapping:
     return Mapping.from_yaml(text, origin=f"The mapping file {p}")
 
 
-def save_mapping(mapping: Mapping, path: Path | str) -> None:
-    p = Path(path)
+def _is_mapping_file(path: Path) -> bool:
+    """Whether ``path`` holds a mapping (as this function writes them): only such a file is
+    replaced by a new one."""
     try:
-        p.write_text(mapping.to_yaml(), encoding="utf-8")
+        if path.stat().st_size > 1_000_000:
+            return False
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "version" in data and "columns" in data
+
+
+def save_mapping(mapping: Mapping, path: Path | str) -> None:
+    """Write the mapping as YAML, atomically. An existing file is replaced only if it is a
+    mapping itself: never an event file, a workspace's database or anything else."""
+    p = Path(path).expanduser()
+    if p.exists() and (not p.is_file() or not _is_mapping_file(p)):
+        raise ImportError_(
+            f"{p} exists and is not a mapping file; it was left as it is.",
+            "Choose another path for the mapping (e.g. mapping.yaml).",
+        )
+    tmp = p.with_name(f".{p.name}.partial")
+    try:
+        tmp.write_text(mapping.to_yaml(), encoding="utf-8")
+        os.replace(tmp, p)
     except OSError as e:
+        tmp.unlink(missing_ok=True)
         raise ImportError_(f"Cannot write the mapping file {p}: {e.strerror}.", "Choose another path.") from e
 
 
