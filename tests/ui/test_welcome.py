@@ -52,7 +52,7 @@ def test_damaged_workspace_still_starts(qtbot, tmp_path: Path) -> None:
     assert "No workspace is open" in window.welcome.subtitle.text()
     boxes = _visible_boxes()
     assert boxes and "damaged or not a DuckDB database" in boxes[0].text()
-    assert boxes[0].windowTitle() == "Workspace error"
+    assert boxes[0].windowTitle() == "Workspace damaged"
     for box in boxes:
         box.close()
     window.close()
