@@ -14,7 +14,7 @@ from shoplytics_desktop.cli.common import (
     format_table,
     open_workspace,
 )
-from shoplytics_desktop.core.errors import GenerateError
+from shoplytics_desktop.core.errors import GenerateError, count_of
 from shoplytics_desktop.core.generate import FORMATS
 
 
@@ -104,7 +104,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                     replace_imports=args.replace_imports)
             where = ws.folder
         if summary.backup is not None:
-            print(f"Removed {summary.removed_batches:,} earlier batch(es); the workspace as it was "
+            print(f"Removed {count_of(summary.removed_batches, 'earlier batch', 'earlier batches')}; the workspace as it was "
                   f"is backed up in {summary.backup}")
         if summary.already_loaded:
             print(

@@ -18,7 +18,7 @@ from shoplytics_desktop.cli.common import (
     format_table,
     open_workspace,
 )
-from shoplytics_desktop.core.errors import QueryError
+from shoplytics_desktop.core.errors import QueryError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
 
@@ -240,7 +240,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = generate_into(ws, spec, reporter=TextReporter(), replace=True,
                                 replace_imports=args.replace_imports)
         if summary.backup is not None:
-            print(f"removed {summary.removed_batches:,} earlier batch(es); the workspace as it was "
+            print(f"removed {count_of(summary.removed_batches, 'earlier batch', 'earlier batches')}; the workspace as it was "
                   f"is backed up in {summary.backup}")
         print(
             f"generated {summary.events:,} events, {summary.sessions:,} sessions, "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError
+from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError, count_of
 from shoplytics_desktop.core.sqlutil import quote_literal
 
 DB_FILE = "warehouse.duckdb"
@@ -45,7 +45,7 @@ class DatabaseFacts:
     def describe(self) -> str:
         when = f", last import {self.last_batch:%Y-%m-%d %H:%M} UTC" if self.last_batch else ""
         return (
-            f"{self.events:,} events in {self.batches:,} batch(es){when}; "
+            f"{self.events:,} events in {count_of(self.batches, 'batch', 'batches')}{when}; "
             f"file written {self.modified:%Y-%m-%d %H:%M}"
         )
 

@@ -77,3 +77,8 @@ def is_interrupted(e: BaseException) -> bool:
     return isinstance(e, KeyboardInterrupt) or (
         type(e) is RuntimeError and str(e).startswith("Query interrupted")
     )
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 batch', '3 batches', '1,000 events'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from shoplytics_desktop.core.errors import ShoplyticsError
+from shoplytics_desktop.core.errors import ShoplyticsError, count_of
 from shoplytics_desktop.core.ingest.batches import imported_batches
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
@@ -95,7 +95,7 @@ class ParamsPage(QWizardPage):
         self.replace.setChecked(True)
         self.replace.setVisible(not ws.is_empty() and not self.imported.batches)
         self.imports_note = QLabel(
-            f"This workspace holds imported data ({self.imported.batches:,} batch(es), "
+            f"This workspace holds imported data ({count_of(self.imported.batches, 'batch', 'batches')}, "
             f"{self.imported.events:,} events). Demo data is never mixed with it.")
         self.imports_note.setWordWrap(True)
         self.to_demo = QRadioButton(f"Generate into a separate demo workspace: {self.demo_folder}")
@@ -284,7 +284,7 @@ class SummaryPage(QWizardPage):
         last = summary.end - dt.timedelta(days=1)
         target = wizard.params.target_folder()
         where = f" into the demo workspace {target}, which opens next" if target else ""
-        removed = (f" {summary.removed_batches:,} earlier batch(es) were removed; the workspace as "
+        removed = (f" {count_of(summary.removed_batches, 'earlier batch', 'earlier batches')} removed; the workspace as "
                    f"it was is backed up in {summary.backup}." if summary.backup else "")
         if summary.already_loaded:
             text = "This exact data set was already loaded; nothing was added."

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from shoplytics_desktop.core.errors import GenerateError
+from shoplytics_desktop.core.errors import GenerateError, count_of
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill, utc_now
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
 from shoplytics_desktop.core.ingest.batches import ImportedBatches, imported_batches
@@ -101,7 +101,7 @@ class ImportedDataError(GenerateError):
     def __init__(self, ws: Workspace, imported: ImportedBatches) -> None:
         demo = ws.folder.parent / f"{ws.folder.name}-demo"
         super().__init__(
-            f"The workspace {ws.folder} holds imported data ({imported.batches:,} batch(es), "
+            f"The workspace {ws.folder} holds imported data ({count_of(imported.batches, 'batch', 'batches')}, "
             f"{imported.events:,} events); demo data would mix with it.",
             f"Generate into a separate workspace (--workspace {demo}), or add "
             "--replace-imports to delete the imported data first (a backup is kept).",
