@@ -14,10 +14,10 @@ from shoplytics_desktop.core.ingest import Mapping
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.import_wizard import ImportWizard
 from shoplytics_desktop.ui.import_wizard.jobs import Validation
+from tests.samples import REAL_SAMPLE, needs_real_sample
 
-SAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
-          / "multi-category-store-2019-10-sample.csv")
-needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="the real sample is not here")
+SAMPLE = REAL_SAMPLE
+needs_sample = needs_real_sample
 
 BAD_ROWS = """event_time,event_type,user_id,product_id,price
 2024-03-01 10:00:00,view,u1,p1,10.00

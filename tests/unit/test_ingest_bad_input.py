@@ -16,8 +16,8 @@ from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.ingest import import_events, inspect_sources, propose_mapping
 from shoplytics_desktop.core.ingest.mapping import SourceOptions
 from shoplytics_desktop.core.workspace import Workspace
+from tests.samples import SAME_SHAPE
 
-REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
 HEADER = "event_time,event_type,user_id,product_id,price\n"
 
 
@@ -67,7 +67,7 @@ def test_binary_garbage(ws: Workspace, tmp_path: Path) -> None:
 
 @pytest.mark.reliability
 def test_truncated_gzip(ws: Workspace, tmp_path: Path) -> None:
-    data = gzip.compress(REAL.read_bytes())
+    data = gzip.compress(SAME_SHAPE.read_bytes())
     f = tmp_path / "cut.csv.gz"
     f.write_bytes(data[: len(data) // 2])
     fails(ws, f, "truncated or damaged gzip file")

@@ -27,9 +27,10 @@ from shoplytics_desktop.core.ingest import (
 )
 from shoplytics_desktop.core.progress import RecordingReporter
 from shoplytics_desktop.core.workspace import Workspace
+from tests.samples import REAL_SAMPLE, needs_real_sample
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
-REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+REAL = REAL_SAMPLE
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ def table_counts(ws: Workspace) -> tuple[int, ...]:
 
 # -- the real sample --------------------------------------------------------------------------
 
+@needs_real_sample
 def test_real_sample_loads_clean_and_matches_an_independent_count(ws: Workspace) -> None:
     report = import_events(ws, [REAL])
     v = report.validation
@@ -108,6 +110,7 @@ def test_real_sample_loads_clean_and_matches_an_independent_count(ws: Workspace)
     assert "category_code" in mapping_yaml and "user_session" in mapping_yaml
 
 
+@needs_real_sample
 def test_same_file_twice_adds_nothing(ws: Workspace) -> None:
     first = import_events(ws, [REAL])
     before = table_counts(ws)
@@ -133,6 +136,7 @@ def test_same_rows_under_another_mapping_are_duplicates_by_event_id(ws: Workspac
     assert table_counts(ws) == (10, 2, 0, 0, 1)
 
 
+@needs_real_sample
 def test_a_copy_under_another_name_is_still_all_duplicates(ws: Workspace, tmp_path: Path) -> None:
     import_events(ws, [REAL])
     copy = tmp_path / "renamed.csv"
@@ -290,6 +294,7 @@ def test_several_files_and_a_folder_are_one_batch(ws: Workspace, tmp_path: Path)
 
 # -- the wizard's steps, dry runs, mappings ---------------------------------------------------
 
+@needs_real_sample
 def test_wizard_steps_write_nothing(ws: Workspace) -> None:
     info = inspect_sources([REAL])
     assert (info.format, info.delimiter, info.row_estimate) == ("csv", ",", 1000)
@@ -372,6 +377,7 @@ def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
 
 # -- cancel -----------------------------------------------------------------------------------
 
+@needs_real_sample
 def test_cancel_leaves_the_workspace_unchanged(ws: Workspace) -> None:
     import_events(ws, [FIXTURES / "retailrocket.csv"])
     before = table_counts(ws)

@@ -19,9 +19,10 @@ from shoplytics_desktop.core.ingest import (
 from shoplytics_desktop.core.ingest.eventnames import classify, default_type_sql, type_sql
 from shoplytics_desktop.core.ingest.mapping import normalize_name
 from shoplytics_desktop.core.ingest.timeparse import time_sql, utc_session
+from tests.samples import REAL_SAMPLE, needs_real_sample
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
-REAL = Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv")
+REAL = REAL_SAMPLE
 
 
 # -- event names ------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ def test_normalize_name() -> None:
     assert normalize_name("Event-Time") == normalize_name("event_time") == "eventtime"
 
 
+@needs_real_sample
 def test_proposal_for_the_real_sample_prefers_category_code_then_id() -> None:
     m = propose_mapping(inspect_sources([REAL]))
     assert m.columns == {
@@ -296,6 +298,7 @@ def test_time_column_found_by_content(tmp_path: Path) -> None:
 
 # -- mapping files ----------------------------------------------------------------------------
 
+@needs_real_sample
 def test_mapping_yaml_round_trip(tmp_path: Path) -> None:
     m = propose_mapping(inspect_sources([REAL])).model_copy(
         update={"event_types": {"cart": "add_to_cart"}, "time_format": "%Y-%m-%d %H:%M:%S UTC"}

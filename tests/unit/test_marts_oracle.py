@@ -15,9 +15,8 @@ import pytest
 
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.samples import REAL_SAMPLE
 from tests.unit import oracle
-
-REAL_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "multi-category-store-2019-10-sample.csv"
 
 
 def _close(a: object, b: object) -> bool:
