@@ -14,13 +14,16 @@ import contextlib
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from shoplytics_desktop.cli import main
-from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.core.workspace import BACKUP_FILE, Workspace
 from tests.reliability.support import Snapshot, check_consistent
 
 pytestmark = pytest.mark.reliability
@@ -270,3 +273,133 @@ def test_a_warn_singular_test_on_sources_is_counted(ws_dir: Path, tmp_path: Path
     })
     code, text = _cli("run", "-q", "-w", str(ws_dir), "--models", str(proj))
     assert code == 0 and "1 test(s), 1 warning(s)" in text, text
+
+
+# -- 5. query ------------------------------------------------------------------------------------
+
+
+def _query(ws_dir: Path, *args: str) -> tuple[int, str, str]:
+    err_buf, out_buf = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err_buf), contextlib.redirect_stdout(out_buf):
+        code = main(["query", "-w", str(ws_dir), *args])
+    return code, out_buf.getvalue(), err_buf.getvalue()
+
+
+def _other_workspace(tmp_path: Path) -> Path:
+    with Workspace.open(tmp_path / "other") as ws:
+        ws.cursor().execute("CREATE TABLE raw.keep AS SELECT 1 AS x")
+    return tmp_path / "other" / "warehouse.duckdb"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "",
+        "   ;  ",
+        "-- only a comment",
+        "COPY (SELECT 1 AS hacked) TO '{ws}/settings.json' (FORMAT json)",
+        "COPY (SELECT 1 AS hacked) TO '{ws}/" + BACKUP_FILE + "'",
+        "ATTACH '{other}' AS o; DELETE FROM o.raw.keep",
+        "ATTACH '{other}' AS o",
+        "SELECT * FROM read_text('{ws}/settings.json')",
+        "SELECT * FROM '{ws}/settings.json'",
+        "SELECT current_setting('home_directory')",
+        "WITH d AS (DELETE FROM raw.events RETURNING *) SELECT count(*) FROM d",
+        "SELECT 1; SELECT 2",
+        "PRAGMA version",
+        "SET threads = 1",
+        "INSTALL httpfs",
+    ],
+)
+def test_query_runs_one_read_only_select(ws_dir: Path, tmp_path: Path, sql: str) -> None:
+    other = _other_workspace(tmp_path)
+    with Workspace.open(ws_dir) as ws:
+        ws.save_settings()
+    settings = (ws_dir / "settings.json").read_bytes()
+    backup = (ws_dir / BACKUP_FILE).read_bytes() if (ws_dir / BACKUP_FILE).exists() else None
+    with Workspace.open(ws_dir, read_only=True) as ws:
+        before = Snapshot.take(ws)
+    code, out, err = _query(ws_dir, sql.format(ws=ws_dir, other=other))
+    assert code == 1, (out, err)
+    assert err.startswith("error: The query") and err.count("\n") == 1, err
+    assert "unexpected" not in err
+    assert (ws_dir / "settings.json").read_bytes() == settings
+    assert ((ws_dir / BACKUP_FILE).read_bytes() if (ws_dir / BACKUP_FILE).exists() else None) == backup
+    with Workspace.open(ws_dir, read_only=True) as ws:
+        assert Snapshot.take(ws) == before
+    with Workspace.open(other.parent, read_only=True) as ws:
+        assert ws.cursor().execute("SELECT count(*) FROM raw.keep").fetchone() == (1,)
+
+
+def test_query_reads_any_relation_of_the_workspace(ws_dir: Path) -> None:
+    code, out, err = _query(ws_dir, "WITH t AS (SELECT count(*) AS n FROM raw.events) "
+                                    "SELECT n > 0 AS ok FROM t, fct_orders LIMIT 1", "--format", "csv")
+    assert (code, out.splitlines()) == (0, ["ok", "True"]), err
+    code, out, err = _query(ws_dir, "SELECT count(*) AS n FROM _shoplytics.runs", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["n"] >= 1, err
+
+
+def test_query_limit_is_honoured(ws_dir: Path) -> None:
+    code, out, _ = _query(ws_dir, "SELECT event_id FROM raw.events ORDER BY 1", "--limit", "3")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[-1].startswith("... more rows"), out
+    assert len(lines) == 2 + 3 + 1, out
+    code, out, _ = _query(ws_dir, "SELECT event_id FROM raw.events", "--format", "json",
+                          "--limit", "3")
+    assert code == 0 and len(json.loads(out)) == 3
+    code, out, _ = _query(ws_dir, "SELECT event_id FROM raw.events", "--format", "csv",
+                          "--limit", "3")
+    assert code == 0 and len(out.splitlines()) == 4
+    code, out, _ = _query(ws_dir, "SELECT event_id FROM raw.events", "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 20_000
+
+
+def test_query_limit_fetches_only_what_it_prints(ws_dir: Path, monkeypatch) -> None:
+    fetched: list[str] = []
+    original_cursor = Workspace.cursor
+
+    def cursor(self: Workspace):  # type: ignore[no-untyped-def]
+        cur = original_cursor(self)
+        return _SpyCursor(cur, fetched)
+
+    monkeypatch.setattr(Workspace, "cursor", cursor)
+    code, _, err = _query(ws_dir, "SELECT * FROM raw.events", "--limit", "5")
+    assert code == 0, err
+    mine = [f for f in fetched if f.startswith("SELECT * FROM raw.events:")]
+    assert mine == ["SELECT * FROM raw.events: fetchmany"], fetched
+
+
+class _SpyCursor:
+    """Logs each fetch as 'SQL: method' for the statement it reads."""
+
+    def __init__(self, cur, log: list[str]) -> None:  # type: ignore[no-untyped-def]
+        self._cur, self._log, self._sql = cur, log, ""
+
+    def execute(self, sql, *a, **k):  # type: ignore[no-untyped-def]
+        self._cur.execute(sql, *a, **k)
+        self._sql = sql
+        return self
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        attr = getattr(self._cur, name)
+        if callable(attr) and name.startswith("fetch"):
+            self._log.append(f"{self._sql}: {name}")
+        return attr
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_query_into_a_closed_pipe_exits_quietly(ws_dir: Path, fmt: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shoplytics_desktop.cli", "query", "-w", str(ws_dir),
+         "SELECT * FROM raw.events", "--format", fmt, "--limit", "100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert code in (0, 141), (code, err)
+    assert "unexpected" not in err and "Traceback" not in err and "Exception" not in err, err

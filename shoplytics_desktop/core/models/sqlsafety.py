@@ -34,7 +34,10 @@ _TABLE_REFS = frozenset(
     {"BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST", "TABLE_FUNCTION", "PIVOT"}
 )
 _NO_LOCATION = 2**64 - 1
-FILES_HINT = "Read files with `shoplytics import` (File ▸ Import); a model reads tables only."
+FILES_HINT = (
+    "Read files with `shoplytics import` (File ▸ Import); models and queries read the "
+    "workspace's tables only."
+)
 
 
 class UnsafeSQL(Exception):
