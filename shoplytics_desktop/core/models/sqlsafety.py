@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -118,7 +119,7 @@ def check_select(sql: str) -> list[Relation]:
         row = cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     finally:
         cur.close()
-    tree = json.loads(row[0]) if row else {"error": True}
+    tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True}
     if tree.get("error") or len(tree.get("statements", ())) != 1:
         raise UnsafeSQL(f"it cannot be checked: {tree.get('error_message', 'no SELECT found')}")
     return _walk(tree["statements"][0], functions)
