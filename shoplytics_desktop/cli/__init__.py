@@ -7,7 +7,9 @@ can act on are printed as one line on stderr with exit code 1; usage errors exit
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`shoplytics query … | head`): stop quietly, as `cat` does.
+        _drop_stdout()
+        return 141
     except Exception as e:  # the last line of defence: no traceback reaches a user
         if is_interrupted(e) or common.CTRL_C.is_set():
             # Ctrl+C during a DuckDB statement: its transaction rolled back
@@ -74,6 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.shutdown()
         return 1
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # not a real file (a test's buffer, say)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 import json
 import sys
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,7 @@ def register(sub: Any) -> None:
     add_workspace_arg(p)
     p.add_argument("sql")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--limit", type=int, default=1000, help="rows to print in table format (default 1000)")
+    p.add_argument("--limit", type=int, default=None, help="rows to print (default: 1000 in table format, all in csv and json)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("export", help="export marts (or any table) to CSV or Parquet")
@@ -182,30 +184,107 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Where ``query`` looks for a bare table name, in this order.
+QUERY_SEARCH_PATH = ("marts", "intermediate", "staging", "raw", "main")
+TABLE_LIMIT = 1000
+_FETCH = 10_000
+
+
 def cmd_query(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise QueryError(f"--limit must be 0 or more, not {args.limit}.")
     with open_workspace(args, read_only=True) as ws:
         cur = ws.cursor()
-        cur.execute("SET search_path = 'marts,intermediate,staging,raw,main'")
+        cur.execute(f"SET search_path = '{','.join(QUERY_SEARCH_PATH)}'")
+        _check_query(cur, args.sql)
+        # Besides the check: this process's DuckDB reaches no file but the workspace from now on.
+        cur.execute("SET enable_external_access = false")
         try:
             rel = cur.execute(args.sql)
             names = [d[0] for d in rel.description or []]
-            rows = rel.fetchall()
+            if args.format == "csv":
+                writer = csv.writer(sys.stdout)
+                writer.writerow(names)
+                for batch in _batches(rel, args.limit):
+                    writer.writerows(batch)
+            elif args.format == "json":
+                _write_json(names, _batches(rel, args.limit))
+            else:
+                limit = TABLE_LIMIT if args.limit is None else args.limit
+                rows = rel.fetchmany(limit + 1)
+                print(format_table(names, rows[:limit]))
+                if len(rows) > limit:
+                    print("... more rows (use --limit N, or --format csv for all)")
         except duckdb.Error as e:
             raise QueryError(
                 f"The query failed: {str(e).strip().splitlines()[0]}",
                 "The workspace is opened read-only; only queries that read are allowed.",
             ) from e
-    if args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(names)
-        writer.writerows(rows)
-    elif args.format == "json":
-        print(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1))
-    else:
-        print(format_table(names, rows[: args.limit]))
-        if len(rows) > args.limit:
-            print(f"... {len(rows) - args.limit:,} more rows (use --format csv for all)")
     return 0
+
+
+def _check_query(cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """One read-only SELECT over the workspace's own tables and views (the same check as a
+    model's, any relation of the workspace allowed)."""
+    import difflib
+
+    from shoplytics_desktop.core.models.sqlsafety import UnsafeSQL, check_select, position
+    from shoplytics_desktop.core.workspace import CATALOG
+
+    known = {
+        (s.lower(), n.lower())
+        for s, n in cur.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
+            "WHERE database_name = ? AND NOT internal",
+            [CATALOG, CATALOG],
+        ).fetchall()
+    }
+    try:
+        for rel in check_select(sql):
+            schemas = [rel.schema.lower()] if rel.schema else list(QUERY_SEARCH_PATH)
+            if rel.catalog.lower() not in ("", CATALOG) or not any(
+                (s, rel.name.lower()) in known for s in schemas
+            ):
+                names = sorted(f"{s}.{n}" for s, n in known) + sorted(n for _, n in known)
+                close = difflib.get_close_matches(rel.display, names, n=1, cutoff=0.5)
+                raise UnsafeSQL(
+                    f"it reads '{rel.display}', which is no table or view of the workspace",
+                    rel.offset,
+                    f"Did you mean '{close[0]}'?" if close else "`shoplytics models` lists them.",
+                )
+    except UnsafeSQL as e:
+        at = position(sql, e.offset)
+        where = f" (line {at[0]}, column {at[1]})" if at else ""
+        raise QueryError(
+            f"The query was refused{where}: {e.reason}.",
+            e.hint or "`query` runs one read-only SELECT over the workspace's tables.",
+        ) from e
+
+
+def _batches(rel: duckdb.DuckDBPyConnection, limit: int | None) -> Iterator[list[Any]]:
+    """The result's rows a batch at a time, ``limit`` of them at most (None: all)."""
+    left = limit
+    while left is None or left > 0:
+        batch = rel.fetchmany(_FETCH if left is None else min(_FETCH, left))
+        if not batch:
+            return
+        if left is not None:
+            left -= len(batch)
+        yield batch
+
+
+def _write_json(names: list[str], batches: Iterator[list[Any]]) -> None:
+    """A JSON list of one object per row, written as the rows come (as ``json.dumps(rows,
+    indent=1)`` would write it all at once)."""
+    out = sys.stdout
+    first = True
+    for batch in batches:
+        for row in batch:
+            item = json.dumps(dict(zip(names, row, strict=True)), default=str, indent=1)
+            out.write(("[\n" if first else ",\n") + textwrap.indent(item, " "))
+            first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -38,6 +38,17 @@ def default_models_dir() -> Path:
     return _locate("sql_models")
 
 
+def shipped_parses_file() -> Path:
+    """The shipped model project's parses: package data beside the code that reads them (the
+    PyInstaller spec copies it to the same place under ``sys._MEIPASS``), never a file in a
+    model folder, which anyone sharing a project could write."""
+    name = Path("core") / "models" / "_shipped_parses.json"
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root and (Path(frozen_root) / "shoplytics_desktop" / name).is_file():
+        return Path(frozen_root) / "shoplytics_desktop" / name
+    return _PACKAGE_DIR / name
+
+
 def resources_dir() -> Path:
     return _locate("resources")
 

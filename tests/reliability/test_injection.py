@@ -108,7 +108,7 @@ def test_query_cannot_change_the_workspace(ws_dir: Path, sql: str, capsys) -> No
         before = Snapshot.take(ws)
     code = main(["query", "-w", str(ws_dir), sql])
     out = capsys.readouterr()
-    assert code == 1 and out.err.startswith("error: The query failed") and out.err.count("\n") == 1
+    assert code == 1 and out.err.startswith("error: The query was refused") and out.err.count("\n") == 1
     with Workspace.open(ws_dir, read_only=True) as ws:
         assert Snapshot.take(ws) == before
 

@@ -52,8 +52,12 @@ def test_query_is_read_only_and_errors_are_one_line(ws_args: list[str], capsys) 
     capsys.readouterr()
     assert main(["query", "--workspace", ws_args[1], "delete from raw.events"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: The query failed") and err.count("\n") == 1
+    assert err.startswith("error: The query was refused: DELETE statements are not allowed")
+    assert err.count("\n") == 1
     assert main(["query", "--workspace", ws_args[1], "select * from nope"]) == 1
+    assert "'nope', which is no table or view of the workspace" in capsys.readouterr().err
+    assert main(["query", "--workspace", ws_args[1], "select sum(n) from stg_countz"]) == 1
+    assert "Did you mean 'stg_counts'?" in capsys.readouterr().err
 
 
 def test_export_csv_neutralises_formulas_and_refuses_overwrite(ws_args: list[str], tmp_path: Path, capsys) -> None:

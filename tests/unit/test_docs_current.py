@@ -1,5 +1,6 @@
 """Generated files that ship are current: docs/data_dictionary.md (what `shoplytics docs` makes
-from the shipped model project) and the project's shipped parses (sql_models/_parse_cache.json)."""
+from the shipped model project) and the project's shipped parses
+(shoplytics_desktop/core/models/_shipped_parses.json)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,19 @@ def test_data_dictionary_is_current(tmp_path: Path, capsys) -> None:
 
 
 def test_shipped_parses_are_current() -> None:
-    """An entry for every SQL and YAML file's current text, naming the tables a fresh parse finds
-    at offsets that fit the text (offsets themselves may differ between sqlglot versions)."""
+    """An entry for every SQL and YAML file's current text and every SQL made around a YAML
+    expression, naming the tables a fresh parse finds at offsets that fit the text (offsets
+    themselves may differ between sqlglot versions)."""
     import json
 
     from shoplytics_desktop.core.models import parse
-    from shoplytics_desktop.core.paths import default_models_dir
+    from shoplytics_desktop.core.paths import default_models_dir, shipped_parses_file
 
     root = default_models_dir()
-    shipped = json.loads((root / parse.SEED_FILE).read_text(encoding="utf-8"))
-    fresh = parse.seed_entries(root)
-    stale = "sql_models/_parse_cache.json is out of date: run `python -m shoplytics_desktop.core.models.parse sql_models`"
+    shipped = json.loads(shipped_parses_file().read_text(encoding="utf-8"))
+    fresh = parse.shipped_entries(root)
+    stale = (f"{shipped_parses_file().name} is out of date: run "
+             "`python -m shoplytics_desktop.core.models.parse`")
     assert shipped["format"] == parse._CACHE_FORMAT
     assert set(shipped["entries"]) == set(fresh), stale
     texts = {parse._digest(p.read_text(encoding="utf-8")): p.read_text(encoding="utf-8")
@@ -42,5 +45,14 @@ def test_shipped_parses_are_current() -> None:
             assert value == fresh[key], stale
             continue
         refs = tuple(parse.TableRef(*r) for r in value)
-        assert parse._refs_fit(texts[key], refs), stale
+        if key in texts:
+            assert parse._refs_fit(texts[key], refs), stale
         assert [(r.schema, r.name) for r in refs] == [(r[0], r[1]) for r in fresh[key]], stale
+
+
+def test_no_parse_cache_in_the_shipped_project() -> None:
+    """Parses in a model folder are never read (a shared project could forge them): the shipped
+    ones live in the package."""
+    from shoplytics_desktop.core.paths import default_models_dir
+
+    assert not (default_models_dir() / "_parse_cache.json").exists()

@@ -274,18 +274,13 @@ def test_a_shipped_parse_that_does_not_fit_the_text_is_not_used(
 
     monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(parse, "_CACHE", None)
-    monkeypatch.setattr(parse, "_SEED", {})
     sql = "select * from stg_a join raw.events using (id)"
     wrong = [["", "stg_b", 14, 18, 1, 15]]  # made for other text: stg_b is not at 14..18
-    (tmp_path / parse.SEED_FILE).write_text(
-        json.dumps({"format": parse._CACHE_FORMAT, "entries": {parse._digest(sql): wrong}}),
-        encoding="utf-8",
-    )
-    parse.load_seed(tmp_path)
+    monkeypatch.setattr(parse, "_SHIPPED", {parse._digest(sql): wrong})
     assert [r.display for r in parse.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
     right = [list(parse.astuple(r)) for r in parse._parse(sql, "m.sql").refs]
     monkeypatch.setattr(parse, "_CACHE", None)
-    monkeypatch.setattr(parse, "_SEED", {parse._digest(sql): right})
+    monkeypatch.setattr(parse, "_SHIPPED", {parse._digest(sql): right})
 
     def no_parse(*_: object) -> None:
         raise AssertionError("parsed although a fitting shipped parse exists")

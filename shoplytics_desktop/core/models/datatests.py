@@ -47,9 +47,11 @@ def _relation(name: str, models: dict[str, Model]) -> str:
 
 
 def compile_test(test: DataTest, models: dict[str, Model]) -> str:
-    """The SELECT that returns this test's failing rows."""
-    if test.test_type == "singular":
-        assert test.sql is not None
+    """The SELECT that returns this test's failing rows. Names from the YAML are quoted and values
+    are literals; SQL the project wrote (a singular test, the SELECT made around an expression)
+    is what loading the project checked, kept on the test."""
+    if test.test_type in ("singular", "expression_is_true"):
+        assert test.sql is not None, "the project was loaded without its checks"
         return test.sql
     assert test.model is not None
     rel = _relation(test.model, models)
@@ -79,8 +81,6 @@ def compile_test(test: DataTest, models: dict[str, Model]) -> str:
         case "unique_combination_of_columns":
             cols = ", ".join(quote_ident(str(c)) for c in a["combination_of_columns"])
             return f"SELECT {cols}, count(*) AS n_records FROM {rel} GROUP BY ALL HAVING count(*) > 1"
-        case "expression_is_true":
-            return f"SELECT * FROM {rel} WHERE NOT coalesce(({a['expression']}), false)"
     raise ValueError(f"unknown test type {test.test_type}")
 
 
@@ -262,7 +262,9 @@ def run_test(
         raise
     except duckdb.CatalogException as e:
         result.status = "error"
-        missing = models[test.model].relation if test.model in models else test.model
+        missing = (
+            models[test.model].relation if test.model in models else test.model or "a source"
+        )
         result.message = f"{missing} has not been built yet (run the pipeline): {str(e).splitlines()[0]}"
     except duckdb.Error as e:
         result.status = "error"

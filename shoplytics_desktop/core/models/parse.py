@@ -4,9 +4,16 @@ Dependencies are the tables of every scope minus CTE names (as SQLMesh does). Qu
 ``layer.name`` into the original text at the positions sqlglot reports, so the SQL the user wrote is
 what runs, byte for byte apart from those names.
 
+Every parse also checks the SQL is exactly one read-only SELECT (``sqlsafety``): a parse is
+cached only once it passed, and only the app's own parses are trusted: the user cache it writes
+(``paths.cache_dir()``) and the shipped project's parses in the package
+(``paths.shipped_parses_file()``). A ``_parse_cache.json`` inside a model project, which older
+versions read, is ignored: a shared project could key a hostile file's text to a clean parse.
+
 What a parse finds depends on the SQL text alone, so it is cached on disk by a hash of the text
-(and the sqlglot version): loading an unchanged project neither imports nor runs sqlglot. The
-project's YAML files are kept there the same way (``cached_data``), so neither is PyYAML.
+(and the sqlglot and DuckDB versions): loading an unchanged project neither imports nor runs
+sqlglot. The project's YAML files are kept there the same way (``cached_data``), so neither is
+PyYAML.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shoplytics_desktop.core.errors import ModelError
-from shoplytics_desktop.core.paths import cache_dir
+from shoplytics_desktop.core.models import sqlsafety
+from shoplytics_desktop.core.paths import cache_dir, default_models_dir, shipped_parses_file
 
 if TYPE_CHECKING:
     from sqlglot import exp
 
-#: Bump when what parse_select extracts changes.
-_CACHE_FORMAT = 1
+#: Bump when what parse_select extracts or checks changes (1: before the read-only check).
+_CACHE_FORMAT = 2
 _CACHE_LIMIT = 2000  # entries (a few hundred bytes each)
 
 
@@ -52,25 +60,35 @@ class ParsedSQL:
     refs: tuple[TableRef, ...]
 
 
-def parse_select(sql: str, path: Path | str) -> ParsedSQL:
-    """Parse one SELECT; a syntax error names the file, line and column."""
+def parse_select(sql: str, path: Path | str, condition: str | None = None) -> ParsedSQL:
+    """Parse one read-only SELECT; a syntax error or anything else names the file, line and
+    column. ``condition``: the SQL was made around this YAML expression, which must be exactly
+    one SQL expression (cached apart from other SQL, so a plain parse of the same text does not
+    stand in for that check)."""
     cache = _cache()
-    key = _digest(sql)
+    key = _digest(sql) if condition is None else f"condition:{_digest(sql)}"
     cached = cache.entries.pop(key, None)
     if cached is not None:
         with contextlib.suppress(TypeError, ValueError):
             refs = tuple(TableRef(*r) for r in cached)
             cache.entries[key] = cached  # most recently used last
             return ParsedSQL(sql, refs)
-    seeded = _SEED.get(key)
-    if isinstance(seeded, list):
+    shipped = _shipped().get(key)
+    if isinstance(shipped, list):
         with contextlib.suppress(TypeError, ValueError):
-            refs = tuple(TableRef(*r) for r in seeded)
+            refs = tuple(TableRef(*r) for r in shipped)
             if _refs_fit(sql, refs):
-                cache.entries[key] = seeded
+                cache.entries[key] = shipped
                 cache.dirty = True
                 return ParsedSQL(sql, refs)
-    parsed = _parse(sql, path)
+    if condition is not None:
+        problem = sqlsafety.check_condition(condition)
+        if problem:
+            raise ModelError(
+                f"{path}: the expression {condition.strip()[:80]!r} is refused: {problem}.",
+                "Write one SQL condition on the model's columns, such as \"a <= b\".",
+            )
+    parsed = _parse(sql, path, located=condition is None)
     cache.entries[key] = [list(astuple(r)) for r in parsed.refs]
     cache.dirty = True
     return parsed
@@ -79,37 +97,32 @@ def parse_select(sql: str, path: Path | str) -> ParsedSQL:
 def cached_data(kind: str, text: str) -> object | None:
     """What was remembered for ``text`` (say, its parsed YAML), or None."""
     key = f"{kind}:{_digest(text)}"
-    entry = _cache().entries.get(key) or _SEED.get(key)
+    entry = _cache().entries.get(key) or _shipped().get(key)
     return entry.get("data") if isinstance(entry, dict) else None
 
 
-# -- parses shipped with a model project ---------------------------------------------------------
+# -- the shipped project's parses ----------------------------------------------------------------
 #
-# A model project may carry SEED_FILE: the parses of its own SQL and YAML, made when it was
-# written (``python -m shoplytics_desktop.core.models.parse sql_models``), so that even the first
-# load on a new machine needs neither sqlglot nor PyYAML. Entries are keyed by the text like the
-# cache's, so an edited file simply misses; a shipped parse is used only if every table it names
-# is found at its place in the text.
+# The parses of the shipped project's SQL and YAML, made when it was written
+# (``python -m shoplytics_desktop.core.models.parse``), ship in the package, so that even the
+# first load on a new machine needs neither sqlglot nor PyYAML. Entries are keyed by the text
+# like the cache's, so an edited file simply misses; a shipped parse is used only if every table
+# it names is found at its place in the text.
 
-SEED_FILE = "_parse_cache.json"
-_SEED: dict[str, object] = {}
-_SEEDS_READ: dict[Path, float] = {}  # seed file -> its mtime when read
+_SHIPPED: dict[str, object] | None = None
 
 
-def load_seed(root: Path) -> None:
-    """Take in the parses shipped with the project at ``root`` (none: nothing happens); a file
-    already read and unchanged is not read again."""
-    path = root / SEED_FILE
-    with contextlib.suppress(OSError, ValueError):
-        mtime = path.stat().st_mtime
-        if _SEEDS_READ.get(path) == mtime:
-            return
-        data = json.loads(path.read_text(encoding="utf-8"))
-        _SEEDS_READ[path] = mtime
-        if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
-            entries = data.get("entries")
-            if isinstance(entries, dict):
-                _SEED.update(entries)
+def _shipped() -> dict[str, object]:
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = {}
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(shipped_parses_file().read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
+                entries = data.get("entries")
+                if isinstance(entries, dict):
+                    _SHIPPED = entries
+    return _SHIPPED
 
 
 def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
@@ -122,19 +135,19 @@ def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
     return True
 
 
-def seed_entries(root: Path) -> dict[str, object]:
-    """Fresh parses of every SQL and YAML file of the project at ``root`` (no cache used)."""
-    entries: dict[str, object] = {}
-    for path in sorted(root.rglob("*")):
-        if path.suffix == ".sql":
-            text = path.read_text(encoding="utf-8")
-            entries[_digest(text)] = [list(astuple(r)) for r in _parse(text, path).refs]
-        elif path.suffix in (".yml", ".yaml"):
-            text = path.read_text(encoding="utf-8")
-            data = parse_yaml(text)
-            if _plain_json(data):
-                entries[f"yaml:{_digest(text)}"] = {"data": data}
-    return entries
+def shipped_entries(root: Path) -> dict[str, object]:
+    """Fresh parses of the project at ``root``: every SQL file, every SQL made around a YAML
+    expression, and every YAML file (neither the user cache nor the shipped parses used)."""
+    from shoplytics_desktop.core.models.project import load_project
+
+    global _CACHE, _SHIPPED
+    saved = _CACHE, _SHIPPED
+    _CACHE, _SHIPPED = _Cache(Path(), {}, persist=False), {}
+    try:
+        load_project(root)
+        return dict(_CACHE.entries)
+    finally:
+        _CACHE, _SHIPPED = saved
 
 
 def parse_yaml(text: str) -> object:
@@ -153,12 +166,13 @@ def _plain_json(data: object) -> bool:
         return False
 
 
-def write_seed(root: Path) -> Path:
-    """Write the project's SEED_FILE: one line per file parsed, so that diffs stay readable."""
-    target = root / SEED_FILE
+def write_shipped(root: Path | None = None) -> Path:
+    """Write the shipped parses of the project at ``root`` (the shipped one): one line per file
+    parsed, so that diffs stay readable."""
+    target = shipped_parses_file()
     lines = [
         f"{json.dumps(key)}: {json.dumps(value, sort_keys=True, separators=(',', ':'))}"
-        for key, value in sorted(seed_entries(root).items())
+        for key, value in sorted(shipped_entries(root or default_models_dir()).items())
     ]
     body = f'{{"format": {_CACHE_FORMAT}, "entries": {{\n' + ",\n".join(lines) + "\n}}\n"
     target.write_text(body, encoding="utf-8")
@@ -178,7 +192,8 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _parse(sql: str, path: Path | str) -> ParsedSQL:
+def _parse(sql: str, path: Path | str, located: bool = True) -> ParsedSQL:
+    """``located``: the SQL is the file's text, so a line and column in it mean something."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError
@@ -204,7 +219,38 @@ def _parse(sql: str, path: Path | str) -> ParsedSQL:
             f"{path}: a model must be a SELECT (or WITH … SELECT); found {tree.key.upper()}.",
             "Write the model as a query; the runner creates the table or view.",
         )
-    return ParsedSQL(sql, tuple(_table_refs(tree)))
+    refs = tuple(_table_refs(tree))
+    _check_read_only(sql, path, refs, located)
+    return ParsedSQL(sql, refs)
+
+
+def _check_read_only(
+    sql: str, path: Path | str, refs: tuple[TableRef, ...], located: bool
+) -> None:
+    """DuckDB's parser agrees it is one read-only SELECT, reading no table sqlglot missed (the
+    tables sqlglot found are checked against the project's models and sources on every load)."""
+    try:
+        relations = sqlsafety.check_select(sql)
+        seen = {(r.schema.lower(), r.name.lower()) for r in refs}
+        for rel in relations:
+            if rel.catalog:
+                raise sqlsafety.UnsafeSQL(
+                    f"it reads '{rel.display}' from another database", rel.offset,
+                    "Read the project's models and raw.* sources only.",
+                )
+            if (rel.schema.lower(), rel.name.lower()) not in seen:
+                raise sqlsafety.UnsafeSQL(
+                    f"it reads '{rel.display}' in a way that cannot be checked", rel.offset,
+                    "Name the table plainly in a FROM or JOIN.",
+                )
+    except sqlsafety.UnsafeSQL as e:
+        at = sqlsafety.position(sql, e.offset) if located else None
+        where = f", line {at[0]}, column {at[1]}" if at else ""
+        raise ModelError(
+            f"{path}{where}: refused, {e.reason}.",
+            e.hint or "A model or test is one read-only SELECT over the project's models and "
+            "raw.* sources.",
+        ) from e
 
 
 @dataclass
@@ -212,6 +258,7 @@ class _Cache:
     path: Path
     entries: dict[str, list[object]]
     dirty: bool = False
+    persist: bool = True
 
 
 _CACHE: _Cache | None = None
@@ -226,7 +273,12 @@ def _cache() -> _Cache:
             from shoplytics_desktop import __version__
 
             version = f"app-{__version__}"
-        path = cache_dir() / f"sql-parse-{_CACHE_FORMAT}-sqlglot-{version}.json"
+        try:
+            engine = metadata.version("duckdb")
+        except metadata.PackageNotFoundError:
+            engine = "app"
+        # The DuckDB version too: the read-only check allows the functions DuckDB has built in.
+        path = cache_dir() / f"sql-parse-{_CACHE_FORMAT}-sqlglot-{version}-duckdb-{engine}.json"
         entries: dict[str, list[object]] = {}
         with contextlib.suppress(OSError, ValueError):
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -239,7 +291,7 @@ def _cache() -> _Cache:
 def save_cache() -> None:
     """Write new parses to disk (atomically; a cache that cannot be written is no error)."""
     cache = _cache()
-    if not cache.dirty:
+    if not cache.dirty or not cache.persist:
         return
     keep = dict(list(cache.entries.items())[-_CACHE_LIMIT:])
     with contextlib.suppress(OSError):
@@ -295,8 +347,8 @@ def qualify(parsed: ParsedSQL, replacements: dict[TableRef, str]) -> str:
     return sql
 
 
-if __name__ == "__main__":  # python -m shoplytics_desktop.core.models.parse sql_models
-    import sys
+if __name__ == "__main__":  # python -m shoplytics_desktop.core.models.parse
+    # This module runs as __main__: load_project uses the imported one, and its cache.
+    from shoplytics_desktop.core.models import parse as _module
 
-    for folder in sys.argv[1:] or ["sql_models"]:
-        print(f"wrote {write_seed(Path(folder))}")
+    print(f"wrote {_module.write_shipped()}")

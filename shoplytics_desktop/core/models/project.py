@@ -19,7 +19,6 @@ from shoplytics_desktop.core.models.parse import (
     ParsedSQL,
     TableRef,
     cached_data,
-    load_seed,
     parse_select,
     parse_yaml,
     qualify,
@@ -180,6 +179,12 @@ class Project:
         wanted = set(models)
         return [t for t in self.tests if t.model in wanted]
 
+    def tests_to_run(self, models: Iterable[str]) -> list[DataTest]:
+        """The tests of these models and every test on sources alone (a singular test that
+        reads only raw.*): those belong to no model, so every run and test runs them."""
+        wanted = set(models)
+        return [t for t in self.tests if t.model in wanted or t.model is None]
+
 
 def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Project:
     """Read, parse and wire up every model and test under ``root``.
@@ -192,7 +197,6 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
             f"The model project folder {root} does not exist.",
             "Point the workspace at a folder with staging/, intermediate/ and marts/ subfolders.",
         )
-    load_seed(root)
     models: dict[str, Model] = {}
     parsed: dict[str, ParsedSQL] = {}
     for layer in LAYERS:
@@ -231,7 +235,7 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
     for layer in LAYERS:
         folder = root / layer
         for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []:
-            tests.extend(_apply_yaml(path, models))
+            tests.extend(_apply_yaml(path, models, sources))
     tests.extend(_singular_tests(root / "tests", models, sources))
     dag = DAG.from_mapping({n: m.depends_on for n, m in models.items()})
     project = Project(root=root, models=models, tests=tests, dag=dag)
@@ -248,13 +252,17 @@ def _read(path: Path) -> str:
 
 
 def _wire(
-    model: Model, parsed: ParsedSQL, models: dict[str, Model], sources: set[str] | None
+    model: Model,
+    parsed: ParsedSQL,
+    models: dict[str, Model],
+    sources: set[str] | None,
+    where: str | None = None,
 ) -> None:
     deps: set[str] = set()
     srcs: set[str] = set()
     replacements: dict[TableRef, str] = {}
     for ref in parsed.refs:
-        target = _resolve_ref(ref, models, sources, model.path)
+        target = _resolve_ref(ref, models, sources, where or f"{model.path}, line {ref.line}")
         if target in models:
             deps.add(target)
             if not ref.schema:
@@ -272,7 +280,7 @@ def _wire(
 
 
 def _resolve_ref(
-    ref: TableRef, models: dict[str, Model], sources: set[str] | None, path: Path
+    ref: TableRef, models: dict[str, Model], sources: set[str] | None, where: str
 ) -> str:
     schema, name = ref.schema.lower(), ref.name
     if not schema and name in models:
@@ -285,9 +293,7 @@ def _resolve_ref(
     candidates = [m.relation for m in models.values()] + list(models) + sorted(sources or ())
     close = difflib.get_close_matches(ref.display, candidates, n=1, cutoff=0.5)
     hint = f"Did you mean '{close[0]}'?" if close else "Check the name, or add the model."
-    raise ModelError(
-        f"{path}, line {ref.line}: '{ref.display}' is neither a model nor a source table.", hint
-    )
+    raise ModelError(f"{where}: '{ref.display}' is neither a model nor a source table.", hint)
 
 
 def _test_entries(entries: list[Any]) -> Iterable[tuple[str, dict[str, Any]]]:
@@ -327,6 +333,12 @@ def _make_test(
             f"{path}: test '{test_type}' on {model} needs {', '.join(missing)}.",
             "See the dbt-style test vocabulary in docs/runbook.md.",
         )
+    problem = _bad_args(args)
+    if problem:
+        raise ModelError(
+            f"{path}: test '{test_type}' on {model}: {problem}.",
+            "See the dbt-style test vocabulary in docs/runbook.md.",
+        )
     if column is None and test_type in ("not_null", "unique", "accepted_values", "relationships"):
         column = args.pop("column_name", None)
         if column is None:
@@ -340,6 +352,21 @@ def _make_test(
         detail = "_" + "_".join(map(str, args["combination_of_columns"]))[:40]
     test_id = f"{test_type}_{model}{'_' + column if column else ''}{detail}"
     return DataTest(test_id, test_type, model, column, severity, args, path=path)  # type: ignore[arg-type]
+
+
+def _bad_args(args: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a generic test's arguments (None: nothing). Names are
+    quoted and values passed as literals when the test's SQL is made; this keeps a list a list."""
+    for key in ("to", "field", "expression", "column_name"):
+        if key in args and not isinstance(args[key], str):
+            return f"{key} should be text"
+    values = args.get("values", [])
+    if not isinstance(values, list) or any(isinstance(v, list | dict) for v in values):
+        return "values should be a list of plain values"
+    columns = args.get("combination_of_columns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        return "combination_of_columns should be a list of column names"
+    return None
 
 
 def _load_yaml(path: Path) -> Any:
@@ -360,7 +387,9 @@ def _load_yaml(path: Path) -> Any:
     return data
 
 
-def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
+def _apply_yaml(
+    path: Path, models: dict[str, Model], sources: set[str] | None
+) -> list[DataTest]:
     try:
         entries = _file_yaml(_load_yaml(path))
     except _YamlShapeError as e:
@@ -391,6 +420,8 @@ def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
         for col in entry.columns:
             for test_type, args in _test_entries(col.tests + col.data_tests):
                 tests.append(_make_test(test_type, args, entry.name, col.name, path))
+    for t in tests:
+        _check_test_sql(t, models, sources, path)
     seen: dict[str, int] = {}
     for t in tests:  # identical ids (two tests of one kind on one column) get a suffix
         n = seen.get(t.test_id, 0)
@@ -398,6 +429,30 @@ def _apply_yaml(path: Path, models: dict[str, Model]) -> list[DataTest]:
         if n:
             t.test_id = f"{t.test_id}_{n + 1}"
     return tests
+
+
+def _check_test_sql(
+    test: DataTest, models: dict[str, Model], sources: set[str] | None, path: Path
+) -> None:
+    """A relationships test's parent is a model or a source; an expression is one SQL expression,
+    and the SELECT made around it is checked like a model and kept as the test's SQL."""
+    where = f"{path}: test {test.test_type} on {test.model}"
+    if test.test_type == "relationships":
+        parts = str(test.args["to"]).split(".")
+        ref = TableRef(".".join(parts[:-1]), parts[-1], -1, -1, 0, 0)
+        test.args["to"] = _resolve_ref(ref, models, sources, where)
+    elif test.test_type == "expression_is_true":
+        expression = str(test.args["expression"])
+        assert test.model is not None
+        # The expression on lines of its own: a trailing -- comment ends with its line.
+        sql = (
+            f"SELECT * FROM {models[test.model].relation}\n"
+            f"WHERE NOT coalesce((\n{expression}\n), false)"
+        )
+        holder = Model(name=test.test_id, layer="tests", path=path, raw_sql=sql)
+        parsed = parse_select(sql, where, condition=expression)
+        _wire(holder, parsed, models, sources, f"{where}: the expression")
+        test.sql = holder.sql
 
 
 _HEADER = re.compile(r"^\s*--\s*(description|severity|model)\s*:\s*(.*?)\s*$", re.IGNORECASE)

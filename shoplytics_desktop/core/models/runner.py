@@ -283,7 +283,7 @@ def _run_tests(
     done: int,
     total: int,
 ) -> None:
-    tests = project.tests_for(models)
+    tests = project.tests_to_run(models)
     reporter.check_cancelled()
     reporter.update(done, total, f"testing {len(tests)} test(s)")
 
@@ -327,7 +327,7 @@ def run_project(
     result.models = [
         ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
     ]
-    tests = project.tests_for(names)
+    tests = project.tests_to_run(names)
     total = len(names) + len(tests)
     cur = ws.cursor()
     cur.execute("BEGIN TRANSACTION")
@@ -449,7 +449,7 @@ def run_data_tests(
     reporter = reporter or NullReporter()
     started = time.perf_counter()
     project, names, result = _begin(ws, "test", select, project)
-    tests = project.tests_for(names)
+    tests = project.tests_to_run(names)
     total = len(tests)
     cur = ws.cursor()
     # Transient models are published as views: compute the ones the tests read once, as
