@@ -22,6 +22,10 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 AUTO = "auto"
 EPOCH_S = "epoch_s"
 EPOCH_MS = "epoch_ms"
+EPOCH_US = "epoch_us"
+EPOCH_NS = "epoch_ns"
+#: Factor from each unit to microseconds.
+_EPOCH_FACTORS = {EPOCH_S: "1e6", EPOCH_MS: "1e3", EPOCH_US: "1", EPOCH_NS: "1e-3"}
 
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
@@ -57,10 +61,12 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         return f"timezone('UTC', {column_sql})"
     if t.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({column_sql} AS TIMESTAMP)"
-    if time_format == EPOCH_S:
-        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e6")
-    if time_format == EPOCH_MS:
-        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e3")
+    if time_format in _EPOCH_FACTORS:
+        if time_format == EPOCH_US:
+            # Whole microseconds (GA4's event_timestamp) are exact as integers, not as doubles.
+            exact = f"make_timestamp(try_cast({text_sql} AS BIGINT))"
+            return f"coalesce({exact}, {_micros(f'try_cast({text_sql} AS DOUBLE)', '1')})"
+        return _micros(f"try_cast({text_sql} AS DOUBLE)", _EPOCH_FACTORS[time_format])
     if is_numeric_type(t):
         return epoch_by_magnitude(f"CAST({column_sql} AS DOUBLE)")
     if time_format not in (AUTO, ""):
