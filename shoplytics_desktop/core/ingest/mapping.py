@@ -39,7 +39,8 @@ from shoplytics_desktop.core.ingest.timeparse import AUTO, guess_format, is_nume
 
 MappedField = Literal[
     "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
-    "price", "quantity", "category", "brand", "device", "country", "traffic_source", "properties",
+    "price", "quantity", "currency", "category", "brand", "device", "country", "traffic_source",
+    "properties",
 ]
 
 
@@ -204,6 +205,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "invoice", "invoice_no", "invoiceno"),
     "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd"),
     "quantity": ("quantity", "qty", "units", "count", "item_quantity"),
+    "currency": ("currency", "currency_code", "currencycode", "price_currency", "iso_currency",
+                 "currency_iso"),
     "category": ("category_code", "category", "category_name", "product_category", "categoryid",
                  "category_id", "categorycode"),
     "brand": ("brand", "brand_name", "manufacturer"),

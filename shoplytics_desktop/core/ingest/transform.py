@@ -20,7 +20,7 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 STAGE_COLUMNS = (
     "event_id", "event_time", "event_type", "event_name", "user_id", "session_id", "product_id",
     "order_id", "price", "quantity", "category", "brand", "device", "country", "traffic_source",
-    "properties", "_source_file", "_source_line", "__reason", "source_row",
+    "properties", "currency", "_source_file", "_source_line", "__reason", "source_row",
 )
 
 _TEXT_FIELDS = ("user_id", "session_id", "product_id", "order_id", "category", "brand")
@@ -103,8 +103,18 @@ class _Builder:
         parts = [text_sql(c, field in _ID_FIELDS) for c in cols]
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
+    def currency_in_properties(self) -> bool:
+        """Whether the mapped currency column also stays in ``properties`` (see properties())."""
+        return self.mapping.keep_unmapped and any(
+            len(c.path) == 1 for c in self.cols("currency")
+        )
+
     def properties(self) -> str:
         used = self.mapping.used_columns()
+        if self.currency_in_properties():
+            # A currency column went into properties before it was a contract field: it stays
+            # there, so the hashed ids of such a file's rows (and re-imports of it) do not change.
+            used -= {c.name for c in self.cols("currency")}
         names = {c.name for c in self.info.columns}
         used_names = {r for u in used for r in refs.roots(u, names)}
         used_roots = {c.path[0] for c in self.info.columns if c.name in used_names}
@@ -231,6 +241,8 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{quote_literal(d.country)}) AS country",
         f"coalesce({b.text('traffic_source')}, {quote_literal(d.traffic_source)}) AS traffic_source",
         f"{b.properties()} AS properties",
+        # ISO codes are upper case; blanks are missing (null: the workspace currency).
+        f"upper(trim({b.text('currency')})) AS currency",
         f"{_event_id_src(b)} AS __event_id_src",
         f"{_key_sql(b)} AS __key",
         *b.passthrough(),
@@ -242,6 +254,10 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
     hashed = ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"] + [
         f"coalesce({expr}, '')" for _field, expr in _HASH_FIELDS
     ]
+    if b.cols("currency") and not b.currency_in_properties():
+        # Not coalesced: concat_ws skips a NULL, so a row without a currency hashes as it did
+        # before currency was a field.
+        hashed.append("currency")
     if mapping.explode:
         # Two equal elements of one array are two lines, not a duplicate.
         hashed.append(f"coalesce(CAST(src.{refs.ORDINAL} AS VARCHAR), '')")
@@ -280,7 +296,7 @@ m2 AS (
 ),
 m3 AS (SELECT *, {reason} AS __reason FROM m2)
 SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
-    price, quantity, category, brand, device, country, traffic_source, properties,
+    price, quantity, category, brand, device, country, traffic_source, properties, currency,
     _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
     CASE WHEN __reason IS NOT NULL THEN {b.source_row()} END AS source_row
 FROM m3

@@ -24,7 +24,7 @@ from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, sta
 #: The contract's fields in the order a person reads an event; properties last.
 FIELDS: tuple[str, ...] = (
     "event_time", "event_type", "user_id", "session_id", "product_id", "order_id", "price",
-    "quantity", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
+    "quantity", "currency", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
 )
 HINTS = {
     "event_time": "when it happened (UTC)",
@@ -32,6 +32,7 @@ HINTS = {
     "user_id": "visitor / customer",
     "session_id": "derived from 30-minute gaps when not mapped",
     "event_id": "a hash of the row when not mapped",
+    "currency": "ISO code of the price (EUR…); the workspace currency when not mapped",
     "properties": "a JSON column to keep as it is",
 }
 TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "epoch seconds"),
