@@ -243,7 +243,21 @@ def _looks_like_time(col: SourceColumn) -> bool:
     )
 
 
-def propose_mapping(info: SourceInfo) -> Mapping:
+def propose_mapping(info: SourceInfo, preset: str | None = None) -> Mapping:
+    """A mapping proposal: the named preset's (``preset``), else the best-recognised vendor
+    preset's (presets/), else generic detection; ``preset="none"`` asks for generic detection."""
+    from shoplytics_desktop.core.ingest import presets
+
+    if preset and preset != presets.NONE:
+        return presets.plan(preset, info)
+    if preset is None:
+        found = presets.best(info)
+        if found is not None:
+            return presets.plan(found.name, info)
+    return generic_mapping(info)
+
+
+def generic_mapping(info: SourceInfo) -> Mapping:
     """A mapping proposal from column names (normalised synonyms), then from column content."""
     by_norm: dict[str, SourceColumn] = {}
     # Top-level columns first, so they win over nested fields of the same name. A nested field

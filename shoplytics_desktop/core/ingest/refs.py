@@ -8,7 +8,8 @@ nothing extra. Vendors' exports nest what the contract needs, so a mapping may a
 - a field of the exploded array's element: ``items[].item_id`` (the mapping's ``explode`` says
   which array gives one row per element);
 - paths into JSON held as text (a CSV column of JSON): the same syntax, read with JSON operators;
-- small functions: ``hash(Email)`` (a stable SHA-256 of the trimmed, lower-cased value, so a
+- an element by position (0-based): ``contexts_…_transaction_1[0].revenue``;
+- small functions: ``nullif(session_id, '-1')``, ``hash(Email)`` (a stable SHA-256 of the trimmed, lower-cased value, so a
   personal address is never stored), ``concat(user_pseudo_id, ':', event_params[…]…)`` (NULL
   when any referenced value is missing), ``lower(x)``, ``upper(x)``, and ``'text'`` literals.
 
@@ -32,7 +33,7 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 #: The element of the exploded array and its 1-based position, as columns of the source rows.
 ELEMENT = "__el"
 ORDINAL = "__el_i"
-FUNCTIONS = ("hash", "concat", "lower", "upper")
+FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif")
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,10 @@ class _Parser:
                 steps.append(("field", self.name()))
             elif tok[1] == "[]":
                 steps.append(("each",))
+            elif (nxt := self.peek()) is not None and nxt[1].isdigit():
+                self.i += 1
+                self.take("]")
+                steps.append(("index", nxt[1]))
             else:
                 key = self.name()
                 self.take("=")
@@ -217,6 +222,8 @@ class Scope:
                 return Typed(f"sha256(lower(trim({texts[0]})))", "VARCHAR")
             if ref.name in ("lower", "upper"):
                 return Typed(f"{ref.name}({texts[0]})", "VARCHAR")
+            if ref.name == "nullif":
+                return Typed(f"nullif({texts[0]}, {texts[1]})", "VARCHAR")
             # concat: NULL when any referenced (non-literal) value is missing or blank.
             needed = [t for a, t in zip(ref.args, texts, strict=True) if not isinstance(a, Literal)]
             guard = " OR ".join(f"nullif({t}, '') IS NULL" for t in needed) or "false"
@@ -259,7 +266,10 @@ class Scope:
                 "explodes no array.",
                 "Set explode to the array to give one row per element.",
             )
-        if step[0] == "field":
+        if step[0] == "index":
+            n = int(step[1])
+            sql = (f"json_extract({cur.sql}, '$[{n}]')" if jsonish else f"({cur.sql})[{n + 1}]")
+        elif step[0] == "field":
             name = step[1]
             if jsonish:
                 sql = f"json_extract({cur.sql}, {quote_literal('$.' + _json_key(name))})"
@@ -307,7 +317,14 @@ def _path_text(p: Ref) -> str:
         return ""
     out = p.root
     for s in p.steps:
-        out += "." + s[1] if s[0] == "field" else "[]" if s[0] == "each" else f"[{s[1]}='{s[2]}']"
+        if s[0] == "field":
+            out += "." + s[1]
+        elif s[0] == "each":
+            out += "[]"
+        elif s[0] == "index":
+            out += f"[{s[1]}]"
+        else:
+            out += f"[{s[1]}='{s[2]}']"
     return out
 
 

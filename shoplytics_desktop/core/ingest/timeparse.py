@@ -70,7 +70,14 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
     if is_numeric_type(t):
         return epoch_by_magnitude(f"CAST({column_sql} AS DOUBLE)")
     if time_format not in (AUTO, ""):
-        parsed = f"try_strptime({text_sql}, {quote_literal(time_format)})"
+        # Several formats, tried in order, are written "fmt1 || fmt2" (an invoice file mixing
+        # 12/1/10 8:26 and 12/1/2010 8:26: %y first, since %Y would read 10 as the year 10).
+        forms = [f.strip() for f in time_format.split("||") if f.strip()]
+        fmt = (
+            quote_literal(forms[0]) if len(forms) == 1
+            else "[" + ", ".join(quote_literal(f) for f in forms) + "]"
+        )
+        parsed = f"try_strptime({text_sql}, {fmt})"
         return f"timezone('UTC', {parsed})" if "%z" in time_format or "%Z" in time_format else parsed
     # ISO text first, numbers only where that failed. DuckDB's plain TIMESTAMP cast is three
     # times cheaper than the zone-aware one but ignores any zone or offset it sees, so it only

@@ -260,7 +260,7 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         hashed.append("currency")
     if mapping.explode:
         # Two equal elements of one array are two lines, not a duplicate.
-        hashed.append(f"coalesce(CAST(src.{refs.ORDINAL} AS VARCHAR), '')")
+        hashed.append("coalesce(CAST(__ordinal AS VARCHAR), '')")
     hash_parts = ", ".join(hashed)
     name_cols = b.cols("event_type")
     event_type = eventnames.type_sql(
