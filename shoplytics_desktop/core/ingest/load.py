@@ -36,7 +36,12 @@ from shoplytics_desktop.core.ingest.stage import (
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql
 from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
-from shoplytics_desktop.core.ingest.wizard import cancel_watch, prepare, preset_note, translate_error
+from shoplytics_desktop.core.ingest.wizard import (
+    cancel_watch,
+    prepare,
+    preset_note,
+    translate_error,
+)
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 

@@ -272,6 +272,10 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         # A cancellation line (negative quantity) is a refund of that many units.
         event_type = f"CASE WHEN __quantity < 0 THEN 'refund' ELSE {event_type} END"
         quantity = "abs(__quantity)"
+    rename = ""
+    if refund and not b.cols("event_type"):
+        # Every row was named by the default ("purchase"); a cancellation line is not one.
+        rename = " REPLACE (CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END AS event_name)"
     event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {hash_parts})))"
     if mapping.event_key:
         # The natural key, numbered among rows with an equal key (an order's two lines of one
@@ -289,7 +293,7 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
 WITH {src},
 m1 AS (SELECT {', '.join(m1)}, {ordinal} AS __ordinal FROM src),
 m2 AS (
-    SELECT * EXCLUDE (__quantity), {quantity} AS quantity,
+    SELECT * EXCLUDE (__quantity){rename}, {quantity} AS quantity,
         {event_id} AS event_id,
         {event_type} AS event_type
     FROM m1
