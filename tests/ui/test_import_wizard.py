@@ -556,3 +556,33 @@ def test_an_order_export_without_an_event_column_loads_as_purchases(
     assert _rows(ws, "SELECT event_type, event_name, count(*), min(event_time), max(event_time) "
                      "FROM raw.events GROUP BY ALL") == [
         ("purchase", "purchase", 3, dt.datetime(2010, 12, 1, 8, 26), dt.datetime(2010, 12, 13, 18, 34))]
+
+
+PRESET_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.mark.parametrize(("vendor", "file", "loaded"), [
+    ("ga4", "ga4/events_20250511.ndjson", 27),
+    ("shopify", "shopify/orders_export.csv", 7),
+])
+def test_a_recognised_preset_is_shown_and_can_be_changed(
+    qtbot, ws: Workspace, vendor: str, file: str, loaded: int
+) -> None:
+    wizard = _wizard(qtbot, ws, [str(PRESET_FIXTURES / file)])
+    wizard.resize(1000, 760)
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    page = wizard.mapping_page
+    assert _mapping(wizard).preset == vendor
+    assert page.preset.currentData() == vendor
+    assert page.preset_why.text().startswith("Recognised as ")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SHOTS / f"import_preset_{vendor}.png"))
+    # None: generic detection; then back to the preset.
+    page.preset.setCurrentIndex(page.preset.findData("none"))
+    assert _mapping(wizard).preset is None
+    assert page.preset_why.text().startswith("No vendor preset")
+    page.preset.setCurrentIndex(page.preset.findData(vendor))
+    assert _mapping(wizard).preset == vendor
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert _validation(wizard).report.rows_loaded == loaded
