@@ -70,6 +70,17 @@ def _number_sql(col: SourceColumn) -> str:
     return f"try_cast({col.sql()} AS DOUBLE)"
 
 
+def _numbers_sql(cols: list[SourceColumn]) -> str:
+    """The first non-empty value of the columns, as a number (the columns' text is coalesced the
+    same way, so the number and its raw text come from one column)."""
+    if len(cols) == 1:
+        return _number_sql(cols[0])
+    whens = " ".join(
+        f"WHEN {text_sql(c)} IS NOT NULL THEN {_number_sql(c)}" for c in cols
+    )
+    return f"CASE {whens} END"
+
+
 class _Builder:
     def __init__(self, info: SourceInfo, mapping: Mapping) -> None:
         self.info = info
@@ -228,11 +239,11 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{_event_name_sql(b, d.event_name)} AS event_name",
         *(f"{b.text(f)} AS {f}" for f in _TEXT_FIELDS),
         f"{price_raw} AS price__raw",
-        f"{_number_sql(price_cols[0]) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
+        f"{_numbers_sql(price_cols) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
         f"{qty_raw} AS quantity__raw",
         (
             f"CASE WHEN {qty_raw} IS NULL THEN {float(d.quantity)} "
-            f"ELSE {_number_sql(qty_cols[0])} END AS __quantity"
+            f"ELSE {_numbers_sql(qty_cols)} END AS __quantity"
             if qty_cols
             else f"CAST({float(d.quantity)} AS DOUBLE) AS __quantity"
         ),

@@ -57,7 +57,9 @@ def plan(info: SourceInfo) -> Mapping:
         "event_time": line("timestamp", "originalTimestamp", "receivedAt"),
         "event_type": line("event", "type"),
         "user_id": line("userId", "anonymousId"),
-        "product_id": line(p + "product_id", p + "sku", "properties.product_id", "properties.sku"),
+        # v2 names product_id, v1 id; the SKU where neither is sent.
+        "product_id": line(p + "product_id", p + "id", p + "sku", "properties.product_id",
+                           "properties.id", "properties.sku"),
         "order_id": line("properties.order_id"),
         "price": line(p + "price", "properties.price"),
         "quantity": line(p + "quantity", "properties.quantity"),
