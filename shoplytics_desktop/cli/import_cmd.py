@@ -56,6 +56,13 @@ def register(sub: Any) -> None:
         metavar="FMT",
         help="auto, epoch_s, epoch_ms, or a strptime format such as '%%d/%%m/%%Y %%H:%%M'",
     )
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="map the files with this vendor preset (ga4, shopify, online_retail, segment, "
+        "snowplow, amplitude, mixpanel), 'none' for generic detection, or 'list' to show the "
+        "presets and how well each fits the files (default: the best-recognised preset)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_import)
 
@@ -78,12 +85,15 @@ def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
 
     args.delimiter = _delimiter(args.delimiter)
     mapping = ingest.load_mapping(args.mapping) if args.mapping else None
+    if args.mapping and args.preset:
+        raise ImportError_("--mapping and --preset both say how to map the files.",
+                           "Give one of them.")
     if args.format or args.delimiter or args.time_format:
         if mapping is None:
             # Read options must be known before the proposal, which depends on what is read.
             opts = ingest.SourceOptions(format=args.format or "auto", delimiter=args.delimiter)
             info = ingest.inspect_sources(args.files, opts)
-            mapping = ingest.propose_mapping(info)
+            mapping = ingest.propose_mapping(info, args.preset)
         update: dict[str, Any] = {}
         if args.format:
             update["format"] = args.format
@@ -125,13 +135,16 @@ def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
     try:
         con = target.cursor() if isinstance(target, Workspace) else target
         if args.files:
-            info, mapping = ingest.prepare(args.files, mapping, con)
+            info, mapping = ingest.prepare(args.files, mapping, con, args.preset)
             print(f"# {info.display_name}: {info.format.upper()}"
                   + (f", delimiter {info.delimiter!r}" if info.delimiter else "")
                   + f", {info.encoding}"
                   + (f", about {info.row_estimate:,} rows" if info.row_estimate else ""))
             for note in info.notes:
                 print(f"# {note}")
+            preset_note = ingest.preset_note(info, mapping)
+            if preset_note:
+                print(f"# {preset_note}")
             given = "Mapping from " + args.mapping if args.mapping else "Proposed mapping"
             print(f"# {given} (save it with --save-mapping FILE, edit, reuse with --mapping):")
             print(mapping.to_yaml().rstrip())
@@ -163,6 +176,8 @@ def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core import ingest
 
+    if args.preset == "list":
+        return _list_presets(args)
     if not args.files and not args.products and not args.users:
         raise ImportError_("Nothing to import.", "Name event files, --products FILE or --users FILE.")
     mapping = _mapping_from_args(args) if args.files else None
@@ -171,7 +186,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     reporter = TextReporter(quiet=args.quiet)
     with open_workspace(args) as ws:
         report = ingest.import_events(
-            ws, args.files, mapping, reporter=reporter, products=args.products, users=args.users
+            ws, args.files, mapping, reporter=reporter, products=args.products, users=args.users,
+            preset=args.preset,
         )
     if args.save_mapping:
         ingest.save_mapping(report.mapping, args.save_mapping)
@@ -192,6 +208,26 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_reasons(c.reasons)
     if args.save_mapping:
         print(f"Mapping written to {args.save_mapping}")
+    return 0
+
+
+def _list_presets(args: argparse.Namespace) -> int:
+    """The presets; with files, each one's score for them and why, best first."""
+    from shoplytics_desktop.core.ingest import inspect_sources, presets
+
+    if not args.files:
+        print(format_table(["preset", "recognises"],
+                           [(name, m.TITLE) for name, m in presets.PRESETS.items()]))
+        return 0
+    info = inspect_sources(args.files)
+    found = presets.recognize_all(info)
+    print(format_table(
+        ["preset", "score", "recognises", "why"],
+        [(r.name, f"{r.score:.2f}", r.title, r.why) for r in found],
+    ))
+    chosen = presets.best(info)
+    print(f"Chosen: {chosen.name}" if chosen else
+          f"No preset reaches {presets.THRESHOLD:.2f}: generic detection maps the files.")
     return 0
 
 

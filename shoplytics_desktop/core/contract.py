@@ -25,6 +25,7 @@ EventType = Literal[
     "remove_from_cart",
     "begin_checkout",
     "purchase",
+    "refund",
     "other",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
@@ -39,8 +40,10 @@ UNKNOWN_COUNTRY = "XX"
 _LINEAGE = {"_batch_id", "_source_file", "_source_line", "_loaded_at"}
 
 
-def _sql(sql_type: str, description: str, **kwargs: Any) -> Any:
-    return Field(json_schema_extra={"sql": sql_type}, description=description, **kwargs)
+def _sql(sql_type: str, description: str, since: int = 1, **kwargs: Any) -> Any:
+    """A contract field: its DuckDB type and the schema version that added it."""
+    extra = {"sql": sql_type, "since": since}
+    return Field(json_schema_extra=extra, description=description, **kwargs)
 
 
 class Event(BaseModel):
@@ -64,6 +67,14 @@ class Event(BaseModel):
     country: str = _sql("VARCHAR", "Country code; 'XX' when missing.", default=UNKNOWN_COUNTRY)
     traffic_source: str = _sql("VARCHAR", "Acquisition channel; 'unknown' when missing.", default=UNKNOWN)
     properties: str | None = _sql("JSON", "Anything else the source row had, as JSON.")
+    # Added in schema version 2: existing workspaces get it by ALTER TABLE ADD COLUMN, which
+    # appends it after the lineage columns, so new workspaces put it there too (one layout).
+    currency: str | None = _sql(
+        "VARCHAR(3)",
+        "ISO 4217 code of price (upper case); null = the workspace currency (setting).",
+        pattern=r"^[A-Z]{3}$",
+        since=2,
+    )
 
 
 class Product(BaseModel):
@@ -94,6 +105,8 @@ class ColumnSpec:
     nullable: bool
     description: str
     default: Any = None
+    #: The workspace schema version that added the column (see workspace.migrate).
+    since: int = 1
 
 
 def _is_optional(annotation: Any) -> bool:
@@ -116,6 +129,7 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
                 nullable=_is_optional(info.annotation),
                 description=info.description or "",
                 default=default,
+                since=int(extra.get("since", 1)),  # type: ignore[call-overload]
             )
         )
     return specs
@@ -150,13 +164,38 @@ def _ddl(table: str, specs: list[ColumnSpec]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n    {cols}\n)"
 
 
+def _table_columns(specs: list[ColumnSpec]) -> list[ColumnSpec]:
+    """A table's columns in stored order: the first version's contract columns, the lineage,
+    then the columns later versions added, in the order ALTER TABLE ADD COLUMN appends them."""
+    return (
+        [c for c in specs if c.since == 1]
+        + LINEAGE_COLUMNS
+        + sorted((c for c in specs if c.since > 1), key=lambda c: c.since)
+    )
+
+
+#: Each raw table's columns in stored order.
+RAW_TABLES: dict[str, list[ColumnSpec]] = {
+    "raw.events": _table_columns(EVENT_COLUMNS),
+    "raw.rejected_events": REJECTED_COLUMNS,
+    "raw.products": _table_columns(columns_of(Product)),
+    "raw.users": _table_columns(columns_of(UserSnapshot)),
+}
+
+
 def raw_ddl() -> list[str]:
     """DDL of every ``raw`` table, derived from the models above."""
+    return [_ddl(table, specs) for table, specs in RAW_TABLES.items()]
+
+
+def added_columns(since_version: int) -> list[tuple[str, ColumnSpec]]:
+    """(table, column) of every column added after schema version ``since_version``, in the order
+    a migration adds them."""
     return [
-        _ddl("raw.events", EVENT_COLUMNS + LINEAGE_COLUMNS),
-        _ddl("raw.rejected_events", REJECTED_COLUMNS),
-        _ddl("raw.products", columns_of(Product) + LINEAGE_COLUMNS),
-        _ddl("raw.users", columns_of(UserSnapshot) + LINEAGE_COLUMNS),
+        (table, c)
+        for table, specs in RAW_TABLES.items()
+        for c in specs
+        if c.since > since_version
     ]
 
 
@@ -198,6 +237,11 @@ def validation_rules(has_product_column: bool = True) -> list[Rule]:
         ),
         Rule("quantity is less than 1", "quantity < 1"),
         Rule("quantity is too large for INTEGER", "quantity > 2147483647"),
+        # Mapped values arrive trimmed and upper-cased: 'eur ' is EUR; 'EURO' or '€' is refused.
+        Rule(
+            "currency is not a three-letter ISO 4217 code (e.g. EUR)",
+            "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",
+        ),
     ]
     if has_product_column:
         rules.append(

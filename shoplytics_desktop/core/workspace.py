@@ -39,7 +39,8 @@ CATALOG = "warehouse"
 #: COMMIT; at 32,768 a full model run at 1M events takes 0.3 s less. Row groups written earlier
 #: at another size stay as they are.
 ROW_GROUP_SIZE = 32_768
-SCHEMA_VERSION = 1
+#: 1: the first contract. 2: raw.events.currency (and the event type refund, a value only).
+SCHEMA_VERSION = 2
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -309,10 +310,7 @@ class Workspace:
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 for ddl in contract.raw_ddl() + _INTERNAL_DDL:
                     con.execute(ddl)
-                con.execute(
-                    f"INSERT OR IGNORE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
-                    [str(SCHEMA_VERSION)],
-                )
+                self._migrate(contract)
             # Only one writer can hold the file, so a run still marked 'running' belongs to a
             # process that died: say so in the history.
             con.execute(
@@ -325,6 +323,36 @@ class Workspace:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
                 con.execute("ROLLBACK")
             raise
+
+    def _migrate(self, contract: Any) -> None:
+        """Bring a workspace of an older schema version up to this one, in place (inside
+        _ensure_schema's transaction): add the columns later versions added. A new workspace
+        was just created at this version and has them all."""
+        con = self.con
+        row = con.execute(
+            f"SELECT value FROM {INTERNAL}.meta WHERE key = 'schema_version'"
+        ).fetchone()
+        stored = int(row[0]) if row and str(row[0]).isdigit() else SCHEMA_VERSION
+        if stored > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"The workspace {self.folder} was written by a newer Shoplytics (schema version "
+                f"{stored}; this one knows {SCHEMA_VERSION}).",
+                "Open it with the newer version, or open another workspace.",
+            )
+        existing = {
+            (f"{schema}.{table}", column)
+            for schema, table, column in con.execute(
+                "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema = 'raw'"
+            ).fetchall()
+        }
+        for table, col in contract.added_columns(stored):
+            if (table, col.name) not in existing:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{col.name}" {col.sql_type}')
+        con.execute(
+            f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
+            [str(SCHEMA_VERSION)],
+        )
 
     @contextlib.contextmanager
     def memory_budget(self, limit: str | None) -> Iterator[None]:

@@ -529,7 +529,8 @@ def test_an_order_export_without_an_event_column_loads_as_purchases(
     qtbot, ws: Workspace, tmp_path: Path
 ) -> None:
     """A shop's order lines (the shape of the UCI Online Retail data): no event column, US
-    dates. Every row is proposed as a purchase and the date format is worked out."""
+    dates. The invoice-lines preset recognises it: every row is a purchase, the date format is
+    worked out (two- or four-digit years), and the cancelled invoice is a refund."""
     src = tmp_path / "online_retail.csv"
     src.write_text(ORDER_EXPORT, encoding="utf-8")
     wizard = _wizard(qtbot, ws, [str(src)])
@@ -538,7 +539,9 @@ def test_an_order_export_without_an_event_column_loads_as_purchases(
     assert m.combos["event_type"].currentText() == "— every row: purchase —"
     assert m.samples["event_type"].text().startswith("purchase, on every row")
     assert m.combos["event_time"].currentData() == "InvoiceDate"
-    assert m.time_format.currentData() == "custom" and m.custom_format.text() == "%m/%d/%Y %H:%M"
+    assert m.preset.currentData() == "online_retail"
+    assert m.time_format.currentData() == "custom"
+    assert m.custom_format.text() == "%m/%d/%y %H:%M || %m/%d/%Y %H:%M"
     assert (m.combos["order_id"].currentData(), m.combos["product_id"].currentData()) == (
         "InvoiceNo", "StockCode")
     assert m.isComplete() and _mapping(wizard).defaults.event_name == "purchase"
@@ -550,9 +553,40 @@ def test_an_order_export_without_an_event_column_loads_as_purchases(
 
     _next_to(qtbot, wizard, wizard.VALIDATION)
     v = _validation(wizard)
-    assert (v.report.rows_loaded, v.report.rows_rejected) == (3, 1)  # the cancellation: quantity -1
+    assert (v.report.rows_loaded, v.report.rows_rejected) == (4, 0)  # the cancellation: a refund
     wizard.next()
     qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
     assert _rows(ws, "SELECT event_type, event_name, count(*), min(event_time), max(event_time) "
-                     "FROM raw.events GROUP BY ALL") == [
-        ("purchase", "purchase", 3, dt.datetime(2010, 12, 1, 8, 26), dt.datetime(2010, 12, 13, 18, 34))]
+                     "FROM raw.events GROUP BY ALL ORDER BY 1") == [
+        ("purchase", "purchase", 3, dt.datetime(2010, 12, 1, 8, 26), dt.datetime(2010, 12, 13, 18, 34)),
+        ("refund", "cancellation", 1, dt.datetime(2010, 12, 14, 9, 41), dt.datetime(2010, 12, 14, 9, 41))]
+
+
+PRESET_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.mark.parametrize(("vendor", "file", "loaded"), [
+    ("ga4", "ga4/events_20250511.ndjson", 27),
+    ("shopify", "shopify/orders_export.csv", 7),
+])
+def test_a_recognised_preset_is_shown_and_can_be_changed(
+    qtbot, ws: Workspace, vendor: str, file: str, loaded: int
+) -> None:
+    wizard = _wizard(qtbot, ws, [str(PRESET_FIXTURES / file)])
+    wizard.resize(1000, 760)
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    page = wizard.mapping_page
+    assert _mapping(wizard).preset == vendor
+    assert page.preset.currentData() == vendor
+    assert page.preset_why.text().startswith("Recognised as ")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SHOTS / f"import_preset_{vendor}.png"))
+    # None: generic detection; then back to the preset.
+    page.preset.setCurrentIndex(page.preset.findData("none"))
+    assert _mapping(wizard).preset is None
+    assert page.preset_why.text().startswith("No vendor preset")
+    page.preset.setCurrentIndex(page.preset.findData(vendor))
+    assert _mapping(wizard).preset == vendor
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert _validation(wizard).report.rows_loaded == loaded

@@ -235,7 +235,11 @@ def test_proposal_for_an_order_export_without_an_event_column(tmp_path: Path) ->
         "536366,22633,6,12/13/2010 8:28,1.85,17850,France\n",
         encoding="utf-8",
     )
-    m = propose_mapping(inspect_sources([src]))
+    info = inspect_sources([src])
+    # The invoice-lines preset recognises the shape; generic detection (preset "none") still
+    # proposes every row as a purchase.
+    assert propose_mapping(info).preset == "online_retail"
+    m = propose_mapping(info, "none")
     assert m.columns == {
         "event_time": "InvoiceDate", "user_id": "CustomerID", "product_id": "StockCode",
         "order_id": "InvoiceNo", "price": "UnitPrice", "quantity": "Quantity", "country": "Country",

@@ -39,6 +39,7 @@ from typing import Any
 
 import pytest
 
+from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -131,7 +132,12 @@ USERS = [
 
 def _load(ws: Workspace, events: list[tuple[Any, ...]]) -> None:
     cur = ws.cursor()
-    cur.executemany(f"INSERT INTO raw.events VALUES ({', '.join(['?'] * 20)})", events)
+    # The fixture's rows carry every column but currency (null: the workspace currency).
+    cols = [c.name for c in contract.RAW_TABLES["raw.events"] if c.name != "currency"]
+    cur.executemany(
+        f"INSERT INTO raw.events ({', '.join(cols)}) VALUES ({', '.join(['?'] * len(cols))})",
+        events,
+    )
     cur.executemany(f"INSERT INTO raw.products VALUES ({', '.join(['?'] * 9)})", PRODUCTS)
     cur.executemany(f"INSERT INTO raw.users VALUES ({', '.join(['?'] * 10)})", USERS)
 

@@ -24,7 +24,9 @@ def test_new_workspace_has_schemas_and_contract_tables(tmp_path: Path) -> None:
             "where table_schema = 'raw' and table_name = 'events' order by ordinal_position"
         ).fetchall()
         names = [c[0] for c in cols]
-        assert names[: len(contract.EVENT_COLUMN_NAMES)] == contract.EVENT_COLUMN_NAMES
+        # Contract columns first, lineage after them, then the columns later schema versions added
+        assert names == [c.name for c in contract.RAW_TABLES["raw.events"]]
+        assert set(contract.EVENT_COLUMN_NAMES) <= set(names)
         types = {c[0]: (c[1], c[2]) for c in cols}
         assert types["price"] == ("DECIMAL(12,2)", "YES")
         assert types["event_time"] == ("TIMESTAMP", "NO")

@@ -43,7 +43,8 @@ def events_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
             {_list(b.DEVICES)}[dev + 1] AS device,
             {_list(b.COUNTRIES)}[cty + 1] AS country,
             {_list(b.SOURCES)}[src + 1] AS traffic_source,
-            NULL::JSON AS properties
+            NULL::JSON AS properties,
+            NULL::VARCHAR AS currency
         FROM {source}"""
 
 

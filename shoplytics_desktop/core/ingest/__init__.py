@@ -39,6 +39,7 @@ from shoplytics_desktop.core.ingest.wizard import (
     EventNameCount,
     event_name_counts,
     prepare,
+    preset_note,
     preview,
     validate,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "list_batches",
     "load_mapping",
     "prepare",
+    "preset_note",
     "preview",
     "propose_mapping",
     "save_mapping",

@@ -39,8 +39,12 @@ class SourceColumn:
     path: tuple[str, ...] = ()
     #: The type the reader produces (CSV is read as text whatever ``type`` the sniffer saw).
     read_type: str = ""
+    #: SQL over the ``src`` alias, for a mapping's reference (refs.py) rather than a column.
+    expr: str = ""
 
     def sql(self, alias: str = "src") -> str:
+        if self.expr:
+            return self.expr
         parts = self.path or (self.name,)
         return ".".join([alias, *(quote_ident(p) for p in parts)])
 

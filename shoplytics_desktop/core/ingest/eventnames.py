@@ -28,6 +28,13 @@ class NameRule:
 # Order matters: the first rule that matches wins ("checkout_complete" is a purchase, not a
 # checkout step; "remove_from_cart" must not fall into add_to_cart).
 RULES: tuple[NameRule, ...] = (
+    # Before purchase: "purchase_refund" / "order_refunded" are refunds.
+    NameRule(
+        "refund",
+        exact=("refund", "refunded", "return", "returned", "orderrefunded", "orderreturned",
+               "purchaserefund", "purchaserefunded"),
+        prefixes=("refund",),
+    ),
     NameRule(
         "purchase",
         exact=("purchase", "purchased", "transaction", "order", "orderplaced", "buy", "sale",

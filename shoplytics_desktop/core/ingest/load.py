@@ -36,7 +36,12 @@ from shoplytics_desktop.core.ingest.stage import (
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql
 from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
-from shoplytics_desktop.core.ingest.wizard import cancel_watch, prepare, translate_error
+from shoplytics_desktop.core.ingest.wizard import (
+    cancel_watch,
+    prepare,
+    preset_note,
+    translate_error,
+)
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -50,6 +55,7 @@ def _load_events(
     staged: Staged,
     batch_id: str,
     now: dt.datetime,
+    exploded: bool = False,
 ) -> ValidationReport:
     """Insert the batch's new events and its rejected rows; count what happened.
 
@@ -92,6 +98,10 @@ def _load_events(
             [batch_id],
         ).fetchone()
         repeats = int(row[0]) if row else 0
+    if exploded:
+        # One source row may be several events (an order's items): count mapped rows instead.
+        row = con.execute(f"SELECT count(*) FROM ({mapped})").fetchone()
+        staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
     if rejected:
         con.execute(
@@ -161,6 +171,7 @@ def import_events(
     dry_run: bool = False,
     products: str | Path | None = None,
     users: str | Path | None = None,
+    preset: str | None = None,
 ) -> ImportReport:
     """Import event files (plus an optional product catalog and user-profile file) as one batch.
 
@@ -179,8 +190,11 @@ def import_events(
     notes: list[str] = []
     if paths:
         reporter.update(0, 5, "Inspecting the files")
-        info, mapping = prepare(paths, mapping, con)
+        info, mapping = prepare(paths, mapping, con, preset)
         notes += info.notes
+        note = preset_note(info, mapping)
+        if note:
+            notes.append(note)
     elif mapping is None:
         mapping = Mapping()
     if not paths and not products and not users:
@@ -231,7 +245,8 @@ def import_events(
                 else:
                     assert batch_id is not None
                     reporter.update(2, 5, "Mapping, validating and loading")
-                    report = _load_events(con, mapped, staged, batch_id, started)
+                    report = _load_events(con, mapped, staged, batch_id, started,
+                                          exploded=bool(mapping.explode))
                 reporter.check_cancelled()
                 if report.rows_loaded == 0 and not dry_run:
                     if report.rows_duplicate == 0:

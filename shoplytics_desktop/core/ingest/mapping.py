@@ -9,9 +9,15 @@ A mapping is a small YAML file that users can keep, edit and reuse::
       event_type: event            # the source column holding the event name
       user_id: visitorid
       category: [category_code, category_id]   # first non-empty value wins
-    time_format: epoch_ms          # auto | epoch_s | epoch_ms | a strptime format
+    time_format: epoch_ms          # auto | epoch_s | epoch_ms | epoch_us | epoch_ns | strptime
     event_types: {transaction: purchase}
     defaults: {device: unknown, country: XX, traffic_source: unknown, quantity: 1}
+
+Vendors' exports (see presets/) also use: references instead of column names (refs.py:
+``items[].item_id``, ``event_params[key='ga_session_id'].value.int_value``, ``hash(Email)``),
+``explode`` (an array giving one row per element), ``fill_down`` (order-level values written on
+an order's first line only), ``event_key`` (the source's natural key of a row),
+``properties_fields``, ``country_names`` and ``negative_quantity: refund``.
 
 ``propose_mapping`` builds one from a ``SourceInfo`` using column names first, then content.
 """
@@ -28,12 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.timeparse import AUTO, guess_format, is_numeric_type
 
 MappedField = Literal[
     "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
-    "price", "quantity", "category", "brand", "device", "country", "traffic_source", "properties",
+    "price", "quantity", "currency", "category", "brand", "device", "country", "traffic_source",
+    "properties",
 ]
 
 
@@ -62,6 +70,20 @@ class Defaults(BaseModel):
     event_name: str | None = Field(default=None, min_length=1)
 
 
+class FillDown(BaseModel):
+    """Values a source writes only on the first row of a group (an order's first line)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(min_length=1)
+    columns: list[str] = Field(min_length=1)
+
+
+#: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
+_RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
+                 "properties_fields", "country_names", "negative_quantity")
+
+
 class Mapping(BaseModel):
     """Source column(s) for each contract field, event-name overrides, time format, defaults."""
 
@@ -75,6 +97,25 @@ class Mapping(BaseModel):
     defaults: Defaults = Field(default_factory=Defaults)
     #: Source columns the contract has no place for go into ``properties`` as JSON.
     keep_unmapped: bool = True
+    #: The vendor preset that proposed this mapping (for the user to see; the mapping is
+    #: complete without it).
+    preset: str | None = None
+    #: An array (reference) whose elements each become a row, e.g. ``items``; references
+    #: ``items[].field`` read the element. Rows whose array is empty stay one row.
+    explode: str | None = None
+    #: Source event names whose array is exploded (all when empty); other rows stay one row.
+    explode_events: list[str] = Field(default_factory=list)
+    fill_down: FillDown | None = None
+    #: The source's natural key of a row (order + line item, say): the event id is built from
+    #: it (plus a counter among rows with equal keys), so an updated export of the same rows
+    #: adds nothing. Without it the id is the event_id column's, else a hash of the row.
+    event_key: list[str] = Field(default_factory=list)
+    #: Named values kept in ``properties`` (name → source reference).
+    properties_fields: dict[str, str] = Field(default_factory=dict)
+    #: The country column holds names ("United Kingdom"): store ISO 3166 alpha-2 codes.
+    country_names: bool = False
+    #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
+    negative_quantity: Literal["reject", "refund"] = "reject"
 
     @field_validator("columns")
     @classmethod
@@ -91,10 +132,24 @@ class Mapping(BaseModel):
         return [src] if isinstance(src, str) else list(src)
 
     def used_columns(self) -> set[str]:
-        return {c for f in self.columns for c in self.sources_of(f)}
+        """Every source reference the mapping reads (column names or refs.py references)."""
+        used = {c for f in self.columns for c in self.sources_of(f)}
+        used.update(self.properties_fields.values())
+        used.update(self.event_key)
+        if self.explode:
+            used.add(self.explode)
+        if self.fill_down:
+            used.add(self.fill_down.by)
+            used.update(self.fill_down.columns)
+        return used
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        data = self.model_dump(mode="json")
+        default = Mapping().model_dump(mode="json")
+        for key in _RESHAPE_KEYS:
+            if data[key] == default[key]:
+                del data[key]
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     @classmethod
     def from_yaml(cls, text: str, origin: str = "the mapping") -> Mapping:
@@ -173,6 +228,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "invoice", "invoice_no", "invoiceno"),
     "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd"),
     "quantity": ("quantity", "qty", "units", "count", "item_quantity"),
+    "currency": ("currency", "currency_code", "currencycode", "price_currency", "iso_currency",
+                 "currency_iso"),
     "category": ("category_code", "category", "category_name", "product_category", "categoryid",
                  "category_id", "categorycode"),
     "brand": ("brand", "brand_name", "manufacturer"),
@@ -209,7 +266,21 @@ def _looks_like_time(col: SourceColumn) -> bool:
     )
 
 
-def propose_mapping(info: SourceInfo) -> Mapping:
+def propose_mapping(info: SourceInfo, preset: str | None = None) -> Mapping:
+    """A mapping proposal: the named preset's (``preset``), else the best-recognised vendor
+    preset's (presets/), else generic detection; ``preset="none"`` asks for generic detection."""
+    from shoplytics_desktop.core.ingest import presets
+
+    if preset and preset != presets.NONE:
+        return presets.plan(preset, info)
+    if preset is None:
+        found = presets.best(info)
+        if found is not None:
+            return presets.plan(found.name, info)
+    return generic_mapping(info)
+
+
+def generic_mapping(info: SourceInfo) -> Mapping:
     """A mapping proposal from column names (normalised synonyms), then from column content."""
     by_norm: dict[str, SourceColumn] = {}
     # Top-level columns first, so they win over nested fields of the same name. A nested field
@@ -323,6 +394,16 @@ def missing_required(mapping: Mapping) -> list[str]:
     ]
 
 
+def _roots(ref: str, names: set[str]) -> set[str]:
+    try:
+        return refs.roots(ref, names)
+    except ValueError as e:
+        raise ImportError_(
+            f"The mapping's source {ref!r} is not a column name or reference ({e}).",
+            "Write a column name, a path such as device.category, or hash(column).",
+        ) from e
+
+
 def _is_text(col: SourceColumn) -> bool:
     return (col.read_type or col.type).upper().startswith("VARCHAR")
 
@@ -332,7 +413,9 @@ def check_mapping(mapping: Mapping, info: SourceInfo) -> None:
     names = {c.name for c in info.columns}
     seen = ", ".join(c.name for c in info.columns if len(c.path) == 1)
     where = info.display_name
-    unknown = sorted(c for c in mapping.used_columns() if c not in names)
+    unknown = sorted(
+        r for c in mapping.used_columns() for r in _roots(c, names) if r not in names
+    )
     if unknown:
         raise ImportError_(
             f"The mapping names columns that {where} does not have: {', '.join(unknown)} "

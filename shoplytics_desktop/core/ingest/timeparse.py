@@ -22,6 +22,10 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 AUTO = "auto"
 EPOCH_S = "epoch_s"
 EPOCH_MS = "epoch_ms"
+EPOCH_US = "epoch_us"
+EPOCH_NS = "epoch_ns"
+#: Factor from each unit to microseconds.
+_EPOCH_FACTORS = {EPOCH_S: "1e6", EPOCH_MS: "1e3", EPOCH_US: "1", EPOCH_NS: "1e-3"}
 
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
@@ -57,14 +61,23 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         return f"timezone('UTC', {column_sql})"
     if t.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({column_sql} AS TIMESTAMP)"
-    if time_format == EPOCH_S:
-        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e6")
-    if time_format == EPOCH_MS:
-        return _micros(f"try_cast({text_sql} AS DOUBLE)", "1e3")
+    if time_format in _EPOCH_FACTORS:
+        if time_format == EPOCH_US:
+            # Whole microseconds (GA4's event_timestamp) are exact as integers, not as doubles.
+            exact = f"make_timestamp(try_cast({text_sql} AS BIGINT))"
+            return f"coalesce({exact}, {_micros(f'try_cast({text_sql} AS DOUBLE)', '1')})"
+        return _micros(f"try_cast({text_sql} AS DOUBLE)", _EPOCH_FACTORS[time_format])
     if is_numeric_type(t):
         return epoch_by_magnitude(f"CAST({column_sql} AS DOUBLE)")
     if time_format not in (AUTO, ""):
-        parsed = f"try_strptime({text_sql}, {quote_literal(time_format)})"
+        # Several formats, tried in order, are written "fmt1 || fmt2" (an invoice file mixing
+        # 12/1/10 8:26 and 12/1/2010 8:26: %y first, since %Y would read 10 as the year 10).
+        forms = [f.strip() for f in time_format.split("||") if f.strip()]
+        fmt = (
+            quote_literal(forms[0]) if len(forms) == 1
+            else "[" + ", ".join(quote_literal(f) for f in forms) + "]"
+        )
+        parsed = f"try_strptime({text_sql}, {fmt})"
         return f"timezone('UTC', {parsed})" if "%z" in time_format or "%Z" in time_format else parsed
     # ISO text first, numbers only where that failed. DuckDB's plain TIMESTAMP cast is three
     # times cheaper than the zone-aware one but ignores any zone or offset it sees, so it only

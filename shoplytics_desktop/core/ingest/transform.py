@@ -9,7 +9,7 @@ the original row as JSON. Every identifier that comes from a file goes through `
 from __future__ import annotations
 
 from shoplytics_desktop.core import contract
-from shoplytics_desktop.core.ingest import eventnames
+from shoplytics_desktop.core.ingest import countries, eventnames, refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping
 from shoplytics_desktop.core.ingest.readers import FILE_COLUMN
@@ -20,7 +20,7 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 STAGE_COLUMNS = (
     "event_id", "event_time", "event_type", "event_name", "user_id", "session_id", "product_id",
     "order_id", "price", "quantity", "category", "brand", "device", "country", "traffic_source",
-    "properties", "_source_file", "_source_line", "__reason", "source_row",
+    "properties", "currency", "_source_file", "_source_line", "__reason", "source_row",
 )
 
 _TEXT_FIELDS = ("user_id", "session_id", "product_id", "order_id", "category", "brand")
@@ -70,19 +70,42 @@ def _number_sql(col: SourceColumn) -> str:
     return f"try_cast({col.sql()} AS DOUBLE)"
 
 
+def _numbers_sql(cols: list[SourceColumn]) -> str:
+    """The first non-empty value of the columns, as a number (the columns' text is coalesced the
+    same way, so the number and its raw text come from one column)."""
+    if len(cols) == 1:
+        return _number_sql(cols[0])
+    whens = " ".join(
+        f"WHEN {text_sql(c)} IS NOT NULL THEN {_number_sql(c)}" for c in cols
+    )
+    return f"CASE {whens} END"
+
+
 class _Builder:
     def __init__(self, info: SourceInfo, mapping: Mapping) -> None:
         self.info = info
         self.mapping = mapping
+        self._scope: refs.Scope | None = None
+
+    @property
+    def scope(self) -> refs.Scope:
+        if self._scope is None:
+            self._scope = refs.Scope(
+                [(c.name, c.read_type or c.type) for c in self.info.top_columns],
+                self.mapping.explode,
+            )
+        return self._scope
+
+    def ref(self, name: str) -> SourceColumn:
+        """A source column by name, or a reference (refs.py) as a column of its SQL."""
+        col = self.info.column(name)
+        if col is not None:
+            return col
+        typed = self.scope.compile(name)
+        return SourceColumn(name, typed.type, (), (), typed.type, expr=typed.sql)
 
     def cols(self, field: str) -> list[SourceColumn]:
-        out = []
-        for name in self.mapping.sources_of(field):
-            col = self.info.column(name)
-            if col is None:  # check_mapping reports these before any SQL is built
-                raise KeyError(name)
-            out.append(col)
-        return out
+        return [self.ref(name) for name in self.mapping.sources_of(field)]
 
     def text(self, field: str) -> str:
         cols = self.cols(field)
@@ -91,18 +114,33 @@ class _Builder:
         parts = [text_sql(c, field in _ID_FIELDS) for c in cols]
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
+    def currency_in_properties(self) -> bool:
+        """Whether the mapped currency column also stays in ``properties`` (see properties())."""
+        return self.mapping.keep_unmapped and any(
+            len(c.path) == 1 for c in self.cols("currency")
+        )
+
     def properties(self) -> str:
         used = self.mapping.used_columns()
-        used_roots = {c.path[0] for c in self.info.columns if c.name in used}
+        if self.currency_in_properties():
+            # A currency column went into properties before it was a contract field: it stays
+            # there, so the hashed ids of such a file's rows (and re-imports of it) do not change.
+            used -= {c.name for c in self.cols("currency")}
+        names = {c.name for c in self.info.columns}
+        used_names = {r for u in used for r in refs.roots(u, names)}
+        used_roots = {c.path[0] for c in self.info.columns if c.name in used_names}
         extra = []
         if self.mapping.keep_unmapped:
             extra = [
                 c for c in self.info.top_columns
                 if c.name not in used_roots and c.name != FILE_COLUMN
             ]
+        pairs = [(c.name, c.sql()) for c in extra] + [
+            (key, self.ref(src).sql()) for key, src in self.mapping.properties_fields.items()
+        ]
         obj = (
-            "json_object(" + ", ".join(f"{quote_literal(c.name)}, {c.sql()}" for c in extra) + ")"
-            if extra
+            "json_object(" + ", ".join(f"{quote_literal(k)}, {v}" for k, v in pairs) + ")"
+            if pairs
             else None
         )
         mapped = self.cols("properties")
@@ -184,8 +222,9 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
     b = _Builder(info, mapping)
     d = mapping.defaults
     fq = quote_ident(FILE_COLUMN)
-    src = source or preview_source(info)
+    src = _reshaped(b, source or preview_source(info))
     line = "src.__line"
+    refund = mapping.negative_quantity == "refund"
 
     time_raw, time_parsed = b.time()
     price_cols = b.cols("price")
@@ -200,19 +239,23 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         f"{_event_name_sql(b, d.event_name)} AS event_name",
         *(f"{b.text(f)} AS {f}" for f in _TEXT_FIELDS),
         f"{price_raw} AS price__raw",
-        f"{_number_sql(price_cols[0]) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
+        f"{_numbers_sql(price_cols) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
         f"{qty_raw} AS quantity__raw",
         (
             f"CASE WHEN {qty_raw} IS NULL THEN {float(d.quantity)} "
-            f"ELSE {_number_sql(qty_cols[0])} END AS quantity"
+            f"ELSE {_numbers_sql(qty_cols)} END AS __quantity"
             if qty_cols
-            else f"CAST({float(d.quantity)} AS DOUBLE) AS quantity"
+            else f"CAST({float(d.quantity)} AS DOUBLE) AS __quantity"
         ),
         f"coalesce({b.text('device')}, {quote_literal(d.device)}) AS device",
-        f"coalesce({b.text('country')}, {quote_literal(d.country)}) AS country",
+        f"coalesce({_country_sql(b) if mapping.country_names else b.text('country')}, "
+        f"{quote_literal(d.country)}) AS country",
         f"coalesce({b.text('traffic_source')}, {quote_literal(d.traffic_source)}) AS traffic_source",
         f"{b.properties()} AS properties",
-        f"{b.text('event_id')} AS __event_id_src",
+        # ISO codes are upper case; blanks are missing (null: the workspace currency).
+        f"upper(trim({b.text('currency')})) AS currency",
+        f"{_event_id_src(b)} AS __event_id_src",
+        f"{_key_sql(b)} AS __key",
         *b.passthrough(),
     ]
     # Every field, whatever the mapping maps, so that one event read from differently shaped
@@ -222,30 +265,107 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
     hashed = ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"] + [
         f"coalesce({expr}, '')" for _field, expr in _HASH_FIELDS
     ]
+    if b.cols("currency") and not b.currency_in_properties():
+        # Not coalesced: concat_ws skips a NULL, so a row without a currency hashes as it did
+        # before currency was a field.
+        hashed.append("currency")
+    if mapping.explode:
+        # Two equal elements of one array are two lines, not a duplicate.
+        hashed.append("coalesce(CAST(__ordinal AS VARCHAR), '')")
     hash_parts = ", ".join(hashed)
     name_cols = b.cols("event_type")
     event_type = eventnames.type_sql(
         "event_name", "product_id", dict(mapping.event_types),
         known=name_cols[0].samples if len(name_cols) == 1 else (),
     )
+    quantity = "__quantity"
+    if refund:
+        # A cancellation line (negative quantity) is a refund of that many units.
+        event_type = f"CASE WHEN __quantity < 0 THEN 'refund' ELSE {event_type} END"
+        quantity = "abs(__quantity)"
+    rename = ""
+    if refund and not b.cols("event_type"):
+        # Every row was named by the default ("purchase"); a cancellation line is not one.
+        rename = " REPLACE (CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END AS event_name)"
+    event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {hash_parts})))"
+    if mapping.event_key:
+        # The natural key, numbered among rows with an equal key (an order's two lines of one
+        # product); the order of such rows is the file's, which changes no number.
+        event_id = (
+            "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
+            "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal) END"
+        )
     rules = contract.validation_rules(has_product_column=bool(b.cols("product_id")))
     reason = "CASE " + " ".join(
         f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
     ) + " END"
+    ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
     return f"""
-WITH src AS ({src}),
-m1 AS (SELECT {', '.join(m1)} FROM src),
+WITH {src},
+m1 AS (SELECT {', '.join(m1)}, {ordinal} AS __ordinal FROM src),
 m2 AS (
-    SELECT *,
-        coalesce(__event_id_src, md5(concat_ws(chr(31), {hash_parts}))) AS event_id,
+    SELECT * EXCLUDE (__quantity){rename}, {quantity} AS quantity,
+        {event_id} AS event_id,
         {event_type} AS event_type
     FROM m1
 ),
 m3 AS (SELECT *, {reason} AS __reason FROM m2)
 SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
-    price, quantity, category, brand, device, country, traffic_source, properties,
+    price, quantity, category, brand, device, country, traffic_source, properties, currency,
     _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
     CASE WHEN __reason IS NOT NULL THEN {b.source_row()} END AS source_row
 FROM m3
 """
 
+
+
+def _reshaped(b: _Builder, source: str) -> str:
+    """CTEs ending in ``src``: the source rows, with order-level values filled down and the
+    exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks."""
+    m = b.mapping
+    if not m.fill_down and not m.explode:
+        return f"src AS ({source})"
+    ctes = [f"src0 AS ({source})"]
+    last = "src0"
+    if m.fill_down:
+        by = b.ref(m.fill_down.by).sql()
+        filled = ", ".join(
+            f"coalesce({quote_ident(c)}, max({quote_ident(c)}) OVER (PARTITION BY {by})) "
+            f"AS {quote_ident(c)}"
+            for c in m.fill_down.columns
+        )
+        ctes.append(f"src1 AS (SELECT * REPLACE ({filled}) FROM {last} AS src)")
+        last = "src1"
+    if m.explode:
+        condition = None
+        names = b.cols("event_type")
+        if m.explode_events and names:
+            listed = ", ".join(quote_literal(n) for n in m.explode_events)
+            condition = f"{b.text('event_type')} IN ({listed})"
+        elements, ordinals = b.scope.explode_sql(condition)
+        ctes.append(
+            f"src2 AS (SELECT *, unnest({elements}) AS {refs.ELEMENT}, "
+            f"unnest({ordinals}) AS {refs.ORDINAL} FROM {last} AS src)"
+        )
+        last = "src2"
+    ctes.append(f"src AS (SELECT * FROM {last})")
+    return ",\n".join(ctes)
+
+
+def _event_id_src(b: _Builder) -> str:
+    """The source's own event id; with an exploded array, one per element."""
+    own = b.text("event_id")
+    if not b.mapping.explode or not b.cols("event_id"):
+        return own
+    return f"CASE WHEN src.{refs.ORDINAL} IS NULL THEN {own} ELSE {own} || '#' || src.{refs.ORDINAL} END"
+
+
+def _key_sql(b: _Builder) -> str:
+    if not b.mapping.event_key:
+        return "CAST(NULL AS VARCHAR)"
+    parts = [text_sql(b.ref(k), as_id=True) for k in b.mapping.event_key]
+    return f"CASE WHEN {parts[0]} IS NULL THEN NULL ELSE concat_ws('|', {', '.join(parts)}) END"
+
+
+def _country_sql(b: _Builder) -> str:
+    return countries.code_sql(b.text("country"))

@@ -28,6 +28,16 @@ from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
 
 
+def preset_note(info: SourceInfo, mapping: Mapping) -> str | None:
+    """What the user is told about the preset behind a mapping: which, and why."""
+    from shoplytics_desktop.core.ingest import presets
+
+    if not mapping.preset or mapping.preset not in presets.PRESETS:
+        return None
+    r = presets.recognition_of(mapping.preset, info)
+    return f"Recognised as {r.title} (preset {r.name}): {r.why}."
+
+
 @dataclass(frozen=True)
 class EventNameCount:
     """A source event name, how often it occurs and the type the mapping gives it."""
@@ -73,11 +83,13 @@ def prepare(
     paths: Sequence[str | Path],
     mapping: Mapping | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    preset: str | None = None,
 ) -> tuple[SourceInfo, Mapping]:
-    """Inspect the sources and settle the mapping (the given one, checked, or a proposal)."""
+    """Inspect the sources and settle the mapping (the given one, checked, or a proposal:
+    ``preset`` names a vendor preset, ``"none"`` asks for generic detection)."""
     info = inspect_sources(paths, mapping.source if mapping else None, con=con)
     if mapping is None:
-        mapping = propose_mapping(info)
+        mapping = propose_mapping(info, preset)
     check_mapping(mapping, info)
     return info, mapping
 

@@ -72,8 +72,8 @@ def counts_job(
 
 
 PREVIEW_COLUMNS = ("event_time", "event_type", "event_name", "user_id", "session_id",
-                   "product_id", "order_id", "price", "quantity", "category", "brand", "device",
-                   "country", "traffic_source", "__reason")
+                   "product_id", "order_id", "price", "quantity", "currency", "category", "brand",
+                   "device", "country", "traffic_source", "__reason")
 
 
 def validate_job(

@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shoplytics_desktop.core import contract
+from shoplytics_desktop.core import contract, ingest
+from shoplytics_desktop.core.ingest import presets, refs
 from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
 
 #: The contract's fields in the order a person reads an event; properties last.
 FIELDS: tuple[str, ...] = (
     "event_time", "event_type", "user_id", "session_id", "product_id", "order_id", "price",
-    "quantity", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
+    "quantity", "currency", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
 )
 HINTS = {
     "event_time": "when it happened (UTC)",
@@ -32,10 +33,14 @@ HINTS = {
     "user_id": "visitor / customer",
     "session_id": "derived from 30-minute gaps when not mapped",
     "event_id": "a hash of the row when not mapped",
+    "currency": "ISO code of the price (EUR…); the workspace currency when not mapped",
     "properties": "a JSON column to keep as it is",
 }
 TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "epoch seconds"),
-                ("epoch_ms", "epoch milliseconds"), ("custom", "custom strptime format…"))
+                ("epoch_ms", "epoch milliseconds"), ("epoch_us", "epoch microseconds"),
+                ("custom", "custom strptime format…"))
+#: The preset choice that asks for generic detection.
+NO_PRESET = "— none: map columns by name —"
 NOT_MAPPED = "— not mapped —"
 #: The event-name choice for a source without an event column whose every row is an order line.
 EVERY_ROW_PURCHASE = "— every row: purchase —"
@@ -55,6 +60,18 @@ class MappingPage(JobPage):
                          "Fields marked * are required.")
         self.combos: dict[str, QComboBox] = {}
         self.samples: dict[str, QLabel] = {}
+        # The vendor preset behind the proposal, why it was recognised, and a way to pick another.
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("Import preset")
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.preset.currentIndexChanged.connect(self._preset_chosen)
+        self.preset_why = QLabel()
+        self.preset_why.setWordWrap(True)
+        self.preset_why.setTextFormat(Qt.TextFormat.PlainText)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("<b>Preset</b>"))
+        preset_row.addWidget(self.preset)
+        preset_row.addStretch(1)
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -114,6 +131,8 @@ class MappingPage(JobPage):
         self.unmapped.setWordWrap(True)
         self.problem = status_label("error")
         layout = QVBoxLayout(self)
+        layout.addLayout(preset_row)
+        layout.addWidget(self.preset_why)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.keep_unmapped)
         layout.addWidget(self.unmapped)
@@ -142,6 +161,9 @@ class MappingPage(JobPage):
                 if isinstance(src, list) and len(src) > 1:
                     # "first non-empty value wins": kept as one choice so a proposal survives
                     combo.addItem(_source_text(src), list(src))
+                elif isinstance(src, str) and src not in names:
+                    # A preset's reference into nested data (items[].price, hash(Email)…).
+                    combo.addItem(src, src)
                 if name == "event_type":
                     combo.addItem(EVERY_ROW_PURCHASE, _EVERY_ROW)
                     if src is None and mapping.defaults.event_name == "purchase":
@@ -152,9 +174,40 @@ class MappingPage(JobPage):
             self.time_format.setCurrentIndex(keys.index(fmt) if fmt in keys else keys.index("custom"))
             self.custom_format.setText("" if fmt in keys else fmt)
             self.keep_unmapped.setChecked(mapping.keep_unmapped)
+            self._fill_presets(info, mapping)
         finally:
             self._filling = False
         self._changed()
+
+    def _fill_presets(self, info: ingest.SourceInfo, mapping: ingest.Mapping) -> None:
+        found = presets.recognize_all(info)
+        self.preset.clear()
+        for r in found:
+            fit = "recognised" if r.score >= presets.THRESHOLD else f"fit {r.score:.0%}"
+            self.preset.addItem(f"{r.title} ({fit})", r.name)
+        self.preset.addItem(NO_PRESET, presets.NONE)
+        current = mapping.preset or presets.NONE
+        self.preset.setCurrentIndex(max(self.preset.findData(current), 0))
+        chosen = next((r for r in found if r.name == mapping.preset), None)
+        if chosen is not None:
+            self.preset_why.setText(f"Recognised as {chosen.title}: {chosen.why}.")
+        else:
+            best = found[0] if found else None
+            self.preset_why.setText(
+                "No vendor preset: the columns are mapped by their names."
+                + (f" Closest: {best.title} ({best.why})." if best and best.score > 0 else ""))
+
+    def _preset_chosen(self) -> None:
+        if self._filling or self.state.info is None or self.state.mapping is None:
+            return
+        name = self.preset.currentData()
+        if name is None or name == (self.state.mapping.preset or presets.NONE):
+            return
+        source = self.state.mapping.source
+        mapping = ingest.propose_mapping(self.state.info, name)
+        self.state.mapping = mapping.model_copy(update={"source": source})
+        self.state.mapping_loaded = False
+        self.fill()
 
     @staticmethod
     def _index_of(combo: QComboBox, src: Any) -> int:
@@ -208,9 +261,10 @@ class MappingPage(JobPage):
             values = ", ".join(col.samples[:4]) or "(empty in the sample)"
             label.setText(f"{_elide(values, 64)}   [{col.type}]")
             label.setToolTip("\n".join(col.samples[:12]))
-        used = self.state.mapping.used_columns()
-        rest = [c.name for c in info.top_columns
-                if c.name not in used and not any(u.startswith(c.name + ".") for u in used)]
+        names = {c.name for c in info.columns}
+        used = {r.split(".")[0] for u in self.state.mapping.used_columns()
+                for r in refs.roots(u, names)}
+        rest = [c.name for c in info.top_columns if c.name not in used]
         where = "go into properties (JSON)" if self.keep_unmapped.isChecked() else "are not imported"
         self.unmapped.setText(
             f"Unmapped source columns that {where}: {', '.join(rest)}." if rest

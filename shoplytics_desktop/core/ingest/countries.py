@@ -1,0 +1,53 @@
+"""Country names → ISO 3166-1 alpha-2 codes, from the table in data/countries.csv.
+
+Exports such as GA4's (``geo.country: "United Kingdom"``) and invoice files (``EIRE``, ``USA``)
+write names, the contract stores codes. The table is data: the English short names GA4 and
+most tools use (data/countries.csv) plus common aliases (data/country_aliases.csv).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+from shoplytics_desktop.core.sqlutil import quote_literal
+
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _key(name: str) -> str:
+    return " ".join(name.replace("’", "'").lower().split())
+
+
+@functools.cache
+def table() -> dict[str, str]:
+    """Normalised name → code."""
+    out: dict[str, str] = {}
+    for file in ("countries.csv", "country_aliases.csv"):
+        with (_DATA / file).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                out.setdefault(_key(row["name"]), row["code"])
+    return out
+
+
+def code_of(name: str | None) -> str | None:
+    """The code of a name, or of a value that is a code already; None when unknown."""
+    if not name or not name.strip():
+        return None
+    text = name.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    return table().get(_key(text))
+
+
+def code_sql(value_sql: str) -> str:
+    """SQL twin of ``code_of``: NULL for unknown names ("(not set)"), so the default applies."""
+    cases = " ".join(
+        f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in sorted(table().items())
+    )
+    norm = f"lower(regexp_replace(replace(trim({value_sql}), '’', ''''), '\\s+', ' ', 'g'))"
+    return (
+        f"CASE WHEN regexp_full_match(trim({value_sql}), '[A-Za-z]{{2}}') "
+        f"THEN upper(trim({value_sql})) ELSE (CASE {norm} {cases} ELSE NULL END) END"
+    )

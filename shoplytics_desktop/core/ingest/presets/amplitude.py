@@ -1,0 +1,72 @@
+"""Amplitude's Export API (and its S3 / warehouse exports): one JSON event per line.
+
+Fields: ``event_type``, ``event_time`` (UTC, ``2025-05-11 13:55:16.123000``), ``user_id``
+(null until identified) falling back to ``device_id``, ``session_id`` (the session's start in
+epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id), ``uuid``,
+``event_properties`` (revenue events: ``$productId``, ``$price``, ``$quantity``,
+``$revenueType``; custom events often ``productId``, ``price``, ``quantity``), ``country``
+(a name), ``platform``.
+"""
+
+from __future__ import annotations
+
+from shoplytics_desktop.core.ingest.detect import SourceInfo
+from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping
+from shoplytics_desktop.core.ingest.presets.common import (
+    pick,
+    score_columns,
+    source_options,
+    usable,
+    vocabulary,
+)
+
+NAME = "amplitude"
+TITLE = "Amplitude export"
+
+
+def recognize(info: SourceInfo) -> tuple[float, list[str]]:
+    return score_columns(
+        info,
+        ["event_type", "event_time", "device_id", "amplitude_id"],
+        ["$insert_id", "session_id", "user_id", "event_properties", "user_properties", "uuid",
+         "client_event_time", "server_upload_time", "os_name", "platform"],
+    )
+
+
+def plan(info: SourceInfo) -> Mapping:
+    def col(*c: str) -> str | list[str] | None:
+        return pick(info, c)
+
+    ep = "event_properties."
+    session = None
+    if usable(info, ["session_id"]):
+        # -1 marks an event outside any session: sessionized by time instead.
+        session = "concat(device_id, ':', nullif(session_id, '-1'))"
+    columns = {
+        "event_id": col("$insert_id", "uuid"),
+        "event_time": col("event_time", "client_event_time"),
+        "event_type": col("event_type"),
+        "user_id": col("user_id", "device_id"),
+        "session_id": session,
+        "product_id": col(ep + "$productId", ep + "productId", ep + "product_id", "product_id"),
+        "order_id": col(ep + "order_id", ep + "orderId"),
+        "price": col(ep + "$price", ep + "price", "price"),
+        "quantity": col(ep + "$quantity", ep + "quantity", "quantity"),
+        "category": col(ep + "category"),
+        "brand": col(ep + "brand"),
+        "currency": col(ep + "currency", ep + "$currency"),
+        "device": col("device_type" if False else "platform"),
+        "country": col("country"),
+        "traffic_source": col("user_properties.utm_medium", "user_properties.initial_utm_medium"),
+    }
+    props = {"revenue": ep + "$revenue", "revenue_type": ep + "$revenueType",
+             "city": "city", "os_name": "os_name", "amplitude_id": "amplitude_id"}
+    return Mapping(
+        source=source_options(info),
+        columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
+        event_types=vocabulary(NAME),  # type: ignore[arg-type]
+        defaults=Defaults(),
+        keep_unmapped=False,
+        properties_fields={k: v for k, v in props.items() if usable(info, [v])},
+        country_names=True,
+    )

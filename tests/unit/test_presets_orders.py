@@ -1,0 +1,141 @@
+"""The Shopify orders export and invoice-line (online-retail) presets, on fixtures written from
+the vendors' column lists, with every number worked out by hand below."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.presetcheck import PRESETS, import_file, numbers, run_publishes, shuffled
+
+SHOPIFY = PRESETS / "shopify" / "orders_export.csv"
+SHOPIFY_UPDATED = PRESETS / "shopify" / "orders_export_updated.csv"
+INVOICES = PRESETS / "online_retail" / "invoices.csv"
+
+# orders_export.csv (newest first, order-level columns on each order's first line only):
+#   #1001 Ann.Lee@Example.com , USD, US, 2025-05-11 09:55:16 -0400: SHIRT-M 40.00 × 2, SOCKS 7.50 × 1
+#   #1002 bob@example.org, USD, CA, partially refunded 20.00, code SPRING10: BOOT-42 120.00 × 1
+#   #1003 no e-mail (POS), CAD, no country: "Gift Card" (no SKU) 25.00 × 1
+#   #1004 ann.lee@example.com (Ann again), USD, US, 08:00 +0200: SOCKS 7.50 × 3,
+#         SHIRT-M 40.00 × 1, SOCKS 0.00 × 1 (a free extra pair: the same SKU twice)
+# Lines 2+1+1+3 = 7; orders 4; users: Ann (both orders, e-mail case and space ignored), Bob,
+# guest:#1003 = 3. Revenue USD: 80.00 + 7.50 + 120.00 + 22.50 + 40.00 + 0.00 = 270.00;
+# CAD 25.00. Units (2+1) + 1 + 1 + (3+1+1) = 10.
+
+
+def _check_shopify(ws: Path) -> None:
+    n = numbers(ws)
+    assert n.types == {"purchase": 7}
+    assert (n.events, n.users, n.orders, n.units, n.lines, n.sessions) == (7, 3, 4, 10, 7, 0)
+    assert n.revenue == {"USD": Decimal("270.00"), "CAD": Decimal("25.00")}
+    assert n.refunds == {}
+
+
+def test_shopify_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    out = import_file(ws, SHOPIFY, capsys)
+    assert "Recognised as Shopify orders export (preset shopify)" in out
+    _check_shopify(ws)
+    with Workspace.open(ws, read_only=True) as w:
+        con = w.cursor()
+        # Created at 09:55:16 -0400 is 13:55:16 UTC; #1004's 08:00 +0200 is 06:00 UTC.
+        times = con.execute(
+            "SELECT order_id, CAST(min(event_time) AS VARCHAR), count(DISTINCT user_id), "
+            "any_value(country), any_value(currency) FROM raw.events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert times == [("#1001", "2025-05-11 13:55:16", 1, "US", "USD"),
+                         ("#1002", "2025-05-12 22:30:00", 1, "CA", "USD"),
+                         ("#1003", "2025-05-13 14:00:00", 1, "XX", "CAD"),
+                         ("#1004", "2025-05-14 06:00:00", 1, "US", "USD")]
+        users = dict(con.execute(
+            "SELECT order_id, any_value(user_id) FROM raw.events GROUP BY 1").fetchall())
+        assert users["#1001"] == users["#1004"] != users["#1002"]
+        assert users["#1003"] == "guest:#1003"
+        assert len(users["#1001"]) == 64  # a SHA-256, never the address
+        assert con.execute(
+            "SELECT count(*) FROM raw.events WHERE contains(CAST(properties AS VARCHAR), '@') "
+            "OR contains(user_id, '@')").fetchone() == (0,)
+        props = con.execute(
+            "SELECT properties ->> '$.refunded_amount', properties ->> '$.discount_code', "
+            "properties ->> '$.financial_status' FROM raw.events WHERE order_id = '#1002'"
+        ).fetchone()
+        assert props == ("20.00", "SPRING10", "partially_refunded")
+        ids = [r[0] for r in con.execute(
+            "SELECT event_id FROM raw.events WHERE order_id = '#1004' ORDER BY 1").fetchall()]
+        assert ids == ["#1004|SHIRT-M|Linen Shirt - M#1", "#1004|SOCKS|Wool Socks#1",
+                       "#1004|SOCKS|Wool Socks#2"]
+
+
+def test_shopify_shuffled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    import_file(ws, shuffled(SHOPIFY, tmp_path / "orders.csv", header=True), capsys)
+    _check_shopify(ws)
+
+
+def test_shopify_updated_export_adds_only_new_orders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The later export has #1002 refunded in full (its status changed) and a new order #1005
+    # (SHIRT-M 40.00 × 1, USD): only #1005's line is new; revenue 270.00 + 40.00 = 310.00.
+    ws = tmp_path / "ws"
+    import_file(ws, SHOPIFY, capsys)
+    out = import_file(ws, SHOPIFY_UPDATED, capsys)
+    assert "8 rows read: 1 loaded, 7 duplicate, 0 rejected" in out
+    n = numbers(ws)
+    assert (n.orders, n.lines, n.users) == (5, 8, 4)
+    assert n.revenue == {"USD": Decimal("310.00"), "CAD": Decimal("25.00")}
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        assert w.cursor().execute("SELECT count(*), sum(units) FROM marts.fct_orders").fetchone() == (5, 11)
+
+
+# invoices.csv: 14 lines.
+# Purchases (12 lines, 7 invoices):
+#   536365 (17850, UK): 6×2.55 = 15.30, 6×3.39 = 20.34, 8×2.75 = 22.00 → 57.64, 20 units
+#   536366 (17850):     6×1.85 = 11.10, 6 units
+#   536370 (12583, France): 24×3.75 = 90.00, POST 3×18 = 54.00 → 144.00, 27 units
+#   536414 (no customer → guest:536414): 56×0.00 = 0.00, 56 units
+#   536520 (14729, EIRE, 4-digit year): 1×1.25 + 2×2.95 = 7.15, 3 units
+#   536544 (no customer → guest:536544): 1×2.51 + 2×2.51 = 7.53, 3 units
+#   536532 (12433, Norway, 1/13/11 = 13 January 2011): 12×1.45 = 17.40, 12 units
+#   revenue 57.64 + 11.10 + 144.00 + 0 + 7.15 + 7.53 + 17.40 = 244.82; units 127
+# Refunds (cancelled invoices, negative quantities): C536379 D 1×27.50, C536391 12×1.65 =
+#   19.80 → 47.30. Users: 17850, 12583, 14527, 17548, guest:536414, 14729, guest:536544,
+#   12433 = 8.
+
+
+def _check_invoices(ws: Path) -> None:
+    n = numbers(ws)
+    assert n.types == {"purchase": 12, "refund": 2}
+    assert (n.events, n.users, n.orders, n.units, n.lines) == (14, 8, 7, 127, 12)
+    assert n.revenue == {"-": Decimal("244.82")}
+    assert n.refunds == {"-": Decimal("47.30")}
+
+
+def test_invoices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    out = import_file(ws, INVOICES, capsys)
+    assert "(preset online_retail)" in out and "0 rejected" in out
+    _check_invoices(ws)
+    with Workspace.open(ws, read_only=True) as w:
+        con = w.cursor()
+        rows = con.execute(
+            "SELECT order_id, CAST(event_time AS VARCHAR), event_name, quantity, country "
+            "FROM raw.events WHERE order_id IN ('C536391', '536520', '536532') ORDER BY 1, 4"
+        ).fetchall()
+        assert rows == [("536520", "2010-12-01 12:43:00", "purchase", 1, "IE"),
+                        ("536520", "2010-12-01 12:43:00", "purchase", 2, "IE"),
+                        ("536532", "2011-01-13 15:00:00", "purchase", 12, "NO"),
+                        ("C536391", "2010-12-01 10:24:00", "cancellation", 12, "GB")]
+
+
+def test_invoices_shuffled_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    import_file(ws, shuffled(INVOICES, tmp_path / "inv.csv", header=True), capsys)
+    _check_invoices(ws)
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        assert w.cursor().execute("SELECT count(*) FROM marts.fct_orders").fetchone() == (7,)
