@@ -85,10 +85,15 @@ class SourceInfo:
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    @property
+    def read_paths(self) -> list[str]:
+        """The files the readers read: the UTF-8 copies when there are, else the files."""
+        return list(self.utf8_copies) if self.utf8_copies else self.paths
+
     def reader_sql(self, rejects: bool = False, lenient: bool = True) -> str:
-        paths, encoding, compressed = self.paths, self.encoding, self.compressed
+        paths, encoding, compressed = self.read_paths, self.encoding, self.compressed
         if self.utf8_copies:
-            paths, encoding, compressed = list(self.utf8_copies), "utf-8", False
+            encoding, compressed = "utf-8", False
         if self.format == "csv":
             dialect = readers.Dialect(
                 self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
@@ -101,20 +106,24 @@ class SourceInfo:
             return readers.parquet_reader(paths, self.union_by_name)
         else:
             reader = readers.json_reader(paths, self.format, compressed, self.union_by_name)
-        if not self.utf8_copies:
-            return reader
         fq = quote_ident(readers.FILE_COLUMN)
-        return f"(SELECT * REPLACE ({self.original_file_sql(fq)} AS {fq}) FROM {reader})"
+        renamed = self.original_file_sql(fq)
+        if renamed == fq:
+            return reader
+        return f"(SELECT * REPLACE ({renamed} AS {fq}) FROM {reader})"
 
     def original_file_sql(self, column: str) -> str:
-        """SQL turning a file name the readers report into the name of the file imported."""
-        if not self.utf8_copies:
-            return column
+        """SQL turning a file name the readers report into the name of the file imported (they
+        report a UTF-8 copy's name, and a name with glob characters made absolute)."""
         cases = " ".join(
-            f"WHEN {quote_literal(copy)} THEN {quote_literal(original)}"
-            for copy, original in zip(self.utf8_copies, self.paths, strict=True)
+            f"WHEN {quote_literal(reported)} THEN {quote_literal(original)}"
+            for reported, original in (
+                (readers.reported_path(read), original)
+                for read, original in zip(self.read_paths, self.paths, strict=True)
+            )
+            if reported != original
         )
-        return f"CASE {column} {cases} ELSE {column} END"
+        return f"CASE {column} {cases} ELSE {column} END" if cases else column
 
 
 def _sniff(
@@ -139,7 +148,7 @@ def _sniff(
         args.append(f"quote={quote_literal(opts.quote)}")
     # Data files have a header row; the sniffer guesses wrong when every column is text.
     args.append(f"header={'true' if (opts.header if opts else True) else 'false'}")
-    sql = f"SELECT * FROM sniff_csv({quote_literal(path)}, {', '.join(args)})"
+    sql = f"SELECT * FROM sniff_csv({quote_literal(readers.literal_path(path))}, {', '.join(args)})"
     try:
         row = con.execute(sql).fetchone()
         desc = [d[0] for d in con.description or []]

@@ -27,6 +27,7 @@ from shoplytics_desktop.core.ingest.report import (
     ImportReport,
     ValidationReport,
 )
+from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
     Staged,
     drop_stage,
@@ -259,7 +260,7 @@ def import_events(
                 rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
                 if not dry_run and cat_id is not None and rep.rows_loaded:
                     _batch_row(con, cat_id, spec.kind, str(path),
-                               batches.fingerprint([Path(path)]), None, rep.rows_read,
+                               batches.fingerprint(resolve_paths([path])), None, rep.rows_read,
                                rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
                                rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")
                 elif not dry_run and rep.rows_read and rep.rows_rejected == rep.rows_read:

@@ -13,6 +13,8 @@ way, so lines of loaded and rejected rows agree).
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -42,8 +44,29 @@ class Dialect:
     header: bool = True
 
 
+#: What DuckDB's file readers (and sniff_csv) expand as a glob in the path they are given.
+_GLOB_CHARS = re.compile(r"[\[*?]")
+
+
+def literal_path(path: str) -> str:
+    """``path`` as DuckDB's readers must be given it to read that one file, not a pattern.
+
+    They glob every path, so ``sales[2024].csv`` would read ``sales2.csv``. Each glob character
+    becomes a class of itself (``[[]``, ``[*]``, ``[?]``); the path is made absolute first,
+    because a globbed name is reported normalized (see ``reported_path``)."""
+    if not _GLOB_CHARS.search(path):
+        return path
+    return _GLOB_CHARS.sub(lambda m: f"[{m.group(0)}]", os.path.abspath(path))
+
+
+def reported_path(path: str) -> str:
+    """The name DuckDB's ``filename`` column gives the rows of ``path`` read via ``literal_path``."""
+    return os.path.abspath(path) if _GLOB_CHARS.search(path) else path
+
+
 def path_list(paths: list[str]) -> str:
-    return "[" + ", ".join(quote_literal(p) for p in paths) + "]"
+    """A DuckDB list of files, each read literally (see ``literal_path``)."""
+    return "[" + ", ".join(quote_literal(literal_path(p)) for p in paths) + "]"
 
 
 def csv_reader(
