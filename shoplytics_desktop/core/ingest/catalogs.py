@@ -113,7 +113,10 @@ def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], 
                 f"CAST(CASE WHEN {raw} IS NULL THEN {if_missing} ELSE {_time(col)} END AS {typ}) "
                 f"AS {name}",
             ]
-            rules.append((f"{name} could not be parsed", f"{name}__raw IS NOT NULL AND {name} IS NULL"))
+            rules += [
+                (f"{name} is not a finite time", f"NOT isfinite({name})"),
+                (f"{name} could not be parsed", f"{name}__raw IS NOT NULL AND {name} IS NULL"),
+            ]
         else:
             exprs.append(f"{text_sql(col, True) if col else 'CAST(NULL AS VARCHAR)'} AS {name}")
     reason = "CASE " + " ".join(f"WHEN {p} THEN {quote_literal(r)}" for r, p in rules) + " END"

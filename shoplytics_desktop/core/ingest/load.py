@@ -223,7 +223,7 @@ def import_events(
                 reporter.update(1, 5, f"Reading {info.display_name}")
                 staged = stage_sources(con, info)
                 reporter.check_cancelled()
-                mapped = mapped_sql(info, mapping, staged.source)
+                mapped = mapped_sql(info, mapping, staged.source, loaded_at=started)
                 prev = batches.find_previous(con, "events", fp)
                 previous = prev.batch_id if prev else None
                 if dry_run:

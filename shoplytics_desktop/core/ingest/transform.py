@@ -8,6 +8,8 @@ the original row as JSON. Every identifier that comes from a file goes through `
 
 from __future__ import annotations
 
+import datetime as dt
+
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import eventnames
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
@@ -178,9 +180,15 @@ def _event_name_sql(b: _Builder, default: str | None) -> str:
     return f"coalesce({b.text('event_type')}, {quote_literal(default)})"
 
 
-def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) -> str:
+def mapped_sql(
+    info: SourceInfo,
+    mapping: Mapping,
+    source: str | None = None,
+    loaded_at: dt.datetime | None = None,
+) -> str:
     """The mapping SELECT (columns ``STAGE_COLUMNS``) over ``source``: a SELECT of the source
-    columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``)."""
+    columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``).
+    ``loaded_at`` (UTC, default now) is the load time that bounds event times."""
     b = _Builder(info, mapping)
     d = mapping.defaults
     fq = quote_ident(FILE_COLUMN)
@@ -228,7 +236,9 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
         "event_name", "product_id", dict(mapping.event_types),
         known=name_cols[0].samples if len(name_cols) == 1 else (),
     )
-    rules = contract.validation_rules(has_product_column=bool(b.cols("product_id")))
+    rules = contract.validation_rules(
+        has_product_column=bool(b.cols("product_id")), loaded_at=loaded_at
+    )
     reason = "CASE " + " ".join(
         f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
     ) + " END"
