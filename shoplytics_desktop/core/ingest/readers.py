@@ -69,6 +69,21 @@ def path_list(paths: list[str]) -> str:
     return "[" + ", ".join(quote_literal(literal_path(p)) for p in paths) + "]"
 
 
+def unique_name(base: str, taken: list[str] | set[str]) -> str:
+    """``base``, or ``base_1``, ``base_2`` …: a column name none of ``taken`` has (DuckDB's
+    names are case-insensitive), so that a name the import adds never meets a source column."""
+    lower = {t.lower() for t in taken}
+    name, n = base, 0
+    while name.lower() in lower:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _file_opt(file_column: str | None) -> list[str]:
+    return [f"filename={quote_literal(file_column)}"] if file_column else []
+
+
 def csv_reader(
     paths: list[str],
     dialect: Dialect,
@@ -78,6 +93,7 @@ def csv_reader(
     rejects: bool = False,
     lenient: bool = True,
     long_lines: bool = False,
+    file_column: str | None = FILE_COLUMN,
 ) -> str:
     opts = [
         f"delim={quote_literal(dialect.delimiter)}",
@@ -88,7 +104,7 @@ def csv_reader(
         # line has an extra field it would take that line's shape and skip the header.
         "skip=0",
         "all_varchar=true",
-        f"filename={quote_literal(FILE_COLUMN)}",
+        *_file_opt(file_column),
         f"encoding={quote_literal(encoding)}",
         f"compression={quote_literal('gzip' if compressed else 'none')}",
     ]
@@ -109,11 +125,17 @@ def csv_reader(
     return f"read_csv({path_list(paths)}, {', '.join(opts)})"
 
 
-def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: bool = False) -> str:
+def json_reader(
+    paths: list[str],
+    fmt: str,
+    compressed: bool,
+    union_by_name: bool = False,
+    file_column: str | None = FILE_COLUMN,
+) -> str:
     json_format = {"json": "auto", "ndjson": "newline_delimited"}.get(fmt, "auto")
     opts = [
         f"format={quote_literal(json_format)}",
-        f"filename={quote_literal(FILE_COLUMN)}",
+        *_file_opt(file_column),
         f"compression={quote_literal('gzip' if compressed else 'none')}",
         # A whole JSON array written on one line is one "object" to the reader's buffer (which
         # is twice this size); an NDJSON line is one event.
@@ -124,11 +146,16 @@ def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: boo
     return f"read_json({path_list(paths)}, {', '.join(opts)})"
 
 
-def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
-    opts = [f"filename={quote_literal(FILE_COLUMN)}", "file_row_number=true"]
+def parquet_reader(
+    paths: list[str],
+    union_by_name: bool = False,
+    file_column: str | None = FILE_COLUMN,
+    row_number: bool = True,
+) -> str:
+    opts = _file_opt(file_column) + (["file_row_number=true"] if row_number else [])
     if union_by_name:
         opts.append("union_by_name=true")
-    return f"read_parquet({path_list(paths)}, {', '.join(opts)})"
+    return f"read_parquet({path_list(paths)}" + "".join(f", {o}" for o in opts) + ")"
 
 
 def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelled:

@@ -14,7 +14,6 @@ from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import eventnames
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping
-from shoplytics_desktop.core.ingest.readers import FILE_COLUMN
 from shoplytics_desktop.core.ingest.timeparse import time_sql
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
@@ -100,7 +99,7 @@ class _Builder:
         if self.mapping.keep_unmapped:
             extra = [
                 c for c in self.info.top_columns
-                if c.name not in used_roots and c.name != FILE_COLUMN
+                if c.name not in used_roots and c.name not in self.info.hidden_columns
             ]
         obj = (
             "json_object(" + ", ".join(f"{quote_literal(c.name)}, {c.sql()}" for c in extra) + ")"
@@ -151,17 +150,19 @@ def preview_source(info: SourceInfo, limit: int | None = None) -> str:
     """A SELECT of the source rows with their line (``__line``) straight from the readers, for
     previews and counts (the import numbers rows from its staged copy instead, see stage.py)."""
     reader = info.reader_sql()
-    fq = quote_ident(FILE_COLUMN)
+    fq = quote_ident(info.file_column)
+    lq = quote_ident(info.line_column)
     scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    if info.format == "parquet":
-        return f"SELECT *, file_row_number + 1 AS __line FROM ({scan})"
+    if info.format == "parquet" and info.row_number:
+        return f"SELECT *, file_row_number + 1 AS {lq} FROM ({scan})"
     # Readers keep file order, so a row number over the scan is the row's position.
     offset = line_offset(info)
     if len(info.files) == 1:
-        return f"SELECT *, row_number() OVER () + {offset} AS __line FROM ({scan})"
+        return f"SELECT *, row_number() OVER () + {offset} AS {lq} FROM ({scan})"
+    rn = quote_ident(info.internal_name("__rn"))
     return (
-        f"SELECT *, __rn - min(__rn) OVER (PARTITION BY {fq}) + {1 + offset} AS __line "
-        f"FROM (SELECT *, row_number() OVER () AS __rn FROM ({scan}))"
+        f"SELECT * EXCLUDE ({rn}), {rn} - min({rn}) OVER (PARTITION BY {fq}) + {1 + offset} "
+        f"AS {lq} FROM (SELECT *, row_number() OVER () AS {rn} FROM ({scan}))"
     )
 
 
@@ -191,9 +192,9 @@ def mapped_sql(
     ``loaded_at`` (UTC, default now) is the load time that bounds event times."""
     b = _Builder(info, mapping)
     d = mapping.defaults
-    fq = quote_ident(FILE_COLUMN)
+    fq = quote_ident(info.file_column)
     src = source or preview_source(info)
-    line = "src.__line"
+    line = f"src.{quote_ident(info.line_column)}"
 
     time_raw, time_parsed = b.time()
     price_cols = b.cols("price")
