@@ -207,7 +207,14 @@ class Rule:
     violated: str
 
 
-def validation_rules(has_product_column: bool = True) -> list[Rule]:
+#: The earliest event time the contract accepts; the latest is the load time + ``TIME_AHEAD``.
+EARLIEST_EVENT_TIME = dt.datetime(1990, 1, 1)
+TIME_AHEAD = dt.timedelta(days=1)
+
+
+def validation_rules(
+    has_product_column: bool = True, loaded_at: dt.datetime | None = None
+) -> list[Rule]:
     """Set-wise rules in the order a row's first failing reason is reported.
 
     The predicates read a relation with the contract's column names, where values that could not be
@@ -215,12 +222,29 @@ def validation_rules(has_product_column: bool = True) -> list[Rule]:
     ``quantity`` are DOUBLE there, so that out-of-range values can be named before the cast to
     the contract's types. ``has_product_column`` says whether the source carries product ids at
     all: a page-level clickstream without them loads cart events with a null product.
+    ``loaded_at`` (UTC, default now) bounds event times: none may be after it + ``TIME_AHEAD``.
     """
     types_list = ", ".join(f"'{t}'" for t in EVENT_TYPES)
     price_max = 10 ** (12 - 2)
+    now = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    latest = now + TIME_AHEAD
     rules = [
         Rule("event_time is missing", "event_time IS NULL AND event_time__raw IS NULL"),
+        # Infinite times parse (and break every later time difference); NaN and '+inf' do not.
+        Rule(
+            "event_time is not a finite time",
+            "NOT isfinite(event_time) OR (event_time IS NULL AND "
+            "regexp_full_match(lower(trim(event_time__raw)), '[+-]?(inf|infinity|nan)'))",
+        ),
         Rule("event_time could not be parsed", "event_time IS NULL"),
+        Rule(
+            f"event_time is before {EARLIEST_EVENT_TIME:%Y-%m-%d}",
+            f"event_time < TIMESTAMP '{EARLIEST_EVENT_TIME:%Y-%m-%d %H:%M:%S}'",
+        ),
+        Rule(
+            "event_time is after the load time + 1 day",
+            f"event_time > TIMESTAMP '{latest:%Y-%m-%d %H:%M:%S.%f}'",
+        ),
         Rule("user_id is missing", "user_id IS NULL OR trim(user_id) = ''"),
         Rule("event_type is missing", "event_type IS NULL"),
         Rule(f"event_type is not one of {', '.join(EVENT_TYPES)}", f"event_type NOT IN ({types_list})"),

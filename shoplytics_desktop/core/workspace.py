@@ -140,6 +140,7 @@ class Workspace:
         self.con = self._connect()
         if not read_only:
             self._ensure_schema()
+            self._clean_leftovers()
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -353,6 +354,14 @@ class Workspace:
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
             [str(SCHEMA_VERSION)],
         )
+
+    def _clean_leftovers(self) -> None:
+        """What killed imports left (spill files, converted copies, space not given back)."""
+        from shoplytics_desktop.core.ingest.leftovers import clean_leftovers
+
+        # Leftovers cost space, never correctness: opening goes on whatever happens here.
+        with contextlib.suppress(OSError, duckdb.Error):
+            clean_leftovers(self.folder, self.con, own_tmp=not self.settings.temp_directory)
 
     @contextlib.contextmanager
     def memory_budget(self, limit: str | None) -> Iterator[None]:

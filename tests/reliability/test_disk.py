@@ -8,8 +8,11 @@ tests are skipped.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import pytest
 
 from shoplytics_desktop.cli import main
 from shoplytics_desktop.core.errors import (
+    Cancelled,
     ExportError,
     GenerateError,
     ImportError_,
@@ -26,8 +30,10 @@ from shoplytics_desktop.core.errors import (
 from shoplytics_desktop.core.export import export_tables
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 from shoplytics_desktop.core.ingest import import_events
+from shoplytics_desktop.core.ingest.load import RESERVE_FILE
 from shoplytics_desktop.core.models.runner import run_project
-from shoplytics_desktop.core.workspace import BACKUP_FILE, Workspace
+from shoplytics_desktop.core.progress import NullReporter
+from shoplytics_desktop.core.workspace import BACKUP_FILE, DB_FILE, Workspace
 from tests.reliability.conftest import write_events_csv
 from tests.reliability.support import Snapshot, check_consistent
 
@@ -143,6 +149,69 @@ def test_import_generate_run_and_backup_on_a_full_disk(
     with Workspace.open(folder) as ws:
         assert import_events(ws, [small]).batch_id
         assert ws.row_count("raw", "events") == before.event_rows + 1000
+
+
+#: What a checkpoint may add: the blocks it writes before the old ones are free (256 KB each).
+SLACK = 1024 * 1024
+
+
+def _free(folder: Path) -> int:
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize
+
+
+def test_a_failed_import_gives_the_disk_space_back(published_ws: Path, tmp_path: Path) -> None:
+    """An import that fills the disk grew the database file until the disk was full, and the
+    file stayed that size, even after closing: the disk stayed full. Now the space is given
+    back."""
+    src = write_events_csv(tmp_path / "e.csv", 1_000_000, "fill-")
+    size = sum(p.stat().st_size for p in published_ws.iterdir() if p.is_file())
+    with tmpfs(tmp_path / "disk", f"{size // 1024 + 6 * 1024}k") as disk:
+        folder = disk / "ws"
+        shutil.copytree(published_ws, folder)
+        (folder / BACKUP_FILE).unlink(missing_ok=True)
+        db = folder / DB_FILE
+        with Workspace.open(folder) as ws:
+            before = Snapshot.take(ws)
+            ws.cursor().execute("CHECKPOINT")
+        db_size, free = db.stat().st_size, _free(disk)
+        with Workspace.open(folder) as ws, pytest.raises(ImportError_, match="No space left"):
+            import_events(ws, [src])
+        # Given back by the import itself, or (blocks DuckDB holds until the database closes)
+        # at the latest when the workspace is next opened for writing.
+        Workspace.open(folder).close()
+        assert db.stat().st_size <= db_size + SLACK, (db_size, db.stat().st_size)
+        assert _free(disk) >= free - SLACK, (free, _free(disk))
+        assert not (folder / RESERVE_FILE).exists()
+        _unchanged(folder, before)
+
+
+def test_a_cancelled_import_gives_the_space_back(ws_dir: Path, tmp_path: Path) -> None:
+    src = write_events_csv(tmp_path / "e.csv", 1_000_000, "cancel-")
+    db = ws_dir / DB_FILE
+    with Workspace.open(ws_dir) as ws:
+        ws.cursor().execute("CHECKPOINT")
+        size = db.stat().st_size
+        grown = [0]
+
+        class StopWhileLoading(NullReporter):
+            def update(self, done: float, total: float, message: str = "") -> None:
+                if message.startswith("Mapping"):
+                    def cancel_once_grown() -> None:
+                        for _ in range(400):
+                            grown[0] = max(grown[0], db.stat().st_size - size)
+                            if grown[0] > 4 * SLACK:
+                                break
+                            time.sleep(0.005)
+                        self.cancel()
+
+                    threading.Thread(target=cancel_once_grown, daemon=True).start()
+
+        with pytest.raises(Cancelled):
+            import_events(ws, [src], reporter=StopWhileLoading())
+        assert grown[0] > 4 * SLACK, "the import was cancelled before it wrote anything"
+        assert db.stat().st_size <= size + SLACK, (size, db.stat().st_size)
+        check_consistent(ws)
 
 
 def test_import_on_a_full_disk_blames_the_disk_not_the_file(

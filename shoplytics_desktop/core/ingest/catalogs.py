@@ -15,7 +15,6 @@ import duckdb
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import readers
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.mapping import normalize_name
 from shoplytics_desktop.core.ingest.report import CatalogReport, ReasonCount, RejectExample
@@ -113,17 +112,20 @@ def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], 
                 f"CAST(CASE WHEN {raw} IS NULL THEN {if_missing} ELSE {_time(col)} END AS {typ}) "
                 f"AS {name}",
             ]
-            rules.append((f"{name} could not be parsed", f"{name}__raw IS NOT NULL AND {name} IS NULL"))
+            rules += [
+                (f"{name} is not a finite time", f"NOT isfinite({name})"),
+                (f"{name} could not be parsed", f"{name}__raw IS NOT NULL AND {name} IS NULL"),
+            ]
         else:
             exprs.append(f"{text_sql(col, True) if col else 'CAST(NULL AS VARCHAR)'} AS {name}")
     reason = "CASE " + " ".join(f"WHEN {p} THEN {quote_literal(r)}" for r, p in rules) + " END"
     items = ", ".join(f"{quote_literal(c.name)}: {c.sql()}" for c in info.top_columns)
-    line = "file_row_number + 1" if info.format == "parquet" else (
+    line = "file_row_number + 1" if info.format == "parquet" and info.row_number else (
         f"row_number() OVER () + {1 if info.format == 'csv' else 0}"
     )
     return f"""
 WITH src AS (SELECT * FROM {info.reader_sql()}),
-m AS (SELECT {', '.join(exprs)}, src.{quote_ident(readers.FILE_COLUMN)} AS _source_file,
+m AS (SELECT {', '.join(exprs)}, src.{quote_ident(info.file_column)} AS _source_file,
              {line} AS _source_line, {{{items}}} AS __src FROM src)
 SELECT *, {reason} AS __reason FROM m"""
 

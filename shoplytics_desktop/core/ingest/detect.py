@@ -5,6 +5,7 @@ Only samples are read here; the wizard shows the result and ``propose_mapping`` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,24 @@ class SourceInfo:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: UTF-8 copies the readers read instead of the files (text that is not UTF-8), in order.
     utf8_copies: tuple[str, ...] = ()
+    #: The column the readers add with each row's file: ``__file`` unless the source has one.
+    file_column: str = readers.FILE_COLUMN
+    #: Whether the Parquet reader numbers rows (not when the source has a ``file_row_number``).
+    row_number: bool = True
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """The columns the readers add to the source's own."""
+        numbered = self.format == "parquet" and self.row_number
+        return [self.file_column] + (["file_row_number"] if numbered else [])
+
+    def internal_name(self, base: str) -> str:
+        """A name for a column the import adds (``__line`` …) that no source column has."""
+        return readers.unique_name(base, [c.name for c in self.top_columns] + self.hidden_columns)
+
+    @property
+    def line_column(self) -> str:
+        return self.internal_name("__line")
 
     @property
     def paths(self) -> list[str]:
@@ -89,36 +108,53 @@ class SourceInfo:
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)
 
-    def reader_sql(self, rejects: bool = False, lenient: bool = True) -> str:
-        paths, encoding, compressed = self.paths, self.encoding, self.compressed
+    @property
+    def read_paths(self) -> list[str]:
+        """The files the readers read: the UTF-8 copies when there are, else the files."""
+        return list(self.utf8_copies) if self.utf8_copies else self.paths
+
+    def reader_sql(
+        self, rejects: bool = False, lenient: bool = True, lineage: bool = True
+    ) -> str:
+        """The reader of the files; ``lineage=False`` adds no file (or row number) column."""
+        paths, encoding, compressed = self.read_paths, self.encoding, self.compressed
+        file_column = self.file_column if lineage else None
         if self.utf8_copies:
-            paths, encoding, compressed = list(self.utf8_copies), "utf-8", False
+            encoding, compressed = "utf-8", False
         if self.format == "csv":
             dialect = readers.Dialect(
                 self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
             )
             reader = readers.csv_reader(
                 paths, dialect, encoding, compressed, self.union_by_name, rejects,
-                lenient=lenient or rejects, long_lines=self.long_lines,
+                lenient=lenient or rejects, long_lines=self.long_lines, file_column=file_column,
             )
         elif self.format == "parquet":
-            return readers.parquet_reader(paths, self.union_by_name)
+            reader = readers.parquet_reader(
+                paths, self.union_by_name, file_column, self.row_number and lineage
+            )
         else:
-            reader = readers.json_reader(paths, self.format, compressed, self.union_by_name)
-        if not self.utf8_copies:
+            reader = readers.json_reader(
+                paths, self.format, compressed, self.union_by_name, file_column
+            )
+        fq = quote_ident(self.file_column)
+        renamed = self.original_file_sql(fq)
+        if renamed == fq or not lineage:
             return reader
-        fq = quote_ident(readers.FILE_COLUMN)
-        return f"(SELECT * REPLACE ({self.original_file_sql(fq)} AS {fq}) FROM {reader})"
+        return f"(SELECT * REPLACE ({renamed} AS {fq}) FROM {reader})"
 
     def original_file_sql(self, column: str) -> str:
-        """SQL turning a file name the readers report into the name of the file imported."""
-        if not self.utf8_copies:
-            return column
+        """SQL turning a file name the readers report into the name of the file imported (they
+        report a UTF-8 copy's name, and a name with glob characters made absolute)."""
         cases = " ".join(
-            f"WHEN {quote_literal(copy)} THEN {quote_literal(original)}"
-            for copy, original in zip(self.utf8_copies, self.paths, strict=True)
+            f"WHEN {quote_literal(reported)} THEN {quote_literal(original)}"
+            for reported, original in (
+                (readers.reported_path(read), original)
+                for read, original in zip(self.read_paths, self.paths, strict=True)
+            )
+            if reported != original
         )
-        return f"CASE {column} {cases} ELSE {column} END"
+        return f"CASE {column} {cases} ELSE {column} END" if cases else column
 
 
 def _sniff(
@@ -143,7 +179,7 @@ def _sniff(
         args.append(f"quote={quote_literal(opts.quote)}")
     # Data files have a header row; the sniffer guesses wrong when every column is text.
     args.append(f"header={'true' if (opts.header if opts else True) else 'false'}")
-    sql = f"SELECT * FROM sniff_csv({quote_literal(path)}, {', '.join(args)})"
+    sql = f"SELECT * FROM sniff_csv({quote_literal(readers.literal_path(path))}, {', '.join(args)})"
     try:
         row = con.execute(sql).fetchone()
         desc = [d[0] for d in con.description or []]
@@ -272,10 +308,24 @@ def _inspect(
         escape=escape, header=header, encoding=encoding, union_by_name=union,
         long_lines=long_lines, utf8_copies=copies,
     )
+    # The readers add a file column (and Parquet's row number): named so as to meet no column
+    # of the source, which keeps all of its own.
+    try:
+        if fmt == "csv":
+            own = [c["name"] for s in sniffs for c in s["Columns"]]
+        else:
+            own = [str(r[0]) for r in con.execute(
+                f"DESCRIBE SELECT * FROM {info.reader_sql(lineage=False)}").fetchall()]
+    except duckdb.Error as e:
+        raise readers.read_error(e, info.display_name, fmt) from e
+    info = dataclasses.replace(
+        info,
+        file_column=readers.unique_name(readers.FILE_COLUMN, own),
+        row_number="file_row_number" not in {n.lower() for n in own},
+    )
     reader = info.reader_sql()
     try:
-        hidden = [readers.FILE_COLUMN] + (["file_row_number"] if fmt == "parquet" else [])
-        exclude = ", ".join(quote_ident(h) for h in hidden)
+        exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
         described = con.execute(f"DESCRIBE SELECT * EXCLUDE ({exclude}) FROM {reader}").fetchall()
         flat = _flatten(con, reader, [(str(r[0]), str(r[1])) for r in described])
         names = [r[0] for r in described]
@@ -310,10 +360,8 @@ def _inspect(
             f"{info.display_name} {empty_what}.", "Export the data again, including its rows."
         )
     estimate = _row_estimate(con, info, fmt)
-    return SourceInfo(
-        files=info.files, format=fmt, columns=tuple(columns), delimiter=delimiter, quote=quote,
-        escape=escape, header=header, encoding=encoding, union_by_name=union,
-        long_lines=long_lines, row_estimate=estimate, notes=tuple(notes), utf8_copies=copies,
+    return dataclasses.replace(
+        info, columns=tuple(columns), row_estimate=estimate, notes=tuple(notes)
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from shoplytics_desktop.core.ingest.report import (
     ImportReport,
     ValidationReport,
 )
+from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
     Staged,
     drop_stage,
@@ -200,6 +202,8 @@ def import_events(
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     reporter.check_cancelled()
+    db_size = _file_size(ws.db_path)
+    reserve = None if dry_run else _make_reserve(ws)
     with (
         utc_session(con),
         cancel_watch(con, reporter),
@@ -236,7 +240,7 @@ def import_events(
                 reporter.update(1, 5, f"Reading {info.display_name}")
                 staged = stage_sources(con, info)
                 reporter.check_cancelled()
-                mapped = mapped_sql(info, mapping, staged.source)
+                mapped = mapped_sql(info, mapping, staged.source, loaded_at=started)
                 prev = batches.find_previous(con, "events", fp)
                 previous = prev.batch_id if prev else None
                 if dry_run:
@@ -274,7 +278,7 @@ def import_events(
                 rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
                 if not dry_run and cat_id is not None and rep.rows_loaded:
                     _batch_row(con, cat_id, spec.kind, str(path),
-                               batches.fingerprint([Path(path)]), None, rep.rows_read,
+                               batches.fingerprint(resolve_paths([path])), None, rep.rows_read,
                                rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
                                rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")
                 elif not dry_run and rep.rows_read and rep.rows_rejected == rep.rows_read:
@@ -303,6 +307,9 @@ def import_events(
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
             drop_stage(con)
+            if not committed:
+                _give_space_back(ws, con, db_size, reserve)
+            _drop_reserve(reserve)
     reporter.update(5, 5, "Done")
     loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in catalog_reports)
     return ImportReport(
@@ -317,6 +324,83 @@ def import_events(
         catalogs=tuple(catalog_reports),
         notes=tuple(notes),
     )
+
+
+#: Room kept free while an import runs, so that a failed one can give back what it took.
+RESERVE_FILE = ".import-reserve"
+_RESERVE_BYTES = 64 * 1024
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _make_reserve(ws: Workspace) -> Path | None:
+    """A small file beside the database, written now and deleted when the import ends.
+
+    DuckDB writes a large import into the database file before it commits; when the import
+    fails (a full disk, a cancel) those blocks become free space inside the file, and DuckDB
+    only cuts them off at a checkpoint after a change, which needs a few KB of write-ahead log.
+    On a full disk that room is this file's."""
+    path = ws.folder / RESERVE_FILE
+    try:
+        with path.open("wb") as fh:
+            fh.write(b"\0" * _RESERVE_BYTES)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        _drop_reserve(path)
+        return None
+    return path
+
+
+def _drop_reserve(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def _give_space_back(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, size_before: int, reserve: Path | None
+) -> None:
+    """After a failed or cancelled import, shrink the database file back to its size before:
+    the import's blocks are free, but DuckDB cuts free blocks off the end of the file only when
+    a checkpoint writes a change. Some blocks stay held until the database is closed; then a
+    marker has the next writer open finish the job (``leftovers``)."""
+    if _file_size(ws.db_path) <= size_before:
+        return
+    _drop_reserve(reserve)
+    reclaim_space(con)
+    if _file_size(ws.db_path) > size_before + SHRINK_SLACK:
+        from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER
+
+        with contextlib.suppress(OSError):
+            (ws.folder / RECLAIM_MARKER).touch()
+
+
+#: What a checkpoint may leave at the end of the file: the blocks it wrote (256 KB each).
+SHRINK_SLACK = 1024 * 1024
+
+
+def reclaim_space(con: duckdb.DuckDBPyConnection) -> None:
+    """Record a small change and checkpoint, so that DuckDB truncates the free blocks at the
+    end of the database file."""
+    for statement in (
+        f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('space_reclaimed_at', "
+        "CAST(now() AS VARCHAR))",
+        "CHECKPOINT",
+    ):
+        try:
+            con.execute(statement)
+        except duckdb.InterruptException:
+            # A cancel still arriving: try once more, the interrupt has been used up.
+            with contextlib.suppress(duckdb.Error):
+                con.execute(statement)
+        except duckdb.Error:
+            return
 
 
 def _source_label(paths: Sequence[str | Path]) -> str:

@@ -13,6 +13,8 @@ way, so lines of loaded and rejected rows agree).
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -28,6 +30,9 @@ REJECTS_SCAN = "__ingest_csv_scans"
 #: longer than the limit in force are quarantined with a reason.
 MAX_LINE_BYTES = 2_000_000
 LONG_LINE_BYTES = 64 * 1024 * 1024
+#: The CSV reader's buffer. DuckDB's default (32 MB, one per thread) alone overran a 64MB
+#: memory limit on any file over 32 MB, where spilling cannot help; 8 MB reads as fast.
+CSV_BUFFER_BYTES = 8 * 1024 * 1024
 JSON_ARRAY_BYTES = 256 * 1024 * 1024
 NDJSON_LINE_BYTES = 64 * 1024 * 1024
 
@@ -42,8 +47,44 @@ class Dialect:
     header: bool = True
 
 
+#: What DuckDB's file readers (and sniff_csv) expand as a glob in the path they are given.
+_GLOB_CHARS = re.compile(r"[\[*?]")
+
+
+def literal_path(path: str) -> str:
+    """``path`` as DuckDB's readers must be given it to read that one file, not a pattern.
+
+    They glob every path, so ``sales[2024].csv`` would read ``sales2.csv``. Each glob character
+    becomes a class of itself (``[[]``, ``[*]``, ``[?]``); the path is made absolute first,
+    because a globbed name is reported normalized (see ``reported_path``)."""
+    if not _GLOB_CHARS.search(path):
+        return path
+    return _GLOB_CHARS.sub(lambda m: f"[{m.group(0)}]", os.path.abspath(path))
+
+
+def reported_path(path: str) -> str:
+    """The name DuckDB's ``filename`` column gives the rows of ``path`` read via ``literal_path``."""
+    return os.path.abspath(path) if _GLOB_CHARS.search(path) else path
+
+
 def path_list(paths: list[str]) -> str:
-    return "[" + ", ".join(quote_literal(p) for p in paths) + "]"
+    """A DuckDB list of files, each read literally (see ``literal_path``)."""
+    return "[" + ", ".join(quote_literal(literal_path(p)) for p in paths) + "]"
+
+
+def unique_name(base: str, taken: list[str] | set[str]) -> str:
+    """``base``, or ``base_1``, ``base_2`` …: a column name none of ``taken`` has (DuckDB's
+    names are case-insensitive), so that a name the import adds never meets a source column."""
+    lower = {t.lower() for t in taken}
+    name, n = base, 0
+    while name.lower() in lower:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _file_opt(file_column: str | None) -> list[str]:
+    return [f"filename={quote_literal(file_column)}"] if file_column else []
 
 
 def csv_reader(
@@ -55,6 +96,7 @@ def csv_reader(
     rejects: bool = False,
     lenient: bool = True,
     long_lines: bool = False,
+    file_column: str | None = FILE_COLUMN,
 ) -> str:
     opts = [
         f"delim={quote_literal(dialect.delimiter)}",
@@ -65,12 +107,14 @@ def csv_reader(
         # line has an extra field it would take that line's shape and skip the header.
         "skip=0",
         "all_varchar=true",
-        f"filename={quote_literal(FILE_COLUMN)}",
+        *_file_opt(file_column),
         f"encoding={quote_literal(encoding)}",
         f"compression={quote_literal('gzip' if compressed else 'none')}",
     ]
     if long_lines:
         opts += [f"max_line_size={LONG_LINE_BYTES}", f"buffer_size={LONG_LINE_BYTES}"]
+    else:
+        opts.append(f"buffer_size={CSV_BUFFER_BYTES}")
     if lenient:
         # Samples skip rows the reader cannot split; the import first reads strictly (fast) and
         # only on such an error reads again keeping them (``rejects``) to quarantine them.
@@ -86,11 +130,17 @@ def csv_reader(
     return f"read_csv({path_list(paths)}, {', '.join(opts)})"
 
 
-def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: bool = False) -> str:
+def json_reader(
+    paths: list[str],
+    fmt: str,
+    compressed: bool,
+    union_by_name: bool = False,
+    file_column: str | None = FILE_COLUMN,
+) -> str:
     json_format = {"json": "auto", "ndjson": "newline_delimited"}.get(fmt, "auto")
     opts = [
         f"format={quote_literal(json_format)}",
-        f"filename={quote_literal(FILE_COLUMN)}",
+        *_file_opt(file_column),
         f"compression={quote_literal('gzip' if compressed else 'none')}",
         # A whole JSON array written on one line is one "object" to the reader's buffer (which
         # is twice this size); an NDJSON line is one event.
@@ -101,11 +151,16 @@ def json_reader(paths: list[str], fmt: str, compressed: bool, union_by_name: boo
     return f"read_json({path_list(paths)}, {', '.join(opts)})"
 
 
-def parquet_reader(paths: list[str], union_by_name: bool = False) -> str:
-    opts = [f"filename={quote_literal(FILE_COLUMN)}", "file_row_number=true"]
+def parquet_reader(
+    paths: list[str],
+    union_by_name: bool = False,
+    file_column: str | None = FILE_COLUMN,
+    row_number: bool = True,
+) -> str:
+    opts = _file_opt(file_column) + (["file_row_number=true"] if row_number else [])
     if union_by_name:
         opts.append("union_by_name=true")
-    return f"read_parquet({path_list(paths)}, {', '.join(opts)})"
+    return f"read_parquet({path_list(paths)}" + "".join(f", {o}" for o in opts) + ")"
 
 
 def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelled:
@@ -126,6 +181,13 @@ def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelle
         )
         first = f"{first.removeprefix('Invalid Input Error: ')}: {detail}".rstrip(": ")
     low = text.lower()
+    if "out of memory" in low:
+        return ImportError_(
+            f"Importing {files} ran out of memory ({first}); nothing was loaded.",
+            "Raise the import_memory_limit or memory_limit setting (e.g. `shoplytics settings "
+            "import_memory_limit=1GB`), or lower the threads setting; DuckDB spills what it "
+            "can to the workspace's tmp/ folder.",
+        )
     if "no space left on device" in low or "disk quota exceeded" in low:
         return ImportError_(
             f"The disk is full while importing {files} ({first}); nothing was loaded.",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -27,6 +28,8 @@ from shoplytics_desktop.core.sqlutil import quote_ident
 SRC_TABLE = "__ingest_src"
 FIRSTS_TABLE = "__ingest_file_firsts"
 READER_REJECTS = "__ingest_reader_rejects"
+#: How much of an over-long line a rejected row keeps.
+_LINE_SHOWN = 10_000
 
 #: Why DuckDB's CSV reader could not split a line, in the user's words.
 _READER_REASONS = {
@@ -59,19 +62,33 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     """Stage the sources. Must run first in a fresh transaction: a CSV read that fails is
     retried leniently, which needs the aborted transaction restarted."""
     drop_stage(con)
-    if info.format == "parquet":
+    if info.format == "parquet" and info.row_number:
         row = con.execute(
             f"SELECT sum(num_rows) FROM parquet_file_metadata({readers.path_list(info.paths)})"
         ).fetchone()
-        source = f"SELECT *, file_row_number + 1 AS __line FROM {info.reader_sql()}"
+        source = (
+            f"SELECT *, file_row_number + 1 AS {quote_ident(info.line_column)} "
+            f"FROM {info.reader_sql()}"
+        )
         return Staged(source, int(row[0] or 0) if row else 0, 0)
     rejects = 0
+    # A source column named rowid would hide the table's row ids, which number the lines: it is
+    # staged under another name and given its own back in ``_numbered_source``.
+    rowid = _rowid_column(info)
+    rename = (
+        f" RENAME ({quote_ident(rowid)} AS {quote_ident(info.internal_name('__rowid'))})"
+        if rowid
+        else ""
+    )
     if info.format != "csv":
-        con.execute(f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT * FROM {info.reader_sql()}")
+        con.execute(
+            f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT *{rename} FROM {info.reader_sql()}"
+        )
     else:
         try:
             con.execute(
-                f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT * FROM {info.reader_sql(lenient=False)}"
+                f"CREATE TEMP TABLE {SRC_TABLE} AS "
+                f"SELECT *{rename} FROM {info.reader_sql(lenient=False)}"
             )
         except duckdb.InterruptException:
             raise
@@ -79,20 +96,26 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
             con.execute("ROLLBACK")
             con.execute("BEGIN TRANSACTION")
             con.execute(
-                f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT * FROM {info.reader_sql(rejects=True)}"
+                f"CREATE TEMP TABLE {SRC_TABLE} AS "
+                f"SELECT *{rename} FROM {info.reader_sql(rejects=True)}"
             )
             rejects = _collect_reader_rejects(con, info)
+        rejects += _reject_unended_long_lines(con, info, rejects > 0)
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
     return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects)
 
 
+def _rowid_column(info: SourceInfo) -> str | None:
+    return next((c.name for c in info.top_columns if c.name.lower() == "rowid"), None)
+
+
 def _numbered_source(
     con: duckdb.DuckDBPyConnection, info: SourceInfo, base: int, has_rejects: bool
 ) -> str:
     offset = line_offset(info) + 1
-    fq = quote_ident(readers.FILE_COLUMN)
+    fq = quote_ident(info.file_column)
     if len(info.files) == 1:
         # Rows of a table created in an open transaction are numbered from a large base.
         position = f"s.rowid - {base}"
@@ -114,7 +137,11 @@ def _numbered_source(
             f"{line} + (SELECT count(*) FROM {READER_REJECTS} r WHERE r.file = s.{fq} "
             f"AND r.line - {header} - r.j < {position} + 1)"
         )
-    return f"SELECT s.*, {line} AS __line FROM {SRC_TABLE} s{join}"
+    columns = "s.*"
+    rowid = _rowid_column(info)
+    if rowid:
+        columns += f" RENAME ({quote_ident(info.internal_name('__rowid'))} AS {quote_ident(rowid)})"
+    return f"SELECT {columns}, {line} AS {quote_ident(info.line_column)} FROM {SRC_TABLE} s{join}"
 
 
 def _collect_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> int:
@@ -139,6 +166,74 @@ def _collect_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) ->
     )
     n = con.execute(f"SELECT count(*) FROM {READER_REJECTS}").fetchone()
     return int(n[0]) if n else 0
+
+
+def _unended_long_line(path: Path, limit: int) -> bytes | None:
+    """The start of the file's last line when no newline ends it and it is longer than
+    ``limit`` bytes: DuckDB's CSV reader skips such a line without a word."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 1))
+        if fh.read(1) in (b"\n", b"\r", b""):
+            return None
+        pos, length = size, 0
+        while pos > 0 and length <= limit:
+            step = min(1024 * 1024, pos)
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if end >= 0:
+                length += step - end - 1
+                break
+            length += step
+        if length <= limit:
+            return None
+        fh.seek(size - length)
+        return fh.read(_LINE_SHOWN)
+
+
+def _reject_unended_long_lines(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, have_rejects: bool
+) -> int:
+    """Quarantine the over-long last lines the reader skipped (see ``_unended_long_line``);
+    only the ends of the files are read, and a gzip file is not checked."""
+    limit = readers.LONG_LINE_BYTES if info.long_lines else readers.MAX_LINE_BYTES
+    found = []
+    for read, f in zip(info.read_paths, info.files, strict=True):
+        if f.compressed and not info.utf8_copies:
+            continue
+        head = _unended_long_line(Path(read), limit)
+        if head is not None:
+            found.append((str(f.path), head))
+    if not found:
+        return 0
+    if not have_rejects:
+        con.execute(
+            f"CREATE TEMP TABLE {READER_REJECTS} (file VARCHAR, line BIGINT, reason VARCHAR, "
+            "csv_line VARCHAR, j BIGINT)"
+        )
+    fq = quote_ident(info.file_column)
+    added = 0
+    for name, head in found:
+        row = con.execute(
+            f"""SELECT (SELECT count(*) FROM {SRC_TABLE} WHERE {fq} = $f),
+                       (SELECT count(*) FROM {READER_REJECTS} WHERE file = $f),
+                       (SELECT max(line) FROM {READER_REJECTS} WHERE file = $f)""",
+            {"f": name},
+        ).fetchone()
+        assert row is not None
+        rows, rejected, last = int(row[0]), int(row[1]), row[2]
+        line = line_offset(info) + rows + rejected + 1
+        if last is not None and last >= line:
+            continue  # the reader reported it itself
+        text = head.decode("utf-8", errors="replace") + " …"
+        con.execute(
+            f"INSERT INTO {READER_REJECTS} VALUES (?, ?, ?, ?, ?)",
+            [name, line, _READER_REASONS["LINE SIZE OVER MAXIMUM"], text, rejected + 1],
+        )
+        added += 1
+    return added
 
 
 def reader_rejects_sql() -> str:

@@ -16,6 +16,7 @@ import atexit
 import codecs
 import gzip
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -42,10 +43,15 @@ _copies: dict[tuple[str, int, int, str], Path] = {}
 _counter = itertools.count(1)
 
 
+#: Conversion folders are named ``shoplytics-text-<pid>-…``: a process that dies without its
+#: atexit cleanup (kill -9) leaves its folder, which ``leftovers`` removes once the pid is gone.
+FOLDER_PREFIX = "shoplytics-text-"
+
+
 def _temp_folder() -> Path:
     global _folder
     if _folder is None or not _folder.exists():
-        _folder = Path(tempfile.mkdtemp(prefix="shoplytics-text-"))
+        _folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         atexit.register(shutil.rmtree, _folder, True)
     return _folder
 

@@ -8,11 +8,12 @@ the original row as JSON. Every identifier that comes from a file goes through `
 
 from __future__ import annotations
 
+import datetime as dt
+
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import countries, eventnames, refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping
-from shoplytics_desktop.core.ingest.readers import FILE_COLUMN
 from shoplytics_desktop.core.ingest.timeparse import time_sql
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
@@ -133,7 +134,7 @@ class _Builder:
         if self.mapping.keep_unmapped:
             extra = [
                 c for c in self.info.top_columns
-                if c.name not in used_roots and c.name != FILE_COLUMN
+                if c.name not in used_roots and c.name not in self.info.hidden_columns
             ]
         pairs = [(c.name, c.sql()) for c in extra] + [
             (key, self.ref(src).sql()) for key, src in self.mapping.properties_fields.items()
@@ -187,17 +188,19 @@ def preview_source(info: SourceInfo, limit: int | None = None) -> str:
     """A SELECT of the source rows with their line (``__line``) straight from the readers, for
     previews and counts (the import numbers rows from its staged copy instead, see stage.py)."""
     reader = info.reader_sql()
-    fq = quote_ident(FILE_COLUMN)
+    fq = quote_ident(info.file_column)
+    lq = quote_ident(info.line_column)
     scan = f"SELECT * FROM {reader}" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    if info.format == "parquet":
-        return f"SELECT *, file_row_number + 1 AS __line FROM ({scan})"
+    if info.format == "parquet" and info.row_number:
+        return f"SELECT *, file_row_number + 1 AS {lq} FROM ({scan})"
     # Readers keep file order, so a row number over the scan is the row's position.
     offset = line_offset(info)
     if len(info.files) == 1:
-        return f"SELECT *, row_number() OVER () + {offset} AS __line FROM ({scan})"
+        return f"SELECT *, row_number() OVER () + {offset} AS {lq} FROM ({scan})"
+    rn = quote_ident(info.internal_name("__rn"))
     return (
-        f"SELECT *, __rn - min(__rn) OVER (PARTITION BY {fq}) + {1 + offset} AS __line "
-        f"FROM (SELECT *, row_number() OVER () AS __rn FROM ({scan}))"
+        f"SELECT * EXCLUDE ({rn}), {rn} - min({rn}) OVER (PARTITION BY {fq}) + {1 + offset} "
+        f"AS {lq} FROM (SELECT *, row_number() OVER () AS {rn} FROM ({scan}))"
     )
 
 
@@ -216,14 +219,20 @@ def _event_name_sql(b: _Builder, default: str | None) -> str:
     return f"coalesce({b.text('event_type')}, {quote_literal(default)})"
 
 
-def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) -> str:
+def mapped_sql(
+    info: SourceInfo,
+    mapping: Mapping,
+    source: str | None = None,
+    loaded_at: dt.datetime | None = None,
+) -> str:
     """The mapping SELECT (columns ``STAGE_COLUMNS``) over ``source``: a SELECT of the source
-    columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``)."""
+    columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``).
+    ``loaded_at`` (UTC, default now) is the load time that bounds event times."""
     b = _Builder(info, mapping)
     d = mapping.defaults
-    fq = quote_ident(FILE_COLUMN)
+    fq = quote_ident(info.file_column)
     src = _reshaped(b, source or preview_source(info))
-    line = "src.__line"
+    line = f"src.{quote_ident(info.line_column)}"
     refund = mapping.negative_quantity == "refund"
 
     time_raw, time_parsed = b.time()
@@ -295,7 +304,9 @@ def mapped_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) ->
             "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
             "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal) END"
         )
-    rules = contract.validation_rules(has_product_column=bool(b.cols("product_id")))
+    rules = contract.validation_rules(
+        has_product_column=bool(b.cols("product_id")), loaded_at=loaded_at
+    )
     reason = "CASE " + " ".join(
         f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
     ) + " END"

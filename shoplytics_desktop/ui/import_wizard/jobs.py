@@ -50,8 +50,7 @@ def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = Non
         info = ingest.inspect_sources(paths, options, con=con)
         # The reader adds the file name (and, for Parquet, the row number) for lineage; the
         # user's preview shows only the source's own columns.
-        hidden = [readers.FILE_COLUMN] + (["file_row_number"] if info.format == "parquet" else [])
-        exclude = ", ".join(quote_ident(h) for h in hidden)
+        exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
         try:
             rel = con.execute(
                 f"SELECT * EXCLUDE ({exclude}) FROM {info.reader_sql()} LIMIT {HEAD_ROWS}"
