@@ -99,7 +99,7 @@ def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
             by_user[e.user].append(e)
     gap = dt.timedelta(minutes=timeout_min)
     for user, evs in by_user.items():
-        evs.sort(key=lambda e: e.time)
+        evs.sort(key=lambda e: (e.time, e.event_id))  # a total order: ties by event_id
         start, last = None, None
         for e in evs:
             if last is None or e.time - last > gap:
@@ -110,7 +110,7 @@ def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
             e.session = f"{user}|auto-{start:%Y%m%dT%H%M%S}"
             sessions[e.session].append(e)
     for evs in sessions.values():
-        evs.sort(key=lambda e: e.time)
+        evs.sort(key=lambda e: (e.time, e.event_id))
     return sessions
 
 
