@@ -120,8 +120,11 @@ def funnel_reach(evs: list[Ev], present: set[str]) -> list[bool]:
     t: dt.datetime | None = None
     ok = True
     for i, step in enumerate(STEPS):
-        if i > 0 and step not in present:
-            reached.append(ok)  # skipped: reached at the previous step's time
+        if step not in present:
+            # skipped: reached at the previous step's time (step 1: at the session's start)
+            if i == 0:
+                t = min(e.time for e in evs)
+            reached.append(ok)
             continue
         if not ok:
             reached.append(False)

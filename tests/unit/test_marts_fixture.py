@@ -563,6 +563,34 @@ def test_funnel_without_any_checkout_event(tmp_path: Path) -> None:
         ]
 
 
+def test_funnel_of_an_order_only_source(tmp_path: Path) -> None:
+    """Only page views and purchases: product_view, add_to_cart and begin_checkout occur nowhere,
+    so each is skipped (step 1 reached at the session's start) and the funnel is sessions →
+    purchase, not zeros."""
+    events = [e for e in EVENTS if e[2] in ("page_view", "purchase")]
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select session_date, device, traffic_source, country, sessions, product_view_sessions, "
+            "add_to_cart_sessions, checkout_sessions, purchase_sessions "
+            "from marts.fct_funnel order by 1, 2, 3, 4",
+        )
+        assert rows == [
+            (D(2024, 1, 1), "desktop", "organic", "DE", 1, 1, 1, 1, 1),  # a|s1: 10:00 → 10:04
+            # b: 08:00 page view alone; 09:10 purchase (70 minutes later: a session of its own)
+            (D(2024, 1, 1), "mobile", "paid", "US", 2, 2, 2, 2, 1),
+            (D(2024, 1, 2), "desktop", "organic", "GB", 1, 1, 1, 1, 0),  # e: a page view
+            (D(2024, 1, 2), "mobile", "paid", "US", 1, 1, 1, 1, 0),  # b7: a page view
+            (D(2024, 1, 15), "desktop", "email", "US", 1, 1, 1, 1, 1),  # c: purchases only
+        ]
+        starts = _rows(
+            ws,
+            "select session_key, product_view_at = session_start, purchase_at "
+            "from intermediate.int_sessions where user_id = 'a'",
+        )
+        assert starts == [("a|s1", True, T(2024, 1, 1, 10, 4))]
+
+
 def test_session_timeout_setting_is_used(tmp_path: Path) -> None:
     """With a 60-minute timeout b's first three sessions' gaps (30 min, 30 min 1 s) never split."""
     with _run_variant(tmp_path, EVENTS, timeout=60) as ws:

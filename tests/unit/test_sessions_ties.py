@@ -91,6 +91,12 @@ def test_an_order_export_with_lines_at_one_instant_in_any_row_order(tmp_path: Pa
         ("2002", "auto-20240302T080000", 2, "8.00"),
         ("3001", "auto-20240303T235959", 1, "10.00"),
     ]
+    # No product_view, add_to_cart or begin_checkout anywhere: the funnel is sessions → purchase.
+    assert [(str(r[0]), *r[4:]) for r in first["funnel"]] == [
+        ("2024-03-01", 2, 2, 2, 2, 2, 2),
+        ("2024-03-02", 1, 1, 1, 1, 1, 1),
+        ("2024-03-03", 1, 1, 1, 1, 1, 1),
+    ]
     for name, order in (("reversed", natural[::-1]), ("shuffled", shuffled)):
         assert _run(tmp_path, name, order) == first, name
 
