@@ -24,6 +24,20 @@ product_sales as (
     from int_order_lines
     where product_id is not null
     group by product_id
+),
+
+-- Session shares: sessions that viewed (carted) the product, and of those the ones that carted
+-- (bought) it at or after their first view (cart) of it.
+product_sessions as (
+    select
+        product_id,
+        count(*) filter (where viewed) as view_sessions,
+        count(*) filter (where viewed_then_carted) as view_to_cart_sessions,
+        count(*) filter (where viewed_then_bought) as view_to_purchase_sessions,
+        count(*) filter (where carted) as cart_sessions,
+        count(*) filter (where carted_then_bought) as cart_to_purchase_sessions
+    from int_session_products
+    group by product_id
 )
 
 select
@@ -35,7 +49,13 @@ select
     coalesce(s.units_sold, 0) as units_sold,
     coalesce(s.revenue, 0) as revenue,
     coalesce(s.buyers, 0) as buyers,
+    coalesce(ps.view_sessions, 0) as view_sessions,
+    coalesce(ps.view_to_cart_sessions, 0) as view_to_cart_sessions,
+    coalesce(ps.view_to_purchase_sessions, 0) as view_to_purchase_sessions,
+    coalesce(ps.cart_sessions, 0) as cart_sessions,
+    coalesce(ps.cart_to_purchase_sessions, 0) as cart_to_purchase_sessions,
     e.first_event_time,
     e.last_event_time
 from product_events as e
 left join product_sales as s on s.product_id = e.product_id
+left join product_sessions as ps on ps.product_id = e.product_id

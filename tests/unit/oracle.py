@@ -243,7 +243,9 @@ def product_attributes(
     return out, ambiguous
 
 
-def products_full(events: list[Ev]) -> dict[str, dict[str, Any]]:
+def products_full(
+    events: list[Ev], sessions: dict[str, list[Ev]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Product → views, add_to_carts, units_sold, revenue and the two rates (METRICS.md §3)."""
     out: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0)})
@@ -259,8 +261,32 @@ def products_full(events: list[Ev]) -> dict[str, dict[str, Any]]:
             p["units_sold"] += e.qty
             p["revenue"] += revenue_of(e)
     for p in out.values():
-        p["view_to_cart_rate"] = p["add_to_carts"] / p["views"] if p["views"] else None
-        p["cart_to_purchase_rate"] = p["units_sold"] / p["add_to_carts"] if p["add_to_carts"] else None
+        p.update(view_sessions=0, view_to_cart_sessions=0, cart_sessions=0,
+                 cart_to_purchase_sessions=0)
+    # Rates are shares of sessions: of the sessions that viewed (carted) the product, those with a
+    # cart (purchase) of it at or after their first view (cart) of it.
+    for evs in sessionize(events).values() if sessions is None else sessions.values():
+        by_product: dict[str, dict[str, list[dt.datetime]]] = defaultdict(lambda: defaultdict(list))
+        for e in evs:
+            if e.product is not None:
+                by_product[e.product][e.type].append(e.time)
+        for pid, times in by_product.items():
+            p = out[pid]
+            views, carts, buys = times["product_view"], times["add_to_cart"], times["purchase"]
+            if views:
+                p["view_sessions"] += 1
+                p["view_to_cart_sessions"] += any(t >= min(views) for t in carts)
+            if carts:
+                p["cart_sessions"] += 1
+                p["cart_to_purchase_sessions"] += any(t >= min(carts) for t in buys)
+    has_carts = any(e.type == "add_to_cart" and e.product is not None for e in events)
+    for p in out.values():
+        p["view_to_cart_rate"] = (
+            p["view_to_cart_sessions"] / p["view_sessions"] if p["view_sessions"] and has_carts else None
+        )
+        p["cart_to_purchase_rate"] = (
+            p["cart_to_purchase_sessions"] / p["cart_sessions"] if p["cart_sessions"] else None
+        )
     return dict(out)
 
 

@@ -111,14 +111,18 @@ MARTS = {
     "agg_product_day": """
         SELECT activity_date::DATE AS activity_date, product_id, category,
                views::BIGINT AS views, add_to_carts::BIGINT AS add_to_carts,
-               units_sold::BIGINT AS units_sold, revenue::DECIMAL(18,2) AS revenue
+               units_sold::BIGINT AS units_sold, revenue::DECIMAL(18,2) AS revenue,
+               vs::BIGINT AS view_sessions, vc::BIGINT AS view_to_cart_sessions,
+               vp::BIGINT AS view_to_purchase_sessions, cs::BIGINT AS cart_sessions,
+               cp::BIGINT AS cart_to_purchase_sessions
         FROM (VALUES
-          ('2026-03-02', 'p1', 'Shoes', 10, 2, 1, 10.00),
-          ('2026-03-05', 'p1', 'Shoes', 20, 4, 1, 10.00),
-          ('2026-03-06', 'p1', 'Shoes', 5, 1, 0, 0.00),
-          ('2026-03-05', 'p2', 'Bags', 8, 4, 2, 30.00),
-          ('2026-03-08', 'p3', 'Hats', 12, 0, 3, 60.00)
-        ) t(activity_date, product_id, category, views, add_to_carts, units_sold, revenue)""",
+          ('2026-03-02', 'p1', 'Shoes', 10, 2, 1, 10.00, 8, 2, 1, 2, 1),
+          ('2026-03-05', 'p1', 'Shoes', 20, 4, 1, 10.00, 16, 4, 1, 4, 1),
+          ('2026-03-06', 'p1', 'Shoes', 5, 1, 0, 0.00, 4, 0, 0, 1, 0),
+          ('2026-03-05', 'p2', 'Bags', 8, 4, 2, 30.00, 5, 3, 2, 3, 2),
+          ('2026-03-08', 'p3', 'Hats', 12, 0, 3, 60.00, 10, 0, 3, 0, 0)
+        ) t(activity_date, product_id, category, views, add_to_carts, units_sold, revenue,
+            vs, vc, vp, cs, cp)""",
     "dim_products": """
         SELECT * FROM (VALUES ('p1', 'Runner', 'Shoes', 'Acme'), ('p2', 'Tote', 'Bags', 'Bolt'),
                               ('p3', 'Cap', 'Hats', 'Acme')) t(product_id, name, category, brand)""",
@@ -378,18 +382,21 @@ def test_revenue_grain_filters_and_distinct_buyers(ws: Workspace) -> None:
 
 def test_products_table_and_category_rates(ws: Workspace) -> None:
     p = A.products(ws, F)
+    # Rates are shares of sessions: p3 was viewed in 10 sessions, carted in none after a view
+    # (0.0) and carted in no session (None); p2 3 of 5 and 2 of 3; p1 (03-05, 03-06) 4 of 20 and
+    # 1 of 5. Per category, view → purchase is vp / vs.
     assert p.table.rows == (
         ("p3", "Cap", "Hats", "Acme", 12, 0, 3, 60.0, 0.0, None),
-        ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.5, 0.5),
+        ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.6, 2 / 3),
         ("p1", "Runner", "Shoes", "Acme", 25, 5, 1, 10.0, 0.2, 0.2),
     )
     assert p.by_category.rows == (
-        ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.04),
-        ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.25),
-        ("Bags", 8, 4, 2, 30.0, 0.5, 0.5, 0.25),
+        ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.05),
+        ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.3),
+        ("Bags", 8, 4, 2, 30.0, 0.6, 2 / 3, 0.4),
     )
     shoes = A.products(ws, Filters(d(1), d(8), category="Shoes"))
-    assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 0.2, 2 / 7),)
+    assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 6 / 28, 2 / 7),)
 
 
 def test_products_without_dim_products(tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ def test_run_publishes_with_only_the_null_price_warning(built: tuple[Workspace, 
 
 
 def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> None:
-    _, result = built
+    ws, result = built
     declared = {(t.test_type, t.model, t.column) for t in result.tests}
     singular = {t.test_id for t in result.tests if t.test_type == "singular"}
     required = [
@@ -201,6 +201,15 @@ def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> No
     ]
     for test in required:
         assert test in declared, test
+    # every rate column of the marts is covered by the [0, 1] test
+    rates_sql = (Path(__file__).resolve().parents[2] / "sql_models" / "tests" / "rates_between_0_and_1.sql").read_text()
+    rate_columns = ws.cursor().execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+        "and (column_name like '%\\_rate' escape '\\' or column_name = 'stickiness')"
+    ).fetchall()
+    assert rate_columns
+    for table, column in rate_columns:
+        assert f"'{column}'" in rates_sql and f"from {table} where {column}" in rates_sql, (table, column)
     assert singular >= {
         "revenue_agrees_across_marts",
         "dim_users_one_current_row",
@@ -208,6 +217,7 @@ def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> No
         "no_future_events",
         "purchase_null_price",
         "funnel_steps_in_order",
+        "rates_between_0_and_1",
     }
     severities = {t.test_id: t.severity for t in result.tests}
     assert severities["no_future_events"] == "warn"
@@ -496,22 +506,67 @@ def test_dim_products(built: tuple[Workspace, RunResult]) -> None:
     rows = _rows(
         ws,
         "select product_id, name, category, brand, price, in_catalog, views, add_to_carts, "
-        "units_sold, revenue, view_to_cart_rate, cart_to_purchase_rate "
+        "units_sold, revenue, view_sessions, view_to_cart_sessions, cart_sessions, "
+        "cart_to_purchase_sessions, view_to_cart_rate, cart_to_purchase_rate "
         "from marts.dim_products order by product_id",
     )
     assert rows == [
-        # views a2, b2, a9; carts a3, b3; units a5 2 + b5 1 + c6 1; revenue 20 + 0 + 10
-        ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), True, 3, 2, 4, Decimal("30.00"), 2 / 3, 2.0),
+        # views a2, b2, a9; carts a3, b3; units a5 2 + b5 1 + c6 1; revenue 20 + 0 + 10.
+        # Sessions that viewed it: a|s1, b's first, a|s3; of those only a|s1 carted it after
+        # (10:02 ≥ 10:01). Sessions that carted it: a|s1 and b's second; both bought it after.
+        ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), True, 3, 2, 4, Decimal("30.00"),
+         3, 1, 2, 2, 1 / 3, 1.0),
         # no brand in the catalog: the latest non-null one on events; views b4, a8, d2;
-        # carts a7, d1, d3; units a6 1 + b6 3
-        ("p2", "Tea", "food", "leaf", Decimal("5.50"), True, 3, 3, 4, Decimal("17.50"), 1.0, 4 / 3),
-        # only on events: latest non-null category 'toys' (c4), price 7.00 (c5)
-        ("p3", None, "toys", None, Decimal("7.00"), False, 2, 1, 2, Decimal("14.00"), 0.5, 2.0),
+        # carts a7, d1, d3; units a6 1 + b6 3. Viewed in a|s2 (cart only before the view), b's
+        # second (no cart), d|x1 (cart d3 after the view d2): 1 of 3. Carted in a|s2 and d|x1,
+        # bought in neither (a6 and b6 are other sessions): 0 of 2.
+        ("p2", "Tea", "food", "leaf", Decimal("5.50"), True, 3, 3, 4, Decimal("17.50"),
+         3, 1, 2, 0, 1 / 3, 0.0),
+        # only on events: latest non-null category 'toys' (c4), price 7.00 (c5); viewed in b's
+        # third session (no cart) and c's (cart c2 then purchases c4, c5)
+        ("p3", None, "toys", None, Decimal("7.00"), False, 2, 1, 2, Decimal("14.00"),
+         2, 1, 1, 1, 0.5, 1.0),
         # in the catalog, never seen: zeros and null rates
-        ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), True, 0, 0, 0, Decimal("0"), None, None),
+        ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), True, 0, 0, 0, Decimal("0"),
+         0, 0, 0, 0, None, None),
         # bought once, never viewed nor carted: both rates null
-        ("p9", None, None, None, Decimal("2.00"), False, 0, 0, 1, Decimal("2.00"), None, None),
+        ("p9", None, None, None, Decimal("2.00"), False, 0, 0, 1, Decimal("2.00"),
+         0, 0, 0, 0, None, None),
     ]
+
+
+def test_product_rates_per_day_add_up(built: tuple[Workspace, RunResult]) -> None:
+    """agg_product_day: a session × product pair counts on the day of its first view (cart)."""
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select activity_date, product_id, views, add_to_carts, view_sessions, "
+        "view_to_cart_sessions, cart_sessions, cart_to_purchase_sessions "
+        "from marts.agg_product_day order by 1, 2",
+    )
+    assert rows == [
+        (D(2024, 1, 1), "p1", 2, 2, 2, 1, 2, 2),  # a|s1 and b's first view; carts a|s1, b's second
+        (D(2024, 1, 1), "p2", 1, 0, 1, 0, 0, 0),  # b4
+        (D(2024, 1, 2), "p2", 1, 2, 1, 1, 1, 0),  # d|x1
+        (D(2024, 1, 3), "p3", 1, 0, 1, 0, 0, 0),  # b8, in a session dated 01-02
+        (D(2024, 1, 4), "p2", 1, 1, 1, 0, 1, 0),  # a|s2
+        (D(2024, 1, 8), "p1", 1, 0, 1, 0, 0, 0),  # a9
+        (D(2024, 1, 15), "p1", 0, 0, 0, 0, 0, 0),  # c6: a purchase only
+        (D(2024, 1, 15), "p3", 1, 1, 1, 1, 1, 1),
+        (D(2024, 1, 15), "p9", 0, 0, 0, 0, 0, 0),
+    ]
+
+
+def test_product_rates_are_null_without_any_cart(tmp_path: Path) -> None:
+    """A source without carts: view_to_cart_rate is null (not 0), and so is cart_to_purchase."""
+    events = [e for e in EVENTS if e[2] != "add_to_cart"]
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select product_id, view_sessions, view_to_cart_rate, cart_to_purchase_rate "
+            "from marts.dim_products where views > 0 order by 1",
+        )
+        assert rows == [("p1", 3, None, None), ("p2", 3, None, None), ("p3", 2, None, None)]
 
 
 def test_dim_date(built: tuple[Workspace, RunResult]) -> None:
@@ -629,10 +684,14 @@ def test_business_rule_tests_catch_broken_marts(tmp_path: Path) -> None:
             "update marts.fct_cohort_retention set retention_rate = 0.5 "
             "where cohort_week = '2024-01-15' and week_number = 0"
         )
+        cur.execute("update marts.dim_products set cart_to_purchase_rate = 4 / 3 where product_id = 'p2'")
         result = run_data_tests(ws)
         failed = {(t.test_type, t.model) for t in result.tests if t.blocking}
         failed_ids = {t.test_id for t in result.tests if t.blocking}
+        rates = next(t for t in result.tests if t.test_id == "rates_between_0_and_1")
+        assert rates.failing_rows == 1
         assert {
+            "rates_between_0_and_1",
             "revenue_agrees_across_marts",
             "revenue_agrees_per_day",
             "dim_users_one_current_row",

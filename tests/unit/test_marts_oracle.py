@@ -103,13 +103,15 @@ def _check_marts(ws: Workspace) -> None:
         assert _close(got_ret[k][2], active / size)
 
     # dim_products: attributes (catalog first, else the latest seen on events), activity, rates
-    exp_activity = oracle.products_full(events)
+    exp_activity = oracle.products_full(events, sessions)
     zero = {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0),
-            "view_to_cart_rate": None, "cart_to_purchase_rate": None}
+            "view_to_cart_rate": None, "cart_to_purchase_rate": None, "view_sessions": 0,
+            "view_to_cart_sessions": 0, "cart_sessions": 0, "cart_to_purchase_sessions": 0}
     got_products = _by_first(
         cur,
         "select product_id, name, category, brand, price, views, add_to_carts, units_sold, "
-        "revenue, view_to_cart_rate, cart_to_purchase_rate from marts.dim_products"
+        "revenue, view_to_cart_rate, cart_to_purchase_rate, view_sessions, view_to_cart_sessions, "
+        "cart_sessions, cart_to_purchase_sessions from marts.dim_products"
     )
     assert set(got_products) == set(attrs)
     for pid, got in got_products.items():
@@ -118,6 +120,16 @@ def _check_marts(ws: Workspace) -> None:
             assert got[:4] == (a["name"], a["category"], a["brand"], a["price"]), pid
         assert got[4:8] == (act["views"], act["add_to_carts"], act["units_sold"], act["revenue"]), pid
         assert _close(got[8], act["view_to_cart_rate"]) and _close(got[9], act["cart_to_purchase_rate"]), pid
+        assert got[10:] == (act["view_sessions"], act["view_to_cart_sessions"], act["cart_sessions"],
+                            act["cart_to_purchase_sessions"]), pid
+    # agg_product_day adds up to dim_products' session counts
+    assert cur.execute(
+        "select sum(view_sessions), sum(view_to_cart_sessions), sum(cart_sessions), "
+        "sum(cart_to_purchase_sessions) from marts.agg_product_day"
+    ).fetchone() == tuple(
+        sum(p[k] for p in exp_activity.values())
+        for k in ("view_sessions", "view_to_cart_sessions", "cart_sessions", "cart_to_purchase_sessions")
+    )
 
     # dim_users: SCD type 2 over the profile snapshots, or one version from the events
     exp_users, ambiguous_users = oracle.user_versions(events, oracle.load_snapshots(cur))
