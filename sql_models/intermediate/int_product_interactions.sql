@@ -19,7 +19,10 @@ product_sales as (
         product_id,
         count(*) as purchase_lines,
         cast(sum(quantity) as bigint) as units_sold,
-        sum(line_revenue) as revenue,
+        -- In the workspace currency only: money is never summed across currencies.
+        coalesce(sum(line_revenue) filter (
+            where currency = coalesce(getvariable('workspace_currency'), 'USD')
+        ), 0) as revenue,
         count(distinct user_id) as buyers
     from int_order_lines
     where product_id is not null

@@ -14,7 +14,10 @@ with session_events as (
         traffic_source,
         country,
         quantity,
-        line_revenue,
+        -- Money is never summed across currencies: a session's revenue is in the workspace
+        -- currency only.
+        case when currency = coalesce(getvariable('workspace_currency'), 'USD') then line_revenue end
+            as line_revenue,
         -- Orders events by time, ties at one instant by a hash of event_id, in one HUGEINT: a
         -- scalar arg_min key is much cheaper than a (time, id) struct, and reruns still agree.
         epoch_us(event_time)::hugeint * 18446744073709551616 + hash(event_id) as event_order

@@ -13,7 +13,10 @@ with product_events as (
         count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
         cast(coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as bigint)
             as units_sold,
-        cast(coalesce(sum(line_revenue), 0) as decimal(18, 2)) as revenue
+        -- In the workspace currency only: money is never summed across currencies.
+        cast(coalesce(sum(line_revenue) filter (
+            where currency = coalesce(getvariable('workspace_currency'), 'USD')
+        ), 0) as decimal(18, 2)) as revenue
     from stg_events
     where product_id is not null
         and event_type in ('product_view', 'add_to_cart', 'purchase')

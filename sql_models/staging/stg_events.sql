@@ -32,6 +32,9 @@ with events as not materialized (
         coalesce(nullif(country, ''), 'XX') as country,
         coalesce(nullif(traffic_source, ''), 'unknown') as traffic_source,
         properties,
+        -- ISO code of price; null is the workspace currency. The runner sets the variable from
+        -- the workspace settings; USD when run by hand.
+        coalesce(currency, getvariable('workspace_currency'), 'USD') as currency,
         _batch_id
     from raw.events
 ),
@@ -97,6 +100,9 @@ select
     quantity,
     -- A null price counts 0 (flagged by a warning test on purchases).
     case when event_type = 'purchase' then coalesce(price, 0) * quantity end as line_revenue,
+    -- Refund lines carry the refunded quantity as a positive number.
+    case when event_type = 'refund' then coalesce(price, 0) * quantity end as line_refund,
+    currency,
     category,
     brand,
     device,

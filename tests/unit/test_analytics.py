@@ -548,3 +548,50 @@ def test_marts_of_an_earlier_model_project_ask_for_a_run(tmp_path: Path) -> None
         st = A.dashboard_status(w)
         assert not st.ready and st.missing == ("agg_user_day.user_key",)
         assert st.reason == "Run the pipeline to build the marts (missing: agg_user_day.user_key)."
+
+
+# -- money: one currency at a time, refunds ------------------------------------------------------
+
+
+def test_money_is_in_the_workspace_currency_with_refunds_and_a_note(ws: Workspace) -> None:
+    cur = ws.cursor()
+    # agg_sales as the models build it now (a currency per order), plus o7 in EUR on 03-06
+    cur.execute(
+        "CREATE OR REPLACE TABLE marts.agg_sales AS SELECT *, 'USD' AS currency FROM marts.agg_sales "
+        "UNION ALL SELECT 'o7', 7, 4, TIMESTAMP '2026-03-06 11:00', DATE '2026-03-06', 'u4', 'p3', "
+        "'Hats', 'mobile', 'US', 'paid', 1, 50.00, 'EUR'"
+    )
+    cur.execute(
+        """CREATE TABLE marts.agg_refunds AS SELECT refund_date::DATE AS refund_date, product_id,
+               category, device, country, traffic_source, currency, 1::BIGINT AS refund_items,
+               1::BIGINT AS units, refunds::DECIMAL(18,2) AS refunds
+           FROM (VALUES
+             ('2026-03-05', 'p1', 'Shoes', 'mobile', 'US', 'paid', 'USD', 10.00),
+             ('2026-03-03', 'p2', 'Bags', 'desktop', 'DE', 'organic', 'USD', 5.00),
+             ('2026-03-07', 'p3', 'Hats', 'mobile', 'US', 'paid', 'EUR', 20.00)
+           ) t(refund_date, product_id, category, device, country, traffic_source, currency, refunds)"""
+    )
+    r = A.revenue(ws, F)
+    # USD only: 25 + 15 + 60 = 100 over o3, o4, o5 (o7's 50 EUR left out); refunds 10 vs 5
+    assert (r.kpi("revenue").value, r.kpi("orders").value) == (100.0, 3.0)
+    assert (r.kpi("refunds").value, r.kpi("refunds").previous) == (10.0, 5.0)
+    assert (r.kpi("net_revenue").value, r.kpi("net_revenue").previous) == (90.0, 35.0)
+    assert r.kpi("refunds").spark == (10.0, 0.0, 0.0, 0.0)
+    assert r.kpi("net_revenue").spark == (15.0, 15.0, 0.0, 60.0)
+    assert r.currency_note == (
+        "Amounts are in USD; not included: 50.00 EUR revenue (20.00 EUR refunds) in other currencies."
+    )
+    ov = A.overview(ws, F)
+    assert [k.key for k in ov.kpis][:3] == ["revenue", "net_revenue", "refunds"]
+    assert (ov.kpi("revenue").value, ov.kpi("net_revenue").value, ov.kpi("refunds").value) == (100.0, 90.0, 10.0)
+    assert ov.currency_note == r.currency_note
+    # the category filter applies to refunds too: Shoes has p1's refund of 10 on 03-05
+    shoes = A.revenue(ws, Filters(d(5), d(8), category="Shoes"))
+    assert (shoes.kpi("revenue").value, shoes.kpi("refunds").value) == (10.0, 10.0)
+    assert shoes.currency_note == ""
+
+
+def test_no_refunds_no_refund_kpis(ws: Workspace) -> None:
+    assert "refunds" not in {k.key for k in A.revenue(ws, F).kpis}
+    assert "net_revenue" not in {k.key for k in A.overview(ws, F).kpis}
+    assert A.overview(ws, F).currency_note == ""

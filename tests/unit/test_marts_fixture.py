@@ -461,6 +461,83 @@ def test_revenue_by_category(built: tuple[Workspace, RunResult]) -> None:
     # 37.50 + 26.00, the same in all three marts
     for mart in ("fct_revenue", "fct_orders", "fct_daily_engagement"):
         assert _rows(ws, f"select sum(revenue) from marts.{mart}") == [(Decimal("63.50"),)], mart
+    # no refunds and no other currency: every row in the workspace currency, net = revenue
+    assert _rows(ws, "select distinct currency from marts.fct_revenue") == [("USD",)]
+    assert _rows(ws, "select sum(refunds), sum(net_revenue) from marts.fct_revenue") == [
+        (Decimal("0.00"), Decimal("63.50"))
+    ]
+
+
+def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
+    """A refund of one o1 mug (no currency: the workspace's, USD) on 01-03, and user g's order in
+    EUR with a partial refund: EUR money never mixes with USD, and the daily mart, in the
+    workspace currency, leaves it out."""
+    events = [
+        *EVENTS,
+        _event("r1", "2024-01-03 12:00:00", "refund", "a", "s9", "p1", "o1", "10.00", 1),
+        _event("g1", "2024-01-02 15:00:00", "purchase", "g", "g1", "p2", "o3", "8.00", 2),
+        _event("g2", "2024-01-02 15:30:00", "refund", "g", "g1", "p2", "o3", "8.00", 1),
+    ]
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, events)
+        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id in ('g1', 'g2')")
+        result = run_project(ws)
+        assert result.published, result.message
+        assert {t.test_id for t in result.tests if t.status != "pass"} == {"purchase_null_price"}
+        rows = _rows(
+            ws,
+            "select order_date, category, currency, orders, units, revenue, refund_items, refunds, "
+            "net_revenue from marts.fct_revenue where refunds > 0 or currency <> 'USD' order by 1, 2",
+        )
+        assert rows == [
+            # g1: 2 × 8.00 in EUR; g2 refunds one: 8.00 EUR, on the same day (food: p2's category)
+            (D(2024, 1, 2), "food", "EUR", 1, 2, Decimal("16.00"), 1, Decimal("8.00"), Decimal("8.00")),
+            # r1: a refund alone on its day, in kitchen (p1), USD
+            (D(2024, 1, 3), "kitchen", "USD", 0, 0, Decimal("0.00"), 1, Decimal("10.00"), Decimal("-10.00")),
+        ]
+        assert _rows(ws, "select order_id, currency, revenue from marts.fct_orders where user_id = 'g'") == [
+            ("o3", "EUR", Decimal("16.00"))
+        ]
+        daily = {
+            r[0]: r[1:]
+            for r in _rows(
+                ws,
+                "select activity_date, orders, revenue, refunds, net_revenue "
+                "from marts.fct_daily_engagement where activity_date between '2024-01-01' and '2024-01-03'",
+            )
+        }
+        assert daily == {
+            D(2024, 1, 1): (2, Decimal("37.50"), Decimal("0.00"), Decimal("37.50")),
+            # g's EUR order counts as an order, its money is not in USD revenue or refunds
+            D(2024, 1, 2): (1, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+            D(2024, 1, 3): (0, Decimal("0.00"), Decimal("10.00"), Decimal("-10.00")),
+        }
+        # USD: 63.50 revenue, 10.00 refunds in every mart that carries them; p2's revenue and
+        # g's session revenue leave the EUR line out
+        assert _rows(ws, "select sum(revenue), sum(refunds), sum(net_revenue) from marts.fct_daily_engagement") == [
+            (Decimal("63.50"), Decimal("10.00"), Decimal("53.50"))
+        ]
+        assert _rows(ws, "select revenue from marts.dim_products where product_id = 'p2'") == [(Decimal("17.50"),)]
+        assert _rows(ws, "select revenue from intermediate.int_sessions where user_id = 'g'") == [(Decimal("0.00"),)]
+        assert _rows(ws, "select currency, sum(refunds) from marts.agg_refunds group by 1 order by 1") == [
+            ("EUR", Decimal("8.00")), ("USD", Decimal("10.00"))
+        ]
+        assert _rows(ws, "select currency, sum(revenue) from marts.agg_sales group by 1 order by 1") == [
+            ("EUR", Decimal("16.00")), ("USD", Decimal("63.50"))
+        ]
+
+
+def test_workspace_currency_setting_reaches_the_models(tmp_path: Path) -> None:
+    """With EUR as the workspace currency, events without one are in EUR."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.settings.currency = "EUR"
+    _load(ws, EVENTS)
+    assert run_project(ws).published
+    with ws:
+        assert _rows(ws, "select currency, sum(revenue) from marts.fct_revenue group by 1") == [
+            ("EUR", Decimal("63.50"))
+        ]
+        assert _rows(ws, "select sum(revenue) from marts.fct_daily_engagement") == [(Decimal("63.50"),)]
 
 
 def test_cohort_retention(built: tuple[Workspace, RunResult]) -> None:

@@ -76,6 +76,7 @@ class OverviewTab(DashboardTab):
         ov, ts = result.overview, result.series
         f = ov.filters
         self.kpis.set_kpis(ov.kpis, f, self.currency)
+        self.set_money_note(ov.currency_note)
         self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],
                                 empty_reason="No purchases in this range.")
         self.sessions.set_series(ts, [("sessions", "Sessions")], bars=["sessions"],
