@@ -328,7 +328,7 @@ def test_funnel_steps_conversions_and_drop_off(ws: Workspace) -> None:
         ("mobile", 18, 13, 7, 4, 2, pytest.approx(2 / 18)),
         ("desktop", 2, 2, 1, 1, 1, 0.5),
     )
-    assert fu.over_time["conversion"] == (1 / 8, 0.5, None, 0.1)
+    assert fu.over_time["completion"] == (1 / 8, 0.5, None, 0.1)
 
 
 def test_funnel_filters_and_empty(ws: Workspace) -> None:

@@ -57,10 +57,11 @@ def _stickiness(eng: Daily) -> tuple[TotalFn, BucketFn]:
 
 
 def overview(ws: Workspace, f: Filters) -> Overview:
-    """Revenue, orders, AOV, sessions, conversion rate and stickiness.
+    """Revenue, orders, AOV, sessions, session conversion (sessions with a purchase / sessions,
+    not the funnel's completion) and stickiness.
 
     Revenue, orders and AOV honour the category filter (orders: those with a line in the
-    category); sessions, conversion and stickiness do not, having no category."""
+    category); sessions, session conversion and stickiness do not, having no category."""
     sales = sales_daily(ws, f)
     sess = sessions_daily(ws, f)
     eng = engagement_daily(ws, f)
@@ -95,7 +96,7 @@ def overview(ws: Workspace, f: Filters) -> Overview:
         ),
         _kpi("sessions", "Sessions", "count", f, sess, tot(sess, "sessions"), sess.sum_over("sessions")),
         _kpi(
-            "conversion", "Conversion rate", "rate", f, sess,
+            "conversion", "Session conversion", "rate", f, sess,
             rat(sess, "purchase_sessions", "sessions"),
             sess.ratio_over("purchase_sessions", "sessions"),
         ),
