@@ -62,12 +62,10 @@ def _import(ctx: _Context) -> str:
 def _contract(ctx: _Context) -> str:
     from shoplytics_desktop.core.contract import Event
 
-    row = ctx.ws.cursor().execute(
-        "SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, "
-        "order_id, price, quantity, category, brand, device, country, traffic_source, properties "
-        "FROM raw.events WHERE event_type = 'purchase' LIMIT 1"
-    ).fetchone()
     names = [c for c in Event.model_fields]
+    row = ctx.ws.cursor().execute(
+        f"SELECT {', '.join(names)} FROM raw.events WHERE event_type = 'purchase' LIMIT 1"
+    ).fetchone()
     Event.model_validate(dict(zip(names, row, strict=True)))
     return "a purchase row validates against the contract"
 

@@ -30,16 +30,16 @@ product_sales as (
 ),
 
 -- Session shares: sessions that viewed (carted) the product, and of those the ones that carted
--- (bought) it at or after their first view (cart) of it.
+-- (bought) it at or after their first view (cart) of it (summed over days).
 product_sessions as (
     select
         product_id,
-        count(*) filter (where viewed) as view_sessions,
-        count(*) filter (where viewed_then_carted) as view_to_cart_sessions,
-        count(*) filter (where viewed_then_bought) as view_to_purchase_sessions,
-        count(*) filter (where carted) as cart_sessions,
-        count(*) filter (where carted_then_bought) as cart_to_purchase_sessions
-    from int_session_products
+        sum(view_sessions) as view_sessions,
+        sum(view_to_cart_sessions) as view_to_cart_sessions,
+        sum(view_to_purchase_sessions) as view_to_purchase_sessions,
+        sum(cart_sessions) as cart_sessions,
+        sum(cart_to_purchase_sessions) as cart_to_purchase_sessions
+    from int_product_sessions
     group by product_id
 )
 
@@ -52,11 +52,11 @@ select
     coalesce(s.units_sold, 0) as units_sold,
     coalesce(s.revenue, 0) as revenue,
     coalesce(s.buyers, 0) as buyers,
-    coalesce(ps.view_sessions, 0) as view_sessions,
-    coalesce(ps.view_to_cart_sessions, 0) as view_to_cart_sessions,
-    coalesce(ps.view_to_purchase_sessions, 0) as view_to_purchase_sessions,
-    coalesce(ps.cart_sessions, 0) as cart_sessions,
-    coalesce(ps.cart_to_purchase_sessions, 0) as cart_to_purchase_sessions,
+    cast(coalesce(ps.view_sessions, 0) as bigint) as view_sessions,
+    cast(coalesce(ps.view_to_cart_sessions, 0) as bigint) as view_to_cart_sessions,
+    cast(coalesce(ps.view_to_purchase_sessions, 0) as bigint) as view_to_purchase_sessions,
+    cast(coalesce(ps.cart_sessions, 0) as bigint) as cart_sessions,
+    cast(coalesce(ps.cart_to_purchase_sessions, 0) as bigint) as cart_to_purchase_sessions,
     e.first_event_time,
     e.last_event_time
 from product_events as e
