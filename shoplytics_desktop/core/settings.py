@@ -150,9 +150,9 @@ def _currency(value: Any) -> str:
     text = _text(value)
     if text is None:
         return str(FIELDS["currency"].default)
-    if len(text) != 3:
+    if not re.fullmatch(r"[A-Za-z]{3}", text):
         raise ValueError("a three-letter currency code (e.g. USD, EUR) is needed")
-    return text
+    return text.upper()
 
 
 def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ with purchases as (
         price,
         quantity,
         line_revenue,
+        currency,
         device,
         country,
         traffic_source
@@ -58,6 +59,7 @@ select
     price,
     quantity,
     line_revenue,
+    currency,
     device,
     country,
     traffic_source

@@ -14,7 +14,10 @@ with session_events as (
         traffic_source,
         country,
         quantity,
-        line_revenue,
+        -- Money is never summed across currencies: a session's revenue is in the workspace
+        -- currency only.
+        case when currency = coalesce(getvariable('workspace_currency'), 'USD') then line_revenue end
+            as line_revenue,
         -- Orders events by time, ties at one instant by a hash of event_id, in one HUGEINT: a
         -- scalar arg_min key is much cheaper than a (time, id) struct, and reruns still agree.
         epoch_us(event_time)::hugeint * 18446744073709551616 + hash(event_id) as event_order
@@ -55,9 +58,11 @@ session_totals as (
 ),
 
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
--- previous step's time. Step 1 has no previous step: it always needs a product_view.
+-- previous step's time, and step 1 at the session's start, so an order-only source gets
+-- sessions -> purchase rather than zeros.
 step_types_present as (
     select
+        bool_or(product_views > 0) as has_product_view,
         bool_or(add_to_carts > 0) as has_add_to_cart,
         bool_or(begin_checkouts > 0) as has_begin_checkout,
         bool_or(purchases > 0) as has_purchase
@@ -70,7 +75,10 @@ reached_view as (
     select
         s.*,
         p.*,
-        s.first_product_view_time as product_view_at
+        case
+            when not p.has_product_view then s.session_start
+            else s.first_product_view_time
+        end as product_view_at
     from session_totals as s
     cross join step_types_present as p
 ),

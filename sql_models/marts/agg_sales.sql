@@ -4,6 +4,7 @@
 -- An order belongs to the day and user of its first line (fct_orders); a line's category follows
 -- fct_revenue (the product's in dim_products, else the event's, else 'unknown'); segments are the
 -- purchase events' own. Lines come from int_order_lines, so the events are not sessionized again.
+-- Each row carries its order's currency: the dashboards sum money within one currency only.
 with lines as (
     select
         e.order_key,
@@ -33,6 +34,7 @@ select
     l.device,
     l.country,
     l.traffic_source,
+    o.currency,
     cast(l.units as bigint) as units,
     cast(l.revenue as decimal(18, 2)) as revenue
 from lines as l

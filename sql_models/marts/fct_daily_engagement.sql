@@ -4,14 +4,18 @@ with days as (
     select date_day as activity_date from dim_date
 ),
 
--- Event counts per day: one pass over the events, grouped by day only.
+-- Event counts per day, and refunds in the workspace currency: one pass over the events,
+-- grouped by day only.
 daily_events as (
     select
         event_date as activity_date,
         count(*) as events,
         count(*) filter (where event_type = 'product_view') as product_views,
         count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
-        count(*) filter (where event_type = 'purchase') as purchases
+        count(*) filter (where event_type = 'purchase') as purchases,
+        sum(line_refund) filter (
+            where currency = coalesce(getvariable('workspace_currency'), 'USD')
+        ) as refunds
     from stg_events
     group by event_date
 ),
@@ -96,9 +100,15 @@ daily_sessions as (
     group by session_date
 ),
 
--- Orders and their revenue count on the order's day (its first line's).
+-- Orders and their revenue count on the order's day (its first line's). Money is never summed
+-- across currencies: revenue is that of the orders in the workspace currency.
 daily_orders as (
-    select order_date as activity_date, count(*) as orders, sum(revenue) as revenue
+    select
+        order_date as activity_date,
+        count(*) as orders,
+        sum(revenue) filter (
+            where currency = coalesce(getvariable('workspace_currency'), 'USD')
+        ) as revenue
     from fct_orders
     group by order_date
 )
@@ -117,6 +127,8 @@ select
     coalesce(a.purchases, 0) as purchases,
     coalesce(o.orders, 0) as orders,
     coalesce(o.revenue, 0) as revenue,
+    coalesce(a.refunds, 0) as refunds,
+    coalesce(o.revenue, 0) - coalesce(a.refunds, 0) as net_revenue,
     coalesce(s.sessions_with_purchase, 0) as sessions_with_purchase,
     -- No sessions started that day: the rate is undefined, so null (not 0).
     s.sessions_with_purchase / nullif(s.sessions, 0) as conversion_rate,

@@ -1,6 +1,7 @@
 -- Ordered session funnel (METRICS.md §3) per session day, device, traffic source and country (the
 -- session's first event's). Each step counts the sessions that reached it, so counts never grow
--- from step to step; step types absent from the whole workspace count as reached.
+-- from step to step; step types absent from the whole workspace count as reached (at the
+-- previous step's time; step 1 at the session's start).
 select
     session_date,
     device,

@@ -1,12 +1,15 @@
 -- One row per order (METRICS.md §3): lines sharing an order_id are one order; purchase lines
 -- without an order_id form one order per session, keyed 'session:<session_key>'. An order belongs
--- to the user, session and day of its first line (ties at one instant: lowest event_id).
+-- to the user, session and day of its first line (ties at one instant: lowest event_id), and is
+-- in the currency of its lines (the first line's: orders_in_one_currency warns about an order
+-- whose lines disagree).
 with orders as (
     select
         order_key,
         bool_and(order_id is not null) as has_source_order_id,
         arg_min(
-            {'user_id': user_id, 'session_key': session_key, 'session_id': session_id},
+            {'user_id': user_id, 'session_key': session_key, 'session_id': session_id,
+             'currency': currency},
             (event_time, event_id)
         ) as first_line,
         min(event_time) as order_time,
@@ -14,7 +17,8 @@ with orders as (
         count(distinct product_id) as distinct_products,
         cast(sum(quantity) as bigint) as units,
         sum(line_revenue) as revenue,
-        count(*) filter (where price is null) as null_price_items
+        count(*) filter (where price is null) as null_price_items,
+        count(distinct currency) as currencies
     from int_order_lines
     group by order_key
 )
@@ -27,9 +31,11 @@ select
     first_line.session_id,
     order_time,
     cast(order_time as date) as order_date,
+    first_line.currency as currency,
     items,
     distinct_products,
     units,
     revenue,
-    null_price_items
+    null_price_items,
+    currencies
 from orders

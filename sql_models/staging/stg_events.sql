@@ -5,6 +5,10 @@
 -- new session starts at the user's first such event and after every gap of more than the
 -- session timeout; events at the same instant share a session (their gap is 0).
 --
+-- Both window passes order a user's events totally, by time and then event_id: with time alone,
+-- events at one instant could come in one order in the first pass and another in the second,
+-- and an event placed before its session's start row would get no session at all.
+--
 -- The sessionization is two window passes over the events without a source id (no join back).
 -- In a view this is cheap for every reader that does not ask for a session column: the
 -- optimizer drops the windows, so such readers cost a plain scan of raw.events. The cleaned
@@ -28,6 +32,9 @@ with events as not materialized (
         coalesce(nullif(country, ''), 'XX') as country,
         coalesce(nullif(traffic_source, ''), 'unknown') as traffic_source,
         properties,
+        -- ISO code of price; null is the workspace currency. The runner sets the variable from
+        -- the workspace settings; USD when run by hand.
+        coalesce(currency, getvariable('workspace_currency'), 'USD') as currency,
         _batch_id
     from raw.events
 ),
@@ -45,7 +52,7 @@ unsessioned_gaps as (
         ) as starts_session
     from events
     where source_session_id is null
-    window user_timeline as (partition by user_id order by event_time)
+    window user_timeline as (partition by user_id order by event_time, event_id)
 ),
 
 -- Session starts only grow along a user's timeline, so the running max of the start instants
@@ -60,7 +67,7 @@ sessioned as (
         * exclude (starts_session),
         'auto-' || strftime(
             max(case when starts_session then event_time end) over (
-                partition by user_id order by event_time
+                partition by user_id order by event_time, event_id
                 rows between unbounded preceding and current row
             ),
             '%Y%m%dT%H%M%S'
@@ -93,6 +100,9 @@ select
     quantity,
     -- A null price counts 0 (flagged by a warning test on purchases).
     case when event_type = 'purchase' then coalesce(price, 0) * quantity end as line_revenue,
+    -- Refund lines carry the refunded quantity as a positive number.
+    case when event_type = 'refund' then coalesce(price, 0) * quantity end as line_refund,
+    currency,
     category,
     brand,
     device,

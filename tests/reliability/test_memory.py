@@ -66,7 +66,7 @@ def test_a_million_events_under_a_tight_memory_limit(tmp_path: Path, capsys) -> 
             result = run_project(ws, select=select)
         assert result.published, result.message
         assert result.status == "success"
-        what = "all 22 models" if select is None else "int_sessions"
+        what = "all 24 models" if select is None else "int_sessions"
         figures.append(f"{memory_limit}: {what} built, {peak[0] / 1e6:.0f} MB spilled")
     assert peak[0] > 0, "at 128MB int_sessions should have spilled to the temp directory"
     with Workspace.open(folder) as ws:

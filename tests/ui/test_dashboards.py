@@ -133,7 +133,7 @@ def test_hover_shows_exact_values(qtbot: QtBot, page: DashboardsPage) -> None:
         "Thu 2026-03-05 — DAU: 4, WAU: 6, MAU: 6")
     funnel = page.tab("Funnel")
     assert funnel.steps.hover_at(1.0, -4.0).startswith(  # type: ignore[attr-defined]
-        "Purchase — 3 (3 · 60.0% of previous · 40.0% drop-off · 15.0% overall)")
+        "Purchase — 3 (3 · 60.0% of previous · 40.0% drop-off · 15.0% of sessions)")
     cohorts = page.tab("Cohorts")
     assert cohorts.heatmap.hover_at(1.5, 0.5) == (  # type: ignore[attr-defined]
         "2026-03-02  n=20 · W1: 25% (5 of 20 users)")
@@ -163,7 +163,7 @@ def test_export_png_svg_and_csv(qtbot: QtBot, page: DashboardsPage, tmp_path: Pa
         svg = chart.export_svg(tmp_path / f"{chart.title[:10]}.svg")
         assert ET.parse(svg).getroot().tag.endswith("svg")
     csv = page.tab("Funnel").steps.csv_text()  # type: ignore[attr-defined]
-    assert csv.splitlines()[0] == "step,sessions,step_conversion,drop_off,overall_conversion"
+    assert csv.splitlines()[0] == "step,sessions,step_conversion,drop_off,share_of_sessions"
     assert csv.splitlines()[-1] == "Purchase,3,0.6,0.4,0.15"
 
 
@@ -240,3 +240,40 @@ def test_status_answer_survives_a_tab_query_started_meanwhile(
     page.tabs.setCurrentWidget(page.tab("Cohorts"))  # starts a tab query before the status is in
     settle(qtbot, page)
     assert not page.busy and page.stack.currentWidget() is page.tabs
+
+
+def test_two_conversion_figures_have_two_names(qtbot: QtBot, page: DashboardsPage) -> None:
+    """Session conversion (Overview) and funnel completion (Funnel) differ; neither is labelled
+    plain 'conversion'."""
+    from PySide6.QtWidgets import QLabel
+
+    load_everything(qtbot, page)
+    texts = [w.text() for tab in page.tab_list for w in tab.findChildren(QLabel)]
+    plain = [t for t in texts if t.strip().lower().replace("<b>", "").replace("</b>", "")
+             in ("conversion", "conversion rate", "overall conversion")]
+    assert plain == []
+    assert page.tab("Overview").kpis.cards["conversion"].label.text() == "Session conversion"  # type: ignore[attr-defined]
+    assert page.tab("Funnel").summary.text().startswith("Funnel completion <b>")  # type: ignore[attr-defined]
+
+
+def test_refunds_and_other_currencies_show_on_revenue(qtbot: QtBot, page: DashboardsPage, ws: Workspace) -> None:
+    cur = ws.cursor()
+    cur.execute(
+        "CREATE OR REPLACE TABLE marts.agg_sales AS SELECT *, 'USD' AS currency FROM marts.agg_sales "
+        "UNION ALL SELECT 'o7', 7, 4, TIMESTAMP '2026-03-06 11:00', DATE '2026-03-06', 'u4', 'p3', "
+        "'Hats', 'mobile', 'US', 'paid', 1, 50.00, 'EUR'"
+    )
+    cur.execute(
+        "CREATE TABLE marts.agg_refunds AS SELECT DATE '2026-03-05' AS refund_date, 'p1' AS product_id, "
+        "'Shoes' AS category, 'mobile' AS device, 'US' AS country, 'paid' AS traffic_source, "
+        "'USD' AS currency, 1::BIGINT AS refund_items, 1::BIGINT AS units, 10.00::DECIMAL(18,2) AS refunds"
+    )
+    page.refresh()
+    settle(qtbot, page)
+    load_everything(qtbot, page)
+    rev = page.tab("Revenue")
+    cards = rev.kpis.cards  # type: ignore[attr-defined]
+    assert list(cards)[:3] == ["revenue", "net_revenue", "refunds"]
+    assert (cards["net_revenue"].value.text(), cards["refunds"].value.text()) == ("$90.00", "$10.00")
+    assert rev.money_note.text() == "Amounts are in USD; not included: 50.00 EUR revenue in other currencies."
+    assert not rev.money_note.isHidden()

@@ -112,7 +112,8 @@ def test_a_transient_view_is_browsed_from_a_snapshot_in_memory(qtbot, tmp_path) 
     qtbot.addWidget(page)
     page.set_workspace(ws)
     assert page.transient == {
-        "intermediate.int_sessions", "intermediate.int_user_journey", "intermediate.int_order_lines"}
+        "intermediate.int_sessions", "intermediate.int_user_journey", "intermediate.int_order_lines",
+        "intermediate.int_product_sessions"}
     assert page.select("intermediate.int_sessions")
     model = page.model
     assert model is not None and model.snapshot

@@ -32,6 +32,11 @@ class Ev:
     source: str
     session: str = ""
     brand: str | None = None
+    currency: str = "USD"  # the event's, else the workspace currency
+
+
+#: The workspace currency the oracle assumes (the setting's default; see set_currency).
+WORKSPACE_CURRENCY = "USD"
 
 
 def _blank(v: Any) -> Any:
@@ -43,14 +48,15 @@ def load_events(cur: Any) -> list[Ev]:
     missing device, country or traffic source is 'unknown' / 'XX' / 'unknown'."""
     rows = cur.execute(
         "select event_id, event_time, event_type, user_id, session_id, product_id, order_id, price, "
-        "quantity, category, device, country, traffic_source, brand from raw.events"
+        "quantity, category, device, country, traffic_source, brand, currency from raw.events"
     ).fetchall()
     out = []
     for r in rows:
-        ev_id, t, typ, user, sid, pid, oid, price, qty, cat, device, country, source, brand = r
+        ev_id, t, typ, user, sid, pid, oid, price, qty, cat, device, country, source, brand, cur = r
         out.append(Ev(ev_id, t, typ, user, _blank(sid), _blank(pid), _blank(oid), price, qty,
                       _blank(cat), _blank(device) or "unknown", _blank(country) or "XX",
-                      _blank(source) or "unknown", brand=_blank(brand)))
+                      _blank(source) or "unknown", brand=_blank(brand),
+                      currency=cur or WORKSPACE_CURRENCY))
     return out
 
 
@@ -99,7 +105,7 @@ def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
             by_user[e.user].append(e)
     gap = dt.timedelta(minutes=timeout_min)
     for user, evs in by_user.items():
-        evs.sort(key=lambda e: e.time)
+        evs.sort(key=lambda e: (e.time, e.event_id))  # a total order: ties by event_id
         start, last = None, None
         for e in evs:
             if last is None or e.time - last > gap:
@@ -110,7 +116,7 @@ def sessionize(events: list[Ev], timeout_min: int = 30) -> dict[str, list[Ev]]:
             e.session = f"{user}|auto-{start:%Y%m%dT%H%M%S}"
             sessions[e.session].append(e)
     for evs in sessions.values():
-        evs.sort(key=lambda e: e.time)
+        evs.sort(key=lambda e: (e.time, e.event_id))
     return sessions
 
 
@@ -120,8 +126,11 @@ def funnel_reach(evs: list[Ev], present: set[str]) -> list[bool]:
     t: dt.datetime | None = None
     ok = True
     for i, step in enumerate(STEPS):
-        if i > 0 and step not in present:
-            reached.append(ok)  # skipped: reached at the previous step's time
+        if step not in present:
+            # skipped: reached at the previous step's time (step 1: at the session's start)
+            if i == 0:
+                t = min(e.time for e in evs)
+            reached.append(ok)
             continue
         if not ok:
             reached.append(False)
@@ -141,6 +150,7 @@ def order_key(e: Ev) -> str:
 
 
 def revenue_of(e: Ev) -> Decimal:
+    """A purchase or refund line's money: price × quantity, a null price counting 0."""
     return (e.price or Decimal(0)) * e.qty
 
 
@@ -153,6 +163,7 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
         if e.user not in first_seen or d < first_seen[e.user]:
             first_seen[e.user] = d
     lo, hi = min(days_users), max(days_users)
+    by_order = orders(events)
     out: dict[dt.date, dict[str, Any]] = {}
     d = lo
     while d <= hi:
@@ -165,6 +176,11 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
         day_sessions = [s for s in sessions.values() if s[0].time.date() == d]
         day_events = [e for e in events if e.time.date() == d]
         dau, mau = window(1), window(30)
+        revenue = sum((o["revenue"] for o in by_order.values()
+                       if o["order_time"].date() == d and o["currency"] == WORKSPACE_CURRENCY),
+                      Decimal(0))
+        refunds = sum((revenue_of(e) for e in day_events
+                       if e.type == "refund" and e.currency == WORKSPACE_CURRENCY), Decimal(0))
         out[d] = {
             "dau": dau,
             "wau": window(7),
@@ -176,6 +192,10 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
             "product_views": sum(e.type == "product_view" for e in day_events),
             "add_to_carts": sum(e.type == "add_to_cart" for e in day_events),
             "purchases": sum(e.type == "purchase" for e in day_events),
+            "orders": sum(o["order_time"].date() == d for o in by_order.values()),
+            "revenue": revenue,
+            "refunds": refunds,
+            "net_revenue": revenue - refunds,
             "conversion_rate": (
                 sum(any(e.type == "purchase" for e in s) for s in day_sessions) / len(day_sessions)
                 if day_sessions else None
@@ -195,8 +215,8 @@ def orders(events: list[Ev]) -> dict[str, dict[str, Any]]:
     for e in sorted((e for e in events if e.type == "purchase"), key=lambda e: (e.time, e.event_id)):
         k = order_key(e)
         o = out.setdefault(k, {"user_id": e.user, "session_id": e.session.split("|", 1)[1],
-                                "order_time": e.time, "items": 0, "units": 0,
-                                "revenue": Decimal(0), "products": set()})
+                                "order_time": e.time, "currency": e.currency, "items": 0,
+                                "units": 0, "revenue": Decimal(0), "products": set()})
         o["items"] += 1
         o["units"] += e.qty
         o["revenue"] += revenue_of(e)
@@ -240,7 +260,9 @@ def product_attributes(
     return out, ambiguous
 
 
-def products_full(events: list[Ev]) -> dict[str, dict[str, Any]]:
+def products_full(
+    events: list[Ev], sessions: dict[str, list[Ev]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Product → views, add_to_carts, units_sold, revenue and the two rates (METRICS.md §3)."""
     out: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0)})
@@ -254,34 +276,70 @@ def products_full(events: list[Ev]) -> dict[str, dict[str, Any]]:
             p["add_to_carts"] += 1
         elif e.type == "purchase":
             p["units_sold"] += e.qty
-            p["revenue"] += revenue_of(e)
+            if e.currency == WORKSPACE_CURRENCY:  # never summed across currencies
+                p["revenue"] += revenue_of(e)
     for p in out.values():
-        p["view_to_cart_rate"] = p["add_to_carts"] / p["views"] if p["views"] else None
-        p["cart_to_purchase_rate"] = p["units_sold"] / p["add_to_carts"] if p["add_to_carts"] else None
+        p.update(view_sessions=0, view_to_cart_sessions=0, cart_sessions=0,
+                 cart_to_purchase_sessions=0)
+    # Rates are shares of sessions: of the sessions that viewed (carted) the product, those with a
+    # cart (purchase) of it at or after their first view (cart) of it.
+    for evs in sessionize(events).values() if sessions is None else sessions.values():
+        by_product: dict[str, dict[str, list[dt.datetime]]] = defaultdict(lambda: defaultdict(list))
+        for e in evs:
+            if e.product is not None:
+                by_product[e.product][e.type].append(e.time)
+        for pid, times in by_product.items():
+            p = out[pid]
+            views, carts, buys = times["product_view"], times["add_to_cart"], times["purchase"]
+            if views:
+                p["view_sessions"] += 1
+                p["view_to_cart_sessions"] += any(t >= min(views) for t in carts)
+            if carts:
+                p["cart_sessions"] += 1
+                p["cart_to_purchase_sessions"] += any(t >= min(carts) for t in buys)
+    has_carts = any(e.type == "add_to_cart" and e.product is not None for e in events)
+    for p in out.values():
+        p["view_to_cart_rate"] = (
+            p["view_to_cart_sessions"] / p["view_sessions"] if p["view_sessions"] and has_carts else None
+        )
+        p["cart_to_purchase_rate"] = (
+            p["cart_to_purchase_sessions"] / p["cart_sessions"] if p["cart_sessions"] else None
+        )
     return dict(out)
 
 
 def revenue_by_day_category(
     events: list[Ev], attrs: dict[str, dict[str, Any]]
-) -> dict[tuple[dt.date, str], dict[str, Any]]:
-    """(order day, category) → orders, items, units, revenue, buyers. A line counts on its
-    order's day, in its product's category (else the event's, else 'unknown')."""
+) -> dict[tuple[dt.date, str, str], dict[str, Any]]:
+    """(day, category, currency) → orders, items, units, revenue, buyers, refund_items, refunds,
+    net_revenue. A purchase line counts on its order's day and in its order's currency, a refund
+    line on its own day in its own currency; both in the product's category (else the event's,
+    else 'unknown')."""
     by_order = orders(events)
-    out: dict[tuple[dt.date, str], dict[str, Any]] = defaultdict(
-        lambda: {"orders": set(), "items": 0, "units": 0, "revenue": Decimal(0), "buyers": set()})
+    out: dict[tuple[dt.date, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"orders": set(), "items": 0, "units": 0, "revenue": Decimal(0), "buyers": set(),
+                 "refund_items": 0, "refunds": Decimal(0)})
     for e in events:
-        if e.type != "purchase":
+        if e.type not in ("purchase", "refund"):
+            continue
+        category = (attrs.get(e.product, {}).get("category") if e.product else None) or e.category
+        if e.type == "refund":
+            row = out[(e.time.date(), category or "unknown", e.currency)]
+            row["refund_items"] += 1
+            row["refunds"] += revenue_of(e)
             continue
         k = order_key(e)
-        category = (attrs.get(e.product, {}).get("category") if e.product else None) or e.category
-        row = out[(by_order[k]["order_time"].date(), category or "unknown")]
+        o = by_order[k]
+        row = out[(o["order_time"].date(), category or "unknown", o["currency"])]
         row["orders"].add(k)
         row["items"] += 1
         row["units"] += e.qty
         row["revenue"] += revenue_of(e)
         row["buyers"].add(e.user)
     return {
-        key: {**r, "orders": len(r["orders"]), "buyers": len(r["buyers"])} for key, r in out.items()
+        key: {**r, "orders": len(r["orders"]), "buyers": len(r["buyers"]),
+              "net_revenue": r["revenue"] - r["refunds"]}
+        for key, r in out.items()
     }
 
 

@@ -111,14 +111,18 @@ MARTS = {
     "agg_product_day": """
         SELECT activity_date::DATE AS activity_date, product_id, category,
                views::BIGINT AS views, add_to_carts::BIGINT AS add_to_carts,
-               units_sold::BIGINT AS units_sold, revenue::DECIMAL(18,2) AS revenue
+               units_sold::BIGINT AS units_sold, revenue::DECIMAL(18,2) AS revenue,
+               vs::BIGINT AS view_sessions, vc::BIGINT AS view_to_cart_sessions,
+               vp::BIGINT AS view_to_purchase_sessions, cs::BIGINT AS cart_sessions,
+               cp::BIGINT AS cart_to_purchase_sessions
         FROM (VALUES
-          ('2026-03-02', 'p1', 'Shoes', 10, 2, 1, 10.00),
-          ('2026-03-05', 'p1', 'Shoes', 20, 4, 1, 10.00),
-          ('2026-03-06', 'p1', 'Shoes', 5, 1, 0, 0.00),
-          ('2026-03-05', 'p2', 'Bags', 8, 4, 2, 30.00),
-          ('2026-03-08', 'p3', 'Hats', 12, 0, 3, 60.00)
-        ) t(activity_date, product_id, category, views, add_to_carts, units_sold, revenue)""",
+          ('2026-03-02', 'p1', 'Shoes', 10, 2, 1, 10.00, 8, 2, 1, 2, 1),
+          ('2026-03-05', 'p1', 'Shoes', 20, 4, 1, 10.00, 16, 4, 1, 4, 1),
+          ('2026-03-06', 'p1', 'Shoes', 5, 1, 0, 0.00, 4, 0, 0, 1, 0),
+          ('2026-03-05', 'p2', 'Bags', 8, 4, 2, 30.00, 5, 3, 2, 3, 2),
+          ('2026-03-08', 'p3', 'Hats', 12, 0, 3, 60.00, 10, 0, 3, 0, 0)
+        ) t(activity_date, product_id, category, views, add_to_carts, units_sold, revenue,
+            vs, vc, vp, cs, cp)""",
     "dim_products": """
         SELECT * FROM (VALUES ('p1', 'Runner', 'Shoes', 'Acme'), ('p2', 'Tote', 'Bags', 'Bolt'),
                               ('p3', 'Cap', 'Hats', 'Acme')) t(product_id, name, category, brand)""",
@@ -324,7 +328,7 @@ def test_funnel_steps_conversions_and_drop_off(ws: Workspace) -> None:
         ("mobile", 18, 13, 7, 4, 2, pytest.approx(2 / 18)),
         ("desktop", 2, 2, 1, 1, 1, 0.5),
     )
-    assert fu.over_time["conversion"] == (1 / 8, 0.5, None, 0.1)
+    assert fu.over_time["completion"] == (1 / 8, 0.5, None, 0.1)
 
 
 def test_funnel_filters_and_empty(ws: Workspace) -> None:
@@ -378,18 +382,21 @@ def test_revenue_grain_filters_and_distinct_buyers(ws: Workspace) -> None:
 
 def test_products_table_and_category_rates(ws: Workspace) -> None:
     p = A.products(ws, F)
+    # Rates are shares of sessions: p3 was viewed in 10 sessions, carted in none after a view
+    # (0.0) and carted in no session (None); p2 3 of 5 and 2 of 3; p1 (03-05, 03-06) 4 of 20 and
+    # 1 of 5. Per category, view → purchase is vp / vs.
     assert p.table.rows == (
         ("p3", "Cap", "Hats", "Acme", 12, 0, 3, 60.0, 0.0, None),
-        ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.5, 0.5),
+        ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.6, 2 / 3),
         ("p1", "Runner", "Shoes", "Acme", 25, 5, 1, 10.0, 0.2, 0.2),
     )
     assert p.by_category.rows == (
-        ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.04),
-        ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.25),
-        ("Bags", 8, 4, 2, 30.0, 0.5, 0.5, 0.25),
+        ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.05),
+        ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.3),
+        ("Bags", 8, 4, 2, 30.0, 0.6, 2 / 3, 0.4),
     )
     shoes = A.products(ws, Filters(d(1), d(8), category="Shoes"))
-    assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 0.2, 2 / 7),)
+    assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 6 / 28, 2 / 7),)
 
 
 def test_products_without_dim_products(tmp_path: Path) -> None:
@@ -541,3 +548,50 @@ def test_marts_of_an_earlier_model_project_ask_for_a_run(tmp_path: Path) -> None
         st = A.dashboard_status(w)
         assert not st.ready and st.missing == ("agg_user_day.user_key",)
         assert st.reason == "Run the pipeline to build the marts (missing: agg_user_day.user_key)."
+
+
+# -- money: one currency at a time, refunds ------------------------------------------------------
+
+
+def test_money_is_in_the_workspace_currency_with_refunds_and_a_note(ws: Workspace) -> None:
+    cur = ws.cursor()
+    # agg_sales as the models build it now (a currency per order), plus o7 in EUR on 03-06
+    cur.execute(
+        "CREATE OR REPLACE TABLE marts.agg_sales AS SELECT *, 'USD' AS currency FROM marts.agg_sales "
+        "UNION ALL SELECT 'o7', 7, 4, TIMESTAMP '2026-03-06 11:00', DATE '2026-03-06', 'u4', 'p3', "
+        "'Hats', 'mobile', 'US', 'paid', 1, 50.00, 'EUR'"
+    )
+    cur.execute(
+        """CREATE TABLE marts.agg_refunds AS SELECT refund_date::DATE AS refund_date, product_id,
+               category, device, country, traffic_source, currency, 1::BIGINT AS refund_items,
+               1::BIGINT AS units, refunds::DECIMAL(18,2) AS refunds
+           FROM (VALUES
+             ('2026-03-05', 'p1', 'Shoes', 'mobile', 'US', 'paid', 'USD', 10.00),
+             ('2026-03-03', 'p2', 'Bags', 'desktop', 'DE', 'organic', 'USD', 5.00),
+             ('2026-03-07', 'p3', 'Hats', 'mobile', 'US', 'paid', 'EUR', 20.00)
+           ) t(refund_date, product_id, category, device, country, traffic_source, currency, refunds)"""
+    )
+    r = A.revenue(ws, F)
+    # USD only: 25 + 15 + 60 = 100 over o3, o4, o5 (o7's 50 EUR left out); refunds 10 vs 5
+    assert (r.kpi("revenue").value, r.kpi("orders").value) == (100.0, 3.0)
+    assert (r.kpi("refunds").value, r.kpi("refunds").previous) == (10.0, 5.0)
+    assert (r.kpi("net_revenue").value, r.kpi("net_revenue").previous) == (90.0, 35.0)
+    assert r.kpi("refunds").spark == (10.0, 0.0, 0.0, 0.0)
+    assert r.kpi("net_revenue").spark == (15.0, 15.0, 0.0, 60.0)
+    assert r.currency_note == (
+        "Amounts are in USD; not included: 50.00 EUR revenue (20.00 EUR refunds) in other currencies."
+    )
+    ov = A.overview(ws, F)
+    assert [k.key for k in ov.kpis][:3] == ["revenue", "net_revenue", "refunds"]
+    assert (ov.kpi("revenue").value, ov.kpi("net_revenue").value, ov.kpi("refunds").value) == (100.0, 90.0, 10.0)
+    assert ov.currency_note == r.currency_note
+    # the category filter applies to refunds too: Shoes has p1's refund of 10 on 03-05
+    shoes = A.revenue(ws, Filters(d(5), d(8), category="Shoes"))
+    assert (shoes.kpi("revenue").value, shoes.kpi("refunds").value) == (10.0, 10.0)
+    assert shoes.currency_note == ""
+
+
+def test_no_refunds_no_refund_kpis(ws: Workspace) -> None:
+    assert "refunds" not in {k.key for k in A.revenue(ws, F).kpis}
+    assert "net_revenue" not in {k.key for k in A.overview(ws, F).kpis}
+    assert A.overview(ws, F).currency_note == ""

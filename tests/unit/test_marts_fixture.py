@@ -169,7 +169,7 @@ def test_run_publishes_with_only_the_null_price_warning(built: tuple[Workspace, 
 
 
 def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> None:
-    _, result = built
+    ws, result = built
     declared = {(t.test_type, t.model, t.column) for t in result.tests}
     singular = {t.test_id for t in result.tests if t.test_type == "singular"}
     required = [
@@ -201,6 +201,15 @@ def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> No
     ]
     for test in required:
         assert test in declared, test
+    # every rate column of the marts is covered by the [0, 1] test
+    rates_sql = (Path(__file__).resolve().parents[2] / "sql_models" / "tests" / "rates_between_0_and_1.sql").read_text()
+    rate_columns = ws.cursor().execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+        "and (column_name like '%\\_rate' escape '\\' or column_name = 'stickiness')"
+    ).fetchall()
+    assert rate_columns
+    for table, column in rate_columns:
+        assert f"'{column}'" in rates_sql and f"from {table} where {column}" in rates_sql, (table, column)
     assert singular >= {
         "revenue_agrees_across_marts",
         "dim_users_one_current_row",
@@ -208,6 +217,7 @@ def test_the_required_data_tests_exist(built: tuple[Workspace, RunResult]) -> No
         "no_future_events",
         "purchase_null_price",
         "funnel_steps_in_order",
+        "rates_between_0_and_1",
     }
     severities = {t.test_id: t.severity for t in result.tests}
     assert severities["no_future_events"] == "warn"
@@ -451,6 +461,83 @@ def test_revenue_by_category(built: tuple[Workspace, RunResult]) -> None:
     # 37.50 + 26.00, the same in all three marts
     for mart in ("fct_revenue", "fct_orders", "fct_daily_engagement"):
         assert _rows(ws, f"select sum(revenue) from marts.{mart}") == [(Decimal("63.50"),)], mart
+    # no refunds and no other currency: every row in the workspace currency, net = revenue
+    assert _rows(ws, "select distinct currency from marts.fct_revenue") == [("USD",)]
+    assert _rows(ws, "select sum(refunds), sum(net_revenue) from marts.fct_revenue") == [
+        (Decimal("0.00"), Decimal("63.50"))
+    ]
+
+
+def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
+    """A refund of one o1 mug (no currency: the workspace's, USD) on 01-03, and user g's order in
+    EUR with a partial refund: EUR money never mixes with USD, and the daily mart, in the
+    workspace currency, leaves it out."""
+    events = [
+        *EVENTS,
+        _event("r1", "2024-01-03 12:00:00", "refund", "a", "s9", "p1", "o1", "10.00", 1),
+        _event("g1", "2024-01-02 15:00:00", "purchase", "g", "g1", "p2", "o3", "8.00", 2),
+        _event("g2", "2024-01-02 15:30:00", "refund", "g", "g1", "p2", "o3", "8.00", 1),
+    ]
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, events)
+        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id in ('g1', 'g2')")
+        result = run_project(ws)
+        assert result.published, result.message
+        assert {t.test_id for t in result.tests if t.status != "pass"} == {"purchase_null_price"}
+        rows = _rows(
+            ws,
+            "select order_date, category, currency, orders, units, revenue, refund_items, refunds, "
+            "net_revenue from marts.fct_revenue where refunds > 0 or currency <> 'USD' order by 1, 2",
+        )
+        assert rows == [
+            # g1: 2 × 8.00 in EUR; g2 refunds one: 8.00 EUR, on the same day (food: p2's category)
+            (D(2024, 1, 2), "food", "EUR", 1, 2, Decimal("16.00"), 1, Decimal("8.00"), Decimal("8.00")),
+            # r1: a refund alone on its day, in kitchen (p1), USD
+            (D(2024, 1, 3), "kitchen", "USD", 0, 0, Decimal("0.00"), 1, Decimal("10.00"), Decimal("-10.00")),
+        ]
+        assert _rows(ws, "select order_id, currency, revenue from marts.fct_orders where user_id = 'g'") == [
+            ("o3", "EUR", Decimal("16.00"))
+        ]
+        daily = {
+            r[0]: r[1:]
+            for r in _rows(
+                ws,
+                "select activity_date, orders, revenue, refunds, net_revenue "
+                "from marts.fct_daily_engagement where activity_date between '2024-01-01' and '2024-01-03'",
+            )
+        }
+        assert daily == {
+            D(2024, 1, 1): (2, Decimal("37.50"), Decimal("0.00"), Decimal("37.50")),
+            # g's EUR order counts as an order, its money is not in USD revenue or refunds
+            D(2024, 1, 2): (1, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+            D(2024, 1, 3): (0, Decimal("0.00"), Decimal("10.00"), Decimal("-10.00")),
+        }
+        # USD: 63.50 revenue, 10.00 refunds in every mart that carries them; p2's revenue and
+        # g's session revenue leave the EUR line out
+        assert _rows(ws, "select sum(revenue), sum(refunds), sum(net_revenue) from marts.fct_daily_engagement") == [
+            (Decimal("63.50"), Decimal("10.00"), Decimal("53.50"))
+        ]
+        assert _rows(ws, "select revenue from marts.dim_products where product_id = 'p2'") == [(Decimal("17.50"),)]
+        assert _rows(ws, "select revenue from intermediate.int_sessions where user_id = 'g'") == [(Decimal("0.00"),)]
+        assert _rows(ws, "select currency, sum(refunds) from marts.agg_refunds group by 1 order by 1") == [
+            ("EUR", Decimal("8.00")), ("USD", Decimal("10.00"))
+        ]
+        assert _rows(ws, "select currency, sum(revenue) from marts.agg_sales group by 1 order by 1") == [
+            ("EUR", Decimal("16.00")), ("USD", Decimal("63.50"))
+        ]
+
+
+def test_workspace_currency_setting_reaches_the_models(tmp_path: Path) -> None:
+    """With EUR as the workspace currency, events without one are in EUR."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.settings.currency = "EUR"
+    _load(ws, EVENTS)
+    assert run_project(ws).published
+    with ws:
+        assert _rows(ws, "select currency, sum(revenue) from marts.fct_revenue group by 1") == [
+            ("EUR", Decimal("63.50"))
+        ]
+        assert _rows(ws, "select sum(revenue) from marts.fct_daily_engagement") == [(Decimal("63.50"),)]
 
 
 def test_cohort_retention(built: tuple[Workspace, RunResult]) -> None:
@@ -496,22 +583,67 @@ def test_dim_products(built: tuple[Workspace, RunResult]) -> None:
     rows = _rows(
         ws,
         "select product_id, name, category, brand, price, in_catalog, views, add_to_carts, "
-        "units_sold, revenue, view_to_cart_rate, cart_to_purchase_rate "
+        "units_sold, revenue, view_sessions, view_to_cart_sessions, cart_sessions, "
+        "cart_to_purchase_sessions, view_to_cart_rate, cart_to_purchase_rate "
         "from marts.dim_products order by product_id",
     )
     assert rows == [
-        # views a2, b2, a9; carts a3, b3; units a5 2 + b5 1 + c6 1; revenue 20 + 0 + 10
-        ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), True, 3, 2, 4, Decimal("30.00"), 2 / 3, 2.0),
+        # views a2, b2, a9; carts a3, b3; units a5 2 + b5 1 + c6 1; revenue 20 + 0 + 10.
+        # Sessions that viewed it: a|s1, b's first, a|s3; of those only a|s1 carted it after
+        # (10:02 ≥ 10:01). Sessions that carted it: a|s1 and b's second; both bought it after.
+        ("p1", "Mug", "kitchen", "acme", Decimal("10.00"), True, 3, 2, 4, Decimal("30.00"),
+         3, 1, 2, 2, 1 / 3, 1.0),
         # no brand in the catalog: the latest non-null one on events; views b4, a8, d2;
-        # carts a7, d1, d3; units a6 1 + b6 3
-        ("p2", "Tea", "food", "leaf", Decimal("5.50"), True, 3, 3, 4, Decimal("17.50"), 1.0, 4 / 3),
-        # only on events: latest non-null category 'toys' (c4), price 7.00 (c5)
-        ("p3", None, "toys", None, Decimal("7.00"), False, 2, 1, 2, Decimal("14.00"), 0.5, 2.0),
+        # carts a7, d1, d3; units a6 1 + b6 3. Viewed in a|s2 (cart only before the view), b's
+        # second (no cart), d|x1 (cart d3 after the view d2): 1 of 3. Carted in a|s2 and d|x1,
+        # bought in neither (a6 and b6 are other sessions): 0 of 2.
+        ("p2", "Tea", "food", "leaf", Decimal("5.50"), True, 3, 3, 4, Decimal("17.50"),
+         3, 1, 2, 0, 1 / 3, 0.0),
+        # only on events: latest non-null category 'toys' (c4), price 7.00 (c5); viewed in b's
+        # third session (no cart) and c's (cart c2 then purchases c4, c5)
+        ("p3", None, "toys", None, Decimal("7.00"), False, 2, 1, 2, Decimal("14.00"),
+         2, 1, 1, 1, 0.5, 1.0),
         # in the catalog, never seen: zeros and null rates
-        ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), True, 0, 0, 0, Decimal("0"), None, None),
+        ("p4", "Spoon", "kitchen", "acme", Decimal("3.00"), True, 0, 0, 0, Decimal("0"),
+         0, 0, 0, 0, None, None),
         # bought once, never viewed nor carted: both rates null
-        ("p9", None, None, None, Decimal("2.00"), False, 0, 0, 1, Decimal("2.00"), None, None),
+        ("p9", None, None, None, Decimal("2.00"), False, 0, 0, 1, Decimal("2.00"),
+         0, 0, 0, 0, None, None),
     ]
+
+
+def test_product_rates_per_day_add_up(built: tuple[Workspace, RunResult]) -> None:
+    """agg_product_day: a session × product pair counts on the day of its first view (cart)."""
+    ws, _ = built
+    rows = _rows(
+        ws,
+        "select activity_date, product_id, views, add_to_carts, view_sessions, "
+        "view_to_cart_sessions, cart_sessions, cart_to_purchase_sessions "
+        "from marts.agg_product_day order by 1, 2",
+    )
+    assert rows == [
+        (D(2024, 1, 1), "p1", 2, 2, 2, 1, 2, 2),  # a|s1 and b's first view; carts a|s1, b's second
+        (D(2024, 1, 1), "p2", 1, 0, 1, 0, 0, 0),  # b4
+        (D(2024, 1, 2), "p2", 1, 2, 1, 1, 1, 0),  # d|x1
+        (D(2024, 1, 3), "p3", 1, 0, 1, 0, 0, 0),  # b8, in a session dated 01-02
+        (D(2024, 1, 4), "p2", 1, 1, 1, 0, 1, 0),  # a|s2
+        (D(2024, 1, 8), "p1", 1, 0, 1, 0, 0, 0),  # a9
+        (D(2024, 1, 15), "p1", 0, 0, 0, 0, 0, 0),  # c6: a purchase only
+        (D(2024, 1, 15), "p3", 1, 1, 1, 1, 1, 1),
+        (D(2024, 1, 15), "p9", 0, 0, 0, 0, 0, 0),
+    ]
+
+
+def test_product_rates_are_null_without_any_cart(tmp_path: Path) -> None:
+    """A source without carts: view_to_cart_rate is null (not 0), and so is cart_to_purchase."""
+    events = [e for e in EVENTS if e[2] != "add_to_cart"]
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select product_id, view_sessions, view_to_cart_rate, cart_to_purchase_rate "
+            "from marts.dim_products where views > 0 order by 1",
+        )
+        assert rows == [("p1", 3, None, None), ("p2", 3, None, None), ("p3", 2, None, None)]
 
 
 def test_dim_date(built: tuple[Workspace, RunResult]) -> None:
@@ -563,6 +695,34 @@ def test_funnel_without_any_checkout_event(tmp_path: Path) -> None:
         ]
 
 
+def test_funnel_of_an_order_only_source(tmp_path: Path) -> None:
+    """Only page views and purchases: product_view, add_to_cart and begin_checkout occur nowhere,
+    so each is skipped (step 1 reached at the session's start) and the funnel is sessions →
+    purchase, not zeros."""
+    events = [e for e in EVENTS if e[2] in ("page_view", "purchase")]
+    with _run_variant(tmp_path, events) as ws:
+        rows = _rows(
+            ws,
+            "select session_date, device, traffic_source, country, sessions, product_view_sessions, "
+            "add_to_cart_sessions, checkout_sessions, purchase_sessions "
+            "from marts.fct_funnel order by 1, 2, 3, 4",
+        )
+        assert rows == [
+            (D(2024, 1, 1), "desktop", "organic", "DE", 1, 1, 1, 1, 1),  # a|s1: 10:00 → 10:04
+            # b: 08:00 page view alone; 09:10 purchase (70 minutes later: a session of its own)
+            (D(2024, 1, 1), "mobile", "paid", "US", 2, 2, 2, 2, 1),
+            (D(2024, 1, 2), "desktop", "organic", "GB", 1, 1, 1, 1, 0),  # e: a page view
+            (D(2024, 1, 2), "mobile", "paid", "US", 1, 1, 1, 1, 0),  # b7: a page view
+            (D(2024, 1, 15), "desktop", "email", "US", 1, 1, 1, 1, 1),  # c: purchases only
+        ]
+        starts = _rows(
+            ws,
+            "select session_key, product_view_at = session_start, purchase_at "
+            "from intermediate.int_sessions where user_id = 'a'",
+        )
+        assert starts == [("a|s1", True, T(2024, 1, 1, 10, 4))]
+
+
 def test_session_timeout_setting_is_used(tmp_path: Path) -> None:
     """With a 60-minute timeout b's first three sessions' gaps (30 min, 30 min 1 s) never split."""
     with _run_variant(tmp_path, EVENTS, timeout=60) as ws:
@@ -601,10 +761,14 @@ def test_business_rule_tests_catch_broken_marts(tmp_path: Path) -> None:
             "update marts.fct_cohort_retention set retention_rate = 0.5 "
             "where cohort_week = '2024-01-15' and week_number = 0"
         )
+        cur.execute("update marts.dim_products set cart_to_purchase_rate = 4 / 3 where product_id = 'p2'")
         result = run_data_tests(ws)
         failed = {(t.test_type, t.model) for t in result.tests if t.blocking}
         failed_ids = {t.test_id for t in result.tests if t.blocking}
+        rates = next(t for t in result.tests if t.test_id == "rates_between_0_and_1")
+        assert rates.failing_rows == 1
         assert {
+            "rates_between_0_and_1",
             "revenue_agrees_across_marts",
             "revenue_agrees_per_day",
             "dim_users_one_current_row",

@@ -32,6 +32,7 @@ def _by_first(cur: Any, sql: str) -> dict[Any, tuple]:
 
 def _check_marts(ws: Workspace) -> None:
     cur = ws.cursor()
+    assert ws.settings.currency == oracle.WORKSPACE_CURRENCY
     events = oracle.load_events(cur)
     sessions = oracle.sessionize(events, ws.settings.session_timeout_minutes)
 
@@ -49,28 +50,35 @@ def _check_marts(ws: Workspace) -> None:
     exp_orders = oracle.orders(events)
     got_orders = _by_first(
         cur,
-        "select order_id, user_id, session_id, order_time, order_date, items, "
+        "select order_id, user_id, session_id, order_time, order_date, currency, items, "
         "distinct_products, units, revenue from marts.fct_orders"
     )
     assert set(got_orders) == set(exp_orders)
     for k, o in exp_orders.items():
         assert got_orders[k] == (
-            o["user_id"], o["session_id"], o["order_time"], o["order_time"].date(), o["items"],
-            len(o["products"]), o["units"], o["revenue"],
+            o["user_id"], o["session_id"], o["order_time"], o["order_time"].date(), o["currency"],
+            o["items"], len(o["products"]), o["units"], o["revenue"],
         ), k
-    total = sum((o["revenue"] for o in exp_orders.values()), Decimal(0))
-    assert cur.execute("select sum(revenue) from marts.fct_orders").fetchone()[0] == total
-    assert cur.execute("select sum(revenue) from marts.fct_revenue").fetchone()[0] == total
-    assert Decimal(str(cur.execute("select sum(revenue) from marts.fct_daily_engagement").fetchone()[0])) == total
+    # money per currency, never summed across them; the daily mart holds the workspace's
+    for currency in {o["currency"] for o in exp_orders.values()}:
+        total = sum((o["revenue"] for o in exp_orders.values() if o["currency"] == currency), Decimal(0))
+        for mart in ("fct_orders", "fct_revenue"):
+            got = cur.execute(f"select sum(revenue) from marts.{mart} where currency = ?", [currency]).fetchone()
+            assert got == (total,), (mart, currency)
+    ws_total = sum((o["revenue"] for o in exp_orders.values() if o["currency"] == oracle.WORKSPACE_CURRENCY),
+                   Decimal(0))
+    assert Decimal(str(cur.execute("select sum(revenue) from marts.fct_daily_engagement").fetchone()[0])) == ws_total
 
     # fct_revenue: order day × category, every column
     catalog = oracle.load_catalog(cur)
     attrs, ambiguous_products = oracle.product_attributes(events, catalog)
     exp_revenue = oracle.revenue_by_day_category(events, attrs)
     got_revenue = {
-        (r[0], r[1]): {"orders": r[2], "items": r[3], "units": r[4], "revenue": r[5], "buyers": r[6]}
+        (r[0], r[1], r[2]): {"orders": r[3], "items": r[4], "units": r[5], "revenue": r[6], "buyers": r[7],
+                             "refund_items": r[8], "refunds": r[9], "net_revenue": r[10]}
         for r in cur.execute(
-            "select order_date, category, orders, items, units, revenue, buyers from marts.fct_revenue"
+            "select order_date, category, currency, orders, items, units, revenue, buyers, refund_items, "
+            "refunds, net_revenue from marts.fct_revenue"
         ).fetchall()
     }
     if not ambiguous_products:
@@ -102,13 +110,15 @@ def _check_marts(ws: Workspace) -> None:
         assert _close(got_ret[k][2], active / size)
 
     # dim_products: attributes (catalog first, else the latest seen on events), activity, rates
-    exp_activity = oracle.products_full(events)
+    exp_activity = oracle.products_full(events, sessions)
     zero = {"views": 0, "add_to_carts": 0, "units_sold": 0, "revenue": Decimal(0),
-            "view_to_cart_rate": None, "cart_to_purchase_rate": None}
+            "view_to_cart_rate": None, "cart_to_purchase_rate": None, "view_sessions": 0,
+            "view_to_cart_sessions": 0, "cart_sessions": 0, "cart_to_purchase_sessions": 0}
     got_products = _by_first(
         cur,
         "select product_id, name, category, brand, price, views, add_to_carts, units_sold, "
-        "revenue, view_to_cart_rate, cart_to_purchase_rate from marts.dim_products"
+        "revenue, view_to_cart_rate, cart_to_purchase_rate, view_sessions, view_to_cart_sessions, "
+        "cart_sessions, cart_to_purchase_sessions from marts.dim_products"
     )
     assert set(got_products) == set(attrs)
     for pid, got in got_products.items():
@@ -117,6 +127,16 @@ def _check_marts(ws: Workspace) -> None:
             assert got[:4] == (a["name"], a["category"], a["brand"], a["price"]), pid
         assert got[4:8] == (act["views"], act["add_to_carts"], act["units_sold"], act["revenue"]), pid
         assert _close(got[8], act["view_to_cart_rate"]) and _close(got[9], act["cart_to_purchase_rate"]), pid
+        assert got[10:] == (act["view_sessions"], act["view_to_cart_sessions"], act["cart_sessions"],
+                            act["cart_to_purchase_sessions"]), pid
+    # agg_product_day adds up to dim_products' session counts
+    assert cur.execute(
+        "select sum(view_sessions), sum(view_to_cart_sessions), sum(cart_sessions), "
+        "sum(cart_to_purchase_sessions) from marts.agg_product_day"
+    ).fetchone() == tuple(
+        sum(p[k] for p in exp_activity.values())
+        for k in ("view_sessions", "view_to_cart_sessions", "cart_sessions", "cart_to_purchase_sessions")
+    )
 
     # dim_users: SCD type 2 over the profile snapshots, or one version from the events
     exp_users, ambiguous_users = oracle.user_versions(events, oracle.load_snapshots(cur))
@@ -169,7 +189,7 @@ def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path) -> None:
     a snapshot loaded twice with different values, snapshots that change nothing, products
     missing from the catalog, categories and prices that change over time, purchases without a
     price, an order id reused in a later session,
-    and events at one instant."""
+    events at one instant, refunds a day after some purchases, and orders in a second currency."""
     from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 
     with Workspace.open(tmp_path / "ws") as ws:
@@ -197,6 +217,17 @@ def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path) -> None:
         cur.execute(  # one order id spread over two of its user's sessions
             "update raw.events set order_id = (select min(order_id) from raw.events where order_id is not null) "
             "where event_type = 'purchase' and order_id = (select max(order_id) from raw.events)"
+        )
+        cur.execute(  # a tenth of the purchase lines refunded (one unit) a day later
+            "insert into raw.events by name select event_id || '-r' as event_id, "
+            "event_time + interval 1 day as event_time, 'refund' as event_type, 'refund' as event_name, "
+            "user_id, session_id, product_id, order_id, price, 1 as quantity, category, brand, device, "
+            "country, traffic_source, _batch_id, _loaded_at from raw.events "
+            "where event_type = 'purchase' and hash(event_id) % 10 = 0"
+        )
+        cur.execute(  # a fifth of the orders (and their refunds) in EUR, whole orders at a time
+            "update raw.events set currency = 'EUR' where event_type in ('purchase', 'refund') "
+            "and hash(coalesce(order_id, user_id)) % 5 = 0"
         )
         cur.execute(  # events of one instant: some times rounded down to the minute
             "update raw.events set event_time = date_trunc('minute', event_time) where hash(event_id) % 4 = 0"

@@ -18,7 +18,7 @@ Why these aggregates, and why they stay exact under filters:
 - Revenue, orders, AOV and buyers come from ``agg_sales`` (purchase lines per order × product ×
   segment): small (orders, not events), and it keeps order and user ids, so orders and buyers
   are exact distinct counts under any filter and grain. Totals agree with fct_orders/fct_revenue.
-- Sessions, conversion (sessions with a purchase / sessions) and session durations come from
+- Sessions, session conversion (sessions with a purchase / sessions; not the funnel completion) and session durations come from
   ``agg_sessions_day`` (day × segment × log2 duration bin); the funnel from fct_funnel (each
   session lives in one row, so sums are exact); hour × weekday activity from
   ``agg_activity_hour``; product performance by date from ``agg_product_day``; time to first

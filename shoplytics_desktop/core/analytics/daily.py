@@ -75,16 +75,31 @@ def _fetch(
 
 
 def sales_daily(ws: Workspace, f: Filters) -> Daily:
-    """Revenue, orders and units per order day. Orders are distinct per day, and an order has
-    one day, so daily counts add up to exact period counts."""
+    """Revenue, orders and units per order day, refunds per refund day, and net revenue, in the
+    workspace currency (money is never summed across currencies; money.other_currencies says
+    what is left out). Orders are distinct per day, and an order has one day, so daily counts
+    add up to exact period counts."""
+    from shoplytics_desktop.core.analytics.money import currency_where, refunds_by_day
+
     where, params = segment_where(f, category="category")
-    return _fetch(
+    cur_where, cur_params = currency_where(ws, "agg_sales")
+    start = f.previous().start
+    sales = _fetch(
         ws,
         "SELECT order_date, sum(revenue), count(DISTINCT order_no), sum(units) "
-        f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where} GROUP BY 1",
-        [f.previous().start, f.end, *params],
+        f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{cur_where}{where} GROUP BY 1",
+        [start, f.end, *cur_params, *params],
         ("revenue", "orders", "units"),
     )
+    refunds = refunds_by_day(ws, f, start, f.end)
+    measures = ("revenue", "orders", "units", "refunds", "net_revenue")
+    days: dict[dt.date, dict[str, float]] = {}
+    for day in set(sales.rows) | set(refunds):
+        row = dict(sales.rows.get(day, {"revenue": 0.0, "orders": 0.0, "units": 0.0}))
+        row["refunds"] = refunds.get(day, 0.0)
+        row["net_revenue"] = row["revenue"] - row["refunds"]
+        days[day] = row
+    return Daily(days, measures)
 
 
 def sessions_daily(ws: Workspace, f: Filters) -> Daily:

@@ -58,9 +58,10 @@ class Funnel:
     steps: tuple[FunnelStep, ...]
     previous_steps: tuple[FunnelStep, ...]
     breakdown_by: str
-    #: One row per value of ``breakdown_by``: value, the step counts, overall conversion.
+    #: One row per value of ``breakdown_by``: value, the step counts, funnel completion.
     breakdown: Table
-    #: Overall conversion (purchase / sessions) and view → purchase per period.
+    #: Funnel completion (sessions reaching the last step, in order / sessions) and view →
+    #: purchase per period. Not session conversion (sessions with any purchase / sessions).
     over_time: TimeSeries
 
     @property
@@ -77,7 +78,8 @@ class Funnel:
 
     def table(self) -> Table:
         return Table.of(
-            ["step", "sessions", "step_conversion", "drop_off", "overall_conversion"],
+            # share_of_sessions: step k / sessions; at the last step, the funnel completion
+            ["step", "sessions", "step_conversion", "drop_off", "share_of_sessions"],
             [(s.label, s.sessions, s.step_conversion, s.drop_off, s.overall) for s in self.steps],
         )
 
@@ -104,7 +106,7 @@ def funnel(ws: Workspace, f: Filters, breakdown_by: str = "device") -> Funnel:
         [f.start, f.end, *params],
     ).fetchall()
     breakdown = Table.of(
-        [breakdown_by, *(c for c, _ in STEPS), "overall_conversion"],
+        [breakdown_by, *(c for c, _ in STEPS), "funnel_completion"],
         [(r[0], *(int(num(v)) for v in r[1:]), ratio(num(r[-1]), num(r[1]))) for r in rows],
     )
 
@@ -121,7 +123,7 @@ def funnel(ws: Workspace, f: Filters, breakdown_by: str = "device") -> Funnel:
     over_time = TimeSeries(
         tuple(ps),
         {
-            "conversion": tuple(
+            "completion": tuple(
                 ratio(num(series[d][2]), num(series[d][0])) if d in series else None for d in ps
             ),
             "view_to_purchase": tuple(

@@ -20,12 +20,16 @@ class Headline:
     aov: float | None
     conversion_rate: float | None
     stickiness: float | None
+    #: Refunds in the workspace currency (revenue is too).
+    refunds: float = 0.0
+    #: Revenue in other currencies, left out of the figures above: (currency, revenue).
+    other_currencies: tuple[tuple[str, float], ...] = ()
 
     def as_lines(self, currency: str = "USD") -> dict[str, str]:
         def pct(v: float | None) -> str:
             return "—" if v is None else f"{100 * v:.2f}%"
 
-        return {
+        lines = {
             "period": f"{self.first_day} … {self.last_day}",
             "events": f"{self.events:,}",
             "users": f"{self.users:,}",
@@ -33,10 +37,20 @@ class Headline:
             "orders": f"{self.orders:,}",
             "buyers": f"{self.buyers:,}",
             "revenue": f"{self.revenue:,.2f} {currency}",
+        }
+        if self.refunds:
+            lines["refunds"] = f"{self.refunds:,.2f} {currency}"
+            lines["net revenue"] = f"{self.revenue - self.refunds:,.2f} {currency}"
+        lines |= {
             "AOV": "—" if self.aov is None else f"{self.aov:,.2f} {currency}",
             "session conversion": pct(self.conversion_rate),
             "DAU/MAU stickiness": pct(self.stickiness),
         }
+        if self.other_currencies:
+            lines["other currencies (not included)"] = ", ".join(
+                f"{v:,.2f} {c}" for c, v in self.other_currencies
+            )
+        return lines
 
 
 def headline(ws: Workspace) -> Headline:
@@ -51,9 +65,31 @@ def headline(ws: Workspace) -> Headline:
     ).fetchone()
     assert row is not None
     users = cur.execute("SELECT count(DISTINCT user_id) FROM marts.dim_users").fetchone()
+    # Money in the workspace currency only; orders and buyers in the same currency, so that AOV
+    # is revenue per order of that currency.
+    from shoplytics_desktop.core.analytics.money import currency_where
+
+    cur_where, cur_params = currency_where(ws, "fct_orders")
     orders = cur.execute(
-        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM marts.fct_orders"
+        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(revenue), 0) FROM marts.fct_orders "
+        f"WHERE true{cur_where}",
+        cur_params,
     ).fetchone()
+    others: list[tuple[str, float]] = []
+    if cur_where:
+        others = [
+            (c, float(v))
+            for c, v in cur.execute(
+                "SELECT currency, sum(revenue) FROM marts.fct_orders WHERE currency <> ? "
+                "GROUP BY 1 ORDER BY 1",
+                cur_params,
+            ).fetchall()
+        ]
+    refunds_row = (
+        cur.execute("SELECT coalesce(sum(refunds), 0) FROM marts.fct_daily_engagement").fetchone()
+        if cur_where
+        else (0,)
+    )
     # METRICS.md §3: sessions with at least one purchase / sessions (not the ordered funnel's
     # last step); conversion_rate × sessions gives back each day's purchasing sessions.
     conv = cur.execute(
@@ -74,6 +110,8 @@ def headline(ws: Workspace) -> Headline:
         aov=revenue / n_orders if n_orders else None,
         conversion_rate=float(conv[0]) if conv[0] is not None else None,
         stickiness=float(row[4]) if row[4] is not None else None,
+        refunds=float(refunds_row[0]) if refunds_row else 0.0,
+        other_currencies=tuple(others),
     )
 
 

@@ -25,6 +25,8 @@ BucketFn = Callable[[list[dt.date]], float | None]
 class Overview:
     filters: Filters
     kpis: tuple[Kpi, ...]
+    #: What the money figures leave out: amounts in other currencies ('' when none).
+    currency_note: str = ""
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -55,10 +57,11 @@ def _stickiness(eng: Daily) -> tuple[TotalFn, BucketFn]:
 
 
 def overview(ws: Workspace, f: Filters) -> Overview:
-    """Revenue, orders, AOV, sessions, conversion rate and stickiness.
+    """Revenue, orders, AOV, sessions, session conversion (sessions with a purchase / sessions,
+    not the funnel's completion) and stickiness.
 
     Revenue, orders and AOV honour the category filter (orders: those with a line in the
-    category); sessions, conversion and stickiness do not, having no category."""
+    category); sessions, session conversion and stickiness do not, having no category."""
     sales = sales_daily(ws, f)
     sess = sessions_daily(ws, f)
     eng = engagement_daily(ws, f)
@@ -70,8 +73,22 @@ def overview(ws: Workspace, f: Filters) -> Overview:
         return lambda s, e: ratio(d.total(a, s, e), d.total(b, s, e))
 
     stick_total, stick_bucket = _stickiness(eng)
+    p = f.previous()
+    refunded = sales.total("refunds", p.start, f.end) != 0
+    # Where there are refunds, revenue is shown net of them, with the refunds beside it.
+    money = (
+        (
+            _kpi("net_revenue", "Net revenue", "money", f, sales, tot(sales, "net_revenue"),
+                 sales.sum_over("net_revenue")),
+            _kpi("refunds", "Refunds", "money", f, sales, tot(sales, "refunds"),
+                 sales.sum_over("refunds")),
+        )
+        if refunded
+        else ()
+    )
     kpis = (
         _kpi("revenue", "Revenue", "money", f, sales, tot(sales, "revenue"), sales.sum_over("revenue")),
+        *money,
         _kpi("orders", "Orders", "count", f, sales, tot(sales, "orders"), sales.sum_over("orders")),
         _kpi(
             "aov", "Average order value", "money", f, sales,
@@ -79,13 +96,16 @@ def overview(ws: Workspace, f: Filters) -> Overview:
         ),
         _kpi("sessions", "Sessions", "count", f, sess, tot(sess, "sessions"), sess.sum_over("sessions")),
         _kpi(
-            "conversion", "Conversion rate", "rate", f, sess,
+            "conversion", "Session conversion", "rate", f, sess,
             rat(sess, "purchase_sessions", "sessions"),
             sess.ratio_over("purchase_sessions", "sessions"),
         ),
         _kpi("stickiness", "DAU/MAU stickiness", "rate", f, eng, stick_total, stick_bucket),
     )
-    return Overview(f, kpis)
+    from shoplytics_desktop.core.analytics.money import other_currencies, other_currencies_note
+
+    note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
+    return Overview(f, kpis, note)
 
 
 @dataclass(frozen=True)

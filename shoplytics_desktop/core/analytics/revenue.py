@@ -1,13 +1,22 @@
 """Revenue, orders, AOV and buyers from agg_sales (purchase lines per order × product × segment),
-exact under every filter: revenue adds up, orders and buyers are distinct counts."""
+exact under every filter: revenue adds up, orders and buyers are distinct counts. Money is in the
+workspace currency only (never summed across currencies): refunds and net revenue join where
+there are refunds, and ``currency_note`` says how much is in other currencies."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
 
-from shoplytics_desktop.core.analytics.filters import Filters, periods, segment_where
+from shoplytics_desktop.core.analytics.filters import Filters, bucket_of, periods, segment_where
+from shoplytics_desktop.core.analytics.money import (
+    currency_where,
+    other_currencies,
+    other_currencies_note,
+    refunds_by_day,
+)
 from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, ratio
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
@@ -23,6 +32,8 @@ class Revenue:
     #: The 10 best-selling products: product_id, name, category, units, orders, revenue.
     top_products: Table
     kpis: tuple[Kpi, ...]
+    #: What the money figures leave out: amounts in other currencies ('' when none).
+    currency_note: str = ""
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -65,15 +76,17 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
     """One read of the filtered purchase lines of both periods (orders, not events: small), then
     every figure in polars, where distinct counts over a few hundred thousand rows are cheap."""
     where, params = segment_where(f, category="category")
+    cur_where, cur_params = currency_where(ws, "agg_sales")
     p = f.previous()
     lines = to_polars(
         ws.cursor().sql(
             "SELECT order_date, order_no AS order_key, user_no AS user_id, product_id, category, "
             "CAST(units AS BIGINT) AS units, CAST(revenue AS DOUBLE) AS revenue "
-            f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{where}",
-            params=[p.start, f.end, *params],
+            f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{cur_where}{where}",
+            params=[p.start, f.end, *cur_params, *params],
         )
     )
+    refunds = refunds_by_day(ws, f, p.start, f.end)
     now_lines = lines.filter(pl.col("order_date") >= f.start)
     now = _totals(now_lines)
     before = _totals(lines.filter(pl.col("order_date") < f.start))
@@ -127,12 +140,33 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
          for pid, cat, u, o, r in top.iter_rows()],
     )
 
+    def refunded(start: dt.date, end: dt.date) -> float:
+        return round(sum(v for d, v in refunds.items() if start <= d <= end), 2)
+
+    money: tuple[Kpi, ...] = ()
+    if refunds:
+        by_bucket: dict[dt.date, float] = {}
+        for day, value in refunds.items():
+            if day >= f.start:
+                key = bucket_of(day, f.grain)
+                by_bucket[key] = by_bucket.get(key, 0.0) + value
+        refund_series = tuple(round(by_bucket.get(d, 0.0), 2) for d in ps)
+        r_now, r_before = refunded(f.start, f.end), refunded(p.start, p.end)
+        money = (
+            Kpi("net_revenue", "Net revenue", round(now[0] - r_now, 2),
+                round(before[0] - r_before, 2), "money",
+                tuple(round((r or 0.0) - x, 2) for r, x in zip(series["revenue"], refund_series,
+                                                              strict=True))),
+            Kpi("refunds", "Refunds", r_now, r_before, "money", refund_series),
+        )
     kpis = (
         Kpi("revenue", "Revenue", now[0], before[0], "money", series["revenue"]),
+        *money,
         Kpi("orders", "Orders", now[1], before[1], "count", series["orders"]),
         Kpi("aov", "Average order value", ratio(now[0], now[1]), ratio(before[0], before[1]),
             "money", series["aov"]),
         Kpi("buyers", "Buyers", now[2], before[2], "count", series["buyers"]),
         Kpi("units", "Units sold", now[3], before[3], "count", series["units"]),
     )
-    return Revenue(f, series, by_category, top_products, kpis)
+    note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
+    return Revenue(f, series, by_category, top_products, kpis, note)

@@ -23,6 +23,7 @@ from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, run_tests, sample_json
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
+from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
 
 
@@ -81,6 +82,8 @@ def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     cur.execute(
         f"SET VARIABLE session_timeout_minutes = {int(ws.settings.session_timeout_minutes)}"
     )
+    # Money without a currency of its own is in the workspace currency (METRICS.md §1).
+    cur.execute(f"SET VARIABLE workspace_currency = {quote_literal(ws.settings.currency)}")
     cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
 
 

@@ -41,11 +41,17 @@ class DashboardTab(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {current_theme().muted};")
         self.note.setVisible(False)
+        # Money is shown in the workspace currency: this says what other currencies hold.
+        self.money_note = QLabel()
+        self.money_note.setWordWrap(True)
+        self.money_note.setStyleSheet(f"color: {current_theme().muted};")
+        self.money_note.setVisible(False)
         inner = QWidget()
         self.body = QVBoxLayout(inner)
         self.body.setContentsMargins(6, 6, 6, 6)
         self.body.setSpacing(8)
         self.body.addWidget(self.note)
+        self.body.addWidget(self.money_note)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -53,6 +59,10 @@ class DashboardTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+
+    def set_money_note(self, text: str) -> None:
+        self.money_note.setText(text)
+        self.money_note.setVisible(bool(text))
 
     def charts_and_tables(self) -> list[QWidget]:
         return [*getattr(self, "charts", []), *self.findChildren(DataTable)]
@@ -69,6 +79,7 @@ class DashboardTab(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.note.setStyleSheet(f"color: {current_theme().muted};")
+            self.money_note.setStyleSheet(f"color: {current_theme().muted};")
             for chart in getattr(self, "charts", []):
                 chart.refresh_theme()
             if self.last_result is not None:

@@ -1,6 +1,8 @@
-"""Funnel: horizontal step bars with counts, step and overall conversion and the drop-off
+"""Funnel: horizontal step bars with counts, step conversion, share of sessions and the drop-off
 between steps; a breakdown by a chosen segment (clicking a step picks the step it compares);
-conversion over time."""
+funnel completion (sessions reaching the last step, in order) over time. Session conversion
+(sessions with any purchase) is the Overview's: the two differ, so neither is called plain
+"conversion"."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ def step_note(count: int, step_conversion: float | None, overall: float | None) 
     if step_conversion is None:
         return f"{fmt_count(count)}"
     return (f"{fmt_count(count)} · {fmt_pct(step_conversion)} of previous · "
-            f"{fmt_pct(1 - step_conversion)} drop-off · {fmt_pct(overall)} overall")
+            f"{fmt_pct(1 - step_conversion)} drop-off · {fmt_pct(overall)} of sessions")
 
 
 class FunnelTab(DashboardTab):
@@ -40,14 +42,14 @@ class FunnelTab(DashboardTab):
         self.by = QComboBox()
         for seg in SEGMENTS:
             self.by.addItem(SEGMENT_LABELS[seg], seg)
-        self.breakdown_chart = BarChart("Conversion by segment", "rate", currency)
+        self.breakdown_chart = BarChart("Step conversion by segment", "rate", currency)
         self.breakdown_table = DataTable(
             "Funnel by segment",
-            kinds={**{c: "count" for c, _ in STEPS}, "overall_conversion": "rate"},
-            labels={c: label for c, label in STEPS},
+            kinds={**{c: "count" for c, _ in STEPS}, "funnel_completion": "rate"},
+            labels={**{c: label for c, label in STEPS}, "funnel_completion": "Funnel completion"},
             currency=currency,
         )
-        self.over_time = TimeChart("Conversion over time", "rate", currency)
+        self.over_time = TimeChart("Funnel completion over time", "rate", currency)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(QLabel("Break down by"))
@@ -86,7 +88,7 @@ class FunnelTab(DashboardTab):
             self.summary.setText("No sessions in this range.")
         else:
             self.summary.setText(
-                f"Overall conversion <b>{fmt_pct(result.overall, 2)}</b> "
+                f"Funnel completion <b>{fmt_pct(result.overall, 2)}</b> "
                 f"({fmt_change(_diff(result.overall, result.previous_overall), 'rate')} "
                 f"vs previous period) · {fmt_count(steps[0].sessions)} sessions"
             )
@@ -101,7 +103,8 @@ class FunnelTab(DashboardTab):
                                        sort_column="sessions")
         self.over_time.set_series(
             result.over_time,
-            [("conversion", "Sessions → purchase"), ("view_to_purchase", "Product view → purchase")],
+            [("completion", "Funnel completion (every step, in order)"),
+             ("view_to_purchase", "Product view → purchase")],
             empty_reason="No sessions in this range.",
         )
 
@@ -117,9 +120,9 @@ class FunnelTab(DashboardTab):
                  if i else f"Sessions by {SEGMENT_LABELS[seg].lower()}")
         self.breakdown_chart.title_label.setText(f"<b>{title}</b> — click to filter")
         self.breakdown_chart.set_kind("rate" if i else "count")
-        groups = ([("Step conversion", values), ("Overall", overall)] if i
+        groups = ([("Step conversion", values), ("Share of sessions", overall)] if i
                   else [("Sessions", t.column("sessions"))])
-        data = Table.of([seg, "step_conversion", "overall_conversion"],
+        data = Table.of([seg, "step_conversion", "share_of_sessions"],
                         list(zip(t.column(seg), values, overall, strict=True)))
         self.breakdown_chart.set_bars([str(v) for v in t.column(seg)], groups, data,
                                       "No sessions in this range.")

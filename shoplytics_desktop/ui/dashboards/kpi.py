@@ -103,6 +103,13 @@ class KpiRow(QWidget):
         self.cards: dict[str, KpiCard] = {}
 
     def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str) -> None:
+        if list(self.cards) != [k.key for k in kpis]:
+            # The set of figures changed (net revenue and refunds show only where there are
+            # refunds): lay the cards out afresh, in the new order.
+            for card in self.cards.values():
+                self.grid.removeWidget(card)
+                card.deleteLater()
+            self.cards = {}
         for i, kpi in enumerate(kpis):
             card = self.cards.get(kpi.key)
             if card is None:

@@ -50,7 +50,7 @@ class OverviewTab(DashboardTab):
         self.kpis = KpiRow(columns=3)
         self.revenue = TimeChart("Revenue", "money", currency)
         self.sessions = TimeChart("Sessions", "count", currency)
-        self.conversion = TimeChart("Conversion rate", "rate", currency)
+        self.conversion = TimeChart("Session conversion", "rate", currency)
         row = QHBoxLayout()
         row.addWidget(self.sessions)
         row.addWidget(self.conversion)
@@ -60,13 +60,14 @@ class OverviewTab(DashboardTab):
         self.charts = [self.revenue, self.sessions, self.conversion]
 
     def ignore_reason(self) -> str:
-        return "sessions, conversion and stickiness have no category (revenue, orders and AOV follow it)."
+        return ("sessions, session conversion and stickiness have no category (revenue, orders and "
+                "AOV follow it).")
 
     def _update_note(self, f: Filters) -> None:
         super()._update_note(f)
         if f.category is not None:
             self.note.setText("Revenue, orders and AOV are for the category "
-                              f"'{f.category}'; sessions, conversion and stickiness are not.")
+                              f"'{f.category}'; sessions, session conversion and stickiness are not.")
             self.note.setVisible(True)
 
     def job(self, f: Filters) -> Job:
@@ -76,6 +77,7 @@ class OverviewTab(DashboardTab):
         ov, ts = result.overview, result.series
         f = ov.filters
         self.kpis.set_kpis(ov.kpis, f, self.currency)
+        self.set_money_note(ov.currency_note)
         self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],
                                 empty_reason="No purchases in this range.")
         self.sessions.set_series(ts, [("sessions", "Sessions")], bars=["sessions"],

@@ -15,8 +15,8 @@ from shoplytics_desktop.ui.dashboards.tables import DataTable
 
 RATES = (
     ("view_to_cart_rate", "View → cart"),
-    ("cart_to_purchase_rate", "Cart → purchase (units)"),
-    ("view_to_purchase_rate", "View → purchase (units)"),
+    ("cart_to_purchase_rate", "Cart → purchase"),
+    ("view_to_purchase_rate", "View → purchase"),
 )
 
 
@@ -38,7 +38,10 @@ class ProductsTab(DashboardTab):
             currency=currency,
         )
         self.table.setMinimumHeight(380)
-        self.rates = BarChart("Conversion rates by category — click to filter", "rate", currency)
+        self.rates = BarChart(
+            "View → cart → purchase, shares of sessions, by category — click to filter", "rate",
+            currency,
+        )
         self.body.addWidget(self.table, 2)
         self.body.addWidget(self.rates, 1)
         self.charts = [self.rates]

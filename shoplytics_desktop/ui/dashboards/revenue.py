@@ -57,6 +57,7 @@ class RevenueTab(DashboardTab):
 
     def draw(self, result: Revenue) -> None:
         self.kpis.set_kpis(result.kpis, result.filters, self.currency)
+        self.set_money_note(result.currency_note)
         s = result.series
         self.revenue.set_series(s, [("revenue", "Revenue")], bars=["revenue"],
                                 empty_reason=NO_PURCHASES)
