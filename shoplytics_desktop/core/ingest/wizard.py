@@ -132,7 +132,11 @@ def preview(
     check_mapping(mapping, info)
     with utc_session(con):
         try:
-            rel = con.sql(mapped_sql(info, mapping, preview_source(info, limit)))
+            # An infinite time is rejected with its reason; shown as empty, not converted.
+            rel = con.sql(
+                "SELECT * REPLACE (CASE WHEN isfinite(event_time) THEN event_time END "
+                f"AS event_time) FROM ({mapped_sql(info, mapping, preview_source(info, limit))})"
+            )
             return to_polars(rel)
         except duckdb.Error as e:
             raise translate_error(e, info) from e
