@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,11 +81,18 @@ def _delimiter(text: str | None) -> str | None:
     return "\t" if text in ("\\t", "tab", "TAB") else text
 
 
-def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
+def _mapping_from_args(
+    args: argparse.Namespace,
+) -> tuple[ingest.Mapping | None, ingest.Proposal | None]:
+    """The mapping the options give (None: propose one later), and the proposal it came from
+    when read options made it necessary to propose one here."""
+    import duckdb
+
     from shoplytics_desktop.core import ingest
 
     args.delimiter = _delimiter(args.delimiter)
     mapping = ingest.load_mapping(args.mapping) if args.mapping else None
+    proposal = None
     if args.mapping and args.preset:
         raise ImportError_("--mapping and --preset both say how to map the files.",
                            "Give one of them.")
@@ -92,8 +100,13 @@ def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
         if mapping is None:
             # Read options must be known before the proposal, which depends on what is read.
             opts = ingest.SourceOptions(format=args.format or "auto", delimiter=args.delimiter)
-            info = ingest.inspect_sources(args.files, opts)
-            mapping = ingest.propose_mapping(info, args.preset)
+            con = duckdb.connect()
+            try:
+                info = ingest.inspect_sources(args.files, opts, con=con)
+                proposal = ingest.propose(con, info, args.preset)
+            finally:
+                con.close()
+            mapping = proposal.mapping
         update: dict[str, Any] = {}
         if args.format:
             update["format"] = args.format
@@ -103,13 +116,66 @@ def _mapping_from_args(args: argparse.Namespace) -> ingest.Mapping | None:
         mapping = mapping.model_copy(
             update={"source": source, **({"time_format": args.time_format} if args.time_format else {})}
         )
-    return mapping
+        if proposal is not None and args.time_format:
+            # The time format is the user's: what the proposal said about it no longer holds.
+            notes = tuple(n for n in proposal.notes
+                          if proposal.date_order is None or n.rstrip(".") !=
+                          _capital(proposal.date_order.message()))
+            proposal = dataclasses.replace(proposal, notes=notes, date_order=None)
+        if proposal is not None:
+            proposal = dataclasses.replace(proposal, mapping=mapping)
+    return mapping, proposal
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _print_proposal(proposal: ingest.Proposal) -> None:
+    """What the proposal could not settle alone, and each file's own proposal."""
+    if len(proposal.files) > 1:
+        print("# The files' columns differ; each file's own proposal:")
+        for f in proposal.files:
+            print(f"#   {Path(f.path).name}: {f.describe()}")
+    for note in proposal.notes:
+        print(f"# Note: {note}")
+
+
+def _save_anyway(
+    args: argparse.Namespace, mapping: ingest.Mapping | None, error: ImportError_
+) -> ImportError_:
+    """On a failed import, still write the mapping (the proposal, with the fields it found no
+    column for marked) to --save-mapping, and say so in the error."""
+    from shoplytics_desktop.core import ingest
+
+    if mapping is None:
+        try:
+            info = ingest.inspect_sources(args.files)
+            mapping = ingest.propose_mapping(info, args.preset)
+        except ImportError_:
+            return error  # the files cannot be read: there is nothing to propose
+    try:
+        ingest.save_mapping(mapping, args.save_mapping, mark_missing=True)
+    except ImportError_ as e:
+        return ImportError_(error.message, f"{error.hint} (--save-mapping: {e.message})")
+    marked = ingest.missing_required(mapping)
+    what = " and fill in the fields marked REQUIRED" if marked else ""
+    return ImportError_(
+        error.message,
+        f"The mapping was written to {args.save_mapping}: edit it{what}, then import with "
+        f"--mapping {args.save_mapping}.",
+    )
 
 
 def _print_reasons(reasons: tuple[ingest.ReasonCount, ...], indent: str = "  ") -> None:
     for r in reasons:
         lines = f" (e.g. line {r.example_lines})" if r.example_lines else ""
         print(f"{indent}{r.count:>8,}  {r.reason}{lines}")
+
+
+def _print_warnings(warnings: tuple[str, ...]) -> None:
+    for w in warnings:
+        print(f"Warning: {w}.")
 
 
 def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyConnection:
@@ -128,20 +194,29 @@ def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyCo
     return con
 
 
-def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
+def _dry_run(
+    args: argparse.Namespace,
+    mapping: ingest.Mapping | None,
+    proposal: ingest.Proposal | None = None,
+) -> int:
     from shoplytics_desktop.core import ingest
 
     target = _open_for_dry_run(args)
     try:
         con = target.cursor() if isinstance(target, Workspace) else target
         if args.files:
-            info, mapping = ingest.prepare(args.files, mapping, con, args.preset)
+            info, settled = ingest.settle(args.files, mapping, con, args.preset)
+            shown = proposal or settled if mapping is None or proposal is not None else None
+            mapping = settled.mapping
             print(f"# {info.display_name}: {info.format.upper()}"
                   + (f", delimiter {info.delimiter!r}" if info.delimiter else "")
                   + f", {info.encoding}"
                   + (f", about {info.row_estimate:,} rows" if info.row_estimate else ""))
             for note in info.notes:
                 print(f"# {note}")
+            if shown is not None:
+                # A proposal (and not a mapping file): what it could not settle alone.
+                _print_proposal(shown)
             preset_note = ingest.preset_note(info, mapping)
             if preset_note:
                 print(f"# {preset_note}")
@@ -163,6 +238,7 @@ def _dry_run(args: argparse.Namespace, mapping: ingest.Mapping | None) -> int:
             report = ingest.validate(con, info, mapping)
             print(f"Dry run: {report.summary()} (nothing was written).")
             _print_reasons(report.reasons)
+            _print_warnings(report.warnings)
         if args.save_mapping and mapping is not None:
             ingest.save_mapping(mapping, args.save_mapping)
             print(f"Mapping written to {args.save_mapping}")
@@ -180,15 +256,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _list_presets(args)
     if not args.files and not args.products and not args.users:
         raise ImportError_("Nothing to import.", "Name event files, --products FILE or --users FILE.")
-    mapping = _mapping_from_args(args) if args.files else None
-    if args.dry_run:
-        return _dry_run(args, mapping)
-    reporter = TextReporter(quiet=args.quiet)
-    with open_workspace(args) as ws:
-        report = ingest.import_events(
-            ws, args.files, mapping, reporter=reporter, products=args.products, users=args.users,
-            preset=args.preset,
-        )
+    mapping: ingest.Mapping | None = None
+    try:
+        mapping, proposal = _mapping_from_args(args) if args.files else (None, None)
+        if args.dry_run:
+            return _dry_run(args, mapping, proposal)
+        reporter = TextReporter(quiet=args.quiet)
+        with open_workspace(args) as ws:
+            report = ingest.import_events(
+                ws, args.files, mapping, reporter=reporter, products=args.products,
+                users=args.users, preset=args.preset,
+            )
+    except ImportError_ as e:
+        if args.save_mapping and args.files:
+            raise _save_anyway(args, mapping, e) from e
+        raise
     if args.save_mapping:
         ingest.save_mapping(report.mapping, args.save_mapping)
     v = report.validation
@@ -201,6 +283,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             print(f"{report.source}: {v.summary()}.")
         _print_reasons(v.reasons)
+        _print_warnings(v.warnings)
     for c in report.catalogs:
         print(f"{c.kind}: {c.rows_read:,} rows read, {c.rows_loaded:,} loaded, "
               f"{c.rows_rejected:,} rejected"

@@ -590,3 +590,57 @@ def test_a_recognised_preset_is_shown_and_can_be_changed(
     assert _mapping(wizard).preset == vendor
     _next_to(qtbot, wizard, wizard.VALIDATION)
     assert _validation(wizard).report.rows_loaded == loaded
+
+
+def test_an_ambiguous_day_month_order_is_asked_and_an_empty_funnel_is_warned(
+    qtbot, ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("when,event,user_id\n03/04/2024,signup,a\n05/06/2024,login,b\n"
+                    "07/08/2024,signup,c\n")
+    wizard = _wizard(qtbot, ws, [str(path)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    page = wizard.mapping_page
+    assert page.date_order.isVisibleTo(page)
+    assert [page.date_order.itemText(i) for i in range(page.date_order.count())] == [
+        "month first: 03/04/2024 → 2024-03-04", "day first: 03/04/2024 → 2024-04-03"]
+    assert _mapping(wizard).time_format == "%m/%d/%Y"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SHOTS / "import_date_order.png"))
+    page.date_order.setCurrentIndex(1)
+    assert _mapping(wizard).time_format == "%d/%m/%Y"
+    assert page.custom_format.text() == "%d/%m/%Y"
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    v = wizard.validation_page
+    assert _validation(wizard).report.rows_loaded == 3
+    assert v.warnings.isVisibleTo(v)
+    text = v.warnings.text()
+    assert "Warning: Every row maps to 'other': the funnel will be empty." in text
+    assert "signup (2), login (1)" in text
+    v.grab().save(str(SHOTS / "import_validation_funnel_warning.png"))
+    assert _rows(ws, "SELECT 1") == [(1,)]
+    assert wizard.validation_page.isComplete()  # a warning, not a block
+
+
+def test_files_with_different_columns_show_each_files_proposal(
+    qtbot, ws: Workspace, tmp_path: Path
+) -> None:
+    a = tmp_path / "a.csv"
+    a.write_text("timestamp,event,user_id\n2024-01-01 10:00:00,view,u1\n")
+    b = tmp_path / "b.csv"
+    b.write_text("ts,action,customer_id\n2024-01-01 11:00:00,bought,u2\n")
+    wizard = _wizard(qtbot, ws, [str(a), str(b)])
+    _next_to(qtbot, wizard, wizard.MAPPING)
+    page = wizard.mapping_page
+    assert page.file_row.isVisibleTo(page)
+    assert [page.file_choice.itemText(i) for i in range(page.file_choice.count())] == [
+        "a.csv", "b.csv"]
+    page.file_choice.setCurrentIndex(1)
+    assert page.file_detail.text().startswith(
+        "read on its own: event_time ← ts; event_type ← action; user_id ← customer_id.")
+    assert _mapping(wizard).columns["event_time"] == ["timestamp", "ts"]
+    assert page.combos["event_time"].currentData() == ["timestamp", "ts"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SHOTS / "import_mapping_per_file.png"))
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert _validation(wizard).report.rows_loaded == 2

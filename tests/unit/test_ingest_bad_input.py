@@ -204,7 +204,7 @@ def test_mixed_types_and_unparseable_values(ws: Workspace, tmp_path: Path) -> No
         HEADER
         + "2024-01-01 00:00:00,view,1,p1,1.5\n"
         + "2024-01-01 00:00:00,view,abc,p1,n/a\n"  # price is text
-        + "31.12.2024,view,2,p1,3\n"  # unparseable date
+        + "2024-31-12,view,2,p1,3\n"  # unparseable date (31.12.2024 would be read: proposal.py)
         + "2024-01-01 00:00:00,zoomed_in,3,p1,3\n"  # unknown name → other, loaded
         + ",view,4,p1,3\n"  # no time
         + "2024-01-01 00:00:00,cart,5,,3\n"  # cart without product

@@ -25,8 +25,16 @@ from shoplytics_desktop.core.ingest.mapping import (
     SourceOptions,
     check_mapping,
     load_mapping,
+    missing_required,
     propose_mapping,
     save_mapping,
+)
+from shoplytics_desktop.core.ingest.proposal import (
+    DateOrder,
+    FileProposal,
+    Proposal,
+    propose,
+    refine,
 )
 from shoplytics_desktop.core.ingest.report import (
     CatalogReport,
@@ -41,17 +49,21 @@ from shoplytics_desktop.core.ingest.wizard import (
     prepare,
     preset_note,
     preview,
+    settle,
     validate,
 )
 
 __all__ = [
     "BatchInfo",
     "CatalogReport",
+    "DateOrder",
     "Defaults",
     "DeleteReport",
     "EventNameCount",
+    "FileProposal",
     "ImportReport",
     "Mapping",
+    "Proposal",
     "ReasonCount",
     "RejectExample",
     "SourceColumn",
@@ -66,10 +78,14 @@ __all__ = [
     "inspect_sources",
     "list_batches",
     "load_mapping",
+    "missing_required",
     "prepare",
     "preset_note",
     "preview",
+    "propose",
     "propose_mapping",
+    "refine",
     "save_mapping",
+    "settle",
     "validate",
 ]

@@ -7,8 +7,11 @@ letters and digits only (``Add-To-Cart`` = ``add_to_cart`` = ``addtocart``).
 
 from __future__ import annotations
 
+import csv
+import difflib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from shoplytics_desktop.core.sqlutil import quote_literal
 
@@ -25,49 +28,30 @@ class NameRule:
     suffixes: tuple[str, ...] = ()
 
 
-# Order matters: the first rule that matches wins ("checkout_complete" is a purchase, not a
-# checkout step; "remove_from_cart" must not fall into add_to_cart).
-RULES: tuple[NameRule, ...] = (
-    # Before purchase: "purchase_refund" / "order_refunded" are refunds.
-    NameRule(
-        "refund",
-        exact=("refund", "refunded", "return", "returned", "orderrefunded", "orderreturned",
-               "purchaserefund", "purchaserefunded"),
-        prefixes=("refund",),
-    ),
-    NameRule(
-        "purchase",
-        exact=("purchase", "purchased", "transaction", "order", "orderplaced", "buy", "sale",
-               "conversion", "checkoutcomplete", "checkoutcompleted", "completedpurchase",
-               "completedorder", "placeorder", "orderconfirmation", "thankyou", "thankyoupage"),
-        prefixes=("purchase", "ordercomplete", "transaction"),
-    ),
-    NameRule("remove_from_cart", prefixes=("removefrom", "removecart", "removeitem", "cartremove")),
-    NameRule(
-        "add_to_cart",
-        exact=("cart", "addcart", "addedtocart", "additem", "cartadd"),
-        prefixes=("addtocart", "addtobasket", "addtobag", "additemtocart"),
-    ),
-    NameRule(
-        "begin_checkout",
-        contains=("checkout",),
-        prefixes=("shipping", "payment", "billing", "addpayment", "addshipping", "delivery"),
-    ),
-    NameRule("search", contains=("search",)),
-    NameRule(
-        "product_view",
-        exact=("productview", "detail", "details", "productdetail", "productdetails", "viewitem",
-               "viewproduct", "productpage", "itemview", "pdp", "productdetailview",
-               "viewedproduct", "productviewed", "itempage"),
-    ),
-    NameRule(VIEW, exact=("view", "pageview", "pageviews", "screenview", "pv", "visit")),
-    NameRule(
-        "page_view",
-        exact=("home", "landing", "category", "listing", "productlist", "catalog", "viewitemlist",
-               "viewcart", "cartview", "browse", "index"),
-        suffixes=("page", "pageview"),
-    ),
-)
+#: The generic vocabulary (kind, name, means): rules in order, then the words the fuzzy
+#: fallback reads. A table rather than code, so that adding a spelling is adding a line.
+VOCABULARY = Path(__file__).resolve().parent / "event_vocabulary.csv"
+_RULE_KINDS = ("exact", "prefix", "contains", "suffix")
+
+
+def _read_vocabulary() -> tuple[tuple[NameRule, ...], dict[str, str]]:
+    """The rules (grouped by type, in the table's order: the first rule that matches wins, so
+    "checkout_complete" is a purchase before it is a checkout step) and the word classes."""
+    by_type: dict[str, dict[str, list[str]]] = {}
+    words: dict[str, str] = {}
+    with VOCABULARY.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            kind, name, means = row["kind"].strip(), normalize(row["name"]), row["means"].strip()
+            if kind == "token":
+                words.setdefault(name, means)
+            elif kind in _RULE_KINDS:
+                by_type.setdefault(means, {k: [] for k in _RULE_KINDS})[kind].append(name)
+    rules = tuple(
+        NameRule(t, tuple(k["exact"]), tuple(k["prefix"]), tuple(k["contains"]), tuple(k["suffix"]))
+        for t, k in by_type.items()
+    )
+    return rules, words
+
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -76,9 +60,10 @@ def normalize(name: str) -> str:
     return _NON_ALNUM.sub("", name.lower())
 
 
-def classify(name: str, has_product: bool) -> str:
-    """The default contract type of a source event name."""
-    n = normalize(name)
+RULES, WORDS = _read_vocabulary()
+
+
+def _by_rules(n: str) -> str | None:
     for rule in RULES:
         if (
             n in rule.exact
@@ -86,10 +71,154 @@ def classify(name: str, has_product: bool) -> str:
             or any(c in n for c in rule.contains)
             or any(n.endswith(s) for s in rule.suffixes)
         ):
-            if rule.event_type == VIEW:
-                return "product_view" if has_product else "page_view"
             return rule.event_type
-    return "other"
+    return None
+
+
+def _resolve(event_type: str, has_product: bool) -> str:
+    if event_type == VIEW:
+        return "product_view" if has_product else "page_view"
+    return event_type
+
+
+def classify(name: str, has_product: bool) -> str:
+    """The default contract type of a source event name: the table's rules, else the fuzzy
+    fallback (``fuzzy_type``), else ``other``."""
+    found = _by_rules(normalize(name)) or fuzzy_type(name)
+    return _resolve(found, has_product) if found else "other"
+
+
+# -- the fuzzy fallback ------------------------------------------------------------------------
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+#: Endings taken off a word to find it in the table (plurals, past tense, -ing).
+_ENDINGS = ("s", "es", "d", "ed", "ing")
+#: The lowest similarity (difflib's ratio) that maps a misspelt name; purchase asks for more.
+SIMILARITY = 0.85
+PURCHASE_SIMILARITY = 0.9
+
+
+def _word_class(word: str) -> str | None:
+    if word in WORDS:
+        return WORDS[word]
+    for end in _ENDINGS:
+        if word.endswith(end) and len(word) - len(end) >= 2 and word[: -len(end)] in WORDS:
+            return WORDS[word[: -len(end)]]
+    if word.endswith("ing") and word[:-3] + "e" in WORDS:  # "placing" → "place"
+        return WORDS[word[:-3] + "e"]
+    return None
+
+
+def _segment(run: str) -> list[str] | None:
+    """A run of letters without separators ("pdpview") split into table words, if it can be."""
+    best: list[list[str] | None] = [None] * (len(run) + 1)
+    best[0] = []
+    for end in range(1, len(run) + 1):
+        for start in range(end):
+            prefix = best[start]
+            if prefix is not None and _word_class(run[start:end]) is not None:
+                candidate = [*prefix, run[start:end]]
+                if best[end] is None or len(candidate) < len(best[end] or []):
+                    best[end] = candidate
+    return best[-1]
+
+
+def words_of(name: str) -> list[str]:
+    """The words of a name: split at separators and camelCase, runs split into table words."""
+    out: list[str] = []
+    for run in _SPLIT.split(_CAMEL.sub(" ", name).lower()):
+        if not run:
+            continue
+        if _word_class(run) is not None:
+            out.append(run)
+        else:
+            out.extend(_segment(run) or [run])
+    return out
+
+
+def _by_words(words: list[str]) -> str | None:
+    """The type the words say, or None when they say nothing or disagree. Purchase only when
+    every word is about buying (or its completion): "order_status_update" stays other."""
+    classes = [_word_class(w) for w in words]
+    has = {c for c in classes if c is not None and c != "filler"}
+    if not has:
+        return None
+    if "refund" in has:
+        return "refund"
+    if "remove" in has and "cart" in has:
+        return "remove_from_cart"
+    if "cancel" in has or "remove" in has:
+        return None
+    if "cart" in has:
+        if has & {"view", "page"}:
+            return "page_view"  # "view cart", "basket page"
+        if has & {"purchase", "checkout", "search"}:
+            return None
+        return "add_to_cart"
+    if "purchase" in has:
+        if has <= {"purchase", "done"} and None not in classes:
+            return "purchase"
+        return None
+    if "checkout" in has:
+        return None if has - {"checkout", "done", "add", "view", "page"} else (
+            "purchase" if "done" in has and has <= {"checkout", "done"} and None not in classes
+            else "begin_checkout"
+        )
+    if "search" in has:
+        return "search" if has <= {"search", "view", "page", "product", "done"} else None
+    if "product" in has and has <= {"product", "view", "page"}:
+        return "product_view"
+    if "view" in has:
+        return "page_view" if "page" in has else VIEW
+    if has == {"page"}:
+        return "page_view"
+    return None
+
+
+def _similar(n: str) -> str | None:
+    """The type of the table's single closest name, when it is close enough (a misspelling)."""
+    if len(n) < 5:
+        return None
+    scores: dict[str, float] = {}
+    for rule in RULES:
+        for known in rule.exact:
+            r = difflib.SequenceMatcher(None, n, known).ratio()
+            scores[rule.event_type] = max(scores.get(rule.event_type, 0.0), r)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if not ranked:
+        return None
+    best_type, best = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    needed = PURCHASE_SIMILARITY if best_type == "purchase" else SIMILARITY
+    # Two types about as close: ambiguous, so no guess.
+    if best < needed or best - runner_up < 0.05:
+        return None
+    return best_type
+
+
+def fuzzy_type(name: str) -> str | None:
+    """The type of a name the rules do not know, read leniently: the rules again on the words
+    with plural and tense endings taken off ("products_viewed"), the words' classes ("Basket
+    Add"), then a conservative similarity ("purchse"); None when unsure. Never purchase unless
+    every word says so."""
+    words = words_of(name)
+    if not words:
+        return None
+    stems = "".join(_stem(w) for w in words)
+    found = _by_rules(stems) if stems != normalize(name) else None
+    if found is not None and (found != "purchase" or _by_words(words) == "purchase"):
+        return found
+    return _by_words(words) or _similar(normalize(name))
+
+
+def _stem(word: str) -> str:
+    if word in WORDS:
+        return word
+    for end in _ENDINGS:
+        if word.endswith(end) and word[: -len(end)] in WORDS:
+            return word[: -len(end)]
+    return word
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -148,5 +277,5 @@ def type_sql(
 
 def _rule_type(name: str) -> str:
     """The rule's type, with a bare view left as ``VIEW`` (decided per row)."""
-    product = classify(name, True)
-    return VIEW if product != classify(name, False) else product
+    found = _by_rules(normalize(name)) or fuzzy_type(name)
+    return found or "other"

@@ -10,6 +10,7 @@ imported with the same mapping is recognised by fingerprint and reads nothing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -21,8 +22,10 @@ import duckdb
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import batches, catalogs
+from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Mapping
+from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping
+from shoplytics_desktop.core.ingest.proposal import refine
 from shoplytics_desktop.core.ingest.report import (
     CatalogReport,
     ImportReport,
@@ -40,8 +43,8 @@ from shoplytics_desktop.core.ingest.transform import mapped_sql
 from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
 from shoplytics_desktop.core.ingest.wizard import (
     cancel_watch,
-    prepare,
     preset_note,
+    settle,
     translate_error,
 )
 from shoplytics_desktop.core.progress import NullReporter, Reporter
@@ -123,7 +126,11 @@ def _load_events(
         )
     loaded = valid - existing - repeats
     all_rejected = rejected + staged.reader_rejects
+    warnings = batch_warnings(
+        con, "SELECT event_name, event_type FROM raw.events WHERE _batch_id = ?", [batch_id]
+    ) if loaded else ()
     return ValidationReport(
+        warnings=warnings,
         rows_read=staged.rows + staged.reader_rejects,
         rows_loaded=loaded,
         rows_duplicate=valid - loaded,
@@ -190,9 +197,12 @@ def import_events(
     previous = None
     catalog_reports: list[CatalogReport] = []
     notes: list[str] = []
+    proposed = mapping is None
     if paths:
         reporter.update(0, 5, "Inspecting the files")
-        info, mapping = prepare(paths, mapping, con, preset)
+        # A proposal is checked against every row once the rows are staged (below).
+        info, settled = settle(paths, mapping, con, preset, whole_source=False)
+        mapping = settled.mapping
         notes += info.notes
         note = preset_note(info, mapping)
         if note:
@@ -240,19 +250,42 @@ def import_events(
                 reporter.update(1, 5, f"Reading {info.display_name}")
                 staged = stage_sources(con, info)
                 reporter.check_cancelled()
+                if proposed:
+                    refined = refine(con, info, mapping, staged.source)
+                    check_mapping(refined.mapping, info)
+                    notes += refined.notes
+                    if refined.mapping != mapping and not dry_run:
+                        same = batches.find_previous(
+                            con, "events", fp, refined.mapping.to_yaml())
+                    mapping = refined.mapping
                 mapped = mapped_sql(info, mapping, staged.source, loaded_at=started)
                 prev = batches.find_previous(con, "events", fp)
                 previous = prev.batch_id if prev else None
-                if dry_run:
+                if same is not None:
+                    previous = same.batch_id
+                    report = ValidationReport(
+                        rows_read=same.rows_read,
+                        rows_loaded=0,
+                        rows_duplicate=same.rows_loaded + same.rows_duplicate,
+                        rows_rejected=same.rows_rejected,
+                        duplicates_existing=same.rows_loaded,
+                    )
+                    notes.append(f"Already imported (batch {previous}, same contents and "
+                                 "mapping): nothing new.")
+                elif dry_run:
                     reporter.update(2, 5, "Validating")
                     report = count_mapped(con, mapped, staged)
+                    report = dataclasses.replace(report, warnings=batch_warnings(
+                        con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
                 else:
                     assert batch_id is not None
                     reporter.update(2, 5, "Mapping, validating and loading")
                     report = _load_events(con, mapped, staged, batch_id, started,
                                           exploded=bool(mapping.explode))
                 reporter.check_cancelled()
-                if report.rows_loaded == 0 and not dry_run:
+                if same is not None:
+                    pass
+                elif report.rows_loaded == 0 and not dry_run:
                     if report.rows_duplicate == 0:
                         raise _nothing_loaded(info, report)
                     # Nothing new: add no batch and no second copy of the rejected rows.

@@ -79,6 +79,9 @@ class FillDown(BaseModel):
     columns: list[str] = Field(min_length=1)
 
 
+#: The comment after a required field a saved proposal found no column for.
+MISSING_MARK = "# REQUIRED: no column found"
+
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
                  "properties_fields", "country_names", "negative_quantity")
@@ -117,6 +120,14 @@ class Mapping(BaseModel):
     #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
     negative_quantity: Literal["reject", "refund"] = "reject"
 
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _unfilled(cls, value: object) -> object:
+        # A saved proposal marks the required fields it found no column for as null: unmapped.
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if v is not None}
+        return value
+
     @field_validator("columns")
     @classmethod
     def _non_empty(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
@@ -150,6 +161,22 @@ class Mapping(BaseModel):
             if data[key] == default[key]:
                 del data[key]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def to_yaml_marked(self) -> str:
+        """The YAML with each required field that has no column written ``null`` and marked,
+        for the user to fill in (loading it back leaves the field unmapped)."""
+        text = self.to_yaml()
+        missing = missing_required(self)
+        if not missing:
+            return text
+        marks = "".join(f"  {f}: null  {MISSING_MARK}\n" for f in missing)
+        if "\ncolumns: {}\n" in text:
+            text = text.replace("\ncolumns: {}\n", "\ncolumns:\n" + marks, 1)
+        else:
+            text = text.replace("\ncolumns:\n", "\ncolumns:\n" + marks, 1)
+        head = ("# A proposed mapping: the fields marked REQUIRED have no column yet. Write the "
+                "source column\n# after each, then import with --mapping THIS_FILE.\n")
+        return head + text
 
     @classmethod
     def from_yaml(cls, text: str, origin: str = "the mapping") -> Mapping:
@@ -189,9 +216,10 @@ def _is_mapping_file(path: Path) -> bool:
     return isinstance(data, dict) and "version" in data and "columns" in data
 
 
-def save_mapping(mapping: Mapping, path: Path | str) -> None:
+def save_mapping(mapping: Mapping, path: Path | str, mark_missing: bool = False) -> None:
     """Write the mapping as YAML, atomically. An existing file is replaced only if it is a
-    mapping itself: never an event file, a workspace's database or anything else."""
+    mapping itself: never an event file, a workspace's database or anything else.
+    ``mark_missing`` writes the required fields without a column as marked nulls."""
     p = Path(path).expanduser()
     if p.exists() and (not p.is_file() or not _is_mapping_file(p)):
         raise ImportError_(
@@ -200,7 +228,8 @@ def save_mapping(mapping: Mapping, path: Path | str) -> None:
         )
     tmp = p.with_name(f".{p.name}.partial")
     try:
-        tmp.write_text(mapping.to_yaml(), encoding="utf-8")
+        text = mapping.to_yaml_marked() if mark_missing else mapping.to_yaml()
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, p)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -219,7 +248,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_type": ("event_type", "event_name", "event", "action", "type", "eventtype", "activity",
                    "event_action"),
     "user_id": ("user_id", "visitorid", "visitor_id", "customer_id", "client_id", "user",
-                "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id"),
+                "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id", "uid"),
     "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key",
                    "ga_session_id", "session_uuid"),
     "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
@@ -247,6 +276,7 @@ _CONTAINERS = {"properties", "props", "eventproperties", "attributes", "params",
                "data", "payload", "details"}
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}.*)?$")
 _EPOCH = re.compile(r"^\d{9,19}(\.\d+)?$")
+_DATE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
 
 def normalize_name(name: str) -> str:
@@ -259,7 +289,7 @@ def _looks_like_time(col: SourceColumn) -> bool:
         return True
     if not col.samples:
         return False
-    if all(_ISO_TIME.match(s) for s in col.samples):
+    if all(_ISO_TIME.match(s) or _DATE.match(s) for s in col.samples):
         return True
     return all(_EPOCH.match(s) for s in col.samples) and (
         "time" in col.name.lower() or normalize_name(col.name) == "ts"
@@ -351,8 +381,10 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     if tcol is not None and not is_numeric_type(tcol.read_type or tcol.type) and tcol.samples and all(
         _EPOCH.match(s) for s in tcol.samples
     ):
-        # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping clear.
-        time_format = "epoch_ms" if all(float(s) >= 1e11 for s in tcol.samples) else "epoch_s"
+        # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping
+        # clear. Samples of two units name none (proposal.py checks the whole column).
+        units = {_epoch_unit(float(s)) for s in tcol.samples}
+        time_format = units.pop() if len(units) == 1 else AUTO
     elif tcol is not None and _is_text(tcol):
         time_format = guess_format(tcol.samples) or AUTO  # 12/1/2010 8:26 and the like
     defaults = Defaults()
@@ -375,6 +407,13 @@ def generic_mapping(info: SourceInfo) -> Mapping:
         time_format=time_format,
         defaults=defaults,
     )
+
+
+def _epoch_unit(value: float) -> str:
+    """The unit of an epoch number by its magnitude (as timeparse.epoch_by_magnitude)."""
+    v = abs(value)
+    return "epoch_s" if v < 1e11 else "epoch_ms" if v < 1e14 else "epoch_us" if v < 1e17 \
+        else "epoch_ns"
 
 
 def _is_nested_type(sql_type: str) -> bool:

@@ -38,6 +38,8 @@ class ValidationReport:
     #: Of the duplicates, how many repeat an event already in the workspace.
     duplicates_existing: int = 0
     reasons: tuple[ReasonCount, ...] = ()
+    #: What the loaded rows lack for the funnel (no views, carts, purchases), for the user.
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         return (

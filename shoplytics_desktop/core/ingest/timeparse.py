@@ -24,6 +24,8 @@ EPOCH_S = "epoch_s"
 EPOCH_MS = "epoch_ms"
 EPOCH_US = "epoch_us"
 EPOCH_NS = "epoch_ns"
+#: In a list of formats (``%d/%m/%Y || iso``): ISO text and epoch numbers, read as ``auto`` does.
+ISO = "iso"
 #: Factor from each unit to microseconds.
 _EPOCH_FACTORS = {EPOCH_S: "1e6", EPOCH_MS: "1e3", EPOCH_US: "1", EPOCH_NS: "1e-3"}
 
@@ -73,6 +75,12 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         # Several formats, tried in order, are written "fmt1 || fmt2" (an invoice file mixing
         # 12/1/10 8:26 and 12/1/2010 8:26: %y first, since %Y would read 10 as the year 10).
         forms = [f.strip() for f in time_format.split("||") if f.strip()]
+        if ISO in forms:
+            # A column mixing a date form with ISO text: each value by its own form.
+            rest = " || ".join(f for f in forms if f != ISO)
+            auto = time_sql(column_sql, text_sql, source_type, AUTO)
+            return f"coalesce({time_sql(column_sql, text_sql, source_type, rest)}, {auto})" \
+                if rest else auto
         fmt = (
             quote_literal(forms[0]) if len(forms) == 1
             else "[" + ", ".join(quote_literal(f) for f in forms) + "]"

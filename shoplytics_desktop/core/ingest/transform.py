@@ -167,9 +167,18 @@ class _Builder:
 
     def time(self) -> tuple[str, str]:
         cols = self.cols("event_time")
-        col = cols[0]
-        raw = text_sql(col)
-        return raw, time_sql(col.sql(), raw, col.read_type or col.type, self.mapping.time_format)
+        fmt = self.mapping.time_format
+        parsed = [
+            time_sql(c.sql(), text_sql(c), c.read_type or c.type, fmt) for c in cols
+        ]
+        if len(cols) == 1:
+            return text_sql(cols[0]), parsed[0]
+        # Files naming the column differently (timestamp, ts): each row has one of them.
+        raw = f"coalesce({', '.join(text_sql(c) for c in cols)})"
+        whens = " ".join(
+            f"WHEN {text_sql(c)} IS NOT NULL THEN {p}" for c, p in zip(cols, parsed, strict=True)
+        )
+        return raw, f"CASE {whens} END"
 
     def passthrough(self) -> list[str]:
         """The original columns under positional names (theirs may clash with the contract's);

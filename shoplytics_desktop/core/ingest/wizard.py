@@ -6,6 +6,7 @@ run calls them all.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ import polars as pl
 
 from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping, propose_mapping
+from shoplytics_desktop.core.ingest.proposal import Proposal, propose
 from shoplytics_desktop.core.ingest.report import ValidationReport
 from shoplytics_desktop.core.ingest.stage import drop_stage, stage_sources
 from shoplytics_desktop.core.ingest.timeparse import utc_session
@@ -87,11 +90,34 @@ def prepare(
 ) -> tuple[SourceInfo, Mapping]:
     """Inspect the sources and settle the mapping (the given one, checked, or a proposal:
     ``preset`` names a vendor preset, ``"none"`` asks for generic detection)."""
+    info, settled = settle(paths, mapping, con, preset)
+    return info, settled.mapping
+
+
+def settle(
+    paths: Sequence[str | Path],
+    mapping: Mapping | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    preset: str | None = None,
+    whole_source: bool = True,
+) -> tuple[SourceInfo, Proposal]:
+    """``prepare`` with what the user is told about a proposal (notes, an unsettled day/month
+    order, a proposal per file). A proposal is checked against every row (``proposal.refine``)
+    unless ``whole_source`` is False (the import does that on its staged copy instead)."""
     info = inspect_sources(paths, mapping.source if mapping else None, con=con)
-    if mapping is None:
-        mapping = propose_mapping(info, preset)
-    check_mapping(mapping, info)
-    return info, mapping
+    if mapping is not None:
+        settled = Proposal(mapping)
+    elif not whole_source:
+        settled = Proposal(propose_mapping(info, preset))
+    else:
+        own = duckdb.connect() if con is None else None
+        try:
+            settled = propose(own or con, info, preset)  # type: ignore[arg-type]
+        finally:
+            if own is not None:
+                own.close()
+    check_mapping(settled.mapping, info)
+    return info, settled
 
 
 def preview(
@@ -106,7 +132,11 @@ def preview(
     check_mapping(mapping, info)
     with utc_session(con):
         try:
-            rel = con.sql(mapped_sql(info, mapping, preview_source(info, limit)))
+            # An infinite time is rejected with its reason; shown as empty, not converted.
+            rel = con.sql(
+                "SELECT * REPLACE (CASE WHEN isfinite(event_time) THEN event_time END "
+                f"AS event_time) FROM ({mapped_sql(info, mapping, preview_source(info, limit))})"
+            )
             return to_polars(rel)
         except duckdb.Error as e:
             raise translate_error(e, info) from e
@@ -145,7 +175,10 @@ def validate(
         try:
             staged = stage_sources(con, info)
             reporter.check_cancelled()
-            return count_mapped(con, mapped_sql(info, mapping, staged.source), staged)
+            mapped = mapped_sql(info, mapping, staged.source)
+            report = count_mapped(con, mapped, staged)
+            warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
+            return dataclasses.replace(report, warnings=warnings)
         except duckdb.Error as e:
             raise translate_error(e, info) from e
         finally:

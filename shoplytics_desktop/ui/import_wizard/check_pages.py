@@ -178,12 +178,14 @@ class ValidationPage(JobPage):
         self.model = RowsModel()
         self.preview = CopyableTableView()
         self.preview.setModel(self.model)
+        self.warnings = status_label("warn")
         self.reasons_title = QLabel("<b>Rejected rows by reason</b>")
         self.preview_title = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.reasons_title)
         layout.addWidget(self.reasons)
         layout.addSpacing(6)
@@ -196,6 +198,7 @@ class ValidationPage(JobPage):
             return
         state.validation = None
         self.summary.setText("")
+        self.warnings.setText("")
         self.reasons.setRowCount(0)
         self.model.highlight = None
         self.model.set_rows([], [])
@@ -234,6 +237,11 @@ class ValidationPage(JobPage):
             + (f" ({r.duplicates_existing:,} already in the workspace)" if r.duplicates_existing else "")
             + ".")
         set_kind(self.summary, "error" if result.problem else ("warn" if r.rows_rejected else "success"))
+        # Loadable, but the funnel would miss steps: say so, naming the names to map (Back).
+        self.warnings.setText("\n".join(f"Warning: {w[:1].upper()}{w[1:]}." for w in r.warnings)
+                              + ("\nGo Back to the event names to map them."
+                                 if any("mapped to 'other'" in w for w in r.warnings) else ""))
+        self.warnings.setVisible(bool(r.warnings))
         self.reasons.setRowCount(len(r.reasons))
         for row, reason in enumerate(r.reasons):
             self.reasons.setItem(row, 0, QTableWidgetItem(reason.reason))

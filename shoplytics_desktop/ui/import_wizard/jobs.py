@@ -32,6 +32,8 @@ class SourceHead:
     info: ingest.SourceInfo
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    #: The generic or preset proposal checked against every row (None: it could not be made).
+    proposal: ingest.Proposal | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = Non
             rows = tuple(tuple(r) for r in rel.fetchall())
         except duckdb.Error as e:
             raise readers.read_error(e, info.display_name, info.format) from e
-        return SourceHead(info, names, rows)
+        try:
+            proposal: ingest.Proposal | None = ingest.propose(con, info)
+        except ImportError_:
+            proposal = None
+        return SourceHead(info, names, rows, proposal)
     finally:
         con.close()
 

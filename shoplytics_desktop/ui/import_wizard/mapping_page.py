@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core import contract, ingest
 from shoplytics_desktop.core.ingest import presets, refs
-from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
+from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, set_kind, status_label
 
 #: The contract's fields in the order a person reads an event; properties last.
 FIELDS: tuple[str, ...] = (
@@ -72,6 +73,21 @@ class MappingPage(JobPage):
         preset_row.addWidget(QLabel("<b>Preset</b>"))
         preset_row.addWidget(self.preset)
         preset_row.addStretch(1)
+        # Files with different columns: each file's own proposal, one at a time.
+        self.file_choice = QComboBox()
+        self.file_choice.setAccessibleName("File whose proposal is shown")
+        self.file_choice.currentIndexChanged.connect(self._file_chosen)
+        self.file_detail = QLabel()
+        self.file_detail.setWordWrap(True)
+        self.file_detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.file_row = QWidget()
+        file_layout = QHBoxLayout(self.file_row)
+        file_layout.setContentsMargins(0, 0, 0, 0)
+        file_layout.addWidget(QLabel("<b>File</b>"))
+        file_layout.addWidget(self.file_choice)
+        file_layout.addWidget(self.file_detail, 1)
+        self.file_row.hide()
+        self.notes = status_label("warn")
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -116,6 +132,21 @@ class MappingPage(JobPage):
                 grid.addWidget(QLabel("   time format"), row, 0)
                 grid.addLayout(box, row, 1, 1, 2)
                 row += 1
+                # A day/month order no value settles: both readings, for the user to choose.
+                self.date_order = QComboBox()
+                self.date_order.setAccessibleName("Day and month order")
+                self.date_order.currentIndexChanged.connect(self._date_order_chosen)
+                self.date_order_label = QLabel("   day/month order")
+                self.date_order_why = QLabel()
+                self.date_order_why.setWordWrap(True)
+                set_kind(self.date_order_why, "warn")
+                order_box = QVBoxLayout()
+                order_box.setContentsMargins(0, 0, 0, 0)
+                order_box.addWidget(self.date_order)
+                order_box.addWidget(self.date_order_why)
+                grid.addWidget(self.date_order_label, row, 0)
+                grid.addLayout(order_box, row, 1, 1, 2)
+                row += 1
         grid.setColumnStretch(2, 1)
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
@@ -133,6 +164,8 @@ class MappingPage(JobPage):
         layout = QVBoxLayout(self)
         layout.addLayout(preset_row)
         layout.addWidget(self.preset_why)
+        layout.addWidget(self.file_row)
+        layout.addWidget(self.notes)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.keep_unmapped)
         layout.addWidget(self.unmapped)
@@ -175,6 +208,7 @@ class MappingPage(JobPage):
             self.custom_format.setText("" if fmt in keys else fmt)
             self.keep_unmapped.setChecked(mapping.keep_unmapped)
             self._fill_presets(info, mapping)
+            self._fill_proposal(mapping)
         finally:
             self._filling = False
         self._changed()
@@ -196,6 +230,61 @@ class MappingPage(JobPage):
             self.preset_why.setText(
                 "No vendor preset: the columns are mapped by their names."
                 + (f" Closest: {best.title} ({best.why})." if best and best.score > 0 else ""))
+
+    def proposal(self) -> ingest.Proposal | None:
+        head = self.state.head
+        return head.proposal if head is not None else None
+
+    def _fill_proposal(self, mapping: ingest.Mapping) -> None:
+        """The notes of the proposal, its unsettled day/month order and its files."""
+        proposal = self.proposal()
+        order = proposal.date_order if proposal is not None else None
+        if order is not None and mapping.time_format not in (order.chosen, order.other):
+            order = None  # a loaded mapping, or a format the user typed: theirs
+        self.date_order.clear()
+        for fmt, label, _ in (order.readings() if order else []):
+            self.date_order.addItem(label, fmt)
+        if order is not None:
+            self.date_order.setCurrentIndex(max(0, self.date_order.findData(mapping.time_format)))
+            self.date_order_why.setText(
+                f"No date in {order.column} has a day above 12, so the order cannot be told "
+                "from the data: check which reading is right.")
+        for widget in (self.date_order, self.date_order_label, self.date_order_why):
+            widget.setVisible(order is not None)
+        notes = [n for n in (proposal.notes if proposal else ())
+                 if order is None or not n.startswith("Dates like")]
+        self.notes.setText("\n".join(notes))
+        self.notes.setVisible(bool(notes) and proposal is not None
+                              and mapping == proposal.mapping)
+        files = proposal.files if proposal is not None else ()
+        self.file_choice.clear()
+        for f in files:
+            self.file_choice.addItem(Path(f.path).name, f.path)
+        self.file_row.setVisible(len(files) > 1)
+        self._file_chosen()
+
+    def _file_chosen(self) -> None:
+        proposal = self.proposal()
+        path = self.file_choice.currentData()
+        chosen = next((f for f in (proposal.files if proposal else ()) if f.path == path), None)
+        self.file_detail.setText(
+            f"read on its own: {chosen.describe()}. All files load as one batch, with the "
+            "columns below (a list: the first one a file has)." if chosen else "")
+
+    def _date_order_chosen(self) -> None:
+        if self._filling:
+            return
+        fmt = self.date_order.currentData()
+        if not fmt:
+            return
+        self._filling = True
+        try:
+            keys = [k for k, _ in TIME_FORMATS]
+            self.time_format.setCurrentIndex(keys.index("custom"))
+            self.custom_format.setText(fmt)
+        finally:
+            self._filling = False
+        self._changed()
 
     def _preset_chosen(self) -> None:
         if self._filling or self.state.info is None or self.state.mapping is None:

@@ -327,7 +327,8 @@ class SourcePage(JobPage):
                 show_error(self, e)
                 state.mapping_loaded = False
         if not keep:
-            state.mapping = ingest.propose_mapping(head.info)
+            state.mapping = (head.proposal.mapping if head.proposal is not None
+                             else ingest.propose_mapping(head.info))
         if state.read_options is not None and state.mapping is not None:
             # The import reads the files again with the mapping's options: carry these over.
             source = state.mapping.source.model_copy(

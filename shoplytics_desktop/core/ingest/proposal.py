@@ -1,0 +1,393 @@
+"""A generic proposal checked against the whole source, not just the sample.
+
+``propose_mapping`` works from the sample ``inspect_sources`` read; here one pass over the source
+settles what a sample cannot: the epoch unit of the whole time column, day/month order (a single
+value above 12 anywhere decides it), two-digit years and mixed forms, the event names beyond the
+sample (the ones only the fuzzy fallback knows become visible ``event_types`` entries), and a
+proposal per file when files do not share one column set. Whatever stays uncertain is said, not
+guessed silently: a day/month order no value settles comes back as a ``DateOrder`` for the user
+to confirm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from shoplytics_desktop.core import contract
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import eventnames
+from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
+from shoplytics_desktop.core.ingest.mapping import (
+    Mapping,
+    generic_mapping,
+    missing_required,
+    propose_mapping,
+)
+from shoplytics_desktop.core.ingest.timeparse import (
+    AUTO,
+    EPOCH_MS,
+    EPOCH_NS,
+    EPOCH_S,
+    EPOCH_US,
+    ISO,
+    is_numeric_type,
+)
+
+#: Distinct event names looked at (more are rare; the rules still map them).
+MAX_NAMES = 5000
+#: Files given a proposal of their own (more are read together with the union's).
+MAX_FILES = 50
+_UNITS = (EPOCH_S, EPOCH_MS, EPOCH_US, EPOCH_NS)
+_UNIT_WORDS = {EPOCH_S: "seconds", EPOCH_MS: "milliseconds", EPOCH_US: "microseconds",
+               EPOCH_NS: "nanoseconds"}
+# day/month/year (or month/day/year) with / . or -, a 2- or 4-digit year, an optional time.
+_DMY = (r"^([0-9]{1,2})([/.-])([0-9]{1,2})([/.-])([0-9]{4}|[0-9]{2})"
+        r"(?:([ T])([0-9]{1,2}):([0-9]{2})(:[0-9]{2})?)?$")
+_ISO_SAMPLE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}.*)?$")
+_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """A day/month column that no value settles (every day and month is 12 or less)."""
+
+    column: str
+    example: str
+    chosen: str
+    other: str
+
+    @staticmethod
+    def order_of(fmt: str) -> str:
+        return "day first" if fmt.find("%d") < fmt.find("%m") else "month first"
+
+    def readings(self) -> list[tuple[str, str, str]]:
+        """(format, label, how the example reads) for the chosen reading, then the other."""
+        out = []
+        for fmt in (self.chosen, self.other):
+            parsed = parse_with(fmt, self.example)
+            shown = parsed.strftime("%Y-%m-%d") if parsed else "(not read)"
+            out.append((fmt, f"{self.order_of(fmt)}: {self.example} → {shown}", shown))
+        return out
+
+    def message(self) -> str:
+        first_form = self.other.split("||")[0].strip()
+        date = self.example.replace("T", " ").split(" ")[0]
+        return (
+            f"dates like {date} are read {self.order_of(self.chosen)}; use "
+            f"--time-format '{first_form}' to read them {self.order_of(self.other)}"
+        )
+
+
+@dataclass(frozen=True)
+class FileProposal:
+    """What one file of several would be mapped from on its own."""
+
+    path: str
+    columns: dict[str, str | list[str]]
+    missing: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"{f} ← {v if isinstance(v, str) else ', else '.join(v)}"
+                 for f, v in self.columns.items()]
+        parts += [f"{f}: no column" for f in self.missing]
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    mapping: Mapping
+    notes: tuple[str, ...] = ()
+    date_order: DateOrder | None = None
+    files: tuple[FileProposal, ...] = ()
+
+
+def parse_with(fmt: str, text: str) -> dt.datetime | None:
+    for form in (f.strip() for f in fmt.split("||")):
+        try:
+            return dt.datetime.strptime(text, form)
+        except ValueError:
+            continue
+    return None
+
+
+def propose(
+    con: duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    preset: str | None = None,
+    source: str | None = None,
+) -> Proposal:
+    """``propose_mapping``, then refined from the whole source (see ``refine``)."""
+    mapping = propose_mapping(info, preset)
+    return refine(con, info, mapping, source)
+
+
+def refine(
+    con: duckdb.DuckDBPyConnection,
+    info: SourceInfo,
+    mapping: Mapping,
+    source: str | None = None,
+) -> Proposal:
+    """Check a proposal against every row of ``source`` (a SELECT of the source rows with their
+    line, default: the readers) and settle what the sample could not. Reads, writes nothing."""
+    notes: list[str] = []
+    files: tuple[FileProposal, ...] = ()
+    if mapping.preset is None and len(info.files) > 1 and info.union_by_name:
+        mapping, files, file_notes = _per_file(con, info, mapping)
+        notes += file_notes
+    date_order = None
+    if missing_required(mapping):
+        # Nothing to read yet; the missing fields are reported by check_mapping.
+        return Proposal(mapping, tuple(notes), None, files)
+    from shoplytics_desktop.core.ingest.transform import _Builder, _reshaped, preview_source
+
+    b = _Builder(info, mapping)
+    src = _reshaped(b, source or preview_source(info))
+    try:
+        if mapping.preset is None:
+            mapping, time_notes, date_order = _settle_time(con, src, b, mapping)
+            notes += time_notes
+        if b.cols("event_type"):
+            mapping = _settle_names(con, src, b, mapping)
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as e:
+        # The rows are read again (and any error reported) by the validation that follows.
+        notes.append(f"The whole source could not be checked ({str(e).splitlines()[0]}).")
+    return Proposal(mapping, tuple(notes), date_order, files)
+
+
+# -- time ----------------------------------------------------------------------------------------
+
+def _settle_time(
+    con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping
+) -> tuple[Mapping, list[str], DateOrder | None]:
+    from shoplytics_desktop.core.ingest.transform import _Builder
+
+    assert isinstance(b, _Builder)
+    cols = b.cols("event_time")
+    typed = [c.read_type or c.type for c in cols]
+    if all(t.upper().startswith(("TIMESTAMP", "DATE")) for t in typed):
+        return mapping, [], None
+    if mapping.time_format in (AUTO, "") and all(
+        c.samples and all(_ISO_SAMPLE.match(v) for v in c.samples) for c in cols
+    ):
+        # ISO text is read one way only; a later value in another form is rejected with its
+        # reason. Not profiled: at millions of rows that pass costs more than the import's read.
+        return mapping, [], None
+    raw, _ = b.time()
+    column = ", ".join(mapping.sources_of("event_time"))
+    n = "abs(try_cast(t AS DOUBLE))"
+    row = con.execute(f"""
+        WITH {src}, v AS (SELECT trim(CAST({raw} AS VARCHAR)) AS t FROM src),
+        w AS (SELECT t, regexp_full_match(t, '{_NUMBER}') AS num,
+                     regexp_extract(t, '{_DMY}', ['a', 's1', 'b', 's2', 'y', 'ts', 'h', 'mi', 'sec'])
+                         AS d
+              FROM v WHERE t IS NOT NULL AND t <> ''),
+        x AS (SELECT *, d.a <> '' AND d.s1 = d.s2 AS dmy FROM w)
+        SELECT count(*),
+               count(*) FILTER (WHERE num),
+               count(*) FILTER (WHERE num AND {n} < 1e11),
+               count(*) FILTER (WHERE num AND {n} >= 1e11 AND {n} < 1e14),
+               count(*) FILTER (WHERE num AND {n} >= 1e14 AND {n} < 1e17),
+               count(*) FILTER (WHERE num AND {n} >= 1e17),
+               count(*) FILTER (WHERE dmy),
+               count(*) FILTER (WHERE dmy AND try_cast(d.a AS INTEGER) > 12
+                                AND try_cast(d.b AS INTEGER) <= 12),
+               count(*) FILTER (WHERE dmy AND try_cast(d.b AS INTEGER) > 12
+                                AND try_cast(d.a AS INTEGER) <= 12),
+               list(DISTINCT d.s1) FILTER (WHERE dmy),
+               list(DISTINCT length(d.y) || coalesce(d.ts, '') ||
+                    CASE WHEN d.h = '' THEN '' WHEN d.sec = '' THEN 'hm' ELSE 'hms' END)
+                   FILTER (WHERE dmy),
+               min(t) FILTER (WHERE dmy AND try_cast(d.a AS INTEGER) <= 12
+                              AND try_cast(d.b AS INTEGER) <= 12 AND d.a <> d.b),
+               min(t) FILTER (WHERE dmy AND try_cast(d.a AS INTEGER) > 12
+                              AND try_cast(d.b AS INTEGER) <= 12),
+               min(t) FILTER (WHERE dmy AND try_cast(d.b AS INTEGER) > 12
+                              AND try_cast(d.a AS INTEGER) <= 12),
+               count(*) FILTER (WHERE NOT num AND NOT dmy AND (try_cast(t AS TIMESTAMPTZ)
+                                IS NOT NULL OR try_cast(t AS TIMESTAMP) IS NOT NULL)),
+               min(t) FILTER (WHERE NOT num AND NOT dmy
+                              AND try_cast(t AS TIMESTAMPTZ) IS NULL
+                              AND try_cast(t AS TIMESTAMP) IS NULL)
+        FROM x""").fetchone()
+    assert row is not None
+    (total, numeric, s, ms, us, ns, dmy, first_big, second_big, seps, forms, ambiguous,
+     day_example, month_example, iso, unreadable) = row
+    notes: list[str] = []
+    if not total:
+        notes.append(f"The time column ({column}) is empty in every row: every row would be "
+                     "rejected. Map another column to event_time.")
+        return mapping, notes, None
+    fmt = mapping.time_format
+    date_order = None
+    if not dmy and fmt not in (AUTO, "", *_UNITS):
+        # A format the sample settled (2010/12/01 …): the validation shows what it reads.
+        return mapping, notes, None
+    if unreadable:
+        notes.append(f"Some values of {column} are not a time in any form read (e.g. "
+                     f"{unreadable!r}): their rows are rejected with the reason.")
+    if numeric and not dmy:
+        bands = {u: c for u, c in zip(_UNITS, (s, ms, us, ns), strict=True) if c}
+        if len(bands) == 1 and numeric == total and not any(is_numeric_type(t) for t in typed):
+            fmt = next(iter(bands))
+        else:
+            fmt = AUTO
+            if len(bands) > 1:
+                listed = ", ".join(f"{c:,} in {_UNIT_WORDS[u]}" for u, c in bands.items())
+                notes.append(f"{column} mixes epoch units ({listed}): each value's unit is "
+                             "told by its magnitude.")
+            if iso:
+                notes.append(f"{column} mixes epoch numbers ({numeric:,}) and ISO text "
+                             f"({iso:,}): each value is read by its form.")
+        return mapping.model_copy(update={"time_format": fmt}), notes, None
+    if dmy:
+        sep = sorted(seps)[0] if seps else "/"
+        if len(seps or []) > 1:
+            notes.append(f"{column} writes dates with several separators "
+                         f"({' '.join(sorted(seps))}): only those with {sep!r} are read.")
+        day_first_fmts = _formats("%d", "%m", sep, forms or [])
+        month_first_fmts = _formats("%m", "%d", sep, forms or [])
+        if first_big and second_big:
+            day_first = first_big >= second_big
+            minority = (month_example, second_big) if day_first else (day_example, first_big)
+            notes.append(
+                f"{column} has dates written day first (e.g. {day_example}) and month first "
+                f"(e.g. {month_example}): they are read {'day' if day_first else 'month'} first, "
+                f"and the {minority[1]:,} rows written the other way are rejected.")
+        elif first_big:
+            day_first = True
+        elif second_big:
+            day_first = False
+        else:
+            day_first = sep == "."
+            if ambiguous:
+                chosen = day_first_fmts if day_first else month_first_fmts
+                other_fmt = month_first_fmts if day_first else day_first_fmts
+                date_order = DateOrder(column, str(ambiguous), chosen, other_fmt)
+                notes.append(date_order.message()[0].upper() + date_order.message()[1:] + ".")
+        fmt = day_first_fmts if day_first else month_first_fmts
+        if iso or numeric:
+            # ISO text (or epoch numbers) beside the dates: read too, each by its form.
+            fmt += f" || {ISO}"
+            if date_order is not None:
+                date_order = dataclasses.replace(
+                    date_order, chosen=date_order.chosen + f" || {ISO}",
+                    other=date_order.other + f" || {ISO}")
+        return mapping.model_copy(update={"time_format": fmt}), notes, date_order
+    if fmt in _UNITS:
+        return mapping.model_copy(update={"time_format": AUTO}), notes, None
+    return mapping, notes, None
+
+
+def _formats(first: str, second: str, sep: str, forms: Sequence[str]) -> str:
+    """The strptime formats (``a || b``) of the forms seen: two-digit years before four (``%Y``
+    would read 24 as the year 24), a time with minutes, seconds or none, after a space or T."""
+    out = []
+    for form in sorted(forms, key=lambda f: (not f.startswith("2"), f)):
+        year = "%y" if form.startswith("2") else "%Y"
+        rest = form[1:]
+        joiner = rest[0] if rest[:1] in (" ", "T") else ""
+        clock = rest[1:] if joiner else rest
+        time_part = {"hm": "%H:%M", "hms": "%H:%M:%S"}.get(clock, "")
+        fmt = f"{first}{sep}{second}{sep}{year}" + (f"{joiner}{time_part}" if time_part else "")
+        if fmt not in out:
+            out.append(fmt)
+    return " || ".join(out) or f"{first}{sep}{second}{sep}%Y"
+
+
+# -- event names ---------------------------------------------------------------------------------
+
+def _settle_names(
+    con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping
+) -> Mapping:
+    """Names only the fuzzy fallback knows become explicit entries of ``event_types``: the SQL
+    rules then agree with what the user is shown, and the saved mapping says what was read."""
+    from shoplytics_desktop.core.ingest.transform import _Builder, _event_name_sql
+
+    assert isinstance(b, _Builder)
+    name = _event_name_sql(b, mapping.defaults.event_name)
+    rows = con.execute(
+        f"WITH {src} SELECT DISTINCT {name} AS n FROM src WHERE n IS NOT NULL LIMIT {MAX_NAMES}"
+    ).fetchall()
+    has_product = bool(b.cols("product_id"))
+    types = dict(mapping.event_types)
+    for (n,) in rows:
+        text = str(n)
+        if text in types or eventnames._by_rules(eventnames.normalize(text)):
+            continue
+        found = eventnames.fuzzy_type(text)
+        if found == eventnames.VIEW:
+            if has_product:
+                continue  # decided per row by the product (the sample's names are)
+            found = "page_view"
+        if found:
+            types[text] = found
+    return mapping.model_copy(update={"event_types": types}) if types != mapping.event_types \
+        else mapping
+
+
+# -- several files -------------------------------------------------------------------------------
+
+def _per_file(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, merged: Mapping
+) -> tuple[Mapping, tuple[FileProposal, ...], list[str]]:
+    """A proposal per file; where they differ only by column names, one mapping whose fields
+    list each file's column (``event_time: [timestamp, ts]``: first non-empty value wins, and a
+    file without the column has it empty in the union read)."""
+    if len(info.files) > MAX_FILES:
+        return merged, (), []
+    proposals: list[FileProposal] = []
+    mappings: list[Mapping] = []
+    for f in info.files:
+        try:
+            one = inspect_sources([f.path], merged.source, con=con)
+        except ImportError_:
+            continue
+        m = generic_mapping(one)
+        mappings.append(m)
+        proposals.append(FileProposal(str(f.path), dict(m.columns), tuple(missing_required(m))))
+    if not mappings:
+        return merged, (), []
+    notes: list[str] = []
+    field_of: dict[str, str] = {}
+    columns: dict[str, list[str]] = {}
+    for m in mappings:
+        for field, src in m.columns.items():
+            for name in [src] if isinstance(src, str) else src:
+                owner = field_of.setdefault(name, field)
+                if owner != field:
+                    notes.append(f"Column {name} is {owner} in one file and {field} in another: "
+                                 f"it is read as {owner}; map it by hand or import the files "
+                                 "separately.")
+                    continue
+                if name not in columns.setdefault(field, []):
+                    columns[field].append(name)
+    new_columns: dict[str, str | list[str]] = {
+        f: (names[0] if len(names) == 1 else names) for f, names in columns.items()
+    }
+    for p in proposals:
+        for field in p.missing:
+            if field in new_columns:
+                label = {"event_time": "time", "event_type": "event name",
+                         "user_id": "user"}.get(field, field)
+                notes.append(f"{p.path} has no {label} column ({field}): its rows are "
+                             f"rejected for it.")
+    if set(new_columns) == set(merged.columns) and all(
+        isinstance(v, str) for v in new_columns.values()
+    ) and new_columns == merged.columns:
+        return merged, tuple(proposals), notes
+    event_name = merged.defaults.event_name
+    if any(m.defaults.event_name != event_name for m in mappings):
+        notes.append("Some files have an event column and others none: rows without an event "
+                      "name are rejected for it.")
+    for field in contract.REQUIRED_SOURCE_COLUMNS:
+        if field not in new_columns and field in merged.columns:
+            new_columns[field] = merged.columns[field]
+    return merged.model_copy(update={"columns": new_columns}), tuple(proposals), notes
