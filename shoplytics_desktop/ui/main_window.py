@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 class MainWindow(QMainWindow):
     PAGES = (("start", "Start"), ("dashboards", "Dashboards"), ("pipeline", "Pipeline"),
-             ("data", "Data"), ("docs", "Docs"))
+             ("data", "Data"), ("sql", "SQL"), ("docs", "Docs"))
     workspace_changed = Signal(object)  # Workspace | None
     ready = Signal()  # the first workspace is open (or failed to open) and shown
 
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
                  "dashboards": QStyle.StandardPixmap.SP_FileDialogDetailedView,
                  "pipeline": QStyle.StandardPixmap.SP_BrowserReload,
                  "data": QStyle.StandardPixmap.SP_FileDialogListView,
+                 "sql": QStyle.StandardPixmap.SP_FileDialogContentsView,
                  "docs": QStyle.StandardPixmap.SP_FileDialogInfoView}
         for key, title in self.PAGES:
             item = QListWidgetItem(self.style().standardIcon(icons[key]), title)

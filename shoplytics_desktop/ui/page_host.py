@@ -80,6 +80,12 @@ class PageHost:
             data = DataPage()
             data.set_workspace(self.workspace)
             widget = data
+        elif key == "sql":
+            from shoplytics_desktop.ui.sql_page import SqlPage
+
+            sql = SqlPage()
+            sql.set_workspace(self.workspace)
+            widget = sql
         elif key == "docs":
             from shoplytics_desktop.ui.docs_page import DocsPage
 
@@ -153,7 +159,7 @@ class PageHost:
     def set_workspace(self, ws: Workspace | None) -> None:
         self.workspace = ws
         self.store.set_workspace(ws)
-        for key in ("pipeline", "data", "docs"):
+        for key in ("pipeline", "data", "sql", "docs"):
             page: Any = self.widgets.get(key)
             if page is not None:
                 page.set_workspace(ws)
