@@ -129,6 +129,13 @@ class MainWindow(QMainWindow):
     def current_page(self) -> str:
         return self.pages.current
 
+    def show_rows(self, title: str, sql: str) -> None:
+        """Drill-through: the rows of a read-only query (the figure's) on the Data page."""
+        if self.workspace is None:
+            return
+        self.show_page("data")
+        self.pages.data().show_query(title, sql)
+
     # -- workspaces ----------------------------------------------------------------------------
 
     def open_workspace(self, folder: Path, quiet_errors: bool = False, initial: bool = False,

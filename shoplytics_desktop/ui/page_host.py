@@ -119,7 +119,18 @@ class PageHost:
             return Placeholder("Dashboards", "The dashboards are not part of this build yet. "
                                "The Pipeline, Data and Docs pages show the marts.")
         widget: QWidget = DashboardsPage(self.workspace, parent=None)
+        self._drill_through(widget)
         return widget
+
+    def _drill_through(self, dashboards: QWidget) -> None:
+        """Right-click items on the dashboards' bars and KPI cards that open the rows behind
+        them on the Data page."""
+        from shoplytics_desktop.ui.drill_through import DrillThrough
+
+        drill = DrillThrough(dashboards)
+        drill.attach(dashboards)
+        drill.requested.connect(self.window.show_rows)
+        self.drill = drill
 
     def _replace(self, key: str, widget: QWidget) -> None:
         old = self.widgets.get(key)
@@ -140,6 +151,14 @@ class PageHost:
 
     def data_page(self) -> DataPage | None:
         return self.widgets.get("data")  # type: ignore[return-value]
+
+    def data(self) -> DataPage:
+        """The Data page, created if it was not shown yet."""
+        from shoplytics_desktop.ui.data_page import DataPage
+
+        page = self.widgets.get("data") or self._create("data")
+        assert isinstance(page, DataPage)
+        return page
 
     def docs_page(self) -> DocsPage | None:
         return self.widgets.get("docs")  # type: ignore[return-value]
