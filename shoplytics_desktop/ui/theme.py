@@ -25,6 +25,7 @@ _STATUS = {
     "error": VERMILLION,
     "running": BLUE,
     "cancelled": GREY,
+    "rolled back": GREY,
     "skipped": GREY,
     "pending": GREY,
 }
@@ -52,7 +53,7 @@ def status_color(status: str | None) -> QColor:
 def status_text_color(status: str | None) -> QColor:
     """A status colour readable as text on the palette's base colour in light and dark themes."""
     color = status_color(status)
-    if status in (None, "pending", "skipped", "cancelled"):
+    if status in (None, "pending", "skipped", "cancelled", "rolled back"):
         return palette().color(QPalette.ColorRole.PlaceholderText)
     return color.lighter(135) if is_dark() else color.darker(115)
 
