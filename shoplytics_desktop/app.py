@@ -111,6 +111,9 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
     # No display name: Qt would append it to every window title ("Shoplytics — acme —
     # Shoplytics"); the main window's title names the app once itself.
     app.setDesktopFileName("shoplytics")
+    from shoplytics_desktop.ui import theme
+
+    theme.follow_system(app)  # light or dark as the system is, also when it changes
     # a run, a page fetch and a row count can all be in flight: more than the core count
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), 4))

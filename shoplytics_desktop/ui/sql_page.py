@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -142,6 +142,13 @@ class SqlPage(QWidget):
         layout.addWidget(self.split)
         self._chart_stale = True
         self._update_buttons()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the highlighter's colours follow
+            self.highlighter.setDocument(None)
+            self.highlighter = SqlHighlighter(self.editor.document())
+            self.chart.draw()
+        super().changeEvent(event)
 
     # -- workspace -----------------------------------------------------------------------------
 
