@@ -163,7 +163,14 @@ class EdgeItem(QGraphicsPathItem):
         target.edges.append(self)
         self.setZValue(-1)
         a, b = source.anchor_out(), target.anchor_in()
-        self.setPath(route(a, b, columns or []))
+        if b.x() > a.x():
+            self.setPath(route(a, b, columns or []))
+        else:  # a model reading one of its own layer: round the column, into the right side
+            b = target.anchor_out()
+            self.setPath(route_back(a, b, columns or []))
+            self.head = QPolygonF([b, b + QPointF(8, -4.5), b + QPointF(8, 4.5)])
+            self.update_style()
+            return
         self.head = QPolygonF([b, b + QPointF(-8, -4.5), b + QPointF(-8, 4.5)])
         self.update_style()
 
@@ -230,6 +237,31 @@ def route(a: QPointF, b: QPointF, columns: list[tuple[float, float, list[QRectF]
     return path
 
 
+def route_back(a: QPointF, b: QPointF, columns: list[tuple[float, float, list[QRectF]]]
+               ) -> QPainterPath:
+    """From ``a`` (a right side) to ``b`` (the right side of a node at or left of it): out into
+    the gutter after ``a``'s column, along it, and back left at a y free of nodes."""
+    blocks = sorted(columns, key=lambda c: c[0])
+    own = next((c for c in blocks if c[0] - 1 <= a.x() <= c[1] + 1), None)
+    right = own[1] if own else a.x()
+    after = [c[0] for c in blocks if c[0] > right]
+    gutter = (right + min(after)) / 2 if after else right + 20
+    between = [c for c in blocks if c[0] > b.x() and c[1] <= right + 1]
+    y = b.y()
+    for c in between:
+        y = free_y(c[2], y)
+    path = QPainterPath(a)
+    path.cubicTo(a + QPointF(gutter - a.x(), 0), QPointF(gutter, a.y()), QPointF(gutter, a.y() + (4 if y > a.y() else -4)))
+    path.lineTo(QPointF(gutter, y))
+    if between:
+        path.lineTo(QPointF(min(c[0] for c in between) - 6, y))
+    end = b + QPointF(7, 0)
+    here = path.currentPosition()
+    dx = max((here.x() - end.x()) * 0.5, 12.0)
+    path.cubicTo(here - QPointF(dx, 0), end + QPointF(dx, 0), end)
+    return path
+
+
 MAX_ROWS = 8  # a taller layer is laid out in staggered sub-columns
 SUB_GAP = 36.0
 
@@ -244,8 +276,8 @@ def node_width(node: Node, metrics: QFontMetricsF) -> float:
 
 def layout(graph: Lineage, widths: dict[str, float] | None = None
            ) -> tuple[dict[str, QPointF], dict[str, float], list[Block]]:
-    """Positions per node id, the x of each layer's header, and each layer's block (left, right
-    and its nodes' rectangles). ``widths``: per node id (default ``NODE_W``); a layer's
+    """Positions per node id, the x of each layer's header, and each (sub-)column's block (left,
+    right and its nodes' rectangles). ``widths``: per node id (default ``NODE_W``); a layer's
     columns are as wide as its widest node.
 
     A column per layer, rows ordered by the mean row of upstreams (fewer crossings). A layer with
@@ -287,8 +319,11 @@ def layout(graph: Lineage, widths: dict[str, float] | None = None
             pos[node.id] = QPointF(x + sub * (col_w + SUB_GAP), y)
             y_of[node.id] = y
         right = x + subs * col_w + (subs - 1) * SUB_GAP
-        blocks.append((x, right, [QRectF(pos[n.id], QSizeF(widths.get(n.id, NODE_W), NODE_H))
-                                  for n in nodes]))
+        for sub in range(subs):  # each sub-column is crossed on its own, through its gaps
+            left = x + sub * (col_w + SUB_GAP)
+            blocks.append((left, left + col_w, [
+                QRectF(pos[n.id], QSizeF(widths.get(n.id, NODE_W), NODE_H))
+                for i, n in enumerate(nodes) if i % subs == sub]))
         x = right + COL_GAP
     return pos, headers, blocks
 

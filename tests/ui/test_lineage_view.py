@@ -22,7 +22,8 @@ def _graph() -> Lineage:
     edges = [("raw.events", "staging.stg_events"), ("raw.events", "staging.stg_a"),
              ("raw.events", "staging.stg_b"), ("staging.stg_events", f"intermediate.{LONG}"),
              (f"intermediate.{LONG}", "marts.fct_orders"),
-             ("raw.events", "marts.fct_orders")]  # skips two columns
+             ("raw.events", "marts.fct_orders"),  # skips two columns
+             ("staging.stg_b", "staging.stg_a")]  # within one layer
     return Lineage(nodes, edges)
 
 
@@ -52,7 +53,7 @@ def test_names_show_whole_and_edges_pass_no_node(qtbot) -> None:
 
     assert item.width >= QFontMetricsF(bold).horizontalAdvance(LONG) + 16
     edges = [i for i in view.scene().items() if isinstance(i, EdgeItem)]
-    assert len(edges) == 6
+    assert len(edges) == 7
     for edge in edges:
         path = edge.path()
         for other_id, other in view.items_by_id.items():
