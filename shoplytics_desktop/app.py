@@ -108,8 +108,12 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, MainWindow]:
     assert isinstance(app, QApplication)
     app.setOrganizationName(app_settings.ORGANIZATION)
     app.setApplicationName(app_settings.APPLICATION)
-    app.setApplicationDisplayName("Shoplytics")
+    # No display name: Qt would append it to every window title ("Shoplytics — acme —
+    # Shoplytics"); the main window's title names the app once itself.
     app.setDesktopFileName("shoplytics")
+    from shoplytics_desktop.ui import theme
+
+    theme.follow_system(app)  # light or dark as the system is, also when it changes
     # a run, a page fetch and a row count can all be in flight: more than the core count
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), 4))

@@ -184,8 +184,6 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Where ``query`` looks for a bare table name, in this order.
-QUERY_SEARCH_PATH = ("marts", "intermediate", "staging", "raw", "main")
 TABLE_LIMIT = 1000
 _FETCH = 10_000
 
@@ -194,9 +192,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit must be 0 or more, not {args.limit}.")
     with open_workspace(args, read_only=True) as ws:
+        from shoplytics_desktop.core.query import QUERY_SEARCH_PATH, check_query
+
         cur = ws.cursor()
         cur.execute(f"SET search_path = '{','.join(QUERY_SEARCH_PATH)}'")
-        _check_query(cur, args.sql)
+        check_query(cur, args.sql)
         # Besides the check: this process's DuckDB reaches no file but the workspace from now on.
         cur.execute("SET enable_external_access = false")
         try:
@@ -221,45 +221,6 @@ def cmd_query(args: argparse.Namespace) -> int:
                 "The workspace is opened read-only; only queries that read are allowed.",
             ) from e
     return 0
-
-
-def _check_query(cur: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """One read-only SELECT over the workspace's own tables and views (the same check as a
-    model's, any relation of the workspace allowed)."""
-    import difflib
-
-    from shoplytics_desktop.core.models.sqlsafety import UnsafeSQL, check_select, position
-    from shoplytics_desktop.core.workspace import CATALOG
-
-    known = {
-        (s.lower(), n.lower())
-        for s, n in cur.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
-            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
-            "WHERE database_name = ? AND NOT internal",
-            [CATALOG, CATALOG],
-        ).fetchall()
-    }
-    try:
-        for rel in check_select(sql):
-            schemas = [rel.schema.lower()] if rel.schema else list(QUERY_SEARCH_PATH)
-            if rel.catalog.lower() not in ("", CATALOG) or not any(
-                (s, rel.name.lower()) in known for s in schemas
-            ):
-                names = sorted(f"{s}.{n}" for s, n in known) + sorted(n for _, n in known)
-                close = difflib.get_close_matches(rel.display, names, n=1, cutoff=0.5)
-                raise UnsafeSQL(
-                    f"it reads '{rel.display}', which is no table or view of the workspace",
-                    rel.offset,
-                    f"Did you mean '{close[0]}'?" if close else "`shoplytics models` lists them.",
-                )
-    except UnsafeSQL as e:
-        at = position(sql, e.offset)
-        where = f" (line {at[0]}, column {at[1]})" if at else ""
-        raise QueryError(
-            f"The query was refused{where}: {e.reason}.",
-            e.hint or "`query` runs one read-only SELECT over the workspace's tables.",
-        ) from e
 
 
 def _batches(rel: duckdb.DuckDBPyConnection, limit: int | None) -> Iterator[list[Any]]:

@@ -46,6 +46,12 @@ def _is_text(dtype: str) -> bool:
 
 
 def _select(schema: str, table: str, cols: list[tuple[str, str]], sanitize: bool) -> str:
+    return select_columns(cols, f"{quote_ident(schema)}.{quote_ident(table)}", sanitize)
+
+
+def select_columns(cols: list[tuple[str, str]], source: str, sanitize: bool) -> str:
+    """A SELECT of ``cols`` from ``source`` (a quoted relation), text defused for spreadsheets
+    when ``sanitize``."""
     parts = []
     for name, dtype in cols:
         q = quote_ident(name)
@@ -58,7 +64,7 @@ def _select(schema: str, table: str, cols: list[tuple[str, str]], sanitize: bool
             )
         else:
             parts.append(q)
-    return f"SELECT {', '.join(parts)} FROM {quote_ident(schema)}.{quote_ident(table)}"
+    return f"SELECT {', '.join(parts)} FROM {source}"
 
 
 def export_tables(

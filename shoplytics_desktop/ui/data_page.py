@@ -94,6 +94,13 @@ class DataPage(QWidget):
         self.filter.returnPressed.connect(self.apply_filter)
         self.view = CopyableTableView()
         self.view.horizontalHeader().setDefaultSectionSize(140)
+        # A click on a column's header sorts by it in the database (the model's sort()); the
+        # first click after opening a table starts from no order at all.
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicatorClearable(True)
+        #: The title and SQL of the query shown (drill-through), or None for a table.
+        self.query: tuple[str, str] | None = None
 
         head = QHBoxLayout()
         head.addWidget(self.title)
@@ -125,6 +132,7 @@ class DataPage(QWidget):
     def refresh(self) -> None:
         """Re-read the catalog (after a run or an import); keeps the open table open."""
         current = self.current_relation()
+        query = self.query
         self.tree.clear()
         ws = self.workspace
         if ws is None:
@@ -155,14 +163,18 @@ class DataPage(QWidget):
             item.setExpanded(schema != INTERNAL)
             if item.childCount() == 0:
                 item.setText(0, f"{schema} (empty)")
-        if current:
+        if query is not None:
+            self.show_query(*query)
+        elif current:
             self._close_model()
             if not self.select(current):  # reselecting reopens it: its rows may have changed
                 self.title.setText(f"{current} no longer exists.")
                 self.info.setText("")
 
     def current_relation(self) -> str:
-        return f"{self.model.schema}.{self.model.table}" if self.model else ""
+        if self.model is None or self.query is not None:
+            return ""
+        return f"{self.model.schema}.{self.model.table}"
 
     def select(self, relation: str) -> bool:
         for i in range(self.tree.topLevelItemCount()):
@@ -188,19 +200,54 @@ class DataPage(QWidget):
             return
         schema, _, table = relation.partition(".")
         self._close_model()
-        model = LazyTableModel(ws, schema, table, snapshot=relation in self.transient)
+        self._show_model(LazyTableModel(ws, schema, table, snapshot=relation in self.transient),
+                         relation)
+        self.table_opened.emit(relation)
+
+    def show_query(self, title: str, sql: str) -> bool:
+        """Browse the rows of one read-only SELECT (checked by the rule of ``shoplytics query``)
+        as a table: paged, filtered and sorted like one. False, with the reason shown, when the
+        query is refused or cannot be read."""
+        from shoplytics_desktop.core.errors import ShoplyticsError
+        from shoplytics_desktop.core.query import query_columns
+
+        ws = self.workspace
+        if ws is None:
+            return False
+        self._close_model()
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        self.tree.blockSignals(False)
+        try:
+            columns = query_columns(ws, sql)
+        except ShoplyticsError as e:
+            self.title.setText(title)
+            self.info.setText(e.one_line())
+            return False
+        model = LazyTableModel(ws, "query", title, snapshot=True, source=f"(\n{sql}\n) AS query",
+                               columns=columns)
+        self.query = (title, sql)
+        self._show_model(model, title)
+        self.title.setToolTip(sql)
+        return True
+
+    def _show_model(self, model: LazyTableModel, title: str) -> None:
         model.count_ready.connect(lambda _n: self._update_info())
         model.page_loaded.connect(lambda _n: self._update_info())
-        model.failed.connect(lambda e: self.info.setText(f"Could not read {relation}: {getattr(e, 'message', e)}"))
+        model.failed.connect(lambda e: self.info.setText(f"Could not read {title}: {getattr(e, 'message', e)}"))
         self.model = model
+        header = self.view.horizontalHeader()
+        header.blockSignals(True)  # a new table starts unsorted
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
         self.view.setModel(model)
-        self.title.setText(relation)
+        self.title.setText(title)
+        self.title.setToolTip("")
         self.filter.blockSignals(True)
         self.filter.clear()  # a filter belongs to the table it was typed for
         self.filter.blockSignals(False)
         model.start()
         self._update_info()
-        self.table_opened.emit(relation)
 
     def apply_filter(self) -> None:
         self._debounce.stop()
@@ -219,12 +266,22 @@ class DataPage(QWidget):
         total = "counting…" if m.total is None else f"{m.total:,} rows"
         if m.filter_text.strip() and m.total is not None:
             total += " match the filter"
-        loaded = f"{len(m.rows):,} loaded" + (" (loading…)" if m.loading else "")
-        self.info.setText(f"{total} · {len(m.columns)} columns · {loaded} · "
-                          "scroll for more; Ctrl+C copies the selection")
+        if m.all_loaded and m.total is not None and len(m.rows) >= m.total:
+            loaded = f"all {len(m.rows):,} rows loaded" if m.total != 1 else "the row is loaded"
+            if m.total == 0:
+                loaded = "nothing to load"
+        else:
+            loaded = f"{len(m.rows):,} loaded" + (" (loading…)" if m.loading else " · scroll for more")
+        order = ""
+        if 0 <= m.sort_column < len(m.columns):
+            way = "descending" if m.sort_order == Qt.SortOrder.DescendingOrder else "ascending"
+            order = f" · sorted by {m.columns[m.sort_column][0]}, {way}"
+        self.info.setText(f"{total} · {len(m.columns)} columns · {loaded}{order} · "
+                          "Ctrl+C copies the selection")
 
     def _close_model(self) -> None:
         if self.model is not None:
             self.model.stop()
         self.view.setModel(None)
         self.model = None
+        self.query = None

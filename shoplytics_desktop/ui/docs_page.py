@@ -9,8 +9,13 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.workspace import Workspace
-from shoplytics_desktop.ui.lineage_view import LineageView, status_map
-from shoplytics_desktop.ui.project_state import ProjectStore, column_types, latest_run
+from shoplytics_desktop.ui.lineage_view import LineageView
+from shoplytics_desktop.ui.project_state import (
+    ProjectStore,
+    column_types,
+    latest_run,
+    shown_statuses,
+)
 
 if TYPE_CHECKING:
     from shoplytics_desktop.core.models.project import Project
@@ -67,7 +72,8 @@ class DocsPage(QWidget):
         self.browser.setMarkdown(data_dictionary(project, types))
         self.browser.verticalScrollBar().setValue(scroll)
         last = latest_run(ws, "run")
-        self.graph.set_graph(lineage(project), status_map(last.models if last else {}))
+        published = latest_run(ws, "run", published=True)
+        self.graph.set_graph(lineage(project), shown_statuses(last, published))
 
     def _failed(self, error: BaseException) -> None:
         message = getattr(error, "message", str(error))

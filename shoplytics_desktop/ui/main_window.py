@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 class MainWindow(QMainWindow):
     PAGES = (("start", "Start"), ("dashboards", "Dashboards"), ("pipeline", "Pipeline"),
-             ("data", "Data"), ("docs", "Docs"))
+             ("data", "Data"), ("sql", "SQL"), ("docs", "Docs"))
     workspace_changed = Signal(object)  # Workspace | None
     ready = Signal()  # the first workspace is open (or failed to open) and shown
 
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
                  "dashboards": QStyle.StandardPixmap.SP_FileDialogDetailedView,
                  "pipeline": QStyle.StandardPixmap.SP_BrowserReload,
                  "data": QStyle.StandardPixmap.SP_FileDialogListView,
+                 "sql": QStyle.StandardPixmap.SP_FileDialogContentsView,
                  "docs": QStyle.StandardPixmap.SP_FileDialogInfoView}
         for key, title in self.PAGES:
             item = QListWidgetItem(self.style().standardIcon(icons[key]), title)
@@ -127,6 +128,13 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> str:
         return self.pages.current
+
+    def show_rows(self, title: str, sql: str) -> None:
+        """Drill-through: the rows of a read-only query (the figure's) on the Data page."""
+        if self.workspace is None:
+            return
+        self.show_page("data")
+        self.pages.data().show_query(title, sql)
 
     # -- workspaces ----------------------------------------------------------------------------
 
@@ -246,15 +254,34 @@ class MainWindow(QMainWindow):
                 return
         self.open_workspace(path)
 
-    def new_workspace(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "New workspace: choose an empty folder", str(Path.home()))
-        if not folder:
-            return
-        path = Path(folder)
+    def ask_new_folder(self) -> Path | None:
+        """A save-style dialog: type the name of a new folder (or pick an empty one)."""
+        start = self.workspace.folder.parent if self.workspace else Path.home()
+        name, _ = QFileDialog.getSaveFileName(
+            self, "New workspace: name a new folder", str(start / "new-shop"), "Workspace folder (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        return Path(name) if name else None
+
+    def new_workspace(self, folder: Path | None = None) -> bool:
+        """Create the workspace folder when it does not exist, and open the workspace in it."""
+        path = folder if folder is not None else self.ask_new_folder()
+        if path is None:
+            return False
+        path = Path(path).expanduser()
+        if path.exists() and not path.is_dir():
+            QMessageBox.warning(self, "New workspace", f"{path} is a file, not a folder. Choose another name.")
+            return False
         if (path / DB_FILE).exists():
             QMessageBox.information(self, "Workspace exists",
                                     f"{path} already holds a workspace; it is opened as it is.")
-        self.open_workspace(path)
+        else:
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                QMessageBox.warning(self, "New workspace",
+                                    f"Cannot create the folder {path}: {e.strerror}. Choose a folder you can write to.")
+                return False
+        return self.open_workspace(path)
 
     def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -319,6 +346,32 @@ class MainWindow(QMainWindow):
         self._update_welcome()
         if run:
             self.run_pipeline()
+
+    def show_batches(self) -> None:
+        from shoplytics_desktop.ui.batches_dialog import BatchesDialog
+
+        ws = self.workspace
+        if ws is None:
+            QMessageBox.information(self, "Import batches", "Open a workspace first.")
+            return
+        dialog = BatchesDialog(ws, self)
+        dialog.deleted.connect(lambda _r: self._after_load(True, False))
+        self._dialog = dialog
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        from shoplytics_desktop.ui.help_dialogs import ShortcutsDialog
+
+        self._dialog = ShortcutsDialog(self)
+        self._dialog.open()
+
+    def show_definitions(self) -> None:
+        from shoplytics_desktop.ui.help_dialogs import DefinitionsDialog
+
+        store = self.pages.store
+        reason = "" if store.error is None else f"The model project did not load: {getattr(store.error, 'message', store.error)}"
+        self._dialog = DefinitionsDialog(store.project if self.workspace else None, self, reason)
+        self._dialog.open()
 
     def export_tables(self) -> None:
         from shoplytics_desktop.ui.export_dialog import ExportDialog
@@ -396,6 +449,7 @@ class MainWindow(QMainWindow):
         for key in ("run", "test", "generate", "import", "settings", "restore"):
             self.menu_actions[key].setEnabled(writable)
         self.menu_actions["export"].setEnabled(ws is not None)
+        self.menu_actions["batches"].setEnabled(ws is not None and not busy)
         self.menu_actions["cancel"].setEnabled(busy)
 
     def about(self) -> None:

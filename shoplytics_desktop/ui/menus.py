@@ -31,13 +31,15 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
         return action
 
     file = bar.addMenu("&File")
-    add(file, "new", "&New workspace…", w.new_workspace, QKeySequence.StandardKey.New,
+    add(file, "new", "&New workspace…", lambda: w.new_workspace(), QKeySequence.StandardKey.New,
         "Create a workspace in an empty folder")
     add(file, "open", "&Open workspace…", w.choose_workspace, QKeySequence.StandardKey.Open)
     w.recent_menu = file.addMenu("Open &recent")
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     file.addSeparator()
     add(file, "import", "&Import…", w.import_files, "Ctrl+I", "Import event files (CSV, JSON Lines, Parquet)")
+    add(file, "batches", "Import &batches…", w.show_batches, None,
+        "List the import batches; delete one (a backup is taken first)")
     add(file, "generate", "&Generate demo data…", w.generate_data, None, "Fill the workspace with a synthetic shop")
     add(file, "export", "&Export…", w.export_tables, "Ctrl+E", "Export marts or any table to CSV or Parquet")
     add(file, "restore", "&Restore backup…", w.restore_backup, None,
@@ -68,6 +70,11 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
         group.addAction(action)
 
     help_menu = bar.addMenu("&Help")
+    add(help_menu, "shortcuts", "&Keyboard shortcuts", w.show_shortcuts, QKeySequence.StandardKey.HelpContents,
+        "Every action's keyboard shortcut")
+    add(help_menu, "definitions", "&Metric definitions", w.show_definitions, None,
+        "What each column of the marts means, from the model project's docs")
+    help_menu.addSeparator()
     about = add(help_menu, "about", "&About Shoplytics", w.about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     add(help_menu, "logs", "Open &log folder", w.open_log_folder)

@@ -80,6 +80,12 @@ class PageHost:
             data = DataPage()
             data.set_workspace(self.workspace)
             widget = data
+        elif key == "sql":
+            from shoplytics_desktop.ui.sql_page import SqlPage
+
+            sql = SqlPage()
+            sql.set_workspace(self.workspace)
+            widget = sql
         elif key == "docs":
             from shoplytics_desktop.ui.docs_page import DocsPage
 
@@ -113,7 +119,18 @@ class PageHost:
             return Placeholder("Dashboards", "The dashboards are not part of this build yet. "
                                "The Pipeline, Data and Docs pages show the marts.")
         widget: QWidget = DashboardsPage(self.workspace, parent=None)
+        self._drill_through(widget)
         return widget
+
+    def _drill_through(self, dashboards: QWidget) -> None:
+        """Right-click items on the dashboards' bars and KPI cards that open the rows behind
+        them on the Data page."""
+        from shoplytics_desktop.ui.drill_through import DrillThrough
+
+        drill = DrillThrough(dashboards)
+        drill.attach(dashboards)
+        drill.requested.connect(self.window.show_rows)
+        self.drill = drill
 
     def _replace(self, key: str, widget: QWidget) -> None:
         old = self.widgets.get(key)
@@ -135,6 +152,14 @@ class PageHost:
     def data_page(self) -> DataPage | None:
         return self.widgets.get("data")  # type: ignore[return-value]
 
+    def data(self) -> DataPage:
+        """The Data page, created if it was not shown yet."""
+        from shoplytics_desktop.ui.data_page import DataPage
+
+        page = self.widgets.get("data") or self._create("data")
+        assert isinstance(page, DataPage)
+        return page
+
     def docs_page(self) -> DocsPage | None:
         return self.widgets.get("docs")  # type: ignore[return-value]
 
@@ -153,7 +178,7 @@ class PageHost:
     def set_workspace(self, ws: Workspace | None) -> None:
         self.workspace = ws
         self.store.set_workspace(ws)
-        for key in ("pipeline", "data", "docs"):
+        for key in ("pipeline", "data", "sql", "docs"):
             page: Any = self.widgets.get(key)
             if page is not None:
                 page.set_workspace(ws)

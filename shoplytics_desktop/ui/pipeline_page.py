@@ -24,9 +24,16 @@ from shoplytics_desktop.core.models.runner import ModelResult, RunResult
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
-from shoplytics_desktop.ui.lineage_view import LineageView, status_map
+from shoplytics_desktop.ui.lineage_view import LineageView
 from shoplytics_desktop.ui.model_detail import ModelDetail
-from shoplytics_desktop.ui.project_state import LastRun, ProjectStore, column_types, latest_run
+from shoplytics_desktop.ui.project_state import (
+    ROLLED_BACK,
+    LastRun,
+    ProjectStore,
+    column_types,
+    latest_run,
+    shown_statuses,
+)
 from shoplytics_desktop.ui.run_panel import RunPanel
 from shoplytics_desktop.ui.validation_panel import ValidationPanel
 from shoplytics_desktop.ui.workers import Worker
@@ -65,6 +72,7 @@ class PipelinePage(QWidget):
         self.workspace: Workspace | None = None
         self.worker: Worker | None = None
         self.last: LastRun | None = None
+        self.published: LastRun | None = None  # the latest run that published
         self.types: dict[str, dict[str, str]] = {}
         self.test_results: dict[str, TestResult] = {}
 
@@ -154,6 +162,7 @@ class PipelinePage(QWidget):
             self.validation.clear()
             return
         self.last = latest_run(ws, "run")
+        self.published = latest_run(ws, "run", published=True)
         self.types = column_types(ws)
         any_last = latest_run(ws)
         if any_last is None:
@@ -163,7 +172,10 @@ class PipelinePage(QWidget):
             self.validation.load_run(ws, any_last.run_id, self._heading(any_last))
             self.test_results = {t.test_id: t for t in self.validation.results}
         if self.last is not None and not self.busy:
-            rows = [(m, *self.last.layers.get(m, ("", "")), *info) for m, info in self.last.models.items()]
+            cancelled = self.last.status == "cancelled"  # what it built was rolled back
+            rows = [(m, *self.last.layers.get(m, ("", "")),
+                     ROLLED_BACK if cancelled and info[0] == "success" else info[0], *info[1:])
+                    for m, info in self.last.models.items()]
             caption = self._heading(self.last) + (f": {self.last.message}" if self.last.message else "")
             self.run_panel.show_history(rows, caption)
         elif not self.busy:
@@ -179,7 +191,7 @@ class PipelinePage(QWidget):
 
         if self.workspace is None:
             return
-        self.graph.set_graph(lineage(project), status_map(self.last.models if self.last else {}))
+        self.graph.set_graph(lineage(project), shown_statuses(self.last, self.published))
         self.graph.set_problems(self._problems())
         self._update_buttons()
 
@@ -317,11 +329,15 @@ class PipelinePage(QWidget):
 
     def _done(self) -> None:
         self.worker = None
+        # The live statuses of a run that did not finish give way to the recorded ones at once
+        # (the graph redraws with them when the project is re-announced).
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000 if not self.banner.isVisible() else self.progress.value())
         self.busy_changed.emit(False)
         keep_banner = self.banner.isVisible()
         self.refresh_history()
+        for name, status in shown_statuses(self.last, self.published).items():
+            self.graph.set_status(name, status)
         self.store.refresh()  # redraws the graph with the new statuses; reloads edited SQL
         self.banner.setVisible(keep_banner)
         self._update_buttons()

@@ -31,9 +31,12 @@ class LastRun:
     layers: dict[str, tuple[str, str]] = field(default_factory=dict)  # model → (layer, materialized)
 
 
-def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
+def latest_run(ws: Workspace, kind: str | None = None, published: bool = False) -> LastRun | None:
+    """The latest run (of ``kind``); ``published``: the latest that published its build."""
     cur = ws.cursor()
     where = "WHERE kind = ?" if kind else ""
+    if published:
+        where += (" AND " if where else "WHERE ") + "status IN ('success', 'warn')"
     row = cur.execute(
         f"SELECT run_id, kind, coalesce(status, ''), coalesce(message, ''), "
         f"strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
@@ -54,6 +57,22 @@ def latest_run(ws: Workspace, kind: str | None = None) -> LastRun | None:
         run.models[model] = (status, rows, float(seconds or 0), error)
         run.layers[model] = (layer, materialized)
     return run
+
+
+ROLLED_BACK = "rolled back"
+
+
+def shown_statuses(last: LastRun | None, published: LastRun | None) -> dict[str, str]:
+    """Per model, the status the graph shows after ``last``. A cancelled run published nothing
+    (what it built was rolled back): every model shows its state in the last published run, or
+    'cancelled' when no run has published it."""
+    if last is None:
+        return {}
+    statuses = {name: row[0] for name, row in last.models.items()}
+    if last.status != "cancelled":
+        return statuses
+    before = {name: row[0] for name, row in published.models.items()} if published else {}
+    return {name: before.get(name, "cancelled") for name in statuses}
 
 
 def column_types(ws: Workspace, schemas: tuple[str, ...] = ("raw", "staging", "intermediate", "marts")

@@ -58,6 +58,16 @@ def filter_clause(columns: list[tuple[str, str]], text: str) -> tuple[str, list[
     return " WHERE " + " OR ".join(parts), [pattern] * len(cols)
 
 
+def order_clause(columns: list[tuple[str, str]], column: int, descending: bool) -> str:
+    """ORDER BY the column, then by every other column: pages read with LIMIT/OFFSET need a
+    total order, or rows with equal keys could show on two pages or none."""
+    if not 0 <= column < len(columns):
+        return ""
+    key = f"{quote_ident(columns[column][0])} {'DESC NULLS LAST' if descending else 'ASC NULLS FIRST'}"
+    ties = [quote_ident(name) for i, (name, _) in enumerate(columns) if i != column]
+    return " ORDER BY " + ", ".join([key, *ties])
+
+
 _SNAPSHOT_IDS = itertools.count(1)
 
 
@@ -86,20 +96,28 @@ class LazyTableModel(QAbstractTableModel):
     failed = Signal(object)
 
     def __init__(self, ws: Workspace, schema: str, table: str, page_size: int = PAGE_SIZE,
-                 snapshot: bool = False) -> None:
+                 snapshot: bool = False, source: str | None = None,
+                 columns: list[tuple[str, str]] | None = None) -> None:
+        """``source``: a quoted relation or a parenthesised query with an alias to read instead
+        of ``schema.table`` (then ``columns`` names its columns and types)."""
         super().__init__()
         self.ws, self.schema, self.table = ws, schema, table
+        self._source = source
         self.page_size = page_size
         #: snapshot: not yet made; pages come from ``source`` once it is (or has failed)
         self.snapshot = snapshot
         self.snapshot_table: str | None = None
         self._snapshot_state = "wanted" if snapshot else "none"
-        self.columns = table_columns(ws, schema, table)
+        self.columns = columns if columns is not None else table_columns(ws, schema, table)
         self.rows: list[tuple[Any, ...]] = []
         self.total: int | None = None
         self.filter_text = ""
         self._where = ""
         self._params: list[str] = []
+        #: The column rows are sorted by (-1: the source's own order), and how.
+        self.sort_column = -1
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self._order = ""
         self._exhausted = False
         self._loading = False
         self._generation = 0
@@ -107,7 +125,7 @@ class LazyTableModel(QAbstractTableModel):
 
     @property
     def relation(self) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
+        return self._source or f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
 
     @property
     def source(self) -> str:
@@ -122,6 +140,11 @@ class LazyTableModel(QAbstractTableModel):
     @property
     def loading(self) -> bool:
         return self._loading or self.computing
+
+    @property
+    def all_loaded(self) -> bool:
+        """Every row matching the filter is in ``rows``."""
+        return self._exhausted and not self.loading
 
     # -- Qt model API --------------------------------------------------------------------------
 
@@ -174,7 +197,7 @@ class LazyTableModel(QAbstractTableModel):
             return
         self._loading = True
         generation = self._generation
-        sql = (f"SELECT * FROM {self.source}{self._where} "
+        sql = (f"SELECT * FROM {self.source}{self._where}{self._order} "
                f"LIMIT {self.page_size} OFFSET {len(self.rows)}")
         worker = Worker(_fetch_page, self.ws, sql, list(self._params), workspace=None, pass_reporter=False)
         worker.signals.result.connect(lambda rows: self._page(generation, rows))
@@ -222,10 +245,22 @@ class LazyTableModel(QAbstractTableModel):
         self.start()
 
     def set_filter(self, text: str) -> None:
-        self.beginResetModel()
-        self._generation += 1
         self.filter_text = text
         self._where, self._params = filter_clause(self.columns, text)
+        self._reload()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted by the database (every page, under the filter); -1: the source's own order."""
+        if column == self.sort_column and (column < 0 or order == self.sort_order):
+            return
+        self.sort_column, self.sort_order = column, order
+        self._order = order_clause(self.columns, column, order == Qt.SortOrder.DescendingOrder)
+        self._reload()
+
+    def _reload(self) -> None:
+        """Forget the rows and read them again (the filter or the order changed)."""
+        self.beginResetModel()
+        self._generation += 1
         self.rows = []
         self.total = None
         self._exhausted = False

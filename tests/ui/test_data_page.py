@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 
 from shoplytics_desktop.core.workspace import Workspace
@@ -159,3 +159,61 @@ def test_a_snapshot_that_cannot_be_made_falls_back_to_paging_the_view(
     model.start()
     qtbot.waitUntil(lambda: model.total == 4 and model.rowCount() == 4, timeout=5000)
     assert model.source == '"staging"."v"' and not model.computing
+
+
+def test_header_click_sorts_in_the_database_across_pages_and_filters(qtbot, passing_ws: Workspace) -> None:
+    ws = passing_ws
+    ws.cursor().execute("DELETE FROM raw.events")
+    insert_many(ws, 1234)
+    page = DataPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.set_workspace(ws)
+    assert page.select("raw.events")
+    model = page.model
+    qtbot.waitUntil(lambda: model.rowCount() == 500 and model.total == 1234, timeout=5000)
+    assert "scroll for more" in page.info.text()
+    col = [name for name, _ in model.columns].index("event_id")
+    header = page.view.horizontalHeader()
+    x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    assert model.sort_column == col
+    qtbot.waitUntil(lambda: model.rowCount() == 500 and not model.loading, timeout=5000)
+    # text order: 'e0', 'e1', 'e10', 'e100', 'e1000', 'e1001', …
+    assert [model.data(model.index(r, col)) for r in range(4)] == ["e0", "e1", "e10", "e100"]
+    assert model.sort_column == col
+    order = header.sortIndicatorOrder()
+    if order == Qt.SortOrder.AscendingOrder:
+        page.view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.rowCount() == 500 and not model.loading, timeout=5000)
+    assert model.data(model.index(0, col)) == "e999"
+    assert "sorted by event_id, descending" in page.info.text()
+    # the second page continues the same order: no row twice, none left out
+    model.fetchMore()
+    qtbot.waitUntil(lambda: model.rowCount() == 1000, timeout=5000)
+    ids = [model.data(model.index(r, col)) for r in range(1000)]
+    assert ids == sorted((f"e{i}" for i in range(1234)), reverse=True)[:1000]
+    # the filter keeps the order, and a fully loaded table says so
+    page.filter.setText("user_7")
+    page.apply_filter()
+    qtbot.waitUntil(lambda: model.total == 25 and model.all_loaded, timeout=5000)
+    ids = [model.data(model.index(r, col)) for r in range(25)]
+    assert ids == sorted(ids, reverse=True)
+    assert "all 25 rows loaded" in page.info.text()
+    assert "scroll for more" not in page.info.text()
+
+
+def test_show_query_browses_a_checked_select(qtbot, passing_ws: Workspace) -> None:
+    page = DataPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.set_workspace(passing_ws)
+    assert page.show_query("Events of a", "SELECT user_id, event_id FROM raw.events WHERE user_id = 'a'")
+    qtbot.waitUntil(lambda: page.model is not None and page.model.total == 2 and page.model.all_loaded,
+                    timeout=5000)
+    assert page.title.text() == "Events of a"
+    assert "all 2 rows loaded" in page.info.text()
+    assert page.current_relation() == ""  # not a table: Export does not preselect it
+    assert not page.show_query("Refused", "DELETE FROM raw.events")
+    assert page.info.text().startswith("The query was refused")
+    assert passing_ws.row_count("raw", "events") == 4

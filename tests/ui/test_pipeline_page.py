@@ -147,3 +147,47 @@ def test_edited_sql_is_picked_up_by_the_next_run(qtbot, passing_ws: Workspace) -
     assert cols == ["user_id", "n", "score", "double_n"]
     qtbot.waitUntil(lambda: page.store.fresh() is not None and "double_n" in page.project.models["fct_users"].raw_sql,
                     timeout=10_000)
+
+
+def _cancelled_run(ws: Workspace) -> None:
+    """A run cancelled once its first model (stg_counts) is built: nothing is published."""
+    import pytest
+
+    from shoplytics_desktop.core.errors import Cancelled
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.progress import NullReporter
+
+    reporter = NullReporter()
+    with pytest.raises(Cancelled):
+        run_project(ws, reporter=reporter, listener=lambda _m: reporter.cancel())
+
+
+def test_a_cancelled_run_shows_no_model_as_built(qtbot, passing_ws: Workspace) -> None:
+    from shoplytics_desktop.ui.project_state import latest_run
+
+    _cancelled_run(passing_ws)
+    last = latest_run(passing_ws, "run")
+    assert last is not None and last.status == "cancelled"
+    assert last.models["stg_counts"][0] == "success"  # built, then rolled back
+    page = _page(qtbot, passing_ws)
+    qtbot.waitUntil(lambda: "staging.stg_counts" in page.graph.items_by_id, timeout=5000)
+    graph = {k: i.status for k, i in page.graph.items_by_id.items() if not k.startswith("raw.")}
+    assert graph == {"staging.stg_counts": "cancelled", "marts.fct_users": "cancelled"}
+    assert page.run_panel.status_of("stg_counts") == "rolled back"
+    assert page.run_panel.status_of("fct_users") == "cancelled"
+
+
+def test_after_a_cancelled_run_models_show_their_published_state(qtbot, passing_ws: Workspace) -> None:
+    page = _page(qtbot, passing_ws)
+    with qtbot.waitSignal(page.run_finished, timeout=20_000):
+        page.start_run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+    passing_ws.cursor().execute("UPDATE raw.events SET user_id = 'z' WHERE user_id = 'a'")
+    _cancelled_run(passing_ws)
+    page.refresh_history()
+    page.store.refresh()
+    qtbot.waitUntil(lambda: page.graph.items_by_id.get("marts.fct_users") is not None
+                    and page.graph.items_by_id["marts.fct_users"].status == "success", timeout=5000)
+    assert page.graph.items_by_id["staging.stg_counts"].status == "success"  # the published build's
+    assert page.last is not None and page.last.status == "cancelled"
+    assert page.run_panel.status_of("stg_counts") == "rolled back"

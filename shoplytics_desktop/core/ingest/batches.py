@@ -123,6 +123,16 @@ def imported_batches(ws: Workspace) -> ImportedBatches:
     return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
 
 
+def batch_rows(ws: Workspace, batch_id: str) -> dict[str, int]:
+    """The rows of a batch in each table that holds batch rows (what deleting it removes)."""
+    cur = ws.cursor()
+    counts: dict[str, int] = {}
+    for table in BATCH_TABLES:
+        row = cur.execute(f"SELECT count(*) FROM {table} WHERE _batch_id = ?", [batch_id]).fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
 @dataclass(frozen=True)
 class DeleteReport:
     batch_id: str

@@ -1,0 +1,146 @@
+"""Drill-through from the dashboards to the rows behind a figure, shown on the Data page.
+
+The dashboards stay as they are: this adds context-menu items to the period charts (a right
+click on a bar: the rows of that period) and to the KPI cards (the rows of the whole range), and
+emits ``requested(title, sql)`` with the query ``core.drill`` writes for the figure. It reaches
+the dashboards only through ``tab(title)``, a tab's ``filters`` and its charts' ``periods``,
+``grain`` and ``index_at``; a chart or tab it does not find is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QWidget
+
+from shoplytics_desktop.core.drill import DrillRequest, drill_query, kind_of
+
+log = logging.getLogger(__name__)
+
+#: (tab title, chart attribute) → the metric its bars show.
+CHARTS = {
+    ("Overview", "revenue"): "revenue",
+    ("Overview", "sessions"): "sessions",
+    ("Revenue", "revenue"): "revenue",
+    ("Revenue", "orders"): "orders",
+}
+#: Tabs whose KPI cards (attribute ``kpis``) drill through.
+KPI_TABS = ("Overview", "Revenue")
+ACTION_TEXT = {"orders": "Show the orders behind this", "sessions": "Show the sessions behind this",
+               "events": "Show the events behind this"}
+
+
+def period_end(start: dt.date, grain: str) -> dt.date:
+    if grain == "week":
+        return start + dt.timedelta(days=6)
+    if grain == "month":
+        following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return following - dt.timedelta(days=1)
+    return start
+
+
+def request_for(filters: Any, metric: str, label: str, start: dt.date | None = None,
+                end: dt.date | None = None) -> DrillRequest:
+    """The figure ``metric`` under the dashboard's filters, over [start, end] within them."""
+    lo = max(start, filters.start) if start else filters.start
+    hi = min(end, filters.end) if end else filters.end
+    return DrillRequest(metric, lo, hi, device=filters.device, country=filters.country,
+                        traffic_source=filters.traffic_source, category=filters.category,
+                        label=label)
+
+
+class DrillThrough(QObject):
+    requested = Signal(str, str)  # title, sql
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hover: dict[int, float] = {}
+
+    def attach(self, page: Any) -> None:
+        for (tab_title, attr), metric in CHARTS.items():
+            tab = _tab(page, tab_title)
+            chart = getattr(tab, attr, None) if tab is not None else None
+            if chart is not None and hasattr(chart, "index_at") and hasattr(chart, "plot"):
+                self._attach_chart(tab, chart, metric)
+        for tab_title in KPI_TABS:
+            tab = _tab(page, tab_title)
+            row = getattr(tab, "kpis", None) if tab is not None else None
+            if isinstance(row, QWidget) and hasattr(row, "cards"):
+                self._attach_kpis(tab, row)
+
+    # -- period charts -------------------------------------------------------------------------
+
+    def _attach_chart(self, tab: Any, chart: Any, metric: str) -> None:
+        action = QAction(ACTION_TEXT[kind_of(metric)] + " (the period under the mouse)", chart.plot)
+        action.triggered.connect(lambda: self.drill_chart(tab, chart, metric))
+        chart.plot.addAction(action)
+        # A right click comes where the mouse last moved: remember the x there.
+        chart.plot.scene().sigMouseMoved.connect(
+            lambda pos, c=chart: self._hover.__setitem__(id(c), c.vb.mapSceneToView(pos).x()))
+
+    def drill_chart(self, tab: Any, chart: Any, metric: str, x: float | None = None) -> bool:
+        """Ask for the rows of the period at ``x`` (view coordinates; default: under the
+        mouse). False when there is no bar there."""
+        x = self._hover.get(id(chart)) if x is None else x
+        filters = getattr(tab, "filters", None)
+        if x is None or filters is None or getattr(chart, "is_empty", False):
+            return False
+        i = chart.index_at(x)
+        if i is None:
+            return False
+        start = chart.periods[i]
+        label = str(getattr(chart, "title", metric))
+        req = request_for(filters, metric, label, start, period_end(start, chart.grain))
+        q = drill_query(req)
+        self.requested.emit(q.title, q.sql)
+        return True
+
+    # -- KPI cards -----------------------------------------------------------------------------
+
+    def _attach_kpis(self, tab: Any, row: QWidget) -> None:
+        row.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        row.customContextMenuRequested.connect(lambda pos: self._kpi_menu(tab, row, pos))
+
+    def _kpi_menu(self, tab: Any, row: Any, pos: QPoint) -> None:
+        key = card_key_at(row, pos)
+        if key is None:
+            return
+        menu = QMenu(row)
+        action = menu.addAction(ACTION_TEXT[kind_of(key)])
+        action.triggered.connect(lambda: self.drill_kpi(tab, key))
+        menu.popup(row.mapToGlobal(pos))
+        self._menu = menu  # kept while it shows
+
+    def drill_kpi(self, tab: Any, key: str) -> bool:
+        filters = getattr(tab, "filters", None)
+        row = getattr(tab, "kpis", None)
+        card = getattr(row, "cards", {}).get(key)
+        if filters is None or card is None:
+            return False
+        label = card.label.text() if hasattr(card, "label") else key
+        q = drill_query(request_for(filters, key, label))
+        self.requested.emit(q.title, q.sql)
+        return True
+
+
+def card_key_at(row: Any, pos: QPoint | QPointF) -> str | None:
+    """The key of the KPI card at ``pos`` (the row's coordinates), or None."""
+    child = row.childAt(pos.toPoint() if isinstance(pos, QPointF) else pos)
+    cards = {id(card): key for key, card in getattr(row, "cards", {}).items()}
+    while child is not None and child is not row:
+        if id(child) in cards:
+            return cards[id(child)]
+        child = child.parentWidget()
+    return None
+
+
+def _tab(page: Any, title: str) -> Any:
+    try:
+        return page.tab(title)
+    except (StopIteration, AttributeError, KeyError):
+        log.info("no dashboard tab %r to drill through from", title)
+        return None
