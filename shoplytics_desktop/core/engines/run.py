@@ -96,7 +96,7 @@ class RawRows:
             for n, t in self.columns
         )
         sql = sql.replace(", ".join(quote_ident(n) for n, _ in self.columns), cols, 1)
-        return self.cur.execute(sql, params).fetch_record_batch()
+        return self.cur.sql(sql, params=params).to_arrow_reader()
 
 
 def push_sources(

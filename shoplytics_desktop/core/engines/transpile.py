@@ -407,6 +407,38 @@ def series(tree: exp.Expression, ctx: Context) -> exp.Expression:
 
     tree = tree.transform(fix)
     if ctx.dialect == "spark":
+        # Spark refuses a generator inside an expression (CAST(explode(s) AS DATE)): apply the
+        # expression to every element first, explode(transform(s, _v -> CAST(_v AS DATE))).
+        for gen in list(tree.find_all(exp.Anonymous)):
+            if str(gen.this).lower() != "explode" or not isinstance(gen.parent, exp.Expression):
+                continue
+            item = gen
+            while isinstance(item.parent, exp.Expression) and not isinstance(
+                item.parent, exp.Select | exp.Alias
+            ):
+                item = item.parent
+            if item is gen:
+                continue
+            array = gen.expressions[0].copy()
+            gen.replace(exp.to_identifier("_v"))
+            body = item.copy()
+            lam = exp.Lambda(this=body, expressions=[exp.to_identifier("_v")])
+            item.replace(_fn("explode", _fn("transform", array, lam)))
+        # FROM/JOIN generate_series(a, b, step) AS d(x) → LATERAL (SELECT explode(sequence(a, b,
+        # step)) AS x) AS d
+        for table in list(tree.find_all(exp.Table)):
+            gs = table.this
+            if not isinstance(gs, exp.GenerateSeries):
+                continue
+            alias = table.args.get("alias")
+            name = alias.name if alias is not None and alias.name else "_series"
+            col = alias.columns[0].name if alias is not None and alias.columns else "generate_series"
+            args = [gs.args["start"].copy(), gs.args["end"].copy()]
+            if gs.args.get("step"):
+                args.append(gs.args["step"].copy())
+            inner = exp.select(exp.alias_(_fn("explode", _fn("sequence", *args)), col))
+            table.replace(exp.Lateral(this=inner.subquery(), alias=exp.TableAlias(
+                this=exp.to_identifier(name))))
         for unnest in list(tree.find_all(exp.Unnest)):
             alias = unnest.args.get("alias")
             inner = unnest.expressions[0] if unnest.expressions else None
