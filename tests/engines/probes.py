@@ -129,9 +129,7 @@ def normal(row: tuple[object, ...]) -> tuple[object, ...]:
     for v in row:
         if isinstance(v, dt.datetime):
             out.append(v.replace(tzinfo=None))
-        elif isinstance(v, bool | str | dt.date) or v is None:
-            out.append(v)
-        elif isinstance(v, int):
+        elif isinstance(v, bool | str | dt.date) or v is None or isinstance(v, int):
             out.append(v)
         else:
             f = float(v)  # type: ignore[arg-type]

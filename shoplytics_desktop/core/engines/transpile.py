@@ -382,7 +382,10 @@ def qualify_filter(tree: exp.Expression, ctx: Context) -> exp.Expression:
             .from_(inner.subquery("_qualified"))
             .where(outer_cond)
         )
-        select.replace(outer)
+        if select is tree:
+            tree = outer
+        else:
+            select.replace(outer)
     return tree
 
 
