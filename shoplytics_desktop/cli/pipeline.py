@@ -30,12 +30,15 @@ def register(sub: Any) -> None:
     p.add_argument("--select", "-s", nargs="+", metavar="SEL", help="NAME, NAME+ (and downstream), +NAME (and upstream)")
     p.add_argument("--models", metavar="DIR", help="use this model project instead of the workspace's")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    p.add_argument("--on", metavar="URL", help="run on PostgreSQL (postgresql://user@host:port/db) or Spark Connect (sc://host:port); password from PGPASSWORD or SHOPLYTICS_ENGINE_PASSWORD")
+    p.add_argument("--no-pull", action="store_true", help="with --on: publish on the engine only, leave the workspace's marts as they are")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("test", help="run the data tests against the published models")
     add_workspace_arg(p)
     p.add_argument("--select", "-s", nargs="+", metavar="SEL")
     p.add_argument("--models", metavar="DIR")
+    p.add_argument("--on", metavar="URL", help="test what is published on PostgreSQL or Spark Connect")
     p.set_defaults(func=cmd_test)
 
     p = sub.add_parser("models", help="list the models: layer, materialization, dependencies")
@@ -126,16 +129,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.runner import run_project
 
     with _project_ws(args) as ws:
-        result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True))
+        target = _engine_target(args, ws)
+        if target is not None:
+            from shoplytics_desktop.core.engines.run import run_on_engine
+
+            if args.select:
+                raise QueryError(
+                    "--select cannot be combined with --on yet.",
+                    "Run the whole graph on the engine (drop --select).",
+                )
+            result = run_on_engine(
+                ws, target, pull=not args.no_pull, reporter=TextReporter(quiet=True)
+            )
+        else:
+            result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True))
         _print_result(result, args.quiet)
     return 1 if result.status == "error" else 0
+
+
+def _engine_target(args: argparse.Namespace, ws: Any) -> Any:
+    """The engine to run on: --on URL, else the workspace's "run the pipeline on" setting
+    (None: this computer). A password in the URL is used for this run only."""
+    from shoplytics_desktop.core.engines import parse_url
+
+    url = getattr(args, "on", None) or getattr(ws.settings, "run_on", None)
+    if not url or url == "local":
+        return None
+    return parse_url(url)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.runner import run_data_tests
 
     with _project_ws(args) as ws:
-        result = run_data_tests(ws, select=args.select)
+        target = _engine_target(args, ws)
+        if target is not None:
+            from shoplytics_desktop.core.engines.run import test_on_engine
+
+            result = test_on_engine(ws, target)
+        else:
+            result = run_data_tests(ws, select=args.select)
         _print_result(result)
     return 1 if result.status == "error" else 0
 

@@ -18,9 +18,7 @@ with session_events as (
         -- currency only.
         case when currency = coalesce(getvariable('workspace_currency'), 'USD') then line_revenue end
             as line_revenue,
-        -- Orders events by time, ties at one instant by a hash of event_id, in one HUGEINT: a
-        -- scalar arg_min key is much cheaper than a (time, id) struct, and reruns still agree.
-        epoch_us(event_time)::hugeint * 18446744073709551616 + hash(event_id) as event_order
+        event_id
     from stg_events
 ),
 
@@ -33,10 +31,11 @@ session_totals as (
         bool_or(is_derived_session) as is_derived_session,
         min(event_time) as session_start,
         max(event_time) as session_end,
-        -- The session's device, source and country are those of its first event.
-        arg_min(device, event_order) as device,
-        arg_min(traffic_source, event_order) as traffic_source,
-        arg_min(country, event_order) as country,
+        -- The session's device, source and country are those of its first event (ties at one
+        -- instant: the lowest event_id, so reruns and every engine agree).
+        arg_min(device, (event_time, event_id)) as device,
+        arg_min(traffic_source, (event_time, event_id)) as traffic_source,
+        arg_min(country, (event_time, event_id)) as country,
         count(*) as events,
         count(*) filter (where event_type = 'page_view') as page_views,
         count(*) filter (where event_type = 'product_view') as product_views,

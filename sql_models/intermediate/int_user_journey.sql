@@ -12,11 +12,10 @@ with user_sessions as (
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
         -- Where the user came from: their first session's attributes (sessions starting at one
-        -- instant are ordered by a hash of their key, so reruns agree).
-        arg_min(
-            {'country': country, 'device': device, 'traffic_source': traffic_source},
-            epoch_us(session_start)::hugeint * 18446744073709551616 + hash(session_key)
-        ) as first_session
+        -- instant are ordered by their key, so reruns and every engine agree).
+        arg_min(country, (session_start, session_key)) as first_country,
+        arg_min(device, (session_start, session_key)) as first_device,
+        arg_min(traffic_source, (session_start, session_key)) as first_traffic_source
     from int_sessions
     group by user_id
 ),
@@ -44,8 +43,8 @@ select
     s.units,
     s.revenue,
     cast(date_trunc('week', s.first_event_time) as date) as cohort_week,
-    s.first_session.country as first_country,
-    s.first_session.device as first_device,
-    s.first_session.traffic_source as first_traffic_source
+    s.first_country,
+    s.first_device,
+    s.first_traffic_source
 from user_sessions as s
 left join user_orders as o on o.user_id = s.user_id

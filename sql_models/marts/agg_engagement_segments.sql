@@ -63,7 +63,7 @@ keyed as (
         m.cell_id,
         a.activity_date,
         a.is_first_day,
-        (cast(a.user_key as bigint) << 32) | (a.activity_date - b.first_day) as k
+        (cast(a.user_key as bigint) << 32) | date_diff('day', b.first_day, a.activity_date) as k
     from agg_user_day as a
     cross join bounds as b
     join segments as s using (device, country, traffic_source)

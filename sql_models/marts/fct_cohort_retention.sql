@@ -24,7 +24,7 @@ cohort_weeks as (
     select
         c.cohort_week,
         c.cohort_size,
-        unnest(range(0, cast((l.last_week - c.cohort_week) // 7 as bigint) + 1)) as week_number
+        unnest(range(0, cast(date_diff('day', c.cohort_week, l.last_week) // 7 as bigint) + 1)) as week_number
     from cohort_sizes as c
     cross join (select max(activity_week) as last_week from user_active_weeks) as l
 ),
@@ -32,7 +32,7 @@ cohort_weeks as (
 cohort_activity as (
     select
         u.cohort_week,
-        (w.activity_week - u.cohort_week) // 7 as week_number,
+        date_diff('day', u.cohort_week, w.activity_week) // 7 as week_number,
         count(*) as active_users
     from user_active_weeks as w
     join user_cohorts as u on u.user_key = w.user_key

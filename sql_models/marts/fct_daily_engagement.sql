@@ -25,7 +25,7 @@ daily_events as (
 user_days as (
     select
         activity_date,
-        (cast(user_key as bigint) << 32) | (activity_date - (select min(activity_date) from agg_user_day)) as k
+        (cast(user_key as bigint) << 32) | date_diff('day', (select min(activity_date) from agg_user_day), activity_date) as k
     from agg_user_day
 ),
 

@@ -7,11 +7,10 @@ with orders as (
     select
         order_key,
         bool_and(order_id is not null) as has_source_order_id,
-        arg_min(
-            {'user_id': user_id, 'session_key': session_key, 'session_id': session_id,
-             'currency': currency},
-            (event_time, event_id)
-        ) as first_line,
+        arg_min(user_id, (event_time, event_id)) as user_id,
+        arg_min(session_key, (event_time, event_id)) as session_key,
+        arg_min(session_id, (event_time, event_id)) as session_id,
+        arg_min(currency, (event_time, event_id)) as currency,
         min(event_time) as order_time,
         count(*) as items,
         count(distinct product_id) as distinct_products,
@@ -26,12 +25,12 @@ with orders as (
 select
     order_key as order_id,
     has_source_order_id,
-    first_line.user_id,
-    first_line.session_key,
-    first_line.session_id,
+    user_id,
+    session_key,
+    session_id,
     order_time,
     cast(order_time as date) as order_date,
-    first_line.currency as currency,
+    currency,
     items,
     distinct_products,
     units,

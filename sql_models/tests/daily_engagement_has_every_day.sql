@@ -15,6 +15,6 @@ events as (
 select *
 from span
 cross join events
-where span.days <> coalesce(span.last_day - span.first_day + 1, 0)
+where span.days <> coalesce(date_diff('day', span.first_day, span.last_day) + 1, 0)
     or span.first_day is distinct from cast(events.first_event as date)
     or span.last_day is distinct from cast(events.last_event as date)

@@ -1,0 +1,61 @@
+"""One server per engine per test session (started here, stopped at the end), and one generated
+workspace whose DuckDB marts every engine's are compared with."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+from shoplytics_desktop.core.models.runner import run_project
+from shoplytics_desktop.core.workspace import Workspace
+from tests.engines import servers
+from tests.engines.compare import keep_duckdb_marts
+
+#: Small enough for a shared 2-core machine, large enough for ties, refunds and every mart.
+EVENTS = 30_000
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    pytest.importorskip("psycopg", reason="needs shoplytics-desktop[postgres]")
+    if servers.pg_bin() is None:
+        pytest.skip("PostgreSQL binaries are not installed")
+    with servers.postgres_server() as pg:
+        yield pg.url
+
+
+@pytest.fixture(scope="session")
+def spark_url() -> Iterator[str]:
+    pytest.importorskip("pyspark", reason="needs shoplytics-desktop[spark]")
+    pytest.importorskip("pandas", reason="needs shoplytics-desktop[spark]")
+    if servers.spark_home() is None or shutil.which("java") is None:
+        pytest.skip("Spark Connect needs pyspark's jars and java")
+    with servers.spark_server() as sc:
+        yield sc.url
+
+
+@pytest.fixture(scope="session")
+def generated_folder() -> Iterator[Path]:
+    """A workspace with generated events, built on DuckDB, its marts kept aside."""
+    folder = Path(tempfile.mkdtemp(prefix="shoplytics-engines-")) / "ws"
+    with Workspace.open(folder) as ws:
+        generate_into(ws, GenerateSpec(events=EVENTS, days=45, seed=11), replace=True)
+        result = run_project(ws)
+        assert result.status == "success", result.message
+        keep_duckdb_marts(ws)
+    yield folder
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def engine_ws(generated_folder: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A copy of the generated workspace for one test."""
+    copy = tmp_path / "ws"
+    shutil.copytree(generated_folder, copy)
+    with Workspace.open(copy) as ws:
+        yield ws

@@ -1,0 +1,198 @@
+"""Each rewrite rule of core/engines/transpile.py: DuckDB SQL in, the engine's SQL out."""
+
+from __future__ import annotations
+
+import pytest
+
+from shoplytics_desktop.core.engines.transpile import (
+    Context,
+    TranspileError,
+    strftime_format,
+    transpile,
+)
+
+
+def pg(sql: str, **kw: object) -> str:
+    return transpile(sql, Context("postgres", **kw))  # type: ignore[arg-type]
+
+
+def spark(sql: str, **kw: object) -> str:
+    return transpile(sql, Context("spark", **kw))  # type: ignore[arg-type]
+
+
+def test_qualify_becomes_a_filtered_subquery_without_the_helper_column() -> None:
+    out = pg("select a, b from t qualify row_number() over (partition by a order by b) = 1")
+    assert out == (
+        "SELECT a, b FROM (SELECT a, b, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS _q1 "
+        "FROM t) AS _qualified WHERE _q1 = 1"
+    )
+    assert spark("select a from t qualify row_number() over (order by a) = 1").startswith(
+        "SELECT a FROM (SELECT a, ROW_NUMBER()"
+    )
+
+
+def test_arg_min_skips_nulls_on_both_engines() -> None:
+    assert pg("select arg_min(a, t) from x") == (
+        "SELECT (ARRAY_AGG(a ORDER BY t ASC) FILTER(WHERE NOT a IS NULL AND NOT t IS NULL))[1] FROM x"
+    )
+    assert spark("select arg_min(a, t) from x") == (
+        "SELECT MIN_BY(a, t) FILTER(WHERE NOT a IS NULL AND NOT t IS NULL) FROM x"
+    )
+
+
+def test_arg_max_with_a_filter_and_a_row_key() -> None:
+    assert pg("select arg_max(a, (t, id)) filter (where f) from x") == (
+        "SELECT (ARRAY_AGG(a ORDER BY t DESC, id DESC) "
+        "FILTER(WHERE (f) AND NOT a IS NULL))[1] FROM x"
+    )
+    assert spark("select arg_min(a, (t, id)) from x") == (
+        "SELECT MIN_BY(a, STRUCT(t, id)) FILTER(WHERE NOT a IS NULL) FROM x"
+    )
+
+
+def test_iso_weekday_and_day_names() -> None:
+    assert spark("select isodow(d)") == "SELECT ((DAYOFWEEK(d) + 5) % 7) + 1"
+    assert pg("select isodow(d)") == "SELECT EXTRACT(ISODOW FROM d)"
+    assert spark("select dayname(d), monthname(d)") == (
+        "SELECT DATE_FORMAT(d, 'EEEE'), DATE_FORMAT(d, 'MMMM')"
+    )
+    assert pg("select dayname(d), monthname(d)") == (
+        "SELECT TO_CHAR(d, 'FMDay'), TO_CHAR(d, 'FMMonth')"
+    )
+
+
+def test_date_diff_in_days() -> None:
+    assert pg("select date_diff('day', a, b)") == "SELECT (CAST(b AS DATE) - CAST(a AS DATE))"
+    assert spark("select date_diff('day', a, b)") == (
+        "SELECT CAST(DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) AS BIGINT)"
+    )
+    with pytest.raises(TranspileError, match="date_diff with unit hour"):
+        pg("select date_diff('hour', a, b)")
+
+
+def test_timestamp_minus_a_minutes_interval() -> None:
+    assert pg("select t - s > to_minutes(30)") == "SELECT t - s > MAKE_INTERVAL(mins => 30)"
+    assert spark("select t - s > to_minutes(30)") == "SELECT t - s > MAKE_DT_INTERVAL(0, 0, 30, 0)"
+    assert pg("select t + interval 1 day") == "SELECT t + INTERVAL '1 DAY'"
+
+
+def test_group_by_all_becomes_positions() -> None:
+    assert pg("select a, b, count(*) from t group by all") == (
+        "SELECT a, b, COUNT(*) FROM t GROUP BY 1, 2"
+    )
+    assert spark("select a, count(*) from t group by all") == (
+        "SELECT a, COUNT(*) FROM t GROUP BY ALL"
+    )
+
+
+def test_percentiles_stay_exact() -> None:
+    assert spark("select median(x) from t") == "SELECT PERCENTILE(x, 0.5) FROM t"
+    assert spark("select percentile_cont(0.25) within group (order by x) from t") == (
+        "SELECT PERCENTILE(x, 0.25) FROM t"
+    )
+    assert pg("select median(x) from t") == (
+        "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x) FROM t"
+    )
+
+
+def test_strftime_quotes_literal_text() -> None:
+    assert strftime_format("%Y%m%dT%H%M%S", "postgres") == 'YYYYMMDD"T"HH24MISS'
+    assert strftime_format("%Y%m%dT%H%M%S", "spark") == "yyyyMMdd'T'HHmmss"
+    assert spark("select strftime(t, '%Y-%m')") == "SELECT DATE_FORMAT(t, 'yyyy\\'-\\'MM')"
+
+
+def test_range_and_generate_series() -> None:
+    assert pg("select unnest(range(0, n + 1)) as w") == "SELECT GENERATE_SERIES(0, (n + 1) - 1) AS w"
+    assert spark("select unnest(range(0, n)) as w") == "SELECT EXPLODE(SEQUENCE(0, (n) - 1)) AS w"
+    assert spark(
+        "select cast(unnest(generate_series(a, b, interval 1 day)) as date) as d from x"
+    ) == (
+        "SELECT EXPLODE(TRANSFORM(SEQUENCE(a, b, INTERVAL '1' DAY), _v -> CAST(_v AS DATE))) "
+        "AS d FROM x"
+    )
+    assert spark("select * from b cross join generate_series(b.x, b.y, interval 1 day) as d(day)") == (
+        "SELECT * FROM b CROSS JOIN LATERAL (SELECT EXPLODE(SEQUENCE(b.x, b.y, INTERVAL '1' DAY)) "
+        "AS day) AS d"
+    )
+
+
+def test_getvariable_is_inlined() -> None:
+    ctx = {"variables": {"workspace_currency": "EUR", "session_timeout_minutes": 45}}
+    assert pg("select getvariable('workspace_currency'), getvariable('session_timeout_minutes')",
+              **ctx) == "SELECT 'EUR', 45"
+    assert pg("select getvariable('unknown')") == "SELECT NULL"
+
+
+def test_epoch_of_an_interval() -> None:
+    assert pg("select epoch(a - b)") == (
+        "SELECT CAST(EXTRACT(EPOCH FROM a - b) AS DOUBLE PRECISION)"
+    )
+    assert spark("select epoch(a - b)") == (
+        "SELECT CAST((UNIX_MICROS(a) - UNIX_MICROS(b)) AS DOUBLE) / 1000000"
+    )
+
+
+def test_list_min_of_a_filtered_list_on_postgres() -> None:
+    assert pg("select list_min(list_filter(l, lambda v: v >= y)) from t") == (
+        "SELECT (SELECT MIN(_l.v) FROM UNNEST(l) AS _l(v) WHERE _l.v >= y) FROM t"
+    )
+    assert spark("select list_min(list_filter(l, lambda v: v >= y)) from t") == (
+        "SELECT ARRAY_MIN(FILTER(l, v -> v >= y)) FROM t"
+    )
+
+
+def test_asof_join_becomes_a_bounded_left_join() -> None:
+    out = pg("select p.x, d.s from p asof left join d on d.u = p.u and p.t >= d.s")
+    assert out == (
+        "SELECT p.x, d.s FROM p LEFT JOIN (SELECT *, LEAD(s) OVER (PARTITION BY u ORDER BY s) "
+        "AS _asof_next FROM d) AS d ON (d.u = p.u AND p.t >= d.s) AND (d._asof_next IS NULL OR "
+        "p.t < d._asof_next)"
+    )
+
+
+def test_star_exclude_expands_from_the_cte() -> None:
+    sql = "with a as (select x, y, z from t), b as (select *, 1 as w from a) select * exclude (y, w) from b"
+    assert pg(sql).endswith("SELECT x, z FROM b")
+    with pytest.raises(TranspileError, match="EXCLUDE"):
+        pg("select * exclude (y) from unknown_table")
+
+
+def test_relations_are_renamed_but_ctes_are_not() -> None:
+    ctx = {"relations": {"staging.stg_events": "shoplytics_build.stg_events"}}
+    assert pg("with e as (select 1) select * from staging.stg_events as s, e", **ctx) == (
+        "WITH e AS (SELECT 1) SELECT * FROM shoplytics_build.stg_events AS s, e"
+    )
+
+
+def test_log2_is_exact_on_postgres() -> None:
+    assert pg("select log2(x)") == (
+        "SELECT CAST(LOG(CAST(2 AS DECIMAL), CAST(x AS DECIMAL)) AS DOUBLE PRECISION)"
+    )
+
+
+def test_subqueries_get_an_alias_and_hints_are_dropped_on_spark() -> None:
+    assert pg("select * from (select 1)") == "SELECT * FROM (SELECT 1) AS _sub1"
+    assert "MATERIALIZED" not in spark("with a as not materialized (select 1) select * from a")
+
+
+def test_unportable_constructs_name_file_line_and_what_to_write(tmp_path) -> None:
+    text = "select\n    x,\n    hash(event_id) as h\nfrom t\n"
+    with pytest.raises(TranspileError) as e:
+        transpile(text, Context("postgres"), tmp_path / "m.sql", text)
+    assert "m.sql, line 3: hash()" in e.value.message
+    assert "(event_time, event_id)" in e.value.hint
+    with pytest.raises(TranspileError, match="struct literal"):
+        pg("select {'a': 1}")
+    with pytest.raises(TranspileError, match="HUGEINT"):
+        spark("select x::hugeint")
+
+
+def test_every_shipped_model_transpiles() -> None:
+    from pathlib import Path
+
+    from shoplytics_desktop.core.models.project import load_project
+
+    project = load_project(Path(__file__).parents[2] / "sql_models")
+    for dialect in ("postgres", "spark"):
+        for model in project.models.values():
+            assert transpile(model.sql, Context(dialect), model.path, model.raw_sql)
