@@ -52,9 +52,12 @@ class SourceOptions(BaseModel):
 
     format: Literal["auto", "csv", "json", "ndjson", "parquet"] = "auto"
     delimiter: str | None = None
+    #: ``""``: no quoting at all (a tab-separated file whose values hold JSON with quotes).
     quote: str | None = None
     escape: str | None = None
     header: bool = True
+    #: The column names of a file without a header row, in order.
+    names: list[str] | None = None
     encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16"] | None = None
 
 
@@ -149,6 +152,8 @@ class Mapping(BaseModel):
         for key in _RESHAPE_KEYS:
             if data[key] == default[key]:
                 del data[key]
+        if data["source"].get("names") is None:
+            del data["source"]["names"]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     @classmethod

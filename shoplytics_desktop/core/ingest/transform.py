@@ -169,6 +169,11 @@ class _Builder:
         cols = self.cols("event_time")
         col = cols[0]
         raw = text_sql(col)
+        if len(cols) > 1 and all((c.read_type or c.type).upper() == "VARCHAR" for c in cols):
+            # A fallback time (Snowplow's derived_tstamp, else collector_tstamp): the first
+            # non-empty text is parsed.
+            raw = f"coalesce({', '.join(text_sql(c) for c in cols)})"
+            return raw, time_sql(raw, raw, "VARCHAR", self.mapping.time_format)
         return raw, time_sql(col.sql(), raw, col.read_type or col.type, self.mapping.time_format)
 
     def passthrough(self) -> list[str]:

@@ -90,6 +90,9 @@ def prepare(
     info = inspect_sources(paths, mapping.source if mapping else None, con=con)
     if mapping is None:
         mapping = propose_mapping(info, preset)
+        if mapping.source.names and not info.names:
+            # A headerless format the preset knows: read again under the format's column names.
+            info = inspect_sources(paths, mapping.source, con=con)
     check_mapping(mapping, info)
     return info, mapping
 
