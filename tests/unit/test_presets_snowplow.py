@@ -81,7 +81,7 @@ def test_snowplow(tmp_path: Path, capsys: pytest.CaptureFixture[str], fixture: P
     ws = tmp_path / "ws"
     out = import_file(ws, fixture, capsys)
     assert "(preset snowplow)" in out
-    assert "18 loaded, 2 duplicate, 0 rejected" in out
+    assert "17 rows read, giving 20 events: 18 loaded, 2 duplicate, 0 rejected" in out
     _check(ws)
 
 

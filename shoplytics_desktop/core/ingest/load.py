@@ -100,8 +100,10 @@ def _load_events(
             [batch_id],
         ).fetchone()
         repeats = int(row[0]) if row else 0
+    source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
+        source_rows = staged.rows + staged.reader_rejects
         row = con.execute(f"SELECT count(*) FROM ({mapped})").fetchone()
         staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
@@ -129,6 +131,7 @@ def _load_events(
         rows_duplicate=valid - loaded,
         rows_rejected=all_rejected,
         duplicates_existing=existing,
+        source_rows=source_rows,
         reasons=reasons(
             con,
             "SELECT _source_file, _source_line, reason AS __reason, source_row "
@@ -250,7 +253,7 @@ def import_events(
                     assert batch_id is not None
                     reporter.update(2, 5, "Mapping, validating and loading")
                     report = _load_events(con, mapped, staged, batch_id, started,
-                                          exploded=bool(mapping.explode))
+                                          exploded=mapping.adds_rows)
                 reporter.check_cancelled()
                 if report.rows_loaded == 0 and not dry_run:
                     if report.rows_duplicate == 0:

@@ -82,9 +82,19 @@ class FillDown(BaseModel):
     columns: list[str] = Field(min_length=1)
 
 
+class OrderRefund(BaseModel):
+    """An order-level refunded amount (Shopify's ``Refunded Amount``): each order whose amount is
+    above 0 gets one ``refund`` event of that amount (quantity 1, no product), beside its lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+
+
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
-                 "properties_fields", "country_names", "negative_quantity")
+                 "properties_fields", "country_names", "negative_quantity", "order_refund")
 
 
 class Mapping(BaseModel):
@@ -119,6 +129,12 @@ class Mapping(BaseModel):
     country_names: bool = False
     #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
     negative_quantity: Literal["reject", "refund"] = "reject"
+    order_refund: OrderRefund | None = None
+
+    @property
+    def adds_rows(self) -> bool:
+        """Whether one source row may give several events (exploded arrays, order refunds)."""
+        return bool(self.explode or self.order_refund)
 
     @field_validator("columns")
     @classmethod
@@ -144,6 +160,8 @@ class Mapping(BaseModel):
         if self.fill_down:
             used.add(self.fill_down.by)
             used.update(self.fill_down.columns)
+        if self.order_refund:
+            used.update((self.order_refund.amount, self.order_refund.by))
         return used
 
     def to_yaml(self) -> str:
