@@ -16,7 +16,7 @@ nothing extra. Vendors' exports nest what the contract needs, so a mapping may a
   personal address is never stored), ``concat(user_pseudo_id, ':', event_params[…]…)`` (NULL
   when any referenced value is missing), ``lower(x)``, ``upper(x)``,
   ``device_class(device_type, os_name)`` (desktop, mobile or tablet from the first value that
-  says which), and ``'text'`` literals.
+  says which), ``coalesce(a, b)`` (the first non-empty, as text), and ``'text'`` literals.
 
 Names with characters of the syntax may be double-quoted: ``"a.b"``. Everything compiles to SQL
 through ``quote_ident`` / ``quote_literal``. Types are found by DuckDB itself, from a typed empty
@@ -38,7 +38,7 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 #: The element of the exploded array and its 1-based position, as columns of the source rows.
 ELEMENT = "__el"
 ORDINAL = "__el_i"
-FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif", "device_class")
+FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif", "device_class", "coalesce")
 
 #: ``device_class(a, b, …)``: the first argument that names a kind of device, as the contract's
 #: classes (a device type "Apple iPad" before an OS name "iOS", so the tablet wins).
@@ -235,6 +235,9 @@ class Scope:
             texts = [_as_text(a) for a in args]
             if ref.name == "hash":
                 return Typed(f"sha256(lower(trim({texts[0]})))", "VARCHAR")
+            if ref.name == "coalesce":
+                parts = ", ".join(f"nullif({t}, '')" for t in texts)
+                return Typed(f"coalesce({parts})", "VARCHAR")
             if ref.name == "device_class":
                 return Typed(device_class_sql(texts), "VARCHAR")
             if ref.name in ("lower", "upper"):

@@ -26,6 +26,7 @@ from shoplytics_desktop.core.ingest.presets import (
     online_retail,
     segment,
     shopify,
+    shopify_events,
     snowplow,
 )
 
@@ -35,7 +36,8 @@ THRESHOLD = 0.6
 NONE = "none"
 
 PRESETS: dict[str, ModuleType] = {
-    m.NAME: m for m in (ga4, shopify, online_retail, segment, snowplow, amplitude, mixpanel)
+    m.NAME: m
+    for m in (ga4, shopify, shopify_events, online_retail, segment, snowplow, amplitude, mixpanel)
 }
 
 
