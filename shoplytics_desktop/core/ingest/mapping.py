@@ -92,9 +92,22 @@ class OrderRefund(BaseModel):
     by: str = Field(min_length=1)
 
 
+class Supersede(BaseModel):
+    """Rows of one file that other files of the import repeat with more detail: Segment's
+    ``tracks`` table holds every track call, its per-event tables (``order_completed`` …) the
+    same calls (the same ``id``) with their properties. The ``file`` rows whose ``key`` another
+    file's row has are left out; the event is read from the richer row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)
+    #: The file's name without its extensions (``tracks`` for tracks.csv, tracks.csv.gz …).
+    file: str = Field(min_length=1)
+
+
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
-                 "properties_fields", "country_names", "negative_quantity", "order_refund")
+                 "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede")
 
 
 class Mapping(BaseModel):
@@ -130,11 +143,13 @@ class Mapping(BaseModel):
     #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
     negative_quantity: Literal["reject", "refund"] = "reject"
     order_refund: OrderRefund | None = None
+    supersede: Supersede | None = None
 
     @property
     def adds_rows(self) -> bool:
-        """Whether one source row may give several events (exploded arrays, order refunds)."""
-        return bool(self.explode or self.order_refund)
+        """Whether source rows and events may differ in number (exploded arrays, order refunds,
+        superseded rows)."""
+        return bool(self.explode or self.order_refund or self.supersede)
 
     @field_validator("columns")
     @classmethod
@@ -162,6 +177,8 @@ class Mapping(BaseModel):
             used.update(self.fill_down.columns)
         if self.order_refund:
             used.update((self.order_refund.amount, self.order_refund.by))
+        if self.supersede:
+            used.add(self.supersede.key)
         return used
 
     def to_yaml(self) -> str:

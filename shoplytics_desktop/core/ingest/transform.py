@@ -9,6 +9,7 @@ the original row as JSON. Every identifier that comes from a file goes through `
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import countries, eventnames, refs
@@ -339,10 +340,19 @@ def _reshaped(b: _Builder, source: str) -> str:
     """CTEs ending in ``src``: the source rows, with order-level values filled down and the
     exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks."""
     m = b.mapping
-    if not m.fill_down and not m.explode and not m.order_refund:
+    if not m.fill_down and not m.explode and not m.order_refund and not m.supersede:
         return f"src AS ({source})"
     ctes = [f"src0 AS ({source})"]
     last = "src0"
+    if m.supersede:
+        key = text_sql(b.ref(m.supersede.key), as_id=True)
+        pattern = quote_literal(r"(^|[/\\])" + re.escape(m.supersede.file) + r"(\.[^/\\]*)?$")
+        in_file = f"regexp_matches(src.{quote_ident(b.info.file_column)}, {pattern}, 'i')"
+        ctes.append(
+            f"src0s AS (SELECT * FROM {last} AS src QUALIFY NOT ({in_file} AND {key} IS NOT NULL "
+            f"AND count(*) FILTER (WHERE NOT {in_file}) OVER (PARTITION BY {key}) > 0))"
+        )
+        last = "src0s"
     if m.fill_down:
         by = b.ref(m.fill_down.by).sql()
         filled = ", ".join(

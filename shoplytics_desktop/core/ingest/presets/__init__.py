@@ -25,6 +25,7 @@ from shoplytics_desktop.core.ingest.presets import (
     mixpanel,
     online_retail,
     segment,
+    segment_warehouse,
     shopify,
     shopify_events,
     snowplow,
@@ -37,7 +38,8 @@ NONE = "none"
 
 PRESETS: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (ga4, shopify, shopify_events, online_retail, segment, snowplow, amplitude, mixpanel)
+    for m in (ga4, shopify, shopify_events, online_retail, segment, segment_warehouse, snowplow,
+              amplitude, mixpanel)
 }
 
 
