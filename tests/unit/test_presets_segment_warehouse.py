@@ -63,6 +63,7 @@ def test_segment_warehouse_tables(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = import_file(tmp_path / "ws", FOLDER, capsys)
     assert "(preset segment_warehouse)" in out
     assert "18 rows read, giving 12 events: 11 loaded, 1 duplicate, 0 rejected" in out
+    assert "import such files separately" not in out
     _check(tmp_path / "ws")
 
 

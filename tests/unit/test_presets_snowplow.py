@@ -108,3 +108,14 @@ def test_snowplow_bigquery_names(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = import_file(tmp_path / "ws", dest, capsys)
     assert "(preset snowplow)" in out and "18 loaded" in out
     _check(tmp_path / "ws")
+
+
+def test_snowplow_tsv_mapping_saved_and_reused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The saved mapping names the headerless file's columns and reads it without quoting.
+    saved = tmp_path / "snowplow.yaml"
+    import_file(tmp_path / "ws1", TSV, capsys, "--save-mapping", str(saved))
+    text = saved.read_text()
+    assert "header: false" in text and "quote: ''" in text and "- derived_tstamp" in text
+    out = import_file(tmp_path / "ws", TSV, capsys, "--mapping", str(saved))
+    assert "18 loaded, 2 duplicate, 0 rejected" in out
+    _check(tmp_path / "ws")

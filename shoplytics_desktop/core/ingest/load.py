@@ -48,6 +48,9 @@ from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
 _EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
+#: The start of the note on files with different columns (detect.py), which a mapping that
+#: joins such files (``supersede``) replaces with its own.
+_UNION_NOTE = "The files' columns differ"
 _CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
 
 
@@ -196,7 +199,13 @@ def import_events(
     if paths:
         reporter.update(0, 5, "Inspecting the files")
         info, mapping = prepare(paths, mapping, con, preset)
-        notes += info.notes
+        notes += [n for n in info.notes if not (mapping.supersede and n.startswith(_UNION_NOTE))]
+        if mapping.supersede:
+            notes.append(
+                f"The files are read together by column name; rows of {mapping.supersede.file} "
+                "that another file repeats (the same "
+                f"{mapping.supersede.key}) are read from that file, with its columns."
+            )
         note = preset_note(info, mapping)
         if note:
             notes.append(note)
