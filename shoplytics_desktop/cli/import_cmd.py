@@ -60,7 +60,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--preset",
         metavar="NAME",
-        help="map the files with this vendor preset (ga4, shopify, online_retail, segment, "
+        help="map the files with this vendor preset (ga4, shopify, shopify_events, online_retail, "
+        "segment, "
         "snowplow, amplitude, mixpanel), 'none' for generic detection, or 'list' to show the "
         "presets and how well each fits the files (default: the best-recognised preset)",
     )

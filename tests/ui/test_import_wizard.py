@@ -566,12 +566,20 @@ PRESET_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.mark.parametrize(("vendor", "file", "loaded"), [
-    ("ga4", "ga4/events_20250511.ndjson", 27),
-    ("shopify", "shopify/orders_export.csv", 7),
+@pytest.mark.parametrize(("vendor", "file", "loaded", "shot"), [
+    ("ga4", "ga4/events_20250511.ndjson", 27, "ga4"),
+    ("shopify", "shopify/orders_export.csv", 8, "shopify"),
+    ("shopify_events", "shopify/customer_events.jsonl", 18, "shopify_events"),
+    ("online_retail", "online_retail/invoices.csv", 14, "online_retail"),
+    ("segment", "segment/tracks.ndjson", 11, "segment"),
+    ("segment_warehouse", "segment_warehouse", 11, "segment_warehouse"),
+    ("snowplow", "snowplow/atomic_events.csv", 18, "snowplow"),
+    ("snowplow", "snowplow/enriched.tsv", 18, "snowplow_enriched_tsv"),
+    ("amplitude", "amplitude/export.json", 4, "amplitude"),
+    ("mixpanel", "mixpanel/ecommerce.json", 7, "mixpanel"),
 ])
 def test_a_recognised_preset_is_shown_and_can_be_changed(
-    qtbot, ws: Workspace, vendor: str, file: str, loaded: int
+    qtbot, ws: Workspace, vendor: str, file: str, loaded: int, shot: str
 ) -> None:
     wizard = _wizard(qtbot, ws, [str(PRESET_FIXTURES / file)])
     wizard.resize(1000, 760)
@@ -580,8 +588,12 @@ def test_a_recognised_preset_is_shown_and_can_be_changed(
     assert _mapping(wizard).preset == vendor
     assert page.preset.currentData() == vendor
     assert page.preset_why.text().startswith("Recognised as ")
+    # A nested reference shows the values it reads, not an empty sample.
+    for name, label in page.samples.items():
+        if page.source_of(name) is not None:
+            assert label.text() and "(empty" not in label.text(), (name, label.text())
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / f"import_preset_{vendor}.png"))
+    page.grab().save(str(SHOTS / f"import_preset_{shot}.png"))
     # None: generic detection; then back to the preset.
     page.preset.setCurrentIndex(page.preset.findData("none"))
     assert _mapping(wizard).preset is None

@@ -56,7 +56,8 @@ def test_ga4_ndjson_numbers_and_dimensions(tmp_path: Path, capsys: pytest.Captur
     ws = tmp_path / "ws"
     out = import_file(ws, FIXTURE, capsys)
     assert "Recognised as Google Analytics 4 BigQuery export (preset ga4)" in out
-    assert "27 rows read: 27 loaded, 0 duplicate, 0 rejected" in out
+    # 25 source lines; the purchases and the refund give one event per item.
+    assert "25 rows read, giving 27 events: 27 loaded, 0 duplicate, 0 rejected" in out
     _check(ws)
     with Workspace.open(ws, read_only=True) as w:
         con = w.cursor()

@@ -24,14 +24,24 @@ INVOICES = PRESETS / "online_retail" / "invoices.csv"
 # Lines 2+1+1+3 = 7; orders 4; users: Ann (both orders, e-mail case and space ignored), Bob,
 # guest:#1003 = 3. Revenue USD: 80.00 + 7.50 + 120.00 + 22.50 + 40.00 + 0.00 = 270.00;
 # CAD 25.00. Units (2+1) + 1 + 1 + (3+1+1) = 10.
+# Refunds: #1002's Refunded Amount 20.00 USD → one refund event (20.00 × 1), so 8 events;
+# net revenue USD 270.00 − 20.00 = 250.00, CAD 25.00.
 
 
 def _check_shopify(ws: Path) -> None:
     n = numbers(ws)
-    assert n.types == {"purchase": 7}
-    assert (n.events, n.users, n.orders, n.units, n.lines, n.sessions) == (7, 3, 4, 10, 7, 0)
+    assert n.types == {"purchase": 7, "refund": 1}
+    assert (n.events, n.users, n.orders, n.units, n.lines, n.sessions) == (8, 3, 4, 10, 7, 0)
     assert n.revenue == {"USD": Decimal("270.00"), "CAD": Decimal("25.00")}
-    assert n.refunds == {}
+    assert n.refunds == {"USD": Decimal("20.00")}
+    assert n.revenue["USD"] - n.refunds["USD"] == Decimal("250.00")
+    with Workspace.open(ws, read_only=True) as w:
+        assert w.cursor().execute(
+            "SELECT event_id, event_name, order_id, product_id, price, quantity, currency, "
+            "CAST(event_time AS VARCHAR), properties ->> '$.discount_code' "
+            "FROM raw.events WHERE event_type = 'refund'").fetchall() == [
+            ("#1002|refund#1", "refund", "#1002", None, Decimal("20.00"), 1, "USD",
+             "2025-05-12 22:30:00", "SPRING10")]
 
 
 def test_shopify_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,7 +54,8 @@ def test_shopify_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         # Created at 09:55:16 -0400 is 13:55:16 UTC; #1004's 08:00 +0200 is 06:00 UTC.
         times = con.execute(
             "SELECT order_id, CAST(min(event_time) AS VARCHAR), count(DISTINCT user_id), "
-            "any_value(country), any_value(currency) FROM raw.events GROUP BY 1 ORDER BY 1"
+            "any_value(country), any_value(currency) FROM raw.events "
+            "WHERE event_type = 'purchase' GROUP BY 1 ORDER BY 1"
         ).fetchall()
         assert times == [("#1001", "2025-05-11 13:55:16", 1, "US", "USD"),
                          ("#1002", "2025-05-12 22:30:00", 1, "CA", "USD"),
@@ -60,7 +71,8 @@ def test_shopify_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
             "OR contains(user_id, '@')").fetchone() == (0,)
         props = con.execute(
             "SELECT properties ->> '$.refunded_amount', properties ->> '$.discount_code', "
-            "properties ->> '$.financial_status' FROM raw.events WHERE order_id = '#1002'"
+            "properties ->> '$.financial_status' FROM raw.events WHERE order_id = '#1002' "
+            "AND event_type = 'purchase'"
         ).fetchone()
         assert props == ("20.00", "SPRING10", "partially_refunded")
         ids = [r[0] for r in con.execute(
@@ -80,13 +92,16 @@ def test_shopify_updated_export_adds_only_new_orders(
 ) -> None:
     # The later export has #1002 refunded in full (its status changed) and a new order #1005
     # (SHIRT-M 40.00 × 1, USD): only #1005's line is new; revenue 270.00 + 40.00 = 310.00.
+    # 8 source lines give 9 events (#1002's refund among them, already loaded): the refund
+    # keeps its first amount, 20.00 (the event id is the order's; see the preset).
     ws = tmp_path / "ws"
     import_file(ws, SHOPIFY, capsys)
     out = import_file(ws, SHOPIFY_UPDATED, capsys)
-    assert "8 rows read: 1 loaded, 7 duplicate, 0 rejected" in out
+    assert "8 rows read, giving 9 events: 1 loaded, 8 duplicate, 0 rejected" in out
     n = numbers(ws)
     assert (n.orders, n.lines, n.users) == (5, 8, 4)
     assert n.revenue == {"USD": Decimal("310.00"), "CAD": Decimal("25.00")}
+    assert n.refunds == {"USD": Decimal("20.00")}
     run_publishes(ws, capsys)
     with Workspace.open(ws, read_only=True) as w:
         assert w.cursor().execute("SELECT count(*), sum(units) FROM marts.fct_orders").fetchone() == (5, 11)

@@ -5,10 +5,20 @@ amplitude/export.json: dev-1 (u1 once identified) in session 1746957600000 (ms):
 Product Viewed P1 12.50, [Amplitude] Revenue ($productId P1, $price 12.50, $quantity 2, EUR)
 → revenue EUR 25.00; dev-2: custom_ping outside a session (session_id -1 → no session).
 Users: dev-1, u1, dev-2 = 3; sessions: (dev-1, …) and (u1, …) share the source id but are two
-per-user sessions = 2. Countries DE, FR (names → codes).
+per-user sessions = 2. Countries DE, FR (names → codes). Devices: dev-1 is a Mac (device_family)
+browsing with Chrome (os_name, a browser on the web) → desktop; dev-2 an Apple iPad (os ios)
+→ tablet, though its platform says iOS.
 
 mixpanel/export.json: $device:abc views a page and adds P9 (3.00) to the cart; cust-9 buys
 P9 3.00 × 2 (order o-1, GBP) → revenue GBP 6.00; times in epoch seconds (10:00, 10:01, 10:02).
+
+mixpanel/ecommerce.json, 6 lines (2025-05-11 UTC): $device:d1 (Windows → desktop, DE) views a
+page (k1), views P1 10.00 EUR (k2), adds P1 × 2 (k3); as u-5 buys order o-77 (k4) with
+products[] P1 10.00 × 2 + P2 4.50 × 1 → 2 lines, 24.50 EUR; refunds P2 4.50 × 1 on 2025-05-12
+(k5, products[] → one refund line). $device:d9 ($device iPhone → mobile, US) buys o-78 with
+no products array: its own P3 7.00 × 3 = 21.00 USD, one line. 7 events from 6 lines; types
+page_view 1, product_view 1, add_to_cart 1, purchase 3, refund 1; users 3; orders 2; revenue
+EUR 24.50, USD 21.00; refunds EUR 4.50; units 2 + 1 + 3 = 6.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from shoplytics_desktop.core.workspace import Workspace
-from tests.unit.presetcheck import PRESETS, import_file, numbers, shuffled
+from tests.unit.presetcheck import PRESETS, import_file, numbers, run_publishes, shuffled
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
@@ -36,6 +46,25 @@ def test_amplitude(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: 
     with Workspace.open(tmp_path / "ws", read_only=True) as w:
         assert w.cursor().execute(
             "SELECT session_id, country FROM raw.events WHERE event_id = 'i4'").fetchone() == (None, "FR")
+        assert dict(w.cursor().execute(
+            "SELECT event_id, device FROM raw.events").fetchall()) == {
+            "i1": "desktop", "i2": "desktop", "i3": "desktop", "i4": "tablet"}
+
+
+def test_amplitude_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The same events as a Parquet export (a warehouse or S3 copy): the same numbers.
+    import duckdb
+
+    dest = tmp_path / "export.parquet"
+    src = PRESETS / "amplitude" / "export.json"
+    duckdb.sql(f"COPY (SELECT * FROM read_json('{src}', format='newline_delimited')) "
+               f"TO '{dest}' (FORMAT parquet)")
+    out = import_file(tmp_path / "ws", dest, capsys)
+    assert "(preset amplitude)" in out and "4 loaded, 0 duplicate, 0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.types == {"page_view": 1, "product_view": 1, "purchase": 1, "other": 1}
+    assert (n.users, n.sessions, n.units, n.lines) == (3, 2, 2, 1)
+    assert n.revenue == {"EUR": Decimal("25.00")}
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
@@ -53,3 +82,27 @@ def test_mixpanel(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: b
         assert w.cursor().execute(
             "SELECT CAST(max(event_time) AS VARCHAR) FROM raw.events").fetchone() == (
             "2025-05-11 10:02:00",)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_mixpanel_products(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: bool) -> None:
+    src = PRESETS / "mixpanel" / "ecommerce.json"
+    if shuffle:
+        src = shuffled(src, tmp_path / "ecommerce.json", header=False)
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset mixpanel)" in out
+    assert "6 rows read, giving 7 events: 7 loaded, 0 duplicate, 0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.types == {"page_view": 1, "product_view": 1, "add_to_cart": 1, "purchase": 3,
+                       "refund": 1}
+    assert (n.events, n.users, n.orders, n.units, n.lines) == (7, 3, 2, 6, 3)
+    assert n.revenue == {"EUR": Decimal("24.50"), "USD": Decimal("21.00")}
+    assert n.refunds == {"EUR": Decimal("4.50")}
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        assert w.cursor().execute(
+            "SELECT event_id, product_id, category, brand, device FROM raw.events "
+            "WHERE event_type IN ('purchase', 'refund') ORDER BY 1").fetchall() == [
+            ("k4#1", "P1", "Books", None, "desktop"), ("k4#2", "P2", "Stationery", "Paperly", "desktop"),
+            ("k5#1", "P2", None, None, "desktop"), ("k6", "P3", None, None, "mobile")]
+    if shuffle:
+        run_publishes(tmp_path / "ws", capsys)

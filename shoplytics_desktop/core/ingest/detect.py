@@ -61,6 +61,8 @@ class SourceInfo:
     quote: str | None = None
     escape: str | None = None
     header: bool = True
+    #: The column names of a headerless CSV (from a preset that knows the format).
+    names: tuple[str, ...] = ()
     encoding: str = "utf-8"
     union_by_name: bool = False
     long_lines: bool = False
@@ -123,7 +125,8 @@ class SourceInfo:
             encoding, compressed = "utf-8", False
         if self.format == "csv":
             dialect = readers.Dialect(
-                self.delimiter or ",", self.quote or '"', self.escape or '"', self.header
+                self.delimiter or ",", '"' if self.quote is None else self.quote,
+                '"' if self.escape is None else self.escape, self.header, self.names,
             )
             reader = readers.csv_reader(
                 paths, dialect, encoding, compressed, self.union_by_name, rejects,
@@ -175,8 +178,12 @@ def _sniff(
         args += [f"max_line_size={readers.LONG_LINE_BYTES}", f"buffer_size={readers.LONG_LINE_BYTES}"]
     if opts and opts.delimiter:
         args.append(f"delim={quote_literal(opts.delimiter)}")
-    if opts and opts.quote:
+    if opts and opts.quote is not None:
         args.append(f"quote={quote_literal(opts.quote)}")
+        if opts.quote == "":
+            args.append("escape=''")
+    if opts and opts.names:
+        args.append(f"names=[{', '.join(quote_literal(n) for n in opts.names)}]")
     # Data files have a header row; the sniffer guesses wrong when every column is text.
     args.append(f"header={'true' if (opts.header if opts else True) else 'false'}")
     sql = f"SELECT * FROM sniff_csv({quote_literal(readers.literal_path(path))}, {', '.join(args)})"
@@ -286,6 +293,8 @@ def _inspect(
         # The sniffer reports no quote when the sample has none; quoted fields may still follow.
         quote = (options.quote if options and options.quote else None) or _clean(sniffs[0]["Quote"]) or '"'
         escape = (options.escape if options and options.escape else None) or _clean(sniffs[0]["Escape"]) or quote
+        if options and options.quote == "":
+            quote = escape = ""
         delims = {_clean(s["Delimiter"]) for s in sniffs}
         if len(delims) > 1 and not (options and options.delimiter):
             raise ImportError_(
@@ -305,7 +314,8 @@ def _inspect(
     header = options.header if options else True
     info = SourceInfo(
         files=tuple(files), format=fmt, columns=(), delimiter=delimiter, quote=quote,
-        escape=escape, header=header, encoding=encoding, union_by_name=union,
+        escape=escape, header=header, names=tuple(options.names or ()) if options else (),
+        encoding=encoding, union_by_name=union,
         long_lines=long_lines, utf8_copies=copies,
     )
     # The readers add a file column (and Parquet's row number): named so as to meet no column

@@ -51,6 +51,9 @@ from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
 _EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
+#: The start of the note on files with different columns (detect.py), which a mapping that
+#: joins such files (``supersede``) replaces with its own.
+_UNION_NOTE = "The files' columns differ"
 _CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
 
 
@@ -103,8 +106,10 @@ def _load_events(
             [batch_id],
         ).fetchone()
         repeats = int(row[0]) if row else 0
+    source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
+        source_rows = staged.rows + staged.reader_rejects
         row = con.execute(f"SELECT count(*) FROM ({mapped})").fetchone()
         staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
@@ -136,6 +141,7 @@ def _load_events(
         rows_duplicate=valid - loaded,
         rows_rejected=all_rejected,
         duplicates_existing=existing,
+        source_rows=source_rows,
         reasons=reasons(
             con,
             "SELECT _source_file, _source_line, reason AS __reason, source_row "
@@ -203,7 +209,13 @@ def import_events(
         # A proposal is checked against every row once the rows are staged (below).
         info, settled = settle(paths, mapping, con, preset, whole_source=False)
         mapping = settled.mapping
-        notes += info.notes
+        notes += [n for n in info.notes if not (mapping.supersede and n.startswith(_UNION_NOTE))]
+        if mapping.supersede:
+            notes.append(
+                f"The files are read together by column name; rows of {mapping.supersede.file} "
+                "that another file repeats (the same "
+                f"{mapping.supersede.key}) are read from that file, with its columns."
+            )
         note = preset_note(info, mapping)
         if note:
             notes.append(note)
@@ -281,7 +293,7 @@ def import_events(
                     assert batch_id is not None
                     reporter.update(2, 5, "Mapping, validating and loading")
                     report = _load_events(con, mapped, staged, batch_id, started,
-                                          exploded=bool(mapping.explode))
+                                          exploded=mapping.adds_rows)
                 reporter.check_cancelled()
                 if same is not None:
                     pass

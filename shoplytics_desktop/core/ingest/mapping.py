@@ -52,9 +52,12 @@ class SourceOptions(BaseModel):
 
     format: Literal["auto", "csv", "json", "ndjson", "parquet"] = "auto"
     delimiter: str | None = None
+    #: ``""``: no quoting at all (a tab-separated file whose values hold JSON with quotes).
     quote: str | None = None
     escape: str | None = None
     header: bool = True
+    #: The column names of a file without a header row, in order.
+    names: list[str] | None = None
     encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16"] | None = None
 
 
@@ -82,9 +85,33 @@ class FillDown(BaseModel):
 #: The comment after a required field a saved proposal found no column for.
 MISSING_MARK = "# REQUIRED: no column found"
 
+
+class OrderRefund(BaseModel):
+    """An order-level refunded amount (Shopify's ``Refunded Amount``): each order whose amount is
+    above 0 gets one ``refund`` event of that amount (quantity 1, no product), beside its lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+
+
+class Supersede(BaseModel):
+    """Rows of one file that other files of the import repeat with more detail: Segment's
+    ``tracks`` table holds every track call, its per-event tables (``order_completed`` …) the
+    same calls (the same ``id``) with their properties. The ``file`` rows whose ``key`` another
+    file's row has are left out; the event is read from the richer row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)
+    #: The file's name without its extensions (``tracks`` for tracks.csv, tracks.csv.gz …).
+    file: str = Field(min_length=1)
+
+
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
-                 "properties_fields", "country_names", "negative_quantity")
+                 "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede")
 
 
 class Mapping(BaseModel):
@@ -119,6 +146,14 @@ class Mapping(BaseModel):
     country_names: bool = False
     #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
     negative_quantity: Literal["reject", "refund"] = "reject"
+    order_refund: OrderRefund | None = None
+    supersede: Supersede | None = None
+
+    @property
+    def adds_rows(self) -> bool:
+        """Whether source rows and events may differ in number (exploded arrays, order refunds,
+        superseded rows)."""
+        return bool(self.explode or self.order_refund or self.supersede)
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -152,6 +187,10 @@ class Mapping(BaseModel):
         if self.fill_down:
             used.add(self.fill_down.by)
             used.update(self.fill_down.columns)
+        if self.order_refund:
+            used.update((self.order_refund.amount, self.order_refund.by))
+        if self.supersede:
+            used.add(self.supersede.key)
         return used
 
     def to_yaml(self) -> str:
@@ -160,6 +199,8 @@ class Mapping(BaseModel):
         for key in _RESHAPE_KEYS:
             if data[key] == default[key]:
                 del data[key]
+        if data["source"].get("names") is None:
+            del data["source"]["names"]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     def to_yaml_marked(self) -> str:

@@ -45,6 +45,8 @@ class Dialect:
     quote: str
     escape: str
     header: bool = True
+    #: The column names of a headerless file.
+    names: tuple[str, ...] = ()
 
 
 #: What DuckDB's file readers (and sniff_csv) expand as a glob in the path they are given.
@@ -103,6 +105,7 @@ def csv_reader(
         f"quote={quote_literal(dialect.quote)}",
         f"escape={quote_literal(dialect.escape)}",
         f"header={'true' if dialect.header else 'false'}",
+        *([f"names=[{', '.join(quote_literal(n) for n in dialect.names)}]"] if dialect.names else []),
         # Never let the reader's own detection skip leading lines: with a short file whose last
         # line has an extra field it would take that line's shape and skip the header.
         "skip=0",

@@ -9,9 +9,14 @@ nothing extra. Vendors' exports nest what the contract needs, so a mapping may a
   which array gives one row per element);
 - paths into JSON held as text (a CSV column of JSON): the same syntax, read with JSON operators;
 - an element by position (0-based): ``contexts_…_transaction_1[0].revenue``;
+- every element whose field starts with a prefix, as a list: ``contexts.data[schema^='iglu:com.acme/product/']``
+  (self-describing JSON, where entities of every schema share one array; ``[…][0]`` takes the
+  first, ``[…][]`` explodes them);
 - small functions: ``nullif(session_id, '-1')``, ``hash(Email)`` (a stable SHA-256 of the trimmed, lower-cased value, so a
   personal address is never stored), ``concat(user_pseudo_id, ':', event_params[…]…)`` (NULL
-  when any referenced value is missing), ``lower(x)``, ``upper(x)``, and ``'text'`` literals.
+  when any referenced value is missing), ``lower(x)``, ``upper(x)``,
+  ``device_class(device_type, os_name)`` (desktop, mobile or tablet from the first value that
+  says which), ``coalesce(a, b)`` (the first non-empty, as text), and ``'text'`` literals.
 
 Names with characters of the syntax may be double-quoted: ``"a.b"``. Everything compiles to SQL
 through ``quote_ident`` / ``quote_literal``. Types are found by DuckDB itself, from a typed empty
@@ -33,7 +38,15 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 #: The element of the exploded array and its 1-based position, as columns of the source rows.
 ELEMENT = "__el"
 ORDINAL = "__el_i"
-FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif")
+FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif", "device_class", "coalesce")
+
+#: ``device_class(a, b, …)``: the first argument that names a kind of device, as the contract's
+#: classes (a device type "Apple iPad" before an OS name "iOS", so the tablet wins).
+_DEVICE_CLASSES = (
+    ("tablet", r"tablet|ipad|kindle|\btab\b"),
+    ("mobile", r"phone|mobile|ipod|android|\bios\b|watch"),
+    ("desktop", r"desktop|computer|laptop|windows|mac ?os|macintosh|\bmac\b|linux|ubuntu|chrome ?os"),
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class Call:
 Ref = Path | Literal | Call
 
 _TOKEN = re.compile(
-    r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<qid>"(?:[^"]|"")*")|(?P<punct>\[\]|[.\[\](),=])|(?P<word>[^.\[\](),='"]+))"""
+    r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<qid>"(?:[^"]|"")*")|(?P<punct>\[\]|\^=|[.\[\](),=])|(?P<word>[^.\[\](),='"^]+))"""
 )
 
 
@@ -135,12 +148,14 @@ class _Parser:
                 steps.append(("index", nxt[1]))
             else:
                 key = self.name()
-                self.take("=")
+                op = self.take()[1]
+                if op not in ("=", "^="):
+                    raise ValueError(f"expected = or ^= in {self.text!r}")
                 kind, value = self.take()
                 if kind != "str":
                     raise ValueError(f"a lookup needs a quoted value in {self.text!r}")
                 self.take("]")
-                steps.append(("lookup", key, value[1:-1].replace("''", "'")))
+                steps.append(("lookup" if op == "=" else "prefix", key, value[1:-1].replace("''", "'")))
         return Path(root, tuple(steps))
 
 
@@ -220,6 +235,11 @@ class Scope:
             texts = [_as_text(a) for a in args]
             if ref.name == "hash":
                 return Typed(f"sha256(lower(trim({texts[0]})))", "VARCHAR")
+            if ref.name == "coalesce":
+                parts = ", ".join(f"nullif({t}, '')" for t in texts)
+                return Typed(f"coalesce({parts})", "VARCHAR")
+            if ref.name == "device_class":
+                return Typed(device_class_sql(texts), "VARCHAR")
             if ref.name in ("lower", "upper"):
                 return Typed(f"{ref.name}({texts[0]})", "VARCHAR")
             if ref.name == "nullif":
@@ -277,6 +297,18 @@ class Scope:
                 sql = f"element_at({cur.sql}, {quote_literal(name)})[1]"
             else:
                 sql = f"struct_extract({cur.sql}, {quote_literal(name)})"
+        elif step[0] == "prefix":
+            key, value = step[1], step[2]
+            if jsonish:
+                # One object (an unstructured event's self-describing payload) is a list of one.
+                items = (f"CASE WHEN json_type({cur.sql}) = 'OBJECT' THEN [CAST({cur.sql} AS JSON)] "
+                         f"ELSE CAST(json_extract({cur.sql}, '$[*]') AS JSON[]) END")
+                sql = (f"list_filter({items}, lambda __x: "
+                       f"starts_with(__x ->> {quote_literal('$.' + _json_key(key))}, "
+                       f"{quote_literal(value)}))")
+            else:
+                sql = (f"list_filter({cur.sql}, lambda __x: starts_with(CAST(struct_extract(__x, "
+                       f"{quote_literal(key)}) AS VARCHAR), {quote_literal(value)}))")
         else:
             key, value = step[1], step[2]
             if jsonish:
@@ -308,6 +340,18 @@ class Scope:
         return elements, ordinals
 
 
+def device_class_sql(texts: Sequence[str]) -> str:
+    """desktop / mobile / tablet from the first of ``texts`` that says which, else NULL."""
+    def one(t: str) -> str:
+        low = f"lower({t})"
+        whens = " ".join(
+            f"WHEN regexp_matches({low}, {quote_literal(rx)}) THEN {quote_literal(cls)}"
+            for cls, rx in _DEVICE_CLASSES
+        )
+        return f"CASE {whens} END"
+    return f"coalesce({', '.join(one(t) for t in texts)})" if len(texts) > 1 else one(texts[0])
+
+
 def _json_key(name: str) -> str:
     return '"' + name.replace('"', '\\"') + '"'
 
@@ -323,6 +367,8 @@ def _path_text(p: Ref) -> str:
             out += "[]"
         elif s[0] == "index":
             out += f"[{s[1]}]"
+        elif s[0] == "prefix":
+            out += f"[{s[1]}^='{s[2]}']"
         else:
             out += f"[{s[1]}='{s[2]}']"
     return out

@@ -41,9 +41,20 @@ class ValidationReport:
     #: What the loaded rows lack for the funnel (no views, carts, purchases), for the user.
     warnings: tuple[str, ...] = ()
 
+    #: The source's own rows, where one row may give several events (an order's items, an
+    #: order's refund): ``rows_read`` then counts the events they gave.
+    source_rows: int | None = None
+
+    @property
+    def read_text(self) -> str:
+        """``8 rows read``, or ``8 rows read, giving 9 events`` where rows became several."""
+        if self.source_rows is None or self.source_rows == self.rows_read:
+            return f"{self.rows_read:,} rows read"
+        return f"{self.source_rows:,} rows read, giving {self.rows_read:,} events"
+
     def summary(self) -> str:
         return (
-            f"{self.rows_read:,} rows read: {self.rows_loaded:,} loaded, "
+            f"{self.read_text}: {self.rows_loaded:,} loaded, "
             f"{self.rows_duplicate:,} duplicate, {self.rows_rejected:,} rejected"
         )
 

@@ -9,6 +9,7 @@ the original row as JSON. Every identifier that comes from a file goes through `
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import countries, eventnames, refs
@@ -254,17 +255,17 @@ def mapped_sql(
         f"{line} AS _source_line",
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
-        f"{_event_name_sql(b, d.event_name)} AS event_name",
-        *(f"{b.text(f)} AS {f}" for f in _TEXT_FIELDS),
-        f"{price_raw} AS price__raw",
-        f"{_numbers_sql(price_cols) if price_cols else 'CAST(NULL AS DOUBLE)'} AS price",
-        f"{qty_raw} AS quantity__raw",
-        (
+        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name",
+        *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
+        f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
+        f"{_refund_row(b, 'price', _numbers_sql(price_cols) if price_cols else 'CAST(NULL AS DOUBLE)')} AS price",
+        f"{_refund_row(b, 'quantity__raw', qty_raw)} AS quantity__raw",
+        _refund_row(b, "__quantity", (
             f"CASE WHEN {qty_raw} IS NULL THEN {float(d.quantity)} "
-            f"ELSE {_numbers_sql(qty_cols)} END AS __quantity"
+            f"ELSE {_numbers_sql(qty_cols)} END"
             if qty_cols
-            else f"CAST({float(d.quantity)} AS DOUBLE) AS __quantity"
-        ),
+            else f"CAST({float(d.quantity)} AS DOUBLE)"
+        )) + " AS __quantity",
         f"coalesce({b.text('device')}, {quote_literal(d.device)}) AS device",
         f"coalesce({_country_sql(b) if mapping.country_names else b.text('country')}, "
         f"{quote_literal(d.country)}) AS country",
@@ -343,10 +344,19 @@ def _reshaped(b: _Builder, source: str) -> str:
     """CTEs ending in ``src``: the source rows, with order-level values filled down and the
     exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks."""
     m = b.mapping
-    if not m.fill_down and not m.explode:
+    if not m.fill_down and not m.explode and not m.order_refund and not m.supersede:
         return f"src AS ({source})"
     ctes = [f"src0 AS ({source})"]
     last = "src0"
+    if m.supersede:
+        key = text_sql(b.ref(m.supersede.key), as_id=True)
+        pattern = quote_literal(r"(^|[/\\])" + re.escape(m.supersede.file) + r"(\.[^/\\]*)?$")
+        in_file = f"regexp_matches(src.{quote_ident(b.info.file_column)}, {pattern}, 'i')"
+        ctes.append(
+            f"src0s AS (SELECT * FROM {last} AS src QUALIFY NOT ({in_file} AND {key} IS NOT NULL "
+            f"AND count(*) FILTER (WHERE NOT {in_file}) OVER (PARTITION BY {key}) > 0))"
+        )
+        last = "src0s"
     if m.fill_down:
         by = b.ref(m.fill_down.by).sql()
         filled = ", ".join(
@@ -356,6 +366,17 @@ def _reshaped(b: _Builder, source: str) -> str:
         )
         ctes.append(f"src1 AS (SELECT * REPLACE ({filled}) FROM {last} AS src)")
         last = "src1"
+    if m.order_refund:
+        # The order's refund: a copy of its first line, marked, wherever the amount is above 0.
+        amount = _number_sql(b.ref(m.order_refund.amount))
+        by = b.ref(m.order_refund.by).sql()
+        line = f"src.{quote_ident(b.info.line_column)}"
+        ctes.append(
+            f"src1r AS (SELECT *, false AS {_REFUND} FROM {last} AS src UNION ALL "
+            f"SELECT *, true AS {_REFUND} FROM {last} AS src WHERE {amount} > 0 "
+            f"QUALIFY row_number() OVER (PARTITION BY {by} ORDER BY {line}) = 1)"
+        )
+        last = "src1r"
     if m.explode:
         condition = None
         names = b.cols("event_type")
@@ -384,7 +405,32 @@ def _key_sql(b: _Builder) -> str:
     if not b.mapping.event_key:
         return "CAST(NULL AS VARCHAR)"
     parts = [text_sql(b.ref(k), as_id=True) for k in b.mapping.event_key]
-    return f"CASE WHEN {parts[0]} IS NULL THEN NULL ELSE concat_ws('|', {', '.join(parts)}) END"
+    key = f"CASE WHEN {parts[0]} IS NULL THEN NULL ELSE concat_ws('|', {', '.join(parts)}) END"
+    if b.mapping.order_refund:
+        order = text_sql(b.ref(b.mapping.order_refund.by), as_id=True)
+        key = f"CASE WHEN src.{_REFUND} THEN {order} || '|refund' ELSE {key} END"
+    return key
+
+
+#: Marks the rows an order's refund adds (see ``Mapping.order_refund``).
+_REFUND = "__refund"
+
+
+def _refund_row(b: _Builder, field: str, expr: str) -> str:
+    """``expr``, or on an order's refund row the refund's value of ``field``."""
+    r = b.mapping.order_refund
+    if r is None:
+        return expr
+    amount = b.ref(r.amount)
+    values = {
+        "event_name": "'refund'", "price": _number_sql(amount), "price__raw": text_sql(amount),
+        "quantity__raw": "CAST(NULL AS VARCHAR)", "__quantity": "CAST(1 AS DOUBLE)",
+        "product_id": "CAST(NULL AS VARCHAR)", "category": "CAST(NULL AS VARCHAR)",
+        "brand": "CAST(NULL AS VARCHAR)",
+    }
+    if field not in values:
+        return expr
+    return f"CASE WHEN src.{_REFUND} THEN {values[field]} ELSE {expr} END"
 
 
 def _country_sql(b: _Builder) -> str:

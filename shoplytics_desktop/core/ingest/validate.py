@@ -81,5 +81,6 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
         rows_duplicate=valid - loaded,
         rows_rejected=rejected + staged.reader_rejects,
         duplicates_existing=existing_rows,
+        source_rows=staged.rows + staged.reader_rejects,
         reasons=reasons(con, rejected_sql) if rejected or staged.reader_rejects else (),
     )

@@ -19,7 +19,12 @@ from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.ingest import readers
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
-from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping, propose_mapping
+from shoplytics_desktop.core.ingest.mapping import (
+    Mapping,
+    SourceOptions,
+    check_mapping,
+    propose_mapping,
+)
 from shoplytics_desktop.core.ingest.proposal import Proposal, propose
 from shoplytics_desktop.core.ingest.report import ValidationReport
 from shoplytics_desktop.core.ingest.stage import drop_stage, stage_sources
@@ -82,6 +87,20 @@ def cancel_watch(con: duckdb.DuckDBPyConnection, reporter: Reporter) -> Iterator
         thread.join()
 
 
+def headerless_read(info: SourceInfo) -> SourceOptions | None:
+    """The read options of a headerless format that a preset recognises in ``info`` (Snowplow's
+    enriched TSV: its columns named from the format), when the files were read without them."""
+    from shoplytics_desktop.core.ingest import presets
+
+    if info.names:
+        return None
+    found = presets.best(info)
+    if found is None:
+        return None
+    source = presets.plan(found.name, info).source
+    return source if source.names else None
+
+
 def prepare(
     paths: Sequence[str | Path],
     mapping: Mapping | None = None,
@@ -105,6 +124,11 @@ def settle(
     order, a proposal per file). A proposal is checked against every row (``proposal.refine``)
     unless ``whole_source`` is False (the import does that on its staged copy instead)."""
     info = inspect_sources(paths, mapping.source if mapping else None, con=con)
+    if mapping is None:
+        first = propose_mapping(info, preset)
+        if first.source.names and not info.names:
+            # A headerless format the preset knows: read again under the format's column names.
+            info = inspect_sources(paths, first.source, con=con)
     if mapping is not None:
         settled = Proposal(mapping)
     elif not whole_source:
@@ -185,3 +209,38 @@ def validate(
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             drop_stage(con)
+
+
+def mapped_samples(
+    info: SourceInfo, mapping: Mapping, fields: Sequence[str], rows: int = 200, per_field: int = 8
+) -> dict[str, tuple[str, ...]]:
+    """Distinct values of mapped fields over the first ``rows`` source rows, as the mapping reads
+    them (references into nested data, exploded arrays, first-non-empty lists): what the
+    wizard shows beside a field whose source is not a plain column. A field whose source does
+    not fit the file is left out."""
+    from shoplytics_desktop.core.errors import ImportError_
+    from shoplytics_desktop.core.ingest import transform
+
+    b = transform._Builder(info, mapping)
+    exprs: list[tuple[str, str]] = []
+    for field in fields:
+        try:
+            text = b.text(field)
+        except ImportError_:
+            continue
+        exprs.append((field, f"list(DISTINCT {text}) FILTER (WHERE {text} IS NOT NULL)"))
+    if not exprs:
+        return {}
+    con = duckdb.connect()
+    try:
+        src = transform._reshaped(b, preview_source(info, rows))
+        row = con.execute(
+            f"WITH {src} SELECT {', '.join(e for _, e in exprs)} FROM src"
+        ).fetchone()
+    except (duckdb.Error, ImportError_):
+        return {}
+    finally:
+        con.close()
+    assert row is not None
+    return {f: tuple(sorted(str(v) for v in (vals or []))[:per_field])
+            for (f, _), vals in zip(exprs, row, strict=True)}

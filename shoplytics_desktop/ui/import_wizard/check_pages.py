@@ -232,7 +232,7 @@ class ValidationPage(JobPage):
         r = result.report
         self.message.setText("")
         self.summary.setText(
-            f"{r.rows_read:,} rows read: <b>{r.rows_loaded:,} would load</b>, "
+            f"{r.read_text}: <b>{r.rows_loaded:,} would load</b>, "
             f"{r.rows_duplicate:,} duplicate, {r.rows_rejected:,} rejected"
             + (f" ({r.duplicates_existing:,} already in the workspace)" if r.duplicates_existing else "")
             + ".")

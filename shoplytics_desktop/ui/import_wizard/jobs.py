@@ -17,6 +17,7 @@ import duckdb
 from shoplytics_desktop.core import ingest
 from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest.wizard import headerless_read
 from shoplytics_desktop.core.progress import Reporter
 from shoplytics_desktop.core.sqlutil import quote_ident
 from shoplytics_desktop.core.workspace import Workspace
@@ -50,6 +51,11 @@ def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = Non
     con = duckdb.connect()
     try:
         info = ingest.inspect_sources(paths, options, con=con)
+        headerless = headerless_read(info) if options is None else None
+        if headerless is not None:
+            # A headerless format a preset knows (Snowplow's enriched TSV): read it under its
+            # columns' names.
+            info = ingest.inspect_sources(paths, headerless, con=con)
         # The reader adds the file name (and, for Parquet, the row number) for lineage; the
         # user's preview shows only the source's own columns.
         exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)

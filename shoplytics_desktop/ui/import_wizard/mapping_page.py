@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core import contract, ingest
 from shoplytics_desktop.core.ingest import presets, refs
+from shoplytics_desktop.core.ingest.wizard import mapped_samples
 from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, set_kind, status_label
 
 #: The contract's fields in the order a person reads an event; properties last.
@@ -49,7 +50,13 @@ _EVERY_ROW = "\x00every row: purchase"  # item data no source column can have
 
 
 def _source_text(src: str | list[str]) -> str:
-    return src if isinstance(src, str) else ", else ".join(src)
+    return _short(src) if isinstance(src, str) else ", else ".join(_short(s) for s in src)
+
+
+def _short(ref: str, width: int = 30) -> str:
+    """A long reference by its end, which names the field (``…product/'][].data.price``); the
+    whole reference is the item's tooltip."""
+    return ref if len(ref) <= width else "…" + ref[-(width - 1):]
 
 
 class MappingPage(JobPage):
@@ -194,9 +201,12 @@ class MappingPage(JobPage):
                 if isinstance(src, list) and len(src) > 1:
                     # "first non-empty value wins": kept as one choice so a proposal survives
                     combo.addItem(_source_text(src), list(src))
+                    combo.setItemData(combo.count() - 1, ", else ".join(src),
+                                      Qt.ItemDataRole.ToolTipRole)
                 elif isinstance(src, str) and src not in names:
                     # A preset's reference into nested data (items[].price, hash(Email)…).
-                    combo.addItem(src, src)
+                    combo.addItem(_short(src), src)
+                    combo.setItemData(combo.count() - 1, src, Qt.ItemDataRole.ToolTipRole)
                 if name == "event_type":
                     combo.addItem(EVERY_ROW_PURCHASE, _EVERY_ROW)
                     if src is None and mapping.defaults.event_name == "purchase":
@@ -334,14 +344,24 @@ class MappingPage(JobPage):
             "keep_unmapped": self.keep_unmapped.isChecked()})
         self.state.validation = None
         info = self.state.info
+        derived = self._derived_samples()
         for name, label in self.samples.items():
             src = self.source_of(name)
             if src == _EVERY_ROW:
-                label.setText("purchase, on every row (an order export: a line per row)")
+                refund = self.state.mapping.order_refund
+                label.setText("purchase, on every row (an order export: a line per row)" + (
+                    f"; a refund per order with a {refund.amount}" if refund else ""))
                 label.setToolTip("")
                 continue
             first = src[0] if isinstance(src, list) else src
             col = info.column(first) if first else None
+            if name in derived:
+                # A reference into nested data (items[].price) or a first-non-empty list: the
+                # values as the mapping reads them.
+                values = ", ".join(derived[name][:4]) or "(empty in the sample)"
+                label.setText(f"{_elide(values, 64)}   [as mapped]")
+                label.setToolTip("\n".join(derived[name]))
+                continue
             if col is None:
                 default = self.defaults.get(name)
                 label.setText(f"default when not mapped: {default}" if default else "")
@@ -355,11 +375,29 @@ class MappingPage(JobPage):
                 for r in refs.roots(u, names)}
         rest = [c.name for c in info.top_columns if c.name not in used]
         where = "go into properties (JSON)" if self.keep_unmapped.isChecked() else "are not imported"
+        # A wide export (Snowplow's 131 fields) would push the mapping out of sight.
+        shown = ", ".join(rest[:16]) + (f" and {len(rest) - 16} more" if len(rest) > 16 else "")
         self.unmapped.setText(
-            f"Unmapped source columns that {where}: {', '.join(rest)}." if rest
+            f"Unmapped source columns that {where}: {shown}." if rest
             else "Every source column is mapped.")
+        self.unmapped.setToolTip(", ".join(rest))
         self.problem.setText(self.problem_text())
         self.completeChanged.emit()
+
+    def _derived_samples(self) -> dict[str, tuple[str, ...]]:
+        """Sample values of the fields whose source is not one plain column (read from the
+        first rows, once per mapping)."""
+        info, mapping = self.state.info, self.state.mapping
+        if info is None or mapping is None:
+            return {}
+        fields = [n for n in FIELDS if (src := self.source_of(n)) is not None and src != _EVERY_ROW
+                  and (isinstance(src, list) or info.column(src) is None)]
+        key = (mapping.model_dump_json(include={"columns", "explode", "explode_events",
+                                                "fill_down", "source"}), tuple(fields))
+        if getattr(self, "_derived_key", None) != key:
+            self._derived_key = key
+            self._derived = mapped_samples(info, mapping, fields) if fields else {}
+        return self._derived
 
     def problem_text(self) -> str:
         missing = [n for n in contract.REQUIRED_SOURCE_COLUMNS if self.source_of(n) is None]

@@ -25,7 +25,9 @@ from shoplytics_desktop.core.ingest.presets import (
     mixpanel,
     online_retail,
     segment,
+    segment_warehouse,
     shopify,
+    shopify_events,
     snowplow,
 )
 
@@ -35,7 +37,9 @@ THRESHOLD = 0.6
 NONE = "none"
 
 PRESETS: dict[str, ModuleType] = {
-    m.NAME: m for m in (ga4, shopify, online_retail, segment, snowplow, amplitude, mixpanel)
+    m.NAME: m
+    for m in (ga4, shopify, shopify_events, online_retail, segment, segment_warehouse, snowplow,
+              amplitude, mixpanel)
 }
 
 

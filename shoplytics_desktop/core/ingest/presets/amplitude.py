@@ -5,7 +5,8 @@ Fields: ``event_type``, ``event_time`` (UTC, ``2025-05-11 13:55:16.123000``), ``
 epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id), ``uuid``,
 ``event_properties`` (revenue events: ``$productId``, ``$price``, ``$quantity``,
 ``$revenueType``; custom events often ``productId``, ``price``, ``quantity``), ``country``
-(a name), ``platform``.
+(a name), ``platform``, ``device_type`` / ``device_family`` (``Apple iPad``, ``Mac``) and
+``os_name`` (the browser on the web), which give the device class.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
     )
 
 
+def _device(info: SourceInfo) -> str | None:
+    found = usable(info, ["device_type", "device_family", "device_model", "os_name"])
+    return f"device_class({', '.join(found)})" if found else None
+
+
 def plan(info: SourceInfo) -> Mapping:
     def col(*c: str) -> str | list[str] | None:
         return pick(info, c)
@@ -55,12 +61,15 @@ def plan(info: SourceInfo) -> Mapping:
         "category": col(ep + "category"),
         "brand": col(ep + "brand"),
         "currency": col(ep + "currency", ep + "$currency"),
-        "device": col("device_type" if False else "platform"),
+        # A device class (desktop / mobile / tablet) from the device, then the OS; not the
+        # platform ("Web", "iOS"), which says where the SDK ran.
+        "device": _device(info),
         "country": col("country"),
         "traffic_source": col("user_properties.utm_medium", "user_properties.initial_utm_medium"),
     }
     props = {"revenue": ep + "$revenue", "revenue_type": ep + "$revenueType",
-             "city": "city", "os_name": "os_name", "amplitude_id": "amplitude_id"}
+             "city": "city", "os_name": "os_name", "amplitude_id": "amplitude_id",
+             "platform": "platform", "device_family": "device_family"}
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]

@@ -3,7 +3,10 @@
 ``properties.time`` is epoch seconds, ``properties.distinct_id`` the user (``$device:…`` before
 identification), ``properties.$insert_id`` the deduplication id; ``mp_country_code`` a code;
 product and price properties are the project's own (``product_id``, ``price``, ``quantity``,
-``category``, ``brand``, ``order_id``, ``currency`` by Mixpanel's e-commerce guidance).
+``category``, ``brand``, ``order_id``, ``currency`` by Mixpanel's e-commerce guidance). An order's
+products as an array (``products``, ``$cart``, ``cart`` or ``items``) give one line each on
+purchase and refund events; events without one keep their own product properties. The device
+class comes from ``$device`` (iPhone, iPad), then ``$os``.
 """
 
 from __future__ import annotations
@@ -35,29 +38,45 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
     return score, reasons
 
 
+#: Arrays of an order's products, by the names projects give them.
+_ARRAYS = ("properties.products", "properties.$cart", "properties.cart", "properties.items")
+
+
 def plan(info: SourceInfo) -> Mapping:
+    explode = next((a for a in _ARRAYS if usable(info, [a]) and _is_array(info, a)), None)
+
     def col(*c: str) -> str | list[str] | None:
-        return pick(info, c)
+        return pick(info, c, explode)
 
     p = "properties."
+    el = f"{explode}[]." if explode else None
+
+    def line(field: str, *top: str) -> str | list[str] | None:
+        # The exploded product's field first, then the event's own.
+        return col(*([el + f for f in field.split("|")] if el else []), *(p + t for t in top))
+
+    device = usable(info, [p + "$device", p + "$os"])
     columns = {
         "event_id": col(p + "$insert_id"),
         "event_time": col(p + "time"),
         "event_type": col("event"),
         "user_id": col(p + "$user_id", p + "distinct_id"),
-        "product_id": col(p + "product_id", p + "productId", p + "sku"),
+        "product_id": line("product_id|id|sku", "product_id", "productId", "sku"),
         "order_id": col(p + "order_id", p + "orderId"),
-        "price": col(p + "price"),
-        "quantity": col(p + "quantity"),
-        "category": col(p + "category"),
-        "brand": col(p + "brand"),
+        "price": line("price", "price"),
+        "quantity": line("quantity", "quantity"),
+        "category": line("category", "category"),
+        "brand": line("brand", "brand"),
         "currency": col(p + "currency"),
-        "device": col(p + "$device_type", p + "device_type"),
+        "device": col(p + "$device_type", p + "device_type")
+        or (f"device_class({', '.join(device)})" if device else None),
         "country": col(p + "mp_country_code"),
         "traffic_source": col(p + "utm_medium"),
     }
     props = {"revenue": p + "revenue", "url": p + "$current_url", "os": p + "$os",
              "browser": p + "$browser", "distinct_id": p + "distinct_id"}
+    if el:
+        props["product_name"] = el + "name"
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
@@ -65,6 +84,18 @@ def plan(info: SourceInfo) -> Mapping:
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,
-        properties_fields={k: v for k, v in props.items() if usable(info, [v])},
+        properties_fields={k: v for k, v in props.items() if usable(info, [v], explode)},
         country_names=True,
+        explode=explode,
+        # The products of an order (or a refund) are its lines; a cart view's are not.
+        explode_events=[n for n, t in vocabulary(NAME).items() if t in ("purchase", "refund")]
+        if explode else [],
     )
+
+
+def _is_array(info: SourceInfo, ref: str) -> bool:
+    from shoplytics_desktop.core.ingest.refs import Scope
+
+    scope = Scope([(c.name, c.read_type or c.type) for c in info.top_columns])
+    t = scope.compile(ref).type.upper()
+    return t.endswith("]") or t == "JSON"

@@ -8,14 +8,23 @@ Status``, ``Paid at``, ``Fulfillment Status``, ``Currency``, ``Subtotal``, ``Shi
 item; the order-level columns are written on an order's first row only, so they are filled down
 within the order (by ``Name``). The customer is a stable hash of the lower-cased e-mail (the
 address itself is never stored); an order without e-mail (a guest or POS sale) gets a user of its
-own, ``guest:#1003``. Revenue is line price × quantity; discounts and refunded amounts are kept
-as properties. The web-pixel (customer events) names are in the vocabulary for event exports.
+own, ``guest:#1003``. Revenue is line price × quantity; discounts (``Discount Code``,
+``Discount Amount``, ``Lineitem discount``) are kept as properties.
+
+Refunds: the export has no line-level refunds, only the order's ``Refunded Amount`` (in the
+order's currency, shipping and taxes included as Shopify refunded them). Each order whose amount
+is above 0 gets one ``refund`` event of that amount (quantity 1, no product), at the order's
+``Created at`` (the export has no refund time), with the event id ``#1002|refund#1``. So net
+revenue = Σ line price × quantity − Σ refunded amounts, per currency. A later export of an
+order already imported with a refund keeps the first amount (the event id is the order's, as
+for its lines); an order refunded only after its first import gets its refund then.
+The web pixel's customer events are the ``shopify_events`` preset.
 """
 
 from __future__ import annotations
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping
+from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping, OrderRefund
 from shoplytics_desktop.core.ingest.presets.common import (
     find,
     names,
@@ -88,6 +97,7 @@ def plan(info: SourceInfo) -> Mapping:
     }
     fill = [c for c in (find(info, x) for x in _ORDER_LEVEL) if c and c != name]
     props = {k: v for k, v in _PROPERTIES.items() if v in have}
+    refunded = col("Refunded Amount")
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
@@ -99,4 +109,5 @@ def plan(info: SourceInfo) -> Mapping:
         event_key=[name] + [c for c in (col("Lineitem sku"), col("Lineitem name")) if c],
         properties_fields=props,
         country_names=True,
+        order_refund=OrderRefund(amount=refunded, by=name) if refunded else None,
     )
