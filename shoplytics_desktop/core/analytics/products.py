@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.core.analytics.filters import Filters, dimension_sql
 from shoplytics_desktop.core.analytics.types import Table, num, ratio
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -50,8 +50,9 @@ def products(ws: Workspace, f: Filters) -> Products:
         if has_dim and has_dim[0] else ""
     )
     name, brand = ("d.name", "d.brand") if join else ("NULL", "NULL")
-    cat_where = " AND category = ?" if f.category is not None else ""
-    params: list[object] = [f.start, f.end] + ([f.category] if f.category is not None else [])
+    cat_cond, cat_params = dimension_sql(f, "category", "category")
+    cat_where = f" AND {cat_cond}" if cat_cond else ""
+    params: list[object] = [f.start, f.end, *cat_params]
     # Aggregate first, then join the few thousand products to their names.
     rows = cur.execute(
         f"""

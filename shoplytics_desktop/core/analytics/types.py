@@ -20,17 +20,22 @@ class Kpi:
     previous: float | None
     kind: Kind = "count"
     spark: tuple[float | None, ...] = ()
+    #: When the range ends in a day still under way, the change compares the complete days
+    #: with as many days before them: (those days' value, the days before), and says so.
+    basis: tuple[float | None, float | None] | None = None
+    basis_note: str = ""
 
     @property
     def change(self) -> float | None:
         """Relative change (counts, money) or the difference in points (rates, ratios)."""
-        if self.value is None or self.previous is None:
+        value, previous = self.basis if self.basis is not None else (self.value, self.previous)
+        if value is None or previous is None:
             return None
         if self.kind in ("rate", "ratio"):
-            return self.value - self.previous
-        if self.previous == 0:
+            return value - previous
+        if previous == 0:
             return None
-        return (self.value - self.previous) / self.previous
+        return (value - previous) / previous
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,15 @@ class TimeSeries:
     periods: tuple[dt.date, ...]
     series: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     grain: str = "day"
+    #: Per period, True where it is incomplete (cut by the range or the data's ends, or still
+    #: under way): charts draw it dotted or hatched, averages and deltas leave it out.
+    partial: tuple[bool, ...] = ()
+    #: Series whose incomplete periods differ (trailing WAU/MAU windows still filling up).
+    partial_by_series: dict[str, tuple[bool, ...]] = field(default_factory=dict)
+
+    def partial_of(self, name: str) -> tuple[bool, ...]:
+        flags = self.partial_by_series.get(name) or self.partial
+        return flags if len(flags) == len(self.periods) else (False,) * len(self.periods)
 
     def __getitem__(self, name: str) -> tuple[float | None, ...]:
         return self.series[name]
