@@ -398,11 +398,13 @@ def test_products_table_and_category_rates(ws: Workspace) -> None:
         ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.6, 2 / 3),
         ("p1", "Runner", "Shoes", "Acme", 25, 5, 1, 10.0, 0.2, 0.2),
     )
-    assert p.by_category.rows == (
+    assert [r[:8] for r in p.by_category.rows] == [
         ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.05),
         ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.3),
         ("Bags", 8, 4, 2, 30.0, 0.6, 2 / 3, 0.4),
-    )
+    ]
+    # The session counts behind the rates travel along (vs, vc, vp, cs, cp).
+    assert p.by_category.rows[0][8:] == (20, 4, 1, 5, 1)
     shoes = A.products(ws, Filters(d(1), d(8), category="Shoes"))
     assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 6 / 28, 2 / 7),)
 
@@ -680,3 +682,18 @@ def test_multi_value_and_exclude_filters(ws: Workspace) -> None:
     assert f.describe() == "2026-03-05 … 2026-03-08, Device: not mobile"
     # The funnel: desktop sessions only.
     assert A.funnel(ws, f).steps[0].sessions == 2
+
+
+def test_top_n_and_other() -> None:
+    from shoplytics_desktop.core.analytics.types import Table, top_n_other
+
+    t = Table.of(["category", "revenue", "orders", "views", "carts", "rate"],
+                 [(f"c{i}", 100.0 - i, 10, 10, i, i / 10) for i in range(12)])
+    top = top_n_other(t, "category", 5, sums=["revenue", "views", "carts"],
+                      ratios={"rate": ("carts", "views")})
+    assert [r[0] for r in top.rows] == ["c0", "c1", "c2", "c3", "Other (8)"]
+    other = top.rows[-1]
+    assert other[1] == sum(100.0 - i for i in range(4, 12))
+    assert other[2] is None  # orders are distinct counts: not added up
+    assert other[5] == sum(range(4, 12)) / 80
+    assert top_n_other(t, "category", 12) is t

@@ -108,6 +108,16 @@ METRICS: tuple[Metric, ...] = (
     _M("view_to_purchase_rate", "View → purchase",
        "Of the sessions that viewed the product, the share that bought it afterwards.",
        "sessions viewing then buying / sessions viewing"),
+    _M("view_sessions", "Viewing sessions", "Sessions that viewed the product.",
+       "count(distinct session) with a view of it"),
+    _M("view_to_cart_sessions", "Viewed, then carted", "Sessions that viewed the product and "
+       "carted it afterwards.", "count(distinct session)"),
+    _M("view_to_purchase_sessions", "Viewed, then bought", "Sessions that viewed the product "
+       "and bought it afterwards.", "count(distinct session)"),
+    _M("cart_sessions", "Carting sessions", "Sessions that carted the product.",
+       "count(distinct session) with a cart of it"),
+    _M("cart_to_purchase_sessions", "Carted, then bought", "Sessions that carted the product and "
+       "bought it afterwards.", "count(distinct session)"),
     # -- cohorts
     _M("cohort_size", "Cohort size", "Users whose first-ever event falls in the cohort week.",
        "count(users with first event in the week)"),

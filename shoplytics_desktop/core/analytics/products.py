@@ -23,6 +23,9 @@ PRODUCT_COLUMNS = (
 CATEGORY_COLUMNS = (
     "category", "views", "add_to_carts", "units_sold", "revenue", "view_to_cart_rate",
     "cart_to_purchase_rate", "view_to_purchase_rate",
+    # The session counts behind the rates (so that categories can be added up exactly).
+    "view_sessions", "view_to_cart_sessions", "view_to_purchase_sessions", "cart_sessions",
+    "cart_to_purchase_sessions",
 )
 
 
@@ -98,7 +101,8 @@ def products(ws: Workspace, f: Filters) -> Products:
     by_category = Table.of(
         CATEGORY_COLUMNS,
         [
-            (c, int(v), int(a), int(u), round(r, 2), v2c(vc, vs), ratio(cp, cs), ratio(vp, vs))
+            (c, int(v), int(a), int(u), round(r, 2), v2c(vc, vs), ratio(cp, cs), ratio(vp, vs),
+             int(vs), int(vc), int(vp), int(cs), int(cp))
             for c, (v, a, u, r, vs, vc, vp, cs, cp) in ordered
         ],
     )

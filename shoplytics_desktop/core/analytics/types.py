@@ -101,3 +101,30 @@ def ratio(num: float | None, den: float | None) -> float | None:
 def num(value: Any) -> float:
     """A DuckDB number (int, Decimal, HUGEINT, None) as a float."""
     return 0.0 if value is None else float(value)
+
+
+OTHER = "Other"
+
+
+def top_n_other(
+    table: Table,
+    label: str,
+    n: int,
+    sums: Sequence[str] = (),
+    ratios: dict[str, tuple[str, str]] | None = None,
+) -> Table:
+    """The first ``n - 1`` rows (the table's order: best first) and one "Other" row for the rest,
+    when there are more than ``n``: ``sums`` add up, ``ratios`` are recomputed from their summed
+    numerator and denominator columns, anything else is None (a distinct count, say, cannot be
+    added across rows)."""
+    if len(table.rows) <= n:
+        return table
+    keep, rest = table.rows[: n - 1], table.rows[n - 1 :]
+    totals: dict[str, Any] = {label: f"{OTHER} ({len(rest)})"}
+    for col in sums:
+        i = table.columns.index(col)
+        totals[col] = sum(float(r[i]) for r in rest if r[i] is not None)
+    for col, (a, b) in (ratios or {}).items():
+        totals[col] = ratio(totals.get(a), totals.get(b))
+    other = tuple(totals.get(c) for c in table.columns)
+    return Table(table.columns, (*keep, other))
