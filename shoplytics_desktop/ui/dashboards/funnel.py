@@ -39,6 +39,8 @@ class FunnelTab(DashboardTab):
         self.focus_step = STEPS[-1][1]
         self.summary = QLabel()
         self.summary.setStyleSheet("font-size: 15px;")
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumWidth(120)
         self.steps = BarChart("Funnel steps (sessions) — click a step to compare it below",
                               "count", currency, horizontal=True, metric="step_conversion")
         self.steps.setMinimumHeight(260)

@@ -61,6 +61,11 @@ class PeriodAxis(pg.AxisItem):
             picks = [i for i in visible if (i - first) % step == 0]
         else:
             picks = visible[::step]
+        # A label centred on a tick near either end would not fit and pyqtgraph drops it: then
+        # the first label shown would lack its month. Leave such ticks out.
+        margin = (maxVal - minVal) * min(0.45, 36 / max(size, 1))
+        inside = [i for i in picks if minVal + margin <= self.xs[i] + shift <= maxVal - margin]
+        picks = inside or picks
         return [(step * _GRAIN_SECONDS[self.grain], [float(self.xs[i] + shift) for i in picks])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
@@ -434,7 +439,10 @@ class BarChart(ChartFrame):
             # Full labels beside the bars, up to 40 % of the chart (longer ones are elided in
             # the middle; the tooltip has them whole).
             metrics = QFontMetrics(self.font())
-            limit = int(max(self.width(), 400) * 0.4)
+            limit = int(max(self.width() * 0.4, 260))
+            # Every category gets its label (pyqtgraph leaves some out when text fills most
+            # of the axis).
+            axis.setStyle(textFillLimits=[(0, 1.0)])
             labels = [metrics.elidedText(t, Qt.TextElideMode.ElideMiddle, limit) for t in labels]
             axis.setWidth(min(limit, max(metrics.horizontalAdvance(t) for t in labels) + 14))
         ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, labels, strict=True))

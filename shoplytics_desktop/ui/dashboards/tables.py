@@ -149,6 +149,7 @@ class DataTable(QFrame):
         self.model: TableModel | None = None
         self.search.textChanged.connect(self._search_changed)
         self.view = QTableView()
+        self.view.setMinimumWidth(160)  # scrolls inside itself; never widens the page
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setResizeContentsPrecision(60)
         self.view.setAlternatingRowColors(True)
