@@ -239,12 +239,17 @@ class ChartFrame(QFrame):
             f"<span style='color:{c.name()}'>{marks.get(style, '━━')}</span> {name}"
             for name, c, style in entries
         )
-        self.legend_label.setText(html)
-        self.legend_label.setVisible(bool(entries))
+        # Unchanged text: no relayout (a redraw must stay cheap).
+        if html != self.legend_label.text():
+            self.legend_label.setText(html)
+        if self.legend_label.isHidden() == bool(entries):
+            self.legend_label.setVisible(bool(entries))
 
     def set_note(self, text: str) -> None:
-        self.note_label.setText(text)
-        self.note_label.setVisible(bool(text))
+        if text != self.note_label.text():
+            self.note_label.setText(text)
+        if self.note_label.isHidden() == bool(text):
+            self.note_label.setVisible(bool(text))
 
     def _style_tip(self) -> None:
         t = self.theme

@@ -144,7 +144,8 @@ class HeatmapChart(ChartFrame):
                    and not math.isnan(grid[r, c])]
         if hatched:
             self.plot_item.addItem(HatchCells(hatched, grid.shape[1], grid.shape[0]))
-        self.colorbar.setLevels((0.0, hi))
+        if tuple(self.colorbar.levels()) != (0.0, hi):
+            self.colorbar.setLevels((0.0, hi))
         self.show_plot(table)
         self.set_note(partial_note if hatched else "")
         self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0)

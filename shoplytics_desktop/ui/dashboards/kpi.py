@@ -139,7 +139,8 @@ class KpiRow(QWidget):
             self.grid.addWidget(card, i // cols, i % cols)
 
     def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str) -> None:
-        if list(self.cards) != [k.key for k in kpis]:
+        fresh = list(self.cards) != [k.key for k in kpis]
+        if fresh:
             # The set of figures changed (net revenue and refunds show only where there are
             # refunds): lay the cards out afresh, in the new order.
             for card in self.cards.values():
@@ -152,4 +153,6 @@ class KpiRow(QWidget):
                 card = self.cards[kpi.key] = KpiCard(kpi.label)
                 self.grid.addWidget(card, i // self._fit_columns, i % self._fit_columns)
             card.set_kpi(kpi, f, currency)
-        self._regrid(self.fit_columns(self.width() if self.width() > 50 else 1200))
+        cols = self.fit_columns(self.width() if self.width() > 50 else 1200)
+        if fresh or cols != self._fit_columns:
+            self._regrid(cols)

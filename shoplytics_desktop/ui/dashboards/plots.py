@@ -204,7 +204,10 @@ class TimeChart(ChartFrame):
             else:
                 solid, dotted = _dotted_parts(y, flags)
                 items[0].setData(x, solid, connect="finite")
-                items[1].setData(x, dotted, connect="finite")
+                if flags.any():
+                    items[1].setData(x, dotted, connect="finite")
+                else:
+                    items[1].setData([], [])
                 lone = _isolated(solid)
                 if lone.any():
                     items[2].setData(x[lone], solid[lone])
@@ -333,6 +336,10 @@ class BarChart(ChartFrame):
         self.highlight: str | None = None
         self.partial: list[bool] = []
         self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+        if horizontal:
+            # Every category gets its label (pyqtgraph leaves some out when text fills most
+            # of the axis).
+            self.plot_item.getAxis("left").setStyle(textFillLimits=[(0, 1.0)])
 
     def set_kind(self, kind: str) -> None:
         self.kind = kind
@@ -388,7 +395,9 @@ class BarChart(ChartFrame):
                 self.plot_item.plot(
                     pos, vals, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
                     antialias=len(pos) <= ANTIALIAS_MAX_POINTS,
-                    symbolBrush=[None if p else color for p in self.partial],
+                    # Hollow points where the week is not over (a per-point list costs: only then).
+                    symbolBrush=([None if p else color for p in self.partial]
+                                 if any(self.partial) else color),
                     symbolPen=pg.mkPen(color), connect="finite",
                 )
                 continue
@@ -411,7 +420,9 @@ class BarChart(ChartFrame):
         self.set_note(partial_note if any(self.partial) else "")
         if self.horizontal:
             # Room for every bar: long category lists grow the chart (the page scrolls).
-            self.plot.setMinimumHeight(max(160, 40 + int(22 * len(labels) * max(1, n * 0.6))))
+            height = max(160, 40 + int(22 * len(labels) * max(1, n * 0.6)))
+            if height != self.plot.minimumHeight():
+                self.plot.setMinimumHeight(height)
         self._fit(pos)
 
     def _fit(self, pos: np.ndarray) -> None:
@@ -440,11 +451,10 @@ class BarChart(ChartFrame):
             # the middle; the tooltip has them whole).
             metrics = QFontMetrics(self.font())
             limit = int(max(self.width() * 0.4, 260))
-            # Every category gets its label (pyqtgraph leaves some out when text fills most
-            # of the axis).
-            axis.setStyle(textFillLimits=[(0, 1.0)])
             labels = [metrics.elidedText(t, Qt.TextElideMode.ElideMiddle, limit) for t in labels]
-            axis.setWidth(min(limit, max(metrics.horizontalAdvance(t) for t in labels) + 14))
+            width = min(limit, max(metrics.horizontalAdvance(t) for t in labels) + 14)
+            if width != axis.width():
+                axis.setWidth(width)
         ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, labels, strict=True))
                  if i % step == 0]
         axis.setTicks([ticks, []])
