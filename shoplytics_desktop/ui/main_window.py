@@ -411,6 +411,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Workspace settings", f"The settings could not be saved: {e}")
             return
         self.status.showMessage("Workspace settings saved.", 5000)
+        self.pages.settings_changed()  # e.g. the currency: shown at once, no restart
         if reopen:
             folder = ws.folder
             self._set_workspace(None)

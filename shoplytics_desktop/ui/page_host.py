@@ -207,6 +207,12 @@ class PageHost:
                 pipeline.refresh_history()
             self.store.refresh()  # new raw tables can change which sources resolve
 
+    def settings_changed(self) -> None:
+        """The workspace settings were saved: pages that show them follow now."""
+        dash: Any = self.widgets.get("dashboards")
+        if dash is not None and self.workspace is not None and hasattr(dash, "set_currency"):
+            dash.set_currency(self.workspace.settings.currency)
+
     def _refresh_dashboards(self) -> None:
         dash: Any = self.widgets.get("dashboards")
         if dash is not None and hasattr(dash, "refresh"):

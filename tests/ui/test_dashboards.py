@@ -58,6 +58,14 @@ def test_missing_marts_say_why(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.addWidget(p)
         settle(qtbot, p)
         assert p.stack.currentWidget() is p.empty
+        # No events at all: the way forward is data, not a pipeline run.
+        assert "generate demo data or import your files" in p.empty.text()
+        assert "pipeline" not in p.empty.text()
+        from tests.ui.conftest import insert_events
+
+        insert_events(w, ["a"])
+        p.refresh()
+        settle(qtbot, p)
         assert p.empty.text().startswith("Run the pipeline to build the marts")
         # After a pipeline run, refresh() picks the marts up.
         build_marts(w)
@@ -127,16 +135,17 @@ def test_hover_shows_exact_values(qtbot: QtBot, page: DashboardsPage) -> None:
     ov = page.tab("Overview")
     text = ov.revenue.hover_at(epoch(d(8)) + 3600, 10.0)  # type: ignore[attr-defined]
     assert text == "Sun 2026-03-08 — Revenue: $60.00"
-    assert ov.revenue.hover_label.text() == text  # type: ignore[attr-defined]
+    assert ov.revenue.tooltip_text == text  # type: ignore[attr-defined]
     eng = page.tab("Engagement")
+    # The data starts on 03-01: WAU and MAU windows are still filling up on 03-05.
     assert eng.active.hover_at(epoch(d(5)), 1.0) == (  # type: ignore[attr-defined]
-        "Thu 2026-03-05 — DAU: 4, WAU: 6, MAU: 6")
+        "Thu 2026-03-05 — DAU: 4, WAU: 6 (incomplete), MAU: 6 (incomplete)")
     funnel = page.tab("Funnel")
     assert funnel.steps.hover_at(1.0, -4.0).startswith(  # type: ignore[attr-defined]
         "Purchase — 3 (3 · 60.0% of previous · 40.0% drop-off · 15.0% of sessions)")
     cohorts = page.tab("Cohorts")
     assert cohorts.heatmap.hover_at(1.5, 0.5) == (  # type: ignore[attr-defined]
-        "2026-03-02  n=20 · W1: 25% (5 of 20 users)")
+        "2026-03-02  n=20 · W1: 25% (5 of 20 users) — week not over yet")
     behaviour = page.tab("Behaviour")
     assert behaviour.heatmap.hover_at(9.5, 3.5).startswith("Thu · 09: 10")  # type: ignore[attr-defined]
     assert ov.revenue.hover_at(epoch(d(8)) + 30 * 86400, 0) == ""  # type: ignore[attr-defined]
@@ -188,7 +197,7 @@ def test_set_workspace_switches_data(qtbot: QtBot, page: DashboardsPage, tmp_pat
         page._failed(ov, old_gen, RuntimeError("Connection already closed"))
         assert not page.findChildren(QMessageBox)
         settle(qtbot, page)
-        assert page.empty.text().startswith("Run the pipeline")
+        assert "generate demo data or import your files" in page.empty.text()
         page.pool.waitForDone(10_000)
 
 
@@ -277,3 +286,204 @@ def test_refunds_and_other_currencies_show_on_revenue(qtbot: QtBot, page: Dashbo
     assert (cards["net_revenue"].value.text(), cards["refunds"].value.text()) == ("$90.00", "$10.00")
     assert rev.money_note.text() == "Amounts are in USD; not included: 50.00 EUR revenue in other currencies."
     assert not rev.money_note.isHidden()
+
+
+# -- layout, hover, incomplete periods, numbers, state ------------------------------------------
+
+
+def test_main_window_with_dashboards_fits_1000_by_660(
+    qtbot: QtBot, ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shoplytics_desktop.ui.page_host import PageHost
+    from tests.ui.conftest import window_on
+
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: DashboardsPage(self.workspace))
+    window = window_on(qtbot, ws, monkeypatch,
+                       dashboards=lambda self: DashboardsPage(self.workspace))
+    window.show_page("dashboards")
+    page = window.pages.widgets["dashboards"]
+    assert isinstance(page, DashboardsPage)
+    settle(qtbot, page)
+    load_everything(qtbot, page)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1000 and hint.height() <= 660, hint
+    window.resize(1000, 660)
+    qtbot.waitUntil(lambda: window.width() <= 1000)
+    for tab in page.tab_list:
+        page.tabs.setCurrentWidget(tab)
+        settle(qtbot, page)
+        # No tab scrolls sideways: its content fits the viewport's width.
+        inner = tab.scroll.widget()
+        assert inner.minimumSizeHint().width() <= tab.scroll.viewport().width() + 1, tab.title
+    # The filter bar wraps onto more lines rather than widening the window.
+    assert page.controls.height() > page.controls.preset.height() * 1.5
+    # The comparison note shows whole.
+    note = page.controls.compare
+    assert note.width() >= note.sizeHint().width()
+    page.pool.waitForDone(10_000)
+
+
+def test_tooltip_follows_and_clears_when_the_data_changes(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    chart = page.tab("Overview").revenue  # type: ignore[attr-defined]
+    assert chart.hover_at(epoch(d(6)), 5.0) == "Fri 2026-03-06 — Revenue: $15.00"
+    assert chart.tooltip_text and not chart.tip.isHidden()
+    assert chart.crosshair.isVisible() and chart.crosshair.value() == epoch(d(6))
+    page.controls.set_segment("device", "mobile")
+    settle(qtbot, page)
+    assert chart.tooltip_text == "" and chart.tip.isHidden()
+    assert not chart.crosshair.isVisible()
+    chart.hover_at(epoch(d(8)), 5.0)
+    page.controls.set_range(d(5), d(7))  # a range change clears it too
+    settle(qtbot, page)
+    assert chart.tip.isHidden()
+
+
+def test_incomplete_periods_are_marked(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_range(d(1), d(10))
+    page.controls.set_grain("week")
+    load_everything(qtbot, page)
+    chart = page.tab("Overview").revenue  # type: ignore[attr-defined]
+    # Weeks of 02-23 (cut by the range) and 03-09 (after the data's end) are incomplete.
+    assert [bool(f) for f in chart.partial[0]] == [True, False, True]
+    assert "incomplete period" in chart.note_label.text()
+    assert not chart.note_label.isHidden()
+    bars = chart._items[0][0]
+    styles = [b.style() for b in bars.opts["brushes"]]
+    assert styles == [Qt.BrushStyle.BDiagPattern, Qt.BrushStyle.SolidPattern,
+                      Qt.BrushStyle.BDiagPattern]
+    cohorts = page.tab("Cohorts")
+    assert cohorts.heatmap.partial  # type: ignore[attr-defined]
+    assert "not over yet" in cohorts.heatmap.note_label.text()  # type: ignore[attr-defined]
+
+
+def test_axis_numbers_have_one_format(qtbot: QtBot) -> None:
+    from shoplytics_desktop.ui.dashboards.plots import period_labels
+    from shoplytics_desktop.ui.dashboards.style import format_ticks
+
+    assert format_ticks([0, 5000, 10000, 15000]) == ["0", "5k", "10k", "15k"]
+    assert format_ticks([0, 2500, 5000, 7500], "money") == ["$0", "$2.5k", "$5.0k", "$7.5k"]
+    assert format_ticks([0, 250, 500], "count") == ["0", "250", "500"]
+    assert format_ticks([0, 0.005, 0.01], "rate") == ["0%", "0.5%", "1.0%"]
+    assert format_ticks([0, 1e6, 2e6], "money", "CAD") == ["CA$0", "CA$1M", "CA$2M"]
+    assert period_labels([dt.date(2025, 10, 29), dt.date(2025, 10, 31), dt.date(2025, 11, 3),
+                          dt.date(2026, 1, 5)], "day") == ["Oct 29, 2025", "31", "Nov 3",
+                                                           "Jan 5, 2026"]
+    assert period_labels([dt.date(2025, 12, 1), dt.date(2026, 1, 1)], "month") == [
+        "Dec 2025", "Jan 2026"]
+
+
+def test_many_categories_show_top_n_and_other(qtbot: QtBot, page: DashboardsPage, ws: Workspace) -> None:
+    ws.cursor().execute(
+        "INSERT INTO marts.agg_sales SELECT 'x' || i, 100 + i, 1, TIMESTAMP '2026-03-06 12:00', "
+        "DATE '2026-03-06', 'u1', 'p' || i, (2053013555631882655 + i)::VARCHAR, 'mobile', 'US', "
+        "'paid', 1, i FROM range(1, 120) t(i)"
+    )
+    load_everything(qtbot, page)
+    cats = page.tab("Revenue").categories  # type: ignore[attr-defined]
+    assert len(cats.labels) == 10 and cats.labels[-1].startswith("Other (")
+    assert cats.labels[0] == "2053013555631882774"  # full raw id, not cut
+    assert cats.horizontal
+
+
+def test_filters_are_saved_and_restored_per_workspace(
+    qtbot: QtBot, page: DashboardsPage, ws: Workspace, tmp_path: Path
+) -> None:
+    page.controls.set_values("device", ("mobile", "desktop"))
+    page.controls.set_values("country", ("DE",), exclude=True)
+    page.controls.set_grain("week")
+    page.controls.set_compare("previous")
+    page.tabs.setCurrentWidget(page.tab("Revenue"))
+    settle(qtbot, page)
+    page.save_view("Mobile and desktop")
+    assert (ws.folder / "dashboards.json").exists()
+    f = page.filters()
+    assert f.device == ("mobile", "desktop") and f.excludes("country")
+
+    # Another workspace starts from its own data's range, without those filters.
+    with Workspace.open(tmp_path / "other") as other:
+        build_marts(other)
+        page.set_workspace(other)
+        settle(qtbot, page)
+        g = page.filters()
+        assert g.device is None and g.grain == "day" and g.compare == "none"
+        assert (g.start, g.end) == (d(1), d(8))  # 8 days of data: shorter than 30
+        assert page.view_names() == []
+        page.pool.waitForDone(10_000)
+
+    # A new page on the first workspace (a restart) restores tab, range, grain and filters.
+    again = DashboardsPage(ws)
+    qtbot.addWidget(again)
+    settle(qtbot, again)
+    h = again.filters()
+    assert (h.start, h.end, h.grain, h.compare) == (d(5), d(8), "week", "previous")
+    assert h.device == ("mobile", "desktop") and h.excludes("country")
+    assert again.current_tab.title == "Revenue"
+    assert again.view_names() == ["Mobile and desktop"]
+    again.controls.reset_filters()
+    settle(qtbot, again)
+    again.apply_view("Mobile and desktop")
+    assert again.filters().device == ("mobile", "desktop")
+    again.delete_view("Mobile and desktop")
+    assert again.view_names() == []
+    again.pool.waitForDone(10_000)
+
+
+def test_filters_hiding_all_data_say_so(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_segment("country", "FR")
+    load_everything(qtbot, page)
+    ov = page.tab("Overview")
+    assert ov.filters_hide_all
+    assert "The filters hide all data" in ov.hidden_label.text()
+    assert page.tab("Cohorts").filters_hide_all is False  # it ignores segment filters
+    ov.reset_button.click()
+    settle(qtbot, page)
+    assert page.filters().country is None
+    load_everything(qtbot, page)
+    assert not ov.filters_hide_all
+
+
+def test_currency_applies_at_once(qtbot: QtBot, page: DashboardsPage, ws: Workspace) -> None:
+    load_everything(qtbot, page)
+    ws.settings.currency = "EUR"
+    page.set_currency("EUR")
+    settle(qtbot, page)
+    ov = page.tab("Overview")
+    assert ov.kpis.cards["revenue"].value.text().startswith("€")  # type: ignore[attr-defined]
+    assert "(EUR)" in ov.revenue.title_label.text()  # type: ignore[attr-defined]
+
+
+def test_comparison_line_on_time_charts(qtbot: QtBot, page: DashboardsPage) -> None:
+    page.controls.set_compare("previous")
+    load_everything(qtbot, page)
+    chart = page.tab("Overview").revenue  # type: ignore[attr-defined]
+    # Previous period 03-01 … 03-04: 0, 10, 30, 0, drawn against 03-05 … 03-08.
+    assert [list(y) for _, y in chart.compare] == [[0.0, 10.0, 30.0, 0.0]]
+    assert chart.hover_at(epoch(d(7)), 1.0).endswith("Revenue (previous period): $30.00")
+
+
+def test_exported_png_has_a_header_and_a_sensible_size(
+    qtbot: QtBot, page: DashboardsPage, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QImage
+
+    page.controls.set_segment("device", "mobile")
+    load_everything(qtbot, page)
+    chart = page.tab("Overview").revenue  # type: ignore[attr-defined]
+    assert "Device: mobile" in chart.context and "2026-03-05 … 2026-03-08" in chart.context
+    path = chart.export_png(tmp_path / "revenue.png")
+    image = QImage(str(path))
+    assert image.width() == 1600 and image.height() >= 900
+
+
+def test_every_kpi_and_chart_title_explains_itself(qtbot: QtBot, page: DashboardsPage) -> None:
+    load_everything(qtbot, page)
+    for tab in page.tab_list:
+        for card in getattr(tab, "kpis", None).cards.values() if hasattr(tab, "kpis") else []:
+            assert card.label.toolTip(), (tab.title, card.label.text())
+        for chart in tab.charts:  # type: ignore[attr-defined]
+            assert chart.title_label.toolTip(), (tab.title, chart.title)
+    products = page.tab("Products").table  # type: ignore[attr-defined]
+    col = products.table.columns.index("view_to_cart_rate")
+    tip = products.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "sessions" in tip

@@ -207,7 +207,15 @@ def test_status_lists_missing_marts_and_options(tmp_path: Path) -> None:
     with Workspace.open(tmp_path / "empty") as w:
         st = A.dashboard_status(w)
         assert not st.ready and "fct_funnel" in st.missing
-        assert st.reason.startswith("Run the pipeline to build the marts")
+        # No events at all: nothing a pipeline run could build from.
+        assert "generate demo data or import your files" in st.reason
+        assert "pipeline" not in st.reason
+        w.cursor().execute(
+            "INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+            "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES ('e1', "
+            "TIMESTAMP '2026-03-01 10:00', 'other', 'x', 'u1', 1, 'd', 'XX', 't', 'b', now())"
+        )
+        assert A.dashboard_status(w).reason.startswith("Run the pipeline to build the marts")
     with Workspace.open(tmp_path / "full") as w:
         build_marts(w)
         st = A.dashboard_status(w)
@@ -390,11 +398,13 @@ def test_products_table_and_category_rates(ws: Workspace) -> None:
         ("p2", "Tote", "Bags", "Bolt", 8, 4, 2, 30.0, 0.6, 2 / 3),
         ("p1", "Runner", "Shoes", "Acme", 25, 5, 1, 10.0, 0.2, 0.2),
     )
-    assert p.by_category.rows == (
+    assert [r[:8] for r in p.by_category.rows] == [
         ("Shoes", 25, 5, 1, 10.0, 0.2, 0.2, 0.05),
         ("Hats", 12, 0, 3, 60.0, 0.0, None, 0.3),
         ("Bags", 8, 4, 2, 30.0, 0.6, 2 / 3, 0.4),
-    )
+    ]
+    # The session counts behind the rates travel along (vs, vc, vp, cs, cp).
+    assert p.by_category.rows[0][8:] == (20, 4, 1, 5, 1)
     shoes = A.products(ws, Filters(d(1), d(8), category="Shoes"))
     assert shoes.table.rows == (("p1", "Runner", "Shoes", "Acme", 35, 7, 2, 20.0, 6 / 28, 2 / 7),)
 
@@ -433,11 +443,14 @@ def test_cohorts_matrix_and_weighted_curve(ws: Workspace) -> None:
     # Cohort weeks starting from the Monday of 03-05 (03-02) to 03-10: 03-02 and 03-09.
     assert c.cohort_weeks == (d(2), d(9)) and c.sizes == (20, 5)
     assert c.retention == ((1.0, 0.25), (1.0, None))
-    assert c.curve == (1.0, 0.25)
+    # The data ends on Sunday 03-08: the week of 03-09 is not over, so the 03-02 cohort's week 1
+    # and the 03-09 cohort's week 0 are partial and left out of the curve.
+    assert c.partial == ((False, True), (True, True))
+    assert c.curve == (1.0, None)
     wide = A.cohorts(ws, Filters(d(1), d(10)))
     assert wide.cohort_weeks[0] == D(2026, 2, 23)
-    # Week 1: (4 + 5) / (10 + 20); week 2: only the 02-23 cohort got there: 2 / 10.
-    assert wide.curve == pytest.approx((1.0, 0.3, 0.2))
+    # Week 1: only 02-23's week 1 (03-02 … 03-08) is over: 4 / 10; week 2 (03-09) is not.
+    assert wide.curve == pytest.approx((1.0, 0.4, None))
     assert A.cohorts(ws, Filters(D(2026, 4, 1), D(2026, 4, 30))).is_empty
 
 
@@ -595,3 +608,92 @@ def test_no_refunds_no_refund_kpis(ws: Workspace) -> None:
     assert "refunds" not in {k.key for k in A.revenue(ws, F).kpis}
     assert "net_revenue" not in {k.key for k in A.overview(ws, F).kpis}
     assert A.overview(ws, F).currency_note == ""
+
+
+# -- incomplete periods, multi-value and exclude filters ------------------------------------------
+
+
+def test_incomplete_periods_are_flagged() -> None:
+    from shoplytics_desktop.core.analytics.periods import (
+        DataBounds,
+        filling_window,
+        last_day_is_complete,
+        partial_periods,
+    )
+
+    full = DataBounds(d(1), d(8))
+    # By week, [03-01, 03-10]: 02-23 (cut by the range and the data's start), 03-02 (whole),
+    # 03-09 (cut by the range and the data's end).
+    weekly = Filters(d(1), d(10), grain="week")
+    assert partial_periods(weekly, full) == (True, False, True)
+    # By day: days after the data's end are not complete; the last day is when it is over.
+    assert partial_periods(Filters(d(7), d(9)), full) == (False, False, True)
+    mid = DataBounds(d(1), d(8), last_day_complete=False)
+    assert partial_periods(Filters(d(7), d(8)), mid) == (False, True)
+    assert partial_periods(Filters(d(1), d(31), grain="month"), full) == (True,)
+    # MAU windows fill up over the first 29 days after the first event.
+    days = [D(2026, 3, 29), D(2026, 3, 30), D(2026, 3, 31)]
+    assert filling_window(days, DataBounds(d(1), D(2026, 4, 30)), 30) == (True, False, False)
+    # A last day is over when it is before today and ends late, or as late as usual.
+    today = D(2026, 12, 5)
+    assert last_day_is_complete(d(8), {d(8): 22}, today)
+    assert not last_day_is_complete(d(8), {d(7): 23, d(6): 23, d(8): 11}, today)
+    assert last_day_is_complete(d(8), {d(7): 17, d(6): 18, d(8): 17}, today)
+    assert not last_day_is_complete(today, {today: 23}, today)
+
+
+def test_an_incomplete_last_day_is_left_out_of_deltas(ws: Workspace) -> None:
+    # The data ends at 01:00 on 03-09, after full days ending at 23:00: 03-09 is under way.
+    ws.cursor().execute(
+        "INSERT INTO marts.agg_engagement_segments VALUES (DATE '2026-03-09', '*', '*', '*', 1, 6, 7, 0);"
+        "INSERT INTO marts.agg_activity_hour VALUES (DATE '2026-03-06', 23, 'mobile', 'US', 'paid', 1),"
+        "(DATE '2026-03-07', 23, 'mobile', 'US', 'paid', 1), (DATE '2026-03-09', 1, 'mobile', 'US', 'paid', 1)"
+    )
+    ov = A.overview(ws, Filters(d(6), d(9)))
+    rev = ov.kpi("revenue")
+    assert (rev.value, rev.previous) == (95.0, 65.0)  # 15 + 60 + 20 vs 10 + 30 + 25
+    # The change compares 03-06 … 03-08 (75) with 03-03 … 03-05 (55), not the day under way.
+    assert rev.basis == (75.0, 55.0)
+    assert rev.change == pytest.approx(20 / 55)
+    assert "complete days 2026-03-06 … 2026-03-08" in rev.basis_note
+    assert ov.partial == (False, False, False, True)
+    r = A.revenue(ws, Filters(d(6), d(9)))
+    assert r.kpi("revenue").basis == (75.0, 55.0)
+    assert r.series.partial == (False, False, False, True)
+
+
+def test_multi_value_and_exclude_filters(ws: Workspace) -> None:
+    # Revenue in [03-05, 03-08]: mobile 85 (o3 25, o5 60), desktop 15 (o4).
+    both = A.overview(ws, Filters(d(5), d(8), device=("mobile", "desktop")))
+    assert both.kpi("revenue").value == 100.0
+    not_mobile = A.overview(ws, Filters(d(5), d(8), device="mobile", exclude=frozenset({"device"})))
+    assert not_mobile.kpi("revenue").value == 15.0
+    two_cats = A.revenue(ws, Filters(d(5), d(8), category=("Bags", "Hats")))
+    assert two_cats.kpi("revenue").value == 90.0  # 15 + 15 + 60
+    no_hats = A.products(ws, Filters(d(1), d(8), category="Hats", exclude=frozenset({"category"})))
+    assert {r[0] for r in no_hats.table.rows} == {"p1", "p2"}
+    # Users under a multi-value filter are counted from agg_user_day (exact distinct users):
+    # US or GB on 03-05: u1 (mobile, desktop), u3 (US, GB) → 2.
+    e = A.engagement(ws, Filters(d(5), d(5), country=("US", "GB")))
+    assert e.daily["dau"] == (2,)
+    e = A.engagement(ws, Filters(d(5), d(5), country="US", exclude=frozenset({"country"})))
+    assert e.daily["dau"] == (1,)  # u3 in GB
+    f = Filters(d(5), d(8), device="mobile", exclude=frozenset({"device"}))
+    assert f.describe() == "2026-03-05 … 2026-03-08, Device: not mobile"
+    # The funnel: desktop sessions only.
+    assert A.funnel(ws, f).steps[0].sessions == 2
+
+
+def test_top_n_and_other() -> None:
+    from shoplytics_desktop.core.analytics.types import Table, top_n_other
+
+    t = Table.of(["category", "revenue", "orders", "views", "carts", "rate"],
+                 [(f"c{i}", 100.0 - i, 10, 10, i, i / 10) for i in range(12)])
+    top = top_n_other(t, "category", 5, sums=["revenue", "views", "carts"],
+                      ratios={"rate": ("carts", "views")})
+    assert [r[0] for r in top.rows] == ["c0", "c1", "c2", "c3", "Other (8)"]
+    other = top.rows[-1]
+    assert other[1] == sum(100.0 - i for i in range(4, 12))
+    assert other[2] is None  # orders are distinct counts: not added up
+    assert other[5] == sum(range(4, 12)) / 80
+    assert top_n_other(t, "category", 12) is t

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from shoplytics_desktop.core.analytics.filters import Filters, bucket_of
+from shoplytics_desktop.core.analytics.periods import data_bounds
 from shoplytics_desktop.core.analytics.types import Table, num, ratio
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -19,8 +20,11 @@ class Cohorts:
     #: retention[i][n] for cohort i and week number n; None where the week has no data yet.
     retention: tuple[tuple[float | None, ...], ...]
     active: tuple[tuple[int | None, ...], ...]
-    #: Σ active / Σ cohort size per week number over the cohorts that reached that week.
+    #: Σ active / Σ cohort size per week number over the cohorts that completed that week.
     curve: tuple[float | None, ...]
+    #: partial[i][n]: the cell's week is not over yet (the current week): shown apart, left
+    #: out of the curve.
+    partial: tuple[tuple[bool, ...], ...] = ()
 
     @property
     def weeks(self) -> int:
@@ -57,10 +61,18 @@ def cohorts(ws: Workspace, f: Filters) -> Cohorts:
         tuple(None if a is None else ratio(a, sizes[i]) for a in row)
         for i, row in enumerate(active)
     )
+    bounds = data_bounds(ws)
+    last = bounds.last_complete_day if bounds is not None else None
+    partial = tuple(
+        tuple(last is not None and w + dt.timedelta(days=7 * n + 6) > last for n in range(n_weeks))
+        for w in weeks
+    )
     curve = []
     for n in range(n_weeks):
-        reached = [(a[n], sizes[i]) for i, a in enumerate(active) if a[n] is not None]
+        reached = [(a[n], sizes[i]) for i, a in enumerate(active)
+                   if a[n] is not None and not partial[i][n]]
         curve.append(ratio(sum(num(a) for a, _ in reached), sum(s for _, s in reached)))
     return Cohorts(
-        f, tuple(weeks), tuple(sizes), retention, tuple(tuple(r) for r in active), tuple(curve)
+        f, tuple(weeks), tuple(sizes), retention, tuple(tuple(r) for r in active), tuple(curve),
+        partial,
     )

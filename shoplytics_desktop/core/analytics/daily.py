@@ -177,17 +177,22 @@ def engagement_daily(ws: Workspace, f: Filters) -> Daily:
     count their users from agg_user_day."""
     measures = ("dau", "wau", "mau", "new_users")
     start = f.previous().start
-    if sum(f.segment(seg) is not None for seg in SEGMENTS) <= 1:
+    filtered = [seg for seg in SEGMENTS if f.is_filtered(seg)]
+    if len(filtered) <= 1 and all(f.single(seg) is not None for seg in filtered):
         return _fetch(
             ws,
             "SELECT activity_date, dau, wau, mau, new_users FROM marts.agg_engagement_segments "
             "WHERE activity_date BETWEEN ? AND ? AND device = ? AND country = ? "
             "AND traffic_source = ?",
-            [start, f.end, f.device or "*", f.country or "*", f.traffic_source or "*"],
+            [start, f.end, f.single("device") or "*", f.single("country") or "*",
+             f.single("traffic_source") or "*"],
             measures,
         )
-    segments = {seg: f.segment(seg) for seg in SEGMENTS if f.segment(seg) is not None}
-    where = "".join(f" AND {seg} = ${seg}" for seg in segments)
+    # Several values, exclusions or several dimensions: count the users themselves.
+    segments = {seg: list(f.values(seg)) for seg in filtered}
+    where = "".join(
+        f" AND {'NOT ' if f.excludes(seg) else ''}list_contains(${seg}, {seg})" for seg in segments
+    )
     return _fetch(
         ws,
         _ENGAGEMENT_SQL.format(where=where),

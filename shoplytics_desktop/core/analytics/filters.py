@@ -24,6 +24,24 @@ PRESETS: dict[str, str] = {
 
 SEGMENTS: tuple[str, ...] = ("device", "country", "traffic_source")
 SEGMENT_LABELS = {"device": "Device", "country": "Country", "traffic_source": "Traffic source"}
+#: Dimensions a filter can hold several values of, or exclude.
+DIMENSIONS: tuple[str, ...] = (*SEGMENTS, "category")
+DIMENSION_LABELS = {**SEGMENT_LABELS, "category": "Category"}
+#: The comparison line of the time charts.
+COMPARES: dict[str, str] = {
+    "none": "No comparison",
+    "previous": "Previous period",
+    "year": "Same period last year",
+}
+
+#: A dimension's filter value: None (all), one value, or several (any of them).
+Value = str | tuple[str, ...] | None
+
+
+def as_values(value: Value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def resolve_preset(
@@ -35,7 +53,8 @@ def resolve_preset(
     """The [start, end] days of a preset. "Today" is the last day with data, not the clock, so
     an old data set shows its own last week rather than an empty one."""
     if preset.startswith("last_") and preset[5:].isdigit():
-        start, end = last_day - dt.timedelta(days=int(preset[5:]) - 1), last_day
+        # Data shorter than the preset: its own range (not days before the first event).
+        start, end = max(first_day, last_day - dt.timedelta(days=int(preset[5:]) - 1)), last_day
     elif preset == "this_month":
         start, end = last_day.replace(day=1), last_day
     elif preset == "last_month":
@@ -60,12 +79,19 @@ class Filters:
 
     start: dt.date
     end: dt.date
-    device: str | None = None
-    country: str | None = None
-    traffic_source: str | None = None
-    category: str | None = None
+    device: Value = None
+    country: Value = None
+    traffic_source: Value = None
+    category: Value = None
     grain: Grain = "day"
     preset: str = field(default="custom", compare=False)
+    #: Dimensions whose values are left out rather than kept (e.g. {"country"}).
+    exclude: frozenset[str] = frozenset()
+    #: The time charts' comparison line: "none", "previous" or "year".
+    compare: str = "none"
+
+    # Each dimension holds None, one value (str) or several (a tuple): the type hints above
+    # name the common case; ``values()`` reads any of them.
 
     @property
     def days(self) -> int:
@@ -76,20 +102,73 @@ class Filters:
         n = dt.timedelta(days=self.days)
         return replace(self, start=self.start - n, end=self.end - n)
 
-    def segment(self, name: str) -> str | None:
-        value: str | None = getattr(self, name)
+    def last_year(self) -> Filters:
+        """The same calendar days one year (52 weeks, so weekdays line up) earlier."""
+        n = dt.timedelta(weeks=52)
+        return replace(self, start=self.start - n, end=self.end - n)
+
+    def compared(self) -> Filters | None:
+        """The filters of the comparison line, or None when there is none."""
+        if self.compare == "previous":
+            return replace(self.previous(), compare="none")
+        if self.compare == "year":
+            return replace(self.last_year(), compare="none")
+        return None
+
+    def segment(self, name: str) -> Value:
+        value: Value = getattr(self, name)
         return value
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return as_values(self.segment(name))
+
+    def excludes(self, name: str) -> bool:
+        return name in self.exclude and bool(self.values(name))
+
+    def single(self, name: str) -> str | None:
+        """The one kept value of a dimension, or None when it is all, several or excluded."""
+        v = self.values(name)
+        return v[0] if len(v) == 1 and not self.excludes(name) else None
+
+    def is_filtered(self, name: str) -> bool:
+        return bool(self.values(name))
 
     @property
     def has_segment_filter(self) -> bool:
-        return any(self.segment(s) is not None for s in SEGMENTS)
+        return any(self.is_filtered(s) for s in SEGMENTS)
+
+    @property
+    def has_category_filter(self) -> bool:
+        return self.is_filtered("category")
+
+    @property
+    def has_any_filter(self) -> bool:
+        return self.has_segment_filter or self.has_category_filter
+
+    def describe_dimension(self, name: str) -> str:
+        v = self.values(name)
+        if not v:
+            return ""
+        return ("not " if self.excludes(name) else "") + " or ".join(v)
 
     def describe(self) -> str:
         parts = [f"{self.start:%Y-%m-%d} … {self.end:%Y-%m-%d}"]
-        parts += [f"{SEGMENT_LABELS[s]}: {self.segment(s)}" for s in SEGMENTS if self.segment(s)]
-        if self.category:
-            parts.append(f"Category: {self.category}")
+        parts += [f"{DIMENSION_LABELS[s]}: {self.describe_dimension(s)}" for s in DIMENSIONS
+                  if self.is_filtered(s)]
         return ", ".join(parts)
+
+
+def dimension_sql(f: Filters, name: str, column: str) -> tuple[str, list[Any]]:
+    """One dimension's condition (``column = ?``, ``IN``, ``NOT IN``) or '' when unfiltered."""
+    values = f.values(name)
+    if not values:
+        return "", []
+    marks = ", ".join("?" * len(values))
+    if f.excludes(name):
+        return f"{column} NOT IN ({marks})", list(values)
+    if len(values) == 1:
+        return f"{column} = ?", list(values)
+    return f"{column} IN ({marks})", list(values)
 
 
 def segment_where(
@@ -101,13 +180,16 @@ def segment_where(
     sql: list[str] = []
     params: list[Any] = []
     for seg in SEGMENTS:
-        value = f.segment(seg)
-        if value is not None and seg in columns:
-            sql.append(f"{columns[seg]} = ?")
-            params.append(value)
-    if category and f.category is not None:
-        sql.append(f"{category} = ?")
-        params.append(f.category)
+        if seg in columns:
+            cond, values = dimension_sql(f, seg, columns[seg])
+            if cond:
+                sql.append(cond)
+                params += values
+    if category:
+        cond, values = dimension_sql(f, "category", category)
+        if cond:
+            sql.append(cond)
+            params += values
     return "".join(f" AND {s}" for s in sql), params
 
 

@@ -12,6 +12,7 @@ from shoplytics_desktop.core.analytics.filters import (
     periods,
     segment_where,
 )
+from shoplytics_desktop.core.analytics.periods import data_bounds, partial_periods
 from shoplytics_desktop.core.analytics.types import Table, TimeSeries, num, ratio
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -132,5 +133,6 @@ def funnel(ws: Workspace, f: Filters, breakdown_by: str = "device") -> Funnel:
             "sessions": tuple(num(series[d][0]) if d in series else 0.0 for d in ps),
         },
         f.grain,
+        partial=partial_periods(f, data_bounds(ws)),
     )
     return Funnel(f, steps, previous, breakdown_by, breakdown, over_time)

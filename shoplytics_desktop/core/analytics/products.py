@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.core.analytics.filters import Filters, dimension_sql
 from shoplytics_desktop.core.analytics.types import Table, num, ratio
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -23,6 +23,9 @@ PRODUCT_COLUMNS = (
 CATEGORY_COLUMNS = (
     "category", "views", "add_to_carts", "units_sold", "revenue", "view_to_cart_rate",
     "cart_to_purchase_rate", "view_to_purchase_rate",
+    # The session counts behind the rates (so that categories can be added up exactly).
+    "view_sessions", "view_to_cart_sessions", "view_to_purchase_sessions", "cart_sessions",
+    "cart_to_purchase_sessions",
 )
 
 
@@ -50,8 +53,9 @@ def products(ws: Workspace, f: Filters) -> Products:
         if has_dim and has_dim[0] else ""
     )
     name, brand = ("d.name", "d.brand") if join else ("NULL", "NULL")
-    cat_where = " AND category = ?" if f.category is not None else ""
-    params: list[object] = [f.start, f.end] + ([f.category] if f.category is not None else [])
+    cat_cond, cat_params = dimension_sql(f, "category", "category")
+    cat_where = f" AND {cat_cond}" if cat_cond else ""
+    params: list[object] = [f.start, f.end, *cat_params]
     # Aggregate first, then join the few thousand products to their names.
     rows = cur.execute(
         f"""
@@ -97,7 +101,8 @@ def products(ws: Workspace, f: Filters) -> Products:
     by_category = Table.of(
         CATEGORY_COLUMNS,
         [
-            (c, int(v), int(a), int(u), round(r, 2), v2c(vc, vs), ratio(cp, cs), ratio(vp, vs))
+            (c, int(v), int(a), int(u), round(r, 2), v2c(vc, vs), ratio(cp, cs), ratio(vp, vs),
+             int(vs), int(vc), int(vp), int(cs), int(cp))
             for c, (v, a, u, r, vs, vc, vp, cs, cp) in ordered
         ],
     )

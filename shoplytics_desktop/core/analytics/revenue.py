@@ -17,6 +17,7 @@ from shoplytics_desktop.core.analytics.money import (
     other_currencies_note,
     refunds_by_day,
 )
+from shoplytics_desktop.core.analytics.periods import complete_end, data_bounds, partial_periods
 from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, ratio
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
@@ -101,6 +102,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         ).iter_rows()
     }
     ps = periods(f)
+    bounds = data_bounds(ws)
     zero = [0.0] * 4
     series = TimeSeries(
         tuple(ps),
@@ -112,6 +114,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
             "units": tuple(by_period.get(d, zero)[3] for d in ps),
         },
         f.grain,
+        partial=partial_periods(f, bounds),
     )
 
     cats = (
@@ -168,5 +171,29 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         Kpi("buyers", "Buyers", now[2], before[2], "count", series["buyers"]),
         Kpi("units", "Units sold", now[3], before[3], "count", series["units"]),
     )
+    end = complete_end(f, bounds)
+    if end < f.end:
+        # A day still under way would read as a drop: compare the complete days only.
+        kpis = tuple(_complete_basis(k, lines, f, end) for k in kpis)
     note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
     return Revenue(f, series, by_category, top_products, kpis, note)
+
+
+def _complete_basis(k: Kpi, lines: pl.DataFrame, f: Filters, end: dt.date) -> Kpi:
+    from dataclasses import replace
+
+    index = {"revenue": 0, "orders": 1, "buyers": 2, "units": 3}
+    if end < f.start:
+        return replace(k, basis=(None, None), basis_note="No complete day in the range yet.")
+    n = dt.timedelta(days=(end - f.start).days + 1)
+    now = _totals(lines.filter(pl.col("order_date").is_between(f.start, end)))
+    before = _totals(lines.filter(pl.col("order_date").is_between(f.start - n, f.start - dt.timedelta(days=1))))
+    if k.key == "aov":
+        basis = (ratio(now[0], now[1]), ratio(before[0], before[1]))
+    elif k.key in index:
+        basis = (now[index[k.key]], before[index[k.key]])
+    else:
+        return k  # refunds are read per refund day: left as they are
+    note = (f"Change over the complete days {f.start:%Y-%m-%d} … {end:%Y-%m-%d} against the "
+            f"{n.days} days before; later days are incomplete.")
+    return replace(k, basis=basis, basis_note=note)

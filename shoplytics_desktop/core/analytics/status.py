@@ -36,6 +36,10 @@ class DashboardStatus:
     categories: tuple[str, ...] = ()
     has_dim_products: bool = False
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Whether raw.events holds any row (what to suggest when there are no marts).
+    has_events: bool = True
+    #: False when the data ends mid-day or its last day is today.
+    last_day_complete: bool = True
 
     @property
     def ready(self) -> bool:
@@ -43,6 +47,9 @@ class DashboardStatus:
 
     @property
     def reason(self) -> str:
+        if not self.has_events:
+            return ("This workspace has no events yet: generate demo data or import your files "
+                    "(File ▸ Generate demo data…, File ▸ Import…).")
         if self.missing:
             return (
                 "Run the pipeline to build the marts (missing: " + ", ".join(self.missing) + ")."
@@ -61,8 +68,9 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         ).fetchall()
     }
     missing = tuple(m for m in REQUIRED_MARTS if m not in present)
+    has_events = _has_events(ws)
     if missing:
-        return DashboardStatus(missing=missing)
+        return DashboardStatus(missing=missing, has_events=has_events)
     columns = set(
         cur.execute(
             "SELECT table_name || '.' || column_name FROM duckdb_columns() "
@@ -81,7 +89,7 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         "SELECT min(activity_date), max(activity_date) FROM marts.agg_engagement_segments"
     ).fetchone()
     if row is None or row[0] is None:
-        return DashboardStatus(missing=())
+        return DashboardStatus(missing=(), has_events=has_events)
 
     def values(column: str) -> tuple[str, ...]:
         rows = cur.execute(
@@ -95,6 +103,9 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         "ORDER BY 1"
     ).fetchall()
     devices, countries, sources = values("device"), values("country"), values("traffic_source")
+    from shoplytics_desktop.core.analytics.periods import data_bounds
+
+    bounds = data_bounds(ws)
     return DashboardStatus(
         missing=(),
         first_day=row[0],
@@ -105,4 +116,12 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         categories=tuple(c[0] for c in cats),
         has_dim_products="dim_products" in present,
         options={"device": devices, "country": countries, "traffic_source": sources},
+        has_events=has_events,
+        last_day_complete=bounds.last_day_complete if bounds is not None else True,
     )
+
+
+def _has_events(ws: Workspace) -> bool:
+    if not ws.table_exists("raw", "events"):
+        return False
+    return bool(ws.cursor().execute("SELECT 1 FROM raw.events LIMIT 1").fetchall())

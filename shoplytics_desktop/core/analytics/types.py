@@ -20,17 +20,22 @@ class Kpi:
     previous: float | None
     kind: Kind = "count"
     spark: tuple[float | None, ...] = ()
+    #: When the range ends in a day still under way, the change compares the complete days
+    #: with as many days before them: (those days' value, the days before), and says so.
+    basis: tuple[float | None, float | None] | None = None
+    basis_note: str = ""
 
     @property
     def change(self) -> float | None:
         """Relative change (counts, money) or the difference in points (rates, ratios)."""
-        if self.value is None or self.previous is None:
+        value, previous = self.basis if self.basis is not None else (self.value, self.previous)
+        if value is None or previous is None:
             return None
         if self.kind in ("rate", "ratio"):
-            return self.value - self.previous
-        if self.previous == 0:
+            return value - previous
+        if previous == 0:
             return None
-        return (self.value - self.previous) / self.previous
+        return (value - previous) / previous
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,15 @@ class TimeSeries:
     periods: tuple[dt.date, ...]
     series: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     grain: str = "day"
+    #: Per period, True where it is incomplete (cut by the range or the data's ends, or still
+    #: under way): charts draw it dotted or hatched, averages and deltas leave it out.
+    partial: tuple[bool, ...] = ()
+    #: Series whose incomplete periods differ (trailing WAU/MAU windows still filling up).
+    partial_by_series: dict[str, tuple[bool, ...]] = field(default_factory=dict)
+
+    def partial_of(self, name: str) -> tuple[bool, ...]:
+        flags = self.partial_by_series.get(name) or self.partial
+        return flags if len(flags) == len(self.periods) else (False,) * len(self.periods)
 
     def __getitem__(self, name: str) -> tuple[float | None, ...]:
         return self.series[name]
@@ -87,3 +101,30 @@ def ratio(num: float | None, den: float | None) -> float | None:
 def num(value: Any) -> float:
     """A DuckDB number (int, Decimal, HUGEINT, None) as a float."""
     return 0.0 if value is None else float(value)
+
+
+OTHER = "Other"
+
+
+def top_n_other(
+    table: Table,
+    label: str,
+    n: int,
+    sums: Sequence[str] = (),
+    ratios: dict[str, tuple[str, str]] | None = None,
+) -> Table:
+    """The first ``n - 1`` rows (the table's order: best first) and one "Other" row for the rest,
+    when there are more than ``n``: ``sums`` add up, ``ratios`` are recomputed from their summed
+    numerator and denominator columns, anything else is None (a distinct count, say, cannot be
+    added across rows)."""
+    if len(table.rows) <= n:
+        return table
+    keep, rest = table.rows[: n - 1], table.rows[n - 1 :]
+    totals: dict[str, Any] = {label: f"{OTHER} ({len(rest)})"}
+    for col in sums:
+        i = table.columns.index(col)
+        totals[col] = sum(float(r[i]) for r in rest if r[i] is not None)
+    for col, (a, b) in (ratios or {}).items():
+        totals[col] = ratio(totals.get(a), totals.get(b))
+    other = tuple(totals.get(c) for c in table.columns)
+    return Table(table.columns, (*keep, other))

@@ -1,21 +1,55 @@
 """What every dashboard tab shares: the filters it was last asked for, the query job that runs
-off the UI thread, the drawing of its result, and a note on the filters that do not apply."""
+off the UI thread (with the comparison period's when the time charts compare), the drawing of
+its result, a note on the filters that do not apply, and a "the filters hide all data" state
+instead of zeros and empty tables."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.core.analytics.filters import COMPARES, Filters
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.dashboards.charts import ChartFrame
 from shoplytics_desktop.ui.dashboards.style import current_theme
 from shoplytics_desktop.ui.dashboards.tables import DataTable
 
 Job = Callable[[Workspace], Any]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A tab's result and the same query over the comparison period."""
+
+    result: Any
+    other: Any
+    label: str
+
+    @property
+    def filters(self) -> Filters:
+        return self.result.filters  # type: ignore[no-any-return]
+
+
+def compared_job(main: Job, other: Job | None, label: str) -> Job:
+    if other is None:
+        return main
+
+    def run(ws: Workspace) -> Compared:
+        return Compared(main(ws), other(ws), label)
+
+    return run
 
 
 class DashboardTab(QWidget):
@@ -25,9 +59,13 @@ class DashboardTab(QWidget):
     title = ""
     uses_segments = True
     uses_category = False
+    #: Whether the tab's time charts draw the comparison period.
+    compares = False
     drill = Signal(str, object)
     #: The tab changed a parameter of its own query (e.g. the funnel's breakdown).
     requery = Signal()
+    #: The user asked to clear the filters (from the "filters hide all data" state).
+    reset_requested = Signal()
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,10 +93,27 @@ class DashboardTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
+        self.scroll = scroll
+        self.hidden_by_filters = QWidget()
+        self.hidden_label = QLabel()
+        self.hidden_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hidden_label.setWordWrap(True)
+        self.hidden_label.setStyleSheet("font-size: 15px;")
+        self.reset_button = QPushButton("Reset filters")
+        self.reset_button.clicked.connect(self.reset_requested.emit)
+        hidden = QVBoxLayout(self.hidden_by_filters)
+        hidden.addStretch(1)
+        hidden.addWidget(self.hidden_label)
+        hidden.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        hidden.addStretch(2)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(scroll)
+        self.stack.addWidget(self.hidden_by_filters)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.stack)
 
     def set_money_note(self, text: str) -> None:
         self.money_note.setText(text)
@@ -83,7 +138,7 @@ class DashboardTab(QWidget):
             for chart in getattr(self, "charts", []):
                 chart.refresh_theme()
             if self.last_result is not None:
-                self.draw(self.last_result)
+                self.show_result(self.last_result)
 
     def set_filters(self, f: Filters) -> None:
         if f != self.filters:
@@ -95,7 +150,7 @@ class DashboardTab(QWidget):
         ignored = []
         if not self.uses_segments and f.has_segment_filter:
             ignored.append("device, country and traffic source filters")
-        if not self.uses_category and f.category is not None:
+        if not self.uses_category and f.has_category_filter:
             ignored.append("the category filter")
         self.note.setText(
             ("This tab ignores " + " and ".join(ignored) + ": " + self.ignore_reason())
@@ -109,10 +164,38 @@ class DashboardTab(QWidget):
     def job(self, f: Filters) -> Job:
         raise NotImplementedError
 
-    def draw(self, result: Any) -> None:
+    def full_job(self, f: Filters) -> Job:
+        """The tab's query, and the comparison period's when its time charts compare."""
+        other = f.compared() if self.compares else None
+        return compared_job(self.job(f), self.job(other) if other else None,
+                            COMPARES.get(f.compare, "").lower())
+
+    def draw(self, result: Any, compare: Any = None, compare_label: str = "") -> None:
         raise NotImplementedError
+
+    def is_empty_result(self, result: Any) -> bool:
+        """Whether the result holds no data at all (subclasses say how to tell)."""
+        return False
+
+    @property
+    def filters_hide_all(self) -> bool:
+        return self.stack.currentWidget() is self.hidden_by_filters
 
     def show_result(self, result: Any) -> None:
         self.last_result = result
         self.dirty = False
-        self.draw(result)
+        main, other, label = ((result.result, result.other, result.label)
+                              if isinstance(result, Compared) else (result, None, ""))
+        f: Filters = main.filters
+        filtered = ((self.uses_segments and f.has_segment_filter)
+                    or (self.uses_category and f.has_category_filter))
+        if filtered and self.is_empty_result(main):
+            self.hidden_label.setText(
+                f"The filters hide all data in this range ({f.describe()}).")
+            self.stack.setCurrentWidget(self.hidden_by_filters)
+            return
+        self.stack.setCurrentWidget(self.scroll)
+        context = f.describe() + (f"; dashed: {label}" if other is not None else "")
+        for chart in getattr(self, "charts", []):
+            chart.context = context
+        self.draw(main, other, label)

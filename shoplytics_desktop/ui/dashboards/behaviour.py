@@ -21,11 +21,13 @@ class BehaviourTab(DashboardTab):
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
-        self.durations = BarChart("Session duration (sessions per log-scale bin)", "count", currency)
+        self.durations = BarChart("Session duration (sessions per log-scale bin)", "count",
+                                  currency, metric="session_duration")
         self.time_to_purchase = BarChart(
             "Time to first purchase (buyers whose first purchase is in the range)", "count",
-            currency)
+            currency, metric="time_to_first_purchase")
         self.heatmap = HeatmapChart("Activity by hour of day (UTC) and weekday (events)")
+        self.heatmap.set_metric("events")
         self.heatmap.setMinimumHeight(300)
         row = QHBoxLayout()
         row.addWidget(self.durations)
@@ -40,7 +42,10 @@ class BehaviourTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(behaviour, f=f)
 
-    def draw(self, result: Behaviour) -> None:
+    def is_empty_result(self, result: Behaviour) -> bool:
+        return not any(result.durations.column("sessions")) and not any(map(any, result.heatmap))
+
+    def draw(self, result: Behaviour, compare: object = None, compare_label: str = "") -> None:
         d = result.durations
         median = result.median_duration_bin
         self.durations.set_bars(
@@ -58,6 +63,7 @@ class BehaviourTab(DashboardTab):
             "No first purchases in this range.",
         )
         total = sum(sum(r) for r in result.heatmap)
+        self.heatmap.fmt = compact
         self.heatmap.set_matrix(
             result.heatmap, list(WEEKDAYS), [f"{h:02d}" for h in range(24)],
             result.heatmap_table, compact, "No events in this range.",

@@ -1,6 +1,9 @@
 """The base chart: a titled frame around a pyqtgraph plot with a small toolbar (reset zoom,
-PNG, SVG, copy CSV, save CSV, the same actions in the context menu), a hover read-out and an
-empty state that says why there is nothing to draw."""
+PNG, SVG, copy CSV, save CSV, the same actions in the context menu), a legend beside the title
+(never over the data), a floating tooltip with a crosshair that follows the mouse and goes away
+when the data changes, and an empty state that says why there is nothing to draw.
+
+The mouse wheel scrolls the page; Ctrl + wheel or a dragged box zooms a time chart."""
 
 from __future__ import annotations
 
@@ -8,8 +11,17 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter, QPen
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,25 +35,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.core.errors import ExportError
 from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
-from shoplytics_desktop.ui.dashboards.style import Theme, compact, currency_symbol, current_theme
+from shoplytics_desktop.ui.dashboards.style import Theme, current_theme, format_ticks
+
+#: Exported PNGs: this size, whatever the chart's size on screen (a wide, flat chart exported
+#: as 1200 × 205 was unreadable).
+EXPORT_SIZE = (1600, 900)
 
 
 class NumberAxis(pg.AxisItem):
-    """Ticks with thousands separators (k/M for big values), a currency or percent sign."""
+    """One number format per axis (see ``format_ticks``): a common unit and decimals, the
+    locale's separators, a currency or percent sign."""
 
     def __init__(self, orientation: str, kind: str = "count", currency: str = "USD") -> None:
         super().__init__(orientation)
         self.kind, self.currency = kind, currency
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        if self.kind in ("rate", "ratio"):
-            decimals = 0 if spacing * scale >= 0.01 else 1
-            return [f"{100 * v * scale:.{decimals}f}%" for v in values]
-        prefix = currency_symbol(self.currency) if self.kind == "money" else ""
-        return [("-" if v < 0 else "") + prefix + compact(abs(v * scale)) for v in values]
+        return format_ticks([v * scale for v in values], self.kind, self.currency)
+
+
+class PlotWidget(pg.PlotWidget):
+    """The wheel scrolls the page around the chart; Ctrl + wheel zooms."""
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev)
+            ev.accept()
+        else:
+            ev.ignore()  # on to the scroll area
 
 
 class GridLines(pg.GraphicsObject):
@@ -110,6 +135,7 @@ class ChartFrame(QFrame):
         title: str,
         parent: QWidget | None = None,
         axis_items: dict[str, pg.AxisItem] | None = None,
+        metric: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("dashChart")
@@ -118,19 +144,27 @@ class ChartFrame(QFrame):
         self.currency: str = getattr(self, "currency", "USD")
         self.theme: Theme = current_theme()
         self._table: Table | None = None
+        #: The date range and filters the chart shows (exported PNGs carry it).
+        self.context = ""
 
-        self.title_label = QLabel(f"<b>{title}</b>")
-        self.hover_label = QLabel(" ")
-        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hover_label.setStyleSheet(f"color: {self.theme.muted};")
-        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.hover_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.title_label = QLabel()
+        self._title_text()
+        self.title_label.setWordWrap(True)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.title_label.setMinimumWidth(60)
+        self.set_metric(metric)
+        self.legend_label = QLabel()
+        self.legend_label.setVisible(False)
+        self.legend_label.setWordWrap(True)
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet(f"color: {self.theme.muted};")
+        self.note_label.setVisible(False)
 
         self.buttons: dict[str, QToolButton] = {}
         header = QHBoxLayout()
         header.setContentsMargins(4, 2, 4, 0)
-        header.addWidget(self.title_label)
-        header.addWidget(self.hover_label, 1)
+        header.addWidget(self.title_label, 1)
         for key, text, tip, slot in (
             ("reset", "⟲", "Reset zoom", self.reset_zoom),
             ("png", "PNG", "Export the chart as PNG", self._ask_png),
@@ -143,8 +177,9 @@ class ChartFrame(QFrame):
             self.buttons[key] = b
             header.addWidget(b)
         self.buttons["reset"].setVisible(self.zoomable)
+        self.buttons["reset"].setToolTip("Reset zoom (zoom with Ctrl + wheel or by dragging a box)")
 
-        self.plot = pg.PlotWidget(axisItems=axis_items or {})
+        self.plot = PlotWidget(axisItems=axis_items or {})
         self.plot.setAntialiasing(False)
         self.plot.setMinimumHeight(160)
         self.plot_item: pg.PlotItem = self.plot.getPlotItem()
@@ -152,10 +187,22 @@ class ChartFrame(QFrame):
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
         self.vb.setMouseEnabled(x=self.zoomable, y=False)
+        if self.zoomable:
+            self.vb.setMouseMode(pg.ViewBox.RectMode)
+            # A dragged box zooms x; y keeps following the visible data.
+            self.vb.sigRangeChangedManually.connect(lambda *_: self.vb.enableAutoRange(y=True))
         self.grid = GridLines(self)
         self._add_menu_actions()
         self.apply_theme()
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        # The floating read-out and its crosshair.
+        self.tip = QLabel(self.plot)
+        self.tip.setVisible(False)
+        self.tip.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False)
+        self.crosshair.setVisible(False)
+        self._style_tip()
+        self.plot.installEventFilter(self)
 
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -169,7 +216,53 @@ class ChartFrame(QFrame):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addLayout(header)
+        layout.addWidget(self.legend_label)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note_label)
+
+    def _title_text(self) -> None:
+        """The title, with the currency's code on money charts (a symbol can be ambiguous)."""
+        money = getattr(self, "kind", "") == "money"
+        self.title_label.setText(f"<b>{self.title}</b>" + (f" ({self.currency})" if money else ""))
+
+    def set_metric(self, metric: str | None) -> None:
+        """The glossary's definition as the title's tooltip."""
+        self.metric_key = metric
+        tip = metric_tooltip(metric) if metric else ""
+        self.title_label.setToolTip(tip)
+
+    def set_legend(self, entries: list[tuple[str, QColor, str]]) -> None:
+        """Series names with their colour and line style ('solid', 'dash', 'dot', 'bar',
+        'hatch'), above the plot, where they never cover the data."""
+        marks = {"solid": "━━", "dash": "╍╍", "dot": "┅┅", "bar": "■", "hatch": "▨"}
+        html = " &nbsp; ".join(
+            f"<span style='color:{c.name()}'>{marks.get(style, '━━')}</span> {name}"
+            for name, c, style in entries
+        )
+        # Unchanged text: no relayout (a redraw must stay cheap).
+        if html != self.legend_label.text():
+            self.legend_label.setText(html)
+        if self.legend_label.isHidden() == bool(entries):
+            self.legend_label.setVisible(bool(entries))
+
+    def set_note(self, text: str) -> None:
+        if text != self.note_label.text():
+            self.note_label.setText(text)
+        if self.note_label.isHidden() == bool(text):
+            self.note_label.setVisible(bool(text))
+
+    def _style_tip(self) -> None:
+        t = self.theme
+        self.tip.setStyleSheet(
+            f"background: {t.background}; color: {t.foreground}; border: 1px solid {t.muted};"
+            " padding: 3px 6px; border-radius: 3px;"
+        )
+        self.crosshair.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.plot and event.type() == QEvent.Type.Leave:
+            self.clear_hover()
+        return super().eventFilter(watched, event)
 
     # -- appearance ------------------------------------------------------------------------------
 
@@ -185,11 +278,13 @@ class ChartFrame(QFrame):
         """Follow a light/dark palette switch (the owner redraws the data)."""
         self.theme = current_theme()
         self.apply_theme()
-        self.hover_label.setStyleSheet(f"color: {self.theme.muted};")
+        self._style_tip()
+        self.note_label.setStyleSheet(f"color: {self.theme.muted};")
         self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
 
     def set_currency(self, currency: str) -> None:
         self.currency = currency
+        self._title_text()
         for name in ("left", "bottom"):
             axis = self.plot_item.getAxis(name)
             if isinstance(axis, NumberAxis):
@@ -211,17 +306,22 @@ class ChartFrame(QFrame):
     # -- states ----------------------------------------------------------------------------------
 
     def show_empty(self, reason: str) -> None:
+        self.clear_hover()
         self.plot_item.clear()
         self._table = None
         self.empty_label.setText(reason)
         self.stack.setCurrentWidget(self.empty_label)
-        self.hover_label.setText(" ")
+        self.set_legend([])
+        self.set_note("")
         for key in ("png", "svg", "copy", "csv"):
             self.buttons[key].setEnabled(False)
 
     def show_plot(self, table: Table) -> None:
+        self.clear_hover()  # the old read-out describes data that is gone
         if self.grid not in self.plot_item.items:
             self.plot_item.addItem(self.grid, ignoreBounds=True)
+        if self.crosshair not in self.plot_item.items:
+            self.plot_item.addItem(self.crosshair, ignoreBounds=True)
         self._table = table
         self.stack.setCurrentWidget(self.plot)
         for key in ("png", "svg", "copy", "csv"):
@@ -247,30 +347,111 @@ class ChartFrame(QFrame):
     def hover_text(self, x: float, y: float) -> str | None:
         return None
 
+    def crosshair_x(self, x: float) -> float | None:
+        """Where the crosshair snaps for a hover at ``x`` (None: no crosshair)."""
+        return None
+
+    @property
+    def tooltip_text(self) -> str:
+        return "" if self.tip.isHidden() else self.tip.text()
+
     def hover_at(self, x: float, y: float) -> str:
-        """Show (and return) the read-out for a point in view coordinates."""
+        """Show (and return) the floating read-out for a point in view coordinates."""
         text = self.hover_text(x, y) or ""
-        self.hover_label.setText(text or " ")
-        self.hover_label.setToolTip(text)
-        if text:
-            self.hovered.emit(text)
+        if not text:
+            self.clear_hover()
+            return ""
+        self.tip.setText(text)
+        self.tip.adjustSize()
+        scene = self.vb.mapViewToScene(QPointF(x, y))
+        widget = self.plot.mapFromScene(scene)
+        pos = QPoint(widget.x() + 14, widget.y() + 14)
+        # Keep the read-out inside the plot.
+        if pos.x() + self.tip.width() > self.plot.width():
+            pos.setX(max(0, widget.x() - 14 - self.tip.width()))
+        if pos.y() + self.tip.height() > self.plot.height():
+            pos.setY(max(0, widget.y() - 14 - self.tip.height()))
+        self.tip.move(pos)
+        self.tip.show()
+        self.tip.raise_()
+        cx = self.crosshair_x(x)
+        self.crosshair.setVisible(cx is not None)
+        if cx is not None:
+            self.crosshair.setPos(cx)
+        self.hovered.emit(text)
         return text
 
+    def clear_hover(self) -> None:
+        self.tip.hide()
+        self.tip.setText("")
+        self.crosshair.setVisible(False)
+
     def _mouse_moved(self, pos: QPointF) -> None:
-        if self.is_empty or not self.plot_item.sceneBoundingRect().contains(pos):
+        if self.is_empty or not self.vb.sceneBoundingRect().contains(pos):
+            self.clear_hover()
             return
         p = self.vb.mapSceneToView(pos)
         self.hover_at(p.x(), p.y())
 
     # -- export ----------------------------------------------------------------------------------
 
-    def export_png(self, path: Path, width: int = 1200) -> Path:
-        exporter = pg_exporters.ImageExporter(self.plot_item)
-        exporter.parameters()["width"] = int(width)
-        exporter.parameters()["height"] = int(
-            width * max(self.plot.height(), 1) / max(self.plot.width(), 1)
-        )
-        return self._export(exporter, path)
+    def render_image(self, width: int = EXPORT_SIZE[0], height: int = EXPORT_SIZE[1]) -> QImage:
+        """The chart at a set size, under a header with its title, date range and filters."""
+        self.clear_hover()
+        t = self.theme
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(max(title_font.pointSizeF(), 9) * 1.6)
+        title_font.setBold(True)
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF(), 9) * 1.15)
+        lines = [line for line in (self.context, self.legend_text(), self.note_label.text()) if line]
+        header = 24 + 40 + 26 * len(lines)
+        image = QImage(width, height + header, QImage.Format.Format_ARGB32)
+        image.fill(QColor(t.background))
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.setPen(QColor(t.foreground))
+            painter.setFont(title_font)
+            painter.drawText(QRect(24, 16, width - 48, 40), int(Qt.AlignmentFlag.AlignLeft), self.title)
+            painter.setFont(small)
+            painter.setPen(QColor(t.muted))
+            for i, line in enumerate(lines):
+                painter.drawText(QRect(24, 60 + 26 * i, width - 48, 26),
+                                 int(Qt.AlignmentFlag.AlignLeft), line)
+            # Lay the plot out at the export size, draw it, and give it back its own size.
+            old = self.plot_item.geometry()
+            self.plot_item.setGeometry(QRectF(0, 0, width, height))
+            try:
+                self.plot.scene().render(painter, QRectF(0, header, width, height),
+                                         QRectF(0, 0, width, height))
+            finally:
+                self.plot_item.setGeometry(old)
+        finally:
+            painter.end()
+        return image
+
+    def legend_text(self) -> str:
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.legend_label.text())
+        return doc.toPlainText().replace("━━", "—").replace("╍╍", "- -").replace("┅┅", "···")
+
+    def export_png(self, path: Path, width: int = EXPORT_SIZE[0],
+                   height: int = EXPORT_SIZE[1]) -> Path:
+        path = Path(path)
+        image = self.render_image(width, height)
+        try:
+            ok = image.save(str(path), "PNG")
+        except OSError as e:
+            raise ExportError(f"Cannot write the chart '{self.title}' to {path}: {e}.",
+                              "Choose a folder you can write to.") from e
+        if not ok or not path.exists():
+            raise ExportError(f"The chart '{self.title}' could not be exported to {path}.",
+                              "Choose a folder you can write to.")
+        return path
 
     def export_svg(self, path: Path) -> Path:
         try:

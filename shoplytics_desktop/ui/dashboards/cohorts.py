@@ -23,9 +23,10 @@ class CohortsTab(DashboardTab):
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
         self.heatmap = HeatmapChart("Weekly retention (cohorts starting in the range)")
+        self.heatmap.set_metric("retention")
         self.heatmap.setMinimumHeight(420)
         self.curve = BarChart("Average retention by week number (weighted by cohort size)",
-                              "rate", currency, line=True)
+                              "rate", currency, line=True, metric="retention")
         self.body.addWidget(self.heatmap, 2)
         self.body.addWidget(self.curve, 1)
         self.charts = [self.heatmap, self.curve]
@@ -36,7 +37,7 @@ class CohortsTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(cohorts, f=f)
 
-    def draw(self, result: Cohorts) -> None:
+    def draw(self, result: Cohorts, compare: object = None, compare_label: str = "") -> None:
         none = "No cohort starts in this range (cohorts are the weeks of users' first events)."
         rows = [f"{w:%Y-%m-%d}  n={fmt_count(s)}" for w, s in
                 zip(result.cohort_weeks, result.sizes, strict=True)]
@@ -49,7 +50,9 @@ class CohortsTab(DashboardTab):
         self.heatmap.set_matrix(
             result.retention, rows, cols, result.table(), lambda v: fmt_pct(v, 0), none,
             extra=extra, row_title="cohort week", col_title="weeks since first event",
-            vmax=_later_weeks_max(result),
+            vmax=_later_weeks_max(result), partial=result.partial,
+            partial_note="Hatched: the week is not over yet (the data ends inside it); the "
+                         "average curve leaves such weeks out.",
         )
         curve = Table.of(["week_number", "retention"], list(enumerate(result.curve)))
         self.curve.set_bars(cols, [("Retention", result.curve)], curve, none)

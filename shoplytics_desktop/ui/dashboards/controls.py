@@ -1,33 +1,41 @@
 """The global controls of the dashboards: date range (presets relative to the last day with
-data), segment filters, category and granularity. One ``changed`` signal carries the Filters."""
+data), multi-value or exclude filters per dimension, granularity, the comparison line and saved
+views. The controls flow onto more lines when the window is narrow. One ``changed`` signal
+carries the Filters."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from PySide6.QtCore import QDate, QSignalBlocker, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
-    QSizePolicy,
+    QToolButton,
     QWidget,
 )
 
 from shoplytics_desktop.core.analytics.filters import (
+    COMPARES,
+    DIMENSION_LABELS,
+    DIMENSIONS,
     GRAINS,
     PRESETS,
-    SEGMENT_LABELS,
-    SEGMENTS,
     Filters,
     resolve_preset,
 )
 from shoplytics_desktop.core.analytics.status import DashboardStatus
+from shoplytics_desktop.ui.dashboards.flow import FlowLayout
 from shoplytics_desktop.ui.dashboards.style import current_theme
 
 ALL = "All"
+_PLURAL = {"device": "devices", "country": "countries", "traffic_source": "sources",
+           "category": "categories"}
 
 
 def _qdate(d: dt.date) -> QDate:
@@ -38,8 +46,96 @@ def _pydate(q: QDate) -> dt.date:
     return dt.date(q.year(), q.month(), q.day())
 
 
+class MultiSelect(QToolButton):
+    """A dimension's filter: all values, some of them, or all but some ("Exclude these")."""
+
+    changed = Signal()
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolTip(f"{DIMENSION_LABELS[name]} filter: pick one or more values; "
+                        "'Exclude these' keeps everything else")
+        self.options: tuple[str, ...] = ()
+        self.selected: list[str] = []
+        self.exclude = False
+        self.menu_ = QMenu(self)
+        self.setMenu(self.menu_)
+        self._update_text()
+
+    def set_options(self, values: tuple[str, ...]) -> None:
+        self.options = tuple(values)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        menu = self.menu_
+        menu.clear()
+        everything = QAction(f"All {_PLURAL[self.name]}", menu)
+        everything.triggered.connect(lambda: self.set_values((), False))
+        menu.addAction(everything)
+        menu.addSeparator()
+        values = list(self.options) + [v for v in self.selected if v not in self.options]
+        for v in values:
+            action = QAction(str(v), menu)
+            action.setCheckable(True)
+            action.setChecked(v in self.selected)
+            action.toggled.connect(lambda on, v=v: self._toggle(v, on))
+            menu.addAction(action)
+        menu.addSeparator()
+        ex = QAction("Exclude these", menu)
+        ex.setCheckable(True)
+        ex.setChecked(self.exclude)
+        ex.toggled.connect(self._set_exclude)
+        menu.addAction(ex)
+
+    def _toggle(self, value: str, on: bool) -> None:
+        if on and value not in self.selected:
+            self.selected.append(value)
+        elif not on and value in self.selected:
+            self.selected.remove(value)
+        self._update_text()
+        self.changed.emit()
+
+    def _set_exclude(self, on: bool) -> None:
+        self.exclude = on
+        self._update_text()
+        if self.selected:
+            self.changed.emit()
+
+    def set_values(self, values: tuple[str, ...] | list[str], exclude: bool = False,
+                   emit: bool = True) -> None:
+        self.selected = [str(v) for v in values]
+        self.exclude = exclude
+        self._rebuild()
+        self._update_text()
+        if emit:
+            self.changed.emit()
+
+    def value(self) -> str | tuple[str, ...] | None:
+        if not self.selected:
+            return None
+        return self.selected[0] if len(self.selected) == 1 else tuple(self.selected)
+
+    def _update_text(self) -> None:
+        plural = _PLURAL[self.name]
+        if not self.selected:
+            text = f"All {plural}"
+        elif len(self.selected) == 1:
+            text = self.selected[0]
+        else:
+            text = f"{len(self.selected)} {plural}"
+        if self.selected and self.exclude:
+            text = f"Not {text}"
+        self.setText(text)
+
+
 class FilterBar(QWidget):
     changed = Signal(object)  # Filters
+    #: Saved views: ask for a name and save; apply one; delete one.
+    save_view = Signal()
+    view_chosen = Signal(str)
+    view_deleted = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,70 +149,63 @@ class FilterBar(QWidget):
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-        self.segments: dict[str, QComboBox] = {}
-        for seg in SEGMENTS:
-            box = QComboBox()
-            box.setToolTip(f"{SEGMENT_LABELS[seg]} filter")
-            box.setMinimumContentsLength(8)
-            self.segments[seg] = box
-        self.category = QComboBox()
-        self.category.setToolTip("Category filter (revenue and product views)")
-        self.category.setMinimumContentsLength(8)
+            # Room for the whole date at any scaling ("2026-11-0" was cut off).
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("8888-88-88") + 36)
+        self.dims: dict[str, MultiSelect] = {name: MultiSelect(name) for name in DIMENSIONS}
+        self.segments = {k: v for k, v in self.dims.items() if k != "category"}
+        self.category = self.dims["category"]
+        self.category.setToolTip("Category filter (revenue and product views); pick one or more,"
+                                 " or exclude some")
         self.grain = QComboBox()
         for g in GRAINS:
-            self.grain.addItem(g.capitalize(), g)
+            self.grain.addItem(f"By {g}", g)
         self.grain.setToolTip("Granularity of the time charts")
+        self.compare_to = QComboBox()
+        for key, label in COMPARES.items():
+            self.compare_to.addItem(label, key)
+        self.compare_to.setToolTip("A dashed line on the time charts: the previous period of the "
+                                   "same length, or the same days 52 weeks earlier")
         self.reset = QPushButton("Reset")
-        self.reset.setToolTip("All segments and categories, last 30 days, by day")
+        self.reset.setToolTip("All values, the data's last 30 days (or all of it, if shorter), "
+                              "by day")
+        self.views = QToolButton()
+        self.views.setText("Views")
+        self.views.setToolTip("Saved views of this workspace: save the current filters, pick or "
+                              "delete one")
+        self.views.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_menu = QMenu(self.views)
+        self.views.setMenu(self.views_menu)
+        self.set_view_names([])
         self.compare = QLabel()
         self.compare.setStyleSheet(f"color: {current_theme().muted};")
-        # The comparison note gives way first when the window is narrow; the controls do not.
-        self.compare.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        for box in (self.preset, *self.segments.values(), self.category, self.grain):
+        for box in (self.preset, self.grain, self.compare_to):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
-        layout = QHBoxLayout(self)
+        layout = FlowLayout(self, spacing=6)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.preset)
-        layout.addWidget(self.start)
-        layout.addWidget(QLabel("…"))
-        layout.addWidget(self.end)
-        layout.addSpacing(12)
-        for seg in SEGMENTS:
-            layout.addWidget(self.segments[seg])
-        layout.addWidget(self.category)
-        layout.addSpacing(12)
-        layout.addWidget(self.grain)
-        layout.addWidget(self.reset)
-        layout.addWidget(self.compare, 1)
+        for w in (self.preset, self.start, QLabel("…"), self.end, *self.dims.values(),
+                  self.grain, self.compare_to, self.reset, self.views, self.compare):
+            layout.addWidget(w)
         self._fill_options(DashboardStatus(missing=()))
 
         self.preset.currentIndexChanged.connect(self._preset_changed)
         self.start.dateChanged.connect(self._dates_edited)
         self.end.dateChanged.connect(self._dates_edited)
-        for box in [*self.segments.values(), self.category, self.grain]:
+        for dim in self.dims.values():
+            dim.changed.connect(self._emit)
+        for box in (self.grain, self.compare_to):
             box.currentIndexChanged.connect(self._emit)
         self.reset.clicked.connect(self.reset_filters)
 
     # -- options ---------------------------------------------------------------------------------
 
     def _fill_options(self, status: DashboardStatus) -> None:
-        def fill(box: QComboBox, all_label: str, values: tuple[str, ...]) -> None:
-            current = box.currentData()
-            with QSignalBlocker(box):
-                box.clear()
-                box.addItem(all_label, None)
-                for v in values:
-                    box.addItem(v, v)
-                i = box.findData(current) if current is not None else 0
-                box.setCurrentIndex(max(i, 0))
+        self.dims["device"].set_options(status.devices)
+        self.dims["country"].set_options(status.countries)
+        self.dims["traffic_source"].set_options(status.traffic_sources)
+        self.dims["category"].set_options(status.categories)
 
-        fill(self.segments["device"], "All devices", status.devices)
-        fill(self.segments["country"], "All countries", status.countries)
-        fill(self.segments["traffic_source"], "All sources", status.traffic_sources)
-        fill(self.category, "All categories", status.categories)
-
-    def set_status(self, status: DashboardStatus) -> None:
+    def set_status(self, status: DashboardStatus, emit: bool = True) -> None:
         """New options and date bounds (after a pipeline run); keeps what still applies."""
         self._fill_options(status)
         if status.first_day is not None and status.last_day is not None:
@@ -125,8 +214,31 @@ class FilterBar(QWidget):
                 with QSignalBlocker(edit):
                     edit.setDateRange(_qdate(self.first_day - dt.timedelta(days=3650)),
                                       _qdate(self.last_day + dt.timedelta(days=3650)))
-            self._apply_preset()
+            if emit:
+                self._apply_preset()
+                return
+            key = self.preset.currentData()
+            if key != "custom":
+                self._set_dates(*resolve_preset(key, self.first_day, self.last_day))
         self._update_compare()
+
+    def set_view_names(self, names: list[str]) -> None:
+        menu = self.views_menu
+        menu.clear()
+        save = QAction("Save current view…", menu)
+        save.triggered.connect(self.save_view.emit)
+        menu.addAction(save)
+        if names:
+            menu.addSeparator()
+            for name in names:
+                action = QAction(name, menu)
+                action.triggered.connect(lambda _=False, n=name: self.view_chosen.emit(n))
+                menu.addAction(action)
+            delete = menu.addMenu("Delete view")
+            for name in names:
+                action = QAction(name, delete)
+                action.triggered.connect(lambda _=False, n=name: self.view_deleted.emit(n))
+                delete.addAction(action)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -134,34 +246,81 @@ class FilterBar(QWidget):
         return Filters(
             start=_pydate(self.start.date()),
             end=_pydate(self.end.date()),
-            device=self.segments["device"].currentData(),
-            country=self.segments["country"].currentData(),
-            traffic_source=self.segments["traffic_source"].currentData(),
-            category=self.category.currentData(),
+            device=self.dims["device"].value(),
+            country=self.dims["country"].value(),
+            traffic_source=self.dims["traffic_source"].value(),
+            category=self.dims["category"].value(),
             grain=self.grain.currentData() or "day",
             preset=self.preset.currentData(),
+            exclude=frozenset(n for n, d in self.dims.items() if d.exclude and d.selected),
+            compare=self.compare_to.currentData() or "none",
         )
 
+    def state(self) -> dict[str, Any]:
+        """What a saved view or the workspace remembers (JSON-ready)."""
+        f = self.filters()
+        return {
+            "preset": self.preset.currentData(),
+            "start": f.start.isoformat(),
+            "end": f.end.isoformat(),
+            "grain": f.grain,
+            "compare": f.compare,
+            "filters": {n: {"values": list(d.selected), "exclude": d.exclude}
+                        for n, d in self.dims.items() if d.selected},
+        }
+
+    def apply_state(self, state: dict[str, Any]) -> None:
+        """Restore a state (emits once); unknown or malformed parts fall back to defaults."""
+        widgets = [self.preset, self.start, self.end, self.grain, self.compare_to,
+                   *self.dims.values()]
+        blockers = [QSignalBlocker(w) for w in widgets]
+        preset = state.get("preset")
+        self.preset.setCurrentIndex(max(self.preset.findData(preset), 0)
+                                    if preset in PRESETS else list(PRESETS).index("last_30"))
+        self.grain.setCurrentIndex(max(self.grain.findData(state.get("grain")), 0))
+        self.compare_to.setCurrentIndex(max(self.compare_to.findData(state.get("compare")), 0))
+        dims = state.get("filters") or {}
+        for name, dim in self.dims.items():
+            entry = dims.get(name) if isinstance(dims, dict) else None
+            if isinstance(entry, dict):
+                dim.set_values(tuple(str(v) for v in entry.get("values") or ()),
+                               bool(entry.get("exclude")), emit=False)
+            else:
+                dim.set_values((), False, emit=False)
+        if self.preset.currentData() == "custom":
+            try:
+                start = dt.date.fromisoformat(str(state.get("start")))
+                end = dt.date.fromisoformat(str(state.get("end")))
+                self._set_dates(min(start, end), max(start, end))
+            except ValueError:
+                self.preset.setCurrentIndex(list(PRESETS).index("last_30"))
+        del blockers
+        self._apply_preset()
+
     # -- changing --------------------------------------------------------------------------------
+
+    def _set_dates(self, start: dt.date, end: dt.date) -> None:
+        with QSignalBlocker(self.start), QSignalBlocker(self.end):
+            self.start.setDate(_qdate(start))
+            self.end.setDate(_qdate(end))
 
     def set_preset(self, key: str) -> None:
         self.preset.setCurrentIndex(list(PRESETS).index(key))
 
     def set_range(self, start: dt.date, end: dt.date) -> None:
         """A custom range (emits once)."""
-        with QSignalBlocker(self.preset), QSignalBlocker(self.start), QSignalBlocker(self.end):
+        with QSignalBlocker(self.preset):
             self.preset.setCurrentIndex(list(PRESETS).index("custom"))
-            self.start.setDate(_qdate(start))
-            self.end.setDate(_qdate(end))
+        self._set_dates(start, end)
         self._emit()
 
-    def set_segment(self, name: str, value: str | None) -> None:
-        box = self.segments.get(name, self.category)
-        i = box.findData(value) if value is not None else 0
-        if i < 0:
-            box.addItem(str(value), value)
-            i = box.count() - 1
-        box.setCurrentIndex(i)
+    def set_segment(self, name: str, value: str | None, exclude: bool = False) -> None:
+        """Keep only ``value`` of a dimension (None: all values)."""
+        dim = self.dims.get(name, self.category)
+        dim.set_values(() if value is None else (value,), exclude)
+
+    def set_values(self, name: str, values: tuple[str, ...], exclude: bool = False) -> None:
+        self.dims[name].set_values(values, exclude)
 
     def set_category(self, value: str | None) -> None:
         self.set_segment("category", value)
@@ -169,11 +328,16 @@ class FilterBar(QWidget):
     def set_grain(self, grain: str) -> None:
         self.grain.setCurrentIndex(max(self.grain.findData(grain), 0))
 
+    def set_compare(self, key: str) -> None:
+        self.compare_to.setCurrentIndex(max(self.compare_to.findData(key), 0))
+
     def reset_filters(self) -> None:
-        blockers = [QSignalBlocker(w) for w in (*self.segments.values(), self.category, self.grain,
-                                                self.preset)]
-        for box in [*self.segments.values(), self.category, self.grain]:
-            box.setCurrentIndex(0)
+        blockers = [QSignalBlocker(w) for w in (*self.dims.values(), self.grain, self.preset,
+                                                self.compare_to)]
+        for dim in self.dims.values():
+            dim.set_values((), False, emit=False)
+        self.grain.setCurrentIndex(0)
+        self.compare_to.setCurrentIndex(0)
         self.preset.setCurrentIndex(list(PRESETS).index("last_30"))
         del blockers
         self._apply_preset()
@@ -187,10 +351,7 @@ class FilterBar(QWidget):
         if key == "custom":
             self._emit()
             return
-        start, end = resolve_preset(key, self.first_day, self.last_day)
-        with QSignalBlocker(self.start), QSignalBlocker(self.end):
-            self.start.setDate(_qdate(start))
-            self.end.setDate(_qdate(end))
+        self._set_dates(*resolve_preset(key, self.first_day, self.last_day))
         self._emit()
 
     def _dates_edited(self) -> None:
@@ -205,7 +366,8 @@ class FilterBar(QWidget):
         p = f.previous()
         text = f"{f.days} days, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
         self.compare.setText(text)
-        self.compare.setToolTip(text)
+        self.compare.setToolTip("The KPI changes compare the range with the period of the same "
+                                "length just before it: " + text)
 
     def _emit(self) -> None:
         self._update_compare()

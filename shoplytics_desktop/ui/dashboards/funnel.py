@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from shoplytics_desktop.core.analytics import Funnel, funnel
 from shoplytics_desktop.core.analytics.filters import SEGMENT_LABELS, SEGMENTS, Filters
 from shoplytics_desktop.core.analytics.funnel import STEPS
-from shoplytics_desktop.core.analytics.types import Table, ratio
+from shoplytics_desktop.core.analytics.types import Table, ratio, top_n_other
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.plots import BarChart, TimeChart
 from shoplytics_desktop.ui.dashboards.style import fmt_change, fmt_count, fmt_pct
@@ -29,6 +29,9 @@ def step_note(count: int, step_conversion: float | None, overall: float | None) 
 
 class FunnelTab(DashboardTab):
     title = "Funnel"
+    compares = True
+    #: Breakdown values shown before the rest is summed into "Other".
+    TOP_N = 10
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
@@ -36,20 +39,24 @@ class FunnelTab(DashboardTab):
         self.focus_step = STEPS[-1][1]
         self.summary = QLabel()
         self.summary.setStyleSheet("font-size: 15px;")
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumWidth(120)
         self.steps = BarChart("Funnel steps (sessions) — click a step to compare it below",
-                              "count", currency, horizontal=True)
+                              "count", currency, horizontal=True, metric="step_conversion")
         self.steps.setMinimumHeight(260)
         self.by = QComboBox()
         for seg in SEGMENTS:
             self.by.addItem(SEGMENT_LABELS[seg], seg)
-        self.breakdown_chart = BarChart("Step conversion by segment", "rate", currency)
+        self.breakdown_chart = BarChart("Step conversion by segment", "rate", currency,
+                                        horizontal=True, metric="step_conversion")
         self.breakdown_table = DataTable(
             "Funnel by segment",
             kinds={**{c: "count" for c, _ in STEPS}, "funnel_completion": "rate"},
             labels={**{c: label for c, label in STEPS}, "funnel_completion": "Funnel completion"},
             currency=currency,
         )
-        self.over_time = TimeChart("Funnel completion over time", "rate", currency)
+        self.over_time = TimeChart("Funnel completion over time", "rate", currency,
+                                   metric="funnel_completion")
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(QLabel("Break down by"))
@@ -82,7 +89,10 @@ class FunnelTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(funnel, f=f, breakdown_by=self.breakdown_by)
 
-    def draw(self, result: Funnel) -> None:
+    def is_empty_result(self, result: Funnel) -> bool:
+        return result.is_empty
+
+    def draw(self, result: Funnel, compare: Funnel | None = None, compare_label: str = "") -> None:
         steps = result.steps
         if result.is_empty:
             self.summary.setText("No sessions in this range.")
@@ -106,16 +116,19 @@ class FunnelTab(DashboardTab):
             [("completion", "Funnel completion (every step, in order)"),
              ("view_to_purchase", "Product view → purchase")],
             empty_reason="No sessions in this range.",
+            compare=compare.over_time if compare is not None else None,
+            compare_label=compare_label,
         )
 
     def _render_breakdown(self, result: Funnel) -> None:
         labels = [label for _, label in STEPS]
         i = labels.index(self.focus_step) if self.focus_step in labels else len(labels) - 1
         col, prev = STEPS[i][0], STEPS[max(i - 1, 0)][0]
-        t = result.breakdown
+        seg = result.breakdown_by
+        t = top_n_other(result.breakdown, seg, self.TOP_N, sums=[c for c, _ in STEPS],
+                        ratios={"funnel_completion": (STEPS[-1][0], "sessions")})
         values = [ratio(a, b) for a, b in zip(t.column(col), t.column(prev), strict=True)]
         overall = [ratio(a, b) for a, b in zip(t.column(col), t.column("sessions"), strict=True)]
-        seg = result.breakdown_by
         title = (f"{labels[i]}: step conversion by {SEGMENT_LABELS[seg].lower()}"
                  if i else f"Sessions by {SEGMENT_LABELS[seg].lower()}")
         self.breakdown_chart.title_label.setText(f"<b>{title}</b> — click to filter")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics.types import Table
@@ -46,6 +46,27 @@ class CellLabels(pg.GraphicsObject):
         painter.restore()
 
 
+class HatchCells(pg.GraphicsObject):
+    """Hatching over the cells whose period is not over yet (the current cohort week)."""
+
+    def __init__(self, cells: list[tuple[int, int]], cols: int, rows: int) -> None:
+        super().__init__()
+        self.cells, self.rect = cells, QRectF(0, 0, cols, rows)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        painter.save()
+        transform = painter.transform()
+        painter.resetTransform()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(QColor(255, 255, 255, 170), Qt.BrushStyle.BDiagPattern))
+        for r, c in self.cells:
+            painter.drawRect(transform.mapRect(QRectF(c, r, 1, 1)))
+        painter.restore()
+
+
 class HeatmapChart(ChartFrame):
     """A matrix of values as coloured cells (viridis: colour-blind safe, ordered), rows from the
     top, with value labels when the cells are few enough to read."""
@@ -62,6 +83,13 @@ class HeatmapChart(ChartFrame):
         self.cols: list[str] = []
         self.fmt: Callable[[float], str] = str
         self.extra: Callable[[int, int], str] | None = None
+        self.partial: list[list[bool]] = []
+        # The colour scale, right of the cells.
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
+                                        width=12)
+        self.colorbar.axis.tickStrings = (  # type: ignore[method-assign]
+            lambda values, scale, spacing: [self.fmt(v * scale) for v in values])
+        self.plot_item.layout.addItem(self.colorbar, 2, 5)
 
     def set_matrix(
         self,
@@ -76,8 +104,11 @@ class HeatmapChart(ChartFrame):
         col_title: str = "",
         labels: bool = True,
         vmax: float | None = None,
+        partial: Sequence[Sequence[bool]] = (),
+        partial_note: str = "",
     ) -> None:
-        """``vmax`` caps the colour scale (values above take the top colour)."""
+        """``vmax`` caps the colour scale (values above take the top colour); ``partial``
+        marks cells whose period is not over (hatched, with ``partial_note`` below)."""
         self.plot_item.clear()
         grid = np.array([[np.nan if v is None else float(v) for v in r] for r in values], dtype=float)
         if grid.size == 0 or not np.nansum(np.abs(grid)):
@@ -107,7 +138,16 @@ class HeatmapChart(ChartFrame):
             [[(r + 0.5, lab) for r, lab in enumerate(self.rows) if r % step_r == 0], []])
         self.plot_item.setLabel("bottom", col_title)
         self.plot_item.setLabel("left", row_title)
+        self.partial = [list(r) for r in partial]
+        hatched = [(r, c) for r, row in enumerate(self.partial) for c, flag in enumerate(row)
+                   if flag and r < grid.shape[0] and c < grid.shape[1]
+                   and not math.isnan(grid[r, c])]
+        if hatched:
+            self.plot_item.addItem(HatchCells(hatched, grid.shape[1], grid.shape[0]))
+        if tuple(self.colorbar.levels()) != (0.0, hi):
+            self.colorbar.setLevels((0.0, hi))
         self.show_plot(table)
+        self.set_note(partial_note if hatched else "")
         self.vb.setRange(xRange=(0, grid.shape[1]), yRange=(0, grid.shape[0]), padding=0)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
@@ -124,4 +164,6 @@ class HeatmapChart(ChartFrame):
         v = self.values[r, c]
         value = "no data yet" if math.isnan(v) else self.fmt(v)
         extra = f" ({self.extra(r, c)})" if self.extra else ""
+        if r < len(self.partial) and c < len(self.partial[r]) and self.partial[r][c]:
+            extra += " — week not over yet"
         return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}"

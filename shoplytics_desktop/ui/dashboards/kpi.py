@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics.filters import Filters, periods
+from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Kpi
 from shoplytics_desktop.ui.dashboards.plots import clean
 from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_change, fmt_period, fmt_value
@@ -60,7 +62,8 @@ class KpiCard(QFrame):
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(170)
+        self.setMinimumWidth(KpiRow.CARD_WIDTH - 10)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.label = QLabel(label)
         self.value = QLabel("—")
         self.value.setStyleSheet("font-size: 20px; font-weight: 600;")
@@ -77,6 +80,9 @@ class KpiCard(QFrame):
     def set_kpi(self, kpi: Kpi, f: Filters, currency: str) -> None:
         theme = current_theme()
         self.label.setText(kpi.label)
+        definition = metric_tooltip(kpi.key)
+        self.label.setToolTip(definition)
+        self.value.setToolTip(definition)
         self.value.setText(fmt_value(kpi.value, kpi.kind, currency))
         change = kpi.change
         color = theme.muted if not change else theme.positive() if change > 0 else theme.negative()
@@ -86,7 +92,10 @@ class KpiCard(QFrame):
         self.delta.setToolTip(
             f"Previous period {prev.start:%Y-%m-%d} … {prev.end:%Y-%m-%d}: "
             f"{fmt_value(kpi.previous, kpi.kind, currency)}"
+            + (f"\n{kpi.basis_note}" if kpi.basis_note else "")
         )
+        if kpi.basis_note:
+            self.delta.setText(self.delta.text() + " *")
         labels = [
             f"{fmt_period(p, f.grain)}: {fmt_value(v, kpi.kind, currency)}"
             for p, v in zip(periods(f), kpi.spark, strict=False)
@@ -95,15 +104,43 @@ class KpiCard(QFrame):
 
 
 class KpiRow(QWidget):
+    """The cards in a grid of at most ``columns`` columns, fewer when the width needs it (rows
+    kept even: 6 cards at 1000 pixels are 2 rows of 3, not 5 and 1)."""
+
+    CARD_WIDTH = 165
+
     def __init__(self, columns: int = 6, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.columns = columns
+        self._fit_columns = columns
         self.cards: dict[str, KpiCard] = {}
+        # The grid re-flows on resize: its current columns must not hold the window wide.
+        self.setMinimumWidth(self.CARD_WIDTH)
+
+    def fit_columns(self, width: int) -> int:
+        n = max(1, len(self.cards))
+        most = max(1, min(self.columns, n, width // self.CARD_WIDTH))
+        rows = math.ceil(n / most)
+        return math.ceil(n / rows)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        cols = self.fit_columns(event.size().width())
+        if cols != self._fit_columns:
+            self._regrid(cols)
+
+    def _regrid(self, cols: int) -> None:
+        self._fit_columns = cols
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for i, card in enumerate(self.cards.values()):
+            self.grid.addWidget(card, i // cols, i % cols)
 
     def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str) -> None:
-        if list(self.cards) != [k.key for k in kpis]:
+        fresh = list(self.cards) != [k.key for k in kpis]
+        if fresh:
             # The set of figures changed (net revenue and refunds show only where there are
             # refunds): lay the cards out afresh, in the new order.
             for card in self.cards.values():
@@ -114,5 +151,8 @@ class KpiRow(QWidget):
             card = self.cards.get(kpi.key)
             if card is None:
                 card = self.cards[kpi.key] = KpiCard(kpi.label)
-                self.grid.addWidget(card, i // self.columns, i % self.columns)
+                self.grid.addWidget(card, i // self._fit_columns, i % self._fit_columns)
             card.set_kpi(kpi, f, currency)
+        cols = self.fit_columns(self.width() if self.width() > 50 else 1200)
+        if fresh or cols != self._fit_columns:
+            self._regrid(cols)

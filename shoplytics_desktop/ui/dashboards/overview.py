@@ -37,6 +37,7 @@ def _load(ws: Workspace, f: Filters) -> OverviewData:
             "conversion": ov.kpi("conversion").spark,
         },
         f.grain,
+        partial=ov.partial,
     )
     return OverviewData(ov, ts)
 
@@ -44,13 +45,14 @@ def _load(ws: Workspace, f: Filters) -> OverviewData:
 class OverviewTab(DashboardTab):
     title = "Overview"
     uses_category = True
+    compares = True
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
         self.kpis = KpiRow(columns=3)
-        self.revenue = TimeChart("Revenue", "money", currency)
-        self.sessions = TimeChart("Sessions", "count", currency)
-        self.conversion = TimeChart("Session conversion", "rate", currency)
+        self.revenue = TimeChart("Revenue", "money", currency, metric="revenue")
+        self.sessions = TimeChart("Sessions", "count", currency, metric="sessions")
+        self.conversion = TimeChart("Session conversion", "rate", currency, metric="conversion")
         row = QHBoxLayout()
         row.addWidget(self.sessions)
         row.addWidget(self.conversion)
@@ -65,24 +67,34 @@ class OverviewTab(DashboardTab):
 
     def _update_note(self, f: Filters) -> None:
         super()._update_note(f)
-        if f.category is not None:
+        if f.has_category_filter:
             self.note.setText("Revenue, orders and AOV are for the category "
-                              f"'{f.category}'; sessions, session conversion and stickiness are not.")
+                              f"'{f.describe_dimension('category')}'; sessions, session conversion "
+                              "and stickiness are not.")
             self.note.setVisible(True)
 
     def job(self, f: Filters) -> Job:
         return partial(_load, f=f)
 
-    def draw(self, result: OverviewData) -> None:
+    def is_empty_result(self, result: OverviewData) -> bool:
+        ov = result.overview
+        return not ov.kpi("sessions").value and not ov.kpi("orders").value
+
+    def draw(self, result: OverviewData, compare: OverviewData | None = None,
+             compare_label: str = "") -> None:
         ov, ts = result.overview, result.series
         f = ov.filters
+        other = compare.series if compare is not None else None
         self.kpis.set_kpis(ov.kpis, f, self.currency)
         self.set_money_note(ov.currency_note)
         self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],
-                                empty_reason="No purchases in this range.")
+                                empty_reason="No purchases in this range.", compare=other,
+                                compare_label=compare_label)
         self.sessions.set_series(ts, [("sessions", "Sessions")], bars=["sessions"],
-                                 empty_reason="No sessions in this range.")
+                                 empty_reason="No sessions in this range.", compare=other,
+                                 compare_label=compare_label)
         self.conversion.set_series(ts, [("conversion", "Sessions with a purchase")],
-                                   empty_reason="No sessions in this range.")
+                                   empty_reason="No sessions in this range.", compare=other,
+                                   compare_label=compare_label)
 
 

@@ -3,7 +3,12 @@ are marked stale and query when shown. Queries run on a small pool of their own;
 bumps a generation counter and results of an older generation are dropped, so the newest filter
 always wins. A superseded query is flagged as cancelled rather than interrupted: interrupting
 DuckDB would stop every statement on the workspace connection, a pipeline run included, and
-every dashboard query reads small marts, so it finishes within milliseconds anyway."""
+every dashboard query reads small marts, so it finishes within milliseconds anyway.
+
+The tab, range, granularity, comparison and filters belong to the workspace: they are saved in
+its folder on every change and restored when it opens again (a workspace never seen before
+starts from its data's own last 30 days, or all of it when shorter); named views are saved
+there too."""
 
 from __future__ import annotations
 
@@ -13,7 +18,15 @@ from typing import Any
 import duckdb
 import shiboken6
 from PySide6.QtCore import Qt, QThreadPool, Signal
-from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shoplytics_desktop.core.analytics import DashboardStatus, Filters, dashboard_status
 from shoplytics_desktop.core.workspace import Workspace
@@ -26,6 +39,7 @@ from shoplytics_desktop.ui.dashboards.funnel import FunnelTab
 from shoplytics_desktop.ui.dashboards.overview import OverviewTab
 from shoplytics_desktop.ui.dashboards.products import ProductsTab
 from shoplytics_desktop.ui.dashboards.revenue import RevenueTab
+from shoplytics_desktop.ui.dashboards.state import load_state, save_state
 from shoplytics_desktop.ui.dashboards.style import current_theme
 from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.workers import Worker
@@ -52,16 +66,22 @@ class DashboardsPage(QWidget):
         self._status_pending = False
         self._status_generation = 0
         self._started: dict[DashboardTab, float] = {}
+        #: Whether this workspace's saved state has been applied (after its first status).
+        self._restored = False
+        self.saved: dict[str, Any] = load_state(workspace.folder)
 
         self.controls = FilterBar()
+        self.controls.set_view_names(sorted(self.saved.get("views", {})))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(True)
         currency = workspace.settings.currency
         self.tab_list: list[DashboardTab] = [cls(currency) for cls in TAB_TYPES]
         for tab in self.tab_list:
             self.tabs.addTab(tab, tab.title)
             tab.drill.connect(self.controls.set_segment)
             tab.requery.connect(lambda t=tab: self._load(t))
+            tab.reset_requested.connect(self.controls.reset_filters)
 
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -73,6 +93,7 @@ class DashboardsPage(QWidget):
         self.timing = QLabel()
         self.timing.setStyleSheet(f"color: {current_theme().muted};")
         self.timing.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.timing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -81,6 +102,9 @@ class DashboardsPage(QWidget):
         layout.addWidget(self.timing)
 
         self.controls.changed.connect(self._filters_changed)
+        self.controls.save_view.connect(self._ask_view_name)
+        self.controls.view_chosen.connect(self.apply_view)
+        self.controls.view_deleted.connect(self.delete_view)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.show_empty("Loading…")
         self.refresh()
@@ -104,11 +128,68 @@ class DashboardsPage(QWidget):
     def set_workspace(self, ws: Workspace) -> None:
         self._cancel_all()
         self.ws = ws
+        self._restored = False
+        self.saved = load_state(ws.folder)
+        self.controls.set_view_names(sorted(self.saved.get("views", {})))
         for tab in self.tab_list:
             tab.set_currency(ws.settings.currency)
             tab.filters = None
+            tab.last_result = None
         self.show_empty("Loading…")
         self.refresh()
+
+    def set_currency(self, currency: str) -> None:
+        """The workspace currency changed: money is re-read in it and redrawn now."""
+        for tab in self.tab_list:
+            tab.set_currency(currency)
+            tab.dirty = True
+        if self.status is not None and self.status.ready and self.tabs.count():
+            self._load(self.current_tab)
+
+    # -- saved state and views -------------------------------------------------------------------
+
+    def view_state(self) -> dict[str, Any]:
+        return {**self.controls.state(), "tab": self.current_tab.title}
+
+    def apply_view_state(self, state: dict[str, Any]) -> None:
+        titles = [t.title for t in self.tab_list]
+        if state.get("tab") in titles:
+            self.tabs.setCurrentIndex(titles.index(state["tab"]))
+        self.controls.apply_state(state)
+
+    def save_state(self) -> None:
+        if not self._restored:
+            return  # nothing shown yet: keep what was saved
+        self.saved["current"] = self.view_state()
+        self.saved["version"] = 1
+        save_state(self.ws.folder, self.saved)
+
+    def view_names(self) -> list[str]:
+        return sorted(self.saved.get("views", {}))
+
+    def save_view(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            return
+        self.saved.setdefault("views", {})[name] = self.view_state()
+        self.controls.set_view_names(self.view_names())
+        self.save_state()
+
+    def apply_view(self, name: str) -> None:
+        state = self.saved.get("views", {}).get(name)
+        if isinstance(state, dict):
+            self.apply_view_state(state)
+
+    def delete_view(self, name: str) -> None:
+        if self.saved.get("views", {}).pop(name, None) is not None:
+            self.controls.set_view_names(self.view_names())
+            self.save_state()
+
+    def _ask_view_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save view", "Name of this view (range, "
+                                        "granularity, comparison, filters and tab):")
+        if ok and name.strip():
+            self.save_view(name)
 
     def filters(self) -> Filters:
         return self.controls.filters()
@@ -148,7 +229,17 @@ class DashboardsPage(QWidget):
             self.show_empty(status.reason)
             return
         self.stack.setCurrentWidget(self.tabs)
-        self.controls.set_status(status)  # emits changed → _filters_changed
+        if self._restored:
+            self.controls.set_status(status)  # emits changed → _filters_changed
+            return
+        # The workspace's first status: its saved state, or its data's own range.
+        self.controls.set_status(status, emit=False)
+        current = self.saved.get("current")
+        self._restored = True
+        if isinstance(current, dict):
+            self.apply_view_state(current)
+        else:
+            self.controls.reset_filters()
 
     def _status_failed(self, gen: int, error: BaseException) -> None:
         if shiboken6.isValid(self) and gen == self._status_generation:
@@ -162,8 +253,10 @@ class DashboardsPage(QWidget):
             tab.set_filters(f)
         if self.status is not None and self.status.ready:
             self._load(self.current_tab)
+        self.save_state()
 
     def _tab_changed(self) -> None:
+        self.save_state()
         tab = self.current_tab
         if tab.dirty and tab.filters is not None and self.status is not None and self.status.ready:
             self._load(tab)
@@ -177,7 +270,7 @@ class DashboardsPage(QWidget):
         self._generation += 1
         gen = tab.generation = self._generation
         self._started[tab] = time.perf_counter()
-        worker = Worker(tab.job(tab.filters), self.ws, pass_reporter=False)
+        worker = Worker(tab.full_job(tab.filters), self.ws, pass_reporter=False)
         worker.signals.result.connect(lambda r, t=tab, g=gen: self._loaded(t, g, r))
         worker.signals.error.connect(lambda e, t=tab, g=gen: self._failed(t, g, e))
         self._workers[tab] = worker

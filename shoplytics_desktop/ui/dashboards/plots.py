@@ -1,5 +1,5 @@
-"""Concrete charts: time series (lines and bars on a UTC date axis) and categorical bars
-(vertical or horizontal, grouped, clickable)."""
+"""Concrete charts: time series (lines and bars over their periods) and categorical bars
+(vertical or horizontal, grouped, clickable; many categories as top N + "Other")."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics.types import Table, TimeSeries
 from shoplytics_desktop.ui.dashboards.charts import ChartFrame, NumberAxis
 from shoplytics_desktop.ui.dashboards.style import (
     ANTIALIAS_MAX_POINTS,
+    day_of,
     epoch,
     fmt_period,
     fmt_value,
@@ -29,29 +30,121 @@ def clean(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
+class PeriodAxis(pg.AxisItem):
+    """A date axis over the chart's own periods: ticks at days, Mondays or month starts (so
+    weekly and monthly bars get weekly and monthly ticks), the month named at the first tick and
+    where it changes, the year where it changes: "Oct 29, 2025  31  Nov 3  5"."""
+
+    def __init__(self, orientation: str = "bottom") -> None:
+        super().__init__(orientation)
+        self.xs: np.ndarray = np.array([])
+        self.grain = "day"
+
+    def set_periods(self, xs: np.ndarray, grain: str) -> None:
+        self.xs, self.grain = xs, grain
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        if not len(self.xs):
+            return []
+        shift = _GRAIN_SECONDS[self.grain] * 0.4 if self.grain != "day" else 0.0
+        visible = [i for i, x in enumerate(self.xs) if minVal <= x + shift <= maxVal]
+        if not visible:
+            return []
+        room = max(1, int(size / (62 if self.grain != "month" else 70)))
+        step = max(1, math.ceil(len(visible) / room))
+        if self.grain == "day" and step > 1:
+            step = 7 * math.ceil(step / 7) if step > 3 else step
+            # Weekly ticks fall on Mondays.
+            first = next((i for i in visible if day_of(self.xs[i]).weekday() == 0), visible[0])
+            picks = [i for i in visible if (i - first) % step == 0]
+        else:
+            picks = visible[::step]
+        # A label centred on a tick near either end would not fit and pyqtgraph drops it: then
+        # the first label shown would lack its month. Leave such ticks out.
+        margin = (maxVal - minVal) * min(0.45, 36 / max(size, 1))
+        inside = [i for i in picks if minVal + margin <= self.xs[i] + shift <= maxVal - margin]
+        picks = inside or picks
+        return [(step * _GRAIN_SECONDS[self.grain], [float(self.xs[i] + shift) for i in picks])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        shift = _GRAIN_SECONDS[self.grain] * 0.4 if self.grain != "day" else 0.0
+        return period_labels([day_of(v - shift) for v in values], self.grain)
+
+
+def period_labels(days: Sequence[dt.date], grain: str) -> list[str]:
+    """Tick labels naming the month at the first tick and where it changes, and the year at the
+    first tick and where it changes."""
+    out: list[str] = []
+    prev: dt.date | None = None
+    for day in days:
+        new_year = prev is None or day.year != prev.year
+        new_month = new_year or prev is None or day.month != prev.month
+        if grain == "month":
+            out.append(f"{day:%b %Y}" if new_year else f"{day:%b}")
+        elif new_year:
+            out.append(f"{day:%b} {day.day}, {day.year}")
+        elif new_month:
+            out.append(f"{day:%b} {day.day}")
+        else:
+            out.append(str(day.day))
+        prev = day
+    return out
+
+
+def _dotted_parts(y: np.ndarray, partial: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+    """A line split into its solid part (complete periods) and its dotted part (incomplete
+    periods and the segments joining them to their neighbours)."""
+    flags = np.array(list(partial), dtype=bool) if len(partial) == len(y) else np.zeros(len(y), bool)
+    solid = np.where(flags, np.nan, y)
+    near = flags.copy()
+    near[:-1] |= flags[1:]
+    near[1:] |= flags[:-1]
+    dotted = np.where(near, y, np.nan)
+    return solid, dotted
+
+
+def _isolated(y: np.ndarray) -> np.ndarray:
+    """Points with no finite neighbour: a line through them draws nothing, so they get a dot."""
+    finite = ~np.isnan(y)
+    left = np.r_[False, finite[:-1]]
+    right = np.r_[finite[1:], False]
+    return finite & ~left & ~right
+
+
+PARTIAL_NOTE = ("Dotted or hatched: an incomplete period (cut by the range or the data's ends, or "
+                "still under way); changes and averages leave it out.")
+
+
 class TimeChart(ChartFrame):
-    """Lines (and optionally bars) over period starts; x zooms and pans, y follows."""
+    """Lines (and optionally bars) over period starts; x zooms (Ctrl + wheel, drag a box), y
+    follows. Incomplete periods are dotted (lines) or hatched (bars); a comparison period draws
+    as a dashed line."""
 
     zoomable = True
 
     def __init__(
-        self, title: str, kind: str = "count", currency: str = "USD", parent: QWidget | None = None
+        self, title: str, kind: str = "count", currency: str = "USD", parent: QWidget | None = None,
+        metric: str | None = None,
     ) -> None:
         self.kind, self.currency = kind, currency
+        self.axis = PeriodAxis("bottom")
         super().__init__(
-            title,
-            parent,
-            {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
-             "left": NumberAxis("left", kind, currency)},
+            title, parent, {"bottom": self.axis, "left": NumberAxis("left", kind, currency)},
+            metric=metric,
         )
         self.grid_axis = "left"
         self.vb.setAutoVisible(y=True)
-        self.legend = self.plot_item.addLegend(offset=(8, 4), labelTextColor=self.theme.foreground)
         self.periods: tuple[dt.date, ...] = ()
         self.grain = "day"
         self.lines: list[tuple[str, np.ndarray]] = []
+        self.partial: list[np.ndarray] = []
+        self.compare: list[tuple[str, np.ndarray]] = []
+        self.compare_label = ""
+        self.kinds: dict[str, str] = {}
         self.xs = np.array([])
-        self._items: list[pg.GraphicsObject] = []
+        self._items: list[list[pg.GraphicsObject]] = []
         self._shape: tuple[object, ...] | None = None
 
     def set_series(
@@ -61,66 +154,128 @@ class TimeChart(ChartFrame):
         bars: Sequence[str] = (),
         empty_reason: str = "No data in this range.",
         kinds: dict[str, str] | None = None,
+        compare: TimeSeries | None = None,
+        compare_label: str = "",
+        partial_note: str = PARTIAL_NOTE,
     ) -> None:
         """``series``: (key in ts, label); keys in ``bars`` draw as bars, the rest as lines;
-        ``kinds`` maps a label to its value format when it differs from the chart's.
+        ``kinds`` maps a label to its value format when it differs from the chart's;
+        ``compare``: the same keys over the comparison period, drawn dashed, period by period.
 
         A redraw with the same series and grain updates the existing items in place (cheaper
-        than rebuilding them: no scene or legend churn)."""
+        than rebuilding them: no scene churn)."""
         self.kinds = kinds or {}
         if ts.is_empty or not any(
             any(v for v in ts[k] if v is not None) for k, _ in series
         ):
             self.plot_item.clear()
-            self.legend.clear()
             self._items, self._shape = [], None
             self.show_empty(empty_reason)
             return
         self.periods, self.grain = ts.periods, ts.grain
         self.xs = np.array([epoch(p) for p in ts.periods])
+        self.axis.set_periods(self.xs, ts.grain)
         self.lines = [(label, clean(ts[key])) for key, label in series]
+        self.partial = [np.array(ts.partial_of(key), dtype=bool) for key, _ in series]
+        n = len(self.xs)
+        self.compare = []
+        if compare is not None and not compare.is_empty:
+            for key, label in series:
+                if key in compare.series:
+                    y = clean(compare[key])[:n]
+                    self.compare.append((label, np.r_[y, np.full(n - len(y), np.nan)]))
+        self.compare_label = compare_label
         width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
         offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
-        symbols = len(self.xs) <= 12
-        antialias = len(self.xs) <= ANTIALIAS_MAX_POINTS
-        shape = (tuple(series), tuple(bars), symbols, antialias, self.theme.dark)
+        symbols = n <= 12
+        antialias = n <= ANTIALIAS_MAX_POINTS
+        shape = (tuple(series), tuple(bars), symbols, antialias, self.theme.dark,
+                 len(self.compare))
         if shape != self._shape or self.is_empty:
             self._build(series, bars, symbols, antialias)
             self._shape = shape
-        for (key, _), item, (_, y) in zip(series, self._items, self.lines, strict=True):
+        x = self.xs + offset
+        for (key, _), items, (_, y), flags in zip(series, self._items[: len(series)], self.lines,
+                                                 self.partial,
+                                                 strict=True):
             if key in bars:
-                item.setOpts(x=self.xs + offset, height=np.nan_to_num(y), width=width)
+                items[0].setOpts(x=x, height=np.nan_to_num(y), width=width,
+                                 brushes=self._bar_brushes(items[0].color, flags))
             else:
-                item.setData(self.xs + offset, y, connect="finite")
+                solid, dotted = _dotted_parts(y, flags)
+                items[0].setData(x, solid, connect="finite")
+                if flags.any():
+                    items[1].setData(x, dotted, connect="finite")
+                else:
+                    items[1].setData([], [])
+                lone = _isolated(solid)
+                if lone.any():
+                    items[2].setData(x[lone], solid[lone])
+                else:
+                    items[2].clear()
+        for item, (_, y) in zip(self._items[len(series):], self.compare, strict=False):
+            item[0].setData(x, y, connect="finite")
         span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
-        self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span)
+        values = np.concatenate([y for _, y in self.lines] + [y for _, y in self.compare])
+        low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
+        # Counts, money and rates never run below zero (unless the data does: net revenue).
+        self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span,
+                          yMin=min(0.0, low))
         self.show_plot(ts.table())
+        any_partial = any(f.any() for f in self.partial)
+        legend = [(label, self.theme.series(i), "bar" if key in bars else "solid")
+                  for i, (key, label) in enumerate(series)]
+        legend += [(f"{label} ({compare_label})", self.theme.series(i), "dash")
+                   for i, (label, _) in enumerate(self.compare)]
+        if any_partial:
+            legend.append(("incomplete", QColor(self.theme.muted),
+                           "hatch" if set(bars) >= {k for k, _ in series} else "dot"))
+        self.set_legend(legend if len(legend) > 1 else [])
+        self.set_note(partial_note if any_partial else "")
         self.vb.enableAutoRange()
         self.reset_zoom()
+
+    def _bar_brushes(self, color: QColor, flags: np.ndarray) -> list[QBrush]:
+        light = QColor(color)
+        light.setAlpha(110)
+        return [QBrush(light, Qt.BrushStyle.BDiagPattern) if f else QBrush(color) for f in flags]
 
     def _build(
         self, series: Sequence[tuple[str, str]], bars: Sequence[str], symbols: bool,
         antialias: bool,
     ) -> None:
         self.plot_item.clear()
-        self.legend.clear()
         self._items = []
-        for i, (key, label) in enumerate(series):
+        for i, (key, _) in enumerate(series):
             color = self.theme.series(i)
-            item: pg.GraphicsObject
             if key in bars:
-                item = pg.BarGraphItem(x=[0.0], height=[0.0], width=1.0, brush=color,
-                                       pen=pg.mkPen(color))
-                self.plot_item.addItem(item)
-            else:
-                item = self.plot_item.plot(
-                    [], [], pen=pg.mkPen(color, width=2), antialias=antialias,
-                    symbol="o" if symbols else None, symbolSize=5,
-                    symbolBrush=color, symbolPen=pg.mkPen(color),
-                )
-            if len(series) > 1:
-                self.legend.addItem(item, label)
-            self._items.append(item)
+                bar = pg.BarGraphItem(x=[0.0], height=[0.0], width=1.0, brush=color,
+                                      pen=pg.mkPen(color))
+                bar.color = color
+                self.plot_item.addItem(bar)
+                self._items.append([bar])
+                continue
+            solid = self.plot_item.plot(
+                [], [], pen=pg.mkPen(color, width=2), antialias=antialias,
+                symbol="o" if symbols else None, symbolSize=5,
+                symbolBrush=color, symbolPen=pg.mkPen(color),
+            )
+            dotted = self.plot_item.plot(
+                [], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DotLine),
+                antialias=antialias, symbol="o" if symbols else None, symbolSize=5,
+                symbolBrush=None, symbolPen=pg.mkPen(color),
+            )
+            lone = pg.ScatterPlotItem(size=6, brush=color, pen=pg.mkPen(color))
+            self.plot_item.addItem(lone)
+            self._items.append([solid, dotted, lone])
+        for i, _ in enumerate(self.compare):
+            color = self.theme.series(i)
+            line = self.plot_item.plot(
+                [], [], pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                antialias=antialias,
+            )
+            line.setZValue(5)
+            self._items.append([line])
 
     def index_at(self, x: float) -> int | None:
         if not len(self.xs):
@@ -130,15 +285,28 @@ class TimeChart(ChartFrame):
         i = int(np.argmin(np.abs(centre - x)))
         return i if abs(centre[i] - x) <= width else None
 
+    def crosshair_x(self, x: float) -> float | None:
+        i = self.index_at(x)
+        if i is None:
+            return None
+        return float(self.xs[i] + (_GRAIN_SECONDS[self.grain] * 0.4 if self.grain != "day" else 0))
+
     def hover_text(self, x: float, y: float) -> str | None:
         i = self.index_at(x)
         if i is None or self.is_empty:
             return None
         parts = []
-        for label, values in self.lines:
+        for (label, values), flags in zip(self.lines, self.partial, strict=False):
             v = values[i]
             kind = self.kinds.get(label, self.kind)
-            parts.append(f"{label}: {fmt_value(None if math.isnan(v) else v, kind, self.currency)}")
+            mark = " (incomplete)" if len(flags) > i and flags[i] else ""
+            parts.append(f"{label}: {fmt_value(None if math.isnan(v) else v, kind, self.currency)}"
+                         f"{mark}")
+        for label, values in self.compare:
+            v = values[i]
+            kind = self.kinds.get(label, self.kind)
+            parts.append(f"{label} ({self.compare_label}): "
+                         f"{fmt_value(None if math.isnan(v) else v, kind, self.currency)}")
         return f"{fmt_period(self.periods[i], self.grain)} — " + ", ".join(parts)
 
 
@@ -155,17 +323,23 @@ class BarChart(ChartFrame):
         horizontal: bool = False,
         parent: QWidget | None = None,
         line: bool = False,
+        metric: str | None = None,
     ) -> None:
         self.kind, self.currency, self.horizontal, self.line = kind, currency, horizontal, line
         value_axis = "bottom" if horizontal else "left"
-        super().__init__(title, parent, {value_axis: NumberAxis(value_axis, kind, currency)})
+        super().__init__(title, parent, {value_axis: NumberAxis(value_axis, kind, currency)},
+                         metric=metric)
         self.grid_axis = value_axis
         self.labels: list[str] = []
         self.groups: list[tuple[str, np.ndarray]] = []
         self.notes: list[str] = []
         self.highlight: str | None = None
-        self.legend: pg.LegendItem | None = None
+        self.partial: list[bool] = []
         self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+        if horizontal:
+            # Every category gets its label (pyqtgraph leaves some out when text fills most
+            # of the axis).
+            self.plot_item.getAxis("left").setStyle(textFillLimits=[(0, 1.0)])
 
     def set_kind(self, kind: str) -> None:
         self.kind = kind
@@ -183,15 +357,17 @@ class BarChart(ChartFrame):
         colors: Sequence[QColor] | None = None,
         highlight: str | None = None,
         ticks: Sequence[str] | None = None,
+        partial: Sequence[bool] = (),
+        partial_note: str = "",
     ) -> None:
         """One bar per label and group (grouped side by side); ``notes`` annotate the labels;
-        ``ticks`` are shorter axis labels (hover still shows the full label)."""
+        ``ticks`` are shorter axis labels (hover still shows the full label); ``partial``
+        marks labels whose values are incomplete (hatched, or a hollow point on a line)."""
         self.plot_item.clear()
-        if self.legend is not None:
-            self.legend.clear()
         if not labels or not any(any(v for v in vals if v) for _, vals in groups):
             self.show_empty(empty_reason)
             return
+        self.partial = list(partial) if len(partial) == len(labels) else [False] * len(labels)
         self.labels = [str(label) for label in labels]
         self.ticks = [str(t) for t in ticks] if ticks is not None else self.labels
         self.groups = [(name, clean(vals)) for name, vals in groups]
@@ -201,11 +377,7 @@ class BarChart(ChartFrame):
         pos = np.arange(len(labels), dtype=float)
         if self.horizontal:
             pos = -pos  # first label on top
-        if n > 1 and self.legend is None:
-            self.legend = self.plot_item.addLegend(
-                offset=(-8, 2), labelTextColor=self.theme.foreground, colCount=n,
-            )
-        for g, (name, vals) in enumerate(self.groups):
+        for g, (_name, vals) in enumerate(self.groups):
             centre = pos + (g - (n - 1) / 2) * width * (-1 if self.horizontal else 1)
             if n == 1 and colors is None:
                 brushes = [self.theme.series(1 if lab == highlight else 0) for lab in self.labels]
@@ -214,30 +386,43 @@ class BarChart(ChartFrame):
             else:
                 brushes = [self.theme.series(g)] * len(labels)
             height = np.nan_to_num(vals)
+            brushes = [
+                QBrush(QColor(b), Qt.BrushStyle.BDiagPattern) if self.partial[i] else QBrush(QColor(b))
+                for i, b in enumerate(brushes)
+            ]
             if self.line:  # categories in order (week numbers): a line reads as a curve
                 color = self.theme.series(g)
-                curve = self.plot_item.plot(
+                self.plot_item.plot(
                     pos, vals, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
                     antialias=len(pos) <= ANTIALIAS_MAX_POINTS,
-                    symbolBrush=color, symbolPen=pg.mkPen(color), connect="finite", name=name,
+                    # Hollow points where the week is not over (a per-point list costs: only then).
+                    symbolBrush=([None if p else color for p in self.partial]
+                                 if any(self.partial) else color),
+                    symbolPen=pg.mkPen(color), connect="finite",
                 )
-                if self.legend is not None and n > 1:
-                    self.legend.addItem(curve, name)
                 continue
+            pens = [pg.mkPen(b.color()) for b in brushes]
             if self.horizontal:
                 item = pg.BarGraphItem(x0=0, y=centre, height=width * 0.95, width=height,
-                                       brush=brushes[0], brushes=brushes,
-                                       pens=[pg.mkPen(b) for b in brushes])
+                                       brush=brushes[0], brushes=brushes, pens=pens)
             else:
                 item = pg.BarGraphItem(x=centre, height=height, width=width * 0.95,
-                                       brush=brushes[0], brushes=brushes,
-                                       pens=[pg.mkPen(b) for b in brushes])
+                                       brush=brushes[0], brushes=brushes, pens=pens)
             self.plot_item.addItem(item)
-            if self.legend is not None and n > 1:
-                self.legend.addItem(item, name)
         self._axis_labels(pos)
         self._annotate(pos)
         self.show_plot(table)
+        legend = ([(name, self.theme.series(g), "solid" if self.line else "bar")
+                   for g, (name, _) in enumerate(self.groups)] if n > 1 else [])
+        if any(self.partial):
+            legend.append(("incomplete", QColor(self.theme.muted), "dot" if self.line else "hatch"))
+        self.set_legend(legend)
+        self.set_note(partial_note if any(self.partial) else "")
+        if self.horizontal:
+            # Room for every bar: long category lists grow the chart (the page scrolls).
+            height = max(160, 40 + int(22 * len(labels) * max(1, n * 0.6)))
+            if height != self.plot.minimumHeight():
+                self.plot.setMinimumHeight(height)
         self._fit(pos)
 
     def _fit(self, pos: np.ndarray) -> None:
@@ -259,9 +444,19 @@ class BarChart(ChartFrame):
         longest = max((len(t) for t in self.ticks), default=1)
         room = max(4, int(self.plot.width() / (7 * longest + 12))) if self.plot.width() > 50 else 12
         step = 1 if self.horizontal or len(self.ticks) <= room else math.ceil(len(self.ticks) / room)
-        ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, self.ticks, strict=True))
-                 if i % step == 0]
+        labels = list(self.ticks)
         axis = self.plot_item.getAxis("left" if self.horizontal else "bottom")
+        if self.horizontal:
+            # Full labels beside the bars, up to 40 % of the chart (longer ones are elided in
+            # the middle; the tooltip has them whole).
+            metrics = QFontMetrics(self.font())
+            limit = int(max(self.width() * 0.4, 260))
+            labels = [metrics.elidedText(t, Qt.TextElideMode.ElideMiddle, limit) for t in labels]
+            width = min(limit, max(metrics.horizontalAdvance(t) for t in labels) + 14)
+            if width != axis.width():
+                axis.setWidth(width)
+        ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, labels, strict=True))
+                 if i % step == 0]
         axis.setTicks([ticks, []])
 
     def _annotate(self, pos: np.ndarray) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from shoplytics_desktop.core.analytics import Products, products
 from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.core.analytics.types import top_n_other
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.plots import BarChart
 from shoplytics_desktop.ui.dashboards.tables import DataTable
@@ -40,12 +41,13 @@ class ProductsTab(DashboardTab):
         self.table.setMinimumHeight(380)
         self.rates = BarChart(
             "View → cart → purchase, shares of sessions, by category — click to filter", "rate",
-            currency,
+            currency, horizontal=True, metric="view_to_cart_rate",
         )
         self.body.addWidget(self.table, 2)
         self.body.addWidget(self.rates, 1)
         self.charts = [self.rates]
-        self.rates.clicked.connect(lambda c: self.drill.emit("category", c))
+        self.rates.clicked.connect(
+            lambda c: None if c.startswith("Other (") else self.drill.emit("category", c))
 
     def ignore_reason(self) -> str:
         return "product interactions are aggregated per product and day, not per segment."
@@ -53,10 +55,22 @@ class ProductsTab(DashboardTab):
     def job(self, f: Filters) -> Job:
         return partial(products, f=f)
 
-    def draw(self, result: Products) -> None:
+    def is_empty_result(self, result: Products) -> bool:
+        return result.is_empty
+
+    def draw(self, result: Products, compare: object = None, compare_label: str = "") -> None:
         self.table.set_table(result.table, "No product views, carts or purchases in this range.",
                              sort_column="revenue")
-        cats = result.by_category
+        # Many categories (hundreds of raw ids in some sources): the top ones and "Other".
+        cats = top_n_other(
+            result.by_category, "category", 12,
+            sums=["views", "add_to_carts", "units_sold", "revenue", "view_sessions",
+                  "view_to_cart_sessions", "view_to_purchase_sessions", "cart_sessions",
+                  "cart_to_purchase_sessions"],
+            ratios={"view_to_cart_rate": ("view_to_cart_sessions", "view_sessions"),
+                    "cart_to_purchase_rate": ("cart_to_purchase_sessions", "cart_sessions"),
+                    "view_to_purchase_rate": ("view_to_purchase_sessions", "view_sessions")},
+        )
         self.rates.set_bars(
             cats.column("category"), [(label, cats.column(col)) for col, label in RATES], cats,
             "No product views in this range.",

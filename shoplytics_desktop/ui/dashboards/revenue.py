@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics import Revenue, revenue
 from shoplytics_desktop.core.analytics.filters import Filters
+from shoplytics_desktop.core.analytics.types import top_n_other
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.kpi import KpiRow
 from shoplytics_desktop.ui.dashboards.plots import BarChart, TimeChart
@@ -21,16 +22,19 @@ NO_PURCHASES = "No purchases in this range."
 class RevenueTab(DashboardTab):
     title = "Revenue"
     uses_category = True
+    compares = True
+    TOP_N = 10
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
         self.kpis = KpiRow(columns=5)
-        self.revenue = TimeChart("Revenue", "money", currency)
-        self.orders = TimeChart("Orders and buyers", "count", currency)
-        self.aov = TimeChart("Average order value", "money", currency)
+        self.revenue = TimeChart("Revenue", "money", currency, metric="revenue")
+        self.orders = TimeChart("Orders and buyers", "count", currency, metric="orders")
+        self.aov = TimeChart("Average order value", "money", currency, metric="aov")
         self.categories = BarChart("Revenue by category — click to filter", "money", currency,
-                                   horizontal=True)
-        self.top_chart = BarChart("Top 10 products by revenue", "money", currency, horizontal=True)
+                                   horizontal=True, metric="share")
+        self.top_chart = BarChart("Top 10 products by revenue", "money", currency, horizontal=True,
+                                  metric="revenue")
         self.top_table = DataTable(
             "Top 10 products",
             kinds={"units": "count", "orders": "count", "revenue": "money"},
@@ -50,25 +54,38 @@ class RevenueTab(DashboardTab):
         self.body.addWidget(self.top_table, 1)
         self.top_table.setMinimumHeight(300)
         self.charts = [self.revenue, self.orders, self.aov, self.categories, self.top_chart]
-        self.categories.clicked.connect(lambda c: self.drill.emit("category", c))
+        self.categories.clicked.connect(self._category_clicked)
+
+    def _category_clicked(self, category: str) -> None:
+        if not category.startswith("Other ("):
+            self.drill.emit("category", category)
 
     def job(self, f: Filters) -> Job:
         return partial(revenue, f=f)
 
-    def draw(self, result: Revenue) -> None:
+    def is_empty_result(self, result: Revenue) -> bool:
+        return result.is_empty
+
+    def draw(self, result: Revenue, compare: Revenue | None = None,
+             compare_label: str = "") -> None:
         self.kpis.set_kpis(result.kpis, result.filters, self.currency)
         self.set_money_note(result.currency_note)
         s = result.series
+        other = compare.series if compare is not None else None
         self.revenue.set_series(s, [("revenue", "Revenue")], bars=["revenue"],
-                                empty_reason=NO_PURCHASES)
+                                empty_reason=NO_PURCHASES, compare=other,
+                                compare_label=compare_label)
         self.orders.set_series(s, [("orders", "Orders"), ("buyers", "Buyers")],
-                               empty_reason=NO_PURCHASES)
-        self.aov.set_series(s, [("aov", "AOV")], empty_reason=NO_PURCHASES)
-        cats = result.by_category
+                               empty_reason=NO_PURCHASES, compare=other,
+                               compare_label=compare_label)
+        self.aov.set_series(s, [("aov", "AOV")], empty_reason=NO_PURCHASES, compare=other,
+                            compare_label=compare_label)
+        cats = top_n_other(result.by_category, "category", self.TOP_N,
+                           sums=["revenue", "units", "share"])
         self.categories.set_bars(
             cats.column("category"), [("Revenue", cats.column("revenue"))], cats, NO_PURCHASES,
             notes=[f"{fmt_pct(v)}" for v in cats.column("share")],
-            highlight=result.filters.category,
+            highlight=result.filters.single("category"),
         )
         top = result.top_products
         names = [f"{n or p}" for p, n in zip(top.column("product_id"), top.column("name"),

@@ -4,9 +4,11 @@ formats every chart, card and table of the dashboards shares."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -14,7 +16,10 @@ from PySide6.QtWidgets import QApplication
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 #: On dark backgrounds the deep blue is dim: sky blue leads instead.
 OKABE_ITO_DARK = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+#: Symbols only where one currency owns them; "$" alone would be ambiguous for CAD or AUD, so
+#: they show their code (CA$ 10), as does every currency not listed.
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥",
+            "CAD": "CA$", "AUD": "A$", "KRW": "₩", "BRL": "R$", "MXN": "MX$"}
 
 from shoplytics_desktop.ui.dashboards import _none_guard  # noqa: E402
 
@@ -94,6 +99,55 @@ def fmt_change(change: float | None, kind: str) -> str:
     if kind in ("rate", "ratio"):
         return f"{arrow} {100 * change:+.2f} pts"
     return f"{arrow} {100 * change:+.1f}%"
+
+
+_UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def _locale() -> QLocale:
+    return QLocale()
+
+
+def _number(v: float, decimals: int) -> str:
+    """A number with the locale's group and decimal separators."""
+    loc = _locale()
+    text = loc.toString(float(v), "f", decimals)
+    return text
+
+
+def format_ticks(values: list[float], kind: str = "count", currency: str = "USD") -> list[str]:
+    """The labels of one axis, in one format: one unit (k, M, B) chosen by the largest value and
+    the decimals the step needs, so "5k" never stands beside "10,000"; rates in percent; money
+    with the currency's symbol (its code where the symbol is ambiguous). Locale separators."""
+    if not values:
+        return []
+    vals = [float(v) for v in values]
+    finite = [abs(v) for v in vals if not math.isnan(v)]
+    top = max(finite, default=0.0)
+    steps = sorted({round(abs(b - a), 12) for a, b in itertools.pairwise(vals)} - {0.0})
+    step = steps[0] if steps else (top or 1.0)
+    if kind in ("rate", "ratio"):
+        scale, suffix, prefix = 100.0, "%", ""
+    else:
+        scale, suffix = 1.0, ""
+        prefix = currency_symbol(currency) if kind == "money" else ""
+        for size, unit in _UNITS:
+            if top >= 10 * size or (top >= size and step >= size / 2):
+                scale, suffix = 1 / size, unit
+                break
+    scaled = [v * scale for v in vals if not math.isnan(v)]
+    decimals = next(
+        (d for d in range(4) if all(abs(x * 10**d - round(x * 10**d)) < 1e-6 for x in scaled)), 3
+    )
+    out = []
+    for v in vals:
+        x = v * scale
+        if x == 0:
+            out.append(f"{prefix}0{suffix if kind in ('rate', 'ratio') else ''}")
+            continue
+        sign = "-" if x < 0 else ""
+        out.append(f"{sign}{prefix}{_number(abs(x), decimals)}{suffix}")
+    return out
 
 
 def compact(v: float) -> str:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
 from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_count, fmt_money, fmt_pct
@@ -71,9 +72,13 @@ class TableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            col = self.t.columns[section]
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        col = self.t.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
             return self.labels.get(col, col.replace("_", " ").capitalize())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return metric_tooltip(col) or None
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -144,6 +149,7 @@ class DataTable(QFrame):
         self.model: TableModel | None = None
         self.search.textChanged.connect(self._search_changed)
         self.view = QTableView()
+        self.view.setMinimumWidth(160)  # scrolls inside itself; never widens the page
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setResizeContentsPrecision(60)
         self.view.setAlternatingRowColors(True)
