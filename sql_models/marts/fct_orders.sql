@@ -13,6 +13,8 @@ with orders as (
             (event_time, event_id)
         ) as first_line,
         min(event_time) as order_time,
+        -- The reporting-zone day of the first line (local days only grow with time).
+        min(event_date) as order_date,
         count(*) as items,
         count(distinct product_id) as distinct_products,
         cast(sum(quantity) as bigint) as units,
@@ -30,7 +32,7 @@ select
     first_line.session_key,
     first_line.session_id,
     order_time,
-    cast(order_time as date) as order_date,
+    order_date,
     first_line.currency as currency,
     items,
     distinct_products,
