@@ -278,6 +278,25 @@ def test_sessions_split_by_absolute_time_across_clock_changes(workspace: tuple[s
         assert rows == [("v1", D(2024, 11, 3), 3, 2400.0)]
 
 
+def test_dashboard_dates_are_days_of_the_zone_the_marts_were_built_in(
+    workspace: tuple[str, Workspace],
+) -> None:
+    """The data's own range, and the presets counted back from its last day, are local days; the
+    status names the zone of the last full run."""
+    from shoplytics_desktop.core.analytics.filters import resolve_preset
+    from shoplytics_desktop.core.analytics.status import dashboard_status
+
+    name, ws = workspace
+    zone = FIXTURES[name][1]
+    for z in ("UTC", zone):
+        _run(ws, z)
+        status = dashboard_status(ws)
+        days = sorted(DAILY[(name, z)])
+        assert (status.time_zone, status.first_day, status.last_day) == (z, days[0], days[-1])
+        assert resolve_preset("last_7", status.first_day, status.last_day) == (
+            days[-1] - dt.timedelta(days=6), days[-1])
+
+
 # Zones whose clocks change in awkward ways: at local midnight (Sao Paulo 2018, Beirut), by half
 # an hour (Lord Howe), a whole day skipped (Apia 2011), and the fixtures' two.
 _AWKWARD = [

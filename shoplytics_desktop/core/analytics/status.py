@@ -36,6 +36,8 @@ class DashboardStatus:
     categories: tuple[str, ...] = ()
     has_dim_products: bool = False
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The reporting time zone the marts' days and hours are in (that of their last full run).
+    time_zone: str = "UTC"
 
     @property
     def ready(self) -> bool:
@@ -95,6 +97,10 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         "ORDER BY 1"
     ).fetchall()
     devices, countries, sources = values("device"), values("country"), values("traffic_source")
+    # Marts built before the zone was recorded were built in UTC.
+    zone = cur.execute(
+        "SELECT value FROM _shoplytics.meta WHERE key = 'marts_time_zone'"
+    ).fetchone()
     return DashboardStatus(
         missing=(),
         first_day=row[0],
@@ -105,4 +111,5 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         categories=tuple(c[0] for c in cats),
         has_dim_products="dim_products" in present,
         options={"device": devices, "country": countries, "traffic_source": sources},
+        time_zone=zone[0] if zone else "UTC",
     )
