@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from shoplytics_desktop.cli.common import add_workspace_arg, format_table, open_workspace
@@ -69,8 +70,16 @@ def cmd_settings(args: argparse.Namespace) -> int:
                 ) from e
             if new.models_dir != ws.settings.models_dir:
                 ws.backup()  # a model project switch rebuilds every model: keep the old build
+            zone_changed = new.time_zone != ws.settings.time_zone
             ws.settings = new
             ws.save_settings()
+            if zone_changed:
+                print(
+                    f"Days, weeks and hours of day are now counted in {new.time_zone}: the next "
+                    "`shoplytics run` rebuilds the models with them (until then the dashboards "
+                    "and exports show the days of the last run).",
+                    file=sys.stderr,
+                )
         for key, value in ws.settings.to_dict().items():
             print(f"{key} = {'' if value is None else value}")
     return 0

@@ -63,6 +63,12 @@ FIELDS: dict[str, SettingInfo] = {
         None, "A model project to use instead of the one shipped with the app."
     ),
     "currency": SettingInfo("USD", "The currency code the dashboards show (three letters)."),
+    "time_zone": SettingInfo(
+        "UTC",
+        "The reporting time zone (an IANA name such as Europe/Berlin): days, weeks and hours of "
+        "day are counted in it. New workspaces take the computer's; a workspace whose settings "
+        "name none keeps UTC. A change applies at the next pipeline run.",
+    ),
 }
 
 
@@ -75,6 +81,7 @@ class WorkspaceSettings:
     session_timeout_minutes: int = FIELDS["session_timeout_minutes"].default
     models_dir: str | None = FIELDS["models_dir"].default
     currency: str = FIELDS["currency"].default
+    time_zone: str = FIELDS["time_zone"].default
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
@@ -92,6 +99,7 @@ class WorkspaceSettings:
         check("session_timeout_minutes", lambda v: _int(v, 1, 24 * 60, optional=False))
         check("models_dir", _text)
         check("currency", _currency)
+        check("time_zone", _time_zone)
         if problems:
             raise SettingsError(problems)
 
@@ -155,6 +163,80 @@ def _currency(value: Any) -> str:
     return text.upper()
 
 
+def _time_zone(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        return str(FIELDS["time_zone"].default)
+    name = canonical_time_zone(text)
+    if name is None:
+        raise ValueError(
+            f"{text!r} is not a time zone name; write an IANA name such as Europe/Berlin, "
+            "America/Los_Angeles or UTC"
+        )
+    return name
+
+
+def canonical_time_zone(text: str) -> str | None:
+    """The IANA name ``text`` stands for (spelled as the time zone database spells it, so
+    ``europe/berlin`` is ``Europe/Berlin``), or None if Python's zoneinfo knows no such zone."""
+    import zoneinfo
+
+    text = text.strip()
+    if text.upper() in ("UTC", "Z"):
+        return "UTC"
+    if text.lower() in _NOT_ZONES:
+        return None
+    # Names only: no paths (zoneinfo would refuse them anyway) and no POSIX TZ rules.
+    if not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", text):
+        return None
+    with contextlib.suppress(ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+        zoneinfo.ZoneInfo(text)
+        return text
+    folded = {name.lower(): name for name in available_time_zones()}
+    return folded.get(text.lower())
+
+
+def available_time_zones() -> list[str]:
+    """Every IANA zone name Python's zoneinfo knows, sorted (UTC included)."""
+    import zoneinfo
+
+    names = {n for n in zoneinfo.available_timezones() if n.lower() not in _NOT_ZONES}
+    return sorted(names | {"UTC"})
+
+
+#: Files of the time zone database that are not zones one would choose.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "factory", "posix", "right"})
+
+
+def computer_time_zone() -> str:
+    """The computer's IANA time zone: the TZ variable when it names one, else what
+    /etc/localtime links to (or /etc/timezone says), else the name Python's local time carries
+    when that is an IANA name; UTC when none of these says."""
+    candidates: list[str] = []
+    tz = os.environ.get("TZ", "").strip().lstrip(":")
+    if tz:
+        candidates.append(tz)
+    with contextlib.suppress(OSError):
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    import datetime as dt
+
+    with contextlib.suppress(Exception):
+        local = dt.datetime.now().astimezone().tzinfo
+        candidates.append(str(getattr(local, "key", None) or (local.tzname(None) if local else "")))
+    for candidate in candidates:
+        # posixrules and the like are files, not zones; "Etc/UTC" and friends are UTC.
+        name = canonical_time_zone(candidate) if candidate else None
+        if name in ("Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu"):
+            return "UTC"
+        if name:
+            return name
+    return "UTC"
+
+
 def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:
     """The settings DuckDB itself refuses (e.g. a memory size out of its range), found by
     applying each to a throw-away in-memory database."""
@@ -174,6 +256,14 @@ def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:
             except duckdb.Error as e:
                 text = str(e).splitlines()[0]
                 problems.append((key, f"DuckDB refuses {value!r}: {text.split(': ', 1)[-1]}"))
+        if settings.time_zone != "UTC":
+            # The models convert with DuckDB's ICU time zones: it must know the name too.
+            known = con.execute(
+                "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [settings.time_zone]
+            ).fetchone()
+            if not known or not known[0]:
+                problems.append(("time_zone", f"DuckDB does not know the time zone "
+                                              f"{settings.time_zone!r}; choose another name"))
     finally:
         con.close()
     temp = settings.temp_directory
@@ -196,6 +286,8 @@ class LoadedSettings:
     settings: WorkspaceSettings
     #: One line per value that could not be used (the default is used instead).
     warnings: tuple[str, ...] = ()
+    #: The settings the file names (valid or not); empty when there is no file.
+    named: frozenset[str] = frozenset()
 
 
 def load_settings_checked(folder: Path) -> LoadedSettings:
@@ -216,6 +308,7 @@ def load_settings_checked(folder: Path) -> LoadedSettings:
             f"{SETTINGS_FILE}.invalid then).",
         ))
     data = {k: v for k, v in data.items() if k in FIELDS}
+    named = frozenset(data)
     warnings: list[str] = []
     for _ in range(len(FIELDS) + 1):
         try:
@@ -225,14 +318,14 @@ def load_settings_checked(folder: Path) -> LoadedSettings:
         else:
             problems = duckdb_problems(settings)
             if not problems:
-                return LoadedSettings(settings, tuple(warnings))
+                return LoadedSettings(settings, tuple(warnings), named)
         for key, msg in problems:
             warnings.append(
                 f"The setting {key} = {data.get(key)!r} is not valid ({msg}); the default is "
                 f"used instead: {fix}."
             )
             data.pop(key, None)
-    return LoadedSettings(WorkspaceSettings(), tuple(warnings))
+    return LoadedSettings(WorkspaceSettings(), tuple(warnings), named)
 
 
 def load_settings(folder: Path) -> WorkspaceSettings:

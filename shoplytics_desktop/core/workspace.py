@@ -25,6 +25,7 @@ from shoplytics_desktop.core.errors import (
 from shoplytics_desktop.core.paths import default_models_dir, default_workspace_dir
 from shoplytics_desktop.core.settings import (
     WorkspaceSettings,
+    computer_time_zone,
     load_settings_checked,
     memory_bytes,
     save_settings,
@@ -137,10 +138,21 @@ class Workspace:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
+        is_new = not read_only and not self.db_path.exists()
         self.con = self._connect()
         if not read_only:
             self._ensure_schema()
             self._clean_leftovers()
+        if is_new and "time_zone" not in loaded.named:
+            self._take_computer_time_zone()
+
+    def _take_computer_time_zone(self) -> None:
+        """A new workspace reports in the computer's time zone, written to its settings so it
+        stays the same on another computer. (A workspace whose settings name no zone was made
+        before the setting existed: it keeps UTC, so its numbers do not change by themselves.)"""
+        self.settings.time_zone = computer_time_zone()
+        with contextlib.suppress(OSError):
+            self.save_settings()
 
     # -- opening -------------------------------------------------------------------------------
 

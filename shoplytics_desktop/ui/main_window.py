@@ -410,7 +410,13 @@ class MainWindow(QMainWindow):
             log.warning("saving workspace settings failed: %s", e)
             QMessageBox.warning(self, "Workspace settings", f"The settings could not be saved: {e}")
             return
-        self.status.showMessage("Workspace settings saved.", 5000)
+        if new.time_zone != old.time_zone:
+            self.status.showMessage(
+                f"Workspace settings saved. Run the pipeline to count days in {new.time_zone}.",
+                10000,
+            )
+        else:
+            self.status.showMessage("Workspace settings saved.", 5000)
         self.pages.settings_changed()  # e.g. the currency: shown at once, no restart
         if reopen:
             folder = ws.folder

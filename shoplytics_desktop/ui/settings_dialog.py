@@ -1,12 +1,15 @@
 """Workspace settings: DuckDB memory and threads, the import memory budget, the session timeout,
-the model project folder and the currency, validated by the same rules as ``shoplytics settings``
+the model project folder, the currency and the reporting time zone, validated by the same rules as ``shoplytics settings``
 and saved to the workspace's ``settings.json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -20,7 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shoplytics_desktop.core.settings import FIELDS, SettingsError, WorkspaceSettings, validated
+from shoplytics_desktop.core.settings import (
+    FIELDS,
+    SettingsError,
+    WorkspaceSettings,
+    available_time_zones,
+    validated,
+)
 from shoplytics_desktop.core.workspace import Workspace
 
 #: Settings DuckDB reads when the workspace is opened: changing one reopens it.
@@ -34,6 +43,7 @@ _LABELS = {
     "session_timeout_minutes": "Session timeout (minutes)",
     "models_dir": "Model project folder",
     "currency": "Currency",
+    "time_zone": "Reporting time zone",
 }
 
 
@@ -74,6 +84,8 @@ class SettingsDialog(QDialog):
         self.timeout.setRange(1, 24 * 60)
         self.timeout.setValue(current.session_timeout_minutes)
         self.timeout.setToolTip(fields["session_timeout_minutes"].description)
+        self.time_zone = _time_zone_box(current.time_zone)
+        self.time_zone.setToolTip(fields["time_zone"].description)
 
         form.addRow(_LABELS["memory_limit"], self.edits["memory_limit"])
         form.addRow(_LABELS["import_memory_limit"], self.edits["import_memory_limit"])
@@ -82,11 +94,13 @@ class SettingsDialog(QDialog):
         form.addRow(_LABELS["session_timeout_minutes"], self.timeout)
         form.addRow(_LABELS["models_dir"], self._with_browse(self.edits["models_dir"]))
         form.addRow(_LABELS["currency"], self.edits["currency"])
+        form.addRow(_LABELS["time_zone"], self.time_zone)
 
         note = QLabel(
             "Sizes are written like 512MB or 4GB. Memory, threads and the spill folder apply "
-            "when the workspace reopens (it reopens on OK). A new session timeout or model "
-            "project takes effect at the next pipeline run."
+            "when the workspace reopens (it reopens on OK). A new session timeout, model "
+            "project or time zone takes effect at the next pipeline run: days, weeks and hours "
+            "of day are counted in the reporting time zone, and the run rebuilds them."
         )
         note.setWordWrap(True)
         note.setEnabled(False)
@@ -129,6 +143,7 @@ class SettingsDialog(QDialog):
             data[key] = edit.text().strip() or None
         data["threads"] = self.threads.value() or None
         data["session_timeout_minutes"] = self.timeout.value()
+        data["time_zone"] = self.time_zone.currentText().strip() or None
         return data
 
     def accept(self) -> None:
@@ -146,3 +161,22 @@ class SettingsDialog(QDialog):
         return new is not None and any(
             getattr(new, k) != getattr(self.ws.settings, k) for k in REOPEN_KEYS
         )
+
+
+def _time_zone_box(current: str) -> QComboBox:
+    """An editable list of every zone, completing on any part of the name (``berl`` finds
+    Europe/Berlin); what is typed is checked on OK like every other setting."""
+    box = QComboBox()
+    box.setObjectName("time_zone")
+    box.setEditable(True)
+    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    zones = available_time_zones()
+    box.addItems(zones)
+    if current not in zones:
+        box.addItem(current)
+    box.setCurrentText(current)
+    completer = QCompleter(zones, box)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    box.setCompleter(completer)
+    return box

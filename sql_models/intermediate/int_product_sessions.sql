@@ -9,7 +9,7 @@
 -- session id get their session as int_order_lines does (the user's derived session that started
 -- last at or before the event, an as-of join), so the events are not sessionized again.
 with product_events as not materialized (
-    select user_id, source_session_id, product_id, event_type, event_time
+    select user_id, source_session_id, product_id, event_type, event_time, event_date
     from stg_events
     where product_id is not null
         and event_type in ('product_view', 'add_to_cart', 'purchase')
@@ -22,11 +22,11 @@ derived_sessions as (
 ),
 
 sessioned as (
-    select user_id, source_session_id as session_id, product_id, event_type, event_time
+    select user_id, source_session_id as session_id, product_id, event_type, event_time, event_date
     from product_events
     where source_session_id is not null
     union all
-    select p.user_id, d.session_id, p.product_id, p.event_type, p.event_time
+    select p.user_id, d.session_id, p.product_id, p.event_type, p.event_time, p.event_date
     from product_events as p
     asof left join derived_sessions as d
         on d.user_id = p.user_id
@@ -41,6 +41,8 @@ pairs as (
         product_id,
         first_view_time,
         first_cart_time,
+        first_view_date,
+        first_cart_date,
         coalesce(last_cart_time >= first_view_time, false) as viewed_then_carted,
         coalesce(last_purchase_time >= first_view_time, false) as viewed_then_bought,
         coalesce(last_purchase_time >= first_cart_time, false) as carted_then_bought
@@ -49,6 +51,10 @@ pairs as (
             product_id,
             min(event_time) filter (where event_type = 'product_view') as first_view_time,
             min(event_time) filter (where event_type = 'add_to_cart') as first_cart_time,
+            -- Days of the reporting time zone (local days only grow with time: the first
+            -- view's day is the earliest view day).
+            min(event_date) filter (where event_type = 'product_view') as first_view_date,
+            min(event_date) filter (where event_type = 'add_to_cart') as first_cart_date,
             max(event_time) filter (where event_type = 'add_to_cart') as last_cart_time,
             max(event_time) filter (where event_type = 'purchase') as last_purchase_time
         from sessioned
@@ -60,7 +66,7 @@ pairs as (
 counts as (
     select
         product_id,
-        cast(first_view_time as date) as activity_date,
+        first_view_date as activity_date,
         1 as view_sessions,
         cast(viewed_then_carted as integer) as view_to_cart_sessions,
         cast(viewed_then_bought as integer) as view_to_purchase_sessions,
@@ -69,7 +75,7 @@ counts as (
     from pairs
     where first_view_time is not null
     union all
-    select product_id, cast(first_cart_time as date), 0, 0, 0, 1, cast(carted_then_bought as integer)
+    select product_id, first_cart_date, 0, 0, 0, 1, cast(carted_then_bought as integer)
     from pairs
     where first_cart_time is not null
 )

@@ -9,6 +9,7 @@ with session_events as (
         session_id,
         is_derived_session,
         event_time,
+        event_date,
         event_type,
         device,
         traffic_source,
@@ -31,6 +32,9 @@ session_totals as (
         bool_or(is_derived_session) as is_derived_session,
         min(event_time) as session_start,
         max(event_time) as session_end,
+        -- The reporting-zone day of the first event: local days only grow with time, so the
+        -- first event's day is the earliest day.
+        min(event_date) as session_date,
         -- The session's device, source and country are those of its first event (ties at one
         -- instant: the lowest event_id, so reruns and every engine agree).
         arg_min(device, (event_time, event_id)) as device,
@@ -51,7 +55,8 @@ session_totals as (
         list(event_time) filter (where event_type = 'add_to_cart') as add_to_cart_times,
         list(event_time) filter (where event_type = 'begin_checkout') as checkout_times,
         list(event_time) filter (where event_type = 'purchase') as purchase_times,
-        min(event_time) filter (where event_type = 'purchase') as first_purchase_time
+        min(event_time) filter (where event_type = 'purchase') as first_purchase_time,
+        min(event_date) filter (where event_type = 'purchase') as first_purchase_date
     from session_events
     group by user_id, session_id
 ),
@@ -119,7 +124,7 @@ select
     is_derived_session,
     session_start,
     session_end,
-    cast(session_start as date) as session_date,
+    session_date,
     epoch(session_end - session_start) as duration_s,
     events = 1 as is_bounce,
     device,
@@ -137,6 +142,7 @@ select
     revenue,
     purchases > 0 as has_purchase,
     first_purchase_time,
+    first_purchase_date,
     product_view_at,
     add_to_cart_at,
     checkout_at,

@@ -4,6 +4,8 @@ with user_sessions as (
     select
         user_id,
         min(session_start) as first_event_time,
+        -- Days in the reporting time zone, from int_sessions (its first session's day).
+        min(session_date) as first_event_date,
         max(session_end) as last_event_time,
         count(*) as sessions,
         cast(sum(events) as bigint) as events,
@@ -11,6 +13,7 @@ with user_sessions as (
         cast(sum(units) as bigint) as units,
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
+        min(first_purchase_date) as first_purchase_date,
         -- Where the user came from: their first session's attributes (sessions starting at one
         -- instant are ordered by their key, so reruns and every engine agree).
         arg_min(country, (session_start, session_key)) as first_country,
@@ -31,9 +34,10 @@ user_orders as (
 select
     s.user_id,
     s.first_event_time,
-    cast(s.first_event_time as date) as first_event_date,
+    s.first_event_date,
     s.last_event_time,
     s.first_purchase_time,
+    s.first_purchase_date,
     epoch(s.first_purchase_time - s.first_event_time) as time_to_purchase_s,
     s.first_purchase_time is not null as is_buyer,
     s.sessions,
@@ -42,7 +46,8 @@ select
     coalesce(o.orders, 0) as orders,
     s.units,
     s.revenue,
-    cast(date_trunc('week', s.first_event_time) as date) as cohort_week,
+    -- The Monday-started week (in the reporting time zone) of the first event's day.
+    cast(date_trunc('week', s.first_event_date) as date) as cohort_week,
     s.first_country,
     s.first_device,
     s.first_traffic_source

@@ -6,7 +6,7 @@ select
     first_event_time,
     first_event_date,
     first_purchase_time,
-    cast(first_purchase_time as date) as first_purchase_date,
+    first_purchase_date,
     time_to_purchase_s,
     first_device,
     first_country,

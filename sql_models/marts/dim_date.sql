@@ -1,10 +1,14 @@
--- One row per calendar day from the first to the last event day (METRICS.md §2). Weeks start on
--- Monday; day_of_week is ISO (Monday = 1 … Sunday = 7).
+-- One row per calendar day from the first to the last event day (METRICS.md §2), days of the
+-- reporting time zone. Weeks start on Monday; day_of_week is ISO (Monday = 1 … Sunday = 7).
 with bounds as (
-    -- int_sessions is small and spans every event: first session start, last session end.
+    -- int_sessions is small and spans every event: first session start, last session end, as
+    -- days of the reporting time zone.
     select
-        cast(min(session_start) as date) as first_day,
-        cast(max(session_end) as date) as last_day
+        min(session_date) as first_day,
+        cast(
+            timezone(coalesce(getvariable('time_zone'), 'UTC'), max(session_end) at time zone 'UTC')
+            as date
+        ) as last_day
     from int_sessions
 ),
 

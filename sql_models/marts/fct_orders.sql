@@ -12,6 +12,8 @@ with orders as (
         arg_min(session_id, (event_time, event_id)) as session_id,
         arg_min(currency, (event_time, event_id)) as currency,
         min(event_time) as order_time,
+        -- The reporting-zone day of the first line (local days only grow with time).
+        min(event_date) as order_date,
         count(*) as items,
         count(distinct product_id) as distinct_products,
         cast(sum(quantity) as bigint) as units,
@@ -29,7 +31,7 @@ select
     session_key,
     session_id,
     order_time,
-    cast(order_time as date) as order_date,
+    order_date,
     currency,
     items,
     distinct_products,

@@ -14,7 +14,36 @@
 -- optimizer drops the windows, so such readers cost a plain scan of raw.events. The cleaned
 -- events are read twice (with and without a source id): not materialized, so each read is a
 -- filtered scan rather than a copy of every event.
-with events as not materialized (
+--
+-- Days and hours of day are those of the reporting time zone (METRICS.md; the runner sets the
+-- variable from the workspace settings, UTC when run by hand): event_time_local is the event's
+-- wall-clock time there and event_date its calendar day. Every later model takes its days from
+-- these two columns, so the zone is applied here only. Converting each event through the time
+-- zone database would cost more than the rest of a plain scan, so the UTC offset is worked out
+-- once per UTC day of the data's span: on a day without an offset change (all but a few a year)
+-- an event's local time is its UTC time plus that day's offset, and only the events of the days
+-- a change falls on are converted one by one. In UTC nothing is converted at all.
+with zone as (
+    select
+        min(utc_day) as first_utc_day,
+        -- Null on a day whose offset changes: its events are converted one by one.
+        list(case when offset_at_start = offset_at_end then offset_at_start end order by utc_day)
+            as day_offsets
+    from (
+        select
+            utc_day,
+            timezone(getvariable('time_zone'), make_timestamp(utc_day * 86400000000) at time zone 'UTC')
+                - make_timestamp(utc_day * 86400000000) as offset_at_start,
+            timezone(getvariable('time_zone'), make_timestamp((utc_day + 1) * 86400000000) at time zone 'UTC')
+                - make_timestamp((utc_day + 1) * 86400000000) as offset_at_end
+        from (select min(event_time) as first_time, max(event_time) as last_time from raw.events),
+            range(epoch_us(first_time) // 86400000000, epoch_us(last_time) // 86400000000 + 1)
+                as days(utc_day)
+        where coalesce(getvariable('time_zone'), 'UTC') <> 'UTC'
+    )
+),
+
+events as not materialized (
     select
         event_id,
         event_time,
@@ -73,12 +102,28 @@ sessioned as (
             '%Y%m%dT%H%M%S'
         ) as session_id
     from unsessioned_gaps
+),
+
+local_times as (
+    select
+        s.*,
+        case
+            when coalesce(getvariable('time_zone'), 'UTC') = 'UTC' then s.event_time
+            else coalesce(
+                s.event_time + z.day_offsets[epoch_us(s.event_time) // 86400000000 - z.first_utc_day + 1],
+                timezone(getvariable('time_zone'), s.event_time at time zone 'UTC')
+            )
+        end as event_time_local
+    from sessioned as s
+    cross join zone as z
 )
 
 select
     event_id,
     event_time,
-    cast(event_time as date) as event_date,
+    -- Wall-clock time and calendar day in the reporting time zone.
+    event_time_local,
+    cast(event_time_local as date) as event_date,
     event_type,
     event_name,
     user_id,
@@ -110,4 +155,4 @@ select
     traffic_source,
     properties,
     _batch_id
-from sessioned
+from local_times

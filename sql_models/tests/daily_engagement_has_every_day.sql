@@ -9,12 +9,19 @@ with span as (
 ),
 
 events as (
-    select min(session_start) as first_event, max(session_end) as last_event from int_sessions
+    -- Days of the reporting time zone.
+    select
+        min(session_date) as first_day,
+        cast(
+            timezone(coalesce(getvariable('time_zone'), 'UTC'), max(session_end) at time zone 'UTC')
+            as date
+        ) as last_day
+    from int_sessions
 )
 
 select *
 from span
 cross join events
 where span.days <> coalesce(date_diff('day', span.first_day, span.last_day) + 1, 0)
-    or span.first_day is distinct from cast(events.first_event as date)
-    or span.last_day is distinct from cast(events.last_event as date)
+    or span.first_day is distinct from events.first_day
+    or span.last_day is distinct from events.last_day

@@ -58,8 +58,9 @@ def tmpfs(folder: Path, size: str, read_only: bool = False) -> Iterator[Path]:
 
 
 def _fill(folder: Path) -> None:
-    """Leave only a few KiB free."""
-    with (folder / "filler").open("wb") as fh, contextlib.suppress(OSError):
+    """Leave only a few KiB free. Unbuffered: a write the disk takes only in part would leave
+    the rest in a buffer, and closing the file would fail trying to write it."""
+    with (folder / "filler").open("wb", buffering=0) as fh, contextlib.suppress(OSError):
         while True:
             fh.write(b"\0" * 65_536)
             fh.flush()

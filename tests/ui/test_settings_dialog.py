@@ -52,3 +52,24 @@ def test_settings_are_not_offered_for_a_read_only_workspace(qtbot, passing_ws: W
     window.open_workspace(folder, read_only=True)
     assert not window.menu_actions["settings"].isEnabled()
     window.close()
+
+
+def test_the_time_zone_is_chosen_from_a_list_and_checked(qtbot, passing_ws: Workspace) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    dialog = SettingsDialog(passing_ws)
+    qtbot.addWidget(dialog)
+    box = dialog.findChild(QComboBox, "time_zone")
+    assert box.currentText() == "UTC" and box.findText("Europe/Berlin") >= 0
+    # completion on any part of the name, whatever the case
+    completer = box.completer()
+    completer.setCompletionPrefix("berl")
+    assert completer.currentCompletion() == "Europe/Berlin"
+    box.setCurrentText("Moon/Tranquility")
+    dialog.accept()
+    assert "Reporting time zone" in dialog.findChild(QLabel, "settings_error").text()
+    box.setCurrentText("asia/tokyo")
+    dialog.accept()
+    assert dialog.accepted_settings is not None
+    assert dialog.accepted_settings.time_zone == "Asia/Tokyo"
+    assert not dialog.needs_reopen()  # the next run uses it; nothing to reopen

@@ -6,8 +6,12 @@ Only for small data sets (tests).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,6 +41,36 @@ class Ev:
 
 #: The workspace currency the oracle assumes (the setting's default; see set_currency).
 WORKSPACE_CURRENCY = "USD"
+
+
+#: The reporting time zone the oracle counts days and hours in (the setting's default; see in_zone).
+TIME_ZONE = "UTC"
+
+
+@contextlib.contextmanager
+def in_zone(name: str) -> Iterator[None]:
+    """Count days, weeks and hours of day in the zone ``name`` for a while."""
+    global TIME_ZONE
+    before, TIME_ZONE = TIME_ZONE, name
+    try:
+        yield
+    finally:
+        TIME_ZONE = before
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _local(t: dt.datetime, zone: str) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def local(t: dt.datetime) -> dt.datetime:
+    """A UTC event time as the clock reads in the reporting time zone."""
+    return _local(t, TIME_ZONE)
+
+
+def day(t: dt.datetime) -> dt.date:
+    """The calendar day of a UTC event time in the reporting time zone."""
+    return local(t).date()
 
 
 def _blank(v: Any) -> Any:
@@ -158,7 +192,7 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
     days_users: dict[dt.date, set[str]] = defaultdict(set)
     first_seen: dict[str, dt.date] = {}
     for e in events:
-        d = e.time.date()
+        d = day(e.time)
         days_users[d].add(e.user)
         if e.user not in first_seen or d < first_seen[e.user]:
             first_seen[e.user] = d
@@ -173,11 +207,11 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
                 users |= days_users.get(d - dt.timedelta(days=k), set())
             return len(users)
 
-        day_sessions = [s for s in sessions.values() if s[0].time.date() == d]
-        day_events = [e for e in events if e.time.date() == d]
+        day_sessions = [s for s in sessions.values() if day(s[0].time) == d]
+        day_events = [e for e in events if day(e.time) == d]
         dau, mau = window(1), window(30)
         revenue = sum((o["revenue"] for o in by_order.values()
-                       if o["order_time"].date() == d and o["currency"] == WORKSPACE_CURRENCY),
+                       if day(o["order_time"]) == d and o["currency"] == WORKSPACE_CURRENCY),
                       Decimal(0))
         refunds = sum((revenue_of(e) for e in day_events
                        if e.type == "refund" and e.currency == WORKSPACE_CURRENCY), Decimal(0))
@@ -192,7 +226,7 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
             "product_views": sum(e.type == "product_view" for e in day_events),
             "add_to_carts": sum(e.type == "add_to_cart" for e in day_events),
             "purchases": sum(e.type == "purchase" for e in day_events),
-            "orders": sum(o["order_time"].date() == d for o in by_order.values()),
+            "orders": sum(day(o["order_time"]) == d for o in by_order.values()),
             "revenue": revenue,
             "refunds": refunds,
             "net_revenue": revenue - refunds,
@@ -324,13 +358,13 @@ def revenue_by_day_category(
             continue
         category = (attrs.get(e.product, {}).get("category") if e.product else None) or e.category
         if e.type == "refund":
-            row = out[(e.time.date(), category or "unknown", e.currency)]
+            row = out[(day(e.time), category or "unknown", e.currency)]
             row["refund_items"] += 1
             row["refunds"] += revenue_of(e)
             continue
         k = order_key(e)
         o = by_order[k]
-        row = out[(o["order_time"].date(), category or "unknown", o["currency"])]
+        row = out[(day(o["order_time"]), category or "unknown", o["currency"])]
         row["orders"].add(k)
         row["items"] += 1
         row["units"] += e.qty
@@ -385,11 +419,20 @@ def user_versions(
     return out, ambiguous
 
 
+def activity_hours(events: list[Ev]) -> dict[tuple[dt.date, int], int]:
+    """(day, hour of day) → events, both in the reporting time zone."""
+    out: dict[tuple[dt.date, int], int] = defaultdict(int)
+    for e in events:
+        t = local(e.time)
+        out[(t.date(), t.hour)] += 1
+    return dict(out)
+
+
 def dates(events: list[Ev]) -> dict[dt.date, tuple]:
     """Every day from the first to the last event day: ISO day of week, day name, weekend,
     Monday week start, month start, quarter, year."""
-    lo = min(e.time.date() for e in events)
-    hi = max(e.time.date() for e in events)
+    lo = min(day(e.time) for e in events)
+    hi = max(day(e.time) for e in events)
     out = {}
     d = lo
     while d <= hi:
@@ -404,7 +447,7 @@ def funnel(sessions: dict[str, list[Ev]], events: list[Ev]) -> dict[tuple, list[
     out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for evs in sessions.values():
         first = evs[0]
-        key = (first.time.date(), first.device, first.source, first.country)
+        key = (day(first.time), first.device, first.source, first.country)
         row = out[key]
         row[0] += 1
         for i, ok in enumerate(funnel_reach(evs, present)):
@@ -420,7 +463,7 @@ def retention(events: list[Ev]) -> dict[tuple[dt.date, int], tuple[int, int]]:
     first: dict[str, dt.date] = {}
     weeks: dict[str, set[dt.date]] = defaultdict(set)
     for e in events:
-        d = e.time.date()
+        d = day(e.time)
         first[e.user] = min(first.get(e.user, d), d)
         weeks[e.user].add(week_start(d))
     last_week = max(max(w) for w in weeks.values())

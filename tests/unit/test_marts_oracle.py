@@ -31,6 +31,11 @@ def _by_first(cur: Any, sql: str) -> dict[Any, tuple]:
 
 
 def _check_marts(ws: Workspace) -> None:
+    with oracle.in_zone(ws.settings.time_zone):
+        _check_marts_in_zone(ws)
+
+
+def _check_marts_in_zone(ws: Workspace) -> None:
     cur = ws.cursor()
     assert ws.settings.currency == oracle.WORKSPACE_CURRENCY
     events = oracle.load_events(cur)
@@ -56,7 +61,7 @@ def _check_marts(ws: Workspace) -> None:
     assert set(got_orders) == set(exp_orders)
     for k, o in exp_orders.items():
         assert got_orders[k] == (
-            o["user_id"], o["session_id"], o["order_time"], o["order_time"].date(), o["currency"],
+            o["user_id"], o["session_id"], o["order_time"], oracle.day(o["order_time"]), o["currency"],
             o["items"], len(o["products"]), o["units"], o["revenue"],
         ), k
     # money per currency, never summed across them; the daily mart holds the workspace's
@@ -157,6 +162,15 @@ def _check_marts(ws: Workspace) -> None:
         if user not in ambiguous_users:
             assert (got[4], got[6]) == (v["country"], v["device"]), (user, version)
 
+    # agg_activity_hour: events per day and hour of day, in the reporting time zone
+    got_hours = {
+        (r[0], r[1]): r[2]
+        for r in cur.execute(
+            "select activity_date, hour, sum(events) from marts.agg_activity_hour group by all"
+        ).fetchall()
+    }
+    assert got_hours == oracle.activity_hours(events)
+
     # dim_date: every day from the first to the last event day
     exp_dates = oracle.dates(events)
     got_dates = _by_first(
@@ -168,11 +182,17 @@ def _check_marts(ws: Workspace) -> None:
 
 
 @pytest.mark.slow
-def test_marts_match_oracle_on_generated_data(tmp_path: Path) -> None:
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Kolkata"])
+def test_marts_match_oracle_on_generated_data(tmp_path: Path, zone: str) -> None:
+    """In UTC (what generated data and the tests use) and in other reporting time zones: one
+    whose clocks change in the data's span (2024-11-03), one half an hour off UTC."""
     from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 
     with Workspace.open(tmp_path / "ws") as ws:
-        generate_into(ws, GenerateSpec(events=12_000, days=40, seed=3))
+        assert ws.settings.time_zone == "UTC"  # a new workspace on a computer in UTC
+        ws.settings.time_zone = zone
+        start = dt.date(2024, 10, 10) if zone != "UTC" else None
+        generate_into(ws, GenerateSpec(events=12_000, days=40, seed=3, start=start))
         # a third of the users lose their session ids (gap sessionization) and order ids
         ws.cursor().execute(
             "update raw.events set session_id = null, order_id = null where hash(user_id) % 3 = 0"
@@ -184,7 +204,8 @@ def test_marts_match_oracle_on_generated_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path) -> None:
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path, zone: str) -> None:
     """Generated data made awkward the way real exports are: users without profile snapshots,
     a snapshot loaded twice with different values, snapshots that change nothing, products
     missing from the catalog, categories and prices that change over time, purchases without a
@@ -193,7 +214,10 @@ def test_marts_match_oracle_on_messy_generated_data(tmp_path: Path) -> None:
     from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 
     with Workspace.open(tmp_path / "ws") as ws:
-        generate_into(ws, GenerateSpec(events=15_000, days=45, seed=11))
+        ws.settings.time_zone = zone
+        # in Berlin, a span with the clocks going back (2025-10-26)
+        start = dt.date(2025, 10, 1) if zone != "UTC" else None
+        generate_into(ws, GenerateSpec(events=15_000, days=45, seed=11, start=start))
         cur = ws.cursor()
         n_users = cur.execute("select count(distinct user_id) from raw.users").fetchone()[0]
         cur.execute("delete from raw.users where hash(user_id) % 5 = 0")

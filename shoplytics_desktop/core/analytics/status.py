@@ -40,6 +40,8 @@ class DashboardStatus:
     has_events: bool = True
     #: False when the data ends mid-day or its last day is today.
     last_day_complete: bool = True
+    #: The reporting time zone the marts' days and hours are in (that of their last full run).
+    time_zone: str = "UTC"
 
     @property
     def ready(self) -> bool:
@@ -106,6 +108,10 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
     from shoplytics_desktop.core.analytics.periods import data_bounds
 
     bounds = data_bounds(ws)
+    # Marts built before the zone was recorded were built in UTC.
+    zone = cur.execute(
+        "SELECT value FROM _shoplytics.meta WHERE key = 'marts_time_zone'"
+    ).fetchone()
     return DashboardStatus(
         missing=(),
         first_day=row[0],
@@ -118,6 +124,7 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         options={"device": devices, "country": countries, "traffic_source": sources},
         has_events=has_events,
         last_day_complete=bounds.last_day_complete if bounds is not None else True,
+        time_zone=zone[0] if zone else "UTC",
     )
 
 

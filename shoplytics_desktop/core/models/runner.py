@@ -84,6 +84,9 @@ def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     )
     # Money without a currency of its own is in the workspace currency (METRICS.md §1).
     cur.execute(f"SET VARIABLE workspace_currency = {quote_literal(ws.settings.currency)}")
+    # Days, weeks and hours of day are counted in the reporting time zone (METRICS.md): the
+    # models convert the UTC event times with it.
+    cur.execute(f"SET VARIABLE time_zone = {quote_literal(ws.settings.time_zone)}")
     cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
 
 
@@ -393,6 +396,13 @@ def run_project(
             "('last_published_at', ?)",
             [result.run_id, _utc_now().strftime("%Y-%m-%d %H:%M:%S")],
         )
+        if not select:
+            # The zone the published days are in: the dashboards say which, and whether a
+            # run is needed after the setting changed.
+            cur.execute(
+                f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('marts_time_zone', ?)",
+                [ws.settings.time_zone],
+            )
         result.status = "warn" if warns else "success"
         result.message = (
             f"Built {len(names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."

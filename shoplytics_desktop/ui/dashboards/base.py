@@ -122,6 +122,9 @@ class DashboardTab(QWidget):
     def charts_and_tables(self) -> list[QWidget]:
         return [*getattr(self, "charts", []), *self.findChildren(DataTable)]
 
+    def set_time_zone(self, zone: str) -> None:
+        """The reporting time zone the marts' days and hours are in (for tabs that name it)."""
+
     def set_currency(self, currency: str) -> None:
         self.currency = currency
         for w in self.charts_and_tables():

@@ -1,5 +1,5 @@
 """Behaviour: session duration distribution (log-scale bins), time to first purchase and the
-hour-of-day × weekday activity heatmap (UTC)."""
+hour-of-day × weekday activity heatmap (in the reporting time zone)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class BehaviourTab(DashboardTab):
         self.time_to_purchase = BarChart(
             "Time to first purchase (buyers whose first purchase is in the range)", "count",
             currency, metric="time_to_first_purchase")
-        self.heatmap = HeatmapChart("Activity by hour of day (UTC) and weekday (events)")
+        self.time_zone = "UTC"
+        self.heatmap = HeatmapChart(_heatmap_title(self.time_zone))
         self.heatmap.set_metric("events")
         self.heatmap.setMinimumHeight(300)
         row = QHBoxLayout()
@@ -35,6 +36,11 @@ class BehaviourTab(DashboardTab):
         self.body.addLayout(row, 1)
         self.body.addWidget(self.heatmap, 1)
         self.charts = [self.durations, self.time_to_purchase, self.heatmap]
+
+    def set_time_zone(self, zone: str) -> None:
+        self.time_zone = zone
+        self.heatmap.title = _heatmap_title(zone)
+        self.heatmap.title_label.setText(f"<b>{self.heatmap.title}</b>")
 
     def ignore_reason(self) -> str:
         return "sessions and activity have no category."
@@ -69,6 +75,10 @@ class BehaviourTab(DashboardTab):
             result.heatmap_table, compact, "No events in this range.",
             extra=lambda r, c: (f"{100 * result.heatmap[r][c] / total:.1f}% of events"
                                 if total else ""),
-            col_title="hour (UTC)", labels=False,
+            col_title=f"hour ({self.time_zone})", labels=False,
         )
         self.heatmap.fmt = fmt_count
+
+
+def _heatmap_title(zone: str) -> str:
+    return f"Activity by hour of day ({zone}) and weekday (events)"

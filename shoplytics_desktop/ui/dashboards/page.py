@@ -229,6 +229,8 @@ class DashboardsPage(QWidget):
             self.show_empty(status.reason)
             return
         self.stack.setCurrentWidget(self.tabs)
+        for tab in self.tab_list:
+            tab.set_time_zone(status.time_zone)
         if self._restored:
             self.controls.set_status(status)  # emits changed → _filters_changed
             return
