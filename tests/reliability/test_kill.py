@@ -317,4 +317,4 @@ def test_kill_during_generate(ws_dir: Path) -> None:
 def test_kill_point_counts() -> None:
     """The README quotes these numbers."""
     assert len(IMPORT_KILLS) + len(CLI_IMPORT_KILLS) == 12
-    assert (len(RUN_KILLS), len(EXPORT_KILLS)) == (7, 7)
+    assert (len(GENERATE_KILLS), len(RUN_KILLS), len(EXPORT_KILLS)) == (6, 7, 7)
