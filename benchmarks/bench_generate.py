@@ -4,9 +4,10 @@ Each size runs in its own subprocess so that the peak RSS printed is that size's
 figure stands DuckDB's own share of the job measured alone, in another subprocess: the same
 INSERT INTO raw.events, of the same number of rows, with the same SQL (ids, timestamps, names)
 from integer columns DuckDB computes itself, into a fresh workspace file, in one transaction and
-under the same settings. ``x bare`` is the ratio of the two, so a slower machine does not hide
-a regression (nor a faster one fake a gain). The last table shows how seconds and peak RSS grow
-with the size (medians of the repeats).
+under the same settings. ``x bare`` is the ratio of the two wall times and ``x cpu`` of the two
+CPU times (steadier when other work shares the machine), so a slower machine does not hide a
+regression (nor a faster one fake a gain). The last table shows how seconds, CPU seconds and
+peak RSS grow with the size (medians of the repeats).
 
     python benchmarks/bench_generate.py              # 1M and 10M events
     python benchmarks/bench_generate.py 1000000 --repeat 3
@@ -110,6 +111,7 @@ def _bare(events: int, days: int, seed: int) -> dict[str, float]:
         cur.execute("SET SESSION preserve_insertion_order = false")
         with ws.memory_budget(ws.settings.import_memory_limit):
             t0 = time.perf_counter()
+            c0 = time.process_time()
             cur.execute("BEGIN TRANSACTION")
             cur.execute(
                 f"INSERT INTO raw.events BY NAME SELECT *, {lineage} "
@@ -117,10 +119,11 @@ def _bare(events: int, days: int, seed: int) -> dict[str, float]:
             )
             cur.execute("COMMIT")
             seconds = time.perf_counter() - t0
+            cpu = time.process_time() - c0
         loaded = ws.row_count("raw", "events")
     assert loaded == events, (loaded, events)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"events": events, "seconds": seconds, "peak_rss_mb": rss_kb / 1024}
+    return {"events": events, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": rss_kb / 1024}
 
 
 def _child(mode: str, size: int, days: int, seed: int) -> dict[str, float]:
@@ -152,13 +155,15 @@ def main() -> int:
     if args.bare_child:
         print(json.dumps(_bare(args.sizes[0], args.days, args.seed)))
         return 0
-    # Other work on the machine slows wall time, not CPU time: show both, and the load. Each
-    # generate run is followed by its bare DuckDB run, so both see about the same load.
+    # Other work on the machine slows wall time, not CPU time: show both (and both ratios),
+    # and the load. Each generate run is followed by its bare DuckDB run, so both see about the
+    # same load.
     print(
         f"{'events':>12} {'seconds':>8} {'cpu s':>7} {'events/s':>11} {'peak RSS MB':>11} "
-        f"{'db MB':>7} {'bare s':>7} {'x bare':>7} {'bare RSS':>8} {'load avg':>8}"
+        f"{'db MB':>7} {'bare s':>7} {'x bare':>7} {'bare cpu':>8} {'x cpu':>6} {'bare RSS':>8} "
+        f"{'load avg':>8}"
     )
-    medians: list[tuple[int, float, float, float]] = []
+    medians: list[tuple[int, float, float, float, float]] = []
     for size in args.sizes:
         runs = []
         for _ in range(args.repeat):
@@ -166,31 +171,25 @@ def main() -> int:
             r = _child("child", size, args.days, args.seed)
             bare = _child("bare-child", size, args.days, args.seed)
             ratio = r["seconds"] / bare["seconds"]
-            runs.append((r["seconds"], r["peak_rss_mb"], ratio))
+            runs.append((r["seconds"], r["cpu_seconds"], r["peak_rss_mb"], ratio))
             print(
                 f"{r['events']:>12,} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} "
                 f"{r['events'] / r['seconds']:>11,.0f} {r['peak_rss_mb']:>11,.0f} "
                 f"{r['db_mb']:>7,.0f} {bare['seconds']:>7.2f} {ratio:>7.2f} "
+                f"{bare['cpu_seconds']:>8.2f} {r['cpu_seconds'] / bare['cpu_seconds']:>6.2f} "
                 f"{bare['peak_rss_mb']:>8,.0f} {load:>8.2f}",
                 flush=True,
             )
-        medians.append(
-            (
-                size,
-                statistics.median(s for s, _, _ in runs),
-                statistics.median(m for _, m, _ in runs),
-                statistics.median(x for _, _, x in runs),
-            )
-        )
+        medians.append((size, *(statistics.median(run[i] for run in runs) for i in range(4))))
     if len(medians) > 1:
-        base_size, base_s, base_mb, _ = medians[0]
+        base_size, base_s, base_cpu, base_mb, _ = medians[0]
         print(f"\ngrowth from {base_size:,} events (medians):")
-        print(f"{'events':>12} {'x size':>7} {'seconds':>8} {'x time':>7} {'peak RSS MB':>11} "
-              f"{'x RSS':>6} {'x bare':>7}")
-        for size, s, mb, ratio in medians:
+        print(f"{'events':>12} {'x size':>7} {'seconds':>8} {'x time':>7} {'cpu s':>8} {'x cpu':>6} "
+              f"{'peak RSS MB':>11} {'x RSS':>6} {'x bare':>7}")
+        for size, s, cpu, mb, ratio in medians:
             print(
                 f"{size:>12,} {size / base_size:>7.0f} {s:>8.2f} {s / base_s:>7.1f} "
-                f"{mb:>11,.0f} {mb / base_mb:>6.2f} {ratio:>7.2f}"
+                f"{cpu:>8.2f} {cpu / base_cpu:>6.1f} {mb:>11,.0f} {mb / base_mb:>6.2f} {ratio:>7.2f}"
             )
     return 0
 
