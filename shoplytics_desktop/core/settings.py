@@ -51,8 +51,8 @@ FIELDS: dict[str, SettingInfo] = {
     ),
     "import_memory_limit": SettingInfo(
         "512MB",
-        "DuckDB memory while importing: what does not fit spills to the temp folder, so an "
-        "import needs the same memory whatever the file size. Empty: memory_limit.",
+        "DuckDB memory while importing or generating data: what does not fit spills to the "
+        "temp folder, so a load needs the same memory whatever its size. Empty: memory_limit.",
     ),
     "threads": SettingInfo(None, "DuckDB threads. Empty: all cores."),
     "temp_directory": SettingInfo(None, "Where DuckDB spills. Empty: the workspace's tmp/ folder."),

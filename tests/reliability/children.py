@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplytics_desktop.core.export import export_tables
+from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.progress import NullReporter
@@ -78,6 +79,13 @@ def export_child(
 ) -> None:
     def work(ws: Workspace, rep: PipeReporter) -> list[str]:
         return [str(f.path) for f in export_tables(ws, tables, Path(out), fmt, reporter=rep)]
+
+    _serve(conn, hold, folder, work)
+
+
+def generate_child(conn: Connection, hold: str | None, folder: str, events: int, seed: int) -> None:
+    def work(ws: Workspace, rep: PipeReporter) -> str:
+        return generate_into(ws, GenerateSpec(events=events, days=30, seed=seed), rep).batch_id
 
     _serve(conn, hold, folder, work)
 

@@ -23,7 +23,13 @@ import pytest
 from shoplytics_desktop.core.export import export_tables
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import Workspace
-from tests.reliability.children import export_child, import_child, kill_when, run_child
+from tests.reliability.children import (
+    export_child,
+    generate_child,
+    import_child,
+    kill_when,
+    run_child,
+)
 from tests.reliability.conftest import write_events_csv
 from tests.reliability.support import Snapshot, check_consistent, record_figure
 
@@ -271,7 +277,44 @@ def test_kill_during_export(big_ws: Path, tmp_path: Path) -> None:
     record_figure("kill points: export", labels)
 
 
+GENERATE_EVENTS = 750_000  # three chunks of 250,000
+# (progress message to wait for, seconds to wait after it)
+GENERATE_KILLS = [
+    ("Planning sessions", 0.0),
+    ("Loaded 250,", 0.0),  # first chunk in (chunks end with a session), inside the transaction
+    ("Loaded 250,", 0.15),  # during the next insert
+    ("Loaded 500,", 0.05),
+    ("Loaded 750,000", 0.0),  # every chunk in, not yet committed
+    ("Done", 0.0),  # after the commit: the batch must survive
+]
+
+
+def test_kill_during_generate(ws_dir: Path) -> None:
+    """A killed generation adds nothing, or (killed after its commit) exactly its batch; nothing
+    of it is left in the workspace folder either."""
+    with Workspace.open(ws_dir) as ws:
+        before = Snapshot.take(ws)
+    files_before = sorted(p.name for p in ws_dir.iterdir())
+    labels = []
+    for i, (step, delay) in enumerate(GENERATE_KILLS):
+        killed = kill_when(generate_child, (str(ws_dir), GENERATE_EVENTS, 300 + i), step, delay)
+        labels.append(f"generate:{killed.label}")
+        with Workspace.open(ws_dir) as ws:
+            check_consistent(ws)
+            after = Snapshot.take(ws)
+            if step == "Done":  # the last kill
+                assert after.event_rows == before.event_rows + GENERATE_EVENTS
+                assert len(after.batches) == len(before.batches) + 1
+            else:
+                assert after.raw == before.raw, f"a killed generation left rows ({killed.label})"
+                assert after.batches == before.batches
+        assert sorted(p.name for p in ws_dir.iterdir()) == files_before
+        leftovers = list((ws_dir / "tmp").glob("*")) if (ws_dir / "tmp").exists() else []
+        assert leftovers == [], leftovers
+    record_figure("kill points: generate", labels)
+
+
 def test_kill_point_counts() -> None:
     """The README quotes these numbers."""
     assert len(IMPORT_KILLS) + len(CLI_IMPORT_KILLS) == 12
-    assert (len(RUN_KILLS), len(EXPORT_KILLS)) == (7, 7)
+    assert (len(GENERATE_KILLS), len(RUN_KILLS), len(EXPORT_KILLS)) == (6, 7, 7)

@@ -469,3 +469,49 @@ def test_write_files_refuses_bad_format_and_folder(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(GenerateError, match="Cannot write"):
         write_files(spec, blocker / "out", "csv")
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def test_the_load_keeps_only_the_chunks_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory does not grow with the size: a chunk DuckDB has inserted is freed at once, not
+    kept until the load's transaction commits, and DuckDB works within import_memory_limit."""
+    import weakref
+
+    from shoplytics_desktop.core.generate import dataset, expand
+
+    monkeypatch.setattr(expand, "MIN_CHUNK_EVENTS", 1_000)
+    monkeypatch.setattr(expand, "MAX_CHUNK_EVENTS", 5_000)  # 60,000 events: 12 chunks
+    made: list[weakref.ref[object]] = []
+
+    def expand_and_watch(*args: object) -> dict:
+        columns = expand.expand(*args)  # type: ignore[arg-type]
+        made.extend(weakref.ref(a) for a in columns.values())
+        return columns
+
+    monkeypatch.setattr(dataset, "expand", expand_and_watch)
+    alive: list[int] = []
+    limits: list[str] = []
+
+    with Workspace.open(tmp_path / "ws") as ws:
+
+        class Watch(RecordingReporter):
+            def update(self, done: float, total: float, message: str = "") -> None:
+                super().update(done, total, message)
+                if message.startswith("Loaded"):
+                    # Between two inserts: the loader thread is idle, the cursor free.
+                    alive.append(len({id(r()) for r in made if r() is not None}) // 14)
+                    rows = ws.cursor().execute("SELECT current_setting('memory_limit')").fetchall()
+                    limits.append(str(rows[0][0]))
+
+        generate_into(ws, GenerateSpec(events=60_000, days=20, seed=4, start=START), Watch())
+        assert ws.row_count("raw", "events") == 60_000
+        restored = ws.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0]
+    assert len(alive) == 12
+    # The chunk just inserted (still referenced by the generator) and the next one at most.
+    assert max(alive) <= 2, alive
+    assert set(limits) == {"488.2 MiB"}, limits  # import_memory_limit's 512MB
+    assert restored[0] != "488.2 MiB"

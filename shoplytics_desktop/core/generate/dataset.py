@@ -27,6 +27,8 @@ class DataSet:
         self.reporter = reporter
         reporter.update(0, spec.events, "Building the catalog and the users")
         self.catalog: Catalog = build_catalog(spec)
+        #: Rows of ``user_snapshots()``, once ``fill`` has loaded them.
+        self.user_rows = 0
         self.users: Users = build_users(spec, self.catalog)
         reporter.check_cancelled()
         reporter.update(0, spec.events, "Planning sessions")
@@ -113,28 +115,32 @@ def fill(
     Events are pipelined: while DuckDB inserts one chunk (building strings and compressing, with
     the GIL released), numpy computes the next one; the products and profiles go first, while
     the first chunk is computed.
+
+    DuckDB reads each numpy chunk through a replacement scan (the statement names a local
+    variable) rather than a registered view or a temporary table: inside a transaction, a view
+    or table dropped again stays alive, with the data it holds, until the transaction ends, so
+    a load of N chunks would keep all N in memory. A replacement scan lets go of its chunk when
+    its statement ends (and measured no slower than copying the chunk into a temporary table).
     """
     spec, reporter = ds.spec, ds.reporter
     tail = f", {lineage}" if lineage else ""
-    products, snapshots = ds.products(), ds.user_snapshots()
 
+    # The SQL names the local variables _gen_products, _gen_users and _gen_chunk: DuckDB finds
+    # them in the calling frame (its replacement scan).
     def load_side_tables() -> None:
-        con.register("_gen_products", products)
+        _gen_products = ds.products()
         products_sql = sql.products_select(spec, ds.catalog, "_gen_products")
         con.execute(f"{targets['products']} SELECT *{tail} FROM ({products_sql})")
-        con.unregister("_gen_products")
-        con.register("_gen_users", snapshots)
+        del _gen_products
+        _gen_users = ds.user_snapshots()
+        ds.user_rows = len(_gen_users["uidx"])
         con.execute(f"{targets['users']} SELECT *{tail} FROM ({sql.users_select(spec, '_gen_users')})")
-        con.unregister("_gen_users")
+        del _gen_users
 
     insert = f"{targets['events']} SELECT *{tail} FROM ({sql.events_select(spec, ds.catalog, '_gen_chunk')})"
 
     def load_chunk(columns: dict[str, np.ndarray]) -> None:
-        # Copying the numpy columns into a temporary table first lets the INSERT, which builds
-        # the strings and compresses them, run on every thread.
-        con.register("_gen_arrays", columns)
-        con.execute("CREATE OR REPLACE TEMP TABLE _gen_chunk AS SELECT * FROM _gen_arrays")
-        con.unregister("_gen_arrays")
+        _gen_chunk = columns
         con.execute(insert)
 
     loaded = 0
@@ -151,6 +157,7 @@ def fill(
                         )
                 reporter.check_cancelled()
                 pending = pool.submit(load_chunk, columns)
+                del columns  # the loader's reference is the only one: freed once it is in
                 loaded = done
             if pending is not None:
                 pending.result()
@@ -162,7 +169,6 @@ def fill(
                 with contextlib.suppress(BaseException):
                     pending.result()
             raise
-    con.execute("DROP TABLE IF EXISTS _gen_chunk")
 
 
 def utc_now() -> dt.datetime:

@@ -80,7 +80,11 @@ def generate_into(
         # compress and write row groups on every thread (about twice as fast on two cores).
         # SESSION scope: only this thread's cursor, and only until the load ends.
         cursor.execute("SET SESSION preserve_insertion_order = false")
-        summary = _load(ws, rs, reporter, doomed)
+        # DuckDB writes the new rows to the workspace file as it goes, but keeps the blocks it
+        # wrote cached up to its memory limit (80% of RAM by default): held to the import
+        # budget, it evicts them instead, and memory stays flat whatever the size.
+        with ws.memory_budget(ws.settings.import_memory_limit):
+            summary = _load(ws, rs, reporter, doomed)
     finally:
         with contextlib.suppress(duckdb.Error):
             cursor.execute("RESET SESSION preserve_insertion_order")
@@ -175,7 +179,7 @@ def _load(
         )
         fill(con, ds, {k: insert.format(k) for k in ("events", "products", "users")}, lineage)
         products = len(ds.catalog.names)
-        user_rows = len(ds.user_snapshots()["uidx"])
+        user_rows = ds.user_rows
         sessions, users, orders = ds.counts()
         reporter.check_cancelled()
         con.execute(

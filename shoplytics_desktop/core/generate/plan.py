@@ -132,26 +132,43 @@ def _returns(
     window, intensity = _return_shape(spec, users)
     counts = rng.poisson(scale * intensity)
     user = np.repeat(np.arange(users.n, dtype=np.int32), counts)
+    del counts
     # Inverse of the integrated rate (1 + d/tau) ** -decay: a draw of the visit's delay.
+    # (The arithmetic runs in place, step by step as the formula reads, to keep at most a few
+    # arrays of one float per visit alive: at 100M events there are some 15M visits.)
     power = 1 - b.DECAY
-    w = window[user]
     # Sorted within each user (user + u sorts by user, then u): a user's visits come out in time
     # order, so their n-th visit is found by position, without sorting sessions.
     key = user + rng.random(len(user))
     key.sort()
-    v = key - user
-    delay_days = b.TAU_DAYS * ((1 + v * ((1 + w / b.TAU_DAYS) ** power - 1)) ** (1 / power) - 1)
+    v = np.subtract(key, user, out=key)
+    # delay_days = TAU_DAYS * ((1 + v * ((1 + w / TAU_DAYS) ** power - 1)) ** (1 / power) - 1)
+    w = window[user]
+    np.divide(w, b.TAU_DAYS, out=w)
+    np.add(1, w, out=w)
+    np.power(w, power, out=w)
+    np.subtract(w, 1, out=w)
+    np.multiply(v, w, out=w)
+    del v, key
+    np.add(1, w, out=w)
+    np.power(w, 1 / power, out=w)
+    np.subtract(w, 1, out=w)
+    delay_days = np.multiply(b.TAU_DAYS, w, out=w)
     first = users.acquired_s[user] + b.MIN_RETURN_GAP_S
-    t = first + (delay_days * 86_400).astype(np.int64)
+    np.multiply(delay_days, 86_400, out=delay_days)
+    t = first + delay_days.astype(np.int64)
+    del delay_days, w
     # Weekday seasonality by thinning, then the hour-of-day profile within the visit's day.
     day = (t - spec.start_s) // 86_400
     keep = (
         rng.random(len(t))
         < b.WEEKDAY_WEIGHT[(spec.start.weekday() + day) % 7] / b.WEEKDAY_WEIGHT.max()
     )
-    user, t, day = user[keep], t[keep], day[keep]
+    user, t, day, first = user[keep], t[keep], day[keep], first[keep]
+    del keep
     retimed = spec.start_s + day * 86_400 + time_of_day(rng, len(t))
-    t = np.where(retimed >= first[keep], retimed, t)
+    del day
+    t = np.where(retimed >= first, retimed, t)
     return user, t
 
 
@@ -218,6 +235,8 @@ def _shape_sessions(
     segment = np.where(seg_changed, users.new_segment[user], users.segment[user]).astype(np.int8)
     moved = (users.country_change_s[user] >= 0) & (start >= users.country_change_s[user])
     country = np.where(moved, users.new_country[user], users.country[user]).astype(np.int8)
+    # Temporaries are dropped after their last use: at 100M events there are 23M sessions.
+    del seg_changed, moved
     device = np.where(
         rng.random(n) < b.PREFERRED_DEVICE_SHARE,
         users.device[user],
@@ -231,33 +250,39 @@ def _shape_sessions(
 
     u = rng.random(n, dtype=np.float32)
     entry = _ENTRY_CODES[_pick3(u, bargain, b.ENTRY_SHARE, b.BARGAIN_ENTRY_SHARE)]
+    del u
 
     p_bounce = (
         b.SOURCE_BOUNCE[source] * b.DEVICE_BOUNCE[device] * np.where(first, 1.0, b.RETURNING_BOUNCE)
     )
     bounce = rng.random(n, dtype=np.float32) < p_bounce
+    del p_bounce
     # Geometric browsing depth (>= 1) by inversion: much faster than a per-element-p draw.
     keep_going = 1 - 1 / (b.BROWSE_MEAN * b.SEGMENT_BROWSE[segment])
     depth = np.ceil(np.log1p(-rng.random(n)) / np.log(keep_going))
     browse_len = np.where(bounce, 0, np.clip(depth, 1, b.BROWSE_MAX)).astype(np.int16)
+    del keep_going, depth, bounce
 
     # Only the number of product views is decided here (its mean is exact; stochastic rounding
     # is far cheaper than a binomial draw); expand() places them among the browsing events.
     p_pv = np.where(bargain, b.BARGAIN_BROWSE_SHARE[1], b.BROWSE_SHARE[1])
     browse_pv = np.floor(browse_len * p_pv + rng.random(n, dtype=np.float32)).astype(np.int16)
     n_pv = (entry == b.PRODUCT_VIEW) + browse_pv
+    del p_pv
 
     # The funnel: each step is only reachable from the previous one. Only the few sessions that
     # add to cart get the later draws.
     pull = b.SEGMENT_CART[segment] * b.DEVICE_CART[device] * b.SOURCE_CART[source]
     p_cart = b.CART_BASE * pull * b.COUNTRY_CART[country] * np.minimum(1.0, 0.5 + 0.12 * n_pv)
     cart_idx = np.flatnonzero((n_pv >= 1) & (rng.random(n, dtype=np.float32) < p_cart))
+    del p_cart
+    pull = pull[cart_idx]
     m = len(cart_idx)
     c_seg, c_dev = segment[cart_idx], device[cart_idx]
     c_add = np.minimum(1 + rng.poisson(b.SEGMENT_BASKET[c_seg]), n_pv[cart_idx])
     c_removed = rng.random(m) < np.where(c_add >= 2, b.REMOVE_MULTI, b.REMOVE_SINGLE)
     c_items = c_add - c_removed
-    p_checkout = np.minimum(0.9, b.CHECKOUT_BASE * np.sqrt(pull[cart_idx]))
+    p_checkout = np.minimum(0.9, b.CHECKOUT_BASE * np.sqrt(pull))
     c_checkout = (c_items >= 1) & (rng.random(m) < p_checkout)
     c_purchase = c_checkout & (rng.random(m) < b.PAY_BASE * b.DEVICE_PAY[c_dev])
 
@@ -300,6 +325,7 @@ def build_plan(
     draft: _Draft | None = None
     for rnd in range(_MAX_ROUNDS):
         reporter.check_cancelled()
+        draft = None  # a new round replaces the last one: free it first
         sessions_needed = 1.03 * target / events_per_session + 50
         returns_needed = max(0.0, sessions_needed - users.n)
         # Weekday thinning drops about 8% of drawn visits.
@@ -310,29 +336,38 @@ def build_plan(
         first = np.zeros(len(user), dtype=bool)
         first[: users.n] = True
         _profile_changes(spec, users, r_user, r_start, rnd)
+        del r_user, r_start
         draft = _shape_sessions(spec, users, catalog, user, start, first, rnd)
+        del user, start, first
         if int(draft.count.sum()) >= target or (scale == 0 and total_intensity == 0):
             break
         events_per_session = float(draft.count.mean())
     assert draft is not None
+    # The draft's arrays are released as the plan takes its rows: the two never coexist whole.
     return _trim_and_sort(spec, draft)
 
 
 def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
+    """Choose the sessions that make the target, in output order; ``d`` is emptied meanwhile
+    (each draft array is dropped once the plan has taken its rows), so that the draft and the
+    plan never coexist whole."""
     rng = spec.rng("trim")
     target = spec.events
     firsts = np.flatnonzero(d.first)
     returns = np.flatnonzero(~d.first)
     # First visits go first so that every kept user keeps their acquisition visit.
     priority = np.concatenate([rng.permutation(firsts), rng.permutation(returns)])
+    del firsts, returns
     reached = np.cumsum(d.count[priority])
     cut = min(int(np.searchsorted(reached, target, side="left")), len(priority) - 1)
+    del reached
     chosen = priority[: cut + 1]
     # Output order is by start time at a resolution of 1/65536 of the range: a 16-bit key sorts
     # by radix (fast), and events only need to be roughly in time order for DuckDB's zone maps.
     span = max(1, spec.end_s - spec.start_s)
     bucket = ((d.start_s[chosen] - spec.start_s) * 65_535 // span).astype(np.uint16)
     sel = chosen[np.argsort(bucket, kind="stable")]
+    del priority, chosen, bucket
     # The surplus comes off the latest sessions (usually a part of the very last one), so the
     # only session ever cut short is the last in output order.
     count = d.count[sel]
@@ -342,17 +377,26 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     left = surplus - (int(from_end[whole - 1]) if whole else 0)  # ... and events cut from the next
     if surplus and whole < len(sel) and left == count[len(sel) - 1 - whole]:
         whole, left = whole + 1, 0
+    del from_end
     sel = sel[: len(sel) - whole]
-    keep = d.count[sel].copy()
+    # A session has fewer than 100 events (BROWSE_MAX bounds every part of it): 16 bits hold it.
+    count = count[: len(sel)].astype(np.int16)
+    keep = count.copy()
     if len(keep):
         keep[-1] -= left
+    d.count = d.first = np.empty(0)
 
-    purchase = d.fields["purchase"][sel]
+    def take(a: np.ndarray) -> np.ndarray:
+        return a[sel]
+
+    f = {k: take(d.fields.pop(k)) for k in list(d.fields)}
+    purchase = f["purchase"]
     order_no = np.where(purchase, np.cumsum(purchase) - 1, -1).astype(np.int32)
-    f = {k: v[sel] for k, v in d.fields.items()}
+    start_s, d.start_s = take(d.start_s), np.empty(0)
+    user, d.user = take(d.user), np.empty(0)
     return SessionPlan(
-        start_s=d.start_s[sel],
-        user=d.user[sel],
+        start_s=start_s,
+        user=user,
         device=f["device"],
         source=f["source"],
         country=f["country"],
@@ -366,7 +410,7 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
         checkout=f["checkout"],
         purchase=purchase,
         n_lines=f["n_lines"],
-        count=d.count[sel],
+        count=count,
         keep=keep,
         order=order_no,
         event_off=excl_cumsum(keep),
