@@ -88,3 +88,26 @@ def test_tracks_alone_is_one_row_per_call(tmp_path: Path, capsys: pytest.Capture
         assert dict(w.cursor().execute(
             "SELECT event_type, count(*) FROM raw.events WHERE price IS NULL GROUP BY 1").fetchall()
         ) == {"product_view": 2, "add_to_cart": 2, "purchase": 2, "refund": 1, "other": 1}
+
+
+def test_trait_tables_beside_the_event_tables_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A warehouse export also holds identifies and users tables (traits, no events): their 3
+    rows are left out, so every number stays as above."""
+    import shutil
+
+    folder = tmp_path / "export"
+    shutil.copytree(FOLDER, folder)
+    (folder / "identifies.csv").write_text(
+        "id,received_at,anonymous_id,user_id,email,name,context_library_name,timestamp\n"
+        "i1,2025-05-11 10:05:00 UTC,a-1,u-1,ana@example.com,Ana,analytics.js,"
+        "2025-05-11 10:05:00 UTC\n"
+        "i2,2025-05-11 12:05:00 UTC,a-2,,,,analytics.js,2025-05-11 12:05:00 UTC\n")
+    (folder / "users.csv").write_text(
+        "id,received_at,email,name,uuid_ts\n"
+        "u-1,2025-05-11 10:05:00 UTC,ana@example.com,Ana,2025-05-11 10:05:00 UTC\n")
+    out = import_file(tmp_path / "ws", folder, capsys)
+    assert "(preset segment_warehouse)" in out
+    assert "identifies, users are left out" in out
+    _check(tmp_path / "ws")

@@ -210,6 +210,11 @@ def import_events(
         info, settled = settle(paths, mapping, con, preset, whole_source=False)
         mapping = settled.mapping
         notes += [n for n in info.notes if not (mapping.supersede and n.startswith(_UNION_NOTE))]
+        if mapping.skip_files:
+            notes.append(
+                f"Rows of {', '.join(mapping.skip_files)} are left out: they hold user or group "
+                "traits, not events."
+            )
         if mapping.supersede:
             notes.append(
                 f"The files are read together by column name; rows of {mapping.supersede.file} "

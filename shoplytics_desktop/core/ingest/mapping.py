@@ -111,7 +111,8 @@ class Supersede(BaseModel):
 
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
-                 "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede")
+                 "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede",
+                 "skip_files")
 
 
 class Mapping(BaseModel):
@@ -148,12 +149,15 @@ class Mapping(BaseModel):
     negative_quantity: Literal["reject", "refund"] = "reject"
     order_refund: OrderRefund | None = None
     supersede: Supersede | None = None
+    #: Files (names without extensions, any case) of the import whose rows are not events, such
+    #: as Segment's ``identifies`` and ``users`` tables beside its event tables: left out.
+    skip_files: list[str] = Field(default_factory=list)
 
     @property
     def adds_rows(self) -> bool:
         """Whether source rows and events may differ in number (exploded arrays, order refunds,
-        superseded rows)."""
-        return bool(self.explode or self.order_refund or self.supersede)
+        superseded rows, files left out)."""
+        return bool(self.explode or self.order_refund or self.supersede or self.skip_files)
 
     @field_validator("columns", mode="before")
     @classmethod

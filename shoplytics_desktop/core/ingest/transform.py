@@ -344,10 +344,19 @@ def _reshaped(b: _Builder, source: str) -> str:
     """CTEs ending in ``src``: the source rows, with order-level values filled down and the
     exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks."""
     m = b.mapping
-    if not m.fill_down and not m.explode and not m.order_refund and not m.supersede:
+    if not m.fill_down and not m.explode and not m.order_refund and not m.supersede \
+            and not m.skip_files:
         return f"src AS ({source})"
     ctes = [f"src0 AS ({source})"]
     last = "src0"
+    if m.skip_files:
+        names = "|".join(re.escape(f) for f in m.skip_files)
+        skipped = quote_literal(r"(^|[/\\])(" + names + r")(\.[^/\\]*)?$")
+        ctes.append(
+            f"src0k AS (SELECT * FROM {last} AS src WHERE NOT "
+            f"regexp_matches(src.{quote_ident(b.info.file_column)}, {skipped}, 'i'))"
+        )
+        last = "src0k"
     if m.supersede:
         key = text_sql(b.ref(m.supersede.key), as_id=True)
         pattern = quote_literal(r"(^|[/\\])" + re.escape(m.supersede.file) + r"(\.[^/\\]*)?$")

@@ -36,6 +36,9 @@ from shoplytics_desktop.core.ingest.presets.common import (
 )
 from shoplytics_desktop.core.ingest.presets.segment import _LINE_EVENTS
 
+#: Tables of a warehouse export that hold no events (user and group traits, identity links).
+NOT_EVENTS = ("identifies", "users", "groups", "aliases", "accounts")
+
 NAME = "segment_warehouse"
 TITLE = "Segment / RudderStack warehouse tables"
 
@@ -103,6 +106,7 @@ def plan(info: SourceInfo) -> Mapping:
         else None
     )
     return Mapping(
+        skip_files=[t for t in tables if t in NOT_EVENTS],
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
         event_types=vocabulary("segment"),  # type: ignore[arg-type]
