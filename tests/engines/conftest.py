@@ -3,6 +3,7 @@ workspace whose DuckDB marts every engine's are compared with."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from tests.engines.compare import keep_duckdb_marts
 
 #: Small enough for a shared 2-core machine, large enough for ties, refunds and every mart.
 EVENTS = 30_000
+#: A zone whose clock changes within the generated days.
+TIME_ZONE = "Europe/Berlin"
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +44,15 @@ def spark_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def generated_folder() -> Iterator[Path]:
-    """A workspace with generated events, built on DuckDB, its marts kept aside."""
+    """A workspace with generated events, built on DuckDB, its marts kept aside. Its reporting
+    time zone has a clock change within the data (Europe/Berlin, 2024-03-31), so the engines'
+    days and hours of day must follow the zone as DuckDB's do."""
     folder = Path(tempfile.mkdtemp(prefix="shoplytics-engines-")) / "ws"
     with Workspace.open(folder) as ws:
-        generate_into(ws, GenerateSpec(events=EVENTS, days=45, seed=11), replace=True)
+        ws.settings.time_zone = TIME_ZONE
+        ws.save_settings()
+        spec = GenerateSpec(events=EVENTS, days=45, seed=11, start=dt.date(2024, 3, 10))
+        generate_into(ws, spec, replace=True)
         result = run_project(ws)
         assert result.status == "success", result.message
         keep_duckdb_marts(ws)

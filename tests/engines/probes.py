@@ -8,6 +8,41 @@ import datetime as dt
 D = dt.date
 T = dt.datetime
 
+#: The local times of stg_events (sql_models/staging/stg_events.sql): a UTC offset per UTC day,
+#: NULL on a day the offset changes (those events are converted one by one). Returns events,
+#: events whose day had an offset, events where that agrees with converting each one, first and
+#: last local time.
+_DAY_OFFSETS = """
+with ev as (
+    select * from (values (timestamp '2024-03-30 22:30:00'), (timestamp '2024-03-31 00:30:00'),
+        (timestamp '2024-03-31 01:30:00'), (timestamp '2024-04-01 12:00:00')) as t(event_time)
+),
+zone as (
+    select min(utc_day) as first_utc_day, list(case when s = e then s end order by utc_day) as day_offsets
+    from (
+        select
+            utc_day,
+            timezone('ZONE', make_timestamp(utc_day * 86400000000) at time zone 'UTC')
+                - make_timestamp(utc_day * 86400000000) as s,
+            timezone('ZONE', make_timestamp((utc_day + 1) * 86400000000) at time zone 'UTC')
+                - make_timestamp((utc_day + 1) * 86400000000) as e
+        from (select min(event_time) as f, max(event_time) as l from ev),
+            range(epoch_us(f) // 86400000000, epoch_us(l) // 86400000000 + 1) as days(utc_day)
+    )
+),
+local as (
+    select
+        coalesce(
+            ev.event_time + z.day_offsets[epoch_us(ev.event_time) // 86400000000 - z.first_utc_day + 1],
+            timezone('ZONE', ev.event_time at time zone 'UTC')
+        ) as t,
+        z.day_offsets[epoch_us(ev.event_time) // 86400000000 - z.first_utc_day + 1] as off,
+        timezone('ZONE', ev.event_time at time zone 'UTC') as plain
+    from ev cross join zone as z
+)
+select count(*), count(off), count(*) filter (where t = plain), min(t), max(t) from local
+"""
+
 #: name → (DuckDB SQL returning one row, that row). Values compare after str() on both sides for
 #: dates and timestamps, exactly otherwise.
 PROBES: dict[str, tuple[str, tuple[object, ...]]] = {
@@ -113,6 +148,54 @@ PROBES: dict[str, tuple[str, tuple[object, ...]]] = {
     "bit packing of a key and a day": (
         "select ((cast(5 as bigint) << 32) | 3) >> 32, ((cast(5 as bigint) << 32) | 3) & 4294967295",
         (5, 3),
+    ),
+    "epoch_us and its day number": (
+        "select epoch_us(timestamp '2024-03-31 01:30:00.123456'), "
+        "epoch_us(timestamp '2024-03-31 12:00:00') // 86400000000",
+        (1711848600123456, 19813),
+    ),
+    "make_timestamp of microseconds is exact": (
+        "select make_timestamp(1711848600123456), make_timestamp(19813 * 86400000000)",
+        (T(2024, 3, 31, 1, 30, 0, 123456), T(2024, 3, 31)),
+    ),
+    "timezone of a UTC timestamp in UTC": (
+        "select timezone('UTC', timestamp '2024-03-31 01:30:00' at time zone 'UTC')",
+        (T(2024, 3, 31, 1, 30),),
+    ),
+    "timezone across Berlin's clock change": (
+        "select timezone('Europe/Berlin', timestamp '2024-03-31 00:59:59' at time zone 'UTC'), "
+        "timezone('Europe/Berlin', timestamp '2024-03-31 01:00:00' at time zone 'UTC'), "
+        "cast(timezone('Europe/Berlin', timestamp '2024-03-30 23:30:00' at time zone 'UTC') as date)",
+        (T(2024, 3, 31, 1, 59, 59), T(2024, 3, 31, 3), D(2024, 3, 31)),
+    ),
+    "time zone offset as a timestamp difference": (
+        "select epoch(timezone('Europe/Berlin', make_timestamp(19813 * 86400000000) at time zone 'UTC') "
+        "- make_timestamp(19813 * 86400000000)), "
+        "epoch(timezone('Europe/Berlin', make_timestamp(19814 * 86400000000) at time zone 'UTC') "
+        "- make_timestamp(19814 * 86400000000))",
+        (3600.0, 7200.0),
+    ),
+    "timestamp plus a timestamp difference": (
+        "select timestamp '2024-03-31 01:00:00' + (timezone('Europe/Berlin', "
+        "timestamp '2024-04-01 00:00:00' at time zone 'UTC') - timestamp '2024-04-01 00:00:00')",
+        (T(2024, 3, 31, 3),),
+    ),
+    "range as a table function": (
+        "select count(*), min(d), max(d) from (select 2 as a, 5 as b), range(a, b) as r(d)",
+        (3, 2, 4),
+    ),
+    "ordered list keeps NULLs, 1-based index, NULL out of range": (
+        "select l[1], l[2], l[3], l[4] from (select list(v order by k) as l "
+        "from (values (3, 'c'), (1, 'a'), (2, null)) as t(k, v))",
+        ("a", None, "c", None),
+    ),
+    "day offsets of stg_events in UTC": (
+        _DAY_OFFSETS.replace("ZONE", "UTC"),
+        (4, 4, 4, T(2024, 3, 30, 22, 30), T(2024, 4, 1, 12)),
+    ),
+    "day offsets of stg_events across Berlin's clock change": (
+        _DAY_OFFSETS.replace("ZONE", "Europe/Berlin"),
+        (4, 2, 4, T(2024, 3, 30, 23, 30), T(2024, 4, 1, 14)),
     ),
     "text sorts bytewise": (
         "select min(x), max(x) from (values ('a'), ('B'), ('_')) as t(x)",

@@ -132,6 +132,71 @@ def test_epoch_of_an_interval() -> None:
     )
 
 
+def test_epoch_us() -> None:
+    assert pg("select epoch_us(t)") == "SELECT CAST(EXTRACT(EPOCH FROM t) * 1000000 AS BIGINT)"
+    assert spark("select epoch_us(t)") == "SELECT UNIX_MICROS(t)"
+
+
+def test_make_timestamp_of_microseconds_is_exact() -> None:
+    assert pg("select make_timestamp(d * 86400000000)") == (
+        "SELECT (CAST('1970-01-01' AS TIMESTAMP) + (d * 86400000000) * INTERVAL '1 MICROSECOND')"
+    )
+    assert spark("select make_timestamp(d * 86400000000)") == (
+        "SELECT TIMESTAMP_MICROS(d * 86400000000)"
+    )
+
+
+def test_timezone_of_a_utc_timestamp() -> None:
+    sql = "select timezone(getvariable('time_zone'), t at time zone 'UTC')"
+    ctx = {"variables": {"time_zone": "Europe/Berlin"}}
+    assert pg(sql, **ctx) == "SELECT ((t AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Berlin')"
+    assert spark(sql, **ctx) == "SELECT FROM_UTC_TIMESTAMP(t, 'Europe/Berlin')"
+    with pytest.raises(TranspileError, match="timezone"):
+        pg("select timezone('Europe/Berlin', t)")
+
+
+def test_integer_division_is_a_bigint_on_postgres() -> None:
+    assert pg("select a // 86400000000") == "SELECT CAST(DIV(a, 86400000000) AS BIGINT)"
+    assert spark("select a // 86400000000") == "SELECT a DIV 86400000000"
+
+
+def test_ordered_list_keeps_nulls_and_order_on_spark() -> None:
+    assert pg("select list(v order by k) from t") == "SELECT ARRAY_AGG(v ORDER BY k) FROM t"
+    assert spark("select list(v order by k) from t") == (
+        "SELECT TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('_k0', k, '_v', v))), "
+        "_s -> _s._v) FROM t"
+    )
+    with pytest.raises(TranspileError, match="DESC"):
+        spark("select list(v order by k desc) from t")
+
+
+def test_list_index_is_one_based_everywhere() -> None:
+    assert pg("select l[i - j + 1] from t") == "SELECT l[i - j + 1] FROM t"
+    assert spark("select l[i - j + 1] from t") == (
+        "SELECT TRY_ELEMENT_AT(l, CAST(i - j + 1 AS INT)) FROM t"
+    )
+    assert spark("select l[1], l[-1] from t") == (
+        "SELECT TRY_ELEMENT_AT(l, CAST(1 AS INT)), TRY_ELEMENT_AT(l, CAST(-1 AS INT)) FROM t"
+    )
+    assert spark("select m['k'] from t") == "SELECT m['k'] FROM t"
+
+
+def test_timestamp_difference_plus_a_timestamp() -> None:
+    assert pg("select t + (a - b)") == "SELECT t + (a - b)"
+    assert spark("select t + (a - b)") == "SELECT t + (a - b)"
+
+
+def test_range_as_a_table_function() -> None:
+    sql = "select * from (select 1 as f, 3 as l), range(f, l + 1) as days(d)"
+    assert pg(sql) == (
+        "SELECT * FROM (SELECT 1 AS f, 3 AS l) AS _sub1, GENERATE_SERIES(f, l + 1 - 1) AS days(d)"
+    )
+    assert spark(sql) == (
+        "SELECT * FROM (SELECT 1 AS f, 3 AS l) AS _sub1, LATERAL (SELECT EXPLODE(SEQUENCE(f, "
+        "(l + 1) - 1)) AS d) AS days"
+    )
+
+
 def test_list_min_of_a_filtered_list_on_postgres() -> None:
     assert pg("select list_min(list_filter(l, lambda v: v >= y)) from t") == (
         "SELECT (SELECT MIN(_l.v) FROM UNNEST(l) AS _l(v) WHERE _l.v >= y) FROM t"

@@ -45,6 +45,7 @@ def variables(ws: Workspace) -> dict[str, object]:
     return {
         "session_timeout_minutes": int(ws.settings.session_timeout_minutes),
         "workspace_currency": ws.settings.currency,
+        "time_zone": ws.settings.time_zone,
     }
 
 

@@ -262,18 +262,6 @@ def refuse_unportable(tree: exp.Expression, ctx: Context) -> exp.Expression:
             raise _Unportable(
                 Unportable("HUGEINT", r"hugeint", "use BIGINT or DECIMAL(38, 0)")
             )
-        if (
-            isinstance(node, exp.Anonymous)
-            and str(node.this).lower() in ("epoch_us", "epoch_ms")
-            and not isinstance(node.parent, exp.UnixToTime)
-        ):
-                raise _Unportable(
-                    Unportable(
-                        f"{str(node.this).lower()}()",
-                        rf"\b{str(node.this).lower()}\s*\(",
-                        "compare timestamps directly, or use date_diff('second', a, b)",
-                    )
-                )
     return tree
 
 
@@ -436,7 +424,10 @@ def series(tree: exp.Expression, ctx: Context) -> exp.Expression:
             alias = table.args.get("alias")
             name = alias.name if alias is not None and alias.name else "_series"
             col = alias.columns[0].name if alias is not None and alias.columns else "generate_series"
-            args = [gs.args["start"].copy(), gs.args["end"].copy()]
+            end = gs.args["end"].copy()
+            if gs.args.get("is_end_exclusive"):  # range(a, b): b itself is not in it
+                end = exp.Sub(this=exp.paren(end), expression=exp.Literal.number(1))
+            args = [gs.args["start"].copy(), end]
             if gs.args.get("step"):
                 args.append(gs.args["step"].copy())
             inner = exp.select(exp.alias_(_fn("explode", _fn("sequence", *args)), col))
@@ -592,6 +583,144 @@ def epoch_seconds(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree.transform(fix)
 
 
+def epoch_micros(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """epoch_us(t): microseconds since 1970-01-01 of a naive (UTC) timestamp, a BIGINT →
+    PostgreSQL ``CAST(EXTRACT(EPOCH FROM t) * 1000000 AS BIGINT)`` (numeric, so exact);
+    Spark ``unix_micros(t)`` (the session time zone is UTC)."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "epoch_us":
+            arg = node.expressions[0].copy()
+            if ctx.dialect == "postgres":
+                micros = exp.Mul(this=_date_part("EPOCH", arg), expression=exp.Literal.number(1000000))
+                return exp.cast(micros, "BIGINT")
+            return _fn("unix_micros", arg)
+        return node
+
+    return tree.transform(fix)
+
+
+def timestamps_from_micros(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """make_timestamp(us): the naive timestamp ``us`` microseconds after 1970-01-01 →
+    PostgreSQL ``TIMESTAMP '1970-01-01' + us * INTERVAL '1 microsecond'`` (exact: to_timestamp
+    goes through a double of seconds); Spark ``timestamp_micros(us)``."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.UnixToTime):
+            return node
+        scale = node.args.get("scale")
+        if not (isinstance(scale, exp.Literal) and scale.this == "6"):
+            return node
+        us = node.this.copy()
+        if ctx.dialect == "postgres":
+            return exp.paren(
+                _parse("CAST('1970-01-01' AS TIMESTAMP) + (0) * INTERVAL '1 microsecond'",
+                       "postgres").transform(
+                    lambda n: us if isinstance(n, exp.Literal) and n.this == "0" else n
+                )
+            )
+        return _fn("timestamp_micros", us)
+
+    return tree.transform(fix)
+
+
+def time_zones(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """timezone(zone, t AT TIME ZONE 'UTC'): the wall-clock time in ``zone`` of the naive UTC
+    timestamp t, naive again → PostgreSQL ``(t AT TIME ZONE 'UTC') AT TIME ZONE zone``;
+    Spark ``from_utc_timestamp(t, zone)``. Other shapes of timezone() are refused."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Anonymous) and str(node.this).lower() == "timezone"):
+            return node
+        args = node.expressions
+        utc = args[1] if len(args) == 2 else None
+        if not (
+            isinstance(utc, exp.AtTimeZone)
+            and isinstance(utc.args.get("zone"), exp.Literal)
+            and utc.args["zone"].this.upper() == "UTC"
+        ):
+            raise _Unportable(
+                Unportable(
+                    "timezone(zone, t) of other than t AT TIME ZONE 'UTC'",
+                    r"\btimezone\s*\(",
+                    "timezone(zone, t AT TIME ZONE 'UTC') with t a naive UTC timestamp",
+                )
+            )
+        zone, ts = args[0].copy(), utc.this.copy()
+        if ctx.dialect == "postgres":
+            at_utc = exp.AtTimeZone(this=ts, zone=exp.Literal.string("UTC"))
+            return exp.paren(exp.AtTimeZone(this=exp.paren(at_utc), zone=zone))
+        return _fn("from_utc_timestamp", ts, zone)
+
+    return tree.transform(fix)
+
+
+def integer_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """a // b of integers → PostgreSQL ``CAST(DIV(a, b) AS BIGINT)`` (div() is numeric, and a
+    numeric cannot index an array); Spark's ``a DIV b`` is a BIGINT already."""
+    if ctx.dialect != "postgres":
+        return tree
+    for node in list(tree.find_all(exp.IntDiv)):
+        if isinstance(node.parent, exp.Cast):
+            continue
+        node.replace(exp.cast(node.copy(), "BIGINT"))
+    return tree
+
+
+def ordered_lists(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """list(x ORDER BY k) keeps NULL elements in k's order. PostgreSQL's array_agg(x ORDER BY k)
+    does too; Spark's collect_list has no order and drops NULLs: it collects non-null structs
+    (k, x), sorts them and keeps x, ``transform(array_sort(collect_list(named_struct(...))),
+    _s -> _s._v)``. Ascending keys only on Spark."""
+    if ctx.dialect != "spark":
+        return tree
+    for agg in list(tree.find_all(exp.ArrayAgg)):
+        order = agg.this
+        if not isinstance(order, exp.Order):
+            continue
+        keys = order.expressions
+        if any(k.args.get("desc") for k in keys):
+            raise _Unportable(
+                Unportable("list(x ORDER BY k DESC)", r"\blist\s*\(",
+                           "order the list ascending (list_reverse is not carried over)")
+            )
+        fields: list[exp.Expression] = []
+        for i, k in enumerate(keys):
+            fields += [exp.Literal.string(f"_k{i}"), k.this.copy()]
+        fields += [exp.Literal.string("_v"), order.this.copy()]
+        collected: exp.Expression = _fn("collect_list", _fn("named_struct", *fields))
+        target: exp.Expression = agg
+        if isinstance(agg.parent, exp.Filter):
+            target = agg.parent
+            collected = exp.Filter(this=collected, expression=agg.parent.expression.copy())
+        lam = exp.Lambda(
+            this=exp.Dot(this=exp.to_identifier("_s"), expression=exp.to_identifier("_v")),
+            expressions=[exp.to_identifier("_s")],
+        )
+        target.replace(_fn("transform", _fn("array_sort", collected), lam))
+    return tree
+
+
+def list_indexes(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """l[i] is 1-based in DuckDB (and PostgreSQL), NULL out of range. Spark's [] is 0-based and
+    fails out of range in ANSI mode: ``try_element_at(l, CAST(i AS INT))`` (1-based, NULL
+    out of range; the index must be an INT).
+    A text key (a map or struct field) is left alone."""
+    if ctx.dialect != "spark":
+        return tree
+    for node in list(tree.find_all(exp.Bracket)):
+        idx = node.expressions
+        if len(idx) != 1 or (isinstance(idx[0], exp.Literal) and idx[0].is_string):
+            continue
+        index = idx[0].copy()
+        # sqlglot keeps a constant index 0-based (l[1] is read as Literal 0): DuckDB's number.
+        literal = index.this if isinstance(index, exp.Neg) else index
+        if isinstance(literal, exp.Literal) and literal.is_int:
+            index = exp.Literal.number(int(index.sql()) + 1)
+        node.replace(_fn("try_element_at", node.this.copy(), exp.cast(index, "INT")))
+    return tree
+
+
 def list_filters(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """list_min/list_max(list_filter(l, lambda v: cond)) → on PostgreSQL, a scalar subquery over
     unnest(l) (no lambdas there); Spark's array_min(filter(...)) is what sqlglot writes."""
@@ -719,6 +848,12 @@ RULES: list[Rule] = [
     strftime,
     intervals,
     epoch_seconds,
+    epoch_micros,
+    timestamps_from_micros,
+    time_zones,
+    integer_division,
+    ordered_lists,
+    list_indexes,
     list_filters,
     percentiles,
     date_diff_units,
