@@ -203,9 +203,11 @@ class TimeChart(ChartFrame):
                                  brushes=self._bar_brushes(items[0].color, flags))
             else:
                 solid, dotted = _dotted_parts(y, flags)
-                items[0].setData(x, solid, connect="finite")
+                # A part with no finite value is drawn as nothing (pyqtgraph would take the
+                # bounds of an all-NaN array).
+                _set_finite(items[0], x, solid)
                 if flags.any():
-                    items[1].setData(x, dotted, connect="finite")
+                    _set_finite(items[1], x, dotted)
                 else:
                     items[1].setData([], [])
                 lone = _isolated(solid)
@@ -214,7 +216,7 @@ class TimeChart(ChartFrame):
                 else:
                     items[2].clear()
         for item, (_, y) in zip(self._items[len(series):], self.compare, strict=False):
-            item[0].setData(x, y, connect="finite")
+            _set_finite(item[0], x, y)
         span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
         values = np.concatenate([y for _, y in self.lines] + [y for _, y in self.compare])
         low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
@@ -501,3 +503,10 @@ class BarChart(ChartFrame):
             return
         p = self.vb.mapSceneToView(pos)
         self.click_at(p.x(), p.y())
+
+
+def _set_finite(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    if np.isfinite(y).any():
+        item.setData(x, y, connect="finite")
+    else:
+        item.setData([], [])
