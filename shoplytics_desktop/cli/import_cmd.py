@@ -325,6 +325,9 @@ def cmd_batches(args: argparse.Namespace) -> int:
             rep = ingest.delete_batch(ws, args.batch_id)
         parts = ", ".join(f"{n:,} from {t}" for t, n in rep.rows_deleted.items() if n)
         print(f"Deleted batch {rep.batch_id}" + (f": {parts}." if parts else " (it held no rows)."))
+        if rep.backup is not None:
+            print(f"The workspace as it was is backed up in {rep.backup} "
+                  "(`shoplytics restore-backup --yes` undoes the delete).")
         return 0
     with open_workspace(args, read_only=True) as ws:
         rows = ingest.list_batches(ws.cursor())

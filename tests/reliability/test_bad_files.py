@@ -227,4 +227,5 @@ def test_batch_delete_command_takes_a_backup_first(with_batch: tuple[Path, str])
         capture_output=True, text=True, timeout=60,
     )
     assert out.returncode == 0, out.stderr
+    assert f"backed up in {folder / BACKUP_FILE}" in out.stdout
     assert _backup_holds(folder, batch)

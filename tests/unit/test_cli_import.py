@@ -45,7 +45,10 @@ def test_import_then_again_then_batches_then_delete(
 
     code, out, _ = run(capsys, "batches", "-w", w, "delete", batch_id)
     assert code == 0
-    assert out.strip() == f"Deleted batch {batch_id}: 1,000 from raw.events."
+    first, second = out.strip().splitlines()
+    assert first == f"Deleted batch {batch_id}: 1,000 from raw.events."
+    assert second.startswith("The workspace as it was is backed up in ")
+    assert second.endswith("warehouse.duckdb.bak (`shoplytics restore-backup --yes` undoes the delete).")
     with Workspace.open(Path(w), read_only=True) as ws:
         assert ws.row_count("raw", "events") == 0
 

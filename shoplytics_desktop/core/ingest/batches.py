@@ -137,6 +137,8 @@ def batch_rows(ws: Workspace, batch_id: str) -> dict[str, int]:
 class DeleteReport:
     batch_id: str
     rows_deleted: dict[str, int]
+    #: The verified backup taken before the delete.
+    backup: Path | None = None
 
 
 def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
@@ -154,7 +156,7 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
             + (f" (latest: {', '.join(ids)})." if ids else "."),
         )
     # Deleting is the one destructive step of importing: keep the workspace's backup first.
-    ws.backup()
+    backup = ws.backup()
     deleted: dict[str, int] = {}
     try:
         with ws.transaction() as tx:
@@ -168,4 +170,4 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
             tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id])
     except duckdb.InterruptException as e:
         raise Cancelled() from e
-    return DeleteReport(batch_id, deleted)
+    return DeleteReport(batch_id, deleted, backup)
