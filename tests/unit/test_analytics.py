@@ -697,3 +697,29 @@ def test_top_n_and_other() -> None:
     assert other[2] is None  # orders are distinct counts: not added up
     assert other[5] == sum(range(4, 12)) / 80
     assert top_n_other(t, "category", 12) is t
+
+
+def test_the_command_lines_stickiness_is_the_dashboards(tmp_path: Path) -> None:
+    """`shoplytics demo`/headline and the Overview KPI give one stickiness for the whole range:
+    the mean daily DAU/MAU over the days whose MAU window is full (here days 30–45 of 45),
+    not over every day (which runs high while MAU fills up)."""
+    from shoplytics_desktop.core.analytics.filters import Filters
+    from shoplytics_desktop.core.analytics.headline import headline
+    from shoplytics_desktop.core.analytics.overview import overview
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.models.runner import run_project
+
+    with Workspace.open(tmp_path / "gen") as w:
+        generate_into(w, GenerateSpec(events=20_000, days=45, seed=3,
+                                      start=dt.date(2026, 1, 1)))
+        assert run_project(w).published
+        first, last, full, every = w.cursor().execute(
+            "SELECT min(activity_date), max(activity_date), "
+            "avg(stickiness) FILTER (WHERE activity_date >= min_day + 29), avg(stickiness) "
+            "FROM marts.fct_daily_engagement, "
+            "(SELECT min(activity_date) AS min_day FROM marts.fct_daily_engagement)"
+        ).fetchone()
+        kpi = {k.key: k for k in overview(w, Filters(start=first, end=last)).kpis}["stickiness"]
+        value = headline(w).stickiness
+    assert value == pytest.approx(full) and value == pytest.approx(kpi.value)
+    assert value < every

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+import duckdb
 
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -59,11 +62,12 @@ def headline(ws: Workspace) -> Headline:
     row = cur.execute(
         """
         SELECT min(activity_date)::VARCHAR, max(activity_date)::VARCHAR, sum(events),
-               sum(sessions), avg(stickiness)
+               sum(sessions), min(activity_date), max(activity_date)
         FROM marts.fct_daily_engagement
         """
     ).fetchone()
     assert row is not None
+    stickiness = _stickiness(ws, row[4], row[5])
     users = cur.execute("SELECT count(DISTINCT user_id) FROM marts.dim_users").fetchone()
     # Money in the workspace currency only; orders and buyers in the same currency, so that AOV
     # is revenue per order of that currency.
@@ -109,7 +113,7 @@ def headline(ws: Workspace) -> Headline:
         revenue=revenue,
         aov=revenue / n_orders if n_orders else None,
         conversion_rate=float(conv[0]) if conv[0] is not None else None,
-        stickiness=float(row[4]) if row[4] is not None else None,
+        stickiness=stickiness,
         refunds=float(refunds_row[0]) if refunds_row else 0.0,
         other_currencies=tuple(others),
     )
@@ -117,3 +121,24 @@ def headline(ws: Workspace) -> Headline:
 
 def headline_kpis(ws: Workspace) -> dict[str, str]:
     return headline(ws).as_lines(ws.settings.currency)
+
+
+def _stickiness(ws: Workspace, first: dt.date | None, last: dt.date | None) -> float | None:
+    """The mean daily DAU/MAU over the days whose MAU window is full and that are over, as the
+    dashboards show it (while MAU fills up, stickiness runs high)."""
+    if first is None or last is None:
+        return None
+    from shoplytics_desktop.core.analytics.overview import complete_days
+    from shoplytics_desktop.core.analytics.periods import data_bounds
+
+    try:
+        bounds = data_bounds(ws)
+    except duckdb.Error:  # marts from before the dashboards' aggregates
+        bounds = None
+    lo, hi = complete_days(first, last, bounds, 30)
+    row = ws.cursor().execute(
+        "SELECT avg(stickiness) FROM marts.fct_daily_engagement "
+        "WHERE activity_date BETWEEN ? AND ?",
+        [lo, hi],
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
