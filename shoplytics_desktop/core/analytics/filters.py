@@ -29,7 +29,8 @@ DIMENSIONS: tuple[str, ...] = (*SEGMENTS, "category")
 DIMENSION_LABELS = {**SEGMENT_LABELS, "category": "Category"}
 #: The comparison line of the time charts.
 COMPARES: dict[str, str] = {
-    "none": "No comparison",
+    # (the KPIs always compare with the previous period; this is only the charts' line)
+    "none": "No comparison line",
     "previous": "Previous period",
     "year": "Same period last year",
 }
