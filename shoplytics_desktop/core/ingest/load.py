@@ -253,16 +253,7 @@ def import_events(
                 # The same contents with the same mapping: every row it can load is loaded
                 # already, so skip reading it again and report the earlier batch's counts.
                 previous = same.batch_id
-                report = ValidationReport(
-                    rows_read=same.rows_read,
-                    rows_loaded=0,
-                    rows_duplicate=same.rows_loaded + same.rows_duplicate,
-                    rows_rejected=same.rows_rejected,
-                    duplicates_existing=same.rows_loaded,
-                )
-                notes.append(
-                    f"Already imported (batch {previous}, same contents and mapping): nothing new."
-                )
+                report = _already_imported(same, notes)
             elif info is not None:
                 reporter.update(1, 5, f"Reading {info.display_name}")
                 staged = stage_sources(con, info)
@@ -280,15 +271,7 @@ def import_events(
                 previous = prev.batch_id if prev else None
                 if same is not None:
                     previous = same.batch_id
-                    report = ValidationReport(
-                        rows_read=same.rows_read,
-                        rows_loaded=0,
-                        rows_duplicate=same.rows_loaded + same.rows_duplicate,
-                        rows_rejected=same.rows_rejected,
-                        duplicates_existing=same.rows_loaded,
-                    )
-                    notes.append(f"Already imported (batch {previous}, same contents and "
-                                 "mapping): nothing new.")
+                    report = _already_imported(same, notes)
                 elif dry_run:
                     reporter.update(2, 5, "Validating")
                     report = count_mapped(con, mapped, staged)
@@ -455,3 +438,18 @@ def reclaim_space(con: duckdb.DuckDBPyConnection) -> None:
 
 def _source_label(paths: Sequence[str | Path]) -> str:
     return ", ".join(str(p) for p in paths)
+
+
+def _already_imported(same: batches.BatchInfo, notes: list[str]) -> ValidationReport:
+    """The report of an import whose contents and mapping an earlier batch loaded: every row it
+    can load is loaded already, so nothing is read again and that batch's counts are reported."""
+    notes.append(
+        f"Already imported (batch {same.batch_id}, same contents and mapping): nothing new."
+    )
+    return ValidationReport(
+        rows_read=same.rows_read,
+        rows_loaded=0,
+        rows_duplicate=same.rows_loaded + same.rows_duplicate,
+        rows_rejected=same.rows_rejected,
+        duplicates_existing=same.rows_loaded,
+    )
