@@ -87,7 +87,6 @@ def _mapping_from_args(
 ) -> tuple[ingest.Mapping | None, ingest.Proposal | None]:
     """The mapping the options give (None: propose one later), and the proposal it came from
     when read options made it necessary to propose one here."""
-    import duckdb
 
     from shoplytics_desktop.core import ingest
 
@@ -101,12 +100,7 @@ def _mapping_from_args(
         if mapping is None:
             # Read options must be known before the proposal, which depends on what is read.
             opts = ingest.SourceOptions(format=args.format or "auto", delimiter=args.delimiter)
-            con = duckdb.connect()
-            try:
-                info = ingest.inspect_sources(args.files, opts, con=con)
-                proposal = ingest.propose(con, info, args.preset)
-            finally:
-                con.close()
+            proposal = ingest.propose_for(args.files, opts, args.preset)
             mapping = proposal.mapping
         update: dict[str, Any] = {}
         if args.format:

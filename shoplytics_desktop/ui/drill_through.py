@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from shoplytics_desktop.core.analytics.periods import period_end
 from shoplytics_desktop.core.drill import DrillRequest, drill_query, kind_of
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,6 @@ CHARTS = {
 KPI_TABS = ("Overview", "Revenue")
 ACTION_TEXT = {"orders": "Show the orders behind this", "sessions": "Show the sessions behind this",
                "events": "Show the events behind this"}
-
-
-def period_end(start: dt.date, grain: str) -> dt.date:
-    if grain == "week":
-        return start + dt.timedelta(days=6)
-    if grain == "month":
-        following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        return following - dt.timedelta(days=1)
-    return start
 
 
 def request_for(filters: Any, metric: str, label: str, start: dt.date | None = None,

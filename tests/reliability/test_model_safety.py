@@ -186,7 +186,7 @@ HOSTILE_SELECTS = {
     "sniff_csv": "select * from sniff_csv('/etc/passwd')",
     "parquet_metadata": "select * from parquet_metadata('/tmp/x.parquet')",
     "a file as a table": "select * from '/etc/passwd.csv'",
-    "a quoted file as a table": 'select * from "/tmp/x.parquet"',
+    "a quoted file as a table": 'select * from "exports/x.parquet"',
     "s3 path": "select * from 's3://bucket/x.parquet'",
     "table function in a subquery": "select (select count(*) from read_csv('/etc/passwd')) as n",
     "table function in a join": "select e.* from raw.events e join glob('/*') g on true",

@@ -49,6 +49,7 @@ from shoplytics_desktop.core.ingest.wizard import (
     prepare,
     preset_note,
     preview,
+    propose_for,
     settle,
     validate,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "preset_note",
     "preview",
     "propose",
+    "propose_for",
     "propose_mapping",
     "refine",
     "save_mapping",

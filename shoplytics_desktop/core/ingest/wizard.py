@@ -113,6 +113,18 @@ def prepare(
     return info, settled.mapping
 
 
+def propose_for(
+    paths: Sequence[str | Path], options: SourceOptions, preset: str | None = None
+) -> Proposal:
+    """A proposal for files read with ``options`` (a format or delimiter the user chose), checked
+    against every row, on a connection of its own."""
+    con = duckdb.connect()
+    try:
+        return propose(con, inspect_sources(paths, options, con=con), preset)
+    finally:
+        con.close()
+
+
 def settle(
     paths: Sequence[str | Path],
     mapping: Mapping | None = None,
