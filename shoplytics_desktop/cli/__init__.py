@@ -22,7 +22,8 @@ from shoplytics_desktop.cli import (
     selftest_cmd,
     workspace_cmd,
 )
-from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError, is_interrupted
+from shoplytics_desktop.core.cancel import Outcome, classify
+from shoplytics_desktop.core.errors import Cancelled, ShoplyticsError
 
 _GROUPS = (workspace_cmd, generate_cmd, import_cmd, pipeline, selftest_cmd)
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(e.message, file=sys.stderr)
         return 130
     except ShoplyticsError as e:
-        if common.CTRL_C.is_set():  # the statement Ctrl+C stopped failed as interrupted
+        if common.CTRL_C.cancelled:  # the statement Ctrl+C stopped failed as interrupted
             print("Interrupted; nothing was changed.", file=sys.stderr)
             return 130
         damaged = common.damaged_workspace(args, e.__cause__) if e.__cause__ else None
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return 141
     except Exception as e:  # the last line of defence: no traceback reaches a user
-        if is_interrupted(e) or common.CTRL_C.is_set():
+        if classify(e) is Outcome.INTERRUPTED or common.CTRL_C.cancelled:
             # Ctrl+C during a DuckDB statement: its transaction rolled back
             print("Interrupted; nothing was changed.", file=sys.stderr)
             return 130

@@ -11,11 +11,11 @@ import sys
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from shoplytics_desktop.core.cancel import CancelToken
 from shoplytics_desktop.core.errors import WorkspaceError
 from shoplytics_desktop.core.paths import default_workspace_dir, log_dir
 from shoplytics_desktop.core.progress import NullReporter
@@ -32,17 +32,16 @@ def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: Workspaces the command has open: what Ctrl+C interrupts.
-_OPEN: weakref.WeakSet[Workspace] = weakref.WeakSet()
-#: Set by Ctrl+C while a workspace is open; the command's reporter then reports a cancel.
-CTRL_C = threading.Event()
+#: The command's cancel token: Ctrl+C presses it. The workspaces the command has open are bound
+#: to it (what Ctrl+C interrupts), and so is any other connection core binds for a job.
+CTRL_C = CancelToken()
 
 
 def open_workspace(args: argparse.Namespace, read_only: bool = False) -> Workspace:
     ws = Workspace.open(getattr(args, "workspace", None), read_only=read_only)
     for warning in ws.settings_warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    _OPEN.add(ws)
+    CTRL_C.attach(ws)
     return ws
 
 
@@ -55,19 +54,20 @@ def ctrl_c_stops_statements() -> Iterator[None]:
     minutes) after Ctrl+C. The signal's wake-up byte reaches this watcher thread at once, and
     ``interrupt()`` stops the statement; its transaction rolls back as for a Cancel.
 
-    Meanwhile the first Ctrl+C only sets CTRL_C, so that the command's reporter stops the work
-    at its next check, as a Cancel in the app would, and the command records and says so; a
-    second Ctrl+C, or one while no workspace is open, stops the command at once.
+    Meanwhile the first Ctrl+C only cancels the CTRL_C token, so that the command's reporter
+    stops the work at its next check, as a Cancel in the app would, and the command records and
+    says so; a second Ctrl+C, or one while nothing is bound to the token (no workspace open, no
+    job's connection), stops the command at once.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    CTRL_C.clear()
+    CTRL_C.reset()
 
     def on_sigint(signum: int, frame: object) -> None:
-        if CTRL_C.is_set() or not _OPEN:
+        if CTRL_C.cancelled or not CTRL_C.bound:
             raise KeyboardInterrupt
-        CTRL_C.set()
+        CTRL_C.cancel(interrupt=False)  # the watcher has interrupted the statements already
 
     reader, writer = socket.socketpair()
     writer.setblocking(False)
@@ -89,8 +89,7 @@ def ctrl_c_stops_statements() -> Iterator[None]:
             if not data:  # the writer closed: the command is over
                 return
             if int(signal.SIGINT) in data:
-                for ws in list(_OPEN):
-                    ws.interrupt()
+                CTRL_C.interrupt()
 
     watcher = threading.Thread(target=watch, name="ctrl-c", daemon=True)
     watcher.start()
@@ -108,8 +107,7 @@ class TextReporter(NullReporter):
     """Progress on stderr: a rewritten line on a terminal, sparse lines otherwise."""
 
     def __init__(self, quiet: bool = False) -> None:
-        super().__init__()
-        self._cancel = CTRL_C  # Ctrl+C is this command's Cancel
+        super().__init__(CTRL_C)  # Ctrl+C is this command's Cancel
         self.quiet = quiet
         self._tty = sys.stderr.isatty()
         self._last = 0.0

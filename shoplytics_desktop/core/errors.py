@@ -70,15 +70,6 @@ class Cancelled(ShoplyticsError):
         super().__init__(message)
 
 
-def is_interrupted(e: BaseException) -> bool:
-    """Ctrl+C stopped the work. While a DuckDB statement runs, DuckDB's Python client catches
-    the SIGINT itself, stops the statement and raises RuntimeError('Query interrupted') instead
-    of KeyboardInterrupt."""
-    return isinstance(e, KeyboardInterrupt) or (
-        type(e) is RuntimeError and str(e).startswith("Query interrupted")
-    )
-
-
 def count_of(n: int, noun: str, plural: str | None = None) -> str:
     """'1 batch', '3 batches', '1,000 events'."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

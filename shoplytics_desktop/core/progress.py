@@ -2,16 +2,16 @@
 
 Core functions take a ``Reporter``; they call ``reporter.update`` as they go and
 ``reporter.check_cancelled()`` at safe points. The CLI passes a text reporter, the app a reporter
-that forwards to a Qt signal, tests a ``RecordingReporter``.
+that forwards to a Qt signal, tests a ``RecordingReporter``. A reporter's ``token`` is the job's
+cancel token (core/cancel.py): core binds the connections it runs long statements on to it.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.cancel import CancelToken
 
 
 class Reporter(Protocol):
@@ -26,12 +26,15 @@ class Reporter(Protocol):
     @property
     def cancel_requested(self) -> bool: ...
 
+    @property
+    def token(self) -> CancelToken: ...
+
 
 class NullReporter:
     """Reports nothing; can still be cancelled from another thread."""
 
-    def __init__(self) -> None:
-        self._cancel = threading.Event()
+    def __init__(self, token: CancelToken | None = None) -> None:
+        self._token = token or CancelToken()
 
     def update(self, done: float, total: float, message: str = "") -> None:
         pass
@@ -39,16 +42,21 @@ class NullReporter:
     def log(self, message: str) -> None:
         pass
 
+    @property
+    def token(self) -> CancelToken:
+        return self._token
+
     def cancel(self) -> None:
-        self._cancel.set()
+        """Ask the work to stop, and stop the statement it runs on a connection bound to the
+        token."""
+        self._token.cancel()
 
     @property
     def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
+        return self._token.cancelled
 
     def check_cancelled(self) -> None:
-        if self._cancel.is_set():
-            raise Cancelled()
+        self._token.raise_if_cancelled()
 
 
 @dataclass

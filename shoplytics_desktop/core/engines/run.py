@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from shoplytics_desktop.core import history
 from shoplytics_desktop.core.engines.base import RAW_SCHEMA, Engine, EngineError, EngineURL
 from shoplytics_desktop.core.engines.transpile import Context, TranspileError, transpile
 from shoplytics_desktop.core.errors import ModelError
@@ -32,12 +33,11 @@ from shoplytics_desktop.core.models.runner import (
     _finish_run,
     _record_run,
     _start_run,
-    _utc_now,
     load_workspace_project,
 )
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_ident
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.core.workspace import Workspace
 
 
 def variables(ws: Workspace) -> dict[str, object]:
@@ -339,11 +339,7 @@ def pull_marts(ws: Workspace, engine: Engine, project: Project, result: RunResul
                     f"CREATE OR REPLACE TABLE marts.{quote_ident(name)} AS "
                     f"SELECT {cols} FROM _pull_{name}"
                 )
-            cur.execute(
-                f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('last_published_run', ?), "
-                "('last_published_at', ?)",
-                [result.run_id, _utc_now().strftime("%Y-%m-%d %H:%M:%S")],
-            )
+            history.record_published(cur, result.run_id)
             _record_run(cur, result)
             cur.execute("COMMIT")
         except BaseException:

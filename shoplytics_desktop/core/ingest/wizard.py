@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.ingest import readers
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
@@ -60,31 +60,17 @@ def _connection(target: Workspace | duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
 
 
 def translate_error(e: duckdb.Error, info: SourceInfo) -> Exception:
-    if isinstance(e, duckdb.InterruptException):
+    if classify(e) is Outcome.CANCELLED:
         return Cancelled()
     return readers.read_error(e, info.display_name, info.format)
 
 
 @contextlib.contextmanager
 def cancel_watch(con: duckdb.DuckDBPyConnection, reporter: Reporter) -> Iterator[None]:
-    """Turn a cancel request into ``interrupt()`` of the running statement, so a long read stops
-    within moments instead of at the next step boundary."""
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.1):
-            if reporter.cancel_requested:
-                with contextlib.suppress(duckdb.Error):
-                    con.interrupt()
-                return
-
-    thread = threading.Thread(target=watch, name="import-cancel-watch", daemon=True)
-    thread.start()
-    try:
+    """Bind ``con`` to the job's cancel token for the block: a cancel interrupts the running
+    statement, so a long read stops within moments instead of at the next step boundary."""
+    with reporter.token.bind(con):
         yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def headerless_read(info: SourceInfo) -> SourceOptions | None:

@@ -13,18 +13,19 @@ import datetime as dt
 import itertools
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
 
-from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError, is_interrupted
-from shoplytics_desktop.core.models.datatests import TestResult, run_tests, sample_json
+from shoplytics_desktop.core import history
+from shoplytics_desktop.core.cancel import CancelToken, Outcome, classify
+from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
+from shoplytics_desktop.core.models.datatests import TestResult, run_tests
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
+from shoplytics_desktop.core.workspace import Workspace, restore_setting
 
 
 @dataclass
@@ -113,12 +114,9 @@ class _Catalog:
 def _retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog) -> list[str]:
     """Drop what earlier runs built for models this project no longer has (say, a mart that was
     renamed): relations named in the run history only, never anything else in the schemas."""
-    built = cur.execute(
-        f"SELECT DISTINCT layer || '.' || model FROM {INTERNAL}.model_runs "
-        "WHERE status = 'success'"
-    ).fetchall()
+    built = history.built_relations(cur)
     current = {m.relation for m in project.models.values()}
-    retired = sorted(r for (r,) in built if r not in current and r in catalog.kinds)
+    retired = sorted(r for r in built if r not in current and r in catalog.kinds)
     for relation in retired:
         cur.execute(f"DROP {catalog.kinds.pop(relation)} {relation}")
     return retired
@@ -207,13 +205,8 @@ def _first_line(e: BaseException) -> str:
 
 
 def _start_run(ws: Workspace, kind: str, selection: str) -> str:
-    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     try:
-        ws.cursor().execute(
-            f"INSERT INTO {INTERNAL}.runs VALUES "
-            "(?, ?, ?, ?, ?, NULL, 'running', NULL)",
-            [run_id, kind, selection, str(ws.models_dir), _utc_now()],
-        )
+        return history.start_run(ws.cursor(), kind, selection, str(ws.models_dir))
     except duckdb.InterruptException as e:
         raise Cancelled() from e
     except duckdb.Error as e:
@@ -222,12 +215,11 @@ def _start_run(ws: Workspace, kind: str, selection: str) -> str:
             f"Cannot write to the workspace {ws.folder}: {_first_line(e)}",
             "Free some disk space and run again; nothing was changed.",
         ) from e
-    return run_id
 
 
 def _utc_now() -> dt.datetime:
     """The history's timestamps: naive UTC, from the clock."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return history.utc_now()
 
 
 def _finish_run(ws: Workspace, result: RunResult) -> None:
@@ -243,39 +235,8 @@ def _finish_run(ws: Workspace, result: RunResult) -> None:
 
 def _record_run(cur: duckdb.DuckDBPyConnection, result: RunResult) -> None:
     """Write the run's outcome, its models and its tests (in the caller's transaction)."""
-    # Not now(): inside a transaction it is the transaction's start, not the clock.
-    cur.execute(
-        f"UPDATE {INTERNAL}.runs SET finished_at = ?, status = ?, message = ? WHERE run_id = ?",
-        [_utc_now(), result.status, result.message, result.run_id],
-    )
-    _insert_rows(
-        cur,
-        f"{INTERNAL}.model_runs",
-        [
-            [result.run_id, i, m.name, m.layer, m.materialized, m.status, m.rows,
-             m.seconds, m.error or None]
-            for i, m in enumerate(result.models)
-        ],
-    )
-    _insert_rows(
-        cur,
-        f"{INTERNAL}.test_results",
-        [
-            [result.run_id, t.test_id, t.test_type, t.model, t.column, t.severity,
-             t.status, t.failing_rows, sample_json(t), t.message or None, t.seconds]
-            for t in result.tests
-        ],
-    )
-
-
-def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
-    """One INSERT for all rows (executemany runs one statement per row)."""
-    if not rows:
-        return
-    one = "(" + ", ".join("?" * len(rows[0])) + ")"
-    cur.execute(
-        f"INSERT INTO {table} VALUES " + ", ".join([one] * len(rows)),
-        [v for row in rows for v in row],
+    history.finish_run(
+        cur, result.run_id, result.status, result.message, result.models, result.tests
     )
 
 
@@ -309,14 +270,205 @@ def _test_summary(result: RunResult) -> tuple[int, int]:
     return errors, warns
 
 
-def _begin(
-    ws: Workspace, kind: str, select: Iterable[str] | None, project: Project | None
-) -> tuple[Project, list[str], RunResult]:
+@dataclass
+class _Run:
+    """One run under way: what it builds and what it has recorded so far."""
+
+    ws: Workspace
+    project: Project
+    names: list[str]
+    select: list[str]
+    result: RunResult
+    reporter: Reporter
+    listener: Listener | None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def total(self) -> int:
+        """Progress steps: one per model, one per test."""
+        return len(self.names) + len(self.project.tests_to_run(self.names))
+
+    def notify(self, item: ModelResult | TestResult) -> None:
+        if self.listener:
+            self.listener(item)
+
+    def clock(self) -> None:
+        self.result.seconds = time.perf_counter() - self.started
+
+
+def _plan(
+    ws: Workspace,
+    kind: str,
+    select: Iterable[str] | None,
+    project: Project | None,
+    reporter: Reporter | None,
+    listener: Listener | None,
+) -> _Run:
     """The project, the selected models in build order, and the run's history row."""
+    started = time.perf_counter()
     project = project or load_workspace_project(ws)
-    names = _selected(project, select)
-    selection = " ".join(select) if select else ""
-    return project, names, RunResult(run_id=_start_run(ws, kind, selection), kind=kind)
+    chosen = list(select or [])
+    names = _selected(project, chosen)
+    result = RunResult(run_id=_start_run(ws, kind, " ".join(chosen)), kind=kind)
+    if kind == history.RunKind.RUN:
+        result.models = [
+            ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
+        ]
+    return _Run(ws, project, names, chosen, result, reporter or NullReporter(), listener, started)
+
+
+@contextlib.contextmanager
+def run_transaction(
+    ws: Workspace, token: CancelToken, commit: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on this thread's cursor, bound to ``token`` (a cancel interrupts its
+    statement), with the run's session variables set. It commits when the block ends normally
+    (``commit``; otherwise it rolls back) and rolls back when the block raises."""
+    cur = ws.cursor()
+    with token.bind(cur):
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            _session_vars(cur, ws)
+            yield cur
+            if commit:
+                _commit(cur)
+                return
+        except BaseException:
+            _rollback(cur)
+            raise
+        _rollback(cur)
+
+
+def _commit(cur: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cur.execute("COMMIT")
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as e:
+        raise ModelError(
+            f"Could not publish the build: {_first_line(e)}",
+            "Nothing was published; free some disk space and run again.",
+        ) from e
+
+
+def _retire_unused(cur: duckdb.DuckDBPyConnection, run: _Run, catalog: _Catalog) -> None:
+    """A full run drops what earlier runs built for models the project no longer has."""
+    if run.select:
+        return
+    for relation in _retire(cur, run.project, catalog):
+        run.reporter.log(f"{relation}: removed, no longer a model of this project")
+
+
+def _build_one(
+    cur: duckdb.DuckDBPyConnection, run: _Run, mr: ModelResult, catalog: _Catalog
+) -> None:
+    """Build one model; a DuckDB error becomes the ModelError that ends the run."""
+    model = run.project.models[mr.name]
+    mr.status = "running"
+    t0 = time.perf_counter()
+    try:
+        mr.rows = _build(cur, model, catalog)
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as e:
+        mr.status, mr.error = "error", _first_line(e)
+        mr.seconds = time.perf_counter() - t0
+        run.notify(mr)
+        raise ModelError(
+            f"Model {mr.name} ({model.path.name}) failed{_position(e, model)}: {mr.error}",
+            _memory_hint(run.ws, e) + "Nothing was published; the previous build is still shown.",
+        ) from e
+    mr.status, mr.seconds = "success", time.perf_counter() - t0
+    run.notify(mr)
+
+
+def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    """Build the selected models in dependency order, layer after layer."""
+    catalog = _Catalog(cur)
+    _retire_unused(cur, run, catalog)
+    total = run.total
+    for i, mr in enumerate(run.result.models):
+        run.reporter.check_cancelled()
+        run.reporter.update(i, total, f"building {mr.layer}.{mr.name}")
+        _build_one(cur, run, mr, catalog)
+        run.reporter.log(
+            f"{mr.layer}.{mr.name}: {mr.materialized}"
+            + (f", {mr.rows:,} rows" if mr.rows is not None else "")
+            + f", {mr.seconds:.2f}s"
+        )
+
+
+def _decide_publish(run: _Run) -> None:
+    """Raise the ModelError that keeps the build from being published, if a test calls for it;
+    otherwise settle the run's status and message."""
+    result = run.result
+    broken = next((t for t in result.tests if t.ended_transaction), None)
+    if broken is not None:
+        reason = broken.message.removeprefix("the test could not run: ")
+        raise ModelError(
+            f"The data test {broken.test_id} could not run ({reason}), which ends the run's "
+            "transaction.",
+            "Nothing was published; the previous build is still shown. Fix the test and "
+            "run again.",
+        )
+    errors, warns = _test_summary(result)
+    if errors:
+        broken_tests = sum(t.blocking and t.status == "error" for t in result.tests)
+        raise ModelError(
+            f"{errors} error-severity test(s) failed"
+            + (f" ({broken_tests} could not run)." if broken_tests else "."),
+            "Marts not published; the previous build is still shown.",
+        )
+    result.status = history.RunStatus.WARN if warns else history.RunStatus.SUCCESS
+    result.message = (
+        f"Built {len(run.names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
+    )
+
+
+def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    """Turn transient tables into views, say which run published, and record the run, all in
+    the run's transaction (committed by the caller)."""
+    _publish_views(cur, run.project, run.names)
+    # A full run also writes the zone the published days are in: the dashboards say which,
+    # and whether a run is needed after the setting changed.
+    history.record_published(
+        cur, run.result.run_id, None if run.select else run.ws.settings.time_zone
+    )
+    run.clock()
+    # The history commits with the marts: a process killed after this COMMIT must not
+    # leave the published run marked 'running' (reopening would call it interrupted).
+    _record_run(cur, run.result)
+
+
+def _not_published(run: _Run, e: ModelError) -> None:
+    """A model or a test kept the build from being published: the run is an error."""
+    run.result.status = history.RunStatus.ERROR
+    run.result.message = e.one_line()
+    _mark_rest(run.result, "skipped")
+
+
+def _stopped(run: _Run, e: BaseException, message: str) -> None:
+    """The run ended by a cancel, Ctrl+C or an unexpected error: record it, and raise what the
+    caller expects (Cancelled, KeyboardInterrupt for Ctrl+C, or the error itself)."""
+    outcome = classify(e)
+    result = run.result
+    if outcome is Outcome.FAILED:
+        result.status = history.RunStatus.ERROR
+        result.message = "The run failed unexpectedly; nothing was published."
+    else:
+        result.status, result.message = history.RunStatus.CANCELLED, message
+    _mark_rest(result, "skipped" if outcome is Outcome.FAILED else "cancelled")
+    run.clock()
+    _finish_run(run.ws, result)
+    if outcome is Outcome.INTERRUPTED:  # Ctrl+C: the command line says so and exits 130
+        raise KeyboardInterrupt from e
+    if outcome is Outcome.CANCELLED:
+        raise Cancelled(result.message if result.kind == history.RunKind.RUN
+                        else "Tests cancelled.") from e
+    raise e
+
+
+_RUN_CANCELLED = "Cancelled; nothing was published, the previous build is still shown."
 
 
 def run_project(
@@ -327,127 +479,25 @@ def run_project(
     project: Project | None = None,
 ) -> RunResult:
     """Build the selected models and run their tests; publish all or nothing."""
-    reporter = reporter or NullReporter()
-    started = time.perf_counter()
-    project, names, result = _begin(ws, "run", select, project)
-    result.models = [
-        ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
-    ]
-    tests = project.tests_to_run(names)
-    total = len(names) + len(tests)
-    cur = ws.cursor()
-    cur.execute("BEGIN TRANSACTION")
+    run = _plan(ws, history.RunKind.RUN, select, project, reporter, listener)
+    result = run.result
     try:
-        _session_vars(cur, ws)
-        catalog = _Catalog(cur)
-        if not select:
-            for relation in _retire(cur, project, catalog):
-                reporter.log(f"{relation}: removed, no longer a model of this project")
-        for i, mr in enumerate(result.models):
-            reporter.check_cancelled()
-            reporter.update(i, total, f"building {mr.layer}.{mr.name}")
-            mr.status = "running"
-            t0 = time.perf_counter()
-            try:
-                mr.rows = _build(cur, project.models[mr.name], catalog)
-            except duckdb.InterruptException:
-                raise
-            except duckdb.Error as e:
-                mr.status, mr.error = "error", _first_line(e)
-                mr.seconds = time.perf_counter() - t0
-                if listener:
-                    listener(mr)
-                model = project.models[mr.name]
-                raise ModelError(
-                    f"Model {mr.name} ({model.path.name}) failed{_position(e, model)}: "
-                    f"{mr.error}",
-                    _memory_hint(ws, e)
-                    + "Nothing was published; the previous build is still shown.",
-                ) from e
-            mr.status, mr.seconds = "success", time.perf_counter() - t0
-            if listener:
-                listener(mr)
-            reporter.log(
-                f"{mr.layer}.{mr.name}: {mr.materialized}"
-                + (f", {mr.rows:,} rows" if mr.rows is not None else "")
-                + f", {mr.seconds:.2f}s"
-            )
-        _run_tests(cur, project, names, result, reporter, listener, len(names), total)
-        broken = next((t for t in result.tests if t.ended_transaction), None)
-        if broken is not None:
-            reason = broken.message.removeprefix("the test could not run: ")
-            raise ModelError(
-                f"The data test {broken.test_id} could not run ({reason}), which ends the run's "
-                "transaction.",
-                "Nothing was published; the previous build is still shown. Fix the test and "
-                "run again.",
-            )
-        errors, warns = _test_summary(result)
-        if errors:
-            broken_tests = sum(t.blocking and t.status == "error" for t in result.tests)
-            raise ModelError(
-                f"{errors} error-severity test(s) failed"
-                + (f" ({broken_tests} could not run)." if broken_tests else "."),
-                "Marts not published; the previous build is still shown.",
-            )
-        _publish_views(cur, project, names)
-        cur.execute(
-            f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('last_published_run', ?), "
-            "('last_published_at', ?)",
-            [result.run_id, _utc_now().strftime("%Y-%m-%d %H:%M:%S")],
-        )
-        if not select:
-            # The zone the published days are in: the dashboards say which, and whether a
-            # run is needed after the setting changed.
-            cur.execute(
-                f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('marts_time_zone', ?)",
-                [ws.settings.time_zone],
-            )
-        result.status = "warn" if warns else "success"
-        result.message = (
-            f"Built {len(names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
-        )
-        result.seconds = time.perf_counter() - started
-        # The history commits with the marts: a process killed after this COMMIT must not
-        # leave the published run marked 'running' (reopening would call it interrupted).
-        _record_run(cur, result)
-        try:
-            cur.execute("COMMIT")
-        except duckdb.InterruptException:
-            raise
-        except duckdb.Error as e:
-            raise ModelError(
-                f"Could not publish the build: {_first_line(e)}",
-                "Nothing was published; free some disk space and run again.",
-            ) from e
+        with run_transaction(ws, run.reporter.token) as cur:
+            _build_models(cur, run)
+            _run_tests(cur, run.project, run.names, result, run.reporter, run.listener,
+                       len(run.names), run.total)
+            _decide_publish(run)
+            _publish(cur, run)
         result.published = True
-        result.seconds = time.perf_counter() - started  # publishing included
+        run.clock()  # publishing included
     except ModelError as e:
-        _rollback(cur)
-        result.status = "error"
-        result.message = e.one_line()
-        _mark_rest(result, "skipped")
+        _not_published(run, e)
     except BaseException as e:
-        _rollback(cur)
-        cancelled = isinstance(e, (Cancelled, duckdb.InterruptException)) or is_interrupted(e)
-        if cancelled:
-            result.status = "cancelled"
-            result.message = "Cancelled; nothing was published, the previous build is still shown."
-        else:
-            result.status = "error"
-            result.message = "The run failed unexpectedly; nothing was published."
-        _mark_rest(result, "cancelled" if cancelled else "skipped")
-        result.seconds = time.perf_counter() - started
-        _finish_run(ws, result)
-        if is_interrupted(e):  # Ctrl+C: the command line says so and exits 130
-            raise KeyboardInterrupt from e
-        if cancelled:
-            raise Cancelled(result.message) from e
-        raise
+        _stopped(run, e, _RUN_CANCELLED)
     if not result.published:
-        result.seconds = time.perf_counter() - started
+        run.clock()
         _finish_run(ws, result)
-    reporter.update(total, total, result.message)
+    run.reporter.update(run.total, run.total, result.message)
     return result
 
 
@@ -459,41 +509,29 @@ def run_data_tests(
     project: Project | None = None,
 ) -> RunResult:
     """Run the data tests alone, against what is published now."""
-    reporter = reporter or NullReporter()
-    started = time.perf_counter()
-    project, names, result = _begin(ws, "test", select, project)
-    tests = project.tests_to_run(names)
-    total = len(tests)
-    cur = ws.cursor()
-    # Transient models are published as views: compute the ones the tests read once, as
-    # tables in a transaction that is rolled back (the tests write nothing), rather than once
-    # per test.
-    cur.execute("BEGIN TRANSACTION")
+    run = _plan(ws, history.RunKind.TEST, select, project, reporter, listener)
+    result, total = run.result, len(run.project.tests_to_run(run.names))
     try:
-        _session_vars(cur, ws)
-        catalog = _Catalog(cur)
-        for name in _transient_read_by(project, tests):
-            model = project.models[name]
-            if catalog.kinds.get(model.relation) == "VIEW":
-                reporter.update(0, total, f"computing {model.relation}")
-                _build(cur, model, catalog)
-        _run_tests(cur, project, names, result, reporter, listener, 0, total)
+        # Transient models are published as views: compute the ones the tests read once, as
+        # tables in a transaction that is rolled back (the tests write nothing), rather than
+        # once per test.
+        with run_transaction(ws, run.reporter.token, commit=False) as cur:
+            catalog = _Catalog(cur)
+            for name in _transient_read_by(run.project, run.project.tests_to_run(run.names)):
+                model = run.project.models[name]
+                if catalog.kinds.get(model.relation) == "VIEW":
+                    run.reporter.update(0, total, f"computing {model.relation}")
+                    _build(cur, model, catalog)
+            _run_tests(cur, run.project, run.names, result, run.reporter, run.listener, 0, total)
     except BaseException as e:
-        _rollback(cur)
-        if not (isinstance(e, (Cancelled, duckdb.InterruptException)) or is_interrupted(e)):
+        if classify(e) is Outcome.FAILED:
             raise
-        result.status, result.message = "cancelled", "Cancelled."
-        result.seconds = time.perf_counter() - started
-        _finish_run(ws, result)
-        if is_interrupted(e):
-            raise KeyboardInterrupt from e
-        raise Cancelled("Tests cancelled.") from e
-    _rollback(cur)
+        _stopped(run, e, "Cancelled.")
     errors, warns = _test_summary(result)
     result.status = "error" if errors else "warn" if warns else "success"
     result.message = f"{len(result.tests)} test(s): {errors} error(s), {warns} warning(s)."
-    result.seconds = time.perf_counter() - started
-    reporter.update(total, total, result.message)
+    run.clock()
+    run.reporter.update(total, total, result.message)
     _finish_run(ws, result)
     return result
 
