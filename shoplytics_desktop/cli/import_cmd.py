@@ -14,12 +14,11 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest.wizard import Target, connection_of, scratch_warehouse
 from shoplytics_desktop.core.paths import default_workspace_dir
-from shoplytics_desktop.core.workspace import DB_FILE, Workspace
+from shoplytics_desktop.core.workspace import DB_FILE
 
 if TYPE_CHECKING:
-    import duckdb
-
     from shoplytics_desktop.core import ingest
 
 
@@ -173,20 +172,12 @@ def _print_warnings(warnings: tuple[str, ...]) -> None:
         print(f"Warning: {w}.")
 
 
-def _open_for_dry_run(args: argparse.Namespace) -> Workspace | duckdb.DuckDBPyConnection:
+def _open_for_dry_run(args: argparse.Namespace) -> Target:
     """A dry run must not create or change the workspace: read-only if it exists, else memory."""
-    import duckdb
-
-    from shoplytics_desktop.core import contract
-
     folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
     if (folder / DB_FILE).exists():
         return open_workspace(args, read_only=True)
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA raw")
-    for ddl in contract.raw_ddl():
-        con.execute(ddl)
-    return con
+    return scratch_warehouse()
 
 
 def _dry_run(
@@ -198,7 +189,7 @@ def _dry_run(
 
     target = _open_for_dry_run(args)
     try:
-        con = target.cursor() if isinstance(target, Workspace) else target
+        con = connection_of(target)
         if args.files:
             info, settled = ingest.settle(args.files, mapping, con, args.preset)
             shown = proposal or settled if mapping is None or proposal is not None else None

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from shoplytics_desktop.cli.common import (
     TextReporter,
     add_workspace_arg,
     format_table,
     open_workspace,
 )
+from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.errors import QueryError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
@@ -203,12 +202,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     with _project_ws(args) as ws:
         project = load_workspace_project(ws)
-        types: dict[str, dict[str, str]] = {}
-        for schema, table, col, dtype in ws.cursor().execute(
-            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema IN ('staging', 'intermediate', 'marts') ORDER BY ordinal_position"
-        ).fetchall():
-            types.setdefault(f"{schema}.{table}", {})[col] = dtype
+        types = catalog.column_types(ws, ("staging", "intermediate", "marts"))
     out = Path(args.out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     path = out / "data_dictionary.md"
@@ -225,50 +219,27 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit must be 0 or more, not {args.limit}.")
     with open_workspace(args, read_only=True) as ws:
-        from shoplytics_desktop.core.query import QUERY_SEARCH_PATH, check_query
+        from shoplytics_desktop.core.query import stream_query
 
-        cur = ws.cursor()
-        cur.execute(f"SET search_path = '{','.join(QUERY_SEARCH_PATH)}'")
-        check_query(cur, args.sql)
-        # Besides the check: this process's DuckDB reaches no file but the workspace from now on.
-        cur.execute("SET enable_external_access = false")
-        try:
-            rel = cur.execute(args.sql)
-            names = [d[0] for d in rel.description or []]
-            if args.format == "csv":
-                writer = csv.writer(sys.stdout)
-                writer.writerow(names)
-                for batch in _batches(rel, args.limit):
-                    writer.writerows(batch)
-            elif args.format == "json":
-                _write_json(names, _batches(rel, args.limit))
-            else:
-                limit = TABLE_LIMIT if args.limit is None else args.limit
-                rows = rel.fetchmany(limit + 1)
-                print(format_table(names, rows[:limit]))
-                if len(rows) > limit:
-                    print("... more rows (use --limit N, or --format csv for all)")
-        except duckdb.Error as e:
-            raise QueryError(
-                f"The query failed: {str(e).strip().splitlines()[0]}",
-                "The workspace is opened read-only; only queries that read are allowed.",
-            ) from e
+        result = stream_query(ws, args.sql)
+        names = result.names
+        if args.format == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(names)
+            for batch in result.batches(args.limit, _FETCH):
+                writer.writerows(batch)
+        elif args.format == "json":
+            _write_json(names, result.batches(args.limit, _FETCH))
+        else:
+            limit = TABLE_LIMIT if args.limit is None else args.limit
+            rows = result.fetch(limit + 1)
+            print(format_table(names, rows[:limit]))
+            if len(rows) > limit:
+                print("... more rows (use --limit N, or --format csv for all)")
     return 0
 
 
-def _batches(rel: duckdb.DuckDBPyConnection, limit: int | None) -> Iterator[list[Any]]:
-    """The result's rows a batch at a time, ``limit`` of them at most (None: all)."""
-    left = limit
-    while left is None or left > 0:
-        batch = rel.fetchmany(_FETCH if left is None else min(_FETCH, left))
-        if not batch:
-            return
-        if left is not None:
-            left -= len(batch)
-        yield batch
-
-
-def _write_json(names: list[str], batches: Iterator[list[Any]]) -> None:
+def _write_json(names: list[str], batches: Iterator[list[tuple[Any, ...]]]) -> None:
     """A JSON list of one object per row, written as the rows come (as ``json.dumps(rows,
     indent=1)`` would write it all at once)."""
     out = sys.stdout
@@ -287,10 +258,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_workspace(args, read_only=True) as ws:
         if args.all:
             tables = [
-                f"marts.{r[0]}"
-                for r in ws.cursor().execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
-                ).fetchall()
+                r.qualified
+                for r in catalog.list_relations(ws, ("marts",), kinds=(catalog.RelationKind.TABLE,))
             ]
         else:
             tables = [t if "." in t else f"marts.{t}" for t in args.model]

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from shoplytics_desktop.cli.common import add_workspace_arg, format_table, open_workspace
+from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.errors import WorkspaceError
 from shoplytics_desktop.core.settings import SettingsError, validated
 from shoplytics_desktop.core.workspace import DB_FILE, LAYERS
@@ -40,12 +41,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"workspace  {ws.folder}")
         print(f"database   {ws.folder / DB_FILE} ({ws.db_path.stat().st_size / 1e6:,.1f} MB)")
         print(f"models     {ws.models_dir}")
-        rows = ws.cursor().execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
-            "WHERE schema_name IN ('raw', ?, ?, ?) ORDER BY 1, 2",
-            list(LAYERS),
-        ).fetchall()
-        counts = [(s, t, ws.row_count(s, t)) for s, t, _ in rows]
+        tables = catalog.list_relations(
+            ws, ("raw", *LAYERS), kinds=(catalog.RelationKind.TABLE,), counts=True
+        )
+        counts = [(t.schema, t.name, t.rows) for t in tables]
         print()
         print(format_table(["schema", "table", "rows"], counts))
     return 0

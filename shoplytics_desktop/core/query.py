@@ -13,6 +13,7 @@ import difflib
 import itertools
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,51 @@ def chart_data(ws: Workspace, result: QueryResult, x: str, y: str, limit: int = 
         f"LIMIT {int(limit)}"
     ).fetchall()
     return ChartData([r[0] for r in rows], [r[1] for r in rows], max(result.rows - len(rows), 0))
+
+
+@dataclass
+class QueryStream:
+    """A checked read-only query's result, read as it comes (the command line's ``query``)."""
+
+    names: list[str]
+    _rel: duckdb.DuckDBPyConnection
+    _sql: str
+
+    def fetch(self, n: int) -> list[tuple[Any, ...]]:
+        """Up to ``n`` more rows ([] when none are left)."""
+        try:
+            return [tuple(r) for r in self._rel.fetchmany(n)]
+        except duckdb.Error as e:
+            raise _failed(e) from e
+
+    def batches(self, limit: int | None, size: int = 10_000) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows a batch at a time, ``limit`` of them at most (None: all)."""
+        left = limit
+        while left is None or left > 0:
+            batch = self.fetch(size if left is None else min(size, left))
+            if not batch:
+                return
+            if left is not None:
+                left -= len(batch)
+            yield batch
+
+
+def _failed(e: duckdb.Error) -> QueryError:
+    return QueryError(
+        f"The query failed: {str(e).strip().splitlines()[0]}",
+        "The workspace is opened read-only; only queries that read are allowed.",
+    )
+
+
+def stream_query(ws: Workspace, sql: str) -> QueryStream:
+    """Check ``sql`` by the one rule and start it on this thread's cursor, which from then on
+    reaches no file but the workspace (the process's DuckDB refuses external access)."""
+    cur = ws.cursor()
+    cur.execute(f"SET search_path = '{','.join(QUERY_SEARCH_PATH)}'")
+    check_query(cur, sql)
+    cur.execute("SET enable_external_access = false")
+    try:
+        rel = cur.execute(sql)
+    except duckdb.Error as e:
+        raise _failed(e) from e
+    return QueryStream([d[0] for d in rel.description or []], rel, sql)

@@ -326,11 +326,9 @@ class Workspace:
                 self._migrate(contract)
             # Only one writer can hold the file, so a run still marked 'running' belongs to a
             # process that died: say so in the history.
-            con.execute(
-                f"UPDATE {INTERNAL}.runs SET status = 'interrupted', "
-                "message = 'The process stopped before the run finished; nothing was published.' "
-                "WHERE status = 'running'"
-            )
+            from shoplytics_desktop.core import history
+
+            history.mark_interrupted(con)
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already

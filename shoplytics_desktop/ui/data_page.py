@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core import catalog, history
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 from shoplytics_desktop.ui.table_model import LazyTableModel
 from shoplytics_desktop.ui.table_view import CopyableTableView
@@ -31,34 +31,14 @@ SCHEMA_NOTES = {
 
 
 def list_relations(ws: Workspace) -> list[tuple[str, str, str]]:
-    """(schema, name, 'table' | 'view') for the app's schemas (a small catalog query)."""
-    marks = ", ".join("?" for _ in SCHEMAS)
-    return [
-        (r[0], r[1], r[2])
-        for r in ws.cursor().execute(
-            f"SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE schema_name IN ({marks}) "
-            f"UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
-            f"WHERE schema_name IN ({marks}) AND NOT internal ORDER BY 1, 2",
-            [*SCHEMAS, *SCHEMAS],
-        ).fetchall()
-    ]
+    """(schema, name, 'table' | 'view') for the app's schemas."""
+    return [(r.schema, r.name, r.kind.value) for r in catalog.list_relations(ws, SCHEMAS)]
 
 
 def transient_relations(ws: Workspace) -> set[str]:
     """The views that published runs last built as transient models: costly to compute, so
     they are browsed from a snapshot."""
-    try:
-        rows = ws.cursor().execute(
-            "SELECT layer || '.' || model FROM ("
-            "  SELECT m.layer, m.model, m.materialized, row_number() OVER ("
-            "    PARTITION BY m.layer, m.model ORDER BY r.started_at DESC) AS latest"
-            f"  FROM {INTERNAL}.model_runs AS m JOIN {INTERNAL}.runs AS r USING (run_id)"
-            "  WHERE r.kind = 'run' AND r.status IN ('success', 'warn') AND m.status = 'success'"
-            ") WHERE latest = 1 AND materialized = 'transient'"
-        ).fetchall()
-    except duckdb.Error:  # a workspace from before the run history had these columns
-        return set()
-    return {r[0] for r in rows}
+    return history.transient_relations(ws)
 
 
 class DataPage(QWidget):

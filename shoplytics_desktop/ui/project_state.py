@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.core import catalog, history
+from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.workers import Worker
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LastRun:
-    """The latest run recorded in ``_shoplytics.runs``, with its per-model rows."""
+    """The latest run in the run history, with its per-model rows, as the pages show it."""
 
     run_id: str
     kind: str
@@ -33,29 +34,14 @@ class LastRun:
 
 def latest_run(ws: Workspace, kind: str | None = None, published: bool = False) -> LastRun | None:
     """The latest run (of ``kind``); ``published``: the latest that published its build."""
-    cur = ws.cursor()
-    where = "WHERE kind = ?" if kind else ""
-    if published:
-        where += (" AND " if where else "WHERE ") + "status IN ('success', 'warn')"
-    row = cur.execute(
-        f"SELECT run_id, kind, coalesce(status, ''), coalesce(message, ''), "
-        f"strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
-        f"date_diff('millisecond', started_at, finished_at) / 1000.0 FROM {INTERNAL}.runs {where} "
-        "ORDER BY started_at DESC, run_id DESC LIMIT 1",
-        [kind] if kind else [],
-    ).fetchone()
-    if row is None:
+    record = history.latest_run(ws, kind, published)
+    if record is None:
         return None
-    run_id, kind, status, message, started_at, seconds = row
-    run = LastRun(str(run_id), str(kind), str(status), str(message), str(started_at),
-                  None if seconds is None else float(seconds))
-    for model, layer, materialized, status, rows, seconds, error in cur.execute(
-        f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, '') "
-        f"FROM {INTERNAL}.model_runs WHERE run_id = ? ORDER BY ordinal",
-        [run.run_id],
-    ).fetchall():
-        run.models[model] = (status, rows, float(seconds or 0), error)
-        run.layers[model] = (layer, materialized)
+    run = LastRun(record.run_id, record.kind, record.status, record.message, record.started,
+                  record.seconds)
+    for m in record.models:
+        run.models[m.name] = (m.status, m.rows, m.seconds, m.error)
+        run.layers[m.name] = (m.layer, m.materialized)
     return run
 
 
@@ -77,16 +63,8 @@ def shown_statuses(last: LastRun | None, published: LastRun | None) -> dict[str,
 
 def column_types(ws: Workspace, schemas: tuple[str, ...] = ("raw", "staging", "intermediate", "marts")
                  ) -> dict[str, dict[str, str]]:
-    """relation → column → type, from information_schema (a small metadata query)."""
-    marks = ", ".join("?" for _ in schemas)
-    types: dict[str, dict[str, str]] = {}
-    for schema, table, col, dtype in ws.cursor().execute(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        f"WHERE table_schema IN ({marks}) ORDER BY table_schema, table_name, ordinal_position",
-        list(schemas),
-    ).fetchall():
-        types.setdefault(f"{schema}.{table}", {})[col] = dtype
-    return types
+    """relation → column → type (a small metadata query)."""
+    return catalog.column_types(ws, schemas)
 
 
 def _load(ws: Workspace) -> tuple[Project, tuple[object, ...]]:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.core import catalog, history
+from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.workers import Worker
 
 
 def count_rows(ws: Workspace) -> tuple[int, int, int]:
     """raw.events rows, number of mart tables, and their total rows (run in a worker)."""
     events = ws.row_count("raw", "events")
-    marts = [r[0] for r in ws.cursor().execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1").fetchall()]
-    return events, len(marts), sum(ws.row_count("marts", t) for t in marts)
+    marts = catalog.list_relations(ws, ("marts",), kinds=(catalog.RelationKind.TABLE,), counts=True)
+    return events, len(marts), sum(r.rows or 0 for r in marts)
 
 
 def last_published(ws: Workspace) -> str | None:
-    row = ws.cursor().execute(
-        f"SELECT value FROM {INTERNAL}.meta WHERE key = 'last_published_at'").fetchone()
-    return str(row[0]) if row else None
+    published = history.last_published(ws)
+    return published.at if published else None
 
 
 class StatusBar(QStatusBar):

@@ -13,15 +13,15 @@ table is closed. If the snapshot cannot be made (not enough memory), the view is
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 from typing import Any
 
-import duckdb
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
+from shoplytics_desktop.core import catalog
+from shoplytics_desktop.core.catalog import filter_clause, order_clause
 from shoplytics_desktop.core.sqlutil import quote_ident
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.table_view import format_cell, is_numeric
@@ -30,64 +30,22 @@ from shoplytics_desktop.ui.workers import Worker
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
-TEXT_TYPES = ("VARCHAR", "JSON", "UUID")
 Index = QModelIndex | QPersistentModelIndex
 
 
 def table_columns(ws: Workspace, schema: str, table: str) -> list[tuple[str, str]]:
-    return [
-        (r[0], r[1])
-        for r in ws.cursor().execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, table],
-        ).fetchall()
-    ]
-
-
-def filter_clause(columns: list[tuple[str, str]], text: str) -> tuple[str, list[str]]:
-    """A WHERE clause matching ``text`` in any text column, and its parameters."""
-    text = text.strip()
-    if not text:
-        return "", []
-    cols = [name for name, dtype in columns if dtype.upper().split("(")[0] in TEXT_TYPES]
-    if not cols:
-        return " WHERE false", []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    parts = [f"CAST({quote_ident(c)} AS VARCHAR) ILIKE ? ESCAPE '\\'" for c in cols]
-    return " WHERE " + " OR ".join(parts), [pattern] * len(cols)
-
-
-def order_clause(columns: list[tuple[str, str]], column: int, descending: bool) -> str:
-    """ORDER BY the column, then by every other column: pages read with LIMIT/OFFSET need a
-    total order, or rows with equal keys could show on two pages or none."""
-    if not 0 <= column < len(columns):
-        return ""
-    key = f"{quote_ident(columns[column][0])} {'DESC NULLS LAST' if descending else 'ASC NULLS FIRST'}"
-    ties = [quote_ident(name) for i, (name, _) in enumerate(columns) if i != column]
-    return " ORDER BY " + ", ".join([key, *ties])
+    return [(c.name, c.type) for c in catalog.columns(ws, schema, table)]
 
 
 _SNAPSHOT_IDS = itertools.count(1)
 
 
 def _snapshot(ws: Workspace, relation: str, target: str) -> int:
-    row = ws.cursor().execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {relation}").fetchone()
-    return int(row[0]) if row else 0
+    return catalog.copy_to_memory(ws, relation, target)
 
 
 def _drop_snapshot(ws: Workspace, target: str) -> None:
-    with contextlib.suppress(duckdb.Error):  # the workspace may be closed already: nothing left
-        ws.cursor().execute(f"DROP TABLE IF EXISTS {target}")
-
-
-def _fetch_page(ws: Workspace, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    return ws.cursor().execute(sql, params).fetchall()
-
-
-def _count(ws: Workspace, sql: str, params: list[Any]) -> int:
-    row = ws.cursor().execute(sql, params).fetchone()
-    return int(row[0]) if row else 0
+    catalog.drop_memory_table(ws, target)
 
 
 class LazyTableModel(QAbstractTableModel):
@@ -131,6 +89,12 @@ class LazyTableModel(QAbstractTableModel):
     def source(self) -> str:
         """What pages and counts read: the snapshot once it is made, else the relation."""
         return self.snapshot_table if self._snapshot_state == "made" and self.snapshot_table else self.relation
+
+    @property
+    def browse(self) -> catalog.Browse:
+        """What the next page and count read: the source under the filter and the sort."""
+        return catalog.Browse(self.source, tuple(self.columns), self.filter_text, self.sort_column,
+                              self.sort_order == Qt.SortOrder.DescendingOrder)
 
     @property
     def computing(self) -> bool:
@@ -197,9 +161,8 @@ class LazyTableModel(QAbstractTableModel):
             return
         self._loading = True
         generation = self._generation
-        sql = (f"SELECT * FROM {self.source}{self._where}{self._order} "
-               f"LIMIT {self.page_size} OFFSET {len(self.rows)}")
-        worker = Worker(_fetch_page, self.ws, sql, list(self._params), workspace=None, pass_reporter=False)
+        worker = Worker(catalog.read_page, self.ws, self.browse, len(self.rows), self.page_size,
+                        workspace=None, pass_reporter=False)
         worker.signals.result.connect(lambda rows: self._page(generation, rows))
         worker.signals.error.connect(lambda e: self._error(generation, e))
         self._start(worker)
@@ -221,7 +184,7 @@ class LazyTableModel(QAbstractTableModel):
 
     def _make_snapshot(self) -> None:
         self._snapshot_state = "computing"
-        target = f"memory.main.{quote_ident(f'browse_{next(_SNAPSHOT_IDS)}_{self.table}')}"
+        target = catalog.memory_table(f"browse_{next(_SNAPSHOT_IDS)}_{self.table}")
         worker = Worker(_snapshot, self.ws, self.relation, target, pass_reporter=False)
         worker.signals.result.connect(lambda n: self._snapshot_made(target, n))
         worker.signals.error.connect(lambda e: self._snapshot_failed(target, e))
@@ -270,8 +233,7 @@ class LazyTableModel(QAbstractTableModel):
 
     def _count(self) -> None:
         generation = self._generation
-        worker = Worker(_count, self.ws, f"SELECT count(*) FROM {self.source}{self._where}",
-                        list(self._params), pass_reporter=False)
+        worker = Worker(catalog.count_matching, self.ws, self.browse, pass_reporter=False)
         worker.signals.result.connect(lambda n: self._counted(generation, n))
         worker.signals.error.connect(lambda e: self._error(generation, e))
         self._start(worker)

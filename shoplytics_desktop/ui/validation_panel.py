@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -18,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core import history
 from shoplytics_desktop.core.models.datatests import TestResult
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace
+from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.table_view import CopyableTableView, format_cell, is_numeric
 
@@ -28,21 +28,7 @@ _ORDER = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
 
 
 def load_test_results(ws: Workspace, run_id: str) -> list[TestResult]:
-    rows = ws.cursor().execute(
-        f"SELECT test_id, test_type, model, column_name, severity, status, failing_rows, "
-        f"sample::VARCHAR, coalesce(message, ''), seconds FROM {INTERNAL}.test_results "
-        "WHERE run_id = ?",
-        [run_id],
-    ).fetchall()
-    results = []
-    for test_id, ttype, model, column, severity, status, failing, sample, message, seconds in rows:
-        try:
-            parsed = json.loads(sample) if sample else []
-        except ValueError:
-            parsed = []
-        results.append(TestResult(test_id, ttype, model, column, severity, status,
-                                  int(failing or 0), parsed, message, float(seconds or 0)))
-    return results
+    return history.test_results(ws, run_id)
 
 
 class ValidationPanel(QWidget):

@@ -1,23 +1,21 @@
 """Run core work off the UI thread.
 
 Core functions are plain Python taking a ``reporter``; a ``Worker`` runs one on the global thread
-pool and turns the reporter's calls into Qt signals (delivered on the UI thread). ``cancel()`` asks
-the reporter to stop and interrupts the statement this worker is running on the workspace (its
-thread's cursor), so a cancel takes effect inside a long DuckDB statement too, and other work on
-the same workspace carries on.
+pool and turns the reporter's calls into Qt signals (delivered on the UI thread). The worker binds
+its thread's cursor on the workspace to the reporter's cancel token, so ``cancel()`` (the token's)
+stops a long DuckDB statement at once, and other work on the same workspace carries on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import duckdb
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from shoplytics_desktop.core.cancel import Interruptible, Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.progress import NullReporter
 from shoplytics_desktop.core.workspace import Workspace
@@ -79,36 +77,38 @@ class Worker(QRunnable):
         self.reporter = SignalReporter(self.signals)
         self.pass_reporter = pass_reporter
         self.traceback_text = ""
-        self._cursor: duckdb.DuckDBPyConnection | None = None
+        self._cursor: Interruptible | None = None
 
     def emit_item(self, obj: object) -> None:
         """For use as a core listener callback: forwards structured results to the UI."""
         self.signals.item.emit(obj)
 
     def run(self) -> None:
+        token = self.reporter.token
         try:
             if self.workspace is not None:
                 # this pool thread's cursor, the one the core function works through (a cursor per
-                # thread): cancel interrupts it alone, not other work running on the workspace
+                # thread): a cancel interrupts it alone, not other work running on the workspace
                 self._cursor = self.workspace.cursor()
+                token.attach(self._cursor)
             kwargs = dict(self.kwargs)
             if self.pass_reporter:
                 kwargs["reporter"] = self.reporter
             value = self.fn(*self.args, **kwargs)
-        except Cancelled:
-            self.signals.cancelled.emit()
-        except duckdb.InterruptException as e:
-            # cancel() interrupts the running statement, which may be outside the core function's
-            # own cancel handling (e.g. while it records the start of a run)
-            if self.cancel_requested:
+        except BaseException as e:
+            # A cancel may stop a statement outside the core function's own cancel handling
+            # (e.g. while it records the start of a run): a cancel too, once asked for.
+            if isinstance(e, Cancelled) or (
+                classify(e) is Outcome.CANCELLED and self.cancel_requested
+            ):
                 self.signals.cancelled.emit()
-            else:
+            else:  # reported to the one error sink in the UI
                 self._failed(e)
-        except BaseException as e:  # reported to the one error sink in the UI
-            self._failed(e)
         else:
             self.signals.result.emit(value)
         finally:
+            if self._cursor is not None:
+                token.detach(self._cursor)
             self.signals.finished.emit()
 
     def _failed(self, e: BaseException) -> None:
@@ -118,11 +118,8 @@ class Worker(QRunnable):
         self.signals.error.emit(e)
 
     def cancel(self) -> None:
+        """Ask the work to stop; the statement its cursor runs stops at once."""
         self.reporter.cancel()
-        cursor = self._cursor
-        if cursor is not None:
-            with contextlib.suppress(duckdb.Error):
-                cursor.interrupt()
 
     @property
     def cancel_requested(self) -> bool:

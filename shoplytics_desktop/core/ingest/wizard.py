@@ -55,8 +55,77 @@ class EventNameCount:
     event_type: str | None
 
 
-def _connection(target: Workspace | duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+#: What the wizard's steps read through: a workspace, or a connection of their own (a dry run
+#: with no workspace yet).
+Target = Workspace | duckdb.DuckDBPyConnection
+
+
+def _connection(target: Target) -> duckdb.DuckDBPyConnection:
     return target.cursor() if isinstance(target, Workspace) else target
+
+
+def connection_of(target: Target) -> duckdb.DuckDBPyConnection:
+    """The connection the steps run on: this thread's cursor of a workspace, or ``target``."""
+    return _connection(target)
+
+
+def scratch_warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the raw tables of an empty workspace: what a dry run
+    checks files against when there is no workspace yet (nothing is written anywhere)."""
+    from shoplytics_desktop.core import contract
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    for ddl in contract.raw_ddl():
+        con.execute(ddl)
+    return con
+
+
+@dataclass(frozen=True)
+class SourceHead:
+    """What the files are (``SourceInfo``) and their first rows exactly as the reader reads
+    them."""
+
+    info: SourceInfo
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    #: The generic or preset proposal checked against every row (None: it could not be made).
+    proposal: Proposal | None = None
+
+
+def read_head(
+    paths: Sequence[str], options: SourceOptions | None = None, rows: int = 50
+) -> SourceHead:
+    """Inspect the files and read their first ``rows`` rows, on a connection of its own."""
+    from shoplytics_desktop.core.errors import ImportError_
+    from shoplytics_desktop.core.sqlutil import quote_ident
+
+    con = duckdb.connect()
+    try:
+        info = inspect_sources(paths, options, con=con)
+        headerless = headerless_read(info) if options is None else None
+        if headerless is not None:
+            # A headerless format a preset knows (Snowplow's enriched TSV): read it under its
+            # columns' names.
+            info = inspect_sources(paths, headerless, con=con)
+        # The reader adds the file name (and, for Parquet, the row number) for lineage; the
+        # user's preview shows only the source's own columns.
+        exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
+        try:
+            rel = con.execute(
+                f"SELECT * EXCLUDE ({exclude}) FROM {info.reader_sql()} LIMIT {int(rows)}"
+            )
+            names = tuple(d[0] for d in rel.description or [])
+            head = tuple(tuple(r) for r in rel.fetchall())
+        except duckdb.Error as e:
+            raise readers.read_error(e, info.display_name, info.format) from e
+        try:
+            proposal: Proposal | None = propose(con, info)
+        except ImportError_:
+            proposal = None
+        return SourceHead(info, names, head, proposal)
+    finally:
+        con.close()
 
 
 def translate_error(e: duckdb.Error, info: SourceInfo) -> Exception:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import duckdb
 import shiboken6
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from shoplytics_desktop.core.analytics import DashboardStatus, Filters, dashboard_status
+from shoplytics_desktop.core.catalog import is_missing_relation
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.dashboards.base import DashboardTab
 from shoplytics_desktop.ui.dashboards.behaviour import BehaviourTab
@@ -292,7 +292,7 @@ class DashboardsPage(QWidget):
         if not shiboken6.isValid(self) or gen != tab.generation:
             return
         self._workers.pop(tab, None)
-        if isinstance(error, duckdb.CatalogException):
+        if is_missing_relation(error):
             self.show_empty("Run the pipeline to build the marts (a mart the dashboards read is "
                             "missing or out of date).")
             return

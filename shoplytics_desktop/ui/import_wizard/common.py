@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QLabel, QWizardPage
 
 from shoplytics_desktop.core import ingest
+from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.import_wizard.jobs import SourceHead, Validation
@@ -148,7 +149,7 @@ class JobPage(QWizardPage):
         def failed(error: BaseException) -> None:
             if not current():
                 return
-            if worker.cancel_requested:
+            if classify(error, worker.reporter.token) is Outcome.CANCELLED:
                 # A cancel can surface as a read error when it interrupts DuckDB mid-read; the
                 # user asked to stop, so it is a cancel (the work is rolled back either way).
                 if on_cancelled is not None:

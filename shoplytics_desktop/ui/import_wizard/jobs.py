@@ -12,29 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from shoplytics_desktop.core import ingest
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import readers
-from shoplytics_desktop.core.ingest.wizard import headerless_read
+from shoplytics_desktop.core.ingest.wizard import SourceHead, read_head
 from shoplytics_desktop.core.progress import Reporter
-from shoplytics_desktop.core.sqlutil import quote_ident
 from shoplytics_desktop.core.workspace import Workspace
 
 HEAD_ROWS = 50
 PREVIEW_ROWS = 20
-
-
-@dataclass(frozen=True)
-class SourceHead:
-    """What the files are (``SourceInfo``) and their first rows exactly as the reader reads them."""
-
-    info: ingest.SourceInfo
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    #: The generic or preset proposal checked against every row (None: it could not be made).
-    proposal: ingest.Proposal | None = None
 
 
 @dataclass(frozen=True)
@@ -48,32 +33,8 @@ class Validation:
 
 
 def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = None) -> SourceHead:
-    con = duckdb.connect()
-    try:
-        info = ingest.inspect_sources(paths, options, con=con)
-        headerless = headerless_read(info) if options is None else None
-        if headerless is not None:
-            # A headerless format a preset knows (Snowplow's enriched TSV): read it under its
-            # columns' names.
-            info = ingest.inspect_sources(paths, headerless, con=con)
-        # The reader adds the file name (and, for Parquet, the row number) for lineage; the
-        # user's preview shows only the source's own columns.
-        exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
-        try:
-            rel = con.execute(
-                f"SELECT * EXCLUDE ({exclude}) FROM {info.reader_sql()} LIMIT {HEAD_ROWS}"
-            )
-            names = tuple(d[0] for d in rel.description or [])
-            rows = tuple(tuple(r) for r in rel.fetchall())
-        except duckdb.Error as e:
-            raise readers.read_error(e, info.display_name, info.format) from e
-        try:
-            proposal: ingest.Proposal | None = ingest.propose(con, info)
-        except ImportError_:
-            proposal = None
-        return SourceHead(info, names, rows, proposal)
-    finally:
-        con.close()
+    """The files' description, their first rows and a proposal (a connection of its own)."""
+    return read_head(paths, options, HEAD_ROWS)
 
 
 def counts_job(
