@@ -81,7 +81,8 @@ def list_relations(
     count of each table (views are left uncounted: counting computes them)."""
     if not schemas:
         return []
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[str] = []
     if RelationKind.TABLE in kinds:
         parts.append(
             "SELECT schema_name, table_name, 'table' FROM duckdb_tables() "

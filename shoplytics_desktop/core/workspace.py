@@ -131,6 +131,8 @@ class Workspace:
     def __init__(self, folder: Path, read_only: bool = False) -> None:
         self.folder = folder
         self.read_only = read_only
+        #: The workspace this one is a snapshot of (core/snapshot.py), else None.
+        self.snapshot_of: Path | None = None
         loaded = load_settings_checked(folder)
         self.settings: WorkspaceSettings = loaded.settings
         #: Settings that could not be used, each named with what is used instead.

@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
             if initial:
                 self._set_workspace(None)
             return False
-        if getattr(ws, "snapshot_of", None) is None:
+        if ws.snapshot_of is None:
             app_settings.remember_workspace(ws.folder)
         self._set_workspace(ws)
         if ws.settings_warnings:
@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
 
     def _update_welcome(self) -> None:
         ws = self.workspace
-        self.welcome.set_state(str(getattr(ws, "snapshot_of", None) or ws.folder) if ws else None,
+        self.welcome.set_state(str(ws.snapshot_of or ws.folder) if ws else None,
                                ws.is_empty() if ws else True, app_settings.recent_workspaces(),
                                ws.read_only if ws else False)
 

@@ -40,7 +40,7 @@ class StatusBar(QStatusBar):
             self.counts_label.setText("")
             self.built_label.setText("")
             return
-        snapshot = getattr(ws, "snapshot_of", None)
+        snapshot = ws.snapshot_of
         text = str(snapshot or ws.folder)
         if snapshot:
             text += "  (read-only snapshot)"

@@ -1,20 +1,20 @@
 """Opening a workspace from the app, including one that another process holds.
 
 DuckDB takes an exclusive file lock for a writer, and on Linux a read-only open is refused while
-another process holds it too. So when read-only fails as well, the app offers a snapshot: a copy of
-``warehouse.duckdb`` (and its write-ahead log) in a temporary folder, opened read-only.
+another process holds it too. So when read-only fails as well, the app offers a snapshot
+(core/snapshot.py): a copy of ``warehouse.duckdb`` (and its write-ahead log) in a temporary
+folder, opened read-only.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from enum import Enum
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from shoplytics_desktop.core import snapshot
 from shoplytics_desktop.core.backups import inspect_database
 from shoplytics_desktop.core.errors import (
     ShoplyticsError,
@@ -22,7 +22,7 @@ from shoplytics_desktop.core.errors import (
     WorkspaceError,
     WorkspaceLockedError,
 )
-from shoplytics_desktop.core.workspace import BACKUP_FILE, DB_FILE, Workspace
+from shoplytics_desktop.core.workspace import BACKUP_FILE, Workspace
 from shoplytics_desktop.ui.errors import show_error
 
 log = logging.getLogger(__name__)
@@ -81,22 +81,6 @@ class LockedDialog(QMessageBox):
         return self.choice
 
 
-def snapshot_copy(folder: Path) -> Path:
-    """Copy the workspace's database (and its WAL and settings) to a fresh temporary folder."""
-    target = Path(tempfile.mkdtemp(prefix="shoplytics-snapshot-"))
-    for name in (DB_FILE, DB_FILE + ".wal", "settings.json"):
-        src = folder / name
-        if src.exists():
-            try:
-                shutil.copy2(src, target / name)
-            except OSError as e:
-                raise WorkspaceError(
-                    f"Cannot copy {src} for a snapshot: {e.strerror}.",
-                    "Check there is room in the temporary folder, or open another workspace.",
-                ) from e
-    return target
-
-
 def restore_box(parent: QWidget | None, folder: Path,
                 error: WorkspaceError) -> tuple[QMessageBox, object]:
     """The question asked when a damaged workspace has a backup, and its restore button; the
@@ -126,16 +110,11 @@ def restore_question(folder: Path) -> str:
 
 def close_workspace(ws: Workspace) -> None:
     """Close a workspace; a snapshot's temporary copy is deleted with it."""
-    ws.close()
-    if getattr(ws, "snapshot_of", None) is not None:
-        shutil.rmtree(ws.folder, ignore_errors=True)
+    snapshot.close(ws)
 
 
 def open_snapshot(folder: Path) -> Workspace:
-    copy = snapshot_copy(folder)
-    ws = Workspace.open(copy, read_only=True)
-    ws.snapshot_of = folder  # type: ignore[attr-defined]
-    return ws
+    return snapshot.open_snapshot(folder)
 
 
 class Opener:
