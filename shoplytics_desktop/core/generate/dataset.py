@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import duckdb
 import numpy as np
 
+from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled, GenerateError
 from shoplytics_desktop.core.generate import sql
 from shoplytics_desktop.core.generate.catalog import Catalog, build_catalog
@@ -179,10 +180,9 @@ def utc_now() -> dt.datetime:
 def duckdb_errors(what: str, reporter: Reporter) -> Iterator[None]:
     try:
         yield
-    except duckdb.InterruptException as e:
-        raise Cancelled() from e
     except duckdb.Error as e:
-        if reporter.cancel_requested:
+        # DuckDB's interrupt, or any error once the cancel stopped the statement
+        if classify(e, reporter.token) is Outcome.CANCELLED:
             raise Cancelled() from e
         raise GenerateError(
             f"{what} failed: {str(e).splitlines()[0]}", "Check the disk space and try again."
