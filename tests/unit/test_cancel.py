@@ -121,3 +121,46 @@ def test_reporters_cancel_through_their_token() -> None:
     assert not recording.token.cancelled
     recording.update(2, 3)
     assert recording.token.cancelled
+
+
+def test_the_run_transaction_commits_rolls_back_and_binds_its_cursor(tmp_path) -> None:
+    from shoplytics_desktop.core.models.runner import run_transaction
+    from shoplytics_desktop.core.workspace import Workspace
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        token = CancelToken()
+        with run_transaction(ws, token) as cur:
+            assert token.bound == 1  # this thread's cursor, for the block only
+            cur.execute("create table marts.kept as select 1 as x")
+            # the run's session variables are set
+            assert cur.execute("select getvariable('time_zone')").fetchone() == (
+                ws.settings.time_zone,)
+        assert token.bound == 0 and catalog_exists(ws, "kept")
+        with run_transaction(ws, token, commit=False) as cur:
+            cur.execute("create table marts.tried as select 1 as x")
+        assert not catalog_exists(ws, "tried")
+        with pytest.raises(ValueError), run_transaction(ws, token) as cur:
+            cur.execute("create table marts.failed as select 1 as x")
+            raise ValueError("a step failed")
+        assert not catalog_exists(ws, "failed")
+        # a cancel from another thread stops the block's statement; nothing is kept
+        caught: list[BaseException] = []
+
+        def cancel_soon() -> None:
+            time.sleep(0.3)
+            token.cancel()
+
+        threading.Thread(target=cancel_soon).start()
+        try:
+            with run_transaction(ws, token) as cur:
+                cur.execute("create table marts.slow as " + SLOW)
+        except BaseException as e:
+            caught.append(e)
+        assert [classify(e) for e in caught] == [Outcome.CANCELLED]
+        assert not catalog_exists(ws, "slow")
+
+
+def catalog_exists(ws, name: str) -> bool:
+    from shoplytics_desktop.core import catalog
+
+    return catalog.exists(ws, "marts", name)
