@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 EventType = Literal[
     "page_view",
@@ -42,7 +43,7 @@ _LINEAGE = {"_batch_id", "_source_file", "_source_line", "_loaded_at"}
 
 def _sql(sql_type: str, description: str, since: int = 1, **kwargs: Any) -> Any:
     """A contract field: its DuckDB type and the schema version that added it."""
-    extra = {"sql": sql_type, "since": since}
+    extra: JsonDict = {"sql": sql_type, "since": since}
     return Field(json_schema_extra=extra, description=description, **kwargs)
 
 
@@ -122,6 +123,8 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
         extra = info.json_schema_extra
         assert isinstance(extra, dict), name
         default = None if info.is_required() else info.default
+        since = extra.get("since", 1)
+        assert isinstance(since, int), name
         specs.append(
             ColumnSpec(
                 name=name,
@@ -129,7 +132,7 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
                 nullable=_is_optional(info.annotation),
                 description=info.description or "",
                 default=default,
-                since=int(extra.get("since", 1)),  # type: ignore[call-overload]
+                since=since,
             )
         )
     return specs

@@ -232,7 +232,8 @@ def _times(
     elapsed -= elapsed[ev.off][ev.session]
     duration = elapsed[ev.off + ev.count - 1]
     start = np.minimum(plan.start_s[sl], spec.end_s - 1 - duration)
-    return start[ev.session] + elapsed
+    ev_time: np.ndarray = start[ev.session] + elapsed
+    return ev_time
 
 
 def _money(

@@ -86,7 +86,8 @@ def _pick3(u: np.ndarray, alt: np.ndarray, share: np.ndarray, alt_share: np.ndar
     """Index 0..2 drawn by ``share`` (``alt_share`` where ``alt``), from uniforms ``u``."""
     c0 = np.where(alt, alt_share[0], share[0])
     c1 = np.where(alt, alt_share[0] + alt_share[1], share[0] + share[1])
-    return (u >= c0).astype(np.int8) + (u >= c1)
+    picked: np.ndarray = (u >= c0).astype(np.int8) + (u >= c1)
+    return picked
 
 
 def _choice(rng: np.random.Generator, n: int, share: np.ndarray) -> np.ndarray:
@@ -422,7 +423,8 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     d.count = d.first = np.empty(0)
 
     def take(a: np.ndarray) -> np.ndarray:
-        return a[sel]
+        taken: np.ndarray = a[sel]
+        return taken
 
     f = {k: take(d.fields.pop(k)) for k in list(d.fields)}
     purchase = f["purchase"]

@@ -187,7 +187,8 @@ def run_tests(
         ).fetchall()
     }
     relations = {rel for rel, _ in columns}
-    batched, one_by_one = [], []
+    batched: list[DataTest] = []
+    one_by_one: list[DataTest] = []
     for t in tests:
         problem = (
             _missing_column(t, models, columns, relations) if t.test_type in _COLUMN_TESTS else None
