@@ -357,7 +357,7 @@ class LineageView(QGraphicsView):
         self.search.setPlaceholderText("Find a model…")
         self.search.setClearButtonEnabled(True)
         self.search.setFixedWidth(180)
-        self.search.textChanged.connect(self.find)
+        self.search.textChanged.connect(self.highlight_matching)
         self.search.returnPressed.connect(self._select_match)
         row.addWidget(self.search)
         for text, tip, slot in (("−", "Zoom out (−, Ctrl+wheel)", lambda: self.zoom(1 / 1.25)),
@@ -386,7 +386,7 @@ class LineageView(QGraphicsView):
         self._zoomed = True
         self.scale(factor, factor)
 
-    def find(self, text: str) -> list[str]:
+    def highlight_matching(self, text: str) -> list[str]:
         """Highlight the models whose names contain ``text`` and centre the first; the ids."""
         needle = text.strip().lower()
         found = []
@@ -404,7 +404,7 @@ class LineageView(QGraphicsView):
         return found
 
     def _select_match(self) -> None:
-        found = self.find(self.search.text())
+        found = self.highlight_matching(self.search.text())
         if found:
             self.select(found[0])
             self.centerOn(self.items_by_id[found[0]])
@@ -470,7 +470,7 @@ class LineageView(QGraphicsView):
             self.items_by_id[selected].setSelected(True)
         self.fit()
         if self.search.text().strip():
-            self.find(self.search.text())
+            self.highlight_matching(self.search.text())
 
     def set_status(self, name: str, status: str | None) -> None:
         """Live: a model's status changed during a run."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QListWidget,
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Shoplytics")
         self.setAcceptDrops(True)
         self.workspace: Workspace | None = None
+        #: The dialog open now (kept referenced while it is shown).
+        self._dialog: QDialog | None = None
         self.opener = Opener(self)
         self._initial_path = workspace_path
         self.is_ready = False
@@ -362,16 +365,18 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         from shoplytics_desktop.ui.help_dialogs import ShortcutsDialog
 
-        self._dialog = ShortcutsDialog(self)
-        self._dialog.open()
+        dialog = ShortcutsDialog(self)
+        self._dialog = dialog
+        dialog.open()
 
     def show_definitions(self) -> None:
         from shoplytics_desktop.ui.help_dialogs import DefinitionsDialog
 
         store = self.pages.store
         reason = "" if store.error is None else f"The model project did not load: {getattr(store.error, 'message', store.error)}"
-        self._dialog = DefinitionsDialog(store.project if self.workspace else None, self, reason)
-        self._dialog.open()
+        dialog = DefinitionsDialog(store.project if self.workspace else None, self, reason)
+        self._dialog = dialog
+        dialog.open()
 
     def export_tables(self) -> None:
         from shoplytics_desktop.ui.export_dialog import ExportDialog
