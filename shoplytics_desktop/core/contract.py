@@ -31,9 +31,6 @@ EventType = Literal[
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
-#: The ordered funnel of METRICS.md §3.
-FUNNEL_STEPS: tuple[str, ...] = ("product_view", "add_to_cart", "begin_checkout", "purchase")
-
 #: Values used where a not-null dimension is missing in the source.
 UNKNOWN = "unknown"
 UNKNOWN_COUNTRY = "XX"

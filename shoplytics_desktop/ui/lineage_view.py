@@ -545,9 +545,3 @@ class LineageView(QGraphicsView):
             self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)  # type: ignore[attr-defined]
             return
         super().wheelEvent(event)  # type: ignore[arg-type]
-
-
-def status_map(last_models: dict[str, tuple[str, int | None, float, str]]) -> dict[str, str]:
-    return {name: row[0] for name, row in last_models.items()}
-
-

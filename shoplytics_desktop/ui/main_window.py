@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QWidget,
+    QWizard,
 )
 
 from shoplytics_desktop import __version__
@@ -30,7 +31,6 @@ from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
 from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.errors import show_error
-from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         #: The dialog open now (kept referenced while it is shown).
         self._dialog: QDialog | None = None
+        #: The wizard open now (generate or import).
+        self._wizard: QWizard | None = None
         self.opener = Opener(self)
         self._initial_path = workspace_path
         self.is_ready = False
@@ -333,12 +335,11 @@ class MainWindow(QMainWindow):
         ws = self._need_writable("Import")
         if ws is None:
             return
-        wizard = import_wizard(self, ws, [str(f) for f in files or []])
-        if wizard is None:
-            return
+        from shoplytics_desktop.ui.import_wizard import ImportWizard
+
+        wizard = ImportWizard(ws, [str(f) for f in files or []], self)
         self._wizard = wizard
-        wizard.finished.connect(
-            lambda r: self._after_load(bool(r), bool(getattr(wizard, "run_pipeline", False))))
+        wizard.finished.connect(lambda r: self._after_load(bool(r), wizard.run_pipeline))
         wizard.open()
 
     def _after_load(self, loaded: bool, run: bool) -> None:

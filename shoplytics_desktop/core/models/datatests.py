@@ -291,5 +291,3 @@ def refused(e: duckdb.Error) -> bool:
 def sample_json(result: TestResult) -> str:
     return json.dumps(result.sample, default=str)
 
-
-TestListener = Callable[[TestResult], None]

@@ -21,10 +21,6 @@ OKABE_ITO_DARK = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E0
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥",
             "CAD": "CA$", "AUD": "A$", "KRW": "₩", "BRL": "R$", "MXN": "MX$"}
 
-from shoplytics_desktop.ui.dashboards import _none_guard  # noqa: E402
-
-_none_guard.apply()
-
 #: Antialias only lines of up to this many points (per item). Qt strokes a wide antialiased
 #: polyline slowly (about 0.3 ms per point here): 3 lines of 180 days took longer to paint than
 #: the whole query. Bars, axes and text are crisp without antialiasing.
