@@ -137,6 +137,15 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
 
 EVENT_COLUMNS = columns_of(Event)
 EVENT_COLUMN_NAMES = [c.name for c in EVENT_COLUMNS]
+#: The event fields an import reads from source columns: every contract column but event_name
+#: (the source's own value of the event_type column), in the contract's order. A type for a
+#: checker; ``MAPPED_FIELDS`` is checked against ``Event`` by the tests.
+MappedField = Literal[
+    "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
+    "price", "quantity", "category", "brand", "device", "country", "traffic_source",
+    "properties", "currency",
+]
+MAPPED_FIELDS: tuple[MappedField, ...] = get_args(MappedField)
 #: Contract columns that a source must map (the rest have defaults or may be null).
 REQUIRED_SOURCE_COLUMNS = ("event_time", "event_type", "user_id")
 

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core.status import PROBLEMS
 from shoplytics_desktop.ui import theme
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class NodeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         shown = self.problem[0] if self.problem else self.status
         border = theme.status_color(shown) if shown else pal.color(QPalette.ColorRole.Mid)
-        width = 2.5 if shown in ("error", "fail", "warn") or self.isSelected() else 1.5
+        width = 2.5 if shown in PROBLEMS or self.isSelected() else 1.5
         if self.isSelected():
             border = pal.color(QPalette.ColorRole.Highlight)
         if self.match:

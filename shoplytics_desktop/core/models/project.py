@@ -23,13 +23,17 @@ from shoplytics_desktop.core.models.parse import (
     qualify,
 )
 from shoplytics_desktop.core.sqlutil import is_simple_name
+from shoplytics_desktop.core.status import (
+    DEFAULT_MATERIALIZATION,
+    LAYERS,
+    MATERIALIZATIONS,
+    Layer,
+    Materialization,
+    Severity,
+)
 
-LAYERS = ("staging", "intermediate", "marts")
-DEFAULT_MATERIALIZATION = {"staging": "view", "intermediate": "view", "marts": "table"}
-#: view: a view. table: a table. transient: during a run, a table computed once for the models
-#: and tests that read it and never written to disk; published as a view (an intermediate step
-#: nobody reads between runs costs neither storage nor write time).
-MATERIALIZATIONS = ("view", "table", "transient")
+__all__ = ["DEFAULT_MATERIALIZATION", "LAYERS", "MATERIALIZATIONS", "Severity"]
+
 #: Schemas a model may read directly besides the layers.
 SOURCE_SCHEMAS = ("raw",)
 GENERIC_TESTS = (
@@ -40,7 +44,6 @@ GENERIC_TESTS = (
     "unique_combination_of_columns",
     "expression_is_true",
 )
-Severity = Literal["error", "warn"]
 
 
 # -- YAML schema ---------------------------------------------------------------------------------
@@ -139,12 +142,12 @@ class DataTest:
 @dataclass
 class Model:
     name: str
-    layer: str
+    layer: Layer | Literal["tests"]  # "tests": the holder of a test's SQL, not a model
     path: Path
     raw_sql: str
     sql: str = ""  # with bare model names qualified
     description: str = ""
-    materialized: str = "view"
+    materialized: Materialization = "view"
     columns: list[ColumnDoc] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # models
     sources: list[str] = field(default_factory=list)  # e.g. raw.events
@@ -162,7 +165,7 @@ class Project:
     dag: DAG
 
     def order(self) -> list[str]:
-        layer_rank = {layer: i for i, layer in enumerate(LAYERS)}
+        layer_rank: dict[str, int] = {layer: i for i, layer in enumerate(LAYERS)}
         return self.dag.sorted(key=lambda n: (layer_rank[self.models[n].layer], n))
 
     def resolve(self, name: str) -> str | None:

@@ -24,6 +24,7 @@ from shoplytics_desktop.core.models.datatests import TestResult, run_tests, samp
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
+from shoplytics_desktop.core.status import ModelStatus, RunStatus
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
 
 
@@ -32,7 +33,7 @@ class ModelResult:
     name: str
     layer: str
     materialized: str
-    status: str = "pending"  # pending | running | success | error | skipped | cancelled
+    status: ModelStatus = "pending"
     rows: int | None = None
     seconds: float = 0.0
     error: str = ""
@@ -42,7 +43,7 @@ class ModelResult:
 class RunResult:
     run_id: str
     kind: str  # run | test
-    status: str = "running"  # success | warn | error | cancelled
+    status: RunStatus = "running"
     models: list[ModelResult] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
     message: str = ""
@@ -514,7 +515,7 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("ROLLBACK")
 
 
-def _mark_rest(result: RunResult, status: str) -> None:
+def _mark_rest(result: RunResult, status: ModelStatus) -> None:
     for mr in result.models:
         if mr.status in ("pending", "running"):
             mr.status = status

@@ -24,11 +24,17 @@ from shoplytics_desktop.core.ingest import presets, refs
 from shoplytics_desktop.core.ingest.wizard import mapped_samples
 from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, set_kind, status_label
 
-#: The contract's fields in the order a person reads an event; properties last.
-FIELDS: tuple[str, ...] = (
-    "event_time", "event_type", "user_id", "session_id", "product_id", "order_id", "price",
-    "quantity", "currency", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
-)
+
+def _reading_order() -> tuple[str, ...]:
+    """The contract's mapped fields in the order a person reads an event: the currency next to
+    the price and quantity, the row's own id and the leftover properties last."""
+    fields: list[str] = [f for f in contract.MAPPED_FIELDS
+                         if f not in ("currency", "event_id", "properties")]
+    fields.insert(fields.index("quantity") + 1, "currency")
+    return (*fields, "event_id", "properties")
+
+
+FIELDS = _reading_order()
 HINTS = {
     "event_time": "when it happened (UTC)",
     "event_type": "the source's event name; mapped to a type on the next page",
