@@ -29,6 +29,7 @@ from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.app_state import AppState
 from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.errors import show_error
 from shoplytics_desktop.ui.page_host import PageHost
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     PAGES = (("start", "Start"), ("dashboards", "Dashboards"), ("pipeline", "Pipeline"),
              ("data", "Data"), ("sql", "SQL"), ("docs", "Docs"))
-    workspace_changed = Signal(object)  # Workspace | None
     ready = Signal()  # the first workspace is open (or failed to open) and shown
 
     def __init__(self, workspace_path: Path | None = None, parent: QWidget | None = None) -> None:
@@ -55,7 +55,9 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("Shoplytics")
         self.setAcceptDrops(True)
-        self.workspace: Workspace | None = None
+        #: The open workspace, the last run, whether work is under way: what the pages,
+        #: the status bar and the menus follow.
+        self.state = AppState(self)
         #: The dialog open now (kept referenced while it is shown).
         self._dialog: QDialog | None = None
         #: The wizard open now (generate or import).
@@ -88,7 +90,7 @@ class MainWindow(QMainWindow):
         self.welcome.import_requested.connect(self.import_files)
         self.welcome.open_requested.connect(self.choose_workspace)
         self.welcome.recent_requested.connect(lambda p: self.open_workspace(Path(p)))
-        self.pages = PageHost(self, self.stack, self.welcome)
+        self.pages = PageHost(self, self.stack, self.welcome, self.state)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -99,6 +101,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.state.workspace_changed.connect(self.status.set_workspace)
+        self.state.data_changed.connect(self._recount)
+        self.state.run_finished.connect(self._run_finished)
+        self.state.busy_changed.connect(lambda _busy: self._update_actions())
         self.recent_menu: QMenu
         self.menu_actions = build_menus(self)
         self.resize(1280, 820)
@@ -218,21 +224,22 @@ class MainWindow(QMainWindow):
         box.exec()
         return box.clickedButton()
 
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.state.workspace
+
     def _set_workspace(self, ws: Workspace | None) -> None:
         old = self.workspace
-        self.workspace = None
+        self.state.drop_workspace()
         if old is not None and old is not ws:
             old.interrupt()
             QThreadPool.globalInstance().waitForDone(3000)
             close_workspace(old)
-        self.workspace = ws
         name = ws.folder.name if ws else ""
         self.setWindowTitle(f"Shoplytics — {name}" if ws else "Shoplytics")
-        self.status.set_workspace(ws)
-        self.pages.set_workspace(ws)
+        self.state.set_workspace(ws)  # the status bar and the pages follow
         self._update_welcome()
         self._update_actions()
-        self.workspace_changed.emit(ws)
         if ws is None or ws.is_empty():
             self.show_page("start")
         else:
@@ -345,8 +352,7 @@ class MainWindow(QMainWindow):
     def _after_load(self, loaded: bool, run: bool) -> None:
         if not loaded or self.workspace is None:
             return
-        self.status.set_workspace(self.workspace)
-        self.pages.data_changed()
+        self.state.announce_data_changed()  # the status bar recounts, the pages re-read
         self._update_welcome()
         if run:
             self.run_pipeline()
@@ -423,7 +429,7 @@ class MainWindow(QMainWindow):
             )
         else:
             self.status.showMessage("Workspace settings saved.", 5000)
-        self.pages.settings_changed()  # e.g. the currency: shown at once, no restart
+        self.state.announce_settings_changed()  # e.g. the currency: shown at once, no restart
         if reopen:
             folder = ws.folder
             self._set_workspace(None)
@@ -444,14 +450,14 @@ class MainWindow(QMainWindow):
     def cancel_work(self) -> None:
         self.pages.cancel()
 
-    def on_run_finished(self, result: object) -> None:
-        if self.workspace is not None:
-            self.status.set_workspace(self.workspace)
-        self.pages.data_changed(run_result=result)
+    def _run_finished(self, _result: object) -> None:
+        self._recount()
         self._update_welcome()
 
-    def on_busy(self, busy: bool) -> None:
-        self._update_actions()
+    def _recount(self) -> None:
+        """The status bar re-reads the row counts and the build time."""
+        if self.workspace is not None:
+            self.status.set_workspace(self.workspace)
 
     def _update_actions(self) -> None:
         if not hasattr(self, "menu_actions"):
@@ -529,7 +535,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _set_workspace_closed(self) -> None:
-        ws, self.workspace = self.workspace, None
+        ws = self.workspace
+        self.state.drop_workspace()
         if ws is not None:
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)
