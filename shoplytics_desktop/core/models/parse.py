@@ -22,6 +22,7 @@ writes it back at the end (``ParseCache.save``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -199,8 +200,10 @@ class ParseCache:
                     os.unlink(tmp)
 
 
+@functools.cache
 def _versions() -> tuple[str, str]:
-    """The sqlglot and DuckDB versions (a frozen app ships no metadata: its own version)."""
+    """The sqlglot and DuckDB versions (a frozen app ships no metadata: its own version). Read
+    once per process: reading package metadata costs milliseconds."""
     try:
         sqlglot_version = metadata.version("sqlglot")
     except metadata.PackageNotFoundError:
