@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, get_args
 
+#: What a run does: build the models and test them, or only test them.
+RunKind = Literal["run", "test"]
 #: A run as a whole. ``interrupted``: the app stopped while it ran (set when the workspace opens).
 RunStatus = Literal["running", "success", "warn", "error", "cancelled", "interrupted"]
 #: One model of a run.

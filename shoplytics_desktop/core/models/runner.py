@@ -24,7 +24,7 @@ from shoplytics_desktop.core.models.datatests import TestResult, run_tests, samp
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
-from shoplytics_desktop.core.status import ModelStatus, RunStatus
+from shoplytics_desktop.core.status import ModelStatus, RunKind, RunStatus
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
 
 
@@ -42,7 +42,7 @@ class ModelResult:
 @dataclass
 class RunResult:
     run_id: str
-    kind: str  # run | test
+    kind: RunKind
     status: RunStatus = "running"
     models: list[ModelResult] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
@@ -207,7 +207,7 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _start_run(ws: Workspace, kind: str, selection: str) -> str:
+def _start_run(ws: Workspace, kind: RunKind, selection: str) -> str:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     try:
         ws.cursor().execute(
@@ -311,7 +311,7 @@ def _test_summary(result: RunResult) -> tuple[int, int]:
 
 
 def _begin(
-    ws: Workspace, kind: str, select: Iterable[str] | None, project: Project | None
+    ws: Workspace, kind: RunKind, select: Iterable[str] | None, project: Project | None
 ) -> tuple[Project, list[str], RunResult]:
     """The project, the selected models in build order, and the run's history row."""
     project = project or load_workspace_project(ws)
