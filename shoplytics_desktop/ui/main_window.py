@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         #: The open workspace, the last run, whether work is under way: what the pages,
         #: the status bar and the menus follow.
         self.state = AppState(self)
+        #: The menus' actions by key (filled once the menus are built, after the pages).
+        self.menu_actions: dict[str, QAction] = {}
         #: The dialog open now (kept referenced while it is shown).
         self._dialog: QDialog | None = None
         #: The wizard open now (generate or import).
@@ -133,7 +135,7 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
-        action = self.menu_actions.get(f"page:{key}") if hasattr(self, "menu_actions") else None
+        action = self.menu_actions.get(f"page:{key}")
         if action is not None:
             action.setChecked(True)
 
@@ -460,7 +462,7 @@ class MainWindow(QMainWindow):
             self.status.set_workspace(self.workspace)
 
     def _update_actions(self) -> None:
-        if not hasattr(self, "menu_actions"):
+        if not self.menu_actions:
             return
         ws = self.workspace
         busy = self.pages.busy
