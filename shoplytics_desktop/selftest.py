@@ -97,7 +97,12 @@ def _charts(ctx: _Context) -> str:
     page.show()
     drawn: set[str] = set()
     loop = QEventLoop()
-    page.drawn.connect(lambda title, _ms: (drawn.add(title), page.load_all()))
+
+    def on_drawn(title: str, _ms: float) -> None:
+        drawn.add(title)
+        page.load_all()
+
+    page.drawn.connect(on_drawn)
     deadline = time.monotonic() + 90
 
     def tick() -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 EventType = Literal[
     "page_view",
@@ -30,9 +31,6 @@ EventType = Literal[
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
-#: The ordered funnel of METRICS.md §3.
-FUNNEL_STEPS: tuple[str, ...] = ("product_view", "add_to_cart", "begin_checkout", "purchase")
-
 #: Values used where a not-null dimension is missing in the source.
 UNKNOWN = "unknown"
 UNKNOWN_COUNTRY = "XX"
@@ -42,7 +40,7 @@ _LINEAGE = {"_batch_id", "_source_file", "_source_line", "_loaded_at"}
 
 def _sql(sql_type: str, description: str, since: int = 1, **kwargs: Any) -> Any:
     """A contract field: its DuckDB type and the schema version that added it."""
-    extra = {"sql": sql_type, "since": since}
+    extra: JsonDict = {"sql": sql_type, "since": since}
     return Field(json_schema_extra=extra, description=description, **kwargs)
 
 
@@ -122,6 +120,8 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
         extra = info.json_schema_extra
         assert isinstance(extra, dict), name
         default = None if info.is_required() else info.default
+        since = extra.get("since", 1)
+        assert isinstance(since, int), name
         specs.append(
             ColumnSpec(
                 name=name,
@@ -129,7 +129,7 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
                 nullable=_is_optional(info.annotation),
                 description=info.description or "",
                 default=default,
-                since=int(extra.get("since", 1)),  # type: ignore[call-overload]
+                since=since,
             )
         )
     return specs
@@ -137,6 +137,15 @@ def columns_of(model: type[BaseModel]) -> list[ColumnSpec]:
 
 EVENT_COLUMNS = columns_of(Event)
 EVENT_COLUMN_NAMES = [c.name for c in EVENT_COLUMNS]
+#: The event fields an import reads from source columns: every contract column but event_name
+#: (the source's own value of the event_type column), in the contract's order. A type for a
+#: checker; ``MAPPED_FIELDS`` is checked against ``Event`` by the tests.
+MappedField = Literal[
+    "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
+    "price", "quantity", "category", "brand", "device", "country", "traffic_source",
+    "properties", "currency",
+]
+MAPPED_FIELDS: tuple[MappedField, ...] = get_args(MappedField)
 #: Contract columns that a source must map (the rest have defaults or may be null).
 REQUIRED_SOURCE_COLUMNS = ("event_time", "event_type", "user_id")
 

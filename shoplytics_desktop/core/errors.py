@@ -37,10 +37,6 @@ class WorkspaceDamagedError(WorkspaceError):
     title = "Workspace damaged"
 
 
-class ContractError(ShoplyticsError):
-    title = "Event contract error"
-
-
 class GenerateError(ShoplyticsError):
     title = "Generator error"
 

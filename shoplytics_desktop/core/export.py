@@ -67,6 +67,9 @@ def select_columns(cols: list[tuple[str, str]], source: str, sanitize: bool) -> 
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
+_Target = tuple[str, str, list[tuple[str, str]], Path]  # schema, table, columns, file
+
+
 def export_tables(
     ws: Workspace,
     tables: list[str],
@@ -79,7 +82,38 @@ def export_tables(
     """Export ``schema.table`` names to ``out_dir/<table>.<fmt>``."""
     reporter = reporter or NullReporter()
     if fmt not in FORMATS:
-        raise ExportError(f"Unknown export format '{fmt}'.", f"Choose one of: {', '.join(FORMATS)}.")
+        raise ExportError(
+            f"Unknown export format '{fmt}'.", f"Choose one of: {', '.join(FORMATS)}."
+        )
+    _check_folder(out_dir)
+    cur = ws.cursor()
+    targets = _targets(cur, tables, out_dir, fmt, force)
+    # Every table goes to a temporary file first; the files get their names only once all are
+    # written, so a cancel or an error part-way leaves no file, complete or not, behind.
+    written: list[ExportedFile] = []
+    pending: list[tuple[Path, Path]] = []
+    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+    try:
+        for i, (schema, table, cols, path) in enumerate(targets):
+            reporter.check_cancelled()
+            reporter.update(i, len(targets), f"exporting {schema}.{table}")
+            tmp = path.with_name(f".{path.name}.partial")
+            pending.append((tmp, path))
+            query = _select(schema, table, cols, sanitize_csv and fmt == "csv")
+            rows = _copy(cur, query, tmp, options, schema, table, path)
+            written.append(ExportedFile(f"{schema}.{table}", path, rows))
+        reporter.check_cancelled()
+        _put_in_place(pending)
+    except BaseException:
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    reporter.update(len(targets), len(targets), "export done")
+    return written
+
+
+def _check_folder(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -88,8 +122,13 @@ def export_tables(
         ) from e
     if not os.access(out_dir, os.W_OK):
         raise ExportError(f"The export folder {out_dir} is not writable.", "Choose another folder.")
-    cur = ws.cursor()
-    targets: list[tuple[str, str, list[tuple[str, str]], Path]] = []
+
+
+def _targets(
+    cur: duckdb.DuckDBPyConnection, tables: list[str], out_dir: Path, fmt: str, force: bool
+) -> list[_Target]:
+    """The tables to export and their files, each checked before anything is written."""
+    targets: list[_Target] = []
     for full in tables:
         schema, _, table = full.rpartition(".")
         schema = schema or "marts"
@@ -117,40 +156,32 @@ def export_tables(
                 "Export tables of the same name from different schemas to separate folders.",
             )
         targets.append((schema, table, cols, path))
-    # Every table goes to a temporary file first; the files get their names only once all are
-    # written, so a cancel or an error part-way leaves no file, complete or not, behind.
-    written: list[ExportedFile] = []
-    pending: list[tuple[Path, Path]] = []
-    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+    return targets
+
+
+def _copy(
+    cur: duckdb.DuckDBPyConnection,
+    query: str,
+    tmp: Path,
+    options: str,
+    schema: str,
+    table: str,
+    path: Path,
+) -> int:
+    """Write the query's rows to ``tmp``; the table's row count."""
     try:
-        for i, (schema, table, cols, path) in enumerate(targets):
-            reporter.check_cancelled()
-            reporter.update(i, len(targets), f"exporting {schema}.{table}")
-            tmp = path.with_name(f".{path.name}.partial")
-            pending.append((tmp, path))
-            query = _select(schema, table, cols, sanitize_csv and fmt == "csv")
-            try:
-                cur.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} ({options})")
-                row = cur.execute(
-                    f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
-                ).fetchone()
-            except duckdb.InterruptException as e:
-                raise Cancelled("Export cancelled; no file was written.") from e
-            except (duckdb.Error, OSError) as e:
-                raise ExportError(
-                    f"Exporting {schema}.{table} to {path} failed: {str(e).splitlines()[0]}",
-                    "Check the disk has room and the folder is writable; no file was written.",
-                ) from e
-            written.append(ExportedFile(f"{schema}.{table}", path, int(row[0]) if row else 0))
-        reporter.check_cancelled()
-        _put_in_place(pending)
-    except BaseException:
-        for tmp, _ in pending:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        raise
-    reporter.update(len(targets), len(targets), "export done")
-    return written
+        cur.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} ({options})")
+        row = cur.execute(
+            f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
+        ).fetchone()
+    except duckdb.InterruptException as e:
+        raise Cancelled("Export cancelled; no file was written.") from e
+    except (duckdb.Error, OSError) as e:
+        raise ExportError(
+            f"Exporting {schema}.{table} to {path} failed: {str(e).splitlines()[0]}",
+            "Check the disk has room and the folder is writable; no file was written.",
+        ) from e
+    return int(row[0]) if row else 0
 
 
 def _put_in_place(pending: list[tuple[Path, Path]]) -> None:

@@ -17,12 +17,12 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
 from shoplytics_desktop.core.models.datatests import TestResult, sample_json
+from shoplytics_desktop.core.status import RunKind, RunStatus
 
 if TYPE_CHECKING:
     from shoplytics_desktop.core.workspace import Workspace
@@ -36,25 +36,6 @@ META = f"{SCHEMA}.meta"
 
 #: What a run that died with its process says once the workspace is opened again.
 INTERRUPTED_MESSAGE = "The process stopped before the run finished; nothing was published."
-
-
-class RunKind(StrEnum):
-    RUN = "run"  # build the models, test them, publish
-    TEST = "test"  # the data tests alone, against what is published
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCESS = "success"
-    WARN = "warn"  # published, with warning-severity test failures
-    ERROR = "error"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"  # the process stopped mid-run (set when the workspace reopens)
-
-    @property
-    def published(self) -> bool:
-        """A model run with this status published its build."""
-        return self in (RunStatus.SUCCESS, RunStatus.WARN)
 
 
 _PUBLISHED = tuple(s.value for s in RunStatus if s.published)

@@ -41,13 +41,6 @@ def remember_workspace(folder: Path) -> None:
     s.setValue("workspace/recent", [path, *recent][:MAX_RECENT])
 
 
-def forget_workspace(folder: str) -> None:
-    s = settings()
-    s.setValue("workspace/recent", [p for p in recent_workspaces() if p != folder])
-    if s.value("workspace/last") == folder:
-        s.remove("workspace/last")
-
-
 def save_bytes(key: str, value: QByteArray) -> None:
     settings().setValue(key, value)
 

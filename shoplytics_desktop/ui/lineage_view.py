@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core.status import PROBLEMS
 from shoplytics_desktop.ui import theme
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class NodeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         shown = self.problem[0] if self.problem else self.status
         border = theme.status_color(shown) if shown else pal.color(QPalette.ColorRole.Mid)
-        width = 2.5 if shown in ("error", "fail", "warn") or self.isSelected() else 1.5
+        width = 2.5 if shown in PROBLEMS or self.isSelected() else 1.5
         if self.isSelected():
             border = pal.color(QPalette.ColorRole.Highlight)
         if self.match:
@@ -357,7 +358,7 @@ class LineageView(QGraphicsView):
         self.search.setPlaceholderText("Find a model…")
         self.search.setClearButtonEnabled(True)
         self.search.setFixedWidth(180)
-        self.search.textChanged.connect(self.find)
+        self.search.textChanged.connect(self.highlight_matching)
         self.search.returnPressed.connect(self._select_match)
         row.addWidget(self.search)
         for text, tip, slot in (("−", "Zoom out (−, Ctrl+wheel)", lambda: self.zoom(1 / 1.25)),
@@ -386,7 +387,7 @@ class LineageView(QGraphicsView):
         self._zoomed = True
         self.scale(factor, factor)
 
-    def find(self, text: str) -> list[str]:
+    def highlight_matching(self, text: str) -> list[str]:
         """Highlight the models whose names contain ``text`` and centre the first; the ids."""
         needle = text.strip().lower()
         found = []
@@ -404,7 +405,7 @@ class LineageView(QGraphicsView):
         return found
 
     def _select_match(self) -> None:
-        found = self.find(self.search.text())
+        found = self.highlight_matching(self.search.text())
         if found:
             self.select(found[0])
             self.centerOn(self.items_by_id[found[0]])
@@ -470,7 +471,7 @@ class LineageView(QGraphicsView):
             self.items_by_id[selected].setSelected(True)
         self.fit()
         if self.search.text().strip():
-            self.find(self.search.text())
+            self.highlight_matching(self.search.text())
 
     def set_status(self, name: str, status: str | None) -> None:
         """Live: a model's status changed during a run."""
@@ -545,9 +546,3 @@ class LineageView(QGraphicsView):
             self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)  # type: ignore[attr-defined]
             return
         super().wheelEvent(event)  # type: ignore[arg-type]
-
-
-def status_map(last_models: dict[str, tuple[str, int | None, float, str]]) -> dict[str, str]:
-    return {name: row[0] for name, row in last_models.items()}
-
-

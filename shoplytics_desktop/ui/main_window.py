@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QListWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QWidget,
+    QWizard,
 )
 
 from shoplytics_desktop import __version__
@@ -27,9 +29,9 @@ from shoplytics_desktop.core.errors import ShoplyticsError
 from shoplytics_desktop.core.paths import log_dir
 from shoplytics_desktop.core.workspace import DB_FILE, Workspace
 from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.app_state import AppState
 from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.errors import show_error
-from shoplytics_desktop.ui.import_entry import import_wizard
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     PAGES = (("start", "Start"), ("dashboards", "Dashboards"), ("pipeline", "Pipeline"),
              ("data", "Data"), ("sql", "SQL"), ("docs", "Docs"))
-    workspace_changed = Signal(object)  # Workspace | None
     ready = Signal()  # the first workspace is open (or failed to open) and shown
 
     def __init__(self, workspace_path: Path | None = None, parent: QWidget | None = None) -> None:
@@ -54,7 +55,15 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("Shoplytics")
         self.setAcceptDrops(True)
-        self.workspace: Workspace | None = None
+        #: The open workspace, the last run, whether work is under way: what the pages,
+        #: the status bar and the menus follow.
+        self.state = AppState(self)
+        #: The menus' actions by key (filled once the menus are built, after the pages).
+        self.menu_actions: dict[str, QAction] = {}
+        #: The dialog open now (kept referenced while it is shown).
+        self._dialog: QDialog | None = None
+        #: The wizard open now (generate or import).
+        self._wizard: QWizard | None = None
         self.opener = Opener(self)
         self._initial_path = workspace_path
         self.is_ready = False
@@ -83,7 +92,7 @@ class MainWindow(QMainWindow):
         self.welcome.import_requested.connect(self.import_files)
         self.welcome.open_requested.connect(self.choose_workspace)
         self.welcome.recent_requested.connect(lambda p: self.open_workspace(Path(p)))
-        self.pages = PageHost(self, self.stack, self.welcome)
+        self.pages = PageHost(self, self.stack, self.welcome, self.state)
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -94,6 +103,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.state.workspace_changed.connect(self.status.set_workspace)
+        self.state.data_changed.connect(self._recount)
+        self.state.run_finished.connect(self._run_finished)
+        self.state.busy_changed.connect(lambda _busy: self._update_actions())
         self.recent_menu: QMenu
         self.menu_actions = build_menus(self)
         self.resize(1280, 820)
@@ -122,7 +135,7 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
-        action = self.menu_actions.get(f"page:{key}") if hasattr(self, "menu_actions") else None
+        action = self.menu_actions.get(f"page:{key}")
         if action is not None:
             action.setChecked(True)
 
@@ -213,21 +226,22 @@ class MainWindow(QMainWindow):
         box.exec()
         return box.clickedButton()
 
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.state.workspace
+
     def _set_workspace(self, ws: Workspace | None) -> None:
         old = self.workspace
-        self.workspace = None
+        self.state.drop_workspace()
         if old is not None and old is not ws:
             old.interrupt()
             QThreadPool.globalInstance().waitForDone(3000)
             close_workspace(old)
-        self.workspace = ws
         name = ws.folder.name if ws else ""
         self.setWindowTitle(f"Shoplytics — {name}" if ws else "Shoplytics")
-        self.status.set_workspace(ws)
-        self.pages.set_workspace(ws)
+        self.state.set_workspace(ws)  # the status bar and the pages follow
         self._update_welcome()
         self._update_actions()
-        self.workspace_changed.emit(ws)
         if ws is None or ws.is_empty():
             self.show_page("start")
         else:
@@ -330,19 +344,17 @@ class MainWindow(QMainWindow):
         ws = self._need_writable("Import")
         if ws is None:
             return
-        wizard = import_wizard(self, ws, [str(f) for f in files or []])
-        if wizard is None:
-            return
+        from shoplytics_desktop.ui.import_wizard import ImportWizard
+
+        wizard = ImportWizard(ws, [str(f) for f in files or []], self)
         self._wizard = wizard
-        wizard.finished.connect(
-            lambda r: self._after_load(bool(r), bool(getattr(wizard, "run_pipeline", False))))
+        wizard.finished.connect(lambda r: self._after_load(bool(r), wizard.run_pipeline))
         wizard.open()
 
     def _after_load(self, loaded: bool, run: bool) -> None:
         if not loaded or self.workspace is None:
             return
-        self.status.set_workspace(self.workspace)
-        self.pages.data_changed()
+        self.state.announce_data_changed()  # the status bar recounts, the pages re-read
         self._update_welcome()
         if run:
             self.run_pipeline()
@@ -362,16 +374,18 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         from shoplytics_desktop.ui.help_dialogs import ShortcutsDialog
 
-        self._dialog = ShortcutsDialog(self)
-        self._dialog.open()
+        dialog = ShortcutsDialog(self)
+        self._dialog = dialog
+        dialog.open()
 
     def show_definitions(self) -> None:
         from shoplytics_desktop.ui.help_dialogs import DefinitionsDialog
 
         store = self.pages.store
         reason = "" if store.error is None else f"The model project did not load: {getattr(store.error, 'message', store.error)}"
-        self._dialog = DefinitionsDialog(store.project if self.workspace else None, self, reason)
-        self._dialog.open()
+        dialog = DefinitionsDialog(store.project if self.workspace else None, self, reason)
+        self._dialog = dialog
+        dialog.open()
 
     def export_tables(self) -> None:
         from shoplytics_desktop.ui.export_dialog import ExportDialog
@@ -417,7 +431,7 @@ class MainWindow(QMainWindow):
             )
         else:
             self.status.showMessage("Workspace settings saved.", 5000)
-        self.pages.settings_changed()  # e.g. the currency: shown at once, no restart
+        self.state.announce_settings_changed()  # e.g. the currency: shown at once, no restart
         if reopen:
             folder = ws.folder
             self._set_workspace(None)
@@ -438,17 +452,17 @@ class MainWindow(QMainWindow):
     def cancel_work(self) -> None:
         self.pages.cancel()
 
-    def on_run_finished(self, result: object) -> None:
-        if self.workspace is not None:
-            self.status.set_workspace(self.workspace)
-        self.pages.data_changed(run_result=result)
+    def _run_finished(self, _result: object) -> None:
+        self._recount()
         self._update_welcome()
 
-    def on_busy(self, busy: bool) -> None:
-        self._update_actions()
+    def _recount(self) -> None:
+        """The status bar re-reads the row counts and the build time."""
+        if self.workspace is not None:
+            self.status.set_workspace(self.workspace)
 
     def _update_actions(self) -> None:
-        if not hasattr(self, "menu_actions"):
+        if not self.menu_actions:
             return
         ws = self.workspace
         busy = self.pages.busy
@@ -523,7 +537,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _set_workspace_closed(self) -> None:
-        ws, self.workspace = self.workspace, None
+        ws = self.workspace
+        self.state.drop_workspace()
         if ws is not None:
             ws.interrupt()
             QThreadPool.globalInstance().waitForDone(5000)

@@ -1,28 +1,40 @@
-"""Creates the pages on first use and keeps them in step with the open workspace.
+"""Creates the pages on first use and subscribes them to the window's ``AppState``.
 
 Pages are built lazily so the window paints before the heavier modules (sqlglot, pyqtgraph,
-polars) are imported. The dashboards come from ``ui.dashboards`` when that package is present.
+polars) are imported. A page follows the open workspace by listening to
+``AppState.workspace_changed`` from the moment it is made; the dashboards, which need a
+workspace to exist, are swapped for a placeholder when there is none.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import app_settings
+from shoplytics_desktop.ui.app_state import AppState
 from shoplytics_desktop.ui.project_state import ProjectStore
 
 if TYPE_CHECKING:
+    from shoplytics_desktop.core.models.runner import RunResult
     from shoplytics_desktop.ui.data_page import DataPage
     from shoplytics_desktop.ui.docs_page import DocsPage
     from shoplytics_desktop.ui.main_window import MainWindow
     from shoplytics_desktop.ui.pipeline_page import PipelinePage
 
 log = logging.getLogger(__name__)
+
+
+class Dashboards(Protocol):
+    """What the host asks of the dashboards page (``ui.dashboards.DashboardsPage``)."""
+
+    def set_workspace(self, ws: Workspace) -> None: ...
+
+    def refresh(self) -> None: ...
 
 
 class Placeholder(QWidget):
@@ -45,15 +57,27 @@ class Placeholder(QWidget):
 
 
 class PageHost:
-    def __init__(self, window: MainWindow, stack: QStackedWidget, welcome: QWidget) -> None:
+    def __init__(
+        self, window: MainWindow, stack: QStackedWidget, welcome: QWidget, state: AppState
+    ) -> None:
         self.window = window
         self.stack = stack
-        self.workspace: Workspace | None = None
+        self.state = state
         self.store = ProjectStore(window)
         self.widgets: dict[str, QWidget] = {"start": welcome}
         self.current = "start"
         self.last_page = app_settings.load_text("window/page", "dashboards")
         stack.addWidget(welcome)
+        # The project store first: pages created later read the project it loads.
+        state.workspace_changed.connect(self.store.set_workspace)
+        state.workspace_changed.connect(self._follow_dashboards)
+        state.run_finished.connect(self._run_finished)
+        state.data_changed.connect(self._data_changed)
+        state.settings_changed.connect(self._settings_changed)
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.state.workspace
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -70,27 +94,31 @@ class PageHost:
             from shoplytics_desktop.ui.pipeline_page import PipelinePage
 
             page = PipelinePage(self.store)
-            page.run_finished.connect(self.window.on_run_finished)
-            page.busy_changed.connect(self.window.on_busy)
+            page.run_finished.connect(self.state.finish_run)
+            page.busy_changed.connect(self.state.set_busy)
             page.set_workspace(self.workspace)
+            self.state.workspace_changed.connect(page.set_workspace)
             widget = page
         elif key == "data":
             from shoplytics_desktop.ui.data_page import DataPage
 
             data = DataPage()
             data.set_workspace(self.workspace)
+            self.state.workspace_changed.connect(data.set_workspace)
             widget = data
         elif key == "sql":
             from shoplytics_desktop.ui.sql_page import SqlPage
 
             sql = SqlPage()
             sql.set_workspace(self.workspace)
+            self.state.workspace_changed.connect(sql.set_workspace)
             widget = sql
         elif key == "docs":
             from shoplytics_desktop.ui.docs_page import DocsPage
 
             docs = DocsPage(self.store)
             docs.set_workspace(self.workspace)
+            self.state.workspace_changed.connect(docs.set_workspace)
             widget = docs
         elif key == "dashboards":
             widget = self._dashboards()
@@ -150,7 +178,10 @@ class PageHost:
         return page
 
     def data_page(self) -> DataPage | None:
-        return self.widgets.get("data")  # type: ignore[return-value]
+        from shoplytics_desktop.ui.data_page import DataPage
+
+        page = self.widgets.get("data")
+        return page if isinstance(page, DataPage) else None
 
     def data(self) -> DataPage:
         """The Data page, created if it was not shown yet."""
@@ -161,66 +192,88 @@ class PageHost:
         return page
 
     def docs_page(self) -> DocsPage | None:
-        return self.widgets.get("docs")  # type: ignore[return-value]
+        from shoplytics_desktop.ui.docs_page import DocsPage
+
+        page = self.widgets.get("docs")
+        return page if isinstance(page, DocsPage) else None
+
+    def _pipeline_page(self) -> PipelinePage | None:
+        """The Pipeline page if it was made (it is made on first use)."""
+        if "pipeline" not in self.widgets:
+            return None
+        return self.pipeline()
+
+    def _dashboards_page(self) -> Dashboards | None:
+        """The dashboards if they are shown (not their placeholder)."""
+        dash = self.widgets.get("dashboards")
+        return None if dash is None or isinstance(dash, Placeholder) else cast(Dashboards, dash)
 
     # -- state ---------------------------------------------------------------------------------
 
     @property
     def busy(self) -> bool:
-        page = self.widgets.get("pipeline")
-        return bool(page is not None and getattr(page, "busy", False))
+        return self.state.busy
 
     def cancel(self) -> None:
-        page = self.widgets.get("pipeline")
+        page = self._pipeline_page()
         if page is not None:
-            page.cancel()  # type: ignore[attr-defined]
+            page.cancel()
 
-    def set_workspace(self, ws: Workspace | None) -> None:
-        self.workspace = ws
-        self.store.set_workspace(ws)
-        for key in ("pipeline", "data", "sql", "docs"):
-            page: Any = self.widgets.get(key)
-            if page is not None:
-                page.set_workspace(ws)
-        if "dashboards" in self.widgets:
-            dash: Any = self.widgets["dashboards"]
-            if ws is not None and hasattr(dash, "set_workspace"):
-                dash.set_workspace(ws)
-                self._refresh_dashboards()
-            else:
-                self._replace("dashboards", self._dashboards())
+    def _follow_dashboards(self, ws: Workspace | None) -> None:
+        if "dashboards" not in self.widgets:
+            return  # made, for the workspace open then, when first shown
+        dash = self._dashboards_page()
+        if ws is not None and dash is not None:
+            dash.set_workspace(ws)
+            self._refresh_dashboards()
+        else:
+            self._replace("dashboards", self._dashboards())
 
-    def data_changed(self, run_result: Any = None) -> None:
-        """New raw data or a finished run: re-read what the pages show."""
-        data: Any = self.widgets.get("data")
+    def _run_finished(self, result: RunResult) -> None:
+        """A run's results: the Data page re-reads; the dashboards too when it published."""
+        data = self.data_page()
         if data is not None:
             data.refresh()
-        published = run_result is None or getattr(run_result, "published", False)
-        if published and "dashboards" in self.widgets:
-            if isinstance(self.widgets["dashboards"], Placeholder):
-                self._replace("dashboards", self._dashboards())
-            else:
-                self._refresh_dashboards()
-        if run_result is None:
-            pipeline: Any = self.widgets.get("pipeline")
-            if pipeline is not None and not pipeline.busy:
-                pipeline.refresh_history()
-            self.store.refresh()  # new raw tables can change which sources resolve
+        if result.published:
+            self._redraw_dashboards()
 
-    def settings_changed(self) -> None:
+    def _data_changed(self) -> None:
+        """New raw data: every page that reads it re-reads."""
+        data = self.data_page()
+        if data is not None:
+            data.refresh()
+        self._redraw_dashboards()
+        pipeline = self._pipeline_page()
+        if pipeline is not None and not pipeline.busy:
+            pipeline.refresh_history()
+        self.store.refresh()  # new raw tables can change which sources resolve
+
+    def _redraw_dashboards(self) -> None:
+        if "dashboards" not in self.widgets:
+            return
+        if self._dashboards_page() is None:
+            self._replace("dashboards", self._dashboards())
+        else:
+            self._refresh_dashboards()
+
+    def _settings_changed(self) -> None:
         """The workspace settings were saved: pages that show them follow now."""
-        dash: Any = self.widgets.get("dashboards")
-        if dash is not None and self.workspace is not None and hasattr(dash, "set_currency"):
+        if "dashboards" not in self.widgets:
+            return
+        from shoplytics_desktop.ui.dashboards import DashboardsPage
+
+        dash = self.widgets.get("dashboards")
+        if isinstance(dash, DashboardsPage) and self.workspace is not None:
             dash.set_currency(self.workspace.settings.currency)
 
     def _refresh_dashboards(self) -> None:
-        dash: Any = self.widgets.get("dashboards")
-        if dash is not None and hasattr(dash, "refresh"):
+        dash = self._dashboards_page()
+        if dash is not None:
             try:
                 dash.refresh()
             except Exception:  # a chart failing must not take the window down
                 log.exception("dashboards refresh failed")
 
     def selected_relation(self) -> str:
-        data: Any = self.widgets.get("data")
+        data = self.data_page()
         return data.current_relation() if data is not None and self.current == "data" else ""

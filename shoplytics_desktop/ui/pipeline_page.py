@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core.models.datatests import TestResult
 from shoplytics_desktop.core.models.runner import ModelResult, RunResult
+from shoplytics_desktop.core.status import PROBLEMS, worst
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.errors import show_error
@@ -197,12 +198,11 @@ class PipelinePage(QWidget):
 
     def _problems(self) -> dict[str, tuple[str, int]]:
         """Per model: the worst status among its tests that did not pass, and how many there are."""
-        rank = {"warn": 1, "fail": 2, "error": 3}
         problems: dict[str, tuple[str, int]] = {}
         for t in self.test_results.values():
-            if t.model and t.status in rank:
-                worst, count = problems.get(t.model, ("warn", 0))
-                problems[t.model] = (max(worst, t.status, key=rank.__getitem__), count + 1)
+            if t.model and t.status in PROBLEMS:
+                before, count = problems.get(t.model, (t.status, 0))
+                problems[t.model] = (worst([before, t.status]) or t.status, count + 1)
         return problems
 
     def _project_failed(self, error: BaseException) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QVBoxLayout, QWidget
@@ -31,7 +33,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.table, 1)
         self._rows: dict[str, int] = {}
 
-    def start(self, models: list[tuple[str, str, str]], caption: str = "Running…") -> None:
+    def start(self, models: Sequence[tuple[str, str, str]], caption: str = "Running…") -> None:
         """``models``: (name, layer, materialized) in build order, all pending."""
         self.model.removeRows(0, self.model.rowCount())
         self._rows = {}

@@ -51,18 +51,18 @@ class ResultChart(QWidget):
         self.result: QueryResult | None = None
         self.kind = QComboBox()
         self.kind.addItems(["Line", "Bars"])
-        self.x = QComboBox()
-        self.y = QComboBox()
-        for combo in (self.kind, self.x, self.y):
+        self.x_column = QComboBox()
+        self.y_column = QComboBox()
+        for combo in (self.kind, self.x_column, self.y_column):
             combo.currentIndexChanged.connect(self.draw)
         self.note = QLabel("")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Chart"))
         bar.addWidget(self.kind)
         bar.addWidget(QLabel("x"))
-        bar.addWidget(self.x, 1)
+        bar.addWidget(self.x_column, 1)
         bar.addWidget(QLabel("y"))
-        bar.addWidget(self.y, 1)
+        bar.addWidget(self.y_column, 1)
         bar.addWidget(self.note, 2)
         self.axis_bottom = pg.AxisItem("bottom")
         self.plot = pg.PlotWidget()
@@ -74,20 +74,20 @@ class ResultChart(QWidget):
 
     def set_result(self, ws: Workspace | None, result: QueryResult | None) -> None:
         self.ws, self.result = ws, result
-        for combo in (self.x, self.y):
+        for combo in (self.x_column, self.y_column):
             combo.blockSignals(True)
             combo.clear()
         if result is not None:
             names = result.names
             numeric = [n for n, t in result.columns if is_numeric_type(t)]
-            self.x.addItems(names)
-            self.y.addItems(numeric)
+            self.x_column.addItems(names)
+            self.y_column.addItems(numeric)
             # y: the last number column other than x; x: the first column
             if numeric and len(names) > 1 and numeric[-1] == names[0] and len(numeric) > 1:
-                self.y.setCurrentIndex(len(numeric) - 2)
+                self.y_column.setCurrentIndex(len(numeric) - 2)
             else:
-                self.y.setCurrentIndex(len(numeric) - 1)
-        for combo in (self.x, self.y):
+                self.y_column.setCurrentIndex(len(numeric) - 1)
+        for combo in (self.x_column, self.y_column):
             combo.blockSignals(False)
         self.draw()
 
@@ -99,11 +99,11 @@ class ResultChart(QWidget):
         if result is None or ws is None:
             self.note.setText("Run a query to chart its result.")
             return
-        if not self.y.count():
+        if not self.y_column.count():
             self.note.setText("The result has no number column to chart.")
             return
         try:
-            data = chart_data(ws, result, self.x.currentText(), self.y.currentText())
+            data = chart_data(ws, result, self.x_column.currentText(), self.y_column.currentText())
         except ShoplyticsError as e:
             self.note.setText(e.one_line())
             return
@@ -127,8 +127,8 @@ class ResultChart(QWidget):
         else:
             self.plot.plot(xs, ys, pen=pg.mkPen(color, width=2), connect="finite",
                            symbol="o" if len(xs) <= 60 else None, symbolSize=5, symbolBrush=color)
-        self.plot.setLabel("left", self.y.currentText())
-        self.plot.setLabel("bottom", self.x.currentText())
+        self.plot.setLabel("left", self.y_column.currentText())
+        self.plot.setLabel("bottom", self.x_column.currentText())
         self.plot.getPlotItem().getViewBox().autoRange(padding=0.03)
         shown = f"{len(xs):,} points"
         if data.truncated:

@@ -21,8 +21,16 @@ GREEN = "#009E73"
 ORANGE = "#E69F00"
 VERMILLION = "#D55E00"
 PURPLE = "#CC79A7"
+YELLOW = "#F0E442"
 GREY = "#8C8C8C"
 
+#: Okabe–Ito, in the order chart series take them (black is left out: it vanishes on dark).
+SERIES = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW)
+#: On dark backgrounds the deep blue is dim: sky blue leads instead.
+SERIES_DARK = (SKY, ORANGE, GREEN, PURPLE, BLUE, VERMILLION, YELLOW)
+
+#: The one colour of every run, model and test status (``core.status``) and of the import
+#: wizard's notes; grey ones are "nothing happened" and read as muted text.
 _STATUS = {
     "success": GREEN,
     "pass": GREEN,
@@ -111,7 +119,7 @@ def status_color(status: str | None) -> QColor:
 def status_text_color(status: str | None) -> QColor:
     """A status colour readable as text on the palette's base colour in light and dark themes."""
     color = status_color(status)
-    if status in (None, "pending", "skipped", "cancelled", "rolled back"):
+    if status is None or _STATUS.get(status) == GREY:
         return palette().color(QPalette.ColorRole.PlaceholderText)
     return color.lighter(135) if is_dark() else color.darker(115)
 

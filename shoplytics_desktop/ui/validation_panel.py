@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core import history
 from shoplytics_desktop.core.models.datatests import TestResult
+from shoplytics_desktop.core.status import TEST_STATUSES
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.table_view import CopyableTableView, format_cell, is_numeric
 
 HEADERS = ("status", "test", "model", "column", "severity", "failing rows", "message")
-_ORDER = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
+_WORST_FIRST = {s: i for i, s in enumerate(reversed(TEST_STATUSES))}
 
 
 def load_test_results(ws: Workspace, run_id: str) -> list[TestResult]:
@@ -83,7 +84,7 @@ class ValidationPanel(QWidget):
         self.summary.setText(message)
 
     def set_results(self, results: list[TestResult], heading: str = "") -> None:
-        self.results = sorted(results, key=lambda t: (_ORDER.get(t.status, 9), t.model or "", t.test_id))
+        self.results = sorted(results, key=lambda t: (_WORST_FIRST.get(t.status, 9), t.model or "", t.test_id))
         self._fill(heading)
 
     def add_result(self, result: TestResult) -> None:
@@ -140,7 +141,7 @@ class ValidationPanel(QWidget):
         if not self.results:
             self.summary.setText(heading or "No tests in this run.")
             return
-        parts = [f"{counts[s]} {s}" for s in ("pass", "warn", "fail", "error") if counts.get(s)]
+        parts = [f"{counts[s]} {s}" for s in TEST_STATUSES if counts.get(s)]
         self.summary.setText((heading + " — " if heading else "") + f"{len(self.results)} tests: " + ", ".join(parts))
 
     def _show_sample(self, row: int) -> None:

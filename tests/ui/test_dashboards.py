@@ -313,8 +313,8 @@ def test_main_window_with_dashboards_fits_1000_by_660(
         page.tabs.setCurrentWidget(tab)
         settle(qtbot, page)
         # No tab scrolls sideways: its content fits the viewport's width.
-        inner = tab.scroll.widget()
-        assert inner.minimumSizeHint().width() <= tab.scroll.viewport().width() + 1, tab.title
+        inner = tab.scroll_area.widget()
+        assert inner.minimumSizeHint().width() <= tab.scroll_area.viewport().width() + 1, tab.title
     # The filter bar wraps onto more lines rather than widening the window.
     assert page.controls.height() > page.controls.preset.height() * 1.5
     # The comparison note shows whole.

@@ -45,7 +45,7 @@ def test_ctrl_enter_runs_pages_charts_and_remembers(qtbot, passing_ws: Workspace
     assert "500 of 1,200 rows loaded · scroll for more" in page.info.text()
 
     page.tabs.setCurrentWidget(page.chart)
-    assert page.chart.x.currentText() == "i" and page.chart.y.currentText() == "twice"
+    assert page.chart.x_column.currentText() == "i" and page.chart.y_column.currentText() == "twice"
     assert page.chart.points() == 1200
     page.chart.kind.setCurrentText("Bars")
     assert page.chart.points() == 1200

@@ -56,17 +56,3 @@ def test_damaged_workspace_still_starts(qtbot, tmp_path: Path) -> None:
     for box in boxes:
         box.close()
     window.close()
-
-
-def test_dropping_files_without_import_wizard_explains(qtbot, tmp_path: Path, monkeypatch) -> None:
-    import shoplytics_desktop.ui.main_window as mw
-
-    shown: list[str] = []
-    monkeypatch.setattr(mw.QMessageBox, "information", lambda _p, _t, text: shown.append(text))
-    monkeypatch.setitem(__import__("sys").modules, "shoplytics_desktop.ui.import_wizard", None)
-    window = MainWindow(tmp_path / "ws")
-    qtbot.addWidget(window)
-    window.open_initial()
-    window.import_files([str(tmp_path / "events.csv")])
-    assert shown and "shoplytics import" in shown[0]
-    window.close()

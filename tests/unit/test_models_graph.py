@@ -177,29 +177,65 @@ def test_dag_generic_cycle_and_order() -> None:
 def test_parses_are_cached_on_disk_by_sql_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from shoplytics_desktop.core.models import parse
 
-    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(parse, "_CACHE", None)
+    file = tmp_path / "cache" / parse.cache_file_name()
+    cache = parse.ParseCache(file, shipped={})
     sql = "with x as (select 1 as id) select * from x join stg_a using (id) join raw.events e on true"
-    first = parse.parse_select(sql, "m.sql")
+    first = cache.parse_select(sql, "m.sql")
     assert [r.display for r in first.refs] == ["stg_a", "raw.events"]
-    parse.save_cache()
-    (cached,) = (tmp_path / "cache").glob("sql-parse-*.json")
+    cache.save()
+    assert list((tmp_path / "cache").iterdir()) == [file]
 
     def no_parse(*_: object) -> None:
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(parse, "_CACHE", None)  # a new process
     with monkeypatch.context() as m:
         m.setattr(parse, "_parse", no_parse)
-        assert parse.parse_select(sql, "m.sql") == first
-    # Other text is parsed; a damaged cache file is ignored and rewritten.
-    cached.write_text("{not json", encoding="utf-8")
-    monkeypatch.setattr(parse, "_CACHE", None)
-    assert parse.parse_select(sql, "m.sql") == first
-    parse.save_cache()
-    assert json.loads(cached.read_text(encoding="utf-8"))
+        assert parse.ParseCache(file, shipped={}).parse_select(sql, "m.sql") == first  # a new process
+    # A damaged cache file is ignored and rewritten.
+    file.write_text("{not json", encoding="utf-8")
+    cache = parse.ParseCache(file, shipped={})
+    assert cache.entries == {}
+    assert cache.parse_select(sql, "m.sql") == first
+    cache.save()
+    assert json.loads(file.read_text(encoding="utf-8"))["entries"]
     with pytest.raises(ModelError, match="syntax error"):
-        parse.parse_select("select from from", "bad.sql")
+        cache.parse_select("select from from", "bad.sql")
+    # A cache of another format or sqlglot or DuckDB version is an empty cache.
+    data = json.loads(file.read_text(encoding="utf-8"))
+    file.write_text(json.dumps({**data, "stamp": "1/sqlglot-0/duckdb-0"}), encoding="utf-8")
+    assert parse.ParseCache(file, shipped={}).entries == {}
+
+
+def test_an_edited_file_replaces_its_earlier_parse(tmp_path: Path) -> None:
+    """The cache keeps one parse per file: the one of its text as last read (the same text
+    under another file keeps its entry)."""
+    from shoplytics_desktop.core.models import parse
+
+    file = tmp_path / parse.cache_file_name()
+    cache = parse.ParseCache(file, shipped={})
+    before, after = "select * from stg_a", "select * from stg_b"
+    cache.parse_select(before, "a.sql")
+    cache.parse_select(before, "c.sql")
+    cache.parse_select(after, "a.sql")
+    assert set(cache.entries) == {f"sql:{parse._digest(before)}", f"sql:{parse._digest(after)}"}
+    cache.parse_select(after, "c.sql")
+    assert set(cache.entries) == {f"sql:{parse._digest(after)}"}
+    cache.save()
+    again = parse.ParseCache(file, shipped={})
+    assert again.files == {"sql:a.sql": f"sql:{parse._digest(after)}",
+                           "sql:c.sql": f"sql:{parse._digest(after)}"}
+    assert not again.dirty
+
+
+def test_the_parse_cache_stays_out_of_the_model_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shoplytics_desktop.core.models import parse
+
+    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
+    _project(tmp_path, BASIC)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [parse.cache_file_name()]
+    assert not [p for p in (tmp_path / "proj").rglob("*.json")]
 
 
 def test_yaml_is_cached_with_the_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,10 +243,8 @@ def test_yaml_is_cached_with_the_parses(tmp_path: Path, monkeypatch: pytest.Monk
     it is (a date) is read afresh every time, and an edited file is read again."""
     import sys
 
-    from shoplytics_desktop.core.models import parse
 
     monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(parse, "_CACHE", None)
     files = dict(BASIC)
     files["marts/_marts.yml"] = """
         models:
@@ -229,9 +263,7 @@ def test_yaml_is_cached_with_the_parses(tmp_path: Path, monkeypatch: pytest.Monk
                 tests:
                   - accepted_values: {values: [2024-01-01]}
     """
-    first = _project(tmp_path, files)
-    parse.save_cache()
-    monkeypatch.setattr(parse, "_CACHE", None)  # a new process
+    first = _project(tmp_path, files)  # each load reads the cache file and writes it back
     monkeypatch.setitem(sys.modules, "yaml", None)  # importing it now fails
     with pytest.raises(ImportError):
         load_project(tmp_path / "proj", known_sources=SOURCES)  # the file with a date is not in the cache
@@ -272,21 +304,18 @@ def test_a_shipped_parse_that_does_not_fit_the_text_is_not_used(
 ) -> None:
     from shoplytics_desktop.core.models import parse
 
-    monkeypatch.setenv("SHOPLYTICS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(parse, "_CACHE", None)
     sql = "select * from stg_a join raw.events using (id)"
     wrong = [["", "stg_b", 14, 18, 1, 15]]  # made for other text: stg_b is not at 14..18
-    monkeypatch.setattr(parse, "_SHIPPED", {parse._digest(sql): wrong})
-    assert [r.display for r in parse.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
+    cache = parse.ParseCache(shipped={parse._digest(sql): wrong})
+    assert [r.display for r in cache.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
     right = [list(parse.astuple(r)) for r in parse._parse(sql, "m.sql").refs]
-    monkeypatch.setattr(parse, "_CACHE", None)
-    monkeypatch.setattr(parse, "_SHIPPED", {parse._digest(sql): right})
 
     def no_parse(*_: object) -> None:
         raise AssertionError("parsed although a fitting shipped parse exists")
 
     monkeypatch.setattr(parse, "_parse", no_parse)
-    assert [r.display for r in parse.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
+    cache = parse.ParseCache(shipped={parse._digest(sql): right})
+    assert [r.display for r in cache.parse_select(sql, "m.sql").refs] == ["stg_a", "raw.events"]
 
 
 @pytest.mark.parametrize(

@@ -142,10 +142,6 @@ class Filters:
     def has_category_filter(self) -> bool:
         return self.is_filtered("category")
 
-    @property
-    def has_any_filter(self) -> bool:
-        return self.has_segment_filter or self.has_category_filter
-
     def describe_dimension(self, name: str) -> str:
         v = self.values(name)
         if not v:

@@ -81,7 +81,7 @@ def products(ws: Workspace, f: Filters) -> Products:
     ).fetchall()
     has_carts = _workspace_has_carts(cur)
 
-    def v2c(vc: int, vs: int) -> float | None:
+    def v2c(vc: float, vs: float) -> float | None:
         return ratio(vc, vs) if has_carts else None
 
     table = Table.of(

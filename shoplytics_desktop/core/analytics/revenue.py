@@ -17,7 +17,12 @@ from shoplytics_desktop.core.analytics.money import (
     other_currencies_note,
     refunds_by_day,
 )
-from shoplytics_desktop.core.analytics.periods import complete_end, data_bounds, partial_periods
+from shoplytics_desktop.core.analytics.periods import (
+    DataBounds,
+    complete_end,
+    data_bounds,
+    partial_periods,
+)
 from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, ratio
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
@@ -91,80 +96,13 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
     now_lines = lines.filter(pl.col("order_date") >= f.start)
     now = _totals(now_lines)
     before = _totals(lines.filter(pl.col("order_date") < f.start))
-
-    by_period = {
-        r[0]: [round(float(r[1]), 2), float(r[2]), float(r[3]), float(r[4])]
-        for r in now_lines.group_by(
-            pl.col("order_date").dt.truncate(_BUCKET[f.grain]).alias("period")
-        ).agg(
-            pl.col("revenue").sum(), pl.col("order_key").n_unique(),
-            pl.col("user_id").n_unique(), pl.col("units").sum(),
-        ).iter_rows()
-    }
-    ps = periods(f)
     bounds = data_bounds(ws)
-    zero = [0.0] * 4
-    series = TimeSeries(
-        tuple(ps),
-        {
-            "revenue": tuple(by_period.get(d, zero)[0] for d in ps),
-            "orders": tuple(by_period.get(d, zero)[1] for d in ps),
-            "aov": tuple(ratio(*by_period.get(d, zero)[:2]) for d in ps),
-            "buyers": tuple(by_period.get(d, zero)[2] for d in ps),
-            "units": tuple(by_period.get(d, zero)[3] for d in ps),
-        },
-        f.grain,
-        partial=partial_periods(f, bounds),
-    )
-
-    cats = (
-        now_lines.group_by("category")
-        .agg(pl.col("revenue").sum(), pl.col("order_key").n_unique().alias("orders"),
-             pl.col("units").sum(), pl.col("user_id").n_unique().alias("buyers"))
-        .sort(["revenue", "category"], descending=[True, False])
-    )
-    by_category = Table.of(
-        ["category", "revenue", "orders", "units", "buyers", "share"],
-        [(c, round(r, 2), int(o), int(u), int(b), ratio(r, now[0]))
-         for c, r, o, u, b in cats.iter_rows()],
-    )
-
-    top = (
-        now_lines.group_by("product_id")
-        .agg(pl.col("category").first(), pl.col("units").sum(),
-             pl.col("order_key").n_unique().alias("orders"), pl.col("revenue").sum())
-        .sort(["revenue", "product_id"], descending=[True, False])
-        .head(top_n)
-    )
-    names = _names(ws, top["product_id"].to_list())
-    top_products = Table.of(
-        ["product_id", "name", "category", "units", "orders", "revenue"],
-        [(pid, names.get(pid), cat, int(u), int(o), round(r, 2))
-         for pid, cat, u, o, r in top.iter_rows()],
-    )
-
-    def refunded(start: dt.date, end: dt.date) -> float:
-        return round(sum(v for d, v in refunds.items() if start <= d <= end), 2)
-
-    money: tuple[Kpi, ...] = ()
-    if refunds:
-        by_bucket: dict[dt.date, float] = {}
-        for day, value in refunds.items():
-            if day >= f.start:
-                key = bucket_of(day, f.grain)
-                by_bucket[key] = by_bucket.get(key, 0.0) + value
-        refund_series = tuple(round(by_bucket.get(d, 0.0), 2) for d in ps)
-        r_now, r_before = refunded(f.start, f.end), refunded(p.start, p.end)
-        money = (
-            Kpi("net_revenue", "Net revenue", round(now[0] - r_now, 2),
-                round(before[0] - r_before, 2), "money",
-                tuple(round((r or 0.0) - x, 2) for r, x in zip(series["revenue"], refund_series,
-                                                              strict=True))),
-            Kpi("refunds", "Refunds", r_now, r_before, "money", refund_series),
-        )
+    series = _series(now_lines, f, bounds)
+    by_category = _by_category(now_lines, now[0])
+    top_products = _top_products(ws, now_lines, top_n)
     kpis = (
         Kpi("revenue", "Revenue", now[0], before[0], "money", series["revenue"]),
-        *money,
+        *_refund_kpis(refunds, f, now[0], before[0], series),
         Kpi("orders", "Orders", now[1], before[1], "count", series["orders"]),
         Kpi("aov", "Average order value", ratio(now[0], now[1]), ratio(before[0], before[1]),
             "money", series["aov"]),
@@ -177,6 +115,89 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         kpis = tuple(_complete_basis(k, lines, f, end) for k in kpis)
     note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
     return Revenue(f, series, by_category, top_products, kpis, note)
+
+
+def _series(now_lines: pl.DataFrame, f: Filters, bounds: DataBounds | None) -> TimeSeries:
+    by_period = {
+        r[0]: [round(float(r[1]), 2), float(r[2]), float(r[3]), float(r[4])]
+        for r in now_lines.group_by(
+            pl.col("order_date").dt.truncate(_BUCKET[f.grain]).alias("period")
+        ).agg(
+            pl.col("revenue").sum(), pl.col("order_key").n_unique(),
+            pl.col("user_id").n_unique(), pl.col("units").sum(),
+        ).iter_rows()
+    }
+    ps = periods(f)
+    zero = [0.0] * 4
+    return TimeSeries(
+        tuple(ps),
+        {
+            "revenue": tuple(by_period.get(d, zero)[0] for d in ps),
+            "orders": tuple(by_period.get(d, zero)[1] for d in ps),
+            "aov": tuple(ratio(*by_period.get(d, zero)[:2]) for d in ps),
+            "buyers": tuple(by_period.get(d, zero)[2] for d in ps),
+            "units": tuple(by_period.get(d, zero)[3] for d in ps),
+        },
+        f.grain,
+        partial=partial_periods(f, bounds),
+    )
+
+
+def _by_category(now_lines: pl.DataFrame, total_revenue: float) -> Table:
+    cats = (
+        now_lines.group_by("category")
+        .agg(pl.col("revenue").sum(), pl.col("order_key").n_unique().alias("orders"),
+             pl.col("units").sum(), pl.col("user_id").n_unique().alias("buyers"))
+        .sort(["revenue", "category"], descending=[True, False])
+    )
+    return Table.of(
+        ["category", "revenue", "orders", "units", "buyers", "share"],
+        [(c, round(r, 2), int(o), int(u), int(b), ratio(r, total_revenue))
+         for c, r, o, u, b in cats.iter_rows()],
+    )
+
+
+def _top_products(ws: Workspace, now_lines: pl.DataFrame, top_n: int) -> Table:
+    top = (
+        now_lines.group_by("product_id")
+        .agg(pl.col("category").first(), pl.col("units").sum(),
+             pl.col("order_key").n_unique().alias("orders"), pl.col("revenue").sum())
+        .sort(["revenue", "product_id"], descending=[True, False])
+        .head(top_n)
+    )
+    names = _names(ws, top["product_id"].to_list())
+    return Table.of(
+        ["product_id", "name", "category", "units", "orders", "revenue"],
+        [(pid, names.get(pid), cat, int(u), int(o), round(r, 2))
+         for pid, cat, u, o, r in top.iter_rows()],
+    )
+
+
+def _refund_kpis(
+    refunds: dict[dt.date, float], f: Filters, now: float, before: float, series: TimeSeries
+) -> tuple[Kpi, ...]:
+    """Net revenue and refunds, when there are refunds."""
+    if not refunds:
+        return ()
+    p = f.previous()
+
+    def refunded(start: dt.date, end: dt.date) -> float:
+        return round(sum(v for d, v in refunds.items() if start <= d <= end), 2)
+
+    by_bucket: dict[dt.date, float] = {}
+    for day, value in refunds.items():
+        if day >= f.start:
+            key = bucket_of(day, f.grain)
+            by_bucket[key] = by_bucket.get(key, 0.0) + value
+    refund_series = tuple(round(by_bucket.get(d, 0.0), 2) for d in series.periods)
+    r_now, r_before = refunded(f.start, f.end), refunded(p.start, p.end)
+    return (
+        Kpi("net_revenue", "Net revenue", round(now - r_now, 2),
+            round(before - r_before, 2), "money",
+            tuple(round((r or 0.0) - x, 2) for r, x in zip(series["revenue"], refund_series,
+                                                          strict=True))),
+        Kpi("refunds", "Refunds", r_now, r_before, "money", refund_series),
+    )
 
 
 def _complete_basis(k: Kpi, lines: pl.DataFrame, f: Filters, end: dt.date) -> Kpi:

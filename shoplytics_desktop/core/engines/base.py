@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from shoplytics_desktop.core.errors import ShoplyticsError
@@ -137,6 +138,7 @@ class Engine(Protocol):
         """Where the published build is (None: nothing published yet)."""
         ...
 
-    def fetch_arrow(self, relation: str) -> Any:
-        """A pyarrow Table of the relation."""
+    def into_duckdb(self, relation: str, cur: Any, name: str, folder: Path) -> None:
+        """A temporary DuckDB table ``name`` (on the cursor ``cur``) holding the relation;
+        ``folder`` is scratch space for the transfer."""
         ...

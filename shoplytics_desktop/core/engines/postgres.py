@@ -115,7 +115,7 @@ class PostgresEngine:
         rel = _ident(f"{RAW_SCHEMA}.{table}")
         with tempfile.TemporaryDirectory(prefix="shoplytics-pg-") as tmp:
             path = Path(tmp) / "rows.csv"
-            rows = batches(path)
+            rows: int = batches(path)
 
             def load() -> None:
                 with self.conn.transaction():
@@ -171,7 +171,7 @@ class PostgresEngine:
             cur.execute("SAVEPOINT model")
             try:
                 cur.execute(
-                    pg_sql.SQL("CREATE TABLE {} AS ").format(_ident(relation)) + pg_sql.SQL(sql)  # type: ignore[arg-type]
+                    pg_sql.SQL("CREATE TABLE {} AS ").format(_ident(relation)) + pg_sql.SQL(sql)  # type: ignore[arg-type, unused-ignore]
                 )
             except psycopg.Error:
                 cur.execute("ROLLBACK TO SAVEPOINT model")
@@ -199,13 +199,13 @@ class PostgresEngine:
             if savepoint:  # a failing statement must not end the run's transaction
                 cur.execute("SAVEPOINT test")
             try:
-                cur.execute(f"SELECT count(*) FROM (\n{sql}\n) AS failing")  # type: ignore[arg-type]
+                cur.execute(f"SELECT count(*) FROM (\n{sql}\n) AS failing")  # type: ignore[arg-type, unused-ignore]
                 row = cur.fetchone()
                 n = int(row[0]) if row else 0
                 names: list[str] = []
                 sample: list[tuple[Any, ...]] = []
                 if n:
-                    cur.execute(f"SELECT * FROM (\n{sql}\n) AS failing LIMIT {int(limit)}")  # type: ignore[arg-type]
+                    cur.execute(f"SELECT * FROM (\n{sql}\n) AS failing LIMIT {int(limit)}")  # type: ignore[arg-type, unused-ignore]
                     names = [d.name for d in cur.description or []]
                     sample = list(cur.fetchall())
             except psycopg.Error:

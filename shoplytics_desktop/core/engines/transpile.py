@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -36,7 +37,7 @@ class Context:
     #: Catalog names in the DuckDB SQL ("staging.stg_events", "raw.events") → names on the engine.
     relations: Mapping[str, str] = field(default_factory=dict)
     #: Columns of relations, for SELECT * EXCLUDE (...): DuckDB names → column names in order.
-    columns: Mapping[str, list[str]] = field(default_factory=dict)
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,7 +63,8 @@ def _fn(name: str, *args: exp.Expression) -> exp.Expression:
 
 
 def _parse(sql: str, dialect: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=dialect)
+    # parse_one is typed as returning the Expr base; every statement it parses is an Expression.
+    return cast(exp.Expression, sqlglot.parse_one(sql, read=dialect))
 
 
 # -- rules that apply on every engine ------------------------------------------------------------
@@ -403,7 +405,7 @@ def series(tree: exp.Expression, ctx: Context) -> exp.Expression:
         for gen in list(tree.find_all(exp.Anonymous)):
             if str(gen.this).lower() != "explode" or not isinstance(gen.parent, exp.Expression):
                 continue
-            item = gen
+            item: exp.Expression = gen
             while isinstance(item.parent, exp.Expression) and not isinstance(
                 item.parent, exp.Select | exp.Alias
             ):
@@ -435,12 +437,12 @@ def series(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 this=exp.to_identifier(name))))
         for unnest in list(tree.find_all(exp.Unnest)):
             alias = unnest.args.get("alias")
-            inner = unnest.expressions[0] if unnest.expressions else None
-            if isinstance(inner, exp.GenerateSeries) and alias is not None:
+            first = unnest.expressions[0] if unnest.expressions else None
+            if isinstance(first, exp.GenerateSeries) and alias is not None:
                 col = alias.columns[0].name if alias.columns else "value"
-                args = [inner.args["start"].copy(), inner.args["end"].copy()]
-                if inner.args.get("step"):
-                    args.append(inner.args["step"].copy())
+                args = [first.args["start"].copy(), first.args["end"].copy()]
+                if first.args.get("step"):
+                    args.append(first.args["step"].copy())
                 lateral = _parse(
                     f"SELECT * FROM t, LATERAL (SELECT explode(x) AS {col}) AS {alias.name}",
                     "spark",
@@ -476,7 +478,7 @@ def date_parts(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 return _fn("to_char", arg, exp.Literal.string("FMDay" if day else "FMMonth"))
             return _fn("date_format", arg, exp.Literal.string("EEEE" if day else "MMMM"))
         if pg:
-            parts = {
+            parts: dict[type[exp.Expression], str] = {
                 exp.Hour: "HOUR", exp.Minute: "MINUTE", exp.Second: "SECOND",
                 exp.WeekOfYear: "WEEK", exp.DayOfYear: "DOY", exp.Quarter: "QUARTER",
                 exp.Year: "YEAR", exp.Month: "MONTH", exp.Day: "DAY",
@@ -540,9 +542,10 @@ def intervals(tree: exp.Expression, ctx: Context) -> exp.Expression:
             at = units[str(node.this).lower()]
             if ctx.dialect == "postgres":
                 names = ["days", "hours", "mins", "secs"]
-                return _parse(f"make_interval({names[at]} => 0)", "postgres").transform(
-                    lambda x: n if isinstance(x, exp.Literal) and x.this == "0" else x
-                )
+                made: exp.Expression = _parse(
+                    f"make_interval({names[at]} => 0)", "postgres"
+                ).transform(lambda x: n if isinstance(x, exp.Literal) and x.this == "0" else x)
+                return made
             args: list[exp.Expression] = [exp.Literal.number(0) for _ in range(4)]
             args[at] = n
             return _fn("make_dt_interval", *args)
@@ -561,7 +564,7 @@ def epoch_seconds(tree: exp.Expression, ctx: Context) -> exp.Expression:
             if ctx.dialect == "postgres":
                 return exp.cast(_date_part("EPOCH", inner.copy()), "DOUBLE")
             if isinstance(inner, exp.Sub):
-                micros = exp.Sub(
+                micros: exp.Expression = exp.Sub(
                     this=_fn("unix_micros", inner.this.copy()),
                     expression=_fn("unix_micros", inner.expression.copy()),
                 )
@@ -868,7 +871,7 @@ def transpile(sql: str, ctx: Context, where: Path | str = "query", raw: str | No
     line of an unportable construct)."""
     if ctx.dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {ctx.dialect}")
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = _parse(sql, "duckdb")
     try:
         for rule in RULES:
             tree = rule(tree, ctx)

@@ -14,7 +14,8 @@ from shoplytics_desktop.core.contract import EVENT_TYPES
 
 def _norm(values: tuple[float, ...]) -> np.ndarray:
     a = np.array(values, dtype=np.float64)
-    return a / a.sum()
+    normed: np.ndarray = a / a.sum()
+    return normed
 
 
 # Event type codes are positions in the contract's list, so SQL can index it directly.

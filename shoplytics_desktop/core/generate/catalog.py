@@ -180,7 +180,6 @@ class Catalog:
     # Popularity as one cumulative array where category c occupies (c, c + 1]: sampling a
     # product of category c is a binary search for c + u, with no per-category loop per event.
     _cum_by_category: np.ndarray
-    _cum_global: np.ndarray
     _category_weight: np.ndarray
     # Brand and product names come from Faker, which is slow (pure Python); they are made in a
     # background thread while the sessions are planned, and only needed when rows are written.
@@ -202,10 +201,6 @@ class Catalog:
         """One product per entry of ``categories``, by popularity within that category."""
         target = categories.astype(np.float64) + rng.random(len(categories))
         idx = np.searchsorted(self._cum_by_category, target, side="left")
-        return np.minimum(idx, self.size - 1).astype(np.int32)
-
-    def sample_any(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        idx = np.searchsorted(self._cum_global, rng.random(n), side="right")
         return np.minimum(idx, self.size - 1).astype(np.int32)
 
     def sample_categories(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -245,7 +240,6 @@ def build_catalog(spec: ResolvedSpec) -> Catalog:
     noun_of: list[np.ndarray] = []
     price_of: list[np.ndarray] = []
     cum_by_category: list[np.ndarray] = []
-    global_weight: list[np.ndarray] = []
     for ci, (cat, count) in enumerate(zip(CATEGORIES, per_category, strict=True)):
         first_brand = ci * _BRANDS_PER_CATEGORY
         brand_of.append(rng.integers(first_brand, first_brand + _BRANDS_PER_CATEGORY, size=count))
@@ -261,11 +255,8 @@ def build_catalog(spec: ResolvedSpec) -> Catalog:
         cum = ci + np.cumsum(popularity)
         cum[-1] = ci + 1.0  # exact block bounds: rounding never moves a draw to a neighbour
         cum_by_category.append(cum)
-        global_weight.append(popularity * weights[ci])
     category = np.concatenate(category_of)
     brand = np.concatenate(brand_of).astype(np.int16)
-    cum_global = np.cumsum(np.concatenate(global_weight))
-    cum_global /= cum_global[-1]
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shoplytics-catalog")
     texts = pool.submit(_texts, spec.seed, brand, category, np.concatenate(noun_of))
     pool.shutdown(wait=False)
@@ -275,7 +266,6 @@ def build_catalog(spec: ResolvedSpec) -> Catalog:
         brand=brand,
         price_cents=np.concatenate(price_of),
         _cum_by_category=np.concatenate(cum_by_category),
-        _cum_global=cum_global,
         _category_weight=weights,
         _texts=texts,
     )

@@ -118,9 +118,11 @@ def _batches_to_remove(ws: Workspace, replace: bool, replace_imports: bool) -> l
     if not (replace or replace_imports):
         return []
     where = "" if replace_imports else "WHERE kind = 'generated'"
-    rows = ws.cursor().execute(
-        f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches {where} ORDER BY 1"
-    ).fetchall()
+    rows = (
+        ws.cursor()
+        .execute(f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches {where} ORDER BY 1")
+        .fetchall()
+    )
     ids = [str(r[0]) for r in rows]
     if replace_imports:
         # Rows of no recorded batch (none should exist) go too: "replace everything" means it.
@@ -134,30 +136,13 @@ def _load(
     t0 = time.perf_counter()
     started = utc_now()
     with duckdb_errors("Loading generated data", reporter), ws.transaction() as con:
-        if "" in doomed:
-            for table in _RAW_TABLES:
-                con.execute(f"DELETE FROM raw.{table}")
-            con.execute(f"DELETE FROM {INTERNAL}.batches")
-        elif doomed:
-            for table in _RAW_TABLES:
-                con.execute(
-                    f"DELETE FROM raw.{table} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [doomed],
-                )
-            con.execute(
-                f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))",
-                [doomed],
-            )
+        if doomed:
+            _delete_batches(con, doomed)
         else:
-            # fetchall: a DuckDB cursor keeps an unfinished result open, blocking later work.
-            rows = con.execute(
-                f"SELECT batch_id FROM {INTERNAL}.batches "
-                "WHERE fingerprint = ? AND status = 'loaded' LIMIT 1",
-                [rs.fingerprint],
-            ).fetchall()
-            if rows:
+            loaded = _loaded_batch(con, rs.fingerprint)
+            if loaded is not None:
                 return GenerateSummary(
-                    batch_id=str(rows[0][0]),
+                    batch_id=loaded,
                     fingerprint=rs.fingerprint,
                     source=rs.describe(),
                     start=rs.start,
@@ -182,21 +167,12 @@ def _load(
         user_rows = ds.user_rows
         sessions, users, orders = ds.counts()
         reporter.check_cancelled()
-        con.execute(
-            f"INSERT INTO {INTERNAL}.batches (batch_id, kind, source, fingerprint, rows_read, "
-            "rows_loaded, rows_duplicate, rows_rejected, started_at, finished_at, status, message) "
-            "VALUES (?, 'generated', ?, ?, ?, ?, 0, 0, ?, ?, 'loaded', ?)",
-            [
-                rs.batch_id,
-                rs.describe(),
-                rs.fingerprint,
-                rs.events,
-                rs.events,
-                started,
-                utc_now(),
-                f"{products:,} products, {user_rows:,} user snapshots, {sessions:,} sessions, "
-                f"{orders:,} orders",
-            ],
+        _record_batch(
+            con,
+            rs,
+            started,
+            f"{products:,} products, {user_rows:,} user snapshots, {sessions:,} sessions, "
+            f"{orders:,} orders",
         )
     reporter.update(rs.events, rs.events, "Done")
     return GenerateSummary(
@@ -213,4 +189,53 @@ def _load(
         orders=orders,
         seconds=time.perf_counter() - t0,
         replaced=bool(doomed),
+    )
+
+
+def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
+    """Delete the rows of these batches ("" among them: every row) and their records."""
+    if "" in doomed:
+        for table in _RAW_TABLES:
+            con.execute(f"DELETE FROM raw.{table}")
+        con.execute(f"DELETE FROM {INTERNAL}.batches")
+        return
+    for table in _RAW_TABLES:
+        con.execute(
+            f"DELETE FROM raw.{table} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
+            [doomed],
+        )
+    con.execute(
+        f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))",
+        [doomed],
+    )
+
+
+def _loaded_batch(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:
+    """The batch that already loaded data with this fingerprint, if any."""
+    # fetchall: a DuckDB cursor keeps an unfinished result open, blocking later work.
+    rows = con.execute(
+        f"SELECT batch_id FROM {INTERNAL}.batches "
+        "WHERE fingerprint = ? AND status = 'loaded' LIMIT 1",
+        [fingerprint],
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection, rs: ResolvedSpec, started: dt.datetime, message: str
+) -> None:
+    con.execute(
+        f"INSERT INTO {INTERNAL}.batches (batch_id, kind, source, fingerprint, rows_read, "
+        "rows_loaded, rows_duplicate, rows_rejected, started_at, finished_at, status, message) "
+        "VALUES (?, 'generated', ?, ?, ?, ?, 0, 0, ?, ?, 'loaded', ?)",
+        [
+            rs.batch_id,
+            rs.describe(),
+            rs.fingerprint,
+            rs.events,
+            rs.events,
+            started,
+            utc_now(),
+            message,
+        ],
     )

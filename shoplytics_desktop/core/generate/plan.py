@@ -86,7 +86,8 @@ def _pick3(u: np.ndarray, alt: np.ndarray, share: np.ndarray, alt_share: np.ndar
     """Index 0..2 drawn by ``share`` (``alt_share`` where ``alt``), from uniforms ``u``."""
     c0 = np.where(alt, alt_share[0], share[0])
     c1 = np.where(alt, alt_share[0] + alt_share[1], share[0] + share[1])
-    return (u >= c0).astype(np.int8) + (u >= c1)
+    picked: np.ndarray = (u >= c0).astype(np.int8) + (u >= c1)
+    return picked
 
 
 def _choice(rng: np.random.Generator, n: int, share: np.ndarray) -> np.ndarray:
@@ -228,8 +229,34 @@ def _shape_sessions(
     first: np.ndarray,
     rnd: int,
 ) -> _Draft:
-    """Decide how far every session gets, from who the user is and how they arrived."""
+    """Decide how far every session gets, from who the user is and how they arrived.
+
+    The steps draw from one generator in a fixed order, so a seed always gives the same data."""
     rng = spec.rng("shape", rnd)
+    fields = _session_context(rng, users, catalog, user, start, first)
+    fields.update(_browsing(rng, fields, first))
+    fields.update(_funnel(rng, fields))
+    count = (
+        1
+        + fields["browse_len"].astype(np.int64)
+        + fields["n_add"]
+        + fields["removed"]
+        + fields["checkout"]
+        + fields["n_lines"]
+    )
+    return _Draft(user, start, first, fields, count)
+
+
+def _session_context(
+    rng: np.random.Generator,
+    users: Users,
+    catalog: Catalog,
+    user: np.ndarray,
+    start: np.ndarray,
+    first: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Who the user is at the session's start, the device, the source, the category in focus and
+    the entry event."""
     n = len(user)
     seg_changed = (users.segment_change_s[user] >= 0) & (start >= users.segment_change_s[user])
     segment = np.where(seg_changed, users.new_segment[user], users.segment[user]).astype(np.int8)
@@ -246,12 +273,25 @@ def _shape_sessions(
     focus = np.where(
         rng.random(n) < b.FAVOURITE_SHARE, users.favourite[user], catalog.sample_categories(rng, n)
     ).astype(np.int8)
-    bargain = segment == b.BARGAIN
-
     u = rng.random(n, dtype=np.float32)
-    entry = _ENTRY_CODES[_pick3(u, bargain, b.ENTRY_SHARE, b.BARGAIN_ENTRY_SHARE)]
+    entry = _ENTRY_CODES[_pick3(u, segment == b.BARGAIN, b.ENTRY_SHARE, b.BARGAIN_ENTRY_SHARE)]
     del u
+    return {
+        "device": device,
+        "source": source,
+        "country": country,
+        "segment": segment,
+        "focus": focus,
+        "entry": entry,
+    }
 
+
+def _browsing(
+    rng: np.random.Generator, ctx: dict[str, np.ndarray], first: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Bounces, browsing depth and the number of product views."""
+    n = len(first)
+    source, device, segment = ctx["source"], ctx["device"], ctx["segment"]
     p_bounce = (
         b.SOURCE_BOUNCE[source] * b.DEVICE_BOUNCE[device] * np.where(first, 1.0, b.RETURNING_BOUNCE)
     )
@@ -265,15 +305,21 @@ def _shape_sessions(
 
     # Only the number of product views is decided here (its mean is exact; stochastic rounding
     # is far cheaper than a binomial draw); expand() places them among the browsing events.
-    p_pv = np.where(bargain, b.BARGAIN_BROWSE_SHARE[1], b.BROWSE_SHARE[1])
+    p_pv = np.where(segment == b.BARGAIN, b.BARGAIN_BROWSE_SHARE[1], b.BROWSE_SHARE[1])
     browse_pv = np.floor(browse_len * p_pv + rng.random(n, dtype=np.float32)).astype(np.int16)
-    n_pv = (entry == b.PRODUCT_VIEW) + browse_pv
-    del p_pv
+    return {"browse_len": browse_len, "browse_pv": browse_pv}
 
-    # The funnel: each step is only reachable from the previous one. Only the few sessions that
-    # add to cart get the later draws.
+
+def _funnel(rng: np.random.Generator, ctx: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Cart adds, removals, checkout and purchase: each step is only reachable from the previous
+    one. Only the few sessions that add to cart get the later draws."""
+    segment, device, source = ctx["segment"], ctx["device"], ctx["source"]
+    n = len(segment)
+    n_pv = (ctx["entry"] == b.PRODUCT_VIEW) + ctx["browse_pv"]
     pull = b.SEGMENT_CART[segment] * b.DEVICE_CART[device] * b.SOURCE_CART[source]
-    p_cart = b.CART_BASE * pull * b.COUNTRY_CART[country] * np.minimum(1.0, 0.5 + 0.12 * n_pv)
+    p_cart = (
+        b.CART_BASE * pull * b.COUNTRY_CART[ctx["country"]] * np.minimum(1.0, 0.5 + 0.12 * n_pv)
+    )
     cart_idx = np.flatnonzero((n_pv >= 1) & (rng.random(n, dtype=np.float32) < p_cart))
     del p_cart
     pull = pull[cart_idx]
@@ -296,23 +342,13 @@ def _shape_sessions(
     checkout[cart_idx] = c_checkout
     purchase[cart_idx] = c_purchase
     n_lines[cart_idx] = np.where(c_purchase, c_items, 0)
-    count = 1 + browse_len.astype(np.int64) + n_add + removed + checkout + n_lines
-    fields = {
-        "device": device,
-        "source": source,
-        "country": country,
-        "segment": segment,
-        "focus": focus,
-        "entry": entry,
-        "browse_len": browse_len,
-        "browse_pv": browse_pv,
+    return {
         "n_add": n_add,
         "removed": removed,
         "checkout": checkout,
         "purchase": purchase,
         "n_lines": n_lines,
     }
-    return _Draft(user, start, first, fields, count)
 
 
 def build_plan(
@@ -387,7 +423,8 @@ def _trim_and_sort(spec: ResolvedSpec, d: _Draft) -> SessionPlan:
     d.count = d.first = np.empty(0)
 
     def take(a: np.ndarray) -> np.ndarray:
-        return a[sel]
+        taken: np.ndarray = a[sel]
+        return taken
 
     f = {k: take(d.fields.pop(k)) for k in list(d.fields)}
     purchase = f["purchase"]

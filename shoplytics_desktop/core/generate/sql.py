@@ -6,7 +6,7 @@ letter and a number; names come from small literal lists indexed by code.
 
 from __future__ import annotations
 
-from shoplytics_desktop.core.contract import EVENT_TYPES
+from shoplytics_desktop.core.contract import EVENT_COLUMN_NAMES, EVENT_TYPES
 from shoplytics_desktop.core.generate import behaviour as b
 from shoplytics_desktop.core.generate.catalog import Catalog
 from shoplytics_desktop.core.generate.spec import ResolvedSpec
@@ -23,28 +23,34 @@ def _pick(values: tuple[str, ...] | list[str], code: str) -> str:
 
 
 def events_select(spec: ResolvedSpec, catalog: Catalog, source: str) -> str:
-    """Contract columns of ``raw.events`` (without lineage) from a relation of expand() columns."""
+    """Contract columns of ``raw.events`` (without lineage), in the contract's order, from a
+    relation of expand() columns. A contract column the generator has no value for is an error
+    here, not a silently empty column."""
     tag = spec.tag
     types = _list(EVENT_TYPES)
+    values = {
+        "event_id": f"'{tag}-e' || eidx",
+        "event_time": "make_timestamp(t * 1000000)",
+        "event_type": f"{types}[typ + 1]",
+        "event_name": f"{types}[typ + 1]",
+        "user_id": f"'{tag}-u' || uidx",
+        "session_id": f"'{tag}-s' || sidx",
+        "product_id": f"CASE WHEN pidx >= 0 THEN '{tag}-p' || pidx END",
+        "order_id": f"CASE WHEN oidx >= 0 THEN '{tag}-o' || oidx END",
+        "price": "CASE WHEN price >= 0 THEN (price / 100)::DECIMAL(12, 2) END",
+        "quantity": "qty::INTEGER",
+        "category": _pick(catalog.category_names, "cat"),
+        "brand": _pick(catalog.brand_names, "brand"),
+        "device": f"{_list(b.DEVICES)}[dev + 1]",
+        "country": f"{_list(b.COUNTRIES)}[cty + 1]",
+        "traffic_source": f"{_list(b.SOURCES)}[src + 1]",
+        "properties": "NULL::JSON",
+        "currency": "NULL::VARCHAR",
+    }
+    columns = ",\n            ".join(f"{values[name]} AS {name}" for name in EVENT_COLUMN_NAMES)
     return f"""
         SELECT
-            '{tag}-e' || eidx AS event_id,
-            make_timestamp(t * 1000000) AS event_time,
-            {types}[typ + 1] AS event_type,
-            {types}[typ + 1] AS event_name,
-            '{tag}-u' || uidx AS user_id,
-            '{tag}-s' || sidx AS session_id,
-            CASE WHEN pidx >= 0 THEN '{tag}-p' || pidx END AS product_id,
-            CASE WHEN oidx >= 0 THEN '{tag}-o' || oidx END AS order_id,
-            CASE WHEN price >= 0 THEN (price / 100)::DECIMAL(12, 2) END AS price,
-            qty::INTEGER AS quantity,
-            {_pick(catalog.category_names, "cat")} AS category,
-            {_pick(catalog.brand_names, "brand")} AS brand,
-            {_list(b.DEVICES)}[dev + 1] AS device,
-            {_list(b.COUNTRIES)}[cty + 1] AS country,
-            {_list(b.SOURCES)}[src + 1] AS traffic_source,
-            NULL::JSON AS properties,
-            NULL::VARCHAR AS currency
+            {columns}
         FROM {source}"""
 
 

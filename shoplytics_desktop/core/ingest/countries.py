@@ -31,18 +31,9 @@ def table() -> dict[str, str]:
     return out
 
 
-def code_of(name: str | None) -> str | None:
-    """The code of a name, or of a value that is a code already; None when unknown."""
-    if not name or not name.strip():
-        return None
-    text = name.strip()
-    if len(text) == 2 and text.isalpha():
-        return text.upper()
-    return table().get(_key(text))
-
-
 def code_sql(value_sql: str) -> str:
-    """SQL twin of ``code_of``: NULL for unknown names ("(not set)"), so the default applies."""
+    """SQL for the country code of a value: a two-letter value as a code, a known name by the
+    table; NULL for unknown names ("(not set)"), so the default applies."""
     cases = " ".join(
         f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in sorted(table().items())
     )

@@ -259,13 +259,13 @@ def _inspect(
     fmt = files[0].format
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"
-    forced = options.encoding if options and options.encoding else None
+    forced_encoding = options.encoding if options and options.encoding else None
     detected = next((f.encoding for f in files if f.encoding != "utf-8"), "utf-8")
-    encoding = forced or detected
+    encoding = forced_encoding or detected
     notes: list[str] = []
     copies: tuple[str, ...] = ()
     if fmt != "parquet" and transcode.codec_name(encoding) != "utf-8":
-        if not forced:
+        if not forced_encoding:
             notes.append(
                 "The text is UTF-16 (as Excel's Unicode Text export); it is converted to UTF-8."
                 if detected == "utf-16"
@@ -274,7 +274,7 @@ def _inspect(
             )
         # Each file with its own encoding (a UTF-8 file among them stays UTF-8).
         copies = tuple(
-            str(transcode.utf8_copy(f.path, forced or f.encoding, f.compressed)) for f in files
+            str(transcode.utf8_copy(f.path, forced_encoding or f.encoding, f.compressed)) for f in files
         )
     delimiter = quote = escape = None
     union = long_lines = False

@@ -38,11 +38,7 @@ from shoplytics_desktop.core.ingest import refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.timeparse import AUTO, guess_format, is_numeric_type
 
-MappedField = Literal[
-    "event_id", "event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
-    "price", "quantity", "currency", "category", "brand", "device", "country", "traffic_source",
-    "properties",
-]
+MappedField = contract.MappedField
 
 
 class SourceOptions(BaseModel):

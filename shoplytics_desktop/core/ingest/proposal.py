@@ -317,7 +317,7 @@ def _settle_names(
         f"WITH {src} SELECT DISTINCT {name} AS n FROM src WHERE n IS NOT NULL LIMIT {MAX_NAMES}"
     ).fetchall()
     has_product = bool(b.cols("product_id"))
-    types = dict(mapping.event_types)
+    types: dict[str, str] = dict(mapping.event_types)
     for (n,) in rows:
         text = str(n)
         if text in types or eventnames._by_rules(eventnames.normalize(text)):
@@ -352,12 +352,13 @@ def _per_file(
             continue
         m = generic_mapping(one)
         mappings.append(m)
-        proposals.append(FileProposal(str(f.path), dict(m.columns), tuple(missing_required(m))))
+        proposals.append(FileProposal(str(f.path), dict(m.columns.items()), tuple(missing_required(m))))
     if not mappings:
         return merged, (), []
     notes: list[str] = []
     field_of: dict[str, str] = {}
     columns: dict[str, list[str]] = {}
+    field: str
     for m in mappings:
         for field, src in m.columns.items():
             for name in [src] if isinstance(src, str) else src:

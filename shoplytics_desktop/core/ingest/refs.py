@@ -168,10 +168,6 @@ def parse(text: str) -> Ref:
     return ref
 
 
-def is_plain(text: str, names: set[str]) -> bool:
-    return text in names
-
-
 def roots(text: str, names: set[str]) -> set[str]:
     """The source columns a reference reads (for 'unknown column' checks and properties)."""
     if text in names:

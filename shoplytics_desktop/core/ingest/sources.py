@@ -10,6 +10,7 @@ import glob
 import gzip
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,7 +36,7 @@ class SourceFile:
     size: int
 
 
-def resolve_paths(items: list[str] | list[Path] | tuple[str | Path, ...]) -> list[Path]:
+def resolve_paths(items: Sequence[str | Path]) -> list[Path]:
     """Files named directly, the data files of a folder, or the matches of a glob, in order."""
     out: list[Path] = []
     for item in items:

@@ -388,8 +388,8 @@ def _reshaped(b: _Builder, source: str) -> str:
         last = "src1r"
     if m.explode:
         condition = None
-        names = b.cols("event_type")
-        if m.explode_events and names:
+        event_cols = b.cols("event_type")
+        if m.explode_events and event_cols:
             listed = ", ".join(quote_literal(n) for n in m.explode_events)
             condition = f"{b.text('event_type')} IN ({listed})"
         elements, ordinals = b.scope.explode_sql(condition)

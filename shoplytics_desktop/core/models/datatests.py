@@ -14,6 +14,7 @@ import duckdb
 
 from shoplytics_desktop.core.models.project import DataTest, Model
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
+from shoplytics_desktop.core.status import Severity, TestStatus
 
 SAMPLE_ROWS = 20
 
@@ -24,8 +25,8 @@ class TestResult:
     test_type: str
     model: str | None
     column: str | None
-    severity: str
-    status: str  # pass | warn | fail | error (the test itself could not run)
+    severity: Severity
+    status: TestStatus  # error: the test itself could not run
     failing_rows: int = 0
     sample: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
@@ -96,7 +97,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _result(test: DataTest, status: str = "pass", message: str = "") -> TestResult:
+def _result(test: DataTest, status: TestStatus = "pass", message: str = "") -> TestResult:
     return TestResult(
         test.test_id,
         test.test_type,
@@ -187,7 +188,8 @@ def run_tests(
         ).fetchall()
     }
     relations = {rel for rel, _ in columns}
-    batched, one_by_one = [], []
+    batched: list[DataTest] = []
+    one_by_one: list[DataTest] = []
     for t in tests:
         problem = (
             _missing_column(t, models, columns, relations) if t.test_type in _COLUMN_TESTS else None
@@ -290,5 +292,3 @@ def refused(e: duckdb.Error) -> bool:
 def sample_json(result: TestResult) -> str:
     return json.dumps(result.sample, default=str)
 
-
-TestListener = Callable[[TestResult], None]

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from shoplytics_desktop.core.models.project import Project
+from shoplytics_desktop.core.status import LAYERS
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,6 @@ def lineage(project: Project) -> Lineage:
             edges.append((src, m.relation))
         for dep in m.depends_on:
             edges.append((project.models[dep].relation, m.relation))
-    rank = {"raw": 0, "staging": 1, "intermediate": 2, "marts": 3}
+    rank = {layer: i for i, layer in enumerate(("raw", *LAYERS))}
     ordered = sorted(nodes.values(), key=lambda n: (rank.get(n.layer, 9), n.id))
     return Lineage(ordered, sorted(set(edges)))

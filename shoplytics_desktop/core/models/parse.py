@@ -5,24 +5,29 @@ Dependencies are the tables of every scope minus CTE names (as SQLMesh does). Qu
 what runs, byte for byte apart from those names.
 
 Every parse also checks the SQL is exactly one read-only SELECT (``sqlsafety``): a parse is
-cached only once it passed, and only the app's own parses are trusted: the user cache it writes
-(``paths.cache_dir()``) and the shipped project's parses in the package
-(``paths.shipped_parses_file()``). A ``_parse_cache.json`` inside a model project, which older
-versions read, is ignored: a shared project could key a hostile file's text to a clean parse.
+kept only once it passed, and only the app's own parses are trusted: a ``ParseCache`` the app
+writes (under ``paths.cache_dir()``, never inside a model project) and the shipped project's
+parses in the package (``paths.shipped_parses_file()``). A ``_parse_cache.json`` inside a model
+project, which older versions read, is ignored: a shared project could key a hostile file's text to
+a clean parse.
 
-What a parse finds depends on the SQL text alone, so it is cached on disk by a hash of the text
-(and the sqlglot and DuckDB versions): loading an unchanged project neither imports nor runs
-sqlglot. The project's YAML files are kept there the same way (``cached_data``), so neither is
-PyYAML.
+What a parse finds depends on the SQL text alone, so a ``ParseCache`` keeps it by a hash of the
+text, remembers which text each file had last (an edited file's old parse is dropped), and is
+stamped with the cache format and the sqlglot and DuckDB versions: loading an unchanged project
+neither imports nor runs sqlglot. The project's YAML files are kept there the same way
+(``ParseCache.data``), so neither is PyYAML. The project loader owns one cache per load and
+writes it back at the end (``ParseCache.save``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -60,45 +65,177 @@ class ParsedSQL:
     refs: tuple[TableRef, ...]
 
 
-def parse_select(sql: str, path: Path | str, condition: str | None = None) -> ParsedSQL:
-    """Parse one read-only SELECT; a syntax error or anything else names the file, line and
-    column. ``condition``: the SQL was made around this YAML expression, which must be exactly
-    one SQL expression (cached apart from other SQL, so a plain parse of the same text does not
-    stand in for that check)."""
-    cache = _cache()
-    key = _digest(sql) if condition is None else f"condition:{_digest(sql)}"
-    cached = cache.entries.pop(key, None)
-    if cached is not None:
-        with contextlib.suppress(TypeError, ValueError):
-            refs = tuple(TableRef(*r) for r in cached)
-            cache.entries[key] = cached  # most recently used last
+# -- the cache -----------------------------------------------------------------------------------
+
+
+class ParseCache:
+    """Parses of model SQL and YAML, by the hash of the text, in one JSON file.
+
+    ``path`` None: kept in memory only. ``shipped``: the parses to fall back on (a fitting one
+    is copied in); None reads the package's shipped parses the first time one is needed.
+    Entries beyond ``limit`` are dropped, least recently used first. A file that cannot be read,
+    or was written by another format or sqlglot or DuckDB version, is an empty cache; one that
+    cannot be written is no error (the parses are made again next time)."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        shipped: Mapping[str, object] | None = None,
+        limit: int = _CACHE_LIMIT,
+    ) -> None:
+        self.path = path
+        self.limit = limit
+        self._shipped = shipped
+        #: content key ("sql:<hash>", "condition:<hash>", "yaml:<hash>") → what it parses to.
+        self.entries: dict[str, object] = {}
+        #: "<kind>:<file>" → the content key of the text the file had last.
+        self.files: dict[str, str] = {}
+        self.dirty = False
+        if path is not None:
+            self._read(path)
+
+    @classmethod
+    def default(cls) -> ParseCache:
+        """The app's cache file in ``paths.cache_dir()``."""
+        return cls(cache_dir() / cache_file_name())
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def parse_select(
+        self,
+        sql: str,
+        path: Path | str,
+        condition: str | None = None,
+        source: Path | str | None = None,
+    ) -> ParsedSQL:
+        """Parse one read-only SELECT; a syntax error or anything else names ``path``, the line
+        and the column. ``condition``: the SQL was made around this YAML expression, which must
+        be exactly one SQL expression (kept apart from other SQL, so a plain parse of the same
+        text does not stand in for that check). ``source``: what the SQL comes from, when not
+        ``path``: its parse replaces the one of its earlier text."""
+        source = path if source is None else source
+        kind = "sql" if condition is None else "condition"
+        key = f"{kind}:{_digest(sql)}"
+        refs = _as_refs(self.entries.get(key))
+        if refs is not None:
+            self._put(key, self.entries[key], kind, source)  # most recently used last
             return ParsedSQL(sql, refs)
-    shipped = _shipped().get(key)
-    if isinstance(shipped, list):
-        with contextlib.suppress(TypeError, ValueError):
-            refs = tuple(TableRef(*r) for r in shipped)
-            if _refs_fit(sql, refs):
-                cache.entries[key] = shipped
-                cache.dirty = True
-                return ParsedSQL(sql, refs)
-    if condition is not None:
-        problem = sqlsafety.check_condition(condition)
-        if problem:
-            raise ModelError(
-                f"{path}: the expression {condition.strip()[:80]!r} is refused: {problem}.",
-                "Write one SQL condition on the model's columns, such as \"a <= b\".",
-            )
-    parsed = _parse(sql, path, located=condition is None)
-    cache.entries[key] = [list(astuple(r)) for r in parsed.refs]
-    cache.dirty = True
-    return parsed
+        shipped = self.shipped().get(_shipped_key(key))
+        refs = _as_refs(shipped)
+        if refs is not None and _refs_fit(sql, refs):
+            self._put(key, shipped, kind, source)
+            return ParsedSQL(sql, refs)
+        if condition is not None:
+            problem = sqlsafety.check_condition(condition)
+            if problem:
+                raise ModelError(
+                    f"{path}: the expression {condition.strip()[:80]!r} is refused: {problem}.",
+                    "Write one SQL condition on the model's columns, such as \"a <= b\".",
+                )
+        parsed = _parse(sql, path, located=condition is None)
+        self._put(key, [list(astuple(r)) for r in parsed.refs], kind, source)
+        return parsed
+
+    def data(self, kind: str, text: str) -> object | None:
+        """What was remembered for ``text`` (say, its parsed YAML), or None."""
+        key = f"{kind}:{_digest(text)}"
+        entry = self.entries.get(key) or self.shipped().get(key)
+        return entry.get("data") if isinstance(entry, dict) else None
+
+    def remember_data(self, kind: str, text: str, data: object, path: Path | str = "") -> None:
+        """Keep what ``text`` parses to, if it is plain JSON (YAML dates, say, are not: not
+        kept)."""
+        if _plain_json(data):
+            self._put(f"{kind}:{_digest(text)}", {"data": data}, kind, path)
+
+    def shipped(self) -> Mapping[str, object]:
+        if self._shipped is None:
+            self._shipped = load_shipped()
+        return self._shipped
+
+    # -- storage ---------------------------------------------------------------------------------
+
+    def _put(self, key: str, value: object, kind: str, path: Path | str) -> None:
+        old_value = self.entries.pop(key, None)
+        self.entries[key] = value
+        self.dirty = self.dirty or old_value != value
+        if not str(path):
+            return
+        file_key = f"{kind}:{path}"
+        old = self.files.pop(file_key, None)
+        self.files[file_key] = key
+        if old is not None and old != key:
+            self.dirty = True
+            if old not in self.files.values():
+                self.entries.pop(old, None)  # the file's earlier text: no longer read
+
+    def _read(self, path: Path) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("stamp") != _stamp():
+                return
+            entries, files = data.get("entries"), data.get("files")
+            if isinstance(entries, dict) and isinstance(files, dict):
+                self.entries = entries
+                self.files = {str(k): str(v) for k, v in files.items() if v in entries}
+
+    def save(self) -> None:
+        """Write the cache to its file if it changed (atomically)."""
+        if not self.dirty or self.path is None:
+            return
+        entries = dict(list(self.entries.items())[-self.limit :])
+        files = {k: v for k, v in self.files.items() if v in entries}
+        body = {"stamp": _stamp(), "entries": entries, "files": files}
+        folder = self.path.parent
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sql-parse-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(body, f, separators=(",", ":"))
+                os.replace(tmp, self.path)
+                self.dirty = False
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
-def cached_data(kind: str, text: str) -> object | None:
-    """What was remembered for ``text`` (say, its parsed YAML), or None."""
-    key = f"{kind}:{_digest(text)}"
-    entry = _cache().entries.get(key) or _shipped().get(key)
-    return entry.get("data") if isinstance(entry, dict) else None
+@functools.cache
+def _versions() -> tuple[str, str]:
+    """The sqlglot and DuckDB versions (a frozen app ships no metadata: its own version). Read
+    once per process: reading package metadata costs milliseconds."""
+    try:
+        sqlglot_version = metadata.version("sqlglot")
+    except metadata.PackageNotFoundError:
+        from shoplytics_desktop import __version__
+
+        sqlglot_version = f"app-{__version__}"
+    try:
+        duckdb_version = metadata.version("duckdb")
+    except metadata.PackageNotFoundError:
+        duckdb_version = "app"
+    return sqlglot_version, duckdb_version
+
+
+def _stamp() -> str:
+    # The DuckDB version too: the read-only check allows the functions DuckDB has built in.
+    sqlglot_version, duckdb_version = _versions()
+    return f"{_CACHE_FORMAT}/sqlglot-{sqlglot_version}/duckdb-{duckdb_version}"
+
+
+def cache_file_name() -> str:
+    sqlglot_version, duckdb_version = _versions()
+    return f"sql-parse-{_CACHE_FORMAT}-sqlglot-{sqlglot_version}-duckdb-{duckdb_version}.json"
+
+
+def _as_refs(value: object) -> tuple[TableRef, ...] | None:
+    """Stored references as TableRefs; None for anything else."""
+    if not isinstance(value, list):
+        return None
+    try:
+        return tuple(TableRef(*r) for r in value)
+    except (TypeError, ValueError):
+        return None
 
 
 # -- the shipped project's parses ----------------------------------------------------------------
@@ -107,22 +244,32 @@ def cached_data(kind: str, text: str) -> object | None:
 # (``python -m shoplytics_desktop.core.models.parse``), ship in the package, so that even the
 # first load on a new machine needs neither sqlglot nor PyYAML. Entries are keyed by the text
 # like the cache's, so an edited file simply misses; a shipped parse is used only if every table
-# it names is found at its place in the text.
-
-_SHIPPED: dict[str, object] | None = None
+# it names is found at its place in the text. SQL entries are keyed by the bare hash.
 
 
-def _shipped() -> dict[str, object]:
-    global _SHIPPED
-    if _SHIPPED is None:
-        _SHIPPED = {}
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(shipped_parses_file().read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
-                entries = data.get("entries")
-                if isinstance(entries, dict):
-                    _SHIPPED = entries
-    return _SHIPPED
+def _shipped_key(key: str) -> str:
+    return key.removeprefix("sql:")
+
+
+def load_shipped() -> dict[str, object]:
+    """The package's shipped parses ({} if they cannot be read)."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(shipped_parses_file().read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format") == _CACHE_FORMAT:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                return entries
+    return {}
+
+
+def shipped_entries(root: Path) -> dict[str, object]:
+    """Fresh parses of the project at ``root``: every SQL file, every SQL made around a YAML
+    expression, and every YAML file (neither a cache file nor the shipped parses used)."""
+    from shoplytics_desktop.core.models.project import load_project
+
+    cache = ParseCache(shipped={})
+    load_project(root, cache=cache)
+    return {_shipped_key(k): v for k, v in cache.entries.items()}
 
 
 def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
@@ -133,21 +280,6 @@ def _refs_fit(sql: str, refs: tuple[TableRef, ...]) -> bool:
         if sql[r.start : r.end + 1].strip('"').lower() != r.name.lower():
             return False
     return True
-
-
-def shipped_entries(root: Path) -> dict[str, object]:
-    """Fresh parses of the project at ``root``: every SQL file, every SQL made around a YAML
-    expression, and every YAML file (neither the user cache nor the shipped parses used)."""
-    from shoplytics_desktop.core.models.project import load_project
-
-    global _CACHE, _SHIPPED
-    saved = _CACHE, _SHIPPED
-    _CACHE, _SHIPPED = _Cache(Path(), {}, persist=False), {}
-    try:
-        load_project(root)
-        return dict(_CACHE.entries)
-    finally:
-        _CACHE, _SHIPPED = saved
 
 
 def parse_yaml(text: str) -> object:
@@ -177,15 +309,6 @@ def write_shipped(root: Path | None = None) -> Path:
     body = f'{{"format": {_CACHE_FORMAT}, "entries": {{\n' + ",\n".join(lines) + "\n}}\n"
     target.write_text(body, encoding="utf-8")
     return target
-
-
-def remember_data(kind: str, text: str, data: object) -> None:
-    """Keep what ``text`` parses to, if it is plain JSON (YAML dates, say, are not: not kept)."""
-    if not _plain_json(data):
-        return
-    cache = _cache()
-    cache.entries[f"{kind}:{_digest(text)}"] = {"data": data}
-    cache.dirty = True
 
 
 def _digest(text: str) -> str:
@@ -253,61 +376,7 @@ def _check_read_only(
         ) from e
 
 
-@dataclass
-class _Cache:
-    path: Path
-    entries: dict[str, list[object]]
-    dirty: bool = False
-    persist: bool = True
-
-
-_CACHE: _Cache | None = None
-
-
-def _cache() -> _Cache:
-    global _CACHE
-    if _CACHE is None:
-        try:
-            version = metadata.version("sqlglot")
-        except metadata.PackageNotFoundError:  # a frozen app ships no metadata: its own version
-            from shoplytics_desktop import __version__
-
-            version = f"app-{__version__}"
-        try:
-            engine = metadata.version("duckdb")
-        except metadata.PackageNotFoundError:
-            engine = "app"
-        # The DuckDB version too: the read-only check allows the functions DuckDB has built in.
-        path = cache_dir() / f"sql-parse-{_CACHE_FORMAT}-sqlglot-{version}-duckdb-{engine}.json"
-        entries: dict[str, list[object]] = {}
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                entries = data
-        _CACHE = _Cache(path, entries)
-    return _CACHE
-
-
-def save_cache() -> None:
-    """Write new parses to disk (atomically; a cache that cannot be written is no error)."""
-    cache = _cache()
-    if not cache.dirty or not cache.persist:
-        return
-    keep = dict(list(cache.entries.items())[-_CACHE_LIMIT:])
-    with contextlib.suppress(OSError):
-        cache.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.path.parent, prefix=".sql-parse-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(keep, f, separators=(",", ":"))
-            os.replace(tmp, cache.path)
-            cache.dirty = False
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-def _table_refs(tree: exp.Expression) -> list[TableRef]:
+def _table_refs(tree: exp.Query) -> list[TableRef]:
     from sqlglot import exp
     from sqlglot.optimizer.scope import traverse_scope
 
@@ -348,7 +417,7 @@ def qualify(parsed: ParsedSQL, replacements: dict[TableRef, str]) -> str:
 
 
 if __name__ == "__main__":  # python -m shoplytics_desktop.core.models.parse
-    # This module runs as __main__: load_project uses the imported one, and its cache.
+    # This module runs as __main__: write with the imported one, whose classes load_project uses.
     from shoplytics_desktop.core.models import parse as _module
 
     print(f"wrote {_module.write_shipped()}")

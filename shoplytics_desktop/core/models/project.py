@@ -16,23 +16,24 @@ from typing import Any, Literal
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models.dag import DAG
 from shoplytics_desktop.core.models.parse import (
+    ParseCache,
     ParsedSQL,
     TableRef,
-    cached_data,
-    parse_select,
     parse_yaml,
     qualify,
-    remember_data,
-    save_cache,
 )
 from shoplytics_desktop.core.sqlutil import is_simple_name
+from shoplytics_desktop.core.status import (
+    DEFAULT_MATERIALIZATION,
+    LAYERS,
+    MATERIALIZATIONS,
+    Layer,
+    Materialization,
+    Severity,
+)
 
-LAYERS = ("staging", "intermediate", "marts")
-DEFAULT_MATERIALIZATION = {"staging": "view", "intermediate": "view", "marts": "table"}
-#: view: a view. table: a table. transient: during a run, a table computed once for the models
-#: and tests that read it and never written to disk; published as a view (an intermediate step
-#: nobody reads between runs costs neither storage nor write time).
-MATERIALIZATIONS = ("view", "table", "transient")
+__all__ = ["DEFAULT_MATERIALIZATION", "LAYERS", "MATERIALIZATIONS", "Severity"]
+
 #: Schemas a model may read directly besides the layers.
 SOURCE_SCHEMAS = ("raw",)
 GENERIC_TESTS = (
@@ -43,7 +44,6 @@ GENERIC_TESTS = (
     "unique_combination_of_columns",
     "expression_is_true",
 )
-Severity = Literal["error", "warn"]
 
 
 # -- YAML schema ---------------------------------------------------------------------------------
@@ -76,7 +76,8 @@ def _get(mapping: dict[str, Any], key: str, kind: type, where: str, default: Any
     if value is None:
         return default() if callable(default) else default
     if not isinstance(value, kind):
-        expected = {str: "text", list: "a list", dict: "a mapping"}.get(kind, kind.__name__)
+        names: dict[type, str] = {str: "text", list: "a list", dict: "a mapping"}
+        expected = names.get(kind, kind.__name__)
         raise _YamlShapeError(f"{where}{key} should be {expected}")
     return value
 
@@ -141,12 +142,12 @@ class DataTest:
 @dataclass
 class Model:
     name: str
-    layer: str
+    layer: Layer | Literal["tests"]  # "tests": the holder of a test's SQL, not a model
     path: Path
     raw_sql: str
     sql: str = ""  # with bare model names qualified
     description: str = ""
-    materialized: str = "view"
+    materialized: Materialization = "view"
     columns: list[ColumnDoc] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # models
     sources: list[str] = field(default_factory=list)  # e.g. raw.events
@@ -164,7 +165,7 @@ class Project:
     dag: DAG
 
     def order(self) -> list[str]:
-        layer_rank = {layer: i for i, layer in enumerate(LAYERS)}
+        layer_rank: dict[str, int] = {layer: i for i, layer in enumerate(LAYERS)}
         return self.dag.sorted(key=lambda n: (layer_rank[self.models[n].layer], n))
 
     def resolve(self, name: str) -> str | None:
@@ -186,12 +187,17 @@ class Project:
         return [t for t in self.tests if t.model in wanted or t.model is None]
 
 
-def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Project:
+def load_project(
+    root: Path, known_sources: Iterable[str] | None = None, cache: ParseCache | None = None
+) -> Project:
     """Read, parse and wire up every model and test under ``root``.
 
     ``known_sources`` lists the source relations that exist (``raw.events`` …); when given, a
     reference to anything else that is not a model is an error naming the closest known name.
+    ``cache``: where parses are looked up and kept (default: the app's cache file, written
+    back once the project is loaded).
     """
+    cache = cache if cache is not None else ParseCache.default()
     if not root.is_dir():
         raise ModelError(
             f"The model project folder {root} does not exist.",
@@ -214,7 +220,7 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
                     "Model names must be unique across layers; rename one.",
                 )
             text = _read(path)
-            parsed[name] = parse_select(text, path)
+            parsed[name] = cache.parse_select(text, path)
             models[name] = Model(
                 name=name,
                 layer=layer,
@@ -235,11 +241,11 @@ def load_project(root: Path, known_sources: Iterable[str] | None = None) -> Proj
     for layer in LAYERS:
         folder = root / layer
         for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []:
-            tests.extend(_apply_yaml(path, models, sources))
-    tests.extend(_singular_tests(root / "tests", models, sources))
+            tests.extend(_apply_yaml(path, models, sources, cache))
+    tests.extend(_singular_tests(root / "tests", models, sources, cache))
     dag = DAG.from_mapping({n: m.depends_on for n, m in models.items()})
     project = Project(root=root, models=models, tests=tests, dag=dag)
-    save_cache()
+    cache.save()
     project.order()  # raises on a cycle, with its path
     return project
 
@@ -369,10 +375,10 @@ def _bad_args(args: dict[str, Any]) -> str | None:
     return None
 
 
-def _load_yaml(path: Path) -> Any:
+def _load_yaml(path: Path, cache: ParseCache) -> Any:
     """The file's YAML, from the parse cache when its text is unchanged."""
     text = _read(path)
-    data = cached_data("yaml", text)
+    data = cache.data("yaml", text)
     if data is not None:
         return data
     import yaml
@@ -383,15 +389,15 @@ def _load_yaml(path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ModelError(f"{path}: YAML error{where}: {e}.", "Fix the YAML and run again.") from e
-    remember_data("yaml", text, data)
+    cache.remember_data("yaml", text, data, path)
     return data
 
 
 def _apply_yaml(
-    path: Path, models: dict[str, Model], sources: set[str] | None
+    path: Path, models: dict[str, Model], sources: set[str] | None, cache: ParseCache
 ) -> list[DataTest]:
     try:
-        entries = _file_yaml(_load_yaml(path))
+        entries = _file_yaml(_load_yaml(path, cache))
     except _YamlShapeError as e:
         raise ModelError(
             f"{path}: not a model properties file ({e}).",
@@ -420,19 +426,23 @@ def _apply_yaml(
         for col in entry.columns:
             for test_type, args in _test_entries(col.tests + col.data_tests):
                 tests.append(_make_test(test_type, args, entry.name, col.name, path))
-    for t in tests:
-        _check_test_sql(t, models, sources, path)
     seen: dict[str, int] = {}
     for t in tests:  # identical ids (two tests of one kind on one column) get a suffix
         n = seen.get(t.test_id, 0)
         seen[t.test_id] = n + 1
         if n:
             t.test_id = f"{t.test_id}_{n + 1}"
+    for t in tests:
+        _check_test_sql(t, models, sources, path, cache)
     return tests
 
 
 def _check_test_sql(
-    test: DataTest, models: dict[str, Model], sources: set[str] | None, path: Path
+    test: DataTest,
+    models: dict[str, Model],
+    sources: set[str] | None,
+    path: Path,
+    cache: ParseCache,
 ) -> None:
     """A relationships test's parent is a model or a source; an expression is one SQL expression,
     and the SELECT made around it is checked like a model and kept as the test's SQL."""
@@ -450,7 +460,9 @@ def _check_test_sql(
             f"WHERE NOT coalesce((\n{expression}\n), false)"
         )
         holder = Model(name=test.test_id, layer="tests", path=path, raw_sql=sql)
-        parsed = parse_select(sql, where, condition=expression)
+        parsed = cache.parse_select(
+            sql, where, condition=expression, source=f"{path}#{test.test_id}"
+        )
         _wire(holder, parsed, models, sources, f"{where}: the expression")
         test.sql = holder.sql
 
@@ -459,7 +471,7 @@ _HEADER = re.compile(r"^\s*--\s*(description|severity|model)\s*:\s*(.*?)\s*$", r
 
 
 def _singular_tests(
-    folder: Path, models: dict[str, Model], sources: set[str] | None
+    folder: Path, models: dict[str, Model], sources: set[str] | None, cache: ParseCache
 ) -> list[DataTest]:
     tests = []
     for path in sorted(folder.glob("*.sql")) if folder.is_dir() else []:
@@ -469,7 +481,7 @@ def _singular_tests(
             m = _HEADER.match(line)
             if m:
                 meta[m.group(1).lower()] = m.group(2)
-        parsed = parse_select(text, path)
+        parsed = cache.parse_select(text, path)
         holder = Model(name=path.stem, layer="tests", path=path, raw_sql=text)
         _wire(holder, parsed, models, sources)
         severity = meta.get("severity", "error").lower()

@@ -25,6 +25,7 @@ from shoplytics_desktop.core.models.datatests import TestResult, run_tests
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
+from shoplytics_desktop.core.status import ModelStatus, RunKind, RunStatus
 from shoplytics_desktop.core.workspace import Workspace, restore_setting
 
 
@@ -33,7 +34,7 @@ class ModelResult:
     name: str
     layer: str
     materialized: str
-    status: str = "pending"  # pending | running | success | error | skipped | cancelled
+    status: ModelStatus = "pending"
     rows: int | None = None
     seconds: float = 0.0
     error: str = ""
@@ -42,8 +43,8 @@ class ModelResult:
 @dataclass
 class RunResult:
     run_id: str
-    kind: str  # run | test
-    status: str = "running"  # success | warn | error | cancelled
+    kind: RunKind
+    status: RunStatus = RunStatus.RUNNING
     models: list[ModelResult] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
     message: str = ""
@@ -204,7 +205,7 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _start_run(ws: Workspace, kind: str, selection: str) -> str:
+def _start_run(ws: Workspace, kind: RunKind, selection: str) -> str:
     try:
         return history.start_run(ws.cursor(), kind, selection, str(ws.models_dir))
     except duckdb.InterruptException as e:
@@ -298,7 +299,7 @@ class _Run:
 
 def _plan(
     ws: Workspace,
-    kind: str,
+    kind: RunKind,
     select: Iterable[str] | None,
     project: Project | None,
     reporter: Reporter | None,
@@ -310,7 +311,7 @@ def _plan(
     chosen = list(select or [])
     names = _selected(project, chosen)
     result = RunResult(run_id=_start_run(ws, kind, " ".join(chosen)), kind=kind)
-    if kind == history.RunKind.RUN:
+    if kind == RunKind.RUN:
         result.models = [
             ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
         ]
@@ -419,7 +420,7 @@ def _decide_publish(run: _Run) -> None:
             + (f" ({broken_tests} could not run)." if broken_tests else "."),
             "Marts not published; the previous build is still shown.",
         )
-    result.status = history.RunStatus.WARN if warns else history.RunStatus.SUCCESS
+    result.status = RunStatus.WARN if warns else RunStatus.SUCCESS
     result.message = (
         f"Built {len(run.names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
     )
@@ -442,7 +443,7 @@ def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
 
 def _not_published(run: _Run, e: ModelError) -> None:
     """A model or a test kept the build from being published: the run is an error."""
-    run.result.status = history.RunStatus.ERROR
+    run.result.status = RunStatus.ERROR
     run.result.message = e.one_line()
     _mark_rest(run.result, "skipped")
 
@@ -453,17 +454,17 @@ def _stopped(run: _Run, e: BaseException, message: str) -> None:
     outcome = classify(e)
     result = run.result
     if outcome is Outcome.FAILED:
-        result.status = history.RunStatus.ERROR
+        result.status = RunStatus.ERROR
         result.message = "The run failed unexpectedly; nothing was published."
     else:
-        result.status, result.message = history.RunStatus.CANCELLED, message
+        result.status, result.message = RunStatus.CANCELLED, message
     _mark_rest(result, "skipped" if outcome is Outcome.FAILED else "cancelled")
     run.clock()
     _finish_run(run.ws, result)
     if outcome is Outcome.INTERRUPTED:  # Ctrl+C: the command line says so and exits 130
         raise KeyboardInterrupt from e
     if outcome is Outcome.CANCELLED:
-        raise Cancelled(result.message if result.kind == history.RunKind.RUN
+        raise Cancelled(result.message if result.kind == RunKind.RUN
                         else "Tests cancelled.") from e
     raise e
 
@@ -479,7 +480,7 @@ def run_project(
     project: Project | None = None,
 ) -> RunResult:
     """Build the selected models and run their tests; publish all or nothing."""
-    run = _plan(ws, history.RunKind.RUN, select, project, reporter, listener)
+    run = _plan(ws, RunKind.RUN, select, project, reporter, listener)
     result = run.result
     try:
         with run_transaction(ws, run.reporter.token) as cur:
@@ -509,7 +510,7 @@ def run_data_tests(
     project: Project | None = None,
 ) -> RunResult:
     """Run the data tests alone, against what is published now."""
-    run = _plan(ws, history.RunKind.TEST, select, project, reporter, listener)
+    run = _plan(ws, RunKind.TEST, select, project, reporter, listener)
     result, total = run.result, len(run.project.tests_to_run(run.names))
     try:
         # Transient models are published as views: compute the ones the tests read once, as
@@ -528,7 +529,9 @@ def run_data_tests(
             raise
         _stopped(run, e, "Cancelled.")
     errors, warns = _test_summary(result)
-    result.status = "error" if errors else "warn" if warns else "success"
+    result.status = (
+        RunStatus.ERROR if errors else RunStatus.WARN if warns else RunStatus.SUCCESS
+    )
     result.message = f"{len(result.tests)} test(s): {errors} error(s), {warns} warning(s)."
     run.clock()
     run.reporter.update(total, total, result.message)
@@ -552,7 +555,7 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute("ROLLBACK")
 
 
-def _mark_rest(result: RunResult, status: str) -> None:
+def _mark_rest(result: RunResult, status: ModelStatus) -> None:
     for mr in result.models:
         if mr.status in ("pending", "running"):
             mr.status = status

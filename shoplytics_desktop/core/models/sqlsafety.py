@@ -213,9 +213,8 @@ def check_condition(text: str) -> str | None:
     """Why ``text`` is not exactly one SQL expression (None: it is), by sqlglot: one condition,
     no semicolon, brackets that close inside it."""
     import sqlglot
-    from sqlglot import exp
+    from sqlglot import TokenType, exp
     from sqlglot.errors import ParseError, TokenError
-    from sqlglot.tokens import TokenType
 
     if not text.strip():
         return "the expression is empty"

@@ -39,7 +39,7 @@ class Compared:
 
     @property
     def filters(self) -> Filters:
-        return self.result.filters  # type: ignore[no-any-return]
+        return self.result.filters
 
 
 def compared_job(main: Job, other: Job | None, label: str) -> Job:
@@ -95,7 +95,7 @@ class DashboardTab(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
-        self.scroll = scroll
+        self.scroll_area = scroll
         self.hidden_by_filters = QWidget()
         self.hidden_label = QLabel()
         self.hidden_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -197,7 +197,7 @@ class DashboardTab(QWidget):
                 f"The filters hide all data in this range ({f.describe()}).")
             self.stack.setCurrentWidget(self.hidden_by_filters)
             return
-        self.stack.setCurrentWidget(self.scroll)
+        self.stack.setCurrentWidget(self.scroll_area)
         context = f.describe() + (f"; dashed: {label}" if other is not None else "")
         for chart in getattr(self, "charts", []):
             chart.context = context

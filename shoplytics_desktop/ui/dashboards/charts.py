@@ -444,7 +444,7 @@ class ChartFrame(QFrame):
         path = Path(path)
         image = self.render_image(width, height)
         try:
-            ok = image.save(str(path), "PNG")
+            ok = image.save(str(path), "PNG")  # type: ignore[call-overload]  # the stubs say bytes; PySide6 takes str only
         except OSError as e:
             raise ExportError(f"Cannot write the chart '{self.title}' to {path}: {e}.",
                               "Choose a folder you can write to.") from e

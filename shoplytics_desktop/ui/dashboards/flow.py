@@ -77,8 +77,8 @@ class FlowLayout(QLayout):
             if self.fill:
                 spare = area.width() - sum(widths) - self._spacing * (len(line) - 1)
                 grow = [i for i, it in enumerate(line)
-                        if it.widget() is None or it.widget().sizePolicy().horizontalPolicy()
-                        != QSizePolicy.Policy.Fixed]
+                        if (widget := it.widget()) is None
+                        or widget.sizePolicy().horizontalPolicy() != QSizePolicy.Policy.Fixed]
                 if spare > 0 and grow:
                     for i in grow:
                         widths[i] += spare // len(grow)

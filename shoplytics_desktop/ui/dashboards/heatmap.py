@@ -87,7 +87,7 @@ class HeatmapChart(ChartFrame):
         # The colour scale, right of the cells.
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False,
                                         width=12)
-        self.colorbar.axis.tickStrings = (  # type: ignore[method-assign]
+        self.colorbar.axis.tickStrings = (
             lambda values, scale, spacing: [self.fmt(v * scale) for v in values])
         self.plot_item.layout.addItem(self.colorbar, 2, 5)
 

@@ -143,9 +143,9 @@ class KpiRow(QWidget):
         if fresh:
             # The set of figures changed (net revenue and refunds show only where there are
             # refunds): lay the cards out afresh, in the new order.
-            for card in self.cards.values():
-                self.grid.removeWidget(card)
-                card.deleteLater()
+            for old in self.cards.values():
+                self.grid.removeWidget(old)
+                old.deleteLater()
             self.cards = {}
         for i, kpi in enumerate(kpis):
             card = self.cards.get(kpi.key)

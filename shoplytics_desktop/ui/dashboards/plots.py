@@ -93,7 +93,7 @@ def period_labels(days: Sequence[dt.date], grain: str) -> list[str]:
     return out
 
 
-def _dotted_parts(y: np.ndarray, partial: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+def _dotted_parts(y: np.ndarray, partial: Sequence[bool] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A line split into its solid part (complete periods) and its dotted part (incomplete
     periods and the segments joining them to their neighbours)."""
     flags = np.array(list(partial), dtype=bool) if len(partial) == len(y) else np.zeros(len(y), bool)
@@ -388,7 +388,7 @@ class BarChart(ChartFrame):
             else:
                 brushes = [self.theme.series(g)] * len(labels)
             height = np.nan_to_num(vals)
-            brushes = [
+            fills: list[QBrush] = [
                 QBrush(QColor(b), Qt.BrushStyle.BDiagPattern) if self.partial[i] else QBrush(QColor(b))
                 for i, b in enumerate(brushes)
             ]
@@ -403,13 +403,13 @@ class BarChart(ChartFrame):
                     symbolPen=pg.mkPen(color), connect="finite",
                 )
                 continue
-            pens = [pg.mkPen(b.color()) for b in brushes]
+            pens = [pg.mkPen(b.color()) for b in fills]
             if self.horizontal:
                 item = pg.BarGraphItem(x0=0, y=centre, height=width * 0.95, width=height,
-                                       brush=brushes[0], brushes=brushes, pens=pens)
+                                       brush=fills[0], brushes=fills, pens=pens)
             else:
                 item = pg.BarGraphItem(x=centre, height=height, width=width * 0.95,
-                                       brush=brushes[0], brushes=brushes, pens=pens)
+                                       brush=fills[0], brushes=fills, pens=pens)
             self.plot_item.addItem(item)
         self._axis_labels(pos)
         self._annotate(pos)

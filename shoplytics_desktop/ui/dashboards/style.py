@@ -1,5 +1,6 @@
-"""Chart colours (Okabe–Ito, colour-blind safe) for the light and dark palettes, and the number
-formats every chart, card and table of the dashboards shares."""
+"""Chart colours for the light and dark palettes (the Okabe–Ito series of ``ui/theme.py``, the
+app's one palette), and the number formats every chart, card and table of the dashboards
+shares."""
 
 from __future__ import annotations
 
@@ -12,18 +13,12 @@ from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-#: Okabe–Ito, in the order series take them (black is left out: it vanishes on dark).
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
-#: On dark backgrounds the deep blue is dim: sky blue leads instead.
-OKABE_ITO_DARK = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
+from shoplytics_desktop.ui import theme
+
 #: Symbols only where one currency owns them; "$" alone would be ambiguous for CAD or AUD, so
 #: they show their code (CA$ 10), as does every currency not listed.
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥",
             "CAD": "CA$", "AUD": "A$", "KRW": "₩", "BRL": "R$", "MXN": "MX$"}
-
-from shoplytics_desktop.ui.dashboards import _none_guard  # noqa: E402
-
-_none_guard.apply()
 
 #: Antialias only lines of up to this many points (per item). Qt strokes a wide antialiased
 #: polyline slowly (about 0.3 ms per point here): 3 lines of 180 days took longer to paint than
@@ -40,21 +35,20 @@ class Theme:
     muted: str
 
     def series(self, i: int) -> QColor:
-        colors = OKABE_ITO_DARK if self.dark else OKABE_ITO
+        colors = theme.SERIES_DARK if self.dark else theme.SERIES
         return QColor(colors[i % len(colors)])
 
     def positive(self) -> str:
-        return "#56B4E9" if self.dark else "#0072B2"
+        return theme.SKY if self.dark else theme.BLUE
 
     def negative(self) -> str:
-        return "#E69F00" if self.dark else "#D55E00"
+        return theme.ORANGE if self.dark else theme.VERMILLION
 
 
 def current_theme() -> Theme:
     app = QApplication.instance()
     pal = app.palette() if isinstance(app, QApplication) else QPalette()
-    window = pal.color(QPalette.ColorRole.Window)
-    dark = window.lightness() < 128
+    dark = theme.is_dark(pal)
     base = pal.color(QPalette.ColorRole.Base).name()
     text = pal.color(QPalette.ColorRole.Text).name()
     return Theme(dark, base, text, 0.25 if dark else 0.15, "#9a9a9a" if dark else "#6b6b6b")

@@ -24,11 +24,17 @@ from shoplytics_desktop.core.ingest import presets, refs
 from shoplytics_desktop.core.ingest.wizard import mapped_samples
 from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, set_kind, status_label
 
-#: The contract's fields in the order a person reads an event; properties last.
-FIELDS: tuple[str, ...] = (
-    "event_time", "event_type", "user_id", "session_id", "product_id", "order_id", "price",
-    "quantity", "currency", "category", "brand", "device", "country", "traffic_source", "event_id", "properties",
-)
+
+def _reading_order() -> tuple[str, ...]:
+    """The contract's mapped fields in the order a person reads an event: the currency next to
+    the price and quantity, the row's own id and the leftover properties last."""
+    fields: list[str] = [f for f in contract.MAPPED_FIELDS
+                         if f not in ("currency", "event_id", "properties")]
+    fields.insert(fields.index("quantity") + 1, "currency")
+    return (*fields, "event_id", "properties")
+
+
+FIELDS = _reading_order()
 HINTS = {
     "event_time": "when it happened (UTC)",
     "event_type": "the source's event name; mapped to a type on the next page",
@@ -68,7 +74,29 @@ class MappingPage(JobPage):
                          "Fields marked * are required.")
         self.combos: dict[str, QComboBox] = {}
         self.samples: dict[str, QLabel] = {}
-        # The vendor preset behind the proposal, why it was recognised, and a way to pick another.
+        preset_row = self._build_preset_row()
+        self._build_file_row()
+        self.notes = status_label("warn")
+        scroll = self._build_field_grid()
+        self.keep_unmapped = QCheckBox("Keep the other source columns in properties (JSON)")
+        self.keep_unmapped.toggled.connect(self._changed)
+        self.unmapped = QLabel()
+        self.unmapped.setWordWrap(True)
+        self.problem = status_label("error")
+        layout = QVBoxLayout(self)
+        layout.addLayout(preset_row)
+        layout.addWidget(self.preset_why)
+        layout.addWidget(self.file_row)
+        layout.addWidget(self.notes)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.keep_unmapped)
+        layout.addWidget(self.unmapped)
+        layout.addWidget(self.problem)
+        self._filling = False
+
+    def _build_preset_row(self) -> QHBoxLayout:
+        """The vendor preset behind the proposal, why it was recognised, and a way to pick
+        another."""
         self.preset = QComboBox()
         self.preset.setAccessibleName("Import preset")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -80,7 +108,10 @@ class MappingPage(JobPage):
         preset_row.addWidget(QLabel("<b>Preset</b>"))
         preset_row.addWidget(self.preset)
         preset_row.addStretch(1)
-        # Files with different columns: each file's own proposal, one at a time.
+        return preset_row
+
+    def _build_file_row(self) -> None:
+        """Files with different columns: each file's own proposal, one at a time."""
         self.file_choice = QComboBox()
         self.file_choice.setAccessibleName("File whose proposal is shown")
         self.file_choice.currentIndexChanged.connect(self._file_chosen)
@@ -94,7 +125,10 @@ class MappingPage(JobPage):
         file_layout.addWidget(self.file_choice)
         file_layout.addWidget(self.file_detail, 1)
         self.file_row.hide()
-        self.notes = status_label("warn")
+
+    def _build_field_grid(self) -> QScrollArea:
+        """One row per contract field: its name, the source column combo and sample values; the
+        time format and day/month order rows follow event_time."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -124,36 +158,7 @@ class MappingPage(JobPage):
             grid.addWidget(sample, row, 2)
             row += 1
             if name == "event_time":
-                self.time_format = QComboBox()
-                for key, text in TIME_FORMATS:
-                    self.time_format.addItem(text, key)
-                self.custom_format = QLineEdit()
-                self.custom_format.setPlaceholderText("e.g. %d/%m/%Y %H:%M:%S")
-                self.custom_format.setToolTip("A strptime format, as in Python or DuckDB")
-                self.time_format.currentIndexChanged.connect(self._changed)
-                self.custom_format.textChanged.connect(self._changed)
-                box = QHBoxLayout()
-                box.setContentsMargins(0, 0, 0, 0)
-                box.addWidget(self.time_format)
-                box.addWidget(self.custom_format, 1)
-                grid.addWidget(QLabel("   time format"), row, 0)
-                grid.addLayout(box, row, 1, 1, 2)
-                row += 1
-                # A day/month order no value settles: both readings, for the user to choose.
-                self.date_order = QComboBox()
-                self.date_order.setAccessibleName("Day and month order")
-                self.date_order.currentIndexChanged.connect(self._date_order_chosen)
-                self.date_order_label = QLabel("   day/month order")
-                self.date_order_why = QLabel()
-                self.date_order_why.setWordWrap(True)
-                set_kind(self.date_order_why, "warn")
-                order_box = QVBoxLayout()
-                order_box.setContentsMargins(0, 0, 0, 0)
-                order_box.addWidget(self.date_order)
-                order_box.addWidget(self.date_order_why)
-                grid.addWidget(self.date_order_label, row, 0)
-                grid.addLayout(order_box, row, 1, 1, 2)
-                row += 1
+                row = self._add_time_rows(grid, row)
         grid.setColumnStretch(2, 1)
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
@@ -163,21 +168,40 @@ class MappingPage(JobPage):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(inner)
-        self.keep_unmapped = QCheckBox("Keep the other source columns in properties (JSON)")
-        self.keep_unmapped.toggled.connect(self._changed)
-        self.unmapped = QLabel()
-        self.unmapped.setWordWrap(True)
-        self.problem = status_label("error")
-        layout = QVBoxLayout(self)
-        layout.addLayout(preset_row)
-        layout.addWidget(self.preset_why)
-        layout.addWidget(self.file_row)
-        layout.addWidget(self.notes)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.keep_unmapped)
-        layout.addWidget(self.unmapped)
-        layout.addWidget(self.problem)
-        self._filling = False
+        return scroll
+
+    def _add_time_rows(self, grid: QGridLayout, row: int) -> int:
+        """The time format and the day/month order rows at ``row``; the next free row."""
+        self.time_format = QComboBox()
+        for key, text in TIME_FORMATS:
+            self.time_format.addItem(text, key)
+        self.custom_format = QLineEdit()
+        self.custom_format.setPlaceholderText("e.g. %d/%m/%Y %H:%M:%S")
+        self.custom_format.setToolTip("A strptime format, as in Python or DuckDB")
+        self.time_format.currentIndexChanged.connect(self._changed)
+        self.custom_format.textChanged.connect(self._changed)
+        box = QHBoxLayout()
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.time_format)
+        box.addWidget(self.custom_format, 1)
+        grid.addWidget(QLabel("   time format"), row, 0)
+        grid.addLayout(box, row, 1, 1, 2)
+        row += 1
+        # A day/month order no value settles: both readings, for the user to choose.
+        self.date_order = QComboBox()
+        self.date_order.setAccessibleName("Day and month order")
+        self.date_order.currentIndexChanged.connect(self._date_order_chosen)
+        self.date_order_label = QLabel("   day/month order")
+        self.date_order_why = QLabel()
+        self.date_order_why.setWordWrap(True)
+        set_kind(self.date_order_why, "warn")
+        order_box = QVBoxLayout()
+        order_box.setContentsMargins(0, 0, 0, 0)
+        order_box.addWidget(self.date_order)
+        order_box.addWidget(self.date_order_why)
+        grid.addWidget(self.date_order_label, row, 0)
+        grid.addLayout(order_box, row, 1, 1, 2)
+        return row + 1
 
     # -- filling from the state ---------------------------------------------------------------
 

@@ -51,7 +51,10 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
 
 def plan(info: SourceInfo) -> Mapping:
     explode = "items" if find(info, "items") else None
-    line = lambda *c: pick(info, c, explode)  # noqa: E731
+
+    def line(*c: str) -> str | list[str] | None:
+        return pick(info, c, explode)
+
     columns = {
         "event_time": "event_timestamp",
         "event_type": "event_name",
