@@ -13,7 +13,7 @@ from shoplytics_desktop.core.analytics.filters import Filters
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.heatmap import HeatmapChart
 from shoplytics_desktop.ui.dashboards.plots import BarChart
-from shoplytics_desktop.ui.dashboards.style import compact, fmt_count
+from shoplytics_desktop.ui.dashboards.style import compact, fmt_count, fmt_pct
 
 
 class BehaviourTab(DashboardTab):
@@ -73,7 +73,7 @@ class BehaviourTab(DashboardTab):
         self.heatmap.set_matrix(
             result.heatmap, list(WEEKDAYS), [f"{h:02d}" for h in range(24)],
             result.heatmap_table, compact, "No events in this range.",
-            extra=lambda r, c: (f"{100 * result.heatmap[r][c] / total:.1f}% of events"
+            extra=lambda r, c: (f"{fmt_pct(result.heatmap[r][c] / total)} of events"
                                 if total else ""),
             col_title=f"hour ({self.time_zone})", labels=False,
         )

@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
-from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_count, fmt_money, fmt_pct
+from shoplytics_desktop.ui.dashboards.style import (
+    count_decimals,
+    current_theme,
+    fmt_count,
+    fmt_money,
+    fmt_pct,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -46,6 +52,9 @@ class TableModel(QAbstractTableModel):
         self._search = ""
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._text = [" ".join("" if v is None else str(v) for v in r).lower() for r in table.rows]
+        #: One format per column: counts are whole numbers unless any needs a decimal.
+        self.decimals = [count_decimals([r[i] for r in table.rows])
+                         if kinds.get(c) == "count" else 0 for i, c in enumerate(table.columns)]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -64,7 +73,7 @@ class TableModel(QAbstractTableModel):
             if kind == "rate":
                 return fmt_pct(float(v), 1)
             if kind == "count":
-                return fmt_count(float(v))
+                return fmt_count(float(v), self.decimals[index.column()])
             return v.isoformat() if isinstance(v, dt.date) else str(v)
         if role == Qt.ItemDataRole.TextAlignmentRole and kind:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
