@@ -316,6 +316,8 @@ class BarChart(ChartFrame):
     """Bars over categories. ``clicked`` carries the category of a clicked bar."""
 
     clicked = Signal(str)
+    #: A bar was double-clicked: its index (drill-through to the rows behind it).
+    activated = Signal(int)
 
     def __init__(
         self,
@@ -497,12 +499,24 @@ class BarChart(ChartFrame):
         self.clicked.emit(self.labels[i])
         return self.labels[i]
 
+    def activate_at(self, x: float, y: float) -> int | None:
+        i = self.index_at(x, y)
+        if i is None or self.is_empty:
+            return None
+        self.activated.emit(i)
+        return i
+
     def _mouse_clicked(self, event: object) -> None:
         pos: QPointF = event.scenePos()  # type: ignore[attr-defined]
         if self.is_empty or not self.plot_item.sceneBoundingRect().contains(pos):
             return
+        if event.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
         p = self.vb.mapSceneToView(pos)
-        self.click_at(p.x(), p.y())
+        if event.double():  # type: ignore[attr-defined]
+            self.activate_at(p.x(), p.y())
+        else:
+            self.click_at(p.x(), p.y())
 
 
 def _set_finite(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
