@@ -147,6 +147,27 @@ class ChartFrame(QFrame):
         #: The date range and filters the chart shows (exported PNGs carry it).
         self.context = ""
 
+        self._make_labels(metric)
+        header = self._make_header()
+        self._make_plot(axis_items)
+        self.empty_label = QLabel()
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.empty_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.legend_label)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note_label)
+
+    def _make_labels(self, metric: str | None) -> None:
+        """The title (with the metric's definition as its tooltip), legend and note lines."""
         self.title_label = QLabel()
         self._title_text()
         self.title_label.setWordWrap(True)
@@ -161,6 +182,8 @@ class ChartFrame(QFrame):
         self.note_label.setStyleSheet(f"color: {self.theme.muted};")
         self.note_label.setVisible(False)
 
+    def _make_header(self) -> QHBoxLayout:
+        """The title and the chart's buttons: reset zoom, PNG, SVG, copy and save as CSV."""
         self.buttons: dict[str, QToolButton] = {}
         header = QHBoxLayout()
         header.setContentsMargins(4, 2, 4, 0)
@@ -178,7 +201,10 @@ class ChartFrame(QFrame):
             header.addWidget(b)
         self.buttons["reset"].setVisible(self.zoomable)
         self.buttons["reset"].setToolTip("Reset zoom (zoom with Ctrl + wheel or by dragging a box)")
+        return header
 
+    def _make_plot(self, axis_items: dict[str, pg.AxisItem] | None) -> None:
+        """The plot, its mouse behaviour, grid, theme and the floating read-out."""
         self.plot = PlotWidget(axisItems=axis_items or {})
         self.plot.setAntialiasing(False)
         self.plot.setMinimumHeight(160)
@@ -203,22 +229,6 @@ class ChartFrame(QFrame):
         self.crosshair.setVisible(False)
         self._style_tip()
         self.plot.installEventFilter(self)
-
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.legend_label)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.note_label)
 
     def _title_text(self) -> None:
         """The title, with the currency's code on money charts (a symbol can be ambiguous)."""
