@@ -229,3 +229,43 @@ def test_the_fold_is_remembered_per_workspace(qtbot: QtBot, tmp_path: Path) -> N
         assert not fresh.controls.collapsed
         qtbot.waitUntil(lambda: fresh.status is not None and not fresh.busy, timeout=10_000)
         fresh.pool.waitForDone(10_000)
+
+
+# -- fitting the window ----------------------------------------------------------------------------
+
+
+def test_long_text_columns_narrow_instead_of_scrolling_sideways(qtbot: QtBot) -> None:
+    long = "A product name far longer than the table has room for " * 2
+    table = Table.of(["product_id", "name", "category", "views", "revenue"],
+                     [(f"p{i}", long, "appliances.environment.water_heater", i, 10.0 * i)
+                      for i in range(5)])
+    t = DataTable("t", kinds={"views": "count", "revenue": "money"})
+    qtbot.addWidget(t)
+    t.resize(420, 300)
+    t.show()
+    t.set_table(table)
+    qtbot.waitExposed(t)
+    header = t.view.horizontalHeader()
+    assert header.length() <= t.view.viewport().width()
+    assert not t.view.horizontalScrollBar().isVisible()
+    # The numbers keep their width; the texts elide, and read in full on hover.
+    m = t.model
+    assert m is not None
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.ToolTipRole) == "appliances.environment.water_heater"
+    t.resize(1600, 300)
+    qtbot.waitUntil(lambda: header.sectionSize(2) > 72)  # widened again with the window
+
+
+def test_the_timing_line_speaks_of_the_tab_on_show(qtbot: QtBot, tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws") as w:
+        build_marts(w)
+        p = DashboardsPage(w)
+        qtbot.addWidget(p)
+        qtbot.waitUntil(lambda: p.status is not None and not p.busy, timeout=10_000)
+        p.load_all()
+        qtbot.waitUntil(lambda: not p.busy, timeout=10_000)
+        p.tabs.setCurrentWidget(p.tab("Cohorts"))
+        assert p.timing.text().startswith("Cohorts: drawn in ")
+        p.tabs.setCurrentWidget(p.tab("Overview"))
+        assert p.timing.text().startswith("Overview: drawn in ")
+        p.pool.waitForDone(10_000)

@@ -41,6 +41,7 @@ class BehaviourTab(DashboardTab):
         self.time_zone = zone
         self.heatmap.title = _heatmap_title(zone)
         self.heatmap.title_label.setText(f"<b>{self.heatmap.title}</b>")
+        self.heatmap.fit_title()
 
     def ignore_reason(self) -> str:
         return "sessions and activity have no category."
@@ -63,6 +64,7 @@ class BehaviourTab(DashboardTab):
         if median is not None:
             self.durations.title_label.setText(
                 "<b>Session duration</b> (median in the highlighted bin)")
+            self.durations.fit_title()
         t = result.time_to_purchase
         self.time_to_purchase.set_bars(
             t.column("time_to_first_purchase"), [("Buyers", t.column("buyers"))], t,

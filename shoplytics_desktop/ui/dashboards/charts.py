@@ -173,6 +173,9 @@ class ChartFrame(QFrame):
         self.title_label.setWordWrap(True)
         self.title_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.title_label.setMinimumWidth(60)
+        # A title wrapped onto two lines beside the buttons needs the height of both (a box
+        # layout gives a label beside others one line's height, cutting the second).
+        self.title_label.installEventFilter(self)
         self.set_metric(metric)
         self.legend_label = QLabel()
         self.legend_label.setVisible(False)
@@ -234,6 +237,7 @@ class ChartFrame(QFrame):
         """The title, with the currency's code on money charts (a symbol can be ambiguous)."""
         money = getattr(self, "kind", "") == "money"
         self.title_label.setText(f"<b>{self.title}</b>" + (f" ({self.currency})" if money else ""))
+        self.fit_title()
 
     def set_metric(self, metric: str | None) -> None:
         """The glossary's definition as the title's tooltip."""
@@ -269,7 +273,19 @@ class ChartFrame(QFrame):
         )
         self.crosshair.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
 
+    def fit_title(self) -> None:
+        """Give the title the height its wrapped text needs at its width (call after a new
+        text)."""
+        label = self.title_label
+        need = label.heightForWidth(label.width()) if label.width() > 0 else -1
+        if need > 0 and need != label.minimumHeight():
+            label.setMinimumHeight(need)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is getattr(self, "title_label", None):
+            if event.type() == QEvent.Type.Resize:
+                self.fit_title()
+            return False
         if watched is self.plot and event.type() == QEvent.Type.Leave:
             self.clear_hover()
         return super().eventFilter(watched, event)

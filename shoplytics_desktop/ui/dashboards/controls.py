@@ -482,7 +482,7 @@ class FilterBar(QWidget):
     def _update_compare(self) -> None:
         f = self.filters()
         p = f.previous()
-        text = f"{f.days} days, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
+        text = f"{f.days} day{'s' if f.days != 1 else ''}, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
         self.compare.setText(text)
         self.compare.setToolTip("The KPI changes compare the range with the period of the same "
                                 "length just before it: " + text)

@@ -60,10 +60,18 @@ class Sparkline(pg.PlotWidget):
         dotted.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
         muted = QColor(current_theme().muted)
         mean.setPen(pg.mkPen(muted, width=1, style=Qt.PenStyle.DashLine))
-        if len(y) and not np.all(np.isnan(y)):
+        finite = int(np.count_nonzero(~np.isnan(y))) if len(y) else 0
+        if finite == 1:
+            # One period: a dot (a line through one point draws nothing), and no average.
+            x = np.arange(len(y))
+            curve.setData(x, y, connect="finite", symbol="o", symbolSize=4,
+                          symbolBrush=color, symbolPen=pg.mkPen(color))
+            dotted.setData([], [])
+            self.average = None
+        elif finite:
             solid, dots = _dotted_parts(y, self.partial)
             x = np.arange(len(y))
-            curve.setData(x, solid, connect="finite")
+            curve.setData(x, solid, connect="finite", symbol=None)
             dotted.setData(x, dots, connect="finite")
         else:
             curve.setData([], [])

@@ -269,6 +269,9 @@ class DashboardsPage(QWidget):
     def _tab_changed(self) -> None:
         self.save_state()
         tab = self.current_tab
+        # The timing line speaks of the tab on show (not of the last one drawn elsewhere).
+        self.timing.setText(f"{tab.title}: drawn in {tab.last_ms:.0f} ms"
+                            if tab.last_ms is not None else "")
         if tab.dirty and tab.filters is not None and self.status is not None and self.status.ready:
             self._load(tab)
 
@@ -294,7 +297,8 @@ class DashboardsPage(QWidget):
         tab.show_result(result)
         ms = (time.perf_counter() - self._started.pop(tab, time.perf_counter())) * 1000
         tab.last_ms = ms
-        self.timing.setText(f"{tab.title}: drawn in {ms:.0f} ms")
+        if tab is self.current_tab:
+            self.timing.setText(f"{tab.title}: drawn in {ms:.0f} ms")
         self.drawn.emit(tab.title, ms)
 
     def _failed(self, tab: DashboardTab, gen: int, error: BaseException) -> None:
