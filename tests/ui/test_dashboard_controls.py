@@ -269,3 +269,18 @@ def test_the_timing_line_speaks_of_the_tab_on_show(qtbot: QtBot, tmp_path: Path)
         p.tabs.setCurrentWidget(p.tab("Overview"))
         assert p.timing.text().startswith("Overview: drawn in ")
         p.pool.waitForDone(10_000)
+
+
+def test_a_wrapped_chart_title_gets_its_lines_and_gives_them_back(qtbot: QtBot) -> None:
+    from shoplytics_desktop.ui.dashboards.plots import TimeChart
+
+    chart = TimeChart("Average order value over the whole range", "money")
+    qtbot.addWidget(chart)
+    chart.resize(360, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    label = chart.title_label
+    line = label.fontMetrics().height()
+    qtbot.waitUntil(lambda: label.minimumHeight() >= 2 * line)  # two lines beside the buttons
+    chart.resize(1400, 300)
+    qtbot.waitUntil(lambda: label.minimumHeight() < 2 * line)  # one line again

@@ -277,9 +277,12 @@ class ChartFrame(QFrame):
         """Give the title the height its wrapped text needs at its width (call after a new
         text)."""
         label = self.title_label
-        need = label.heightForWidth(label.width()) if label.width() > 0 else -1
-        if need > 0 and need != label.minimumHeight():
-            label.setMinimumHeight(need)
+        if label.width() <= 0:
+            return
+        old = label.minimumHeight()
+        label.setMinimumHeight(0)  # a label's height for a width is at least its minimum
+        need = label.heightForWidth(label.width())
+        label.setMinimumHeight(need if need > 0 else old)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is getattr(self, "title_label", None):
