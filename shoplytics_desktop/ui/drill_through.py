@@ -80,12 +80,14 @@ class DrillThrough(QObject):
             tab = _tab(page, tab_title)
             chart = getattr(tab, attr, None) if tab is not None else None
             if chart is not None and hasattr(chart, "activated"):
+                chart.drill_hint = f"Double-click: the {kind_of(metric)} behind this bar"
                 chart.activated.connect(
                     lambda i, t=tab, c=chart, m=metric, w=what: self.drill_bar(t, c, m, w, i))
         for tab_title, attr in HEATMAPS:
             tab = _tab(page, tab_title)
             chart = getattr(tab, attr, None) if tab is not None else None
             if chart is not None and hasattr(chart, "cell_clicked"):
+                chart.drill_hint = "Click: the events of this weekday and hour"
                 chart.cell_clicked.connect(
                     lambda r, c, t=tab: self.drill_cell(t, weekday=r + 1, hour=c))
 

@@ -109,6 +109,7 @@ def test_category_and_product_bars_and_heatmap_cells_open_their_rows(
     rev = page.tab("Revenue")
     cats = rev.categories  # type: ignore[attr-defined]
     bags = cats.labels.index("Bags")
+    assert cats.hover_text(1.0, -bags).endswith("\nDouble-click: the orders behind this bar")
     # A double click on the Bags bar (horizontal bars: the i-th at y = -i).
     assert cats.activate_at(1.0, -bags) == bags
     title, sql = asked[-1]
@@ -134,6 +135,8 @@ def test_category_and_product_bars_and_heatmap_cells_open_their_rows(
     qtbot.waitUntil(lambda: not page.busy and not page.tab("Behaviour").dirty, timeout=10_000)
     heat = page.tab("Behaviour").heatmap  # type: ignore[attr-defined]
     r, c = (int(v[0]) for v in heat.values.nonzero())
+    assert heat.hover_text(c + 0.5, r + 0.5).endswith(
+        "\nClick: the events of this weekday and hour")
     assert heat.click_at(c + 0.5, r + 0.5) == (r, c)
     title, sql = asked[-1]
     assert f"isodow(event_date) = {r + 1}" in sql and f"hour(event_time_local) = {c}" in sql

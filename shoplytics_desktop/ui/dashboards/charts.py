@@ -146,6 +146,8 @@ class ChartFrame(QFrame):
         self._table: Table | None = None
         #: The date range and filters the chart shows (exported PNGs carry it).
         self.context = ""
+        #: What a click opens, when the chart drills through (said on hover).
+        self.drill_hint = ""
 
         self._make_labels(metric)
         header = self._make_header()

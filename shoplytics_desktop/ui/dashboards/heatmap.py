@@ -185,4 +185,5 @@ class HeatmapChart(ChartFrame):
         extra = f" ({self.extra(r, c)})" if self.extra else ""
         if r < len(self.partial) and c < len(self.partial[r]) and self.partial[r][c]:
             extra += " — week not over yet"
-        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}"
+        hint = f"\n{self.drill_hint}" if self.drill_hint else ""
+        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}{hint}"

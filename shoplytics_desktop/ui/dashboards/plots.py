@@ -508,7 +508,8 @@ class BarChart(ChartFrame):
             for name, vals in self.groups
         ]
         note = f" ({self.notes[i]})" if i < len(self.notes) and self.notes[i] else ""
-        return f"{self.labels[i]} — " + ", ".join(parts) + note
+        hint = f"\n{self.drill_hint}" if self.drill_hint else ""
+        return f"{self.labels[i]} — " + ", ".join(parts) + note + hint
 
     def click_at(self, x: float, y: float) -> str | None:
         i = self.index_at(x, y)
