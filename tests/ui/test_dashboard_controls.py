@@ -64,6 +64,9 @@ def test_money_counts_and_rates_follow_the_locale(locale: None) -> None:
     assert format_ticks([0, 2500, 5000], "money", "EUR") == [f"0{NBSP}€", f"2,5k{NBSP}€",
                                                                f"5,0k{NBSP}€"]
     assert format_ticks([0, 5000, 10000]) == ["0", "5k", "10k"]
+    from shoplytics_desktop.ui.dashboards.behaviour import _local
+
+    assert _local("2.1m") == "2,1m"  # the session duration axis
 
 
 def test_a_table_has_one_format_per_column_in_each_locale(qtbot: QtBot, locale: None) -> None:

@@ -14,6 +14,7 @@ from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.heatmap import HeatmapChart
 from shoplytics_desktop.ui.dashboards.plots import BarChart
 from shoplytics_desktop.ui.dashboards.style import compact, fmt_count, fmt_pct
+from shoplytics_desktop.ui.numbers import number_locale
 
 
 class BehaviourTab(DashboardTab):
@@ -59,7 +60,7 @@ class BehaviourTab(DashboardTab):
             d.column("duration"), [("Sessions", d.column("sessions"))], d,
             "No sessions in this range.",
             highlight=d.column("duration")[median] if median is not None else None,
-            ticks=[duration_tick(k) for k in d.column("bin")],
+            ticks=[_local(duration_tick(k)) for k in d.column("bin")],
         )
         if median is not None:
             self.durations.title_label.setText(
@@ -80,6 +81,11 @@ class BehaviourTab(DashboardTab):
             col_title=f"hour ({self.time_zone})", labels=False,
         )
         self.heatmap.fmt = fmt_count
+
+
+def _local(text: str) -> str:
+    """A short duration ("2.1m") with the locale's decimal separator ("2,1m" in German)."""
+    return text.replace(".", number_locale().decimalPoint())
 
 
 def _heatmap_title(zone: str) -> str:
