@@ -239,16 +239,7 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.first_day = self.last_day = dt.date.today()
-        self.collapsed = False
-        self.fold = QToolButton()
-        self.fold.setAutoRaise(True)
-        self.fold.setCheckable(True)
-        self.fold.setArrowType(Qt.ArrowType.UpArrow)
-        self.fold.setToolTip("Fold the filters to one line (a summary of them shows instead)")
-        self.fold.toggled.connect(self._fold_clicked)
-        self.summary = QLabel()
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summary.setVisible(False)
+        self._make_fold()
         self.preset = QComboBox()
         for key, label in PRESETS.items():
             self.preset.addItem(label, key)
@@ -290,7 +281,33 @@ class FilterBar(QWidget):
         self.compare.setStyleSheet(f"color: {current_theme().muted};")
         for box in (self.preset, self.grain, self.compare_to):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._lay_out()
+        self._fill_options(DashboardStatus(missing=()))
 
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        self.start.dateChanged.connect(self._dates_edited)
+        self.end.dateChanged.connect(self._dates_edited)
+        for dim in self.dims.values():
+            dim.changed.connect(self._emit)
+        for box in (self.grain, self.compare_to):
+            box.currentIndexChanged.connect(self._emit)
+        self.reset.clicked.connect(self.reset_filters)
+
+    def _make_fold(self) -> None:
+        """The fold button and the one-line summary shown in the filters' place when folded."""
+        self.collapsed = False
+        self.fold = QToolButton()
+        self.fold.setAutoRaise(True)
+        self.fold.setCheckable(True)
+        self.fold.setArrowType(Qt.ArrowType.UpArrow)
+        self.fold.setToolTip("Fold the filters to one line (a summary of them shows instead)")
+        self.fold.toggled.connect(self._fold_clicked)
+        self.summary = QLabel()
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setVisible(False)
+
+    def _lay_out(self) -> None:
+        """The controls flow onto more lines when narrow; the fold button stays at the left."""
         self.flow = QWidget()
         flow = FlowLayout(self.flow, spacing=6)
         flow.setContentsMargins(0, 0, 0, 0)
@@ -303,16 +320,6 @@ class FilterBar(QWidget):
         layout.addWidget(self.fold, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.flow, 1)
         layout.addWidget(self.summary, 1)
-        self._fill_options(DashboardStatus(missing=()))
-
-        self.preset.currentIndexChanged.connect(self._preset_changed)
-        self.start.dateChanged.connect(self._dates_edited)
-        self.end.dateChanged.connect(self._dates_edited)
-        for dim in self.dims.values():
-            dim.changed.connect(self._emit)
-        for box in (self.grain, self.compare_to):
-            box.currentIndexChanged.connect(self._emit)
-        self.reset.clicked.connect(self.reset_filters)
 
     # -- options ---------------------------------------------------------------------------------
 
