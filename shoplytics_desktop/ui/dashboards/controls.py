@@ -93,15 +93,25 @@ class ValuePicker(QWidget):
         self.exclude.toggled.connect(owner._set_exclude)
 
     def fill(self, values: list[str], selected: list[str], exclude: bool) -> None:
+        chosen = set(selected)
         with QSignalBlocker(self.list), QSignalBlocker(self.exclude):
+            self.exclude.setChecked(exclude)
+            n = self.list.count()
+            if n == len(values) and all(self.list.item(i).text() == v
+                                        for i, v in enumerate(values)):
+                for i, v in enumerate(values):  # the same values: only the ticks change
+                    self.list.item(i).setCheckState(Qt.CheckState.Checked if v in chosen
+                                                    else Qt.CheckState.Unchecked)
+                return
+            # Hidden rows first: clearing a list with thousands of them is quadratic in Qt.
+            self.list.clearPropertyFlags()
             self.list.clear()
             for v in values:
                 item = QListWidgetItem(v)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if v in selected
+                item.setCheckState(Qt.CheckState.Checked if v in chosen
                                    else Qt.CheckState.Unchecked)
                 self.list.addItem(item)
-            self.exclude.setChecked(exclude)
         self.narrow(self.search.text())
 
     def shown(self) -> list[str]:
@@ -120,7 +130,8 @@ class ValuePicker(QWidget):
 
     def select_all_shown(self) -> None:
         picked = list(self.owner.selected)
-        picked += [v for v in self.shown() if v not in picked]
+        have = set(picked)
+        picked += [v for v in self.shown() if v not in have]
         self.owner.set_values(picked, self.owner.exclude)
 
     def _item_changed(self, item: QListWidgetItem) -> None:
@@ -176,7 +187,8 @@ class MultiSelect(QToolButton):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        values = list(self.options) + [v for v in self.selected if v not in self.options]
+        known = set(self.options)
+        values = list(self.options) + [v for v in self.selected if v not in known]
         self.picker.fill(values, self.selected, self.exclude)
 
     def _toggle(self, value: str, on: bool) -> None:
