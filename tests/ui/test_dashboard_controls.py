@@ -287,3 +287,25 @@ def test_a_wrapped_chart_title_gets_its_lines_and_gives_them_back(qtbot: QtBot) 
     qtbot.waitUntil(lambda: label.minimumHeight() >= 2 * line)  # two lines beside the buttons
     chart.resize(1400, 300)
     qtbot.waitUntil(lambda: label.minimumHeight() < 2 * line)  # one line again
+
+
+def test_the_data_page_shows_numbers_in_the_locale_and_copies_them_raw(
+        qtbot: QtBot, tmp_path: Path, locale: None) -> None:
+    from shoplytics_desktop.ui.table_model import LazyTableModel
+
+    use("de_DE")
+    with Workspace.open(tmp_path / "ws") as w:
+        w.cursor().execute(
+            "CREATE TABLE main.t AS SELECT * FROM (VALUES "
+            "(1234567::BIGINT, 1234.5::DECIMAL(12,2), 2053013555631882655::BIGINT, 0.25::DOUBLE), "
+            "(8::BIGINT, 0.1::DECIMAL(12,2), 7::BIGINT, 1.5::DOUBLE)"
+            ") v(events, revenue, category_id, share)")
+        model = LazyTableModel(w, "main", "t")
+        model.start()
+        qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+        shown = [[model.data(model.index(r, c)) for c in range(4)] for r in range(2)]
+        # One format per column: the double column takes the decimals its values need (2).
+        assert shown == [["1.234.567", "1.234,50", "2053013555631882655", "0,25"],
+                         ["8", "0,10", "7", "1,50"]]
+        assert model.raw_value(model.index(0, 0)) == 1234567  # copies keep the value
+        model.stop()
