@@ -35,6 +35,8 @@ class Sparkline(pg.PlotWidget):
         self.labels: list[str] = []
         self.partial: list[bool] = []
         self.average: float | None = None
+        #: A line under every hover text (what the dashed line is).
+        self.note = ""
         self.curve: pg.PlotDataItem | None = None
         self.dotted: pg.PlotDataItem | None = None
         self.mean_line: pg.InfiniteLine | None = None
@@ -90,7 +92,7 @@ class Sparkline(pg.PlotWidget):
 
     def _moved(self, pos: QPointF) -> None:
         p = self.getPlotItem().getViewBox().mapSceneToView(pos)
-        self.setToolTip(self.text_at(p.x()))
+        self.setToolTip("\n".join(t for t in (self.text_at(p.x()), self.note) if t))
 
 
 def complete_average(values: Sequence[float | None], partial: Sequence[bool]) -> float | None:
@@ -149,9 +151,10 @@ class KpiCard(QFrame):
         ]
         self.spark.set_values(kpi.spark, labels, theme.series(0), theme.background, partial)
         avg = self.spark.average
-        self.spark.setToolTip("" if avg is None else
-                              f"Dashed: average per {f.grain} of the complete periods, "
-                              f"{fmt_value(avg, kpi.kind, currency)}")
+        self.spark.note = ("" if avg is None else
+                           f"Dashed: average per {f.grain} of the complete periods, "
+                           f"{fmt_value(avg, kpi.kind, currency)}")
+        self.spark.setToolTip(self.spark.note)
 
     def _set_versus(self, kpi: Kpi, f: Filters, currency: str, other: Kpi | None,
                     label: str) -> None:
