@@ -43,7 +43,7 @@ BARS = {
 #: (tab title, heatmap attribute): rows are weekdays (Monday first), columns hours.
 HEATMAPS = (("Behaviour", "heatmap"),)
 #: Tabs whose KPI cards (attribute ``kpis``) drill through.
-KPI_TABS = ("Overview", "Revenue")
+KPI_TABS = ("Overview", "Revenue", "Engagement")
 ACTION_TEXT = {"orders": "Show the orders behind this", "sessions": "Show the sessions behind this",
                "events": "Show the events behind this"}
 
@@ -181,7 +181,10 @@ class DrillThrough(QObject):
         if filters is None or card is None:
             return False
         label = card.label.text() if hasattr(card, "label") else key
-        q = drill_query(request_for(filters, key, label))
+        req = request_for(filters, key, label)
+        if not getattr(tab, "uses_category", True):  # the tab's figures ignore the category
+            req = replace(req, category=None, exclude=req.exclude - {"category"})
+        q = drill_query(req)
         self.requested.emit(q.title, q.sql)
         return True
 

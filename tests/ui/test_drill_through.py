@@ -142,3 +142,22 @@ def test_category_and_product_bars_and_heatmap_cells_open_their_rows(
     assert f"isodow(event_date) = {r + 1}" in sql and f"hour(event_time_local) = {c}" in sql
     assert title.startswith("Events behind activity · 2026-03-05 … 2026-03-08 · Weekday: ")
     assert heat.click_at(30.5, 0.5) is None  # outside the cells: nothing
+
+
+def test_engagement_cards_open_their_events_without_the_category(
+        qtbot: QtBot, page: DashboardsPage) -> None:
+    drill = DrillThrough(page)
+    drill.attach(page)
+    asked: list[tuple[str, str]] = []
+    drill.requested.connect(lambda title, sql: asked.append((title, sql)))
+    page.controls.set_segment("category", "Bags")
+    page.controls.set_segment("device", "mobile")
+    eng = page.tab("Engagement")
+    page.tabs.setCurrentWidget(eng)
+    qtbot.waitUntil(lambda: not page.busy and not eng.dirty, timeout=10_000)
+    key = next(k for k in eng.kpis.cards if k.startswith("dau"))  # type: ignore[attr-defined]
+    assert drill.drill_kpi(eng, key)
+    title, sql = asked[-1]
+    assert "staging.stg_events" in sql and "device = 'mobile'" in sql
+    assert "category" not in sql  # engagement figures do not follow the category
+    assert title.startswith("Events behind Average DAU · 2026-03-05 … 2026-03-08")
