@@ -10,7 +10,7 @@ and checked as text, like one typed on the SQL page); names are qualified by sch
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from shoplytics_desktop.core.sqlutil import quote_literal
@@ -24,19 +24,36 @@ SESSION_METRICS = frozenset({"sessions", "conversion", "bounce_rate", "avg_sessi
                              "sessions_with_purchase", "session_conversion"})
 SEGMENTS = ("device", "country", "traffic_source")
 _SEGMENT_LABELS = {"device": "Device", "country": "Country", "traffic_source": "Traffic source"}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: A dimension's filter: one value, several (any of them), or None (all values).
+Value = str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
 class DrillRequest:
+    """A figure to drill into. Each dimension holds one value or several; a dimension named in
+    ``exclude`` keeps every value but those. ``weekday`` (1 = Monday … 7, ISO) and ``hour``
+    (0–23) pick one cell of the activity heatmap, in the reporting time zone."""
+
     metric: str
     start: dt.date
     end: dt.date
-    device: str | None = None
-    country: str | None = None
-    traffic_source: str | None = None
-    category: str | None = None
+    device: Value = None
+    country: Value = None
+    traffic_source: Value = None
+    category: Value = None
     product_id: str | None = None
     label: str = ""  # the figure's name as the dashboard shows it
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    weekday: int | None = None
+    hour: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.weekday is not None and not 1 <= self.weekday <= 7:
+            raise ValueError(f"weekday must be 1 (Monday) to 7 (Sunday), not {self.weekday}")
+        if self.hour is not None and not 0 <= self.hour <= 23:
+            raise ValueError(f"hour must be 0 to 23, not {self.hour}")
 
     @property
     def kind(self) -> Kind:
@@ -62,14 +79,28 @@ def _date(d: dt.date) -> str:
     return f"DATE '{d:%Y-%m-%d}'"
 
 
+def _values(value: Value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _dimension(req: DrillRequest, name: str) -> str | None:
+    """``name = 'x'``, ``name IN (…)`` or ``name NOT IN (…)``, as the dashboards filter."""
+    values = _values(getattr(req, name))
+    if not values:
+        return None
+    listed = ", ".join(quote_literal(v) for v in values)
+    if name in req.exclude:
+        return f"{name} NOT IN ({listed})"
+    return f"{name} = {listed}" if len(values) == 1 else f"{name} IN ({listed})"
+
+
 def _conditions(req: DrillRequest, day: str, segments: bool = True, category: bool = True,
                 product: bool = True) -> list[str]:
     where = [f"{day} BETWEEN {_date(req.start)} AND {_date(req.end)}"]
-    if segments:
-        where += [f"{s} = {quote_literal(v)}" for s in SEGMENTS
-                  if (v := getattr(req, s)) is not None]
-    if category and req.category is not None:
-        where.append(f"category = {quote_literal(req.category)}")
+    names = [*(SEGMENTS if segments else ()), *(("category",) if category else ())]
+    where += [c for n in names if (c := _dimension(req, n)) is not None]
     if product and req.product_id is not None:
         where.append(f"product_id = {quote_literal(req.product_id)}")
     return where
@@ -78,8 +109,18 @@ def _conditions(req: DrillRequest, day: str, segments: bool = True, category: bo
 def drill_query(req: DrillRequest) -> DrillQuery:
     """The query of the rows behind ``req``, and a title that says what they are."""
     if req.start > req.end:
-        req = DrillRequest(**{**req.__dict__, "start": req.end, "end": req.start})
+        req = replace(req, start=req.end, end=req.start)
     kind = req.kind
+    if req.weekday is not None or req.hour is not None:
+        # A heatmap cell: the events of that weekday and hour of the reporting time zone.
+        where = _conditions(req, "event_date")
+        if req.weekday is not None:
+            where.append(f"isodow(event_date) = {int(req.weekday)}")
+        if req.hour is not None:
+            where.append(f"hour(event_time_local) = {int(req.hour)}")
+        sql = ("SELECT *\nFROM staging.stg_events\nWHERE " + " AND ".join(where)
+               + "\nORDER BY event_time, event_id")
+        return DrillQuery(title(replace(req, metric="events")), sql, "events")
     if kind == "orders":
         # An order is behind a figure when one of its lines is (agg_sales holds the lines with
         # their segments and category): the same rows the revenue figures add up.
@@ -89,12 +130,12 @@ def drill_query(req: DrillRequest) -> DrillQuery:
                "ORDER BY o.order_time, o.order_id")
     elif kind == "sessions":
         # Sessions have no category or product of their own: those filters do not apply.
-        where = " AND ".join(_conditions(req, "session_date", category=False, product=False))
-        sql = (f"SELECT *\nFROM intermediate.int_sessions\nWHERE {where}\n"
+        on = " AND ".join(_conditions(req, "session_date", category=False, product=False))
+        sql = (f"SELECT *\nFROM intermediate.int_sessions\nWHERE {on}\n"
                "ORDER BY session_start, session_key")
     else:
-        where = " AND ".join(_conditions(req, "event_date"))
-        sql = (f"SELECT *\nFROM staging.stg_events\nWHERE {where}\n"
+        on = " AND ".join(_conditions(req, "event_date"))
+        sql = (f"SELECT *\nFROM staging.stg_events\nWHERE {on}\n"
                "ORDER BY event_time, event_id")
     return DrillQuery(title(req), sql, kind)
 
@@ -104,9 +145,15 @@ def title(req: DrillRequest) -> str:
     figure = req.label or req.metric.replace("_", " ")
     days = f"{req.start:%Y-%m-%d}" if req.start == req.end else f"{req.start:%Y-%m-%d} … {req.end:%Y-%m-%d}"
     parts = [f"{what} behind {figure}", days]
-    parts += [f"{_SEGMENT_LABELS[s]}: {v}" for s in SEGMENTS if (v := getattr(req, s)) is not None]
-    if req.category is not None and req.kind != "sessions":
-        parts.append(f"Category: {req.category}")
+    if req.weekday is not None:
+        parts.append(f"Weekday: {WEEKDAYS[req.weekday - 1]}")
+    if req.hour is not None:
+        parts.append(f"Hour: {req.hour:02d}:00–{req.hour:02d}:59")
+    labels = {**_SEGMENT_LABELS, **({"category": "Category"} if req.kind != "sessions" else {})}
+    for name, label in labels.items():
+        values = _values(getattr(req, name))
+        if values:
+            parts.append(f"{label}: {'not ' if name in req.exclude else ''}{', '.join(values)}")
     if req.product_id is not None and req.kind != "sessions":
         parts.append(f"Product: {req.product_id}")
     return " · ".join(parts)

@@ -1,16 +1,20 @@
 """Drill-through from the dashboards to the rows behind a figure, shown on the Data page.
 
 The dashboards stay as they are: this adds context-menu items to the period charts (a right
-click on a bar: the rows of that period) and to the KPI cards (the rows of the whole range), and
-emits ``requested(title, sql)`` with the query ``core.drill`` writes for the figure. It reaches
-the dashboards only through ``tab(title)``, a tab's ``filters`` and its charts' ``periods``,
-``grain`` and ``index_at``; a chart or tab it does not find is left alone.
+click on a bar: the rows of that period) and to the KPI cards (the rows of the whole range),
+opens the rows behind a category or product bar on a double click (a single click still
+filters) and behind a cell of the weekday × hour heatmap on a click, and emits
+``requested(title, sql)`` with the query ``core.drill`` writes for the figure. It reaches the
+dashboards only through ``tab(title)``, a tab's ``filters`` and its charts' ``periods``,
+``grain``, ``labels``, ``table``, ``index_at`` and signals; a chart or tab it does not find is
+left alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
@@ -29,8 +33,17 @@ CHARTS = {
     ("Revenue", "revenue"): "revenue",
     ("Revenue", "orders"): "orders",
 }
+#: (tab title, bar chart attribute) → (the metric its bars show, what a bar is: a category
+#: named by its label, or a product named by the ``product_id`` column of the chart's table).
+BARS = {
+    ("Revenue", "categories"): ("revenue", "category"),
+    ("Revenue", "top_chart"): ("revenue", "product"),
+    ("Products", "rates"): ("events", "category"),
+}
+#: (tab title, heatmap attribute): rows are weekdays (Monday first), columns hours.
+HEATMAPS = (("Behaviour", "heatmap"),)
 #: Tabs whose KPI cards (attribute ``kpis``) drill through.
-KPI_TABS = ("Overview", "Revenue")
+KPI_TABS = ("Overview", "Revenue", "Engagement")
 ACTION_TEXT = {"orders": "Show the orders behind this", "sessions": "Show the sessions behind this",
                "events": "Show the events behind this"}
 
@@ -42,7 +55,7 @@ def request_for(filters: Any, metric: str, label: str, start: dt.date | None = N
     hi = min(end, filters.end) if end else filters.end
     return DrillRequest(metric, lo, hi, device=filters.device, country=filters.country,
                         traffic_source=filters.traffic_source, category=filters.category,
-                        label=label)
+                        label=label, exclude=frozenset(getattr(filters, "exclude", ())))
 
 
 class DrillThrough(QObject):
@@ -63,6 +76,20 @@ class DrillThrough(QObject):
             row = getattr(tab, "kpis", None) if tab is not None else None
             if isinstance(row, QWidget) and hasattr(row, "cards"):
                 self._attach_kpis(tab, row)
+        for (tab_title, attr), (metric, what) in BARS.items():
+            tab = _tab(page, tab_title)
+            chart = getattr(tab, attr, None) if tab is not None else None
+            if chart is not None and hasattr(chart, "activated"):
+                chart.drill_hint = f"Double-click: the {kind_of(metric)} behind this bar"
+                chart.activated.connect(
+                    lambda i, t=tab, c=chart, m=metric, w=what: self.drill_bar(t, c, m, w, i))
+        for tab_title, attr in HEATMAPS:
+            tab = _tab(page, tab_title)
+            chart = getattr(tab, attr, None) if tab is not None else None
+            if chart is not None and hasattr(chart, "cell_clicked"):
+                chart.drill_hint = "Click: the events of this weekday and hour"
+                chart.cell_clicked.connect(
+                    lambda r, c, t=tab: self.drill_cell(t, weekday=r + 1, hour=c))
 
     # -- period charts -------------------------------------------------------------------------
 
@@ -91,6 +118,46 @@ class DrillThrough(QObject):
         self.requested.emit(q.title, q.sql)
         return True
 
+    # -- category and product bars, heatmap cells ---------------------------------------------
+
+    def drill_bar(self, tab: Any, chart: Any, metric: str, what: str, i: int) -> bool:
+        """Ask for the rows behind bar ``i``: a category's or a product's, over the range. The
+        "Other" bar of the top-N charts stands for many: nothing to open."""
+        filters = getattr(tab, "filters", None)
+        labels = list(getattr(chart, "labels", []))
+        if filters is None or not 0 <= i < len(labels) or str(labels[i]).startswith("Other ("):
+            return False
+        req = request_for(filters, metric, str(labels[i]))
+        if not getattr(tab, "uses_segments", True):  # the tab's figures ignore the segments
+            req = replace(req, device=None, country=None, traffic_source=None,
+                          exclude=req.exclude & {"category"})
+        if what == "product":
+            table = getattr(chart, "table", None)
+            ids = list(table.column("product_id")) if table is not None else []
+            if i >= len(ids) or ids[i] is None:
+                return False
+            req = replace(req, product_id=str(ids[i]), label=f"product {labels[i]}")
+        else:
+            # The bar's category (replacing a category filter: the bar is one of the values the
+            # filter keeps).
+            req = replace(req, category=str(labels[i]),
+                          exclude=req.exclude - {"category"}, label=f"category {labels[i]}")
+        q = drill_query(req)
+        self.requested.emit(q.title, q.sql)
+        return True
+
+    def drill_cell(self, tab: Any, weekday: int, hour: int) -> bool:
+        """Ask for the events of one heatmap cell: a weekday (1 = Monday) and an hour."""
+        filters = getattr(tab, "filters", None)
+        if filters is None:
+            return False
+        req = replace(request_for(filters, "events", "activity", None, None), category=None,
+                      exclude=frozenset(getattr(filters, "exclude", ())) - {"category"},
+                      weekday=weekday, hour=hour)
+        q = drill_query(req)
+        self.requested.emit(q.title, q.sql)
+        return True
+
     # -- KPI cards -----------------------------------------------------------------------------
 
     def _attach_kpis(self, tab: Any, row: QWidget) -> None:
@@ -114,7 +181,10 @@ class DrillThrough(QObject):
         if filters is None or card is None:
             return False
         label = card.label.text() if hasattr(card, "label") else key
-        q = drill_query(request_for(filters, key, label))
+        req = request_for(filters, key, label)
+        if not getattr(tab, "uses_category", True):  # the tab's figures ignore the category
+            req = replace(req, category=None, exclude=req.exclude - {"category"})
+        q = drill_query(req)
         self.requested.emit(q.title, q.sql)
         return True
 

@@ -24,6 +24,7 @@ from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.catalog import filter_clause, order_clause
 from shoplytics_desktop.core.sqlutil import quote_ident
 from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.numbers import ColumnFormat
 from shoplytics_desktop.ui.table_view import format_cell, is_numeric
 from shoplytics_desktop.ui.workers import Worker
 
@@ -68,6 +69,9 @@ class LazyTableModel(QAbstractTableModel):
         self._snapshot_state = "wanted" if snapshot else "none"
         self.columns = columns if columns is not None else table_columns(ws, schema, table)
         self.rows: list[tuple[Any, ...]] = []
+        #: One number format per column, in the user's locale (the display only: copies and
+        #: exports keep the database values).
+        self.formats = [ColumnFormat(name, dtype) for name, dtype in self.columns]
         self.total: int | None = None
         self.filter_text = ""
         self._where = ""
@@ -123,7 +127,10 @@ class LazyTableModel(QAbstractTableModel):
             return None
         value = self.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return "NULL" if value is None else format_cell(value)
+            if value is None:
+                return "NULL"
+            text = self.formats[index.column()].text(value) if is_numeric(value) else None
+            return format_cell(value) if text is None else text
         if value is None and role == Qt.ItemDataRole.ForegroundRole:
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         if value is None and role == Qt.ItemDataRole.FontRole:
@@ -255,6 +262,8 @@ class LazyTableModel(QAbstractTableModel):
         if len(rows) < self.page_size:
             self._exhausted = True
         if rows:
+            for i, fmt in enumerate(self.formats):
+                fmt.learn([r[i] for r in rows[:200]])
             first = len(self.rows)
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self.rows.extend(rows)

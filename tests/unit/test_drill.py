@@ -68,3 +68,55 @@ def test_sessions_ignore_category_and_reversed_ranges_are_put_right() -> None:
     assert "category" not in q.sql and "intermediate.int_sessions" in q.sql
     assert "BETWEEN DATE '2026-03-05' AND DATE '2026-03-08'" in q.sql
     assert q.title == "Sessions behind Sessions · 2026-03-05 … 2026-03-08"
+
+
+@pytest.fixture
+def events_ws(tmp_path: Path) -> Iterator[Workspace]:
+    """Seven events over two weeks: 2026-03-02 and 03-09 are Mondays, 03-04 a Wednesday. The
+    local time is two hours ahead of UTC (the reporting zone's clock)."""
+    with Workspace.open(tmp_path / "ev") as w:
+        w.cursor().execute(
+            "CREATE TABLE staging.stg_events AS SELECT event_id, event_time, "
+            "event_time + INTERVAL 2 HOUR AS event_time_local, event_date, device, country, "
+            "traffic_source, category, product_id FROM (VALUES "
+            "('a', TIMESTAMP '2026-03-02 12:10', DATE '2026-03-02', 'mobile', 'US', 'paid', 'Bags', 'p1'), "
+            "('b', TIMESTAMP '2026-03-02 12:50', DATE '2026-03-02', 'desktop', 'US', 'paid', 'Bags', 'p1'), "
+            "('c', TIMESTAMP '2026-03-02 13:05', DATE '2026-03-02', 'mobile', 'DE', 'email', 'Hats', 'p2'), "
+            "('d', TIMESTAMP '2026-03-04 12:30', DATE '2026-03-04', 'mobile', 'US', 'paid', 'Bags', 'p1'), "
+            "('e', TIMESTAMP '2026-03-09 12:00', DATE '2026-03-09', 'tablet', 'FR', 'paid', 'Shoes', 'p3'), "
+            "('f', TIMESTAMP '2026-03-09 12:59', DATE '2026-03-09', 'mobile', 'US', 'organic', 'Bags', 'p1'), "
+            "('g', TIMESTAMP '2026-03-16 12:20', DATE '2026-03-16', 'mobile', 'US', 'paid', 'Bags', 'p1')"
+            ") t(event_id, event_time, event_date, device, country, traffic_source, category, product_id)"
+        )
+        yield w
+
+
+def test_a_heatmap_cell_is_its_weekday_and_local_hour(events_ws: Workspace) -> None:
+    # Mondays 03-02 … 03-15, 14:00–14:59 local (12:xx UTC): a, b, e and f (not c at 15:05
+    # local, not d on a Wednesday, not g after the range).
+    q = drill_query(DrillRequest("events", d(2), d(15), weekday=1, hour=14, label="activity"))
+    assert q.kind == "events"
+    assert [r[0] for r in _rows(events_ws, q.sql)] == ["a", "b", "e", "f"]
+    assert q.title == ("Events behind activity · 2026-03-02 … 2026-03-15 · Weekday: Mon · "
+                       "Hour: 14:00–14:59")
+    mobile = drill_query(DrillRequest("events", d(2), d(15), device="mobile", weekday=1, hour=14))
+    assert [r[0] for r in _rows(events_ws, mobile.sql)] == ["a", "f"]
+    wednesday = drill_query(DrillRequest("events", d(1), d(31), weekday=3, hour=14))
+    assert [r[0] for r in _rows(events_ws, wednesday.sql)] == ["d"]
+    with pytest.raises(ValueError, match="hour must be 0 to 23"):
+        DrillRequest("events", d(2), d(15), hour=24)
+    with pytest.raises(ValueError, match="weekday must be 1"):
+        DrillRequest("events", d(2), d(15), weekday=0)
+
+
+def test_several_values_and_excluded_values_filter_as_the_dashboards_do(events_ws: Workspace) -> None:
+    both = drill_query(DrillRequest("events", d(1), d(31), device=("mobile", "tablet")))
+    assert [r[0] for r in _rows(events_ws, both.sql)] == ["a", "c", "d", "e", "f", "g"]
+    assert "Device: mobile, tablet" in both.title
+    not_us = drill_query(DrillRequest("events", d(1), d(31), country="US",
+                                      exclude=frozenset({"country"})))
+    assert [r[0] for r in _rows(events_ws, not_us.sql)] == ["c", "e"]
+    assert "Country: not US" in not_us.title
+    bags = drill_query(DrillRequest("events", d(1), d(8), category=("Bags", "Hats"),
+                                    traffic_source="paid"))
+    assert [r[0] for r in _rows(events_ws, bags.sql)] == ["a", "b", "d"]

@@ -157,6 +157,18 @@ def markdown() -> str:
         "range, the current cohort week, a day still under way, MAU windows still filling up) "
         "are drawn dotted or hatched and left out of averages and changes.",
         "",
+        "On a KPI card: the figure over the range; the change against the previous period of "
+        "the same length; with a comparison chosen (say, the same period last year), the figure "
+        "over that period and the change against it; and a sparkline of the figure per period, "
+        "whose dashed line is the average of the complete periods (a dotted last point is a "
+        "period not over yet, left out of that average). Numbers follow the computer's "
+        "language and region settings (thousands and decimal separators, where the currency "
+        "goes); money shows its currency's symbol, or its code where the symbol is shared "
+        "(CA$, CHF).",
+        "",
+        "The rows behind a figure open on the Data page: right-click a period bar or a KPI card, "
+        "double-click a category or product bar, or click a cell of the weekday × hour heatmap.",
+        "",
         "This file is generated from `shoplytics_desktop/core/analytics/glossary.py`.",
         "",
         "| Metric | Definition | Formula |",

@@ -13,7 +13,8 @@ from shoplytics_desktop.core.analytics.filters import Filters
 from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
 from shoplytics_desktop.ui.dashboards.heatmap import HeatmapChart
 from shoplytics_desktop.ui.dashboards.plots import BarChart
-from shoplytics_desktop.ui.dashboards.style import compact, fmt_count
+from shoplytics_desktop.ui.dashboards.style import compact, fmt_count, fmt_pct
+from shoplytics_desktop.ui.numbers import number_locale
 
 
 class BehaviourTab(DashboardTab):
@@ -41,6 +42,7 @@ class BehaviourTab(DashboardTab):
         self.time_zone = zone
         self.heatmap.title = _heatmap_title(zone)
         self.heatmap.title_label.setText(f"<b>{self.heatmap.title}</b>")
+        self.heatmap.fit_title()
 
     def ignore_reason(self) -> str:
         return "sessions and activity have no category."
@@ -58,11 +60,12 @@ class BehaviourTab(DashboardTab):
             d.column("duration"), [("Sessions", d.column("sessions"))], d,
             "No sessions in this range.",
             highlight=d.column("duration")[median] if median is not None else None,
-            ticks=[duration_tick(k) for k in d.column("bin")],
+            ticks=[_local(duration_tick(k)) for k in d.column("bin")],
         )
         if median is not None:
             self.durations.title_label.setText(
                 "<b>Session duration</b> (median in the highlighted bin)")
+            self.durations.fit_title()
         t = result.time_to_purchase
         self.time_to_purchase.set_bars(
             t.column("time_to_first_purchase"), [("Buyers", t.column("buyers"))], t,
@@ -73,11 +76,16 @@ class BehaviourTab(DashboardTab):
         self.heatmap.set_matrix(
             result.heatmap, list(WEEKDAYS), [f"{h:02d}" for h in range(24)],
             result.heatmap_table, compact, "No events in this range.",
-            extra=lambda r, c: (f"{100 * result.heatmap[r][c] / total:.1f}% of events"
+            extra=lambda r, c: (f"{fmt_pct(result.heatmap[r][c] / total)} of events"
                                 if total else ""),
             col_title=f"hour ({self.time_zone})", labels=False,
         )
         self.heatmap.fmt = fmt_count
+
+
+def _local(text: str) -> str:
+    """A short duration ("2.1m") with the locale's decimal separator ("2,1m" in German)."""
+    return text.replace(".", number_locale().decimalPoint())
 
 
 def _heatmap_title(zone: str) -> str:

@@ -146,12 +146,38 @@ class ChartFrame(QFrame):
         self._table: Table | None = None
         #: The date range and filters the chart shows (exported PNGs carry it).
         self.context = ""
+        #: What a click opens, when the chart drills through (said on hover).
+        self.drill_hint = ""
 
+        self._make_labels(metric)
+        header = self._make_header()
+        self._make_plot(axis_items)
+        self.empty_label = QLabel()
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.empty_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.legend_label)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note_label)
+
+    def _make_labels(self, metric: str | None) -> None:
+        """The title (with the metric's definition as its tooltip), legend and note lines."""
         self.title_label = QLabel()
         self._title_text()
         self.title_label.setWordWrap(True)
         self.title_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.title_label.setMinimumWidth(60)
+        # A title wrapped onto two lines beside the buttons needs the height of both (a box
+        # layout gives a label beside others one line's height, cutting the second).
+        self.title_label.installEventFilter(self)
         self.set_metric(metric)
         self.legend_label = QLabel()
         self.legend_label.setVisible(False)
@@ -161,6 +187,8 @@ class ChartFrame(QFrame):
         self.note_label.setStyleSheet(f"color: {self.theme.muted};")
         self.note_label.setVisible(False)
 
+    def _make_header(self) -> QHBoxLayout:
+        """The title and the chart's buttons: reset zoom, PNG, SVG, copy and save as CSV."""
         self.buttons: dict[str, QToolButton] = {}
         header = QHBoxLayout()
         header.setContentsMargins(4, 2, 4, 0)
@@ -178,7 +206,10 @@ class ChartFrame(QFrame):
             header.addWidget(b)
         self.buttons["reset"].setVisible(self.zoomable)
         self.buttons["reset"].setToolTip("Reset zoom (zoom with Ctrl + wheel or by dragging a box)")
+        return header
 
+    def _make_plot(self, axis_items: dict[str, pg.AxisItem] | None) -> None:
+        """The plot, its mouse behaviour, grid, theme and the floating read-out."""
         self.plot = PlotWidget(axisItems=axis_items or {})
         self.plot.setAntialiasing(False)
         self.plot.setMinimumHeight(160)
@@ -204,26 +235,11 @@ class ChartFrame(QFrame):
         self._style_tip()
         self.plot.installEventFilter(self)
 
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {self.theme.muted}; font-size: 13px;")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.legend_label)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.note_label)
-
     def _title_text(self) -> None:
         """The title, with the currency's code on money charts (a symbol can be ambiguous)."""
         money = getattr(self, "kind", "") == "money"
         self.title_label.setText(f"<b>{self.title}</b>" + (f" ({self.currency})" if money else ""))
+        self.fit_title()
 
     def set_metric(self, metric: str | None) -> None:
         """The glossary's definition as the title's tooltip."""
@@ -259,7 +275,22 @@ class ChartFrame(QFrame):
         )
         self.crosshair.setPen(pg.mkPen(t.muted, width=1, style=Qt.PenStyle.DashLine))
 
+    def fit_title(self) -> None:
+        """Give the title the height its wrapped text needs at its width (call after a new
+        text)."""
+        label = self.title_label
+        if label.width() <= 0:
+            return
+        old = label.minimumHeight()
+        label.setMinimumHeight(0)  # a label's height for a width is at least its minimum
+        need = label.heightForWidth(label.width())
+        label.setMinimumHeight(need if need > 0 else old)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is getattr(self, "title_label", None):
+            if event.type() == QEvent.Type.Resize:
+                self.fit_title()
+            return False
         if watched is self.plot and event.type() == QEvent.Type.Leave:
             self.clear_hover()
         return super().eventFilter(watched, event)

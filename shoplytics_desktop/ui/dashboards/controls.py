@@ -8,16 +8,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, QSignalBlocker, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QDate, QEvent, QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
+    QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from shoplytics_desktop.core.analytics.filters import (
@@ -46,6 +54,107 @@ def _pydate(q: QDate) -> dt.date:
     return dt.date(q.year(), q.month(), q.day())
 
 
+class ValuePicker(QWidget):
+    """The popup of a dimension filter: a search box that narrows the list, the values as
+    check boxes, "Select all shown", "Clear" and "Exclude these". Keyboard: type to search,
+    Down to the list, Space to tick, Enter in the search box ticks the only value shown."""
+
+    def __init__(self, owner: MultiSelect) -> None:
+        super().__init__()
+        self.owner = owner
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(f"Search {_PLURAL[owner.name]}…")
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.list.setMinimumWidth(220)
+        self.list.setUniformItemSizes(True)
+        self.count = QLabel()
+        self.count.setStyleSheet(f"color: {current_theme().muted};")
+        self.all_shown = QPushButton("Select all shown")
+        self.clear = QPushButton("Clear")
+        self.clear.setToolTip(f"All {_PLURAL[owner.name]} (no filter)")
+        self.exclude = QCheckBox("Exclude these")
+        self.exclude.setToolTip("Keep everything but the ticked values")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.all_shown)
+        buttons.addWidget(self.clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for w in (self.search, self.list, self.count):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
+        layout.addWidget(self.exclude)
+        self.search.textChanged.connect(self.narrow)
+        self.search.returnPressed.connect(self._enter)
+        self.search.installEventFilter(self)
+        self.list.itemChanged.connect(self._item_changed)
+        self.all_shown.clicked.connect(self.select_all_shown)
+        self.clear.clicked.connect(lambda: owner.set_values((), False))
+        self.exclude.toggled.connect(owner._set_exclude)
+
+    def fill(self, values: list[str], selected: list[str], exclude: bool) -> None:
+        chosen = set(selected)
+        with QSignalBlocker(self.list), QSignalBlocker(self.exclude):
+            self.exclude.setChecked(exclude)
+            n = self.list.count()
+            if n == len(values) and all(self.list.item(i).text() == v
+                                        for i, v in enumerate(values)):
+                for i, v in enumerate(values):  # the same values: only the ticks change
+                    self.list.item(i).setCheckState(Qt.CheckState.Checked if v in chosen
+                                                    else Qt.CheckState.Unchecked)
+                return
+            # Hidden rows first: clearing a list with thousands of them is quadratic in Qt.
+            self.list.clearPropertyFlags()
+            self.list.clear()
+            for v in values:
+                item = QListWidgetItem(v)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if v in chosen
+                                   else Qt.CheckState.Unchecked)
+                self.list.addItem(item)
+        self.narrow(self.search.text())
+
+    def shown(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())
+                if not self.list.item(i).isHidden()]
+
+    def narrow(self, text: str) -> None:
+        """Show the values containing ``text`` (any case)."""
+        needle = text.strip().casefold()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(bool(needle) and needle not in item.text().casefold())
+        n, total = len(self.shown()), self.list.count()
+        self.count.setText(f"{n} of {total} shown" if needle else f"{total} values")
+        self.all_shown.setEnabled(n > 0)
+
+    def select_all_shown(self) -> None:
+        picked = list(self.owner.selected)
+        have = set(picked)
+        picked += [v for v in self.shown() if v not in have]
+        self.owner.set_values(picked, self.owner.exclude)
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        self.owner._toggle(item.text(), item.checkState() == Qt.CheckState.Checked)
+
+    def _enter(self) -> None:
+        shown = self.shown()
+        if len(shown) == 1:
+            item = self.list.findItems(shown[0], Qt.MatchFlag.MatchExactly)[0]
+            item.setCheckState(Qt.CheckState.Unchecked if item.checkState() == Qt.CheckState.Checked
+                               else Qt.CheckState.Checked)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down):
+            shown = [i for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+            if shown:
+                self.list.setFocus()
+                self.list.setCurrentRow(shown[0])
+            return True
+        return super().eventFilter(watched, event)
+
+
 class MultiSelect(QToolButton):
     """A dimension's filter: all values, some of them, or all but some ("Exclude these")."""
 
@@ -61,33 +170,26 @@ class MultiSelect(QToolButton):
         self.selected: list[str] = []
         self.exclude = False
         self.menu_ = QMenu(self)
+        self.picker = ValuePicker(self)
+        holder = QWidgetAction(self.menu_)
+        holder.setDefaultWidget(self.picker)
+        self.menu_.addAction(holder)
+        self.menu_.aboutToShow.connect(self._opening)
         self.setMenu(self.menu_)
         self._update_text()
 
+    def _opening(self) -> None:
+        self.picker.search.clear()
+        self.picker.search.setFocus()
+
     def set_options(self, values: tuple[str, ...]) -> None:
-        self.options = tuple(values)
+        self.options = tuple(str(v) for v in values)
         self._rebuild()
 
     def _rebuild(self) -> None:
-        menu = self.menu_
-        menu.clear()
-        everything = QAction(f"All {_PLURAL[self.name]}", menu)
-        everything.triggered.connect(lambda: self.set_values((), False))
-        menu.addAction(everything)
-        menu.addSeparator()
-        values = list(self.options) + [v for v in self.selected if v not in self.options]
-        for v in values:
-            action = QAction(str(v), menu)
-            action.setCheckable(True)
-            action.setChecked(v in self.selected)
-            action.toggled.connect(lambda on, v=v: self._toggle(v, on))
-            menu.addAction(action)
-        menu.addSeparator()
-        ex = QAction("Exclude these", menu)
-        ex.setCheckable(True)
-        ex.setChecked(self.exclude)
-        ex.toggled.connect(self._set_exclude)
-        menu.addAction(ex)
+        known = set(self.options)
+        values = list(self.options) + [v for v in self.selected if v not in known]
+        self.picker.fill(values, self.selected, self.exclude)
 
     def _toggle(self, value: str, on: bool) -> None:
         if on and value not in self.selected:
@@ -117,6 +219,13 @@ class MultiSelect(QToolButton):
             return None
         return self.selected[0] if len(self.selected) == 1 else tuple(self.selected)
 
+    def summary(self) -> str:
+        """The filter in a few words ("" when it keeps every value)."""
+        if not self.selected:
+            return ""
+        shown = ", ".join(self.selected[:3]) + (" …" if len(self.selected) > 3 else "")
+        return f"{DIMENSION_LABELS[self.name]}: {'not ' if self.exclude else ''}{shown}"
+
     def _update_text(self) -> None:
         plural = _PLURAL[self.name]
         if not self.selected:
@@ -136,10 +245,13 @@ class FilterBar(QWidget):
     save_view = Signal()
     view_chosen = Signal(str)
     view_deleted = Signal(str)
+    #: The bar was folded to one line (True) or opened again (False) by the user.
+    collapsed_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.first_day = self.last_day = dt.date.today()
+        self._make_fold()
         self.preset = QComboBox()
         for key, label in PRESETS.items():
             self.preset.addItem(label, key)
@@ -163,8 +275,9 @@ class FilterBar(QWidget):
         self.compare_to = QComboBox()
         for key, label in COMPARES.items():
             self.compare_to.addItem(label, key)
-        self.compare_to.setToolTip("A dashed line on the time charts: the previous period of the "
-                                   "same length, or the same days 52 weeks earlier")
+        self.compare_to.setToolTip("A dashed line on the time charts, and a line under each KPI "
+                                   "card: the previous period of the same length, or the same "
+                                   "days 52 weeks earlier")
         self.reset = QPushButton("Reset")
         self.reset.setToolTip("All values, the data's last 30 days (or all of it, if shorter), "
                               "by day")
@@ -180,12 +293,7 @@ class FilterBar(QWidget):
         self.compare.setStyleSheet(f"color: {current_theme().muted};")
         for box in (self.preset, self.grain, self.compare_to):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-
-        layout = FlowLayout(self, spacing=6)
-        layout.setContentsMargins(4, 4, 4, 4)
-        for w in (self.preset, self.start, QLabel("…"), self.end, *self.dims.values(),
-                  self.grain, self.compare_to, self.reset, self.views, self.compare):
-            layout.addWidget(w)
+        self._lay_out()
         self._fill_options(DashboardStatus(missing=()))
 
         self.preset.currentIndexChanged.connect(self._preset_changed)
@@ -196,6 +304,34 @@ class FilterBar(QWidget):
         for box in (self.grain, self.compare_to):
             box.currentIndexChanged.connect(self._emit)
         self.reset.clicked.connect(self.reset_filters)
+
+    def _make_fold(self) -> None:
+        """The fold button and the one-line summary shown in the filters' place when folded."""
+        self.collapsed = False
+        self.fold = QToolButton()
+        self.fold.setAutoRaise(True)
+        self.fold.setCheckable(True)
+        self.fold.setArrowType(Qt.ArrowType.UpArrow)
+        self.fold.setToolTip("Fold the filters to one line (a summary of them shows instead)")
+        self.fold.toggled.connect(self._fold_clicked)
+        self.summary = QLabel()
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setVisible(False)
+
+    def _lay_out(self) -> None:
+        """The controls flow onto more lines when narrow; the fold button stays at the left."""
+        self.flow = QWidget()
+        flow = FlowLayout(self.flow, spacing=6)
+        flow.setContentsMargins(0, 0, 0, 0)
+        for w in (self.preset, self.start, QLabel("…"), self.end, *self.dims.values(),
+                  self.grain, self.compare_to, self.reset, self.views, self.compare):
+            flow.addWidget(w)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(6)
+        layout.addWidget(self.fold, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.flow, 1)
+        layout.addWidget(self.summary, 1)
 
     # -- options ---------------------------------------------------------------------------------
 
@@ -221,6 +357,7 @@ class FilterBar(QWidget):
             if key != "custom":
                 self._set_dates(*resolve_preset(key, self.first_day, self.last_day))
         self._update_compare()
+        self._update_summary()
 
     def set_view_names(self, names: list[str]) -> None:
         menu = self.views_menu
@@ -364,11 +501,56 @@ class FilterBar(QWidget):
     def _update_compare(self) -> None:
         f = self.filters()
         p = f.previous()
-        text = f"{f.days} days, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
+        text = f"{f.days} day{'s' if f.days != 1 else ''}, compared with {p.start:%Y-%m-%d} … {p.end:%Y-%m-%d}"
         self.compare.setText(text)
         self.compare.setToolTip("The KPI changes compare the range with the period of the same "
                                 "length just before it: " + text)
 
     def _emit(self) -> None:
         self._update_compare()
+        self._update_summary()
         self.changed.emit(self.filters())
+
+    # -- folding ---------------------------------------------------------------------------------
+
+    def set_collapsed(self, on: bool) -> None:
+        """Fold the bar to one line with a summary of the filters, or open it (no signal)."""
+        self.collapsed = on
+        with QSignalBlocker(self.fold):
+            self.fold.setChecked(on)
+        self.fold.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.UpArrow)
+        self.fold.setToolTip("Show the filters" if on else
+                             "Fold the filters to one line (a summary of them shows instead)")
+        self.flow.setVisible(not on)
+        self.summary.setVisible(on)
+        self._update_summary()
+
+    def _fold_clicked(self, on: bool) -> None:
+        self.set_collapsed(on)
+        self.collapsed_changed.emit(on)
+
+    def summary_text(self) -> str:
+        """The filters in one line: range, granularity, comparison and every active filter."""
+        f = self.filters()
+        preset = self.preset.currentText() if self.preset.currentData() != "custom" else ""
+        dates = f"{f.start:%Y-%m-%d} … {f.end:%Y-%m-%d}"
+        parts = [f"{preset} ({dates})" if preset else dates, self.grain.currentText().lower()]
+        if f.compare != "none":
+            parts.append("vs " + self.compare_to.currentText().lower())
+        parts += [t for d in self.dims.values() if (t := d.summary())]
+        if len(parts) == 2 + (f.compare != "none"):
+            parts.append("no filters")
+        return " · ".join(parts)
+
+    def _update_summary(self) -> None:
+        if not self.collapsed:
+            return
+        text = self.summary_text()
+        self.summary.setToolTip(text)
+        width = max(60, self.summary.width())
+        self.summary.setText(self.summary.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_summary()

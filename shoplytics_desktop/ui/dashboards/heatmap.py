@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -72,9 +72,12 @@ class HeatmapChart(ChartFrame):
     top, with value labels when the cells are few enough to read."""
 
     MAX_LABELS = 600
+    #: A cell was clicked: (row, column).
+    cell_clicked = Signal(int, int)
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
+        self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.vb.invertY(True)
         self.image = pg.ImageItem()
         self.cmap = pg.colormap.get("viridis")
@@ -156,6 +159,22 @@ class HeatmapChart(ChartFrame):
             return r, c
         return None
 
+    def click_at(self, x: float, y: float) -> tuple[int, int] | None:
+        cell = self.cell_at(x, y)
+        if cell is None or self.is_empty or math.isnan(self.values[cell]):
+            return None
+        self.cell_clicked.emit(*cell)
+        return cell
+
+    def _mouse_clicked(self, event: object) -> None:
+        pos: QPointF = event.scenePos()  # type: ignore[attr-defined]
+        if self.is_empty or not self.vb.sceneBoundingRect().contains(pos):
+            return
+        if event.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        p = self.vb.mapSceneToView(pos)
+        self.click_at(p.x(), p.y())
+
     def hover_text(self, x: float, y: float) -> str | None:
         cell = self.cell_at(x, y)
         if cell is None or self.is_empty:
@@ -166,4 +185,5 @@ class HeatmapChart(ChartFrame):
         extra = f" ({self.extra(r, c)})" if self.extra else ""
         if r < len(self.partial) and c < len(self.partial[r]) and self.partial[r][c]:
             extra += " — week not over yet"
-        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}"
+        hint = f"\n{self.drill_hint}" if self.drill_hint else ""
+        return f"{self.rows[r]} · {self.cols[c]}: {value}{extra}{hint}"

@@ -7,19 +7,21 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from shoplytics_desktop.core.analytics.filters import Filters, periods
 from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Kpi
-from shoplytics_desktop.ui.dashboards.plots import clean
+from shoplytics_desktop.ui.dashboards.plots import _dotted_parts, clean
 from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_change, fmt_period, fmt_value
 
 
 class Sparkline(pg.PlotWidget):
-    """A tiny axis-less line; hovering shows the value under the cursor as a tooltip."""
+    """A tiny axis-less line; hovering shows the value under the cursor as a tooltip. An
+    incomplete period is drawn dotted, as on the charts, and the dashed line is the average of
+    the complete periods only."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,31 +33,74 @@ class Sparkline(pg.PlotWidget):
         self.hideButtons()
         self.values: list[float | None] = []
         self.labels: list[str] = []
+        self.partial: list[bool] = []
+        self.average: float | None = None
+        #: A line under every hover text (what the dashed line is).
+        self.note = ""
         self.curve: pg.PlotDataItem | None = None
+        self.dotted: pg.PlotDataItem | None = None
+        self.mean_line: pg.InfiniteLine | None = None
         self.scene().sigMouseMoved.connect(self._moved)
 
+    def _items(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem, pg.InfiniteLine]:
+        if self.curve is None or self.dotted is None or self.mean_line is None:
+            self.curve = self.plot([], [], antialias=True)
+            self.dotted = self.plot([], [], antialias=True)
+            self.mean_line = pg.InfiniteLine(angle=0, movable=False)
+            self.addItem(self.mean_line)
+        return self.curve, self.dotted, self.mean_line
+
     def set_values(self, values: Sequence[float | None], labels: Sequence[str], color: QColor,
-                   background: str) -> None:
+                   background: str, partial: Sequence[bool] = ()) -> None:
         self.setBackground(background)
         self.values, self.labels = list(values), list(labels)
+        self.partial = [bool(p) for p in partial] if len(partial) == len(values) else []
         y = clean(values)
-        if self.curve is None:
-            self.curve = self.plot([], [], antialias=True)
-        self.curve.setPen(pg.mkPen(color, width=1))  # a 1-px antialiased line paints fast
-        if len(y) and not np.all(np.isnan(y)):
-            self.curve.setData(np.arange(len(y)), y, connect="finite")
+        self.average = complete_average(values, self.partial)
+        curve, dotted, mean = self._items()
+        curve.setPen(pg.mkPen(color, width=1))  # a 1-px antialiased line paints fast
+        dotted.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
+        muted = QColor(current_theme().muted)
+        mean.setPen(pg.mkPen(muted, width=1, style=Qt.PenStyle.DashLine))
+        finite = int(np.count_nonzero(~np.isnan(y))) if len(y) else 0
+        if finite == 1:
+            # One period: a dot (a line through one point draws nothing), and no average.
+            x = np.arange(len(y))
+            curve.setData(x, y, connect="finite", symbol="o", symbolSize=4,
+                          symbolBrush=color, symbolPen=pg.mkPen(color))
+            dotted.setData([], [])
+            self.average = None
+        elif finite:
+            solid, dots = _dotted_parts(y, self.partial)
+            x = np.arange(len(y))
+            curve.setData(x, solid, connect="finite", symbol=None)
+            dotted.setData(x, dots, connect="finite")
         else:
-            self.curve.setData([], [])
+            curve.setData([], [])
+            dotted.setData([], [])
+        mean.setVisible(self.average is not None)
+        if self.average is not None:
+            mean.setValue(self.average)
 
     def text_at(self, x: float) -> str:
         i = round(x)
         if not 0 <= i < len(self.values):
             return ""
+        if i < len(self.partial) and self.partial[i]:
+            return self.labels[i] + " (incomplete: left out of the average)"
         return self.labels[i]
 
     def _moved(self, pos: QPointF) -> None:
         p = self.getPlotItem().getViewBox().mapSceneToView(pos)
-        self.setToolTip(self.text_at(p.x()))
+        self.setToolTip("\n".join(t for t in (self.text_at(p.x()), self.note) if t))
+
+
+def complete_average(values: Sequence[float | None], partial: Sequence[bool]) -> float | None:
+    """The mean of the values of complete periods (incomplete ones and gaps left out)."""
+    flags = list(partial) if len(partial) == len(values) else [False] * len(values)
+    kept = [float(v) for v, p in zip(values, flags, strict=True)
+            if not p and v is not None and not math.isnan(float(v))]
+    return sum(kept) / len(kept) if kept else None
 
 
 class KpiCard(QFrame):
@@ -68,16 +113,19 @@ class KpiCard(QFrame):
         self.value = QLabel("—")
         self.value.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.delta = QLabel(" ")
+        #: The same figure over the charts' comparison period (hidden without one).
+        self.versus = QLabel()
+        self.versus.setVisible(False)
+        self.compare_value: float | None = None
         self.spark = Sparkline()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 6)
         layout.setSpacing(2)
-        layout.addWidget(self.label)
-        layout.addWidget(self.value)
-        layout.addWidget(self.delta)
-        layout.addWidget(self.spark)
+        for w in (self.label, self.value, self.delta, self.versus, self.spark):
+            layout.addWidget(w)
 
-    def set_kpi(self, kpi: Kpi, f: Filters, currency: str) -> None:
+    def set_kpi(self, kpi: Kpi, f: Filters, currency: str, partial: Sequence[bool] = (),
+                other: Kpi | None = None, other_label: str = "") -> None:
         theme = current_theme()
         self.label.setText(kpi.label)
         definition = metric_tooltip(kpi.key)
@@ -96,11 +144,37 @@ class KpiCard(QFrame):
         )
         if kpi.basis_note:
             self.delta.setText(self.delta.text() + " *")
+        self._set_versus(kpi, f, currency, other, other_label)
         labels = [
             f"{fmt_period(p, f.grain)}: {fmt_value(v, kpi.kind, currency)}"
             for p, v in zip(periods(f), kpi.spark, strict=False)
         ]
-        self.spark.set_values(kpi.spark, labels, theme.series(0), theme.background)
+        self.spark.set_values(kpi.spark, labels, theme.series(0), theme.background, partial)
+        avg = self.spark.average
+        self.spark.note = ("" if avg is None else
+                           f"Dashed: average per {f.grain} of the complete periods, "
+                           f"{fmt_value(avg, kpi.kind, currency)}")
+        self.spark.setToolTip(self.spark.note)
+
+    def _set_versus(self, kpi: Kpi, f: Filters, currency: str, other: Kpi | None,
+                    label: str) -> None:
+        """The line under the change: the figure over the comparison period and the change
+        against it, when the charts compare with one (e.g. the same period last year)."""
+        self.compare_value = other.value if other is not None else None
+        if other is None:
+            self.versus.setVisible(False)
+            return
+        change = Kpi(kpi.key, kpi.label, kpi.value, other.value, kpi.kind).change
+        text = f"{label.capitalize()}: {fmt_value(other.value, kpi.kind, currency)}"
+        if change is not None:
+            text += f" ({fmt_change(change, kpi.kind)})"
+        self.versus.setText(text)
+        self.versus.setStyleSheet(f"color: {current_theme().muted};")
+        other_f = f.compared()
+        if other_f is not None:
+            self.versus.setToolTip(f"{label.capitalize()}: {other_f.start:%Y-%m-%d} … "
+                                   f"{other_f.end:%Y-%m-%d}")
+        self.versus.setVisible(True)
 
 
 class KpiRow(QWidget):
@@ -138,7 +212,12 @@ class KpiRow(QWidget):
         for i, card in enumerate(self.cards.values()):
             self.grid.addWidget(card, i // cols, i % cols)
 
-    def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str) -> None:
+    def set_kpis(self, kpis: Sequence[Kpi], f: Filters, currency: str,
+                 partial: Sequence[bool] = (), compare: Sequence[Kpi] | None = None,
+                 compare_label: str = "") -> None:
+        """``partial`` flags the sparklines' incomplete periods; ``compare`` holds the figures
+        over the comparison period, shown under each card's change."""
+        others = {k.key: k for k in compare} if compare is not None else {}
         fresh = list(self.cards) != [k.key for k in kpis]
         if fresh:
             # The set of figures changed (net revenue and refunds show only where there are
@@ -152,7 +231,7 @@ class KpiRow(QWidget):
             if card is None:
                 card = self.cards[kpi.key] = KpiCard(kpi.label)
                 self.grid.addWidget(card, i // self._fit_columns, i % self._fit_columns)
-            card.set_kpi(kpi, f, currency)
+            card.set_kpi(kpi, f, currency, partial, others.get(kpi.key), compare_label)
         cols = self.fit_columns(self.width() if self.width() > 50 else 1200)
         if fresh or cols != self._fit_columns:
             self._regrid(cols)

@@ -85,7 +85,8 @@ class OverviewTab(DashboardTab):
         ov, ts = result.overview, result.series
         f = ov.filters
         other = compare.series if compare is not None else None
-        self.kpis.set_kpis(ov.kpis, f, self.currency)
+        self.kpis.set_kpis(ov.kpis, f, self.currency, ov.partial,
+                           compare.overview.kpis if compare is not None else None, compare_label)
         self.set_money_note(ov.currency_note)
         self.revenue.set_series(ts, [("revenue", "Revenue")], bars=["revenue"],
                                 empty_reason="No purchases in this range.", compare=other,

@@ -72,6 +72,7 @@ class DashboardsPage(QWidget):
 
         self.controls = FilterBar()
         self.controls.set_view_names(sorted(self.saved.get("views", {})))
+        self.controls.set_collapsed(self.saved.get("collapsed") is True)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)
@@ -105,6 +106,7 @@ class DashboardsPage(QWidget):
         self.controls.save_view.connect(self._ask_view_name)
         self.controls.view_chosen.connect(self.apply_view)
         self.controls.view_deleted.connect(self.delete_view)
+        self.controls.collapsed_changed.connect(self._collapsed_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.show_empty("Loading…")
         self.refresh()
@@ -131,6 +133,7 @@ class DashboardsPage(QWidget):
         self._restored = False
         self.saved = load_state(ws.folder)
         self.controls.set_view_names(sorted(self.saved.get("views", {})))
+        self.controls.set_collapsed(self.saved.get("collapsed") is True)
         for tab in self.tab_list:
             tab.set_currency(ws.settings.currency)
             tab.filters = None
@@ -161,6 +164,12 @@ class DashboardsPage(QWidget):
         if not self._restored:
             return  # nothing shown yet: keep what was saved
         self.saved["current"] = self.view_state()
+        self.saved["version"] = 1
+        save_state(self.ws.folder, self.saved)
+
+    def _collapsed_changed(self, on: bool) -> None:
+        """Whether the filter bar is folded belongs to the workspace, like its filters."""
+        self.saved["collapsed"] = on
         self.saved["version"] = 1
         save_state(self.ws.folder, self.saved)
 
@@ -260,6 +269,9 @@ class DashboardsPage(QWidget):
     def _tab_changed(self) -> None:
         self.save_state()
         tab = self.current_tab
+        # The timing line speaks of the tab on show (not of the last one drawn elsewhere).
+        self.timing.setText(f"{tab.title}: drawn in {tab.last_ms:.0f} ms"
+                            if tab.last_ms is not None else "")
         if tab.dirty and tab.filters is not None and self.status is not None and self.status.ready:
             self._load(tab)
 
@@ -285,7 +297,8 @@ class DashboardsPage(QWidget):
         tab.show_result(result)
         ms = (time.perf_counter() - self._started.pop(tab, time.perf_counter())) * 1000
         tab.last_ms = ms
-        self.timing.setText(f"{tab.title}: drawn in {ms:.0f} ms")
+        if tab is self.current_tab:
+            self.timing.setText(f"{tab.title}: drawn in {ms:.0f} ms")
         self.drawn.emit(tab.title, ms)
 
     def _failed(self, tab: DashboardTab, gen: int, error: BaseException) -> None:

@@ -172,6 +172,28 @@ class TimeChart(ChartFrame):
             self._items, self._shape = [], None
             self.show_empty(empty_reason)
             return
+        self._take(ts, series, compare, compare_label)
+        n = len(self.xs)
+        width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
+        offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
+        symbols = n <= 12
+        antialias = n <= ANTIALIAS_MAX_POINTS
+        shape = (tuple(series), tuple(bars), symbols, antialias, self.theme.dark,
+                 len(self.compare))
+        if shape != self._shape or self.is_empty:
+            self._build(series, bars, symbols, antialias)
+            self._shape = shape
+        self._draw(series, bars, self.xs + offset, width)
+        self._limit_view(ts.grain)
+        self.show_plot(ts.table())
+        self._legend(series, bars, compare_label, partial_note)
+        self.vb.enableAutoRange()
+        self.reset_zoom()
+
+    def _take(self, ts: TimeSeries, series: Sequence[tuple[str, str]],
+              compare: TimeSeries | None, compare_label: str) -> None:
+        """Keep the periods, the lines, their incomplete flags and the comparison lines (cut or
+        padded to the periods' count)."""
         self.periods, self.grain = ts.periods, ts.grain
         self.xs = np.array([epoch(p) for p in ts.periods])
         self.axis.set_periods(self.xs, ts.grain)
@@ -185,45 +207,43 @@ class TimeChart(ChartFrame):
                     y = clean(compare[key])[:n]
                     self.compare.append((label, np.r_[y, np.full(n - len(y), np.nan)]))
         self.compare_label = compare_label
-        width = _GRAIN_SECONDS.get(ts.grain, 86400.0) * 0.8
-        offset = width / 2 if ts.grain != "day" else 0.0  # bars centred on the period
-        symbols = n <= 12
-        antialias = n <= ANTIALIAS_MAX_POINTS
-        shape = (tuple(series), tuple(bars), symbols, antialias, self.theme.dark,
-                 len(self.compare))
-        if shape != self._shape or self.is_empty:
-            self._build(series, bars, symbols, antialias)
-            self._shape = shape
-        x = self.xs + offset
+
+    def _draw(self, series: Sequence[tuple[str, str]], bars: Sequence[str], x: np.ndarray,
+              width: float) -> None:
+        """Put the values into the items ``_build`` made: bars (incomplete ones hatched),
+        lines split into solid and dotted parts, dots for lone points, comparison lines."""
         for (key, _), items, (_, y), flags in zip(series, self._items[: len(series)], self.lines,
-                                                 self.partial,
-                                                 strict=True):
+                                                 self.partial, strict=True):
             if key in bars:
                 items[0].setOpts(x=x, height=np.nan_to_num(y), width=width,
                                  brushes=self._bar_brushes(items[0].color, flags))
+                continue
+            solid, dotted = _dotted_parts(y, flags)
+            # A part with no finite value is drawn as nothing (pyqtgraph would take the
+            # bounds of an all-NaN array).
+            _set_finite(items[0], x, solid)
+            if flags.any():
+                _set_finite(items[1], x, dotted)
             else:
-                solid, dotted = _dotted_parts(y, flags)
-                # A part with no finite value is drawn as nothing (pyqtgraph would take the
-                # bounds of an all-NaN array).
-                _set_finite(items[0], x, solid)
-                if flags.any():
-                    _set_finite(items[1], x, dotted)
-                else:
-                    items[1].setData([], [])
-                lone = _isolated(solid)
-                if lone.any():
-                    items[2].setData(x[lone], solid[lone])
-                else:
-                    items[2].clear()
+                items[1].setData([], [])
+            lone = _isolated(solid)
+            if lone.any():
+                items[2].setData(x[lone], solid[lone])
+            else:
+                items[2].clear()
         for item, (_, y) in zip(self._items[len(series):], self.compare, strict=False):
             _set_finite(item[0], x, y)
-        span = _GRAIN_SECONDS.get(ts.grain, 86400.0)
+
+    def _limit_view(self, grain: str) -> None:
+        span = _GRAIN_SECONDS.get(grain, 86400.0)
         values = np.concatenate([y for _, y in self.lines] + [y for _, y in self.compare])
         low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
         # Counts, money and rates never run below zero (unless the data does: net revenue).
         self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span,
                           yMin=min(0.0, low))
-        self.show_plot(ts.table())
+
+    def _legend(self, series: Sequence[tuple[str, str]], bars: Sequence[str],
+                compare_label: str, partial_note: str) -> None:
         any_partial = any(f.any() for f in self.partial)
         legend = [(label, self.theme.series(i), "bar" if key in bars else "solid")
                   for i, (key, label) in enumerate(series)]
@@ -234,8 +254,6 @@ class TimeChart(ChartFrame):
                            "hatch" if set(bars) >= {k for k, _ in series} else "dot"))
         self.set_legend(legend if len(legend) > 1 else [])
         self.set_note(partial_note if any_partial else "")
-        self.vb.enableAutoRange()
-        self.reset_zoom()
 
     def _bar_brushes(self, color: QColor, flags: np.ndarray) -> list[QBrush]:
         light = QColor(color)
@@ -316,6 +334,8 @@ class BarChart(ChartFrame):
     """Bars over categories. ``clicked`` carries the category of a clicked bar."""
 
     clicked = Signal(str)
+    #: A bar was double-clicked: its index (drill-through to the rows behind it).
+    activated = Signal(int)
 
     def __init__(
         self,
@@ -488,7 +508,8 @@ class BarChart(ChartFrame):
             for name, vals in self.groups
         ]
         note = f" ({self.notes[i]})" if i < len(self.notes) and self.notes[i] else ""
-        return f"{self.labels[i]} — " + ", ".join(parts) + note
+        hint = f"\n{self.drill_hint}" if self.drill_hint else ""
+        return f"{self.labels[i]} — " + ", ".join(parts) + note + hint
 
     def click_at(self, x: float, y: float) -> str | None:
         i = self.index_at(x, y)
@@ -497,12 +518,24 @@ class BarChart(ChartFrame):
         self.clicked.emit(self.labels[i])
         return self.labels[i]
 
+    def activate_at(self, x: float, y: float) -> int | None:
+        i = self.index_at(x, y)
+        if i is None or self.is_empty:
+            return None
+        self.activated.emit(i)
+        return i
+
     def _mouse_clicked(self, event: object) -> None:
         pos: QPointF = event.scenePos()  # type: ignore[attr-defined]
         if self.is_empty or not self.plot_item.sceneBoundingRect().contains(pos):
             return
+        if event.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
         p = self.vb.mapSceneToView(pos)
-        self.click_at(p.x(), p.y())
+        if event.double():  # type: ignore[attr-defined]
+            self.activate_at(p.x(), p.y())
+        else:
+            self.click_at(p.x(), p.y())
 
 
 def _set_finite(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:

@@ -68,7 +68,8 @@ class RevenueTab(DashboardTab):
 
     def draw(self, result: Revenue, compare: Revenue | None = None,
              compare_label: str = "") -> None:
-        self.kpis.set_kpis(result.kpis, result.filters, self.currency)
+        self.kpis.set_kpis(result.kpis, result.filters, self.currency, result.series.partial,
+                           compare.kpis if compare is not None else None, compare_label)
         self.set_money_note(result.currency_note)
         s = result.series
         other = compare.series if compare is not None else None

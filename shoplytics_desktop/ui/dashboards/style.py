@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -19,6 +19,8 @@ from shoplytics_desktop.ui import theme
 #: they show their code (CA$ 10), as does every currency not listed.
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥",
             "CAD": "CA$", "AUD": "A$", "KRW": "₩", "BRL": "R$", "MXN": "MX$"}
+
+from shoplytics_desktop.ui.numbers import fmt_number, number_locale  # noqa: E402
 
 #: Antialias only lines of up to this many points (per item). Qt strokes a wide antialiased
 #: polyline slowly (about 0.3 ms per point here): 3 lines of 180 days took longer to paint than
@@ -58,23 +60,52 @@ def currency_symbol(code: str) -> str:
     return _SYMBOLS.get(code.upper(), code.upper() + " ")
 
 
+def with_currency(amount: str, currency: str = "USD", negative: bool = False) -> str:
+    """A formatted amount with the currency where the locale puts it: "€1,234.50" (en_US),
+    "1.234,50 €" (de_DE). Codes (CA$ is a symbol; CHF a code) are kept apart from the digits."""
+    loc = number_locale()
+    one = loc.toString(1.0, "f", 2)
+    pattern = loc.toCurrencyString(1.0, "\u00a4", 2)
+    symbol = currency_symbol(currency).strip()
+    if one not in pattern:  # a locale whose currency format we cannot read: symbol first
+        pattern = "\u00a4" + one
+    prefix = pattern.index("\u00a4") < pattern.index(one)
+    if prefix and symbol[-1:].isalpha() and pattern.startswith("\u00a4" + one):
+        pattern = pattern.replace("\u00a4", "\u00a4\u00a0")
+    text = pattern.replace(one, amount).replace("\u00a4", symbol)
+    return (loc.negativeSign() + text) if negative else text
+
+
 def fmt_money(v: float | None, currency: str = "USD", decimals: int = 2) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    sign = "-" if v < 0 else ""
-    return f"{sign}{currency_symbol(currency)}{abs(v):,.{decimals}f}"
+    text = fmt_number(abs(v), decimals)
+    return with_currency(text, currency, negative=v < 0 and text.strip("0.,\u202f\xa0 ") != "")
 
 
-def fmt_count(v: float | None) -> str:
+def count_decimals(values: Sequence[float | None]) -> int:
+    """One format for a column of counts: whole numbers, or one decimal when any value needs it
+    (averages under 100)."""
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if not float(v).is_integer() and abs(v) < 100:
+            return 1
+    return 0
+
+
+def fmt_count(v: float | None, decimals: int | None = None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+    if decimals is None:
+        decimals = count_decimals([v])
+    return fmt_number(v, decimals)
 
 
 def fmt_pct(v: float | None, decimals: int = 1) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    return f"{100 * v:.{decimals}f}%"
+    return fmt_number(100 * v, decimals) + "%"
 
 
 def fmt_value(v: float | None, kind: str, currency: str = "USD") -> str:
@@ -90,23 +121,18 @@ def fmt_change(change: float | None, kind: str) -> str:
     if change is None:
         return "no previous data"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+    sign = "+" if change >= 0 else number_locale().negativeSign()
     if kind in ("rate", "ratio"):
-        return f"{arrow} {100 * change:+.2f} pts"
-    return f"{arrow} {100 * change:+.1f}%"
+        return f"{arrow} {sign}{fmt_number(abs(100 * change), 2)} pts"
+    return f"{arrow} {sign}{fmt_number(abs(100 * change), 1)}%"
 
 
 _UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
-def _locale() -> QLocale:
-    return QLocale()
-
-
 def _number(v: float, decimals: int) -> str:
     """A number with the locale's group and decimal separators."""
-    loc = _locale()
-    text = loc.toString(float(v), "f", decimals)
-    return text
+    return number_locale().toString(float(v), "f", decimals)
 
 
 def format_ticks(values: list[float], kind: str = "count", currency: str = "USD") -> list[str]:
@@ -121,10 +147,9 @@ def format_ticks(values: list[float], kind: str = "count", currency: str = "USD"
     steps = sorted({round(abs(b - a), 12) for a, b in itertools.pairwise(vals)} - {0.0})
     step = steps[0] if steps else (top or 1.0)
     if kind in ("rate", "ratio"):
-        scale, suffix, prefix = 100.0, "%", ""
+        scale, suffix = 100.0, "%"
     else:
         scale, suffix = 1.0, ""
-        prefix = currency_symbol(currency) if kind == "money" else ""
         for size, unit in _UNITS:
             if top >= 10 * size or (top >= size and step >= size / 2):
                 scale, suffix = 1 / size, unit
@@ -137,10 +162,14 @@ def format_ticks(values: list[float], kind: str = "count", currency: str = "USD"
     for v in vals:
         x = v * scale
         if x == 0:
-            out.append(f"{prefix}0{suffix if kind in ('rate', 'ratio') else ''}")
-            continue
-        sign = "-" if x < 0 else ""
-        out.append(f"{sign}{prefix}{_number(abs(x), decimals)}{suffix}")
+            text = "0" + (suffix if kind in ("rate", "ratio") else "")
+        else:
+            text = f"{_number(abs(x), decimals)}{suffix}"
+        if kind == "money":
+            text = with_currency(text, currency, negative=x < 0)
+        elif x < 0:
+            text = number_locale().negativeSign() + text
+        out.append(text)
     return out
 
 
@@ -148,14 +177,14 @@ def compact(v: float) -> str:
     """Axis tick labels: thousands separators, k/M for large values."""
     a = abs(v)
     if a >= 1e9:
-        return f"{v / 1e9:,.1f}B"
+        return fmt_number(v / 1e9, 1) + "B"
     if a >= 1e6:
-        return f"{v / 1e6:,.1f}M"
+        return fmt_number(v / 1e6, 1) + "M"
     if a >= 1e4:
-        return f"{v / 1e3:,.0f}k"
+        return fmt_number(v / 1e3, 0) + "k"
     if a >= 1 or a == 0:
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-    return f"{v:.2g}"
+        return fmt_number(v, 0 if float(v).is_integer() else 1)
+    return number_locale().toString(float(v), "g", 2)
 
 
 def epoch(day: dt.date) -> float:

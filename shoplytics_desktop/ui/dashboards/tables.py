@@ -11,7 +11,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -29,9 +29,24 @@ from PySide6.QtWidgets import (
 from shoplytics_desktop.core.analytics.glossary import tooltip as metric_tooltip
 from shoplytics_desktop.core.analytics.types import Table
 from shoplytics_desktop.ui.dashboards.csvdata import save_csv, table_csv
-from shoplytics_desktop.ui.dashboards.style import current_theme, fmt_count, fmt_money, fmt_pct
+from shoplytics_desktop.ui.dashboards.style import (
+    count_decimals,
+    current_theme,
+    fmt_count,
+    fmt_money,
+    fmt_pct,
+)
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def _two_lines(label: str) -> str:
+    """A heading on two lines, broken at the space nearest its middle."""
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    if not spaces:
+        return label
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return label[:cut] + "\n" + label[cut + 1:]
 
 
 class TableModel(QAbstractTableModel):
@@ -44,8 +59,12 @@ class TableModel(QAbstractTableModel):
         self.t, self.kinds, self.currency, self.labels = table, kinds, currency, labels
         self.rows: list[tuple[Any, ...]] = list(table.rows)
         self._search = ""
+        self.wrap_headers = False
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._text = [" ".join("" if v is None else str(v) for v in r).lower() for r in table.rows]
+        #: One format per column: counts are whole numbers unless any needs a decimal.
+        self.decimals = [count_decimals([r[i] for r in table.rows])
+                         if kinds.get(c) == "count" else 0 for i, c in enumerate(table.columns)]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -64,10 +83,12 @@ class TableModel(QAbstractTableModel):
             if kind == "rate":
                 return fmt_pct(float(v), 1)
             if kind == "count":
-                return fmt_count(float(v))
+                return fmt_count(float(v), self.decimals[index.column()])
             return v.isoformat() if isinstance(v, dt.date) else str(v)
         if role == Qt.ItemDataRole.TextAlignmentRole and kind:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and not kind and v is not None:
+            return str(v)  # a narrowed text column elides: the whole text on hover
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -76,7 +97,9 @@ class TableModel(QAbstractTableModel):
             return None
         col = self.t.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.labels.get(col, col.replace("_", " ").capitalize())
+            label = self.labels.get(col, col.replace("_", " ").capitalize())
+            # A tight table stacks the words of its headings (narrower number columns).
+            return _two_lines(label) if self.wrap_headers else label
         if role == Qt.ItemDataRole.ToolTipRole:
             return metric_tooltip(col) or None
         return None
@@ -147,9 +170,12 @@ class DataTable(QFrame):
             self.buttons[key] = b
             header.addWidget(b)
         self.model: TableModel | None = None
+        self._stretch = -1
+        self._natural: list[int] = []
         self.search.textChanged.connect(self._search_changed)
         self.view = QTableView()
         self.view.setMinimumWidth(160)  # scrolls inside itself; never widens the page
+        self.view.setWordWrap(False)  # a narrowed text column elides on one line
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setResizeContentsPrecision(60)
         self.view.setAlternatingRowColors(True)
@@ -190,9 +216,51 @@ class DataTable(QFrame):
             self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         if first:
             self.view.resizeColumnsToContents()
+            self._natural = [header.sectionSize(i) for i in range(len(table.columns))]
             # The widest text column takes the spare width (not the last, numeric one).
             stretch = "name" if "name" in table.columns else table.columns[0]
-            header.setSectionResizeMode(table.columns.index(stretch), QHeaderView.ResizeMode.Stretch)
+            self._stretch = table.columns.index(stretch)
+            header.setSectionResizeMode(self._stretch, QHeaderView.ResizeMode.Stretch)
+            self.fit_width()
+
+    #: Narrowest a text column is made to fit the table's width (its text elides, in full on
+    #: hover).
+    MIN_TEXT_WIDTH = 72
+
+    def fit_width(self) -> None:
+        """Narrow the widest text columns (not the numbers) until every column fits the
+        visible width, so the table does not scroll sideways when it need not."""
+        columns = self.model.t.columns if self.model is not None else []
+        if not columns or len(self._natural) != len(columns) or not self.isVisible():
+            return
+        header = self.view.horizontalHeader()
+        # From the columns' natural widths each time, so they widen again with the window.
+        widths = {i: w for i, w in enumerate(self._natural) if i != self._stretch}
+        excess = sum(widths.values()) + self.MIN_TEXT_WIDTH - self.view.viewport().width()
+        for i in sorted((i for i in widths if not self.kinds.get(columns[i])),
+                        key=lambda i: -widths[i]):
+            cut = max(0, min(excess, widths[i] - self.MIN_TEXT_WIDTH))
+            excess -= cut
+            if header.sectionSize(i) != widths[i] - cut:
+                header.resizeSection(i, widths[i] - cut)
+        assert self.model is not None
+        if excess > 0 and not self.model.wrap_headers:
+            # Still too wide: headings on several lines make the number columns narrower.
+            self.model.wrap_headers = True
+            self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(columns) - 1)
+            for i in range(len(columns)):
+                if i != self._stretch:
+                    self.view.resizeColumnToContents(i)
+            self._natural = [header.sectionSize(i) for i in range(len(columns))]
+            self.fit_width()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_width()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_width()
 
     def _search_changed(self, text: str) -> None:
         if self.model is not None:
