@@ -73,6 +73,10 @@ class SparkEngine:
         except Exception:  # a session the server already dropped
             logging.getLogger(__name__).debug("stopping the Spark session failed", exc_info=True)
 
+    def cancel(self) -> None:
+        """Interrupt what the session runs on the server (from any thread)."""
+        self.spark.interruptAll()
+
     def _sql(self, sql: str) -> Any:
         return self.spark.sql(sql)
 
@@ -136,8 +140,16 @@ class SparkEngine:
             d.name for d in self.spark.catalog.listDatabases() if d.name.startswith(BUILD_PREFIX)
         ]
 
-    def publish(self, build: str) -> None:
+    def publish(self, build: str, keep: list[str] | None = None) -> None:
+        """Point readers at ``build``; the published tables named in ``keep`` (models a
+        selection did not build) are copied into it first."""
         previous = self.published_schema()
+        for name in keep or []:
+            if previous and self._exists(f"{previous}.{name}"):
+                self._sql(
+                    f"CREATE TABLE `{build}`.`{name}` USING parquet AS "
+                    f"SELECT * FROM `{previous}`.`{name}`"
+                )
         self._sql(f"CREATE DATABASE IF NOT EXISTS `{META}`")
         self._sql(f"CREATE TABLE IF NOT EXISTS `{META}`.`published` (build STRING) USING parquet")
         # The one statement that switches every mart at once.
