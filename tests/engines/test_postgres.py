@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from shoplytics_desktop.cli import main
-from shoplytics_desktop.core.engines import EngineError, open_engine, parse_url
+from shoplytics_desktop.core.engines import EngineError, check_connection, open_engine, parse_url
 from shoplytics_desktop.core.engines import run as engine_run
 from shoplytics_desktop.core.engines.run import run_on_engine
 from shoplytics_desktop.core.errors import Cancelled
@@ -199,3 +199,35 @@ def test_cancel_stops_the_statement_on_the_server_and_keeps_the_published_marts(
         "SELECT status, message FROM _shoplytics.runs ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
     assert status is not None and status[0] == "cancelled" and "nothing was published" in status[1]
+
+
+def test_check_connection_says_what_it_reached_and_what_is_missing(pg_url: str) -> None:
+    assert "Connected to PostgreSQL 1" in check_connection(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("DROP ROLE IF EXISTS visitor")
+        con.execute("CREATE ROLE visitor LOGIN")
+        con.execute("REVOKE CREATE ON DATABASE postgres FROM PUBLIC")
+    with pytest.raises(EngineError, match="may not create schemas") as e:
+        check_connection(pg_url.replace("postgres@", "visitor@"))
+    assert e.value.hint == "Grant it: GRANT CREATE ON DATABASE postgres TO visitor"
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("GRANT CREATE ON DATABASE postgres TO PUBLIC")
+
+
+def test_a_wrong_password_is_a_clear_error_that_does_not_repeat_it(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("DROP ROLE IF EXISTS guarded")
+        con.execute("CREATE ROLE guarded LOGIN PASSWORD 'right-one'")
+        con.execute("GRANT CREATE ON DATABASE postgres TO guarded")
+        hba = con.execute("SHOW hba_file").fetchone()
+    assert hba is not None
+    # The test server trusts every local user: make this one need its password.
+    path = Path(hba[0])
+    path.write_text("host all guarded 127.0.0.1/32 scram-sha-256\n" + path.read_text())
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("SELECT pg_reload_conf()")
+    url = pg_url.replace("postgres@", "guarded@")
+    with pytest.raises(EngineError, match="password authentication failed") as e:
+        check_connection(url, password="wr0ng-pw-77")
+    assert "wr0ng-pw-77" not in e.value.one_line() + e.value.hint + repr(e.value)
+    assert "Connected" in check_connection(url, password="right-one")

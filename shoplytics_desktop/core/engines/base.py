@@ -101,6 +101,10 @@ class Engine(Protocol):
 
     def close(self) -> None: ...
 
+    def check(self) -> str:
+        """Say what was reached and whether a run can build there (else raise EngineError)."""
+        ...
+
     def cancel(self) -> None:
         """Stop the statement running on the engine; called from another thread."""
         ...

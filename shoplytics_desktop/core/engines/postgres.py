@@ -83,6 +83,25 @@ class PostgresEngine:
         cancel = getattr(self.conn, "cancel_safe", None) or self.conn.cancel
         cancel()
 
+    def check(self) -> str:
+        """What "Test connection" says: the server, the user, and whether a run could build."""
+        row = self.conn.execute(
+            "SELECT current_setting('server_version'), current_user, "
+            "has_database_privilege(current_user, current_database(), 'CREATE')"
+        ).fetchone()
+        assert row is not None
+        version, user, can_create = row
+        if not can_create:
+            raise EngineError(
+                f"Connected to PostgreSQL {version} at {self.url.redacted()}, but the user "
+                f"{user} may not create schemas in the database {self.url.database}.",
+                f"Grant it: GRANT CREATE ON DATABASE {self.url.database} TO {user}",
+            )
+        return (
+            f"Connected to PostgreSQL {version} at {self.url.redacted()} as {user}; runs can "
+            "build there."
+        )
+
     def _privileged(self, what: str, fn: Any) -> Any:
         try:
             return fn()

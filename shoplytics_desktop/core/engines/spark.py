@@ -73,6 +73,17 @@ class SparkEngine:
         except Exception:  # a session the server already dropped
             logging.getLogger(__name__).debug("stopping the Spark session failed", exc_info=True)
 
+    def check(self) -> str:
+        """What "Test connection" says: the server answers SQL, and its Spark version."""
+        try:
+            self._sql("SELECT 1").collect()
+        except Exception as e:
+            raise EngineError(
+                f"Spark Connect at {self.url.redacted()} does not answer SQL: {_first_line(e)}",
+                "Check the server's log.",
+            ) from None
+        return f"Connected to Spark {self.spark.version} at {self.url.redacted()}; runs can build there."
+
     def cancel(self) -> None:
         """Interrupt what the session runs on the server (from any thread)."""
         self.spark.interruptAll()
