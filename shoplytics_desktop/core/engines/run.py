@@ -279,6 +279,16 @@ class _Run:
     listener: Listener | None
     started: float = field(default_factory=time.perf_counter)
     build: str | None = None
+    #: Seconds per step (push, build, test, publish, pull), for the caller's figures.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - t0
 
     def tell(self, item: ModelResult | TestResult) -> None:
         if self.listener:
@@ -300,10 +310,12 @@ def run_on_engine(
     engine: Engine | None = None,
     select: Iterable[str] | None = None,
     listener: Listener | None = None,
+    timings: dict[str, float] | None = None,
 ) -> RunResult:
     """Build the selected models (every model by default) on the engine and test them there;
     publish all or nothing; then (unless ``pull`` is off) replace the workspace's marts among
-    them with the engine's, in one transaction. A cancel stops the statement on the server."""
+    them with the engine's, in one transaction. A cancel stops the statement on the server.
+    ``timings``, if given, gets the seconds of each step (push, build, test, publish, pull)."""
     from shoplytics_desktop.core.engines import open_engine
 
     project = project or load_workspace_project(ws)
@@ -327,6 +339,8 @@ def run_on_engine(
         finally:
             if run.build is not None:
                 engine.abandon(run.build)
+            if timings is not None:
+                timings.update(run.timings)
     finally:
         if own:
             engine.close()
@@ -336,7 +350,8 @@ def run_on_engine(
 
 def _build_test_publish(run: _Run) -> None:
     """Push, build, test and publish: raises ModelError (nothing published) on a failure."""
-    push_sources(run.ws, run.engine, _sources(run.project, run.names), run.reporter)
+    with run.timed("push"):
+        push_sources(run.ws, run.engine, _sources(run.project, run.names), run.reporter)
     published = run.engine.published_schema()
     if run.selected and published is None:
         raise EngineError(
@@ -346,11 +361,13 @@ def _build_test_publish(run: _Run) -> None:
         )
     run.build = run.engine.begin_build()
     ctx = _context(run.ws, run.engine, run.project, run.build, run.names, published)
-    for i, mr in enumerate(run.result.models):
-        run.reporter.check_cancelled()
-        run.reporter.update(i, len(run.names), f"building {mr.name} on {run.url.redacted()}")
-        _build_model(run, mr, ctx)
-    _run_tests(run.engine, run.project, run.names, ctx, run.result, run.reporter, run.tell)
+    with run.timed("build"):
+        for i, mr in enumerate(run.result.models):
+            run.reporter.check_cancelled()
+            run.reporter.update(i, len(run.names), f"building {mr.name} on {run.url.redacted()}")
+            _build_model(run, mr, ctx)
+    with run.timed("test"):
+        _run_tests(run.engine, run.project, run.names, ctx, run.result, run.reporter, run.tell)
     errors, warns = _test_summary(run.result)
     if errors:
         raise ModelError(
@@ -358,7 +375,8 @@ def _build_test_publish(run: _Run) -> None:
             "Marts not published; the previous build is still shown.",
         )
     run.reporter.check_cancelled()
-    run.engine.publish(run.build, keep=run.kept if run.selected else [])
+    with run.timed("publish"):
+        run.engine.publish(run.build, keep=run.kept if run.selected else [])
     run.build = None
     run.result.status = "warn" if warns else "success"
     run.result.message = (
@@ -397,7 +415,8 @@ def _build_model(run: _Run, mr: ModelResult, ctx: Context) -> None:
 def _pull_or_record(run: _Run, pull: bool) -> None:
     result = run.result
     if pull:
-        pulled = pull_marts(run.ws, run.engine, run.project, result, run.names)
+        with run.timed("pull"):
+            pulled = pull_marts(run.ws, run.engine, run.project, result, run.names)
         result.message += f" Pulled {pulled} mart(s) into the workspace."
     else:
         result.message += " Published on the engine only (--no-pull)."
