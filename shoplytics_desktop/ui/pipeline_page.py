@@ -228,27 +228,32 @@ class PipelinePage(QWidget):
     def start_run(self) -> None:
         """Run on this computer, or on the engine the workspace's settings name (pushing the
         raw tables, building and testing there, then pulling the marts back)."""
+        from shoplytics_desktop.core.engines.run import run_on_engine
         from shoplytics_desktop.core.models.runner import run_project
 
-        ws = self.workspace
-        run_on = ws.settings.run_on if ws is not None else None
-        if run_on:
-            from shoplytics_desktop.core.engines import EngineError, parse_url
-            from shoplytics_desktop.core.engines.run import run_on_engine
-
-            try:
-                target = parse_url(run_on)
-            except EngineError as e:
-                self.banner.show_message(html.escape(e.one_line()), "error")
-                return
-            self._start(run_on_engine, f"Running on {target.redacted()}", target)
-        else:
-            self._start(run_project, "Running")
+        self._start_here_or_there(run_project, run_on_engine, "Running")
 
     def start_test(self) -> None:
+        """Test what is published here, or on the engine the workspace's settings name."""
+        from shoplytics_desktop.core.engines.run import test_on_engine
         from shoplytics_desktop.core.models.runner import run_data_tests
 
-        self._start(run_data_tests, "Testing")
+        self._start_here_or_there(run_data_tests, test_on_engine, "Testing")
+
+    def _start_here_or_there(self, here: object, there: object, verb: str) -> None:
+        ws = self.workspace
+        run_on = ws.settings.run_on if ws is not None else None
+        if not run_on:
+            self._start(here, verb)
+            return
+        from shoplytics_desktop.core.engines import EngineError, parse_url
+
+        try:
+            target = parse_url(run_on)
+        except EngineError as e:
+            self.banner.show_message(html.escape(e.one_line()), "error")
+            return
+        self._start(there, f"{verb} on {target.redacted()}", target)
 
     def _start(self, fn: object, verb: str, *args: object) -> None:
         ws = self.workspace

@@ -52,6 +52,13 @@ def test_the_run_button_runs_on_postgresql_and_pulls_the_marts(
     qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     # The dashboards read the workspace's marts: the engine's, equal to DuckDB's.
     assert differences(engine_ws, names) == {}
+    # Test runs the data tests on the engine too.
+    with qtbot.waitSignal(page.run_finished, timeout=300_000) as tested:
+        page.start_test()
+        assert page.status.text().startswith("Testing on postgresql://")
+    assert tested.args[0].kind == "test" and tested.args[0].status == "success"
+    assert len(tested.args[0].tests) == len(result.tests)
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     QThreadPool.globalInstance().waitForDone(10_000)
 
 

@@ -199,6 +199,10 @@ def test_cancel_stops_the_statement_on_the_server_and_keeps_the_published_marts(
         "SELECT status, message FROM _shoplytics.runs ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
     assert status is not None and status[0] == "cancelled" and "nothing was published" in status[1]
+    slow = engine_ws.cursor().execute(
+        "SELECT status FROM _shoplytics.model_runs WHERE model = 'zz_slow'"
+    ).fetchall()
+    assert slow == [("cancelled",)]  # stopped inside the statement, not after it
 
 
 def test_check_connection_says_what_it_reached_and_what_is_missing(pg_url: str) -> None:

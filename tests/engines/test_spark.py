@@ -8,7 +8,12 @@ from shoplytics_desktop.core.engines import EngineError, check_connection, open_
 from shoplytics_desktop.core.engines.run import run_on_engine
 from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.workspace import Workspace
-from tests.engines.cancelling import CancelWhenBuilding, project_with_a_slow_mart, run_in_thread
+from tests.engines.cancelling import (
+    SLOW_MODEL_SPARK,
+    CancelWhenBuilding,
+    project_with_a_slow_mart,
+    run_in_thread,
+)
 from tests.engines.compare import differences, mart_names
 
 pytestmark = [pytest.mark.engines, pytest.mark.slow]
@@ -55,14 +60,20 @@ def test_cancel_interrupts_the_spark_session(engine_ws: Workspace, spark_url: st
         published = engine.published_schema()
     finally:
         engine.close()
-    project = project_with_a_slow_mart(engine_ws, tmp_path)
-    reporter = CancelWhenBuilding("zz_slow", after=3.0)
+    project = project_with_a_slow_mart(engine_ws, tmp_path, SLOW_MODEL_SPARK)
+    reporter = CancelWhenBuilding("zz_slow", after=2.0)
     thread, out = run_in_thread(
         run_on_engine, engine_ws, parse_url(spark_url), reporter=reporter, project=project
     )
-    thread.join(300)  # the statement alone would run for hours
+    thread.join(600)
     assert not thread.is_alive(), "the cancel did not interrupt the Spark session"
     assert isinstance(out.get("error"), Cancelled), out
+    # Stopped inside the statement: a cancel seen only between statements would let it finish.
+    slow = engine_ws.cursor().execute(
+        "SELECT r.status, m.status FROM _shoplytics.runs r JOIN _shoplytics.model_runs m "
+        "USING (run_id) WHERE m.model = 'zz_slow' ORDER BY r.started_at DESC LIMIT 1"
+    ).fetchone()
+    assert slow == ("cancelled", "cancelled")
     engine = open_engine(parse_url(spark_url))
     try:
         assert engine.published_schema() == published
@@ -71,7 +82,3 @@ def test_cancel_interrupts_the_spark_session(engine_ws: Workspace, spark_url: st
     finally:
         engine.close()
     assert published in builds and len(builds) <= 2
-    status = engine_ws.cursor().execute(
-        "SELECT status FROM _shoplytics.runs ORDER BY started_at DESC LIMIT 1"
-    ).fetchone()
-    assert status == ("cancelled",)
