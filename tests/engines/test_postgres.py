@@ -235,3 +235,17 @@ def test_a_wrong_password_is_a_clear_error_that_does_not_repeat_it(pg_url: str) 
         check_connection(url, password="wr0ng-pw-77")
     assert "wr0ng-pw-77" not in e.value.one_line() + e.value.hint + repr(e.value)
     assert "Connected" in check_connection(url, password="right-one")
+
+
+def test_a_selection_needs_a_full_run_there_first(engine_ws: Workspace, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS fresh")
+        con.execute("CREATE DATABASE fresh")
+    url = parse_url(pg_url.rsplit("/", 1)[0] + "/fresh")
+    with pytest.raises(EngineError, match=r"Nothing is published on postgresql://.*/fresh yet") as e:
+        run_on_engine(engine_ws, url, select=["dim_users"])
+    assert "shoplytics run --on postgresql://" in e.value.hint
+    status = engine_ws.cursor().execute(
+        "SELECT status FROM _shoplytics.runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    assert status == ("error",)
