@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shoplytics_desktop.core.engines import EngineError, EngineURL, parse_url, secrets
+from shoplytics_desktop.core.engines import EngineError, EngineURL, parse_url, passwords
 from shoplytics_desktop.ui.workers import Worker
 
 #: (label, URL scheme, example URL)
@@ -46,7 +46,7 @@ class EngineSection(QGroupBox):
         self.result = QLabel()
         self.result.setObjectName("connection_result")
         self.result.setWordWrap(True)
-        self.kept = QLabel(secrets.where_kept())
+        self.kept = QLabel(passwords.where_kept())
         self.kept.setWordWrap(True)
         self.kept.setEnabled(False)
         self.worker: Worker | None = None
@@ -104,7 +104,7 @@ class EngineSection(QGroupBox):
         secret = self.typed_password()
         if secret is None or self.kind.currentIndex() != 1:
             return
-        secrets.store_password(self.target(), secret)
+        passwords.store_password(self.target(), secret)
 
     # -- test connection ---------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ class EngineSection(QGroupBox):
 
     def _has_stored(self) -> bool:
         try:
-            return secrets.stored_password(self.target()) is not None
+            return passwords.stored_password(self.target()) is not None
         except EngineError:
             return False
 

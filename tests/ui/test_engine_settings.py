@@ -10,7 +10,7 @@ import logging
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
 
-from shoplytics_desktop.core.engines import parse_url, secrets
+from shoplytics_desktop.core.engines import parse_url, passwords
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.settings_dialog import SettingsDialog
 
@@ -37,9 +37,9 @@ class MemoryKeyring:
 
 @pytest.fixture(autouse=True)
 def _no_session_passwords():
-    secrets._session.clear()
+    passwords._session.clear()
     yield
-    secrets._session.clear()
+    passwords._session.clear()
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def fake_keyring(monkeypatch):
 
 @pytest.fixture
 def no_keyring(monkeypatch):
-    monkeypatch.setattr(secrets, "_backend", lambda: None)
+    monkeypatch.setattr(passwords, "_backend", lambda: None)
 
 
 def _section(dialog: SettingsDialog) -> tuple[QComboBox, QLineEdit, QLineEdit, QLabel]:
@@ -98,8 +98,8 @@ def test_the_engine_is_saved_and_the_password_goes_to_the_keyring(
     assert SECRET.encode() not in _workspace_bytes(passing_ws)
     assert SECRET not in caplog.text
     # Found again after a restart (nothing kept in the app's memory).
-    secrets._session.clear()
-    assert secrets.stored_password(parse_url(saved["run_on"])) == SECRET
+    passwords._session.clear()
+    assert passwords.stored_password(parse_url(saved["run_on"])) == SECRET
 
     # Reopened: the choice is shown, the password is not.
     again = SettingsDialog(passing_ws)
@@ -128,7 +128,7 @@ def test_without_a_keyring_the_password_lasts_for_the_session(
     assert dialog.result() == SettingsDialog.DialogCode.Accepted, error.text()
     passing_ws.settings = dialog.accepted_settings
     passing_ws.save_settings()
-    assert secrets.stored_password(parse_url("postgresql://analyst@localhost/shop")) == SECRET
+    assert passwords.stored_password(parse_url("postgresql://analyst@localhost/shop")) == SECRET
     assert SECRET.encode() not in _workspace_bytes(passing_ws)
 
 

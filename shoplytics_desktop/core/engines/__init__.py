@@ -13,7 +13,7 @@ def open_engine(url: str | EngineURL, password: str | None = None) -> Engine:
     """Connect to the engine a URL names (postgresql://… or sc://…)."""
     target = parse_url(url) if isinstance(url, str) else url
     if password is None and target.password is None:
-        from shoplytics_desktop.core.engines.secrets import stored_password
+        from shoplytics_desktop.core.engines.passwords import stored_password
 
         password = stored_password(target)
     if target.kind == "postgres":
