@@ -2,7 +2,8 @@
 
     python benchmarks/bench_engines.py [--events 1000000] [--engines duckdb,postgres,spark]
 
-Starts throwaway local servers (tests/engines/servers.py) and prints, per engine, the seconds of
+Starts throwaway local servers (tests/engines/servers.py: PostgreSQL, and Spark Connect in
+local[2] mode with a 2 GB heap by default) and prints, per engine, the seconds of
 each step of a first run: push (raw tables sent), build (every model), test (every data test),
 publish and pull (marts back into the workspace); then a second run (nothing to send), whether
 every mart equals DuckDB's, and each figure's ratio to DuckDB's (DuckDB neither pushes nor pulls:
@@ -48,6 +49,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--engines", default="duckdb,postgres,spark")
+    ap.add_argument("--spark-memory", default="2g", help="the local Spark server's heap")
     args = ap.parse_args()
     engines = args.engines.split(",")
     root = Path(tempfile.mkdtemp(prefix="shoplytics-bench-"))
@@ -71,15 +73,20 @@ def main() -> None:
             names = keep_duckdb_marts(ws)
             for kind in engines:
                 if kind != "duckdb":
-                    _bench(ws, kind, names, duck)
+                    _bench(ws, kind, names, duck, args.spark_memory)
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(root)
 
 
-def _bench(ws: Workspace, kind: str, names: list[str], duck: dict[str, float]) -> None:
-    start = servers.postgres_server if kind == "postgres" else servers.spark_server
-    with start() as srv:
+def _bench(
+    ws: Workspace, kind: str, names: list[str], duck: dict[str, float], spark_memory: str
+) -> None:
+    server = (
+        servers.postgres_server() if kind == "postgres"
+        else servers.spark_server(memory=spark_memory)
+    )
+    with server as srv:
         url = parse_url(srv.url)
         steps: dict[str, float] = {}
         t = time.perf_counter()

@@ -82,3 +82,31 @@ def test_cancel_interrupts_the_spark_session(engine_ws: Workspace, spark_url: st
     finally:
         engine.close()
     assert published in builds and len(builds) <= 2
+
+
+def test_raw_rows_go_up_in_chunks_through_a_staging_table(
+    engine_ws: Workspace, spark_url: str, monkeypatch
+) -> None:
+    from shoplytics_desktop.core.engines import spark as spark_engine
+    from shoplytics_desktop.core.engines.run import RawRows
+
+    monkeypatch.setattr(spark_engine, "CHUNK_ROWS", 7_000)
+    cur = engine_ws.cursor()
+    columns = [(r[0], r[1]) for r in cur.execute("DESCRIBE raw.events").fetchall()]
+    expected = cur.execute("SELECT count(*) FROM raw.events").fetchall()[0][0]
+    engine = open_engine(parse_url(spark_url))
+    try:
+        sent = engine.push_raw("events_chunked", columns, RawRows(cur, "events", columns, None),
+                               set(), True)
+        assert sent == expected
+        state = engine.raw_state("events_chunked")
+        assert state is not None and [c for c in state[0]] == [n for n, _ in columns]
+        local = {r[0] for r in cur.execute("SELECT DISTINCT _batch_id FROM raw.events").fetchall()}
+        assert state[1] == local
+        engine.push_raw("events_chunked", columns, RawRows(cur, "events", columns, None),
+                        set(), False)
+        n = engine.spark.sql("SELECT count(*) FROM shoplytics_raw.events_chunked").collect()  # type: ignore[attr-defined]
+        assert n[0][0] == 2 * expected
+        assert not engine.spark.catalog.tableExists("shoplytics_raw.events_chunked__incoming")  # type: ignore[attr-defined]
+    finally:
+        engine.close()

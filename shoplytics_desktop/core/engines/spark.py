@@ -34,6 +34,23 @@ from shoplytics_desktop.core.engines.base import (
 
 META = "shoplytics_meta"
 BUILD_PREFIX = "shoplytics_build_"
+#: Rows uploaded per request: a 1M-row table at once exhausts a 1 GB server.
+CHUNK_ROWS = 100_000
+STAGING_SUFFIX = "__incoming"
+
+
+def _chunks(reader: Any, rows: int) -> Any:
+    """pyarrow Tables of about ``rows`` rows from a RecordBatchReader."""
+    pending: list[Any] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending)
 
 
 def _q(relation: str) -> str:
@@ -110,17 +127,32 @@ class SparkEngine:
         self, table: str, columns: list[tuple[str, str]], batches: Any, drop: set[str],
         replace: bool,
     ) -> int:
+        """Upload the rows in chunks (the server holds one chunk at a time) into a staging
+        table, then add them in one statement: a push that fails half-way leaves the raw table
+        as it was, never with part of a batch."""
         rel = f"{RAW_SCHEMA}.{table}"
+        staging = f"{RAW_SCHEMA}.{table}{STAGING_SUFFIX}"
         self._sql(f"CREATE DATABASE IF NOT EXISTS `{RAW_SCHEMA}`")
-        data: pa.Table = batches.arrow().read_all()
-        if replace:
-            self._sql(f"DROP TABLE IF EXISTS {_q(rel)}")
-        df = self.spark.createDataFrame(data)
+        self._sql(f"DROP TABLE IF EXISTS {_q(staging)}")
+        reader = batches.arrow()
+        rows = 0
+        for chunk in _chunks(reader, CHUNK_ROWS):
+            df = self.spark.createDataFrame(chunk)
+            if rows == 0:
+                df.write.format("parquet").saveAsTable(staging)
+            else:
+                df.write.insertInto(staging)
+            rows += chunk.num_rows
+        if rows == 0:
+            self.spark.createDataFrame(reader.schema.empty_table()).write.format(
+                "parquet").saveAsTable(staging)
         if replace or not self._exists(rel):
-            df.write.format("parquet").saveAsTable(rel)
-        elif data.num_rows:
-            df.write.insertInto(rel)
-        return int(data.num_rows)
+            self._sql(f"DROP TABLE IF EXISTS {_q(rel)}")
+            self._sql(f"ALTER TABLE {_q(staging)} RENAME TO {_q(rel)}")
+        else:
+            self._sql(f"INSERT INTO {_q(rel)} SELECT * FROM {_q(staging)}")
+            self._sql(f"DROP TABLE {_q(staging)}")
+        return rows
 
     # -- a run -----------------------------------------------------------------------------------
 
