@@ -132,13 +132,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if target is not None:
             from shoplytics_desktop.core.engines.run import run_on_engine
 
-            if args.select:
-                raise QueryError(
-                    "--select cannot be combined with --on yet.",
-                    "Run the whole graph on the engine (drop --select).",
-                )
             result = run_on_engine(
-                ws, target, pull=not args.no_pull, reporter=TextReporter(quiet=True)
+                ws, target, pull=not args.no_pull, reporter=TextReporter(quiet=True),
+                select=args.select,
             )
         else:
             result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True))
@@ -165,7 +161,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         if target is not None:
             from shoplytics_desktop.core.engines.run import test_on_engine
 
-            result = test_on_engine(ws, target)
+            result = test_on_engine(ws, target, select=args.select)
         else:
             result = run_data_tests(ws, select=args.select)
         _print_result(result)

@@ -69,6 +69,12 @@ FIELDS: dict[str, SettingInfo] = {
         "day are counted in it. New workspaces take the computer's; a workspace whose settings "
         "name none keeps UTC. A change applies at the next pipeline run.",
     ),
+    "run_on": SettingInfo(
+        None,
+        "Where the pipeline runs: empty for this computer (DuckDB), postgresql://user@host:port/db "
+        "or sc://host:port (Spark Connect). Never a password: the app keeps it in the system "
+        "keyring; the command line reads PGPASSWORD or SHOPLYTICS_ENGINE_PASSWORD.",
+    ),
 }
 
 
@@ -82,6 +88,7 @@ class WorkspaceSettings:
     models_dir: str | None = FIELDS["models_dir"].default
     currency: str = FIELDS["currency"].default
     time_zone: str = FIELDS["time_zone"].default
+    run_on: str | None = FIELDS["run_on"].default
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
@@ -100,6 +107,7 @@ class WorkspaceSettings:
         check("models_dir", _text)
         check("currency", _currency)
         check("time_zone", _time_zone)
+        check("run_on", _engine_url)
         if problems:
             raise SettingsError(problems)
 
@@ -161,6 +169,26 @@ def _currency(value: Any) -> str:
     if not re.fullmatch(r"[A-Za-z]{3}", text):
         raise ValueError("a three-letter currency code (e.g. USD, EUR) is needed")
     return text.upper()
+
+
+def _engine_url(value: Any) -> str | None:
+    text = _text(value)
+    if text is None or text.lower() in ("local", "duckdb", "this computer"):
+        return None
+    from shoplytics_desktop.core.engines.base import EngineError, parse_url
+
+    try:
+        url = parse_url(text)
+    except EngineError as e:
+        raise ValueError(f"{e.message} {e.hint}") from None
+    if url.password is not None:
+        # The message must not repeat the password.
+        raise ValueError(
+            "the URL holds a password, which would be saved in clear text: remove it (the app "
+            "keeps passwords in the system keyring; the command line reads PGPASSWORD or "
+            "SHOPLYTICS_ENGINE_PASSWORD)"
+        )
+    return url.redacted()
 
 
 def _time_zone(value: Any) -> str:

@@ -226,16 +226,36 @@ class PipelinePage(QWidget):
     # -- run / test / cancel -------------------------------------------------------------------
 
     def start_run(self) -> None:
+        """Run on this computer, or on the engine the workspace's settings name (pushing the
+        raw tables, building and testing there, then pulling the marts back)."""
+        from shoplytics_desktop.core.engines.run import run_on_engine
         from shoplytics_desktop.core.models.runner import run_project
 
-        self._start(run_project, "Running")
+        self._start_here_or_there(run_project, run_on_engine, "Running")
 
     def start_test(self) -> None:
+        """Test what is published here, or on the engine the workspace's settings name."""
+        from shoplytics_desktop.core.engines.run import test_on_engine
         from shoplytics_desktop.core.models.runner import run_data_tests
 
-        self._start(run_data_tests, "Testing")
+        self._start_here_or_there(run_data_tests, test_on_engine, "Testing")
 
-    def _start(self, fn: object, verb: str) -> None:
+    def _start_here_or_there(self, here: object, there: object, verb: str) -> None:
+        ws = self.workspace
+        run_on = ws.settings.run_on if ws is not None else None
+        if not run_on:
+            self._start(here, verb)
+            return
+        from shoplytics_desktop.core.engines import EngineError, parse_url
+
+        try:
+            target = parse_url(run_on)
+        except EngineError as e:
+            self.banner.show_message(html.escape(e.one_line()), "error")
+            return
+        self._start(there, f"{verb} on {target.redacted()}", target)
+
+    def _start(self, fn: object, verb: str, *args: object) -> None:
         ws = self.workspace
         if ws is None or self.busy:
             return
@@ -243,7 +263,8 @@ class PipelinePage(QWidget):
             self.banner.show_message("This workspace is open read-only: runs and tests are disabled.", "warn")
             return
         self.banner.hide()
-        worker = Worker(fn, ws, workspace=ws)  # type: ignore[arg-type]
+        worker = Worker(fn, ws, *args, workspace=ws)  # type: ignore[arg-type]
+        running = verb.startswith("Running")
         worker.kwargs["listener"] = worker.emit_item
         # the parsed project when its files are unchanged: no re-parsing while the UI updates
         worker.kwargs["project"] = self.store.fresh()
@@ -256,13 +277,13 @@ class PipelinePage(QWidget):
         self.worker = worker
         project = self.project
         models = [(n, project.models[n].layer, project.models[n].materialized) for n in project.order()] if project else []
-        self.run_panel.start(models if verb == "Running" else [], f"{verb}…")
-        if verb == "Running":
+        self.run_panel.start(models if running else [], f"{verb}…")
+        if running:
             self.graph.clear_statuses()
             self.graph.set_status(self.run_panel.running(), "running")
         self.validation.clear(f"{verb}: test results appear here as they finish.")
         self.test_results = {}
-        self.bottom.setCurrentWidget(self.run_panel if verb == "Running" else self.validation)
+        self.bottom.setCurrentWidget(self.run_panel if running else self.validation)
         self.progress.setRange(0, 0)
         self.status.setText(f"{verb}…")
         self._update_buttons()

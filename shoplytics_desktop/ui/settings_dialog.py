@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shoplytics_desktop.core.engines import EngineError
 from shoplytics_desktop.core.settings import (
     FIELDS,
     SettingsError,
@@ -31,6 +32,7 @@ from shoplytics_desktop.core.settings import (
     validated,
 )
 from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.engine_section import EngineSection
 
 #: Settings DuckDB reads when the workspace is opened: changing one reopens it.
 REOPEN_KEYS = ("memory_limit", "threads", "temp_directory")
@@ -44,6 +46,7 @@ _LABELS = {
     "models_dir": "Model project folder",
     "currency": "Currency",
     "time_zone": "Reporting time zone",
+    "run_on": "Run the pipeline on",
 }
 
 
@@ -96,6 +99,8 @@ class SettingsDialog(QDialog):
         form.addRow(_LABELS["currency"], self.edits["currency"])
         form.addRow(_LABELS["time_zone"], self.time_zone)
 
+        self.engine = EngineSection(current.run_on)
+
         note = QLabel(
             "Sizes are written like 512MB or 4GB. Memory, threads and the spill folder apply "
             "when the workspace reopens (it reopens on OK). A new session timeout, model "
@@ -118,6 +123,7 @@ class SettingsDialog(QDialog):
         self.buttons = buttons
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.engine)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -144,14 +150,21 @@ class SettingsDialog(QDialog):
         data["threads"] = self.threads.value() or None
         data["session_timeout_minutes"] = self.timeout.value()
         data["time_zone"] = self.time_zone.currentText().strip() or None
+        data["run_on"] = self.engine.url()
         return data
 
     def accept(self) -> None:
         try:
             self.accepted_settings = validated(self.values())
+            self.engine.save_password()
         except SettingsError as e:
             problems = [f"{_LABELS.get(key, key)}: {msg}" for key, msg in e.problems]
             self.error.setText("Not saved. " + "; ".join(problems) + ".")
+            self.error.show()
+            return
+        except EngineError as e:
+            self.accepted_settings = None
+            self.error.setText(f"Not saved. {_LABELS['run_on']}: {e.one_line()}")
             self.error.show()
             return
         super().accept()

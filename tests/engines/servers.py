@@ -102,7 +102,7 @@ class SparkServer:
 
 
 @contextlib.contextmanager
-def spark_server(timeout: float = 180) -> Iterator[SparkServer]:
+def spark_server(timeout: float = 180, memory: str = "1g") -> Iterator[SparkServer]:
     home = spark_home()
     if home is None or shutil.which("java") is None:
         raise RuntimeError("pyspark with Spark Connect, and java, are needed")
@@ -127,7 +127,7 @@ def spark_server(timeout: float = 180) -> Iterator[SparkServer]:
     }
     cmd = [str(home / "bin" / "spark-submit"), "--class",
            "org.apache.spark.sql.connect.service.SparkConnectServer",
-           "--master", "local[2]", "--driver-memory", "1g"]
+           "--master", "local[2]", "--driver-memory", memory]
     for k, v in conf.items():
         cmd += ["--conf", f"{k}={v}"]
     jar = next((home / "jars").glob("spark-connect_*.jar"))

@@ -13,11 +13,7 @@ PACKAGE = Path(shoplytics_desktop.__file__).parent
 
 # (file relative to the package, function name or "*" for every function in the file).
 ALLOWED: set[tuple[str, str]] = {
-    ("core/models/runner.py", "run_project"),
     ("core/ingest/*", "*"),
-    ("core/engines/run.py", "run_on_engine"),
-    ("ui/dashboards/charts.py", "*"),
-    ("ui/dashboards/plots.py", "*"),
 }
 
 

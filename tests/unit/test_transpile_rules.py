@@ -252,6 +252,14 @@ def test_unportable_constructs_name_file_line_and_what_to_write(tmp_path) -> Non
         spark("select x::hugeint")
 
 
+def test_sql_the_translator_cannot_read_names_file_and_line(tmp_path) -> None:
+    text = "-- lambdas\nselect a,\n  list_transform(xs, (x -> )) as ys\nfrom t\n"
+    with pytest.raises(TranspileError) as e:
+        transpile(text, Context("spark"), tmp_path / "lam.sql", text)
+    assert e.value.message.startswith("lam.sql, line 3: this DuckDB SQL cannot be translated for Spark")
+    assert "docs/portable_sql.md" in e.value.hint
+
+
 def test_every_shipped_model_transpiles() -> None:
     from pathlib import Path
 

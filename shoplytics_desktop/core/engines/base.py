@@ -102,6 +102,14 @@ class Engine(Protocol):
 
     def close(self) -> None: ...
 
+    def check(self) -> str:
+        """Say what was reached and whether a run can build there (else raise EngineError)."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop the statement running on the engine; called from another thread."""
+        ...
+
     # raw tables
     def raw_state(self, table: str) -> tuple[list[str], set[str]] | None:
         """The columns and batch ids of a raw table on the engine; None if it has none."""
@@ -128,8 +136,9 @@ class Engine(Protocol):
         """Rows a test query returns, and the first ``limit`` of them."""
         ...
 
-    def publish(self, build: str) -> None:
-        """Make the build the published one, all relations at once."""
+    def publish(self, build: str, keep: list[str] | None = None) -> None:
+        """Make the build the published one, all relations at once, with the published
+        relations named in ``keep`` carried over into it."""
         ...
 
     def abandon(self, build: str) -> None: ...

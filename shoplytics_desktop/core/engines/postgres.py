@@ -77,6 +77,31 @@ class PostgresEngine:
     def close(self) -> None:
         self.conn.close()
 
+    def cancel(self) -> None:
+        """Stop the statement running on the server (from any thread): it fails with
+        "canceling statement due to user request", and the run rolls back."""
+        cancel = getattr(self.conn, "cancel_safe", None) or self.conn.cancel
+        cancel()
+
+    def check(self) -> str:
+        """What "Test connection" says: the server, the user, and whether a run could build."""
+        row = self.conn.execute(
+            "SELECT current_setting('server_version'), current_user, "
+            "has_database_privilege(current_user, current_database(), 'CREATE')"
+        ).fetchone()
+        assert row is not None
+        version, user, can_create = row
+        if not can_create:
+            raise EngineError(
+                f"Connected to PostgreSQL {version} at {self.url.redacted()}, but the user "
+                f"{user} may not create schemas in the database {self.url.database}.",
+                f"Grant it: GRANT CREATE ON DATABASE {self.url.database} TO {user}",
+            )
+        return (
+            f"Connected to PostgreSQL {version} at {self.url.redacted()} as {user}; runs can "
+            "build there."
+        )
+
     def _privileged(self, what: str, fn: Any) -> Any:
         try:
             return fn()
@@ -216,9 +241,17 @@ class PostgresEngine:
                 cur.execute("RELEASE SAVEPOINT test")
         return n, names, sample
 
-    def publish(self, build: str) -> None:
+    def publish(self, build: str, keep: list[str] | None = None) -> None:
         """Swap the build in for the published schema, in the run's one transaction: readers see
-        the old relations until the COMMIT, then all the new ones."""
+        the old relations until the COMMIT, then all the new ones. The published tables named in
+        ``keep`` (models a selection did not build) move into the build first."""
+        for name in keep or []:
+            if self.columns(f"{PUBLISHED_SCHEMA}.{name}"):
+                self.conn.execute(
+                    pg_sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                        _ident(f"{PUBLISHED_SCHEMA}.{name}"), pg_sql.Identifier(build)
+                    )
+                )
         self.conn.execute(
             pg_sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pg_sql.Identifier(PUBLISHED_SCHEMA))
         )

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from shoplytics_desktop.core import history
+from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.core.engines.base import RAW_SCHEMA, Engine, EngineError, EngineURL
 from shoplytics_desktop.core.engines.transpile import Context, TranspileError, transpile
-from shoplytics_desktop.core.errors import ModelError
+from shoplytics_desktop.core.errors import Cancelled, ModelError
 from shoplytics_desktop.core.models.datatests import (
     SAMPLE_ROWS,
     TestResult,
@@ -28,15 +30,19 @@ from shoplytics_desktop.core.models.datatests import (
 )
 from shoplytics_desktop.core.models.project import DataTest, Project
 from shoplytics_desktop.core.models.runner import (
+    Listener,
     ModelResult,
     RunResult,
     _finish_run,
+    _mark_rest,
     _record_run,
+    _selected,
     _start_run,
     load_workspace_project,
 )
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_ident
+from shoplytics_desktop.core.status import RunKind, RunStatus
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -49,9 +55,11 @@ def variables(ws: Workspace) -> dict[str, object]:
     }
 
 
-def _sources(project: Project) -> list[str]:
-    names = {s.lower() for m in project.models.values() for s in m.sources}
-    for t in project.tests:
+def _sources(project: Project, models: Iterable[str] | None = None) -> list[str]:
+    """The raw tables the models (every model by default) and their tests read."""
+    wanted = set(project.models) if models is None else set(models)
+    names = {s.lower() for m in project.models.values() if m.name in wanted for s in m.sources}
+    for t in project.tests_to_run(wanted):
         for rel in [t.model or "", str(t.args.get("to", ""))]:
             if rel.lower().startswith("raw."):
                 names.add(rel.lower())
@@ -156,14 +164,26 @@ def duckdb_types(ws: Workspace, project: Project) -> dict[str, list[tuple[str, s
         mem.close()
 
 
-def _context(ws: Workspace, engine: Engine, project: Project, schema: str) -> Context:
-    relations = {m.relation.lower(): f"{schema}.{m.name}" for m in project.models.values()}
+def _context(
+    ws: Workspace, engine: Engine, project: Project, schema: str,
+    built: Iterable[str] | None = None, published: str | None = None,
+) -> Context:
+    """Where the SQL's relations are on the engine: the models of ``built`` (every model by
+    default) in ``schema``, the others in the ``published`` one."""
+    built = set(project.models) if built is None else set(built)
+    relations = {
+        m.relation.lower(): f"{schema if m.name in built else published}.{m.name}"
+        for m in project.models.values()
+    }
     for source in _sources(project):
         relations[source] = f"{RAW_SCHEMA}.{source.split('.', 1)[1]}"
     columns = {
         f"raw.{t}": [r[0] for r in ws.cursor().execute(f"DESCRIBE raw.{quote_ident(t)}").fetchall()]
         for t in (s.split(".", 1)[1] for s in _sources(project))
     }
+    for name in set(project.models) - built:  # read from the published build, as it is
+        with contextlib.suppress(Exception):
+            columns[project.models[name].relation.lower()] = engine.columns(f"{published}.{name}")
     return Context(engine.dialect, variables(ws), relations, columns)
 
 
@@ -200,13 +220,86 @@ def _first_line(e: BaseException) -> str:
 
 def _run_tests(
     engine: Engine, project: Project, names: list[str], ctx: Context, result: RunResult,
-    reporter: Reporter,
+    reporter: Reporter, listener: Listener | None = None,
 ) -> None:
     tests = project.tests_to_run(names)
     for i, test in enumerate(tests):
         reporter.check_cancelled()
         reporter.update(i, len(tests), f"testing {test.test_id}")
         result.tests.append(_test_on_engine(engine, test, project, ctx))
+        if listener:
+            listener(result.tests[-1])
+    reporter.check_cancelled()  # a cancel during the last test made it an error
+
+
+def _test_summary(result: RunResult) -> tuple[int, int]:
+    errors = sum(t.blocking for t in result.tests)
+    warns = sum(1 for t in result.tests if t.status != "pass" and not t.blocking)
+    return errors, warns
+
+
+@contextlib.contextmanager
+def cancel_on_server(engine: Engine, reporter: Reporter) -> Iterator[None]:
+    """While the block runs, a cancel asked of ``reporter`` (from any thread) also stops the
+    statement running on the engine: checking between statements alone would wait for a
+    model that takes minutes."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            if reporter.cancel_requested:
+                with contextlib.suppress(Exception):  # a connection already gone
+                    engine.cancel()
+                return
+
+    watcher = threading.Thread(target=watch, name="engine-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _selection(url: EngineURL, select: Iterable[str] | None) -> str:
+    """What the run history shows as the run's selection."""
+    return f"--on {url.redacted()}" + (" --select " + " ".join(select) if select else "")
+
+
+@dataclass
+class _Run:
+    """One run on an engine: what it builds, where, and how it is going."""
+
+    ws: Workspace
+    url: EngineURL
+    engine: Engine
+    project: Project
+    names: list[str]  # the selected models, in build order
+    selected: bool  # a --select run: the other models stay as published
+    result: RunResult
+    reporter: Reporter
+    listener: Listener | None
+    started: float = field(default_factory=time.perf_counter)
+    build: str | None = None
+    #: Seconds per step (push, build, test, publish, pull), for the caller's figures.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - t0
+
+    def tell(self, item: ModelResult | TestResult) -> None:
+        if self.listener:
+            self.listener(item)
+
+    @property
+    def kept(self) -> list[str]:
+        """The models a --select run leaves as published (carried into the new build)."""
+        return [n for n in self.project.order() if n not in self.names]
 
 
 def run_on_engine(
@@ -217,105 +310,169 @@ def run_on_engine(
     reporter: Reporter | None = None,
     project: Project | None = None,
     engine: Engine | None = None,
+    select: Iterable[str] | None = None,
+    listener: Listener | None = None,
+    timings: dict[str, float] | None = None,
 ) -> RunResult:
-    """Build every model on the engine and test it there; publish all or nothing; then (unless
-    ``pull`` is off) replace the workspace's marts with the engine's, in one transaction."""
+    """Build the selected models (every model by default) on the engine and test them there;
+    publish all or nothing; then (unless ``pull`` is off) replace the workspace's marts among
+    them with the engine's, in one transaction. A cancel stops the statement on the server.
+    ``timings``, if given, gets the seconds of each step (push, build, test, publish, pull)."""
     from shoplytics_desktop.core.engines import open_engine
 
-    reporter = reporter or NullReporter()
-    started = time.perf_counter()
     project = project or load_workspace_project(ws)
-    names = project.order()
+    select = list(select) if select else None
+    names = _selected(project, select)
     own = engine is None
     engine = engine or open_engine(url, password)
-    result = RunResult(run_id=_start_run(ws, "run", f"--on {url.redacted()}"), kind="run")
-    result.models = [
-        ModelResult(n, project.models[n].layer, "table") for n in names
-    ]
-    build: str | None = None
     try:
-        push_sources(ws, engine, _sources(project), reporter)
-        build = engine.begin_build()
-        ctx = _context(ws, engine, project, build)
-        for mr in result.models:
-            reporter.check_cancelled()
-            reporter.update(0, len(names), f"building {mr.name} on {url.redacted()}")
-            model = project.models[mr.name]
-            t0 = time.perf_counter()
-            mr.status = "running"
-            try:
-                sql = transpile(model.sql, ctx, model.path, model.raw_sql)
-                mr.rows = engine.create_table_as(f"{build}.{model.name}", sql)
-            except TranspileError as e:
-                mr.status, mr.error = "error", e.one_line()
-                raise ModelError(e.message, e.hint + " Nothing was published.") from None
-            except EngineError:
-                raise
-            except Exception as e:  # the engine's own error type
-                mr.status, mr.error = "error", _first_line(e)
-                raise ModelError(
-                    f"Model {model.name} ({model.path.name}) failed on {url.redacted()}: "
-                    f"{mr.error}",
-                    "Nothing was published; the previous build is still shown.",
-                ) from e
-            ctx.columns[model.relation.lower()] = engine.columns(f"{build}.{model.name}")
-            mr.status, mr.seconds = "success", time.perf_counter() - t0
-            reporter.log(f"{model.relation}: {mr.rows:,} rows on the engine, {mr.seconds:.2f}s")
-        _run_tests(engine, project, names, ctx, result, reporter)
-        errors = sum(t.blocking for t in result.tests)
-        warns = sum(1 for t in result.tests if t.status != "pass" and not t.blocking)
-        if errors:
-            raise ModelError(
-                f"{errors} error-severity test(s) failed on {url.redacted()}.",
-                "Marts not published; the previous build is still shown.",
-            )
-        engine.publish(build)
-        build = None
-        result.status = "warn" if warns else "success"
-        result.message = (
-            f"Built {len(names)} model(s) on {url.redacted()}; {len(result.tests)} test(s), "
-            f"{warns} warning(s)."
+        run = _Run(
+            ws, url, engine, project, names, bool(select) and len(names) < len(project.models),
+            RunResult(run_id=_start_run(ws, RunKind.RUN, _selection(url, select)), kind=RunKind.RUN),
+            reporter or NullReporter(), listener,
         )
-        if pull:
-            pulled = pull_marts(ws, engine, project, result)
-            result.message += f" Pulled {pulled} mart(s) into the workspace."
-        else:
-            result.message += " Published on the engine only (--no-pull)."
-            result.seconds = time.perf_counter() - started
-            _finish_run(ws, result)
-        result.published = True
-    except ModelError as e:
-        result.status, result.message = "error", e.one_line()
-        for mr in result.models:
-            if mr.status in ("pending", "running"):
-                mr.status = "skipped"
-        result.seconds = time.perf_counter() - started
-        _finish_run(ws, result)
-    except BaseException as e:
-        result.status = "error"
-        result.message = (
-            e.one_line() if isinstance(e, EngineError) else "The run failed; nothing was published."
-        )
-        result.seconds = time.perf_counter() - started
-        _finish_run(ws, result)
-        raise
+        run.result.models = [ModelResult(n, project.models[n].layer, "table") for n in names]
+        try:
+            with cancel_on_server(engine, run.reporter):
+                _build_test_publish(run)
+                _pull_or_record(run, pull)
+        except BaseException as e:
+            _failed(run, e)
+        finally:
+            if run.build is not None:
+                engine.abandon(run.build)
+            if timings is not None:
+                timings.update(run.timings)
     finally:
-        if build is not None:
-            engine.abandon(build)
         if own:
             engine.close()
-    result.seconds = time.perf_counter() - started
-    return result
+    run.result.seconds = time.perf_counter() - run.started
+    return run.result
 
 
-def pull_marts(ws: Workspace, engine: Engine, project: Project, result: RunResult) -> int:
-    """Replace the workspace's marts with the engine's published ones, with DuckDB's own column
-    types, in one transaction (with the run's history)."""
+def _build_test_publish(run: _Run) -> None:
+    """Push, build, test and publish: raises ModelError (nothing published) on a failure."""
+    with run.timed("push"):
+        push_sources(run.ws, run.engine, _sources(run.project, run.names), run.reporter)
+    published = run.engine.published_schema()
+    if run.selected and published is None:
+        raise EngineError(
+            f"Nothing is published on {run.url.redacted()} yet, so a selection has nothing to "
+            "build on.",
+            f"Run the whole graph there first: shoplytics run --on {run.url.redacted()}",
+        )
+    run.build = run.engine.begin_build()
+    ctx = _context(run.ws, run.engine, run.project, run.build, run.names, published)
+    with run.timed("build"):
+        for i, mr in enumerate(run.result.models):
+            run.reporter.check_cancelled()
+            run.reporter.update(i, len(run.names), f"building {mr.name} on {run.url.redacted()}")
+            _build_model(run, mr, ctx)
+    with run.timed("test"):
+        _run_tests(run.engine, run.project, run.names, ctx, run.result, run.reporter, run.tell)
+    errors, warns = _test_summary(run.result)
+    if errors:
+        raise ModelError(
+            f"{errors} error-severity test(s) failed on {run.url.redacted()}.",
+            "Marts not published; the previous build is still shown.",
+        )
+    run.reporter.check_cancelled()
+    with run.timed("publish"):
+        run.engine.publish(run.build, keep=run.kept if run.selected else [])
+    run.build = None
+    run.result.status = RunStatus.WARN if warns else RunStatus.SUCCESS
+    run.result.message = (
+        f"Built {len(run.names)} model(s) on {run.url.redacted()}; {len(run.result.tests)} "
+        f"test(s), {warns} warning(s)."
+    )
+
+
+def _build_model(run: _Run, mr: ModelResult, ctx: Context) -> None:
+    model = run.project.models[mr.name]
+    t0 = time.perf_counter()
+    mr.status = "running"
+    try:
+        sql = transpile(model.sql, ctx, model.path, model.raw_sql)
+        mr.rows = run.engine.create_table_as(f"{run.build}.{model.name}", sql)
+    except TranspileError as e:
+        mr.status, mr.error = "error", e.one_line()
+        run.tell(mr)
+        raise ModelError(e.message, e.hint + " Nothing was published.") from None
+    except EngineError:
+        raise
+    except Exception as e:  # the engine's own error type
+        run.reporter.check_cancelled()  # a cancel stops the statement with an error
+        mr.status, mr.error = "error", _first_line(e)
+        run.tell(mr)
+        raise ModelError(
+            f"Model {model.name} ({model.path.name}) failed on {run.url.redacted()}: {mr.error}",
+            "Nothing was published; the previous build is still shown.",
+        ) from e
+    ctx.columns[model.relation.lower()] = run.engine.columns(f"{run.build}.{model.name}")
+    mr.status, mr.seconds = "success", time.perf_counter() - t0
+    run.tell(mr)
+    run.reporter.log(f"{model.relation}: {mr.rows:,} rows on the engine, {mr.seconds:.2f}s")
+
+
+def _pull_or_record(run: _Run, pull: bool) -> None:
+    result = run.result
+    if pull:
+        with run.timed("pull"):
+            pulled = pull_marts(run.ws, run.engine, run.project, result, run.names)
+        result.message += f" Pulled {pulled} mart(s) into the workspace."
+    else:
+        result.message += " Published on the engine only (--no-pull)."
+        result.seconds = time.perf_counter() - run.started
+        _finish_run(run.ws, result)
+    result.published = True
+
+
+def _failed(run: _Run, e: BaseException) -> None:
+    """Record why the run stopped; re-raise all but a failed model or test (the result says
+    those). A cancel is recorded as cancelled and raised as Cancelled."""
+    result = run.result
+    if run.reporter.cancel_requested and not isinstance(e, ModelError | Cancelled):
+        e = Cancelled()  # the server's "statement cancelled" error, after a cancel
+    outcome = classify(e, run.reporter.token)
+    cancelled = outcome is not Outcome.FAILED
+    result.status = RunStatus.CANCELLED if cancelled else RunStatus.ERROR
+    if run.build is None and result.message:  # published on the engine, not pulled
+        result.message = (
+            f"Published on {run.url.redacted()}, but "
+            + ("the pull was cancelled" if cancelled else f"pulling failed: {_first_line(e)}")
+            + ". The workspace still shows its previous marts; run again to pull them."
+        )
+    elif isinstance(e, ModelError | EngineError):
+        result.message = e.one_line()
+    elif cancelled:
+        result.message = "Cancelled; nothing was published, the previous build is still shown."
+    else:
+        result.message = "The run failed; nothing was published."
+    _mark_rest(result, "cancelled" if cancelled else "skipped")
+    result.seconds = time.perf_counter() - run.started
+    _finish_run(run.ws, result)
+    if isinstance(e, ModelError):
+        return
+    if outcome is Outcome.INTERRUPTED:
+        raise KeyboardInterrupt from e
+    if cancelled:
+        raise Cancelled(result.message) from e
+    raise e
+
+
+def pull_marts(
+    ws: Workspace, engine: Engine, project: Project, result: RunResult,
+    models: Iterable[str] | None = None,
+) -> int:
+    """Replace the workspace's marts among ``models`` (every model by default) with the
+    engine's published ones, with DuckDB's own column types, in one transaction (with the
+    run's history)."""
     schema = engine.published_schema()
     if schema is None:
         raise EngineError("Nothing is published on the engine yet.", "Run the pipeline there first.")
     types = duckdb_types(ws, project)
-    marts = [n for n in project.order() if project.models[n].layer == "marts"]
+    wanted = set(project.models) if models is None else set(models)
+    marts = [n for n in project.order() if project.models[n].layer == "marts" and n in wanted]
     cur = ws.cursor()
     with tempfile.TemporaryDirectory(prefix="shoplytics-pull-") as tmp:
         for name in marts:
@@ -339,7 +496,9 @@ def pull_marts(ws: Workspace, engine: Engine, project: Project, result: RunResul
                     f"CREATE OR REPLACE TABLE marts.{quote_ident(name)} AS "
                     f"SELECT {cols} FROM _pull_{name}"
                 )
-            history.record_published(cur, result.run_id)
+            # the zone every published day is in, when the whole graph was published
+            zone = ws.settings.time_zone if wanted == set(project.models) else None
+            history.record_published(cur, result.run_id, zone)
             _record_run(cur, result)
             cur.execute("COMMIT")
         except BaseException:
@@ -360,8 +519,11 @@ def test_on_engine(
     reporter: Reporter | None = None,
     project: Project | None = None,
     engine: Engine | None = None,
+    select: Iterable[str] | None = None,
+    listener: Listener | None = None,
 ) -> RunResult:
-    """Run the data tests against what is published on the engine."""
+    """Run the data tests of the selected models (every model by default) against what is
+    published on the engine."""
     from shoplytics_desktop.core.engines import open_engine
 
     reporter = reporter or NullReporter()
@@ -369,7 +531,8 @@ def test_on_engine(
     project = project or load_workspace_project(ws)
     own = engine is None
     engine = engine or open_engine(url, password)
-    result = RunResult(run_id=_start_run(ws, "test", f"--on {url.redacted()}"), kind="test")
+    select = list(select) if select else None
+    result = RunResult(run_id=_start_run(ws, RunKind.TEST, _selection(url, select)), kind=RunKind.TEST)
     try:
         schema = engine.published_schema()
         if schema is None:
@@ -378,13 +541,29 @@ def test_on_engine(
                 f"Run the pipeline there first: shoplytics run --on {url.redacted()}",
             )
         ctx = _context(ws, engine, project, schema)
-        _run_tests(engine, project, project.order(), ctx, result, reporter)
+        with cancel_on_server(engine, reporter):
+            _run_tests(
+                engine, project, _selected(project, select), ctx, result, reporter, listener
+            )
+    except BaseException as e:
+        outcome = classify(e, reporter.token)
+        cancelled = outcome is not Outcome.FAILED
+        result.status = RunStatus.CANCELLED if cancelled else RunStatus.ERROR
+        result.message = "Cancelled." if cancelled else _first_line(e)
+        result.seconds = time.perf_counter() - started
+        _finish_run(ws, result)
+        if outcome is Outcome.INTERRUPTED:
+            raise KeyboardInterrupt from e
+        if cancelled:
+            raise Cancelled("Tests cancelled.") from e
+        raise
     finally:
         if own:
             engine.close()
-    errors = sum(t.blocking for t in result.tests)
-    warns = sum(1 for t in result.tests if t.status != "pass" and not t.blocking)
-    result.status = "error" if errors else "warn" if warns else "success"
+    errors, warns = _test_summary(result)
+    result.status = (
+        RunStatus.ERROR if errors else RunStatus.WARN if warns else RunStatus.SUCCESS
+    )
     result.message = (
         f"{len(result.tests)} test(s) on {url.redacted()}: {errors} error(s), {warns} warning(s)."
     )

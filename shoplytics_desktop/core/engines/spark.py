@@ -34,6 +34,23 @@ from shoplytics_desktop.core.engines.base import (
 
 META = "shoplytics_meta"
 BUILD_PREFIX = "shoplytics_build_"
+#: Rows uploaded per request: a 1M-row table at once exhausts a 1 GB server.
+CHUNK_ROWS = 100_000
+STAGING_SUFFIX = "__incoming"
+
+
+def _chunks(reader: Any, rows: int) -> Any:
+    """pyarrow Tables of about ``rows`` rows from a RecordBatchReader."""
+    pending: list[Any] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending)
 
 
 def _q(relation: str) -> str:
@@ -73,6 +90,21 @@ class SparkEngine:
         except Exception:  # a session the server already dropped
             logging.getLogger(__name__).debug("stopping the Spark session failed", exc_info=True)
 
+    def check(self) -> str:
+        """What "Test connection" says: the server answers SQL, and its Spark version."""
+        try:
+            self._sql("SELECT 1").collect()
+        except Exception as e:
+            raise EngineError(
+                f"Spark Connect at {self.url.redacted()} does not answer SQL: {_first_line(e)}",
+                "Check the server's log.",
+            ) from None
+        return f"Connected to Spark {self.spark.version} at {self.url.redacted()}; runs can build there."
+
+    def cancel(self) -> None:
+        """Interrupt what the session runs on the server (from any thread)."""
+        self.spark.interruptAll()
+
     def _sql(self, sql: str) -> Any:
         return self.spark.sql(sql)
 
@@ -95,17 +127,32 @@ class SparkEngine:
         self, table: str, columns: list[tuple[str, str]], batches: Any, drop: set[str],
         replace: bool,
     ) -> int:
+        """Upload the rows in chunks (the server holds one chunk at a time) into a staging
+        table, then add them in one statement: a push that fails half-way leaves the raw table
+        as it was, never with part of a batch."""
         rel = f"{RAW_SCHEMA}.{table}"
+        staging = f"{RAW_SCHEMA}.{table}{STAGING_SUFFIX}"
         self._sql(f"CREATE DATABASE IF NOT EXISTS `{RAW_SCHEMA}`")
-        data: pa.Table = batches.arrow().read_all()
-        if replace:
-            self._sql(f"DROP TABLE IF EXISTS {_q(rel)}")
-        df = self.spark.createDataFrame(data)
+        self._sql(f"DROP TABLE IF EXISTS {_q(staging)}")
+        reader = batches.arrow()
+        rows = 0
+        for chunk in _chunks(reader, CHUNK_ROWS):
+            df = self.spark.createDataFrame(chunk)
+            if rows == 0:
+                df.write.format("parquet").saveAsTable(staging)
+            else:
+                df.write.insertInto(staging)
+            rows += chunk.num_rows
+        if rows == 0:
+            self.spark.createDataFrame(reader.schema.empty_table()).write.format(
+                "parquet").saveAsTable(staging)
         if replace or not self._exists(rel):
-            df.write.format("parquet").saveAsTable(rel)
-        elif data.num_rows:
-            df.write.insertInto(rel)
-        return int(data.num_rows)
+            self._sql(f"DROP TABLE IF EXISTS {_q(rel)}")
+            self._sql(f"ALTER TABLE {_q(staging)} RENAME TO {_q(rel)}")
+        else:
+            self._sql(f"INSERT INTO {_q(rel)} SELECT * FROM {_q(staging)}")
+            self._sql(f"DROP TABLE {_q(staging)}")
+        return rows
 
     # -- a run -----------------------------------------------------------------------------------
 
@@ -136,8 +183,16 @@ class SparkEngine:
             d.name for d in self.spark.catalog.listDatabases() if d.name.startswith(BUILD_PREFIX)
         ]
 
-    def publish(self, build: str) -> None:
+    def publish(self, build: str, keep: list[str] | None = None) -> None:
+        """Point readers at ``build``; the published tables named in ``keep`` (models a
+        selection did not build) are copied into it first."""
         previous = self.published_schema()
+        for name in keep or []:
+            if previous and self._exists(f"{previous}.{name}"):
+                self._sql(
+                    f"CREATE TABLE `{build}`.`{name}` USING parquet AS "
+                    f"SELECT * FROM `{previous}`.`{name}`"
+                )
         self._sql(f"CREATE DATABASE IF NOT EXISTS `{META}`")
         self._sql(f"CREATE TABLE IF NOT EXISTS `{META}`.`published` (build STRING) USING parquet")
         # The one statement that switches every mart at once.

@@ -871,13 +871,39 @@ def transpile(sql: str, ctx: Context, where: Path | str = "query", raw: str | No
     line of an unportable construct)."""
     if ctx.dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {ctx.dialect}")
-    tree = _parse(sql, "duckdb")
+    try:
+        tree = _parse(sql, "duckdb")
+    except sqlglot.errors.ParseError as e:
+        raise unreadable_error(e, where, raw or sql, sql, ctx.dialect) from None
     try:
         for rule in RULES:
             tree = rule(tree, ctx)
     except _Unportable as e:
         raise unportable_error(e.what, where, raw or sql, ctx.dialect) from None
     return tree.sql(dialect=ctx.dialect)
+
+
+def unreadable_error(
+    e: sqlglot.errors.ParseError, where: Path | str, text: str, sql: str, dialect: str
+) -> TranspileError:
+    """DuckDB runs it, but the translator cannot read it: where, and what to write instead."""
+    info = e.errors[0] if e.errors else {}
+    line = info.get("line")
+    if text != sql:  # the file's own line: the one holding the text around the error
+        around = (str(info.get("start_context", "")).splitlines() or [""])[-1].strip()
+        line = next(
+            (i for i, ln in enumerate(text.splitlines(), start=1) if around and around in ln),
+            None,
+        )
+    name = where.name if isinstance(where, Path) else where
+    at = f", line {line}" if line else ""
+    engine = {"postgres": "PostgreSQL", "spark": "Spark"}[dialect]
+    what = str(info.get("description", "")).split(" for <")[0] or str(e).splitlines()[0]
+    return TranspileError(
+        f"{name}{at}: this DuckDB SQL cannot be translated for {engine} ({what}).",
+        "Write it with plain SQL instead of DuckDB-only syntax (lambdas, FROM-first queries, "
+        "COLUMNS(), …): docs/portable_sql.md lists what runs everywhere.",
+    )
 
 
 def unportable_error(what: Unportable, where: Path | str, text: str, dialect: str) -> TranspileError:
