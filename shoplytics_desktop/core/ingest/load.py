@@ -324,35 +324,50 @@ def _import_transaction(ws: Workspace, run: _Run) -> Iterator[None]:
     con, info = run.con, run.info
     db_size = _file_size(ws.db_path)
     reserve = None if run.dry_run else _make_reserve(ws)
-    with (
-        utc_session(con),
-        cancel_watch(con, run.reporter),
-        # A file of any size then needs the same memory: DuckDB spills the rest to disk. A JSON
-        # array is read whole (its reader's buffer holds it), so it cannot be held to a budget.
-        ws.memory_budget(
-            None if info is not None and info.format == "json" else ws.settings.import_memory_limit
-        ),
-    ):
-        con.execute("BEGIN TRANSACTION")
-        committed = False
-        try:
+    try:
+        with (
+            utc_session(con),
+            cancel_watch(con, run.reporter),
+            # A file of any size then needs the same memory: DuckDB spills the rest to disk. A
+            # JSON array is read whole (its reader's buffer holds it): no budget can hold it.
+            ws.memory_budget(
+                None if info is not None and info.format == "json"
+                else ws.settings.import_memory_limit
+            ),
+            _transaction(ws, run, db_size, reserve),
+        ):
             yield
-            con.execute("ROLLBACK" if run.dry_run else "COMMIT")
-            committed = True
-        except duckdb.InterruptException as e:
-            raise Cancelled() from e
-        except duckdb.Error as e:
-            if info is not None:
-                raise translate_error(e, info) from e
-            raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
-        finally:
-            if not committed:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-            drop_stage(con)
-            if not committed:
-                _give_space_back(ws, con, db_size, reserve)
-            _drop_reserve(reserve)
+    except duckdb.InterruptException as e:
+        # A cancel pressed while the session was being set up, before anything was written.
+        raise Cancelled() from e
+    finally:
+        _drop_reserve(reserve)
+
+
+@contextlib.contextmanager
+def _transaction(
+    ws: Workspace, run: _Run, db_size: int, reserve: Path | None
+) -> Iterator[None]:
+    con, info = run.con, run.info
+    con.execute("BEGIN TRANSACTION")
+    committed = False
+    try:
+        yield
+        con.execute("ROLLBACK" if run.dry_run else "COMMIT")
+        committed = True
+    except duckdb.InterruptException as e:
+        raise Cancelled() from e
+    except duckdb.Error as e:
+        if info is not None:
+            raise translate_error(e, info) from e
+        raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
+    finally:
+        if not committed:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+        drop_stage(con)
+        if not committed:
+            _give_space_back(ws, con, db_size, reserve)
 
 
 def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
