@@ -157,10 +157,14 @@ def _drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
 
 def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """Delete the repeats of an event within the batch, keeping its first occurrence."""
-    # Distinct 64-bit hashes of the ids need a fraction of the memory of the ids themselves; a
-    # collision only means the exact check below runs, and it counts exact repeats.
+    # 64-bit hashes of the ids, sorted, each compared with the next: a fraction of the memory of
+    # the ids themselves, and at millions of rows a few times faster than a distinct count's
+    # hash table. A collision only means the exact check below runs; it counts exact repeats.
     row = con.execute(
-        "SELECT count(*) - count(DISTINCT hash(event_id)) FROM raw.events WHERE _batch_id = ?",
+        """SELECT count(*) FROM (
+               SELECT h, lead(h) OVER (ORDER BY h) AS next
+               FROM (SELECT hash(event_id) AS h FROM raw.events WHERE _batch_id = ?))
+           WHERE h = next""",
         [batch_id],
     ).fetchone()
     if not row or not row[0]:
