@@ -88,18 +88,21 @@ def make_file(path: Path, rows: int, fmt: str, start: int = 0) -> float:
     return time.perf_counter() - t
 
 
-def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float]:
-    """DuckDB alone copying the file into a table of a new database file (seconds, peak RSS)."""
+def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]:
+    """DuckDB alone copying the file into a table of a new database file (seconds, peak RSS,
+    CPU seconds of every thread)."""
     db_file.unlink(missing_ok=True)
     con = duckdb.connect(str(db_file))
     con.execute("SET enable_progress_bar = false")
     reader = f"read_csv('{path}')" if fmt == "csv" else f"read_parquet('{path}')"
+    cpu = time.process_time()
     t = time.perf_counter()
     con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")
     seconds = time.perf_counter() - t
+    cpu = time.process_time() - cpu
     con.close()
     db_file.unlink(missing_ok=True)
-    return seconds, peak_rss_mb()
+    return seconds, peak_rss_mb(), cpu
 
 
 def our_import(
@@ -154,16 +157,19 @@ def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | 
     for _ in range(repeat):
         bare.append(_in_child(bare_copy, path, fmt, folder / "bare.duckdb"))
         ours.append(_in_child(our_import, path, folder / f"ws_{fmt}", memory_limit))
-    b = [s for s, _ in bare]
+    b = [s for s, _, _ in bare]
     o = [r["seconds"] for r in ours]
+    bc = _median([c for _, _, c in bare])
+    oc = _median([r["cpu"] for r in ours])
     last = ours[-1]
     print(
         f"{fmt:<8} {rows:>11,} rows  {size_mb:8.1f} MB  (written in {made:.1f} s)\n"
         f"  duckdb CTAS into a file  {_median(b):7.2f} s  {_spread(b)}  peak RSS "
-        f"{_median([r for _, r in bare]):.0f} MB\n"
+        f"{_median([r for _, r, _ in bare]):.0f} MB\n"
         f"  import                   {_median(o):7.2f} s  {_spread(o)}  "
         f"{rows / _median(o):,.0f} rows/s\n"
-        f"  ratio import / duckdb    {_median(o) / _median(b):7.2f}\n"
+        f"  ratio import / duckdb    {_median(o) / _median(b):7.2f}  (CPU seconds: "
+        f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f}, steadier on a busy machine)\n"
         f"  import peak RSS          {_median([r['rss'] for r in ours]):7.0f} MB "
         f"(max {max(r['rss'] for r in ours):.0f} MB; the importing process)\n"
         f"  last run                 cpu {last['cpu']:.2f} s; loaded {last['loaded']:,} "
@@ -188,14 +194,18 @@ def into_large(
     _in_child(make_file, path, new, "parquet", 10 * existing)
     bare, ours = [], []
     for _ in range(repeat):
-        bare.append(_in_child(bare_copy, path, "parquet", folder / "bare.duckdb")[0])
+        bare.append(_in_child(bare_copy, path, "parquet", folder / "bare.duckdb"))
         ours.append(_in_child(our_import, path, folder / "ws_copy", memory_limit, template))
     o = [r["seconds"] for r in ours]
+    b = [s for s, _, _ in bare]
+    bc = _median([c for _, _, c in bare])
+    oc = _median([r["cpu"] for r in ours])
     print(
         f"new events {new:,} into a workspace of {existing:,} (built in {made:.1f} s)\n"
-        f"  duckdb CTAS of the new rows  {_median(bare):7.2f} s  {_spread(bare)}\n"
+        f"  duckdb CTAS of the new rows  {_median(b):7.2f} s  {_spread(b)}\n"
         f"  import                       {_median(o):7.2f} s  {_spread(o)}\n"
-        f"  ratio import / duckdb        {_median(o) / _median(bare):7.2f}\n"
+        f"  ratio import / duckdb        {_median(o) / _median(b):7.2f}  (CPU seconds: "
+        f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f})\n"
         f"  loaded {ours[-1]['loaded']:,} dup {ours[-1]['duplicate']:,}; phases "
         f"{ours[-1]['phases']}; peak RSS {_median([r['rss'] for r in ours]):.0f} MB",
         flush=True,
