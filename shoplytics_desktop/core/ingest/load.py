@@ -34,6 +34,7 @@ from shoplytics_desktop.core.ingest.report import (
 )
 from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
+    NEW_IDS_TABLE,
     Staged,
     drop_stage,
     reader_rejects_sql,
@@ -56,10 +57,6 @@ _EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
 #: joins such files (``supersede``) replaces with its own.
 _UNION_NOTE = "The files' columns differ"
 _CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
-
-
-#: The new batch's rows (row id, event id) while duplicates of earlier batches are looked for.
-NEW_IDS_TABLE = "__ingest_new_ids"
 
 
 def _load_events(
@@ -138,7 +135,7 @@ def _drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
         return 0
     try:
         con.execute(
-            f"CREATE TEMP TABLE {NEW_IDS_TABLE} AS "
+            f"CREATE OR REPLACE TEMP TABLE {NEW_IDS_TABLE} AS "
             "SELECT rowid AS row_id, event_id FROM raw.events WHERE _batch_id = ?",
             [batch_id],
         )
