@@ -1,12 +1,21 @@
-"""Import throughput: a 1M-row CSV and a 10M-row Parquet file in the real sample's shape.
+"""Import throughput against DuckDB's own copy of the same file, in the real sample's shape.
 
-Writes its own input files (DuckDB ``COPY`` from ``range``), imports each into a fresh
-workspace through ``import_events`` and prints seconds, rows/s and the peak RSS of the process
-that imported (each import runs in a process of its own).
+Writes its own input files (DuckDB ``COPY`` from ``range``) and, for each, prints the median of
+``--repeat`` runs of:
 
-    python benchmarks/bench_import.py                 # 1M CSV + 10M Parquet
-    python benchmarks/bench_import.py --csv-rows 200000 --parquet-rows 0
-    python benchmarks/bench_import.py --memory        # peak RSS at 1M, 3M and 10M rows, both formats
+- our import (``import_events`` into a fresh workspace, in a process of its own), with where
+  its time goes and the peak RSS of that process;
+- the bare DuckDB operation on the same file: ``CREATE TABLE t AS SELECT * FROM read_csv(...)``
+  (or ``read_parquet``) into a new database file, also in a process of its own;
+- their ratio.
+
+``--large`` also imports ``--new-rows`` new events into a workspace that holds ``--large`` rows
+already, against the bare copy of those new rows. On a shared machine the figures are noisy:
+compare ratios taken in one run rather than seconds taken on different days.
+
+    python benchmarks/bench_import.py                          # 1M CSV, 10M Parquet, 100k into 10M
+    python benchmarks/bench_import.py --csv-rows 200000 --parquet-rows 0 --large 0 --repeat 1
+    python benchmarks/bench_import.py --memory                 # peak RSS at 1M and 10M rows
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import argparse
 import multiprocessing
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -44,6 +54,7 @@ class PhaseTimer(NullReporter):
             out.append(f"{name} {t2 - t:.2f}")
         return ", ".join(out)
 
+
 # Columns and value forms of the multi-category-store sample (event_time '... UTC', ids as
 # digits, empty category codes and brands now and then, UUID-like sessions).
 _ROWS_SQL = """
@@ -59,7 +70,7 @@ SELECT
     round(1 + (hash(i * 7) % 100000) / 100.0, 2) AS price,
     500000000 + (hash(i * 13) % 200000) AS user_id,
     md5(CAST((hash(i * 13) % 200000) * 10 + i // 50000 AS VARCHAR)) AS user_session
-FROM range({n}) t(i)
+FROM range({start}, {end}) t(i)
 """
 
 
@@ -67,48 +78,41 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_file(path: Path, rows: int, fmt: str) -> float:
+def make_file(path: Path, rows: int, fmt: str, start: int = 0) -> float:
+    """Rows ``start`` … ``start + rows - 1`` of the sample's shape (other starts: other events)."""
     t = time.perf_counter()
     opts = "(FORMAT csv, HEADER)" if fmt == "csv" else "(FORMAT parquet)"
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"COPY ({_ROWS_SQL.format(n=rows)}) TO '{path}' {opts}")
+    con.execute(f"COPY ({_ROWS_SQL.format(start=start, end=start + rows)}) TO '{path}' {opts}")
     return time.perf_counter() - t
 
 
-def baseline(path: Path, fmt: str) -> float:
-    """DuckDB alone reading the file into a table: the floor for an import."""
-    con = duckdb.connect()
+def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]:
+    """DuckDB alone copying the file into a table of a new database file (seconds, peak RSS,
+    CPU seconds of every thread)."""
+    db_file.unlink(missing_ok=True)
+    con = duckdb.connect(str(db_file))
     con.execute("SET enable_progress_bar = false")
-    t = time.perf_counter()
     reader = f"read_csv('{path}')" if fmt == "csv" else f"read_parquet('{path}')"
+    cpu = time.process_time()
+    t = time.perf_counter()
     con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")
-    return time.perf_counter() - t
+    seconds = time.perf_counter() - t
+    cpu = time.process_time() - cpu
+    con.close()
+    db_file.unlink(missing_ok=True)
+    return seconds, peak_rss_mb(), cpu
 
 
-def _in_child(fn: Any, *args: Any) -> float:
-    """Run a helper in a child process so its memory does not count in this one's peak RSS."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return float(pool.apply(fn, args))
-
-
-def bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
-    """One import in a process of its own, so its peak RSS is its own."""
-    ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(target=_bench, args=(folder, rows, fmt, memory_limit))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise SystemExit(f"the {fmt} import of {rows:,} rows failed")
-
-
-def _bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
-    path = folder / f"events_{rows}.{fmt}"
-    made = _in_child(make_file, path, rows, fmt)
-    size_mb = path.stat().st_size / 1e6
-    floor = _in_child(baseline, path, fmt)
-    ws_dir = folder / f"ws_{fmt}"
-    if memory_limit:
+def our_import(
+    path: Path, ws_dir: Path, memory_limit: str | None, template: Path | None = None
+) -> dict[str, Any]:
+    """``import_events`` of the file into a fresh workspace (or a copy of ``template``)."""
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    if template is not None:
+        shutil.copytree(template, ws_dir)
+    elif memory_limit:
         save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
     with Workspace.open(ws_dir) as ws:
         timer = PhaseTimer()
@@ -122,44 +126,143 @@ def _bench(folder: Path, rows: int, fmt: str, memory_limit: str | None) -> None:
         again = import_events(ws, [path])
         seconds_again = time.perf_counter() - t
     v = report.validation
-    assert v is not None and again.validation is not None
+    assert v is not None and again.validation is not None and not again.validation.rows_loaded
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    return {
+        "seconds": seconds, "cpu": cpu, "phases": phases, "again": seconds_again,
+        "loaded": v.rows_loaded, "duplicate": v.rows_duplicate, "rejected": v.rows_rejected,
+        "rss": peak_rss_mb(),
+    }
+
+
+def _in_child(fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a process of its own, so that its peak RSS is its own."""
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(fn, args)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float]) -> str:
+    return f"(runs: {', '.join(f'{v:.2f}' for v in values)})"
+
+
+def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | None) -> None:
+    path = folder / f"events_{rows}.{fmt}"
+    made = _in_child(make_file, path, rows, fmt)
+    size_mb = path.stat().st_size / 1e6
+    bare, ours = [], []
+    for _ in range(repeat):
+        bare.append(_in_child(bare_copy, path, fmt, folder / "bare.duckdb"))
+        ours.append(_in_child(our_import, path, folder / f"ws_{fmt}", memory_limit))
+    b = [s for s, _, _ in bare]
+    o = [r["seconds"] for r in ours]
+    bc = _median([c for _, _, c in bare])
+    oc = _median([r["cpu"] for r in ours])
+    last = ours[-1]
     print(
         f"{fmt:<8} {rows:>11,} rows  {size_mb:8.1f} MB  (written in {made:.1f} s)\n"
-        f"  duckdb read alone  {floor:7.2f} s\n"
-        f"  import             {seconds:7.2f} s  {rows / seconds:12,.0f} rows/s  "
-        f"(cpu {cpu:.2f} s)  loaded {v.rows_loaded:,} dup {v.rows_duplicate:,} "
-        f"rejected {v.rows_rejected:,}\n"
-        f"  phases             {phases}\n"
-        f"  re-import (no-op)  {seconds_again:7.2f} s  "
-        f"loaded {again.validation.rows_loaded:,} dup {again.validation.rows_duplicate:,}\n"
-        f"  peak RSS (import)  {peak_rss_mb():7.0f} MB (the importing process; files made apart)",
+        f"  duckdb CTAS into a file  {_median(b):7.2f} s  {_spread(b)}  peak RSS "
+        f"{_median([r for _, r, _ in bare]):.0f} MB\n"
+        f"  import                   {_median(o):7.2f} s  {_spread(o)}  "
+        f"{rows / _median(o):,.0f} rows/s\n"
+        f"  ratio import / duckdb    {_median(o) / _median(b):7.2f}  (CPU seconds: "
+        f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f}, steadier on a busy machine)\n"
+        f"  import peak RSS          {_median([r['rss'] for r in ours]):7.0f} MB "
+        f"(max {max(r['rss'] for r in ours):.0f} MB; the importing process)\n"
+        f"  last run                 cpu {last['cpu']:.2f} s; loaded {last['loaded']:,} "
+        f"dup {last['duplicate']:,} rejected {last['rejected']:,}; phases {last['phases']}\n"
+        f"  re-import (no-op)        {_median([r['again'] for r in ours]):7.2f} s",
         flush=True,
     )
-    shutil.rmtree(ws_dir, ignore_errors=True)
     path.unlink()
+
+
+def into_large(
+    folder: Path, existing: int, new: int, repeat: int, memory_limit: str | None
+) -> None:
+    """``new`` new events into a workspace of ``existing`` events, against the bare copy of the
+    new events' file."""
+    big = folder / f"existing_{existing}.parquet"
+    _in_child(make_file, big, existing, "parquet")
+    template = folder / "ws_large"
+    made = _in_child(_build_workspace, big, template, memory_limit)
+    big.unlink()
+    path = folder / f"new_{new}.parquet"
+    _in_child(make_file, path, new, "parquet", 10 * existing)
+    bare, ours = [], []
+    for _ in range(repeat):
+        bare.append(_in_child(bare_copy, path, "parquet", folder / "bare.duckdb"))
+        ours.append(_in_child(our_import, path, folder / "ws_copy", memory_limit, template))
+    o = [r["seconds"] for r in ours]
+    b = [s for s, _, _ in bare]
+    bc = _median([c for _, _, c in bare])
+    oc = _median([r["cpu"] for r in ours])
+    print(
+        f"new events {new:,} into a workspace of {existing:,} (built in {made:.1f} s)\n"
+        f"  duckdb CTAS of the new rows  {_median(b):7.2f} s  {_spread(b)}\n"
+        f"  import                       {_median(o):7.2f} s  {_spread(o)}\n"
+        f"  ratio import / duckdb        {_median(o) / _median(b):7.2f}  (CPU seconds: "
+        f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f})\n"
+        f"  loaded {ours[-1]['loaded']:,} dup {ours[-1]['duplicate']:,}; phases "
+        f"{ours[-1]['phases']}; peak RSS {_median([r['rss'] for r in ours]):.0f} MB",
+        flush=True,
+    )
+    shutil.rmtree(template, ignore_errors=True)
+    path.unlink()
+
+
+def _build_workspace(path: Path, ws_dir: Path, memory_limit: str | None) -> float:
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    if memory_limit:
+        save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
+    with Workspace.open(ws_dir) as ws:
+        t = time.perf_counter()
+        import_events(ws, [path])
+        return time.perf_counter() - t
+
+
+def memory(folder: Path, repeat: int, memory_limit: str | None) -> None:
+    """Peak RSS of the import at 1M and 10M rows of each format: flat when it does not grow."""
+    for fmt in ("csv", "parquet"):
+        peaks = {}
+        for rows in (1_000_000, 10_000_000):
+            path = folder / f"events_{rows}.{fmt}"
+            _in_child(make_file, path, rows, fmt)
+            runs = [_in_child(our_import, path, folder / "ws_mem", memory_limit)
+                    for _ in range(repeat)]
+            peaks[rows] = _median([r["rss"] for r in runs])
+            print(f"{fmt:<8} {rows:>11,} rows  import {_median([r['seconds'] for r in runs]):6.2f} s"
+                  f"  peak RSS {peaks[rows]:6.0f} MB", flush=True)
+            path.unlink()
+        print(f"{fmt:<8} peak RSS 10M / 1M: {peaks[10_000_000] / peaks[1_000_000]:.2f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--parquet-rows", type=int, default=10_000_000)
+    parser.add_argument("--large", type=int, default=10_000_000,
+                        help="events already in the workspace for the new-events figure (0: skip)")
+    parser.add_argument("--new-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (medians shown)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
     parser.add_argument("--memory-limit", default=None, help="workspace memory_limit, e.g. 1GB")
-    parser.add_argument(
-        "--memory", action="store_true", help="imports of 1M, 3M and 10M rows of each format"
-    )
+    parser.add_argument("--memory", action="store_true", help="peak RSS at 1M and 10M rows")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
         if args.memory:
-            for fmt in ("csv", "parquet"):
-                for rows in (1_000_000, 3_000_000, 10_000_000):
-                    bench(folder, rows, fmt, args.memory_limit)
+            memory(folder, args.repeat, args.memory_limit)
             return
         if args.csv_rows:
-            bench(folder, args.csv_rows, "csv", args.memory_limit)
+            compare(folder, args.csv_rows, "csv", args.repeat, args.memory_limit)
         if args.parquet_rows:
-            bench(folder, args.parquet_rows, "parquet", args.memory_limit)
+            compare(folder, args.parquet_rows, "parquet", args.repeat, args.memory_limit)
+        if args.large:
+            into_large(folder, args.large, args.new_rows, args.repeat, args.memory_limit)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

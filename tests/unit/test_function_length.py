@@ -13,7 +13,6 @@ PACKAGE = Path(shoplytics_desktop.__file__).parent
 
 # (file relative to the package, function name or "*" for every function in the file).
 ALLOWED: set[tuple[str, str]] = {
-    ("core/ingest/*", "*"),
 }
 
 

@@ -259,13 +259,45 @@ def _inspect(
     fmt = files[0].format
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"
-    forced_encoding = options.encoding if options and options.encoding else None
+    encoding, copies, notes = _encoding(files, fmt, options)
+    dialect = _Dialect(union=len(files) > 1)
+    if fmt == "csv":
+        dialect = _csv_dialect(con, files, copies, options)
+        notes += dialect.notes
+    info = SourceInfo(
+        files=tuple(files), format=fmt, columns=(), delimiter=dialect.delimiter,
+        quote=dialect.quote, escape=dialect.escape, header=options.header if options else True,
+        names=tuple(options.names or ()) if options else (), encoding=encoding,
+        union_by_name=dialect.union, long_lines=dialect.long_lines, utf8_copies=copies,
+    )
+    info = _with_lineage_names(con, info, dialect.sniffs)
+    columns, sampled = _sampled_columns(con, info, dialect.sniffs)
+    if not sampled:
+        empty_what = (
+            "has a header row but no data rows"
+            if fmt == "csv" and columns
+            else "holds no rows"
+        )
+        raise ImportError_(
+            f"{info.display_name} {empty_what}.", "Export the data again, including its rows."
+        )
+    estimate = _row_estimate(con, info, fmt)
+    return dataclasses.replace(
+        info, columns=tuple(columns), row_estimate=estimate, notes=tuple(notes)
+    )
+
+
+def _encoding(
+    files: list[SourceFile], fmt: str, options: SourceOptions | None
+) -> tuple[str, tuple[str, ...], list[str]]:
+    """The text encoding, the UTF-8 copies of files in another one, and the note saying so."""
+    forced = options.encoding if options and options.encoding else None
     detected = next((f.encoding for f in files if f.encoding != "utf-8"), "utf-8")
-    encoding = forced_encoding or detected
+    encoding = forced or detected
     notes: list[str] = []
     copies: tuple[str, ...] = ()
     if fmt != "parquet" and transcode.codec_name(encoding) != "utf-8":
-        if not forced_encoding:
+        if not forced:
             notes.append(
                 "The text is UTF-16 (as Excel's Unicode Text export); it is converted to UTF-8."
                 if detected == "utf-16"
@@ -274,65 +306,87 @@ def _inspect(
             )
         # Each file with its own encoding (a UTF-8 file among them stays UTF-8).
         copies = tuple(
-            str(transcode.utf8_copy(f.path, forced_encoding or f.encoding, f.compressed)) for f in files
+            str(transcode.utf8_copy(f.path, forced or f.encoding, f.compressed)) for f in files
         )
-    delimiter = quote = escape = None
-    union = long_lines = False
-    if fmt == "csv":
-        copy_of = dict(zip(files, copies, strict=True)) if copies else {}
-        try:
-            sniffs = [_sniff(con, f, options, False, copy_of.get(f)) for f in files]
-        except ImportError_ as e:
-            if "longer than" not in e.message:
-                raise
-            long_lines = True
-            sniffs = [_sniff(con, f, options, True, copy_of.get(f)) for f in files]
-        delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
-            sniffs[0]["Delimiter"]
-        ) or ","
-        # The sniffer reports no quote when the sample has none; quoted fields may still follow.
-        quote = (options.quote if options and options.quote else None) or _clean(sniffs[0]["Quote"]) or '"'
-        escape = (options.escape if options and options.escape else None) or _clean(sniffs[0]["Escape"]) or quote
-        if options and options.quote == "":
-            quote = escape = ""
-        delims = {_clean(s["Delimiter"]) for s in sniffs}
-        if len(delims) > 1 and not (options and options.delimiter):
-            raise ImportError_(
-                "The files use different delimiters: "
-                + ", ".join(f"{f.path.name} ({_clean(s['Delimiter'])!r})" for f, s in zip(files, sniffs, strict=True)),
-                "Import them separately, or set source.delimiter in a mapping file.",
-            )
-        headers = {tuple(c["name"] for c in s["Columns"]) for s in sniffs}
-        union = len(headers) > 1
-        if union:
-            notes.append(
-                "The files' columns differ: they are read together by column name, and a file "
-                "without a mapped column leaves it empty (import such files separately)."
-            )
-    else:
-        union = len(files) > 1
-    header = options.header if options else True
-    info = SourceInfo(
-        files=tuple(files), format=fmt, columns=(), delimiter=delimiter, quote=quote,
-        escape=escape, header=header, names=tuple(options.names or ()) if options else (),
-        encoding=encoding, union_by_name=union,
-        long_lines=long_lines, utf8_copies=copies,
-    )
-    # The readers add a file column (and Parquet's row number): named so as to meet no column
-    # of the source, which keeps all of its own.
+    return encoding, copies, notes
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """What DuckDB's sniffer (and the options) say about CSV files."""
+
+    delimiter: str | None = None
+    quote: str | None = None
+    escape: str | None = None
+    union: bool = False
+    long_lines: bool = False
+    sniffs: list[Any] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _csv_dialect(
+    con: duckdb.DuckDBPyConnection,
+    files: list[SourceFile],
+    copies: tuple[str, ...],
+    options: SourceOptions | None,
+) -> _Dialect:
+    copy_of = dict(zip(files, copies, strict=True)) if copies else {}
+    long_lines = False
     try:
-        if fmt == "csv":
+        sniffs = [_sniff(con, f, options, False, copy_of.get(f)) for f in files]
+    except ImportError_ as e:
+        if "longer than" not in e.message:
+            raise
+        long_lines = True
+        sniffs = [_sniff(con, f, options, True, copy_of.get(f)) for f in files]
+    delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
+        sniffs[0]["Delimiter"]
+    ) or ","
+    # The sniffer reports no quote when the sample has none; quoted fields may still follow.
+    quote = (options.quote if options and options.quote else None) or _clean(sniffs[0]["Quote"]) or '"'
+    escape = (options.escape if options and options.escape else None) or _clean(sniffs[0]["Escape"]) or quote
+    if options and options.quote == "":
+        quote = escape = ""
+    delims = {_clean(s["Delimiter"]) for s in sniffs}
+    if len(delims) > 1 and not (options and options.delimiter):
+        raise ImportError_(
+            "The files use different delimiters: "
+            + ", ".join(f"{f.path.name} ({_clean(s['Delimiter'])!r})" for f, s in zip(files, sniffs, strict=True)),
+            "Import them separately, or set source.delimiter in a mapping file.",
+        )
+    headers = {tuple(c["name"] for c in s["Columns"]) for s in sniffs}
+    union = len(headers) > 1
+    notes = (
+        "The files' columns differ: they are read together by column name, and a file "
+        "without a mapped column leaves it empty (import such files separately).",
+    ) if union else ()
+    return _Dialect(delimiter, quote, escape, union, long_lines, sniffs, notes)
+
+
+def _with_lineage_names(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, sniffs: list[Any] | None
+) -> SourceInfo:
+    """The readers add a file column (and Parquet's row number): named so as to meet no column
+    of the source, which keeps all of its own."""
+    try:
+        if sniffs is not None:
             own = [c["name"] for s in sniffs for c in s["Columns"]]
         else:
             own = [str(r[0]) for r in con.execute(
                 f"DESCRIBE SELECT * FROM {info.reader_sql(lineage=False)}").fetchall()]
     except duckdb.Error as e:
-        raise readers.read_error(e, info.display_name, fmt) from e
-    info = dataclasses.replace(
+        raise readers.read_error(e, info.display_name, info.format) from e
+    return dataclasses.replace(
         info,
         file_column=readers.unique_name(readers.FILE_COLUMN, own),
         row_number="file_row_number" not in {n.lower() for n in own},
     )
+
+
+def _sampled_columns(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, sniffs: list[Any] | None
+) -> tuple[list[SourceColumn], list[Any]]:
+    """The columns (nested fields flattened) with sample values, and the sampled rows."""
     reader = info.reader_sql()
     try:
         exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
@@ -344,35 +398,30 @@ def _inspect(
         )
         sample = con.execute(sample_sql).fetchall()
     except duckdb.Error as e:
-        raise readers.read_error(e, info.display_name, fmt) from e
-    sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]} if fmt == "csv" else {}
+        raise readers.read_error(e, info.display_name, info.format) from e
+    sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]} if sniffs else {}
     columns = []
     for path, typ in flat:
         idx = names.index(path[0])
-        values: list[str] = []
-        for row in sample:
-            v = _sample_value(row[idx], path)
-            if v is None or (isinstance(v, str) and not v.strip()):
-                continue
-            s = str(v)
-            if s not in values:
-                values.append(s[:200])
-            if len(values) >= SAMPLES_PER_COLUMN:
-                break
+        values = _column_samples(sample, idx, path)
         # For CSV, show the type the sniffer saw; the data itself is read as text.
         shown = sniffed.get(path[0], typ) if len(path) == 1 else typ
         columns.append(SourceColumn(".".join(path), shown, tuple(values), path, typ))
-    if not sample:
-        empty_what = (
-            "has a header row but no data rows" if fmt == "csv" and names else "holds no rows"
-        )
-        raise ImportError_(
-            f"{info.display_name} {empty_what}.", "Export the data again, including its rows."
-        )
-    estimate = _row_estimate(con, info, fmt)
-    return dataclasses.replace(
-        info, columns=tuple(columns), row_estimate=estimate, notes=tuple(notes)
-    )
+    return columns, sample
+
+
+def _column_samples(sample: list[Any], idx: int, path: tuple[str, ...]) -> list[str]:
+    values: list[str] = []
+    for row in sample:
+        v = _sample_value(row[idx], path)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        s = str(v)
+        if s not in values:
+            values.append(s[:200])
+        if len(values) >= SAMPLES_PER_COLUMN:
+            break
+    return values
 
 
 def _row_estimate(con: duckdb.DuckDBPyConnection, info: SourceInfo, fmt: str) -> int | None:

@@ -14,7 +14,8 @@ import dataclasses
 import datetime as dt
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,7 @@ from shoplytics_desktop.core.ingest.report import (
 )
 from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
+    NEW_IDS_TABLE,
     Staged,
     drop_stage,
     reader_rejects_sql,
@@ -68,44 +70,14 @@ def _load_events(
     """Insert the batch's new events and its rejected rows; count what happened.
 
     Counting after writing costs less than counting first: the mapping runs once for the events
-    (with its hash), and again only if some rows were rejected, to quarantine them.
+    (with its hash), and again only if some rows were rejected, to quarantine them. The duplicate
+    checks then read the batch's ids only, and the earlier batches' ids only when there are any.
     """
-    select = ", ".join(_CASTS.get(c, c) for c in _EVENT_COLS)
-    row = con.execute(
-        f"""INSERT INTO raw.events ({', '.join(_EVENT_COLS)}, _batch_id, _source_file,
-                _source_line, _loaded_at)
-            SELECT {select}, ?, _source_file, _source_line, ? FROM ({mapped})
-            WHERE __reason IS NULL""",
-        [batch_id, now],
-    ).fetchone()
+    valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    valid = int(row[0]) if row else 0
-    existing = 0
-    if has_events(con, exclude_batch=batch_id):
-        row = con.execute(
-            """DELETE FROM raw.events WHERE _batch_id = ? AND event_id IN (
-                   SELECT event_id FROM raw.events WHERE _batch_id <> ?)""",
-            [batch_id, batch_id],
-        ).fetchone()
-        existing = int(row[0]) if row else 0
-    # Distinct 64-bit hashes of the ids need a fraction of the memory of the ids themselves; a
-    # collision only means the exact check below runs, and it counts exact repeats.
-    row = con.execute(
-        "SELECT count(*) - count(DISTINCT hash(event_id)) FROM raw.events WHERE _batch_id = ?",
-        [batch_id],
-    ).fetchone()
-    repeats = 0
-    if row and row[0]:
-        # The same event twice in the batch: keep its first occurrence.
-        row = con.execute(
-            """DELETE FROM raw.events WHERE rowid IN (
-                   SELECT rowid FROM raw.events WHERE _batch_id = ?
-                   QUALIFY row_number() OVER (PARTITION BY event_id
-                                              ORDER BY _source_file, _source_line) > 1)""",
-            [batch_id],
-        ).fetchone()
-        repeats = int(row[0]) if row else 0
+    existing = _drop_existing(con, batch_id) if valid else 0
+    repeats = _drop_repeats(con, batch_id) if valid > existing else 0
     source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -113,22 +85,7 @@ def _load_events(
         row = con.execute(f"SELECT count(*) FROM ({mapped})").fetchone()
         staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
-    if rejected:
-        con.execute(
-            f"""INSERT INTO raw.rejected_events
-                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
-                SELECT ?, _source_file, _source_line, __reason, source_row, ?
-                FROM ({mapped}) WHERE __reason IS NOT NULL""",
-            [batch_id, now],
-        )
-    if staged.reader_rejects:
-        con.execute(
-            f"""INSERT INTO raw.rejected_events
-                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
-                SELECT ?, _source_file, _source_line, __reason, source_row, ?
-                FROM ({reader_rejects_sql()})""",
-            [batch_id, now],
-        )
+    _quarantine(con, mapped, batch_id, now, rejected, staged.reader_rejects)
     loaded = valid - existing - repeats
     all_rejected = rejected + staged.reader_rejects
     warnings = batch_warnings(
@@ -151,6 +108,91 @@ def _load_events(
         if all_rejected
         else (),
     )
+
+
+def _insert_valid(
+    con: duckdb.DuckDBPyConnection, mapped: str, batch_id: str, now: dt.datetime
+) -> int:
+    """Map, validate and insert in one statement: the rows without a reject reason."""
+    select = ", ".join(_CASTS.get(c, c) for c in _EVENT_COLS)
+    row = con.execute(
+        f"""INSERT INTO raw.events ({', '.join(_EVENT_COLS)}, _batch_id, _source_file,
+                _source_line, _loaded_at)
+            SELECT {select}, ?, _source_file, _source_line, ? FROM ({mapped})
+            WHERE __reason IS NULL""",
+        [batch_id, now],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """Delete the batch's events that an earlier batch holds already (by event id).
+
+    The batch's ids are copied into a temp table first: its exact size lets DuckDB build the
+    join's hash table on the smaller side (a new batch is mostly far smaller than the
+    workspace), so only the earlier batches' event_id column is read, never their rows."""
+    if not has_events(con, exclude_batch=batch_id):
+        return 0
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {NEW_IDS_TABLE} AS "
+            "SELECT rowid AS row_id, event_id FROM raw.events WHERE _batch_id = ?",
+            [batch_id],
+        )
+        row = con.execute(
+            f"""DELETE FROM raw.events WHERE rowid IN (
+                   SELECT n.row_id FROM {NEW_IDS_TABLE} n WHERE EXISTS (
+                       SELECT 1 FROM raw.events e
+                       WHERE e.event_id = n.event_id AND e._batch_id <> ?))""",
+            [batch_id],
+        ).fetchone()
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.{NEW_IDS_TABLE}")
+    return int(row[0]) if row else 0
+
+
+def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """Delete the repeats of an event within the batch, keeping its first occurrence."""
+    # 64-bit hashes of the ids, sorted, each compared with the next: a fraction of the memory of
+    # the ids themselves, and at millions of rows a few times faster than a distinct count's
+    # hash table. A collision only means the exact check below runs; it counts exact repeats.
+    row = con.execute(
+        """SELECT count(*) FROM (
+               SELECT h, lead(h) OVER (ORDER BY h) AS next
+               FROM (SELECT hash(event_id) AS h FROM raw.events WHERE _batch_id = ?))
+           WHERE h = next""",
+        [batch_id],
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    row = con.execute(
+        """DELETE FROM raw.events WHERE rowid IN (
+               SELECT rowid FROM raw.events WHERE _batch_id = ?
+               QUALIFY row_number() OVER (PARTITION BY event_id
+                                          ORDER BY _source_file, _source_line) > 1)""",
+        [batch_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    mapped: str,
+    batch_id: str,
+    now: dt.datetime,
+    rejected: int,
+    reader_rejects: int,
+) -> None:
+    """Write the rejected rows (mapped again, only when there are some: the event id's hash is
+    not computed for them) and the lines the reader could not split, with their reasons."""
+    insert = """INSERT INTO raw.rejected_events
+                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+                SELECT ?, _source_file, _source_line, __reason, source_row, ?"""
+    if rejected:
+        con.execute(f"{insert} FROM ({mapped}) WHERE __reason IS NOT NULL", [batch_id, now])
+    if reader_rejects:
+        con.execute(f"{insert} FROM ({reader_rejects_sql()})", [batch_id, now])
 
 
 def _batch_row(con: duckdb.DuckDBPyConnection, batch_id: str, kind: str, source: str,
@@ -178,6 +220,24 @@ def _nothing_loaded(info: SourceInfo, report: ValidationReport) -> ImportError_:
     )
 
 
+@dataclass
+class _Run:
+    """One import as it goes: what it reads, how it maps, what it found so far."""
+
+    con: duckdb.DuckDBPyConnection
+    reporter: Reporter
+    dry_run: bool
+    started: dt.datetime
+    batch_id: str | None
+    mapping: Mapping
+    proposed: bool
+    info: SourceInfo | None = None
+    report: ValidationReport | None = None
+    previous: str | None = None
+    notes: list[str] = field(default_factory=list)
+    catalogs: list[CatalogReport] = field(default_factory=list)
+
+
 def import_events(
     ws: Workspace,
     paths: Sequence[str | Path],
@@ -193,170 +253,223 @@ def import_events(
     Raises ``ImportError_`` when nothing can be loaded, ``Cancelled`` when stopped; in both
     cases the workspace is unchanged.
     """
-    reporter = reporter or NullReporter()
     t0 = time.perf_counter()
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con = ws.cursor()
-    info: SourceInfo | None = None
-    report: ValidationReport | None = None
-    batch_id = None if dry_run else batches.new_batch_id()
-    previous = None
-    catalog_reports: list[CatalogReport] = []
-    notes: list[str] = []
-    proposed = mapping is None
+    run = _Run(
+        con=ws.cursor(),
+        reporter=reporter or NullReporter(),
+        dry_run=dry_run,
+        started=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        batch_id=None if dry_run else batches.new_batch_id(),
+        mapping=mapping if mapping is not None else Mapping(),
+        proposed=mapping is None,
+    )
     if paths:
-        reporter.update(0, 5, "Inspecting the files")
-        # A proposal is checked against every row once the rows are staged (below).
-        info, settled = settle(paths, mapping, con, preset, whole_source=False)
-        mapping = settled.mapping
-        notes += [n for n in info.notes if not (mapping.supersede and n.startswith(_UNION_NOTE))]
-        if mapping.skip_files:
-            notes.append(
-                f"Rows of {', '.join(mapping.skip_files)} are left out: they hold user or group "
-                "traits, not events."
-            )
-        if mapping.supersede:
-            notes.append(
-                f"The files are read together by column name; rows of {mapping.supersede.file} "
-                "that another file repeats (the same "
-                f"{mapping.supersede.key}) are read from that file, with its columns."
-            )
-        note = preset_note(info, mapping)
-        if note:
-            notes.append(note)
-    elif mapping is None:
-        mapping = Mapping()
+        _settle_mapping(run, paths, mapping, preset)
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
-    reporter.check_cancelled()
-    db_size = _file_size(ws.db_path)
-    reserve = None if dry_run else _make_reserve(ws)
-    with (
-        utc_session(con),
-        cancel_watch(con, reporter),
-        # A file of any size then needs the same memory: DuckDB spills the rest to disk. A JSON
-        # array is read whole (its reader's buffer holds it), so it cannot be held to a budget.
-        ws.memory_budget(
-            None if info is not None and info.format == "json" else ws.settings.import_memory_limit
-        ),
-    ):
-        con.execute("BEGIN TRANSACTION")
-        committed = False
-        try:
-            fp = batches.fingerprint([f.path for f in info.files]) if info else ""
-            same = (
-                batches.find_previous(con, "events", fp, mapping.to_yaml())
-                if info is not None and not dry_run
-                else None
-            )
-            if same is not None:
-                # The same contents with the same mapping: every row it can load is loaded
-                # already, so skip reading it again and report the earlier batch's counts.
-                previous = same.batch_id
-                report = _already_imported(same, notes)
-            elif info is not None:
-                reporter.update(1, 5, f"Reading {info.display_name}")
-                staged = stage_sources(con, info)
-                reporter.check_cancelled()
-                if proposed:
-                    refined = refine(con, info, mapping, staged.source)
-                    check_mapping(refined.mapping, info)
-                    notes += refined.notes
-                    if refined.mapping != mapping and not dry_run:
-                        same = batches.find_previous(
-                            con, "events", fp, refined.mapping.to_yaml())
-                    mapping = refined.mapping
-                mapped = mapped_sql(info, mapping, staged.source, loaded_at=started)
-                prev = batches.find_previous(con, "events", fp)
-                previous = prev.batch_id if prev else None
-                if same is not None:
-                    previous = same.batch_id
-                    report = _already_imported(same, notes)
-                elif dry_run:
-                    reporter.update(2, 5, "Validating")
-                    report = count_mapped(con, mapped, staged)
-                    report = dataclasses.replace(report, warnings=batch_warnings(
-                        con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
-                else:
-                    assert batch_id is not None
-                    reporter.update(2, 5, "Mapping, validating and loading")
-                    report = _load_events(con, mapped, staged, batch_id, started,
-                                          exploded=mapping.adds_rows)
-                reporter.check_cancelled()
-                if same is not None:
-                    pass
-                elif report.rows_loaded == 0 and not dry_run:
-                    if report.rows_duplicate == 0:
-                        raise _nothing_loaded(info, report)
-                    # Nothing new: add no batch and no second copy of the rejected rows.
-                    con.execute("ROLLBACK")
-                    con.execute("BEGIN TRANSACTION")
-                    notes.append(
-                        f"Already imported (batch {previous}): nothing new."
-                        if previous
-                        else "Every valid row is already in the workspace: nothing new."
-                    )
-                elif not dry_run:
-                    assert batch_id is not None
-                    reporter.update(3, 5, "Recording the batch")
-                    _batch_row(con, batch_id, "events", _source_label(paths), fp,
-                               mapping.to_yaml(), report.rows_read, report.rows_loaded,
-                               report.rows_duplicate, report.rows_rejected, started,
-                               report.summary())
-            for spec, path in ((catalogs.PRODUCTS, products), (catalogs.USERS, users)):
-                if path is None:
-                    continue
-                reporter.update(4, 5, f"Loading the {spec.kind} file {path}")
-                cat_id = None if dry_run else batches.new_batch_id()
-                rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
-                if not dry_run and cat_id is not None and rep.rows_loaded:
-                    _batch_row(con, cat_id, spec.kind, str(path),
-                               batches.fingerprint(resolve_paths([path])), None, rep.rows_read,
-                               rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
-                               rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")
-                elif not dry_run and rep.rows_read and rep.rows_rejected == rep.rows_read:
-                    raise ImportError_(
-                        f"Nothing could be loaded from the {spec.kind} file {path}: every row "
-                        f"was rejected ({rep.reasons[0].reason if rep.reasons else 'no reason'}).",
-                        "Fix the file and import it again.",
-                    )
-                catalog_reports.append(rep if rep.rows_loaded or dry_run else
-                                       CatalogReport(rep.kind, rep.source, None, rep.rows_read,
-                                                     0, rep.rows_rejected, rep.reasons))
-                reporter.check_cancelled()
-            if dry_run:
-                con.execute("ROLLBACK")
-            else:
-                con.execute("COMMIT")
-            committed = True
-        except duckdb.InterruptException as e:
-            raise Cancelled() from e
-        except duckdb.Error as e:
-            if info is not None:
-                raise translate_error(e, info) from e
-            raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
-        finally:
-            if not committed:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-            drop_stage(con)
-            if not committed:
-                _give_space_back(ws, con, db_size, reserve)
-            _drop_reserve(reserve)
-    reporter.update(5, 5, "Done")
-    loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in catalog_reports)
+    run.reporter.check_cancelled()
+    with _import_transaction(ws, run):
+        if run.info is not None:
+            _import_event_files(run, paths)
+        for spec, path in ((catalogs.PRODUCTS, products), (catalogs.USERS, users)):
+            if path is not None:
+                _import_catalog(run, spec, path)
+    run.reporter.update(5, 5, "Done")
+    report = run.report
+    loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in run.catalogs)
     return ImportReport(
         source=_source_label(paths) if paths else "",
-        format=info.format if info else "",
-        mapping=mapping,
+        format=run.info.format if run.info else "",
+        mapping=run.mapping,
         validation=report,
-        batch_id=batch_id if (loaded_any and report and report.rows_loaded) else None,
+        batch_id=run.batch_id if (loaded_any and report and report.rows_loaded) else None,
         dry_run=dry_run,
-        previous_batch=previous,
+        previous_batch=run.previous,
         seconds=time.perf_counter() - t0,
-        catalogs=tuple(catalog_reports),
-        notes=tuple(notes),
+        catalogs=tuple(run.catalogs),
+        notes=tuple(run.notes),
     )
+
+
+def _settle_mapping(
+    run: _Run, paths: Sequence[str | Path], mapping: Mapping | None, preset: str | None
+) -> None:
+    """Inspect the files and settle the mapping (a proposal is checked against every row once
+    the rows are staged, in ``_refine``); note what the user should know about it."""
+    run.reporter.update(0, 5, "Inspecting the files")
+    info, settled = settle(paths, mapping, run.con, preset, whole_source=False)
+    run.info, run.mapping = info, settled.mapping
+    m = run.mapping
+    run.notes += [n for n in info.notes if not (m.supersede and n.startswith(_UNION_NOTE))]
+    if m.skip_files:
+        run.notes.append(
+            f"Rows of {', '.join(m.skip_files)} are left out: they hold user or group "
+            "traits, not events."
+        )
+    if m.supersede:
+        run.notes.append(
+            f"The files are read together by column name; rows of {m.supersede.file} "
+            "that another file repeats (the same "
+            f"{m.supersede.key}) are read from that file, with its columns."
+        )
+    note = preset_note(info, m)
+    if note:
+        run.notes.append(note)
+
+
+@contextlib.contextmanager
+def _import_transaction(ws: Workspace, run: _Run) -> Iterator[None]:
+    """The import's one transaction: committed when the body ends (rolled back for a dry run);
+    on a failure or a cancel rolled back, with the database file's space given back. The
+    staging tables go either way."""
+    con, info = run.con, run.info
+    db_size = _file_size(ws.db_path)
+    reserve = None if run.dry_run else _make_reserve(ws)
+    try:
+        with (
+            utc_session(con),
+            cancel_watch(con, run.reporter),
+            # A file of any size then needs the same memory: DuckDB spills the rest to disk. A
+            # JSON array is read whole (its reader's buffer holds it): no budget can hold it.
+            ws.memory_budget(
+                None if info is not None and info.format == "json"
+                else ws.settings.import_memory_limit
+            ),
+            _transaction(ws, run, db_size, reserve),
+        ):
+            yield
+    except duckdb.InterruptException as e:
+        # A cancel pressed while the session was being set up, before anything was written.
+        raise Cancelled() from e
+    finally:
+        _drop_reserve(reserve)
+
+
+@contextlib.contextmanager
+def _transaction(
+    ws: Workspace, run: _Run, db_size: int, reserve: Path | None
+) -> Iterator[None]:
+    con, info = run.con, run.info
+    con.execute("BEGIN TRANSACTION")
+    committed = False
+    try:
+        yield
+        con.execute("ROLLBACK" if run.dry_run else "COMMIT")
+        committed = True
+    except duckdb.InterruptException as e:
+        raise Cancelled() from e
+    except duckdb.Error as e:
+        if info is not None:
+            raise translate_error(e, info) from e
+        raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e
+    finally:
+        if not committed:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+        drop_stage(con)
+        if not committed:
+            _give_space_back(ws, con, db_size, reserve)
+
+
+def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
+    """Stage, map, validate and load the event files, unless an earlier batch loaded the same
+    contents with the same mapping; then record the batch."""
+    con, info = run.con, run.info
+    assert info is not None
+    fp = batches.fingerprint([f.path for f in info.files])
+    same = None if run.dry_run else batches.find_previous(con, "events", fp, run.mapping.to_yaml())
+    if same is not None:
+        # The same contents with the same mapping: every row it can load is loaded
+        # already, so skip reading it again and report the earlier batch's counts.
+        run.previous = same.batch_id
+        run.report = _already_imported(same, run.notes)
+        return
+    run.reporter.update(1, 5, f"Reading {info.display_name}")
+    staged = stage_sources(con, info)
+    run.reporter.check_cancelled()
+    if run.proposed:
+        same = _refine(run, staged, fp)
+    mapped = mapped_sql(info, run.mapping, staged.source, loaded_at=run.started)
+    prev = batches.find_previous(con, "events", fp)
+    run.previous = prev.batch_id if prev else None
+    if same is not None:
+        run.previous = same.batch_id
+        run.report = _already_imported(same, run.notes)
+        run.reporter.check_cancelled()
+        return
+    if run.dry_run:
+        run.reporter.update(2, 5, "Validating")
+        report = count_mapped(con, mapped, staged)
+        run.report = dataclasses.replace(report, warnings=batch_warnings(
+            con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
+        run.reporter.check_cancelled()
+        return
+    assert run.batch_id is not None
+    run.reporter.update(2, 5, "Mapping, validating and loading")
+    run.report = _load_events(con, mapped, staged, run.batch_id, run.started,
+                              exploded=run.mapping.adds_rows)
+    run.reporter.check_cancelled()
+    _record_batch(run, paths, fp)
+
+
+def _refine(run: _Run, staged: Staged, fp: str) -> batches.BatchInfo | None:
+    """Check a proposed mapping against every staged row; when that changes it, the batch an
+    earlier import of the same contents with the changed mapping loaded, if any."""
+    assert run.info is not None
+    refined = refine(run.con, run.info, run.mapping, staged.source)
+    check_mapping(refined.mapping, run.info)
+    run.notes += refined.notes
+    same = None
+    if refined.mapping != run.mapping and not run.dry_run:
+        same = batches.find_previous(run.con, "events", fp, refined.mapping.to_yaml())
+    run.mapping = refined.mapping
+    return same
+
+
+def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
+    """Write the batch row; with nothing new, undo the import's writes and say why; with
+    nothing loadable at all, fail."""
+    report, info, con = run.report, run.info, run.con
+    assert report is not None and info is not None and run.batch_id is not None
+    if report.rows_loaded == 0:
+        if report.rows_duplicate == 0:
+            raise _nothing_loaded(info, report)
+        # Nothing new: add no batch and no second copy of the rejected rows.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        run.notes.append(
+            f"Already imported (batch {run.previous}): nothing new."
+            if run.previous
+            else "Every valid row is already in the workspace: nothing new."
+        )
+        return
+    run.reporter.update(3, 5, "Recording the batch")
+    _batch_row(con, run.batch_id, "events", _source_label(paths), fp, run.mapping.to_yaml(),
+               report.rows_read, report.rows_loaded, report.rows_duplicate,
+               report.rows_rejected, run.started, report.summary())
+
+
+def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> None:
+    """Load a product catalog or user-profile file as a batch of its own."""
+    con, dry_run, started = run.con, run.dry_run, run.started
+    run.reporter.update(4, 5, f"Loading the {spec.kind} file {path}")
+    cat_id = None if dry_run else batches.new_batch_id()
+    rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
+    if not dry_run and cat_id is not None and rep.rows_loaded:
+        _batch_row(con, cat_id, spec.kind, str(path),
+                   batches.fingerprint(resolve_paths([path])), None, rep.rows_read,
+                   rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
+                   rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")
+    elif not dry_run and rep.rows_read and rep.rows_rejected == rep.rows_read:
+        raise ImportError_(
+            f"Nothing could be loaded from the {spec.kind} file {path}: every row "
+            f"was rejected ({rep.reasons[0].reason if rep.reasons else 'no reason'}).",
+            "Fix the file and import it again.",
+        )
+    run.catalogs.append(rep if rep.rows_loaded or dry_run else
+                        CatalogReport(rep.kind, rep.source, None, rep.rows_read,
+                                      0, rep.rows_rejected, rep.reasons))
+    run.reporter.check_cancelled()
 
 
 #: Room kept free while an import runs, so that a failed one can give back what it took.

@@ -353,15 +353,49 @@ def propose_mapping(info: SourceInfo, preset: str | None = None) -> Mapping:
 
 def generic_mapping(info: SourceInfo) -> Mapping:
     """A mapping proposal from column names (normalised synonyms), then from column content."""
+    by_norm = _columns_by_name(info)
+    used: set[str] = set()
+    columns = _columns_by_synonym(by_norm, used)
+    _columns_by_content(info, columns, used)
+    time_format = _proposed_time_format(info, columns.get("event_time"))
+    defaults = Defaults()
+    if "event_type" not in columns and "order_id" in columns and (
+        "price" in columns or "quantity" in columns
+    ):
+        # No event column, but orders, prices, quantities: an order export, a line per row.
+        defaults = Defaults(event_name="purchase")
+    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
+    return Mapping(
+        source=SourceOptions(
+            format=fmt,  # type: ignore[arg-type]
+            delimiter=info.delimiter,
+            quote=info.quote,
+            escape=info.escape,
+            header=True,
+            encoding=info.encoding,  # type: ignore[arg-type]
+        ),
+        columns=columns,  # type: ignore[arg-type]
+        time_format=time_format,
+        defaults=defaults,
+    )
+
+
+def _columns_by_name(info: SourceInfo) -> dict[str, SourceColumn]:
+    """The columns by normalised name. Top-level columns first, so they win over nested fields of
+    the same name. A nested field is known by its full path ("user.id" → userid), and inside a
+    properties-like container also by its own name ("properties.product_id" → productid)."""
     by_norm: dict[str, SourceColumn] = {}
-    # Top-level columns first, so they win over nested fields of the same name. A nested field
-    # is known by its full path ("user.id" → userid), and inside a properties-like container
-    # also by its own name ("properties.product_id" → productid).
     for col in sorted(info.columns, key=lambda c: len(c.path) > 1):
         by_norm.setdefault(normalize_name(col.name), col)
         if len(col.path) == 2 and normalize_name(col.path[0]) in _CONTAINERS:
             by_norm.setdefault(normalize_name(col.path[1]), col)
-    used: set[str] = set()
+    return by_norm
+
+
+def _columns_by_synonym(
+    by_norm: dict[str, SourceColumn], used: set[str]
+) -> dict[str, str | list[str]]:
+    """Fields whose column a synonym names; ``used`` gets the columns taken."""
     columns: dict[str, str | list[str]] = {}
 
     def take(field: str) -> SourceColumn | None:
@@ -399,8 +433,13 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     if props is not None:
         columns["properties"] = props.name
         used.add(props.name)
+    return columns
 
-    # Content: a time column by its values; a user column by name fragments.
+
+def _columns_by_content(
+    info: SourceInfo, columns: dict[str, str | list[str]], used: set[str]
+) -> None:
+    """A time column by its values; a user column by name fragments (when names found none)."""
     if "event_time" not in columns:
         found = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
         if found is not None:
@@ -416,8 +455,8 @@ def generic_mapping(info: SourceInfo) -> Mapping:
             columns["user_id"] = found.name
             used.add(found.name)
 
-    time_format = AUTO
-    time_src = columns.get("event_time")
+
+def _proposed_time_format(info: SourceInfo, time_src: str | list[str] | None) -> str:
     tcol = info.column(time_src) if isinstance(time_src, str) else None
     if tcol is not None and not is_numeric_type(tcol.read_type or tcol.type) and tcol.samples and all(
         _EPOCH.match(s) for s in tcol.samples
@@ -425,29 +464,10 @@ def generic_mapping(info: SourceInfo) -> Mapping:
         # Told apart by magnitude row by row anyway; naming the unit makes the saved mapping
         # clear. Samples of two units name none (proposal.py checks the whole column).
         units = {_epoch_unit(float(s)) for s in tcol.samples}
-        time_format = units.pop() if len(units) == 1 else AUTO
-    elif tcol is not None and _is_text(tcol):
-        time_format = guess_format(tcol.samples) or AUTO  # 12/1/2010 8:26 and the like
-    defaults = Defaults()
-    if "event_type" not in columns and "order_id" in columns and (
-        "price" in columns or "quantity" in columns
-    ):
-        # No event column, but orders, prices, quantities: an order export, a line per row.
-        defaults = Defaults(event_name="purchase")
-    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
-    return Mapping(
-        source=SourceOptions(
-            format=fmt,  # type: ignore[arg-type]
-            delimiter=info.delimiter,
-            quote=info.quote,
-            escape=info.escape,
-            header=True,
-            encoding=info.encoding,  # type: ignore[arg-type]
-        ),
-        columns=columns,  # type: ignore[arg-type]
-        time_format=time_format,
-        defaults=defaults,
-    )
+        return units.pop() if len(units) == 1 else AUTO
+    if tcol is not None and _is_text(tcol):
+        return guess_format(tcol.samples) or AUTO  # 12/1/2010 8:26 and the like
+    return AUTO
 
 
 def _epoch_unit(value: float) -> str:

@@ -182,6 +182,52 @@ def _settle_time(
         return mapping, [], None
     raw, _ = b.time()
     column = ", ".join(mapping.sources_of("event_time"))
+    p = _time_profile(con, src, raw)
+    notes: list[str] = []
+    if not p.total:
+        notes.append(f"The time column ({column}) is empty in every row: every row would be "
+                     "rejected. Map another column to event_time.")
+        return mapping, notes, None
+    fmt = mapping.time_format
+    if not p.dmy and fmt not in (AUTO, "", *_UNITS):
+        # A format the sample settled (2010/12/01 …): the validation shows what it reads.
+        return mapping, notes, None
+    if p.unreadable:
+        notes.append(f"Some values of {column} are not a time in any form read (e.g. "
+                     f"{p.unreadable!r}): their rows are rejected with the reason.")
+    if p.numeric and not p.dmy:
+        return _epoch_time(mapping, column, typed, p, notes), notes, None
+    if p.dmy:
+        mapping, date_order = _dated_time(mapping, column, p, notes)
+        return mapping, notes, date_order
+    if fmt in _UNITS:
+        return mapping.model_copy(update={"time_format": AUTO}), notes, None
+    return mapping, notes, None
+
+
+@dataclass(frozen=True)
+class _TimeProfile:
+    """How the values of a time column are written, counted over every row."""
+
+    total: int
+    numeric: int
+    s: int
+    ms: int
+    us: int
+    ns: int
+    dmy: int
+    first_big: int
+    second_big: int
+    seps: list[str] | None
+    forms: list[str] | None
+    ambiguous: str | None
+    day_example: str | None
+    month_example: str | None
+    iso: int
+    unreadable: str | None
+
+
+def _time_profile(con: duckdb.DuckDBPyConnection, src: str, raw: str) -> _TimeProfile:
     n = "abs(try_cast(t AS DOUBLE))"
     row = con.execute(f"""
         WITH {src}, v AS (SELECT trim(CAST({raw} AS VARCHAR)) AS t FROM src),
@@ -218,72 +264,67 @@ def _settle_time(
                               AND try_cast(t AS TIMESTAMP) IS NULL)
         FROM x""").fetchone()
     assert row is not None
-    (total, numeric, s, ms, us, ns, dmy, first_big, second_big, seps, forms, ambiguous,
-     day_example, month_example, iso, unreadable) = row
-    notes: list[str] = []
-    if not total:
-        notes.append(f"The time column ({column}) is empty in every row: every row would be "
-                     "rejected. Map another column to event_time.")
-        return mapping, notes, None
-    fmt = mapping.time_format
+    return _TimeProfile(*row)
+
+
+def _epoch_time(
+    mapping: Mapping, column: str, typed: list[str], p: _TimeProfile, notes: list[str]
+) -> Mapping:
+    """Numbers: one epoch unit when every value is in its band, else each value's own."""
+    bands = {u: c for u, c in zip(_UNITS, (p.s, p.ms, p.us, p.ns), strict=True) if c}
+    if len(bands) == 1 and p.numeric == p.total and not any(is_numeric_type(t) for t in typed):
+        fmt = next(iter(bands))
+    else:
+        fmt = AUTO
+        if len(bands) > 1:
+            listed = ", ".join(f"{c:,} in {_UNIT_WORDS[u]}" for u, c in bands.items())
+            notes.append(f"{column} mixes epoch units ({listed}): each value's unit is "
+                         "told by its magnitude.")
+        if p.iso:
+            notes.append(f"{column} mixes epoch numbers ({p.numeric:,}) and ISO text "
+                         f"({p.iso:,}): each value is read by its form.")
+    return mapping.model_copy(update={"time_format": fmt})
+
+
+def _dated_time(
+    mapping: Mapping, column: str, p: _TimeProfile, notes: list[str]
+) -> tuple[Mapping, DateOrder | None]:
+    """Dates written day/month/year or month/day/year: which order, and in which forms."""
+    seps = p.seps
+    sep = sorted(seps)[0] if seps else "/"
+    if len(seps or []) > 1:
+        notes.append(f"{column} writes dates with several separators "
+                     f"({' '.join(sorted(seps or []))}): only those with {sep!r} are read.")
+    day_first_fmts = _formats("%d", "%m", sep, p.forms or [])
+    month_first_fmts = _formats("%m", "%d", sep, p.forms or [])
     date_order = None
-    if not dmy and fmt not in (AUTO, "", *_UNITS):
-        # A format the sample settled (2010/12/01 …): the validation shows what it reads.
-        return mapping, notes, None
-    if unreadable:
-        notes.append(f"Some values of {column} are not a time in any form read (e.g. "
-                     f"{unreadable!r}): their rows are rejected with the reason.")
-    if numeric and not dmy:
-        bands = {u: c for u, c in zip(_UNITS, (s, ms, us, ns), strict=True) if c}
-        if len(bands) == 1 and numeric == total and not any(is_numeric_type(t) for t in typed):
-            fmt = next(iter(bands))
-        else:
-            fmt = AUTO
-            if len(bands) > 1:
-                listed = ", ".join(f"{c:,} in {_UNIT_WORDS[u]}" for u, c in bands.items())
-                notes.append(f"{column} mixes epoch units ({listed}): each value's unit is "
-                             "told by its magnitude.")
-            if iso:
-                notes.append(f"{column} mixes epoch numbers ({numeric:,}) and ISO text "
-                             f"({iso:,}): each value is read by its form.")
-        return mapping.model_copy(update={"time_format": fmt}), notes, None
-    if dmy:
-        sep = sorted(seps)[0] if seps else "/"
-        if len(seps or []) > 1:
-            notes.append(f"{column} writes dates with several separators "
-                         f"({' '.join(sorted(seps))}): only those with {sep!r} are read.")
-        day_first_fmts = _formats("%d", "%m", sep, forms or [])
-        month_first_fmts = _formats("%m", "%d", sep, forms or [])
-        if first_big and second_big:
-            day_first = first_big >= second_big
-            minority = (month_example, second_big) if day_first else (day_example, first_big)
-            notes.append(
-                f"{column} has dates written day first (e.g. {day_example}) and month first "
-                f"(e.g. {month_example}): they are read {'day' if day_first else 'month'} first, "
-                f"and the {minority[1]:,} rows written the other way are rejected.")
-        elif first_big:
-            day_first = True
-        elif second_big:
-            day_first = False
-        else:
-            day_first = sep == "."
-            if ambiguous:
-                chosen = day_first_fmts if day_first else month_first_fmts
-                other_fmt = month_first_fmts if day_first else day_first_fmts
-                date_order = DateOrder(column, str(ambiguous), chosen, other_fmt)
-                notes.append(date_order.message()[0].upper() + date_order.message()[1:] + ".")
-        fmt = day_first_fmts if day_first else month_first_fmts
-        if iso or numeric:
-            # ISO text (or epoch numbers) beside the dates: read too, each by its form.
-            fmt += f" || {ISO}"
-            if date_order is not None:
-                date_order = dataclasses.replace(
-                    date_order, chosen=date_order.chosen + f" || {ISO}",
-                    other=date_order.other + f" || {ISO}")
-        return mapping.model_copy(update={"time_format": fmt}), notes, date_order
-    if fmt in _UNITS:
-        return mapping.model_copy(update={"time_format": AUTO}), notes, None
-    return mapping, notes, None
+    if p.first_big and p.second_big:
+        day_first = p.first_big >= p.second_big
+        minority = (p.month_example, p.second_big) if day_first else (p.day_example, p.first_big)
+        notes.append(
+            f"{column} has dates written day first (e.g. {p.day_example}) and month first "
+            f"(e.g. {p.month_example}): they are read {'day' if day_first else 'month'} first, "
+            f"and the {minority[1]:,} rows written the other way are rejected.")
+    elif p.first_big:
+        day_first = True
+    elif p.second_big:
+        day_first = False
+    else:
+        day_first = sep == "."
+        if p.ambiguous:
+            chosen = day_first_fmts if day_first else month_first_fmts
+            other_fmt = month_first_fmts if day_first else day_first_fmts
+            date_order = DateOrder(column, str(p.ambiguous), chosen, other_fmt)
+            notes.append(date_order.message()[0].upper() + date_order.message()[1:] + ".")
+    fmt = day_first_fmts if day_first else month_first_fmts
+    if p.iso or p.numeric:
+        # ISO text (or epoch numbers) beside the dates: read too, each by its form.
+        fmt += f" || {ISO}"
+        if date_order is not None:
+            date_order = dataclasses.replace(
+                date_order, chosen=date_order.chosen + f" || {ISO}",
+                other=date_order.other + f" || {ISO}")
+    return mapping.model_copy(update={"time_format": fmt}), date_order
 
 
 def _formats(first: str, second: str, sep: str, forms: Sequence[str]) -> str:

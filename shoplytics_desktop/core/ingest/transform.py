@@ -239,20 +239,50 @@ def mapped_sql(
     columns plus ``__file`` and ``__line`` (default: the readers, see ``preview_source``).
     ``loaded_at`` (UTC, default now) is the load time that bounds event times."""
     b = _Builder(info, mapping)
-    d = mapping.defaults
-    fq = quote_ident(info.file_column)
     src = _reshaped(b, source or preview_source(info))
-    line = f"src.{quote_ident(info.line_column)}"
     refund = mapping.negative_quantity == "refund"
+    event_type = _event_type_sql(b)
+    quantity = "__quantity"
+    if refund:
+        # A cancellation line (negative quantity) is a refund of that many units.
+        event_type = f"CASE WHEN __quantity < 0 THEN 'refund' ELSE {event_type} END"
+        quantity = "abs(__quantity)"
+    rename = ""
+    if refund and not b.cols("event_type"):
+        # Every row was named by the default ("purchase"); a cancellation line is not one.
+        rename = " REPLACE (CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END AS event_name)"
+    ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
+    return f"""
+WITH {src},
+m1 AS (SELECT {', '.join(_field_columns(b))}, {ordinal} AS __ordinal FROM src),
+m2 AS (
+    SELECT * EXCLUDE (__quantity){rename}, {quantity} AS quantity,
+        {_event_id_sql(b)} AS event_id,
+        {event_type} AS event_type
+    FROM m1
+),
+m3 AS (SELECT *, {_reason_sql(b, loaded_at)} AS __reason FROM m2)
+SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
+    price, quantity, category, brand, device, country, traffic_source, properties, currency,
+    _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
+    CASE WHEN __reason IS NOT NULL THEN {b.source_row()} END AS source_row
+FROM m3
+"""
 
+
+def _field_columns(b: _Builder) -> list[str]:
+    """The first step's columns: lineage, each field's value (and raw text where a rule needs
+    it), the source's own id and key, and the original columns under positional names."""
+    info, mapping, d = b.info, b.mapping, b.mapping.defaults
+    fq = quote_ident(info.file_column)
     time_raw, time_parsed = b.time()
     price_cols = b.cols("price")
     qty_cols = b.cols("quantity")
     price_raw = b.text("price")
     qty_raw = b.text("quantity")
-    m1 = [
+    return [
         f"src.{fq} AS _source_file",
-        f"{line} AS _source_line",
+        f"src.{quote_ident(info.line_column)} AS _source_line",
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
         f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name",
@@ -277,10 +307,15 @@ def mapped_sql(
         f"{_key_sql(b)} AS __key",
         *b.passthrough(),
     ]
-    # Every field, whatever the mapping maps, so that one event read from differently shaped
-    # files (or with a column more) hashes alike; the parsed time as epoch microseconds, so that
-    # '... UTC' and '...Z' forms of one instant agree; the rest as the source wrote them
-    # (casting numbers to text would cost more than the hash).
+
+
+def _event_id_sql(b: _Builder) -> str:
+    """The source's own id, else the natural key numbered, else a hash of the whole event.
+
+    Every field is hashed, whatever the mapping maps, so that one event read from differently
+    shaped files (or with a column more) hashes alike; the parsed time as epoch microseconds, so
+    that '... UTC' and '...Z' forms of one instant agree; the rest as the source wrote them
+    (casting numbers to text would cost more than the hash)."""
     hashed = ["coalesce(CAST(epoch_us(event_time) AS VARCHAR), event_time__raw, '')"] + [
         f"coalesce({expr}, '')" for _field, expr in _HASH_FIELDS
     ]
@@ -288,56 +323,36 @@ def mapped_sql(
         # Not coalesced: concat_ws skips a NULL, so a row without a currency hashes as it did
         # before currency was a field.
         hashed.append("currency")
-    if mapping.explode:
+    if b.mapping.explode:
         # Two equal elements of one array are two lines, not a duplicate.
         hashed.append("coalesce(CAST(__ordinal AS VARCHAR), '')")
-    hash_parts = ", ".join(hashed)
-    name_cols = b.cols("event_type")
-    event_type = eventnames.type_sql(
-        "event_name", "product_id", dict(mapping.event_types),
-        known=name_cols[0].samples if len(name_cols) == 1 else (),
-    )
-    quantity = "__quantity"
-    if refund:
-        # A cancellation line (negative quantity) is a refund of that many units.
-        event_type = f"CASE WHEN __quantity < 0 THEN 'refund' ELSE {event_type} END"
-        quantity = "abs(__quantity)"
-    rename = ""
-    if refund and not b.cols("event_type"):
-        # Every row was named by the default ("purchase"); a cancellation line is not one.
-        rename = " REPLACE (CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END AS event_name)"
-    event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {hash_parts})))"
-    if mapping.event_key:
+    event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {', '.join(hashed)})))"
+    if b.mapping.event_key:
         # The natural key, numbered among rows with an equal key (an order's two lines of one
         # product); the order of such rows is the file's, which changes no number.
         event_id = (
             "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
             "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal) END"
         )
+    return event_id
+
+
+def _event_type_sql(b: _Builder) -> str:
+    name_cols = b.cols("event_type")
+    return eventnames.type_sql(
+        "event_name", "product_id", dict(b.mapping.event_types),
+        known=name_cols[0].samples if len(name_cols) == 1 else (),
+    )
+
+
+def _reason_sql(b: _Builder, loaded_at: dt.datetime | None) -> str:
+    """The first contract rule a row breaks, as its reject reason (NULL: the row is valid)."""
     rules = contract.validation_rules(
         has_product_column=bool(b.cols("product_id")), loaded_at=loaded_at
     )
-    reason = "CASE " + " ".join(
+    return "CASE " + " ".join(
         f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
     ) + " END"
-    ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
-    return f"""
-WITH {src},
-m1 AS (SELECT {', '.join(m1)}, {ordinal} AS __ordinal FROM src),
-m2 AS (
-    SELECT * EXCLUDE (__quantity){rename}, {quantity} AS quantity,
-        {event_id} AS event_id,
-        {event_type} AS event_type
-    FROM m1
-),
-m3 AS (SELECT *, {reason} AS __reason FROM m2)
-SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
-    price, quantity, category, brand, device, country, traffic_source, properties, currency,
-    _source_file, CAST(_source_line AS BIGINT) AS _source_line, __reason,
-    CASE WHEN __reason IS NOT NULL THEN {b.source_row()} END AS source_row
-FROM m3
-"""
-
 
 
 def _reshaped(b: _Builder, source: str) -> str:

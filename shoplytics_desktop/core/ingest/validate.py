@@ -62,9 +62,12 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
     rejected, valid, distinct = (int(v or 0) for v in row)
     existing = existing_rows = 0
     if valid and has_events(con):
+        # EXISTS rather than IN: DuckDB then builds the join's hash table on the smaller side
+        # (mostly the file's rows), and reads only the workspace's event_id column.
         r = con.execute(
             f"""SELECT count(DISTINCT m.event_id), count(*) FROM ({mapped}) m
-                WHERE m.__reason IS NULL AND m.event_id IN (SELECT event_id FROM raw.events)"""
+                WHERE m.__reason IS NULL
+                  AND EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = m.event_id)"""
         ).fetchone()
         if r:
             existing, existing_rows = int(r[0] or 0), int(r[1] or 0)
