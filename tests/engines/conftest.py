@@ -1,5 +1,6 @@
-"""One server per engine per test session (started here, stopped at the end), and one generated
-workspace whose DuckDB marts every engine's are compared with."""
+"""One server per engine per test session (started here, stopped at the end), and two workspaces
+whose DuckDB marts every engine's are compared with: one of generated events, one of imported
+files in the shapes real shops export."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.engines import servers
 from tests.engines.compare import keep_duckdb_marts
+from tests.samples import REAL_SAMPLE, REPO, SAME_SHAPE
 
-#: Small enough for a shared 2-core machine, large enough for ties, refunds and every mart.
-EVENTS = 30_000
+#: As many events as the engine runs are checked at: enough for ties, refunds and every mart.
+EVENTS = 100_000
 #: A zone whose clock changes within the generated days.
 TIME_ZONE = "Europe/Berlin"
 
@@ -58,6 +61,39 @@ def generated_folder() -> Iterator[Path]:
         keep_duckdb_marts(ws)
     yield folder
     shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+#: Files imported with the proposed mapping, no mapping file: a store's own event export (the real
+#: sample when it is beside the repository, else a small file of ours in its shape) and a GA4
+#: BigQuery export (nested parameters, items exploded into lines, micros timestamps).
+GA4 = REPO / "tests" / "fixtures" / "presets" / "ga4" / "events_20250511.ndjson"
+
+
+@pytest.fixture(scope="session")
+def imported_folder() -> Iterator[Path]:
+    """A workspace of imported files, built on DuckDB, its marts kept aside."""
+    folder = Path(tempfile.mkdtemp(prefix="shoplytics-engines-imported-")) / "ws"
+    store = REAL_SAMPLE if REAL_SAMPLE.is_file() else SAME_SHAPE
+    with Workspace.open(folder) as ws:
+        ws.settings.time_zone = TIME_ZONE
+        ws.save_settings()
+        for source in (store, GA4):
+            report = import_events(ws, [source])
+            assert report.validation is not None and report.validation.rows_loaded > 0
+        result = run_project(ws)
+        assert result.published, result.message
+        keep_duckdb_marts(ws)
+    yield folder
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def imported_ws(imported_folder: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A copy of the imported workspace for one test."""
+    copy = tmp_path / "ws"
+    shutil.copytree(imported_folder, copy)
+    with Workspace.open(copy) as ws:
+        yield ws
 
 
 @pytest.fixture

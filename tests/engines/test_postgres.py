@@ -43,6 +43,17 @@ def test_every_mart_equals_duckdbs(engine_ws: Workspace, pg_url: str) -> None:
     assert tested.status == "success" and len(tested.tests) == len(result.tests)
 
 
+def test_every_mart_equals_duckdbs_on_imported_files(imported_ws: Workspace, pg_url: str) -> None:
+    """Imported exports (a store's CSV with ` UTC` times and 19-digit ids, GA4's nested NDJSON)
+    give the same marts on the engine as on DuckDB."""
+    names = mart_names(imported_ws)
+    assert len(names) == 16
+    result = run_on_engine(imported_ws, parse_url(pg_url))
+    assert result.status in ("success", "warn"), result.message
+    assert result.published
+    assert differences(imported_ws, names) == {}
+
+
 def test_a_failing_test_blocks_publishing(engine_ws: Workspace, pg_url: str, tmp_path: Path) -> None:
     run_on_engine(engine_ws, parse_url(pg_url))
     with psycopg.connect(pg_url) as con:

@@ -27,6 +27,17 @@ def test_every_mart_equals_duckdbs(engine_ws: Workspace, spark_url: str) -> None
     assert differences(engine_ws, names) == {}
 
 
+def test_every_mart_equals_duckdbs_on_imported_files(imported_ws: Workspace, spark_url: str) -> None:
+    """Imported exports (a store's CSV with ` UTC` times and 19-digit ids, GA4's nested NDJSON)
+    give the same marts on the engine as on DuckDB."""
+    names = mart_names(imported_ws)
+    assert len(names) == 16
+    result = run_on_engine(imported_ws, parse_url(spark_url))
+    assert result.status in ("success", "warn"), result.message
+    assert result.published
+    assert differences(imported_ws, names) == {}
+
+
 def test_an_unreachable_spark_server_is_a_clear_error() -> None:
     pytest.importorskip("pyspark")
     with pytest.raises(EngineError, match=r"Cannot connect to Spark Connect at sc://127\.0\.0\.1:1"):

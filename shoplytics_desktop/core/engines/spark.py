@@ -144,8 +144,12 @@ class SparkEngine:
                 df.write.insertInto(staging)
             rows += chunk.num_rows
         if rows == 0:
-            self.spark.createDataFrame(reader.schema.empty_table()).write.format(
-                "parquet").saveAsTable(staging)
+            # An empty table (a workspace without user or product snapshots): Spark cannot
+            # infer a schema from no rows, so it is given the Arrow schema's equivalent.
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            empty = self.spark.createDataFrame([], schema=from_arrow_schema(reader.schema))
+            empty.write.format("parquet").saveAsTable(staging)
         if replace or not self._exists(rel):
             self._sql(f"DROP TABLE IF EXISTS {_q(rel)}")
             self._sql(f"ALTER TABLE {_q(staging)} RENAME TO {_q(rel)}")
