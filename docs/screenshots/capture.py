@@ -3,7 +3,7 @@
 Two workspaces, built from scratch in a temporary folder:
 
 * ``dash``: generated demo data (60,000 events over 400 days), pipeline run;
-* ``real``: the real-shape sample export (``/work/shared/data/real/`` or the
+* ``real``: the real-shape sample export (``../shared/data/real/`` beside the repository, or the
   ``--real`` file given), imported through the importer with the mapping it proposes, pipeline
   run.
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication
 
 HERE = Path(__file__).resolve().parent
 REAL_SAMPLES = (
-    Path("/work/shared/data/real/multi-category-store-2019-10-sample.csv"),
+    HERE.parents[2] / "shared" / "data" / "real" / "multi-category-store-2019-10-sample.csv",
     HERE.parents[1] / "tests" / "fixtures" / "import" / "store_shape.csv",
 )
 SIZES = ((1000, 660), (1600, 1000))

@@ -17,6 +17,7 @@ from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.dashboards import DashboardsPage
 from shoplytics_desktop.ui.dashboards.charts import ChartFrame
 from shoplytics_desktop.ui.dashboards.style import epoch
+from shoplytics_desktop.ui.dashboards.tables import DataTable
 from tests.unit.test_analytics import build_marts
 
 
@@ -315,6 +316,13 @@ def test_main_window_with_dashboards_fits_1000_by_660(
         # No tab scrolls sideways: its content fits the viewport's width.
         inner = tab.scroll_area.widget()
         assert inner.minimumSizeHint().width() <= tab.scroll_area.viewport().width() + 1, tab.title
+        # Nor does any table inside it.
+        for table in tab.findChildren(DataTable):
+            if table.isVisible():
+                qtbot.waitUntil(lambda t=table: not t.view.horizontalScrollBar().isVisible())
+    # The funnel's by-segment table goes below its chart at this width, and beside it when wide.
+    funnel = page.tab("Funnel")
+    assert funnel.breakdown_row.stacked  # type: ignore[attr-defined]
     # The filter bar wraps onto more lines rather than widening the window.
     assert page.controls.height() > page.controls.preset.height() * 1.5
     # The comparison note shows whole.

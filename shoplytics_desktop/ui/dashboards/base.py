@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QLabel,
     QPushButton,
@@ -50,6 +52,31 @@ def compared_job(main: Job, other: Job | None, label: str) -> Job:
         return Compared(main(ws), other(ws), label)
 
     return run
+
+
+class PairRow(QWidget):
+    """Two panels side by side, stacked one above the other when the row is narrower than
+    ``stack_below`` pixels (a wide table beside a chart would otherwise scroll sideways)."""
+
+    def __init__(self, left: QWidget, right: QWidget, stack_below: int) -> None:
+        super().__init__()
+        self.stack_below = stack_below
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.addWidget(left, 1)
+        self.box.addWidget(right, 1)
+
+    @property
+    def stacked(self) -> bool:
+        return self.box.direction() == QBoxLayout.Direction.TopToBottom
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Stacking changes the height only, so the width that decided it stays the same.
+        want = (QBoxLayout.Direction.TopToBottom if event.size().width() < self.stack_below
+                else QBoxLayout.Direction.LeftToRight)
+        if self.box.direction() != want:
+            self.box.setDirection(want)
 
 
 class DashboardTab(QWidget):

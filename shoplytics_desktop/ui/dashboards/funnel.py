@@ -14,7 +14,7 @@ from shoplytics_desktop.core.analytics import Funnel, funnel
 from shoplytics_desktop.core.analytics.filters import SEGMENT_LABELS, SEGMENTS, Filters
 from shoplytics_desktop.core.analytics.funnel import STEPS
 from shoplytics_desktop.core.analytics.types import Table, ratio, top_n_other
-from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job
+from shoplytics_desktop.ui.dashboards.base import DashboardTab, Job, PairRow
 from shoplytics_desktop.ui.dashboards.plots import BarChart, TimeChart
 from shoplytics_desktop.ui.dashboards.style import fmt_change, fmt_count, fmt_pct
 from shoplytics_desktop.ui.dashboards.tables import DataTable
@@ -61,12 +61,11 @@ class FunnelTab(DashboardTab):
         header.addWidget(self.summary, 1)
         header.addWidget(QLabel("Break down by"))
         header.addWidget(self.by)
-        row = QHBoxLayout()
-        row.addWidget(self.breakdown_chart, 1)
-        row.addWidget(self.breakdown_table, 1)
+        # The by-segment table has a column per step: beside the chart it needs ~1100 px.
+        self.breakdown_row = PairRow(self.breakdown_chart, self.breakdown_table, stack_below=1100)
         self.body.addLayout(header)
         self.body.addWidget(self.steps, 1)
-        self.body.addLayout(row, 1)
+        self.body.addWidget(self.breakdown_row, 1)
         self.body.addWidget(self.over_time, 1)
         self.charts = [self.steps, self.breakdown_chart, self.over_time]
         self.by.currentIndexChanged.connect(self._by_changed)
