@@ -364,16 +364,8 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     ):
         # No event column, but orders, prices, quantities: an order export, a line per row.
         defaults = Defaults(event_name="purchase")
-    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
     return Mapping(
-        source=SourceOptions(
-            format=fmt,  # type: ignore[arg-type]
-            delimiter=info.delimiter,
-            quote=info.quote,
-            escape=info.escape,
-            header=True,
-            encoding=info.encoding,  # type: ignore[arg-type]
-        ),
+        source=source_options(info),
         columns=columns,  # type: ignore[arg-type]
         time_format=time_format,
         defaults=defaults,
@@ -535,3 +527,16 @@ def check_mapping(mapping: Mapping, info: SourceInfo) -> None:
         raise ImportError_(
             f"No column for {what} could be found in {where} (columns seen: {seen}).", hint
         )
+
+
+def source_options(info: SourceInfo) -> SourceOptions:
+    """How to read a source as detected: its format, CSV dialect and encoding, with a header."""
+    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
+    return SourceOptions(
+        format=fmt,  # type: ignore[arg-type]
+        delimiter=info.delimiter,
+        quote=info.quote,
+        escape=info.escape,
+        header=True,
+        encoding=info.encoding,  # type: ignore[arg-type]
+    )

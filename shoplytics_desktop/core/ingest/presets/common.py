@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import SourceOptions, normalize_name
+from shoplytics_desktop.core.ingest.mapping import normalize_name
+
+# Re-exported: the presets read a source as it was detected.
+from shoplytics_desktop.core.ingest.mapping import source_options as source_options
 
 _VOCABULARY = Path(__file__).resolve().parent / "vocabulary.csv"
 
@@ -71,18 +74,6 @@ def score_columns(
 def samples(info: SourceInfo, name: str | None) -> tuple[str, ...]:
     col = info.column(name) if name else None
     return col.samples if col else ()
-
-
-def source_options(info: SourceInfo) -> SourceOptions:
-    fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
-    return SourceOptions(
-        format=fmt,  # type: ignore[arg-type]
-        delimiter=info.delimiter,
-        quote=info.quote,
-        escape=info.escape,
-        header=True,
-        encoding=info.encoding,  # type: ignore[arg-type]
-    )
 
 
 def present(info: SourceInfo, mapping: dict[str, str]) -> dict[str, str]:
