@@ -59,8 +59,10 @@ class PhaseTimer(NullReporter):
 # digits, empty category codes and brands now and then, UUID-like sessions).
 _ROWS_SQL = """
 SELECT
-    -- one event a second: 110M rows still end in 2023, inside the import's time bounds
-    strftime(TIMESTAMP '2019-10-01' + to_seconds(i), '%Y-%m-%d %H:%M:%S') || ' UTC'
+    -- one event a second, wrapping after about six years (new events start at 10 × the rows
+    -- already held): every row stays inside the import's time bounds
+    strftime(TIMESTAMP '2019-10-01' + to_seconds(i % 200000000), '%Y-%m-%d %H:%M:%S')
+        || ' UTC'
         AS event_time,
     CASE WHEN i % 100 < 2 THEN 'purchase' WHEN i % 100 < 6 THEN 'cart' ELSE 'view' END
         AS event_type,
