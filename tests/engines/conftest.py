@@ -87,19 +87,21 @@ def imported_folder() -> Iterator[Path]:
     shutil.rmtree(folder.parent, ignore_errors=True)
 
 
+def _copy_of(folder: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A copy of a built workspace for one test (the engines' runs change it)."""
+    copy = tmp_path / "ws"
+    shutil.copytree(folder, copy)
+    with Workspace.open(copy) as ws:
+        yield ws
+
+
 @pytest.fixture
 def imported_ws(imported_folder: Path, tmp_path: Path) -> Iterator[Workspace]:
     """A copy of the imported workspace for one test."""
-    copy = tmp_path / "ws"
-    shutil.copytree(imported_folder, copy)
-    with Workspace.open(copy) as ws:
-        yield ws
+    yield from _copy_of(imported_folder, tmp_path)
 
 
 @pytest.fixture
 def engine_ws(generated_folder: Path, tmp_path: Path) -> Iterator[Workspace]:
     """A copy of the generated workspace for one test."""
-    copy = tmp_path / "ws"
-    shutil.copytree(generated_folder, copy)
-    with Workspace.open(copy) as ws:
-        yield ws
+    yield from _copy_of(generated_folder, tmp_path)
