@@ -31,6 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     p.add_argument("--on", metavar="URL", help="run on PostgreSQL (postgresql://user@host:port/db) or Spark Connect (sc://host:port); password from PGPASSWORD or SHOPLYTICS_ENGINE_PASSWORD")
     p.add_argument("--no-pull", action="store_true", help="with --on: publish on the engine only, leave the workspace's marts as they are")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from all events, not only where new batches change them")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("test", help="run the data tests against the published models")
@@ -99,9 +100,10 @@ def _print_result(result: RunResult, quiet: bool = False) -> None:
     if result.models and not quiet:
         print(
             format_table(
-                ["model", "layer", "kind", "status", "rows", "seconds"],
+                ["model", "layer", "kind", "status", "rows", "seconds", "built"],
                 [
-                    (m.name, m.layer, m.materialized, m.status, m.rows, round(m.seconds, 3))
+                    (m.name, m.layer, m.materialized, m.status, m.rows, round(m.seconds, 3),
+                     m.note)
                     for m in result.models
                 ],
             )
@@ -137,7 +139,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 select=args.select,
             )
         else:
-            result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True))
+            result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True),
+                                 full_refresh=args.full_refresh)
         _print_result(result, args.quiet)
     return 1 if result.status == "error" else 0
 

@@ -46,8 +46,9 @@ Severity = Literal["error", "warn"]
 Layer = Literal["staging", "intermediate", "marts"]
 #: view: a view. table: a table. transient: during a run, a table computed once for the models
 #: and tests that read it and never written to disk; published as a view (an intermediate step
-#: nobody reads between runs costs neither storage nor write time).
-Materialization = Literal["view", "table", "transient"]
+#: nobody reads between runs costs neither storage nor write time). incremental: a table that a run
+#: updates only where new events can change it (see core.models.incremental).
+Materialization = Literal["view", "table", "transient", "incremental"]
 
 RUN_STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
 MODEL_STATUSES: tuple[ModelStatus, ...] = get_args(ModelStatus)

@@ -64,15 +64,6 @@ session_totals as (
 -- A step type that occurs nowhere in the workspace is skipped: treated as reached at the
 -- previous step's time, and step 1 at the session's start, so an order-only source gets
 -- sessions -> purchase rather than zeros.
-step_types_present as (
-    select
-        bool_or(product_views > 0) as has_product_view,
-        bool_or(add_to_carts > 0) as has_add_to_cart,
-        bool_or(begin_checkouts > 0) as has_begin_checkout,
-        bool_or(purchases > 0) as has_purchase
-    from session_totals
-),
-
 -- Step k is reached at the earliest step-k event at or after the time step k-1 was reached
 -- (events in between allowed, same instant counts).
 reached_view as (
@@ -84,7 +75,7 @@ reached_view as (
             else s.first_product_view_time
         end as product_view_at
     from session_totals as s
-    cross join step_types_present as p
+    cross join int_step_types as p
 ),
 
 reached_cart as (

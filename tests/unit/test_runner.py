@@ -276,7 +276,7 @@ def test_unknown_materialization_is_named(ws: Workspace) -> None:
         Path(ws.models_dir),
         {"marts/_more.yml": "version: 2\nmodels:\n  - name: fct_total\n    config: {materialized: ephemeral}\n"},
     )
-    with pytest.raises(ModelError, match="materialized must be one of view, table, transient; found 'ephemeral'"):
+    with pytest.raises(ModelError, match="materialized must be one of view, table, transient, incremental; found 'ephemeral'"):
         run_project(ws)
 
 

@@ -28,6 +28,7 @@ from shoplytics_desktop.core.models.datatests import (
     _result,
     compile_test,
 )
+from shoplytics_desktop.core.models.incremental import forget_state
 from shoplytics_desktop.core.models.project import DataTest, Project
 from shoplytics_desktop.core.models.runner import (
     Listener,
@@ -496,6 +497,9 @@ def pull_marts(
                     f"CREATE OR REPLACE TABLE marts.{quote_ident(name)} AS "
                     f"SELECT {cols} FROM _pull_{name}"
                 )
+            # The pulled marts were not built by this workspace's incremental runs: the next
+            # run here rebuilds its incremental models in full.
+            forget_state(cur)
             # the zone every published day is in, when the whole graph was published
             zone = ws.settings.time_zone if wanted == set(project.models) else None
             history.record_published(cur, result.run_id, zone)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models.dag import DAG
+from shoplytics_desktop.core.models.incremental import IncrementalSpec, parse_incremental
 from shoplytics_desktop.core.models.parse import (
     ParseCache,
     ParsedSQL,
@@ -151,6 +152,7 @@ class Model:
     columns: list[ColumnDoc] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)  # models
     sources: list[str] = field(default_factory=list)  # e.g. raw.events
+    incremental: IncrementalSpec | None = None  # materialized: incremental
 
     @property
     def relation(self) -> str:
@@ -420,6 +422,10 @@ def _apply_yaml(
                 f"{', '.join(MATERIALIZATIONS)}; found '{materialized}'."
             )
         model.materialized = materialized
+        model.incremental = (
+            parse_incremental(entry.config, f"{path}: {entry.name}")
+            if materialized == "incremental" else None
+        )
         model.columns = [ColumnDoc(c.name, c.description.strip()) for c in entry.columns]
         for test_type, args in _test_entries(entry.tests + entry.data_tests):
             tests.append(_make_test(test_type, args, entry.name, None, path))

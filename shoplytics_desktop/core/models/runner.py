@@ -22,6 +22,7 @@ from shoplytics_desktop.core import history
 from shoplytics_desktop.core.cancel import CancelToken, Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, run_tests
+from shoplytics_desktop.core.models.incremental import IncrementalRun
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
@@ -38,6 +39,7 @@ class ModelResult:
     rows: int | None = None
     seconds: float = 0.0
     error: str = ""
+    note: str = ""  # incremental models: how this run built it
 
 
 @dataclass
@@ -123,7 +125,22 @@ def _retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog)
     return retired
 
 
-def _build(cur: duckdb.DuckDBPyConnection, model: Model, catalog: _Catalog) -> int | None:
+def _build(
+    cur: duckdb.DuckDBPyConnection,
+    model: Model,
+    catalog: _Catalog,
+    inc: IncrementalRun | None = None,
+    mr: ModelResult | None = None,
+) -> int | None:
+    if model.materialized == "incremental" and inc is not None:
+        exists = catalog.kinds.get(model.relation) == "TABLE"
+        catalog.make_room(cur, model, "TABLE")
+        rows, how = inc.build(model, exists)
+        if mr is not None:
+            mr.note = how
+        return rows
+    if inc is not None:
+        inc.forget_fingerprint(model.relation)
     if model.materialized == "view":
         catalog.make_room(cur, model, "VIEW")
         cur.execute(f"CREATE OR REPLACE VIEW {model.relation} AS\n{model.sql}")
@@ -283,6 +300,7 @@ class _Run:
     reporter: Reporter
     listener: Listener | None
     started: float = field(default_factory=time.perf_counter)
+    full_refresh: bool = False
 
     @property
     def total(self) -> int:
@@ -304,6 +322,7 @@ def _plan(
     project: Project | None,
     reporter: Reporter | None,
     listener: Listener | None,
+    full_refresh: bool = False,
 ) -> _Run:
     """The project, the selected models in build order, and the run's history row."""
     started = time.perf_counter()
@@ -315,7 +334,8 @@ def _plan(
         result.models = [
             ModelResult(n, project.models[n].layer, project.models[n].materialized) for n in names
         ]
-    return _Run(ws, project, names, chosen, result, reporter or NullReporter(), listener, started)
+    return _Run(ws, project, names, chosen, result, reporter or NullReporter(), listener, started,
+                full_refresh)
 
 
 @contextlib.contextmanager
@@ -361,14 +381,18 @@ def _retire_unused(cur: duckdb.DuckDBPyConnection, run: _Run, catalog: _Catalog)
 
 
 def _build_one(
-    cur: duckdb.DuckDBPyConnection, run: _Run, mr: ModelResult, catalog: _Catalog
+    cur: duckdb.DuckDBPyConnection,
+    run: _Run,
+    mr: ModelResult,
+    catalog: _Catalog,
+    inc: IncrementalRun,
 ) -> None:
     """Build one model; a DuckDB error becomes the ModelError that ends the run."""
     model = run.project.models[mr.name]
     mr.status = "running"
     t0 = time.perf_counter()
     try:
-        mr.rows = _build(cur, model, catalog)
+        mr.rows = _build(cur, model, catalog, inc, mr)
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
@@ -387,16 +411,26 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     """Build the selected models in dependency order, layer after layer."""
     catalog = _Catalog(cur)
     _retire_unused(cur, run, catalog)
+    inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
     total = run.total
     for i, mr in enumerate(run.result.models):
         run.reporter.check_cancelled()
         run.reporter.update(i, total, f"building {mr.layer}.{mr.name}")
-        _build_one(cur, run, mr, catalog)
+        _build_one(cur, run, mr, catalog, inc)
         run.reporter.log(
             f"{mr.layer}.{mr.name}: {mr.materialized}"
+            + (f" ({mr.note})" if mr.note else "")
             + (f", {mr.rows:,} rows" if mr.rows is not None else "")
             + f", {mr.seconds:.2f}s"
         )
+
+
+def _model_settings(ws: Workspace) -> dict[str, object]:
+    """The workspace settings the models read (as session variables): an incremental model
+    built under other values is rebuilt in full."""
+    s = ws.settings
+    return {"session_timeout_minutes": int(s.session_timeout_minutes),
+            "currency": s.currency, "time_zone": s.time_zone}
 
 
 def _decide_publish(run: _Run) -> None:
@@ -478,9 +512,11 @@ def run_project(
     reporter: Reporter | None = None,
     listener: Listener | None = None,
     project: Project | None = None,
+    full_refresh: bool = False,
 ) -> RunResult:
-    """Build the selected models and run their tests; publish all or nothing."""
-    run = _plan(ws, RunKind.RUN, select, project, reporter, listener)
+    """Build the selected models and run their tests; publish all or nothing.
+    ``full_refresh``: rebuild incremental models from all their input, as on a first run."""
+    run = _plan(ws, RunKind.RUN, select, project, reporter, listener, full_refresh)
     result = run.result
     try:
         with run_transaction(ws, run.reporter.token) as cur:

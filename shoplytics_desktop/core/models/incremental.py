@@ -1,0 +1,456 @@
+"""Incremental models: update a table only where new events can change it.
+
+Raw events arrive in batches that are only ever added or deleted whole. A model declared
+
+    config:
+      materialized: incremental
+      unique_key: session_key
+      partition_by: {user: user_id, changed_days: [session_date]}
+
+promises that its rows for a user are computed from that user's rows upstream alone (sessions,
+orders and journeys are: the 30-minute rule never joins two users' events). A run then rebuilds
+only the users who have events in the batches added since the model was last built: it deletes
+their rows and inserts them again from the model's own SQL, with every upstream relation that
+has the partition column read through a filter on those users. A session that spans midnight, a
+late event that lands inside yesterday's session or between two old ones: all are exact, since
+the user's whole history is sessionized again.
+
+A model declared
+
+    partition_by: {day: session_date, lookback_days: 0, from: {int_sessions: session_date}}
+
+promises that its rows for day d are computed from upstream rows of days d − lookback … d (by the
+upstream day columns named in ``from``). A run rebuilds the days that can have changed: the days
+of the new events and every day an incremental upstream deleted or inserted rows for (its
+``changed_days``), each with the ``lookback_days`` after it.
+
+Anything the filters cannot follow rebuilds the model in full, so the result always equals a full
+rebuild: ``run --full-refresh``; the model's first build; a change of its SQL, its config or the
+settings the models read (time zone, session timeout, currency); a deleted or replaced batch; an
+incremental upstream that was rebuilt in full or not built in the same run; and any other
+relation it reads in full (a table of another kind, ``raw.users``) whose content changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+
+from shoplytics_desktop.core.errors import ModelError
+from shoplytics_desktop.core.models.parse import ParseCache
+from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.models.project import Model, Project
+
+PartitionKind = Literal["user", "day"]
+
+#: The event stream: its changes are the batches added since a model was built.
+STREAM = "raw.events"
+STATE = "_shoplytics.incremental_models"
+_USERS = "temp.main._inc_users"
+_DAYS = "temp.main._inc_days"
+_OUT_DAYS = "temp.main._inc_out_days"
+_IN_DAYS = "temp.main._inc_in_days"
+
+
+@dataclass(frozen=True)
+class IncrementalSpec:
+    """What an incremental model promises about its rows (see the module docstring)."""
+
+    unique_key: tuple[str, ...]
+    kind: PartitionKind
+    column: str  # the model's own partition column
+    lookback_days: int = 0
+    days_from: Mapping[str, str] = field(default_factory=dict)  # day kind: upstream → day column
+    changed_days: tuple[str, ...] = ()  # user kind: its day columns that day-kind models follow
+
+
+def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+        raise ModelError(f"{where}: {what} should be a column name or a list of them.")
+    return tuple(items)
+
+
+def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
+    """The incremental settings of a model's ``config``; a clear error when they do not fit."""
+    hint = (
+        "Write partition_by: {user: user_id} or partition_by: {day: <date column>, "
+        "lookback_days: N, from: {<upstream model>: <its date column>}}."
+    )
+    part = config.get("partition_by")
+    if not isinstance(part, dict) or len({"user", "day"} & set(part)) != 1:
+        raise ModelError(f"{where}: an incremental model needs partition_by.", hint)
+    unique_key = _names(config.get("unique_key"), where, "unique_key")
+    if "user" in part:
+        changed = part.get("changed_days", [])
+        return IncrementalSpec(
+            unique_key, "user", _names(part["user"], where, "partition_by.user")[0],
+            changed_days=_names(changed, where, "changed_days") if changed else (),
+        )
+    lookback = part.get("lookback_days", 0)
+    sources = part.get("from", {})
+    if not isinstance(lookback, int) or lookback < 0 or not isinstance(sources, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in sources.items()
+    ):
+        raise ModelError(f"{where}: lookback_days should be a whole number ≥ 0 and from a "
+                         "mapping of upstream models to their date columns.", hint)
+    column = _names(part["day"], where, "partition_by.day")[0]
+    return IncrementalSpec(unique_key, "day", column, lookback, dict(sources))
+
+
+# -- the state kept between runs -----------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    signature: str
+    batches: frozenset[str]
+    fingerprints: dict[str, str]
+
+
+def _ensure_state(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR PRIMARY KEY, signature VARCHAR, "
+        "batches VARCHAR, fingerprints VARCHAR)"
+    )
+
+
+def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
+    out = {}
+    for model, signature, batches, prints in cur.execute(
+        f"SELECT model, signature, batches, fingerprints FROM {STATE}"
+    ).fetchall():
+        out[model] = _State(signature, frozenset(json.loads(batches)), json.loads(prints))
+    return out
+
+
+def forget_state(cur: duckdb.DuckDBPyConnection) -> None:
+    """Make the next run rebuild every incremental model in full (the tables were replaced by
+    something that did not keep the state: marts pulled from another engine, say)."""
+    exists = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_shoplytics' "
+        "AND table_name = 'incremental_models'"
+    ).fetchone()
+    if exists and exists[0]:
+        cur.execute(f"DELETE FROM {STATE}")
+
+
+# -- rewriting a model's SQL to read filtered upstreams -----------------------------------------
+
+_QUALIFIER = re.compile(r'(?:(?:"[^"]*"|[A-Za-z_][\w$]*)\s*\.\s*)+$')
+
+
+def _span(sql: str, start: int, end: int) -> tuple[int, int]:
+    """The characters of a table reference, its schema (and catalog) qualifier included."""
+    end += 1
+    if start > 0 and sql[start - 1] == '"' and end < len(sql) and sql[end] == '"':
+        start, end = start - 1, end + 1
+    m = _QUALIFIER.search(sql[:start])
+    return (m.start() if m else start), end
+
+
+@dataclass
+class _Rewrite:
+    """The temp views one incremental build reads through, and what it reads in full."""
+
+    views: dict[str, str] = field(default_factory=dict)  # bare name → its SELECT
+    relations: dict[str, str] = field(default_factory=dict)  # bare name → relation
+    unfiltered: set[str] = field(default_factory=set)  # relations read in full
+    #: What it reads whose changes new batches do not tell (other raw tables, tables of other
+    #: kinds): their content must be as at the previous build, or the model is rebuilt in full.
+    watched: set[str] = field(default_factory=set)
+
+
+class _Build:
+    """One incremental update of one model."""
+
+    def __init__(self, inc: IncrementalRun, model: Model) -> None:
+        assert model.incremental is not None
+        self.inc, self.model, self.spec = inc, model, model.incremental
+        self.rw = _Rewrite()
+
+    def filter_for(self, relation: str, upstream: str | None) -> str | None:
+        """The WHERE clause that reads ``relation`` for this build; None: read it in full."""
+        if self.spec.kind == "user":
+            if "user_id" in self.inc.columns(relation):
+                return f"user_id IN (SELECT user_id FROM {_USERS})"
+            return None
+        if relation == STREAM:
+            lo, hi = self.inc.in_day_bounds
+            # Local days are within a day and two hours of UTC ones.
+            return (f"event_time >= TIMESTAMP {quote_literal(lo)} - INTERVAL 2 DAY AND "
+                    f"event_time < TIMESTAMP {quote_literal(hi)} + INTERVAL 3 DAY")
+        column = self.spec.days_from.get(upstream or "")
+        if column is None:
+            return None
+        return f"{quote_ident(column)} IN (SELECT day FROM {_IN_DAYS})"
+
+    def rewrite(self, model: Model) -> str:
+        """``model``'s SQL with each relation it reads replaced by a filtered temp view (a view
+        model is rewritten the same way, so the filters reach the tables under it)."""
+        parsed = self.inc.cache.parse_select(model.sql, model.path)
+        sql = model.sql
+        for ref in sorted(parsed.refs, key=lambda r: r.start, reverse=True):
+            upstream = self.inc.project.resolve(ref.display)
+            relation = (self.inc.project.models[upstream].relation if upstream
+                        else ref.display.lower())
+            if not self._redirect(relation, upstream):
+                continue
+            start, end = _span(sql, ref.start, ref.end)
+            sql = sql[:start] + f"temp.main.{quote_ident(relation.split('.')[-1])}" + sql[end:]
+        return sql
+
+    def _redirect(self, relation: str, upstream: str | None) -> bool:
+        """Define the temp view that stands for ``relation``; False: read it as it is."""
+        bare = relation.split(".")[-1]
+        if self.rw.relations.setdefault(bare, relation) != relation:
+            raise _FullRefresh(f"it reads two relations named {bare}")
+        if bare in self.rw.views:
+            return True
+        up = self.inc.project.models.get(upstream) if upstream else None
+        if up is not None and up.materialized == "view":
+            inner = self.rewrite(up)
+            column = self.spec.days_from.get(up.name) if self.spec.kind == "day" else None
+            self.rw.views[bare] = (
+                f"SELECT * FROM ({inner}) WHERE {quote_ident(column)} IN "
+                f"(SELECT day FROM {_IN_DAYS})" if column else inner
+            )
+            return True
+        if relation != STREAM and not (up is not None and up.materialized == "incremental"):
+            self.rw.watched.add(relation)
+        where = self.filter_for(relation, upstream)
+        if where is None:
+            self.rw.unfiltered.add(relation)
+            return False
+        self.rw.views[bare] = f"SELECT * FROM {relation} WHERE {where}"
+        return True
+
+
+class _FullRefresh(Exception):
+    """The model has to be rebuilt in full; the message says why."""
+
+
+# -- one run -------------------------------------------------------------------------------------
+
+
+class IncrementalRun:
+    """The incremental side of one model run (inside the run's transaction)."""
+
+    def __init__(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        project: Project,
+        settings: Mapping[str, object],
+        full_refresh: bool,
+        cache: ParseCache | None = None,
+    ) -> None:
+        self.cur, self.project, self.full_refresh = cur, project, full_refresh
+        self.cache = cache or ParseCache(None)
+        self.settings = json.dumps(dict(settings), sort_keys=True, default=str)
+        self.state: dict[str, _State] = {}
+        self.current: frozenset[str] = frozenset()
+        self.base: frozenset[str] | None = None  # the batches the previous build was made of
+        #: What each model built in this run changed: 'all', or 'part' (users/days only).
+        self.changed: dict[str, str] = {}
+        self._columns: dict[str, set[str]] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._prepared = False
+        self.in_day_bounds = ("1970-01-01", "1970-01-01")
+        if any(m.materialized == "incremental" for m in project.models.values()):
+            _ensure_state(cur)
+            self.state = _read_state(cur)
+            self.current = frozenset(
+                r[0] for r in cur.execute(
+                    f"SELECT DISTINCT _batch_id FROM {STREAM} WHERE _batch_id IS NOT NULL"
+                ).fetchall()
+            )
+            bases = [s.batches for s in self.state.values()]
+            self.base = max(bases, key=bases.count) if bases else None
+
+    # -- what the relations hold -------------------------------------------------------------
+
+    def columns(self, relation: str) -> set[str]:
+        if relation not in self._columns:
+            schema, _, name = relation.rpartition(".")
+            self._columns[relation] = {
+                r[0] for r in self.cur.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                    "AND table_name = ?", [schema or "main", name]
+                ).fetchall()
+            }
+        return self._columns[relation]
+
+    def fingerprint(self, relation: str) -> str:
+        """What a relation read in full holds: its batches for a raw table, a hash of its rows
+        for anything else."""
+        if relation not in self._fingerprints:
+            if relation.startswith("raw.") and "_batch_id" in self.columns(relation):
+                sql = (f"SELECT count(*) || ':' || coalesce(string_agg(DISTINCT _batch_id, ',' "
+                       f"ORDER BY _batch_id), '') FROM {relation}")
+            else:
+                sql = (f"SELECT count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0) "
+                       f"FROM {relation} AS t")
+            row = self.cur.execute(sql).fetchone()
+            self._fingerprints[relation] = str(row[0]) if row else ""
+        return self._fingerprints[relation]
+
+    def forget_fingerprint(self, relation: str) -> None:
+        """``relation`` was rebuilt in this run: read its content again when asked."""
+        self._fingerprints.pop(relation, None)
+        self._columns.pop(relation, None)
+
+    def signature(self, model: Model) -> str:
+        text = json.dumps([model.sql, repr(model.incremental), self.settings])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    # -- the decision ----------------------------------------------------------------------------
+
+    def full_reason(self, model: Model, exists: bool) -> str | None:
+        """Why ``model`` must be rebuilt in full now; None when it can be updated."""
+        state = self.state.get(model.name)
+        if self.full_refresh:
+            return "a full refresh was asked for"
+        if state is None or not exists:
+            return "its first build"
+        if state.signature != self.signature(model):
+            return "its SQL, its config or the workspace settings changed"
+        if self.base is None or state.batches != self.base:
+            return "it is out of step with the other incremental models"
+        if self.base - self.current:
+            return "a batch of events was deleted or replaced"
+        for up in model.depends_on:
+            upm = self.project.models[up]
+            if upm.materialized == "incremental" and self.changed.get(up) not in ("part", "none"):
+                return f"{up} was rebuilt in full or not in this run"
+        return None
+
+    def _check_read(self, model: Model, build: _Build) -> str | None:
+        """Why what the model reads has changed in ways new batches do not tell; None if not."""
+        if STREAM in build.rw.unfiltered:
+            return "it reads every event"
+        state = self.state[model.name]
+        for relation in sorted(build.rw.watched):
+            if state.fingerprints.get(relation) != self.fingerprint(relation):
+                return f"{relation} changed"
+        return None
+
+    def _prepare(self) -> None:
+        """The users and days of the batches added since the previous build."""
+        if self._prepared:
+            return
+        assert self.base is not None
+        new = sorted(self.current - self.base)
+        batches = ", ".join(quote_literal(b) for b in new) or "NULL"
+        stream = self.project.models.get("stg_events")
+        source = stream.relation if stream else STREAM
+        cur = self.cur
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_users AS SELECT DISTINCT user_id "
+                    f"FROM {STREAM} WHERE _batch_id IN ({batches})")
+        day = "event_date" if stream else "CAST(event_time AS DATE)"
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_days AS SELECT DISTINCT {day} AS day "
+                    f"FROM {source} WHERE _batch_id IN ({batches})")
+        self._prepared = True
+
+    # -- building ------------------------------------------------------------------------------
+
+    def build(self, model: Model, exists: bool) -> tuple[int, str]:
+        """Build ``model`` in full or in part; its row count and how it was built."""
+        assert model.incremental is not None
+        reason = self.full_reason(model, exists)
+        build, sql = _Build(self, model), ""
+        if reason is None:
+            self._prepare()
+            if model.incremental.kind == "day":
+                self._day_sets(model.incremental)
+        try:
+            sql = build.rewrite(model)
+        except _FullRefresh as e:
+            reason = reason or str(e)
+        reason = reason or self._check_read(model, build)
+        if reason is not None:
+            self._full(model)
+            how = f"rebuilt in full: {reason}"
+        else:
+            how = self._update(model, build, sql)
+        self._record(model, build)
+        row = self.cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
+        return (int(row[0]) if row else 0), how
+
+    def _full(self, model: Model) -> None:
+        self.cur.execute(f"CREATE OR REPLACE TABLE {model.relation} AS\n{model.sql}")
+        self.changed[model.name] = "all"
+
+    def _update(self, model: Model, build: _Build, sql: str) -> str:
+        spec, cur = build.spec, self.cur
+        if not self.current - (self.base or frozenset()):
+            self.changed[model.name] = "none"
+            return "up to date: no new events"
+        try:
+            for bare, select in build.rw.views.items():
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
+            if spec.kind == "user":
+                count = self._update_users(model, spec, sql)
+                how = f"updated for {count:,} user(s) with new events"
+            else:
+                count = self._update_days(model, spec, sql)
+                how = f"updated for {count:,} day(s)"
+        finally:
+            for bare in build.rw.views:
+                cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
+        self.changed[model.name] = "part"
+        return how
+
+    def _changed_days(self, model: Model, spec: IncrementalSpec) -> None:
+        for column in spec.changed_days:
+            self.cur.execute(
+                f"INSERT INTO {_DAYS} SELECT DISTINCT {quote_ident(column)} FROM {model.relation} "
+                f"WHERE {quote_ident(spec.column)} IN (SELECT user_id FROM {_USERS}) AND "
+                f"{quote_ident(column)} "
+                f"IS NOT NULL EXCEPT SELECT day FROM {_DAYS}"
+            )
+
+    def _update_users(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
+        cur, col = self.cur, quote_ident(spec.column)
+        self._changed_days(model, spec)
+        cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT user_id FROM {_USERS})")
+        cur.execute(f"INSERT INTO {model.relation} BY NAME\n{sql}")
+        self._changed_days(model, spec)
+        row = cur.execute(f"SELECT count(*) FROM {_USERS}").fetchone()
+        return int(row[0]) if row else 0
+
+    def _day_sets(self, spec: IncrementalSpec) -> None:
+        """The days to rebuild (changed days and the lookback after them) and the days they
+        read (each with the lookback before it)."""
+        cur, back = self.cur, int(spec.lookback_days)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_out_days AS SELECT DISTINCT day + CAST(k AS INTEGER) AS day "
+                    f"FROM {_DAYS}, range(0, {back + 1}) AS r(k)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_in_days AS SELECT DISTINCT day - CAST(k AS INTEGER) AS day "
+                    f"FROM {_OUT_DAYS}, range(0, {back + 1}) AS r(k)")
+        row = cur.execute(f"SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM {_IN_DAYS}").fetchone()
+        if row and row[0] is not None:
+            self.in_day_bounds = (str(row[0]), str(row[1]))
+
+    def _update_days(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
+        cur, col = self.cur, quote_ident(spec.column)
+        cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
+        cur.execute(f"INSERT INTO {model.relation} BY NAME\nSELECT * FROM ({sql}) "
+                    f"WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
+        row = cur.execute(f"SELECT count(*) FROM {_OUT_DAYS}").fetchone()
+        return int(row[0]) if row else 0
+
+    def _record(self, model: Model, build: _Build) -> None:
+        prints = {r: self.fingerprint(r) for r in sorted(build.rw.watched)}
+        self.cur.execute(f"DELETE FROM {STATE} WHERE model = ?", [model.name])
+        self.cur.execute(
+            f"INSERT INTO {STATE} VALUES (?, ?, ?, ?)",
+            [model.name, self.signature(model), json.dumps(sorted(self.current)),
+             json.dumps(prints)],
+        )

@@ -1,0 +1,186 @@
+"""Incremental runs equal a full rebuild.
+
+Generated data (a third of the users without source session and order ids, so the 30-minute rule
+makes their sessions), loaded in batches that arrive after the first build:
+
+- a "late" batch: one event in a hundred, from any day of the span, so new events land inside
+  old sessions, between two of them (joining them) and before a user's first event;
+- a "midnight" batch: for a user of our own, an event at 00:10 that joins a session ending at
+  23:45 the day before with one starting at 00:35, so a session spans the midnight and the
+  session of the second day disappears;
+- the last day's events, as the next day's export would bring them.
+
+After each run every model the run built (marts and the incremental intermediates) must hold the
+same rows as a full rebuild (``run --full-refresh``) of the same raw data, compared with EXCEPT ALL
+both ways. Deleting a batch rebuilds in full, and equals a full rebuild too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from shoplytics_desktop.core.models.runner import RunResult, run_project
+from shoplytics_desktop.core.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+BRIDGE_USER = "u-midnight"
+
+
+def _one(ws: Workspace, sql: str) -> object:
+    row = ws.cursor().execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _hold_back(ws: Workspace, batch: str, where: str) -> None:
+    """Move the events matching ``where`` out of raw.events, to come back as ``batch``."""
+    cur = ws.cursor()
+    cur.execute(f"CREATE TABLE main.held_{batch} AS SELECT * FROM raw.events WHERE {where}")
+    cur.execute(f"DELETE FROM raw.events WHERE {where}")
+
+
+def _arrive(ws: Workspace, batch: str) -> None:
+    cur = ws.cursor()
+    cur.execute(f"INSERT INTO raw.events SELECT * REPLACE ('{batch}' AS _batch_id) "
+                f"FROM main.held_{batch}")
+    cur.execute(f"DROP TABLE main.held_{batch}")
+
+
+def _bridge_events(ws: Workspace) -> None:
+    """A user of our own: 23:45 and 00:35 the next day now (two sessions), 00:10 later."""
+    cur = ws.cursor()
+    day = _one(ws, "SELECT CAST(max(event_time) AS DATE) - 3 FROM raw.events")
+    assert isinstance(day, dt.date)
+    template = "SELECT * REPLACE ({id!r} AS event_id, TIMESTAMP '{t}' AS event_time, " \
+               "'{u}' AS user_id, NULL AS session_id, NULL AS order_id, 'product_view' AS " \
+               "event_type, '{b}' AS _batch_id) FROM raw.events LIMIT 1"
+    next_day = day + dt.timedelta(days=1)
+    for event_id, time in (("bridge-1", f"{day} 23:45:00"), ("bridge-3", f"{next_day} 00:35:00")):
+        cur.execute("INSERT INTO raw.events " + template.format(
+            id=event_id, t=time, u=BRIDGE_USER, b="base"))
+    cur.execute("CREATE TABLE main.held_midnight AS " + template.format(
+        id="bridge-2", t=f"{next_day} 00:10:00", u=BRIDGE_USER, b="midnight"))
+
+
+def _built(result: RunResult) -> list[str]:
+    return [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
+
+
+def _rounded(ws: Workspace, relation: str) -> str:
+    """The relation with its floating columns rounded: sums of doubles may add up in another
+    order in a partial build."""
+    schema, name = relation.split(".")
+    cols = ws.cursor().execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()
+    return ", ".join(
+        f'round("{c}", 6) AS "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols
+    )
+
+
+def _assert_equals_full_rebuild(ws: Workspace, result: RunResult) -> None:
+    assert result.published, result.message
+    cur = ws.cursor()
+    relations = _built(result)
+    cur.execute("CREATE SCHEMA IF NOT EXISTS inc_copy")
+    for rel in relations:
+        cur.execute(f"CREATE OR REPLACE TABLE inc_copy.{rel.split('.')[1]} AS "
+                    f"SELECT {_rounded(ws, rel)} FROM {rel}")
+    full = run_project(ws, full_refresh=True)
+    assert full.published, full.message
+    assert all(m.note.startswith("rebuilt in full") for m in full.models if m.note)
+    differing = {}
+    for rel in relations:
+        mine, theirs = f"inc_copy.{rel.split('.')[1]}", f"(SELECT {_rounded(ws, rel)} FROM {rel})"
+        a = _one(ws, f"SELECT count(*) FROM (FROM {mine} EXCEPT ALL FROM {theirs})")
+        b = _one(ws, f"SELECT count(*) FROM (FROM {theirs} EXCEPT ALL FROM {mine})")
+        if a or b:
+            differing[rel] = (a, b)
+    cur.execute("DROP SCHEMA inc_copy CASCADE")
+    assert differing == {}
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+
+    ws = Workspace.open(tmp_path_factory.mktemp("incremental_ws"))
+    generate_into(ws, GenerateSpec(events=20_000, days=30, seed=23))
+    cur = ws.cursor()
+    cur.execute("UPDATE raw.events SET session_id = NULL, order_id = NULL "
+                "WHERE hash(user_id) % 3 = 0")
+    last_day = _one(ws, "SELECT CAST(max(event_time) AS DATE) FROM raw.events")
+    _hold_back(ws, "lastday", f"event_time >= DATE '{last_day}'")
+    _hold_back(ws, "late", "hash(event_id) % 100 = 7")
+    _bridge_events(ws)
+    yield ws
+    ws.close()
+
+
+def _notes(result: RunResult) -> dict[str, str]:
+    return {m.name: m.note for m in result.models if m.materialized == "incremental"}
+
+
+def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
+    first = run_project(ws)
+    assert first.published, first.message
+    assert set(_notes(first).values()) == {"rebuilt in full: its first build"}
+
+    again = run_project(ws)
+    assert again.published, again.message
+    assert set(_notes(again).values()) == {"up to date: no new events"}, _notes(again)
+    _assert_equals_full_rebuild(ws, again)
+
+    sessions_before = _one(ws, f"SELECT count(*) FROM intermediate.int_sessions "
+                               f"WHERE user_id = '{BRIDGE_USER}'")
+    assert sessions_before == 2
+
+    for batch in ("late", "midnight", "lastday"):
+        _arrive(ws, batch)
+        result = run_project(ws)
+        notes = _notes(result)
+        assert notes["int_sessions"].startswith("updated for"), notes
+        assert notes["agg_sessions_day"].startswith("updated for"), notes
+        _assert_equals_full_rebuild(ws, result)
+
+    # The midnight event joined the user's two sessions into one that spans the midnight.
+    assert _one(ws, f"SELECT count(*) FROM intermediate.int_sessions "
+                    f"WHERE user_id = '{BRIDGE_USER}'") == 1
+
+
+def test_a_deleted_batch_rebuilds_in_full(ws: Workspace) -> None:
+    ws.cursor().execute("DELETE FROM raw.events WHERE _batch_id = 'late'")
+    result = run_project(ws)
+    notes = _notes(result)
+    assert notes["int_sessions"] == "rebuilt in full: a batch of events was deleted or replaced"
+    _assert_equals_full_rebuild(ws, result)
+
+
+def test_a_settings_change_rebuilds_in_full(ws: Workspace) -> None:
+    ws.settings.session_timeout_minutes = 45
+    try:
+        result = run_project(ws)
+        assert _notes(result)["int_sessions"] == (
+            "rebuilt in full: its SQL, its config or the workspace settings changed")
+        _assert_equals_full_rebuild(ws, result)
+    finally:
+        ws.settings.session_timeout_minutes = 30
+
+
+def test_the_command_line_says_how_each_model_was_built(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from shoplytics_desktop.cli import main
+
+    folder = str(tmp_path)
+    assert main(["demo", "--workspace", folder, "--events", "3000", "--days", "7"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--workspace", folder]) == 0
+    out = capsys.readouterr().out
+    assert "int_sessions" in out and "up to date: no new events" in out
+    assert main(["run", "--workspace", folder, "--full-refresh"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt in full: a full refresh was asked for" in out
+    assert "up to date" not in out
