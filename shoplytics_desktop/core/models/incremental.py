@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from shoplytics_desktop.core.errors import ModelError
-from shoplytics_desktop.core.models.parse import ParseCache
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -55,7 +54,16 @@ PartitionKind = Literal["user", "day"]
 STREAM = "raw.events"
 STATE = "_shoplytics.incremental_models"
 _USERS = "temp.main._inc_users"
-_DAYS = "temp.main._inc_days"
+_DAYS = "temp.main._inc_days"  # the days a day-kind model's upstreams changed
+
+
+def _days_of(model: str) -> str:
+    """The temp table of the days an incremental model changed in this run."""
+    return f"_inc_days__{model}"
+
+
+def _stream_days() -> str:
+    return "_inc_days__stream"
 _OUT_DAYS = "temp.main._inc_out_days"
 _IN_DAYS = "temp.main._inc_in_days"
 
@@ -196,16 +204,15 @@ class _Build:
     def rewrite(self, model: Model) -> str:
         """``model``'s SQL with each relation it reads replaced by a filtered temp view (a view
         model is rewritten the same way, so the filters reach the tables under it)."""
-        parsed = self.inc.cache.parse_select(model.sql, model.path)
-        sql = model.sql
-        for ref in sorted(parsed.refs, key=lambda r: r.start, reverse=True):
-            upstream = self.inc.project.resolve(ref.display)
-            relation = (self.inc.project.models[upstream].relation if upstream
-                        else ref.display.lower())
-            if not self._redirect(relation, upstream):
-                continue
+        sql = model.parsed_sql
+        for ref, target in sorted(model.refs, key=lambda r: r[0].start, reverse=True):
+            upstream = target if target in self.inc.project.models else None
+            relation = self.inc.project.models[upstream].relation if upstream else target
             start, end = _span(sql, ref.start, ref.end)
-            sql = sql[:start] + f"temp.main.{quote_ident(relation.split('.')[-1])}" + sql[end:]
+            bare = relation.split(".")[-1]
+            redirected = self._redirect(relation, upstream)
+            sql = sql[:start] + (f"temp.main.{quote_ident(bare)}" if redirected
+                                 else relation) + sql[end:]
         return sql
 
     def _redirect(self, relation: str, upstream: str | None) -> bool:
@@ -227,6 +234,9 @@ class _Build:
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
         where = self.filter_for(relation, upstream)
+        if where is None and up is not None and up.materialized == "incremental":
+            # Its changes are known by partition only: read in full, they could be anywhere.
+            raise _FullRefresh(f"it reads {up.name} in full")
         if where is None:
             self.rw.unfiltered.add(relation)
             return False
@@ -250,10 +260,8 @@ class IncrementalRun:
         project: Project,
         settings: Mapping[str, object],
         full_refresh: bool,
-        cache: ParseCache | None = None,
     ) -> None:
         self.cur, self.project, self.full_refresh = cur, project, full_refresh
-        self.cache = cache or ParseCache(None)
         self.settings = json.dumps(dict(settings), sort_keys=True, default=str)
         self.state: dict[str, _State] = {}
         self.current: frozenset[str] = frozenset()
@@ -355,8 +363,8 @@ class IncrementalRun:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_users AS SELECT DISTINCT user_id "
                     f"FROM {STREAM} WHERE _batch_id IN ({batches})")
         day = "event_date" if stream else "CAST(event_time AS DATE)"
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_days AS SELECT DISTINCT {day} AS day "
-                    f"FROM {source} WHERE _batch_id IN ({batches})")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_stream_days()} AS SELECT DISTINCT {day} AS "
+                    f"day FROM {source} WHERE _batch_id IN ({batches})")
         self._prepared = True
 
     # -- building ------------------------------------------------------------------------------
@@ -366,11 +374,11 @@ class IncrementalRun:
         assert model.incremental is not None
         reason = self.full_reason(model, exists)
         build, sql = _Build(self, model), ""
-        if reason is None:
-            self._prepare()
-            if model.incremental.kind == "day":
-                self._day_sets(model.incremental)
         try:
+            if reason is None:
+                self._prepare()
+                if model.incremental.kind == "day":
+                    self._day_sets(model.incremental)
             sql = build.rewrite(model)
         except _FullRefresh as e:
             reason = reason or str(e)
@@ -408,32 +416,51 @@ class IncrementalRun:
         self.changed[model.name] = "part"
         return how
 
-    def _changed_days(self, model: Model, spec: IncrementalSpec) -> None:
-        for column in spec.changed_days:
-            self.cur.execute(
-                f"INSERT INTO {_DAYS} SELECT DISTINCT {quote_ident(column)} FROM {model.relation} "
-                f"WHERE {quote_ident(spec.column)} IN (SELECT user_id FROM {_USERS}) AND "
-                f"{quote_ident(column)} "
-                f"IS NOT NULL EXCEPT SELECT day FROM {_DAYS}"
-            )
-
     def _update_users(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
-        cur, col = self.cur, quote_ident(spec.column)
-        self._changed_days(model, spec)
-        cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT user_id FROM {_USERS})")
-        cur.execute(f"INSERT INTO {model.relation} BY NAME\n{sql}")
-        self._changed_days(model, spec)
+        cur, rel = self.cur, model.relation
+        users = f"{quote_ident(spec.column)} IN (SELECT user_id FROM {_USERS})"
+        if spec.changed_days:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS FROM {rel} WHERE {users}")
+        cur.execute(f"DELETE FROM {rel} WHERE {users}")
+        cur.execute(f"INSERT INTO {rel} BY NAME\n{sql}")
+        if spec.changed_days:
+            # The days of the rows that differ (a user's unchanged sessions keep theirs).
+            diff = (f"(FROM _inc_old EXCEPT ALL FROM {rel} WHERE {users}) UNION ALL "
+                    f"(FROM {rel} WHERE {users} EXCEPT ALL FROM _inc_old)")
+            days = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM changed"
+                                  for c in spec.changed_days)
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS "
+                        f"WITH changed AS ({diff}) SELECT day FROM ({days}) WHERE day IS NOT NULL")
+            cur.execute("DROP TABLE _inc_old")
         row = cur.execute(f"SELECT count(*) FROM {_USERS}").fetchone()
         return int(row[0]) if row else 0
 
+    def _changed_days_for(self, spec: IncrementalSpec) -> str:
+        """The SELECT of the days a day-kind model's upstreams changed in this run."""
+        parts = []
+        for upstream in spec.days_from:
+            up = self.project.models.get(upstream)
+            if up is None:
+                raise _FullRefresh(f"{upstream} is not a model")
+            if up.materialized == "view":
+                parts.append(f"SELECT day FROM temp.main.{_stream_days()}")
+            elif up.materialized == "incremental":
+                if self.changed.get(upstream) == "none":
+                    continue
+                if not (up.incremental and up.incremental.changed_days):
+                    raise _FullRefresh(f"{upstream} does not say which days it changed")
+                parts.append(f"SELECT day FROM temp.main.{_days_of(upstream)}")
+        return " UNION ".join(parts) or "SELECT CAST(NULL AS DATE) AS day WHERE false"
+
     def _day_sets(self, spec: IncrementalSpec) -> None:
-        """The days to rebuild (changed days and the lookback after them) and the days they
-        read (each with the lookback before it)."""
+        """The days to rebuild (the days its upstreams changed and the lookback after each)
+        and the days they read (each with the lookback before it)."""
         cur, back = self.cur, int(spec.lookback_days)
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_out_days AS SELECT DISTINCT day + CAST(k AS INTEGER) AS day "
-                    f"FROM {_DAYS}, range(0, {back + 1}) AS r(k)")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_in_days AS SELECT DISTINCT day - CAST(k AS INTEGER) AS day "
-                    f"FROM {_OUT_DAYS}, range(0, {back + 1}) AS r(k)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_days AS {self._changed_days_for(spec)}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_out_days AS SELECT DISTINCT "
+                    f"day + CAST(k AS INTEGER) AS day FROM {_DAYS}, range(0, {back + 1}) AS r(k)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_in_days AS SELECT DISTINCT "
+                    f"day - CAST(k AS INTEGER) AS day FROM {_OUT_DAYS}, range(0, {back + 1}) AS r(k)")
         row = cur.execute(f"SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM {_IN_DAYS}").fetchone()
         if row and row[0] is not None:
             self.in_day_bounds = (str(row[0]), str(row[1]))

@@ -153,6 +153,10 @@ class Model:
     depends_on: list[str] = field(default_factory=list)  # models
     sources: list[str] = field(default_factory=list)  # e.g. raw.events
     incremental: IncrementalSpec | None = None  # materialized: incremental
+    #: The relations the SQL reads, where in ``parsed_sql``: each reference and what it names
+    #: (a model's name, or a source such as raw.events).
+    refs: list[tuple[TableRef, str]] = field(default_factory=list)
+    parsed_sql: str = ""
 
     @property
     def relation(self) -> str:
@@ -285,6 +289,11 @@ def _wire(
     model.depends_on = sorted(deps)
     model.sources = sorted(srcs)
     model.sql = qualify(parsed, replacements)
+    model.parsed_sql = parsed.sql
+    model.refs = [
+        (ref, _resolve_ref(ref, models, sources, where or f"{model.path}, line {ref.line}"))
+        for ref in parsed.refs
+    ]
 
 
 def _resolve_ref(

@@ -1,0 +1,109 @@
+"""Time an incremental run: a workspace of N generated events gets 1 % new events as a batch of
+their own, and ``run`` updates the models; against a full rebuild of the same data.
+
+    python benchmarks/bench_incremental.py                       # 10M events, 1 % new
+    python benchmarks/bench_incremental.py --events 1000000 --new 0.01 --repeat 3
+
+The new events are the latest 1 % by time (the next export of a shop), moved out of the
+generated workspace into a batch of their own. Each repeat: restore the workspace as built
+before the new batch, add the batch, time ``run_project`` (incremental); then time ``run_project
+(full_refresh=True)`` on the same data. It prints the medians, their ratio, the models that took
+longest in the incremental run and the peak RSS. The workspace is kept under benchmarks/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+
+def _prepare(folder: Path, events: int, share: float) -> Path:
+    """A workspace of ``events`` generated events, without its latest ``share``, fully built;
+    the held-back events wait in main.new_events. Reused when there."""
+    from benchmarks._util import generated_workspace
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    base = folder.parent / f"{folder.name}-base"
+    if (base / "ready").exists():
+        return base
+    generated_workspace(folder, events)
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.copytree(folder, base)
+    with Workspace.open(base) as ws:
+        cur = ws.cursor()
+        held = int(events * share)
+        row = cur.execute(
+            f"SELECT event_time FROM raw.events ORDER BY event_time DESC LIMIT 1 OFFSET {held}"
+        ).fetchone()
+        assert row is not None
+        cur.execute("CREATE TABLE main.new_events AS SELECT * REPLACE ('new-batch' AS _batch_id) "
+                    "FROM raw.events WHERE event_time > ?", [row[0]])
+        cur.execute("DELETE FROM raw.events WHERE event_time > ?", [row[0]])
+        cur.execute("CHECKPOINT")
+        result = run_project(ws)
+        assert result.published, result.message
+    (base / "ready").touch()
+    return base
+
+
+def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, float, str]], int]:
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(base, work)
+    with Workspace.open(work) as ws:
+        cur = ws.cursor()
+        cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events")
+        new = cur.execute("SELECT count(*) FROM main.new_events").fetchone()
+        cur.execute("DROP TABLE main.new_events")
+        cur.execute("CHECKPOINT")
+        t0 = time.perf_counter()
+        result = run_project(ws, full_refresh=full)
+        seconds = time.perf_counter() - t0
+        assert result.published, result.message
+        slowest = sorted(result.models, key=lambda m: -m.seconds)[:6]
+        return seconds, [(m.name, m.seconds, m.note) for m in slowest], int(new[0]) if new else 0
+
+
+def main() -> None:
+    from benchmarks._util import peak_rss_mb
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--new", type=float, default=0.01, help="share of the events that arrive new")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    folder = ROOT / "out" / f"run-{args.events}"
+    base = _prepare(folder, args.events, args.new)
+    work = folder.parent / f"{folder.name}-incremental"
+    inc, full, slowest, new = [], [], [], 0
+    try:
+        for _ in range(args.repeat):
+            s, slowest, new = _timed(base, work, full=False)
+            inc.append(s)
+            full.append(_timed(base, work, full=True)[0])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    i, f = statistics.median(inc), statistics.median(full)
+    print(f"{args.events:,} events, {new:,} new in one batch ({args.new:.0%}), "
+          f"median of {args.repeat}:")
+    print(f"  incremental run + tests: {i:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in inc)})")
+    print(f"  full rebuild + tests:    {f:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in full)})")
+    print(f"  incremental / full: {i / f:.2f}")
+    print("  slowest models of the last incremental run:")
+    for name, seconds, note in slowest:
+        print(f"    {name:28s} {seconds:6.2f} s  {note}")
+    print(f"  peak RSS {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
