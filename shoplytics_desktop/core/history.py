@@ -57,6 +57,8 @@ class ModelRow(Protocol):
     @property
     def seconds(self) -> float: ...
     @property
+    def note(self) -> str: ...
+    @property
     def error(self) -> str: ...
 
 
@@ -71,6 +73,7 @@ class ModelRecord:
     rows: int | None
     seconds: float
     error: str = ""
+    note: str = ""  # how the run built it (incremental models)
 
     @property
     def relation(self) -> str:
@@ -166,14 +169,16 @@ def start_run(
 def record_models(
     cur: duckdb.DuckDBPyConnection, run_id: str, models: Iterable[ModelRow]
 ) -> None:
+    # Added after the first workspaces were made: a run adds it where it is missing.
+    cur.execute(f"ALTER TABLE {MODEL_RUNS} ADD COLUMN IF NOT EXISTS note VARCHAR")
     _insert(
         cur,
         MODEL_RUNS,
         ("run_id", "ordinal", "model", "layer", "materialized", "status", "rows", "seconds",
-         "error"),
+         "error", "note"),
         [
             (run_id, i, m.name, m.layer, m.materialized, str(m.status), m.rows, m.seconds,
-             m.error or None)
+             m.error or None, m.note or None)
             for i, m in enumerate(models)
         ],
     )
@@ -288,15 +293,21 @@ def list_runs(
 
 def model_results(ws: Workspace, run_id: str) -> list[ModelRecord]:
     """The models of a run, in build order."""
-    rows = ws.cursor().execute(
-        f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, '') "
+    cur = ws.cursor()
+    has_note = cur.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = '_shoplytics' "
+        "AND table_name = 'model_runs' AND column_name = 'note'"
+    ).fetchone()
+    note = "coalesce(note, '')" if has_note and has_note[0] else "''"
+    rows = cur.execute(
+        f"SELECT model, layer, materialized, status, rows, seconds, coalesce(error, ''), {note} "
         f"FROM {MODEL_RUNS} WHERE run_id = ? ORDER BY ordinal",
         [run_id],
     ).fetchall()
     return [
         ModelRecord(str(m), str(layer), str(mat), str(status),
-                    None if rows_ is None else int(rows_), float(secs or 0), str(err))
-        for m, layer, mat, status, rows_, secs, err in rows
+                    None if rows_ is None else int(rows_), float(secs or 0), str(err), str(nt))
+        for m, layer, mat, status, rows_, secs, err, nt in rows
     ]
 
 

@@ -443,6 +443,13 @@ class MainWindow(QMainWindow):
         self.show_page("pipeline")
         self.pages.pipeline().start_run()
 
+    def run_pipeline_full(self) -> None:
+        """Run with every incremental model rebuilt from all events."""
+        if self._need_writable("Run") is None:
+            return
+        self.show_page("pipeline")
+        self.pages.pipeline().start_run(full_refresh=True)
+
     def test_pipeline(self) -> None:
         if self._need_writable("Test") is None:
             return

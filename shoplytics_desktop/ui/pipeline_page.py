@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from typing import TYPE_CHECKING
@@ -225,13 +226,16 @@ class PipelinePage(QWidget):
 
     # -- run / test / cancel -------------------------------------------------------------------
 
-    def start_run(self) -> None:
+    def start_run(self, full_refresh: bool = False) -> None:
         """Run on this computer, or on the engine the workspace's settings name (pushing the
-        raw tables, building and testing there, then pulling the marts back)."""
+        raw tables, building and testing there, then pulling the marts back; an engine always
+        builds everything). ``full_refresh``: rebuild incremental models from all events."""
         from shoplytics_desktop.core.engines.run import run_on_engine
         from shoplytics_desktop.core.models.runner import run_project
 
-        self._start_here_or_there(run_project, run_on_engine, "Running")
+        here = functools.partial(run_project, full_refresh=True) if full_refresh else run_project
+        self._start_here_or_there(here, run_on_engine,
+                                  "Running a full rebuild" if full_refresh else "Running")
 
     def start_test(self) -> None:
         """Test what is published here, or on the engine the workspace's settings name."""

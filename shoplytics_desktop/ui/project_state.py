@@ -40,7 +40,7 @@ def latest_run(ws: Workspace, kind: str | None = None, published: bool = False) 
     run = LastRun(record.run_id, record.kind, record.status, record.message, record.started,
                   record.seconds)
     for m in record.models:
-        run.models[m.name] = (m.status, m.rows, m.seconds, m.error)
+        run.models[m.name] = (m.status, m.rows, m.seconds, m.error or m.note)
         run.layers[m.name] = (m.layer, m.materialized)
     return run
 

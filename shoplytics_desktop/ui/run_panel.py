@@ -12,7 +12,7 @@ from shoplytics_desktop.core.models.runner import ModelResult
 from shoplytics_desktop.ui import theme
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
-HEADERS = ("model", "layer", "kind", "status", "rows", "seconds", "error")
+HEADERS = ("model", "layer", "kind", "status", "rows", "seconds", "error / how built")
 STATUS_COL, ROWS_COL, SECONDS_COL, ERROR_COL = 3, 4, 5, 6
 
 
@@ -59,7 +59,8 @@ class RunPanel(QWidget):
             self._rows[result.name] = self.model.rowCount()
             self.model.appendRow([QStandardItem(result.name), QStandardItem(result.layer),
                                   QStandardItem(result.materialized)] + [QStandardItem("") for _ in range(4)])
-        self._set(result.name, result.status, result.rows, result.seconds, result.error)
+        self._set(result.name, result.status, result.rows, result.seconds,
+                  result.error or result.note)
         self._mark_next_running()
         for col in (ROWS_COL, SECONDS_COL):
             self.table.resizeColumnToContents(col)
@@ -68,7 +69,7 @@ class RunPanel(QWidget):
     def finish(self, models: list[ModelResult], caption: str) -> None:
         for m in models:
             if m.name in self._rows:
-                self._set(m.name, m.status, m.rows, m.seconds, m.error)
+                self._set(m.name, m.status, m.rows, m.seconds, m.error or m.note)
         self.caption.setText(caption)
         self._resize()
 
@@ -82,6 +83,11 @@ class RunPanel(QWidget):
     def status_of(self, name: str) -> str:
         row = self._rows.get(name)
         return self.model.item(row, STATUS_COL).text() if row is not None else ""
+
+    def note_of(self, name: str) -> str:
+        """The last column: the model's error, or how the run built it."""
+        row = self._rows.get(name)
+        return self.model.item(row, ERROR_COL).text() if row is not None else ""
 
     def rows_text(self, name: str) -> str:
         row = self._rows.get(name)

@@ -191,3 +191,23 @@ def test_after_a_cancelled_run_models_show_their_published_state(qtbot, passing_
     assert page.graph.items_by_id["staging.stg_counts"].status == "success"  # the published build's
     assert page.last is not None and page.last.status == "cancelled"
     assert page.run_panel.status_of("stg_counts") == "rolled back"
+
+
+def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path) -> None:
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        generate_into(ws, GenerateSpec(events=3000, days=7, seed=3))
+        page = _page(qtbot, ws)
+        for full, expected in ((False, "rebuilt in full: its first build"),
+                               (False, "up to date: no new events"),
+                               (True, "rebuilt in full: a full refresh was asked for")):
+            with qtbot.waitSignal(page.run_finished, timeout=30_000) as finished:
+                page.start_run(full_refresh=full)
+            qtbot.waitUntil(lambda: not page.busy, timeout=5000)
+            assert finished.args[0].published
+            assert page.run_panel.note_of("int_sessions") == expected
+            assert page.run_panel.note_of("fct_orders") == ""  # a table: rebuilt every run
+    finally:
+        ws.close()
