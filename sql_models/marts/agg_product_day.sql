@@ -3,8 +3,8 @@
 -- the session counts behind the rates (shares of sessions, int_product_sessions: a session ×
 -- product pair counts on the day of its first view, or first cart, of the product), so over any
 -- range each numerator stays within its denominator. The category is the product's in
--- dim_products (catalog, else latest seen on events), 'unknown' without one, so it matches
--- dim_products and fct_revenue.
+-- dim_products (int_product_categories: catalog, else latest seen on events), 'unknown' without
+-- one, so it matches dim_products and fct_revenue.
 with product_events as (
     select
         event_date as activity_date,
@@ -42,4 +42,4 @@ from product_events as e
 left join int_product_sessions as s
     on s.product_id = e.product_id
     and s.activity_date = e.activity_date
-left join dim_products as p on p.product_id = e.product_id
+left join int_product_categories as p on p.product_id = e.product_id

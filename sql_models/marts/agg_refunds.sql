@@ -15,6 +15,6 @@ select
     cast(sum(r.quantity) as bigint) as units,
     cast(sum(r.line_refund) as decimal(18, 2)) as refunds
 from stg_events as r
-left join dim_products as p on p.product_id = r.product_id
+left join int_product_categories as p on p.product_id = r.product_id
 where r.event_type = 'refund'
 group by all

@@ -76,7 +76,8 @@ class IncrementalSpec:
     kind: PartitionKind
     column: str  # the model's own partition column
     lookback_days: int = 0
-    days_from: Mapping[str, str] = field(default_factory=dict)  # day kind: upstream → day column
+    #: day kind: upstream → its date columns (a row belongs to the days of any of them)
+    days_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     changed_days: tuple[str, ...] = ()  # user kind: its day columns that day-kind models follow
 
 
@@ -106,12 +107,13 @@ def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
     lookback = part.get("lookback_days", 0)
     sources = part.get("from", {})
     if not isinstance(lookback, int) or lookback < 0 or not isinstance(sources, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in sources.items()
+        isinstance(k, str) for k in sources
     ):
         raise ModelError(f"{where}: lookback_days should be a whole number ≥ 0 and from a "
                          "mapping of upstream models to their date columns.", hint)
     column = _names(part["day"], where, "partition_by.day")[0]
-    return IncrementalSpec(unique_key, "day", column, lookback, dict(sources))
+    days_from = {k: _names(v, where, f"from.{k}") for k, v in sources.items()}
+    return IncrementalSpec(unique_key, "day", column, lookback, days_from)
 
 
 # -- the state kept between runs -----------------------------------------------------------------
@@ -196,10 +198,8 @@ class _Build:
             # Local days are within a day and two hours of UTC ones.
             return (f"event_time >= TIMESTAMP {quote_literal(lo)} - INTERVAL 2 DAY AND "
                     f"event_time < TIMESTAMP {quote_literal(hi)} + INTERVAL 3 DAY")
-        column = self.spec.days_from.get(upstream or "")
-        if column is None:
-            return None
-        return f"{quote_ident(column)} IN (SELECT day FROM {_IN_DAYS})"
+        columns = self.spec.days_from.get(upstream or "")
+        return _day_filter(columns) if columns else None
 
     def rewrite(self, model: Model) -> str:
         """``model``'s SQL with each relation it reads replaced by a filtered temp view (a view
@@ -224,13 +224,7 @@ class _Build:
             return True
         up = self.inc.project.models.get(upstream) if upstream else None
         if up is not None and up.materialized == "view":
-            inner = self.rewrite(up)
-            column = self.spec.days_from.get(up.name) if self.spec.kind == "day" else None
-            self.rw.views[bare] = (
-                f"SELECT * FROM ({inner}) WHERE {quote_ident(column)} IN "
-                f"(SELECT day FROM {_IN_DAYS})" if column else inner
-            )
-            return True
+            return self._inline(up)
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
         where = self.filter_for(relation, upstream)
@@ -242,6 +236,30 @@ class _Build:
             return False
         self.rw.views[bare] = f"SELECT * FROM {relation} WHERE {where}"
         return True
+
+    def _inline(self, view: Model) -> bool:
+        """A view model: read through a rewrite of its own SQL when it keeps the partition
+        (it has the user column; for days, the model names its date column), else in full."""
+        spec = self.spec
+        columns = spec.days_from.get(view.name, ()) if spec.kind == "day" else ()
+        keeps = bool(columns) or (
+            spec.kind == "user" and "user_id" in self.inc.columns(view.relation))
+        if not keeps:
+            if self.inc.reads_stream(view.name):
+                raise _FullRefresh(f"it reads every event through {view.name}")
+            self.rw.watched.add(view.relation)
+            self.rw.unfiltered.add(view.relation)
+            return False
+        inner = self.rewrite(view)
+        self.rw.views[view.relation.split(".")[-1]] = (
+            f"SELECT * FROM ({inner}) WHERE {_day_filter(columns)}" if columns else inner
+        )
+        return True
+
+
+def _day_filter(columns: tuple[str, ...]) -> str:
+    """Rows of the days read: any of the date columns on one of them."""
+    return " OR ".join(f"{quote_ident(c)} IN (SELECT day FROM {_IN_DAYS})" for c in columns)
 
 
 class _FullRefresh(Exception):
@@ -295,6 +313,14 @@ class IncrementalRun:
                 ).fetchall()
             }
         return self._columns[relation]
+
+    def reads_stream(self, name: str) -> bool:
+        """Whether a model reads raw.events, itself or through views."""
+        model = self.project.models[name]
+        return STREAM in model.sources or any(
+            self.project.models[d].materialized == "view" and self.reads_stream(d)
+            for d in model.depends_on
+        )
 
     def fingerprint(self, relation: str) -> str:
         """What a relation read in full holds: its batches for a raw table, a hash of its rows
@@ -447,7 +473,8 @@ class IncrementalRun:
             elif up.materialized == "incremental":
                 if self.changed.get(upstream) == "none":
                     continue
-                if not (up.incremental and up.incremental.changed_days):
+                spec_up = up.incremental
+                if not (spec_up and (spec_up.kind == "day" or spec_up.changed_days)):
                     raise _FullRefresh(f"{upstream} does not say which days it changed")
                 parts.append(f"SELECT day FROM temp.main.{_days_of(upstream)}")
         return " UNION ".join(parts) or "SELECT CAST(NULL AS DATE) AS day WHERE false"
@@ -470,6 +497,8 @@ class IncrementalRun:
         cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
         cur.execute(f"INSERT INTO {model.relation} BY NAME\nSELECT * FROM ({sql}) "
                     f"WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
+        # The days it rebuilt are the days it may have changed, for the models that follow it.
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS FROM {_OUT_DAYS}")
         row = cur.execute(f"SELECT count(*) FROM {_OUT_DAYS}").fetchone()
         return int(row[0]) if row else 0
 

@@ -1,0 +1,61 @@
+-- One row per session × product the session viewed or carted (METRICS.md §3, product
+-- performance): when it first viewed and first carted the product, and whether it carted, or
+-- bought, the product at or after that. int_product_sessions counts these pairs by product and day.
+--
+-- Reading stg_events without its session columns costs a plain scan; events without a source
+-- session id get their session as int_order_lines does (the user's derived session that started
+-- last at or before the event, an as-of join), so the events are not sessionized again.
+with product_events as not materialized (
+    select user_id, source_session_id, product_id, event_type, event_time, event_date
+    from stg_events
+    where product_id is not null
+        and event_type in ('product_view', 'add_to_cart', 'purchase')
+),
+
+derived_sessions as (
+    select user_id, session_start, session_id
+    from int_sessions
+    where is_derived_session
+),
+
+sessioned as (
+    select user_id, source_session_id as session_id, product_id, event_type, event_time, event_date
+    from product_events
+    where source_session_id is not null
+    union all
+    select p.user_id, d.session_id, p.product_id, p.event_type, p.event_time, p.event_date
+    from product_events as p
+    asof left join derived_sessions as d
+        on d.user_id = p.user_id
+        and p.event_time >= d.session_start
+    where p.source_session_id is null
+)
+
+select
+    user_id,
+    session_id,
+    product_id,
+    first_view_time,
+    first_cart_time,
+    first_view_date,
+    first_cart_date,
+    coalesce(last_cart_time >= first_view_time, false) as viewed_then_carted,
+    coalesce(last_purchase_time >= first_view_time, false) as viewed_then_bought,
+    coalesce(last_purchase_time >= first_cart_time, false) as carted_then_bought
+from (
+    select
+        user_id,
+        session_id,
+        product_id,
+        min(event_time) filter (where event_type = 'product_view') as first_view_time,
+        min(event_time) filter (where event_type = 'add_to_cart') as first_cart_time,
+        -- Days of the reporting time zone (local days only grow with time: the first
+        -- view's day is the earliest view day).
+        min(event_date) filter (where event_type = 'product_view') as first_view_date,
+        min(event_date) filter (where event_type = 'add_to_cart') as first_cart_date,
+        max(event_time) filter (where event_type = 'add_to_cart') as last_cart_time,
+        max(event_time) filter (where event_type = 'purchase') as last_purchase_time
+    from sessioned
+    group by user_id, session_id, product_id
+)
+where first_view_time is not null or first_cart_time is not null
