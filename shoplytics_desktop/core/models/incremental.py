@@ -443,21 +443,33 @@ class IncrementalRun:
         return how
 
     def _update_users(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
+        """Compute the users' rows again; delete the old rows that are not among them and
+        insert the new ones that were not there (a row is known by the hash of all its values),
+        so a user's unchanged sessions are neither written again nor followed by day models."""
         cur, rel = self.cur, model.relation
         users = f"{quote_ident(spec.column)} IN (SELECT user_id FROM {_USERS})"
+        days = "".join(f", {quote_ident(c)}" for c in spec.changed_days)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new AS\n{sql}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{days} "
+                    f"FROM _inc_new AS n")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_gone AS SELECT rowid AS _rid, hash(t) "
+                    f"AS _h{days} FROM {rel} AS t WHERE {users} AND hash(t) NOT IN "
+                    f"(SELECT _h FROM _inc_new_rows)")
+        cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_gone)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT hash(t) AS _h FROM {rel} "
+                    f"AS t WHERE {users}")
+        cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
+                    f"(SELECT _h FROM _inc_kept)")
         if spec.changed_days:
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS FROM {rel} WHERE {users}")
-        cur.execute(f"DELETE FROM {rel} WHERE {users}")
-        cur.execute(f"INSERT INTO {rel} BY NAME\n{sql}")
-        if spec.changed_days:
-            # The days of the rows that differ (a user's unchanged sessions keep theirs).
-            diff = (f"(FROM _inc_old EXCEPT ALL FROM {rel} WHERE {users}) UNION ALL "
-                    f"(FROM {rel} WHERE {users} EXCEPT ALL FROM _inc_old)")
-            days = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM changed"
-                                  for c in spec.changed_days)
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS "
-                        f"WITH changed AS ({diff}) SELECT day FROM ({days}) WHERE day IS NOT NULL")
-            cur.execute("DROP TABLE _inc_old")
+            # The days of the rows that went or came: what day models follow.
+            both = ("SELECT * EXCLUDE (_rid) FROM _inc_gone UNION ALL SELECT * FROM "
+                    "_inc_new_rows WHERE _h NOT IN (SELECT _h FROM _inc_kept)")
+            picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM changed"
+                                    for c in spec.changed_days)
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS WITH changed AS "
+                        f"({both}) SELECT day FROM ({picked}) WHERE day IS NOT NULL")
+        for temp in ("_inc_new", "_inc_new_rows", "_inc_gone", "_inc_kept"):
+            cur.execute(f"DROP TABLE temp.main.{temp}")
         row = cur.execute(f"SELECT count(*) FROM {_USERS}").fetchone()
         return int(row[0]) if row else 0
 
