@@ -4,15 +4,7 @@
 -- an integer user_key (distinct counts and per-user windows over integers are far cheaper than
 -- over the ids, and so is storing them).
 with user_segment_days as (
-    select
-        event_date as activity_date,
-        user_id,
-        device,
-        country,
-        traffic_source,
-        count(*) as events
-    from stg_events
-    group by all
+    select * from int_user_days
 ),
 
 users as (

@@ -452,12 +452,13 @@ class IncrementalRun:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new AS\n{sql}")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{days} "
                     f"FROM _inc_new AS n")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_gone AS SELECT rowid AS _rid, hash(t) "
-                    f"AS _h{days} FROM {rel} AS t WHERE {users} AND hash(t) NOT IN "
-                    f"(SELECT _h FROM _inc_new_rows)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
+                    f"AS _h{days} FROM {rel} AS t WHERE {users}")
+        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_gone AS FROM _inc_old "
+                    "WHERE _h NOT IN (SELECT _h FROM _inc_new_rows)")
         cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_gone)")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT hash(t) AS _h FROM {rel} "
-                    f"AS t WHERE {users}")
+        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT _h FROM _inc_old "
+                    "WHERE _h IN (SELECT _h FROM _inc_new_rows)")
         cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
                     f"(SELECT _h FROM _inc_kept)")
         if spec.changed_days:
@@ -468,7 +469,7 @@ class IncrementalRun:
                                     for c in spec.changed_days)
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS WITH changed AS "
                         f"({both}) SELECT day FROM ({picked}) WHERE day IS NOT NULL")
-        for temp in ("_inc_new", "_inc_new_rows", "_inc_gone", "_inc_kept"):
+        for temp in ("_inc_new", "_inc_new_rows", "_inc_old", "_inc_gone", "_inc_kept"):
             cur.execute(f"DROP TABLE temp.main.{temp}")
         row = cur.execute(f"SELECT count(*) FROM {_USERS}").fetchone()
         return int(row[0]) if row else 0
