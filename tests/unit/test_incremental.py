@@ -184,3 +184,52 @@ def test_the_command_line_says_how_each_model_was_built(tmp_path: object, capsys
     out = capsys.readouterr().out
     assert "rebuilt in full: a full refresh was asked for" in out
     assert "up to date" not in out
+
+
+CSV_HEADER = "event_id,event_time,event_type,user_id,product_id,price,quantity\n"
+
+
+def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> None:
+    """Two imports, counted by hand. First: u1 views p1 at 23:40 and at 00:30 the next day (a
+    50-minute gap: two sessions, one on each day); u2 views, carts and buys p2 on the first day.
+    Second: u1 carts p1 at 00:05 (gaps of 25 minutes: one session from 23:40 to 00:30, on the
+    first day) and a new user u3 views p1 at noon on the second day."""
+    from pathlib import Path
+
+    from shoplytics_desktop.core.ingest import import_events
+
+    folder = Path(str(tmp_path))
+    first, second = folder / "a.csv", folder / "b.csv"
+    first.write_text(CSV_HEADER + "".join(f"{r}\n" for r in [
+        "a1,2024-03-01 23:40:00,product_view,u1,p1,,",
+        "a2,2024-03-02 00:30:00,product_view,u1,p1,,",
+        "a3,2024-03-01 10:00:00,product_view,u2,p2,,",
+        "a4,2024-03-01 10:05:00,add_to_cart,u2,p2,,",
+        "a5,2024-03-01 10:10:00,purchase,u2,p2,10.00,1",
+    ]), encoding="utf-8")
+    second.write_text(CSV_HEADER + "".join(f"{r}\n" for r in [
+        "b1,2024-03-02 00:05:00,add_to_cart,u1,p1,,",
+        "b2,2024-03-02 12:00:00,product_view,u3,p1,,",
+    ]), encoding="utf-8")
+    with Workspace.open(folder / "ws") as ws:
+        ws.settings.time_zone = "UTC"
+        import_events(ws, [first])
+        assert run_project(ws).published
+        per_day = "SELECT session_date::VARCHAR, sum(sessions) FROM marts.agg_sessions_day " \
+                  "GROUP BY 1 ORDER BY 1"
+        assert ws.cursor().execute(per_day).fetchall() == [("2024-03-01", 2), ("2024-03-02", 1)]
+
+        import_events(ws, [second])
+        result = run_project(ws)
+        assert _notes(result)["int_sessions"] == "updated for 2 user(s) with new events"
+        assert ws.cursor().execute(per_day).fetchall() == [("2024-03-01", 2), ("2024-03-02", 1)]
+        session = ws.cursor().execute(
+            "SELECT session_start::VARCHAR, session_end::VARCHAR, duration_s, events, "
+            "add_to_carts FROM intermediate.int_sessions WHERE user_id = 'u1'").fetchall()
+        assert session == [("2024-03-01 23:40:00", "2024-03-02 00:30:00", 3000.0, 3, 1)]
+        funnel = ws.cursor().execute(
+            "SELECT session_date::VARCHAR, sum(sessions), sum(add_to_cart_sessions) "
+            "FROM marts.fct_funnel GROUP BY 1 ORDER BY 1").fetchall()
+        # 03-01: u1 (viewed at 23:40, carted at 00:05) and u2 both reach the cart; 03-02: u3.
+        assert funnel == [("2024-03-01", 2, 2), ("2024-03-02", 1, 0)]
+        _assert_equals_full_rebuild(ws, result)
