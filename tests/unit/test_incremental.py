@@ -233,3 +233,56 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
         # 03-01: u1 (viewed at 23:40, carted at 00:05) and u2 both reach the cart; 03-02: u3.
         assert funnel == [("2024-03-01", 2, 2), ("2024-03-02", 1, 0)]
         _assert_equals_full_rebuild(ws, result)
+
+
+def test_forgetting_the_state_rebuilds_in_full(tmp_path: object) -> None:
+    """Marts pulled from another engine were not built here: the next run starts over."""
+    from pathlib import Path
+
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.models.incremental import forget_state
+
+    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
+        generate_into(ws, GenerateSpec(events=2000, days=5, seed=2))
+        assert run_project(ws).published
+        forget_state(ws.cursor())
+        notes = _notes(run_project(ws))
+        assert set(notes.values()) == {"rebuilt in full: its first build"}
+
+
+def test_a_model_with_repeated_rows_is_replaced_per_user(tmp_path: object) -> None:
+    """A user model without a unique key: one row per event, two of them alike. Its rows are
+    compared as a set, so repeated rows are replaced, not kept once."""
+    from pathlib import Path
+
+    from tests.unit.modelproj import write_project
+
+    root = write_project(Path(str(tmp_path)) / "proj", {
+        "marts/fct_events.sql": "select user_id, event_type from raw.events",
+        "marts/_marts.yml": """
+            version: 2
+            models:
+              - name: fct_events
+                description: One row per event.
+                config:
+                  materialized: incremental
+                  unique_key: user_id
+                  partition_by: {user: user_id}
+        """,
+    })
+    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
+              "('{i}', TIMESTAMP '2024-01-01 10:00:00', 'other', 'x', '{u}', 1, 'd', 'XX', 't', "
+              "'{b}', now())")
+    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
+        ws.settings.models_dir = str(root)
+        cur = ws.cursor()
+        for i, user in enumerate(["u1", "u1", "u2"]):
+            cur.execute(insert.format(i=i, u=user, b="b1"))
+        assert run_project(ws).published
+        cur.execute(insert.format(i=9, u="u1", b="b2"))
+        result = run_project(ws)
+        assert _notes(result) == {"fct_events": "updated for 1 user(s) with new events"}
+        counts = cur.execute("SELECT user_id, count(*) FROM marts.fct_events GROUP BY 1 "
+                             "ORDER BY 1").fetchall()
+        assert counts == [("u1", 3), ("u2", 1)]

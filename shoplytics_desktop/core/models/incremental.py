@@ -454,11 +454,15 @@ class IncrementalRun:
                     f"FROM _inc_new AS n")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
                     f"AS _h{days} FROM {rel} AS t WHERE {users}")
-        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_gone AS FROM _inc_old "
-                    "WHERE _h NOT IN (SELECT _h FROM _inc_new_rows)")
+        # Rows are compared as a set: with a repeated row (a model without a unique key), all
+        # the users' rows are replaced instead.
+        row = cur.execute("SELECT (SELECT count(*) - count(DISTINCT _h) FROM _inc_new_rows) + "
+                          "(SELECT count(*) - count(DISTINCT _h) FROM _inc_old)").fetchone()
+        keep = "_h IN (SELECT _h FROM _inc_new_rows)" if row and not row[0] else "false"
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_gone AS FROM _inc_old WHERE NOT ({keep})")
         cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_gone)")
-        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT _h FROM _inc_old "
-                    "WHERE _h IN (SELECT _h FROM _inc_new_rows)")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT _h FROM _inc_old "
+                    f"WHERE {keep}")
         cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
                     f"(SELECT _h FROM _inc_kept)")
         if spec.changed_days:
