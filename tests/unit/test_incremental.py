@@ -286,3 +286,10 @@ def test_a_model_with_repeated_rows_is_replaced_per_user(tmp_path: object) -> No
         counts = cur.execute("SELECT user_id, count(*) FROM marts.fct_events GROUP BY 1 "
                              "ORDER BY 1").fetchall()
         assert counts == [("u1", 3), ("u2", 1)]
+
+
+def test_a_run_leaves_no_temp_tables(ws: Workspace) -> None:
+    result = run_project(ws)
+    assert result.published
+    left = ws.cursor().execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert left == []

@@ -177,6 +177,7 @@ class _Rewrite:
     #: What it reads whose changes new batches do not tell (other raw tables, tables of other
     #: kinds): their content must be as at the previous build, or the model is rebuilt in full.
     watched: set[str] = field(default_factory=set)
+    user_events: bool = False  # it reads the copied events of the users with new events
 
 
 class _Build:
@@ -227,6 +228,10 @@ class _Build:
             return self._inline(up)
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
+        if relation == STREAM and self.spec.kind == "user":
+            self.rw.views[bare] = "SELECT * FROM temp.main._inc_events"
+            self.rw.user_events = True
+            return True
         where = self.filter_for(relation, upstream)
         if where is None and up is not None and up.materialized == "incremental":
             # Its changes are known by partition only: read in full, they could be anywhere.
@@ -289,6 +294,7 @@ class IncrementalRun:
         self._columns: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
+        self._user_events = False
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):
             _ensure_state(cur)
@@ -313,6 +319,27 @@ class IncrementalRun:
                 ).fetchall()
             }
         return self._columns[relation]
+
+    def user_events(self) -> None:
+        """Copy the events of the users with new events (temp.main._inc_events): their rows,
+        once per run for every model that reads them. DuckDB scans every column of every row
+        for a join filter, but only the user column to find the row ids."""
+        if not self._user_events:
+            self.cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE _inc_rowids AS SELECT rowid AS rid FROM {STREAM} "
+                f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
+            self.cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
+                f"WHERE rowid IN (SELECT rid FROM temp.main._inc_rowids)")
+            self._user_events = True
+
+    def finish(self) -> None:
+        """Drop the run's temp tables (they would hold their rows until the connection closes)."""
+        for (name,) in self.cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_inc\\_%' "
+            "ESCAPE '\\'"
+        ).fetchall():
+            self.cur.execute(f"DROP TABLE IF EXISTS temp.main.{quote_ident(name)}")
 
     def reads_stream(self, name: str) -> bool:
         """Whether a model reads raw.events, itself or through views."""
@@ -427,6 +454,8 @@ class IncrementalRun:
         if not self.current - (self.base or frozenset()):
             self.changed[model.name] = "none"
             return "up to date: no new events"
+        if build.rw.user_events:
+            self.user_events()
         try:
             for bare, select in build.rw.views.items():
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")

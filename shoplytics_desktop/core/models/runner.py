@@ -423,6 +423,7 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
             + (f", {mr.rows:,} rows" if mr.rows is not None else "")
             + f", {mr.seconds:.2f}s"
         )
+    inc.finish()
 
 
 def _model_settings(ws: Workspace) -> dict[str, object]:
