@@ -32,7 +32,8 @@ def _prepare(folder: Path, events: int, share: float) -> Path:
     from shoplytics_desktop.core.workspace import Workspace
 
     base = folder.parent / f"{folder.name}-base"
-    if (base / "ready").exists():
+    ready = base / "ready"
+    if ready.exists() and ready.read_text() == _models_hash():
         return base
     generated_workspace(folder, events)
     shutil.rmtree(base, ignore_errors=True)
@@ -50,8 +51,22 @@ def _prepare(folder: Path, events: int, share: float) -> Path:
         cur.execute("CHECKPOINT")
         result = run_project(ws)
         assert result.published, result.message
-    (base / "ready").touch()
+    ready.write_text(_models_hash())
     return base
+
+
+def _models_hash() -> str:
+    """The model files the base was built with: built with others, it is built again."""
+    import hashlib
+
+    from shoplytics_desktop.core.paths import default_models_dir
+
+    digest = hashlib.sha256()
+    root = default_models_dir()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, float, str]], int]:
@@ -70,7 +85,10 @@ def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, f
         result = run_project(ws, full_refresh=full)
         seconds = time.perf_counter() - t0
         assert result.published, result.message
-        slowest = sorted(result.models, key=lambda m: -m.seconds)[:6]
+        slowest = sorted(result.models, key=lambda m: -m.seconds)[:8]
+        full_built = [m.name for m in result.models if m.note.startswith("rebuilt in full")]
+        if not full and full_built:
+            print(f"  note: rebuilt in full in the incremental run: {', '.join(full_built)}")
         return seconds, [(m.name, m.seconds, m.note) for m in slowest], int(new[0]) if new else 0
 
 
