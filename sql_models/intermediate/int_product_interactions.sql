@@ -3,17 +3,15 @@
 with product_events as (
     select
         product_id,
-        count(*) filter (where event_type = 'product_view') as views,
-        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
-        count(*) filter (where event_type = 'remove_from_cart') as remove_from_carts,
-        min(event_time) as first_event_time,
-        max(event_time) as last_event_time
-    from stg_events
-    where product_id is not null
+        cast(sum(views) as bigint) as views,
+        cast(sum(add_to_carts) as bigint) as add_to_carts,
+        cast(sum(remove_from_carts) as bigint) as remove_from_carts,
+        min(first_event_time) as first_event_time,
+        max(last_event_time) as last_event_time
+    from int_product_event_days
     group by product_id
 ),
 
--- Purchases from the (much smaller) order lines: units, revenue and distinct buyers.
 product_sales as (
     select
         product_id,
