@@ -38,5 +38,5 @@ def test_test_outcomes_have_one_order() -> None:
 
 def test_the_project_loader_uses_the_shared_lists() -> None:
     assert project.LAYERS == ("staging", "intermediate", "marts")
-    assert project.MATERIALIZATIONS == ("view", "table", "transient")
+    assert project.MATERIALIZATIONS == ("view", "table", "transient", "incremental")
     assert set(project.DEFAULT_MATERIALIZATION) == set(project.LAYERS)
