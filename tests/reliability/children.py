@@ -68,7 +68,9 @@ def import_child(conn: Connection, hold: str | None, folder: str, path: str) -> 
 
 def run_child(conn: Connection, hold: str | None, folder: str) -> None:
     def work(ws: Workspace, rep: PipeReporter) -> str:
-        result = run_project(ws, reporter=rep)
+        # A full rebuild, so every kill point lands in real work (with nothing new, an
+        # incremental run leaves the incremental models as they are).
+        result = run_project(ws, reporter=rep, full_refresh=True)
         return f"{result.run_id} {result.status}"
 
     _serve(conn, hold, folder, work)

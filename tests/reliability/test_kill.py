@@ -147,7 +147,7 @@ RUN_KILLS = [
     ("building marts.", 0.0),
     ("testing", 0.0),
     ("testing", 0.4),
-    ("Built 24 model(s)", 0.0),  # the last update: published, history not yet returned
+    ("Built ", 0.0),  # the last update ("Built N model(s)"): published, history not yet returned
     ("done", 0.0),  # returned, workspace still open
 ]
 
