@@ -22,7 +22,7 @@ import duckdb
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
-from shoplytics_desktop.core.ingest import batches, catalogs
+from shoplytics_desktop.core.ingest import batches, catalogs, keys
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping
@@ -34,7 +34,6 @@ from shoplytics_desktop.core.ingest.report import (
 )
 from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
-    NEW_IDS_TABLE,
     Staged,
     drop_stage,
     reader_rejects_sql,
@@ -42,7 +41,7 @@ from shoplytics_desktop.core.ingest.stage import (
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql
-from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
+from shoplytics_desktop.core.ingest.validate import count_mapped, reasons
 from shoplytics_desktop.core.ingest.wizard import (
     cancel_watch,
     preset_note,
@@ -73,11 +72,14 @@ def _load_events(
     (with its hash), and again only if some rows were rejected, to quarantine them. The duplicate
     checks then read the batch's ids only, and the earlier batches' ids only when there are any.
     """
+    keys.ensure(con)
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    existing = _drop_existing(con, batch_id) if valid else 0
+    existing = keys.drop_existing(con, batch_id) if valid else 0
     repeats = _drop_repeats(con, batch_id) if valid > existing else 0
+    if valid > existing + repeats:
+        keys.add_batch(con, batch_id)
     source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -122,33 +124,6 @@ def _insert_valid(
             WHERE __reason IS NULL""",
         [batch_id, now],
     ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
-    """Delete the batch's events that an earlier batch holds already (by event id).
-
-    The batch's ids are copied into a temp table first: its exact size lets DuckDB build the
-    join's hash table on the smaller side (a new batch is mostly far smaller than the
-    workspace), so only the earlier batches' event_id column is read, never their rows."""
-    if not has_events(con, exclude_batch=batch_id):
-        return 0
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {NEW_IDS_TABLE} AS "
-            "SELECT rowid AS row_id, event_id FROM raw.events WHERE _batch_id = ?",
-            [batch_id],
-        )
-        row = con.execute(
-            f"""DELETE FROM raw.events WHERE rowid IN (
-                   SELECT n.row_id FROM {NEW_IDS_TABLE} n WHERE EXISTS (
-                       SELECT 1 FROM raw.events e
-                       WHERE e.event_id = n.event_id AND e._batch_id <> ?))""",
-            [batch_id],
-        ).fetchone()
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DROP TABLE IF EXISTS temp.{NEW_IDS_TABLE}")
     return int(row[0]) if row else 0
 
 

@@ -1,0 +1,124 @@
+"""The event-key index: a 64-bit hash of every stored event id, with its batch.
+
+An import looks for its events among the earlier batches' by joining on these keys: 8 bytes a
+row, never the ids themselves (a 100M-event workspace holds about 3 GB of ids). Two different
+ids may share a key, so a match is only a candidate: its id is compared with the ids of the
+batches whose keys it matched, which reads those batches' ids only (their rows lie together in
+the file, and DuckDB skips the row groups of other batches). Without a match nothing more is read.
+
+The index is ``KEYS_TABLE`` (schema version 3): imports add their batch's keys, deleting a
+batch (here or by the generator) removes them, all in the same transaction as the rows. Any
+other change (a workspace of an older version, rows written without keys, a DuckDB whose hash
+differs) shows as a count that is not raw.events' or a changed probe, and ``ensure`` then builds
+the index again from the ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import duckdb
+
+from shoplytics_desktop.core.sqlutil import quote_literal
+from shoplytics_desktop.core.workspace import INTERNAL
+
+KEYS_TABLE = f"{INTERNAL}.event_keys"
+#: The new batch's ids and keys while ``drop_existing`` looks for them in earlier batches.
+NEW_KEYS = "__ingest_new_keys"
+#: The new rows whose key an earlier batch holds, with that batch.
+KEY_HITS = "__ingest_key_hits"
+#: The value DuckDB's hash() gave this text when the keys were written (in _shoplytics.meta).
+_PROBE_TEXT = "shoplytics event key"
+_PROBE_META = "event_key_probe"
+
+
+def key_sql(event_id: str) -> str:
+    """The key of an event id (an SQL expression)."""
+    return f"hash({event_id})"
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> object:
+    row = con.execute(sql, list(params)).fetchone()
+    return row[0] if row else None
+
+
+def _probe(con: duckdb.DuckDBPyConnection) -> str:
+    return str(_scalar(con, f"SELECT {key_sql('?')}", [_PROBE_TEXT]))
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the index hold exactly the key of every row of raw.events (building it again when it
+    does not: counts are metadata to DuckDB, so checking costs nothing)."""
+    probe = _probe(con)
+    stored = _scalar(con, f"SELECT value FROM {INTERNAL}.meta WHERE key = ?", [_PROBE_META])
+    events = _scalar(con, "SELECT count(*) FROM raw.events")
+    keys = _scalar(con, f"SELECT count(*) FROM {KEYS_TABLE}")
+    if stored == probe and events == keys:
+        return
+    con.execute(f"DELETE FROM {KEYS_TABLE}")
+    con.execute(
+        f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events"
+    )
+    con.execute(f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES (?, ?)", [_PROBE_META, probe])
+
+
+def add_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
+    """Index the batch's events (once its duplicates are gone)."""
+    con.execute(
+        f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events "
+        "WHERE _batch_id = ?",
+        [batch_id],
+    )
+
+
+def drop_batches(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str]) -> None:
+    """Take the keys of these batches out of the index (with their rows)."""
+    con.execute(
+        f"DELETE FROM {KEYS_TABLE} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
+        [list(batch_ids)],
+    )
+
+
+def drop_all(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DELETE FROM {KEYS_TABLE}")
+
+
+def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """Delete the batch's events whose id an earlier batch holds; how many.
+
+    The index must be current for the earlier batches (``ensure``) and not yet hold this one's.
+    The new keys go in a temp table first: its exact size has DuckDB build the join's hash
+    table on it (a new batch is mostly far smaller than the workspace) and stream the index."""
+    if not _scalar(con, f"SELECT count(*) > 0 FROM {KEYS_TABLE}"):
+        return 0
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {NEW_KEYS} AS SELECT rowid AS row_id, event_id, "
+            f"{key_sql('event_id')} AS key FROM raw.events WHERE _batch_id = ?",
+            [batch_id],
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT n.row_id, n.event_id, k._batch_id "
+            f"FROM {NEW_KEYS} n JOIN {KEYS_TABLE} k ON k.key = n.key"
+        )
+        held = [r[0] for r in con.execute(f"SELECT DISTINCT _batch_id FROM {KEY_HITS}").fetchall()]
+        if not held:
+            return 0
+        # A literal list, so that DuckDB reads only those batches' row groups.
+        listed = ", ".join(quote_literal(str(b)) for b in sorted(held))
+        row = con.execute(
+            f"""DELETE FROM raw.events WHERE rowid IN (
+                   SELECT h.row_id FROM {KEY_HITS} h WHERE EXISTS (
+                       SELECT 1 FROM raw.events e
+                       WHERE e._batch_id IN ({listed}) AND e.event_id = h.event_id))"""
+        ).fetchone()
+    finally:
+        drop_temp(con)
+    return int(row[0]) if row else 0
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for t in (NEW_KEYS, KEY_HITS):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.{t}")
