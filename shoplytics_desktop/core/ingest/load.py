@@ -72,7 +72,6 @@ def _load_events(
     (with its hash), and again only if some rows were rejected, to quarantine them. The duplicate
     checks then read the batch's ids only, and the earlier batches' ids only when there are any.
     """
-    keys.ensure(con)
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
@@ -325,9 +324,11 @@ def _transaction(
     ws: Workspace, run: _Run, db_size: int, reserve: Path | None
 ) -> Iterator[None]:
     con, info = run.con, run.info
-    con.execute("BEGIN TRANSACTION")
     committed = False
     try:
+        if info is not None and not run.dry_run:
+            _index_keys(con)
+        con.execute("BEGIN TRANSACTION")
         yield
         con.execute("ROLLBACK" if run.dry_run else "COMMIT")
         committed = True
@@ -344,6 +345,14 @@ def _transaction(
         drop_stage(con)
         if not committed:
             _give_space_back(ws, con, db_size, reserve)
+
+
+def _index_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the event-key index up to date (after an upgrade, it indexes every stored event
+    once) and commit it apart from the import, which may load nothing and roll back."""
+    con.execute("BEGIN TRANSACTION")
+    keys.ensure(con)
+    con.execute("COMMIT")
 
 
 def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
