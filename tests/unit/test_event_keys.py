@@ -124,3 +124,15 @@ def test_a_version_2_workspace_gets_the_index_and_dedupes(tmp_path: Path) -> Non
         assert _keys(ws) == 4 and _index(ws) == _events(ws)
     with Workspace.open(folder) as ws:
         assert ws._schema_is_current()
+
+
+def test_a_dry_run_counts_held_events_through_the_index(ws: Workspace, tmp_path: Path) -> None:
+    assert _loaded(ws, _csv(tmp_path / "a.csv", [1, 2, 3])) == 3
+    ws.cursor().execute(
+        "UPDATE _shoplytics.event_keys SET key = hash('e7') WHERE key = hash('e1')"
+    )
+    v = import_events(ws, [_csv(tmp_path / "b.csv", [7, 2, 2])], dry_run=True).validation
+    assert v is not None
+    # e2 is held (two rows of the file); e7 only shares a key with a held event.
+    assert (v.rows_loaded, v.rows_duplicate, v.duplicates_existing) == (1, 2, 2)
+    assert _keys(ws) == 3

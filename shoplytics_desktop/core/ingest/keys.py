@@ -47,15 +47,22 @@ def _probe(con: duckdb.DuckDBPyConnection) -> str:
     return str(_scalar(con, f"SELECT {key_sql('?')}", [_PROBE_TEXT]))
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the index hold exactly the key of every row of raw.events (building it again when it
-    does not: counts are metadata to DuckDB, so checking costs nothing)."""
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the index holds a key for every row of raw.events, of this DuckDB's hash (counts
+    are metadata to DuckDB: checking costs nothing)."""
     probe = _probe(con)
     stored = _scalar(con, f"SELECT value FROM {INTERNAL}.meta WHERE key = ?", [_PROBE_META])
     events = _scalar(con, "SELECT count(*) FROM raw.events")
     keys = _scalar(con, f"SELECT count(*) FROM {KEYS_TABLE}")
-    if stored == probe and events == keys:
+    return stored == probe and events == keys
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the index hold exactly the key of every row of raw.events (building it again when it
+    does not)."""
+    if is_current(con):
         return
+    probe = _probe(con)
     con.execute(f"DELETE FROM {KEYS_TABLE}")
     con.execute(
         f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events"
@@ -116,6 +123,34 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     finally:
         drop_temp(con)
     return int(row[0]) if row else 0
+
+
+def count_existing(con: duckdb.DuckDBPyConnection, mapped: str) -> tuple[int, int] | None:
+    """(distinct ids, rows) of the valid rows of ``mapped`` whose id the workspace holds, found
+    through the index; None when the index is not current (the caller then reads the ids).
+
+    A key row matches only the row of its own batch with that id (ids are unique across
+    batches), so a row whose key two batches hold is still counted once."""
+    if not is_current(con):
+        return None
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT m.event_id, k._batch_id "
+            f"FROM ({mapped}) m JOIN {KEYS_TABLE} k ON k.key = {key_sql('m.event_id')} "
+            "WHERE m.__reason IS NULL"
+        )
+        held = [r[0] for r in con.execute(f"SELECT DISTINCT _batch_id FROM {KEY_HITS}").fetchall()]
+        if not held:
+            return 0, 0
+        listed = ", ".join(quote_literal(str(b)) for b in sorted(held))
+        row = con.execute(
+            f"""SELECT count(DISTINCT h.event_id), count(*) FROM {KEY_HITS} h WHERE EXISTS (
+                    SELECT 1 FROM raw.events e WHERE e._batch_id IN ({listed})
+                      AND e._batch_id = h._batch_id AND e.event_id = h.event_id)"""
+        ).fetchone()
+    finally:
+        drop_temp(con)
+    return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
