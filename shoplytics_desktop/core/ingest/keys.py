@@ -106,14 +106,12 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
             [batch_id],
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT n.row_id, n.event_id, k._batch_id "
-            f"FROM {NEW_KEYS} n JOIN {KEYS_TABLE} k ON k.key = n.key"
+            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT n.row_id, n.event_id, n.key "
+            f"FROM {NEW_KEYS} n WHERE EXISTS (SELECT 1 FROM {KEYS_TABLE} k WHERE k.key = n.key)"
         )
-        held = [r[0] for r in con.execute(f"SELECT DISTINCT _batch_id FROM {KEY_HITS}").fetchall()]
-        if not held:
+        listed = _held_batches(con)
+        if not listed:
             return 0
-        # A literal list, so that DuckDB reads only those batches' row groups.
-        listed = ", ".join(quote_literal(str(b)) for b in sorted(held))
         row = con.execute(
             f"""DELETE FROM raw.events WHERE rowid IN (
                    SELECT h.row_id FROM {KEY_HITS} h WHERE EXISTS (
@@ -129,28 +127,37 @@ def count_existing(con: duckdb.DuckDBPyConnection, mapped: str) -> tuple[int, in
     """(distinct ids, rows) of the valid rows of ``mapped`` whose id the workspace holds, found
     through the index; None when the index is not current (the caller then reads the ids).
 
-    A key row matches only the row of its own batch with that id (ids are unique across
-    batches), so a row whose key two batches hold is still counted once."""
+    Each row of the file is checked once (a semi join), however many held events share its key."""
     if not is_current(con):
         return None
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT m.event_id, k._batch_id "
-            f"FROM ({mapped}) m JOIN {KEYS_TABLE} k ON k.key = {key_sql('m.event_id')} "
-            "WHERE m.__reason IS NULL"
+            f"CREATE OR REPLACE TEMP TABLE {KEY_HITS} AS SELECT m.event_id, "
+            f"{key_sql('m.event_id')} AS key FROM ({mapped}) m WHERE m.__reason IS NULL "
+            f"AND EXISTS (SELECT 1 FROM {KEYS_TABLE} k WHERE k.key = {key_sql('m.event_id')})"
         )
-        held = [r[0] for r in con.execute(f"SELECT DISTINCT _batch_id FROM {KEY_HITS}").fetchall()]
-        if not held:
+        listed = _held_batches(con)
+        if not listed:
             return 0, 0
-        listed = ", ".join(quote_literal(str(b)) for b in sorted(held))
         row = con.execute(
             f"""SELECT count(DISTINCT h.event_id), count(*) FROM {KEY_HITS} h WHERE EXISTS (
-                    SELECT 1 FROM raw.events e WHERE e._batch_id IN ({listed})
-                      AND e._batch_id = h._batch_id AND e.event_id = h.event_id)"""
+                    SELECT 1 FROM raw.events e
+                    WHERE e._batch_id IN ({listed}) AND e.event_id = h.event_id)"""
         ).fetchone()
     finally:
         drop_temp(con)
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+def _held_batches(con: duckdb.DuckDBPyConnection) -> str:
+    """The batches that hold a key of ``KEY_HITS``, as a literal SQL list (empty: none), so that
+    DuckDB reads only those batches' row groups of raw.events. The index's batch column is read
+    only here, when some key matched."""
+    held = con.execute(
+        f"SELECT DISTINCT _batch_id FROM {KEYS_TABLE} WHERE key IN (SELECT key FROM {KEY_HITS})"
+        " ORDER BY 1"
+    ).fetchall()
+    return ", ".join(quote_literal(str(r[0])) for r in held)
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
