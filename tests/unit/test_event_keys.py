@@ -59,6 +59,10 @@ def test_an_updated_export_adds_only_its_new_lines(ws: Workspace, tmp_path: Path
     assert _loaded(ws, _csv(tmp_path / "c.csv", [5, 4, 3])) == 0
     assert _keys(ws) == 5
     assert _index(ws) == _events(ws)
+    # A repeat within the batch leaves one key, like one row.
+    assert _loaded(ws, _csv(tmp_path / "d.csv", [6, 7, 6, 2])) == 2
+    assert _keys(ws) == 7
+    assert _index(ws) == _events(ws)
 
 
 def test_deleting_a_batch_takes_its_keys_out(ws: Workspace, tmp_path: Path) -> None:

@@ -79,6 +79,19 @@ def add_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
     )
 
 
+def repeats_possible(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
+    """Whether two of the batch's indexed keys are equal (the keys sorted, each compared with
+    the next): only then can the batch repeat an event id."""
+    row = con.execute(
+        f"""SELECT count(*) FROM (
+                SELECT key, lead(key) OVER (ORDER BY key) AS next
+                FROM {KEYS_TABLE} WHERE _batch_id = ?)
+            WHERE key = next""",
+        [batch_id],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def drop_batches(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str]) -> None:
     """Take the keys of these batches out of the index (with their rows)."""
     con.execute(

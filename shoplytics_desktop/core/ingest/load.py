@@ -76,9 +76,12 @@ def _load_events(
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
     existing = keys.drop_existing(con, batch_id) if valid else 0
-    repeats = _drop_repeats(con, batch_id) if valid > existing else 0
-    if valid > existing + repeats:
+    repeats = 0
+    if valid > existing:
+        # The batch's keys go into the index now; the repeats within the batch are looked for
+        # among them, without reading the ids again.
         keys.add_batch(con, batch_id)
+        repeats = _drop_repeats(con, batch_id)
     source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -128,17 +131,11 @@ def _insert_valid(
 
 def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """Delete the repeats of an event within the batch, keeping its first occurrence."""
-    # 64-bit hashes of the ids, sorted, each compared with the next: a fraction of the memory of
-    # the ids themselves, and at millions of rows a few times faster than a distinct count's
-    # hash table. A collision only means the exact check below runs; it counts exact repeats.
-    row = con.execute(
-        """SELECT count(*) FROM (
-               SELECT h, lead(h) OVER (ORDER BY h) AS next
-               FROM (SELECT hash(event_id) AS h FROM raw.events WHERE _batch_id = ?))
-           WHERE h = next""",
-        [batch_id],
-    ).fetchone()
-    if not row or not row[0]:
+    # The batch's keys (64-bit hashes of the ids) sorted, each compared with the next: a fraction
+    # of the memory of the ids themselves, and at millions of rows a few times faster than a
+    # distinct count's hash table. A shared key only means the exact check below runs; it counts
+    # exact repeats, and the batch's keys are written again without theirs.
+    if not keys.repeats_possible(con, batch_id):
         return 0
     row = con.execute(
         """DELETE FROM raw.events WHERE rowid IN (
@@ -147,7 +144,11 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
                                           ORDER BY _source_file, _source_line) > 1)""",
         [batch_id],
     ).fetchone()
-    return int(row[0]) if row else 0
+    deleted = int(row[0]) if row else 0
+    if deleted:
+        keys.drop_batches(con, [batch_id])
+        keys.add_batch(con, batch_id)
+    return deleted
 
 
 def _quarantine(
