@@ -3,12 +3,14 @@ to raw.events' ids through imports, deletes and upgrades, and never trusted on a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 from shoplytics_desktop.core.ingest import delete_batch, import_events
 from shoplytics_desktop.core.workspace import SCHEMA_VERSION, Workspace
 
@@ -140,3 +142,19 @@ def test_a_dry_run_counts_held_events_through_the_index(ws: Workspace, tmp_path:
     # e2 is held (two rows of the file); e7 only shares a key with a held event.
     assert (v.rows_loaded, v.rows_duplicate, v.duplicates_existing) == (1, 2, 2)
     assert _keys(ws) == 3
+
+
+def test_generated_data_is_indexed_by_the_next_import_and_its_removal_too(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    spec = GenerateSpec(events=300, days=3, start=dt.date(2024, 2, 1))
+    generate_into(ws, spec)
+    assert _keys(ws) == 0  # generating writes no keys
+    assert _loaded(ws, _csv(tmp_path / "a.csv", [1, 2])) == 2
+    assert _keys(ws) == 302 and _index(ws) == _events(ws)
+    # Replacing everything with generated data takes every key out with the rows.
+    generate_into(ws, GenerateSpec(events=200, days=3, start=dt.date(2024, 2, 1), seed=7),
+                  replace_imports=True)
+    assert _keys(ws) == 0
+    assert _loaded(ws, _csv(tmp_path / "b.csv", [1, 2, 3])) == 3
+    assert _keys(ws) == 203 and _index(ws) == _events(ws)
