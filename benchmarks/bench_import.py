@@ -16,6 +16,9 @@ compare ratios taken in one run rather than seconds taken on different days.
     python benchmarks/bench_import.py                          # 1M CSV, 10M Parquet, 100k into 10M
     python benchmarks/bench_import.py --csv-rows 200000 --parquet-rows 0 --large 0 --repeat 1
     python benchmarks/bench_import.py --memory                 # peak RSS at 1M and 10M rows
+    # 100k new events into 100M (building that workspace takes minutes: --keep-large keeps it)
+    python benchmarks/bench_import.py --csv-rows 0 --parquet-rows 0 --large 100000000 \
+        --dir /tmp/x --keep-large /tmp/x/ws100m
 """
 
 from __future__ import annotations
