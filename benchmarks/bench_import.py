@@ -16,12 +16,16 @@ compare ratios taken in one run rather than seconds taken on different days.
     python benchmarks/bench_import.py                          # 1M CSV, 10M Parquet, 100k into 10M
     python benchmarks/bench_import.py --csv-rows 200000 --parquet-rows 0 --large 0 --repeat 1
     python benchmarks/bench_import.py --memory                 # peak RSS at 1M and 10M rows
+    # 100k new events into 100M (building that workspace takes minutes: --keep-large keeps it)
+    python benchmarks/bench_import.py --csv-rows 0 --parquet-rows 0 --large 100000000 \
+        --dir /tmp/x --keep-large /tmp/x/ws100m
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import shutil
 import statistics
@@ -148,6 +152,11 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _load() -> str:
+    """The load average now: the figures of a busy machine are not those of an idle one."""
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def _spread(values: list[float]) -> str:
     return f"(runs: {', '.join(f'{v:.2f}' for v in values)})"
 
@@ -177,22 +186,28 @@ def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | 
         f"(max {max(r['rss'] for r in ours):.0f} MB; the importing process)\n"
         f"  last run                 cpu {last['cpu']:.2f} s; loaded {last['loaded']:,} "
         f"dup {last['duplicate']:,} rejected {last['rejected']:,}; phases {last['phases']}\n"
-        f"  re-import (no-op)        {_median([r['again'] for r in ours]):7.2f} s",
+        f"  re-import (no-op)        {_median([r['again'] for r in ours]):7.2f} s\n"
+        f"  {_load()}",
         flush=True,
     )
     path.unlink()
 
 
 def into_large(
-    folder: Path, existing: int, new: int, repeat: int, memory_limit: str | None
+    folder: Path, existing: int, new: int, repeat: int, memory_limit: str | None,
+    keep: Path | None = None,
 ) -> None:
     """``new`` new events into a workspace of ``existing`` events, against the bare copy of the
-    new events' file."""
-    big = folder / f"existing_{existing}.parquet"
-    _in_child(make_file, big, existing, "parquet")
-    template = folder / "ws_large"
-    made = _in_child(_build_workspace, big, template, memory_limit)
-    big.unlink()
+    new events' file. With ``keep``, the workspace of ``existing`` events is built there and
+    kept (or taken from there when it exists: building 100M events takes minutes)."""
+    template = keep or folder / "ws_large"
+    if keep is not None and (keep / "warehouse.duckdb").exists():
+        made = 0.0
+    else:
+        big = folder / f"existing_{existing}.parquet"
+        _in_child(make_file, big, existing, "parquet")
+        made = _in_child(_build_workspace, big, template, memory_limit)
+        big.unlink()
     path = folder / f"new_{new}.parquet"
     _in_child(make_file, path, new, "parquet", 10 * existing)
     bare, ours = [], []
@@ -210,10 +225,12 @@ def into_large(
         f"  ratio import / duckdb        {_median(o) / _median(b):7.2f}  (CPU seconds: "
         f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f})\n"
         f"  loaded {ours[-1]['loaded']:,} dup {ours[-1]['duplicate']:,}; phases "
-        f"{ours[-1]['phases']}; peak RSS {_median([r['rss'] for r in ours]):.0f} MB",
+        f"{ours[-1]['phases']}; peak RSS {_median([r['rss'] for r in ours]):.0f} MB\n"
+        f"  {_load()}",
         flush=True,
     )
-    shutil.rmtree(template, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(template, ignore_errors=True)
     path.unlink()
 
 
@@ -238,7 +255,7 @@ def memory(folder: Path, repeat: int, memory_limit: str | None) -> None:
                     for _ in range(repeat)]
             peaks[rows] = _median([r["rss"] for r in runs])
             print(f"{fmt:<8} {rows:>11,} rows  import {_median([r['seconds'] for r in runs]):6.2f} s"
-                  f"  peak RSS {peaks[rows]:6.0f} MB", flush=True)
+                  f"  peak RSS {peaks[rows]:6.0f} MB  ({_load()})", flush=True)
             path.unlink()
         print(f"{fmt:<8} peak RSS 10M / 1M: {peaks[10_000_000] / peaks[1_000_000]:.2f}", flush=True)
 
@@ -254,6 +271,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
     parser.add_argument("--memory-limit", default=None, help="workspace memory_limit, e.g. 1GB")
     parser.add_argument("--memory", action="store_true", help="peak RSS at 1M and 10M rows")
+    parser.add_argument("--keep-large", type=Path, default=None,
+                        help="build the --large workspace here and keep it (reused when present)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
@@ -265,7 +284,8 @@ def main() -> None:
         if args.parquet_rows:
             compare(folder, args.parquet_rows, "parquet", args.repeat, args.memory_limit)
         if args.large:
-            into_large(folder, args.large, args.new_rows, args.repeat, args.memory_limit)
+            into_large(folder, args.large, args.new_rows, args.repeat, args.memory_limit,
+                       args.keep_large)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -41,7 +41,9 @@ CATALOG = "warehouse"
 #: at another size stay as they are.
 ROW_GROUP_SIZE = 32_768
 #: 1: the first contract. 2: raw.events.currency (and the event type refund, a value only).
-SCHEMA_VERSION = 2
+#: 3: _shoplytics.event_keys, the index of event ids that imports look for duplicates in (its
+#: keys are written by the first import after the upgrade, see ingest/keys.py).
+SCHEMA_VERSION = 3
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -55,6 +57,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.runs",
     f"{INTERNAL}.model_runs",
     f"{INTERNAL}.test_results",
+    f"{INTERNAL}.event_keys",
 }
 
 _INTERNAL_DDL = [
@@ -74,6 +77,8 @@ _INTERNAL_DDL = [
         run_id VARCHAR NOT NULL, test_id VARCHAR, test_type VARCHAR, model VARCHAR,
         column_name VARCHAR, severity VARCHAR, status VARCHAR, failing_rows BIGINT,
         sample JSON, message VARCHAR, seconds DOUBLE)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.event_keys (
+        key UBIGINT NOT NULL, _batch_id VARCHAR NOT NULL)""",
 ]
 
 

@@ -77,7 +77,7 @@ def test_a_version_1_workspace_is_migrated_in_place(tmp_path: Path) -> None:
         assert cur.execute("select event_id, currency from raw.events").fetchall() == [("e1", None)]
         assert cur.execute(
             "select value from _shoplytics.meta where key = 'schema_version'"
-        ).fetchone() == ("2",)
+        ).fetchone() == (str(SCHEMA_VERSION),)
         # The tables version 1 lacked here are created too.
         assert ws.row_count("raw", "rejected_events") == 0
     with Workspace.open(tmp_path / "old") as ws:  # reopening finds it current

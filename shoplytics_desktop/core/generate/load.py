@@ -14,6 +14,7 @@ import duckdb
 from shoplytics_desktop.core.errors import GenerateError, count_of
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill, utc_now
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
+from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.ingest.batches import ImportedBatches, imported_batches
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
@@ -198,6 +199,7 @@ def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
         for table in _RAW_TABLES:
             con.execute(f"DELETE FROM raw.{table}")
         con.execute(f"DELETE FROM {INTERNAL}.batches")
+        keys.drop_all(con)
         return
     for table in _RAW_TABLES:
         con.execute(
@@ -208,6 +210,8 @@ def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
         f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))",
         [doomed],
     )
+    # The next import indexes the generated events (keys.ensure): generating does not pay for it.
+    keys.drop_batches(con, doomed)
 
 
 def _loaded_batch(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
+from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
 _CHUNK = 1024 * 1024
@@ -167,6 +168,7 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
                 deleted[table] = int(row[0]) if row else 0
                 if deleted[table]:
                     tx.execute(f"DELETE FROM {table} WHERE _batch_id = ?", [batch_id])
+            keys.drop_batches(tx, [batch_id])
             tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id])
     except duckdb.InterruptException as e:
         raise Cancelled() from e

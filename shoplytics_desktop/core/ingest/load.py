@@ -22,7 +22,7 @@ import duckdb
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
-from shoplytics_desktop.core.ingest import batches, catalogs
+from shoplytics_desktop.core.ingest import batches, catalogs, keys
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping
@@ -34,7 +34,6 @@ from shoplytics_desktop.core.ingest.report import (
 )
 from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
-    NEW_IDS_TABLE,
     Staged,
     drop_stage,
     reader_rejects_sql,
@@ -42,7 +41,7 @@ from shoplytics_desktop.core.ingest.stage import (
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql
-from shoplytics_desktop.core.ingest.validate import count_mapped, has_events, reasons
+from shoplytics_desktop.core.ingest.validate import count_mapped, reasons
 from shoplytics_desktop.core.ingest.wizard import (
     cancel_watch,
     preset_note,
@@ -76,8 +75,13 @@ def _load_events(
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    existing = _drop_existing(con, batch_id) if valid else 0
-    repeats = _drop_repeats(con, batch_id) if valid > existing else 0
+    existing = keys.drop_existing(con, batch_id) if valid else 0
+    repeats = 0
+    if valid > existing:
+        # The batch's keys go into the index now; the repeats within the batch are looked for
+        # among them, without reading the ids again.
+        keys.add_batch(con, batch_id)
+        repeats = _drop_repeats(con, batch_id)
     source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -125,46 +129,13 @@ def _insert_valid(
     return int(row[0]) if row else 0
 
 
-def _drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
-    """Delete the batch's events that an earlier batch holds already (by event id).
-
-    The batch's ids are copied into a temp table first: its exact size lets DuckDB build the
-    join's hash table on the smaller side (a new batch is mostly far smaller than the
-    workspace), so only the earlier batches' event_id column is read, never their rows."""
-    if not has_events(con, exclude_batch=batch_id):
-        return 0
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {NEW_IDS_TABLE} AS "
-            "SELECT rowid AS row_id, event_id FROM raw.events WHERE _batch_id = ?",
-            [batch_id],
-        )
-        row = con.execute(
-            f"""DELETE FROM raw.events WHERE rowid IN (
-                   SELECT n.row_id FROM {NEW_IDS_TABLE} n WHERE EXISTS (
-                       SELECT 1 FROM raw.events e
-                       WHERE e.event_id = n.event_id AND e._batch_id <> ?))""",
-            [batch_id],
-        ).fetchone()
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DROP TABLE IF EXISTS temp.{NEW_IDS_TABLE}")
-    return int(row[0]) if row else 0
-
-
 def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """Delete the repeats of an event within the batch, keeping its first occurrence."""
-    # 64-bit hashes of the ids, sorted, each compared with the next: a fraction of the memory of
-    # the ids themselves, and at millions of rows a few times faster than a distinct count's
-    # hash table. A collision only means the exact check below runs; it counts exact repeats.
-    row = con.execute(
-        """SELECT count(*) FROM (
-               SELECT h, lead(h) OVER (ORDER BY h) AS next
-               FROM (SELECT hash(event_id) AS h FROM raw.events WHERE _batch_id = ?))
-           WHERE h = next""",
-        [batch_id],
-    ).fetchone()
-    if not row or not row[0]:
+    # The batch's keys (64-bit hashes of the ids) sorted, each compared with the next: a fraction
+    # of the memory of the ids themselves, and at millions of rows a few times faster than a
+    # distinct count's hash table. A shared key only means the exact check below runs; it counts
+    # exact repeats, and the batch's keys are written again without theirs.
+    if not keys.repeats_possible(con, batch_id):
         return 0
     row = con.execute(
         """DELETE FROM raw.events WHERE rowid IN (
@@ -173,7 +144,11 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
                                           ORDER BY _source_file, _source_line) > 1)""",
         [batch_id],
     ).fetchone()
-    return int(row[0]) if row else 0
+    deleted = int(row[0]) if row else 0
+    if deleted:
+        keys.drop_batches(con, [batch_id])
+        keys.add_batch(con, batch_id)
+    return deleted
 
 
 def _quarantine(
@@ -350,9 +325,11 @@ def _transaction(
     ws: Workspace, run: _Run, db_size: int, reserve: Path | None
 ) -> Iterator[None]:
     con, info = run.con, run.info
-    con.execute("BEGIN TRANSACTION")
     committed = False
     try:
+        if info is not None and not run.dry_run:
+            _index_keys(con)
+        con.execute("BEGIN TRANSACTION")
         yield
         con.execute("ROLLBACK" if run.dry_run else "COMMIT")
         committed = True
@@ -369,6 +346,14 @@ def _transaction(
         drop_stage(con)
         if not committed:
             _give_space_back(ws, con, db_size, reserve)
+
+
+def _index_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the event-key index up to date (after an upgrade, it indexes every stored event
+    once) and commit it apart from the import, which may load nothing and roll back."""
+    con.execute("BEGIN TRANSACTION")
+    keys.ensure(con)
+    con.execute("COMMIT")
 
 
 def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:

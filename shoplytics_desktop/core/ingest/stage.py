@@ -28,8 +28,6 @@ from shoplytics_desktop.core.sqlutil import quote_ident
 SRC_TABLE = "__ingest_src"
 FIRSTS_TABLE = "__ingest_file_firsts"
 READER_REJECTS = "__ingest_reader_rejects"
-#: The new batch's ids while load.py looks for them in earlier batches.
-NEW_IDS_TABLE = "__ingest_new_ids"
 #: How much of an over-long line a rejected row keeps.
 _LINE_SHOWN = 10_000
 
@@ -55,7 +53,7 @@ class Staged:
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, NEW_IDS_TABLE):
+    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.ingest.report import ReasonCount, RejectExample, ValidationReport
 from shoplytics_desktop.core.ingest.stage import Staged, reader_rejects_sql
 
@@ -61,7 +62,10 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
     assert row is not None
     rejected, valid, distinct = (int(v or 0) for v in row)
     existing = existing_rows = 0
-    if valid and has_events(con):
+    found = keys.count_existing(con, mapped) if valid and has_events(con) else None
+    if found is not None:
+        existing, existing_rows = found
+    elif valid and has_events(con):
         # EXISTS rather than IN: DuckDB then builds the join's hash table on the smaller side
         # (mostly the file's rows), and reads only the workspace's event_id column.
         r = con.execute(
