@@ -69,16 +69,45 @@ def _names(ws: Workspace, product_ids: list[str]) -> dict[str, str | None]:
     return {r[0]: r[1] for r in rows}
 
 
-#: Revenue, orders, buyers and units of a set of lines: money summed exactly (as decimals), orders
-#: and buyers counted as distinct order and user numbers.
-_FIGURES = (
-    "CAST(sum(revenue){f} AS DOUBLE), count(DISTINCT order_no){f}, "
-    "count(DISTINCT user_no){f}, sum(units){f}"
-)
+#: Distinct orders and buyers are counted with a bitmap of the dense order and user numbers
+#: (1…max) where the bitmaps of all groups of a query stay under this many bits; DuckDB's
+#: count(DISTINCT) otherwise. Both count exactly; the bitmap is many times faster.
+_BITMAP_BITS = 1 << 29
+
+
+@dataclass(frozen=True)
+class _Numbering:
+    """The largest order and user number of agg_sales, and about how many categories it has."""
+
+    orders: int
+    users: int
+    categories: int
+
+    def distinct(self, column: str, groups: int, cond: str = "") -> str:
+        """SQL counting the distinct values of order_no or user_no in each of ``groups``."""
+        top = self.orders if column == "order_no" else self.users
+        if top > 0 and groups * top <= _BITMAP_BITS:
+            return f"bit_count(bitstring_agg({column}, 1, {top}){cond})"
+        return f"count(DISTINCT {column}){cond}"
+
+    def figures(self, groups: int, cond: str = "") -> str:
+        """Revenue (summed exactly, as decimals), orders, buyers and units of each group."""
+        return (
+            f"CAST(sum(revenue){cond} AS DOUBLE), {self.distinct('order_no', groups, cond)}, "
+            f"{self.distinct('user_no', groups, cond)}, sum(units){cond}"
+        )
+
+
+def _numbering(ws: Workspace) -> _Numbering:
+    row = ws.cursor().execute(
+        "SELECT max(order_no), max(user_no), approx_count_distinct(category) FROM marts.agg_sales"
+    ).fetchone()
+    return _Numbering(*(int(v or 0) for v in row)) if row else _Numbering(0, 0, 0)
 
 
 def _figures(row: tuple[Any, ...]) -> list[float]:
-    """[revenue, orders, buyers, units] from the four columns of _FIGURES (zeros over no line)."""
+    """[revenue, orders, buyers, units] from the four columns of figures() (zeros over no
+    line)."""
     return [round(num(row[0]), 2), num(row[1]), num(row[2]), num(row[3])]
 
 
@@ -93,12 +122,12 @@ def _lines(ws: Workspace, f: Filters, start: dt.date, end: dt.date) -> tuple[str
 
 
 def _totals(
-    ws: Workspace, f: Filters, ranges: list[tuple[dt.date, dt.date]]
+    ws: Workspace, f: Filters, nums: _Numbering, ranges: list[tuple[dt.date, dt.date]]
 ) -> list[list[float]]:
     """The figures of each day range, in one read of the lines (DuckDB aggregates: the lines
     themselves never leave it)."""
     aggs = ", ".join(
-        _FIGURES.format(f=" FILTER (WHERE order_date BETWEEN ? AND ?)") for _ in ranges
+        nums.figures(1, " FILTER (WHERE order_date BETWEEN ? AND ?)") for _ in ranges
     )
     source, params = _lines(ws, f, min(r[0] for r in ranges), max(r[1] for r in ranges))
     marks = [d for r in ranges for _ in range(4) for d in r]
@@ -117,10 +146,11 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         # A day still under way would read as a drop: compare the complete days only.
         n = dt.timedelta(days=(end - f.start).days + 1)
         ranges += [(f.start, end), (f.start - n, f.start - dt.timedelta(days=1))]
-    totals = _totals(ws, f, ranges)
+    nums = _numbering(ws)
+    totals = _totals(ws, f, nums, ranges)
     now, before = totals[0], totals[1]
     refunds = refunds_by_day(ws, f, p.start, f.end)
-    by_period, by_category, by_product = _breakdowns(ws, f)
+    by_period, by_category = _breakdowns(ws, f, nums)
     series = _series(by_period, f, bounds)
     kpis = (
         Kpi("revenue", "Revenue", now[0], before[0], "money", series["revenue"]),
@@ -135,28 +165,27 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         kpis = tuple(_complete_basis(k, totals[2:], f, end) for k in kpis)
     note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
     return Revenue(f, series, _by_category(by_category, now[0]),
-                   _top_products(ws, by_product, top_n), kpis, note)
+                   _top_products(ws, f, nums, top_n), kpis, note)
 
 
 _Rows = list[tuple[Any, ...]]
 
 
-def _breakdowns(ws: Workspace, f: Filters) -> tuple[_Rows, _Rows, _Rows]:
-    """The range's figures per period of the grain, per category and per product (with its
-    category), from one grouping-sets read of the lines."""
+def _breakdowns(ws: Workspace, f: Filters, nums: _Numbering) -> tuple[_Rows, _Rows]:
+    """The range's figures per period of the grain and per category, from one grouping-sets
+    read of the lines."""
     source, params = _lines(ws, f, f.start, f.end)
+    groups = len(periods(f)) + nums.categories
     rows = ws.cursor().execute(
-        f"SELECT grouping(period, category, product_id), period, category, product_id, "
-        f"min(category), {_FIGURES.format(f='')} "
+        f"SELECT grouping(period, category), period, category, {nums.figures(groups)} "
         f"FROM (SELECT {bucket_sql('order_date', f.grain)} AS period, * {source}) "
-        "GROUP BY GROUPING SETS ((period), (category), (product_id))",
+        "GROUP BY GROUPING SETS ((period), (category))",
         params,
     ).fetchall()
-    # grouping() sets a bit per column left out: 0b011 kept period only, 0b101 category only.
-    by_period = [(r[1], *_figures(r[5:])) for r in rows if r[0] == 0b011]
-    by_category = [(r[2], *_figures(r[5:]), num(r[5])) for r in rows if r[0] == 0b101]
-    by_product = [(r[3], r[4], *_figures(r[5:]), num(r[5])) for r in rows if r[0] == 0b110]
-    return by_period, by_category, by_product
+    # grouping() sets a bit per column left out: 0b01 kept the period, 0b10 the category.
+    by_period = [(r[1], *_figures(r[3:])) for r in rows if r[0] == 0b01]
+    by_category = [(r[2], *_figures(r[3:]), num(r[3])) for r in rows if r[0] == 0b10]
+    return by_period, by_category
 
 
 def _series(by_period: _Rows, f: Filters, bounds: DataBounds | None) -> TimeSeries:
@@ -187,14 +216,28 @@ def _by_category(by_category: _Rows, total_revenue: float) -> Table:
     )
 
 
-def _top_products(ws: Workspace, by_product: _Rows, top_n: int) -> Table:
-    # (product_id, category, revenue, orders, buyers, units, unrounded revenue), by revenue.
-    top = sorted(by_product, key=lambda r: (-r[6], r[0]))[:top_n]
-    names = _names(ws, [r[0] for r in top])
+def _top_products(ws: Workspace, f: Filters, nums: _Numbering, top_n: int) -> Table:
+    """The best-selling products by revenue (then id): sums over every product, the distinct
+    orders of the few shown only."""
+    source, params = _lines(ws, f, f.start, f.end)
+    top = ws.cursor().execute(
+        f"SELECT product_id, min(category), sum(units), sum(revenue) AS revenue {source} "
+        "GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT ?",
+        [*params, top_n],
+    ).fetchall()
+    ids = [r[0] for r in top]
+    orders = dict(
+        ws.cursor().execute(
+            f"SELECT product_id, {nums.distinct('order_no', len(ids))} {source} "
+            "AND list_contains(?, product_id) GROUP BY product_id",
+            [*params, ids],
+        ).fetchall()
+    ) if ids else {}
+    names = _names(ws, ids)
     return Table.of(
         ["product_id", "name", "category", "units", "orders", "revenue"],
-        [(pid, names.get(pid), cat, int(u), int(o), r)
-         for pid, cat, r, o, _, u, _ in top],
+        [(pid, names.get(pid), cat, int(u), int(orders.get(pid, 0)), round(num(r), 2))
+         for pid, cat, u, r in top],
     )
 
 
