@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from shoplytics_desktop.core.analytics.distinct import Numbering, numbering
 from shoplytics_desktop.core.analytics.filters import (
     Filters,
     bucket_of,
@@ -69,42 +70,6 @@ def _names(ws: Workspace, product_ids: list[str]) -> dict[str, str | None]:
     return {r[0]: r[1] for r in rows}
 
 
-#: Distinct orders and buyers are counted with a bitmap of the dense order and user numbers
-#: (1…max) where the bitmaps of all groups of a query stay under this many bits; DuckDB's
-#: count(DISTINCT) otherwise. Both count exactly; the bitmap is many times faster.
-_BITMAP_BITS = 1 << 29
-
-
-@dataclass(frozen=True)
-class _Numbering:
-    """The largest order and user number of agg_sales, and about how many categories it has."""
-
-    orders: int
-    users: int
-    categories: int
-
-    def distinct(self, column: str, groups: int, cond: str = "") -> str:
-        """SQL counting the distinct values of order_no or user_no in each of ``groups``."""
-        top = self.orders if column == "order_no" else self.users
-        if top > 0 and groups * top <= _BITMAP_BITS:
-            return f"bit_count(bitstring_agg({column}, 1, {top}){cond})"
-        return f"count(DISTINCT {column}){cond}"
-
-    def figures(self, groups: int, cond: str = "") -> str:
-        """Revenue (summed exactly, as decimals), orders, buyers and units of each group."""
-        return (
-            f"CAST(sum(revenue){cond} AS DOUBLE), {self.distinct('order_no', groups, cond)}, "
-            f"{self.distinct('user_no', groups, cond)}, sum(units){cond}"
-        )
-
-
-def _numbering(ws: Workspace) -> _Numbering:
-    row = ws.cursor().execute(
-        "SELECT max(order_no), max(user_no), approx_count_distinct(category) FROM marts.agg_sales"
-    ).fetchone()
-    return _Numbering(*(int(v or 0) for v in row)) if row else _Numbering(0, 0, 0)
-
-
 def _figures(row: tuple[Any, ...]) -> list[float]:
     """[revenue, orders, buyers, units] from the four columns of figures() (zeros over no
     line)."""
@@ -122,7 +87,7 @@ def _lines(ws: Workspace, f: Filters, start: dt.date, end: dt.date) -> tuple[str
 
 
 def _totals(
-    ws: Workspace, f: Filters, nums: _Numbering, ranges: list[tuple[dt.date, dt.date]]
+    ws: Workspace, f: Filters, nums: Numbering, ranges: list[tuple[dt.date, dt.date]]
 ) -> list[list[float]]:
     """The figures of each day range, in one read of the lines (DuckDB aggregates: the lines
     themselves never leave it)."""
@@ -146,7 +111,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         # A day still under way would read as a drop: compare the complete days only.
         n = dt.timedelta(days=(end - f.start).days + 1)
         ranges += [(f.start, end), (f.start - n, f.start - dt.timedelta(days=1))]
-    nums = _numbering(ws)
+    nums = numbering(ws)
     totals = _totals(ws, f, nums, ranges)
     now, before = totals[0], totals[1]
     refunds = refunds_by_day(ws, f, p.start, f.end)
@@ -171,7 +136,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
 _Rows = list[tuple[Any, ...]]
 
 
-def _breakdowns(ws: Workspace, f: Filters, nums: _Numbering) -> tuple[_Rows, _Rows]:
+def _breakdowns(ws: Workspace, f: Filters, nums: Numbering) -> tuple[_Rows, _Rows]:
     """The range's figures per period of the grain and per category, from one grouping-sets
     read of the lines."""
     source, params = _lines(ws, f, f.start, f.end)
@@ -216,7 +181,7 @@ def _by_category(by_category: _Rows, total_revenue: float) -> Table:
     )
 
 
-def _top_products(ws: Workspace, f: Filters, nums: _Numbering, top_n: int) -> Table:
+def _top_products(ws: Workspace, f: Filters, nums: Numbering, top_n: int) -> Table:
     """The best-selling products by revenue (then id): sums over every product, the distinct
     orders of the few shown only."""
     source, params = _lines(ws, f, f.start, f.end)
