@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from shoplytics_desktop.core.workspace import Workspace
 
 #: Distinct orders and buyers are counted with a bitmap of the dense order and user numbers
-#: (1…max) where the bitmaps of all groups of a query stay under this many bits; DuckDB's
-#: count(DISTINCT) otherwise. Both count exactly; the bitmap is many times faster.
+#: (1…max) where the bitmaps of all groups of a query stay under this many bits, and the query
+#: reads enough lines to pay for them; DuckDB's count(DISTINCT) otherwise. Both count exactly;
+#: over many lines the bitmap is many times faster, over a few the bitmaps' size dominates.
 _BITMAP_BITS = 1 << 29
+_BITMAP_MIN_LINES = 100_000
 
 
 @dataclass(frozen=True)
@@ -20,11 +22,14 @@ class Numbering:
     orders: int
     users: int
     categories: int
+    #: How many lines the queries read, when known (None: many).
+    lines: int | None = None
 
     def distinct(self, column: str, groups: int, cond: str = "") -> str:
         """SQL counting the distinct values of order_no or user_no in each of ``groups``."""
         top = self.orders if column == "order_no" else self.users
-        if top > 0 and groups * top <= _BITMAP_BITS:
+        many = self.lines is None or self.lines >= _BITMAP_MIN_LINES
+        if many and top > 0 and groups * top <= _BITMAP_BITS:
             return f"bit_count(bitstring_agg({column}, 1, {top}){cond})"
         return f"count(DISTINCT {column}){cond}"
 

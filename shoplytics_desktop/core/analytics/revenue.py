@@ -6,7 +6,7 @@ there are refunds, and ``currency_note`` says how much is in other currencies.""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shoplytics_desktop.core.analytics.distinct import Numbering, numbering
@@ -88,16 +88,19 @@ def _lines(ws: Workspace, f: Filters, start: dt.date, end: dt.date) -> tuple[str
 
 def _totals(
     ws: Workspace, f: Filters, nums: Numbering, ranges: list[tuple[dt.date, dt.date]]
-) -> list[list[float]]:
+) -> tuple[list[list[float]], int]:
     """The figures of each day range, in one read of the lines (DuckDB aggregates: the lines
-    themselves never leave it)."""
+    themselves never leave it), and how many lines the ranges hold."""
     aggs = ", ".join(
         nums.figures(1, " FILTER (WHERE order_date BETWEEN ? AND ?)") for _ in ranges
     )
     source, params = _lines(ws, f, min(r[0] for r in ranges), max(r[1] for r in ranges))
     marks = [d for r in ranges for _ in range(4) for d in r]
-    row = ws.cursor().execute(f"SELECT {aggs} {source}", [*marks, *params]).fetchone() or ()
-    return [_figures(tuple(row[4 * i: 4 * i + 4])) for i in range(len(ranges))]
+    row = ws.cursor().execute(
+        f"SELECT {aggs}, count(*) {source}", [*marks, *params]
+    ).fetchone() or ()
+    figures = [_figures(tuple(row[4 * i: 4 * i + 4])) for i in range(len(ranges))]
+    return figures, int(row[-1]) if row else 0
 
 
 def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
@@ -112,7 +115,8 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         n = dt.timedelta(days=(end - f.start).days + 1)
         ranges += [(f.start, end), (f.start - n, f.start - dt.timedelta(days=1))]
     nums = numbering(ws)
-    totals = _totals(ws, f, nums, ranges)
+    totals, lines = _totals(ws, f, nums, ranges)
+    nums = replace(nums, lines=lines)
     now, before = totals[0], totals[1]
     refunds = refunds_by_day(ws, f, p.start, f.end)
     by_period, by_category = _breakdowns(ws, f, nums)
@@ -236,8 +240,6 @@ def _refund_kpis(
 def _complete_basis(k: Kpi, totals: list[list[float]], f: Filters, end: dt.date) -> Kpi:
     """The KPI's change over the complete days only; ``totals`` holds the figures of those days
     and of as many days before (none when no day of the range is complete)."""
-    from dataclasses import replace
-
     index = {"revenue": 0, "orders": 1, "buyers": 2, "units": 3}
     if not totals:
         return replace(k, basis=(None, None), basis_note="No complete day in the range yet.")
