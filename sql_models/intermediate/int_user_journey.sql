@@ -14,11 +14,11 @@ with user_sessions as (
         sum(revenue) as revenue,
         min(first_purchase_time) as first_purchase_time,
         min(first_purchase_date) as first_purchase_date,
-        -- Where the user came from: their first session's attributes (sessions starting at one
-        -- instant are ordered by their key, so reruns and every engine agree).
-        arg_min(country, (session_start, session_key)) as first_country,
-        arg_min(device, (session_start, session_key)) as first_device,
-        arg_min(traffic_source, (session_start, session_key)) as first_traffic_source
+        -- Where the user came from: their first session (sessions starting at one instant are
+        -- ordered by their key, user_id || '|' || session_id, so by session_id within a user:
+        -- reruns and every engine agree), whose attributes are looked up below. One first-value
+        -- aggregate per user rather than one per attribute.
+        arg_min(session_id, (session_start, session_id)) as first_session_id
     from int_sessions
     group by user_id
 ),
@@ -48,8 +48,9 @@ select
     s.revenue,
     -- The Monday-started week (in the reporting time zone) of the first event's day.
     cast(date_trunc('week', s.first_event_date) as date) as cohort_week,
-    s.first_country,
-    s.first_device,
-    s.first_traffic_source
+    f.country as first_country,
+    f.device as first_device,
+    f.traffic_source as first_traffic_source
 from user_sessions as s
+join int_sessions as f on f.user_id = s.user_id and f.session_id = s.first_session_id
 left join user_orders as o on o.user_id = s.user_id

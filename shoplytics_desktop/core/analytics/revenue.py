@@ -6,11 +6,17 @@ there are refunds, and ``currency_note`` says how much is in other currencies.""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-import polars as pl
-
-from shoplytics_desktop.core.analytics.filters import Filters, bucket_of, periods, segment_where
+from shoplytics_desktop.core.analytics.distinct import Numbering, numbering
+from shoplytics_desktop.core.analytics.filters import (
+    Filters,
+    bucket_of,
+    bucket_sql,
+    periods,
+    segment_where,
+)
 from shoplytics_desktop.core.analytics.money import (
     currency_where,
     other_currencies,
@@ -23,8 +29,7 @@ from shoplytics_desktop.core.analytics.periods import (
     data_bounds,
     partial_periods,
 )
-from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, ratio
-from shoplytics_desktop.core.sqlutil import to_polars
+from shoplytics_desktop.core.analytics.types import Kpi, Table, TimeSeries, num, ratio
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -49,9 +54,6 @@ class Revenue:
         return not self.kpi("orders").value
 
 
-_BUCKET = {"day": "1d", "week": "1w", "month": "1mo"}
-
-
 def _names(ws: Workspace, product_ids: list[str]) -> dict[str, str | None]:
     """Product names from dim_products when it exists (it is optional for the dashboards)."""
     cur = ws.cursor()
@@ -68,38 +70,57 @@ def _names(ws: Workspace, product_ids: list[str]) -> dict[str, str | None]:
     return {r[0]: r[1] for r in rows}
 
 
-def _totals(frame: pl.DataFrame) -> list[float]:
-    if frame.is_empty():
-        return [0.0, 0.0, 0.0, 0.0]
-    row = frame.select(
-        pl.col("revenue").sum(), pl.col("order_key").n_unique(), pl.col("user_id").n_unique(),
-        pl.col("units").sum(),
-    ).row(0)
-    return [round(float(row[0]), 2), float(row[1]), float(row[2]), float(row[3])]
+def _figures(row: tuple[Any, ...]) -> list[float]:
+    """[revenue, orders, buyers, units] from the four columns of figures() (zeros over no
+    line)."""
+    return [round(num(row[0]), 2), num(row[1]), num(row[2]), num(row[3])]
+
+
+def _lines(ws: Workspace, f: Filters, start: dt.date, end: dt.date) -> tuple[str, list[Any]]:
+    """FROM and WHERE of the filtered lines of agg_sales ordered in [start, end]."""
+    where, params = segment_where(f, category="category")
+    cur_where, cur_params = currency_where(ws, "agg_sales")
+    return (
+        f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{cur_where}{where}",
+        [start, end, *cur_params, *params],
+    )
+
+
+def _totals(
+    ws: Workspace, f: Filters, nums: Numbering, ranges: list[tuple[dt.date, dt.date]]
+) -> tuple[list[list[float]], int]:
+    """The figures of each day range, in one read of the lines (DuckDB aggregates: the lines
+    themselves never leave it), and how many lines the ranges hold."""
+    aggs = ", ".join(
+        nums.figures(1, " FILTER (WHERE order_date BETWEEN ? AND ?)") for _ in ranges
+    )
+    source, params = _lines(ws, f, min(r[0] for r in ranges), max(r[1] for r in ranges))
+    marks = [d for r in ranges for _ in range(4) for d in r]
+    row = ws.cursor().execute(
+        f"SELECT {aggs}, count(*) {source}", [*marks, *params]
+    ).fetchone() or ()
+    figures = [_figures(tuple(row[4 * i: 4 * i + 4])) for i in range(len(ranges))]
+    return figures, int(row[-1]) if row else 0
 
 
 def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
-    """One read of the filtered purchase lines of both periods (orders, not events: small), then
-    every figure in polars, where distinct counts over a few hundred thousand rows are cheap."""
-    where, params = segment_where(f, category="category")
-    cur_where, cur_params = currency_where(ws, "agg_sales")
+    """Every figure aggregated in DuckDB over the filtered lines of agg_sales: the totals of
+    both periods in one read, the breakdowns (period, category, product) in another."""
     p = f.previous()
-    lines = to_polars(
-        ws.cursor().sql(
-            "SELECT order_date, order_no AS order_key, user_no AS user_id, product_id, category, "
-            "CAST(units AS BIGINT) AS units, CAST(revenue AS DOUBLE) AS revenue "
-            f"FROM marts.agg_sales WHERE order_date BETWEEN ? AND ?{cur_where}{where}",
-            params=[p.start, f.end, *cur_params, *params],
-        )
-    )
-    refunds = refunds_by_day(ws, f, p.start, f.end)
-    now_lines = lines.filter(pl.col("order_date") >= f.start)
-    now = _totals(now_lines)
-    before = _totals(lines.filter(pl.col("order_date") < f.start))
     bounds = data_bounds(ws)
-    series = _series(now_lines, f, bounds)
-    by_category = _by_category(now_lines, now[0])
-    top_products = _top_products(ws, now_lines, top_n)
+    end = complete_end(f, bounds)
+    ranges = [(f.start, f.end), (p.start, p.end)]
+    if f.start <= end < f.end:
+        # A day still under way would read as a drop: compare the complete days only.
+        n = dt.timedelta(days=(end - f.start).days + 1)
+        ranges += [(f.start, end), (f.start - n, f.start - dt.timedelta(days=1))]
+    nums = numbering(ws)
+    totals, lines = _totals(ws, f, nums, ranges)
+    nums = replace(nums, lines=lines)
+    now, before = totals[0], totals[1]
+    refunds = refunds_by_day(ws, f, p.start, f.end)
+    by_period, by_category = _breakdowns(ws, f, nums)
+    series = _series(by_period, f, bounds)
     kpis = (
         Kpi("revenue", "Revenue", now[0], before[0], "money", series["revenue"]),
         *_refund_kpis(refunds, f, now[0], before[0], series),
@@ -109,67 +130,83 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         Kpi("buyers", "Buyers", now[2], before[2], "count", series["buyers"]),
         Kpi("units", "Units sold", now[3], before[3], "count", series["units"]),
     )
-    end = complete_end(f, bounds)
     if end < f.end:
-        # A day still under way would read as a drop: compare the complete days only.
-        kpis = tuple(_complete_basis(k, lines, f, end) for k in kpis)
+        kpis = tuple(_complete_basis(k, totals[2:], f, end) for k in kpis)
     note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
-    return Revenue(f, series, by_category, top_products, kpis, note)
+    return Revenue(f, series, _by_category(by_category, now[0]),
+                   _top_products(ws, f, nums, top_n), kpis, note)
 
 
-def _series(now_lines: pl.DataFrame, f: Filters, bounds: DataBounds | None) -> TimeSeries:
-    by_period = {
-        r[0]: [round(float(r[1]), 2), float(r[2]), float(r[3]), float(r[4])]
-        for r in now_lines.group_by(
-            pl.col("order_date").dt.truncate(_BUCKET[f.grain]).alias("period")
-        ).agg(
-            pl.col("revenue").sum(), pl.col("order_key").n_unique(),
-            pl.col("user_id").n_unique(), pl.col("units").sum(),
-        ).iter_rows()
-    }
+_Rows = list[tuple[Any, ...]]
+
+
+def _breakdowns(ws: Workspace, f: Filters, nums: Numbering) -> tuple[_Rows, _Rows]:
+    """The range's figures per period of the grain and per category, from one grouping-sets
+    read of the lines."""
+    source, params = _lines(ws, f, f.start, f.end)
+    groups = len(periods(f)) + nums.categories
+    rows = ws.cursor().execute(
+        f"SELECT grouping(period, category), period, category, {nums.figures(groups)} "
+        f"FROM (SELECT {bucket_sql('order_date', f.grain)} AS period, * {source}) "
+        "GROUP BY GROUPING SETS ((period), (category))",
+        params,
+    ).fetchall()
+    # grouping() sets a bit per column left out: 0b01 kept the period, 0b10 the category.
+    by_period = [(r[1], *_figures(r[3:])) for r in rows if r[0] == 0b01]
+    by_category = [(r[2], *_figures(r[3:]), num(r[3])) for r in rows if r[0] == 0b10]
+    return by_period, by_category
+
+
+def _series(by_period: _Rows, f: Filters, bounds: DataBounds | None) -> TimeSeries:
+    figures = {r[0]: list(r[1:5]) for r in by_period}
     ps = periods(f)
     zero = [0.0] * 4
     return TimeSeries(
         tuple(ps),
         {
-            "revenue": tuple(by_period.get(d, zero)[0] for d in ps),
-            "orders": tuple(by_period.get(d, zero)[1] for d in ps),
-            "aov": tuple(ratio(*by_period.get(d, zero)[:2]) for d in ps),
-            "buyers": tuple(by_period.get(d, zero)[2] for d in ps),
-            "units": tuple(by_period.get(d, zero)[3] for d in ps),
+            "revenue": tuple(figures.get(d, zero)[0] for d in ps),
+            "orders": tuple(figures.get(d, zero)[1] for d in ps),
+            "aov": tuple(ratio(*figures.get(d, zero)[:2]) for d in ps),
+            "buyers": tuple(figures.get(d, zero)[2] for d in ps),
+            "units": tuple(figures.get(d, zero)[3] for d in ps),
         },
         f.grain,
         partial=partial_periods(f, bounds),
     )
 
 
-def _by_category(now_lines: pl.DataFrame, total_revenue: float) -> Table:
-    cats = (
-        now_lines.group_by("category")
-        .agg(pl.col("revenue").sum(), pl.col("order_key").n_unique().alias("orders"),
-             pl.col("units").sum(), pl.col("user_id").n_unique().alias("buyers"))
-        .sort(["revenue", "category"], descending=[True, False])
-    )
+def _by_category(by_category: _Rows, total_revenue: float) -> Table:
+    # (category, revenue, orders, buyers, units, unrounded revenue), by revenue.
+    cats = sorted(by_category, key=lambda r: (-r[5], r[0]))
     return Table.of(
         ["category", "revenue", "orders", "units", "buyers", "share"],
-        [(c, round(r, 2), int(o), int(u), int(b), ratio(r, total_revenue))
-         for c, r, o, u, b in cats.iter_rows()],
+        [(c, r, int(o), int(u), int(b), ratio(exact, total_revenue))
+         for c, r, o, b, u, exact in cats],
     )
 
 
-def _top_products(ws: Workspace, now_lines: pl.DataFrame, top_n: int) -> Table:
-    top = (
-        now_lines.group_by("product_id")
-        .agg(pl.col("category").first(), pl.col("units").sum(),
-             pl.col("order_key").n_unique().alias("orders"), pl.col("revenue").sum())
-        .sort(["revenue", "product_id"], descending=[True, False])
-        .head(top_n)
-    )
-    names = _names(ws, top["product_id"].to_list())
+def _top_products(ws: Workspace, f: Filters, nums: Numbering, top_n: int) -> Table:
+    """The best-selling products by revenue (then id): sums over every product, the distinct
+    orders of the few shown only."""
+    source, params = _lines(ws, f, f.start, f.end)
+    top = ws.cursor().execute(
+        f"SELECT product_id, min(category), sum(units), sum(revenue) AS revenue {source} "
+        "GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT ?",
+        [*params, top_n],
+    ).fetchall()
+    ids = [r[0] for r in top]
+    orders = dict(
+        ws.cursor().execute(
+            f"SELECT product_id, {nums.distinct('order_no', len(ids))} {source} "
+            "AND list_contains(?, product_id) GROUP BY product_id",
+            [*params, ids],
+        ).fetchall()
+    ) if ids else {}
+    names = _names(ws, ids)
     return Table.of(
         ["product_id", "name", "category", "units", "orders", "revenue"],
-        [(pid, names.get(pid), cat, int(u), int(o), round(r, 2))
-         for pid, cat, u, o, r in top.iter_rows()],
+        [(pid, names.get(pid), cat, int(u), int(orders.get(pid, 0)), round(num(r), 2))
+         for pid, cat, u, r in top],
     )
 
 
@@ -200,15 +237,14 @@ def _refund_kpis(
     )
 
 
-def _complete_basis(k: Kpi, lines: pl.DataFrame, f: Filters, end: dt.date) -> Kpi:
-    from dataclasses import replace
-
+def _complete_basis(k: Kpi, totals: list[list[float]], f: Filters, end: dt.date) -> Kpi:
+    """The KPI's change over the complete days only; ``totals`` holds the figures of those days
+    and of as many days before (none when no day of the range is complete)."""
     index = {"revenue": 0, "orders": 1, "buyers": 2, "units": 3}
-    if end < f.start:
+    if not totals:
         return replace(k, basis=(None, None), basis_note="No complete day in the range yet.")
+    now, before = totals
     n = dt.timedelta(days=(end - f.start).days + 1)
-    now = _totals(lines.filter(pl.col("order_date").is_between(f.start, end)))
-    before = _totals(lines.filter(pl.col("order_date").is_between(f.start - n, f.start - dt.timedelta(days=1))))
     if k.key == "aov":
         basis = (ratio(now[0], now[1]), ratio(before[0], before[1]))
     elif k.key in index:
