@@ -49,7 +49,7 @@ def _prepare(folder: Path, events: int, share: float) -> Path:
                     "FROM raw.events WHERE event_time > ?", [row[0]])
         cur.execute("DELETE FROM raw.events WHERE event_time > ?", [row[0]])
         cur.execute("CHECKPOINT")
-        result = run_project(ws)
+        result = run_project(ws, full_refresh=True)
         assert result.published, result.message
     ready.write_text(_models_hash())
     return base

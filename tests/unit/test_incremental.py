@@ -156,7 +156,19 @@ def test_a_deleted_batch_rebuilds_in_full(ws: Workspace) -> None:
     ws.cursor().execute("DELETE FROM raw.events WHERE _batch_id = 'late'")
     result = run_project(ws)
     notes = _notes(result)
-    assert notes["int_sessions"] == "rebuilt in full: a batch of events was deleted or replaced"
+    assert notes["int_sessions"] == (
+        "rebuilt in full: a batch of events was deleted, replaced or changed")
+    _assert_equals_full_rebuild(ws, result)
+
+
+def test_rows_taken_out_of_a_batch_rebuild_in_full(ws: Workspace) -> None:
+    """A batch that lost rows (by hand: the app deletes whole batches) is not the batch the
+    models were built from."""
+    ws.cursor().execute("DELETE FROM raw.events WHERE _batch_id = 'lastday' "
+                        "AND hash(event_id) % 10 = 3")
+    result = run_project(ws)
+    assert _notes(result)["int_sessions"] == (
+        "rebuilt in full: a batch of events was deleted, replaced or changed")
     _assert_equals_full_rebuild(ws, result)
 
 

@@ -26,9 +26,10 @@ of the new events and every day an incremental upstream deleted or inserted rows
 
 Anything the filters cannot follow rebuilds the model in full, so the result always equals a full
 rebuild: ``run --full-refresh``; the model's first build; a change of its SQL, its config or the
-settings the models read (time zone, session timeout, currency); a deleted or replaced batch; an
-incremental upstream that was rebuilt in full or not built in the same run; and any other
-relation it reads in full (a table of another kind, ``raw.users``) whose content changed.
+settings the models read (time zone, session timeout, currency); a deleted, replaced or changed
+batch (each batch is known with its number of events); an incremental upstream that was rebuilt
+in full or not built in the same run; and any other relation it reads in full (a table of
+another kind, ``raw.users``) whose content changed.
 """
 
 from __future__ import annotations
@@ -299,9 +300,12 @@ class IncrementalRun:
         if any(m.materialized == "incremental" for m in project.models.values()):
             _ensure_state(cur)
             self.state = _read_state(cur)
+            # Each batch with its number of events: a batch whose rows changed (deleted or
+            # replaced under the same id) is no longer the batch the models were built from.
             self.current = frozenset(
-                r[0] for r in cur.execute(
-                    f"SELECT DISTINCT _batch_id FROM {STREAM} WHERE _batch_id IS NOT NULL"
+                f"{batch}:{count}" for batch, count in cur.execute(
+                    f"SELECT _batch_id, count(*) FROM {STREAM} WHERE _batch_id IS NOT NULL "
+                    "GROUP BY _batch_id"
                 ).fetchall()
             )
             bases = [s.batches for s in self.state.values()]
@@ -386,7 +390,7 @@ class IncrementalRun:
         if self.base is None or state.batches != self.base:
             return "it is out of step with the other incremental models"
         if self.base - self.current:
-            return "a batch of events was deleted or replaced"
+            return "a batch of events was deleted, replaced or changed"
         for up in model.depends_on:
             upm = self.project.models[up]
             if upm.materialized == "incremental" and self.changed.get(up) not in ("part", "none"):
@@ -408,7 +412,7 @@ class IncrementalRun:
         if self._prepared:
             return
         assert self.base is not None
-        new = sorted(self.current - self.base)
+        new = sorted(item.rpartition(":")[0] for item in self.current - self.base)
         batches = ", ".join(quote_literal(b) for b in new) or "NULL"
         stream = self.project.models.get("stg_events")
         source = stream.relation if stream else STREAM
