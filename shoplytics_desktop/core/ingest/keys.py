@@ -70,11 +70,24 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES (?, ?)", [_PROBE_META, probe])
 
 
-def add_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
+def batch_rows(since: int) -> str:
+    """The WHERE condition of the rows of the batch being loaded (``_batch_id = ?``): with the
+    first row id it can have, DuckDB skips the row groups before it instead of reading the batch
+    column of every event the workspace holds."""
+    return f"rowid >= {int(since)} AND _batch_id = ?"
+
+
+def next_rowid(con: duckdb.DuckDBPyConnection) -> int:
+    """The lowest row id rows appended to raw.events from now on can have."""
+    row = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM raw.events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def add_batch(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> None:
     """Index the batch's events (once its duplicates are gone)."""
     con.execute(
         f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events "
-        "WHERE _batch_id = ?",
+        f"WHERE {batch_rows(since)}",
         [batch_id],
     )
 
@@ -104,7 +117,7 @@ def drop_all(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DELETE FROM {KEYS_TABLE}")
 
 
-def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> int:
     """Delete the batch's events whose id an earlier batch holds; how many.
 
     The index must be current for the earlier batches (``ensure``) and not yet hold this one's.
@@ -115,7 +128,7 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {NEW_KEYS} AS SELECT rowid AS row_id, event_id, "
-            f"{key_sql('event_id')} AS key FROM raw.events WHERE _batch_id = ?",
+            f"{key_sql('event_id')} AS key FROM raw.events WHERE {batch_rows(since)}",
             [batch_id],
         )
         con.execute(

@@ -72,16 +72,17 @@ def _load_events(
     (with its hash), and again only if some rows were rejected, to quarantine them. The duplicate
     checks then read the batch's ids only, and the earlier batches' ids only when there are any.
     """
+    since = keys.next_rowid(con)  # the batch's rows come after it
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    existing = keys.drop_existing(con, batch_id) if valid else 0
+    existing = keys.drop_existing(con, batch_id, since) if valid else 0
     repeats = 0
     if valid > existing:
         # The batch's keys go into the index now; the repeats within the batch are looked for
         # among them, without reading the ids again.
-        keys.add_batch(con, batch_id)
-        repeats = _drop_repeats(con, batch_id)
+        keys.add_batch(con, batch_id, since)
+        repeats = _drop_repeats(con, batch_id, since)
     source_rows = None
     if exploded:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -93,7 +94,8 @@ def _load_events(
     loaded = valid - existing - repeats
     all_rejected = rejected + staged.reader_rejects
     warnings = batch_warnings(
-        con, "SELECT event_name, event_type FROM raw.events WHERE _batch_id = ?", [batch_id]
+        con, f"SELECT event_name, event_type FROM raw.events WHERE {keys.batch_rows(since)}",
+        [batch_id],
     ) if loaded else ()
     return ValidationReport(
         warnings=warnings,
@@ -129,7 +131,7 @@ def _insert_valid(
     return int(row[0]) if row else 0
 
 
-def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> int:
     """Delete the repeats of an event within the batch, keeping its first occurrence."""
     # The batch's keys (64-bit hashes of the ids) sorted, each compared with the next: a fraction
     # of the memory of the ids themselves, and at millions of rows a few times faster than a
@@ -138,8 +140,8 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     if not keys.repeats_possible(con, batch_id):
         return 0
     row = con.execute(
-        """DELETE FROM raw.events WHERE rowid IN (
-               SELECT rowid FROM raw.events WHERE _batch_id = ?
+        f"""DELETE FROM raw.events WHERE rowid IN (
+               SELECT rowid FROM raw.events WHERE {keys.batch_rows(since)}
                QUALIFY row_number() OVER (PARTITION BY event_id
                                           ORDER BY _source_file, _source_line) > 1)""",
         [batch_id],
@@ -147,7 +149,7 @@ def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     deleted = int(row[0]) if row else 0
     if deleted:
         keys.drop_batches(con, [batch_id])
-        keys.add_batch(con, batch_id)
+        keys.add_batch(con, batch_id, since)
     return deleted
 
 
