@@ -69,8 +69,9 @@ def _models_hash() -> str:
     return digest.hexdigest()
 
 
-def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, float, str]], int]:
-    from shoplytics_desktop.core.models.runner import run_project
+def _with_new_batch(base: Path, work: Path) -> int:
+    """A copy of the base workspace at ``work``, with the held-back events added as their
+    batch; how many."""
     from shoplytics_desktop.core.workspace import Workspace
 
     shutil.rmtree(work, ignore_errors=True)
@@ -78,9 +79,18 @@ def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, f
     with Workspace.open(work) as ws:
         cur = ws.cursor()
         cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events")
-        new = cur.execute("SELECT count(*) FROM main.new_events").fetchone()
+        row = cur.execute("SELECT count(*) FROM main.new_events").fetchone()
         cur.execute("DROP TABLE main.new_events")
         cur.execute("CHECKPOINT")
+    return int(row[0]) if row else 0
+
+
+def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, float, str]], int]:
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    new = _with_new_batch(base, work)
+    with Workspace.open(work) as ws:
         t0 = time.perf_counter()
         result = run_project(ws, full_refresh=full)
         seconds = time.perf_counter() - t0
@@ -89,22 +99,14 @@ def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, f
         full_built = [m.name for m in result.models if m.note.startswith("rebuilt in full")]
         if not full and full_built:
             print(f"  note: rebuilt in full in the incremental run: {', '.join(full_built)}")
-        return seconds, [(m.name, m.seconds, m.note) for m in slowest], int(new[0]) if new else 0
+        return seconds, [(m.name, m.seconds, m.note) for m in slowest], new
 
 
 def _timed_cli(base: Path, work: Path) -> float:
     """The command a user types after an import: `shoplytics run`, from process start to exit."""
     import subprocess
 
-    from shoplytics_desktop.core.workspace import Workspace
-
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(base, work)
-    with Workspace.open(work) as ws:
-        cur = ws.cursor()
-        cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events")
-        cur.execute("DROP TABLE main.new_events")
-        cur.execute("CHECKPOINT")
+    _with_new_batch(base, work)
     exe = shutil.which("shoplytics") or sys.exit("`shoplytics` is not on PATH (pip install -e .)")
     t0 = time.perf_counter()
     out = subprocess.run([exe, "run", "-q", "-w", str(work)], capture_output=True, text=True,

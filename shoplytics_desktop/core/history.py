@@ -169,8 +169,6 @@ def start_run(
 def record_models(
     cur: duckdb.DuckDBPyConnection, run_id: str, models: Iterable[ModelRow]
 ) -> None:
-    # Added after the first workspaces were made: a run adds it where it is missing.
-    cur.execute(f"ALTER TABLE {MODEL_RUNS} ADD COLUMN IF NOT EXISTS note VARCHAR")
     _insert(
         cur,
         MODEL_RUNS,
@@ -294,6 +292,7 @@ def list_runs(
 def model_results(ws: Workspace, run_id: str) -> list[ModelRecord]:
     """The models of a run, in build order."""
     cur = ws.cursor()
+    # A workspace of schema version 3 or older opened read-only has no note column.
     has_note = cur.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE schema_name = '_shoplytics' "
         "AND table_name = 'model_runs' AND column_name = 'note'"

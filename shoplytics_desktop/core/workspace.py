@@ -43,7 +43,9 @@ ROW_GROUP_SIZE = 32_768
 #: 1: the first contract. 2: raw.events.currency (and the event type refund, a value only).
 #: 3: _shoplytics.event_keys, the index of event ids that imports look for duplicates in (its
 #: keys are written by the first import after the upgrade, see ingest/keys.py).
-SCHEMA_VERSION = 3
+#: 4: _shoplytics.incremental_models (what incremental models were built from) and
+#: model_runs.note (how a run built each model).
+SCHEMA_VERSION = 4
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -58,6 +60,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.model_runs",
     f"{INTERNAL}.test_results",
     f"{INTERNAL}.event_keys",
+    f"{INTERNAL}.incremental_models",
 }
 
 _INTERNAL_DDL = [
@@ -72,13 +75,16 @@ _INTERNAL_DDL = [
         started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, message VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.model_runs (
         run_id VARCHAR NOT NULL, ordinal INTEGER, model VARCHAR, layer VARCHAR,
-        materialized VARCHAR, status VARCHAR, rows BIGINT, seconds DOUBLE, error VARCHAR)""",
+        materialized VARCHAR, status VARCHAR, rows BIGINT, seconds DOUBLE, error VARCHAR,
+        note VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.test_results (
         run_id VARCHAR NOT NULL, test_id VARCHAR, test_type VARCHAR, model VARCHAR,
         column_name VARCHAR, severity VARCHAR, status VARCHAR, failing_rows BIGINT,
         sample JSON, message VARCHAR, seconds DOUBLE)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.event_keys (
         key UBIGINT NOT NULL, _batch_id VARCHAR NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
+        model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR)""",
 ]
 
 
@@ -367,6 +373,7 @@ class Workspace:
         for table, col in contract.added_columns(stored):
             if (table, col.name) not in existing:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{col.name}" {col.sql_type}')
+        con.execute(f"ALTER TABLE {INTERNAL}.model_runs ADD COLUMN IF NOT EXISTS note VARCHAR")
         con.execute(
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
             [str(SCHEMA_VERSION)],

@@ -53,3 +53,17 @@ def differences(ws: Workspace, names: list[str]) -> dict[str, str]:
             out[name] = (f"{only_duck[0]} row(s) only in DuckDB's, {only_engine[0]} only in the "
                          f"engine's; e.g. {sample}")
     return out
+
+
+def assert_imported_marts_equal(ws: Workspace, url: str) -> None:
+    """Imported exports (a store's CSV with ` UTC` times and 19-digit ids, GA4's nested NDJSON)
+    give the same marts on the engine at ``url`` as on DuckDB."""
+    from shoplytics_desktop.core.engines import parse_url
+    from shoplytics_desktop.core.engines.run import run_on_engine
+
+    names = mart_names(ws)
+    assert len(names) == 16
+    result = run_on_engine(ws, parse_url(url))
+    assert result.status in ("success", "warn"), result.message
+    assert result.published
+    assert differences(ws, names) == {}

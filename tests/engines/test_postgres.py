@@ -17,7 +17,7 @@ from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.models.project import load_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.engines.cancelling import CancelWhenBuilding, project_with_a_slow_mart, run_in_thread
-from tests.engines.compare import differences, mart_names
+from tests.engines.compare import assert_imported_marts_equal, differences, mart_names
 
 pytestmark = pytest.mark.engines
 
@@ -44,14 +44,7 @@ def test_every_mart_equals_duckdbs(engine_ws: Workspace, pg_url: str) -> None:
 
 
 def test_every_mart_equals_duckdbs_on_imported_files(imported_ws: Workspace, pg_url: str) -> None:
-    """Imported exports (a store's CSV with ` UTC` times and 19-digit ids, GA4's nested NDJSON)
-    give the same marts on the engine as on DuckDB."""
-    names = mart_names(imported_ws)
-    assert len(names) == 16
-    result = run_on_engine(imported_ws, parse_url(pg_url))
-    assert result.status in ("success", "warn"), result.message
-    assert result.published
-    assert differences(imported_ws, names) == {}
+    assert_imported_marts_equal(imported_ws, pg_url)
 
 
 def test_a_failing_test_blocks_publishing(engine_ws: Workspace, pg_url: str, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from tests.engines.cancelling import (
     project_with_a_slow_mart,
     run_in_thread,
 )
-from tests.engines.compare import differences, mart_names
+from tests.engines.compare import assert_imported_marts_equal, differences, mart_names
 
 pytestmark = [pytest.mark.engines, pytest.mark.slow]
 
@@ -28,14 +28,7 @@ def test_every_mart_equals_duckdbs(engine_ws: Workspace, spark_url: str) -> None
 
 
 def test_every_mart_equals_duckdbs_on_imported_files(imported_ws: Workspace, spark_url: str) -> None:
-    """Imported exports (a store's CSV with ` UTC` times and 19-digit ids, GA4's nested NDJSON)
-    give the same marts on the engine as on DuckDB."""
-    names = mart_names(imported_ws)
-    assert len(names) == 16
-    result = run_on_engine(imported_ws, parse_url(spark_url))
-    assert result.status in ("success", "warn"), result.message
-    assert result.published
-    assert differences(imported_ws, names) == {}
+    assert_imported_marts_equal(imported_ws, spark_url)
 
 
 def test_an_unreachable_spark_server_is_a_clear_error() -> None:

@@ -22,7 +22,7 @@ ON_DISK = {
     "runs": ["run_id", "kind", "selection", "models_dir", "started_at", "finished_at", "status",
              "message"],
     "model_runs": ["run_id", "ordinal", "model", "layer", "materialized", "status", "rows",
-                   "seconds", "error"],
+                   "seconds", "error", "note"],  # note: schema version 4
     "test_results": ["run_id", "test_id", "test_type", "model", "column_name", "severity",
                      "status", "failing_rows", "sample", "message", "seconds"],
 }
@@ -127,8 +127,9 @@ def _previous_code_writes(ws: Workspace) -> None:
         [start + dt.timedelta(seconds=2.5), "warn", "Built 2 model(s); 1 test(s), 1 warning(s).",
          "20261130T080000-abcdef"])
     cur.execute(
-        "INSERT INTO _shoplytics.model_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        # The nine columns the previous statements filled (note, of schema version 4, stays null).
+        "INSERT INTO _shoplytics.model_runs (run_id, ordinal, model, layer, materialized, status, "
+        "rows, seconds, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ["20261130T080000-abcdef", 0, "int_sessions", "intermediate", "transient", "success",
          710, 0.75, None,
          "20261130T080000-abcdef", 1, "fct_orders", "marts", "table", "success", 35, 0.5, None])

@@ -63,8 +63,8 @@ def _days_of(model: str) -> str:
     return f"_inc_days__{model}"
 
 
-def _stream_days() -> str:
-    return "_inc_days__stream"
+#: The days of the new events (what day models that read the events follow).
+_STREAM_DAYS = "_inc_days__stream"
 _OUT_DAYS = "temp.main._inc_out_days"
 _IN_DAYS = "temp.main._inc_in_days"
 
@@ -127,13 +127,6 @@ class _State:
     fingerprints: dict[str, str]
 
 
-def _ensure_state(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.execute(
-        f"CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR PRIMARY KEY, signature VARCHAR, "
-        "batches VARCHAR, fingerprints VARCHAR)"
-    )
-
-
 def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
     out = {}
     for model, signature, batches, prints in cur.execute(
@@ -146,12 +139,7 @@ def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
 def forget_state(cur: duckdb.DuckDBPyConnection) -> None:
     """Make the next run rebuild every incremental model in full (the tables were replaced by
     something that did not keep the state: marts pulled from another engine, say)."""
-    exists = cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_shoplytics' "
-        "AND table_name = 'incremental_models'"
-    ).fetchone()
-    if exists and exists[0]:
-        cur.execute(f"DELETE FROM {STATE}")
+    cur.execute(f"DELETE FROM {STATE}")
 
 
 # -- rewriting a model's SQL to read filtered upstreams -----------------------------------------
@@ -298,7 +286,6 @@ class IncrementalRun:
         self._user_events = False
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):
-            _ensure_state(cur)
             self.state = _read_state(cur)
             # Each batch with its number of events: a batch whose rows changed (deleted or
             # replaced under the same id) is no longer the batch the models were built from.
@@ -417,11 +404,14 @@ class IncrementalRun:
         stream = self.project.models.get("stg_events")
         source = stream.relation if stream else STREAM
         cur = self.cur
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_users AS SELECT DISTINCT user_id "
-                    f"FROM {STREAM} WHERE _batch_id IN ({batches})")
         day = "event_date" if stream else "CAST(event_time AS DATE)"
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_stream_days()} AS SELECT DISTINCT {day} AS "
-                    f"day FROM {source} WHERE _batch_id IN ({batches})")
+        # One read of the new events for both: their users, and their days.
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_events AS SELECT DISTINCT user_id, "
+                    f"{day} AS day FROM {source} WHERE _batch_id IN ({batches})")
+        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_users AS SELECT DISTINCT user_id "
+                    "FROM _inc_new_events")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_STREAM_DAYS} AS SELECT DISTINCT day "
+                    "FROM _inc_new_events")
         self._prepared = True
 
     # -- building ------------------------------------------------------------------------------
@@ -519,7 +509,7 @@ class IncrementalRun:
             if up is None:
                 raise _FullRefresh(f"{upstream} is not a model")
             if up.materialized == "view":
-                parts.append(f"SELECT day FROM temp.main.{_stream_days()}")
+                parts.append(f"SELECT day FROM temp.main.{_STREAM_DAYS}")
             elif up.materialized == "incremental":
                 if self.changed.get(upstream) == "none":
                     continue
