@@ -10,13 +10,17 @@
 --
 -- The heavy part (one row per user, day and filter cell, 3 cells per user-day) works on integer
 -- keys: a window sorts every column it carries, and small integers sort far faster than names.
+--
+-- Incremental by day: a day's counts come from agg_user_day's rows of that day and the 29 before
+-- it. Every filter cell comes from int_segments (every segment of every day), and the days from
+-- dim_date, so a cell gets its row for a day without activity in an update as in a full build.
 with segments as (
     select
         device,
         country,
         traffic_source,
         cast(row_number() over (order by device, country, traffic_source) as integer) as segment_id
-    from (select distinct device, country, traffic_source from agg_user_day)
+    from int_segments
 ),
 
 -- The filter shapes: one dimension kept and the others rolled up into '*'.
@@ -52,8 +56,9 @@ segment_to_cell as (
     join cells as c using (device, country, traffic_source)
 ),
 
+-- The first and the last event day (of the days read, in an update).
 bounds as (
-    select min(activity_date) as first_day, max(activity_date) as last_day from agg_user_day
+    select min(date_day) as first_day, max(date_day) as last_day from dim_date
 ),
 
 -- A user's active days per cell, each as one BIGINT (user key and day packed together): the

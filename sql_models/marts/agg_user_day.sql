@@ -1,23 +1,26 @@
 -- Dashboards: one row per user × activity day × device × country × traffic source, the input of
 -- every segment-filtered distinct-user count (DAU/WAU/MAU). A user active on one day from two
 -- devices has two rows; distinct counts over any filter stay exact because the user is kept, as
--- an integer user_key (distinct counts and per-user windows over integers are far cheaper than
--- over the ids, and so is storing them).
+-- an integer user_key from int_user_keys (distinct counts and per-user windows over integers are
+-- far cheaper than over the ids, and so is storing them), and as user_id, by which a run updates
+-- the users with new events and the users int_user_keys renumbered.
 with user_segment_days as (
     select * from int_user_days
 ),
 
 users as (
     select
-        user_id,
-        first_event_date,
-        cast(row_number() over (order by user_id) as integer) as user_key
-    from int_user_journey
+        j.user_id,
+        j.first_event_date,
+        k.user_key
+    from int_user_journey as j
+    join int_user_keys as k on k.user_id = j.user_id
 )
 
 select
     d.activity_date,
     u.user_key,
+    d.user_id,
     d.device,
     d.country,
     d.traffic_source,

@@ -1,7 +1,18 @@
 -- One row per day from the first to the last event day, zero-activity days included
 -- (METRICS.md §2, §3).
-with days as (
-    select date_day as activity_date from dim_date
+--
+-- Incremental by day: a day's row comes from its inputs' rows of that day and, for WAU and MAU,
+-- of the 29 days before. The days are a series from the first to the last day read, with no
+-- gaps, so a span that ends on a day between two stretches of days read still ends.
+with day_bounds as (
+    select min(date_day) as first_day, max(date_day) as last_day from dim_date
+),
+
+days as (
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)
+        as activity_date
+    from day_bounds
+    where first_day is not null
 ),
 
 -- Event counts per day, and refunds in the workspace currency: one pass over the events,
@@ -25,6 +36,7 @@ daily_events as (
 user_days as (
     select
         activity_date,
+        is_first_day,
         (cast(user_key as bigint) << 32) | date_diff('day', (select min(activity_date) from agg_user_day), activity_date) as k
     from agg_user_day
 ),
@@ -32,42 +44,62 @@ user_days as (
 -- Trailing distinct users without a range join: a user active on day d counts for the 7 (30)
 -- days [d, d + N), cut short at their next active day so no user is counted twice. A +1 where
 -- such a span starts and a -1 where it ends, summed up in day order, is WAU (MAU); DAU is the
--- number of spans starting on a day.
+-- number of spans starting on a day, and new users the number of those on a user's first day.
 user_day_spans as (
     select
         activity_date,
+        is_first_day,
         least(activity_date + 7, coalesce(next_active_date, activity_date + 7)) as wau_end,
         least(activity_date + 30, coalesce(next_active_date, activity_date + 30)) as mau_end
     from (
         select
             activity_date,
+            is_first_day,
             -- Same user (high bits): the key difference is the number of days.
             case when next_k >> 32 = k >> 32
                 then activity_date + cast(next_k - k as integer)
             end as next_active_date
-        from (select activity_date, k, lead(k) over (order by k) as next_k from user_days)
+        from (
+            select activity_date, is_first_day, k, lead(k) over (order by k) as next_k
+            from user_days
+        )
         -- A user active in two segments on a day has two equal keys: keep the last.
         where next_k is distinct from k
     )
 ),
 
 span_counts as (
-    select activity_date, wau_end, mau_end, count(*) as spans
+    select
+        activity_date,
+        wau_end,
+        mau_end,
+        count(*) as spans,
+        count(*) filter (where is_first_day) as new_users
     from user_day_spans
     group by all
 ),
 
 span_edges as (
-    select activity_date as edge_date, spans as dau, spans as wau_delta, spans as mau_delta
+    select
+        activity_date as edge_date,
+        spans as dau,
+        spans as wau_delta,
+        spans as mau_delta,
+        new_users
     from span_counts
     union all
-    select wau_end, 0, -spans, 0 from span_counts
+    select wau_end, 0, -spans, 0, 0 from span_counts
     union all
-    select mau_end, 0, 0, -spans from span_counts
+    select mau_end, 0, 0, -spans, 0 from span_counts
 ),
 
 daily_deltas as (
-    select edge_date, sum(dau) as dau, sum(wau_delta) as wau_delta, sum(mau_delta) as mau_delta
+    select
+        edge_date,
+        sum(dau) as dau,
+        sum(wau_delta) as wau_delta,
+        sum(mau_delta) as mau_delta,
+        sum(new_users) as new_users
     from span_edges
     group by edge_date
 ),
@@ -76,17 +108,12 @@ trailing_users as (
     select
         d.activity_date,
         coalesce(e.dau, 0) as dau,
+        coalesce(e.new_users, 0) as new_users,
         sum(coalesce(e.wau_delta, 0)) over running as wau,
         sum(coalesce(e.mau_delta, 0)) over running as mau
     from days as d
     left join daily_deltas as e on e.edge_date = d.activity_date
     window running as (order by d.activity_date rows between unbounded preceding and current row)
-),
-
-daily_new_users as (
-    select first_event_date as activity_date, count(*) as new_users
-    from int_user_journey
-    group by first_event_date
 ),
 
 -- Sessions count on the day they start.
@@ -119,7 +146,7 @@ select
     cast(t.wau as bigint) as wau,
     cast(t.mau as bigint) as mau,
     t.dau / nullif(t.mau, 0) as stickiness,
-    coalesce(n.new_users, 0) as new_users,
+    cast(t.new_users as bigint) as new_users,
     coalesce(s.sessions, 0) as sessions,
     coalesce(a.events, 0) as events,
     coalesce(a.product_views, 0) as product_views,
@@ -136,6 +163,5 @@ select
 from days as d
 left join daily_events as a on a.activity_date = d.activity_date
 left join trailing_users as t on t.activity_date = d.activity_date
-left join daily_new_users as n on n.activity_date = d.activity_date
 left join daily_sessions as s on s.activity_date = d.activity_date
 left join daily_orders as o on o.activity_date = d.activity_date

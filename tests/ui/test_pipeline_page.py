@@ -208,6 +208,6 @@ def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path)
             qtbot.waitUntil(lambda: not page.busy, timeout=5000)
             assert finished.args[0].published
             assert page.run_panel.note_of("int_sessions") == expected
-            assert page.run_panel.note_of("fct_orders") == ""  # a table: rebuilt every run
+            assert page.run_panel.note_of("agg_sales") == ""  # a table: rebuilt every run
     finally:
         ws.close()

@@ -132,7 +132,9 @@ def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
 
     again = run_project(ws)
     assert again.published, again.message
-    assert set(_notes(again).values()) == {"up to date: no new events"}, _notes(again)
+    # Models of kind all are computed again and compared: nothing changed either.
+    assert set(_notes(again).values()) == {
+        "up to date: no new events", "up to date: no row changed"}, _notes(again)
     _assert_equals_full_rebuild(ws, again)
 
     sessions_before = _one(ws, f"SELECT count(*) FROM intermediate.int_sessions "
@@ -317,3 +319,73 @@ def test_a_run_leaves_no_temp_tables(ws: Workspace) -> None:
     assert result.published
     left = ws.cursor().execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert left == []
+
+
+@pytest.fixture(scope="module")
+def long_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """120 days of events, for updates whose days lie far apart, a newcomer who arrives late
+    (and so renumbers the users after them) and a segment never seen before."""
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+
+    ws = Workspace.open(tmp_path_factory.mktemp("incremental_long"))
+    generate_into(ws, GenerateSpec(events=12_000, days=120, seed=5))
+    first = _one(ws, "SELECT CAST(min(event_time) AS DATE) FROM raw.events")
+    assert isinstance(first, dt.date)
+    day = {n: first + dt.timedelta(days=n) for n in (5, 10, 60, 100)}
+    # Two users' events of two days 95 days apart, more than twice the 29 days of lookback;
+    # both users were active before, so no one is numbered again.
+    early, late = (
+        _one(ws, f"SELECT min(user_id) FROM raw.events WHERE CAST(event_time AS DATE) = "
+                 f"DATE '{day[n]}' AND user_id IN (SELECT user_id FROM raw.events WHERE "
+                 f"event_time < DATE '{day[n]}' - 1)") for n in (5, 100))
+    _hold_back(ws, "far_apart",
+               f"(user_id = '{early}' AND CAST(event_time AS DATE) = DATE '{day[5]}') OR "
+               f"(user_id = '{late}' AND CAST(event_time AS DATE) = DATE '{day[100]}')")
+    template = ("CREATE TABLE main.held_{batch} AS SELECT * REPLACE ('{id}' AS event_id, "
+                "TIMESTAMP '{t}' AS event_time, '{u}' AS user_id, '{device}' AS device, "
+                "'page_view' AS event_type, NULL AS product_id, '{batch}' AS _batch_id) "
+                "FROM raw.events LIMIT 1")
+    cur = ws.cursor()
+    # A user never seen before, whose first event is on day 10: every user who arrived after
+    # them is numbered one higher.
+    cur.execute(template.format(batch="newcomer", id="newcomer-1", t=f"{day[10]} 12:00:00",
+                                u="u-newcomer", device="desktop"))
+    # An existing user on a device no one has used: a new filter cell.
+    cur.execute(template.format(batch="new_device", id="tv-1", t=f"{day[60]} 20:00:00",
+                                u=late, device="smart_tv"))
+    yield ws
+    ws.close()
+
+
+def test_updates_far_apart_a_late_newcomer_and_a_new_segment(long_ws: Workspace) -> None:
+    ws = long_ws
+    assert run_project(ws).published
+    _arrive(ws, "far_apart")
+    result = run_project(ws)
+    notes = _notes(result)
+    assert notes["agg_engagement_segments"].startswith("updated for"), notes
+    assert notes["fct_daily_engagement"].startswith("updated for"), notes
+    # Only the two users: the days between their days are not rebuilt.
+    assert notes["agg_user_day"] == "updated for 2 user(s) with new events", notes
+    assert notes["int_user_keys"] == "up to date: no row changed", notes
+    _assert_equals_full_rebuild(ws, result)
+
+    keys_before = _one(ws, "SELECT count(*) FROM intermediate.int_user_keys")
+    _arrive(ws, "newcomer")
+    result = run_project(ws)
+    notes = _notes(result)
+    assert notes["int_user_keys"].startswith("updated:"), notes
+    # The newcomer, and every user numbered after them, whose rows of agg_user_day change.
+    assert notes["agg_user_day"].endswith("with new events or changed rows upstream"), notes
+    renumbered = int(notes["agg_user_day"].split()[2].replace(",", ""))
+    assert renumbered > 1
+    assert _one(ws, "SELECT count(*) FROM intermediate.int_user_keys") == keys_before + 1
+    _assert_equals_full_rebuild(ws, result)
+
+    _arrive(ws, "new_device")
+    result = run_project(ws)
+    notes = _notes(result)
+    assert notes["agg_engagement_segments"] == "rebuilt in full: intermediate.int_segments changed"
+    _assert_equals_full_rebuild(ws, result)
+    assert _one(ws, "SELECT count(*) FROM marts.agg_engagement_segments WHERE device = "
+                    "'smart_tv'") == _one(ws, "SELECT count(*) FROM marts.dim_date")

@@ -24,6 +24,17 @@ upstream day columns named in ``from``). A run rebuilds the days that can have c
 of the new events and every day an incremental upstream deleted or inserted rows for (its
 ``changed_days``), each with the ``lookback_days`` after it.
 
+A model declared
+
+    partition_by: {all: user_id, changed_days: [order_date]}
+
+is computed from all of its input on every run (a numbering of every user, the list of days), but
+only the rows that changed are written: the run compares the new rows with the stored ones by a
+hash of their values, deletes the rows that went and inserts the ones that came. The users (the
+column named by ``all``) and the days (``changed_days``) of those rows are what incremental models
+downstream update: a user model reading it recomputes those users as well as the users with new
+events, a day model follows those days.
+
 Anything the filters cannot follow rebuilds the model in full, so the result always equals a full
 rebuild: ``run --full-refresh``; the model's first build; a change of its SQL, its config or the
 settings the models read (time zone, session timeout, currency); a deleted, replaced or changed
@@ -49,7 +60,7 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 if TYPE_CHECKING:
     from shoplytics_desktop.core.models.project import Model, Project
 
-PartitionKind = Literal["user", "day"]
+PartitionKind = Literal["user", "day", "all"]
 
 #: The event stream: its changes are the batches added since a model was built.
 STREAM = "raw.events"
@@ -61,6 +72,12 @@ _DAYS = "temp.main._inc_days"  # the days a day-kind model's upstreams changed
 def _days_of(model: str) -> str:
     """The temp table of the days an incremental model changed in this run."""
     return f"_inc_days__{model}"
+
+
+def _users_of(model: str) -> str:
+    """The temp table of the users whose rows a model of kind all changed in this run, or the
+    users a user model updated when they were more than the users with new events."""
+    return f"_inc_users__{model}"
 
 
 #: The days of the new events (what day models that read the events follow).
@@ -75,11 +92,11 @@ class IncrementalSpec:
 
     unique_key: tuple[str, ...]
     kind: PartitionKind
-    column: str  # the model's own partition column
+    column: str  # the model's own partition column (kind all: its user column, or "")
     lookback_days: int = 0
     #: day kind: upstream → its date columns (a row belongs to the days of any of them)
     days_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    changed_days: tuple[str, ...] = ()  # user kind: its day columns that day-kind models follow
+    changed_days: tuple[str, ...] = ()  # user and all kinds: the day columns day models follow
 
 
 def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
@@ -92,19 +109,25 @@ def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
 def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
     """The incremental settings of a model's ``config``; a clear error when they do not fit."""
     hint = (
-        "Write partition_by: {user: user_id} or partition_by: {day: <date column>, "
-        "lookback_days: N, from: {<upstream model>: <its date column>}}."
+        "Write partition_by: {user: user_id}, partition_by: {day: <date column>, "
+        "lookback_days: N, from: {<upstream model>: <its date column>}} or "
+        "partition_by: {all: <user column or null>, changed_days: [<date columns>]}."
     )
     part = config.get("partition_by")
-    if not isinstance(part, dict) or len({"user", "day"} & set(part)) != 1:
+    if not isinstance(part, dict) or len({"user", "day", "all"} & set(part)) != 1:
         raise ModelError(f"{where}: an incremental model needs partition_by.", hint)
     unique_key = _names(config.get("unique_key"), where, "unique_key")
+    changed = part.get("changed_days", [])
+    changed_days = _names(changed, where, "changed_days") if changed else ()
     if "user" in part:
-        changed = part.get("changed_days", [])
         return IncrementalSpec(
             unique_key, "user", _names(part["user"], where, "partition_by.user")[0],
-            changed_days=_names(changed, where, "changed_days") if changed else (),
+            changed_days=changed_days,
         )
+    if "all" in part:
+        users = part["all"]
+        column = _names(users, where, "partition_by.all")[0] if users not in (None, True) else ""
+        return IncrementalSpec(unique_key, "all", column, changed_days=changed_days)
     lookback = part.get("lookback_days", 0)
     sources = part.get("from", {})
     if not isinstance(lookback, int) or lookback < 0 or not isinstance(sources, dict) or not all(
@@ -176,12 +199,15 @@ class _Build:
         assert model.incremental is not None
         self.inc, self.model, self.spec = inc, model, model.incremental
         self.rw = _Rewrite()
+        #: user kind: the users it updates (those with new events, and the users whose rows
+        #: changed in the upstreams of kind all it reads)
+        self.users = _USERS
 
     def filter_for(self, relation: str, upstream: str | None) -> str | None:
         """The WHERE clause that reads ``relation`` for this build; None: read it in full."""
         if self.spec.kind == "user":
             if "user_id" in self.inc.columns(relation):
-                return f"user_id IN (SELECT user_id FROM {_USERS})"
+                return f"user_id IN (SELECT user_id FROM {self.users})"
             return None
         if relation == STREAM:
             lo, hi = self.inc.in_day_bounds
@@ -217,7 +243,7 @@ class _Build:
             return self._inline(up)
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
-        if relation == STREAM and self.spec.kind == "user":
+        if relation == STREAM and self.spec.kind == "user" and self.users == _USERS:
             self.rw.views[bare] = "SELECT * FROM temp.main._inc_events"
             self.rw.user_events = True
             return True
@@ -284,6 +310,9 @@ class IncrementalRun:
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
         self._user_events = False
+        #: models whose update touched more users than those with new events (kind all: any
+        #: whose rows changed), kept in ``_users_of`` tables
+        self._extended: dict[str, bool] = {}
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):
             self.state = _read_state(cur)
@@ -313,15 +342,13 @@ class IncrementalRun:
 
     def user_events(self) -> None:
         """Copy the events of the users with new events (temp.main._inc_events): their rows,
-        once per run for every model that reads them. DuckDB scans every column of every row
-        for a join filter, but only the user column to find the row ids."""
+        once per run for every model that reads them. (Finding their row ids first and then
+        fetching those rows is four times slower at 10M events: the fetch is a join over every
+        row group.)"""
         if not self._user_events:
             self.cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE _inc_rowids AS SELECT rowid AS rid FROM {STREAM} "
-                f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
-            self.cur.execute(
                 f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
-                f"WHERE rowid IN (SELECT rid FROM temp.main._inc_rowids)")
+                f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
             self._user_events = True
 
     def finish(self) -> None:
@@ -374,6 +401,8 @@ class IncrementalRun:
             return "its first build"
         if state.signature != self.signature(model):
             return "its SQL, its config or the workspace settings changed"
+        if model.incremental is not None and model.incremental.kind == "all":
+            return None  # computed from everything: any change is found by comparing rows
         if self.base is None or state.batches != self.base:
             return "it is out of step with the other incremental models"
         if self.base - self.current:
@@ -421,15 +450,20 @@ class IncrementalRun:
         assert model.incremental is not None
         reason = self.full_reason(model, exists)
         build, sql = _Build(self, model), ""
+        kind = model.incremental.kind
         try:
             if reason is None:
                 self._prepare()
-                if model.incremental.kind == "day":
+                if kind == "day":
                     self._day_sets(model.incremental)
-            sql = build.rewrite(model)
+                elif kind == "user":
+                    build.users = self._users_for(model)
+            if kind != "all":
+                sql = build.rewrite(model)
         except _FullRefresh as e:
             reason = reason or str(e)
-        reason = reason or self._check_read(model, build)
+        if kind != "all":
+            reason = reason or self._check_read(model, build)
         if reason is not None:
             self._full(model)
             how = f"rebuilt in full: {reason}"
@@ -445,17 +479,24 @@ class IncrementalRun:
 
     def _update(self, model: Model, build: _Build, sql: str) -> str:
         spec, cur = build.spec, self.cur
-        if not self.current - (self.base or frozenset()):
+        if spec.kind == "all":
+            self.changed[model.name] = "part"
+            return self._update_all(model, spec)
+        if not self._has_work(build):
             self.changed[model.name] = "none"
-            return "up to date: no new events"
+            if not self.current - (self.base or frozenset()):
+                return "up to date: no new events"
+            return "up to date: nothing it reads changed"
         if build.rw.user_events:
             self.user_events()
         try:
             for bare, select in build.rw.views.items():
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
             if spec.kind == "user":
-                count = self._update_users(model, spec, sql)
-                how = f"updated for {count:,} user(s) with new events"
+                count = self._update_users(model, spec, sql, build.users)
+                how = f"updated for {count:,} user(s) " + (
+                    "with new events" if build.users == _USERS
+                    else "with new events or changed rows upstream")
             else:
                 count = self._update_days(model, spec, sql)
                 how = f"updated for {count:,} day(s)"
@@ -465,20 +506,83 @@ class IncrementalRun:
         self.changed[model.name] = "part"
         return how
 
-    def _update_users(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
-        """Compute the users' rows again; delete the old rows that are not among them and
-        insert the new ones that were not there (a row is known by the hash of all its values),
-        so a user's unchanged sessions are neither written again nor followed by day models."""
+    def _has_work(self, build: _Build) -> bool:
+        """Whether there is anything to update: users, or days."""
+        table = build.users if build.spec.kind == "user" else _OUT_DAYS
+        row = self.cur.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()
+        return bool(row and row[0])
+
+    def _users_for(self, model: Model) -> str:
+        """The users a user model updates: those with new events, and every user whose rows
+        changed in an upstream of kind all, or in a user model that updated more than them."""
+        extra: list[str] = []
+        for up in self._incremental_upstreams(model.name):
+            spec, changed = self.project.models[up].incremental, self.changed.get(up)
+            if spec is None or changed != "part":
+                continue
+            if spec.kind == "all" and not spec.column:
+                raise _FullRefresh(f"{up} changed rows and does not say whose")
+            if spec.kind in ("all", "user") and self._extended.get(up):
+                extra.append(f"SELECT user_id FROM temp.main.{_users_of(up)}")
+        if not extra:
+            return _USERS
+        table = _users_of(model.name)
+        self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT user_id FROM {_USERS} "
+                         f"UNION {' UNION '.join(extra)}")
+        self._extended[model.name] = True
+        return f"temp.main.{table}"
+
+    def _incremental_upstreams(self, name: str) -> set[str]:
+        """The incremental models ``name`` reads, itself or through views."""
+        out: set[str] = set()
+        for dep in self.project.models[name].depends_on:
+            m = self.project.models[dep]
+            if m.materialized == "view":
+                out |= self._incremental_upstreams(dep)
+            elif m.materialized == "incremental":
+                out.add(dep)
+        return out
+
+    def _update_users(self, model: Model, spec: IncrementalSpec, sql: str, users: str) -> int:
+        """Compute the users' rows again and write what changed (``_write_changes``)."""
+        self._write_changes(
+            model, spec, sql, f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users})")
+        row = self.cur.execute(f"SELECT count(*) FROM {users}").fetchone()
+        return int(row[0]) if row else 0
+
+    def _update_all(self, model: Model, spec: IncrementalSpec) -> str:
+        """Compute every row again and write what changed; keep the users and days of the
+        rows that changed for the models downstream."""
+        changed = self._write_changes(model, spec, model.sql, None)
+        if spec.column and changed:
+            self._extended[model.name] = True
+        return f"updated: {changed:,} row(s) changed" if changed else "up to date: no row changed"
+
+    def _write_changes(
+        self, model: Model, spec: IncrementalSpec, sql: str, where: str | None
+    ) -> int:
+        """Run ``sql`` (the rows of the stored table that match ``where``, computed again; None:
+        all of them);
+        delete the old rows that are not among them and insert the new ones that were not there
+        (a row is known by the hash of all its values), so unchanged rows are neither written
+        again nor followed by the models downstream. How many rows went or came."""
         cur, rel = self.cur, model.relation
-        users = f"{quote_ident(spec.column)} IN (SELECT user_id FROM {_USERS})"
-        days = "".join(f", {quote_ident(c)}" for c in spec.changed_days)
+        user = [spec.column] if spec.kind == "all" and spec.column else []
+        cols = "".join(f", {quote_ident(c)}" for c in [*user, *spec.changed_days])
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new AS\n{sql}")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{days} "
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{cols} "
                     f"FROM _inc_new AS n")
+        # The stored rows: their row ids found by the filter's column alone, then only those
+        # rows hashed (hashing every row the filter reads costs several times more).
+        picked = ""
+        if where is not None:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old_ids AS SELECT rowid AS _rid "
+                        f"FROM {rel} WHERE {where}")
+            picked = " WHERE rowid IN (SELECT _rid FROM _inc_old_ids)"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
-                    f"AS _h{days} FROM {rel} AS t WHERE {users}")
+                    f"AS _h{cols} FROM {rel} AS t{picked}")
         # Rows are compared as a set: with a repeated row (a model without a unique key), all
-        # the users' rows are replaced instead.
+        # the rows are replaced instead.
         row = cur.execute("SELECT (SELECT count(*) - count(DISTINCT _h) FROM _inc_new_rows) + "
                           "(SELECT count(*) - count(DISTINCT _h) FROM _inc_old)").fetchone()
         keep = "_h IN (SELECT _h FROM _inc_new_rows)" if row and not row[0] else "false"
@@ -488,17 +592,23 @@ class IncrementalRun:
                     f"WHERE {keep}")
         cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
                     f"(SELECT _h FROM _inc_kept)")
+        # The rows that went or came: their days are what day models follow, their users
+        # (kind all) what user models update.
+        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT * EXCLUDE (_rid) FROM "
+                    "_inc_gone UNION ALL SELECT * FROM _inc_new_rows WHERE _h NOT IN "
+                    "(SELECT _h FROM _inc_kept)")
         if spec.changed_days:
-            # The days of the rows that went or came: what day models follow.
-            both = ("SELECT * EXCLUDE (_rid) FROM _inc_gone UNION ALL SELECT * FROM "
-                    "_inc_new_rows WHERE _h NOT IN (SELECT _h FROM _inc_kept)")
-            picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM changed"
+            picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM _inc_changed"
                                     for c in spec.changed_days)
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS WITH changed AS "
-                        f"({both}) SELECT day FROM ({picked}) WHERE day IS NOT NULL")
-        for temp in ("_inc_new", "_inc_new_rows", "_inc_old", "_inc_gone", "_inc_kept"):
-            cur.execute(f"DROP TABLE temp.main.{temp}")
-        row = cur.execute(f"SELECT count(*) FROM {_USERS}").fetchone()
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS "
+                        f"SELECT day FROM ({picked}) WHERE day IS NOT NULL")
+        if user:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_users_of(model.name)} AS SELECT DISTINCT "
+                        f"{quote_ident(user[0])} AS user_id FROM _inc_changed")
+        row = cur.execute("SELECT count(*) FROM _inc_changed").fetchone()
+        for temp in ("_inc_new", "_inc_new_rows", "_inc_old_ids", "_inc_old", "_inc_gone",
+                     "_inc_kept", "_inc_changed"):
+            cur.execute(f"DROP TABLE IF EXISTS temp.main.{temp}")
         return int(row[0]) if row else 0
 
     def _changed_days_for(self, spec: IncrementalSpec) -> str:
