@@ -44,8 +44,9 @@ ROW_GROUP_SIZE = 32_768
 #: 3: _shoplytics.event_keys, the index of event ids that imports look for duplicates in (its
 #: keys are written by the first import after the upgrade, see ingest/keys.py).
 #: 4: _shoplytics.incremental_models (what incremental models were built from) and
-#: model_runs.note (how a run built each model).
-SCHEMA_VERSION = 4
+#: model_runs.note (how a run built each model). 5: incremental_models.tests (the tests that
+#: passed on each, so that an update checks only the rows it wrote).
+SCHEMA_VERSION = 5
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -84,7 +85,8 @@ _INTERNAL_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.event_keys (
         key UBIGINT NOT NULL, _batch_id VARCHAR NOT NULL)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
-        model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR)""",
+        model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR,
+        tests VARCHAR)""",
 ]
 
 
@@ -374,6 +376,8 @@ class Workspace:
             if (table, col.name) not in existing:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{col.name}" {col.sql_type}')
         con.execute(f"ALTER TABLE {INTERNAL}.model_runs ADD COLUMN IF NOT EXISTS note VARCHAR")
+        con.execute(
+            f"ALTER TABLE {INTERNAL}.incremental_models ADD COLUMN IF NOT EXISTS tests VARCHAR")
         con.execute(
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
             [str(SCHEMA_VERSION)],

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shoplytics_desktop.core.models.datatests import SCOPED
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -389,3 +390,101 @@ def test_updates_far_apart_a_late_newcomer_and_a_new_segment(long_ws: Workspace)
     _assert_equals_full_rebuild(ws, result)
     assert _one(ws, "SELECT count(*) FROM marts.agg_engagement_segments WHERE device = "
                     "'smart_tv'") == _one(ws, "SELECT count(*) FROM marts.dim_date")
+
+
+def test_tests_of_an_updated_model_check_the_rows_it_wrote(tmp_path: object) -> None:
+    """Tests that passed on a model's rows check only the rows an update wrote; a new row that
+    breaks not_null, or repeats a stored key, still fails them, and a run that updates nothing
+    passes them without reading a row."""
+    from pathlib import Path
+
+    from tests.unit.modelproj import write_project
+
+    root = write_project(Path(str(tmp_path)) / "proj", {
+        "marts/fct_names.sql": "select user_id, event_id, nullif(event_name, 'none') as name, "
+                               "event_name || '-' || event_type as label from raw.events",
+        "marts/_marts.yml": """
+            version: 2
+            models:
+              - name: fct_names
+                description: One row per event.
+                config:
+                  materialized: incremental
+                  unique_key: event_id
+                  partition_by: {user: user_id}
+                columns:
+                  - name: name
+                    tests: [not_null]
+                  - name: label
+                    tests: [unique]
+        """,
+    })
+    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
+              "('{i}', TIMESTAMP '2024-01-01 10:00:00', 'other', '{n}', '{u}', 1, 'd', 'XX', "
+              "'t', '{b}', now())")
+
+    def statuses(result: RunResult) -> dict[str, tuple[str, int]]:
+        return {t.test_id: (t.status, t.failing_rows) for t in result.tests}
+
+    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
+        ws.settings.models_dir = str(root)
+        cur = ws.cursor()
+        for i, (user, name) in enumerate([("u1", "a"), ("u2", "b"), ("u3", "c")]):
+            cur.execute(insert.format(i=i, u=user, n=name, b="b1"))
+        first = run_project(ws)
+        assert first.published and set(statuses(first).values()) == {("pass", 0)}
+        # Nothing new: the update writes no row, and its tests have nothing to check.
+        again = run_project(ws)
+        assert again.published and {t.message for t in again.tests} == {SCOPED}
+        cur.execute(insert.format(i=9, u="u2", n="d", b="b2"))
+        result = run_project(ws)
+        assert result.published and set(statuses(result).values()) == {("pass", 0)}
+        assert {t.message for t in result.tests} == {SCOPED}
+        # A new row whose label repeats u2's stored one (checked against every row), and a
+        # row without a name.
+        cur.execute(insert.format(i=10, u="u1", n="b", b="b3"))
+        cur.execute(insert.format(i=11, u="u3", n="none", b="b3"))
+        result = run_project(ws)
+        assert _notes(result) == {"fct_names": "updated for 2 user(s) with new events"}
+        assert not result.published
+        found = statuses(result)
+        assert found["not_null_fct_names_name"] == ("fail", 1)
+        assert found["unique_fct_names_label"] == ("fail", 1)
+        # The run was not published: the model and its passed tests are as before, so the
+        # same batch fails the same way again.
+        assert statuses(run_project(ws)) == found
+        # A full rebuild tests every row.
+        full = run_project(ws, full_refresh=True)
+        assert statuses(full) == found and not {t.message for t in full.tests} & {SCOPED}
+
+
+def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: object) -> None:
+    """A workspace of schema version 4 has no record of the tests that passed: it gets the
+    column, its incremental models update as before, and their tests check every row once."""
+    from pathlib import Path
+
+    import duckdb
+
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.workspace import SCHEMA_VERSION
+
+    folder = Path(str(tmp_path)) / "ws"
+    with Workspace.open(folder) as ws:
+        generate_into(ws, GenerateSpec(events=3_000, days=10, seed=3))
+        _hold_back(ws, "later", "hash(event_id) % 10 = 1")
+        assert run_project(ws).published
+    con = duckdb.connect(str(folder / "warehouse.duckdb"))
+    con.execute("ALTER TABLE _shoplytics.incremental_models DROP COLUMN tests")
+    con.execute("UPDATE _shoplytics.meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+    with Workspace.open(folder) as ws:
+        assert _one(ws, "SELECT value FROM _shoplytics.meta WHERE key = 'schema_version'") == (
+            str(SCHEMA_VERSION))
+        _arrive(ws, "later")
+        result = run_project(ws)
+        assert _notes(result)["int_sessions"].startswith("updated for"), _notes(result)
+        assert not any(t.message == SCOPED for t in result.tests)
+        again = run_project(ws)
+        scoped = [t.test_id for t in again.tests if t.message == SCOPED]
+        assert "not_null_int_sessions_session_key" in scoped

@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,45 @@ def compile_test(test: DataTest, models: dict[str, Model]) -> str:
     raise ValueError(f"unknown test type {test.test_type}")
 
 
+#: Tests that can check only the rows a run wrote, when they passed on the rows before: a row
+#: fails not_null or accepted_values on its own, and a repeated key involves a new row.
+SCOPABLE = ("not_null", "accepted_values", "unique", "unique_combination_of_columns")
+
+
+#: The message of a test that passed on the rows its model's update wrote.
+SCOPED = "passed on the rows this run wrote (the others passed before)"
+
+
+def compile_scoped(test: DataTest, models: dict[str, Model], since: int | None) -> str:
+    """The failing rows of a test over its model's rows from row id ``since`` on (None: no
+    rows), checked against all its rows where keys must be unique."""
+    assert test.model is not None and test.test_type in SCOPABLE
+    rel = _relation(test.model, models)
+    new = f"(SELECT * FROM {rel} WHERE {'rowid >= ' + str(since) if since is not None else 'false'})"
+    col = quote_ident(test.column) if test.column else ""
+    match test.test_type:
+        case "not_null":
+            return f"SELECT * FROM {new} AS t WHERE {col} IS NULL"
+        case "accepted_values":
+            values = ", ".join(quote_literal(str(v)) for v in test.args["values"])
+            return (
+                f"SELECT {col}, count(*) AS n_records FROM {new} AS t WHERE {col} IS NOT NULL "
+                f"AND CAST({col} AS VARCHAR) NOT IN ({values}) GROUP BY {col}"
+            )
+        case "unique":
+            return (
+                f"SELECT {col}, count(*) AS n_records FROM {rel} WHERE {col} IN "
+                f"(SELECT {col} FROM {new} AS t) GROUP BY {col} HAVING count(*) > 1"
+            )
+    names = [quote_ident(str(c)) for c in test.args["combination_of_columns"]]
+    on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM n.{c}" for c in names)
+    return (
+        f"SELECT {', '.join('t.' + c for c in names)}, count(*) AS n_records FROM {rel} AS t "
+        f"SEMI JOIN (SELECT DISTINCT {', '.join(names)} FROM {new} AS x) AS n ON {on} "
+        f"GROUP BY ALL HAVING count(*) > 1"
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -152,6 +191,7 @@ def run_tests(
     tests: list[DataTest],
     models: dict[str, Model],
     on_result: Callable[[TestResult], None] | None = None,
+    scopes: Mapping[str, int | None] | None = None,
 ) -> list[TestResult]:
     """Run the tests, in as few statements as is safe, in an open transaction.
 
@@ -165,12 +205,23 @@ def run_tests(
     whose SQL can fail at run time, go last, one by one. Once a statement has ended the
     transaction, the tests after it are reported as not run rather than with the transaction's
     own error. A test in a batch gets the batch's time shared out as its seconds.
+
+    ``scopes`` maps a test id to the first row id of the rows this run wrote to its model (see
+    ``compile_scoped``): that test checks those rows only.
     """
     results: list[TestResult] = []
     broken: TestResult | None = None  # the test whose statement failed, ending the transaction
+    scopes = scopes or {}
+
+    def sql_of(t: DataTest) -> str:
+        if t.test_id in scopes:
+            return compile_scoped(t, models, scopes[t.test_id])
+        return compile_test(t, models)
 
     def done(r: TestResult) -> None:
         nonlocal broken
+        if r.test_id in scopes and r.status == "pass":
+            r.message = SCOPED
         if r.ended_transaction and broken is None:
             broken = r
         results.append(r)
@@ -200,24 +251,27 @@ def run_tests(
             (batched if t.test_type in _BATCHED else one_by_one).append(t)
     for start in range(0, len(batched), BATCH):
         batch = batched[start : start + BATCH]
-        for r in [not_run(t) for t in batch] if broken else _run_batch(cur, batch, models):
+        for r in [not_run(t) for t in batch] if broken else _run_batch(cur, batch, models, sql_of):
             done(r)
     for t in one_by_one:
         if broken is not None:
             done(not_run(t))
             continue
-        done(run_test(cur, t, models))
+        done(run_test(cur, t, models, sql_of(t)))
     return results
 
 
 def _run_batch(
-    cur: duckdb.DuckDBPyConnection, tests: list[DataTest], models: dict[str, Model]
+    cur: duckdb.DuckDBPyConnection,
+    tests: list[DataTest],
+    models: dict[str, Model],
+    sql_of: Callable[[DataTest], str],
 ) -> list[TestResult]:
     if len(tests) < 2:
-        return [run_test(cur, t, models) for t in tests]
+        return [run_test(cur, t, models, sql_of(t)) for t in tests]
     started = time.perf_counter()
     counts = ", ".join(
-        f"(SELECT count(*) FROM (\n{compile_test(t, models)}\n) AS failing)" for t in tests
+        f"(SELECT count(*) FROM (\n{sql_of(t)}\n) AS failing)" for t in tests
     )
     try:
         row = cur.execute(f"SELECT {counts}").fetchone()
@@ -225,7 +279,7 @@ def _run_batch(
         raise
     except duckdb.Error as e:
         if refused(e):  # one of them does not bind (a type mismatch, say): find it, one by one
-            return [run_test(cur, t, models) for t in tests]
+            return [run_test(cur, t, models, sql_of(t)) for t in tests]
         # out of memory, say: it ends the transaction for all of them
         reason = f"the test could not run (in a batch of {len(tests)}): {str(e).splitlines()[0]}"
         failed = [_result(t, "error", reason) for t in tests]
@@ -236,7 +290,7 @@ def _run_batch(
     results = []
     for test, failing in zip(tests, row, strict=True):
         if failing:
-            results.append(run_test(cur, test, models))
+            results.append(run_test(cur, test, models, sql_of(test)))
         else:
             results.append(_result(test))
             results[-1].seconds = share
@@ -244,11 +298,15 @@ def _run_batch(
 
 
 def run_test(
-    cur: duckdb.DuckDBPyConnection, test: DataTest, models: dict[str, Model]
+    cur: duckdb.DuckDBPyConnection,
+    test: DataTest,
+    models: dict[str, Model],
+    sql: str | None = None,
 ) -> TestResult:
+    """Run one test (``sql``: its SELECT of failing rows, by default ``compile_test``'s)."""
     result = _result(test)
     started = time.perf_counter()
-    sql = compile_test(test, models)
+    sql = sql or compile_test(test, models)
     try:
         row = cur.execute(f"SELECT count(*) FROM (\n{sql}\n) AS failing").fetchone()
         result.failing_rows = int(row[0]) if row else 0

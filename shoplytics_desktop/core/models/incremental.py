@@ -58,7 +58,8 @@ from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
-    from shoplytics_desktop.core.models.project import Model, Project
+    from shoplytics_desktop.core.models.datatests import TestResult
+    from shoplytics_desktop.core.models.project import DataTest, Model, Project
 
 PartitionKind = Literal["user", "day", "all"]
 
@@ -148,14 +149,17 @@ class _State:
     signature: str
     batches: frozenset[str]
     fingerprints: dict[str, str]
+    #: the tests of the model that passed when it was built: test id → a hash of the test's SQL
+    passed: dict[str, str] = field(default_factory=dict)
 
 
 def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
     out = {}
-    for model, signature, batches, prints in cur.execute(
-        f"SELECT model, signature, batches, fingerprints FROM {STATE}"
+    for model, signature, batches, prints, passed in cur.execute(
+        f"SELECT model, signature, batches, fingerprints, tests FROM {STATE}"
     ).fetchall():
-        out[model] = _State(signature, frozenset(json.loads(batches)), json.loads(prints))
+        out[model] = _State(signature, frozenset(json.loads(batches)), json.loads(prints),
+                            json.loads(passed) if passed else {})
     return out
 
 
@@ -313,6 +317,9 @@ class IncrementalRun:
         #: models whose update touched more users than those with new events (kind all: any
         #: whose rows changed), kept in ``_users_of`` tables
         self._extended: dict[str, bool] = {}
+        #: models updated (not rebuilt) in this run: the first row id of the rows it appended
+        #: (None: it appended none)
+        self.written: dict[str, int | None] = {}
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):
             self.state = _read_state(cur)
@@ -484,6 +491,7 @@ class IncrementalRun:
             return self._update_all(model, spec)
         if not self._has_work(build):
             self.changed[model.name] = "none"
+            self.written[model.name] = None
             if not self.current - (self.base or frozenset()):
                 return "up to date: no new events"
             return "up to date: nothing it reads changed"
@@ -505,6 +513,13 @@ class IncrementalRun:
                 cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
         self.changed[model.name] = "part"
         return how
+
+    def _mark_appends(self, model: Model) -> None:
+        """Note where the rows this run appends to the model start: appended rows get row ids
+        after every row the table holds, deleted ones included (until the run commits, DuckDB
+        numbers them from a base far above any stored row)."""
+        row = self.cur.execute(f"SELECT max(rowid) FROM {model.relation}").fetchone()
+        self.written[model.name] = int(row[0]) + 1 if row and row[0] is not None else 0
 
     def _has_work(self, build: _Build) -> bool:
         """Whether there is anything to update: users, or days."""
@@ -590,6 +605,7 @@ class IncrementalRun:
         cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_gone)")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT _h FROM _inc_old "
                     f"WHERE {keep}")
+        self._mark_appends(model)
         cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
                     f"(SELECT _h FROM _inc_kept)")
         # The rows that went or came: their days are what day models follow, their users
@@ -645,6 +661,7 @@ class IncrementalRun:
     def _update_days(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
         cur, col = self.cur, quote_ident(spec.column)
         cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
+        self._mark_appends(model)
         cur.execute(f"INSERT INTO {model.relation} BY NAME\nSELECT * FROM ({sql}) "
                     f"WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
         # The days it rebuilt are the days it may have changed, for the models that follow it.
@@ -656,7 +673,45 @@ class IncrementalRun:
         prints = {r: self.fingerprint(r) for r in sorted(build.rw.watched)}
         self.cur.execute(f"DELETE FROM {STATE} WHERE model = ?", [model.name])
         self.cur.execute(
-            f"INSERT INTO {STATE} VALUES (?, ?, ?, ?)",
+            f"INSERT INTO {STATE} (model, signature, batches, fingerprints) VALUES (?, ?, ?, ?)",
             [model.name, self.signature(model), json.dumps(sorted(self.current)),
              json.dumps(prints)],
         )
+
+    # -- tests -------------------------------------------------------------------------------
+
+    def test_scopes(self, tests: list[DataTest], models: dict[str, Model]) -> dict[str, int | None]:
+        """The tests that need to check only the rows this run wrote: test id → the first row
+        id of those rows (None: the run wrote none). A test qualifies when its model was updated
+        (not rebuilt) in this run, it judges rows one at a time or keys for repeats, and it
+        passed, with the same SQL, on the rows the model held before: those rows are unchanged
+        (an update only deletes and appends), so only the new ones can fail it."""
+        from shoplytics_desktop.core.models.datatests import SCOPABLE
+
+        scopes: dict[str, int | None] = {}
+        for t in tests:
+            state = self.state.get(t.model or "")
+            if (t.model in self.written and t.test_type in SCOPABLE and state is not None
+                    and state.passed.get(t.test_id) == _test_hash(t, models)):
+                scopes[t.test_id] = self.written[t.model]
+        return scopes
+
+    def record_tests(self, results: list[TestResult], tests: list[DataTest],
+                     models: dict[str, Model]) -> None:
+        """Keep, for each incremental model built in this run, the tests that passed on it
+        (written with the run: a run that is not published keeps the previous ones)."""
+        by_id = {t.test_id: t for t in tests}
+        passed: dict[str, dict[str, str]] = {name: {} for name in self.changed}
+        for r in results:
+            t = by_id.get(r.test_id)
+            if t is not None and t.model in passed and r.status == "pass":
+                passed[t.model][t.test_id] = _test_hash(t, models)
+        for name, tests_passed in passed.items():
+            self.cur.execute(f"UPDATE {STATE} SET tests = ? WHERE model = ?",
+                             [json.dumps(tests_passed, sort_keys=True), name])
+
+
+def _test_hash(test: DataTest, models: dict[str, Model]) -> str:
+    from shoplytics_desktop.core.models.datatests import compile_test
+
+    return hashlib.sha256(compile_test(test, models).encode()).hexdigest()

@@ -267,7 +267,10 @@ def _run_tests(
     listener: Listener | None,
     done: int,
     total: int,
+    inc: IncrementalRun | None = None,
 ) -> None:
+    """Run the models' tests; with ``inc`` (a model run), the tests of incremental models that
+    passed on the rows before check only the rows the run wrote."""
     tests = project.tests_to_run(models)
     reporter.check_cancelled()
     reporter.update(done, total, f"testing {len(tests)} test(s)")
@@ -279,7 +282,10 @@ def _run_tests(
         reporter.update(done + len(result.tests), total, f"tested {tr.test_id}")
         reporter.check_cancelled()
 
-    run_tests(cur, tests, project.models, on_result=one)
+    scopes = inc.test_scopes(tests, project.models) if inc is not None else None
+    run_tests(cur, tests, project.models, on_result=one, scopes=scopes)
+    if inc is not None:
+        inc.record_tests(result.tests, tests, project.models)
 
 
 def _test_summary(result: RunResult) -> tuple[int, int]:
@@ -301,6 +307,7 @@ class _Run:
     listener: Listener | None
     started: float = field(default_factory=time.perf_counter)
     full_refresh: bool = False
+    inc: IncrementalRun | None = None  # a model run's incremental side, once it builds
 
     @property
     def total(self) -> int:
@@ -411,7 +418,7 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     """Build the selected models in dependency order, layer after layer."""
     catalog = _Catalog(cur)
     _retire_unused(cur, run, catalog)
-    inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
+    inc = run.inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
     total = run.total
     for i, mr in enumerate(run.result.models):
         run.reporter.check_cancelled()
@@ -523,7 +530,7 @@ def run_project(
         with run_transaction(ws, run.reporter.token) as cur:
             _build_models(cur, run)
             _run_tests(cur, run.project, run.names, result, run.reporter, run.listener,
-                       len(run.names), run.total)
+                       len(run.names), run.total, run.inc)
             _decide_publish(run)
             _publish(cur, run)
         result.published = True
