@@ -26,6 +26,7 @@ from shoplytics_desktop.core.paths import default_models_dir, default_workspace_
 from shoplytics_desktop.core.settings import (
     WorkspaceSettings,
     computer_time_zone,
+    default_memory_limit,
     load_settings_checked,
     memory_bytes,
     save_settings,
@@ -180,11 +181,16 @@ class Workspace:
     def db_path(self) -> Path:
         return self.folder / DB_FILE
 
+    @property
+    def memory_limit(self) -> str | None:
+        """DuckDB's memory limit: the setting, else a share of the machine's memory."""
+        return self.settings.memory_limit or default_memory_limit()
+
     def _config(self) -> dict[str, Any]:
         s = self.settings
         config: dict[str, Any] = {}
-        if s.memory_limit:
-            config["memory_limit"] = s.memory_limit
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
         if s.threads:
             config["threads"] = s.threads
         if not self.read_only:
@@ -395,7 +401,7 @@ class Workspace:
     def memory_budget(self, limit: str | None) -> Iterator[None]:
         """Run a large job within ``limit`` of DuckDB memory (it spills the rest to the temp
         folder), never above the workspace's own memory_limit; restored afterwards."""
-        own = self.settings.memory_limit
+        own = self.memory_limit
         if not limit or (own and memory_bytes(own) <= memory_bytes(limit)):
             yield
             return

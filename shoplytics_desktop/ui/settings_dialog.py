@@ -71,7 +71,7 @@ class SettingsDialog(QDialog):
             edit.setPlaceholderText(
                 "the workspace's tmp/ folder" if key == "temp_directory"
                 else "the model project shipped with the app" if key == "models_dir"
-                else "DuckDB's default (80% of RAM)" if key == "memory_limit"
+                else "a quarter of the machine's memory" if key == "memory_limit"
                 else str(default or "")
             )
             edit.setToolTip(fields[key].description or "")

@@ -1,22 +1,10 @@
 -- Weekly cohort retention (METRICS.md §3). A user's cohort is the Monday-started week of their
 -- first event; they are active in week_number n if they have any event in cohort week + n. Each
 -- cohort gets a row for every week from 0 to the last week with data overall, zeros included.
--- Users and their active days come from agg_user_day (far fewer rows than events): a user's
--- first active day is their first event's day.
-with user_cohorts as (
-    select user_key, cast(date_trunc('week', min(activity_date)) as date) as cohort_week
-    from agg_user_day
-    group by user_key
-),
-
-user_active_weeks as (
-    select distinct user_key, cast(date_trunc('week', activity_date) as date) as activity_week
-    from agg_user_day
-),
-
-cohort_sizes as (
+-- Users' active weeks come from int_user_weeks (far fewer rows than events or user days).
+with cohort_sizes as (
     select cohort_week, count(*) as cohort_size
-    from user_cohorts
+    from int_user_journey
     group by cohort_week
 ),
 
@@ -26,16 +14,15 @@ cohort_weeks as (
         c.cohort_size,
         unnest(range(0, cast(date_diff('day', c.cohort_week, l.last_week) // 7 as bigint) + 1)) as week_number
     from cohort_sizes as c
-    cross join (select max(activity_week) as last_week from user_active_weeks) as l
+    cross join (select max(activity_week) as last_week from int_user_weeks) as l
 ),
 
 cohort_activity as (
     select
-        u.cohort_week,
-        date_diff('day', u.cohort_week, w.activity_week) // 7 as week_number,
+        cohort_week,
+        date_diff('day', cohort_week, activity_week) // 7 as week_number,
         count(*) as active_users
-    from user_active_weeks as w
-    join user_cohorts as u on u.user_key = w.user_key
+    from int_user_weeks
     group by all
 )
 

@@ -202,6 +202,31 @@ def test_memory_budget_caps_and_restores_duckdb_memory(tmp_path: Path) -> None:
         WorkspaceSettings(import_memory_limit="lots")
 
 
+def test_without_a_setting_duckdb_gets_a_quarter_of_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shoplytics_desktop.core import settings
+
+    limit = "select current_setting('memory_limit')"
+    monkeypatch.setattr(settings, "physical_memory", lambda: 24 * 2**30)
+    assert settings.default_memory_limit() == "6144MiB"
+    with Workspace.open(tmp_path / "a") as ws:
+        assert ws.memory_limit == "6144MiB"
+        assert ws.cursor().execute(limit).fetchone() == ("6.0 GiB",)
+        with ws.memory_budget("512MB"):
+            assert ws.cursor().execute(limit).fetchone() == ("488.2 MiB",)
+        assert ws.cursor().execute(limit).fetchone() == ("6.0 GiB",)
+    # A small machine: at least 2 GiB; a tiny one: never more than 80 % of it.
+    monkeypatch.setattr(settings, "physical_memory", lambda: 4 * 2**30)
+    assert settings.default_memory_limit() == "2048MiB"
+    monkeypatch.setattr(settings, "physical_memory", lambda: 2 * 2**30)
+    assert settings.default_memory_limit() == "1638MiB"
+    monkeypatch.setattr(settings, "physical_memory", lambda: None)
+    assert settings.default_memory_limit() is None
+    with Workspace.open(tmp_path / "a") as ws:  # DuckDB's own default, where memory is unknown
+        assert ws.memory_limit is None
+
+
 def test_settings_are_checked_and_coerced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from shoplytics_desktop.cli import main
     from shoplytics_desktop.core.settings import SettingsError

@@ -209,7 +209,10 @@ def _memory_hint(ws: Workspace, e: duckdb.Error) -> str:
     """What to change when DuckDB runs out of memory: the workspace's memory_limit setting."""
     if not isinstance(e, duckdb.OutOfMemoryException) and "Out of Memory" not in str(e):
         return ""
-    limit = ws.settings.memory_limit or "DuckDB's default, 80% of RAM"
+    limit = ws.settings.memory_limit or (
+        f"empty: {ws.memory_limit}, a quarter of the machine's memory" if ws.memory_limit
+        else "empty: DuckDB's default"
+    )
     return (
         f"The model needs more memory than the workspace's memory_limit setting ({limit}) "
         "allows, even spilling to disk: raise it (`shoplytics settings memory_limit=4GB`, or "
