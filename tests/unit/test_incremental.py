@@ -488,3 +488,51 @@ def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: 
         again = run_project(ws)
         scoped = [t.test_id for t in again.tests if t.message == SCOPED]
         assert "not_null_int_sessions_session_key" in scoped
+
+
+def test_a_user_model_follows_a_model_of_kind_all_only_when_its_rows_change(tmp_path: object) -> None:
+    """A model of kind all without a user column: a user model reading it is updated while its
+    rows stay as they are, and rebuilt in full when they change (it cannot say whose)."""
+    from pathlib import Path
+
+    from tests.unit.modelproj import write_project
+
+    root = write_project(Path(str(tmp_path)) / "proj", {
+        "marts/dim_types.sql": "select distinct event_type from raw.events",
+        "marts/fct_user_types.sql": "select e.user_id, e.event_type, t.event_type is not null "
+                                    "as known from raw.events as e left join dim_types as t "
+                                    "using (event_type)",
+        "marts/_marts.yml": """
+            version: 2
+            models:
+              - name: dim_types
+                description: Every event type.
+                config:
+                  materialized: incremental
+                  unique_key: event_type
+                  partition_by: {all: null}
+              - name: fct_user_types
+                description: One row per event.
+                config:
+                  materialized: incremental
+                  unique_key: user_id
+                  partition_by: {user: user_id}
+        """,
+    })
+    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
+              "('{i}', TIMESTAMP '2024-01-01 10:00:00', '{t}', 'x', '{u}', 1, 'd', 'XX', 't', "
+              "'{b}', now())")
+    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
+        ws.settings.models_dir = str(root)
+        cur = ws.cursor()
+        cur.execute(insert.format(i=1, t="other", u="u1", b="b1"))
+        assert run_project(ws).published
+        cur.execute(insert.format(i=2, t="other", u="u2", b="b2"))
+        notes = _notes(run_project(ws))
+        assert notes == {"dim_types": "up to date: no row changed",
+                         "fct_user_types": "updated for 1 user(s) with new events"}, notes
+        cur.execute(insert.format(i=3, t="purchase", u="u2", b="b3"))
+        notes = _notes(run_project(ws))
+        assert notes == {"dim_types": "updated: 1 row(s) changed", "fct_user_types":
+                         "rebuilt in full: dim_types changed rows and does not say whose"}, notes

@@ -253,6 +253,10 @@ class _Build:
             return True
         where = self.filter_for(relation, upstream)
         if where is None and up is not None and up.materialized == "incremental":
+            spec = up.incremental
+            if spec is not None and spec.kind == "all" and not self.inc.rows_changed(up.name):
+                self.rw.unfiltered.add(relation)  # no row of it changed in this run
+                return False
             # Its changes are known by partition only: read in full, they could be anywhere.
             raise _FullRefresh(f"it reads {up.name} in full")
         if where is None:
@@ -317,6 +321,7 @@ class IncrementalRun:
         #: models whose update touched more users than those with new events (kind all: any
         #: whose rows changed), kept in ``_users_of`` tables
         self._extended: dict[str, bool] = {}
+        self._rows_changed: dict[str, int] = {}  # kind all: how many rows went or came
         #: models updated (not rebuilt) in this run: the first row id of the rows it appended
         #: (None: it appended none)
         self.written: dict[str, int | None] = {}
@@ -521,6 +526,10 @@ class IncrementalRun:
         row = self.cur.execute(f"SELECT max(rowid) FROM {model.relation}").fetchone()
         self.written[model.name] = int(row[0]) + 1 if row and row[0] is not None else 0
 
+    def rows_changed(self, name: str) -> int:
+        """How many rows a model of kind all deleted or inserted in this run."""
+        return self._rows_changed.get(name, 0)
+
     def _has_work(self, build: _Build) -> bool:
         """Whether there is anything to update: users, or days."""
         table = build.users if build.spec.kind == "user" else _OUT_DAYS
@@ -535,7 +544,7 @@ class IncrementalRun:
             spec, changed = self.project.models[up].incremental, self.changed.get(up)
             if spec is None or changed != "part":
                 continue
-            if spec.kind == "all" and not spec.column:
+            if spec.kind == "all" and not spec.column and self.rows_changed(up):
                 raise _FullRefresh(f"{up} changed rows and does not say whose")
             if spec.kind in ("all", "user") and self._extended.get(up):
                 extra.append(f"SELECT user_id FROM temp.main.{_users_of(up)}")
@@ -544,6 +553,10 @@ class IncrementalRun:
         table = _users_of(model.name)
         self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT user_id FROM {_USERS} "
                          f"UNION {' UNION '.join(extra)}")
+        row = self.cur.execute(f"SELECT (SELECT count(*) FROM {table}) - "
+                               f"(SELECT count(*) FROM {_USERS})").fetchone()
+        if not (row and row[0]):
+            return _USERS  # the rows changed upstream are those of users with new events
         self._extended[model.name] = True
         return f"temp.main.{table}"
 
@@ -569,6 +582,7 @@ class IncrementalRun:
         """Compute every row again and write what changed; keep the users and days of the
         rows that changed for the models downstream."""
         changed = self._write_changes(model, spec, model.sql, None)
+        self._rows_changed[model.name] = changed
         if spec.column and changed:
             self._extended[model.name] = True
         return f"updated: {changed:,} row(s) changed" if changed else "up to date: no row changed"
