@@ -220,7 +220,12 @@ def main() -> None:
     time_queries(ws, combos, args.repeat)
     if args.ui:
         time_ui(ws, combos, max(1, args.repeat // 2))
+    limit = ws.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
     ws.close()
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS of this process {peak:,.0f} MB (DuckDB memory_limit {limit[0] if limit else '?'})")
 
 
 if __name__ == "__main__":
