@@ -591,10 +591,10 @@ class IncrementalRun:
         self, model: Model, spec: IncrementalSpec, sql: str, where: str | None
     ) -> int:
         """Run ``sql`` (the rows of the stored table that match ``where``, computed again; None:
-        all of them);
-        delete the old rows that are not among them and insert the new ones that were not there
-        (a row is known by the hash of all its values), so unchanged rows are neither written
-        again nor followed by the models downstream. How many rows went or came."""
+        all of them), delete the old rows that are not among them and insert the new ones that
+        were not there (a row is known by the hash of all its values), so unchanged rows are
+        neither written again nor followed by the models downstream. How many rows went or
+        came."""
         cur, rel = self.cur, model.relation
         user = [spec.column] if spec.kind == "all" and spec.column else []
         cols = "".join(f", {quote_ident(c)}" for c in [*user, *spec.changed_days])
