@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from benchmarks._util import generated_workspace  # noqa: E402
+from benchmarks._util import generated_workspace, peak_rss_mb  # noqa: E402
 from shoplytics_desktop.core import analytics as A  # noqa: E402
 from shoplytics_desktop.core.analytics import Filters  # noqa: E402
 from shoplytics_desktop.core.workspace import Workspace  # noqa: E402
@@ -222,10 +222,8 @@ def main() -> None:
         time_ui(ws, combos, max(1, args.repeat // 2))
     limit = ws.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
     ws.close()
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process {peak:,.0f} MB (DuckDB memory_limit {limit[0] if limit else '?'})")
+    print(f"\npeak RSS of this process {peak_rss_mb():,.0f} MB "
+          f"(DuckDB memory_limit {limit[0] if limit else '?'})")
 
 
 if __name__ == "__main__":

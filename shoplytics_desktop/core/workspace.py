@@ -189,8 +189,9 @@ class Workspace:
     def _config(self) -> dict[str, Any]:
         s = self.settings
         config: dict[str, Any] = {}
-        if self.memory_limit:
-            config["memory_limit"] = self.memory_limit
+        limit = self.memory_limit
+        if limit:
+            config["memory_limit"] = limit
         if s.threads:
             config["threads"] = s.threads
         if not self.read_only:

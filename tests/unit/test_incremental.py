@@ -17,8 +17,10 @@ both ways. Deleting a batch rebuilds in full, and equals a full rebuild too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +128,26 @@ def _notes(result: RunResult) -> dict[str, str]:
     return {m.name: m.note for m in result.models if m.materialized == "incremental"}
 
 
+@contextlib.contextmanager
+def _project_ws(tmp_path: object, files: dict[str, str]) -> Iterator[Workspace]:
+    """An empty workspace that runs a model project of its own (``files``)."""
+    from tests.unit.modelproj import write_project
+
+    root = write_project(Path(str(tmp_path)) / "proj", files)
+    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
+        ws.settings.models_dir = str(root)
+        yield ws
+
+
+def _add_event(ws: Workspace, event_id: int, user: str, batch: str, event_type: str = "other",
+               name: str = "x") -> None:
+    ws.cursor().execute(
+        "INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+        "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
+        "(?, TIMESTAMP '2024-01-01 10:00:00', ?, ?, ?, 1, 'd', 'XX', 't', ?, now())",
+        [str(event_id), event_type, name, user, batch])
+
+
 def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
     first = run_project(ws)
     assert first.published, first.message
@@ -221,8 +243,6 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
     50-minute gap: two sessions, one on each day); u2 views, carts and buys p2 on the first day.
     Second: u1 carts p1 at 00:05 (gaps of 25 minutes: one session from 23:40 to 00:30, on the
     first day) and a new user u3 views p1 at noon on the second day."""
-    from pathlib import Path
-
     from shoplytics_desktop.core.ingest import import_events
 
     folder = Path(str(tmp_path))
@@ -264,8 +284,6 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
 
 def test_forgetting_the_state_rebuilds_in_full(tmp_path: object) -> None:
     """Marts pulled from another engine were not built here: the next run starts over."""
-    from pathlib import Path
-
     from shoplytics_desktop.core.generate import GenerateSpec, generate_into
     from shoplytics_desktop.core.models.incremental import forget_state
 
@@ -280,11 +298,7 @@ def test_forgetting_the_state_rebuilds_in_full(tmp_path: object) -> None:
 def test_a_model_with_repeated_rows_is_replaced_per_user(tmp_path: object) -> None:
     """A user model without a unique key: one row per event, two of them alike. Its rows are
     compared as a set, so repeated rows are replaced, not kept once."""
-    from pathlib import Path
-
-    from tests.unit.modelproj import write_project
-
-    root = write_project(Path(str(tmp_path)) / "proj", {
+    with _project_ws(tmp_path, {
         "marts/fct_events.sql": "select user_id, event_type from raw.events",
         "marts/_marts.yml": """
             version: 2
@@ -296,21 +310,14 @@ def test_a_model_with_repeated_rows_is_replaced_per_user(tmp_path: object) -> No
                   unique_key: user_id
                   partition_by: {user: user_id}
         """,
-    })
-    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
-              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
-              "('{i}', TIMESTAMP '2024-01-01 10:00:00', 'other', 'x', '{u}', 1, 'd', 'XX', 't', "
-              "'{b}', now())")
-    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
-        ws.settings.models_dir = str(root)
-        cur = ws.cursor()
+    }) as ws:
         for i, user in enumerate(["u1", "u1", "u2"]):
-            cur.execute(insert.format(i=i, u=user, b="b1"))
+            _add_event(ws, i, user, "b1")
         assert run_project(ws).published
-        cur.execute(insert.format(i=9, u="u1", b="b2"))
+        _add_event(ws, 9, "u1", "b2")
         result = run_project(ws)
         assert _notes(result) == {"fct_events": "updated for 1 user(s) with new events"}
-        counts = cur.execute("SELECT user_id, count(*) FROM marts.fct_events GROUP BY 1 "
+        counts = ws.cursor().execute("SELECT user_id, count(*) FROM marts.fct_events GROUP BY 1 "
                              "ORDER BY 1").fetchall()
         assert counts == [("u1", 3), ("u2", 1)]
 
@@ -396,11 +403,11 @@ def test_tests_of_an_updated_model_check_the_rows_it_wrote(tmp_path: object) -> 
     """Tests that passed on a model's rows check only the rows an update wrote; a new row that
     breaks not_null, or repeats a stored key, still fails them, and a run that updates nothing
     passes them without reading a row."""
-    from pathlib import Path
 
-    from tests.unit.modelproj import write_project
+    def statuses(result: RunResult) -> dict[str, tuple[str, int]]:
+        return {t.test_id: (t.status, t.failing_rows) for t in result.tests}
 
-    root = write_project(Path(str(tmp_path)) / "proj", {
+    with _project_ws(tmp_path, {
         "marts/fct_names.sql": "select user_id, event_id, nullif(event_name, 'none') as name, "
                                "event_name || '-' || event_type as label from raw.events",
         "marts/_marts.yml": """
@@ -418,33 +425,22 @@ def test_tests_of_an_updated_model_check_the_rows_it_wrote(tmp_path: object) -> 
                   - name: label
                     tests: [unique]
         """,
-    })
-    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
-              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
-              "('{i}', TIMESTAMP '2024-01-01 10:00:00', 'other', '{n}', '{u}', 1, 'd', 'XX', "
-              "'t', '{b}', now())")
-
-    def statuses(result: RunResult) -> dict[str, tuple[str, int]]:
-        return {t.test_id: (t.status, t.failing_rows) for t in result.tests}
-
-    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
-        ws.settings.models_dir = str(root)
-        cur = ws.cursor()
+    }) as ws:
         for i, (user, name) in enumerate([("u1", "a"), ("u2", "b"), ("u3", "c")]):
-            cur.execute(insert.format(i=i, u=user, n=name, b="b1"))
+            _add_event(ws, i, user, "b1", name=name)
         first = run_project(ws)
         assert first.published and set(statuses(first).values()) == {("pass", 0)}
         # Nothing new: the update writes no row, and its tests have nothing to check.
         again = run_project(ws)
         assert again.published and {t.message for t in again.tests} == {SCOPED}
-        cur.execute(insert.format(i=9, u="u2", n="d", b="b2"))
+        _add_event(ws, 9, "u2", "b2", name="d")
         result = run_project(ws)
         assert result.published and set(statuses(result).values()) == {("pass", 0)}
         assert {t.message for t in result.tests} == {SCOPED}
         # A new row whose label repeats u2's stored one (checked against every row), and a
         # row without a name.
-        cur.execute(insert.format(i=10, u="u1", n="b", b="b3"))
-        cur.execute(insert.format(i=11, u="u3", n="none", b="b3"))
+        _add_event(ws, 10, "u1", "b3", name="b")
+        _add_event(ws, 11, "u3", "b3", name="none")
         result = run_project(ws)
         assert _notes(result) == {"fct_names": "updated for 2 user(s) with new events"}
         assert not result.published
@@ -462,8 +458,6 @@ def test_tests_of_an_updated_model_check_the_rows_it_wrote(tmp_path: object) -> 
 def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: object) -> None:
     """A workspace of schema version 4 has no record of the tests that passed: it gets the
     column, its incremental models update as before, and their tests check every row once."""
-    from pathlib import Path
-
     import duckdb
 
     from shoplytics_desktop.core.generate import GenerateSpec, generate_into
@@ -493,11 +487,7 @@ def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: 
 def test_a_user_model_follows_a_model_of_kind_all_only_when_its_rows_change(tmp_path: object) -> None:
     """A model of kind all without a user column: a user model reading it is updated while its
     rows stay as they are, and rebuilt in full when they change (it cannot say whose)."""
-    from pathlib import Path
-
-    from tests.unit.modelproj import write_project
-
-    root = write_project(Path(str(tmp_path)) / "proj", {
+    with _project_ws(tmp_path, {
         "marts/dim_types.sql": "select distinct event_type from raw.events",
         "marts/fct_user_types.sql": "select e.user_id, e.event_type, t.event_type is not null "
                                     "as known from raw.events as e left join dim_types as t "
@@ -518,21 +508,14 @@ def test_a_user_model_follows_a_model_of_kind_all_only_when_its_rows_change(tmp_
                   unique_key: user_id
                   partition_by: {user: user_id}
         """,
-    })
-    insert = ("INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
-              "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
-              "('{i}', TIMESTAMP '2024-01-01 10:00:00', '{t}', 'x', '{u}', 1, 'd', 'XX', 't', "
-              "'{b}', now())")
-    with Workspace.open(Path(str(tmp_path)) / "ws") as ws:
-        ws.settings.models_dir = str(root)
-        cur = ws.cursor()
-        cur.execute(insert.format(i=1, t="other", u="u1", b="b1"))
+    }) as ws:
+        _add_event(ws, 1, "u1", "b1")
         assert run_project(ws).published
-        cur.execute(insert.format(i=2, t="other", u="u2", b="b2"))
+        _add_event(ws, 2, "u2", "b2")
         notes = _notes(run_project(ws))
         assert notes == {"dim_types": "up to date: no row changed",
                          "fct_user_types": "updated for 1 user(s) with new events"}, notes
-        cur.execute(insert.format(i=3, t="purchase", u="u2", b="b3"))
+        _add_event(ws, 3, "u2", "b3", event_type="purchase")
         notes = _notes(run_project(ws))
         assert notes == {"dim_types": "updated: 1 row(s) changed", "fct_user_types":
                          "rebuilt in full: dim_types changed rows and does not say whose"}, notes

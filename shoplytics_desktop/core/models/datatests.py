@@ -47,15 +47,16 @@ def _relation(name: str, models: dict[str, Model]) -> str:
     return ".".join(quote_ident(p) for p in parts)
 
 
-def compile_test(test: DataTest, models: dict[str, Model]) -> str:
+def compile_test(test: DataTest, models: dict[str, Model], rows: str | None = None) -> str:
     """The SELECT that returns this test's failing rows. Names from the YAML are quoted and values
     are literals; SQL the project wrote (a singular test, the SELECT made around an expression)
-    is what loading the project checked, kept on the test."""
+    is what loading the project checked, kept on the test. ``rows``: a relation standing for
+    the model's rows (default: the model)."""
     if test.test_type in ("singular", "expression_is_true"):
         assert test.sql is not None, "the project was loaded without its checks"
         return test.sql
     assert test.model is not None
-    rel = _relation(test.model, models)
+    rel = rows or _relation(test.model, models)
     col = quote_ident(test.column) if test.column else ""
     a = test.args
     match test.test_type:
@@ -100,21 +101,14 @@ def compile_scoped(test: DataTest, models: dict[str, Model], since: int | None) 
     assert test.model is not None and test.test_type in SCOPABLE
     rel = _relation(test.model, models)
     new = f"(SELECT * FROM {rel} WHERE {'rowid >= ' + str(since) if since is not None else 'false'})"
-    col = quote_ident(test.column) if test.column else ""
-    match test.test_type:
-        case "not_null":
-            return f"SELECT * FROM {new} AS t WHERE {col} IS NULL"
-        case "accepted_values":
-            values = ", ".join(quote_literal(str(v)) for v in test.args["values"])
-            return (
-                f"SELECT {col}, count(*) AS n_records FROM {new} AS t WHERE {col} IS NOT NULL "
-                f"AND CAST({col} AS VARCHAR) NOT IN ({values}) GROUP BY {col}"
-            )
-        case "unique":
-            return (
-                f"SELECT {col}, count(*) AS n_records FROM {rel} WHERE {col} IN "
-                f"(SELECT {col} FROM {new} AS t) GROUP BY {col} HAVING count(*) > 1"
-            )
+    if test.test_type in ("not_null", "accepted_values"):
+        return compile_test(test, models, rows=f"{new} AS t")
+    if test.test_type == "unique":
+        col = quote_ident(str(test.column))
+        return (
+            f"SELECT {col}, count(*) AS n_records FROM {rel} WHERE {col} IN "
+            f"(SELECT {col} FROM {new} AS t) GROUP BY {col} HAVING count(*) > 1"
+        )
     names = [quote_ident(str(c)) for c in test.args["combination_of_columns"]]
     on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM n.{c}" for c in names)
     return (

@@ -318,9 +318,9 @@ class IncrementalRun:
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
         self._user_events = False
-        #: models whose update touched more users than those with new events (kind all: any
-        #: whose rows changed), kept in ``_users_of`` tables
-        self._extended: dict[str, bool] = {}
+        #: the users a model's update touched beyond those with new events (kind all: the users
+        #: of the rows it changed), as a temp table
+        self._user_sets: dict[str, str] = {}
         self._rows_changed: dict[str, int] = {}  # kind all: how many rows went or came
         #: models updated (not rebuilt) in this run: the first row id of the rows it appended
         #: (None: it appended none)
@@ -546,8 +546,8 @@ class IncrementalRun:
                 continue
             if spec.kind == "all" and not spec.column and self.rows_changed(up):
                 raise _FullRefresh(f"{up} changed rows and does not say whose")
-            if spec.kind in ("all", "user") and self._extended.get(up):
-                extra.append(f"SELECT user_id FROM temp.main.{_users_of(up)}")
+            if up in self._user_sets:
+                extra.append(f"SELECT user_id FROM {self._user_sets[up]}")
         if not extra:
             return _USERS
         table = _users_of(model.name)
@@ -557,8 +557,8 @@ class IncrementalRun:
                                f"(SELECT count(*) FROM {_USERS})").fetchone()
         if not (row and row[0]):
             return _USERS  # the rows changed upstream are those of users with new events
-        self._extended[model.name] = True
-        return f"temp.main.{table}"
+        self._user_sets[model.name] = f"temp.main.{table}"
+        return self._user_sets[model.name]
 
     def _incremental_upstreams(self, name: str) -> set[str]:
         """The incremental models ``name`` reads, itself or through views."""
@@ -584,7 +584,7 @@ class IncrementalRun:
         changed = self._write_changes(model, spec, model.sql, None)
         self._rows_changed[model.name] = changed
         if spec.column and changed:
-            self._extended[model.name] = True
+            self._user_sets[model.name] = f"temp.main.{_users_of(model.name)}"
         return f"updated: {changed:,} row(s) changed" if changed else "up to date: no row changed"
 
     def _write_changes(

@@ -287,8 +287,6 @@ def _run_tests(
 
     scopes = inc.test_scopes(tests, project.models) if inc is not None else None
     run_tests(cur, tests, project.models, on_result=one, scopes=scopes)
-    if inc is not None:
-        inc.record_tests(result.tests, tests, project.models)
 
 
 def _test_summary(result: RunResult) -> tuple[int, int]:
@@ -475,6 +473,9 @@ def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     """Turn transient tables into views, say which run published, and record the run, all in
     the run's transaction (committed by the caller)."""
     _publish_views(cur, run.project, run.names)
+    if run.inc is not None:  # the tests that passed, for the next update's tests
+        run.inc.record_tests(run.result.tests, run.project.tests_to_run(run.names),
+                             run.project.models)
     # A full run also writes the zone the published days are in: the dashboards say which,
     # and whether a run is needed after the setting changed.
     history.record_published(
