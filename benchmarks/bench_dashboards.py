@@ -112,7 +112,7 @@ def time_ui(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) -> No
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from shoplytics_desktop.ui.dashboards import DashboardsPage
@@ -122,10 +122,16 @@ def time_ui(ws: Workspace, combos: list[tuple[str, Filters]], repeat: int) -> No
     page.resize(1400, 1000)
     page.show()
 
+    # Wait as the app's event loop does: blocked until an event comes (the query thread's
+    # result, a paint), not spinning, which would compete with the query thread for the GIL.
+    # The timer wakes the wait now and then to check the time-out.
+    waker = QTimer()
+    waker.start(20)
+
     def idle() -> None:
         end = time.perf_counter() + 30
         while (page.busy or page.status is None) and time.perf_counter() < end:
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
         QCoreApplication.sendPostedEvents()
         app.processEvents()  # the paints the redraw scheduled
 
