@@ -7,8 +7,9 @@ their own, and ``run`` updates the models; against a full rebuild of the same da
 The new events are the latest 1 % by time (the next export of a shop), moved out of the
 generated workspace into a batch of their own. Each repeat: restore the workspace as built
 before the new batch, add the batch, time ``run_project`` (incremental); then time ``run_project
-(full_refresh=True)`` on the same data. It prints the medians, their ratio, the models that took
-longest in the incremental run and the peak RSS. The workspace is kept under benchmarks/out/.
+(full_refresh=True)`` on the same data. It prints the medians, their ratio, the time of a run with
+nothing new right after the incremental one, the models that took longest in the incremental run
+and the peak RSS. The workspace is kept under benchmarks/out/.
 """
 
 from __future__ import annotations
@@ -102,6 +103,21 @@ def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, f
         return seconds, [(m.name, m.seconds, m.note) for m in slowest], new
 
 
+def _timed_nothing_new(work: Path) -> tuple[float, int]:
+    """A run right after the incremental one, with nothing new: every model and test is left as
+    it is (the seconds, and how many models were built all the same)."""
+    from shoplytics_desktop.core.models.freshness import UNCHANGED
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    with Workspace.open(work) as ws:
+        t0 = time.perf_counter()
+        result = run_project(ws)
+        seconds = time.perf_counter() - t0
+        assert result.published, result.message
+        return seconds, sum(m.note != UNCHANGED for m in result.models)
+
+
 def _timed_cli(base: Path, work: Path) -> float:
     """The command a user types after an import: `shoplytics run`, from process start to exit."""
     import subprocess
@@ -132,12 +148,14 @@ def main() -> None:
     inc: list[float] = []
     full: list[float] = []
     cli: list[float] = []
+    nothing: list[tuple[float, int]] = []
     slowest: list[tuple[str, float, str]] = []
     new = 0
     try:
         for _ in range(args.repeat):
             s, slowest, new = _timed(base, work, full=False)
             inc.append(s)
+            nothing.append(_timed_nothing_new(work))
             full.append(_timed(base, work, full=True)[0])
         cli = [_timed_cli(base, work) for _ in range(args.cli_runs)]
     finally:
@@ -148,6 +166,9 @@ def main() -> None:
     print(f"  incremental run + tests: {i:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in inc)})")
     print(f"  full rebuild + tests:    {f:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in full)})")
     print(f"  incremental / full: {i / f:.2f}")
+    n = statistics.median(x for x, _ in nothing)
+    print(f"  then a run with nothing new: {n:.3f} s "
+          f"(models built all the same: {max(b for _, b in nothing)}, the ones reading the clock)")
     if cli:
         print(f"  `shoplytics run` after the import (a fresh process: Python, imports, open, run): "
               f"median {statistics.median(cli):.2f} s over {len(cli)}")

@@ -46,8 +46,10 @@ ROW_GROUP_SIZE = 32_768
 #: keys are written by the first import after the upgrade, see ingest/keys.py).
 #: 4: _shoplytics.incremental_models (what incremental models were built from) and
 #: model_runs.note (how a run built each model). 5: incremental_models.tests (the tests that
-#: passed on each, so that an update checks only the rows it wrote).
-SCHEMA_VERSION = 5
+#: passed on each, so that an update checks only the rows it wrote). 6: _shoplytics.build_state
+#: (what each model and passed test was last built or run from, so that a run leaves alone what
+#: nothing changed).
+SCHEMA_VERSION = 6
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -63,6 +65,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.test_results",
     f"{INTERNAL}.event_keys",
     f"{INTERNAL}.incremental_models",
+    f"{INTERNAL}.build_state",
 }
 
 _INTERNAL_DDL = [
@@ -88,6 +91,8 @@ _INTERNAL_DDL = [
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
         model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR,
         tests VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.build_state (
+        name VARCHAR PRIMARY KEY, digest VARCHAR NOT NULL, token VARCHAR NOT NULL)""",
 ]
 
 

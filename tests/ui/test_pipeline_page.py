@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED
 from shoplytics_desktop.core.models.runner import ModelResult
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.pipeline_page import NOT_PUBLISHED, PipelinePage
@@ -200,14 +201,21 @@ def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path)
     try:
         generate_into(ws, GenerateSpec(events=3000, days=7, seed=3))
         page = _page(qtbot, ws)
-        for full, expected in ((False, "rebuilt in full: its first build"),
-                               (False, "up to date: no new events"),
-                               (True, "rebuilt in full: a full refresh was asked for")):
+        # The second run has nothing new: every model is left as it is.
+        for full, expected, table in (
+                (False, "rebuilt in full: its first build", ""),
+                (False, UNCHANGED, UNCHANGED),
+                (True, "rebuilt in full: a full refresh was asked for", "")):
             with qtbot.waitSignal(page.run_finished, timeout=30_000) as finished:
                 page.start_run(full_refresh=full)
             qtbot.waitUntil(lambda: not page.busy, timeout=5000)
             assert finished.args[0].published
             assert page.run_panel.note_of("int_sessions") == expected
-            assert page.run_panel.note_of("agg_sales") == ""  # a table: rebuilt every run
+            assert page.run_panel.note_of("agg_sales") == table
+            # The validation panel says which tests passed on the same data before.
+            v = page.validation
+            messages = {v.model.item(r, 1).text(): v.model.item(r, 6).text()
+                        for r in range(v.model.rowCount())}
+            assert (messages["not_null_agg_sales_order_key"] == KEPT) == (table == UNCHANGED)
     finally:
         ws.close()

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from shoplytics_desktop.core.models.datatests import SCOPED
+from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 
@@ -155,9 +156,8 @@ def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
 
     again = run_project(ws)
     assert again.published, again.message
-    # Models of kind all are computed again and compared: nothing changed either.
-    assert set(_notes(again).values()) == {
-        "up to date: no new events", "up to date: no row changed"}, _notes(again)
+    # Nothing any model reads changed: each is left as it is (freshness.py).
+    assert {m.note for m in again.models} == {UNCHANGED}, _notes(again)
     _assert_equals_full_rebuild(ws, again)
 
     sessions_before = _one(ws, f"SELECT count(*) FROM intermediate.int_sessions "
@@ -228,7 +228,8 @@ def test_the_command_line_says_how_each_model_was_built(tmp_path: object, capsys
     capsys.readouterr()
     assert main(["run", "--workspace", folder]) == 0
     out = capsys.readouterr().out
-    assert "int_sessions" in out and "up to date: no new events" in out
+    assert "int_sessions" in out and UNCHANGED in out
+    assert "Built 0 model(s), 33 unchanged; 128 test(s) (127 passed before" in out
     assert main(["run", "--workspace", folder, "--full-refresh"]) == 0
     out = capsys.readouterr().out
     assert "rebuilt in full: a full refresh was asked for" in out
@@ -430,9 +431,9 @@ def test_tests_of_an_updated_model_check_the_rows_it_wrote(tmp_path: object) -> 
             _add_event(ws, i, user, "b1", name=name)
         first = run_project(ws)
         assert first.published and set(statuses(first).values()) == {("pass", 0)}
-        # Nothing new: the update writes no row, and its tests have nothing to check.
+        # Nothing new: the model is left as it is, and its tests passed on the same rows.
         again = run_project(ws)
-        assert again.published and {t.message for t in again.tests} == {SCOPED}
+        assert again.published and {t.message for t in again.tests} == {KEPT}
         _add_event(ws, 9, "u2", "b2", name="d")
         result = run_project(ws)
         assert result.published and set(statuses(result).values()) == {("pass", 0)}
@@ -479,6 +480,8 @@ def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: 
         result = run_project(ws)
         assert _notes(result)["int_sessions"].startswith("updated for"), _notes(result)
         assert not any(t.message == SCOPED for t in result.tests)
+        assert _one(ws, "SELECT count(*) FROM _shoplytics.build_state") > 0
+        _add_event(ws, 10**9, "u-later", "later-2")
         again = run_project(ws)
         scoped = [t.test_id for t in again.tests if t.message == SCOPED]
         assert "not_null_int_sessions_session_key" in scoped

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from shoplytics_desktop.core.errors import ModelError
+from shoplytics_desktop.core.models import freshness
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -164,9 +165,11 @@ def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
 
 
 def forget_state(cur: duckdb.DuckDBPyConnection) -> None:
-    """Make the next run rebuild every incremental model in full (the tables were replaced by
-    something that did not keep the state: marts pulled from another engine, say)."""
+    """Make the next run rebuild every incremental model in full, and build and test every
+    model (the tables were replaced by something that did not keep the state: marts pulled
+    from another engine, say)."""
     cur.execute(f"DELETE FROM {STATE}")
+    freshness.forget(cur)
 
 
 # -- rewriting a model's SQL to read filtered upstreams -----------------------------------------
@@ -392,6 +395,38 @@ class IncrementalRun:
             row = self.cur.execute(sql).fetchone()
             self._fingerprints[relation] = str(row[0]) if row else ""
         return self._fingerprints[relation]
+
+    def token(self, relation: str) -> str:
+        """What a relation that is not a model holds (see ``freshness``): the event stream's
+        batches with their sizes, a fingerprint of anything else; for a raw table, with the
+        time its last rows were loaded (rows loaded again under a batch id of the same size,
+        as a data set generated again is, are new rows)."""
+        if relation == STREAM and self.current:
+            row = self.cur.execute(f"SELECT count(*) FROM {STREAM}").fetchone()
+            held = json.dumps([sorted(self.current), row[0] if row else 0])
+        else:
+            held = self.fingerprint(relation)
+        loaded = None
+        if relation.startswith("raw.") and "_loaded_at" in self.columns(relation):
+            row = self.cur.execute(f"SELECT max(_loaded_at)::VARCHAR FROM {relation}").fetchone()
+            loaded = row[0] if row else None
+        return json.dumps([held, loaded])
+
+    def left(self, model: Model) -> None:
+        """``model`` is left as it is in this run: nothing it reads changed."""
+        self.changed[model.name] = "none"
+
+    def wrote(self, model: Model) -> bool:
+        """Whether building ``model`` in this run may have changed its rows (an incremental
+        model that had nothing to update, or whose rows all stayed, did not)."""
+        if model.materialized != "incremental":
+            return True
+        changed = self.changed.get(model.name)
+        spec = model.incremental
+        if changed == "none":
+            return False
+        return not (changed == "part" and spec is not None and spec.kind == "all"
+                    and not self.rows_changed(model.name))
 
     def forget_fingerprint(self, relation: str) -> None:
         """``relation`` was rebuilt in this run: read its content again when asked."""

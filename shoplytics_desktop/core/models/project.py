@@ -138,6 +138,9 @@ class DataTest:
     sql: str | None = None  # singular tests: the (qualified) SELECT of failing rows
     description: str = ""
     path: Path | None = None
+    #: Singular and expression tests: the models and sources their SQL reads (besides
+    #: ``model`` and a relationship's ``to``, which every test of that kind reads).
+    reads: tuple[str, ...] = ()
 
 
 @dataclass
@@ -480,6 +483,7 @@ def _check_test_sql(
         )
         _wire(holder, parsed, models, sources, f"{where}: the expression")
         test.sql = holder.sql
+        test.reads = (*holder.depends_on, *holder.sources)
 
 
 _HEADER = re.compile(r"^\s*--\s*(description|severity|model)\s*:\s*(.*?)\s*$", re.IGNORECASE)
@@ -516,6 +520,7 @@ def _singular_tests(
                 description=meta.get("description", ""),
                 path=path,
                 args={"depends_on": holder.depends_on},
+                reads=(*holder.depends_on, *holder.sources),
             )
         )
     return tests

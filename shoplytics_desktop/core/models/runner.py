@@ -14,6 +14,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import duckdb
@@ -21,7 +22,8 @@ import duckdb
 from shoplytics_desktop.core import history
 from shoplytics_desktop.core.cancel import CancelToken, Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
-from shoplytics_desktop.core.models.datatests import TestResult, run_tests
+from shoplytics_desktop.core.models.datatests import TestResult, compile_test, run_tests
+from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED, Freshness
 from shoplytics_desktop.core.models.incremental import IncrementalRun
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
@@ -168,11 +170,13 @@ def _optimistic_writes(cur: duckdb.DuckDBPyConnection, enabled: bool) -> Iterato
         restore_setting(cur, f"SET enable_optimistic_write = {str(before).lower()}")
 
 
-def _publish_views(cur: duckdb.DuckDBPyConnection, project: Project, names: Iterable[str]) -> None:
-    """Turn the run's transient tables into the views they are published as (same SQL)."""
+def _publish_views(cur: duckdb.DuckDBPyConnection, project: Project, names: Iterable[str],
+                   left: AbstractSet[str] = frozenset()) -> None:
+    """Turn the run's transient tables into the views they are published as (same SQL); the
+    ones in ``left`` were left as they were, published already."""
     for name in names:
         model = project.models[name]
-        if model.materialized == "transient":
+        if model.materialized == "transient" and name not in left:
             cur.execute(f"DROP TABLE {model.relation}")
             cur.execute(f"CREATE VIEW {model.relation} AS\n{model.sql}")
 
@@ -271,9 +275,11 @@ def _run_tests(
     done: int,
     total: int,
     inc: IncrementalRun | None = None,
+    fresh: Freshness | None = None,
 ) -> None:
     """Run the models' tests; with ``inc`` (a model run), the tests of incremental models that
-    passed on the rows before check only the rows the run wrote."""
+    passed on the rows before check only the rows the run wrote; with ``fresh``, a test that
+    passed before on relations that have not changed since is not run again."""
     tests = project.tests_to_run(models)
     reporter.check_cancelled()
     reporter.update(done, total, f"testing {len(tests)} test(s)")
@@ -285,6 +291,12 @@ def _run_tests(
         reporter.update(done + len(result.tests), total, f"tested {tr.test_id}")
         reporter.check_cancelled()
 
+    if fresh is not None:
+        kept = [t for t in tests if fresh.kept(t, compile_test(t, project.models))]
+        for t in kept:
+            one(TestResult(t.test_id, t.test_type, t.model, t.column, t.severity, "pass",
+                           message=KEPT, description=t.description))
+        tests = [t for t in tests if t not in kept]
     scopes = inc.test_scopes(tests, project.models) if inc is not None else None
     run_tests(cur, tests, project.models, on_result=one, scopes=scopes)
 
@@ -309,6 +321,7 @@ class _Run:
     started: float = field(default_factory=time.perf_counter)
     full_refresh: bool = False
     inc: IncrementalRun | None = None  # a model run's incremental side, once it builds
+    fresh: Freshness | None = None  # what a model run can leave as it is, once it builds
 
     @property
     def total(self) -> int:
@@ -399,8 +412,18 @@ def _build_one(
     model = run.project.models[mr.name]
     mr.status = "running"
     t0 = time.perf_counter()
+    fresh = run.fresh
+    if fresh is not None and fresh.unchanged(model, catalog.kinds.get(model.relation)):
+        if model.materialized == "incremental":
+            inc.left(model)
+        mr.note = UNCHANGED
+        mr.status, mr.seconds = "success", time.perf_counter() - t0
+        run.notify(mr)
+        return
     try:
         mr.rows = _build(cur, model, catalog, inc, mr)
+        if fresh is not None:
+            fresh.built(model, wrote=inc.wrote(model))
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
@@ -420,6 +443,8 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     catalog = _Catalog(cur)
     _retire_unused(cur, run, catalog)
     inc = run.inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
+    run.fresh = Freshness(cur, run.project.models, inc.settings, run.result.run_id,
+                          inc.token, enabled=not run.full_refresh)
     total = run.total
     for i, mr in enumerate(run.result.models):
         run.reporter.check_cancelled()
@@ -464,18 +489,27 @@ def _decide_publish(run: _Run) -> None:
             "Marts not published; the previous build is still shown.",
         )
     result.status = RunStatus.WARN if warns else RunStatus.SUCCESS
+    left = len(run.fresh.skipped) if run.fresh is not None else 0
+    kept = sum(t.message == KEPT for t in result.tests)
     result.message = (
-        f"Built {len(run.names)} model(s); {len(result.tests)} test(s), {warns} warning(s)."
+        f"Built {len(run.names) - left} model(s)"
+        + (f", {left} unchanged" if left else "")
+        + f"; {len(result.tests)} test(s)"
+        + (f" ({kept} passed before on the same data, not run again)" if kept else "")
+        + f", {warns} warning(s)."
     )
 
 
 def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     """Turn transient tables into views, say which run published, and record the run, all in
     the run's transaction (committed by the caller)."""
-    _publish_views(cur, run.project, run.names)
+    left = run.fresh.skipped if run.fresh is not None else frozenset()
+    _publish_views(cur, run.project, run.names, left)
     if run.inc is not None:  # the tests that passed, for the next update's tests
         run.inc.record_tests(run.result.tests, run.project.tests_to_run(run.names),
                              run.project.models)
+    if run.fresh is not None:  # what the models and tests were built and run from
+        run.fresh.record(run.names, run.result.tests)
     # A full run also writes the zone the published days are in: the dashboards say which,
     # and whether a run is needed after the setting changed.
     history.record_published(
@@ -534,7 +568,7 @@ def run_project(
         with run_transaction(ws, run.reporter.token) as cur:
             _build_models(cur, run)
             _run_tests(cur, run.project, run.names, result, run.reporter, run.listener,
-                       len(run.names), run.total, run.inc)
+                       len(run.names), run.total, run.inc, run.fresh)
             _decide_publish(run)
             _publish(cur, run)
         result.published = True
