@@ -100,6 +100,7 @@ class Freshness:
         self.tokens: dict[str, str] = {}
         self._digests: dict[str, str] = {}  # model or test key → its digest in this run
         self.skipped: set[str] = set()  # models left as they were
+        self._raw: dict[str, str] = {}  # the tokens of the relations that are not models
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -109,7 +110,9 @@ class Freshness:
         by its SQL and what it reads, its digest."""
         model = self.models.get(name) or self._by_relation.get(name)
         if model is None:
-            return self._raw_token(name)
+            if name not in self._raw:
+                self._raw[name] = self._raw_token(name)
+            return self._raw[name]
         if model.materialized in ("view", "transient"):
             return f"view:{self.digest(model)}"
         if model.relation in self.tokens:
