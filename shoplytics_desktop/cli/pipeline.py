@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     p.add_argument("--on", metavar="URL", help="run on PostgreSQL (postgresql://user@host:port/db) or Spark Connect (sc://host:port); password from PGPASSWORD or SHOPLYTICS_ENGINE_PASSWORD")
     p.add_argument("--no-pull", action="store_true", help="with --on: publish on the engine only, leave the workspace's marts as they are")
-    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from all events, not only where new batches change them")
+    p.add_argument("--full-refresh", action="store_true", help="build and test every model: incremental ones from all events, not only where new batches change them, and the ones nothing changed for too")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("test", help="run the data tests against the published models")

@@ -59,7 +59,8 @@ def build_menus(w: MainWindow) -> dict[str, QAction]:
     pipeline = bar.addMenu("&Pipeline")
     add(pipeline, "run", "&Run", w.run_pipeline, "Ctrl+R", "Build the models and run the data tests")
     add(pipeline, "full_refresh", "Rebuild in &full", w.run_pipeline_full, None,
-        "Build every incremental model from all events, not only where new batches change it")
+        "Build and test every model: incremental ones from all events, not only where new "
+        "batches change them, and the ones nothing changed for too")
     add(pipeline, "test", "&Test", w.test_pipeline, "Ctrl+T", "Run the data tests on the published models")
     cancel = add(pipeline, "cancel", "&Cancel", w.cancel_work, Qt.Key.Key_Escape, "Stop the running work")
     cancel.setEnabled(False)
