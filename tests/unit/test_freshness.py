@@ -94,6 +94,8 @@ def test_nothing_changed_leaves_every_model_and_test_but_what_reads_the_clock(
         "SELECT model, note FROM _shoplytics.model_runs WHERE run_id = ?", [again.run_id]
     ).fetchall())
     assert notes["fct_users"] == UNCHANGED
+    # with its number of rows, as a build would say
+    assert {m.name: m.rows for m in again.models}["fct_users"] == 3
 
 
 def test_a_changed_input_rebuilds_what_reads_it_and_nothing_else(ws: Workspace) -> None:

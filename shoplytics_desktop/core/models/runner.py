@@ -416,6 +416,9 @@ def _build_one(
     if fresh is not None and fresh.unchanged(model, catalog.kinds.get(model.relation)):
         if model.materialized == "incremental":
             inc.left(model)
+        if model.materialized in ("table", "incremental"):  # a count DuckDB keeps: no scan
+            row = cur.execute(f"SELECT count(*) FROM {model.relation}").fetchone()
+            mr.rows = int(row[0]) if row else 0
         mr.note = UNCHANGED
         mr.status, mr.seconds = "success", time.perf_counter() - t0
         run.notify(mr)
