@@ -130,6 +130,9 @@ def test_edited_sql_a_dropped_table_or_a_setting_rebuild(ws: Workspace) -> None:
     assert _built(run_project(ws)) == ALL
     assert _built(run_project(ws, full_refresh=True)) == ALL
     assert not _kept(run_project(ws, full_refresh=True))
+    # What a full refresh built and passed is left alone by the next run.
+    after = run_project(ws)
+    assert _built(after) == {"fct_clock"} and _kept(after) == TESTS
 
 
 def test_a_run_that_is_not_published_keeps_the_previous_state(ws: Workspace) -> None:

@@ -163,12 +163,12 @@ class Freshness:
 
     def kept(self, test: DataTest, sql: str) -> bool:
         """Whether ``test`` passed before on the same relations, with the same SQL."""
-        if not self.enabled or is_volatile(sql):
+        if is_volatile(sql):
             return False
+        # Worked out on a full refresh too: the tests that pass there are kept for the next run.
+        digest = self._digests[_test_key(test)] = self.test_digest(test, sql)
         entry = self.stored.get(_test_key(test))
-        digest = self.test_digest(test, sql)
-        self._digests[_test_key(test)] = digest
-        return entry is not None and entry.digest == digest
+        return self.enabled and entry is not None and entry.digest == digest
 
     # -- writing -----------------------------------------------------------------------------
 
