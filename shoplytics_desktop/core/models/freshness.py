@@ -148,12 +148,13 @@ class Freshness:
 
     def built(self, model: Model, wrote: bool) -> None:
         """``model`` was built in this run; ``wrote``: whether its content may have changed."""
+        if model.materialized in ("view", "transient"):
+            self.tokens[model.relation] = self.token(model.name)
+            return
         entry = self.stored.get(model.name)
         self.tokens[model.relation] = (
             entry.token if entry is not None and not wrote else f"{self.run_id}:{model.name}"
         )
-        if model.materialized in ("view", "transient"):
-            self.tokens[model.relation] = self.token(model.name)
 
     # -- tests -------------------------------------------------------------------------------
 
@@ -172,11 +173,11 @@ class Freshness:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record(self, built: Iterable[str], results: Iterable[TestResult]) -> None:
+    def record(self, decided: Iterable[str], results: Iterable[TestResult]) -> None:
         """Store the digests and tokens of the models this run decided on and of the tests that
         passed (in the run's transaction); a test that did not pass is forgotten."""
         rows: list[tuple[str, str, str]] = []
-        for name in built:
+        for name in decided:
             model = self.models[name]
             if model.relation in self.tokens and not is_volatile(model.sql):
                 rows.append((name, self.digest(model), self.tokens[model.relation]))
@@ -190,9 +191,10 @@ class Freshness:
         names = [r[0] for r in rows] + gone
         if names:
             self.cur.execute(f"DELETE FROM {STATE} WHERE list_contains(?, name)", [names])
-        if rows:
-            self.cur.executemany(f"INSERT INTO {STATE} (name, digest, token) VALUES (?, ?, ?)",
-                                 rows)
+        if rows:  # one statement: a row each would cost a statement each
+            self.cur.execute(f"INSERT INTO {STATE} (name, digest, token) "
+                             "SELECT unnest(?), unnest(?), unnest(?)",
+                             [list(column) for column in zip(*rows, strict=True)])
 
 
 def test_reads(test: DataTest) -> set[str]:
