@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from shoplytics_desktop.core import catalog, history
+from shoplytics_desktop.core.models.freshness import UNCHANGED
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.workers import Worker
 
@@ -46,18 +47,24 @@ def latest_run(ws: Workspace, kind: str | None = None, published: bool = False) 
 
 
 ROLLED_BACK = "rolled back"
+#: The status the graph shows for a model a run left as it was (nothing it reads changed).
+UNCHANGED_STATUS = "unchanged"
+
+
+def _shown(row: tuple[str, int | None, float, str]) -> str:
+    return UNCHANGED_STATUS if row[0] == "success" and row[3] == UNCHANGED else row[0]
 
 
 def shown_statuses(last: LastRun | None, published: LastRun | None) -> dict[str, str]:
-    """Per model, the status the graph shows after ``last``. A cancelled run published nothing
-    (what it built was rolled back): every model shows its state in the last published run, or
-    'cancelled' when no run has published it."""
+    """Per model, the status the graph shows after ``last`` ('unchanged' for a model it left as
+    it was). A cancelled run published nothing (what it built was rolled back): every model shows
+    its state in the last published run, or 'cancelled' when no run has published it."""
     if last is None:
         return {}
-    statuses = {name: row[0] for name, row in last.models.items()}
+    statuses = {name: _shown(row) for name, row in last.models.items()}
     if last.status != "cancelled":
         return statuses
-    before = {name: row[0] for name, row in published.models.items()} if published else {}
+    before = {name: _shown(row) for name, row in published.models.items()} if published else {}
     return {name: before.get(name, "cancelled") for name in statuses}
 
 

@@ -33,6 +33,7 @@ SERIES_DARK = (SKY, ORANGE, GREEN, PURPLE, BLUE, VERMILLION, YELLOW)
 #: wizard's notes; grey ones are "nothing happened" and read as muted text.
 _STATUS = {
     "success": GREEN,
+    "unchanged": GREEN,  # a model a run left as it was: as good as built
     "pass": GREEN,
     "warn": ORANGE,
     "fail": VERMILLION,

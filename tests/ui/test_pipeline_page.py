@@ -212,6 +212,10 @@ def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path)
             assert finished.args[0].published
             assert page.run_panel.note_of("int_sessions") == expected
             assert page.run_panel.note_of("agg_sales") == table
+            # The graph says which models the run left as they were.
+            qtbot.waitUntil(lambda: "marts.agg_sales" in page.graph.items_by_id, timeout=5000)
+            node = page.graph.items_by_id["marts.agg_sales"]
+            assert node.status == ("unchanged" if table == UNCHANGED else "success")
             # The validation panel says which tests passed on the same data before.
             v = page.validation
             messages = {v.model.item(r, 1).text(): v.model.item(r, 6).text()
