@@ -46,9 +46,10 @@ ROW_GROUP_SIZE = 32_768
 #: keys are written by the first import after the upgrade, see ingest/keys.py).
 #: 4: _shoplytics.incremental_models (what incremental models were built from) and
 #: model_runs.note (how a run built each model). 5: incremental_models.tests (the tests that
-#: passed on each, so that an update checks only the rows it wrote). 6: _shoplytics.build_state
-#: (what each model and passed test was last built or run from, so that a run leaves alone what
-#: nothing changed).
+#: passed on each, so that an update checks only the rows it wrote; left empty since 6, which
+#: tells the same). 6: _shoplytics.build_state (what each model and passed test was last built
+#: or run from, so that a run leaves alone what nothing changed, and an update's tests check
+#: only the rows it wrote when they passed on the rows before).
 SCHEMA_VERSION = 6
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"

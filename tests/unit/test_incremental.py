@@ -470,7 +470,9 @@ def test_a_version_4_workspace_keeps_its_state_and_tests_in_full_once(tmp_path: 
         _hold_back(ws, "later", "hash(event_id) % 10 = 1")
         assert run_project(ws).published
     con = duckdb.connect(str(folder / "warehouse.duckdb"))
+    # What schema version 4 had: neither the tests column (5) nor the build state (6).
     con.execute("ALTER TABLE _shoplytics.incremental_models DROP COLUMN tests")
+    con.execute("DROP TABLE _shoplytics.build_state")
     con.execute("UPDATE _shoplytics.meta SET value = '4' WHERE key = 'schema_version'")
     con.close()
     with Workspace.open(folder) as ws:

@@ -104,6 +104,12 @@ class Freshness:
 
     # -- tokens ------------------------------------------------------------------------------
 
+    def _stored_token(self, name: str) -> str:
+        """A relation's token as the last recorded run left it (a model's stored token)."""
+        model = self.models.get(name) or self._by_relation.get(name)
+        entry = self.stored.get(model.name) if model is not None else None
+        return entry.token if entry is not None else self.token(name)
+
     def token(self, name: str) -> str:
         """The token of a model (by name or relation) or of another relation. A view (a
         transient model is published as one) holds nothing of its own: what it gives is decided
@@ -158,9 +164,17 @@ class Freshness:
 
     # -- tests -------------------------------------------------------------------------------
 
-    def test_digest(self, test: DataTest, sql: str) -> str:
-        reads = sorted((r, self.token(r)) for r in test_reads(test))
+    def test_digest(self, test: DataTest, sql: str,
+                    token: Callable[[str], str] | None = None) -> str:
+        reads = sorted((r, (token or self.token)(r)) for r in test_reads(test))
         return _sha([sql, test.severity, self._context, reads])
+
+    def passed_before(self, test: DataTest, sql: str) -> bool:
+        """Whether ``test`` passed, with this SQL, on what the relations it reads held before
+        this run (incremental updates then test only the rows they wrote)."""
+        entry = self.stored.get(_test_key(test))
+        return entry is not None and entry.digest == self.test_digest(
+            test, sql, self._stored_token)
 
     def kept(self, test: DataTest, sql: str) -> bool:
         """Whether ``test`` passed before on the same relations, with the same SQL."""

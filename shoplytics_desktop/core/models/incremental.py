@@ -48,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,7 +59,6 @@ from shoplytics_desktop.core.models import freshness
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
-    from shoplytics_desktop.core.models.datatests import TestResult
     from shoplytics_desktop.core.models.project import DataTest, Model, Project
 
 PartitionKind = Literal["user", "day", "all"]
@@ -150,17 +149,14 @@ class _State:
     signature: str
     batches: frozenset[str]
     fingerprints: dict[str, str]
-    #: the tests of the model that passed when it was built: test id → a hash of the test's SQL
-    passed: dict[str, str] = field(default_factory=dict)
 
 
 def _read_state(cur: duckdb.DuckDBPyConnection) -> dict[str, _State]:
     out = {}
-    for model, signature, batches, prints, passed in cur.execute(
-        f"SELECT model, signature, batches, fingerprints, tests FROM {STATE}"
+    for model, signature, batches, prints in cur.execute(
+        f"SELECT model, signature, batches, fingerprints FROM {STATE}"
     ).fetchall():
-        out[model] = _State(signature, frozenset(json.loads(batches)), json.loads(prints),
-                            json.loads(passed) if passed else {})
+        out[model] = _State(signature, frozenset(json.loads(batches)), json.loads(prints))
     return out
 
 
@@ -729,38 +725,15 @@ class IncrementalRun:
 
     # -- tests -------------------------------------------------------------------------------
 
-    def test_scopes(self, tests: list[DataTest], models: dict[str, Model]) -> dict[str, int | None]:
+    def test_scopes(self, tests: list[DataTest],
+                    passed_before: Callable[[DataTest], bool]) -> dict[str, int | None]:
         """The tests that need to check only the rows this run wrote: test id → the first row
         id of those rows (None: the run wrote none). A test qualifies when its model was updated
         (not rebuilt) in this run, it judges rows one at a time or keys for repeats, and it
-        passed, with the same SQL, on the rows the model held before: those rows are unchanged
-        (an update only deletes and appends), so only the new ones can fail it."""
+        passed, with the same SQL, on the rows the model held before (``passed_before``): those
+        rows are unchanged (an update only deletes and appends), so only the new ones can fail
+        it."""
         from shoplytics_desktop.core.models.datatests import SCOPABLE
 
-        scopes: dict[str, int | None] = {}
-        for t in tests:
-            state = self.state.get(t.model or "")
-            if (t.model in self.written and t.test_type in SCOPABLE and state is not None
-                    and state.passed.get(t.test_id) == _test_hash(t, models)):
-                scopes[t.test_id] = self.written[t.model]
-        return scopes
-
-    def record_tests(self, results: list[TestResult], tests: list[DataTest],
-                     models: dict[str, Model]) -> None:
-        """Keep, for each incremental model built in this run, the tests that passed on it
-        (written with the run: a run that is not published keeps the previous ones)."""
-        by_id = {t.test_id: t for t in tests}
-        passed: dict[str, dict[str, str]] = {name: {} for name in self.changed}
-        for r in results:
-            t = by_id.get(r.test_id)
-            if t is not None and t.model in passed and r.status == "pass":
-                passed[t.model][t.test_id] = _test_hash(t, models)
-        for name, tests_passed in passed.items():
-            self.cur.execute(f"UPDATE {STATE} SET tests = ? WHERE model = ?",
-                             [json.dumps(tests_passed, sort_keys=True), name])
-
-
-def _test_hash(test: DataTest, models: dict[str, Model]) -> str:
-    from shoplytics_desktop.core.models.datatests import compile_test
-
-    return hashlib.sha256(compile_test(test, models).encode()).hexdigest()
+        return {t.test_id: self.written[t.model] for t in tests
+                if t.model in self.written and t.test_type in SCOPABLE and passed_before(t)}

@@ -291,13 +291,17 @@ def _run_tests(
         reporter.update(done + len(result.tests), total, f"tested {tr.test_id}")
         reporter.check_cancelled()
 
+    scopes = None
     if fresh is not None:
-        kept = [t for t in tests if fresh.kept(t, compile_test(t, project.models))]
-        for t in kept:
-            one(TestResult(t.test_id, t.test_type, t.model, t.column, t.severity, "pass",
-                           message=KEPT, description=t.description))
-        tests = [t for t in tests if t not in kept]
-    scopes = inc.test_scopes(tests, project.models) if inc is not None else None
+        sql = {t.test_id: compile_test(t, project.models) for t in tests}
+        kept = {t.test_id for t in tests if fresh.kept(t, sql[t.test_id])}
+        for t in tests:
+            if t.test_id in kept:
+                one(TestResult(t.test_id, t.test_type, t.model, t.column, t.severity, "pass",
+                               message=KEPT, description=t.description))
+        tests = [t for t in tests if t.test_id not in kept]
+        if inc is not None:
+            scopes = inc.test_scopes(tests, lambda t: fresh.passed_before(t, sql[t.test_id]))
     run_tests(cur, tests, project.models, on_result=one, scopes=scopes)
 
 
@@ -508,9 +512,6 @@ def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     the run's transaction (committed by the caller)."""
     left = run.fresh.skipped if run.fresh is not None else frozenset()
     _publish_views(cur, run.project, run.names, left)
-    if run.inc is not None:  # the tests that passed, for the next update's tests
-        run.inc.record_tests(run.result.tests, run.project.tests_to_run(run.names),
-                             run.project.models)
     if run.fresh is not None:  # what the models and tests were built and run from
         run.fresh.record(run.names, run.result.tests)
     # A full run also writes the zone the published days are in: the dashboards say which,
