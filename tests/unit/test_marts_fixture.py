@@ -527,6 +527,38 @@ def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
         ]
 
 
+def test_an_order_in_two_currencies_warns_and_publishes(tmp_path: Path) -> None:
+    """Order h1 has a USD line (5.00) and a EUR line (8.00), EUR first. fct_orders and the marts
+    that follow it count the order in EUR (its first line's currency, 13.00, with a warning);
+    int_sessions counts each line in its own currency (5.00 USD for h's session). The cross-mart
+    revenue test allows for exactly that difference, so the marts are published."""
+    events = [
+        *EVENTS,
+        _event("h1", "2024-01-02 16:00:00", "purchase", "h", "h", "p2", "oh", "8.00", 1),
+        _event("h2", "2024-01-02 16:01:00", "purchase", "h", "h", "p1", "oh", "5.00", 1),
+    ]
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, events)
+        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id = 'h1'")
+        result = run_project(ws)
+        assert result.published, result.message
+        status = {t.test_id: t.status for t in result.tests}
+        assert status["orders_in_one_currency"] == "warn"
+        assert status["revenue_agrees_across_marts"] == "pass"
+        assert _rows(ws, "select currency, revenue, currencies from marts.fct_orders "
+                         "where order_id = 'oh'") == [("EUR", Decimal("13.00"), 2)]
+        assert _rows(ws, "select revenue from intermediate.int_sessions where user_id = 'h'") == [
+            (Decimal("5.00"),)
+        ]
+        # Revenue is still checked: a cent more in the sessions' USD revenue fails.
+        cur = ws.cursor()
+        cur.execute("update intermediate.int_sessions set revenue = revenue + 0.01 where user_id = 'h'")
+        from shoplytics_desktop.core.models.runner import run_data_tests
+
+        again = run_data_tests(ws)
+        assert {t.test_id for t in again.tests if t.blocking} == {"revenue_agrees_across_marts"}
+
+
 def test_workspace_currency_setting_reaches_the_models(tmp_path: Path) -> None:
     """With EUR as the workspace currency, events without one are in EUR."""
     ws = Workspace.open(tmp_path / "ws")
