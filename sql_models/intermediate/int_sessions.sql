@@ -36,10 +36,15 @@ session_totals as (
         -- first event's day is the earliest day.
         min(event_date) as session_date,
         -- The session's device, source and country are those of its first event (ties at one
-        -- instant: the lowest event_id, so reruns and every engine agree).
-        arg_min(device, (event_time, event_id)) as device,
-        arg_min(traffic_source, (event_time, event_id)) as traffic_source,
-        arg_min(country, (event_time, event_id)) as country,
+        -- instant: the lowest event_id, so reruns and every engine agree). The three fields of
+        -- one first row: DuckDB finds that row once (the identical aggregates are computed
+        -- once), where an arg_min per column compared the (time, id) key three times per event.
+        arg_min({'device': device, 'traffic_source': traffic_source, 'country': country},
+            (event_time, event_id)).device as device,
+        arg_min({'device': device, 'traffic_source': traffic_source, 'country': country},
+            (event_time, event_id)).traffic_source as traffic_source,
+        arg_min({'device': device, 'traffic_source': traffic_source, 'country': country},
+            (event_time, event_id)).country as country,
         count(*) as events,
         count(*) filter (where event_type = 'page_view') as page_views,
         count(*) filter (where event_type = 'product_view') as product_views,

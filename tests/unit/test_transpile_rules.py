@@ -50,6 +50,26 @@ def test_arg_max_with_a_filter_and_a_row_key() -> None:
     )
 
 
+def test_a_field_of_the_first_rows_struct_is_that_fields_arg_min() -> None:
+    """arg_min({...}, key).f takes the first row's field, NULL or not: one arg_min of the field
+    that does not skip its NULLs (the key's NULLs still are, as DuckDB skips them)."""
+    sql = ("select arg_min({'d': device, 'c': country}, (t, id)).d as d, "
+           "arg_max({'d': device, 'c': country}, t).c as c from x")
+    assert pg(sql) == (
+        "SELECT (ARRAY_AGG(device ORDER BY t ASC, id ASC))[1] AS d, "
+        "(ARRAY_AGG(country ORDER BY t DESC) FILTER(WHERE NOT t IS NULL))[1] AS c FROM x"
+    )
+    assert spark(sql) == (
+        "SELECT MIN_BY(device, STRUCT(t, id)) AS d, "
+        "MAX_BY(country, t) FILTER(WHERE NOT t IS NULL) AS c FROM x"
+    )
+    # A field the struct does not have, or a struct used any other way, is refused.
+    with pytest.raises(TranspileError, match="struct literal"):
+        pg("select arg_min({'d': device}, t).e from x")
+    with pytest.raises(TranspileError, match="struct literal"):
+        pg("select arg_min({'d': device}, t) from x")
+
+
 def test_iso_weekday_and_day_names() -> None:
     assert spark("select isodow(d)") == "SELECT ((DAYOFWEEK(d) + 5) % 7) + 1"
     assert pg("select isodow(d)") == "SELECT EXTRACT(ISODOW FROM d)"

@@ -238,6 +238,43 @@ def asof_join(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+#: Marks an arg_min/arg_max made from a struct's field (struct_arg_fields): its NULL values count.
+_KEEP_NULL_VALUES = "keep_null_values"
+
+
+def struct_arg_fields(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """A field of the first (or last) row's struct, ``arg_min({'a': x, 'b': y}, key).a``, → the
+    first row's field, ``arg_min(x, key)``. DuckDB computes the struct's arg_min once for all
+    its fields (one comparison of the key per row instead of one per field); the engines get one
+    arg_min per field, which the rule arg_min_max carries over. Any other struct literal is
+    refused (refuse_unportable)."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Dot) or not isinstance(node.expression, exp.Identifier):
+            return node
+        outer = node.this
+        agg = outer.this if isinstance(outer, exp.Filter) else outer
+        if not isinstance(agg, exp.ArgMin | exp.ArgMax) or not isinstance(agg.this, exp.Struct):
+            return node
+        wanted = node.expression.name.lower()
+        value = next(
+            (f.expression for f in agg.this.expressions
+             if isinstance(f, exp.PropertyEQ) and f.this.name.lower() == wanted),
+            None,
+        )
+        if value is None:
+            return node  # no such field: refused below, as a struct literal
+        picked = agg.__class__(this=value.copy(), expression=agg.expression.copy())
+        # The struct is never NULL: DuckDB takes the first row's field even where it is NULL,
+        # so the field's arg_min must not skip the rows whose field is NULL.
+        picked.meta[_KEEP_NULL_VALUES] = True
+        if isinstance(outer, exp.Filter):
+            return exp.Filter(this=picked, expression=outer.expression.copy())
+        return picked
+
+    return tree.transform(fix)
+
+
 def refuse_unportable(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Constructs no rule carries over: stop with what to write instead."""
     for node in tree.walk():
@@ -254,7 +291,9 @@ def refuse_unportable(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 Unportable(
                     "a struct literal {'key': value}",
                     r"\{\s*'",
-                    "one aggregate per field, e.g. arg_min(country, (t, id)) as first_country",
+                    "one aggregate per field, e.g. arg_min(country, (t, id)) as first_country, "
+                    "or the fields of one, arg_min({'country': country, 'device': device}, "
+                    "(t, id)).country",
                 )
             )
         if isinstance(node, exp.DataType) and node.this in (
@@ -292,23 +331,28 @@ def arg_min_max(tree: exp.Expression, ctx: Context) -> exp.Expression:
         value, key = agg.this, agg.expression
         desc = isinstance(agg, exp.ArgMax)
         keys = list(key.expressions) if isinstance(key, exp.Tuple) else [key]
-        conds: list[exp.Expression] = [value.copy().is_(exp.Null()).not_()]
+        conds: list[exp.Expression] = []
+        if not agg.meta.get(_KEEP_NULL_VALUES):
+            conds.append(value.copy().is_(exp.Null()).not_())
         if not isinstance(key, exp.Tuple):
             conds.append(key.copy().is_(exp.Null()).not_())
         if isinstance(node, exp.Filter):
             conds.insert(0, exp.paren(node.expression.this.copy()))
-        where = exp.Where(this=exp.and_(*conds))
+        where = exp.Where(this=exp.and_(*conds)) if conds else None
+
+        def filtered(agg_sql: exp.Expression) -> exp.Expression:
+            return exp.Filter(this=agg_sql, expression=where) if where else agg_sql
+
         if ctx.dialect == "postgres":
             ordered = exp.Order(
                 expressions=[exp.Ordered(this=k.copy(), desc=desc, nulls_first=desc) for k in keys]
             )
             agg_sql = exp.ArrayAgg(this=exp.Order(this=value.copy(), expressions=ordered.expressions))
-            filtered = exp.Filter(this=agg_sql, expression=where)
-            return exp.Bracket(this=exp.paren(filtered), expressions=[exp.Literal.number(1)],
-                               offset=1)
+            return exp.Bracket(this=exp.paren(filtered(agg_sql)),
+                               expressions=[exp.Literal.number(1)], offset=1)
         name = "max_by" if desc else "min_by"
         spark_key = _fn("struct", *[k.copy() for k in keys]) if len(keys) > 1 else keys[0].copy()
-        return exp.Filter(this=_fn(name, value.copy(), spark_key), expression=where)
+        return filtered(_fn(name, value.copy(), spark_key))
 
     return tree.transform(fix)
 
@@ -836,6 +880,7 @@ def alias_subqueries(tree: exp.Expression, ctx: Context) -> exp.Expression:
 
 #: Every rule, in the order they run.
 RULES: list[Rule] = [
+    struct_arg_fields,
     refuse_unportable,
     inline_variables,
     expand_star_exclude,
