@@ -34,6 +34,7 @@ from shoplytics_desktop.ui.project_state import (
     ProjectStore,
     column_types,
     latest_run,
+    shown_status,
     shown_statuses,
 )
 from shoplytics_desktop.ui.run_panel import RunPanel
@@ -309,7 +310,7 @@ class PipelinePage(QWidget):
     def _item(self, item: object) -> None:
         if isinstance(item, ModelResult):
             self.run_panel.update_model(item)
-            self.graph.set_status(item.name, item.status)
+            self.graph.set_status(item.name, shown_status(item.status, item.note))
             self.graph.set_status(self.run_panel.running(), "running")
         elif isinstance(item, TestResult):
             self.validation.add_result(item)

@@ -51,8 +51,14 @@ ROLLED_BACK = "rolled back"
 UNCHANGED_STATUS = "unchanged"
 
 
+def shown_status(status: str, note: str | None) -> str:
+    """The status the graph and the run table show for a model's result: 'unchanged' for a model
+    the run left as it was (a success whose note says so)."""
+    return UNCHANGED_STATUS if status == "success" and note == UNCHANGED else status
+
+
 def _shown(row: tuple[str, int | None, float, str]) -> str:
-    return UNCHANGED_STATUS if row[0] == "success" and row[3] == UNCHANGED else row[0]
+    return shown_status(row[0], row[3])
 
 
 def shown_statuses(last: LastRun | None, published: LastRun | None) -> dict[str, str]:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QVBoxLayou
 
 from shoplytics_desktop.core.models.runner import ModelResult
 from shoplytics_desktop.ui import theme
+from shoplytics_desktop.ui.project_state import shown_status
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
 HEADERS = ("model", "layer", "kind", "status", "rows", "seconds", "error / how built")
@@ -97,6 +98,7 @@ class RunPanel(QWidget):
 
     def _set(self, name: str, status: str, rows: int | None, seconds: float, error: str) -> None:
         row = self._rows[name]
+        status = shown_status(status, error)  # 'unchanged': left as it was, as its note says
         self.model.item(row, STATUS_COL).setText(status)
         self.model.item(row, ROWS_COL).setText("" if rows is None else f"{rows:,}")
         self.model.item(row, SECONDS_COL).setText(f"{seconds:.2f}" if status not in ("pending", "skipped", "cancelled") else "")

@@ -216,6 +216,8 @@ def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path)
             qtbot.waitUntil(lambda: "marts.agg_sales" in page.graph.items_by_id, timeout=5000)
             node = page.graph.items_by_id["marts.agg_sales"]
             assert node.status == ("unchanged" if table == UNCHANGED else "success")
+            # So does the run table's status column.
+            assert page.run_panel.status_of("agg_sales") == node.status
             # The validation panel says which tests passed on the same data before.
             v = page.validation
             messages = {v.model.item(r, 1).text(): v.model.item(r, 6).text()
