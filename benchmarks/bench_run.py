@@ -28,12 +28,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.models.project import Project
+    from shoplytics_desktop.core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 
-def _one(events: int, memory_limit: str | None) -> dict[str, float]:
+def _one(events: int, memory_limit: str | None) -> dict[str, Any]:
     from benchmarks._util import generated_workspace, peak_rss_mb
     from shoplytics_desktop.core.models import parse
     from shoplytics_desktop.core.models.project import load_project
@@ -91,22 +96,20 @@ def _one(events: int, memory_limit: str | None) -> dict[str, float]:
         }
 
 
-def _bare(ws: object, project: object) -> float:
+def _bare(ws: Workspace, project: Project) -> float:
     """Seconds DuckDB takes to execute the models' SQL alone (see the module's docstring)."""
-    from shoplytics_desktop.core.models.runner import _session_vars
+    from shoplytics_desktop.core.models.runner import _Catalog, _session_vars
 
-    cur = ws.cursor()  # type: ignore[attr-defined]
+    cur = ws.cursor()
     _session_vars(cur, ws)
-    views = {f"{s}.{v}" for s, v in cur.execute(
-        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    catalog = _Catalog(cur)
     cur.execute("BEGIN")
     t0 = time.perf_counter()
     try:
-        for name in project.order():  # type: ignore[attr-defined]
-            model = project.models[name]  # type: ignore[attr-defined]
+        for name in project.order():
+            model = project.models[name]
             kind = "VIEW" if model.materialized == "view" else "TABLE"
-            if kind == "TABLE" and model.relation in views:  # a transient model's view
-                cur.execute(f"DROP VIEW {model.relation}")
+            catalog.make_room(cur, model, kind)  # a transient model is published as a view
             cur.execute(f"CREATE OR REPLACE {kind} {model.relation} AS\n{model.sql}")
         return time.perf_counter() - t0
     finally:

@@ -57,20 +57,17 @@ def shown_status(status: str, note: str | None) -> str:
     return UNCHANGED_STATUS if status == "success" and note == UNCHANGED else status
 
 
-def _shown(row: tuple[str, int | None, float, str]) -> str:
-    return shown_status(row[0], row[3])
-
-
 def shown_statuses(last: LastRun | None, published: LastRun | None) -> dict[str, str]:
     """Per model, the status the graph shows after ``last`` ('unchanged' for a model it left as
     it was). A cancelled run published nothing (what it built was rolled back): every model shows
     its state in the last published run, or 'cancelled' when no run has published it."""
     if last is None:
         return {}
-    statuses = {name: _shown(row) for name, row in last.models.items()}
+    statuses = {name: shown_status(row[0], row[3]) for name, row in last.models.items()}
     if last.status != "cancelled":
         return statuses
-    before = {name: _shown(row) for name, row in published.models.items()} if published else {}
+    before = ({name: shown_status(row[0], row[3]) for name, row in published.models.items()}
+              if published else {})
     return {name: before.get(name, "cancelled") for name in statuses}
 
 

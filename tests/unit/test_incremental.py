@@ -28,16 +28,12 @@ from shoplytics_desktop.core.models.datatests import SCOPED
 from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import one as _one
+from tests.unit.relcompare import rounded_columns as _rounded
 
 pytestmark = pytest.mark.slow
 
 BRIDGE_USER = "u-midnight"
-
-
-def _one(ws: Workspace, sql: str) -> object:
-    row = ws.cursor().execute(sql).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def _hold_back(ws: Workspace, batch: str, where: str) -> None:
@@ -72,18 +68,6 @@ def _bridge_events(ws: Workspace) -> None:
 
 def _built(result: RunResult) -> list[str]:
     return [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
-
-
-def _rounded(ws: Workspace, relation: str) -> str:
-    """The relation with its floating columns rounded: sums of doubles may add up in another
-    order in a partial build."""
-    schema, name = relation.split(".")
-    cols = ws.cursor().execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
-        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()
-    return ", ".join(
-        f'round("{c}", 6) AS "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols
-    )
 
 
 def _assert_equals_full_rebuild(ws: Workspace, result: RunResult) -> None:

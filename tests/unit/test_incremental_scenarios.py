@@ -24,30 +24,16 @@ import pytest
 
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import one as _one
+from tests.unit.relcompare import rounded_columns as _rounded
 
 pytestmark = pytest.mark.slow
-
-
-def _one(ws: Workspace, sql: str) -> object:
-    row = ws.cursor().execute(sql).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def _tables(ws: Workspace) -> list[str]:
     return [f"{s}.{t}" for s, t in ws.cursor().execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
         "('staging', 'intermediate', 'marts') AND NOT temporary ORDER BY 1, 2").fetchall()]
-
-
-def _rounded(ws: Workspace, relation: str) -> str:
-    schema, name = relation.split(".")
-    cols = ws.cursor().execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
-        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()
-    return ", ".join(
-        f'round("{c}", 6) AS "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols
-    )
 
 
 def _differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, object]:

@@ -31,6 +31,7 @@ only seen on events (p3's latest non-null category is 'toys', p9 has none: 'unkn
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -468,6 +469,19 @@ def test_revenue_by_category(built: tuple[Workspace, RunResult]) -> None:
     ]
 
 
+@contextlib.contextmanager
+def _published_with_eur(tmp_path: Path, events: list[tuple[Any, ...]],
+                        eur: tuple[str, ...]) -> Iterator[tuple[Workspace, RunResult]]:
+    """``events`` loaded, the events ``eur`` in EUR, run and published."""
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, events)
+        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id in "
+                            f"({', '.join('?' for _ in eur)})", list(eur))
+        result = run_project(ws)
+        assert result.published, result.message
+        yield ws, result
+
+
 def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
     """A refund of one o1 mug (no currency: the workspace's, USD) on 01-03, and user g's order in
     EUR with a partial refund: EUR money never mixes with USD, and the daily mart, in the
@@ -478,11 +492,7 @@ def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
         _event("g1", "2024-01-02 15:00:00", "purchase", "g", "g1", "p2", "o3", "8.00", 2),
         _event("g2", "2024-01-02 15:30:00", "refund", "g", "g1", "p2", "o3", "8.00", 1),
     ]
-    with Workspace.open(tmp_path / "ws") as ws:
-        _load(ws, events)
-        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id in ('g1', 'g2')")
-        result = run_project(ws)
-        assert result.published, result.message
+    with _published_with_eur(tmp_path, events, ("g1", "g2")) as (ws, result):
         assert {t.test_id for t in result.tests if t.status != "pass"} == {"purchase_null_price"}
         rows = _rows(
             ws,
@@ -537,11 +547,7 @@ def test_an_order_in_two_currencies_warns_and_publishes(tmp_path: Path) -> None:
         _event("h1", "2024-01-02 16:00:00", "purchase", "h", "h", "p2", "oh", "8.00", 1),
         _event("h2", "2024-01-02 16:01:00", "purchase", "h", "h", "p1", "oh", "5.00", 1),
     ]
-    with Workspace.open(tmp_path / "ws") as ws:
-        _load(ws, events)
-        ws.cursor().execute("update raw.events set currency = 'EUR' where event_id = 'h1'")
-        result = run_project(ws)
-        assert result.published, result.message
+    with _published_with_eur(tmp_path, events, ("h1",)) as (ws, result):
         status = {t.test_id: t.status for t in result.tests}
         assert status["orders_in_one_currency"] == "warn"
         assert status["revenue_agrees_across_marts"] == "pass"
