@@ -136,3 +136,42 @@ def test_many_orders_at_one_instant_get_a_session_in_any_row_order(tmp_path: Pat
             ).fetchall())
     assert results[0] == results[1]
     assert len(results[0]) == len({line.split(",")[0] for line in lines})  # a session per order
+
+
+#: A user's first session is the one that starts first; sessions starting at one instant are
+#: ordered by session_id. u1's s-b and s-a both start at 10:00 (s-a first by id); s-0 sorts
+#: before both but starts later. u2's first session is alone at its instant; two later sessions
+#: tie with each other, which must not matter.
+FIRST_HEADER = "event_time,event_type,user_id,session_id,country,device,traffic_source"
+FIRST_LINES = [
+    "2024-03-01 10:00:00,page_view,u1,s-b,DE,mobile,ads",
+    "2024-03-01 10:05:00,page_view,u1,s-b,DE,mobile,ads",
+    "2024-03-01 10:00:00,page_view,u1,s-a,FR,desktop,email",
+    "2024-03-01 11:00:00,page_view,u1,s-0,US,tablet,organic",
+    "2024-03-02 09:00:00,page_view,u2,s-z,NL,desktop,direct",
+    "2024-03-02 12:00:00,page_view,u2,s-b,BE,mobile,ads",
+    "2024-03-02 12:00:00,page_view,u2,s-a,AT,tablet,email",
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_users_first_session_at_a_shared_instant_is_the_lowest_session_id(
+    tmp_path: Path, seed: int
+) -> None:
+    order = list(range(len(FIRST_LINES)))
+    random.Random(seed).shuffle(order)
+    src = tmp_path / "events.csv"
+    src.write_text("\n".join([FIRST_HEADER, *(FIRST_LINES[i] for i in order)]) + "\n")
+    with Workspace.open(tmp_path / "ws") as ws:
+        v = import_events(ws, [src]).validation
+        assert v is not None and v.rows_loaded == 7
+        result = run_project(ws)
+        assert result.published, result.message
+        rows = ws.cursor().execute(
+            "select user_id, first_event_time::varchar, sessions, first_country, first_device, "
+            "first_traffic_source from intermediate.int_user_journey order by user_id"
+        ).fetchall()
+    assert rows == [
+        ("u1", "2024-03-01 10:00:00", 3, "FR", "desktop", "email"),
+        ("u2", "2024-03-02 09:00:00", 3, "NL", "desktop", "direct"),
+    ]
