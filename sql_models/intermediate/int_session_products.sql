@@ -47,14 +47,17 @@ from (
         user_id,
         session_id,
         product_id,
-        min(event_time) filter (where event_type = 'product_view') as first_view_time,
-        min(event_time) filter (where event_type = 'add_to_cart') as first_cart_time,
+        -- Conditional values rather than FILTER clauses: with about one event per group
+        -- (51M groups of 58M events at 100M events), DuckDB's filtered aggregates cost half as
+        -- much again (31 s against 21 s for the model alone).
+        min(case when event_type = 'product_view' then event_time end) as first_view_time,
+        min(case when event_type = 'add_to_cart' then event_time end) as first_cart_time,
         -- Days of the reporting time zone (local days only grow with time: the first
         -- view's day is the earliest view day).
-        min(event_date) filter (where event_type = 'product_view') as first_view_date,
-        min(event_date) filter (where event_type = 'add_to_cart') as first_cart_date,
-        max(event_time) filter (where event_type = 'add_to_cart') as last_cart_time,
-        max(event_time) filter (where event_type = 'purchase') as last_purchase_time
+        min(case when event_type = 'product_view' then event_date end) as first_view_date,
+        min(case when event_type = 'add_to_cart' then event_date end) as first_cart_date,
+        max(case when event_type = 'add_to_cart' then event_time end) as last_cart_time,
+        max(case when event_type = 'purchase' then event_time end) as last_purchase_time
     from sessioned
     group by user_id, session_id, product_id
 )
