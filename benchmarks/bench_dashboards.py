@@ -6,7 +6,8 @@
 
 The workspace lives under benchmarks/out/dash-<events>/ and is reused: generation and the
 pipeline run happen only when the events or the marts are missing (their times are printed).
-Each tab is timed over several filter combinations, ``--repeat`` times each; the figures are
+Each tab is timed over several filter combinations, ``--repeat`` times each for its queries and
+``--ui-repeat`` times each for a redraw (half of ``--repeat`` unless given); the figures are
 milliseconds per tab redraw, p50 and max over all combinations.
 """
 
@@ -200,8 +201,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=180)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=5, help="times each combination's queries run")
     ap.add_argument("--ui", action="store_true", help="also time query + draw through the page")
+    ap.add_argument("--ui-repeat", type=int, default=None,
+                    help="redraws per combination with --ui (default: half of --repeat, at least "
+                         "1: a redraw also paints, so it takes longer than its queries)")
     ap.add_argument("--workspace", type=Path, default=None)
     ap.add_argument("--screenshots", type=Path, default=None,
                     help="save a PNG of every tab into this folder (e.g. docs/screenshots)")
@@ -225,7 +229,7 @@ def main() -> None:
     combos = combinations(status)
     time_queries(ws, combos, args.repeat)
     if args.ui:
-        time_ui(ws, combos, max(1, args.repeat // 2))
+        time_ui(ws, combos, args.ui_repeat or max(1, args.repeat // 2))
     limit = ws.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
     ws.close()
     print(f"\npeak RSS of this process {peak_rss_mb():,.0f} MB "
