@@ -343,6 +343,8 @@ def test_a_batch_that_does_not_bind_runs_its_tests_one_by_one(ws: Workspace, mon
         return compile_test(test, models)
 
     monkeypatch.setattr(datatests, "compile_test", one_broken)
+    # A batch counts a unique test on text through hashes: that SQL is broken the same way.
+    monkeypatch.setattr(datatests, "compile_screened", one_broken)
     _insert(ws, ["a", "b"])
     result = run_project(ws)
     by_id = {t.test_id: t for t in result.tests}
@@ -419,3 +421,46 @@ def test_the_history_times_the_whole_run(ws: Workspace) -> None:
         [result.run_id],
     ).fetchone()[0]
     assert took >= sum(m.seconds for m in result.models) > 0
+
+
+def test_unique_tests_on_text_count_through_hashes_and_stay_exact(ws: Workspace, monkeypatch) -> None:
+    """A batch counts a unique test on a text column by hashes first (``compile_screened``):
+    the same failing values as the plain test, and the failing test then runs again in full for
+    its sample. Numbers are grouped as they are."""
+    from shoplytics_desktop.core.models import datatests
+
+    screened: list[str] = []
+    compile_screened = datatests.compile_screened
+
+    def spy(test, models):  # type: ignore[no-untyped-def]
+        screened.append(test.test_id)
+        return compile_screened(test, models)
+
+    monkeypatch.setattr(datatests, "compile_screened", spy)
+    write_project(
+        Path(ws.models_dir),
+        {
+            "marts/fct_lines.sql": "select user_id, length(user_id) as width from raw.events",
+            "marts/_lines.yml": """
+                version: 2
+                models:
+                  - name: fct_lines
+                    columns:
+                      - name: user_id
+                        tests: [unique]
+                      - name: width
+                        tests: [unique]
+            """,
+        },
+    )
+    _insert(ws, ["a", "c", "a", "bb", "c", "c"])
+    result = run_project(ws)
+    by_id = {t.test_id: t for t in result.tests}
+    assert sorted(screened) == ["unique_fct_lines_user_id", "unique_fct_users_user_id"]
+    text = by_id["unique_fct_lines_user_id"]
+    assert (text.status, text.failing_rows) == ("fail", 2)  # a twice, c three times
+    assert sorted((r["user_id"], r["n_records"]) for r in text.sample) == [("a", 2), ("c", 3)]
+    width = by_id["unique_fct_lines_width"]
+    assert (width.status, width.failing_rows) == ("fail", 1)  # width 1: five lines
+    assert by_id["unique_fct_users_user_id"].status == "pass"
+    assert not result.published
