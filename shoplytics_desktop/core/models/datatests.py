@@ -248,21 +248,14 @@ def run_tests(
         assert broken is not None
         return _result(t, "error", f"not run: {broken.test_id} could not run, which ends the transaction")
 
-    types = {
-        (rel.lower(), col.lower()): data_type
-        for rel, col, data_type in cur.execute(
-            "SELECT schema_name || '.' || table_name, column_name, data_type FROM duckdb_columns()"
-        ).fetchall()
-    }
+    types = _column_types(cur)
     columns = set(types)
     relations = {rel for rel, _ in columns}
 
     def count_sql_of(t: DataTest) -> str:
         """What a batch counts: the failing rows, found the cheapest way."""
-        if t.test_type == "unique" and t.test_id not in scopes and t.model in models:
-            key = (models[t.model].relation.lower(), str(t.column).lower())
-            if types.get(key) in _SCREENED_TYPES:
-                return compile_screened(t, models)
+        if t.test_id not in scopes and _screened(t, models, types):
+            return compile_screened(t, models)
         return sql_of(t)
 
     batched: list[DataTest] = []
@@ -287,6 +280,26 @@ def run_tests(
             continue
         done(run_test(cur, t, models, sql_of(t)))
     return results
+
+
+def _column_types(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(relation, column) → type of every column in the catalog, names in lower case."""
+    return {
+        (rel.lower(), col.lower()): data_type
+        for rel, col, data_type in cur.execute(
+            "SELECT schema_name || '.' || table_name, column_name, data_type FROM duckdb_columns()"
+        ).fetchall()
+    }
+
+
+def _screened(
+    test: DataTest, models: dict[str, Model], types: Mapping[tuple[str, str], str]
+) -> bool:
+    """Whether a batch counts ``test`` with ``compile_screened``: a unique test on text."""
+    if test.test_type != "unique" or test.model not in models:
+        return False
+    key = (models[test.model].relation.lower(), str(test.column).lower())
+    return types.get(key) in _SCREENED_TYPES
 
 
 def _run_batch(
