@@ -96,11 +96,11 @@ def compile_screened(test: DataTest, models: dict[str, Model]) -> str:
     assert test.test_type == "unique" and test.model is not None and test.column
     rel = _relation(test.model, models)
     col = quote_ident(test.column)
-    return (
-        f"SELECT {col}, count(*) AS n_records FROM {rel} WHERE {col} IS NOT NULL AND hash({col}) "
-        f"IN (SELECT hash({col}) FROM {rel} WHERE {col} IS NOT NULL GROUP BY 1 "
-        f"HAVING count(*) > 1) GROUP BY {col} HAVING count(*) > 1"
+    repeated = (
+        f"(SELECT * FROM {rel} WHERE hash({col}) IN (SELECT hash({col}) FROM {rel} "
+        f"WHERE {col} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)) AS t"
     )
+    return compile_test(test, models, rows=repeated)
 
 
 #: Column types whose unique tests are counted through hashes (``compile_screened``): long
