@@ -49,8 +49,9 @@ ROW_GROUP_SIZE = 32_768
 #: passed on each, so that an update checks only the rows it wrote; left empty since 6, which
 #: tells the same). 6: _shoplytics.build_state (what each model and passed test was last built
 #: or run from, so that a run leaves alone what nothing changed, and an update's tests check
-#: only the rows it wrote when they passed on the rows before).
-SCHEMA_VERSION = 6
+#: only the rows it wrote when they passed on the rows before). 7: _shoplytics.removed_events
+#: (the users and times of deleted batches, so that the next run updates them: removed.py).
+SCHEMA_VERSION = 7
 LAYERS = ("staging", "intermediate", "marts")
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
@@ -67,6 +68,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.event_keys",
     f"{INTERNAL}.incremental_models",
     f"{INTERNAL}.build_state",
+    f"{INTERNAL}.removed_events",
 }
 
 _INTERNAL_DDL = [
@@ -94,6 +96,8 @@ _INTERNAL_DDL = [
         tests VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.build_state (
         name VARCHAR PRIMARY KEY, digest VARCHAR NOT NULL, token VARCHAR NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.removed_events (
+        batch VARCHAR NOT NULL, user_id VARCHAR, event_time TIMESTAMP)""",
 ]
 
 

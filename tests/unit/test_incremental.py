@@ -12,7 +12,8 @@ makes their sessions), loaded in batches that arrive after the first build:
 
 After each run every model the run built (marts and the incremental intermediates) must hold the
 same rows as a full rebuild (``run --full-refresh``) of the same raw data, compared with EXCEPT ALL
-both ways. Deleting a batch rebuilds in full, and equals a full rebuild too.
+both ways. Deleting a batch as the app does (its events' users and times recorded) is an update too;
+deleting one by hand rebuilds in full; both equal a full rebuild.
 """
 
 from __future__ import annotations
@@ -170,7 +171,43 @@ def _all_arrived(ws: Workspace) -> None:
     assert run_project(ws).published
 
 
-def test_a_deleted_batch_rebuilds_in_full(ws: Workspace) -> None:
+def test_a_batch_deleted_in_the_app_is_an_update(tmp_path: Path) -> None:
+    """Import a file, build, delete its batch as the app does: the next run updates the users
+    and days the batch had (its events' users and times were recorded), equals a full rebuild,
+    and forgets the record."""
+    from shoplytics_desktop.core import ingest, removed
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        generate_into(ws, GenerateSpec(events=6_000, days=14, seed=5))
+        cur = ws.cursor()
+        cur.execute("UPDATE raw.events SET session_id = NULL WHERE hash(user_id) % 3 = 0")
+        # One event in twenty, from every day, leaves for a file and comes back as an import.
+        picked = "hash(event_id) % 20 = 1"
+        file = tmp_path / "late.csv"
+        cur.execute(
+            "COPY (SELECT event_time, event_type, user_id, session_id, product_id, order_id, "
+            f"price, quantity, category, brand, device, country, traffic_source FROM raw.events "
+            f"WHERE {picked}) TO '{file}' (HEADER)")
+        cur.execute(f"DELETE FROM raw.events WHERE {picked}")
+        assert run_project(ws).published
+        batch = ingest.import_events(ws, [file]).batch_id
+        assert batch is not None
+        users = _one(ws, f"SELECT count(DISTINCT user_id) FROM raw.events WHERE _batch_id = "
+                         f"'{batch}'")
+        assert _notes(run_project(ws))["int_sessions"].startswith("updated for")
+
+        ingest.delete_batch(ws, batch)
+        assert _one(ws, f"SELECT count(DISTINCT user_id) FROM {removed.TABLE}") == users
+        result = run_project(ws)
+        notes = _notes(result)
+        assert notes["int_sessions"] == f"updated for {users:,} user(s) with deleted events"
+        assert notes["fct_daily_engagement"].startswith("updated for")
+        assert _one(ws, f"SELECT count(*) FROM {removed.TABLE}") == 0
+        _assert_equals_full_rebuild(ws, result)
+
+
+def test_a_batch_deleted_without_a_record_rebuilds_in_full(ws: Workspace) -> None:
     _all_arrived(ws)
     ws.cursor().execute("DELETE FROM raw.events WHERE _batch_id = 'late'")
     result = run_project(ws)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import GenerateError, count_of
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill, utc_now
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
@@ -201,6 +202,7 @@ def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
         con.execute(f"DELETE FROM {INTERNAL}.batches")
         keys.drop_all(con)
         return
+    removed.record(con, doomed)  # the next run updates those users and days only
     for table in _RAW_TABLES:
         con.execute(
             f"DELETE FROM raw.{table} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
@@ -161,6 +162,8 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
     deleted: dict[str, int] = {}
     try:
         with ws.transaction() as tx:
+            # Whose events go, and when: the next run updates those users and days only.
+            removed.record(tx, [batch_id])
             for table in BATCH_TABLES:
                 row = tx.execute(
                     f"SELECT count(*) FROM {table} WHERE _batch_id = ?", [batch_id]

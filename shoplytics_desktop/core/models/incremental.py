@@ -37,8 +37,10 @@ events, a day model follows those days.
 
 Anything the filters cannot follow rebuilds the model in full, so the result always equals a full
 rebuild: ``run --full-refresh``; the model's first build; a change of its SQL, its config or the
-settings the models read (time zone, session timeout, currency); a deleted, replaced or changed
-batch (each batch is known with its number of events); an incremental upstream that was rebuilt
+settings the models read (time zone, session timeout, currency); a batch deleted without a record
+of its events, or changed (each batch is known with its number of events: deleting a batch through
+the app records its events' users and times first, and a run then updates those users and days
+as it does a new batch's, see removed.py); an incremental upstream that was rebuilt
 in full or not built in the same run; and any other relation it reads in full (a table of
 another kind, ``raw.users``) whose content changed.
 """
@@ -54,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models import freshness
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
@@ -330,13 +333,15 @@ class IncrementalRun:
             # Each batch with its number of events: a batch whose rows changed (deleted or
             # replaced under the same id) is no longer the batch the models were built from.
             self.current = frozenset(
-                f"{batch}:{count}" for batch, count in cur.execute(
+                removed.token(batch, count) for batch, count in cur.execute(
                     f"SELECT _batch_id, count(*) FROM {STREAM} WHERE _batch_id IS NOT NULL "
                     "GROUP BY _batch_id"
                 ).fetchall()
             )
             bases = [s.batches for s in self.state.values()]
             self.base = max(bases, key=bases.count) if bases else None
+        #: the deleted batches whose users and times were recorded (removed.py)
+        self.removed = removed.recorded(cur)
 
     # -- what the relations hold -------------------------------------------------------------
 
@@ -365,6 +370,17 @@ class IncrementalRun:
                 f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
                 f"WHERE rowid IN (SELECT _rid FROM _inc_event_rows)")
             self._user_events = True
+
+    def forget_removals(self) -> None:
+        """Drop the records of deleted batches that no model's state refers to any more (once
+        every model that read them was built)."""
+        if not self.removed:
+            return
+        referenced: set[str] = set()
+        for model, batches in self.cur.execute(f"SELECT model, batches FROM {STATE}").fetchall():
+            if model in self.project.models:
+                referenced.update(json.loads(batches))
+        removed.forget_except(self.cur, referenced & self.removed)
 
     def finish(self) -> None:
         """Drop the run's temp tables (they would hold their rows until the connection closes)."""
@@ -452,7 +468,7 @@ class IncrementalRun:
             return None  # computed from everything: any change is found by comparing rows
         if self.base is None or state.batches != self.base:
             return "it is out of step with the other incremental models"
-        if self.base - self.current:
+        if self.base - self.current - self.removed:
             return "a batch of events was deleted, replaced or changed"
         for up in model.depends_on:
             upm = self.project.models[up]
@@ -471,7 +487,8 @@ class IncrementalRun:
         return None
 
     def _prepare(self) -> None:
-        """The users and days of the batches added since the previous build."""
+        """The users and days of the batches added since the previous build, and of the
+        recorded events of the batches deleted since."""
         if self._prepared:
             return
         assert self.base is not None
@@ -482,8 +499,18 @@ class IncrementalRun:
         cur = self.cur
         day = "event_date" if stream else "CAST(event_time AS DATE)"
         # One read of the new events for both: their users, and their days.
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_events AS SELECT DISTINCT user_id, "
-                    f"{day} AS day FROM {source} WHERE _batch_id IN ({batches})")
+        select = (f"SELECT DISTINCT user_id, {day} AS day FROM {source} "
+                  f"WHERE _batch_id IN ({batches})")
+        gone = self.base - self.current
+        if gone:
+            # The day of a gone event as stg_events gives it: the calendar day of its time in
+            # the reporting time zone (the runner sets the variable).
+            local = ("CAST(timezone(coalesce(getvariable('time_zone'), 'UTC'), "
+                     "event_time AT TIME ZONE 'UTC') AS DATE)" if stream
+                     else "CAST(event_time AS DATE)")
+            select += (f" UNION SELECT DISTINCT user_id, {local} AS day "
+                       f"FROM ({removed.rows_of(gone)})")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_events AS {select}")
         cur.execute("CREATE OR REPLACE TEMP TABLE _inc_users AS SELECT DISTINCT user_id "
                     "FROM _inc_new_events")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {_STREAM_DAYS} AS SELECT DISTINCT day "
@@ -532,7 +559,7 @@ class IncrementalRun:
         if not self._has_work(build):
             self.changed[model.name] = "none"
             self.written[model.name] = None
-            if not self.current - (self.base or frozenset()):
+            if self.current == self.base:
                 return "up to date: no new events"
             return "up to date: nothing it reads changed"
         if build.rw.user_events:
@@ -542,9 +569,8 @@ class IncrementalRun:
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
             if spec.kind == "user":
                 count = self._update_users(model, spec, sql, build.users)
-                how = f"updated for {count:,} user(s) " + (
-                    "with new events" if build.users == _USERS
-                    else "with new events or changed rows upstream")
+                how = f"updated for {count:,} user(s) with {self._events_word()}" + (
+                    "" if build.users == _USERS else " or changed rows upstream")
             else:
                 count = self._update_days(model, spec, sql)
                 how = f"updated for {count:,} day(s)"
@@ -553,6 +579,13 @@ class IncrementalRun:
                 cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
         self.changed[model.name] = "part"
         return how
+
+    def _events_word(self) -> str:
+        """What the users of an update have: new events, deleted ones, or both."""
+        base = self.base or frozenset()
+        new, gone = bool(self.current - base), bool(base - self.current)
+        return {(True, False): "new events", (False, True): "deleted events"}.get(
+            (new, gone), "new or deleted events")
 
     def _mark_appends(self, model: Model) -> None:
         """Note where the rows this run appends to the model start: appended rows get row ids

@@ -463,6 +463,7 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
             + (f", {mr.rows:,} rows" if mr.rows is not None else "")
             + f", {mr.seconds:.2f}s"
         )
+    inc.forget_removals()
     inc.finish()
 
 
