@@ -42,9 +42,11 @@ def record(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str]) -> int:
         events = int(row[0]) if row else 0
         if not events or events > MAX_SHARE * total:
             continue
+        name = token(batch, events)
+        con.execute(f"DELETE FROM {TABLE} WHERE batch = ?", [name])
         con.execute(
             f"INSERT INTO {TABLE} SELECT DISTINCT ?, user_id, event_time FROM raw.events "
-            "WHERE _batch_id = ?", [token(batch, events), batch])
+            "WHERE _batch_id = ?", [name, batch])
         recorded += 1
     return recorded
 

@@ -699,7 +699,7 @@ class IncrementalRun:
             picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM _inc_changed"
                                     for c in spec.changed_days)
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS "
-                        f"SELECT day FROM ({picked}) WHERE day IS NOT NULL")
+                        f"SELECT DISTINCT day FROM ({picked}) WHERE day IS NOT NULL")
         if user:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_users_of(model.name)} AS SELECT DISTINCT "
                         f"{quote_ident(user[0])} AS user_id FROM _inc_changed")
