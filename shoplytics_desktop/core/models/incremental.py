@@ -665,7 +665,8 @@ class IncrementalRun:
         came."""
         cur, rel = self.cur, model.relation
         user = [spec.column] if spec.kind == "all" and spec.column else []
-        cols = "".join(f", {quote_ident(c)}" for c in [*user, *spec.changed_days])
+        names = [*user, *spec.changed_days]
+        cols = "".join(f", {quote_ident(c)}" for c in names)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new AS\n{sql}")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{cols} "
                     f"FROM _inc_new AS n")
@@ -678,23 +679,27 @@ class IncrementalRun:
             picked = " WHERE rowid IN (SELECT _rid FROM _inc_old_ids)"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
                     f"AS _h{cols} FROM {rel} AS t{picked}")
-        # Rows are compared as a set: with a repeated row (a model without a unique key), all
-        # the rows are replaced instead.
+        # The rows that went (with their row id) and came (without), in one join of the two
+        # sets of hashes. Rows are compared as a set: with a repeated row (a model without a
+        # unique key), all the rows are replaced instead.
         row = cur.execute("SELECT (SELECT count(*) - count(DISTINCT _h) FROM _inc_new_rows) + "
                           "(SELECT count(*) - count(DISTINCT _h) FROM _inc_old)").fetchone()
-        keep = "_h IN (SELECT _h FROM _inc_new_rows)" if row and not row[0] else "false"
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_gone AS FROM _inc_old WHERE NOT ({keep})")
-        cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_gone)")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_kept AS SELECT _h FROM _inc_old "
-                    f"WHERE {keep}")
+        if row and not row[0]:
+            picked = "".join(f", coalesce(o.{quote_ident(c)}, n.{quote_ident(c)}) AS "
+                             f"{quote_ident(c)}" for c in names)
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT o._rid, "
+                        f"coalesce(o._h, n._h) AS _h{picked} FROM _inc_old AS o FULL JOIN "
+                        "_inc_new_rows AS n ON o._h = n._h WHERE o._h IS NULL OR n._h IS NULL")
+            came = "WHERE hash(n) IN (SELECT _h FROM _inc_changed WHERE _rid IS NULL)"
+        else:
+            cur.execute("CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT * FROM _inc_old "
+                        "UNION ALL SELECT NULL, * FROM _inc_new_rows")
+            came = ""
+        cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_changed)")
         self._mark_appends(model)
-        cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n WHERE hash(n) NOT IN "
-                    f"(SELECT _h FROM _inc_kept)")
+        cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n {came}")
         # The rows that went or came: their days are what day models follow, their users
         # (kind all) what user models update.
-        cur.execute("CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT * EXCLUDE (_rid) FROM "
-                    "_inc_gone UNION ALL SELECT * FROM _inc_new_rows WHERE _h NOT IN "
-                    "(SELECT _h FROM _inc_kept)")
         if spec.changed_days:
             picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM _inc_changed"
                                     for c in spec.changed_days)
@@ -704,8 +709,7 @@ class IncrementalRun:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_users_of(model.name)} AS SELECT DISTINCT "
                         f"{quote_ident(user[0])} AS user_id FROM _inc_changed")
         row = cur.execute("SELECT count(*) FROM _inc_changed").fetchone()
-        for temp in ("_inc_new", "_inc_new_rows", "_inc_old_ids", "_inc_old", "_inc_gone",
-                     "_inc_kept", "_inc_changed"):
+        for temp in ("_inc_new", "_inc_new_rows", "_inc_old_ids", "_inc_old", "_inc_changed"):
             cur.execute(f"DROP TABLE IF EXISTS temp.main.{temp}")
         return int(row[0]) if row else 0
 
