@@ -18,11 +18,11 @@ counts as (
         0 as cart_sessions,
         0 as cart_to_purchase_sessions
     from pairs
-    where first_view_time is not null
+    where first_view_date is not null
     union all
     select product_id, first_cart_date, 0, 0, 0, 1, cast(carted_then_bought as integer)
     from pairs
-    where first_cart_time is not null
+    where first_cart_date is not null
 )
 
 select

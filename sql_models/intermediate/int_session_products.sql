@@ -1,6 +1,8 @@
 -- One row per session × product the session viewed or carted (METRICS.md §3, product
--- performance): when it first viewed and first carted the product, and whether it carted, or
+-- performance): the days it first viewed and first carted the product, and whether it carted, or
 -- bought, the product at or after that. int_product_sessions counts these pairs by product and day.
+-- The times themselves are not kept: nothing reads them, and with one row per pair (51M at 100M
+-- events) storing them cost a fifth of building the model (at 10M: 1.5–1.7 s against 1.7–2.2 s).
 --
 -- Reading stg_events without its session columns costs a plain scan; events without a source
 -- session id get their session as int_order_lines does (the user's derived session that started
@@ -35,8 +37,6 @@ select
     user_id,
     session_id,
     product_id,
-    first_view_time,
-    first_cart_time,
     first_view_date,
     first_cart_date,
     coalesce(last_cart_time >= first_view_time, false) as viewed_then_carted,
