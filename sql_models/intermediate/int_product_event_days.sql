@@ -1,13 +1,21 @@
--- One row per activity day × product seen on that day's events: how often it was viewed, carted
--- and removed from carts, and its first and last event time that day. Incremental by day (a run
--- counts again only the days new events fall on); int_product_interactions adds the days up, so
--- the product dimension does not read every event. Events without a product id are left out.
+-- One row per activity day × product seen on that day's events: how often it was viewed, carted,
+-- removed from carts and bought (lines, units, revenue), and its first and last event time that
+-- day. Incremental by day (a run counts again only the days new events fall on);
+-- int_product_interactions adds the days up and agg_product_day reads its days, so neither reads
+-- every event. Events without a product id are left out.
 select
     event_date as activity_date,
     product_id,
     count(*) filter (where event_type = 'product_view') as views,
     count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
     count(*) filter (where event_type = 'remove_from_cart') as remove_from_carts,
+    count(*) filter (where event_type = 'purchase') as purchase_lines,
+    cast(coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as bigint)
+        as units_sold,
+    -- In the workspace currency only: money is never summed across currencies.
+    cast(coalesce(sum(line_revenue) filter (
+        where currency = coalesce(getvariable('workspace_currency'), 'USD')
+    ), 0) as decimal(18, 2)) as revenue,
     min(event_time) as first_event_time,
     max(event_time) as last_event_time
 from stg_events

@@ -5,22 +5,13 @@
 -- range each numerator stays within its denominator. The category is the product's in
 -- dim_products (int_product_categories: catalog, else latest seen on events), 'unknown' without
 -- one, so it matches dim_products and fct_revenue.
+
+-- The day's counts of the product's events (int_product_event_days, which also has product-days
+-- with only removals or refunds: those have no row here).
 with product_events as (
-    select
-        event_date as activity_date,
-        product_id,
-        count(*) filter (where event_type = 'product_view') as views,
-        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
-        cast(coalesce(sum(quantity) filter (where event_type = 'purchase'), 0) as bigint)
-            as units_sold,
-        -- In the workspace currency only: money is never summed across currencies.
-        cast(coalesce(sum(line_revenue) filter (
-            where currency = coalesce(getvariable('workspace_currency'), 'USD')
-        ), 0) as decimal(18, 2)) as revenue
-    from stg_events
-    where product_id is not null
-        and event_type in ('product_view', 'add_to_cart', 'purchase')
-    group by all
+    select activity_date, product_id, views, add_to_carts, units_sold, revenue
+    from int_product_event_days
+    where views > 0 or add_to_carts > 0 or purchase_lines > 0
 )
 
 -- Every product-day with a view or cart has a product event that day, so the events' rows are
