@@ -387,26 +387,33 @@ def test_cancel_leaves_the_workspace_unchanged(ws: Workspace) -> None:
     assert table_counts(ws) == before
 
 
-def test_interrupt_from_another_thread_becomes_cancelled(ws: Workspace, tmp_path: Path) -> None:
+def test_interrupt_from_another_thread_becomes_cancelled(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     big = tmp_path / "big.csv"
     duckdb.connect().execute(
         f"""COPY (SELECT '2024-01-01 00:00:00' AS event_time, 'view' AS event_type,
                          'u' || (i % 1000) AS user_id, i AS product_id
                   FROM range(3000000) t(i)) TO '{big}' (FORMAT csv, HEADER)"""
     )
-    reporter = RecordingReporter()
-    timer = threading.Timer(0.3, ws.interrupt)
+    # An interrupt lands only on a running statement (one between two does nothing): it comes
+    # 0.2 s into the insert of the 3M rows, which takes seconds.
+    from shoplytics_desktop.core.ingest import load
 
-    class InterruptingReporter(RecordingReporter):
-        def update(self, done: float, total: float, message: str = "") -> None:
-            super().update(done, total, message)
-            if done == 1:
-                timer.start()
+    insert = load._insert_valid
+    timers: list[threading.Timer] = []
 
-    del reporter
+    def interrupted_insert(*args: object, **kwargs: object) -> int:
+        timers.append(threading.Timer(0.2, ws.interrupt))
+        timers[-1].start()
+        return insert(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "_insert_valid", interrupted_insert)
     with pytest.raises(Cancelled):
-        import_events(ws, [big], reporter=InterruptingReporter())
-    timer.join()
+        import_events(ws, [big])
+    for timer in timers:
+        timer.join()
+    assert len(timers) == 1
     assert table_counts(ws) == (0, 0, 0, 0, 0)
 
 
