@@ -9,7 +9,8 @@ generated workspace into a batch of their own. Each repeat: restore the workspac
 before the new batch, add the batch, time ``run_project`` (incremental); then time ``run_project
 (full_refresh=True)`` on the same data. It prints the medians, their ratio, the time of a run with
 nothing new right after the incremental one, the time of a run after the batch is deleted again
-(as the app deletes it), the models that took longest in the incremental run and the peak RSS. The workspace is kept under benchmarks/out/.
+(as the app deletes it), the models that took longest in the incremental run and the peak RSS.
+The workspace is kept under benchmarks/out/.
 """
 
 from __future__ import annotations
@@ -79,12 +80,11 @@ def _with_new_batch(base: Path, work: Path) -> int:
     shutil.copytree(base, work)
     with Workspace.open(work) as ws:
         cur = ws.cursor()
-        cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events")
+        row = cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events").fetchone()
         # Listed as an import batch, so that the app's delete_batch can take it out again.
         cur.execute("INSERT INTO _shoplytics.batches (batch_id, kind, source, rows_read, "
-                    "rows_loaded, status) SELECT 'new-batch', 'events', 'benchmark', count(*), "
-                    "count(*), 'loaded' FROM main.new_events")
-        row = cur.execute("SELECT count(*) FROM main.new_events").fetchone()
+                    "rows_loaded, status) VALUES ('new-batch', 'events', 'benchmark', ?, ?, "
+                    "'loaded')", [row[0], row[0]] if row else [0, 0])
         cur.execute("DROP TABLE main.new_events")
         cur.execute("CHECKPOINT")
     return int(row[0]) if row else 0

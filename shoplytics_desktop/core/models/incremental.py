@@ -672,23 +672,23 @@ class IncrementalRun:
                     f"FROM _inc_new AS n")
         # The stored rows: their row ids found by the filter's column alone, then only those
         # rows hashed (hashing every row the filter reads costs several times more).
-        picked = ""
+        stored = ""
         if where is not None:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old_ids AS SELECT rowid AS _rid "
                         f"FROM {rel} WHERE {where}")
-            picked = " WHERE rowid IN (SELECT _rid FROM _inc_old_ids)"
+            stored = " WHERE rowid IN (SELECT _rid FROM _inc_old_ids)"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
-                    f"AS _h{cols} FROM {rel} AS t{picked}")
+                    f"AS _h{cols} FROM {rel} AS t{stored}")
         # The rows that went (with their row id) and came (without), in one join of the two
         # sets of hashes. Rows are compared as a set: with a repeated row (a model without a
         # unique key), all the rows are replaced instead.
         row = cur.execute("SELECT (SELECT count(*) - count(DISTINCT _h) FROM _inc_new_rows) + "
                           "(SELECT count(*) - count(DISTINCT _h) FROM _inc_old)").fetchone()
         if row and not row[0]:
-            picked = "".join(f", coalesce(o.{quote_ident(c)}, n.{quote_ident(c)}) AS "
+            either = "".join(f", coalesce(o.{quote_ident(c)}, n.{quote_ident(c)}) AS "
                              f"{quote_ident(c)}" for c in names)
             cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT o._rid, "
-                        f"coalesce(o._h, n._h) AS _h{picked} FROM _inc_old AS o FULL JOIN "
+                        f"coalesce(o._h, n._h) AS _h{either} FROM _inc_old AS o FULL JOIN "
                         "_inc_new_rows AS n ON o._h = n._h WHERE o._h IS NULL OR n._h IS NULL")
             came = "WHERE hash(n) IN (SELECT _h FROM _inc_changed WHERE _rid IS NULL)"
         else:
@@ -701,10 +701,10 @@ class IncrementalRun:
         # The rows that went or came: their days are what day models follow, their users
         # (kind all) what user models update.
         if spec.changed_days:
-            picked = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM _inc_changed"
-                                    for c in spec.changed_days)
+            days = " UNION ".join(f"SELECT {quote_ident(c)} AS day FROM _inc_changed"
+                                  for c in spec.changed_days)
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS "
-                        f"SELECT DISTINCT day FROM ({picked}) WHERE day IS NOT NULL")
+                        f"SELECT DISTINCT day FROM ({days}) WHERE day IS NOT NULL")
         if user:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE {_users_of(model.name)} AS SELECT DISTINCT "
                         f"{quote_ident(user[0])} AS user_id FROM _inc_changed")
