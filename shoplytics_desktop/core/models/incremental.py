@@ -745,14 +745,20 @@ class IncrementalRun:
             self.in_day_bounds = (str(row[0]), str(row[1]))
 
     def _update_days(self, model: Model, spec: IncrementalSpec, sql: str) -> int:
-        cur, col = self.cur, quote_ident(spec.column)
-        cur.execute(f"DELETE FROM {model.relation} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
+        """Rebuild the model's rows of the days to rebuild; how many days it may have changed."""
+        cur, col, rel = self.cur, quote_ident(spec.column), model.relation
+        # The days it may have changed, for the models that follow it: the rebuilt days that
+        # held rows before or hold rows now. A rebuilt day with neither (the lookback runs past
+        # the last event day) changed nothing, and would only widen the next model's update.
+        held = f"SELECT DISTINCT {col} AS day FROM {rel} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})"
+        days = _days_of(model.name)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {days} AS {held}")
+        cur.execute(f"DELETE FROM {rel} WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
         self._mark_appends(model)
-        cur.execute(f"INSERT INTO {model.relation} BY NAME\nSELECT * FROM ({sql}) "
+        cur.execute(f"INSERT INTO {rel} BY NAME\nSELECT * FROM ({sql}) "
                     f"WHERE {col} IN (SELECT day FROM {_OUT_DAYS})")
-        # The days it rebuilt are the days it may have changed, for the models that follow it.
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_days_of(model.name)} AS FROM {_OUT_DAYS}")
-        row = cur.execute(f"SELECT count(*) FROM {_OUT_DAYS}").fetchone()
+        cur.execute(f"INSERT INTO {days} {held} EXCEPT SELECT day FROM {days}")
+        row = cur.execute(f"SELECT count(*) FROM {days}").fetchone()
         return int(row[0]) if row else 0
 
     def _record(self, model: Model, build: _Build) -> None:
