@@ -19,6 +19,9 @@ compare ratios taken in one run rather than seconds taken on different days.
     # 100k new events into 100M (building that workspace takes minutes: --keep-large keeps it)
     python benchmarks/bench_import.py --csv-rows 0 --parquet-rows 0 --large 100000000 \
         --dir /tmp/x --keep-large /tmp/x/ws100m
+    # ... with the OS page cache dropped after each copy (as after a reboot; needs root)
+    python benchmarks/bench_import.py --csv-rows 0 --parquet-rows 0 --large 100000000 \
+        --dir /tmp/x --keep-large /tmp/x/ws100m --cold
 """
 
 from __future__ import annotations
@@ -112,16 +115,29 @@ def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]
     return seconds, peak_rss_mb(), cpu
 
 
+def drop_page_cache() -> bool:
+    """Empty the OS page cache (Linux, as root), so that the next reads come from the disk;
+    whether it could."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
+
+
 def our_import(
     path: Path, ws_dir: Path, memory_limit: str | None, template: Path | None = None,
-    then: Path | None = None,
+    then: Path | None = None, cold: bool = False,
 ) -> dict[str, Any]:
     """``import_events`` of the file into a fresh workspace (or a copy of ``template``); with
     ``then``, that file's import next, in the same process (what the first one read is in the
-    caches now)."""
+    caches now). ``cold``: the OS page cache is dropped after the copy."""
     shutil.rmtree(ws_dir, ignore_errors=True)
     if template is not None:
         shutil.copytree(template, ws_dir)
+    if cold and not drop_page_cache():
+        print("  (the page cache could not be dropped: not root, or not Linux)", flush=True)
     elif memory_limit:
         save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
     with Workspace.open(ws_dir) as ws:
@@ -204,11 +220,12 @@ def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | 
 
 def into_large(
     folder: Path, existing: int, new: int, repeat: int, memory_limit: str | None,
-    keep: Path | None = None,
+    keep: Path | None = None, cold: bool = False,
 ) -> None:
     """``new`` new events into a workspace of ``existing`` events, against the bare copy of the
     new events' file. With ``keep``, the workspace of ``existing`` events is built there and
-    kept (or taken from there when it exists: building 100M events takes minutes)."""
+    kept (or taken from there when it exists: building 100M events takes minutes). ``cold``:
+    the OS page cache is dropped before each import, so the workspace is read from the disk."""
     template = keep or folder / "ws_large"
     if keep is not None and (keep / "warehouse.duckdb").exists():
         made = 0.0
@@ -225,7 +242,8 @@ def into_large(
     bare, ours = [], []
     for _ in range(repeat):
         bare.append(_in_child(bare_copy, path, "parquet", folder / "bare.duckdb"))
-        ours.append(_in_child(our_import, path, folder / "ws_copy", memory_limit, template, later))
+        ours.append(_in_child(our_import, path, folder / "ws_copy", memory_limit, template, later,
+                              cold))
     o = [r["seconds"] for r in ours]
     t = [r["then"] for r in ours]
     b = [s for s, _, _ in bare]
@@ -234,8 +252,8 @@ def into_large(
     print(
         f"new events {new:,} into a workspace of {existing:,} (built in {made:.1f} s)\n"
         f"  duckdb CTAS of the new rows  {_median(b):7.2f} s  {_spread(b)}\n"
-        f"  import                       {_median(o):7.2f} s  {_spread(o)}  (into a fresh copy: "
-        f"its index read from disk)\n"
+        f"  import                       {_median(o):7.2f} s  {_spread(o)}  (into a fresh copy"
+        f"{', the page cache dropped' if cold else ''})\n"
         f"  then {new:,} others            {_median(t):7.2f} s  {_spread(t)}  (the same process: "
         f"the index in the caches)\n"
         f"  ratio import / duckdb        {_median(o) / _median(b):7.2f}  (CPU seconds: "
@@ -290,6 +308,8 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="peak RSS at 1M and 10M rows")
     parser.add_argument("--keep-large", type=Path, default=None,
                         help="build the --large workspace here and keep it (reused when present)")
+    parser.add_argument("--cold", action="store_true",
+                        help="drop the OS page cache before each import into --large (root)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
@@ -302,7 +322,7 @@ def main() -> None:
             compare(folder, args.parquet_rows, "parquet", args.repeat, args.memory_limit)
         if args.large:
             into_large(folder, args.large, args.new_rows, args.repeat, args.memory_limit,
-                       args.keep_large)
+                       args.keep_large, args.cold)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
