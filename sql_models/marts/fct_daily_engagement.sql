@@ -15,20 +15,18 @@ days as (
     where first_day is not null
 ),
 
--- Event counts per day, and refunds in the workspace currency: one pass over the events,
--- grouped by day only.
+-- Event counts per day, and refunds in the workspace currency, from the day × event type
+-- counts (a few rows a day, where the events are millions).
 daily_events as (
     select
-        event_date as activity_date,
-        count(*) as events,
-        count(*) filter (where event_type = 'product_view') as product_views,
-        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
-        count(*) filter (where event_type = 'purchase') as purchases,
-        sum(line_refund) filter (
-            where currency = coalesce(getvariable('workspace_currency'), 'USD')
-        ) as refunds
-    from stg_events
-    group by event_date
+        activity_date,
+        cast(sum(events) as bigint) as events,
+        cast(sum(events) filter (where event_type = 'product_view') as bigint) as product_views,
+        cast(sum(events) filter (where event_type = 'add_to_cart') as bigint) as add_to_carts,
+        cast(sum(events) filter (where event_type = 'purchase') as bigint) as purchases,
+        sum(refunds) as refunds
+    from int_event_type_days
+    group by activity_date
 ),
 
 -- Each user's active days as one BIGINT (user key, day), from agg_user_day (user × day ×
