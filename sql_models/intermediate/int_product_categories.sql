@@ -3,4 +3,4 @@
 -- marts, updated day by day, are rebuilt in full only when a category changes, not whenever a
 -- product's counts do.
 select product_id, category
-from stg_products
+from int_products

@@ -29,6 +29,6 @@ select
         when s.has_carts then i.view_to_cart_sessions / nullif(i.view_sessions, 0)
     end as view_to_cart_rate,
     i.cart_to_purchase_sessions / nullif(i.cart_sessions, 0) as cart_to_purchase_rate
-from stg_products as p
+from int_products as p
 left join int_product_interactions as i on i.product_id = p.product_id
 cross join source_steps as s

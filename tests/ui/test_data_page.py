@@ -126,7 +126,7 @@ def test_a_transient_view_is_browsed_from_a_snapshot_in_memory(qtbot, tmp_path) 
     page = DataPage()
     qtbot.addWidget(page)
     page.set_workspace(ws)
-    assert page.transient == {"intermediate.int_sessions", "staging.stg_products"}
+    assert page.transient == {"intermediate.int_sessions"}
     assert page.select("intermediate.int_sessions")
     model = page.model
     assert model is not None and model.snapshot
