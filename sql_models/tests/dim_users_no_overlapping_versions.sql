@@ -1,5 +1,6 @@
 -- description: A user's versions do not overlap and leave no gap: each ends exactly where the next begins, and none ends before it starts.
 -- model: dim_users
+-- per: user_id
 select user_id, user_sk, valid_from, valid_to, next_valid_from
 from (
     select

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplytics_desktop.core.models.datatests import SCOPED
+from shoplytics_desktop.core.models.datatests import PER_GROUP, SCOPED
 from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
@@ -155,6 +155,9 @@ def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
         notes = _notes(result)
         assert notes["int_sessions"].startswith("updated for"), notes
         assert notes["agg_sessions_day"].startswith("updated for"), notes
+        # dim_users' two per-user tests check the users the update rebuilt.
+        messages = {t.test_id: t.message for t in result.tests}
+        assert messages["dim_users_one_current_row"] == PER_GROUP.format(per="user_id"), messages
         if batch == "lastday":
             # The trailing windows rebuild the 29 days after the last day too, but no such day
             # has rows: only the last day changed, and the next model reads 30 days, not 59.
@@ -307,6 +310,49 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
         # 03-01: u1 (viewed at 23:40, carted at 00:05) and u2 both reach the cart; 03-02: u3.
         assert funnel == [("2024-03-01", 2, 2), ("2024-03-02", 1, 0)]
         _assert_equals_full_rebuild(ws, result)
+
+
+def test_a_per_user_test_checks_the_users_an_update_rebuilt(tmp_path: object) -> None:
+    """A singular test ``-- per: user_id`` of a model updated by user runs on the users the
+    update rebuilt (the others' rows are as they were when it passed): it passes on them, fails
+    when one of them breaks it, and leaves no table behind."""
+    with _project_ws(tmp_path, {
+        "marts/fct_user_events.sql":
+            "select user_id, count(*) as events from raw.events group by user_id",
+        "marts/_marts.yml": """
+            version: 2
+            models:
+              - name: fct_user_events
+                description: Events per user.
+                config:
+                  materialized: incremental
+                  unique_key: user_id
+                  partition_by: {user: user_id}
+        """,
+        "tests/at_most_two_events.sql":
+            "-- model: fct_user_events\n-- per: user_id\n"
+            "select user_id, events from fct_user_events where events > 2",
+    }) as ws:
+        for i, user in enumerate(["u1", "u2", "u2"]):
+            _add_event(ws, i, user, "b1")
+        first = run_project(ws)
+        assert first.published and first.tests[0].message == "", first.tests
+
+        _add_event(ws, 3, "u1", "b2")
+        result = run_project(ws)
+        assert result.published, result.message
+        assert _notes(result) == {"fct_user_events": "updated for 1 user(s) with new events"}
+        assert [(t.status, t.message) for t in result.tests] == [
+            ("pass", PER_GROUP.format(per="user_id"))]
+
+        _add_event(ws, 4, "u1", "b3")
+        failed = run_project(ws)
+        assert not failed.published
+        assert [(t.status, t.failing_rows, t.sample) for t in failed.tests] == [
+            ("fail", 1, [{"user_id": "u1", "events": 3}])]
+        left = ws.cursor().execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
+                                   "AND table_name LIKE '%per_user%'").fetchone()
+        assert left == (0,)
 
 
 def test_forgetting_the_state_rebuilds_in_full(tmp_path: object) -> None:

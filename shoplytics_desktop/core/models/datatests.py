@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import json
@@ -12,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from shoplytics_desktop.core.models.parse import ref_span
 from shoplytics_desktop.core.models.project import DataTest, Model
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 from shoplytics_desktop.core.status import Severity, TestStatus
@@ -140,6 +142,44 @@ def compile_scoped(test: DataTest, models: dict[str, Model], since: int | None) 
     )
 
 
+#: The message of a per-user singular test that passed on the users its model's update rebuilt.
+PER_GROUP = "passed on the {per} values this run updated (the others passed before)"
+
+
+def compile_per_group(
+    test: DataTest, models: dict[str, Model], groups: str
+) -> tuple[str, str, str]:
+    """A singular test ``-- per: <column>`` over its model's rows of the values in ``groups``
+    (a table with a ``user_id`` column) only: the temp view that stands for the model in it
+    (its name, and the statement that defines it) and the test's SQL reading that view (the
+    test reads its model alone)."""
+    assert test.model is not None and test.per is not None
+    relation = models[test.model].relation
+    bare = quote_ident(relation.split(".")[-1])
+    sql = test.parsed_sql
+    for ref, _ in sorted(test.refs, key=lambda r: r[0].start, reverse=True):
+        start, end = ref_span(sql, ref.start, ref.end)
+        sql = sql[:start] + f"temp.main.{bare}" + sql[end:]
+    view = (f"CREATE OR REPLACE TEMP VIEW {bare} AS SELECT * FROM {relation} "
+            f"WHERE {quote_ident(test.per)} IN (SELECT user_id FROM {groups})")
+    return f"temp.main.{bare}", view, sql
+
+
+def _run_per_group(
+    cur: duckdb.DuckDBPyConnection, test: DataTest, models: dict[str, Model], groups: str
+) -> TestResult:
+    name, view, sql = compile_per_group(test, models, groups)
+    cur.execute(view)
+    try:
+        result = run_test(cur, test, models, sql)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # a test that ended the transaction
+            cur.execute(f"DROP VIEW IF EXISTS {name}")
+    if result.status == "pass":
+        result.message = PER_GROUP.format(per=test.per)
+    return result
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -208,6 +248,7 @@ def run_tests(
     models: dict[str, Model],
     on_result: Callable[[TestResult], None] | None = None,
     scopes: Mapping[str, int | None] | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> list[TestResult]:
     """Run the tests, in as few statements as is safe, in an open transaction.
 
@@ -216,18 +257,18 @@ def run_tests(
     workspace's transaction policy). Column tests are checked in the catalog first (a missing
     column is reported without running anything); the ones that cannot fail to run are counted
     BATCH at a time in one statement each (a statement costs a millisecond or two before any
-    work), and only a failing one runs again for its sample rows; a batch that does not bind runs
-    one by one to find the test at fault. The rest (relationships, expressions, singular tests),
-    whose SQL can fail at run time, go last, one by one. Once a statement has ended the
-    transaction, the tests after it are reported as not run rather than with the transaction's
-    own error. A test in a batch gets the batch's time shared out as its seconds.
+    work), and only a failing one runs again for its sample rows (a batch that does not bind runs
+    one by one to find the test at fault). The rest, whose SQL can fail at run time, go last, one
+    by one. Once a statement has ended the transaction, the tests after it are reported as not
+    run rather than with the transaction's own error. A batch's time is shared out as seconds.
 
     ``scopes`` maps a test id to the first row id of the rows this run wrote to its model (see
-    ``compile_scoped``): that test checks those rows only.
+    ``compile_scoped``): that test checks those rows only; ``groups`` a per-user singular test
+    to the users its model's update rebuilt (``compile_per_group``): it checks theirs only.
     """
     results: list[TestResult] = []
     broken: TestResult | None = None  # the test whose statement failed, ending the transaction
-    scopes = scopes or {}
+    scopes, groups = scopes or {}, groups or {}
 
     def sql_of(t: DataTest) -> str:
         if t.test_id in scopes:
@@ -278,7 +319,8 @@ def run_tests(
         if broken is not None:
             done(not_run(t))
             continue
-        done(run_test(cur, t, models, sql_of(t)))
+        done(_run_per_group(cur, t, models, groups[t.test_id]) if t.test_id in groups
+             else run_test(cur, t, models, sql_of(t)))
     return results
 
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,6 +58,7 @@ import duckdb
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models import freshness
+from shoplytics_desktop.core.models.parse import ref_span
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -173,17 +173,6 @@ def forget_state(cur: duckdb.DuckDBPyConnection) -> None:
 
 # -- rewriting a model's SQL to read filtered upstreams -----------------------------------------
 
-_QUALIFIER = re.compile(r'(?:(?:"[^"]*"|[A-Za-z_][\w$]*)\s*\.\s*)+$')
-
-
-def _span(sql: str, start: int, end: int) -> tuple[int, int]:
-    """The characters of a table reference, its schema (and catalog) qualifier included."""
-    end += 1
-    if start > 0 and sql[start - 1] == '"' and end < len(sql) and sql[end] == '"':
-        start, end = start - 1, end + 1
-    m = _QUALIFIER.search(sql[:start])
-    return (m.start() if m else start), end
-
 
 @dataclass
 class _Rewrite:
@@ -230,7 +219,7 @@ class _Build:
         for ref, target in sorted(model.refs, key=lambda r: r[0].start, reverse=True):
             upstream = target if target in self.inc.project.models else None
             relation = self.inc.project.models[upstream].relation if upstream else target
-            start, end = _span(sql, ref.start, ref.end)
+            start, end = ref_span(sql, ref.start, ref.end)
             bare = relation.split(".")[-1]
             redirected = self._redirect(relation, upstream)
             sql = sql[:start] + (f"temp.main.{quote_ident(bare)}" if redirected
@@ -327,6 +316,10 @@ class IncrementalRun:
         #: models updated (not rebuilt) in this run: the first row id of the rows it appended
         #: (None: it appended none)
         self.written: dict[str, int | None] = {}
+        #: models with tests ``-- per: <user column>``: an update by user keeps the users it
+        #: updated (``updated_users``: model → a temp table of them) for those tests
+        self.keep_users: set[str] = set()
+        self.updated_users: dict[str, str] = {}
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):
             self.state = _read_state(cur)
@@ -643,6 +636,11 @@ class IncrementalRun:
         """Compute the users' rows again and write what changed (``_write_changes``)."""
         self._write_changes(
             model, spec, sql, f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users})")
+        if model.name in self.keep_users:
+            # Named apart from the run's _inc_ tables: it stays until the tests have run.
+            kept = f"temp.main.{quote_ident('_per_user__' + model.name)}"
+            self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT user_id FROM {users}")
+            self.updated_users[model.name] = kept
         row = self.cur.execute(f"SELECT count(*) FROM {users}").fetchone()
         return int(row[0]) if row else 0
 
@@ -784,3 +782,26 @@ class IncrementalRun:
 
         return {t.test_id: self.written[t.model] for t in tests
                 if t.model in self.written and t.test_type in SCOPABLE and passed_before(t)}
+
+    def test_groups(self, tests: list[DataTest],
+                    passed_before: Callable[[DataTest], bool]) -> dict[str, str]:
+        """The singular tests ``-- per: <column>`` that need to check only the users this run
+        updated: test id → the temp table of those users. A test qualifies when it reads its
+        model alone, the model was updated by that column (not rebuilt) in this run, and the
+        test passed, with the same SQL, on the rows before: another user's rows are as they
+        were, and the test judges each user on their rows alone."""
+        out = {}
+        for t in tests:
+            model = self.project.models.get(t.model or "")
+            spec = model.incremental if model is not None else None
+            if (t.test_type == "singular" and t.per and t.model in self.updated_users
+                    and spec is not None and spec.kind == "user" and spec.column == t.per
+                    and set(t.reads) == {t.model} and passed_before(t)):
+                out[t.test_id] = self.updated_users[t.model]
+        return out
+
+    def drop_test_groups(self) -> None:
+        """Drop the users kept for ``test_groups`` (once the tests have run)."""
+        for table in self.updated_users.values():
+            self.cur.execute(f"DROP TABLE IF EXISTS {table}")
+        self.updated_users.clear()

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass
@@ -400,6 +401,19 @@ def _table_refs(tree: exp.Query) -> list[TableRef]:
             )
             refs[id(table)] = ref
     return sorted(refs.values(), key=lambda r: (r.start, r.name))
+
+
+_QUALIFIER = re.compile(r'(?:(?:"[^"]*"|[A-Za-z_][\w$]*)\s*\.\s*)+$')
+
+
+def ref_span(sql: str, start: int, end: int) -> tuple[int, int]:
+    """The characters of a table reference (``TableRef.start``/``end``), its quotes and its
+    schema (and catalog) qualifier included: what to replace to read another relation."""
+    end += 1
+    if start > 0 and sql[start - 1] == '"' and end < len(sql) and sql[end] == '"':
+        start, end = start - 1, end + 1
+    m = _QUALIFIER.search(sql[:start])
+    return (m.start() if m else start), end
 
 
 def qualify(parsed: ParsedSQL, replacements: dict[TableRef, str]) -> str:

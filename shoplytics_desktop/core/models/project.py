@@ -141,6 +141,12 @@ class DataTest:
     #: Singular and expression tests: the models and sources their SQL reads (besides
     #: ``model`` and a relationship's ``to``, which every test of that kind reads).
     reads: tuple[str, ...] = ()
+    #: Singular tests (``-- per: user_id``): the column whose every value the test judges on its
+    #: own rows alone, so an update of its model by user checks the users it updated only.
+    per: str | None = None
+    #: Singular tests: the SQL as written, and each table it names with what that resolves to.
+    parsed_sql: str = ""
+    refs: tuple[tuple[TableRef, str], ...] = ()
 
 
 @dataclass
@@ -486,7 +492,7 @@ def _check_test_sql(
         test.reads = (*holder.depends_on, *holder.sources)
 
 
-_HEADER = re.compile(r"^\s*--\s*(description|severity|model)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*--\s*(description|severity|model|per)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 def _singular_tests(
@@ -509,6 +515,9 @@ def _singular_tests(
         model = meta.get("model") or (holder.depends_on[0] if holder.depends_on else None)
         if model is not None and model not in models:
             raise ModelError(f"{path}: '-- model: {model}' names no model.")
+        per = meta.get("per") or None
+        if per is not None and model is None:
+            raise ModelError(f"{path}: '-- per: {per}' needs the model it judges ('-- model: …').")
         tests.append(
             DataTest(
                 test_id=path.stem,
@@ -521,6 +530,9 @@ def _singular_tests(
                 path=path,
                 args={"depends_on": holder.depends_on},
                 reads=(*holder.depends_on, *holder.sources),
+                per=per,
+                parsed_sql=holder.parsed_sql,
+                refs=tuple(holder.refs),
             )
         )
     return tests

@@ -291,7 +291,7 @@ def _run_tests(
         reporter.update(done + len(result.tests), total, f"tested {tr.test_id}")
         reporter.check_cancelled()
 
-    scopes = None
+    scopes, groups = None, None
     if fresh is not None:
         sql = {t.test_id: compile_test(t, project.models) for t in tests}
         kept = {t.test_id for t in tests if fresh.kept(t, sql[t.test_id])}
@@ -302,7 +302,10 @@ def _run_tests(
         tests = [t for t in tests if t.test_id not in kept]
         if inc is not None:
             scopes = inc.test_scopes(tests, lambda t: fresh.passed_before(t, sql[t.test_id]))
-    run_tests(cur, tests, project.models, on_result=one, scopes=scopes)
+            groups = inc.test_groups(tests, lambda t: fresh.passed_before(t, sql[t.test_id]))
+    run_tests(cur, tests, project.models, on_result=one, scopes=scopes, groups=groups)
+    if inc is not None:
+        inc.drop_test_groups()
 
 
 def _test_summary(result: RunResult) -> tuple[int, int]:
@@ -450,6 +453,7 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     catalog = _Catalog(cur)
     _retire_unused(cur, run, catalog)
     inc = run.inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
+    inc.keep_users = {t.model for t in run.project.tests_to_run(run.names) if t.per and t.model}
     run.fresh = Freshness(cur, run.project.models, inc.settings, run.result.run_id,
                           inc.token, enabled=not run.full_refresh)
     total = run.total
