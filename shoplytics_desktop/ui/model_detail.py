@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from shoplytics_desktop.core.models.datatests import TestResult
 from shoplytics_desktop.ui import theme
+from shoplytics_desktop.ui.project_state import shown_status
 from shoplytics_desktop.ui.sql_highlighter import SqlHighlighter
 from shoplytics_desktop.ui.table_view import CopyableTableView
 
@@ -99,15 +101,17 @@ class ModelDetail(QWidget):
         text = f"Reads: {', '.join(ups) or '—'}"
         run = last.models.get(name) if last else None
         if run is not None:
-            status, rows, seconds, error = run
+            status, rows, seconds, note = run
             color = theme.status_text_color(status).name()
             text += (f"<br>Last run ({last.started_at if last else ''}): "
-                     f"<b style='color:{color}'>{status}</b>")
+                     f"<b style='color:{color}'>{shown_status(status, note)}</b>")
             if rows is not None:
                 text += f" · {rows:,} rows"
             text += f" · {seconds:.2f} s"
-            if error:
-                text += f"<br>Error: {error}"
+            if note:
+                # A built model's note says how it was built; a failed one's is the error.
+                label = {"success": "How built", "error": "Error"}.get(status, "Why")
+                text += f"<br>{label}: {html.escape(note)}"
         else:
             text += "<br>Not built in the latest run."
         self.last_run.setText(text)

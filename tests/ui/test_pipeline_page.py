@@ -225,3 +225,37 @@ def test_run_panel_says_how_incremental_models_were_built(qtbot, tmp_path: Path)
             assert (messages["not_null_agg_sales_order_key"] == KEPT) == (table == UNCHANGED)
     finally:
         ws.close()
+
+
+def test_the_model_panel_says_how_a_model_was_built_or_why_it_failed(qtbot) -> None:
+    """The last run's note: how a built model was built (not labelled an error), the error of a
+    failed one, both as text (a note with '<' is not read as markup)."""
+    from shoplytics_desktop.core.models.project import Model
+    from shoplytics_desktop.ui.model_detail import ModelDetail
+    from shoplytics_desktop.ui.project_state import LastRun
+
+    detail = ModelDetail()
+    qtbot.addWidget(detail)
+    model = Model(name="fct_x", layer="marts", path=Path("fct_x.sql"), raw_sql="select 1",
+                  materialized="incremental")
+
+    class _Project:
+        def __init__(self) -> None:
+            self.models = {"fct_x": model}
+
+        def tests_for(self, names: list[str]) -> list[object]:
+            return []
+
+    def shown(status: str, note: str) -> str:
+        last = LastRun("r1", "run", "success", "", "2026-12-05 10:00:00",
+                       models={"fct_x": (status, 10, 0.5, note)})
+        detail.show_node("marts.fct_x", _Project(), {}, last, {})  # type: ignore[arg-type]
+        return detail.last_run.text()
+
+    built = shown("success", "updated for 3 user(s) with new events")
+    assert "How built: updated for 3 user(s) with new events" in built and "Error" not in built
+    assert ">success<" in built
+    assert ">unchanged<" in shown("success", UNCHANGED)
+    failed = shown("error", "Binder Error: column a < b not found")
+    assert "Error: Binder Error: column a &lt; b not found" in failed
+    assert "Why: upstream failed" in shown("skipped", "upstream failed")
