@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from shoplytics_desktop.core.models.parse import ref_span
+from shoplytics_desktop.core.models.parse import replace_refs
 from shoplytics_desktop.core.models.project import DataTest, Model
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 from shoplytics_desktop.core.status import Severity, TestStatus
@@ -156,10 +156,7 @@ def compile_per_group(
     assert test.model is not None and test.per is not None
     relation = models[test.model].relation
     bare = quote_ident(relation.split(".")[-1])
-    sql = test.parsed_sql
-    for ref, _ in sorted(test.refs, key=lambda r: r[0].start, reverse=True):
-        start, end = ref_span(sql, ref.start, ref.end)
-        sql = sql[:start] + f"temp.main.{bare}" + sql[end:]
+    sql = replace_refs(test.parsed_sql, [(ref, f"temp.main.{bare}") for ref, _ in test.refs])
     view = (f"CREATE OR REPLACE TEMP VIEW {bare} AS SELECT * FROM {relation} "
             f"WHERE {quote_ident(test.per)} IN (SELECT user_id FROM {groups})")
     return f"temp.main.{bare}", view, sql

@@ -58,7 +58,7 @@ import duckdb
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import ModelError
 from shoplytics_desktop.core.models import freshness
-from shoplytics_desktop.core.models.parse import ref_span
+from shoplytics_desktop.core.models.parse import replace_refs
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 if TYPE_CHECKING:
@@ -215,16 +215,14 @@ class _Build:
     def rewrite(self, model: Model) -> str:
         """``model``'s SQL with each relation it reads replaced by a filtered temp view (a view
         model is rewritten the same way, so the filters reach the tables under it)."""
-        sql = model.parsed_sql
-        for ref, target in sorted(model.refs, key=lambda r: r[0].start, reverse=True):
+        replacements = []
+        for ref, target in model.refs:
             upstream = target if target in self.inc.project.models else None
             relation = self.inc.project.models[upstream].relation if upstream else target
-            start, end = ref_span(sql, ref.start, ref.end)
             bare = relation.split(".")[-1]
             redirected = self._redirect(relation, upstream)
-            sql = sql[:start] + (f"temp.main.{quote_ident(bare)}" if redirected
-                                 else relation) + sql[end:]
-        return sql
+            replacements.append((ref, f"temp.main.{quote_ident(bare)}" if redirected else relation))
+        return replace_refs(model.parsed_sql, replacements)
 
     def _redirect(self, relation: str, upstream: str | None) -> bool:
         """Define the temp view that stands for ``relation``; False: read it as it is."""
@@ -318,7 +316,7 @@ class IncrementalRun:
         self.written: dict[str, int | None] = {}
         #: models with tests ``-- per: <user column>``: an update by user keeps the users it
         #: updated (``updated_users``: model → a temp table of them) for those tests
-        self.keep_users: set[str] = set()
+        self.keep_users = {t.model for t in project.tests if t.per and t.model}
         self.updated_users: dict[str, str] = {}
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
         if any(m.materialized == "incremental" for m in project.models.values()):

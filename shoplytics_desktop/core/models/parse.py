@@ -28,7 +28,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -406,9 +406,9 @@ def _table_refs(tree: exp.Query) -> list[TableRef]:
 _QUALIFIER = re.compile(r'(?:(?:"[^"]*"|[A-Za-z_][\w$]*)\s*\.\s*)+$')
 
 
-def ref_span(sql: str, start: int, end: int) -> tuple[int, int]:
+def _ref_span(sql: str, start: int, end: int) -> tuple[int, int]:
     """The characters of a table reference (``TableRef.start``/``end``), its quotes and its
-    schema (and catalog) qualifier included: what to replace to read another relation."""
+    schema (and catalog) qualifier included."""
     end += 1
     if start > 0 and sql[start - 1] == '"' and end < len(sql) and sql[end] == '"':
         start, end = start - 1, end + 1
@@ -416,18 +416,19 @@ def ref_span(sql: str, start: int, end: int) -> tuple[int, int]:
     return (m.start() if m else start), end
 
 
+def replace_refs(sql: str, replacements: Iterable[tuple[TableRef, str]]) -> str:
+    """``sql`` (the text the references were parsed from) with each reference, qualifier and
+    quotes included, replaced by the relation given for it."""
+    for ref, relation in sorted(replacements, key=lambda r: r[0].start, reverse=True):
+        start, end = _ref_span(sql, ref.start, ref.end)
+        sql = sql[:start] + relation + sql[end:]
+    return sql
+
+
 def qualify(parsed: ParsedSQL, replacements: dict[TableRef, str]) -> str:
     """Replace each bare reference by its qualified name, in place in the original text."""
-    sql = parsed.sql
-    for ref in sorted(replacements, key=lambda r: r.start, reverse=True):
-        if ref.schema or ref.start < 0:
-            continue
-        start, end = ref.start, ref.end + 1
-        # sqlglot's offsets cover the name inside quotes; replace the quotes too.
-        if start > 0 and sql[start - 1] == '"' and end < len(sql) and sql[end] == '"':
-            start, end = start - 1, end + 1
-        sql = sql[:start] + replacements[ref] + sql[end:]
-    return sql
+    return replace_refs(parsed.sql, [(ref, relation) for ref, relation in replacements.items()
+                                     if not ref.schema and ref.start >= 0])
 
 
 if __name__ == "__main__":  # python -m shoplytics_desktop.core.models.parse

@@ -301,8 +301,10 @@ def _run_tests(
                                message=KEPT, description=t.description))
         tests = [t for t in tests if t.test_id not in kept]
         if inc is not None:
-            scopes = inc.test_scopes(tests, lambda t: fresh.passed_before(t, sql[t.test_id]))
-            groups = inc.test_groups(tests, lambda t: fresh.passed_before(t, sql[t.test_id]))
+            def before(t: DataTest) -> bool:
+                return fresh.passed_before(t, sql[t.test_id])
+
+            scopes, groups = inc.test_scopes(tests, before), inc.test_groups(tests, before)
     run_tests(cur, tests, project.models, on_result=one, scopes=scopes, groups=groups)
     if inc is not None:
         inc.drop_test_groups()
@@ -453,7 +455,6 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     catalog = _Catalog(cur)
     _retire_unused(cur, run, catalog)
     inc = run.inc = IncrementalRun(cur, run.project, _model_settings(run.ws), run.full_refresh)
-    inc.keep_users = {t.model for t in run.project.tests_to_run(run.names) if t.per and t.model}
     run.fresh = Freshness(cur, run.project.models, inc.settings, run.result.run_id,
                           inc.token, enabled=not run.full_refresh)
     total = run.total
