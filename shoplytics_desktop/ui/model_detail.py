@@ -102,9 +102,10 @@ class ModelDetail(QWidget):
         run = last.models.get(name) if last else None
         if run is not None:
             status, rows, seconds, note = run
-            color = theme.status_text_color(status).name()
+            shown = shown_status(status, note)  # 'unchanged' coloured as in the graph
+            color = theme.status_text_color(shown).name()
             text += (f"<br>Last run ({last.started_at if last else ''}): "
-                     f"<b style='color:{color}'>{shown_status(status, note)}</b>")
+                     f"<b style='color:{color}'>{shown}</b>")
             if rows is not None:
                 text += f" · {rows:,} rows"
             text += f" · {seconds:.2f} s"
