@@ -19,11 +19,13 @@ select
     ), 0) as decimal(18, 2)) as revenue,
     min(event_time) as first_event_time,
     max(event_time) as last_event_time,
-    -- The day's latest non-null attributes: int_products takes those of the latest day that has
+    -- The day's latest non-null attributes (events at one instant: the highest event_id, so
+    -- every build and engine agrees): int_products takes those of the latest day that has
     -- one, which is the latest event's (local days only grow with time).
-    arg_max(category, event_time) filter (where category is not null) as latest_category,
-    arg_max(brand, event_time) filter (where brand is not null) as latest_brand,
-    arg_max(price, event_time) filter (where price is not null) as latest_price
+    arg_max(category, (event_time, event_id)) filter (where category is not null)
+        as latest_category,
+    arg_max(brand, (event_time, event_id)) filter (where brand is not null) as latest_brand,
+    arg_max(price, (event_time, event_id)) filter (where price is not null) as latest_price
 from stg_events
 where product_id is not null
 group by all

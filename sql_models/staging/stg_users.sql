@@ -1,5 +1,5 @@
 -- User profile snapshots (raw.users), cleaned. The same snapshot loaded twice (same user and
--- updated_at) is kept once: the latest load wins.
+-- updated_at) is kept once: the latest load wins (within one file, its last line).
 select
     user_id,
     signup_date,
@@ -11,5 +11,6 @@ select
 from raw.users
 where nullif(user_id, '') is not null
 qualify row_number() over (
-    partition by user_id, updated_at order by _loaded_at desc, _batch_id desc
+    partition by user_id, updated_at
+    order by _loaded_at desc, _batch_id desc, _source_line desc nulls last
 ) = 1

@@ -8,11 +8,15 @@ both (EXCEPT ALL both ways, doubles rounded).
 The data is generated, then made harder: some users without source session and order ids (the
 gap rule makes their sessions), events moved onto their user's previous instant (ties broken by
 event_id), purchases in a second currency (orders in two currencies included), refund lines,
-purchase lines without an order id inside source sessions. Batches held back and brought back
+purchase lines without an order id inside source sessions, a third of the products missing
+from the catalog (their attributes come from the events). Batches held back and brought back
 one by one: events from every day, a day's half of the users, the last day, users' first events,
-new users, half of the refunds, a later users snapshot; then three batches deleted as the app
+new users, half of the refunds, a later users snapshot, a second catalog that moves half of its
+products to another category, and events an hour after the last one that give the products
+outside the catalog a new category, brand and price (many at one instant, with differing prices:
+the tie is broken the same way in both); then four batches deleted as the app
 deletes them (their events' users and times recorded first): half of a day's users, events from
-every day, and the last day (the span of days shrinks).
+every day, the new attributes, and the last day (the span of days shrinks).
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ def _harden(ws: Workspace) -> None:
         "event_time + to_hours(CAST(1 + hash(event_id) % 50 AS BIGINT)) AS event_time) "
         "FROM raw.events WHERE event_type = 'purchase' AND hash(event_id) % 4 = 0")
     cur.execute("UPDATE raw.events SET order_id = NULL WHERE hash(event_id) % 11 = 0")
+    cur.execute("DELETE FROM raw.products WHERE hash(product_id) % 3 = 0")
 
 
 def _hold_back(ws: Workspace) -> list[str]:
@@ -103,10 +108,23 @@ def _hold_back(ws: Workspace) -> list[str]:
         cur.execute(f"CREATE TABLE main.held_{name} AS SELECT * FROM raw.events WHERE {where}")
         cur.execute(f"DELETE FROM raw.events WHERE {where}")
         assert _one(ws, f"SELECT count(*) FROM main.held_{name}"), name
+    # Products outside the catalog seen again an hour after the last event, all at one instant,
+    # with another category, brand and price (the prices differ between those events).
+    last_time = _one(ws, "SELECT max(event_time) FROM raw.events")
+    cur.execute(
+        "CREATE TABLE main.held_recat AS SELECT * REPLACE ('x-' || event_id AS event_id, "
+        "'Recat' AS category, 'NewBrand' AS brand, price + 1 AS price, "
+        f"TIMESTAMP '{last_time}' + INTERVAL 1 HOUR AS event_time) FROM raw.events "
+        "WHERE hash(product_id) % 3 = 0 AND hash(event_id) % 5 = 0")
+    assert _one(ws, "SELECT count(DISTINCT price) < count(*) FROM main.held_recat "
+                    "GROUP BY product_id ORDER BY count(*) DESC LIMIT 1")
+    cur.execute("CREATE TABLE main.held_catalog AS SELECT * REPLACE ('catalog2' AS _batch_id, "
+                "'Catalog2' AS category) FROM raw.products WHERE hash(product_id) % 2 = 0")
     cur.execute("CREATE TABLE main.held_users AS SELECT * REPLACE ('users2' AS _batch_id, "
                 "updated_at + INTERVAL 3 DAY AS updated_at, 'vip' AS segment) "
                 "FROM raw.users WHERE hash(user_id) % 4 = 0")
-    return ["late", "midday", "users", "firsts", "lastday", "newusers", "refunds"]
+    return ["late", "catalog", "midday", "recat", "users", "firsts", "lastday", "newusers",
+            "refunds"]
 
 
 @pytest.fixture(params=[("America/New_York", 30, dt.date(2024, 3, 1)),
@@ -149,11 +167,14 @@ def test_incremental_runs_in_a_row_equal_full_rebuilds(
     # The last day is more than removed.MAX_SHARE of these 12 days: recorded all the same.
     monkeypatch.setattr(removed, "MAX_SHARE", 0.5)
     _published(run_project(inc))
-    steps = ["late", "midday", "users", "firsts", "lastday", "newusers", "refunds", "-midday",
-             "-late", "-lastday"]
+    steps = ["late", "catalog", "midday", "recat", "users", "firsts", "lastday", "newusers",
+             "refunds", "-midday", "-late", "-recat", "-lastday"]
     updated = set()
     for step in steps:
-        if step == "users":
+        if step == "catalog":
+            _both(pair, "INSERT INTO raw.products SELECT * REPLACE (now() AS _loaded_at) "
+                        "FROM main.held_catalog")
+        elif step == "users":
             _both(pair, "INSERT INTO raw.users SELECT * REPLACE (now() AS _loaded_at) "
                         "FROM main.held_users")
         elif step.startswith("-"):
@@ -171,6 +192,6 @@ def test_incremental_runs_in_a_row_equal_full_rebuilds(
         assert _differences(inc, full, tmp_path / "cmp") == {}, (step, notes)
     # The event batches were applied as updates, not rebuilds, and so were the deletions; their
     # records are gone once every model was built without those batches.
-    assert {"late", "midday", "firsts", "lastday", "newusers", "refunds", "-midday", "-late",
-            "-lastday"} <= updated
+    assert {"late", "midday", "recat", "firsts", "lastday", "newusers", "refunds", "-midday",
+            "-late", "-recat", "-lastday"} <= updated
     assert _one(inc, f"SELECT count(*) FROM {removed.TABLE}") == 0

@@ -650,6 +650,52 @@ def test_dim_products(built: tuple[Workspace, RunResult]) -> None:
     ]
 
 
+def test_ties_of_the_latest_attributes_break_the_same_way_every_build(tmp_path: Path) -> None:
+    """Events at one instant with different attributes: the highest event_id's win, whatever
+    order the rows are stored in. Two rows of one catalog (or users) file for one product (or
+    user and updated_at): the file's later line wins."""
+    at = "2024-01-20 10:00:00"
+    ties = [
+        # q1's rows stored highest id first, q2's highest id last: an order-dependent pick
+        # gets one of the two wrong
+        _event("t3", at, "product_view", "g", "g1", "q1", price="9.00", category="c3", brand="b3"),
+        _event("t1", at, "product_view", "g", "g1", "q1", price="7.00", category="c1", brand="b1"),
+        _event("t2", at, "product_view", "g", "g1", "q1", price="8.00", category="c2", brand="b2"),
+        _event("u1", at, "product_view", "g", "g1", "q2", price="7.00", category="c1", brand="b1"),
+        _event("u2", at, "product_view", "g", "g1", "q2", price="8.00", category="c2", brand="b2"),
+        _event("u3", at, "product_view", "g", "g1", "q2", price="9.00", category="c3", brand="b3"),
+    ]
+    with _run_variant(tmp_path, EVENTS + ties) as ws:
+        cur = ws.cursor()
+        cur.executemany(f"INSERT INTO raw.products VALUES ({', '.join(['?'] * 9)})", [
+            ("q3", "Second", "late", None, Decimal("2.00"), "cat", "c.csv", 3, LOADED),
+            ("q3", "First", "early", None, Decimal("1.00"), "cat", "c.csv", 2, LOADED),
+            ("q4", "First", "early", None, Decimal("1.00"), "cat", "c.csv", 4, LOADED),
+            ("q4", "Second", "late", None, Decimal("2.00"), "cat", "c.csv", 5, LOADED),
+        ])
+        cur.executemany(f"INSERT INTO raw.users VALUES ({', '.join(['?'] * 10)})", [
+            ("g", D(2024, 1, 20), "GB", "second", "mobile", T(2024, 1, 20), "pu", "p.csv", 5,
+             LOADED),
+            ("g", D(2024, 1, 20), "FR", "first", "mobile", T(2024, 1, 20), "pu", "p.csv", 4,
+             LOADED),
+            ("h", D(2024, 1, 20), "FR", "first", "mobile", T(2024, 1, 20), "pu", "p.csv", 6,
+             LOADED),
+            ("h", D(2024, 1, 20), "GB", "second", "mobile", T(2024, 1, 20), "pu", "p.csv", 7,
+             LOADED),
+        ])
+        assert run_project(ws, full_refresh=True).published
+        assert _rows(ws, "select product_id, name, category, brand, price from marts.dim_products "
+                         "where product_id like 'q%' order by 1") == [
+            ("q1", None, "c3", "b3", Decimal("9.00")),
+            ("q2", None, "c3", "b3", Decimal("9.00")),
+            ("q3", "Second", "late", None, Decimal("2.00")),
+            ("q4", "Second", "late", None, Decimal("2.00")),
+        ]
+        assert _rows(ws, "select user_id, country, segment from marts.dim_users "
+                         "where user_id in ('g', 'h') order by 1") == [
+            ("g", "GB", "second"), ("h", "GB", "second")]
+
+
 def test_product_rates_per_day_add_up(built: tuple[Workspace, RunResult]) -> None:
     """agg_product_day: a session × product pair counts on the day of its first view (cart)."""
     ws, _ = built
