@@ -9,14 +9,19 @@ The data is generated, then made harder: some users without source session and o
 gap rule makes their sessions), events moved onto their user's previous instant (ties broken by
 event_id), purchases in a second currency (orders in two currencies included), refund lines,
 purchase lines without an order id inside source sessions, a third of the products missing
-from the catalog (their attributes come from the events). Batches held back and brought back
-one by one: events from every day, a day's half of the users, the last day, users' first events,
-new users, half of the refunds, a later users snapshot, a second catalog that moves half of its
-products to another category, and events an hour after the last one that give the products
-outside the catalog a new category, brand and price (many at one instant, with differing prices:
-the tie is broken the same way in both); then four batches deleted as the app
+from the catalog (their attributes come from the events).
+
+Batches held back and brought back one by one: events from every day, a second catalog that
+moves half of its products to another category, a day's half of the users, events an hour after
+the last one that give the products outside the catalog a new category, brand and price (many at
+one instant, with differing prices: the tie is broken the same way in both), a later users
+snapshot, users' first events, the last day, new users, half of the refunds, events from before
+the first day (the span of days grows at its start).
+
+Then the second catalog and the later snapshot are deleted, and five event batches as the app
 deletes them (their events' users and times recorded first): half of a day's users, events from
-every day, the new attributes, and the last day (the span of days shrinks).
+every day, the new attributes, the days before the first, and the last day (the span of days
+shrinks at both ends).
 """
 
 from __future__ import annotations
@@ -120,11 +125,17 @@ def _hold_back(ws: Workspace) -> list[str]:
                     "GROUP BY product_id ORDER BY count(*) DESC LIMIT 1")
     cur.execute("CREATE TABLE main.held_catalog AS SELECT * REPLACE ('catalog2' AS _batch_id, "
                 "'Catalog2' AS category) FROM raw.products WHERE hash(product_id) % 2 = 0")
+    # Events from before the first day (a backfill): the span of days grows at its start.
+    first_time = _one(ws, "SELECT min(event_time) FROM raw.events")
+    cur.execute(
+        "CREATE TABLE main.held_early AS SELECT * REPLACE ('e-' || event_id AS event_id, "
+        "event_time - INTERVAL 6 DAY AS event_time) FROM raw.events "
+        f"WHERE event_time < TIMESTAMP '{first_time}' + INTERVAL 2 DAY AND hash(user_id) % 4 = 1")
     cur.execute("CREATE TABLE main.held_users AS SELECT * REPLACE ('users2' AS _batch_id, "
                 "updated_at + INTERVAL 3 DAY AS updated_at, 'vip' AS segment) "
                 "FROM raw.users WHERE hash(user_id) % 4 = 0")
     return ["late", "catalog", "midday", "recat", "users", "firsts", "lastday", "newusers",
-            "refunds"]
+            "refunds", "early"]
 
 
 @pytest.fixture(params=[("America/New_York", 30, dt.date(2024, 3, 1)),
@@ -168,7 +179,8 @@ def test_incremental_runs_in_a_row_equal_full_rebuilds(
     monkeypatch.setattr(removed, "MAX_SHARE", 0.5)
     _published(run_project(inc))
     steps = ["late", "catalog", "midday", "recat", "users", "firsts", "lastday", "newusers",
-             "refunds", "-midday", "-late", "-recat", "-lastday"]
+             "refunds", "early", "-catalog", "-users", "-midday", "-late", "-recat", "-early",
+             "-lastday"]
     updated = set()
     for step in steps:
         if step == "catalog":
@@ -177,6 +189,10 @@ def test_incremental_runs_in_a_row_equal_full_rebuilds(
         elif step == "users":
             _both(pair, "INSERT INTO raw.users SELECT * REPLACE (now() AS _loaded_at) "
                         "FROM main.held_users")
+        elif step in ("-catalog", "-users"):
+            table, batch = {"-catalog": ("products", "catalog2"),
+                            "-users": ("users", "users2")}[step]
+            _both(pair, f"DELETE FROM raw.{table} WHERE _batch_id = '{batch}'")
         elif step.startswith("-"):
             for ws in pair:
                 assert removed.record(ws.cursor(), [step[1:]]) == 1
@@ -192,6 +208,6 @@ def test_incremental_runs_in_a_row_equal_full_rebuilds(
         assert _differences(inc, full, tmp_path / "cmp") == {}, (step, notes)
     # The event batches were applied as updates, not rebuilds, and so were the deletions; their
     # records are gone once every model was built without those batches.
-    assert {"late", "midday", "recat", "firsts", "lastday", "newusers", "refunds", "-midday",
-            "-late", "-recat", "-lastday"} <= updated
+    assert {"late", "midday", "recat", "firsts", "lastday", "newusers", "refunds", "early",
+            "-midday", "-late", "-recat", "-early", "-lastday"} <= updated
     assert _one(inc, f"SELECT count(*) FROM {removed.TABLE}") == 0
