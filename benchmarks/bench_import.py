@@ -7,7 +7,9 @@ Writes its own input files (DuckDB ``COPY`` from ``range``) and, for each, print
   its time goes and the peak RSS of that process;
 - the bare DuckDB operation on the same file: ``CREATE TABLE t AS SELECT * FROM read_csv(...)``
   (or ``read_parquet``) into a new database file, also in a process of its own;
-- their ratio.
+- their ratio;
+- DuckDB writing the rows our import stored (already mapped, held in memory) into a new database
+  file: the part of the import that is storage alone, whatever the mapping costs.
 
 ``--large`` also imports ``--new-rows`` new events into a workspace that holds ``--large`` rows
 already, against the bare copy of those new rows. On a shared machine the figures are noisy:
@@ -132,7 +134,8 @@ def our_import(
 ) -> dict[str, Any]:
     """``import_events`` of the file into a fresh workspace (or a copy of ``template``); with
     ``then``, that file's import next, in the same process (what the first one read is in the
-    caches now). ``cold``: the OS page cache is dropped after the copy."""
+    caches now). ``cold``: the OS page cache is dropped after the copy. A fresh workspace is
+    left in place for ``store_rows``; a copy of ``template`` is deleted."""
     shutil.rmtree(ws_dir, ignore_errors=True)
     if template is not None:
         shutil.copytree(template, ws_dir)
@@ -158,13 +161,35 @@ def our_import(
             seconds_then = time.perf_counter() - t
     v = report.validation
     assert v is not None and again.validation is not None and not again.validation.rows_loaded
-    shutil.rmtree(ws_dir, ignore_errors=True)
+    if template is not None:
+        shutil.rmtree(ws_dir, ignore_errors=True)
     return {
         "seconds": seconds, "cpu": cpu, "phases": phases, "again": seconds_again,
         "then": seconds_then,
         "loaded": v.rows_loaded, "duplicate": v.rows_duplicate, "rejected": v.rows_rejected,
         "rss": peak_rss_mb(),
     }
+
+
+def store_rows(ws_dir: Path) -> float:
+    """Seconds DuckDB takes to write the rows an import stored (raw.events: the contract's
+    columns, event ids and lineage, already mapped), held in memory, into a table of a new
+    database file: what storing them costs without reading, mapping, validating or checking
+    duplicates. The workspace folder is deleted afterwards."""
+    target = ws_dir.with_name("stored.duckdb")
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"ATTACH '{ws_dir / 'warehouse.duckdb'}' AS ws (READ_ONLY)")
+    con.execute("CREATE TEMP TABLE rows AS SELECT * FROM ws.raw.events")
+    con.execute("DETACH ws")
+    t = time.perf_counter()
+    con.execute("CREATE TABLE t AS SELECT * FROM rows")
+    seconds = time.perf_counter() - t
+    con.close()
+    target.unlink(missing_ok=True)
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    return seconds
 
 
 def _in_child(fn: Any, *args: Any) -> Any:
@@ -190,14 +215,16 @@ def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | 
     path = folder / f"events_{rows}.{fmt}"
     made = _in_child(make_file, path, rows, fmt)
     size_mb = path.stat().st_size / 1e6
-    bare, ours = [], []
+    bare, ours, stored = [], [], []
     for _ in range(repeat):
         bare.append(_in_child(bare_copy, path, fmt, folder / "bare.duckdb"))
         ours.append(_in_child(our_import, path, folder / f"ws_{fmt}", memory_limit))
+        stored.append(_in_child(store_rows, folder / f"ws_{fmt}"))
     b = [s for s, _, _ in bare]
     o = [r["seconds"] for r in ours]
     bc = _median([c for _, _, c in bare])
     oc = _median([r["cpu"] for r in ours])
+    st = _median(stored)
     last = ours[-1]
     print(
         f"{fmt:<8} {rows:>11,} rows  {size_mb:8.1f} MB  (written in {made:.1f} s)\n"
@@ -207,6 +234,8 @@ def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | 
         f"{rows / _median(o):,.0f} rows/s\n"
         f"  ratio import / duckdb    {_median(o) / _median(b):7.2f}  (CPU seconds: "
         f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f}, steadier on a busy machine)\n"
+        f"  duckdb storing the rows  {st:7.2f} s  {_spread(stored)}  (the rows the import "
+        f"stored, from memory into a new file; import = {_median(o) / st:.2f} × that)\n"
         f"  import peak RSS          {_median([r['rss'] for r in ours]):7.0f} MB "
         f"(max {max(r['rss'] for r in ours):.0f} MB; the importing process)\n"
         f"  last run                 cpu {last['cpu']:.2f} s; loaded {last['loaded']:,} "
