@@ -17,6 +17,8 @@ select
     count(*) as sessions,
     count(*) filter (where has_purchase) as purchase_sessions,
     count(*) filter (where is_bounce) as bounce_sessions,
-    sum(duration_s) as duration_s
+    -- Summed in whole microseconds and converted once: a sum of doubles depends on the order
+    -- the rows come in, so an update and a full rebuild could differ in the last digit.
+    cast(sum(epoch_us(session_end) - epoch_us(session_start)) as double) / 1000000 as duration_s
 from int_sessions
 group by all

@@ -120,7 +120,10 @@ daily_sessions as (
         session_date as activity_date,
         count(*) as sessions,
         count(*) filter (where has_purchase) as sessions_with_purchase,
-        avg(duration_s) as avg_session_duration_s
+        -- The mean of whole microseconds, converted once: an average of doubles depends on the
+        -- order the rows come in, so an update and a full rebuild could differ in the last digit.
+        cast(sum(epoch_us(session_end) - epoch_us(session_start)) as double)
+            / 1000000 / count(*) as avg_session_duration_s
     from int_sessions
     group by session_date
 ),

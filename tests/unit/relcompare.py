@@ -11,15 +11,3 @@ def one(ws: Workspace, sql: str) -> object:
     row = ws.cursor().execute(sql).fetchone()
     assert row is not None
     return row[0]
-
-
-def rounded_columns(ws: Workspace, relation: str) -> str:
-    """The relation's columns as a select list, its floating columns rounded: sums of doubles
-    may add up in another order in a partial build."""
-    schema, name = relation.split(".")
-    cols = ws.cursor().execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
-        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()
-    return ", ".join(
-        f'round("{c}", 6) AS "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols
-    )
