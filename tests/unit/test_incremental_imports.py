@@ -113,3 +113,13 @@ def test_the_real_sample_in_three_batches_equals_a_full_rebuild(
     # full, as in the presets' case); the third is an update.
     assert built[1:] == ["rebuilt in full: intermediate.int_step_types changed",
                          "updated for 181 user(s) with new events"], built
+
+
+def test_an_updated_shopify_export_equals_a_full_rebuild(tmp_path: Path) -> None:
+    """The same orders export downloaded again later (a new order, a partial refund grown to a
+    full one): keyed by the source's natural key, the second import adds only what is new, and
+    the update that follows equals a full rebuild."""
+    parts = [PRESETS / "shopify" / "orders_export.csv",
+             PRESETS / "shopify" / "orders_export_updated.csv"]
+    built = _updates_equal_a_full_rebuild(parts, tmp_path, "Asia/Tokyo")
+    assert built[1].startswith("updated for"), built
