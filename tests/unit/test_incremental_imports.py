@@ -1,7 +1,8 @@
-"""Updates after real imports equal a full rebuild: each vendor preset's fixture and the real
-sample, imported in parts as separate batches with a run after each, give the same rows in
-every table of staging, intermediate and marts as one full rebuild of the same workspace
-(EXCEPT ALL both ways, doubles compared exactly), in a reporting time zone other than UTC.
+"""Updates after real imports equal a full rebuild: six vendor presets' fixtures, a Shopify
+orders export followed by its updated version, and the real sample, imported in parts as
+separate batches with a run after each, give the same rows in every table of staging,
+intermediate and marts as one full rebuild of the same workspace (EXCEPT ALL both ways, doubles
+compared exactly), in reporting time zones with and without DST, and in UTC.
 
 The generated scenarios (test_incremental_scenarios.py) make the data hard on purpose; these
 take the shapes the importer maps from vendors' exports: exploded GA4 items, Segment messages,
