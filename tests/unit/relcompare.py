@@ -3,6 +3,9 @@ against full rebuilds)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -11,3 +14,33 @@ def one(ws: Workspace, sql: str) -> object:
     row = ws.cursor().execute(sql).fetchone()
     assert row is not None
     return row[0]
+
+
+def tables(ws: Workspace) -> list[str]:
+    """The workspace's tables in staging, intermediate and marts (``schema.table``)."""
+    return [f"{s}.{t}" for s, t in ws.cursor().execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+        "('staging', 'intermediate', 'marts') AND NOT temporary ORDER BY 1, 2").fetchall()]
+
+
+def differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, object]:
+    """Relations whose rows differ between the two workspaces, EXCEPT ALL both ways, doubles
+    compared exactly (the full one's rows go through Parquet files in ``scratch``: two
+    workspaces are two databases)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    mine, theirs = tables(inc), tables(full)
+    differing: dict[str, object] = {}
+    if mine != theirs:
+        differing["tables"] = sorted(set(mine) ^ set(theirs))
+    for rel in theirs:
+        if rel not in mine:
+            continue
+        file = scratch / f"{rel}.parquet"
+        full.cursor().execute(f"COPY (FROM {rel}) TO '{file}' (FORMAT parquet)")
+        a, b = rel, f"read_parquet('{file}')"
+        extra = one(inc, f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})")
+        missing = one(inc, f"SELECT count(*) FROM (FROM {b} EXCEPT ALL FROM {a})")
+        if extra or missing:
+            differing[rel] = (extra, missing)
+    return differing

@@ -15,13 +15,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.samples import REAL_SAMPLE, REPO, needs_real_sample
+from tests.unit.relcompare import differences, tables
 
 pytestmark = pytest.mark.slow
 
@@ -47,26 +47,6 @@ def _split(source: Path, folder: Path, parts: int, header: bool) -> list[Path]:
     return out
 
 
-def _differences(inc: Path, full: Path) -> list[tuple[str, int, int]]:
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{inc / 'warehouse.duckdb'}' AS inc (READ_ONLY)")
-    con.execute(f"ATTACH '{full / 'warehouse.duckdb'}' AS full_ (READ_ONLY)")
-    tables = con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = "
-        "'full_' AND schema_name IN ('staging', 'intermediate', 'marts') ORDER BY 1").fetchall()
-    assert len(tables) > 20
-    differing = []
-    for (rel,) in tables:
-        counts = con.execute(
-            f"SELECT (SELECT count(*) FROM (FROM inc.{rel} EXCEPT ALL FROM full_.{rel})), "
-            f"(SELECT count(*) FROM (FROM full_.{rel} EXCEPT ALL FROM inc.{rel}))").fetchone()
-        assert counts is not None
-        if counts != (0, 0):
-            differing.append((rel, int(counts[0]), int(counts[1])))
-    con.close()
-    return differing
-
-
 def _updates_equal_a_full_rebuild(parts: list[Path], folder: Path, zone: str) -> list[str]:
     """Import the parts one by one with a run after each, then compare with a full rebuild of a
     copy; returns how int_sessions was built by each run."""
@@ -80,10 +60,11 @@ def _updates_equal_a_full_rebuild(parts: list[Path], folder: Path, zone: str) ->
             notes = {m.name: m.note for m in _published(run_project(ws)).models}
             built.append(notes["int_sessions"])
     shutil.copytree(inc, full)
-    with Workspace.open(full) as ws:
-        ws.settings.time_zone = zone
-        _published(run_project(ws, full_refresh=True))
-    assert _differences(inc, full) == []
+    with Workspace.open(inc) as ws_inc, Workspace.open(full) as ws_full:
+        ws_full.settings.time_zone = zone
+        _published(run_project(ws_full, full_refresh=True))
+        assert len(tables(ws_full)) > 20
+        assert differences(ws_inc, ws_full, folder / "cmp") == {}
     return built
 
 

@@ -36,38 +36,10 @@ import pytest
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import differences as _differences
 from tests.unit.relcompare import one as _one
 
 pytestmark = pytest.mark.slow
-
-
-def _tables(ws: Workspace) -> list[str]:
-    return [f"{s}.{t}" for s, t in ws.cursor().execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-        "('staging', 'intermediate', 'marts') AND NOT temporary ORDER BY 1, 2").fetchall()]
-
-
-def _differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, object]:
-    """Relations whose rows differ between the two workspaces (the full one's rows go through
-    Parquet files: two workspaces are two databases)."""
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
-    mine, theirs = _tables(inc), _tables(full)
-    differing: dict[str, object] = {}
-    if mine != theirs:
-        differing["tables"] = sorted(set(mine) ^ set(theirs))
-    for rel in theirs:
-        if rel not in mine:
-            continue
-        file = scratch / f"{rel}.parquet"
-        full.cursor().execute(
-            f"COPY (FROM {rel}) TO '{file}' (FORMAT parquet)")
-        a, b = rel, f"read_parquet('{file}')"
-        extra = _one(inc, f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})")
-        missing = _one(inc, f"SELECT count(*) FROM (FROM {b} EXCEPT ALL FROM {a})")
-        if extra or missing:
-            differing[rel] = (extra, missing)
-    return differing
 
 
 def _harden(ws: Workspace) -> None:
