@@ -340,6 +340,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="drop the OS page cache before each import into --large (root)")
     args = parser.parse_args()
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="bench_import_", dir=args.dir))
     try:
         if args.memory:

@@ -14,12 +14,15 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest.wizard import Target, connection_of, scratch_warehouse
 from shoplytics_desktop.core.paths import default_workspace_dir
 from shoplytics_desktop.core.workspace import DB_FILE
 
 if TYPE_CHECKING:
     from shoplytics_desktop.core import ingest
+    from shoplytics_desktop.core.ingest.wizard import Target
+
+# The importer (pydantic, polars and the ingest package, about 0.2 s) is imported by the commands
+# that use it, so that every other command starts without it.
 
 
 def register(sub: Any) -> None:
@@ -174,6 +177,8 @@ def _print_warnings(warnings: tuple[str, ...]) -> None:
 
 def _open_for_dry_run(args: argparse.Namespace) -> Target:
     """A dry run must not create or change the workspace: read-only if it exists, else memory."""
+    from shoplytics_desktop.core.ingest.wizard import scratch_warehouse
+
     folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
     if (folder / DB_FILE).exists():
         return open_workspace(args, read_only=True)
@@ -186,6 +191,7 @@ def _dry_run(
     proposal: ingest.Proposal | None = None,
 ) -> int:
     from shoplytics_desktop.core import ingest
+    from shoplytics_desktop.core.ingest.wizard import connection_of
 
     target = _open_for_dry_run(args)
     try:

@@ -8,51 +8,114 @@ The app's import wizard and ``shoplytics import`` call the same functions, step 
     preview(ws, info, mapping, limit=10)          # a polars frame of mapped rows
     validate(ws, info, mapping)                   # counts + grouped reasons; writes nothing
     import_events(ws, paths, mapping, reporter)   # one transaction, one batch
+
+The submodules are imported when a name is first asked for (``ingest.settle``, or
+``from shoplytics_desktop.core.ingest import Mapping``): the importer brings pydantic and polars
+(about 0.2 s), which opening a workspace, running the models or querying need none of.
 """
 
-from shoplytics_desktop.core.ingest.batches import (
-    BatchInfo,
-    DeleteReport,
-    delete_batch,
-    fingerprint,
-    list_batches,
-)
-from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
-from shoplytics_desktop.core.ingest.load import import_events
-from shoplytics_desktop.core.ingest.mapping import (
-    Defaults,
-    Mapping,
-    SourceOptions,
-    check_mapping,
-    load_mapping,
-    missing_required,
-    propose_mapping,
-    save_mapping,
-)
-from shoplytics_desktop.core.ingest.proposal import (
-    DateOrder,
-    FileProposal,
-    Proposal,
-    propose,
-    refine,
-)
-from shoplytics_desktop.core.ingest.report import (
-    CatalogReport,
-    ImportReport,
-    ReasonCount,
-    RejectExample,
-    ValidationReport,
-)
-from shoplytics_desktop.core.ingest.wizard import (
-    EventNameCount,
-    event_name_counts,
-    prepare,
-    preset_note,
-    preview,
-    propose_for,
-    settle,
-    validate,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shoplytics_desktop.core.ingest.batches import (
+        BatchInfo,
+        DeleteReport,
+        delete_batch,
+        fingerprint,
+        list_batches,
+    )
+    from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
+    from shoplytics_desktop.core.ingest.load import import_events
+    from shoplytics_desktop.core.ingest.mapping import (
+        Defaults,
+        Mapping,
+        SourceOptions,
+        check_mapping,
+        load_mapping,
+        missing_required,
+        propose_mapping,
+        save_mapping,
+    )
+    from shoplytics_desktop.core.ingest.proposal import (
+        DateOrder,
+        FileProposal,
+        Proposal,
+        propose,
+        refine,
+    )
+    from shoplytics_desktop.core.ingest.report import (
+        CatalogReport,
+        ImportReport,
+        ReasonCount,
+        RejectExample,
+        ValidationReport,
+    )
+    from shoplytics_desktop.core.ingest.wizard import (
+        EventNameCount,
+        event_name_counts,
+        prepare,
+        preset_note,
+        preview,
+        propose_for,
+        settle,
+        validate,
+    )
+
+#: Each public name → the submodule that defines it.
+_WHERE = {
+    "BatchInfo": "batches",
+    "CatalogReport": "report",
+    "DateOrder": "proposal",
+    "Defaults": "mapping",
+    "DeleteReport": "batches",
+    "EventNameCount": "wizard",
+    "FileProposal": "proposal",
+    "ImportReport": "report",
+    "Mapping": "mapping",
+    "Proposal": "proposal",
+    "ReasonCount": "report",
+    "RejectExample": "report",
+    "SourceColumn": "detect",
+    "SourceInfo": "detect",
+    "SourceOptions": "mapping",
+    "ValidationReport": "report",
+    "check_mapping": "mapping",
+    "delete_batch": "batches",
+    "event_name_counts": "wizard",
+    "fingerprint": "batches",
+    "import_events": "load",
+    "inspect_sources": "detect",
+    "list_batches": "batches",
+    "load_mapping": "mapping",
+    "missing_required": "mapping",
+    "prepare": "wizard",
+    "preset_note": "wizard",
+    "preview": "wizard",
+    "propose": "proposal",
+    "propose_for": "wizard",
+    "propose_mapping": "mapping",
+    "refine": "proposal",
+    "save_mapping": "mapping",
+    "settle": "wizard",
+    "validate": "wizard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # asked once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __all__ = [
     "BatchInfo",

@@ -25,6 +25,9 @@ import duckdb
 
 #: A failed import could not shrink the database file: do it on the next writer open.
 RECLAIM_MARKER = ".reclaim-space"
+#: Room kept free while an import runs, so that a failed one can give back what it took
+#: (``load._make_reserve``).
+RESERVE_FILE = ".import-reserve"
 _SPILL_PREFIX = "duckdb_temp_"
 
 
@@ -59,8 +62,6 @@ def stale_text_folders(root: Path | None = None) -> list[Path]:
 def clean_leftovers(folder: Path, con: duckdb.DuckDBPyConnection, own_tmp: bool) -> list[Path]:
     """Remove what dead imports left (see the module docstring); returns what was removed.
     Call right after opening the workspace as its writer, before anything spills."""
-    from shoplytics_desktop.core.ingest.load import RESERVE_FILE, reclaim_space
-
     removed: list[Path] = []
     tmp = folder / "tmp"
     if own_tmp and tmp.is_dir():
@@ -81,6 +82,9 @@ def clean_leftovers(folder: Path, con: duckdb.DuckDBPyConnection, own_tmp: bool)
             removed.append(stale)
     marker = folder / RECLAIM_MARKER
     if marker.exists():
+        # Only then the importer: opening a workspace does without it.
+        from shoplytics_desktop.core.ingest.load import reclaim_space
+
         reclaim_space(con)
         with contextlib.suppress(OSError):
             marker.unlink()

@@ -25,6 +25,7 @@ from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import batches, catalogs, keys
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo
+from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER, RESERVE_FILE
 from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping
 from shoplytics_desktop.core.ingest.proposal import refine
 from shoplytics_desktop.core.ingest.report import (
@@ -41,7 +42,7 @@ from shoplytics_desktop.core.ingest.stage import (
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql
-from shoplytics_desktop.core.ingest.validate import count_mapped, reasons
+from shoplytics_desktop.core.ingest.validation import count_mapped, reasons
 from shoplytics_desktop.core.ingest.wizard import (
     cancel_watch,
     preset_note,
@@ -459,8 +460,6 @@ def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> 
     run.reporter.check_cancelled()
 
 
-#: Room kept free while an import runs, so that a failed one can give back what it took.
-RESERVE_FILE = ".import-reserve"
 _RESERVE_BYTES = 64 * 1024
 
 
@@ -508,8 +507,6 @@ def _give_space_back(
     _drop_reserve(reserve)
     reclaim_space(con)
     if _file_size(ws.db_path) > size_before + SHRINK_SLACK:
-        from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER
-
         with contextlib.suppress(OSError):
             (ws.folder / RECLAIM_MARKER).touch()
 

@@ -30,7 +30,7 @@ from shoplytics_desktop.core.ingest.report import ValidationReport
 from shoplytics_desktop.core.ingest.stage import drop_stage, stage_sources
 from shoplytics_desktop.core.ingest.timeparse import utc_session
 from shoplytics_desktop.core.ingest.transform import mapped_sql, preview_source
-from shoplytics_desktop.core.ingest.validate import count_mapped
+from shoplytics_desktop.core.ingest.validation import count_mapped
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
