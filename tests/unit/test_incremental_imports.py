@@ -1,8 +1,9 @@
 """Updates after real imports equal a full rebuild: six vendor presets' fixtures, a Shopify
 orders export followed by its updated version, and the real sample, imported in parts as
-separate batches with a run after each, give the same rows in every table of staging,
-intermediate and marts as one full rebuild of the same workspace (EXCEPT ALL both ways, doubles
-compared exactly), in reporting time zones with and without DST, and in UTC.
+separate batches with a run after each (and the real sample's middle batch deleted again), give
+the same rows in every table of staging, intermediate and marts as one full rebuild of the same
+workspace (EXCEPT ALL both ways, doubles compared exactly), in reporting time zones with and
+without DST, and in UTC.
 
 The generated scenarios (test_incremental_scenarios.py) make the data hard on purpose; these
 take the shapes the importer maps from vendors' exports: exploded GA4 items, Segment messages,
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from shoplytics_desktop.core.ingest import import_events
+from shoplytics_desktop.core import removed
+from shoplytics_desktop.core.ingest import delete_batch, import_events
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.samples import REAL_SAMPLE, REPO, needs_real_sample
@@ -47,16 +49,24 @@ def _split(source: Path, folder: Path, parts: int, header: bool) -> list[Path]:
     return out
 
 
-def _updates_equal_a_full_rebuild(parts: list[Path], folder: Path, zone: str) -> list[str]:
-    """Import the parts one by one with a run after each, then compare with a full rebuild of a
-    copy; returns how int_sessions was built by each run."""
+def _updates_equal_a_full_rebuild(parts: list[Path], folder: Path, zone: str,
+                                  delete: int | None = None) -> list[str]:
+    """Import the parts one by one with a run after each (then, with ``delete``, delete that
+    part's batch as the app does and run again), then compare with a full rebuild of a copy;
+    returns how int_sessions was built by each run."""
     inc, full = folder / "inc", folder / "full"
-    built = []
+    built, batches = [], []
     with Workspace.open(inc) as ws:
         ws.settings.time_zone = zone
         for path in parts:
             report = import_events(ws, [path])
             assert report.validation is not None and report.validation.rows_loaded, path
+            batches.append(report.batch_id)
+            notes = {m.name: m.note for m in _published(run_project(ws)).models}
+            built.append(notes["int_sessions"])
+        if delete is not None:
+            assert batches[delete] is not None
+            delete_batch(ws, batches[delete])
             notes = {m.name: m.note for m in _published(run_project(ws)).models}
             built.append(notes["int_sessions"])
     shutil.copytree(inc, full)
@@ -95,6 +105,17 @@ def test_the_real_sample_in_three_batches_equals_a_full_rebuild(
     # full, as in the presets' case); the third is an update.
     assert built[1:] == ["rebuilt in full: intermediate.int_step_types changed",
                          "updated for 181 user(s) with new events"], built
+
+
+@needs_real_sample
+def test_the_real_sample_with_a_batch_deleted_again_equals_a_full_rebuild(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The middle third deleted as the app deletes it (its events' users and times recorded),
+    and the run after it an update of those users, in a zone with a half-hour offset."""
+    monkeypatch.setattr(removed, "MAX_SHARE", 0.5)  # a third of the events: recorded all the same
+    parts = _split(REAL_SAMPLE, tmp_path, 3, header=True)
+    built = _updates_equal_a_full_rebuild(parts, tmp_path, "America/St_Johns", delete=1)
+    assert built[3].startswith("updated for") and "deleted events" in built[3], built
 
 
 def test_an_updated_shopify_export_equals_a_full_rebuild(tmp_path: Path) -> None:
