@@ -10,9 +10,9 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled
@@ -34,6 +34,9 @@ from shoplytics_desktop.core.ingest.validation import count_mapped
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import to_polars
 from shoplytics_desktop.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    import polars as pl  # the preview's frame: imported by to_polars when one is made
 
 
 def preset_note(info: SourceInfo, mapping: Mapping) -> str | None:
