@@ -30,7 +30,7 @@ from shoplytics_desktop.core.errors import (
 from shoplytics_desktop.core.export import export_tables
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 from shoplytics_desktop.core.ingest import import_events
-from shoplytics_desktop.core.ingest.load import RESERVE_FILE
+from shoplytics_desktop.core.ingest.leftovers import RESERVE_FILE
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.progress import NullReporter
 from shoplytics_desktop.core.workspace import BACKUP_FILE, DB_FILE, Workspace

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER
-from shoplytics_desktop.core.ingest.load import RESERVE_FILE
+from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER, RESERVE_FILE
 from shoplytics_desktop.core.ingest.transcode import FOLDER_PREFIX
 from shoplytics_desktop.core.workspace import Workspace
 from tests.reliability.children import import_child, kill_when

@@ -4,10 +4,10 @@ next time a writer opens the workspace.
 - DuckDB's spill files in the workspace's own ``tmp/`` folder (``duckdb_temp_*``): DuckDB
   removes them when it ends normally, never after a kill. Only the workspace's own folder is
   cleared: a ``temp_directory`` setting may name a folder other programs share.
-- The import's reserve file (``load.RESERVE_FILE``).
+- The import's reserve file (``RESERVE_FILE``, made by ``load`` while it imports).
 - UTF-8 copies of converted files (``transcode``), in folders named after the process that made
   them, cleared once that process is gone.
-- Space a failed import could not give back while it ran (``load.give_space_back``): a marker
+- Space a failed import could not give back while it ran (``load._give_space_back``): a marker
   asks for it, and it is given back now, when no transaction of the old process holds it.
 
 Opening as the writer holds the workspace's lock, so no other process is using these files.
