@@ -265,3 +265,26 @@ def test_a_setting_is_restored_through_interrupts() -> None:
     cur = Hammered()
     restore_setting(cur, "RESET memory_limit")  # type: ignore[arg-type]
     assert cur.calls == ["RESET memory_limit"] * 3
+
+
+def test_settings_duckdb_must_judge_are_checked_and_defaults_open_no_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DuckDB judges the memory sizes, thread counts and time zone names a workspace sets; with
+    every one of them at its default (and UTC), no throw-away database is opened for it."""
+    import duckdb
+
+    from shoplytics_desktop.core import settings
+
+    problems = settings.duckdb_problems(WorkspaceSettings(
+        memory_limit="9999999999999GB", import_memory_limit="9999999999999GB", threads=4,
+        time_zone="Europe/Berlin"))
+    assert [key for key, _ in problems] == ["memory_limit", "import_memory_limit"]
+    assert settings.duckdb_problems(WorkspaceSettings(time_zone="America/St_Johns")) == []
+    opened: list[str] = []
+    real = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append("db") or real(*a, **k))
+    assert settings.duckdb_problems(WorkspaceSettings()) == []
+    assert opened == []
+    assert settings.duckdb_problems(WorkspaceSettings(threads=2)) == []
+    assert opened == ["db"]
