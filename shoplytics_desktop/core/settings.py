@@ -312,24 +312,36 @@ def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:
     applying each to a throw-away in-memory database. Defaults are known to pass: with nothing
     else to check (as in most workspaces), no database is opened, which saves every open (and
     so every command) about 20 ms."""
-    import duckdb
-
-    problems: list[tuple[str, str]] = []
     checks = [(key, option) for key, option in (("memory_limit", "memory_limit"),
                                                 ("import_memory_limit", "memory_limit"),
                                                 ("threads", "threads"))
               if getattr(settings, key) not in (None, FIELDS[key].default)]
-    con = duckdb.connect(":memory:") if checks or settings.time_zone != "UTC" else None
+    problems = (_refused_by_duckdb(settings, checks)
+                if checks or settings.time_zone != "UTC" else [])
+    temp = settings.temp_directory
+    if temp and Path(temp).expanduser().exists() and not Path(temp).expanduser().is_dir():
+        problems.append(("temp_directory", f"{temp} is a file, not a folder"))
+    return problems
+
+
+def _refused_by_duckdb(
+    settings: WorkspaceSettings, checks: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Apply each (setting, DuckDB option) of ``checks``, and look the time zone up, in a
+    throw-away in-memory database: what it refuses."""
+    import duckdb
+
+    problems: list[tuple[str, str]] = []
+    con = duckdb.connect(":memory:")
     try:
         for key, option in checks:
-            assert con is not None
             value = getattr(settings, key)
             try:
                 con.execute(f"SET {option} = '{str(value).replace(chr(39), '')}'")
             except duckdb.Error as e:
                 text = str(e).splitlines()[0]
                 problems.append((key, f"DuckDB refuses {value!r}: {text.split(': ', 1)[-1]}"))
-        if con is not None and settings.time_zone != "UTC":
+        if settings.time_zone != "UTC":
             # The models convert with DuckDB's ICU time zones: it must know the name too.
             known = con.execute(
                 "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [settings.time_zone]
@@ -338,11 +350,7 @@ def duckdb_problems(settings: WorkspaceSettings) -> list[tuple[str, str]]:
                 problems.append(("time_zone", f"DuckDB does not know the time zone "
                                               f"{settings.time_zone!r}; choose another name"))
     finally:
-        if con is not None:
-            con.close()
-    temp = settings.temp_directory
-    if temp and Path(temp).expanduser().exists() and not Path(temp).expanduser().is_dir():
-        problems.append(("temp_directory", f"{temp} is a file, not a folder"))
+        con.close()
     return problems
 
 

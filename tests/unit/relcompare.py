@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from shoplytics_desktop.core.models.runner import RunResult
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -14,6 +15,18 @@ def one(ws: Workspace, sql: str) -> object:
     row = ws.cursor().execute(sql).fetchone()
     assert row is not None
     return row[0]
+
+
+def both(pair: tuple[Workspace, Workspace], sql: str) -> None:
+    """The same statement in both workspaces of a comparison."""
+    for ws in pair:
+        ws.cursor().execute(sql)
+
+
+def published(result: RunResult) -> RunResult:
+    """The run's result, asserting that it published."""
+    assert result.published, result.message
+    return result
 
 
 def tables(ws: Workspace) -> list[str]:

@@ -40,7 +40,7 @@ def test_every_public_name_of_the_import_package_is_what_it_names() -> None:
 
     for info in pkgutil.walk_packages(ingest.__path__, f"{ingest.__name__}."):
         importlib.import_module(info.name)
-    assert sorted(ingest.__all__) == sorted(ingest._WHERE)
+    assert sorted(ingest.__all__) == sorted(ingest._HOMES)
     for name in ingest.__all__:
         value = getattr(ingest, name)
         assert not isinstance(value, types.ModuleType), name

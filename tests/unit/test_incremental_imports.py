@@ -20,19 +20,14 @@ import pytest
 
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.ingest import delete_batch, import_events
-from shoplytics_desktop.core.models.runner import RunResult, run_project
+from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.samples import REAL_SAMPLE, REPO, needs_real_sample
-from tests.unit.relcompare import differences, tables
+from tests.unit.relcompare import differences, published, tables
 
 pytestmark = pytest.mark.slow
 
 PRESETS = REPO / "tests" / "fixtures" / "presets"
-
-
-def _published(result: RunResult) -> RunResult:
-    assert result.published, result.message
-    return result
 
 
 def _split(source: Path, folder: Path, parts: int, header: bool) -> list[Path]:
@@ -62,17 +57,17 @@ def _updates_equal_a_full_rebuild(parts: list[Path], folder: Path, zone: str,
             report = import_events(ws, [path])
             assert report.validation is not None and report.validation.rows_loaded, path
             batches.append(report.batch_id)
-            notes = {m.name: m.note for m in _published(run_project(ws)).models}
+            notes = {m.name: m.note for m in published(run_project(ws)).models}
             built.append(notes["int_sessions"])
         if delete is not None:
             assert batches[delete] is not None
             delete_batch(ws, batches[delete])
-            notes = {m.name: m.note for m in _published(run_project(ws)).models}
+            notes = {m.name: m.note for m in published(run_project(ws)).models}
             built.append(notes["int_sessions"])
     shutil.copytree(inc, full)
     with Workspace.open(inc) as ws_inc, Workspace.open(full) as ws_full:
         ws_full.settings.time_zone = zone
-        _published(run_project(ws_full, full_refresh=True))
+        published(run_project(ws_full, full_refresh=True))
         assert len(tables(ws_full)) > 20
         assert differences(ws_inc, ws_full, folder / "cmp") == {}
     return built

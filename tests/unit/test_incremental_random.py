@@ -23,7 +23,7 @@ from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
-from tests.unit.relcompare import differences, one
+from tests.unit.relcompare import both, differences, one
 from tests.unit.test_incremental_scenarios import _harden
 
 pytestmark = pytest.mark.slow
@@ -92,14 +92,13 @@ def test_random_batches_added_deleted_and_added_again_equal_full_rebuilds(
                 steps.append(f"-{name}")
                 for w in (inc, full):
                     removed.record(w.cursor(), [name])
-                    w.cursor().execute(f"DELETE FROM raw.events WHERE _batch_id = '{name}'")
+                both((inc, full), f"DELETE FROM raw.events WHERE _batch_id = '{name}'")
                 present.discard(name)
             else:
                 name = rnd.choice(absent)
                 steps.append(name)
-                for w in (inc, full):
-                    w.cursor().execute(f"INSERT INTO raw.events SELECT * REPLACE "
-                                       f"(now() AS _loaded_at) FROM main.held_{name}")
+                both((inc, full), f"INSERT INTO raw.events SELECT * REPLACE "
+                                  f"(now() AS _loaded_at) FROM main.held_{name}")
                 present.add(name)
             result = run_project(inc)
             assert result.published, (steps, result.message)

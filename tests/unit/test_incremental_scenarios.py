@@ -5,11 +5,11 @@ runs only (each run starts from the previous incremental one); the other is rebu
 each step. After every step each table of staging, intermediate and marts holds the same rows in
 both (EXCEPT ALL both ways, doubles compared exactly).
 
-The data is generated, then made harder: times with microseconds, some users without source session and order ids (the
-gap rule makes their sessions), events moved onto their user's previous instant (ties broken by
-event_id), purchases in a second currency (orders in two currencies included), refund lines,
-purchase lines without an order id inside source sessions, a third of the products missing
-from the catalog (their attributes come from the events).
+The data is generated, then made harder: times with microseconds, some users without source
+session and order ids (the gap rule makes their sessions), events moved onto their user's previous
+instant (ties broken by event_id), purchases in a second currency (orders in two currencies
+included), refund lines, purchase lines without an order id inside source sessions, a third of the
+products missing from the catalog (their attributes come from the events).
 
 Batches held back and brought back one by one: events from every day, a second catalog that
 moves half of its products to another category, a day's half of the users, events an hour after
@@ -34,10 +34,12 @@ from pathlib import Path
 import pytest
 
 from shoplytics_desktop.core import removed
-from shoplytics_desktop.core.models.runner import RunResult, run_project
+from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import both as _both
 from tests.unit.relcompare import differences as _differences
 from tests.unit.relcompare import one as _one
+from tests.unit.relcompare import published as _published
 
 pytestmark = pytest.mark.slow
 
@@ -134,16 +136,6 @@ def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Works
     yield inc, full
     inc.close()
     full.close()
-
-
-def _both(pair: tuple[Workspace, Workspace], sql: str) -> None:
-    for ws in pair:
-        ws.cursor().execute(sql)
-
-
-def _published(result: RunResult) -> RunResult:
-    assert result.published, result.message
-    return result
 
 
 def test_incremental_runs_in_a_row_equal_full_rebuilds(

@@ -10,10 +10,10 @@ The names are imported on first use (numpy and polars are heavy), so a command t
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shoplytics_desktop.core.generate.formats import FORMATS
+from shoplytics_desktop.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from shoplytics_desktop.core.generate.files import (
@@ -42,13 +42,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [

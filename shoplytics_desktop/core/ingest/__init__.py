@@ -16,8 +16,9 @@ The submodules are imported when a name is first asked for (``ingest.settle``, o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from shoplytics_desktop.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from shoplytics_desktop.core.ingest.batches import (
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
     )
 
 #: Each public name → the submodule that defines it.
-_WHERE = {
+_HOMES = {
     "BatchInfo": "batches",
     "CatalogReport": "report",
     "DateOrder": "proposal",
@@ -104,17 +105,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # asked once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [
