@@ -66,6 +66,10 @@ class SourceInfo:
     encoding: str = "utf-8"
     union_by_name: bool = False
     long_lines: bool = False
+    #: The JSON reader's largest object: more only for a file that has a longer one.
+    object_bytes: int = readers.JSON_OBJECT_BYTES
+    #: Whether the JSON reader takes its columns from every object (not only the first ones).
+    json_sample_all: bool = False
     row_estimate: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: UTF-8 copies the readers read instead of the files (text that is not UTF-8), in order.
@@ -138,7 +142,8 @@ class SourceInfo:
             )
         else:
             reader = readers.json_reader(
-                paths, self.format, compressed, self.union_by_name, file_column
+                paths, self.format, compressed, self.union_by_name, file_column,
+                self.object_bytes, self.json_sample_all,
             )
         fq = quote_ident(self.file_column)
         renamed = self.original_file_sql(fq)

@@ -41,7 +41,7 @@ from shoplytics_desktop.core.ingest.stage import (
     stage_sources,
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
-from shoplytics_desktop.core.ingest.transform import mapped_sql
+from shoplytics_desktop.core.ingest.transform import mapped_rows_sql, mapped_sql
 from shoplytics_desktop.core.ingest.validation import count_mapped, reasons
 from shoplytics_desktop.core.ingest.wizard import (
     cancel_watch,
@@ -65,7 +65,7 @@ def _load_events(
     staged: Staged,
     batch_id: str,
     now: dt.datetime,
-    exploded: bool = False,
+    rows_sql: str | None = None,
 ) -> ValidationReport:
     """Insert the batch's new events and its rejected rows; count what happened.
 
@@ -85,10 +85,10 @@ def _load_events(
         keys.add_batch(con, batch_id, since)
         repeats = _drop_repeats(con, batch_id, since)
     source_rows = None
-    if exploded:
+    if rows_sql is not None:
         # One source row may be several events (an order's items): count mapped rows instead.
         source_rows = staged.rows + staged.reader_rejects
-        row = con.execute(f"SELECT count(*) FROM ({mapped})").fetchone()
+        row = con.execute(rows_sql).fetchone()
         staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
     _quarantine(con, mapped, batch_id, now, rejected, staged.reader_rejects)
@@ -394,8 +394,10 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         return
     assert run.batch_id is not None
     run.reporter.update(2, 5, "Mapping, validating and loading")
-    run.report = _load_events(con, mapped, staged, run.batch_id, run.started,
-                              exploded=run.mapping.adds_rows)
+    rows_sql = (
+        mapped_rows_sql(info, run.mapping, staged.source) if run.mapping.adds_rows else None
+    )
+    run.report = _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql)
     run.reporter.check_cancelled()
     _record_batch(run, paths, fp)
 

@@ -157,9 +157,25 @@ def refine(
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
+        if _transaction_ended(con):
+            # Inside the import's transaction an error ends it (a memory budget run out):
+            # nothing more can run in it, so the error is the import's.
+            raise
         # The rows are read again (and any error reported) by the validation that follows.
         notes.append(f"The whole source could not be checked ({str(e).splitlines()[0]}).")
     return Proposal(mapping, tuple(notes), date_order, files)
+
+
+def _transaction_ended(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's transaction was ended by an error (DuckDB aborts an explicit
+    transaction on any error; without one, a failed statement leaves nothing behind)."""
+    try:
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    except duckdb.Error:
+        return False
+    return False
 
 
 # -- time ----------------------------------------------------------------------------------------

@@ -33,8 +33,13 @@ LONG_LINE_BYTES = 64 * 1024 * 1024
 #: The CSV reader's buffer. DuckDB's default (32 MB, one per thread) alone overran a 64MB
 #: memory limit on any file over 32 MB, where spilling cannot help; 8 MB reads as fast.
 CSV_BUFFER_BYTES = 8 * 1024 * 1024
-JSON_ARRAY_BYTES = 256 * 1024 * 1024
-NDJSON_LINE_BYTES = 64 * 1024 * 1024
+#: The JSON reader's largest object (an NDJSON line, an element of an array): DuckDB's own
+#: default. The reader holds two buffers of this size per thread, so the 64 and 256 MB used
+#: before overran the import's 512 MB budget on big files; a file with a longer object is read
+#: again with room for it (``json_object_bytes_for``).
+JSON_OBJECT_BYTES = 16 * 1024 * 1024
+#: Beyond this, an object is not an event: the file is refused with DuckDB's reason.
+JSON_OBJECT_MAX_BYTES = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -139,19 +144,42 @@ def json_reader(
     compressed: bool,
     union_by_name: bool = False,
     file_column: str | None = FILE_COLUMN,
+    object_bytes: int = JSON_OBJECT_BYTES,
+    sample_all: bool = False,
 ) -> str:
     json_format = {"json": "auto", "ndjson": "newline_delimited"}.get(fmt, "auto")
     opts = [
         f"format={quote_literal(json_format)}",
         *_file_opt(file_column),
         f"compression={quote_literal('gzip' if compressed else 'none')}",
-        # A whole JSON array written on one line is one "object" to the reader's buffer (which
-        # is twice this size); an NDJSON line is one event.
-        f"maximum_object_size={JSON_ARRAY_BYTES if fmt == 'json' else NDJSON_LINE_BYTES}",
+        # An array is read element by element, one line or many: its elements are the objects.
+        f"maximum_object_size={object_bytes}",
     ]
+    if sample_all:
+        # The columns and types from every object, not the first ones: a key that first
+        # appears late, or a number that later comes as text, fit.
+        opts.append("sample_size=-1")
     if union_by_name:
         opts.append("union_by_name=true")
     return f"read_json({path_list(paths)}, {', '.join(opts)})"
+
+
+def json_object_bytes_for(error: str, current: int) -> int | None:
+    """The object size to read a JSON file with again, from DuckDB's error that an object is
+    longer than ``current`` ("... exceeded ... (>N bytes)"): room for it, rounded up to a power
+    of two; None for any other error, or past ``JSON_OBJECT_MAX_BYTES``."""
+    if "maximum_object_size" not in error:
+        return None
+    found = re.search(r"\(>(\d+) bytes\)", error)
+    needed = max(int(found.group(1)) if found else 0, current + 1)
+    size = 1 << (needed - 1).bit_length()
+    return size if size <= JSON_OBJECT_MAX_BYTES else None
+
+
+def json_schema_too_narrow(error: str) -> bool:
+    """Whether DuckDB's JSON reader stopped at an object its sample did not foresee: a key the
+    first objects lacked, or a value of another type than theirs."""
+    return "JSON transform error" in error
 
 
 def parquet_reader(

@@ -14,6 +14,7 @@ import's transaction, so a rollback leaves no trace.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.readers import REJECTS_SCAN, REJECTS_TABLE
 from shoplytics_desktop.core.ingest.transform import line_offset
 from shoplytics_desktop.core.sqlutil import quote_ident
+from shoplytics_desktop.core.workspace import restore_setting
 
 SRC_TABLE = "__ingest_src"
 FIRSTS_TABLE = "__ingest_file_firsts"
@@ -81,9 +83,7 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
         else ""
     )
     if info.format != "csv":
-        con.execute(
-            f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT *{rename} FROM {info.reader_sql()}"
-        )
+        _stage_json(con, info, rename)
     else:
         try:
             con.execute(
@@ -105,6 +105,44 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
     return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects)
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -> None:
+    """Stage JSON as read with the reader's usual buffers and the columns of its first objects.
+    A file the reader stops in is read again: with the columns of every object when a later
+    one has a key or a type the first ones lacked; with room for an object that does not fit
+    the buffers (a line of many megabytes), on one thread, since the reader holds two such
+    buffers per thread within the import's memory budget."""
+    threads = None
+    try:
+        while True:
+            try:
+                con.execute(
+                    f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT *{rename} FROM {info.reader_sql()}"
+                )
+                return
+            except duckdb.InvalidInputException as e:
+                retry = _json_retry(info, str(e))
+                if retry is None:
+                    raise
+            con.execute("ROLLBACK")
+            con.execute("BEGIN TRANSACTION")
+            if threads is None and retry.object_bytes != info.object_bytes:
+                row = con.execute("SELECT current_setting('threads')").fetchone()
+                threads = int(row[0]) if row else 1
+                con.execute("SET threads = 1")
+            info = retry
+    finally:
+        if threads is not None:
+            restore_setting(con, f"SET threads = {threads}")
+
+
+def _json_retry(info: SourceInfo, error: str) -> SourceInfo | None:
+    """How to read a JSON file again after the reader's ``error``; None: not again."""
+    if readers.json_schema_too_narrow(error) and not info.json_sample_all:
+        return dataclasses.replace(info, json_sample_all=True)
+    size = readers.json_object_bytes_for(error, info.object_bytes)
+    return None if size is None else dataclasses.replace(info, object_bytes=size)
 
 
 def _rowid_column(info: SourceInfo) -> str | None:

@@ -270,6 +270,15 @@ FROM m3
 """
 
 
+def mapped_rows_sql(info: SourceInfo, mapping: Mapping, source: str | None = None) -> str:
+    """The number of rows ``mapped_sql`` gives over ``source``: its rows are the reshaped
+    source's (filled down, refund rows added, arrays exploded), one each, so counting them
+    needs none of the mapping's expressions. Counting the mapping itself computed them all,
+    its natural-key numbering included: at a million order lines, longer than the import."""
+    b = _Builder(info, mapping)
+    return f"WITH {_reshaped(b, source or preview_source(info))}\nSELECT count(*) FROM src"
+
+
 def _field_columns(b: _Builder) -> list[str]:
     """The first step's columns: lineage, each field's value (and raw text where a rule needs
     it), the source's own id and key, and the original columns under positional names."""

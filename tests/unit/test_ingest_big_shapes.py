@@ -1,0 +1,145 @@
+"""What vendors' exports at a million rows taught the import: names looked up, not compared one
+by one; exploded rows counted without the mapping; JSON read within the memory budget; and an
+error inside the import's transaction reported as itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import (
+    import_events,
+    inspect_sources,
+    proposal,
+    propose_mapping,
+    readers,
+)
+from shoplytics_desktop.core.ingest.countries import code_sql
+from shoplytics_desktop.core.ingest.transform import mapped_rows_sql, mapped_sql
+from shoplytics_desktop.core.workspace import Workspace
+
+PRESETS = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    with Workspace.open(tmp_path / "ws") as w:
+        yield w
+
+
+def test_country_names_are_looked_up_in_one_step() -> None:
+    expr = code_sql("c")
+    # One lookup, not a branch per name: 300 branches compared every row with each name in
+    # turn (11 s per million rows of "United Kingdom").
+    assert expr.count(" WHEN ") == 1
+    rows = duckdb.connect().execute(
+        f"SELECT c, {expr} FROM (VALUES ('United  Kingdom'), ('gb'), ('EIRE'), "
+        "('Côte d’Ivoire'), ('(not set)'), (NULL), (''), ('Åland Islands'), ('USA')) t(c)"
+    ).fetchall()
+    assert rows == [
+        ("United  Kingdom", "GB"), ("gb", "GB"), ("EIRE", "IE"), ("Côte d’Ivoire", "CI"),
+        ("(not set)", None), (None, None), ("", None), ("Åland Islands", "AX"), ("USA", "US"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["ga4/events_20250511.ndjson", "shopify/orders_export.csv", "segment/tracks.ndjson"],
+)
+def test_mapped_rows_are_counted_without_the_mapping(fixture: str) -> None:
+    info = inspect_sources([PRESETS / fixture])
+    mapping = propose_mapping(info)
+    assert mapping.adds_rows
+    con = duckdb.connect()
+    counted = con.execute(mapped_rows_sql(info, mapping)).fetchone()
+    mapped = con.execute(f"SELECT count(*) FROM ({mapped_sql(info, mapping)})").fetchone()
+    source = con.execute(f"SELECT count(*) FROM {info.reader_sql()}").fetchone()
+    assert counted is not None and mapped is not None and source is not None
+    assert counted[0] == mapped[0]
+    assert counted[0] != source[0]  # items exploded or refund rows added: not the file's rows
+
+
+def test_the_json_object_size_comes_from_duckdbs_error() -> None:
+    error = ('Invalid Input Error: "maximum_object_size" of 16777216 bytes exceeded while '
+             'reading file "x.ndjson" (>31708848 bytes).')
+    assert readers.json_object_bytes_for(error, 16 * 2**20) == 32 * 2**20
+    assert readers.json_object_bytes_for("Malformed JSON", 16 * 2**20) is None
+    # Without a size: the next power of two; past the ceiling: the file is refused.
+    assert readers.json_object_bytes_for("maximum_object_size", 16 * 2**20) == 32 * 2**20
+    assert readers.json_object_bytes_for("maximum_object_size (>4000000000 bytes)", 1) is None
+
+
+def _ndjson(path: Path, first: int, odd: dict[str, object], then: int) -> Path:
+    """``first`` plain events, the odd one, ``then`` more."""
+    plain = [
+        json.dumps({"ts": "2024-01-02 00:00:00", "event": "view", "user": f"u{i}", "price": i})
+        for i in range(first + then)
+    ]
+    path.write_text("\n".join([*plain[:first], json.dumps(odd), *plain[first:]]) + "\n")
+    return path
+
+
+@pytest.mark.reliability
+def test_an_ndjson_line_longer_than_the_readers_buffer(ws: Workspace, tmp_path: Path) -> None:
+    path = _ndjson(tmp_path / "events.ndjson", 150_000, {
+        "ts": "2024-01-02 00:00:01", "event": "view", "user": "big", "note": "y" * 33_000_000,
+    }, 150_000)
+    # The reader's usual buffers (16 MB) do not hold the long line: the file is read again.
+    with pytest.raises(duckdb.InvalidInputException, match="maximum_object_size"):
+        duckdb.connect().execute(
+            f"SELECT count(*) FROM {inspect_sources([path]).reader_sql()}").fetchall()
+    threads = ws.cursor().execute("SELECT current_setting('threads')").fetchone()
+    v = import_events(ws, [path]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (300_001, 0)
+    # The one-thread reread gave the threads back.
+    assert ws.cursor().execute("SELECT current_setting('threads')").fetchone() == threads
+
+
+def test_a_key_first_seen_after_the_readers_sample(ws: Workspace, tmp_path: Path) -> None:
+    """DuckDB takes a JSON file's columns from its first objects (about 20,000): a key that
+    appears only later stopped the reader, and the import refused the whole file."""
+    path = _ndjson(tmp_path / "events.ndjson", 30_000, {
+        "ts": "2024-01-02 00:00:01", "event": "view", "user": "late", "coupon": "SPRING",
+    }, 10)
+    v = import_events(ws, [path]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (30_011, 0)
+    assert ws.cursor().execute(
+        "SELECT count(*) FROM raw.events WHERE user_id = 'late'").fetchone() == (1,)
+
+
+def test_a_value_of_another_type_after_the_readers_sample(ws: Workspace, tmp_path: Path) -> None:
+    """A price that is a number in the first objects and text later: the file is read, and the
+    one row whose price is not a number is quarantined with that reason (it was the whole
+    file's error)."""
+    path = _ndjson(tmp_path / "events.ndjson", 30_000, {
+        "ts": "2024-01-02 00:00:01", "event": "view", "user": "late", "price": "twelve",
+    }, 10)
+    v = import_events(ws, [path]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (30_010, 1)
+    assert [(r.reason, r.examples[0].line) for r in v.reasons] == [("price is not a number", 30_001)]
+
+
+def test_an_error_that_ends_the_transaction_is_reported_as_itself(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while checking every row (a budget run out) ends the import's transaction: it
+    is the import's error, not a note followed by "transaction is aborted"."""
+    source = tmp_path / "tracks.ndjson"
+    shutil.copy(PRESETS / "segment" / "tracks.ndjson", source)
+
+    def out_of_memory(con: duckdb.DuckDBPyConnection, *args: object) -> object:
+        con.execute("SELECT error('could not allocate block of size 256.0 KiB')")
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(proposal, "_settle_names", out_of_memory)
+    with pytest.raises(ImportError_) as info:
+        import_events(ws, [source])
+    assert "could not allocate block" in info.value.message
+    assert "aborted" not in info.value.message
+    assert ws.row_count("raw", "events") == 0
