@@ -1,6 +1,7 @@
 """Import throughput in every vendor's shape, against DuckDB's own read of the same file.
 
-Each preset fixture (tests/fixtures/presets) is repeated until the file has about ``--rows``
+Each preset fixture (tests/fixtures/presets; Snowplow's warehouse CSV and its
+headerless enriched TSV) is repeated until the file has about ``--rows``
 rows, every copy made distinct (its event ids, invoice numbers or times changed), so the import
 stores as many events as the file has. For each shape it prints, each in a process of its own:
 
@@ -73,13 +74,18 @@ SHAPES: dict[str, tuple[str, str, Copy, bool]] = {
     "shopify_events": ("shopify/customer_events.jsonl", ".jsonl", _suffix_value("id"), False),
     "shopify_orders": ("shopify/orders_export.csv", ".csv", _first_field, True),
     "snowplow": ("snowplow/atomic_events.csv", ".csv", _uuids, True),
+    "snowplow_enriched": ("snowplow/enriched.tsv", ".tsv", _uuids, False),
 }
 
 _IMPORT = r"""
 import resource, sys, time
 from pathlib import Path
 from shoplytics_desktop.core.ingest import import_events
+from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
 from shoplytics_desktop.core.workspace import Workspace
+if sys.argv[3]:
+    Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
+    save_settings(Path(sys.argv[2]), WorkspaceSettings(import_memory_limit=sys.argv[3]))
 with Workspace.open(Path(sys.argv[2])) as ws:
     t0 = time.perf_counter()
     import_events(ws, [sys.argv[1]])
@@ -91,7 +97,7 @@ print(seconds, events, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 _BARE = r"""
 import sys, time, duckdb
 path = sys.argv[1]
-reader = (f"read_csv('{path}')" if path.endswith('.csv') else f"read_json_auto('{path}')")
+reader = (f"read_csv('{path}')" if path.endswith(('.csv', '.tsv')) else f"read_json_auto('{path}')")
 con = duckdb.connect(sys.argv[2])
 con.execute("SET enable_progress_bar = false")
 t0 = time.perf_counter()
@@ -124,12 +130,14 @@ def _run(script: str, *args: str) -> list[str]:
     return done.stdout.splitlines()[-1].split()
 
 
-def measure(name: str, rows: int, folder: Path) -> str:
+def measure(name: str, rows: int, folder: Path, memory: str = "") -> str:
     path, lines = write_shape(name, rows, folder)
     size = path.stat().st_size / 1e6
     try:
         (bare,) = (float(x) for x in _run(_BARE, str(path), str(folder / "bare.duckdb")))
-        seconds, events, rss = (float(x) for x in _run(_IMPORT, str(path), str(folder / "ws")))
+        seconds, events, rss = (
+            float(x) for x in _run(_IMPORT, str(path), str(folder / "ws"), memory)
+        )
     except RuntimeError as e:
         return f"{name:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {e}"
     finally:
@@ -147,12 +155,14 @@ def main() -> None:
                         help=f"shapes to measure (default: all of {', '.join(SHAPES)})")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per file")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
+    parser.add_argument("--import-memory-limit", default="",
+                        help="the workspace's import_memory_limit (default: the app's, 512MB)")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="shapes-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
         for name in args.shapes or SHAPES:
-            print(measure(name, args.rows, folder), flush=True)
+            print(measure(name, args.rows, folder, args.import_memory_limit), flush=True)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)

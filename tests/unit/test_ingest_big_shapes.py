@@ -19,6 +19,7 @@ from shoplytics_desktop.core.ingest import (
     proposal,
     propose_mapping,
     readers,
+    transform,
 )
 from shoplytics_desktop.core.ingest.countries import code_sql
 from shoplytics_desktop.core.ingest.transform import mapped_rows_sql, mapped_sql
@@ -143,3 +144,47 @@ def test_an_error_that_ends_the_transaction_is_reported_as_itself(
     assert "could not allocate block" in info.value.message
     assert "aborted" not in info.value.message
     assert ws.row_count("raw", "events") == 0
+
+
+def test_arrays_exploded_beside_the_row_key_in_several_files(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wide source's items are exploded next to each row's file and line and joined back
+    (UNNEST carrying every column ran a 131-column file out of memory): two files share line
+    numbers, and each row still gets its own items only."""
+    monkeypatch.setattr(transform, "WIDE_SOURCE_COLUMNS", 0)  # GA4's 15 columns count as wide
+    text = (PRESETS / "ga4" / "events_20250511.ndjson").read_text(encoding="utf-8")
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "events_20250511.ndjson").write_text(text, encoding="utf-8")
+    info = inspect_sources([one / "events_20250511.ndjson"])
+    mapping = propose_mapping(info)
+    sql = mapped_sql(info, mapping)
+    assert "src2e AS (SELECT" in sql and "JOIN src2e" in sql
+    monkeypatch.undo()
+    assert "src2e" not in mapped_sql(info, mapping)  # narrow: UNNEST carries the columns
+    monkeypatch.setattr(transform, "WIDE_SOURCE_COLUMNS", 0)
+    single = import_events(ws, [one / "events_20250511.ndjson"]).validation
+    assert single is not None and single.source_rows is not None
+    assert single.rows_loaded > single.source_rows  # 25 rows, 27 events
+    # The same events a day later, in a second file: every line number appears twice.
+    later = text.replace('"event_date": "20250511"', '"event_date": "20250512"')
+    later = later.replace('"event_timestamp": "17469', '"event_timestamp": "17470')
+    later = later.replace('"item_id": "', '"item_id": "later-')
+    two = tmp_path / "two"
+    two.mkdir()
+    (two / "events_20250511.ndjson").write_text(text, encoding="utf-8")
+    (two / "events_20250512.ndjson").write_text(later, encoding="utf-8")
+    with Workspace.open(tmp_path / "ws2") as other:
+        both = import_events(other, [two]).validation
+        assert both is not None
+        assert (both.source_rows, both.rows_loaded) == (2 * single.source_rows, 2 * single.rows_loaded)
+        per_file = other.cursor().execute(
+            "SELECT _source_file, count(*), count(product_id) FROM raw.events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert [n for _, n, _ in per_file] == [single.rows_loaded, single.rows_loaded]
+        assert per_file[0][2] == per_file[1][2]
+        products = other.cursor().execute(
+            "SELECT DISTINCT _source_file LIKE '%0512%', starts_with(product_id, 'later-') "
+            "FROM raw.events WHERE product_id IS NOT NULL").fetchall()
+        assert sorted(products) == [(False, False), (True, True)]  # each file's own items
