@@ -115,15 +115,22 @@ def test_a_key_first_seen_after_the_readers_sample(ws: Workspace, tmp_path: Path
 
 
 def test_a_value_of_another_type_after_the_readers_sample(ws: Workspace, tmp_path: Path) -> None:
-    """A price that is a number in the first objects and text later: the file is read, and the
-    one row whose price is not a number is quarantined with that reason (it was the whole
-    file's error)."""
+    """Prices that are numbers in the first objects and text later: the file is read (it was
+    the whole file's error) with the column as text, so a decimal comma reads as it does in a
+    CSV, and a price that is no number is quarantined with that reason."""
     path = _ndjson(tmp_path / "events.ndjson", 30_000, {
-        "ts": "2024-01-02 00:00:01", "event": "view", "user": "late", "price": "twelve",
+        "ts": "2024-01-02 00:00:01", "event": "view", "user": "late", "price": "12,50",
     }, 10)
+    with path.open("a") as out:
+        out.write(json.dumps({"ts": "2024-01-02 00:00:02", "event": "view", "user": "odd",
+                              "price": "twelve"}) + "\n")
     v = import_events(ws, [path]).validation
-    assert v is not None and (v.rows_loaded, v.rows_rejected) == (30_010, 1)
-    assert [(r.reason, r.examples[0].line) for r in v.reasons] == [("price is not a number", 30_001)]
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (30_011, 1)
+    assert [(r.reason, r.examples[0].line) for r in v.reasons] == [("price is not a number", 30_012)]
+    prices = ws.cursor().execute(
+        "SELECT user_id, price FROM raw.events WHERE user_id IN ('late', 'u7') ORDER BY 1"
+    ).fetchall()
+    assert [(u, float(p)) for u, p in prices] == [("late", 12.5), ("u7", 7.0)]
 
 
 def test_an_error_that_ends_the_transaction_is_reported_as_itself(

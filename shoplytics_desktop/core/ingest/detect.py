@@ -111,6 +111,18 @@ class SourceInfo:
     def top_columns(self) -> list[SourceColumn]:
         return [c for c in self.columns if len(c.path) == 1]
 
+    def with_read_types(self, types: Sequence[tuple[str, str]]) -> SourceInfo:
+        """This source with its top-level columns read as ``types`` (name, type) say, where
+        they differ from what the sample showed; nested fields keep theirs."""
+        read = dict(types)
+        columns = tuple(
+            dataclasses.replace(c, read_type=read[c.name])
+            if len(c.path) <= 1 and c.name in read and read[c.name] != (c.read_type or c.type)
+            else c
+            for c in self.columns
+        )
+        return dataclasses.replace(self, columns=columns)
+
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)
 

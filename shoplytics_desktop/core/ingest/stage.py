@@ -52,6 +52,9 @@ class Staged:
     source: str  # a SELECT with the source columns, __file and __line
     rows: int  # rows the mapping will see
     reader_rejects: int  # CSV lines the reader could not split (in READER_REJECTS)
+    #: The staged columns' types, where the JSON reader took them from every object rather
+    #: than a sample (a number column holding text later is text): for ``with_read_types``.
+    read_types: tuple[tuple[str, str], ...] = ()
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -74,6 +77,7 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
         )
         return Staged(source, int(row[0] or 0) if row else 0, 0)
     rejects = 0
+    read_types: tuple[tuple[str, str], ...] = ()
     # A source column named rowid would hide the table's row ids, which number the lines: it is
     # staged under another name and given its own back in ``_numbered_source``.
     rowid = _rowid_column(info)
@@ -83,7 +87,10 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
         else ""
     )
     if info.format != "csv":
-        _stage_json(con, info, rename)
+        if _stage_json(con, info, rename):
+            read_types = tuple(
+                (str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {SRC_TABLE}").fetchall()
+            )
     else:
         try:
             con.execute(
@@ -104,15 +111,16 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
-    return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects)
+    return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects, read_types)
 
 
-def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -> None:
+def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -> bool:
     """Stage JSON as read with the reader's usual buffers and the columns of its first objects.
     A file the reader stops in is read again: with the columns of every object when a later
     one has a key or a type the first ones lacked; with room for an object that does not fit
     the buffers (a line of many megabytes), on one thread, since the reader holds two such
-    buffers per thread within the import's memory budget."""
+    buffers per thread within the import's memory budget. True when the columns came from
+    every object."""
     threads = None
     try:
         while True:
@@ -120,7 +128,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -
                 con.execute(
                     f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT *{rename} FROM {info.reader_sql()}"
                 )
-                return
+                return info.json_sample_all
             except duckdb.InvalidInputException as e:
                 retry = _json_retry(info, str(e))
                 if retry is None:

@@ -269,7 +269,7 @@ def validate(
         try:
             staged = stage_sources(con, info)
             reporter.check_cancelled()
-            mapped = mapped_sql(info, mapping, staged.source)
+            mapped = mapped_sql(info.with_read_types(staged.read_types), mapping, staged.source)
             report = count_mapped(con, mapped, staged)
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
             return dataclasses.replace(report, warnings=warnings)
