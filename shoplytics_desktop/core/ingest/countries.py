@@ -16,6 +16,11 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 _DATA = Path(__file__).resolve().parent / "data"
 
 
+def name_key(name: str) -> str:
+    """A name as the table knows it (and as ``code_sql`` normalises it in SQL)."""
+    return _key(name)
+
+
 def _key(name: str) -> str:
     return " ".join(name.replace("’", "'").lower().split())
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
@@ -285,26 +286,35 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_time": ("event_time", "event_timestamp", "timestamp", "ts", "time", "created_at",
                    "datetime", "date_time", "event_date", "occurred_at", "time_stamp", "date",
                    "order_time", "order_date", "invoice_date", "transaction_date",
-                   "purchase_date", "paid_at", "created"),
+                   "purchase_date", "paid_at", "created",
+                   "zeitstempel", "datum", "zeitpunkt", "horodatage", "fecha", "fecha_hora", "tijdstip", "tijdstempel", "datum_tijd", "data_ora"),
     "event_type": ("event_type", "event_name", "event", "action", "type", "eventtype", "activity",
-                   "event_action"),
+                   "event_action",
+                   "ereignis", "ereignistyp", "aktion", "evenement", "type_evenement", "evento", "tipo_evento", "gebeurtenis"),
     "user_id": ("user_id", "visitorid", "visitor_id", "customer_id", "client_id", "user",
-                "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id", "uid"),
+                "userid", "customer", "visitor", "anonymous_id", "member_id", "account_id", "uid",
+                   "kunde", "kunden_id", "kundennummer", "kundennr", "benutzer", "nutzer", "client", "id_client", "utilisateur", "cliente", "id_cliente", "usuario", "utente", "klant", "klantnummer", "gebruiker"),
     "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key",
                    "ga_session_id", "session_uuid"),
     "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
-                   "product_sku", "article_id", "stock_code", "lineitem_sku"),
+                   "product_sku", "article_id", "stock_code", "lineitem_sku",
+                   "artikel", "artikelnummer", "artikelnr", "produkt", "produkt_id", "produit", "id_produit", "producto", "id_producto", "prodotto", "codice_articolo", "artikel_id"),
     "order_id": ("transactionid", "transaction_id", "order_id", "orderid", "order", "order_number",
-                 "invoice", "invoice_no", "invoiceno"),
-    "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd"),
-    "quantity": ("quantity", "qty", "units", "count", "item_quantity"),
+                 "invoice", "invoice_no", "invoiceno",
+                   "bestellung", "bestellnummer", "bestellnr", "auftrag", "auftragsnummer", "commande", "numero_commande", "pedido", "numero_pedido", "ordine", "bestelling", "bestelnummer"),
+    "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd",
+                   "preis", "einzelpreis", "prix", "prix_unitaire", "precio", "precio_unitario", "prezzo", "prijs"),
+    "quantity": ("quantity", "qty", "units", "count", "item_quantity",
+                   "menge", "anzahl", "stueckzahl", "quantite", "cantidad", "quantita", "aantal"),
     "currency": ("currency", "currency_code", "currencycode", "price_currency", "iso_currency",
-                 "currency_iso"),
+                 "currency_iso",
+                   "waehrung", "wahrung", "devise", "moneda", "valuta"),
     "category": ("category_code", "category", "category_name", "product_category", "categoryid",
                  "category_id", "categorycode"),
     "brand": ("brand", "brand_name", "manufacturer"),
     "device": ("platform", "device", "device_type", "devicetype", "device_category", "os"),
-    "country": ("country", "country_code", "countrycode", "geo_country"),
+    "country": ("country", "country_code", "countrycode", "geo_country",
+                   "land", "pays", "pais", "paese"),
     "traffic_source": ("acquisition_channel", "utm_source", "traffic_source", "source", "channel",
                        "referrer_type", "medium", "utm_medium", "traffic_medium",
                        "traffic_source_medium", "default_channel_group", "channel_grouping",
@@ -321,7 +331,21 @@ _DATE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})([ T]\d{1,2}:\d{2}(:\
 
 
 def normalize_name(name: str) -> str:
-    return _NON_ALNUM.sub("", name.lower())
+    """The name compared with the synonyms: lower case, letters without their accents (Währung
+    is waehrung's "wahrung", Événement "evenement"), only letters and digits."""
+    plain = unicodedata.normalize("NFKD", name.lower().replace("ß", "ss"))
+    return _NON_ALNUM.sub("", "".join(ch for ch in plain if not unicodedata.combining(ch)))
+
+
+#: Words in a column's name that, with epoch-like values, make it the time (ts_ms, event_ts,
+#: created_at_ms, epoch).
+_TIME_WORDS = {"ts", "time", "timestamp", "tstamp", "epoch", "date", "datetime", "at", "when"}
+
+
+def _time_named(name: str) -> bool:
+    low = name.lower()
+    words = set(re.split(r"[^a-z0-9]+", low))
+    return "time" in low or "stamp" in low or bool(words & _TIME_WORDS)
 
 
 def _looks_like_time(col: SourceColumn) -> bool:
@@ -332,9 +356,7 @@ def _looks_like_time(col: SourceColumn) -> bool:
         return False
     if all(_ISO_TIME.match(s) or _DATE.match(s) for s in col.samples):
         return True
-    return all(_EPOCH.match(s) for s in col.samples) and (
-        "time" in col.name.lower() or normalize_name(col.name) == "ts"
-    )
+    return all(_EPOCH.match(s) for s in col.samples) and _time_named(col.name)
 
 
 def propose_mapping(info: SourceInfo, preset: str | None = None) -> Mapping:
@@ -369,7 +391,22 @@ def generic_mapping(info: SourceInfo) -> Mapping:
         columns=columns,  # type: ignore[arg-type]
         time_format=time_format,
         defaults=defaults,
+        country_names=_country_names(info, columns.get("country")),
     )
+
+
+def _country_names(info: SourceInfo, source: str | list[str] | None) -> bool:
+    """Whether the country column holds names ("Germany", "Deutschland") rather than codes: its
+    sampled values that are not two letters are all names the country table knows (an unknown
+    name would become the default, so a column with one is kept as it is)."""
+    from shoplytics_desktop.core.ingest import countries
+
+    col = info.column(source) if isinstance(source, str) else None
+    if col is None:
+        return False
+    names = [v for v in col.samples if v.strip() and not re.fullmatch(r"[A-Za-z]{2}", v.strip())]
+    table = countries.table()
+    return bool(names) and all(countries.name_key(v) in table for v in names)
 
 
 def _columns_by_name(info: SourceInfo) -> dict[str, SourceColumn]:
