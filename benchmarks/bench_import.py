@@ -106,7 +106,8 @@ def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]
     db_file.unlink(missing_ok=True)
     con = duckdb.connect(str(db_file))
     con.execute("SET enable_progress_bar = false")
-    reader = f"read_csv('{path}')" if fmt == "csv" else f"read_parquet('{path}')"
+    reader = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json_auto"}[fmt]
+    reader = f"{reader}('{path}')"
     cpu = time.process_time()
     t = time.perf_counter()
     con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")
@@ -130,7 +131,7 @@ def drop_page_cache() -> bool:
 
 def our_import(
     path: Path, ws_dir: Path, memory_limit: str | None, template: Path | None = None,
-    then: Path | None = None, cold: bool = False,
+    then: Path | None = None, cold: bool = False, import_memory_limit: str | None = None,
 ) -> dict[str, Any]:
     """``import_events`` of the file into a fresh workspace (or a copy of ``template``); with
     ``then``, that file's import next, in the same process (what the first one read is in the
@@ -141,8 +142,9 @@ def our_import(
         shutil.copytree(template, ws_dir)
     if cold and not drop_page_cache():
         print("  (the page cache could not be dropped: not root, or not Linux)", flush=True)
-    elif memory_limit:
-        save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
+    elif memory_limit or import_memory_limit:
+        save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit,
+                                                import_memory_limit=import_memory_limit))
     with Workspace.open(ws_dir) as ws:
         timer = PhaseTimer()
         cpu = time.process_time()
@@ -192,7 +194,7 @@ def store_rows(ws_dir: Path) -> float:
     return seconds
 
 
-def _in_child(fn: Any, *args: Any) -> Any:
+def in_child(fn: Any, *args: Any) -> Any:
     """Run ``fn`` in a process of its own, so that its peak RSS is its own."""
     with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
         return pool.apply(fn, args)
@@ -213,13 +215,13 @@ def _spread(values: list[float]) -> str:
 
 def compare(folder: Path, rows: int, fmt: str, repeat: int, memory_limit: str | None) -> None:
     path = folder / f"events_{rows}.{fmt}"
-    made = _in_child(make_file, path, rows, fmt)
+    made = in_child(make_file, path, rows, fmt)
     size_mb = path.stat().st_size / 1e6
     bare, ours, stored = [], [], []
     for _ in range(repeat):
-        bare.append(_in_child(bare_copy, path, fmt, folder / "bare.duckdb"))
-        ours.append(_in_child(our_import, path, folder / f"ws_{fmt}", memory_limit))
-        stored.append(_in_child(store_rows, folder / f"ws_{fmt}"))
+        bare.append(in_child(bare_copy, path, fmt, folder / "bare.duckdb"))
+        ours.append(in_child(our_import, path, folder / f"ws_{fmt}", memory_limit))
+        stored.append(in_child(store_rows, folder / f"ws_{fmt}"))
     b = [s for s, _, _ in bare]
     o = [r["seconds"] for r in ours]
     bc = _median([c for _, _, c in bare])
@@ -260,18 +262,18 @@ def into_large(
         made = 0.0
     else:
         big = folder / f"existing_{existing}.parquet"
-        _in_child(make_file, big, existing, "parquet")
-        made = _in_child(_build_workspace, big, template, memory_limit)
+        in_child(make_file, big, existing, "parquet")
+        made = in_child(_build_workspace, big, template, memory_limit)
         big.unlink()
     path = folder / f"new_{new}.parquet"
-    _in_child(make_file, path, new, "parquet", 10 * existing)
+    in_child(make_file, path, new, "parquet", 10 * existing)
     # Other new events, imported right after in the same process.
     later = folder / f"later_{new}.parquet"
-    _in_child(make_file, later, new, "parquet", 11 * existing)
+    in_child(make_file, later, new, "parquet", 11 * existing)
     bare, ours = [], []
     for _ in range(repeat):
-        bare.append(_in_child(bare_copy, path, "parquet", folder / "bare.duckdb"))
-        ours.append(_in_child(our_import, path, folder / "ws_copy", memory_limit, template, later,
+        bare.append(in_child(bare_copy, path, "parquet", folder / "bare.duckdb"))
+        ours.append(in_child(our_import, path, folder / "ws_copy", memory_limit, template, later,
                               cold))
     o = [r["seconds"] for r in ours]
     t = [r["then"] for r in ours]
@@ -314,8 +316,8 @@ def memory(folder: Path, repeat: int, memory_limit: str | None) -> None:
         peaks = {}
         for rows in (1_000_000, 10_000_000):
             path = folder / f"events_{rows}.{fmt}"
-            _in_child(make_file, path, rows, fmt)
-            runs = [_in_child(our_import, path, folder / "ws_mem", memory_limit)
+            in_child(make_file, path, rows, fmt)
+            runs = [in_child(our_import, path, folder / "ws_mem", memory_limit)
                     for _ in range(repeat)]
             peaks[rows] = _median([r["rss"] for r in runs])
             print(f"{fmt:<8} {rows:>11,} rows  import {_median([r['seconds'] for r in runs]):6.2f} s"

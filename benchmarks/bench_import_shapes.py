@@ -6,7 +6,7 @@ rows, every copy made distinct (its event ids, invoice numbers or times changed)
 stores as many events as the file has. For each shape it prints, each in a process of its own:
 
 - our import (``import_events`` into a fresh workspace, the preset recognised as a user's drop
-  would be), the events it stored and its peak RSS;
+  would be; bench_import.py's ``our_import``), the events it stored and its peak RSS;
 - DuckDB's own ``CREATE TABLE t AS SELECT * FROM read_csv(…)`` (or ``read_json_auto``) into a
   new database file;
 - their ratio. The import maps, validates, hashes, dedupes and stores the contract's columns,
@@ -20,13 +20,17 @@ stores as many events as the file has. For each shape it prints, each in a proce
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_import import bare_copy, in_child, our_import
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "presets"
 
@@ -77,36 +81,6 @@ SHAPES: dict[str, tuple[str, str, Copy, bool]] = {
     "snowplow_enriched": ("snowplow/enriched.tsv", ".tsv", _uuids, False),
 }
 
-_IMPORT = r"""
-import resource, sys, time
-from pathlib import Path
-from shoplytics_desktop.core.ingest import import_events
-from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
-from shoplytics_desktop.core.workspace import Workspace
-if sys.argv[3]:
-    Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
-    save_settings(Path(sys.argv[2]), WorkspaceSettings(import_memory_limit=sys.argv[3]))
-with Workspace.open(Path(sys.argv[2])) as ws:
-    t0 = time.perf_counter()
-    import_events(ws, [sys.argv[1]])
-    seconds = time.perf_counter() - t0
-    events = ws.row_count("raw", "events")
-print(seconds, events, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-"""
-
-_BARE = r"""
-import sys, time, duckdb
-path = sys.argv[1]
-reader = (f"read_csv('{path}')" if path.endswith(('.csv', '.tsv')) else f"read_json_auto('{path}')")
-con = duckdb.connect(sys.argv[2])
-con.execute("SET enable_progress_bar = false")
-t0 = time.perf_counter()
-con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")
-con.close()
-print(time.perf_counter() - t0)
-"""
-
-
 def write_shape(name: str, rows: int, folder: Path) -> tuple[Path, int]:
     """The fixture of ``name`` repeated to about ``rows`` lines, each copy distinct."""
     fixture, suffix, copy, has_header = SHAPES[name]
@@ -122,31 +96,24 @@ def write_shape(name: str, rows: int, folder: Path) -> tuple[Path, int]:
     return path, copies * len(body)
 
 
-def _run(script: str, *args: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
-                          check=False)
-    if done.returncode:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1])
-    return done.stdout.splitlines()[-1].split()
-
-
-def measure(name: str, rows: int, folder: Path, memory: str = "") -> str:
+def measure(name: str, rows: int, folder: Path, memory: str | None = None) -> str:
+    """Our import and DuckDB's own read of the shape's file, each in a process of its own (the
+    helpers of bench_import.py)."""
     path, lines = write_shape(name, rows, folder)
     size = path.stat().st_size / 1e6
+    fmt = "csv" if path.suffix in (".csv", ".tsv") else "json"
     try:
-        (bare,) = (float(x) for x in _run(_BARE, str(path), str(folder / "bare.duckdb")))
-        seconds, events, rss = (
-            float(x) for x in _run(_IMPORT, str(path), str(folder / "ws"), memory)
-        )
-    except RuntimeError as e:
-        return f"{name:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {e}"
+        bare, _, _ = in_child(bare_copy, path, fmt, folder / "bare.duckdb")
+        ours = in_child(functools.partial(our_import, import_memory_limit=memory),
+                        path, folder / "ws", None)
+    except Exception as e:  # a shape that fails to import is a figure too
+        return f"{name:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {type(e).__name__}: {e}"
     finally:
         shutil.rmtree(folder / "ws", ignore_errors=True)
-        (folder / "bare.duckdb").unlink(missing_ok=True)
         path.unlink(missing_ok=True)
-    return (f"{name:18s} {lines:>9,} lines {size:6.0f} MB  import {seconds:6.2f} s "
-            f"({int(events):>9,} events, peak RSS {rss:5.0f} MB)  DuckDB's own read "
-            f"{bare:5.2f} s  ratio {seconds / bare:5.2f}")
+    return (f"{name:18s} {lines:>9,} lines {size:6.0f} MB  import {ours['seconds']:6.2f} s "
+            f"({ours['loaded']:>9,} events, peak RSS {ours['rss']:5.0f} MB)  DuckDB's own read "
+            f"{bare:5.2f} s  ratio {ours['seconds'] / bare:5.2f}")
 
 
 def main() -> None:
@@ -162,7 +129,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         for name in args.shapes or SHAPES:
-            print(measure(name, args.rows, folder, args.import_memory_limit), flush=True)
+            print(measure(name, args.rows, folder, args.import_memory_limit or None), flush=True)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from pathlib import Path
 
 from shoplytics_desktop.core.sqlutil import quote_literal
@@ -16,13 +17,18 @@ from shoplytics_desktop.core.sqlutil import quote_literal
 _DATA = Path(__file__).resolve().parent / "data"
 
 
+#: A value that is a code already (as written, whatever its case).
+_CODE = "[A-Za-z]{2}"
+
+
 def name_key(name: str) -> str:
     """A name as the table knows it (and as ``code_sql`` normalises it in SQL)."""
-    return _key(name)
-
-
-def _key(name: str) -> str:
     return " ".join(name.replace("’", "'").lower().split())
+
+
+def is_code(value: str) -> bool:
+    """Whether ``code_sql`` takes the value as a code rather than a name."""
+    return re.fullmatch(_CODE, value.strip()) is not None
 
 
 @functools.cache
@@ -32,7 +38,7 @@ def table() -> dict[str, str]:
     for file in ("countries.csv", "country_aliases.csv"):
         with (_DATA / file).open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                out.setdefault(_key(row["name"]), row["code"])
+                out.setdefault(name_key(row["name"]), row["code"])
     return out
 
 
@@ -47,6 +53,6 @@ def code_sql(value_sql: str) -> str:
     )
     norm = f"lower(regexp_replace(replace(trim({value_sql}), '’', ''''), '\\s+', ' ', 'g'))"
     return (
-        f"CASE WHEN regexp_full_match(trim({value_sql}), '[A-Za-z]{{2}}') "
+        f"CASE WHEN regexp_full_match(trim({value_sql}), '{_CODE}') "
         f"THEN upper(trim({value_sql})) ELSE map_extract_value(MAP {{{entries}}}, {norm}) END"
     )

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import refs
+from shoplytics_desktop.core.ingest import countries, refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.timeparse import AUTO, guess_format, is_numeric_type
 
@@ -399,12 +399,10 @@ def _country_names(info: SourceInfo, source: str | list[str] | None) -> bool:
     """Whether the country column holds names ("Germany", "Deutschland") rather than codes: its
     sampled values that are not two letters are all names the country table knows (an unknown
     name would become the default, so a column with one is kept as it is)."""
-    from shoplytics_desktop.core.ingest import countries
-
     col = info.column(source) if isinstance(source, str) else None
     if col is None:
         return False
-    names = [v for v in col.samples if v.strip() and not re.fullmatch(r"[A-Za-z]{2}", v.strip())]
+    names = [v for v in col.samples if v.strip() and not countries.is_code(v)]
     table = countries.table()
     return bool(names) and all(countries.name_key(v) in table for v in names)
 
