@@ -102,6 +102,25 @@ def test_an_ndjson_line_longer_than_the_readers_buffer(ws: Workspace, tmp_path: 
     assert ws.cursor().execute("SELECT current_setting('threads')").fetchone() == threads
 
 
+@pytest.mark.reliability
+def test_a_file_that_fails_after_the_reread_gives_the_threads_back(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """The reread with room for a long line runs on one thread; when it fails further on (a
+    broken line), the error ended the transaction, and the workspace must not stay on one
+    thread for the rest of the session."""
+    path = _ndjson(tmp_path / "events.ndjson", 150_000, {
+        "ts": "2024-01-02 00:00:01", "event": "view", "user": "big", "note": "y" * 33_000_000,
+    }, 150_000)
+    with path.open("a") as out:
+        out.write('{"ts": "2024-01-02 00:00:02", "event": "view", "user": \n')
+    threads = ws.cursor().execute("SELECT current_setting('threads')").fetchone()
+    with pytest.raises(ImportError_):
+        import_events(ws, [path])
+    assert ws.cursor().execute("SELECT current_setting('threads')").fetchone() == threads
+    assert ws.row_count("raw", "events") == 0
+
+
 def test_a_key_first_seen_after_the_readers_sample(ws: Workspace, tmp_path: Path) -> None:
     """DuckDB takes a JSON file's columns from its first objects (about 20,000): a key that
     appears only later stopped the reader, and the import refused the whole file."""

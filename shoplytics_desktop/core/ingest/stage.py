@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +101,7 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
         except duckdb.InterruptException:
             raise
         except (duckdb.InvalidInputException, duckdb.ConversionException):
-            con.execute("ROLLBACK")
-            con.execute("BEGIN TRANSACTION")
+            _restart(con)
             con.execute(
                 f"CREATE TEMP TABLE {SRC_TABLE} AS "
                 f"SELECT *{rename} FROM {info.reader_sql(rejects=True)}"
@@ -121,8 +121,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -
     the buffers (a line of many megabytes), on one thread, since the reader holds two such
     buffers per thread within the import's memory budget. True when the columns came from
     every object."""
-    threads = None
-    try:
+    with contextlib.ExitStack() as one_thread:
         while True:
             try:
                 con.execute(
@@ -133,16 +132,36 @@ def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -
                 retry = _json_retry(info, str(e))
                 if retry is None:
                     raise
-            con.execute("ROLLBACK")
-            con.execute("BEGIN TRANSACTION")
-            if threads is None and retry.object_bytes != info.object_bytes:
-                row = con.execute("SELECT current_setting('threads')").fetchone()
-                threads = int(row[0]) if row else 1
-                con.execute("SET threads = 1")
+            _restart(con)
+            if retry.object_bytes != info.object_bytes and info.object_bytes == (
+                readers.JSON_OBJECT_BYTES
+            ):
+                one_thread.enter_context(_single_thread(con))
             info = retry
+
+
+@contextlib.contextmanager
+def _single_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB on one thread until the block ends. An error in the block ends the transaction,
+    and no setting can change in an ended one: the transaction is begun again first (staging
+    runs first in it, so nothing is lost), else the workspace would stay on one thread."""
+    row = con.execute("SELECT current_setting('threads')").fetchone()
+    threads = int(row[0]) if row else 1
+    con.execute("SET threads = 1")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            _restart(con)
+        raise
     finally:
-        if threads is not None:
-            restore_setting(con, f"SET threads = {threads}")
+        restore_setting(con, f"SET threads = {threads}")
+
+
+def _restart(con: duckdb.DuckDBPyConnection) -> None:
+    """Begin the staging's transaction again after a read that failed in it."""
+    con.execute("ROLLBACK")
+    con.execute("BEGIN TRANSACTION")
 
 
 def _json_retry(info: SourceInfo, error: str) -> SourceInfo | None:
