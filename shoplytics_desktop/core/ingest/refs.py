@@ -324,16 +324,23 @@ class Scope:
         return Typed(sql, typ)
 
     def explode_sql(self, condition: str | None = None) -> tuple[str, str]:
-        """(elements, ordinals) lists to unnest: the array, or one NULL element where it is empty
-        (or ``condition`` is false), so that rows without elements stay one row."""
+        """(array, keep): the array to explode as a list, and whether to explode it: where it is
+        empty (or ``condition`` is false) the row stays one row, with a NULL element. The caller
+        computes both once per row and refers to them by name (see ``explode_lists``)."""
         assert self.explode
         arr = self.compile(self.explode)
         t = arr.type.upper()
         lst = arr.sql if t.endswith("]") else f"CAST(json_extract({arr.sql}, '$[*]') AS JSON[])"
-        ok = f"len(coalesce({lst}, [])) > 0" + (f" AND ({condition})" if condition else "")
-        elements = f"CASE WHEN {ok} THEN {lst} ELSE [NULL] END"
-        ordinals = f"CASE WHEN {ok} THEN range(1, len({lst}) + 1) ELSE [NULL] END"
-        return elements, ordinals
+        return lst, condition or "true"
+
+
+def explode_lists(array: str, keep: str) -> tuple[str, str]:
+    """(elements, ordinals) lists to unnest, given the names of the columns that hold the array
+    and the condition of ``explode_sql``: an array written once per row and read four times here
+    is parsed once, where a JSON array was parsed again in each of the four."""
+    ok = f"({keep}) AND len(coalesce({array}, [])) > 0"
+    return (f"CASE WHEN {ok} THEN {array} ELSE [NULL] END",
+            f"CASE WHEN {ok} THEN range(1, len({array}) + 1) ELSE [NULL] END")
 
 
 def device_class_sql(texts: Sequence[str]) -> str:

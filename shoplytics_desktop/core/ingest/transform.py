@@ -274,9 +274,17 @@ def mapped_rows_sql(info: SourceInfo, mapping: Mapping, source: str | None = Non
     """The number of rows ``mapped_sql`` gives over ``source``: its rows are the reshaped
     source's (filled down, refund rows added, arrays exploded), one each, so counting them
     needs none of the mapping's expressions. Counting the mapping itself computed them all,
-    its natural-key numbering included: at a million order lines, longer than the import."""
+    its natural-key numbering included: at a million order lines, longer than the import.
+    An exploded row counts its elements (or 1), without exploding them."""
     b = _Builder(info, mapping)
-    return f"WITH {_reshaped(b, source or preview_source(info))}\nSELECT count(*) FROM src"
+    source = source or preview_source(info)
+    if not mapping.explode:
+        return f"WITH {_reshaped(b, source)}\nSELECT count(*) FROM src"
+    ctes, last = _stages(b, source)
+    arr, ok, lists = _explode_columns(b)
+    n = f"CASE WHEN ({ok}) AND len(coalesce({arr}, [])) > 0 THEN len({arr}) ELSE 1 END"
+    return (f"WITH {', '.join(ctes)}\nSELECT coalesce(sum({n}), 0) "
+            f"FROM (SELECT {lists} FROM {last} AS src)")
 
 
 def _field_columns(b: _Builder) -> list[str]:
@@ -364,13 +372,25 @@ def _reason_sql(b: _Builder, loaded_at: dt.datetime | None) -> str:
     ) + " END"
 
 
-def _reshaped(b: _Builder, source: str) -> str:
+def _reshaped(b: _Builder, source: str, explode: bool = True) -> str:
     """CTEs ending in ``src``: the source rows, with order-level values filled down and the
-    exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks."""
+    exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks
+    (``explode=False``: the rows before their arrays are exploded)."""
     m = b.mapping
     if not m.fill_down and not m.explode and not m.order_refund and not m.supersede \
             and not m.skip_files:
         return f"src AS ({source})"
+    ctes, last = _stages(b, source)
+    if m.explode and explode:
+        ctes.append(_exploded(b, last))
+        last = "src2"
+    ctes.append(f"src AS (SELECT * FROM {last})")
+    return ",\n".join(ctes)
+
+
+def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
+    """The CTEs of the reshaping steps before the explode, and the name of the last."""
+    m = b.mapping
     # Plain scans: read again where named twice, rather than held in memory.
     ctes = [f"src0 AS NOT MATERIALIZED ({source})"]
     last = "src0"
@@ -411,48 +431,41 @@ def _reshaped(b: _Builder, source: str) -> str:
             f"QUALIFY row_number() OVER (PARTITION BY {by} ORDER BY {line}) = 1)"
         )
         last = "src1r"
-    if m.explode:
-        ctes.append(_exploded(b, last))
-        last = "src2"
-    ctes.append(f"src AS (SELECT * FROM {last})")
-    return ",\n".join(ctes)
-
-
-#: A source with more columns than this has its arrays exploded beside the row key (see
-#: ``_exploded``).
-WIDE_SOURCE_COLUMNS = 64
+    return ctes, last
 
 
 def _exploded(b: _Builder, last: str) -> str:
-    """The CTEs of ``src2``: ``last``'s rows, one per element of the exploded array.
+    """The CTE ``src2``: ``last``'s rows, one per element of the exploded array.
 
-    UNNEST carries every source column through each element. For a wide source that ran out
-    of the import's 512 MB: Snowplow's headerless enriched TSV (131 columns, its entities in
-    one JSON column) failed at 300k rows. There, where ``last`` is a plain scan of the source,
-    the array is exploded beside the row's key (file and line) alone and the elements are
-    joined back to the rows: 300k rows now import within the budget (1M rows still need
-    ``import_memory_limit`` 2GB). For narrow sources the join's second scan costs more than it
-    saves (at 1M rows, Mixpanel 2.8 -> 4.2 s, Segment 5.7-6.0 -> 7.2 s), and after the
-    fill-down, refund or supersede steps a second read would compute their
-    windows again: there UNNEST runs as it is."""
-    m = b.mapping
+    The array and whether to explode it are computed once per row, in a projection of their
+    own, and UNNEST reads them by name. Written into the UNNEST, the array was computed four
+    times, each parsing a JSON text anew; for Snowplow's headerless enriched TSV (131 columns,
+    its entities in one JSON column) that cost time and memory: 1M rows ran out of the import's
+    512 MB, and exploding beside each row's file and line, joining the elements back, still
+    needed a hash table of every element near the budget. Now 2M rows import within it."""
+    arr, ok, lists = _explode_columns(b)
+    elements, ordinals = refs.explode_lists(arr, ok)
+    return (f"src2 AS (SELECT * EXCLUDE ({arr}, {ok}), unnest({elements}) AS {refs.ELEMENT}, "
+            f"unnest({ordinals}) AS {refs.ORDINAL} "
+            f"FROM (SELECT src.*, {lists} FROM {last} AS src) AS src)")
+
+
+def reads_element(sql: str) -> bool:
+    """Whether ``sql`` reads the exploded array's element or its position."""
+    return quote_ident(refs.ELEMENT) in sql or quote_ident(refs.ORDINAL) in sql
+
+
+def _explode_columns(b: _Builder) -> tuple[str, str, str]:
+    """The names of the exploded array and of whether to explode it, and their SELECT list
+    (``array AS name, keep AS name``): computed once per row, in a projection of their own."""
     condition = None
-    event_cols = b.cols("event_type")
-    if m.explode_events and event_cols:
-        listed = ", ".join(quote_literal(n) for n in m.explode_events)
+    if b.mapping.explode_events and b.cols("event_type"):
+        listed = ", ".join(quote_literal(n) for n in b.mapping.explode_events)
         condition = f"{b.text('event_type')} IN ({listed})"
-    elements, ordinals = b.scope.explode_sql(condition)
-    exploded = (f"unnest({elements}) AS {refs.ELEMENT}, "
-                f"unnest({ordinals}) AS {refs.ORDINAL} FROM {last} AS src")
-    if last not in ("src0", "src0k") or len(b.info.top_columns) <= WIDE_SOURCE_COLUMNS:
-        return f"src2 AS (SELECT *, {exploded})"
-    key = [quote_ident(b.info.file_column), quote_ident(b.info.line_column)]
-    on = " AND ".join(f"e.{k} = src.{k}" for k in key)
-    return (
-        f"src2e AS (SELECT {', '.join('src.' + k for k in key)}, {exploded}),\n"
-        f"src2 AS (SELECT src.*, e.{refs.ELEMENT}, e.{refs.ORDINAL} "
-        f"FROM {last} AS src JOIN src2e AS e ON {on})"
-    )
+    array, keep = b.scope.explode_sql(condition)
+    arr = quote_ident(b.info.internal_name("__el_list"))
+    ok = quote_ident(b.info.internal_name("__el_keep"))
+    return arr, ok, f"{array} AS {arr}, {keep} AS {ok}"
 
 
 def _event_id_src(b: _Builder) -> str:
