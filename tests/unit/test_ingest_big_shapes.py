@@ -248,3 +248,25 @@ def test_arrays_exploded_in_several_files(ws: Workspace, tmp_path: Path) -> None
             "SELECT DISTINCT _source_file LIKE '%0512%', starts_with(product_id, 'later-') "
             "FROM raw.events WHERE product_id IS NOT NULL").fetchall()
         assert sorted(products) == [(False, False), (True, True)]  # each file's own items
+
+
+def test_equal_natural_keys_at_one_line_of_two_files_are_numbered_by_file(tmp_path: Path) -> None:
+    """An invoice line repeated at the same line of two files: the first file's is #1 in every
+    import, so importing the files again finds both as duplicates."""
+    lines = (PRESETS / "online_retail" / "invoices.csv").read_text(encoding="utf-8").splitlines()
+    folder = tmp_path / "invoices"
+    folder.mkdir()
+    for name in ("a_invoices.csv", "b_invoices.csv"):
+        (folder / name).write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    seen = []
+    for k in range(3):
+        with Workspace.open(tmp_path / f"ws{k}") as w:
+            import_events(w, [folder])
+            seen.append(w.cursor().execute(
+                "SELECT event_id, regexp_extract(_source_file, '[ab]_invoices') FROM raw.events "
+                "ORDER BY 1").fetchall())
+            again = import_events(w, [folder / "a_invoices.csv", folder / "b_invoices.csv"])
+            assert again.validation is None or again.validation.rows_loaded == 0
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0] == [("536365|71053#1", "a_invoices"), ("536365|71053#2", "b_invoices"),
+                       ("536365|85123A#1", "a_invoices"), ("536365|85123A#2", "b_invoices")]

@@ -346,10 +346,12 @@ def _event_id_sql(b: _Builder) -> str:
     event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {', '.join(hashed)})))"
     if b.mapping.event_key:
         # The natural key, numbered among rows with an equal key (an order's two lines of one
-        # product); the order of such rows is the file's, which changes no number.
+        # product); the order of such rows is the file's, which changes no number. Rows of two
+        # files at the same line are told apart by the file, so every import numbers them alike.
         event_id = (
             "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
-            "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal) END"
+            "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal, "
+            "_source_file) END"
         )
     return event_id
 
