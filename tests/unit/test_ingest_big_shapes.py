@@ -4,6 +4,7 @@ error inside the import's transaction reported as itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -270,3 +271,45 @@ def test_equal_natural_keys_at_one_line_of_two_files_are_numbered_by_file(tmp_pa
     assert seen[0] == seen[1] == seen[2]
     assert seen[0] == [("536365|71053#1", "a_invoices"), ("536365|71053#2", "b_invoices"),
                        ("536365|85123A#1", "a_invoices"), ("536365|85123A#2", "b_invoices")]
+
+
+def test_json_columns_are_detected_once(tmp_path: Path) -> None:
+    """After the first read detects a JSON source's columns, every later read names them and
+    samples nothing; the nested fields come from the types, without reading the files again."""
+    info = inspect_sources([PRESETS / "ga4" / "events_20250511.ndjson"])
+    assert dict(info.json_columns)["geo"].startswith("STRUCT(")
+    reader = info.reader_sql()
+    assert "columns={" in reader and "sample_size" not in reader
+    assert {"geo.country", "device.web_info.browser", "traffic_source.source"} <= {
+        c.name for c in info.columns}
+    con = duckdb.connect()
+    pinned = con.execute(f"SELECT * EXCLUDE (__file) FROM {reader}").fetchall()
+    fresh = dataclasses.replace(info, json_columns=())
+    assert "columns=" not in fresh.reader_sql()
+    assert pinned == con.execute(f"SELECT * EXCLUDE (__file) FROM {fresh.reader_sql()}").fetchall()
+    # Read with other types later (the columns of every object): detected again after that.
+    assert info.with_read_types([("event_date", "BIGINT")]).json_columns == ()
+
+
+def test_many_json_files_share_the_sample(ws: Workspace, tmp_path: Path) -> None:
+    """Each of several files is sampled in part (each was sampled as one file would be: 90 daily
+    GA4 files took three seconds per read); an object with a key past a file's part loads."""
+    folder = tmp_path / "days"
+    folder.mkdir()
+    for day in range(30):
+        n = 1_500 if day == 29 else 100
+        lines = [json.dumps({"ts": "2024-01-02 00:00:00", "event": "view", "user": f"d{day}-{i}",
+                             "price": 1}) for i in range(n)]
+        if day == 29:
+            lines.append(json.dumps({"ts": "2024-01-03 00:00:00", "event": "cart", "user": "late",
+                                     "price": 5, "coupon": "SPRING"}))
+        (folder / f"events_{day:02d}.ndjson").write_text("\n".join(lines) + "\n")
+    info = inspect_sources([folder])
+    assert f"sample_size={readers.JSON_FILE_SAMPLE_MIN}" in readers.json_reader(
+        info.paths, "ndjson", False, True)
+    assert "coupon" not in dict(info.json_columns)  # the 1,501st object of its file
+    v = import_events(ws, [folder]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (29 * 100 + 1_501, 0)
+    row = ws.cursor().execute(
+        "SELECT event_type, price FROM raw.events WHERE user_id = 'late'").fetchone()
+    assert row == ("add_to_cart", 5)

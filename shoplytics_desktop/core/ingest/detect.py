@@ -70,6 +70,9 @@ class SourceInfo:
     object_bytes: int = readers.JSON_OBJECT_BYTES
     #: Whether the JSON reader takes its columns from every object (not only the first ones).
     json_sample_all: bool = False
+    #: The JSON reader's columns (name, type) as first detected: later reads take them rather
+    #: than sample the files again (not where ``json_sample_all``).
+    json_columns: tuple[tuple[str, str], ...] = ()
     row_estimate: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: UTF-8 copies the readers read instead of the files (text that is not UTF-8), in order.
@@ -121,7 +124,8 @@ class SourceInfo:
             else c
             for c in self.columns
         )
-        return dataclasses.replace(self, columns=columns)
+        # The columns the reader first detected are not these: a later read detects again.
+        return dataclasses.replace(self, columns=columns, json_columns=())
 
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -155,7 +159,7 @@ class SourceInfo:
         else:
             reader = readers.json_reader(
                 paths, self.format, compressed, self.union_by_name, file_column,
-                self.object_bytes, self.json_sample_all,
+                self.object_bytes, self.json_sample_all, self.json_columns,
             )
         fq = quote_ident(self.file_column)
         renamed = self.original_file_sql(fq)
@@ -220,7 +224,7 @@ def _clean(value: Any) -> str | None:
 
 
 def _flatten(
-    con: duckdb.DuckDBPyConnection, reader: str, cols: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, cols: list[tuple[str, str]]
 ) -> list[tuple[tuple[str, ...], str]]:
     """Column paths and types, with the fields of STRUCT columns listed after their parent."""
     out: list[tuple[tuple[str, ...], str]] = []
@@ -229,12 +233,12 @@ def _flatten(
         out.append((path, typ))
         if depth >= _NESTED_DEPTH or not typ.upper().startswith("STRUCT"):
             return
-        expr = ".".join(["src", *(quote_ident(p) for p in path)])
         try:
-            children = con.execute(f"DESCRIBE SELECT unnest({expr}) FROM {reader} AS src").fetchall()
-        except duckdb.Error:
+            # The fields from the type itself: a DESCRIBE per STRUCT read the files again.
+            children = con.type(typ).children
+        except (duckdb.Error, ValueError):
             return
-        for name, ctyp, *_ in children:
+        for name, ctyp in children:
             walk((*path, str(name)), str(ctyp), depth + 1)
 
     for name, typ in cols:
@@ -385,18 +389,22 @@ def _with_lineage_names(
 ) -> SourceInfo:
     """The readers add a file column (and Parquet's row number): named so as to meet no column
     of the source, which keeps all of its own."""
+    described: list[tuple[str, str]] = []
     try:
         if sniffs is not None:
             own = [c["name"] for s in sniffs for c in s["Columns"]]
         else:
-            own = [str(r[0]) for r in con.execute(
+            described = [(str(r[0]), str(r[1])) for r in con.execute(
                 f"DESCRIBE SELECT * FROM {info.reader_sql(lineage=False)}").fetchall()]
+            own = [n for n, _ in described]
     except duckdb.Error as e:
         raise readers.read_error(e, info.display_name, info.format) from e
     return dataclasses.replace(
         info,
         file_column=readers.unique_name(readers.FILE_COLUMN, own),
         row_number="file_row_number" not in {n.lower() for n in own},
+        # JSON's columns, detected once: every later read of the files takes them.
+        json_columns=tuple(described) if info.format in ("json", "ndjson") else (),
     )
 
 
@@ -408,7 +416,7 @@ def _sampled_columns(
     try:
         exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
         described = con.execute(f"DESCRIBE SELECT * EXCLUDE ({exclude}) FROM {reader}").fetchall()
-        flat = _flatten(con, reader, [(str(r[0]), str(r[1])) for r in described])
+        flat = _flatten(con, [(str(r[0]), str(r[1])) for r in described])
         names = [r[0] for r in described]
         sample_sql = (
             f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {reader} LIMIT {SAMPLE_ROWS}"
