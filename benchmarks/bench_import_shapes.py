@@ -15,6 +15,7 @@ stores as many events as the file has. For each shape it prints, each in a proce
 
     python benchmarks/bench_import_shapes.py                      # every shape, 1M rows
     python benchmarks/bench_import_shapes.py --rows 200000 ga4 shopify_orders
+    python benchmarks/bench_import_shapes.py --files 90 ga4   # a folder of 90 daily files
 """
 
 from __future__ import annotations
@@ -81,37 +82,51 @@ SHAPES: dict[str, tuple[str, str, Copy, bool]] = {
     "snowplow_enriched": ("snowplow/enriched.tsv", ".tsv", _uuids, False),
 }
 
-def write_shape(name: str, rows: int, folder: Path) -> tuple[Path, int]:
-    """The fixture of ``name`` repeated to about ``rows`` lines, each copy distinct."""
+def write_shape(name: str, rows: int, folder: Path, files: int = 1) -> tuple[Path, int]:
+    """The fixture of ``name`` repeated to about ``rows`` lines, each copy distinct: one file,
+    or ``files`` files in a folder (as a daily export comes), each with the header if any."""
     fixture, suffix, copy, has_header = SHAPES[name]
     lines = [line for line in (FIXTURES / fixture).read_text(encoding="utf-8").splitlines()
              if line.strip()]
     header, body = (lines[:1], lines[1:]) if has_header else ([], lines)
     copies = max(1, rows // len(body))
-    path = folder / f"{name}{suffix}"
-    with path.open("w", encoding="utf-8") as out:
-        out.writelines(line + "\n" for line in header)
-        for k in range(copies):
-            out.write("\n".join(copy(line, k) for line in body) + "\n")
-    return path, copies * len(body)
+    if files <= 1:
+        paths = [folder / f"{name}{suffix}"]
+    else:
+        (folder / name).mkdir(exist_ok=True)
+        paths = [folder / name / f"{name}_{i:03d}{suffix}" for i in range(files)]
+    per_file = -(-copies // len(paths))
+    for i, path in enumerate(paths):
+        with path.open("w", encoding="utf-8") as out:
+            out.writelines(line + "\n" for line in header)
+            for k in range(i * per_file, min(copies, (i + 1) * per_file)):
+                out.write("\n".join(copy(line, k) for line in body) + "\n")
+    return (paths[0] if files <= 1 else folder / name), copies * len(body)
 
 
-def measure(name: str, rows: int, folder: Path, memory: str | None = None) -> str:
-    """Our import and DuckDB's own read of the shape's file, each in a process of its own (the
-    helpers of bench_import.py)."""
-    path, lines = write_shape(name, rows, folder)
-    size = path.stat().st_size / 1e6
-    fmt = "csv" if path.suffix in (".csv", ".tsv") else "json"
+def measure(name: str, rows: int, folder: Path, memory: str | None = None, files: int = 1) -> str:
+    """Our import and DuckDB's own read of the shape's file (or folder of ``files`` files),
+    each in a process of its own (the helpers of bench_import.py)."""
+    path, lines = write_shape(name, rows, folder, files)
+    parts = sorted(path.iterdir()) if path.is_dir() else [path]
+    size = sum(p.stat().st_size for p in parts) / 1e6
+    fmt = "csv" if parts[0].suffix in (".csv", ".tsv") else "json"
+    label = name if files <= 1 else f"{name} ×{files}"
     try:
-        bare, _, _ = in_child(bare_copy, path, fmt, folder / "bare.duckdb")
+        # DuckDB reads a folder's files by a glob.
+        read = path / f"*{parts[0].suffix}" if path.is_dir() else path
+        bare, _, _ = in_child(bare_copy, read, fmt, folder / "bare.duckdb")
         ours = in_child(functools.partial(our_import, import_memory_limit=memory),
                         path, folder / "ws", None)
     except Exception as e:  # a shape that fails to import is a figure too
-        return f"{name:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {type(e).__name__}: {e}"
+        return f"{label:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {type(e).__name__}: {e}"
     finally:
         shutil.rmtree(folder / "ws", ignore_errors=True)
-        path.unlink(missing_ok=True)
-    return (f"{name:18s} {lines:>9,} lines {size:6.0f} MB  import {ours['seconds']:6.2f} s "
+        for part in parts:
+            part.unlink(missing_ok=True)
+        if path.is_dir():
+            path.rmdir()
+    return (f"{label:18s} {lines:>9,} lines {size:6.0f} MB  import {ours['seconds']:6.2f} s "
             f"({ours['loaded']:>9,} events, peak RSS {ours['rss']:5.0f} MB)  DuckDB's own read "
             f"{bare:5.2f} s  ratio {ours['seconds'] / bare:5.2f}")
 
@@ -121,6 +136,8 @@ def main() -> None:
     parser.add_argument("shapes", nargs="*", choices=[*SHAPES, []], metavar="shape",
                         help=f"shapes to measure (default: all of {', '.join(SHAPES)})")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per file")
+    parser.add_argument("--files", type=int, default=1,
+                        help="split each shape's rows into this many files of a folder")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
     parser.add_argument("--import-memory-limit", default="",
                         help="the workspace's import_memory_limit (default: the app's, 512MB)")
@@ -129,7 +146,8 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         for name in args.shapes or SHAPES:
-            print(measure(name, args.rows, folder, args.import_memory_limit or None), flush=True)
+            print(measure(name, args.rows, folder, args.import_memory_limit or None, args.files),
+                  flush=True)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -94,6 +94,9 @@ class _Recording:
         self.sql.append(sql)
         return self.con.execute(sql, *args)
 
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.con, name)
+
 
 def test_event_names_are_read_before_the_arrays_are_exploded() -> None:
     """A name is a row's, and exploding keeps every row: the distinct names come from the rows
@@ -313,3 +316,27 @@ def test_many_json_files_share_the_sample(ws: Workspace, tmp_path: Path) -> None
     row = ws.cursor().execute(
         "SELECT event_type, price FROM raw.events WHERE user_id = 'late'").fetchone()
     assert row == ("add_to_cart", 5)
+
+
+def test_csv_files_with_the_first_files_header_share_its_sniff(ws: Workspace, tmp_path: Path) -> None:
+    """A daily export's files begin with one header: the first is sniffed for all of them; a
+    file that begins otherwise is sniffed on its own."""
+    lines = (PRESETS / "online_retail" / "invoices.csv").read_text(encoding="utf-8").splitlines()
+    folder = tmp_path / "days"
+    folder.mkdir()
+    for day in range(4):
+        body = [f"{day}{line}" for line in lines[1:]]  # distinct invoice numbers per day
+        (folder / f"invoices_{day}.csv").write_text("\n".join([lines[0], *body]) + "\n")
+    rec = _Recording(duckdb.connect())
+    info = inspect_sources([folder], con=rec)  # type: ignore[arg-type]
+    assert sum("sniff_csv(" in q for q in rec.sql) == 1
+    assert (info.delimiter, info.union_by_name) == (",", False)
+    v = import_events(ws, [folder]).validation
+    assert v is not None and v.rows_loaded == 4 * (len(lines) - 1)
+    # Another header (a column more): sniffed too, and the files are read by column name.
+    (folder / "invoices_4.csv").write_text(
+        lines[0] + ",Note\n" + "\n".join(f"4{line}," for line in lines[1:]) + "\n")
+    rec = _Recording(duckdb.connect())
+    info = inspect_sources([folder], con=rec)  # type: ignore[arg-type]
+    assert sum("sniff_csv(" in q for q in rec.sql) == 2
+    assert info.union_by_name

@@ -354,12 +354,12 @@ def _csv_dialect(
     copy_of = dict(zip(files, copies, strict=True)) if copies else {}
     long_lines = False
     try:
-        sniffs = [_sniff(con, f, options, False, copy_of.get(f)) for f in files]
+        sniffs = _sniff_files(con, files, options, False, copy_of)
     except ImportError_ as e:
         if "longer than" not in e.message:
             raise
         long_lines = True
-        sniffs = [_sniff(con, f, options, True, copy_of.get(f)) for f in files]
+        sniffs = _sniff_files(con, files, options, True, copy_of)
     delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
         sniffs[0]["Delimiter"]
     ) or ","
@@ -382,6 +382,38 @@ def _csv_dialect(
         "without a mapped column leaves it empty (import such files separately).",
     ) if union else ()
     return _Dialect(delimiter, quote, escape, union, long_lines, sniffs, notes)
+
+
+def _sniff_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[SourceFile],
+    options: SourceOptions | None,
+    long_lines: bool,
+    copy_of: dict[SourceFile, str],
+) -> list[dict[str, Any]]:
+    """Each file's dialect. A file that begins with the first file's first line (the header of
+    a daily export) shares its sniff: sniffing 90 such files one by one took a second."""
+    first = _first_line(files[0]) if files[0] not in copy_of else None
+    out: list[dict[str, Any]] = []
+    for f in files:
+        if out and first is not None and f not in copy_of and _first_line(f) == first:
+            out.append(out[0])
+        else:
+            out.append(_sniff(con, f, options, long_lines, copy_of.get(f)))
+    return out
+
+
+def _first_line(f: SourceFile) -> bytes | None:
+    """The file's first line, when it is a whole line of an uncompressed file."""
+    if f.compressed:
+        return None
+    with f.path.open("rb") as fh:
+        line = fh.readline(_FIRST_LINE_BYTES)
+    return line.rstrip(b"\r\n") if line.endswith(b"\n") and line.strip() else None
+
+
+#: How much of a file's first line is compared with the first file's.
+_FIRST_LINE_BYTES = 1 << 16
 
 
 def _with_lineage_names(
