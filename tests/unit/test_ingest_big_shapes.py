@@ -340,3 +340,35 @@ def test_csv_files_with_the_first_files_header_share_its_sniff(ws: Workspace, tm
     info = inspect_sources([folder], con=rec)  # type: ignore[arg-type]
     assert sum("sniff_csv(" in q for q in rec.sql) == 2
     assert info.union_by_name
+
+
+@pytest.mark.parametrize("lookup_files", [100, 0], ids=["literal", "join"])
+def test_lines_of_several_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_files: int
+) -> None:
+    """Each file's rows are numbered from its own first line, whether its first row is looked
+    up in a literal (up to 100 files) or joined; a line the reader rejects keeps its number."""
+    from shoplytics_desktop.core.ingest import stage
+
+    monkeypatch.setattr(stage, "_LOOKUP_FILES", lookup_files)
+    folder = tmp_path / "days"
+    folder.mkdir()
+    header = "event_time,event_type,user_id,product_id,price"
+    for day in range(3):
+        rows = [f"2024-01-0{day + 1} 10:00:0{i},view,u{day}{i},p{i},1.50" for i in range(4)]
+        if day == 1:
+            rows.insert(2, "2024-01-02 10:00:09,view,broken,p9,1.50,extra")  # line 4
+        (folder / f"day{day}.csv").write_text("\n".join([header, *rows]) + "\n")
+    with Workspace.open(tmp_path / "ws") as w:
+        v = import_events(w, [folder]).validation
+        assert v is not None and (v.rows_loaded, v.rows_rejected) == (12, 1)
+        lines = w.cursor().execute(
+            "SELECT regexp_extract(_source_file, 'day\\d'), user_id, _source_line FROM raw.events "
+            "ORDER BY 1, 3").fetchall()
+        rejected = w.cursor().execute(
+            "SELECT regexp_extract(_source_file, 'day\\d'), _source_line FROM raw.rejected_events"
+        ).fetchall()
+    assert [(f, u, n) for f, u, n in lines if f == "day1"] == [
+        ("day1", "u10", 2), ("day1", "u11", 3), ("day1", "u12", 5), ("day1", "u13", 6)]
+    assert [n for f, _, n in lines if f != "day1"] == [2, 3, 4, 5] * 2
+    assert rejected == [("day1", 4)]
