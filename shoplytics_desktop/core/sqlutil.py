@@ -1,8 +1,9 @@
-"""Small SQL helpers: identifier quoting and DuckDB <-> polars without pyarrow."""
+"""Small SQL helpers: quoting, lookups in a literal, DuckDB <-> polars without pyarrow."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +20,13 @@ def quote_ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def lookup_sql(entries: Iterable[tuple[str, str]], key_sql: str) -> str:
+    """The value ``key_sql`` has in ``entries`` (text key, SQL value), NULL for another key:
+    one lookup in a MAP literal, where a CASE compared the key with every entry in turn."""
+    listed = ", ".join(f"{quote_literal(k)}: {v}" for k, v in entries)
+    return f"map_extract_value(MAP {{{listed}}}, {key_sql})"
 
 
 def is_simple_name(name: str) -> bool:

@@ -78,7 +78,7 @@ def test_an_exploded_array_is_written_once() -> None:
     their positions twice. At a million Snowplow TSV rows that was 16 s of a 38 s import."""
     info = inspect_sources([PRESETS / "snowplow" / "atomic_events.csv"])
     mapping = propose_mapping(info)
-    array, _keep = transform._Builder(info, mapping).scope.explode_sql()
+    array = transform._Builder(info, mapping).scope.explode_sql()
     assert "json_extract(" in array
     assert mapped_sql(info, mapping).count(array) == 1
     assert mapped_rows_sql(info, mapping).count(array) == 1
@@ -344,7 +344,7 @@ def test_csv_files_with_the_first_files_header_share_its_sniff(ws: Workspace, tm
 
 @pytest.mark.parametrize("lookup_files", [100, 0], ids=["literal", "join"])
 def test_lines_of_several_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_files: int
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lookup_files: int
 ) -> None:
     """Each file's rows are numbered from its own first line, whether its first row is looked
     up in a literal (up to 100 files) or joined; a line the reader rejects keeps its number."""
@@ -359,15 +359,14 @@ def test_lines_of_several_files(
         if day == 1:
             rows.insert(2, "2024-01-02 10:00:09,view,broken,p9,1.50,extra")  # line 4
         (folder / f"day{day}.csv").write_text("\n".join([header, *rows]) + "\n")
-    with Workspace.open(tmp_path / "ws") as w:
-        v = import_events(w, [folder]).validation
-        assert v is not None and (v.rows_loaded, v.rows_rejected) == (12, 1)
-        lines = w.cursor().execute(
-            "SELECT regexp_extract(_source_file, 'day\\d'), user_id, _source_line FROM raw.events "
-            "ORDER BY 1, 3").fetchall()
-        rejected = w.cursor().execute(
-            "SELECT regexp_extract(_source_file, 'day\\d'), _source_line FROM raw.rejected_events"
-        ).fetchall()
+    v = import_events(ws, [folder]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (12, 1)
+    lines = ws.cursor().execute(
+        "SELECT regexp_extract(_source_file, 'day\\d'), user_id, _source_line FROM raw.events "
+        "ORDER BY 1, 3").fetchall()
+    rejected = ws.cursor().execute(
+        "SELECT regexp_extract(_source_file, 'day\\d'), _source_line FROM raw.rejected_events"
+    ).fetchall()
     assert [(f, u, n) for f, u, n in lines if f == "day1"] == [
         ("day1", "u10", 2), ("day1", "u11", 3), ("day1", "u12", 5), ("day1", "u13", 6)]
     assert [n for f, _, n in lines if f != "day1"] == [2, 3, 4, 5] * 2

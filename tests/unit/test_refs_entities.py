@@ -25,7 +25,7 @@ def _value(ref: str, explode: str | None = None) -> object:
     src = (f"SELECT {quote_literal(CONTEXTS)} AS contexts, "
            f"{quote_literal(UNSTRUCT)} AS unstruct_event")
     if explode:
-        elements, _ = scope.explode_sql()
+        elements = scope.explode_sql()
         src = f"SELECT *, unnest({elements}) AS {refs.ELEMENT} FROM ({src}) src"
     rows = duckdb.sql(f"SELECT CAST({typed.sql} AS VARCHAR) FROM ({src}) src").fetchall()
     return [r[0] for r in rows] if explode else rows[0][0]

@@ -12,7 +12,7 @@ import functools
 import re
 from pathlib import Path
 
-from shoplytics_desktop.core.sqlutil import quote_literal
+from shoplytics_desktop.core.sqlutil import lookup_sql, quote_literal
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -48,11 +48,9 @@ def code_sql(value_sql: str) -> str:
 
     The table is a MAP looked up by key: a CASE with a branch per name compared each value with
     the names one by one, about 11 s per million rows where the lookup takes 0.1 s."""
-    entries = ", ".join(
-        f"{quote_literal(k)}: {quote_literal(v)}" for k, v in sorted(table().items())
-    )
     norm = f"lower(regexp_replace(replace(trim({value_sql}), '’', ''''), '\\s+', ' ', 'g'))"
+    lookup = lookup_sql(((k, quote_literal(v)) for k, v in sorted(table().items())), norm)
     return (
         f"CASE WHEN regexp_full_match(trim({value_sql}), '{_CODE}') "
-        f"THEN upper(trim({value_sql})) ELSE map_extract_value(MAP {{{entries}}}, {norm}) END"
+        f"THEN upper(trim({value_sql})) ELSE {lookup} END"
     )

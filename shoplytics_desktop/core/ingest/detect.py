@@ -116,7 +116,10 @@ class SourceInfo:
 
     def with_read_types(self, types: Sequence[tuple[str, str]]) -> SourceInfo:
         """This source with its top-level columns read as ``types`` (name, type) say, where
-        they differ from what the sample showed; nested fields keep theirs."""
+        they differ from what the sample showed; nested fields keep theirs. No types: this
+        source as it is."""
+        if not types:
+            return self
         read = dict(types)
         columns = tuple(
             dataclasses.replace(c, read_type=read[c.name])
@@ -420,7 +423,8 @@ def _with_lineage_names(
     con: duckdb.DuckDBPyConnection, info: SourceInfo, sniffs: list[Any] | None
 ) -> SourceInfo:
     """The readers add a file column (and Parquet's row number): named so as to meet no column
-    of the source, which keeps all of its own."""
+    of the source, which keeps all of its own. JSON's columns, described here to find those
+    names, are kept for every later read."""
     described: list[tuple[str, str]] = []
     try:
         if sniffs is not None:

@@ -374,8 +374,7 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         return
     run.reporter.update(1, 5, f"Reading {info.display_name}")
     staged = stage_sources(con, info)
-    if staged.read_types:
-        run.info = info = info.with_read_types(staged.read_types)
+    run.info = info = info.with_read_types(staged.read_types)
     run.reporter.check_cancelled()
     if run.proposed:
         same = _refine(run, staged, fp)

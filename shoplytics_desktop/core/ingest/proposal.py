@@ -147,7 +147,8 @@ def refine(
     from shoplytics_desktop.core.ingest.transform import _Builder, _reshaped, preview_source
 
     b = _Builder(info, mapping)
-    src = _reshaped(b, source or preview_source(info))
+    source = source or preview_source(info)
+    src = _reshaped(b, source)
     try:
         if mapping.preset is None:
             mapping, time_notes, date_order = _settle_time(con, src, b, mapping)
@@ -156,8 +157,7 @@ def refine(
             # The names are a row's, not an element's: read from the rows before their arrays
             # are exploded, which parses no array (a Snowplow TSV's entities: 9.0 -> 4.7 s at
             # a million rows); exploding keeps every row, so the same names are found.
-            rows = _reshaped(b, source or preview_source(info), explode=False)
-            mapping = _settle_names(con, src, b, mapping, rows)
+            mapping = _settle_names(con, src, b, mapping, _reshaped(b, source, explode=False))
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:

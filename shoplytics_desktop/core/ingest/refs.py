@@ -323,24 +323,33 @@ class Scope:
             ) from e
         return Typed(sql, typ)
 
-    def explode_sql(self, condition: str | None = None) -> tuple[str, str]:
-        """(array, keep): the array to explode as a list, and whether to explode it: where it is
-        empty (or ``condition`` is false) the row stays one row, with a NULL element. The caller
-        computes both once per row and refers to them by name (see ``explode_lists``)."""
+    def explode_sql(self) -> str:
+        """The array to explode, as a list. The caller computes it once per row and refers to
+        it by name (see ``explode_lists``)."""
         assert self.explode
         arr = self.compile(self.explode)
         t = arr.type.upper()
-        lst = arr.sql if t.endswith("]") else f"CAST(json_extract({arr.sql}, '$[*]') AS JSON[])"
-        return lst, condition or "true"
+        return arr.sql if t.endswith("]") else f"CAST(json_extract({arr.sql}, '$[*]') AS JSON[])"
+
+
+def _exploding(array: str, keep: str) -> str:
+    """Whether a row's array is exploded: it has elements and ``keep`` holds; else the row
+    stays one row, with a NULL element."""
+    return f"({keep}) AND len(coalesce({array}, [])) > 0"
 
 
 def explode_lists(array: str, keep: str) -> tuple[str, str]:
     """(elements, ordinals) lists to unnest, given the names of the columns that hold the array
-    and the condition of ``explode_sql``: an array written once per row and read four times here
-    is parsed once, where a JSON array was parsed again in each of the four."""
-    ok = f"({keep}) AND len(coalesce({array}, [])) > 0"
+    and whether to explode it: an array written once per row and read four times here is
+    parsed once, where a JSON array was parsed again in each of the four."""
+    ok = _exploding(array, keep)
     return (f"CASE WHEN {ok} THEN {array} ELSE [NULL] END",
             f"CASE WHEN {ok} THEN range(1, len({array}) + 1) ELSE [NULL] END")
+
+
+def explode_count(array: str, keep: str) -> str:
+    """How many rows ``explode_lists`` makes of a row."""
+    return f"CASE WHEN {_exploding(array, keep)} THEN len({array}) ELSE 1 END"
 
 
 def device_class_sql(texts: Sequence[str]) -> str:

@@ -282,8 +282,7 @@ def mapped_rows_sql(info: SourceInfo, mapping: Mapping, source: str | None = Non
         return f"WITH {_reshaped(b, source)}\nSELECT count(*) FROM src"
     ctes, last = _stages(b, source)
     arr, ok, lists = _explode_columns(b)
-    n = f"CASE WHEN ({ok}) AND len(coalesce({arr}, [])) > 0 THEN len({arr}) ELSE 1 END"
-    return (f"WITH {', '.join(ctes)}\nSELECT coalesce(sum({n}), 0) "
+    return (f"WITH {', '.join(ctes)}\nSELECT coalesce(sum({refs.explode_count(arr, ok)}), 0) "
             f"FROM (SELECT {lists} FROM {last} AS src)")
 
 
@@ -460,11 +459,11 @@ def reads_element(sql: str) -> bool:
 def _explode_columns(b: _Builder) -> tuple[str, str, str]:
     """The names of the exploded array and of whether to explode it, and their SELECT list
     (``array AS name, keep AS name``): computed once per row, in a projection of their own."""
-    condition = None
+    keep = "true"
     if b.mapping.explode_events and b.cols("event_type"):
         listed = ", ".join(quote_literal(n) for n in b.mapping.explode_events)
-        condition = f"{b.text('event_type')} IN ({listed})"
-    array, keep = b.scope.explode_sql(condition)
+        keep = f"{b.text('event_type')} IN ({listed})"
+    array = b.scope.explode_sql()
     arr = quote_ident(b.info.internal_name("__el_list"))
     ok = quote_ident(b.info.internal_name("__el_keep"))
     return arr, ok, f"{array} AS {arr}, {keep} AS {ok}"
