@@ -33,6 +33,9 @@ from tests.unit.relcompare import one as _one
 
 pytestmark = pytest.mark.slow
 
+#: How an update of a model that updates by session ends its note.
+_TAIL = ", from the first session those can change"
+
 BRIDGE_USER = "u-midnight"
 
 
@@ -220,7 +223,8 @@ def test_a_batch_deleted_in_the_app_is_an_update(tmp_path: Path) -> None:
         assert _one(ws, f"SELECT count(DISTINCT user_id) FROM {removed.TABLE}") == users
         result = run_project(ws)
         notes = _notes(result)
-        assert notes["int_sessions"] == f"updated for {users:,} user(s) with deleted events"
+        assert notes["int_sessions"] == (f"updated for {users:,} user(s) with deleted events"
+                                         f"{_TAIL}")
         assert notes["fct_daily_engagement"].startswith("updated for")
         assert _one(ws, f"SELECT count(*) FROM {removed.TABLE}") == 0
         _assert_equals_full_rebuild(ws, result)
@@ -309,7 +313,7 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
 
         import_events(ws, [second])
         result = run_project(ws)
-        assert _notes(result)["int_sessions"] == "updated for 2 user(s) with new events"
+        assert _notes(result)["int_sessions"] == "updated for 2 user(s) with new events" + _TAIL
         assert ws.cursor().execute(per_day).fetchall() == [("2024-03-01", 2), ("2024-03-02", 1)]
         session = ws.cursor().execute(
             "SELECT session_start::VARCHAR, session_end::VARCHAR, duration_s, events, "
@@ -321,6 +325,91 @@ def test_an_imported_batch_joins_a_session_across_midnight(tmp_path: object) -> 
         # 03-01: u1 (viewed at 23:40, carted at 00:05) and u2 both reach the cart; 03-02: u3.
         assert funnel == [("2024-03-01", 2, 2), ("2024-03-02", 1, 0)]
         _assert_equals_full_rebuild(ws, result)
+
+
+SESSION_HEADER = "event_id,event_time,event_type,user_id,session_id,product_id\n"
+
+
+def test_sessions_are_computed_again_from_the_first_one_new_events_can_change(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where each user's sessions are cut, worked out by hand (UTC, 30-minute timeout), on
+    2024-03-01 unless said:
+    - a: s0 (02-29 20:00), s1 10:00-10:10, a derived session at 12:00, s2 14:00, s3 18:00. A
+      late event at 16:00 names s1: a's sessions change from s1's start, 10:00; s0 stays.
+    - b, no session ids: 09:00-09:10, 11:00-11:05, 13:00 (a cart). A new event at 11:25 joins the 11:00
+      session (20 minutes after it): the cut is 11:25 - 30 min = 10:55, which no session spans.
+    - c: s4 08:00-08:30, s5 09:00-12:00, a derived session 10:00-10:10, s6 13:00. A new event
+      without an id at 11:00 (a session of its own: 50 minutes after 10:10) gives 10:30, which
+      s5 spans, and s5's start 09:00 is spanned by nothing: the cut is 09:00; s4 stays.
+    So 16 of the 21 events are read again, and the sessions equal a full rebuild's."""
+    from shoplytics_desktop.core.ingest import import_events
+    from shoplytics_desktop.core.models import incremental
+
+    folder = Path(str(tmp_path))
+    first, second = folder / "a.csv", folder / "b.csv"
+    day = "2024-03-01"
+    first.write_text(SESSION_HEADER + "".join(f"{r}\n" for r in [
+        "a0,2024-02-29 20:00:00,product_view,a,s0,p1",
+        f"a1,{day} 10:00:00,product_view,a,s1,p1", f"a2,{day} 10:10:00,product_view,a,s1,p1",
+        f"a3,{day} 12:00:00,product_view,a,,p1", f"a4,{day} 14:00:00,product_view,a,s2,p1",
+        f"a5,{day} 18:00:00,product_view,a,s3,p1",
+        f"b1,{day} 09:00:00,product_view,b,,p1", f"b2,{day} 09:10:00,product_view,b,,p1",
+        f"b3,{day} 11:00:00,product_view,b,,p1", f"b4,{day} 11:05:00,product_view,b,,p1",
+        f"b5,{day} 13:00:00,add_to_cart,b,,p1",
+        f"c1,{day} 08:00:00,product_view,c,s4,p1", f"c2,{day} 08:30:00,product_view,c,s4,p1",
+        f"c3,{day} 09:00:00,product_view,c,s5,p1", f"c4,{day} 12:00:00,product_view,c,s5,p1",
+        f"c5,{day} 10:00:00,product_view,c,,p1", f"c6,{day} 10:10:00,product_view,c,,p1",
+        f"c7,{day} 13:00:00,product_view,c,s6,p1",
+    ]), encoding="utf-8")
+    second.write_text(SESSION_HEADER + "".join(f"{r}\n" for r in [
+        f"a6,{day} 16:00:00,add_to_cart,a,s1,p1",
+        f"b6,{day} 11:25:00,product_view,b,,p1",
+        f"c8,{day} 11:00:00,product_view,c,,p1",
+    ]), encoding="utf-8")
+    seen: dict[str, object] = {}
+    finish = incremental.IncrementalRun.finish
+
+    def keep_then_finish(self: incremental.IncrementalRun) -> None:
+        if self.tails:
+            seen["since"] = dict(self.cur.execute(
+                "SELECT user_id, strftime(since, '%m-%d %H:%M') FROM _inc_since").fetchall())
+            seen["events"] = _one_of(self.cur, "SELECT count(*) FROM _inc_tail_events")
+        finish(self)
+
+    monkeypatch.setattr(incremental.IncrementalRun, "finish", keep_then_finish)
+    with Workspace.open(folder / "ws") as ws:
+        ws.settings.time_zone = "UTC"
+        import_events(ws, [first])
+        assert run_project(ws).published
+        import_events(ws, [second])
+        result = run_project(ws)
+        notes = _notes(result)
+        for model in ("int_sessions", "int_session_products", "int_order_lines"):
+            assert notes[model].endswith(_TAIL), notes
+        assert seen == {"since": {"a": "03-01 10:00", "b": "03-01 10:55", "c": "03-01 09:00"},
+                        "events": 16}
+        sessions = ws.cursor().execute(
+            "SELECT user_id, session_id, strftime(session_start, '%H:%M'), "
+            "strftime(session_end, '%H:%M'), events, add_to_carts FROM intermediate.int_sessions "
+            "ORDER BY user_id, session_start, session_id").fetchall()
+        assert sessions == [
+            ("a", "s0", "20:00", "20:00", 1, 0), ("a", "s1", "10:00", "16:00", 3, 1),
+            ("a", "auto-20240301T120000", "12:00", "12:00", 1, 0),
+            ("a", "s2", "14:00", "14:00", 1, 0), ("a", "s3", "18:00", "18:00", 1, 0),
+            ("b", "auto-20240301T090000", "09:00", "09:10", 2, 0),
+            ("b", "auto-20240301T110000", "11:00", "11:25", 3, 0),
+            ("b", "auto-20240301T130000", "13:00", "13:00", 1, 1),
+            ("c", "s4", "08:00", "08:30", 2, 0), ("c", "s5", "09:00", "12:00", 2, 0),
+            ("c", "auto-20240301T100000", "10:00", "10:10", 2, 0),
+            ("c", "auto-20240301T110000", "11:00", "11:00", 1, 0),
+            ("c", "s6", "13:00", "13:00", 1, 0),
+        ]
+        _assert_equals_full_rebuild(ws, result)
+
+
+def _one_of(cur: object, sql: str) -> object:
+    row = cur.execute(sql).fetchone()  # type: ignore[attr-defined]
+    return row[0] if row else None
 
 
 def test_a_per_user_test_checks_the_users_an_update_rebuilt(tmp_path: object) -> None:

@@ -99,7 +99,8 @@ def test_the_real_sample_in_three_batches_equals_a_full_rebuild(
     # The first third has no cart event: the second batch brings the first ones (a rebuild in
     # full, as in the presets' case); the third is an update.
     assert built[1:] == ["rebuilt in full: intermediate.int_step_types changed",
-                         "updated for 181 user(s) with new events"], built
+                         "updated for 181 user(s) with new events, from the first session those "
+                         "can change"], built
 
 
 @needs_real_sample

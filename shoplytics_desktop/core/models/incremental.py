@@ -15,6 +15,21 @@ has the partition column read through a filter on those users. A session that sp
 late event that lands inside yesterday's session or between two old ones: all are exact, since
 the user's whole history is sessionized again.
 
+A user model may also name the column of each row's session:
+
+    partition_by: {user: user_id, session: session_id, changed_days: [session_date]}
+
+promising that a session's rows come from that session's events alone. A changed event can only
+change its user's sessions from a point on: t − the session timeout for an event at t (an event
+without a session id joins a derived session that ended up to a timeout before it), and the
+start of the stored session a new event names by its session id. That point moves back to the
+start of any stored session (``int_sessions`` as built before) that spans it, so no session
+crosses it. The run then reads those users' events from that point on only, and replaces only
+their rows of the sessions that started there or later; older sessions are neither read nor
+written (``IncrementalRun._session_tails``). Where that cannot be known (the stored sessions were
+not built from the same batches, a user is updated for rows changed upstream, the model does
+not read the events), the user's whole history is computed again as above.
+
 A model declared
 
     partition_by: {day: session_date, lookback_days: 0, from: {int_sessions: session_date}}
@@ -84,6 +99,13 @@ def _users_of(model: str) -> str:
     return f"_inc_users__{model}"
 
 
+#: The model whose stored sessions (user_id, session_id, session_start, session_end,
+#: is_derived_session) tell where each user's sessions can change (see ``_session_tails``).
+SESSIONS = "int_sessions"
+_SINCE = "temp.main._inc_since"  # per user with changed events: their sessions change from here
+_TAIL_SESSIONS = "temp.main._inc_tail_sessions"  # the stored sessions from there on
+_TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
+
 #: The days of the new events (what day models that read the events follow).
 _STREAM_DAYS = "_inc_days__stream"
 _OUT_DAYS = "temp.main._inc_out_days"
@@ -101,6 +123,9 @@ class IncrementalSpec:
     #: day kind: upstream → its date columns (a row belongs to the days of any of them)
     days_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     changed_days: tuple[str, ...] = ()  # user and all kinds: the day columns day models follow
+    #: user kind: the column naming each row's session (see "Sessions from the first one new
+    #: events can change" in the module docstring); "" when the model does not say
+    session: str = ""
 
 
 def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
@@ -120,13 +145,17 @@ def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
     part = config.get("partition_by")
     if not isinstance(part, dict) or len({"user", "day", "all"} & set(part)) != 1:
         raise ModelError(f"{where}: an incremental model needs partition_by.", hint)
+    if "session" in part and "user" not in part:
+        raise ModelError(f"{where}: partition_by.session goes with partition_by.user.", hint)
     unique_key = _names(config.get("unique_key"), where, "unique_key")
     changed = part.get("changed_days", [])
     changed_days = _names(changed, where, "changed_days") if changed else ()
     if "user" in part:
+        session = part.get("session")
         return IncrementalSpec(
             unique_key, "user", _names(part["user"], where, "partition_by.user")[0],
             changed_days=changed_days,
+            session=_names(session, where, "partition_by.session")[0] if session else "",
         )
     if "all" in part:
         users = part["all"]
@@ -185,6 +214,7 @@ class _Rewrite:
     #: kinds): their content must be as at the previous build, or the model is rebuilt in full.
     watched: set[str] = field(default_factory=set)
     user_events: bool = False  # it reads the copied events of the users with new events
+    tail_events: bool = False  # ... only those from the first session they can change
 
 
 class _Build:
@@ -197,6 +227,9 @@ class _Build:
         #: user kind: the users it updates (those with new events, and the users whose rows
         #: changed in the upstreams of kind all it reads)
         self.users = _USERS
+        #: user kind with a session column: only the users' sessions from the first one their
+        #: changed events can change are computed again (``IncrementalRun.tails``)
+        self.tail = False
 
     def filter_for(self, relation: str, upstream: str | None) -> str | None:
         """The WHERE clause that reads ``relation`` for this build; None: read it in full."""
@@ -237,8 +270,12 @@ class _Build:
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
         if relation == STREAM and self.spec.kind == "user" and self.users == _USERS:
-            self.rw.views[bare] = "SELECT * FROM temp.main._inc_events"
-            self.rw.user_events = True
+            if self.tail:
+                self.rw.views[bare] = f"SELECT * FROM {_TAIL_EVENTS}"
+                self.rw.tail_events = True
+            else:
+                self.rw.views[bare] = "SELECT * FROM temp.main._inc_events"
+                self.rw.user_events = True
             return True
         where = self.filter_for(relation, upstream)
         if where is None and up is not None and up.materialized == "incremental":
@@ -307,6 +344,9 @@ class IncrementalRun:
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
         self._user_events = False
+        self._tail_events = False
+        #: whether each user's first changeable session is known (``_session_tails``)
+        self.tails = False
         #: the users a model's update touched beyond those with new events (kind all: the users
         #: of the rows it changed), as a temp table
         self._user_sets: dict[str, str] = {}
@@ -361,6 +401,23 @@ class IncrementalRun:
                 f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
                 f"WHERE rowid IN (SELECT _rid FROM _inc_event_rows)")
             self._user_events = True
+
+    def tail_events(self) -> None:
+        """Copy the events of the users with changed events from the time their sessions can
+        change on (``_TAIL_EVENTS``), once per run for every model that updates by session.
+        The earliest of those times bounds the scan as a constant too, so that it skips the
+        row groups whose events all lie before it (events are mostly stored in time order)."""
+        if self._tail_events:
+            return
+        row = self.cur.execute(f"SELECT min(since)::VARCHAR FROM {_SINCE}").fetchone()
+        bound = f" AND e.event_time >= TIMESTAMP {quote_literal(row[0])}" if row and row[0] else ""
+        self.cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_tail_rows AS SELECT e.rowid AS _rid FROM {STREAM} "
+            f"AS e JOIN {_SINCE} AS c USING (user_id) WHERE e.event_time >= c.since{bound}")
+        self.cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_tail_events AS SELECT * FROM {STREAM} "
+            f"WHERE rowid IN (SELECT _rid FROM _inc_tail_rows)")
+        self._tail_events = True
 
     def forget_removals(self) -> None:
         """Drop the records of deleted batches that no model's state refers to any more (once
@@ -506,7 +563,86 @@ class IncrementalRun:
                     "FROM _inc_new_events")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {_STREAM_DAYS} AS SELECT DISTINCT day "
                     "FROM _inc_new_events")
+        if self._tails_possible():
+            self._session_tails(batches, gone)
         self._prepared = True
+
+    def _tails_possible(self) -> bool:
+        """Whether a model updates by session and the stored sessions are those of the previous
+        build (not yet built in this run, built from the same batches with the same SQL and
+        settings), with the columns ``_session_tails`` reads."""
+        model = self.project.models.get(SESSIONS)
+        if model is None or model.materialized != "incremental" or SESSIONS in self.changed:
+            return False
+        if not any(m.incremental is not None and m.incremental.session
+                   for m in self.project.models.values()):
+            return False
+        state = self.state.get(SESSIONS)
+        if state is None or state.batches != self.base or state.signature != self.signature(model):
+            return False
+        return {"user_id", "session_id", "session_start", "session_end",
+                "is_derived_session"} <= self.columns(model.relation)
+
+    def _session_tails(self, batches: str, gone: frozenset[str]) -> None:
+        """For each user with changed events, the time from which their sessions can change
+        (``_SINCE``), and their stored sessions from then on (``_TAIL_SESSIONS``).
+
+        A changed event at t can change the user's sessions from t − timeout on (a new event
+        without a session id joins a derived session that ended up to a timeout before it; a
+        deleted one changes the session it was in), and from the start of any stored session
+        a new event names by its source session id. That time moves back to the start of any
+        stored session that spans it (one starting before it and ending at or after it), so
+        that every session lies wholly before or wholly after it: sessions before it keep
+        their events and their rows, and the events after it make the same sessions as the
+        user's whole history does (the first event without a session id after it starts a
+        session, as it did before: the gap before it is more than the timeout)."""
+        sessions = self.project.models[SESSIONS].relation
+        timeout = "to_minutes(coalesce(getvariable('session_timeout_minutes'), 30))"
+        changed = (f"SELECT user_id, event_time, nullif(session_id, '') AS sid FROM {STREAM} "
+                   f"WHERE _batch_id IN ({batches})")
+        if gone:
+            changed += f" UNION ALL SELECT user_id, event_time, NULL FROM ({removed.rows_of(gone)})"
+        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE _inc_since AS
+WITH changed AS ({changed}),
+earliest AS (
+    SELECT user_id, min(event_time) - {timeout} AS since FROM changed GROUP BY user_id
+),
+named AS (
+    SELECT c.user_id, min(s.session_start) AS since
+    FROM changed AS c
+    JOIN {sessions} AS s ON s.user_id = c.user_id AND s.session_id = c.sid
+    WHERE NOT s.is_derived_session
+    GROUP BY c.user_id
+),
+wanted AS (
+    SELECT e.user_id, least(e.since, coalesce(n.since, e.since)) AS since
+    FROM earliest AS e LEFT JOIN named AS n USING (user_id)
+),
+-- The stored sessions starting before that time, by start. A start no earlier session spans
+-- is free: the latest free start is where the user's sessions can be cut.
+starts AS (
+    SELECT s.user_id, s.session_start AS start, max(s.session_end) AS ends
+    FROM {sessions} AS s JOIN wanted AS w USING (user_id)
+    WHERE s.session_start < w.since
+    GROUP BY s.user_id, s.session_start
+),
+spans AS (
+    SELECT user_id, max(ends) AS reach, max(start) FILTER (WHERE free) AS last_free
+    FROM (
+        SELECT *, coalesce(max(ends) OVER (PARTITION BY user_id ORDER BY start
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) < start, true) AS free
+        FROM starts
+    )
+    GROUP BY user_id
+)
+SELECT w.user_id, CASE WHEN p.reach IS NULL OR p.reach < w.since THEN w.since
+    ELSE p.last_free END AS since
+FROM wanted AS w LEFT JOIN spans AS p USING (user_id)""")
+        self.cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_tail_sessions AS SELECT s.user_id, s.session_id "
+            f"FROM {sessions} AS s JOIN {_SINCE} AS c USING (user_id) "
+            f"WHERE s.session_start >= c.since")
+        self.tails = True
 
     # -- building ------------------------------------------------------------------------------
 
@@ -523,8 +659,14 @@ class IncrementalRun:
                     self._day_sets(model.incremental)
                 elif kind == "user":
                     build.users = self._users_for(model)
+                    build.tail = self.tails and bool(model.incremental.session) and (
+                        build.users == _USERS
+                        and model.incremental.session in self.columns(model.relation))
             if kind != "all":
                 sql = build.rewrite(model)
+                # Only a model that reads the users' events from there on makes the rows of
+                # those sessions alone.
+                build.tail = build.tail and build.rw.tail_events
         except _FullRefresh as e:
             reason = reason or str(e)
         if kind != "all":
@@ -555,13 +697,16 @@ class IncrementalRun:
             return "up to date: nothing it reads changed"
         if build.rw.user_events:
             self.user_events()
+        if build.rw.tail_events:
+            self.tail_events()
         try:
             for bare, select in build.rw.views.items():
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
             if spec.kind == "user":
-                count = self._update_users(model, spec, sql, build.users)
+                count = self._update_users(model, spec, sql, build.users, build.tail)
                 how = f"updated for {count:,} user(s) with {self._events_word()}" + (
-                    "" if build.users == _USERS else " or changed rows upstream")
+                    "" if build.users == _USERS else " or changed rows upstream") + (
+                    ", from the first session those can change" if build.tail else "")
             else:
                 count = self._update_days(model, spec, sql)
                 how = f"updated for {count:,} day(s)"
@@ -630,10 +775,16 @@ class IncrementalRun:
                 out.add(dep)
         return out
 
-    def _update_users(self, model: Model, spec: IncrementalSpec, sql: str, users: str) -> int:
-        """Compute the users' rows again and write what changed (``_write_changes``)."""
-        self._write_changes(
-            model, spec, sql, f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users})")
+    def _update_users(
+        self, model: Model, spec: IncrementalSpec, sql: str, users: str, tail: bool
+    ) -> int:
+        """Compute the users' rows again (``tail``: the rows of their sessions from the first
+        one their changed events can change) and write what changed (``_write_changes``)."""
+        where = f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users})"
+        if tail:
+            where = (f"({quote_ident(spec.column)}, {quote_ident(spec.session)}) IN "
+                     f"(SELECT user_id, session_id FROM {_TAIL_SESSIONS})")
+        self._write_changes(model, spec, sql, where)
         if model.name in self.keep_users:
             # Named apart from the run's _inc_ tables: it stays until the tests have run.
             kept = f"temp.main.{quote_ident('_per_user__' + model.name)}"
