@@ -602,6 +602,12 @@ class IncrementalRun:
                    f"WHERE _batch_id IN ({batches})")
         if gone:
             changed += f" UNION ALL SELECT user_id, event_time, NULL FROM ({removed.rows_of(gone)})"
+        # The users' stored sessions, read once for the three uses below.
+        self.cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_user_sessions AS SELECT user_id, session_id, "
+            f"session_start, session_end, is_derived_session FROM {sessions} "
+            f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
+        mine = "temp.main._inc_user_sessions"
         self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE _inc_since AS
 WITH changed AS ({changed}),
 earliest AS (
@@ -610,7 +616,7 @@ earliest AS (
 named AS (
     SELECT c.user_id, min(s.session_start) AS since
     FROM changed AS c
-    JOIN {sessions} AS s ON s.user_id = c.user_id AND s.session_id = c.sid
+    JOIN {mine} AS s ON s.user_id = c.user_id AND s.session_id = c.sid
     WHERE NOT s.is_derived_session
     GROUP BY c.user_id
 ),
@@ -622,7 +628,7 @@ wanted AS (
 -- is free: the latest free start is where the user's sessions can be cut.
 starts AS (
     SELECT s.user_id, s.session_start AS start, max(s.session_end) AS ends
-    FROM {sessions} AS s JOIN wanted AS w USING (user_id)
+    FROM {mine} AS s JOIN wanted AS w USING (user_id)
     WHERE s.session_start < w.since
     GROUP BY s.user_id, s.session_start
 ),
@@ -640,8 +646,7 @@ SELECT w.user_id, CASE WHEN p.reach IS NULL OR p.reach < w.since THEN w.since
 FROM wanted AS w LEFT JOIN spans AS p USING (user_id)""")
         self.cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _inc_tail_sessions AS SELECT s.user_id, s.session_id "
-            f"FROM {sessions} AS s JOIN {_SINCE} AS c USING (user_id) "
-            f"WHERE s.session_start >= c.since")
+            f"FROM {mine} AS s JOIN {_SINCE} AS c USING (user_id) WHERE s.session_start >= c.since")
         self.tails = True
 
     # -- building ------------------------------------------------------------------------------
