@@ -105,6 +105,9 @@ SESSIONS = "int_sessions"
 _SINCE = "temp.main._inc_since"  # per user with changed events: their sessions change from here
 _TAIL_SESSIONS = "temp.main._inc_tail_sessions"  # the stored sessions from there on
 _TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
+#: Rounds of moving a user's cut back past the sessions spanning it (each goes back to the
+#: earliest of them); a longer chain of overlapping sessions takes the user's whole history.
+_SPAN_ROUNDS = 20
 
 #: The days of the new events (what day models that read the events follow).
 _STREAM_DAYS = "_inc_days__stream"
@@ -123,8 +126,8 @@ class IncrementalSpec:
     #: day kind: upstream → its date columns (a row belongs to the days of any of them)
     days_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     changed_days: tuple[str, ...] = ()  # user and all kinds: the day columns day models follow
-    #: user kind: the column naming each row's session (see "Sessions from the first one new
-    #: events can change" in the module docstring); "" when the model does not say
+    #: user kind: the column naming each row's session, whose rows are then computed again only
+    #: from the first session changed events can change (module docstring); "": not said
     session: str = ""
 
 
@@ -409,11 +412,10 @@ class IncrementalRun:
         row groups whose events all lie before it (events are mostly stored in time order)."""
         if self._tail_events:
             return
-        row = self.cur.execute(f"SELECT min(since)::VARCHAR FROM {_SINCE}").fetchone()
-        bound = f" AND e.event_time >= TIMESTAMP {quote_literal(row[0])}" if row and row[0] else ""
         self.cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _inc_tail_rows AS SELECT e.rowid AS _rid FROM {STREAM} "
-            f"AS e JOIN {_SINCE} AS c USING (user_id) WHERE e.event_time >= c.since{bound}")
+            f"AS e JOIN {_SINCE} AS c USING (user_id) WHERE e.event_time >= c.since "
+            f"AND e.event_time >= {self._earliest_since()}")
         self.cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _inc_tail_events AS SELECT * FROM {STREAM} "
             f"WHERE rowid IN (SELECT _rid FROM _inc_tail_rows)")
@@ -596,58 +598,53 @@ class IncrementalRun:
         their events and their rows, and the events after it make the same sessions as the
         user's whole history does (the first event without a session id after it starts a
         session, as it did before: the gap before it is more than the timeout)."""
-        sessions = self.project.models[SESSIONS].relation
+        cur, sessions = self.cur, self.project.models[SESSIONS].relation
         timeout = "to_minutes(coalesce(getvariable('session_timeout_minutes'), 30))"
         changed = (f"SELECT user_id, event_time, nullif(session_id, '') AS sid FROM {STREAM} "
                    f"WHERE _batch_id IN ({batches})")
         if gone:
             changed += f" UNION ALL SELECT user_id, event_time, NULL FROM ({removed.rows_of(gone)})"
-        # The users' stored sessions, read once for the three uses below.
-        self.cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _inc_user_sessions AS SELECT user_id, session_id, "
-            f"session_start, session_end, is_derived_session FROM {sessions} "
-            f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
-        mine = "temp.main._inc_user_sessions"
-        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE _inc_since AS
-WITH changed AS ({changed}),
-earliest AS (
-    SELECT user_id, min(event_time) - {timeout} AS since FROM changed GROUP BY user_id
-),
-named AS (
-    SELECT c.user_id, min(s.session_start) AS since
-    FROM changed AS c
-    JOIN {mine} AS s ON s.user_id = c.user_id AND s.session_id = c.sid
-    WHERE NOT s.is_derived_session
-    GROUP BY c.user_id
-),
-wanted AS (
-    SELECT e.user_id, least(e.since, coalesce(n.since, e.since)) AS since
-    FROM earliest AS e LEFT JOIN named AS n USING (user_id)
-),
--- The stored sessions starting before that time, by start. A start no earlier session spans
--- is free: the latest free start is where the user's sessions can be cut.
-starts AS (
-    SELECT s.user_id, s.session_start AS start, max(s.session_end) AS ends
-    FROM {mine} AS s JOIN wanted AS w USING (user_id)
-    WHERE s.session_start < w.since
-    GROUP BY s.user_id, s.session_start
-),
-spans AS (
-    SELECT user_id, max(ends) AS reach, max(start) FILTER (WHERE free) AS last_free
-    FROM (
-        SELECT *, coalesce(max(ends) OVER (PARTITION BY user_id ORDER BY start
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) < start, true) AS free
-        FROM starts
-    )
-    GROUP BY user_id
-)
-SELECT w.user_id, CASE WHEN p.reach IS NULL OR p.reach < w.since THEN w.since
-    ELSE p.last_free END AS since
-FROM wanted AS w LEFT JOIN spans AS p USING (user_id)""")
-        self.cur.execute(
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_changed_events AS {changed}")
+        # The stored sessions new events name by their id (a scan of every session's id, only
+        # when new events have ids).
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _inc_named AS SELECT s.user_id, min(s.session_start) "
+            f"AS since FROM {sessions} AS s JOIN (SELECT DISTINCT user_id, sid FROM "
+            "_inc_changed_events WHERE sid IS NOT NULL) AS c ON s.user_id = c.user_id AND "
+            "s.session_id = c.sid WHERE NOT s.is_derived_session GROUP BY s.user_id")
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_since AS SELECT e.user_id, least(e.since, "
+            f"coalesce(n.since, e.since)) AS since FROM (SELECT user_id, min(event_time) - "
+            f"{timeout} AS since FROM _inc_changed_events GROUP BY user_id) AS e "
+            f"LEFT JOIN _inc_named AS n USING (user_id)")
+        # Back to the earliest start of the sessions spanning it, until none does (the sessions
+        # spanning a time overlap one another, so no time between their starts is free). The
+        # earliest time as a constant lets the scan drop most sessions by their end alone.
+        for _ in range(_SPAN_ROUNDS):
+            cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE _inc_spanned AS SELECT s.user_id, "
+                f"min(s.session_start) AS since FROM {sessions} AS s JOIN {_SINCE} AS c USING "
+                f"(user_id) WHERE s.session_end >= {self._earliest_since()} AND s.session_end "
+                ">= c.since AND s.session_start < c.since GROUP BY s.user_id")
+            row = cur.execute("SELECT count(*) FROM _inc_spanned").fetchone()
+            if not (row and row[0]):
+                break
+            cur.execute(f"UPDATE {_SINCE} AS c SET since = p.since FROM _inc_spanned AS p "
+                        "WHERE c.user_id = p.user_id")
+        else:
+            # A chain of overlapping sessions longer than that: those users' whole histories.
+            cur.execute(f"UPDATE {_SINCE} SET since = '-infinity' "
+                        "WHERE user_id IN (SELECT user_id FROM _inc_spanned)")
+        cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _inc_tail_sessions AS SELECT s.user_id, s.session_id "
-            f"FROM {mine} AS s JOIN {_SINCE} AS c USING (user_id) WHERE s.session_start >= c.since")
+            f"FROM {sessions} AS s JOIN {_SINCE} AS c USING (user_id) "
+            f"WHERE s.session_start >= {self._earliest_since()} AND s.session_start >= c.since")
         self.tails = True
+
+    def _earliest_since(self) -> str:
+        """The earliest time any user's sessions can change from, as a TIMESTAMP literal."""
+        row = self.cur.execute(f"SELECT min(since)::VARCHAR FROM {_SINCE}").fetchone()
+        return f"TIMESTAMP {quote_literal(row[0] if row and row[0] else '-infinity')}"
 
     # -- building ------------------------------------------------------------------------------
 
