@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from shoplytics_desktop.core.models.datatests import PER_GROUP, SCOPED
@@ -412,8 +413,8 @@ def test_sessions_are_computed_again_from_the_first_one_new_events_can_change(
         _assert_equals_full_rebuild(ws, result)
 
 
-def _one_of(cur: object, sql: str) -> object:
-    row = cur.execute(sql).fetchone()  # type: ignore[attr-defined]
+def _one_of(cur: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = cur.execute(sql).fetchone()
     return row[0] if row else None
 
 

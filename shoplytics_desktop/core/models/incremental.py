@@ -605,8 +605,8 @@ class IncrementalRun:
         if gone:
             changed += f" UNION ALL SELECT user_id, event_time, NULL FROM ({removed.rows_of(gone)})"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_changed_events AS {changed}")
-        # The stored sessions new events name by their id (a scan of every session's id, only
-        # when new events have ids).
+        # The stored sessions new events name by their id: a scan of every stored session's
+        # id, skipped by the join when no new event has one.
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE _inc_named AS SELECT s.user_id, min(s.session_start) "
             f"AS since FROM {sessions} AS s JOIN (SELECT DISTINCT user_id, sid FROM "
@@ -641,6 +641,14 @@ class IncrementalRun:
             f"WHERE s.session_start >= {self._earliest_since()} AND s.session_start >= c.since")
         self.tails = True
 
+    def _by_session(self, model: Model, users: str) -> bool:
+        """Whether a user model is updated from each user's first changeable session: it names
+        its session column, the cuts are known, and it updates the users with changed events
+        alone (a user updated for rows changed upstream has no cut)."""
+        spec = model.incremental
+        return (self.tails and spec is not None and bool(spec.session) and users == _USERS
+                and spec.session in self.columns(model.relation))
+
     def _earliest_since(self) -> str:
         """The earliest time any user's sessions can change from, as a TIMESTAMP literal."""
         row = self.cur.execute(f"SELECT min(since)::VARCHAR FROM {_SINCE}").fetchone()
@@ -661,9 +669,7 @@ class IncrementalRun:
                     self._day_sets(model.incremental)
                 elif kind == "user":
                     build.users = self._users_for(model)
-                    build.tail = self.tails and bool(model.incremental.session) and (
-                        build.users == _USERS
-                        and model.incremental.session in self.columns(model.relation))
+                    build.tail = self._by_session(model, build.users)
             if kind != "all":
                 sql = build.rewrite(model)
                 # Only a model that reads the users' events from there on makes the rows of
