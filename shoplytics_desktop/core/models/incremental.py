@@ -104,6 +104,7 @@ def _users_of(model: str) -> str:
 SESSIONS = "int_sessions"
 _SINCE = "temp.main._inc_since"  # per user with changed events: their sessions change from here
 _TAIL_SESSIONS = "temp.main._inc_tail_sessions"  # the stored sessions from there on
+_USER_EVENTS = "temp.main._inc_events"  # every event of the users with changed events
 _TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
 #: Rounds of moving a user's cut back past the sessions spanning it (each goes back to the
 #: earliest of them); a longer chain of overlapping sessions takes the user's whole history.
@@ -216,8 +217,9 @@ class _Rewrite:
     #: What it reads whose changes new batches do not tell (other raw tables, tables of other
     #: kinds): their content must be as at the previous build, or the model is rebuilt in full.
     watched: set[str] = field(default_factory=set)
-    user_events: bool = False  # it reads the copied events of the users with new events
-    tail_events: bool = False  # ... only those from the first session they can change
+    #: the copy of the users' events it reads for the event stream (``_USER_EVENTS``, or
+    #: ``_TAIL_EVENTS`` from the first session their changed events can change); "": none
+    events: str = ""
 
 
 class _Build:
@@ -273,12 +275,8 @@ class _Build:
         if relation != STREAM and not (up is not None and up.materialized == "incremental"):
             self.rw.watched.add(relation)
         if relation == STREAM and self.spec.kind == "user" and self.users == _USERS:
-            if self.tail:
-                self.rw.views[bare] = f"SELECT * FROM {_TAIL_EVENTS}"
-                self.rw.tail_events = True
-            else:
-                self.rw.views[bare] = "SELECT * FROM temp.main._inc_events"
-                self.rw.user_events = True
+            self.rw.events = _TAIL_EVENTS if self.tail else _USER_EVENTS
+            self.rw.views[bare] = f"SELECT * FROM {self.rw.events}"
             return True
         where = self.filter_for(relation, upstream)
         if where is None and up is not None and up.materialized == "incremental":
@@ -346,8 +344,7 @@ class IncrementalRun:
         self._columns: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
-        self._user_events = False
-        self._tail_events = False
+        self._copied: set[str] = set()  # the copies of users' events made (``copy_events``)
         #: whether each user's first changeable session is known (``_session_tails``)
         self.tails = False
         #: the users a model's update touched beyond those with new events (kind all: the users
@@ -390,36 +387,29 @@ class IncrementalRun:
             }
         return self._columns[relation]
 
-    def user_events(self) -> None:
-        """Copy the events of the users with new events (temp.main._inc_events): their rows,
-        once per run for every model that reads them. Their row ids are found first, from the
-        user column alone, and then only those rows are read: filtering on the users directly
-        reads every column of every event before the join drops most of them (at 10M events,
-        with 1 % new: 0.24 s against 0.32 s)."""
-        if not self._user_events:
-            self.cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE _inc_event_rows AS SELECT rowid AS _rid FROM "
-                f"{STREAM} WHERE user_id IN (SELECT user_id FROM {_USERS})")
-            self.cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE _inc_events AS SELECT * FROM {STREAM} "
-                f"WHERE rowid IN (SELECT _rid FROM _inc_event_rows)")
-            self._user_events = True
-
-    def tail_events(self) -> None:
-        """Copy the events of the users with changed events from the time their sessions can
-        change on (``_TAIL_EVENTS``), once per run for every model that updates by session.
-        The earliest of those times bounds the scan as a constant too, so that it skips the
-        row groups whose events all lie before it (events are mostly stored in time order)."""
-        if self._tail_events:
+    def copy_events(self, table: str) -> None:
+        """Copy the events a user update reads, once per run for every model that reads them:
+        ``_USER_EVENTS``, every event of the users with changed events; ``_TAIL_EVENTS``, theirs
+        from the time their sessions can change on, the earliest of those times bounding the
+        scan as a constant too, so that it skips the row groups whose events all lie before it
+        (events are mostly stored in time order). The row ids are found first, from the columns
+        the filter reads, and then only those rows are read: filtering directly reads every
+        column of every event before the join drops most of them (at 10M events, with 1 % new:
+        0.24 s against 0.32 s)."""
+        if table in self._copied:
             return
+        if table == _TAIL_EVENTS:
+            rows = (f"SELECT e.rowid AS _rid FROM {STREAM} AS e JOIN {_SINCE} AS c USING "
+                    f"(user_id) WHERE e.event_time >= c.since AND e.event_time >= "
+                    f"{self._earliest_since()}")
+        else:
+            rows = (f"SELECT rowid AS _rid FROM {STREAM} "
+                    f"WHERE user_id IN (SELECT user_id FROM {_USERS})")
+        self.cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_event_rows AS {rows}")
         self.cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _inc_tail_rows AS SELECT e.rowid AS _rid FROM {STREAM} "
-            f"AS e JOIN {_SINCE} AS c USING (user_id) WHERE e.event_time >= c.since "
-            f"AND e.event_time >= {self._earliest_since()}")
-        self.cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _inc_tail_events AS SELECT * FROM {STREAM} "
-            f"WHERE rowid IN (SELECT _rid FROM _inc_tail_rows)")
-        self._tail_events = True
+            f"CREATE OR REPLACE TEMP TABLE {table.split('.')[-1]} AS SELECT * FROM {STREAM} "
+            f"WHERE rowid IN (SELECT _rid FROM _inc_event_rows)")
+        self._copied.add(table)
 
     def forget_removals(self) -> None:
         """Drop the records of deleted batches that no model's state refers to any more (once
@@ -674,7 +664,7 @@ class IncrementalRun:
                 sql = build.rewrite(model)
                 # Only a model that reads the users' events from there on makes the rows of
                 # those sessions alone.
-                build.tail = build.tail and build.rw.tail_events
+                build.tail = build.tail and build.rw.events == _TAIL_EVENTS
         except _FullRefresh as e:
             reason = reason or str(e)
         if kind != "all":
@@ -703,10 +693,8 @@ class IncrementalRun:
             if self.current == self.base:
                 return "up to date: no new events"
             return "up to date: nothing it reads changed"
-        if build.rw.user_events:
-            self.user_events()
-        if build.rw.tail_events:
-            self.tail_events()
+        if build.rw.events:
+            self.copy_events(build.rw.events)
         try:
             for bare, select in build.rw.views.items():
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
