@@ -558,10 +558,20 @@ def test_updates_far_apart_a_late_newcomer_and_a_new_segment(long_ws: Workspace)
     _assert_equals_full_rebuild(ws, result)
 
     keys_before = _one(ws, "SELECT count(*) FROM intermediate.int_user_keys")
+    # The users who arrived before the newcomer keep their numbers; the newcomer takes the next
+    # one, and each user after them is deleted and written again one number higher.
+    ahead = _one(ws, "SELECT count(*) FROM intermediate.int_user_keys AS k, main.held_newcomer "
+                     "AS n WHERE k.first_event_time < n.event_time OR (k.first_event_time = "
+                     "n.event_time AND k.user_id < n.user_id)")
+    assert isinstance(ahead, int) and isinstance(keys_before, int)
+    assert 0 < ahead < keys_before
     _arrive(ws, "newcomer")
     result = run_project(ws)
     notes = _notes(result)
-    assert notes["int_user_keys"].startswith("updated:"), notes
+    assert notes["int_user_keys"] == (f"updated from number {ahead + 1:,}: "
+                                      f"{2 * (keys_before - ahead) + 1:,} row(s) changed"), notes
+    assert _one(ws, "SELECT user_key FROM intermediate.int_user_keys "
+                    "WHERE user_id = 'u-newcomer'") == ahead + 1
     # The newcomer, and every user numbered after them, whose rows of agg_user_day change.
     assert notes["agg_user_day"].endswith("with new events or changed rows upstream"), notes
     renumbered = int(notes["agg_user_day"].split()[2].replace(",", ""))
@@ -702,3 +712,139 @@ def test_a_user_model_follows_a_model_of_kind_all_only_when_its_rows_change(tmp_
         notes = _notes(run_project(ws))
         assert notes == {"dim_types": "updated: 1 row(s) changed", "fct_user_types":
                          "rebuilt in full: dim_types changed rows and does not say whose"}, notes
+
+
+_NUMBERED = {
+    "intermediate/users_seen.sql": "select user_id, min(event_time) as first_time "
+                                   "from raw.events group by user_id",
+    "intermediate/user_numbers.sql": "select user_id, first_time, cast(row_number() over "
+                                     "(order by first_time, user_id) as integer) as n "
+                                     "from users_seen",
+    "intermediate/_intermediate.yml": """
+        version: 2
+        models:
+          - name: users_seen
+            description: Each user's first event.
+            config:
+              materialized: incremental
+              unique_key: user_id
+              partition_by: {user: user_id}
+          - name: user_numbers
+            description: Users numbered in arrival order.
+            config:
+              materialized: incremental
+              unique_key: user_id
+              partition_by: {all: user_id, number: n, order_by: [first_time, user_id]}
+    """,
+}
+
+
+def _event_at(ws: Workspace, event_id: str, user: str, hour: int, batch: str) -> None:
+    ws.cursor().execute(
+        "INSERT INTO raw.events (event_id, event_time, event_type, event_name, user_id, "
+        "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES "
+        "(?, TIMESTAMP '2024-01-01 00:00:00' + to_hours(?), 'other', 'x', ?, 1, 'd', 'XX', 't', "
+        "?, now())", [event_id, hour, user, batch])
+
+
+def test_a_numbering_is_updated_from_the_first_place_that_changed(tmp_path: object) -> None:
+    """A model that numbers its upstream's users (partition_by.number) numbers again only the
+    users from the first place that changed: a user arriving last gets the next number alone; an
+    earlier first event of a user moves them and renumbers the users between; a user whose
+    events are deleted leaves, and those after them move up. Each equals a full rebuild."""
+    from shoplytics_desktop.core import removed
+
+    def numbers(ws: Workspace) -> list[tuple[str, int]]:
+        return [(str(u), int(n)) for u, n in ws.cursor().execute(
+            "SELECT user_id, n FROM intermediate.user_numbers ORDER BY n").fetchall()]
+
+    def update(ws: Workspace) -> str:
+        result = run_project(ws)
+        note = _notes(result)["user_numbers"]
+        _assert_equals_full_rebuild(ws, result)
+        return note
+
+    with _project_ws(tmp_path, _NUMBERED) as ws:
+        for i, user in enumerate("abcde"):
+            # b's only event in a batch of its own, deleted at the end; many other users' events
+            # keep that batch under the share whose deletion is recorded.
+            _event_at(ws, f"e{i}", user, 10 + i, "only_b" if user == "b" else "b1")
+        for i in range(12):
+            _event_at(ws, f"z{i}", f"z{i:02d}", 100 + i, "b1")
+        assert run_project(ws).published
+        assert numbers(ws)[:5] == [("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)]
+
+        _event_at(ws, "f1", "f", 200, "b2")
+        assert update(ws) == "updated from number 18: 1 row(s) changed"
+        assert numbers(ws)[-1] == ("f", 18)
+
+        # d now arrived at 11:30, between b (11:00) and c (12:00): c moves down, d up.
+        _event_at(ws, "d2", "d", 0, "b3")
+        ws.cursor().execute("UPDATE raw.events SET event_time = TIMESTAMP '2024-01-01 11:30:00' "
+                            "WHERE event_id = 'd2'")
+        assert update(ws) == "updated from number 3: 4 row(s) changed"
+        assert [u for u, _ in numbers(ws)][:5] == ["a", "b", "d", "c", "e"]
+
+        # A user only seen again (their first event unchanged) renumbers no one.
+        _event_at(ws, "a2", "a", 300, "b4")
+        assert update(ws) == "up to date: no row changed"
+
+        # b's only batch is deleted: b leaves, and the 16 users after b move up one.
+        with ws.transaction() as tx:
+            assert removed.record(tx, ["only_b"]) == 1
+            tx.execute("DELETE FROM raw.events WHERE _batch_id = 'only_b'")
+        assert update(ws) == "updated from number 2: 33 row(s) changed"
+        assert numbers(ws)[:4] == [("a", 1), ("d", 2), ("c", 3), ("e", 4)]
+        assert numbers(ws)[-1] == ("f", 17)
+
+
+@pytest.mark.parametrize(("partition", "message"), [
+    ("{all: user_id, number: n}", "goes with partition_by.order_by"),
+    ("{all: null, number: n, order_by: [first_time, user_id]}", "goes with partition_by.order_by"),
+    ("{all: user_id, number: n, order_by: [first_time]}", "should hold the unique_key"),
+    ("{all: user_id, number: n, order_by: [n, user_id]}", "not the number column"),
+])
+def test_a_numbering_needs_a_total_order_and_a_user_column(
+    tmp_path: object, partition: str, message: str
+) -> None:
+    from shoplytics_desktop.core.errors import ModelError
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    files = dict(_NUMBERED)
+    files["intermediate/_intermediate.yml"] = files["intermediate/_intermediate.yml"].replace(
+        "{all: user_id, number: n, order_by: [first_time, user_id]}", partition)
+    with _project_ws(tmp_path, files) as ws, pytest.raises(ModelError, match=message):
+        load_workspace_project(ws)
+
+
+def test_rows_are_hashed_whole_whatever_their_columns_are_called(tmp_path: object) -> None:
+    """Rows are compared (and relations read in full fingerprinted) by a hash of the whole row,
+    even when a column is named like the alias the row is hashed by: a table whose only changed
+    column is not ``t`` still changed, and the incremental model reading it is rebuilt."""
+    with _project_ws(tmp_path, {
+        "marts/labels.sql": "select 'same' as t, max(event_name) as label from raw.events",
+        "marts/user_labels.sql": "select e.user_id, count(*) as n, any_value(l.label) as t "
+                                 "from raw.events as e cross join labels as l group by e.user_id",
+        "marts/_marts.yml": """
+            version: 2
+            models:
+              - name: labels
+                description: The greatest event name.
+                config: {materialized: table}
+              - name: user_labels
+                description: Each user's events and the greatest name.
+                config:
+                  materialized: incremental
+                  unique_key: user_id
+                  partition_by: {user: user_id}
+        """,
+    }) as ws:
+        _add_event(ws, 1, "u1", "b1", name="a")
+        _add_event(ws, 2, "u2", "b1", name="b")
+        assert run_project(ws).published
+        _add_event(ws, 3, "u1", "b2", name="z")
+        result = run_project(ws)
+        assert _notes(result)["user_labels"] == "rebuilt in full: marts.labels changed"
+        assert ws.cursor().execute("SELECT user_id, n, t FROM marts.user_labels ORDER BY 1"
+                                   ).fetchall() == [("u1", 2, "z"), ("u2", 1, "z")]
+        _assert_equals_full_rebuild(ws, result)

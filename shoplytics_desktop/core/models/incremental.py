@@ -50,6 +50,18 @@ column named by ``all``) and the days (``changed_days``) of those rows are what 
 downstream update: a user model reading it recomputes those users as well as the users with new
 events, a day model follows those days.
 
+A model of kind all that numbers the rows of one user model may say so:
+
+    partition_by: {all: user_id, number: user_key, order_by: [first_event_time, user_id]}
+
+promising that its rows are the upstream's, numbered 1, 2, … by ``row_number() over (order by
+first_event_time, user_id)``, with the number, the user and the order columns as its only
+columns (the unique key among the order columns, so the order is total). Only the users the
+upstream was updated for can have moved, come or gone; the run finds the first place among their
+rows, stored and upstream, that is not in both, keeps every row before it, and numbers the
+upstream's rows from there on after them. New users arrive last, so an update mostly numbers
+them alone (``IncrementalRun._update_numbered``).
+
 Anything the filters cannot follow rebuilds the model in full, so the result always equals a full
 rebuild: ``run --full-refresh``; the model's first build; a change of its SQL, its config or the
 settings the models read (time zone, session timeout, currency); a batch deleted without a record
@@ -110,6 +122,10 @@ _TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
 #: earliest of them); a longer chain of overlapping sessions takes the user's whole history.
 _SPAN_ROUNDS = 20
 
+#: The alias a whole row is hashed by: a name no model column has (a column of the alias's name
+#: would be hashed instead of the row).
+_ROW = "__shoplytics_row__"
+
 #: The days of the new events (what day models that read the events follow).
 _STREAM_DAYS = "_inc_days__stream"
 _OUT_DAYS = "temp.main._inc_out_days"
@@ -130,6 +146,10 @@ class IncrementalSpec:
     #: user kind: the column naming each row's session, whose rows are then computed again only
     #: from the first session changed events can change (module docstring); "": not said
     session: str = ""
+    #: all kind: the column numbering the rows of its one upstream model 1, 2, … in the order
+    #: of ``order_by`` (module docstring); "": not said
+    number: str = ""
+    order_by: tuple[str, ...] = ()
 
 
 def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
@@ -139,12 +159,30 @@ def _names(value: Any, where: str, what: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _numbering(
+    part: Mapping[str, Any], unique_key: tuple[str, ...], column: str, where: str, hint: str
+) -> tuple[str, tuple[str, ...]]:
+    """The ``number`` and ``order_by`` of a model of kind all that numbers its upstream's rows."""
+    if "number" not in part and "order_by" not in part:
+        return "", ()
+    if "number" not in part or "order_by" not in part or not column:
+        raise ModelError(f"{where}: partition_by.number goes with partition_by.order_by and a "
+                         "user column in partition_by.all.", hint)
+    number = _names(part["number"], where, "partition_by.number")[0]
+    order_by = _names(part["order_by"], where, "partition_by.order_by")
+    if not set(unique_key) <= set(order_by) or number in order_by:
+        raise ModelError(f"{where}: partition_by.order_by should hold the unique_key (the order "
+                         "is then total) and not the number column.", hint)
+    return number, order_by
+
+
 def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
     """The incremental settings of a model's ``config``; a clear error when they do not fit."""
     hint = (
         "Write partition_by: {user: user_id}, partition_by: {day: <date column>, "
         "lookback_days: N, from: {<upstream model>: <its date column>}} or "
-        "partition_by: {all: <user column or null>, changed_days: [<date columns>]}."
+        "partition_by: {all: <user column or null>, changed_days: [<date columns>]} (with "
+        "number: <column> and order_by: [<columns>] for a numbering of its upstream's rows)."
     )
     part = config.get("partition_by")
     if not isinstance(part, dict) or len({"user", "day", "all"} & set(part)) != 1:
@@ -164,7 +202,9 @@ def parse_incremental(config: Mapping[str, Any], where: str) -> IncrementalSpec:
     if "all" in part:
         users = part["all"]
         column = _names(users, where, "partition_by.all")[0] if users not in (None, True) else ""
-        return IncrementalSpec(unique_key, "all", column, changed_days=changed_days)
+        number, order_by = _numbering(part, unique_key, column, where, hint)
+        return IncrementalSpec(unique_key, "all", column, changed_days=changed_days,
+                               number=number, order_by=order_by)
     lookback = part.get("lookback_days", 0)
     sources = part.get("from", {})
     if not isinstance(lookback, int) or lookback < 0 or not isinstance(sources, dict) or not all(
@@ -312,6 +352,19 @@ class _Build:
         return True
 
 
+def _from_position(position: list[tuple[str, str]]) -> str:
+    """Rows at or after ``position`` (column, value pairs) in the order of those columns: the
+    first column at least its value (which lets a scan skip row groups by it), then compared
+    column by column."""
+    terms = []
+    for i, (col, value) in enumerate(position):
+        last = i == len(position) - 1
+        equal = [f"{c} = {v}" for c, v in position[:i]]
+        terms.append(" AND ".join([*equal, f"{col} {'>=' if last else '>'} {value}"]))
+    first_col, first_value = position[0]
+    return f"{first_col} >= {first_value} AND ({' OR '.join(f'({t})' for t in terms)})"
+
+
 def _day_filter(columns: tuple[str, ...]) -> str:
     """Rows of the days read: any of the date columns on one of them."""
     return " OR ".join(f"{quote_ident(c)} IN (SELECT day FROM {_IN_DAYS})" for c in columns)
@@ -351,6 +404,8 @@ class IncrementalRun:
         #: of the rows it changed), as a temp table
         self._user_sets: dict[str, str] = {}
         self._rows_changed: dict[str, int] = {}  # kind all: how many rows went or came
+        #: user models updated in this run: the temp table of the users they were updated for
+        self._updated_for: dict[str, str] = {}
         #: models updated (not rebuilt) in this run: the first row id of the rows it appended
         #: (None: it appended none)
         self.written: dict[str, int | None] = {}
@@ -446,8 +501,8 @@ class IncrementalRun:
                 sql = (f"SELECT count(*) || ':' || coalesce(string_agg(DISTINCT _batch_id, ',' "
                        f"ORDER BY _batch_id), '') FROM {relation}")
             else:
-                sql = (f"SELECT count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0) "
-                       f"FROM {relation} AS t")
+                sql = (f"SELECT count(*) || ':' || coalesce(sum(hash({_ROW})::HUGEINT), 0) "
+                       f"FROM {relation} AS {_ROW}")
             row = self.cur.execute(sql).fetchone()
             self._fingerprints[relation] = str(row[0]) if row else ""
         return self._fingerprints[relation]
@@ -686,7 +741,8 @@ class IncrementalRun:
         spec, cur = build.spec, self.cur
         if spec.kind == "all":
             self.changed[model.name] = "part"
-            return self._update_all(model, spec)
+            return (spec.number and self._update_numbered(model, spec)) or self._update_all(
+                model, spec)
         if not self._has_work(build):
             self.changed[model.name] = "none"
             self.written[model.name] = None
@@ -700,6 +756,7 @@ class IncrementalRun:
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
             if spec.kind == "user":
                 count = self._update_users(model, spec, sql, build.users, build.tail)
+                self._updated_for[model.name] = build.users
                 how = f"updated for {count:,} user(s) with {self._events_word()}" + (
                     "" if build.users == _USERS else " or changed rows upstream") + (
                     ", from the first session those can change" if build.tail else "")
@@ -789,14 +846,86 @@ class IncrementalRun:
         row = self.cur.execute(f"SELECT count(*) FROM {users}").fetchone()
         return int(row[0]) if row else 0
 
-    def _update_all(self, model: Model, spec: IncrementalSpec) -> str:
-        """Compute every row again and write what changed; keep the users and days of the
-        rows that changed for the models downstream."""
-        changed = self._write_changes(model, spec, model.sql, None)
+    def _update_all(
+        self, model: Model, spec: IncrementalSpec, sql: str | None = None, where: str | None = None
+    ) -> str:
+        """Compute every row again (or those ``where`` says, by ``sql``) and write what changed;
+        keep the users and days of the rows that changed for the models downstream."""
+        changed = self._write_changes(model, spec, sql or model.sql, where)
         self._rows_changed[model.name] = changed
         if spec.column and changed:
             self._user_sets[model.name] = f"temp.main.{_users_of(model.name)}"
         return f"updated: {changed:,} row(s) changed" if changed else "up to date: no row changed"
+
+    def _update_numbered(self, model: Model, spec: IncrementalSpec) -> str | None:
+        """A numbering of the rows of one user model (``partition_by.number``): only the rows
+        from the first position that changed on are numbered again. None: not known here (the
+        upstream was rebuilt in full, or the model reads more), so every row is numbered again.
+
+        The upstream was updated for a set of users; only their rows can have moved, come or
+        gone. The first changed position is the least ``order_by`` value among those rows,
+        stored (where they were) and upstream (where they are now), that is not in both. Every
+        row before it keeps its place and number; the rows from there on are the model's SQL
+        over the upstream's rows from there on, numbered after the rows before it."""
+        cur, rel = self.cur, model.relation
+        ups = [(ref, t) for ref, t in model.refs]
+        upstream = self.project.models.get(ups[0][1]) if len({t for _, t in ups}) == 1 else None
+        up_spec = upstream.incremental if upstream is not None else None
+        # Its columns are the position, the number and the user: a row that keeps its place
+        # keeps every value.
+        if (upstream is None or up_spec is None or up_spec.kind != "user"
+                or self.columns(rel) != {*spec.order_by, spec.number, spec.column}
+                or not {*spec.order_by, up_spec.column} <= self.columns(upstream.relation)):
+            return None
+        if self.changed.get(upstream.name) == "none":
+            self._rows_changed[model.name] = 0
+            return "up to date: no row changed"
+        users = self._updated_for.get(upstream.name)
+        if self.changed.get(upstream.name) != "part" or users is None:
+            return None
+        order = [quote_ident(c) for c in spec.order_by]
+        keys = ", ".join(order)
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _inc_moved AS (SELECT {keys} FROM {rel} WHERE "
+            f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users}) EXCEPT ALL SELECT "
+            f"{keys} FROM {upstream.relation} WHERE {quote_ident(up_spec.column)} IN (SELECT "
+            f"user_id FROM {users})) UNION ALL (SELECT {keys} FROM {upstream.relation} WHERE "
+            f"{quote_ident(up_spec.column)} IN (SELECT user_id FROM {users}) EXCEPT ALL SELECT "
+            f"{keys} FROM {rel} WHERE {quote_ident(spec.column)} IN (SELECT user_id FROM {users}))")
+        first = cur.execute(
+            f"SELECT {', '.join(f'CAST({c} AS VARCHAR)' for c in order)}, "
+            f"{' OR '.join(f'{c} IS NULL' for c in order)} FROM _inc_moved "
+            f"ORDER BY {keys} LIMIT 1").fetchone()
+        if first is None:
+            self._rows_changed[model.name] = 0
+            return "up to date: no row changed"
+        if first[-1]:
+            return None  # a null position: not ordered by comparisons
+        types = self._types(rel)
+        where = _from_position(
+            [(c, f"CAST({quote_literal(v)} AS {types[name]})")
+             for c, v, name in zip(order, first, spec.order_by, strict=False)])
+        row = cur.execute(f"SELECT count(*) FROM {rel} WHERE NOT ({where})").fetchone()
+        before = int(row[0]) if row else 0
+        bare = upstream.relation.split(".")[-1]
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS SELECT * FROM "
+                    f"{upstream.relation} WHERE {where}")
+        try:
+            inner = replace_refs(model.parsed_sql, [(ref, f"temp.main.{quote_ident(bare)}")
+                                                     for ref, _ in ups])
+            num = quote_ident(spec.number)
+            sql = (f"SELECT * REPLACE (CAST({num} + {before} AS {types[spec.number]}) AS {num}) "
+                   f"FROM ({inner})")
+            how = self._update_all(model, spec, sql, where)
+        finally:
+            cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
+        return how.replace("updated:", f"updated from number {before + 1:,}:", 1)
+
+    def _types(self, relation: str) -> dict[str, str]:
+        schema, _, name = relation.rpartition(".")
+        return dict(self.cur.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
+            "table_name = ?", [schema or "main", name]).fetchall())
 
     def _write_changes(
         self, model: Model, spec: IncrementalSpec, sql: str, where: str | None
@@ -811,8 +940,8 @@ class IncrementalRun:
         names = [*user, *spec.changed_days]
         cols = "".join(f", {quote_ident(c)}" for c in names)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new AS\n{sql}")
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash(n) AS _h{cols} "
-                    f"FROM _inc_new AS n")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_new_rows AS SELECT hash({_ROW}) AS "
+                    f"_h{cols} FROM _inc_new AS {_ROW}")
         # The stored rows: their row ids found by the filter's column alone, then only those
         # rows hashed (hashing every row the filter reads costs several times more).
         stored = ""
@@ -820,8 +949,8 @@ class IncrementalRun:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old_ids AS SELECT rowid AS _rid "
                         f"FROM {rel} WHERE {where}")
             stored = " WHERE rowid IN (SELECT _rid FROM _inc_old_ids)"
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, hash(t) "
-                    f"AS _h{cols} FROM {rel} AS t{stored}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_old AS SELECT rowid AS _rid, "
+                    f"hash({_ROW}) AS _h{cols} FROM {rel} AS {_ROW}{stored}")
         # The rows that went (with their row id) and came (without), in one join of the two
         # sets of hashes. Rows are compared as a set: with a repeated row (a model without a
         # unique key), all the rows are replaced instead.
@@ -833,14 +962,14 @@ class IncrementalRun:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT o._rid, "
                         f"coalesce(o._h, n._h) AS _h{either} FROM _inc_old AS o FULL JOIN "
                         "_inc_new_rows AS n ON o._h = n._h WHERE o._h IS NULL OR n._h IS NULL")
-            came = "WHERE hash(n) IN (SELECT _h FROM _inc_changed WHERE _rid IS NULL)"
+            came = f"WHERE hash({_ROW}) IN (SELECT _h FROM _inc_changed WHERE _rid IS NULL)"
         else:
             cur.execute("CREATE OR REPLACE TEMP TABLE _inc_changed AS SELECT * FROM _inc_old "
                         "UNION ALL SELECT NULL, * FROM _inc_new_rows")
             came = ""
         cur.execute(f"DELETE FROM {rel} WHERE rowid IN (SELECT _rid FROM _inc_changed)")
         self._mark_appends(model)
-        cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS n {came}")
+        cur.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM _inc_new AS {_ROW} {came}")
         # The rows that went or came: their days are what day models follow, their users
         # (kind all) what user models update.
         if spec.changed_days:
