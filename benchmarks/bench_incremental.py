@@ -3,6 +3,7 @@ their own, and ``run`` updates the models; against a full rebuild of the same da
 
     python benchmarks/bench_incremental.py                       # 10M events, 1 % new
     python benchmarks/bench_incremental.py --events 1000000 --new 0.01 --repeat 3
+    python benchmarks/bench_incremental.py --models 34            # every model's time
 
 The new events are the latest 1 % by time (the next export of a shop), moved out of the
 generated workspace into a batch of their own. Each repeat: restore the workspace as built
@@ -90,7 +91,9 @@ def _with_new_batch(base: Path, work: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, float, str]], int]:
+def _timed(
+    base: Path, work: Path, full: bool, models: int = 8
+) -> tuple[float, list[tuple[str, float, str]], int]:
     from shoplytics_desktop.core.models.runner import run_project
     from shoplytics_desktop.core.workspace import Workspace
 
@@ -100,7 +103,7 @@ def _timed(base: Path, work: Path, full: bool) -> tuple[float, list[tuple[str, f
         result = run_project(ws, full_refresh=full)
         seconds = time.perf_counter() - t0
         assert result.published, result.message
-        slowest = sorted(result.models, key=lambda m: -m.seconds)[:8]
+        slowest = sorted(result.models, key=lambda m: -m.seconds)[:models]
         full_built = [m.name for m in result.models if m.note.startswith("rebuilt in full")]
         if not full and full_built:
             print(f"  note: rebuilt in full in the incremental run: {', '.join(full_built)}")
@@ -162,6 +165,8 @@ def main() -> None:
     ap.add_argument("--new", type=float, default=0.01, help="share of the events that arrive new")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cli-runs", type=int, default=1, help="`shoplytics run` timings")
+    ap.add_argument("--models", type=int, default=8,
+                    help="how many of the slowest models of the last update to list")
     args = ap.parse_args()
     folder = ROOT / "out" / f"run-{args.events}"
     base = _prepare(folder, args.events, args.new)
@@ -175,7 +180,7 @@ def main() -> None:
     new = 0
     try:
         for _ in range(args.repeat):
-            s, slowest, new = _timed(base, work, full=False)
+            s, slowest, new = _timed(base, work, full=False, models=args.models)
             inc.append(s)
             nothing.append(_timed_nothing_new(work))
             deleted.append(_timed_delete(work))
@@ -199,7 +204,7 @@ def main() -> None:
     if cli:
         print(f"  `shoplytics run` after the import (a fresh process: Python, imports, open, run): "
               f"median {statistics.median(cli):.2f} s over {len(cli)}")
-    print("  slowest models of the last incremental run:")
+    print(f"  the {len(slowest)} slowest models of the last incremental run:")
     for name, seconds, note in slowest:
         print(f"    {name:28s} {seconds:6.2f} s  {note}")
     print(f"  peak RSS {peak_rss_mb():.0f} MB")
