@@ -21,11 +21,17 @@ select
     max(event_time) as last_event_time,
     -- The day's latest non-null attributes (events at one instant: the highest event_id, so
     -- every build and engine agrees): int_products takes those of the latest day that has
-    -- one, which is the latest event's (local days only grow with time).
-    arg_max(category, (event_time, event_id)) filter (where category is not null)
-        as latest_category,
-    arg_max(brand, (event_time, event_id)) filter (where brand is not null) as latest_brand,
-    arg_max(price, (event_time, event_id)) filter (where price is not null) as latest_price
+    -- one, which is the latest event's (local days only grow with time). The order is a sort
+    -- key of (event_time, event_id): DuckDB makes it once per event for the three and compares
+    -- its bytes, where the row value (event_time, event_id) was compared field by field by each
+    -- (0.65-0.73 s against 0.92-1.04 s at 10M events, measured alone); the engines order by
+    -- the row value.
+    arg_max(category, create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+        filter (where category is not null) as latest_category,
+    arg_max(brand, create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+        filter (where brand is not null) as latest_brand,
+    arg_max(price, create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+        filter (where price is not null) as latest_price
 from stg_events
 where product_id is not null
 group by all

@@ -50,6 +50,22 @@ def test_arg_max_with_a_filter_and_a_row_key() -> None:
     )
 
 
+def test_a_sort_key_is_the_row_value_it_orders_by() -> None:
+    """create_sort_key(a, 'ASC NULLS LAST', b, 'ASC NULLS LAST') orders as (a, b) does: the
+    engines get the row value; any other order is refused, naming what to write."""
+    key = "create_sort_key(t, 'ASC NULLS LAST', id, 'asc  nulls last')"
+    assert pg(f"select arg_max(a, {key}) filter (where f) from x") == pg(
+        "select arg_max(a, (t, id)) filter (where f) from x")
+    assert spark(f"select arg_min(a, {key}) from x") == spark("select arg_min(a, (t, id)) from x")
+    assert pg("select arg_min(a, create_sort_key(t, 'ASC NULLS LAST')) from x") == pg(
+        "select arg_min(a, t) from x")
+    with pytest.raises(TranspileError, match="ASC NULLS LAST"):
+        pg("select arg_max(a, create_sort_key(t, 'DESC NULLS FIRST', id, 'ASC NULLS LAST')) "
+           "from x")
+    with pytest.raises(TranspileError, match="ASC NULLS LAST"):
+        pg("select arg_max(a, create_sort_key(t, id)) from x")
+
+
 def test_a_field_of_the_first_rows_struct_is_that_fields_arg_min() -> None:
     """arg_min({...}, key).f takes the first row's field, NULL or not: one arg_min of the field
     that does not skip its NULLs (the key's NULLs still are, as DuckDB skips them)."""

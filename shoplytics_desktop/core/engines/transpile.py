@@ -306,6 +306,36 @@ def refuse_unportable(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+#: The one order a sort key may ask for per column (the order of a row value).
+_SORT_KEY_ORDER = "ASC NULLS LAST"
+
+
+def sort_keys(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``create_sort_key(a, 'ASC NULLS LAST', b, 'ASC NULLS LAST')`` → the row value ``(a, b)``:
+    both order by a, then b. DuckDB compares a sort key's bytes where it compares a row value
+    field by field, so an aggregate ordered by one (``arg_max(x, create_sort_key(...))``) costs
+    less there; the engines order by the row value (rule arg_min_max)."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Anonymous) and str(node.this).lower() == "create_sort_key"):
+            return node
+        args = node.expressions
+        values, orders = args[0::2], args[1::2]
+        if not values or len(values) != len(orders) or not all(
+            isinstance(o, exp.Literal) and o.is_string
+            and " ".join(o.name.upper().split()) == _SORT_KEY_ORDER for o in orders
+        ):
+            raise _Unportable(Unportable(
+                "create_sort_key with an order other than 'ASC NULLS LAST' on each column",
+                r"create_sort_key",
+                "create_sort_key(a, 'ASC NULLS LAST', b, 'ASC NULLS LAST'), or the row value (a, b)",
+            ))
+        copies: list[exp.Expression] = [v.copy() for v in values]
+        return copies[0] if len(copies) == 1 else exp.Tuple(expressions=copies)
+
+    return tree.transform(fix)
+
+
 def tuples_to_structs(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Row values ``(a, b)`` outside IN lists → struct(a, b) on Spark (ordered field by field)."""
     if ctx.dialect != "spark":
@@ -882,6 +912,7 @@ def alias_subqueries(tree: exp.Expression, ctx: Context) -> exp.Expression:
 RULES: list[Rule] = [
     struct_arg_fields,
     refuse_unportable,
+    sort_keys,
     inline_variables,
     expand_star_exclude,
     asof_join,
