@@ -7,10 +7,18 @@ with orders as (
     select
         order_key,
         bool_and(order_id is not null) as has_source_order_id,
-        arg_min(user_id, (event_time, event_id)) as user_id,
-        arg_min(session_key, (event_time, event_id)) as session_key,
-        arg_min(session_id, (event_time, event_id)) as session_id,
-        arg_min(currency, (event_time, event_id)) as currency,
+        -- The first line by a sort key of (event_time, event_id): made once per line for the
+        -- four and compared as bytes (the engines order by the row value).
+        arg_min(user_id, create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+            as user_id,
+        arg_min(session_key,
+            create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+            as session_key,
+        arg_min(session_id,
+            create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+            as session_id,
+        arg_min(currency, create_sort_key(event_time, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST'))
+            as currency,
         min(event_time) as order_time,
         -- The reporting-zone day of the first line (local days only grow with time).
         min(event_date) as order_date,
