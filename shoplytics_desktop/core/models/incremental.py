@@ -394,7 +394,7 @@ class IncrementalRun:
         self.base: frozenset[str] | None = None  # the batches the previous build was made of
         #: What each model built in this run changed: 'all', or 'part' (users/days only).
         self.changed: dict[str, str] = {}
-        self._columns: dict[str, set[str]] = {}
+        self._columns: dict[str, dict[str, str]] = {}  # relation → column → type
         self._fingerprints: dict[str, str] = {}
         self._prepared = False
         self._copied: set[str] = set()  # the copies of users' events made (``copy_events``)
@@ -404,8 +404,6 @@ class IncrementalRun:
         #: of the rows it changed), as a temp table
         self._user_sets: dict[str, str] = {}
         self._rows_changed: dict[str, int] = {}  # kind all: how many rows went or came
-        #: user models updated in this run: the temp table of the users they were updated for
-        self._updated_for: dict[str, str] = {}
         #: models updated (not rebuilt) in this run: the first row id of the rows it appended
         #: (None: it appended none)
         self.written: dict[str, int | None] = {}
@@ -432,14 +430,16 @@ class IncrementalRun:
     # -- what the relations hold -------------------------------------------------------------
 
     def columns(self, relation: str) -> set[str]:
+        return set(self.column_types(relation))
+
+    def column_types(self, relation: str) -> dict[str, str]:
+        """A relation's columns and their types (read from the catalog once per run)."""
         if relation not in self._columns:
             schema, _, name = relation.rpartition(".")
-            self._columns[relation] = {
-                r[0] for r in self.cur.execute(
-                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                    "AND table_name = ?", [schema or "main", name]
-                ).fetchall()
-            }
+            self._columns[relation] = dict(self.cur.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+                "AND table_name = ?", [schema or "main", name]
+            ).fetchall())
         return self._columns[relation]
 
     def copy_events(self, table: str) -> None:
@@ -756,7 +756,6 @@ class IncrementalRun:
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
             if spec.kind == "user":
                 count = self._update_users(model, spec, sql, build.users, build.tail)
-                self._updated_for[model.name] = build.users
                 how = f"updated for {count:,} user(s) with {self._events_word()}" + (
                     "" if build.users == _USERS else " or changed rows upstream") + (
                     ", from the first session those can change" if build.tail else "")
@@ -878,46 +877,45 @@ class IncrementalRun:
         row before it keeps its place and number; the rows from there on are the model's SQL
         over the upstream's rows from there on, numbered after the rows before it."""
         cur, rel = self.cur, model.relation
-        ups = [(ref, t) for ref, t in model.refs]
-        upstream = self.project.models.get(ups[0][1]) if len({t for _, t in ups}) == 1 else None
+        upstream = self.project.models.get(model.refs[0][1]) if len(
+            {t for _, t in model.refs}) == 1 else None
         up_spec = upstream.incremental if upstream is not None else None
+        types = self.column_types(rel)
         # Its columns are the position, the number and the user: a row that keeps its place
-        # keeps every value.
+        # keeps every value. A nested position, written out as text, may not read back the same.
         if (upstream is None or up_spec is None or up_spec.kind != "user"
-                or self.columns(rel) != {*spec.order_by, spec.number, spec.column}
-                or not {*spec.order_by, up_spec.column} <= self.columns(upstream.relation)):
+                or set(types) != {*spec.order_by, spec.number, spec.column}
+                or not {*spec.order_by, up_spec.column} <= self.columns(upstream.relation)
+                or any(types[c].endswith("]") or types[c].startswith(("STRUCT", "MAP", "UNION"))
+                       for c in spec.order_by)):
             return None
-        if self.changed.get(upstream.name) == "none":
-            self._rows_changed[model.name] = 0
-            return "up to date: no row changed"
-        users = self._updated_for.get(upstream.name)
-        if self.changed.get(upstream.name) != "part" or users is None:
+        changed = self.changed.get(upstream.name)
+        if changed not in ("none", "part"):
             return None
-        order = [quote_ident(c) for c in spec.order_by]
-        keys = ", ".join(order)
-        cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _inc_moved AS (SELECT {keys} FROM {rel} WHERE "
-            f"{quote_ident(spec.column)} IN (SELECT user_id FROM {users}) EXCEPT ALL SELECT "
-            f"{keys} FROM {upstream.relation} WHERE {quote_ident(up_spec.column)} IN (SELECT "
-            f"user_id FROM {users})) UNION ALL (SELECT {keys} FROM {upstream.relation} WHERE "
-            f"{quote_ident(up_spec.column)} IN (SELECT user_id FROM {users}) EXCEPT ALL SELECT "
-            f"{keys} FROM {rel} WHERE {quote_ident(spec.column)} IN (SELECT user_id FROM {users}))")
-        first = cur.execute(
-            f"SELECT {', '.join(f'CAST({c} AS VARCHAR)' for c in order)}, "
-            f"{' OR '.join(f'{c} IS NULL' for c in order)} FROM _inc_moved "
-            f"ORDER BY {keys} LIMIT 1").fetchone()
+        # A user model updated in this run was updated for the users with changed events, or
+        # for the set it kept beyond them.
+        users = self._user_sets.get(upstream.name, _USERS) if changed == "part" else None
+        first = None
+        if users is not None:
+            order = [quote_ident(c) for c in spec.order_by]
+            keys = ", ".join(order)
+            theirs = (f"SELECT {keys} FROM {{rel}} WHERE {{col}} IN (SELECT user_id FROM "
+                      f"{users})")
+            first = cur.execute(
+                f"WITH stored AS ({theirs.format(rel=rel, col=quote_ident(spec.column))}), "
+                f"now AS ({theirs.format(rel=upstream.relation, col=quote_ident(up_spec.column))}) "
+                f"SELECT {', '.join(f'CAST({c} AS VARCHAR)' for c in order)}, "
+                f"{' OR '.join(f'{c} IS NULL' for c in order)} FROM ((FROM stored EXCEPT ALL "
+                f"FROM now) UNION ALL (FROM now EXCEPT ALL FROM stored)) "
+                f"ORDER BY {keys} LIMIT 1").fetchone()
         if first is None:
             self._rows_changed[model.name] = 0
             return "up to date: no row changed"
         if first[-1]:
             return None  # a null position: not ordered by comparisons
-        types = self._types(rel)
-        if any(types[c].endswith("]") or types[c].startswith(("STRUCT", "MAP", "UNION"))
-               for c in spec.order_by):
-            return None  # written out as text, a nested value may not read back the same
         where = _from_position(
-            [(c, f"CAST({quote_literal(v)} AS {types[name]})")
-             for c, v, name in zip(order, first, spec.order_by, strict=False)])
+            [(quote_ident(c), f"CAST({quote_literal(v)} AS {types[c]})")
+             for c, v in zip(spec.order_by, first, strict=False)])
         row = cur.execute(f"SELECT count(*) FROM {rel} WHERE NOT ({where})").fetchone()
         before = int(row[0]) if row else 0
         bare = upstream.relation.split(".")[-1]
@@ -925,7 +923,7 @@ class IncrementalRun:
                     f"{upstream.relation} WHERE {where}")
         try:
             inner = replace_refs(model.parsed_sql, [(ref, f"temp.main.{quote_ident(bare)}")
-                                                     for ref, _ in ups])
+                                                     for ref, _ in model.refs])
             num = quote_ident(spec.number)
             sql = (f"SELECT * REPLACE (CAST({num} + {before} AS {types[spec.number]}) AS {num}) "
                    f"FROM ({inner})")
@@ -933,12 +931,6 @@ class IncrementalRun:
         finally:
             cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
         return how.replace("updated:", f"updated from number {before + 1:,}:", 1)
-
-    def _types(self, relation: str) -> dict[str, str]:
-        schema, _, name = relation.rpartition(".")
-        return dict(self.cur.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
-            "table_name = ?", [schema or "main", name]).fetchall())
 
     def _write_changes(
         self, model: Model, spec: IncrementalSpec, sql: str, where: str | None
