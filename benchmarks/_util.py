@@ -1,7 +1,9 @@
-"""Shared helpers for the benchmark scripts: peak RSS and a fresh generated workspace."""
+"""Shared helpers for the benchmark scripts: peak RSS, a fresh generated workspace, and an empty
+OS page cache."""
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -25,3 +27,14 @@ def generated_workspace(folder: Path, events: int, days: int = 90, seed: int = 7
         t0 = time.perf_counter()
         generate_into(ws, GenerateSpec(events=events, days=days, seed=seed), replace=True)
         return time.perf_counter() - t0
+
+
+def drop_page_cache() -> bool:
+    """Empty the OS page cache (Linux, as root), so that the next reads come from the disk;
+    whether it could."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True

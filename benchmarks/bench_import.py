@@ -34,6 +34,7 @@ import os
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +42,9 @@ from typing import Any
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._util import drop_page_cache
 from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.progress import NullReporter
 from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
@@ -116,17 +120,6 @@ def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]
     con.close()
     db_file.unlink(missing_ok=True)
     return seconds, peak_rss_mb(), cpu
-
-
-def drop_page_cache() -> bool:
-    """Empty the OS page cache (Linux, as root), so that the next reads come from the disk;
-    whether it could."""
-    os.sync()
-    try:
-        Path("/proc/sys/vm/drop_caches").write_text("3\n")
-    except OSError:
-        return False
-    return True
 
 
 def our_import(
