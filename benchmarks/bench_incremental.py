@@ -8,7 +8,8 @@ their own, and ``run`` updates the models; against a full rebuild of the same da
 The new events are the latest 1 % by time (the next export of a shop), moved out of the
 generated workspace into a batch of their own. Each repeat: restore the workspace as built
 before the new batch, add the batch, time ``run_project`` (incremental); then time ``run_project
-(full_refresh=True)`` on the same data. It prints the medians, their ratio, the time of a run with
+(full_refresh=True)`` on the same data. It prints the medians, their ratio, the checkpoint after the
+incremental run (not part of it: the app checkpoints when idle), the time of a run with
 nothing new right after the incremental one, the time of a run after the batch is deleted again
 (as the app deletes it), the models that took longest in the incremental run and the peak RSS.
 The workspace is kept under benchmarks/out/.
@@ -93,7 +94,9 @@ def _with_new_batch(base: Path, work: Path) -> int:
 
 def _timed(
     base: Path, work: Path, full: bool, models: int = 8
-) -> tuple[float, list[tuple[str, float, str]], int]:
+) -> tuple[float, list[tuple[str, float, str]], int, tuple[float, float]]:
+    """The run's seconds, its slowest models, the new events, and the checkpoint after it (the
+    app's when it is idle, or DuckDB's at close): seconds and MB of write-ahead log written."""
     from shoplytics_desktop.core.models.runner import run_project
     from shoplytics_desktop.core.workspace import Workspace
 
@@ -103,11 +106,15 @@ def _timed(
         result = run_project(ws, full_refresh=full)
         seconds = time.perf_counter() - t0
         assert result.published, result.message
+        logged = ws.wal_path.stat().st_size / 1e6 if ws.wal_path.exists() else 0.0
+        t0 = time.perf_counter()
+        ws.checkpoint()
+        checkpoint = (time.perf_counter() - t0, logged)
         slowest = sorted(result.models, key=lambda m: -m.seconds)[:models]
         full_built = [m.name for m in result.models if m.note.startswith("rebuilt in full")]
         if not full and full_built:
             print(f"  note: rebuilt in full in the incremental run: {', '.join(full_built)}")
-        return seconds, [(m.name, m.seconds, m.note) for m in slowest], new
+        return seconds, [(m.name, m.seconds, m.note) for m in slowest], new, checkpoint
 
 
 def _timed_nothing_new(work: Path) -> tuple[float, int]:
@@ -176,12 +183,14 @@ def main() -> None:
     cli: list[float] = []
     nothing: list[tuple[float, int]] = []
     deleted: list[tuple[float, str]] = []
+    checkpoints: list[tuple[float, float]] = []
     slowest: list[tuple[str, float, str]] = []
     new = 0
     try:
         for _ in range(args.repeat):
-            s, slowest, new = _timed(base, work, full=False, models=args.models)
+            s, slowest, new, checkpoint = _timed(base, work, full=False, models=args.models)
             inc.append(s)
+            checkpoints.append(checkpoint)
             nothing.append(_timed_nothing_new(work))
             deleted.append(_timed_delete(work))
             full.append(_timed(base, work, full=True)[0])
@@ -194,6 +203,9 @@ def main() -> None:
     print(f"  incremental run + tests: {i:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in inc)})")
     print(f"  full rebuild + tests:    {f:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in full)})")
     print(f"  incremental / full: {i / f:.2f}")
+    print(f"  the checkpoint after the incremental run (the app's when idle, DuckDB's at close): "
+          f"{statistics.median(c for c, _ in checkpoints):.2f} s, writing "
+          f"{statistics.median(m for _, m in checkpoints):.1f} MB of write-ahead log into the file")
     n = statistics.median(x for x, _ in nothing)
     print(f"  then a run with nothing new: {n:.3f} s "
           f"(models built all the same: {max(b for _, b in nothing)}, the ones reading the clock)")

@@ -32,6 +32,7 @@ from shoplytics_desktop.ui import app_settings
 from shoplytics_desktop.ui.app_state import AppState
 from shoplytics_desktop.ui.drops import accept_file_drag, dropped_files
 from shoplytics_desktop.ui.errors import show_error
+from shoplytics_desktop.ui.idle_checkpoint import IdleCheckpoint
 from shoplytics_desktop.ui.page_host import PageHost
 from shoplytics_desktop.ui.status_bar import StatusBar
 from shoplytics_desktop.ui.welcome import WelcomePage
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         #: The open workspace, the last run, whether work is under way: what the pages,
         #: the status bar and the menus follow.
         self.state = AppState(self)
+        # Committed changes reach the database file when the app is idle, not while a run waits.
+        self.idle_checkpoint = IdleCheckpoint(self.state)
         #: The menus' actions by key (filled once the menus are built, after the pages).
         self.menu_actions: dict[str, QAction] = {}
         #: The dialog open now (kept referenced while it is shown).

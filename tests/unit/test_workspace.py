@@ -288,3 +288,45 @@ def test_settings_duckdb_must_judge_are_checked_and_defaults_open_no_database(
     assert opened == []
     assert settings.duckdb_problems(WorkspaceSettings(threads=2)) == []
     assert opened == ["db"]
+
+
+def _wal_bytes(ws: Workspace) -> int:
+    return ws.wal_path.stat().st_size if ws.wal_path.exists() else 0
+
+
+def test_a_commit_leaves_its_changes_in_the_log_until_a_checkpoint(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws") as ws:
+        cur = ws.cursor()
+        # DuckDB's 16 MB default would checkpoint an update of a 10M-event workspace inside
+        # its commit; the workspace raises it and checkpoints when the app is idle.
+        assert cur.execute("SELECT current_setting('checkpoint_threshold')").fetchone() == (
+            "256.0 MiB",)
+        ws.checkpoint()
+        assert _wal_bytes(ws) == 0 and ws.checkpoint() is False  # nothing to write
+        cur.execute("CREATE TABLE main.t AS SELECT range AS i FROM range(1000)")
+        cur.execute("DELETE FROM main.t WHERE i % 2 = 0")
+        assert _wal_bytes(ws) > 0
+        assert ws.checkpoint() is True
+        assert _wal_bytes(ws) == 0
+        assert cur.execute("SELECT count(*), sum(i) FROM main.t").fetchone() == (500, 250000)
+    with Workspace.open(tmp_path / "ws", read_only=True) as ro:
+        assert ro.checkpoint() is False
+        assert ro.cursor().execute("SELECT count(*) FROM main.t").fetchone() == (500,)
+
+
+def test_changes_in_the_log_survive_a_killed_process(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    code = textwrap.dedent(f"""
+        import os
+        from shoplytics_desktop.core.workspace import Workspace
+        ws = Workspace.open({str(folder)!r})
+        cur = ws.cursor()
+        cur.execute("CREATE TABLE main.t AS SELECT range AS i FROM range(1000)")
+        cur.execute("DELETE FROM main.t WHERE i >= 10")
+        print(ws.wal_path.stat().st_size, flush=True)
+        os._exit(9)  # no close, no checkpoint
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 9 and int(out.stdout.split()[0]) > 0, out.stderr
+    with Workspace.open(folder) as ws:
+        assert ws.cursor().execute("SELECT count(*), max(i) FROM main.t").fetchone() == (10, 9)
