@@ -252,11 +252,14 @@ def into_large(
     the OS page cache is dropped before each import, so the workspace is read from the disk."""
     template = keep or folder / "ws_large"
     if keep is not None and (keep / "warehouse.duckdb").exists():
-        made = 0.0
+        made, made_rss = 0.0, 0.0
     else:
         big = folder / f"existing_{existing}.parquet"
         in_child(make_file, big, existing, "parquet")
-        made = in_child(_build_workspace, big, template, memory_limit)
+        made, made_rss = in_child(_build_workspace, big, template, memory_limit)
+        print(f"a workspace of {existing:,} events imported from one Parquet file of "
+              f"{big.stat().st_size / 1e9:.1f} GB in {made:.1f} s, peak RSS {made_rss:.0f} MB "
+              f"({existing / made:,.0f} rows/s)", flush=True)
         big.unlink()
     path = folder / f"new_{new}.parquet"
     in_child(make_file, path, new, "parquet", 10 * existing)
@@ -282,9 +285,10 @@ def into_large(
         f"the index in the caches)\n"
         f"  ratio import / duckdb        {_median(o) / _median(b):7.2f}  (CPU seconds: "
         f"{oc:.2f} / {bc:.2f} = {oc / bc:.2f})\n"
-        f"  loaded {ours[-1]['loaded']:,} dup {ours[-1]['duplicate']:,}; phases "
-        f"{ours[-1]['phases']}; peak RSS {_median([r['rss'] for r in ours]):.0f} MB\n"
-        f"  {_load()}",
+        f"  loaded {ours[-1]['loaded']:,} dup {ours[-1]['duplicate']:,}; peak RSS "
+        f"{_median([r['rss'] for r in ours]):.0f} MB; phases of each run:\n"
+        + "".join(f"    {r['seconds']:.2f} s: {r['phases']}\n" for r in ours)
+        + f"  {_load()}",
         flush=True,
     )
     if keep is None:
@@ -293,14 +297,15 @@ def into_large(
     later.unlink()
 
 
-def _build_workspace(path: Path, ws_dir: Path, memory_limit: str | None) -> float:
+def _build_workspace(path: Path, ws_dir: Path, memory_limit: str | None) -> tuple[float, float]:
+    """Import ``path`` into a new workspace: seconds, and the peak RSS of the process (MB)."""
     shutil.rmtree(ws_dir, ignore_errors=True)
     if memory_limit:
         save_settings(ws_dir, WorkspaceSettings(memory_limit=memory_limit))
     with Workspace.open(ws_dir) as ws:
         t = time.perf_counter()
         import_events(ws, [path])
-        return time.perf_counter() - t
+        return time.perf_counter() - t, peak_rss_mb()
 
 
 def memory(folder: Path, repeat: int, memory_limit: str | None) -> None:

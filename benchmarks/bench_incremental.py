@@ -132,21 +132,23 @@ def _timed_nothing_new(work: Path) -> tuple[float, int]:
         return seconds, sum(m.note != UNCHANGED for m in result.models)
 
 
-def _timed_delete(work: Path) -> tuple[float, str]:
+def _timed_delete(work: Path) -> tuple[float, str, float]:
     """The new batch deleted again as the app deletes it (``delete_batch``: a backup, then its
-    events' users and times recorded and its rows deleted), then ``run``: the run's seconds and
-    how it built int_sessions."""
+    events' users and times recorded and its rows deleted), then ``run``: the run's seconds, how
+    it built int_sessions, and the seconds of the delete itself (its backup included)."""
     from shoplytics_desktop.core.ingest import delete_batch
     from shoplytics_desktop.core.models.runner import run_project
     from shoplytics_desktop.core.workspace import Workspace
 
     with Workspace.open(work) as ws:
+        t0 = time.perf_counter()
         delete_batch(ws, "new-batch")
+        removing = time.perf_counter() - t0
         t0 = time.perf_counter()
         result = run_project(ws)
         seconds = time.perf_counter() - t0
         assert result.published, result.message
-        return seconds, next(m.note for m in result.models if m.name == "int_sessions")
+        return seconds, next(m.note for m in result.models if m.name == "int_sessions"), removing
 
 
 def _timed_cli(base: Path, work: Path) -> float:
@@ -182,7 +184,7 @@ def main() -> None:
     full: list[float] = []
     cli: list[float] = []
     nothing: list[tuple[float, int]] = []
-    deleted: list[tuple[float, str]] = []
+    deleted: list[tuple[float, str, float]] = []
     checkpoints: list[tuple[float, float]] = []
     slowest: list[tuple[str, float, str]] = []
     new = 0
@@ -209,10 +211,13 @@ def main() -> None:
     n = statistics.median(x for x, _ in nothing)
     print(f"  then a run with nothing new: {n:.3f} s "
           f"(models built all the same: {max(b for _, b in nothing)}, the ones reading the clock)")
-    d = statistics.median(x for x, _ in deleted)
+    d = statistics.median(x for x, _, _ in deleted)
     print(f"  then the batch deleted again as the app deletes it, and a run: {d:.2f} s "
-          f"(runs: {', '.join(f'{x:.2f}' for x, _ in deleted)}; int_sessions "
+          f"(runs: {', '.join(f'{x:.2f}' for x, _, _ in deleted)}; int_sessions "
           f"{deleted[-1][1]}), × {d / f:.2f} the full rebuild")
+    print(f"  the delete itself, with the workspace's backup copy taken first: "
+          f"{statistics.median(r for _, _, r in deleted):.2f} s "
+          f"(runs: {', '.join(f'{r:.2f}' for _, _, r in deleted)})")
     if cli:
         print(f"  `shoplytics run` after the import (a fresh process: Python, imports, open, run): "
               f"median {statistics.median(cli):.2f} s over {len(cli)}")
