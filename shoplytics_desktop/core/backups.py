@@ -2,8 +2,8 @@
 
 Every destructive operation (deleting a batch, replacing data, switching the model project,
 restoring) first takes a *verified* backup: a copy of the checkpointed database, written under a
-temporary name, opened read-only to prove it is a workspace database, then renamed to
-``warehouse.duckdb.bak``. Restoring refuses a backup that does not open, takes the workspace's
+temporary name (a copy-on-write clone where the file system makes one: filecopy.py), opened
+read-only to prove it is a workspace database, then renamed to ``warehouse.duckdb.bak``. Restoring refuses a backup that does not open, takes the workspace's
 lock for the whole swap, and keeps the database it replaces as a timestamped copy that no later
 restore overwrites.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from shoplytics_desktop.core.errors import WorkspaceError, WorkspaceLockedError, count_of
+from shoplytics_desktop.core.filecopy import copy_file
 from shoplytics_desktop.core.sqlutil import quote_literal
 
 DB_FILE = "warehouse.duckdb"
@@ -111,7 +111,7 @@ def write_backup(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
     partial = folder / (BACKUP_FILE + ".partial")
     try:
         con.execute("CHECKPOINT")
-        shutil.copy2(db_path, partial)
+        copy_file(db_path, partial)
         inspect_database(partial)
         os.replace(partial, target)
     except OSError as e:
@@ -187,7 +187,7 @@ def restore_backup(folder: Path) -> RestoreResult:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     incoming = folder / (DB_FILE + ".restoring")
     try:
-        shutil.copy2(bak, incoming)
+        copy_file(bak, incoming)
         with _exclusive(db):
             kept: Path | None = None
             if db.exists():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from shoplytics_desktop.core.backups import DB_FILE
 from shoplytics_desktop.core.errors import WorkspaceError
+from shoplytics_desktop.core.filecopy import copy_file
 from shoplytics_desktop.core.workspace import Workspace
 
 #: The name every snapshot folder starts with (in the system's temporary folder).
@@ -41,7 +42,7 @@ def copy_workspace(folder: Path, into: Path | None = None) -> Path:
         src = folder / name
         if src.exists():
             try:
-                shutil.copy2(src, target / name)
+                copy_file(src, target / name)
             except OSError as e:
                 shutil.rmtree(target, ignore_errors=True)
                 raise WorkspaceError(
