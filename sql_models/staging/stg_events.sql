@@ -5,9 +5,12 @@
 -- new session starts at the user's first such event and after every gap of more than the
 -- session timeout; events at the same instant share a session (their gap is 0).
 --
--- Both window passes order a user's events totally, by time and then event_id: with time alone,
--- events at one instant could come in one order in the first pass and another in the second,
--- and an event placed before its session's start row would get no session at all.
+-- Both window passes order a user's events by time alone. Events at one instant may come in
+-- any order: the first of them in the first pass gets the gap from the instant before (so at
+-- most one of them starts a session), the others a gap of 0; the second pass's frame takes in
+-- every event of the current instant (RANGE, not ROWS), so they all see that start whichever
+-- row holds it. Ordering by (time, event_id) instead gave the same sessions at a wider sort
+-- key: 7.2-7.4 s against 6.7-7.0 s for int_sessions at 10M events without source session ids.
 --
 -- The sessionization is two window passes over the events without a source id (no join back).
 -- In a view this is cheap for every reader that does not ask for a session column: the
@@ -81,7 +84,7 @@ unsessioned_gaps as (
         ) as starts_session
     from events
     where source_session_id is null
-    window user_timeline as (partition by user_id order by event_time, event_id)
+    window user_timeline as (partition by user_id order by event_time)
 ),
 
 -- Session starts only grow along a user's timeline, so the running max of the start instants
@@ -96,8 +99,8 @@ sessioned as (
         * exclude (starts_session),
         'auto-' || strftime(
             max(case when starts_session then event_time end) over (
-                partition by user_id order by event_time, event_id
-                rows between unbounded preceding and current row
+                partition by user_id order by event_time
+                range between unbounded preceding and current row
             ),
             '%Y%m%dT%H%M%S'
         ) as session_id
