@@ -49,13 +49,18 @@ def spark_url() -> Iterator[str]:
 def generated_folder() -> Iterator[Path]:
     """A workspace with generated events, built on DuckDB, its marts kept aside. Its reporting
     time zone has a clock change within the data (Europe/Berlin, 2024-03-31), so the engines'
-    days and hours of day must follow the zone as DuckDB's do."""
+    days and hours of day must follow the zone as DuckDB's do. A third of the users' events
+    have no session id, so the engines sessionize them by the timeout rule as DuckDB does."""
     folder = Path(tempfile.mkdtemp(prefix="shoplytics-engines-")) / "ws"
     with Workspace.open(folder) as ws:
         ws.settings.time_zone = TIME_ZONE
         ws.save_settings()
         spec = GenerateSpec(events=EVENTS, days=45, seed=11, start=dt.date(2024, 3, 10))
         generate_into(ws, spec, replace=True)
+        ws.cursor().execute(
+            "UPDATE raw.events SET session_id = NULL WHERE user_id IN (SELECT DISTINCT user_id "
+            "FROM raw.events ORDER BY user_id LIMIT (SELECT count(DISTINCT user_id) // 3 "
+            "FROM raw.events))")
         result = run_project(ws)
         assert result.status == "success", result.message
         keep_duckdb_marts(ws)
