@@ -4,6 +4,7 @@ their own, and ``run`` updates the models; against a full rebuild of the same da
     python benchmarks/bench_incremental.py                       # 10M events, 1 % new
     python benchmarks/bench_incremental.py --events 1000000 --new 0.01 --repeat 3
     python benchmarks/bench_incremental.py --models 34            # every model's time
+    python benchmarks/bench_incremental.py --derived-sessions     # events without session ids
 
 The new events are the latest 1 % by time (the next export of a shop), moved out of the
 generated workspace into a batch of their own. Each repeat: restore the workspace as built
@@ -28,14 +29,15 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 
-def _prepare(folder: Path, events: int, share: float) -> Path:
+def _prepare(folder: Path, events: int, share: float, derived: bool = False) -> Path:
     """A workspace of ``events`` generated events, without its latest ``share``, fully built;
-    the held-back events wait in main.new_events. Reused when there."""
+    the held-back events wait in main.new_events. Reused when there. ``derived``: the events
+    have no session ids (as many exports), so every session comes from the timeout rule."""
     from benchmarks._util import generated_workspace
     from shoplytics_desktop.core.models.runner import run_project
     from shoplytics_desktop.core.workspace import Workspace
 
-    base = folder.parent / f"{folder.name}-base"
+    base = folder.parent / f"{folder.name}{'-derived' if derived else ''}-base"
     ready = base / "ready"
     if ready.exists() and ready.read_text() == _models_hash():
         return base
@@ -44,6 +46,8 @@ def _prepare(folder: Path, events: int, share: float) -> Path:
     shutil.copytree(folder, base)
     with Workspace.open(base) as ws:
         cur = ws.cursor()
+        if derived:
+            cur.execute("UPDATE raw.events SET session_id = NULL")
         held = int(events * share)
         row = cur.execute(
             f"SELECT event_time FROM raw.events ORDER BY event_time DESC LIMIT 1 OFFSET {held}"
@@ -176,9 +180,11 @@ def main() -> None:
     ap.add_argument("--cli-runs", type=int, default=1, help="`shoplytics run` timings")
     ap.add_argument("--models", type=int, default=8,
                     help="how many of the slowest models of the last update to list")
+    ap.add_argument("--derived-sessions", action="store_true",
+                    help="events without session ids: every session from the timeout rule")
     args = ap.parse_args()
     folder = ROOT / "out" / f"run-{args.events}"
-    base = _prepare(folder, args.events, args.new)
+    base = _prepare(folder, args.events, args.new, args.derived_sessions)
     work = folder.parent / f"{folder.name}-incremental"
     inc: list[float] = []
     full: list[float] = []
@@ -201,6 +207,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     i, f = statistics.median(inc), statistics.median(full)
     print(f"{args.events:,} events, {new:,} new in one batch ({args.new:.0%}), "
+          f"{'no session ids (every session derived), ' if args.derived_sessions else ''}"
           f"median of {args.repeat}:")
     print(f"  incremental run + tests: {i:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in inc)})")
     print(f"  full rebuild + tests:    {f:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in full)})")
