@@ -3,8 +3,11 @@
 --
 -- Reading stg_events without its session columns costs a plain scan; the session of a line
 -- without a source session id is then looked up in int_sessions: it is the user's derived
--- session that started last at or before the line (derived sessions of a user are disjoint
--- stretches of time), an as-of join over purchases only.
+-- session whose first and last events enclose the line (derived sessions of a user are disjoint
+-- stretches of time, more than a timeout apart), matched on user and time bucket as in
+-- int_session_products. An equality join builds on the sessions and streams the purchases, where
+-- an as-of join sorted every derived session (at 10M events without source session ids it took
+-- 1.6 s).
 with purchases as (
     select
         event_id,
@@ -27,21 +30,39 @@ with purchases as (
     where event_type = 'purchase'
 ),
 
+-- A bucket of time in microseconds: the session timeout, at least an hour.
+bucket_size as (
+    select cast(greatest(coalesce(getvariable('session_timeout_minutes'), 30), 60) as bigint)
+        * 60000000 as us
+),
+
+-- The derived sessions by the buckets of time they span (a session of n events spans at most
+-- n + 1 buckets).
 derived_sessions as (
-    select user_id, session_start, session_id
-    from int_sessions
-    where is_derived_session
+    select
+        s.user_id,
+        s.session_start,
+        s.session_end,
+        s.session_id,
+        unnest(range(epoch_us(s.session_start) // b.us, epoch_us(s.session_end) // b.us + 1))
+            as bucket
+    from int_sessions as s
+    cross join bucket_size as b
+    where s.is_derived_session
 ),
 
 lines as (
     select
         p.*,
-        -- Lines with a source session id keep it; the as-of match is only used for the others.
+        -- Lines with a source session id keep it; the others take their derived session.
         coalesce(p.source_session_id, d.session_id) as session_id
     from purchases as p
-    asof left join derived_sessions as d
-        on d.user_id = p.user_id
-        and p.event_time >= d.session_start
+    cross join bucket_size as b
+    left join derived_sessions as d
+        on p.source_session_id is null
+        and d.user_id = p.user_id
+        and d.bucket = epoch_us(p.event_time) // b.us
+        and p.event_time between d.session_start and d.session_end
 )
 
 select

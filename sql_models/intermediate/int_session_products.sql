@@ -6,8 +6,8 @@
 -- dominates, 31 s either way).
 --
 -- Reading stg_events without its session columns costs a plain scan; events without a source
--- session id get the user's derived session that holds them (as in int_order_lines: the one
--- that started last at or before the event), so the events are not sessionized again.
+-- session id get the user's derived session that holds them (as in int_order_lines), so the
+-- events are not sessionized again.
 with product_events as not materialized (
     select user_id, source_session_id, product_id, event_type, event_time, event_date
     from stg_events
