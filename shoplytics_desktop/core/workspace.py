@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ SCHEMA_VERSION = 7
 #: idle (``Workspace.checkpoint``) and DuckDB when the workspace closes.
 CHECKPOINT_THRESHOLD = "256MiB"
 LAYERS = ("staging", "intermediate", "marts")
+#: The workspaces some thread has a cursor on (``Workspace.release_thread``).
+_WITH_CURSORS: weakref.WeakSet[Workspace] = weakref.WeakSet()
 INTERNAL = "_shoplytics"
 # The tables contract.raw_ddl() and _INTERNAL_DDL create.
 _EXPECTED_TABLES = {
@@ -443,7 +446,23 @@ class Workspace:
             self._local.cursor = cur
             with self._lock:
                 self._cursors.append(cur)
+            _WITH_CURSORS.add(self)
         return cur
+
+    def release(self) -> None:
+        """End the result this thread's cursor still holds. A query read with ``fetchone`` keeps
+        its transaction open until the cursor runs another statement, and an open transaction
+        keeps a checkpoint out; a thread that is done with the workspace for now calls this."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is not None:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("SELECT 1 WHERE false").fetchall()
+
+    @staticmethod
+    def release_thread() -> None:
+        """``release`` this thread's cursor on every workspace it has one on."""
+        for ws in list(_WITH_CURSORS):
+            ws.release()
 
     @property
     def wal_path(self) -> Path:

@@ -38,6 +38,7 @@ class IdleCheckpoint(QObject):
         if self.state.busy or self.worker is not None:
             self.timer.start()  # after the work under way
             return
+        ws.release()  # this thread's last result, if it holds one
         worker = Worker(ws.checkpoint, workspace=ws, pass_reporter=False)
         worker.signals.finished.connect(self._finished)
         self.worker = worker.start()

@@ -109,6 +109,8 @@ class Worker(QRunnable):
         finally:
             if self._cursor is not None:
                 token.detach(self._cursor)
+            # A result left open on this pool thread would keep the idle checkpoint out.
+            Workspace.release_thread()
             self.signals.finished.emit()
 
     def _failed(self, e: BaseException) -> None:

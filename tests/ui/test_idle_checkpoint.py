@@ -51,3 +51,23 @@ def test_another_workspace_cancels_the_pending_checkpoint(qtbot, tmp_path: Path)
         assert not idle.timer.isActive()
         qtbot.wait(150)
         assert _logged(ws) > 0 and idle.worker is None
+
+
+def test_a_result_left_open_on_a_worker_does_not_keep_the_checkpoint_out(qtbot, tmp_path: Path) -> None:
+    from shoplytics_desktop.ui.workers import Worker
+
+    state = AppState()
+    IdleCheckpoint(state, idle_ms=20)
+    with Workspace.open(tmp_path / "ws") as ws:
+        state.set_workspace(ws)
+        ws.cursor().execute("CREATE TABLE main.t AS SELECT range AS i FROM range(100000)")
+        # As the dashboards' queries do: one row read of a result that has more.
+        worker = Worker(lambda: ws.cursor().execute("SELECT i FROM main.t").fetchone(),
+                        pass_reporter=False)
+        with qtbot.waitSignal(worker.signals.finished, timeout=5000):
+            worker.start()
+        ws.cursor().execute("CREATE TABLE main.u AS SELECT 1 AS x")
+        assert _logged(ws) > 0
+        state.announce_data_changed()
+        qtbot.waitUntil(lambda: _logged(ws) == 0, timeout=5000)
+        state.drop_workspace()
