@@ -3,9 +3,9 @@
 Every destructive operation (deleting a batch, replacing data, switching the model project,
 restoring) first takes a *verified* backup: a copy of the checkpointed database, written under a
 temporary name (a copy-on-write clone where the file system makes one: filecopy.py), opened
-read-only to prove it is a workspace database, then renamed to ``warehouse.duckdb.bak``. Restoring refuses a backup that does not open, takes the workspace's
-lock for the whole swap, and keeps the database it replaces as a timestamped copy that no later
-restore overwrites.
+read-only to prove it is a workspace database, then renamed to ``warehouse.duckdb.bak``.
+Restoring refuses a backup that does not open, takes the workspace's lock for the whole swap,
+and keeps the database it replaces as a timestamped copy that no later restore overwrites.
 """
 
 from __future__ import annotations

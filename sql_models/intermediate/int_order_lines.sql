@@ -30,7 +30,8 @@ with purchases as (
     where event_type = 'purchase'
 ),
 
--- A bucket of time in microseconds: the session timeout, at least an hour.
+-- A bucket of time in microseconds: the session timeout, at least an hour. This and the
+-- derived sessions by bucket are as in int_session_products: keep the two in step.
 bucket_size as (
     select cast(greatest(coalesce(getvariable('session_timeout_minutes'), 30), 60) as bigint)
         * 60000000 as us

@@ -15,7 +15,8 @@ with product_events as not materialized (
         and event_type in ('product_view', 'add_to_cart', 'purchase')
 ),
 
--- A bucket of time in microseconds: the session timeout, at least an hour.
+-- A bucket of time in microseconds: the session timeout, at least an hour. This and the
+-- derived sessions by bucket are as in int_order_lines: keep the two in step.
 bucket_size as (
     select cast(greatest(coalesce(getvariable('session_timeout_minutes'), 30), 60) as bigint)
         * 60000000 as us
