@@ -255,6 +255,7 @@ def validation_rules(
             f"event_time > TIMESTAMP '{latest:%Y-%m-%d %H:%M:%S.%f}'",
         ),
         Rule("user_id is missing", "user_id IS NULL OR trim(user_id) = ''"),
+        Rule("event name is missing", "event_name IS NULL OR trim(event_name) = ''"),
         Rule("event_type is missing", "event_type IS NULL"),
         Rule(f"event_type is not one of {', '.join(EVENT_TYPES)}", f"event_type NOT IN ({types_list})"),
         Rule(

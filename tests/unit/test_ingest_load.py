@@ -14,6 +14,7 @@ import pytest
 
 from shoplytics_desktop.core.errors import Cancelled
 from shoplytics_desktop.core.ingest import (
+    Mapping,
     delete_batch,
     event_name_counts,
     import_events,
@@ -258,6 +259,114 @@ def test_semicolon_decimal_comma_and_quantity_rules(ws: Workspace) -> None:
     assert q(ws, "SELECT CAST(price AS VARCHAR), quantity FROM raw.events ORDER BY _source_line") == [
         ("12.50", 1), ("12.50", 2), ("12.50", 2)
     ]
+
+
+def test_thousands_separators_follow_the_files_decimal_point(ws: Workspace, tmp_path: Path) -> None:
+    # A comma-separated file: "1,234" is one thousand two hundred and thirty-four, never 1.234;
+    # "12,50" fits no reading of a file whose decimals are points, so its row is rejected.
+    f = tmp_path / "us.csv"
+    f.write_text(
+        "event_id,event_time,event_type,user_id,order_id,price,quantity\n"
+        'a,2024-03-01T10:00:00Z,purchase,u1,o1,"1,234.50",1\n'
+        'b,2024-03-01T10:00:00Z,purchase,u1,o1,"1,234","1,000"\n'
+        'c,2024-03-01T10:00:00Z,purchase,u1,o1,"12,50",1\n'
+        "d,2024-03-01T10:00:00Z,purchase,u1,o1,2.00,2\n"
+    )
+    report = import_events(ws, [f])
+    v = report.validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (3, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [("price is not a number", "4")]
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR), quantity FROM raw.events ORDER BY 1") == [
+        ("a", "1234.50", 1), ("b", "1234.00", 1000), ("d", "2.00", 2)
+    ]
+    assert report.mapping.source.decimal == "."
+    assert any("'12,50'" in n and "rejected" in n for n in report.notes)
+
+
+def test_decimal_comma_with_thousands_points(ws: Workspace, tmp_path: Path) -> None:
+    # Most values can only be read with a decimal comma: "3.25" is then no number (rejected),
+    # and "1.234,50" is 1234.50.
+    f = tmp_path / "eu.csv"
+    f.write_text(
+        "event_id;event_time;event_type;user_id;order_id;price\n"
+        "a;2024-03-01T10:00:00Z;purchase;u1;o1;1.234,50\n"
+        "b;2024-03-01T10:00:00Z;purchase;u1;o1;12,50\n"
+        "c;2024-03-01T10:00:00Z;purchase;u1;o1;3.25\n"
+        "d;2024-03-01T10:00:00Z;purchase;u1;o1;7\n"
+    )
+    report = import_events(ws, [f])
+    assert report.mapping.source.decimal == ","
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR) FROM raw.events ORDER BY 1") == [
+        ("a", "1234.50"), ("b", "12.50"), ("d", "7.00")
+    ]
+    assert q(ws, "SELECT _source_line, reason FROM raw.rejected_events") == [
+        (4, "price is not a number")
+    ]
+
+
+def test_the_decimal_separator_a_mapping_sets(ws: Workspace, tmp_path: Path) -> None:
+    # A semicolon-separated file with decimal points, said so in the mapping.
+    f = tmp_path / "points.csv"
+    f.write_text(
+        "event_id;event_time;event_type;user_id;order_id;price\n"
+        "a;2024-03-01T10:00:00Z;purchase;u1;o1;12,50\n"
+        "b;2024-03-01T10:00:00Z;purchase;u1;o1;3.25\n"
+    )
+    mapping = Mapping.from_yaml(
+        "source: {decimal: '.'}\ncolumns: {event_id: event_id, event_time: event_time, "
+        "event_type: event_type, user_id: user_id, order_id: order_id, price: price}\n"
+    )
+    assert "decimal: ." in mapping.to_yaml()
+    assert "decimal" not in Mapping().to_yaml()
+    import_events(ws, [f], mapping)
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR) FROM raw.events") == [("b", "3.25")]
+
+
+def test_prices_round_half_away_from_zero_to_the_cent(ws: Workspace, tmp_path: Path) -> None:
+    # 1.005 is not exact as a binary double (1.00499…): read through it, it fell to 1.00.
+    f = tmp_path / "cents.csv"
+    f.write_text(
+        "event_id,event_time,event_type,user_id,order_id,price\n"
+        "a,2024-03-01T10:00:00Z,purchase,u1,o1,1.005\n"
+        "b,2024-03-01T10:00:00Z,purchase,u1,o1,2.675\n"
+        "c,2024-03-01T10:00:00Z,purchase,u1,o1,12.344\n"
+    )
+    import_events(ws, [f])
+    p = tmp_path / "cents.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'e' AS event_id, TIMESTAMP '2024-03-01 10:00:00' AS event_time, "
+        "'purchase' AS event_type, 'u2' AS user_id, 'o2' AS order_id, "
+        f"CAST(1.005 AS DECIMAL(10,3)) AS price) TO '{p}' (FORMAT parquet)"
+    )
+    con.close()
+    import_events(ws, [p])
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR) FROM raw.events ORDER BY 1") == [
+        ("a", "1.01"), ("b", "2.68"), ("c", "12.34"), ("e", "1.01")
+    ]
+
+
+def test_rows_without_an_event_name_are_rejected_not_the_file(ws: Workspace, tmp_path: Path) -> None:
+    # A blank, null or missing name: the row is quarantined with its reason, the rest loads (a
+    # NOT NULL constraint used to fail the whole import).
+    csv = tmp_path / "names.csv"
+    csv.write_text("event_id,event_time,event_name,user_id\n"
+                   "e1,2024-03-01T10:00:00Z,page_view,u1\n"
+                   "e2,2024-03-01T10:01:00Z,,u1\n"
+                   "e3,2024-03-01T10:02:00Z,   ,u1\n")
+    v = import_events(ws, [csv]).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (1, 2)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [("event name is missing", "3, 4")]
+    js = tmp_path / "names.ndjson"
+    js.write_text('{"event_id": "j1", "event_time": "2024-03-01T10:00:00Z", "event_name": "view", "user_id": "u2"}\n'
+                  '{"event_id": "j2", "event_time": "2024-03-01T10:01:00Z", "event_name": null, "user_id": "u2"}\n'
+                  '{"event_id": "j3", "event_time": "2024-03-01T10:02:00Z", "user_id": "u2"}\n')
+    v = import_events(ws, [js]).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_rejected) == (1, 2)
+    assert q(ws, "SELECT count(*) FROM raw.rejected_events WHERE reason = 'event name is missing'") == [(4,)]
 
 
 def test_mapping_file_with_time_format_and_event_types(ws: Workspace) -> None:

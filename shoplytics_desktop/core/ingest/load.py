@@ -56,7 +56,7 @@ _EVENT_COLS = [c.name for c in contract.EVENT_COLUMNS]
 #: The start of the note on files with different columns (detect.py), which a mapping that
 #: joins such files (``supersede``) replaces with its own.
 _UNION_NOTE = "The files' columns differ"
-_CASTS = {"price": "CAST(price AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
+_CASTS = {"price": "CAST(CAST(price AS DECIMAL(18,6)) AS DECIMAL(12,2))", "quantity": "CAST(quantity AS INTEGER)"}
 
 
 def _load_events(

@@ -56,6 +56,10 @@ class SourceOptions(BaseModel):
     #: The column names of a file without a header row, in order.
     names: list[str] | None = None
     encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16"] | None = None
+    #: The decimal separator of numbers written as text: ``"."`` (1,234.50) or ``","``
+    #: (1.234,50). ``None``: settled from the values when the import checks every row, else
+    #: ``","`` in a semicolon-separated file and ``"."`` otherwise.
+    decimal: Literal[".", ","] | None = None
 
 
 class Defaults(BaseModel):
@@ -200,8 +204,9 @@ class Mapping(BaseModel):
         for key in _RESHAPE_KEYS:
             if data[key] == default[key]:
                 del data[key]
-        if data["source"].get("names") is None:
-            del data["source"]["names"]
+        for key in ("names", "decimal"):
+            if data["source"].get(key) is None:
+                del data["source"][key]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     def to_yaml_marked(self) -> str:

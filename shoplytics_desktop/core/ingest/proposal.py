@@ -153,6 +153,9 @@ def refine(
         if mapping.preset is None:
             mapping, time_notes, date_order = _settle_time(con, src, b, mapping)
             notes += time_notes
+        if mapping.source.decimal is None:
+            mapping, number_notes = _settle_decimal(con, src, b, mapping)
+            notes += number_notes
         if b.cols("event_type"):
             # The names are a row's, not an element's: read from the rows before their arrays
             # are exploded, which parses no array (a Snowplow TSV's entities: 9.0 -> 4.7 s at
@@ -180,6 +183,65 @@ def _transaction_ended(con: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.Error:
         return False
     return False
+
+
+# -- numbers -------------------------------------------------------------------------------------
+
+#: Values only one decimal separator reads: a separator followed by other than three digits, or
+#: after four or more digits or a lone 0, or both separators in the order of the convention.
+_POINT_ONLY = (r"-?[0-9]*\.([0-9]{1,2}|[0-9]{4,})|-?([0-9]{4,}|0)\.[0-9]+"
+               r"|-?[0-9]{1,3}(,[0-9]{3})+\.[0-9]*|-?[0-9]{1,3}(,[0-9]{3}){2,}")
+_COMMA_ONLY = (r"-?[0-9]*,([0-9]{1,2}|[0-9]{4,})|-?([0-9]{4,}|0),[0-9]+"
+               r"|-?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*|-?[0-9]{1,3}(\.[0-9]{3}){2,}")
+
+
+def _settle_decimal(
+    con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping
+) -> tuple[Mapping, list[str]]:
+    """The decimal separator of the numbers written as text (price, quantity, an order's refund
+    amount), from every row: the convention most values can only be read in. Values like 1,234
+    fit both; with nothing else to go by, the file's delimiter decides (see ``_Builder``)."""
+    from shoplytics_desktop.core.ingest.transform import _Builder, text_sql
+
+    assert isinstance(b, _Builder)
+    named = [(f, c) for f in ("price", "quantity") for c in b.cols(f)]
+    if mapping.order_refund:
+        named.append(("the refund amount", b.ref(mapping.order_refund.amount)))
+    texts = [(f, c) for f, c in named if (c.read_type or c.type).upper() in ("VARCHAR", "JSON")]
+    if not texts:
+        return mapping, []
+    parts = []
+    for i, (_, c) in enumerate(texts):
+        x = f"trim({text_sql(c)})"
+        parts.append(
+            f"count(*) FILTER (WHERE regexp_full_match({x}, '{_POINT_ONLY}')) AS p{i}, "
+            f"count(*) FILTER (WHERE regexp_full_match({x}, '{_COMMA_ONLY}')) AS c{i}, "
+            f"any_value({x}) FILTER (WHERE regexp_full_match({x}, '{_POINT_ONLY}')) AS pe{i}, "
+            f"any_value({x}) FILTER (WHERE regexp_full_match({x}, '{_COMMA_ONLY}')) AS ce{i}"
+        )
+    row = con.execute(f"WITH {src} SELECT {', '.join(parts)} FROM src").fetchone()
+    assert row is not None
+    point = sum(int(row[4 * i]) for i in range(len(texts)))
+    comma = sum(int(row[4 * i + 1]) for i in range(len(texts)))
+    if not point and not comma:
+        return mapping, []
+    decimal = "," if comma > point else "." if point > comma else b.decimal
+    fields = ", ".join(dict.fromkeys(f for f, _ in texts))
+    notes = []
+    if decimal != b.decimal or decimal == ",":
+        example = next((row[4 * i + (3 if decimal == "," else 2)] for i in range(len(texts))
+                        if row[4 * i + (3 if decimal == "," else 2)]), "")
+        notes.append(f"Numbers ({fields}) are written with a decimal "
+                     f"{'comma' if decimal == ',' else 'point'} (e.g. {example!r}).")
+    other = min(point, comma)
+    if other:
+        example = next((row[4 * i + (2 if decimal == "," else 3)] for i in range(len(texts))
+                        if row[4 * i + (2 if decimal == "," else 3)]), "")
+        notes.append(f"{other:,} value(s) of {fields} use the other decimal separator (e.g. "
+                     f"{example!r}): their rows are rejected with the reason. Set "
+                     "source.decimal in a mapping file to read them the other way.")
+    source = mapping.source.model_copy(update={"decimal": decimal})
+    return mapping.model_copy(update={"source": source}), notes
 
 
 # -- time ----------------------------------------------------------------------------------------

@@ -59,26 +59,45 @@ def text_sql(col: SourceColumn, as_id: bool = False) -> str:
     return f"CAST({x} AS VARCHAR)"
 
 
-def _number_sql(col: SourceColumn) -> str:
+#: Numbers written with thousands separators: 1,234,567.89 (decimal point) and 1.234.567,89
+#: (decimal comma); and a decimal comma without them (12,50).
+_POINT_GROUPED = r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
+_COMMA_GROUPED = r"-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?"
+_COMMA_DECIMAL = r"-?[0-9]*,[0-9]+"
+
+
+def _number_sql(col: SourceColumn, decimal: str) -> str:
+    """The value as a DOUBLE, NULL where it is no number (the row is then rejected with its
+    reason). Text is read with ``decimal`` as its decimal separator and the other one as a
+    thousands separator where it groups digits by three: with ``"."``, 1,234.50 is 1234.5 and
+    12,50 no number; with ``","``, 1.234,50 is 1234.5, 12,50 is 12.5 and 3.25 no number. A
+    comma is never taken for a point, nor the reverse, without the file's convention saying so."""
     t = (col.read_type or col.type).upper()
     if t in ("VARCHAR", "JSON"):
         x = text_sql(col)
-        # A decimal comma ("12,50", common in semicolon-separated exports) is read as a point;
-        # coalesce evaluates it only where the plain cast failed.
+        if decimal == ",":
+            return (
+                f"CASE WHEN regexp_full_match({x}, '{_COMMA_DECIMAL}') "
+                f"THEN try_cast(replace({x}, ',', '.') AS DOUBLE) "
+                f"WHEN regexp_full_match({x}, '{_COMMA_GROUPED}') "
+                f"THEN try_cast(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE) "
+                f"WHEN NOT contains({x}, '.') THEN try_cast({x} AS DOUBLE) END"
+            )
+        # coalesce evaluates the grouped form only where the plain cast failed.
         return (
             f"coalesce(try_cast({x} AS DOUBLE), CASE WHEN regexp_full_match({x}, "
-            f"'-?[0-9]+,[0-9]+') THEN try_cast(replace({x}, ',', '.') AS DOUBLE) END)"
+            f"'{_POINT_GROUPED}') THEN try_cast(replace({x}, ',', '') AS DOUBLE) END)"
         )
     return f"try_cast({col.sql()} AS DOUBLE)"
 
 
-def _numbers_sql(cols: list[SourceColumn]) -> str:
+def _numbers_sql(cols: list[SourceColumn], decimal: str) -> str:
     """The first non-empty value of the columns, as a number (the columns' text is coalesced the
     same way, so the number and its raw text come from one column)."""
     if len(cols) == 1:
-        return _number_sql(cols[0])
+        return _number_sql(cols[0], decimal)
     whens = " ".join(
-        f"WHEN {text_sql(c)} IS NOT NULL THEN {_number_sql(c)}" for c in cols
+        f"WHEN {text_sql(c)} IS NOT NULL THEN {_number_sql(c, decimal)}" for c in cols
     )
     return f"CASE {whens} END"
 
@@ -88,6 +107,11 @@ class _Builder:
         self.info = info
         self.mapping = mapping
         self._scope: refs.Scope | None = None
+
+    @property
+    def decimal(self) -> str:
+        """The decimal separator of numbers written as text (``SourceOptions.decimal``)."""
+        return self.mapping.source.decimal or ("," if self.info.delimiter == ";" else ".")
 
     @property
     def scope(self) -> refs.Scope:
@@ -304,11 +328,11 @@ def _field_columns(b: _Builder) -> list[str]:
         f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name",
         *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
         f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
-        f"{_refund_row(b, 'price', _numbers_sql(price_cols) if price_cols else 'CAST(NULL AS DOUBLE)')} AS price",
+        f"{_refund_row(b, 'price', _numbers_sql(price_cols, b.decimal) if price_cols else 'CAST(NULL AS DOUBLE)')} AS price",
         f"{_refund_row(b, 'quantity__raw', qty_raw)} AS quantity__raw",
         _refund_row(b, "__quantity", (
             f"CASE WHEN {qty_raw} IS NULL THEN {float(d.quantity)} "
-            f"ELSE {_numbers_sql(qty_cols)} END"
+            f"ELSE {_numbers_sql(qty_cols, b.decimal)} END"
             if qty_cols
             else f"CAST({float(d.quantity)} AS DOUBLE)"
         )) + " AS __quantity",
@@ -423,7 +447,7 @@ def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
         last = "src1"
     if m.order_refund:
         # The order's refund: a copy of its first line, marked, wherever the amount is above 0.
-        amount = _number_sql(b.ref(m.order_refund.amount))
+        amount = _number_sql(b.ref(m.order_refund.amount), b.decimal)
         by = b.ref(m.order_refund.by).sql()
         line = f"src.{quote_ident(b.info.line_column)}"
         ctes.append(
@@ -499,7 +523,7 @@ def _refund_row(b: _Builder, field: str, expr: str) -> str:
         return expr
     amount = b.ref(r.amount)
     values = {
-        "event_name": "'refund'", "price": _number_sql(amount), "price__raw": text_sql(amount),
+        "event_name": "'refund'", "price": _number_sql(amount, b.decimal), "price__raw": text_sql(amount),
         "quantity__raw": "CAST(NULL AS VARCHAR)", "__quantity": "CAST(1 AS DOUBLE)",
         "product_id": "CAST(NULL AS VARCHAR)", "category": "CAST(NULL AS VARCHAR)",
         "brand": "CAST(NULL AS VARCHAR)",
