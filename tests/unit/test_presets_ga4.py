@@ -115,3 +115,59 @@ def test_ga4_reimport_adds_nothing_and_run_publishes(
         orders = w.cursor().execute(
             "SELECT order_id, items, units FROM marts.fct_orders ORDER BY 1").fetchall()
     assert orders == [("T-1001", 2, 4), ("T-1002", 2, 4)]
+
+
+def _ga4_row(ts: int, name: str, user: str, session: int, ecommerce: dict[str, object],
+             items: list[dict[str, object]]) -> str:
+    import json
+
+    return json.dumps({
+        "event_date": "20250511", "event_timestamp": str(ts), "event_name": name,
+        "user_pseudo_id": user,
+        "event_params": [{"key": "ga_session_id", "value": {"int_value": session}},
+                         {"key": "currency", "value": {"string_value": "EUR"}}],
+        "ecommerce": ecommerce, "items": items,
+        "device": {"category": "desktop"}, "geo": {"country": "Germany"},
+    })
+
+
+def test_ga4_order_totals_and_placeholder_transaction_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Items without a price have none: the order's purchase_revenue (or a refund's
+    # refund_value) is a line's price only where the event has no items. "(not set)" is GA4's
+    # placeholder for a missing transaction id: each such purchase is its session's order.
+    t = 1746950400000000  # 2025-05-11 08:00 UTC, in µs
+    rows = [
+        _ga4_row(t, "purchase", "u1", 1, {"transaction_id": "T9", "purchase_revenue": 20.0},
+                 [{"item_id": "p1", "quantity": 2}, {"item_id": "p2", "quantity": 3}]),
+        _ga4_row(t + 1, "purchase", "u2", 2, {"transaction_id": "T10", "purchase_revenue": 12.5},
+                 []),
+        _ga4_row(t + 2, "purchase", "u3", 3, {"transaction_id": "(not set)"},
+                 [{"item_id": "p1", "price": 5.0, "quantity": 1}]),
+        _ga4_row(t + 3, "purchase", "u4", 4, {"transaction_id": "(not set)"},
+                 [{"item_id": "p2", "price": 6.0, "quantity": 1}]),
+        _ga4_row(t + 4, "refund", "u1", 1, {"transaction_id": "T9", "refund_value": 8.0},
+                 [{"item_id": "p1", "quantity": 1}, {"item_id": "p2", "quantity": 1}]),
+    ]
+    f = tmp_path / "events_20250511.ndjson"
+    f.write_text("\n".join(rows) + "\n")
+    ws = tmp_path / "ws"
+    import_file(ws, f, capsys, "--preset", "ga4")
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        con = w.cursor()
+        lines = con.execute(
+            "SELECT event_type, order_id, product_id, CAST(price AS VARCHAR), quantity "
+            "FROM raw.events ORDER BY event_time, product_id").fetchall()
+        orders = con.execute(
+            "SELECT user_id, CAST(revenue AS VARCHAR) FROM marts.fct_orders ORDER BY 1").fetchall()
+    assert lines == [
+        ("purchase", "T9", "p1", None, 2), ("purchase", "T9", "p2", None, 3),
+        ("purchase", "T10", None, "12.50", 1),
+        ("purchase", None, "p1", "5.00", 1), ("purchase", None, "p2", "6.00", 1),
+        ("refund", "T9", "p1", None, 1), ("refund", "T9", "p2", None, 1),
+    ]
+    # Four orders (T9, T10 and one per session of the two without an id); T9's items had no
+    # price, so it counts 0 (flagged by the warning test on purchase lines without a price).
+    assert orders == [("u1", "0.00"), ("u2", "12.50"), ("u3", "5.00"), ("u4", "6.00")]

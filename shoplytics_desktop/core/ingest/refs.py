@@ -16,7 +16,9 @@ nothing extra. Vendors' exports nest what the contract needs, so a mapping may a
   personal address is never stored), ``concat(user_pseudo_id, ':', event_params[…]…)`` (NULL
   when any referenced value is missing), ``lower(x)``, ``upper(x)``,
   ``device_class(device_type, os_name)`` (desktop, mobile or tablet from the first value that
-  says which), ``coalesce(a, b)`` (the first non-empty, as text), and ``'text'`` literals.
+  says which), ``coalesce(a, b)`` (the first non-empty, as text), ``unexploded(x)`` (x on a row
+  the exploded array gave no element rows, such as a purchase without items; NULL on element
+  rows, so an order's total is never taken for each of its items), and ``'text'`` literals.
 
 Names with characters of the syntax may be double-quoted: ``"a.b"``. Everything compiles to SQL
 through ``quote_ident`` / ``quote_literal``. Types are found by DuckDB itself, from a typed empty
@@ -38,7 +40,8 @@ from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 #: The element of the exploded array and its 1-based position, as columns of the source rows.
 ELEMENT = "__el"
 ORDINAL = "__el_i"
-FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif", "device_class", "coalesce")
+FUNCTIONS = ("hash", "concat", "lower", "upper", "nullif", "device_class", "coalesce",
+             "unexploded")
 
 #: ``device_class(a, b, …)``: the first argument that names a kind of device, as the contract's
 #: classes (a device type "Apple iPad" before an OS name "iOS", so the tablet wins).
@@ -228,6 +231,16 @@ class Scope:
             return Typed(quote_literal(ref.text), "VARCHAR")
         if isinstance(ref, Call):
             args = [self._compile(a, text) for a in ref.args]
+            if ref.name == "unexploded":
+                if len(args) != 1:
+                    raise ImportError_(
+                        f"The mapping's source {text!r}: unexploded() takes one reference.",
+                        "Write unexploded(column), e.g. unexploded(ecommerce.purchase_revenue).",
+                    )
+                if not self.explode:
+                    return args[0]
+                return Typed(f"CASE WHEN {self.alias}.{quote_ident(ORDINAL)} IS NULL "
+                             f"THEN {args[0].sql} END", args[0].type)
             texts = [_as_text(a) for a in args]
             if ref.name == "hash":
                 return Typed(f"sha256(lower(trim({texts[0]})))", "VARCHAR")

@@ -61,9 +61,14 @@ def plan(info: SourceInfo) -> Mapping:
         "user_id": line("user_id", "user_pseudo_id"),
         "session_id": f"concat(user_pseudo_id, ':', {_SESSION})" if usable(info, [_SESSION]) else None,
         "product_id": line("items[].item_id"),
-        "order_id": line("ecommerce.transaction_id", _param("transaction_id")),
-        # A refund without items refunds the whole order: its value is the line.
-        "price": line("items[].price", "ecommerce.refund_value", "ecommerce.purchase_revenue"),
+        # GA4 writes "(not set)" where the site sent no transaction id: no order id (one order
+        # per session), not one order shared by every such purchase.
+        "order_id": line(*(f"nullif({c}, '(not set)')"
+                           for c in ("ecommerce.transaction_id", _param("transaction_id")))),
+        # A purchase or refund without items is one line of the whole value; an item without a
+        # price has none (it counts 0, flagged by a warning test), never the order's total.
+        "price": line("items[].price", "unexploded(ecommerce.refund_value)",
+                      "unexploded(ecommerce.purchase_revenue)"),
         "quantity": line("items[].quantity"),
         "category": line("items[].item_category"),
         "brand": line("items[].item_brand"),
