@@ -369,6 +369,31 @@ def test_rows_without_an_event_name_are_rejected_not_the_file(ws: Workspace, tmp
     assert q(ws, "SELECT count(*) FROM raw.rejected_events WHERE reason = 'event name is missing'") == [(4,)]
 
 
+def test_a_repeated_event_id_with_other_values_is_quarantined(ws: Workspace, tmp_path: Path) -> None:
+    # Lines 3 and 4 are one event twice (a duplicate); line 6 reuses line 5's id for another
+    # order: not a duplicate, so it is rejected with its values and reason, not silently dropped.
+    f = tmp_path / "ids.csv"
+    f.write_text(
+        "event_id,event_time,event_type,user_id,order_id,price\n"
+        "a,2024-03-01T10:00:00Z,purchase,u1,o1,1.00\n"
+        "b,2024-03-01T10:00:00Z,purchase,u1,o2,2.00\n"
+        "b,2024-03-01T10:00:00Z,purchase,u1,o2,2.00\n"
+        "x,2024-03-01T10:00:00Z,purchase,u2,o3,3.00\n"
+        "x,2024-03-01T10:05:00Z,purchase,u2,o4,4.00\n"
+    )
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (5, 3, 1, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [
+        ("event_id repeats an earlier row of the import with other values", "6")
+    ]
+    assert q(ws, "SELECT event_id, order_id FROM raw.events ORDER BY 1") == [
+        ("a", "o1"), ("b", "o2"), ("x", "o3")
+    ]
+    assert q(ws, "SELECT source_row ->> '$.order_id', source_row ->> '$.price' "
+                 "FROM raw.rejected_events") == [("o4", "4.0")]
+
+
 def test_mapping_file_with_time_format_and_event_types(ws: Workspace) -> None:
     mapping = load_mapping(FIXTURES / "german_mapping.yaml")
     v = import_events(ws, [FIXTURES / "german.csv"], mapping).validation

@@ -78,12 +78,12 @@ def _load_events(
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
     existing = keys.drop_existing(con, batch_id, since) if valid else 0
-    repeats = 0
+    repeats = conflicts = 0
     if valid > existing:
         # The batch's keys go into the index now; the repeats within the batch are looked for
         # among them, without reading the ids again.
         keys.add_batch(con, batch_id, since)
-        repeats = _drop_repeats(con, batch_id, since)
+        repeats, conflicts = _drop_repeats(con, batch_id, since, now)
     source_rows = None
     if rows_sql is not None:
         # One source row may be several events (an order's items): count mapped rows instead.
@@ -92,8 +92,8 @@ def _load_events(
         staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
     rejected = staged.rows - valid
     _quarantine(con, mapped, batch_id, now, rejected, staged.reader_rejects)
-    loaded = valid - existing - repeats
-    all_rejected = rejected + staged.reader_rejects
+    loaded = valid - existing - repeats - conflicts
+    all_rejected = rejected + staged.reader_rejects + conflicts
     warnings = batch_warnings(
         con, f"SELECT event_name, event_type FROM raw.events WHERE {keys.batch_rows(since)}",
         [batch_id],
@@ -102,7 +102,7 @@ def _load_events(
         warnings=warnings,
         rows_read=staged.rows + staged.reader_rejects,
         rows_loaded=loaded,
-        rows_duplicate=valid - loaded,
+        rows_duplicate=valid - loaded - conflicts,
         rows_rejected=all_rejected,
         duplicates_existing=existing,
         source_rows=source_rows,
@@ -132,26 +132,55 @@ def _insert_valid(
     return int(row[0]) if row else 0
 
 
-def _drop_repeats(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> int:
-    """Delete the repeats of an event within the batch, keeping its first occurrence."""
+#: The reject reason of a row whose event id an earlier row of the same import has, with other
+#: values: the first is kept, and this one is not silently taken for a duplicate of it.
+CONFLICT_REASON = "event_id repeats an earlier row of the import with other values"
+#: The contract's values two rows of one event must agree on (lineage and properties aside:
+#: an export may carry a send time or a sequence number that differs between copies).
+_SAME_EVENT = [c for c in _EVENT_COLS if c not in ("event_id", "properties")]
+
+
+def _drop_repeats(
+    con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0, now: dt.datetime | None = None
+) -> tuple[int, int]:
+    """Delete the repeats of an event within the batch, keeping its first occurrence; (exact
+    repeats, conflicting ones). A repeat with other values is quarantined with its reason."""
     # The batch's keys (64-bit hashes of the ids) sorted, each compared with the next: a fraction
     # of the memory of the ids themselves, and at millions of rows a few times faster than a
     # distinct count's hash table. A shared key only means the exact check below runs; it counts
     # exact repeats, and the batch's keys are written again without theirs.
     if not keys.repeats_possible(con, batch_id):
-        return 0
-    row = con.execute(
-        f"""DELETE FROM raw.events WHERE rowid IN (
-               SELECT rowid FROM raw.events WHERE {keys.batch_rows(since)}
-               QUALIFY row_number() OVER (PARTITION BY event_id
-                                          ORDER BY _source_file, _source_line) > 1)""",
+        return 0, 0
+    values = ", ".join(_SAME_EVENT)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _shoplytics_repeats AS
+            SELECT rowid AS row_id, _source_file, _source_line, event_id, {values},
+                   hash({values}) <> first_value(hash({values})) OVER w AS conflict
+            FROM raw.events WHERE {keys.batch_rows(since)}
+            WINDOW w AS (PARTITION BY event_id ORDER BY _source_file, _source_line)
+            QUALIFY row_number() OVER w > 1""",
         [batch_id],
-    ).fetchone()
+    )
+    try:
+        conflicts = con.execute(
+            f"""INSERT INTO raw.rejected_events
+                    (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
+                SELECT ?, _source_file, _source_line, ?,
+                       to_json(struct_pack(event_id, {values})), ?
+                FROM _shoplytics_repeats WHERE conflict""",
+            [batch_id, CONFLICT_REASON, now or dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+        ).fetchone()
+        row = con.execute(
+            "DELETE FROM raw.events WHERE rowid IN (SELECT row_id FROM _shoplytics_repeats)"
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._shoplytics_repeats")
     deleted = int(row[0]) if row else 0
     if deleted:
         keys.drop_batches(con, [batch_id])
         keys.add_batch(con, batch_id, since)
-    return deleted
+    conflicting = int(conflicts[0]) if conflicts else 0
+    return deleted - conflicting, conflicting
 
 
 def _quarantine(
