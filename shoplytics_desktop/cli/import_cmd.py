@@ -316,6 +316,8 @@ def cmd_batches(args: argparse.Namespace) -> int:
             rep = ingest.delete_batch(ws, args.batch_id)
         parts = ", ".join(f"{n:,} from {t}" for t, n in rep.rows_deleted.items() if n)
         print(f"Deleted batch {rep.batch_id}" + (f": {parts}." if parts else " (it held no rows)."))
+        if rep.also_in:
+            print(rep.shared_note())
         if rep.backup is not None:
             print(f"The workspace as it was is backed up in {rep.backup} "
                   "(`shoplytics restore-backup --yes` undoes the delete).")

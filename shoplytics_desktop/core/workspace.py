@@ -52,7 +52,9 @@ ROW_GROUP_SIZE = 32_768
 #: or run from, so that a run leaves alone what nothing changed, and an update's tests check
 #: only the rows it wrote when they passed on the rows before). 7: _shoplytics.removed_events
 #: (the users and times of deleted batches, so that the next run updates them: removed.py).
-SCHEMA_VERSION = 7
+#: 8: _shoplytics.shared_events (the events an import skipped as an earlier batch's, so that
+#: deleting that batch says what it takes from later ones: ingest/batches.py).
+SCHEMA_VERSION = 8
 #: The size of DuckDB's write-ahead log at which a commit also checkpoints (writes the logged
 #: changes into the database file) before it returns. DuckDB's default, 16 MB, is about what an
 #: update of a 10M-event workspace logs, so the run waited for a checkpoint (0.3 s) that
@@ -75,6 +77,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.model_runs",
     f"{INTERNAL}.test_results",
     f"{INTERNAL}.event_keys",
+    f"{INTERNAL}.shared_events",
     f"{INTERNAL}.incremental_models",
     f"{INTERNAL}.build_state",
     f"{INTERNAL}.removed_events",
@@ -100,6 +103,11 @@ _INTERNAL_DDL = [
         sample JSON, message VARCHAR, seconds DOUBLE)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.event_keys (
         key UBIGINT NOT NULL, _batch_id VARCHAR NOT NULL)""",
+    # The events a batch skipped because an earlier batch (held_by) held their ids: deleting
+    # that batch takes them out of the workspace, and the later batch's file must then be
+    # importable again (batches.py).
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.shared_events (
+        event_id VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, held_by VARCHAR NOT NULL)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
         model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR,
         tests VARCHAR)""",

@@ -142,7 +142,8 @@ class BatchesDialog(QDialog):
     def _deleted(self, report: DeleteReport) -> None:
         self.message.setText(
             f"Deleted batch {report.batch_id}: {describe_rows(report.rows_deleted)} removed. "
-            f"The workspace as it was is backed up in {self.ws.backup_path}. Run the pipeline "
+            + (f"{report.shared_note()} " if report.also_in else "")
+            + f"The workspace as it was is backed up in {self.ws.backup_path}. Run the pipeline "
             "to rebuild the marts.")
         self.deleted.emit(report)
 

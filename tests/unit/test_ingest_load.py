@@ -488,6 +488,38 @@ def test_delete_batch_removes_its_rows_only(ws: Workspace) -> None:
     assert again.validation is not None and again.validation.rows_loaded == 10
 
 
+def test_deleting_a_batch_says_what_it_takes_from_later_ones(ws: Workspace, tmp_path: Path) -> None:
+    # B repeats one of A's orders (o2), so B skipped it as already imported. Deleting A takes
+    # o2 out of the workspace: the delete says so, and B's file imports again to bring it back
+    # (it was "already imported" before the delete).
+    head = "event_id,event_time,event_type,user_id,order_id,price\n"
+    a = tmp_path / "a.csv"
+    a.write_text(head + "e1,2024-03-01T10:00:00Z,purchase,u1,o1,10.00\n"
+                        "e2,2024-03-02T10:00:00Z,purchase,u2,o2,4.00\n")
+    b = tmp_path / "b.csv"
+    b.write_text(head + "e2,2024-03-02T10:00:00Z,purchase,u2,o2,4.00\n"
+                        "e3,2024-03-03T10:00:00Z,purchase,u3,o3,7.00\n")
+    ra, rb = import_events(ws, [a]), import_events(ws, [b])
+    assert ra.batch_id and rb.batch_id and rb.validation is not None
+    assert (rb.validation.rows_loaded, rb.validation.rows_duplicate) == (1, 1)
+    # Before any delete, importing B's file again adds nothing.
+    assert import_events(ws, [b]).previous_batch == rb.batch_id
+    rep = delete_batch(ws, ra.batch_id)
+    assert rep.also_in == ((rb.batch_id, str(b), 1),)
+    assert "1 of the deleted events were also in later imports" in rep.shared_note()
+    assert q(ws, "SELECT event_id FROM raw.events ORDER BY 1") == [("e3",)]
+    again = import_events(ws, [b])
+    assert again.validation is not None
+    assert (again.validation.rows_loaded, again.validation.rows_duplicate) == (1, 1)
+    assert q(ws, "SELECT event_id, order_id FROM raw.events ORDER BY 1") == [
+        ("e2", "o2"), ("e3", "o3")
+    ]
+    # The second import of B's file skipped e3 as B's own: deleting B says that in turn; the
+    # last batch held nothing a later one skipped.
+    assert delete_batch(ws, rb.batch_id).also_in == ((again.batch_id, str(b), 1),)
+    assert again.batch_id and delete_batch(ws, again.batch_id).also_in == ()
+
+
 def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
     products = tmp_path / "products.csv"
     products.write_text("sku,title,category,brand,list_price\nA1,Boot,shoes,acme,59.90\n"

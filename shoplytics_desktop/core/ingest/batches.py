@@ -103,6 +103,14 @@ def find_previous(
     if mapping_yaml is not None:
         sql += " AND mapping = ?"
         params.append(mapping_yaml)
+    # A batch that skipped events of a batch deleted since no longer holds all its file's rows:
+    # importing that file again loads them, so it is not "the same content" any more.
+    # (A workspace of an older schema opened read-only has no such table: nothing was deleted
+    # from under a later batch there.)
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+                   "table_name = 'shared_events'", [INTERNAL]).fetchall()[0][0]:
+        sql += (f" AND batch_id NOT IN (SELECT s._batch_id FROM {INTERNAL}.shared_events s "
+                f"WHERE s.held_by NOT IN (SELECT batch_id FROM {INTERNAL}.batches))")
     r = con.execute(sql + " ORDER BY started_at LIMIT 1", params).fetchone()
     if r is None:
         return None
@@ -141,6 +149,21 @@ class DeleteReport:
     rows_deleted: dict[str, int]
     #: The verified backup taken before the delete.
     backup: Path | None = None
+    #: Later batches that had skipped some of the deleted events as already imported:
+    #: (batch id, its source, how many). Those events are gone now; importing the batch's
+    #: file again loads them.
+    also_in: tuple[tuple[str, str, int], ...] = ()
+
+    def shared_note(self) -> str:
+        """What the delete took from later batches, and how to get it back ('' if nothing)."""
+        if not self.also_in:
+            return ""
+        listed = "; ".join(f"{n:,} in batch {b} ({src})" for b, src, n in self.also_in)
+        total = sum(n for _, _, n in self.also_in)
+        return (f"{total:,} of the deleted events were also in later imports, which had skipped "
+                f"them as already imported ({listed}): they are gone too. Import "
+                f"{'that file' if len(self.also_in) == 1 else 'those files'} again to load them "
+                "back (the rest of each is skipped as duplicates).")
 
 
 def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
@@ -160,6 +183,12 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
     # Deleting is the one destructive step of importing: keep the workspace's backup first.
     backup = ws.backup()
     deleted: dict[str, int] = {}
+    also_in = tuple(
+        (str(b), str(src or ""), int(n)) for b, src, n in cur.execute(
+            f"""SELECT s._batch_id, any_value(b.source), count(DISTINCT s.event_id)
+                FROM {INTERNAL}.shared_events s JOIN {INTERNAL}.batches b ON b.batch_id = s._batch_id
+                WHERE s.held_by = ? GROUP BY 1 ORDER BY 1""", [batch_id]).fetchall()
+    )
     try:
         with ws.transaction() as tx:
             # Whose events go, and when: the next run updates those users and days only.
@@ -172,7 +201,10 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
                 if deleted[table]:
                     tx.execute(f"DELETE FROM {table} WHERE _batch_id = ?", [batch_id])
             keys.drop_batches(tx, [batch_id])
+            # Its own skipped events go with it; those it held for later batches stay recorded,
+            # which marks those batches as no longer holding all their files' rows.
+            tx.execute(f"DELETE FROM {INTERNAL}.shared_events WHERE _batch_id = ?", [batch_id])
             tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id])
     except duckdb.InterruptException as e:
         raise Cancelled() from e
-    return DeleteReport(batch_id, deleted, backup)
+    return DeleteReport(batch_id, deleted, backup, also_in)

@@ -138,11 +138,18 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0)
         listed = _held_batches(con)
         if not listed:
             return 0
+        # Which earlier batch holds each: deleting it later must say that these events go too.
+        con.execute(
+            f"""INSERT INTO {SHARED_TABLE} (event_id, _batch_id, held_by)
+                SELECT DISTINCT h.event_id, ?, e._batch_id FROM {KEY_HITS} h
+                JOIN raw.events e ON e._batch_id IN ({listed}) AND e.event_id = h.event_id""",
+            [batch_id],
+        )
         row = con.execute(
             f"""DELETE FROM raw.events WHERE rowid IN (
-                   SELECT h.row_id FROM {KEY_HITS} h WHERE EXISTS (
-                       SELECT 1 FROM raw.events e
-                       WHERE e._batch_id IN ({listed}) AND e.event_id = h.event_id))"""
+                   SELECT h.row_id FROM {KEY_HITS} h WHERE h.event_id IN (
+                       SELECT event_id FROM {SHARED_TABLE} WHERE _batch_id = ?))""",
+            [batch_id],
         ).fetchone()
     finally:
         drop_temp(con)
@@ -173,6 +180,10 @@ def count_existing(con: duckdb.DuckDBPyConnection, mapped: str) -> tuple[int, in
     finally:
         drop_temp(con)
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+#: The events a batch skipped as duplicates of an earlier batch's (see workspace.py).
+SHARED_TABLE = f"{INTERNAL}.shared_events"
 
 
 def _held_batches(con: duckdb.DuckDBPyConnection) -> str:
