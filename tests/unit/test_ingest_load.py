@@ -394,6 +394,28 @@ def test_a_repeated_event_id_with_other_values_is_quarantined(ws: Workspace, tmp
                  "FROM raw.rejected_events") == [("o4", "4.0")]
 
 
+def test_excels_sep_line_names_the_delimiter(ws: Workspace, tmp_path: Path) -> None:
+    # Excel writes "sep=;" above the header of a CSV it should open with that delimiter: the
+    # line is not the header, and the lines keep their numbers (the header is line 2).
+    text = ("sep=;\nevent_id;event_time;event_type;user_id;price\n"
+            "e1;2024-03-01T10:00:00Z;view;u1;12,50\ne2;later;view;u1;3\n"
+            "e3;2024-03-01T10:02:00Z;view;u2;1.234,50\n")
+    f = tmp_path / "excel.csv"
+    f.write_text(text)
+    v = import_events(ws, [f]).validation
+    assert v is not None
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (3, 2, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [
+        ("event_time could not be parsed", "4")
+    ]
+    assert q(ws, "SELECT event_id, _source_line, CAST(price AS VARCHAR) FROM raw.events "
+                 "ORDER BY 1") == [("e1", 3, "12.50"), ("e3", 5, "1234.50")]
+    gz = tmp_path / "excel2.csv.gz"
+    gz.write_bytes(gzip.compress(text.replace("e1;", "e9;").encode()))
+    v = import_events(ws, [gz]).validation
+    assert v is not None and v.rows_loaded == 1  # e9 (e3 is there already)
+
+
 def test_mapping_file_with_time_format_and_event_types(ws: Workspace) -> None:
     mapping = load_mapping(FIXTURES / "german_mapping.yaml")
     v = import_events(ws, [FIXTURES / "german.csv"], mapping).validation

@@ -6,6 +6,8 @@ Only samples are read here; the wizard shows the result and ``propose_mapping`` 
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,8 @@ class SourceInfo:
     header: bool = True
     #: The column names of a headerless CSV (from a preset that knows the format).
     names: tuple[str, ...] = ()
+    #: Lines before a CSV's header: 1 after Excel's ``sep=;`` line, which names the delimiter.
+    skip: int = 0
     encoding: str = "utf-8"
     union_by_name: bool = False
     long_lines: bool = False
@@ -150,6 +154,7 @@ class SourceInfo:
             dialect = readers.Dialect(
                 self.delimiter or ",", '"' if self.quote is None else self.quote,
                 '"' if self.escape is None else self.escape, self.header, self.names,
+                self.skip,
             )
             reader = readers.csv_reader(
                 paths, dialect, encoding, compressed, self.union_by_name, rejects,
@@ -190,9 +195,11 @@ def _sniff(
     opts: SourceOptions | None,
     long_lines: bool,
     utf8_copy: str | None = None,
+    skip: int = 0,
 ) -> dict[str, Any]:
     path = utf8_copy or str(f.path)
     args = [
+        f"skip={int(skip)}",
         f"encoding={quote_literal('utf-8' if utf8_copy else f.encoding)}",
         f"compression={quote_literal('gzip' if f.compressed and not utf8_copy else 'none')}",
         "sample_size=20480",
@@ -293,6 +300,7 @@ def _inspect(
         quote=dialect.quote, escape=dialect.escape, header=options.header if options else True,
         names=tuple(options.names or ()) if options else (), encoding=encoding,
         union_by_name=dialect.union, long_lines=dialect.long_lines, utf8_copies=copies,
+        skip=dialect.skip,
     )
     info = _with_lineage_names(con, info, dialect.sniffs)
     columns, sampled = _sampled_columns(con, info, dialect.sniffs)
@@ -346,6 +354,23 @@ class _Dialect:
     long_lines: bool = False
     sniffs: list[Any] | None = None
     notes: tuple[str, ...] = ()
+    skip: int = 0
+
+
+#: Excel's first line naming the delimiter of the lines after it: ``sep=;`` (maybe quoted).
+_SEP_LINE = re.compile(rb'^(?:\xef\xbb\xbf)?"?sep=(.)"?[,;\t|]*\r?$')
+
+
+def _sep_line(f: SourceFile, copy: str | None) -> str | None:
+    """The delimiter a file's ``sep=X`` first line names, if it has one."""
+    if f.compressed and copy is None:
+        with gzip.open(f.path, "rb") as fh:
+            line = fh.readline(256)
+    else:
+        with open(copy or f.path, "rb") as fh:
+            line = fh.readline(256)
+    m = _SEP_LINE.match(line.rstrip(b"\n"))
+    return m.group(1).decode("latin-1") if m else None
 
 
 def _csv_dialect(
@@ -355,14 +380,29 @@ def _csv_dialect(
     options: SourceOptions | None,
 ) -> _Dialect:
     copy_of = dict(zip(files, copies, strict=True)) if copies else {}
+    seps = {_sep_line(f, copy_of.get(f)) for f in files}
+    skip = 0
+    if seps != {None}:
+        if len(seps) > 1:
+            raise ImportError_(
+                "Some of the files begin with a 'sep=' line (Excel's note of the delimiter) "
+                "and others do not, or name other delimiters.",
+                "Import them separately.",
+            )
+        skip = 1
+        sep = next(iter(seps))
+        if not (options and options.delimiter):
+            from shoplytics_desktop.core.ingest.mapping import SourceOptions
+
+            options = (options or SourceOptions()).model_copy(update={"delimiter": sep})
     long_lines = False
     try:
-        sniffs = _sniff_files(con, files, options, False, copy_of)
+        sniffs = _sniff_files(con, files, options, False, copy_of, skip)
     except ImportError_ as e:
         if "longer than" not in e.message:
             raise
         long_lines = True
-        sniffs = _sniff_files(con, files, options, True, copy_of)
+        sniffs = _sniff_files(con, files, options, True, copy_of, skip)
     delimiter = (options.delimiter if options and options.delimiter else None) or _clean(
         sniffs[0]["Delimiter"]
     ) or ","
@@ -384,7 +424,7 @@ def _csv_dialect(
         "The files' columns differ: they are read together by column name, and a file "
         "without a mapped column leaves it empty (import such files separately).",
     ) if union else ()
-    return _Dialect(delimiter, quote, escape, union, long_lines, sniffs, notes)
+    return _Dialect(delimiter, quote, escape, union, long_lines, sniffs, notes, skip)
 
 
 def _sniff_files(
@@ -393,6 +433,7 @@ def _sniff_files(
     options: SourceOptions | None,
     long_lines: bool,
     copy_of: dict[SourceFile, str],
+    skip: int = 0,
 ) -> list[dict[str, Any]]:
     """Each file's dialect. A file that begins with the first file's first line (the header of
     a daily export) shares its sniff: sniffing 90 such files one by one took a second."""
@@ -402,7 +443,7 @@ def _sniff_files(
         if out and first is not None and f not in copy_of and _first_line(f) == first:
             out.append(out[0])
         else:
-            out.append(_sniff(con, f, options, long_lines, copy_of.get(f)))
+            out.append(_sniff(con, f, options, long_lines, copy_of.get(f), skip))
     return out
 
 

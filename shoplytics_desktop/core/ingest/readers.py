@@ -53,6 +53,8 @@ class Dialect:
     header: bool = True
     #: The column names of a headerless file.
     names: tuple[str, ...] = ()
+    #: Lines before the header (Excel's ``sep=;`` line).
+    skip: int = 0
 
 
 #: What DuckDB's file readers (and sniff_csv) expand as a glob in the path they are given.
@@ -114,7 +116,7 @@ def csv_reader(
         *([f"names=[{', '.join(quote_literal(n) for n in dialect.names)}]"] if dialect.names else []),
         # Never let the reader's own detection skip leading lines: with a short file whose last
         # line has an extra field it would take that line's shape and skip the header.
-        "skip=0",
+        f"skip={int(dialect.skip)}",
         "all_varchar=true",
         *_file_opt(file_column),
         f"encoding={quote_literal(encoding)}",

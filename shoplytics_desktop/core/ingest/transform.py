@@ -240,7 +240,7 @@ def preview_source(info: SourceInfo, limit: int | None = None) -> str:
 
 def line_offset(info: SourceInfo) -> int:
     """What to add to a 1-based row position to get the line (the CSV header is line 1)."""
-    return 1 if info.format == "csv" and info.header else 0
+    return (1 if info.header else 0) + info.skip if info.format == "csv" else 0
 
 
 def _event_name_sql(b: _Builder, default: str | None) -> str:
