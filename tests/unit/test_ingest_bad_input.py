@@ -284,6 +284,20 @@ def test_missing_file_and_empty_folder(ws: Workspace, tmp_path: Path) -> None:
     assert nothing_written(ws)
 
 
+def test_a_folders_readme_is_not_data(ws: Workspace, tmp_path: Path) -> None:
+    drop = tmp_path / "export"
+    drop.mkdir()
+    (drop / "README.txt").write_text("Exported from the shop on 2024-03-02.\nColumns: see docs.\n")
+    (drop / "LICENSE").write_text("All rights reserved.\n")
+    (drop / "events.txt").write_text(
+        "event_id\tevent_time\tevent_type\tuser_id\ne1\t2024-03-01T10:00:00Z\tview\tu1\n")
+    v = import_events(ws, [drop]).validation
+    assert v is not None and (v.rows_read, v.rows_loaded) == (1, 1)
+    (drop / "events.txt").unlink()
+    with pytest.raises(ImportError_, match="README and LICENSE files are not data"):
+        import_events(ws, [drop])
+
+
 @pytest.mark.reliability
 def test_unclosed_quote(ws: Workspace, tmp_path: Path) -> None:
     f = tmp_path / "quote.csv"

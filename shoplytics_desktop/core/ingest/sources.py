@@ -50,8 +50,8 @@ def resolve_paths(items: Sequence[str | Path]) -> list[Path]:
             )
             if not found:
                 raise ImportError_(
-                    f"The folder {path} holds no data files (.csv, .tsv, .json, .ndjson, "
-                    ".parquet, optionally .gz).",
+                    f"The folder {path} holds no data files (.csv, .tsv, .txt, .json, .ndjson, "
+                    ".parquet, optionally .gz; README and LICENSE files are not data).",
                     "Point at the files themselves or at another folder.",
                 )
             out.extend(found)
@@ -76,8 +76,13 @@ def resolve_paths(items: Sequence[str | Path]) -> list[Path]:
     return unique
 
 
+#: Text files an export folder often holds beside its data (README.txt …): not data.
+_NOT_DATA_STEMS = {"readme", "license", "licence", "changelog", "notes", "manifest"}
+
+
 def _data_suffix(path: Path) -> bool:
-    return path.suffix.lower() in _DATA_SUFFIXES
+    return (path.suffix.lower() in _DATA_SUFFIXES
+            and path.name.lower().split(".")[0] not in _NOT_DATA_STEMS)
 
 
 def _read_head(path: Path) -> tuple[bytes, bool]:
