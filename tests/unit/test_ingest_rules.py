@@ -41,6 +41,12 @@ REAL = REAL_SAMPLE
         ("Add-To-Cart", "add_to_cart", "add_to_cart"),
         ("remove_from_cart", "remove_from_cart", "remove_from_cart"),
         ("removefromcart", "remove_from_cart", "remove_from_cart"),
+        # Product-analytics spellings (Segment's spec, without its preset's other signals).
+        ("Product Added", "add_to_cart", "add_to_cart"),
+        ("Item Added", "add_to_cart", "add_to_cart"),
+        ("Product Removed", "remove_from_cart", "remove_from_cart"),
+        ("Removed Product", "remove_from_cart", "remove_from_cart"),
+        ("Product Added to Wishlist", "other", "other"),
         ("checkout", "begin_checkout", "begin_checkout"),
         ("begin_checkout", "begin_checkout", "begin_checkout"),
         ("shipping_details", "begin_checkout", "begin_checkout"),
