@@ -54,3 +54,36 @@ def test_segment_shuffled_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[
     import_file(ws, shuffled(FIXTURE, tmp_path / "t.ndjson", header=False), capsys)
     _check(ws)
     run_publishes(ws, capsys)
+
+
+def test_segment_orders_sent_without_their_products(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An Order Completed without products is one line of its revenue (else its total); one
+    # with products is a line per product, whatever its revenue or total says.
+    import json
+
+    def track(i: int, event: str, user: str, props: dict[str, object]) -> str:
+        return json.dumps({"messageId": f"m{i}", "type": "track", "event": event,
+                           "userId": user, "anonymousId": f"a-{user}",
+                           "timestamp": f"2024-03-01T10:0{i}:00Z", "properties": props})
+
+    f = tmp_path / "tracks.ndjson"
+    f.write_text("\n".join([
+        track(1, "Product Added", "u1", {"product_id": "p1", "price": 10, "quantity": 2}),
+        track(2, "Order Completed", "u1", {"order_id": "O1", "total": 99, "revenue": 25,
+                                           "currency": "EUR", "products": [
+                                               {"product_id": "p1", "price": 10, "quantity": 2},
+                                               {"product_id": "p2", "price": 5, "quantity": 1}]}),
+        track(3, "Order Completed", "u2", {"order_id": "O2", "revenue": 30, "total": 36,
+                                           "currency": "EUR"}),
+        track(4, "Order Completed", "u3", {"order_id": "O3", "total": 12.5, "currency": "EUR"}),
+    ]) + "\n")
+    ws = tmp_path / "ws"
+    import_file(ws, f, capsys, "--preset", "segment")
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        orders = w.cursor().execute(
+            "SELECT order_id, items, CAST(revenue AS VARCHAR) FROM marts.fct_orders ORDER BY 1"
+        ).fetchall()
+    assert orders == [("O1", 2, "25.00"), ("O2", 1, "30.00"), ("O3", 1, "12.50")]

@@ -61,7 +61,10 @@ def plan(info: SourceInfo) -> Mapping:
         "product_id": line(p + "product_id", p + "id", p + "sku", "properties.product_id",
                            "properties.id", "properties.sku"),
         "order_id": line("properties.order_id"),
-        "price": line(p + "price", "properties.price"),
+        # An order sent without its products is one line of its revenue (before shipping and
+        # tax, as the products' prices add up), else of its total; never each product's price.
+        "price": line(p + "price", "properties.price", "unexploded(properties.revenue)",
+                      "unexploded(properties.total)"),
         "quantity": line(p + "quantity", "properties.quantity"),
         "category": line(p + "category", "properties.category"),
         "brand": line(p + "brand", "properties.brand"),
