@@ -16,6 +16,7 @@ from shoplytics_desktop.core.ingest import (
     import_events,
     inspect_sources,
     load_mapping,
+    propose_mapping,
     settle,
     validate,
 )
@@ -307,3 +308,17 @@ def test_inspected_columns_stay_sample_based(tmp_path: Path) -> None:
     from shoplytics_desktop.core.ingest import propose_mapping
 
     assert propose_mapping(inspect_sources([f])).time_format == "epoch_us"
+
+
+def test_a_column_named_exactly_wins_over_one_that_only_normalises_alike(tmp_path: Path) -> None:
+    f = tmp_path / "both.csv"
+    f.write_text("Event Time,event_time,User ID,user_id,event_type\n"
+                 "2024-03-01T10:00:00Z,2025-01-01T10:00:00Z,uA,uB,purchase\n")
+    mapping = propose_mapping(inspect_sources([f]))
+    assert mapping.sources_of("event_time") == ["event_time"]
+    assert mapping.sources_of("user_id") == ["user_id"]
+    # Synonyms keep their order: a better synonym that only normalises alike still wins over an
+    # exact but weaker one.
+    g = tmp_path / "order.csv"
+    g.write_text("Event Time,created,user,event_type\n2024-03-01T10:00:00Z,x,u1,view\n")
+    assert propose_mapping(inspect_sources([g])).sources_of("event_time") == ["Event Time"]

@@ -214,6 +214,10 @@ def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
     )
     # The next import indexes the generated events (keys.ensure): generating does not pay for it.
     keys.drop_batches(con, doomed)
+    con.execute(
+        f"DELETE FROM {keys.SHARED_TABLE} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
+        [doomed],
+    )
 
 
 def _loaded_batch(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:

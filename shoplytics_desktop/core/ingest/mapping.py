@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -386,7 +387,8 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     """A mapping proposal from column names (normalised synonyms), then from column content."""
     by_norm = _columns_by_name(info)
     used: set[str] = set()
-    columns = _columns_by_synonym(by_norm, used)
+    exact = {c.name: c for c in info.columns if len(c.path) == 1}
+    columns = _columns_by_synonym(by_norm, used, exact)
     _columns_by_content(info, columns, used)
     time_format = _proposed_time_format(info, columns.get("event_time"))
     defaults = Defaults()
@@ -429,14 +431,21 @@ def _columns_by_name(info: SourceInfo) -> dict[str, SourceColumn]:
 
 
 def _columns_by_synonym(
-    by_norm: dict[str, SourceColumn], used: set[str]
+    by_norm: dict[str, SourceColumn], used: set[str],
+    exact: dict[str, SourceColumn] | None = None,
 ) -> dict[str, str | list[str]]:
-    """Fields whose column a synonym names; ``used`` gets the columns taken."""
+    """Fields whose column a synonym names (the synonyms in order); ``used`` gets the columns
+    taken. Of two columns one synonym names, the one named exactly so wins over one that only
+    normalises to it (event_time over Event Time)."""
     columns: dict[str, str | list[str]] = {}
 
-    def take(field: str) -> SourceColumn | None:
+    def candidates(field: str) -> Iterator[SourceColumn | None]:
         for syn in SYNONYMS[field]:
-            col = by_norm.get(normalize_name(syn))
+            yield (exact or {}).get(syn)
+            yield by_norm.get(normalize_name(syn))
+
+    def take(field: str) -> SourceColumn | None:
+        for col in candidates(field):
             if (
                 col is not None
                 and col.name not in used
