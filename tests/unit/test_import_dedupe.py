@@ -42,8 +42,8 @@ def test_earlier_batches_and_repeats_within_the_batch(ws: Workspace, tmp_path: P
     v = report.validation
     assert v is not None
     # 6 rows read: 1 rejected, 5 valid; of those e4 and e5 are loaded already (2) and the
-    # second e6 repeats the first (1): 2 new.
-    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (6, 2, 3, 1)
+    # second e6 repeats the first's id for another user: quarantined, not a duplicate. 2 new.
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (6, 2, 2, 2)
     assert v.duplicates_existing == 2
     cur = ws.cursor()
     assert cur.execute(
@@ -53,9 +53,10 @@ def test_earlier_batches_and_repeats_within_the_batch(ws: Workspace, tmp_path: P
     assert cur.execute("SELECT count(*), count(DISTINCT event_id) FROM raw.events").fetchone() \
         == (7, 7)
     assert cur.execute(
-        "SELECT _source_line, reason FROM raw.rejected_events WHERE _batch_id = ?",
+        "SELECT _source_line, reason FROM raw.rejected_events WHERE _batch_id = ? ORDER BY 1",
         [report.batch_id],
-    ).fetchall() == [(7, "user_id is missing")]
+    ).fetchall() == [(6, "event_id repeats an earlier row of the import with other values"),
+                     (7, "user_id is missing")]
     # No temp table of the batch's ids is left behind.
     assert cur.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name LIKE '__ingest%'"
