@@ -1,22 +1,23 @@
 -- Revenue, refunds and net revenue per day, product category and currency (METRICS.md §2, §3):
 -- money is never summed across currencies. A line's category is its product's (dim_products:
 -- catalog first, else the latest seen on events), else the one carried on the event, else
--- 'unknown', so the grain has no nulls. Purchase lines count on the day of their order and in
--- its currency, so the totals agree with fct_orders (and, in the workspace currency, with
--- fct_daily_engagement). Refund lines count on their own day. An order with lines in several
--- categories counts once in each: orders do not add up across categories.
+-- 'unknown', so the grain has no nulls. Purchase lines count on the day of their order (its
+-- part in their currency, see fct_orders) and in their own currency, so the totals agree with
+-- fct_orders (and, in the workspace currency, with fct_daily_engagement). Refund lines count on
+-- their own day. An order with lines in several categories counts once in each: orders do not
+-- add up across categories.
 with sales as (
     select
         o.order_date,
         coalesce(p.category, l.category, 'unknown') as category,
         o.currency,
-        count(distinct l.order_key) as orders,
+        count(distinct o.order_id) as orders,
         count(*) as items,
         cast(sum(l.quantity) as bigint) as units,
         sum(l.line_revenue) as revenue,
         count(distinct l.user_id) as buyers
     from int_order_lines as l
-    join fct_orders as o on o.order_id = l.order_key
+    join fct_orders as o on o.order_key = l.order_key and o.currency = l.currency
     left join dim_products as p on p.product_id = l.product_id
     group by all
 ),

@@ -243,11 +243,26 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
     return out
 
 
-def orders(events: list[Ev]) -> dict[str, dict[str, Any]]:
-    """Order key → the order: user and session of its first line (ties: lowest event_id)."""
-    out: dict[str, dict[str, Any]] = {}
+def order_ids(events: list[Ev]) -> dict[str, str]:
+    """Purchase event id → the id of its order's row in fct_orders: the order key, or for a
+    line in another currency than the order's first line '<key> (<currency>)' (money is never
+    summed across currencies)."""
+    first: dict[str, str] = {}
+    out: dict[str, str] = {}
     for e in sorted((e for e in events if e.type == "purchase"), key=lambda e: (e.time, e.event_id)):
         k = order_key(e)
+        first.setdefault(k, e.currency)
+        out[e.event_id] = k if e.currency == first[k] else f"{k} ({e.currency})"
+    return out
+
+
+def orders(events: list[Ev]) -> dict[str, dict[str, Any]]:
+    """Order id (see ``order_ids``) → the order: user and session of its first line (ties:
+    lowest event_id)."""
+    out: dict[str, dict[str, Any]] = {}
+    ids = order_ids(events)
+    for e in sorted((e for e in events if e.type == "purchase"), key=lambda e: (e.time, e.event_id)):
+        k = ids[e.event_id]
         o = out.setdefault(k, {"user_id": e.user, "session_id": e.session.split("|", 1)[1],
                                 "order_time": e.time, "currency": e.currency, "items": 0,
                                 "units": 0, "revenue": Decimal(0), "products": set()})
@@ -346,10 +361,11 @@ def revenue_by_day_category(
     events: list[Ev], attrs: dict[str, dict[str, Any]]
 ) -> dict[tuple[dt.date, str, str], dict[str, Any]]:
     """(day, category, currency) → orders, items, units, revenue, buyers, refund_items, refunds,
-    net_revenue. A purchase line counts on its order's day and in its order's currency, a refund
-    line on its own day in its own currency; both in the product's category (else the event's,
-    else 'unknown')."""
+    net_revenue. A purchase line counts on its order's day and in its order's currency (its
+    own: see ``order_ids``), a refund line on its own day in its own currency; both in the
+    product's category (else the event's, else 'unknown')."""
     by_order = orders(events)
+    ids = order_ids(events)
     out: dict[tuple[dt.date, str, str], dict[str, Any]] = defaultdict(
         lambda: {"orders": set(), "items": 0, "units": 0, "revenue": Decimal(0), "buyers": set(),
                  "refund_items": 0, "refunds": Decimal(0)})
@@ -362,7 +378,7 @@ def revenue_by_day_category(
             row["refund_items"] += 1
             row["refunds"] += revenue_of(e)
             continue
-        k = order_key(e)
+        k = ids[e.event_id]
         o = by_order[k]
         row = out[(day(o["order_time"]), category or "unknown", o["currency"])]
         row["orders"].add(k)

@@ -538,10 +538,10 @@ def test_refunds_and_a_second_currency(tmp_path: Path) -> None:
 
 
 def test_an_order_in_two_currencies_warns_and_publishes(tmp_path: Path) -> None:
-    """Order h1 has a USD line (5.00) and a EUR line (8.00), EUR first. fct_orders and the marts
-    that follow it count the order in EUR (its first line's currency, 13.00, with a warning);
-    int_sessions counts each line in its own currency (5.00 USD for h's session). The cross-mart
-    revenue test allows for exactly that difference, so the marts are published."""
+    """Order h1 has a USD line (5.00) and a EUR line (8.00), EUR first. Money is never summed
+    across currencies: fct_orders has the order's EUR part as 'oh' (8.00, its first line's day
+    and user) and its USD part as 'oh (USD)' (5.00), with a warning; the marts that follow
+    fct_orders and int_sessions (each line in its own currency) agree, so they publish."""
     events = [
         *EVENTS,
         _event("h1", "2024-01-02 16:00:00", "purchase", "h", "h", "p2", "oh", "8.00", 1),
@@ -551,8 +551,19 @@ def test_an_order_in_two_currencies_warns_and_publishes(tmp_path: Path) -> None:
         status = {t.test_id: t.status for t in result.tests}
         assert status["orders_in_one_currency"] == "warn"
         assert status["revenue_agrees_across_marts"] == "pass"
-        assert _rows(ws, "select currency, revenue, currencies from marts.fct_orders "
-                         "where order_id = 'oh'") == [("EUR", Decimal("13.00"), 2)]
+        assert _rows(ws, "select order_id, order_key, currency, revenue, items, currencies "
+                         "from marts.fct_orders where order_key = 'oh' order by 1") == [
+            ("oh", "oh", "EUR", Decimal("8.00"), 1, 2),
+            ("oh (USD)", "oh", "USD", Decimal("5.00"), 1, 2),
+        ]
+        assert _rows(ws, "select currency, sum(revenue), sum(orders) from marts.fct_revenue "
+                         "where order_date = '2024-01-02' group by 1 order by 1") == [
+            ("EUR", Decimal("8.00"), 1), ("USD", Decimal("5.00"), 1)
+        ]
+        assert _rows(ws, "select order_key, currency, revenue from marts.agg_sales "
+                         "where order_key like 'oh%' order by 1") == [
+            ("oh", "EUR", Decimal("8.00")), ("oh (USD)", "USD", Decimal("5.00"))
+        ]
         assert _rows(ws, "select revenue from intermediate.int_sessions where user_id = 'h'") == [
             (Decimal("5.00"),)
         ]
