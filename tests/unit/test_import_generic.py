@@ -322,3 +322,58 @@ def test_a_column_named_exactly_wins_over_one_that_only_normalises_alike(tmp_pat
     g = tmp_path / "order.csv"
     g.write_text("Event Time,created,user,event_type\n2024-03-01T10:00:00Z,x,u1,view\n")
     assert propose_mapping(inspect_sources([g])).sources_of("event_time") == ["Event Time"]
+
+
+def test_a_mapping_names_the_zone_of_wall_clock_times(tmp_path: Path) -> None:
+    # New York: 01:30 on 2024-03-10 is EST (06:30 UTC), 03:30 EDT (07:30 UTC); 01:30 on
+    # 2024-11-03 happens twice and is read with standard time (06:30 UTC). Times with Z, and
+    # epoch numbers, are instants whatever the zone says.
+    f = tmp_path / "local.csv"
+    f.write_text("event_id,event_time,event_type,user_id\n"
+                 "e1,2024-03-10 01:30:00,view,u1\ne2,2024-03-10 03:30:00,view,u1\n"
+                 "e3,2024-03-10T12:00:00Z,view,u1\ne4,2024-11-03 01:30:00,view,u2\n"
+                 "e5,1710000000,view,u3\n")
+    pq = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'p1' AS event_id, TIMESTAMP '2024-07-01 09:00:00' AS event_time, "
+                f"'view' AS event_type, 'u4' AS user_id) TO '{pq}' (FORMAT parquet)")
+    con.close()
+    ws = Workspace.open(tmp_path / "ws")
+    ws.settings.time_zone = "America/New_York"
+    with ws:
+        proposed = propose_mapping(inspect_sources([f]))
+        mapping = type(proposed).model_validate(
+            {**proposed.model_dump(), "time_zone": "america/new_york"})
+        assert mapping.time_zone == "America/New_York"
+        assert "time_zone: America/New_York" in mapping.to_yaml()
+        report = import_events(ws, [f], mapping)
+        assert not any("carry no UTC offset" in n for n in report.notes)
+        typed = propose_mapping(inspect_sources([pq]))
+        typed = type(typed).model_validate({**typed.model_dump(), "time_zone": "America/New_York"})
+        import_events(ws, [pq], typed)
+        got = ws.cursor().execute(
+            "SELECT event_id, CAST(event_time AS VARCHAR) FROM raw.events ORDER BY 1").fetchall()
+    assert got == [
+        ("e1", "2024-03-10 06:30:00"), ("e2", "2024-03-10 07:30:00"),
+        ("e3", "2024-03-10 12:00:00"), ("e4", "2024-11-03 06:30:00"),
+        ("e5", "2024-03-09 16:00:00"), ("p1", "2024-07-01 13:00:00"),
+    ]
+    assert "time_zone" not in propose_mapping(inspect_sources([f])).to_yaml()
+    with pytest.raises(ValueError, match="not an IANA time zone"):
+        mapping.model_validate({**mapping.model_dump(), "time_zone": "Mars/Base"})
+
+
+def test_wall_clock_times_in_a_zoned_workspace_get_a_note(tmp_path: Path) -> None:
+    f = tmp_path / "local.csv"
+    f.write_text("event_id,event_time,event_type,user_id\ne1,2024-03-10 01:30:00,view,u1\n")
+    ws = Workspace.open(tmp_path / "ws")
+    ws.settings.time_zone = "Europe/Berlin"
+    with ws:
+        notes = import_events(ws, [f]).notes
+    assert any("carry no UTC offset: they are read as UTC" in n
+               and "time_zone: Europe/Berlin" in n for n in notes)
+    g = tmp_path / "utc.csv"
+    g.write_text("event_id,event_time,event_type,user_id\ne1,2024-03-10T01:30:00Z,view,u1\n")
+    with Workspace.open(tmp_path / "ws2") as ws2:
+        ws2.settings.time_zone = "Europe/Berlin"
+        assert not any("carry no UTC offset" in n for n in import_events(ws2, [g]).notes)

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -282,6 +283,9 @@ def import_events(
             if path is not None:
                 _import_catalog(run, spec, path)
     run.reporter.update(5, 5, "Done")
+    if run.info is not None and (note := _wall_clock_note(run.info, run.mapping,
+                                                           ws.settings.time_zone)):
+        run.notes.append(note)
     report = run.report
     loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in run.catalogs)
     return ImportReport(
@@ -430,6 +434,30 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     run.report = _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql)
     run.reporter.check_cancelled()
     _record_batch(run, paths, fp)
+
+
+_OFFSET_END = re.compile(r"([+-]\d{2}(:?\d{2})?|[Zz]|\s?UTC|\s?GMT)$")
+
+
+def _wall_clock_note(info: SourceInfo, mapping: Mapping, reporting_zone: str) -> str:
+    """When the times have no offset and the workspace reports in another zone than UTC: they
+    are read as UTC, which shifts a local-time export's days; say how to name their zone."""
+    if mapping.time_zone is not None or reporting_zone.upper() == "UTC":
+        return ""
+    for name in mapping.sources_of("event_time"):
+        col = info.column(name)
+        if col is None:
+            continue
+        t = (col.read_type or col.type).upper()
+        naive = t.startswith(("TIMESTAMP", "DATE")) and "TIME ZONE" not in t and t != "TIMESTAMPTZ"
+        naive = naive or (t == "VARCHAR" and any(
+            v.strip() and not _OFFSET_END.search(v.strip())
+            and not v.strip().lstrip("-").replace(".", "", 1).isdigit() for v in col.samples))
+        if naive:
+            return (f"The times in {name} carry no UTC offset: they are read as UTC. If they are "
+                    f"the shop's local time ({reporting_zone}, the reporting zone), set "
+                    f"time_zone: {reporting_zone} in a mapping file and import again.")
+    return ""
 
 
 def _refine(run: _Run, staged: Staged, fp: str) -> batches.BatchInfo | None:

@@ -112,7 +112,7 @@ class Supersede(BaseModel):
 
 
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
-_RESHAPE_KEYS = ("preset", "explode", "explode_events", "fill_down", "event_key",
+_RESHAPE_KEYS = ("time_zone", "preset", "explode", "explode_events", "fill_down", "event_key",
                  "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede",
                  "skip_files")
 
@@ -126,6 +126,10 @@ class Mapping(BaseModel):
     source: SourceOptions = Field(default_factory=SourceOptions)
     columns: dict[MappedField, str | list[str]] = Field(default_factory=dict)
     time_format: str = AUTO
+    #: The IANA zone of times written without an offset (a shop's local-time export): they are
+    #: converted from it to UTC. ``None``: UTC. Times with an offset, and epoch numbers, are UTC
+    #: instants whatever it says.
+    time_zone: str | None = None
     event_types: dict[str, contract.EventType] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
     #: Source columns the contract has no place for go into ``properties`` as JSON.
@@ -168,6 +172,19 @@ class Mapping(BaseModel):
         if isinstance(value, dict):
             return {k: v for k, v in value.items() if v is not None}
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from shoplytics_desktop.core.settings import canonical_time_zone
+
+        zone = canonical_time_zone(value)
+        if zone is None:
+            raise ValueError(f"time_zone {value!r} is not an IANA time zone name "
+                             "(e.g. Europe/London, America/New_York or UTC)")
+        return zone
 
     @field_validator("columns")
     @classmethod

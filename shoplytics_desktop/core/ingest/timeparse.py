@@ -6,7 +6,10 @@ mapping may fix the form instead: ``epoch_s``, ``epoch_ms`` or a strptime format
 proposal fills in for the usual day/month/year forms (``guess_format``).
 
 Text without an offset is read as UTC: the import sets the cursor's ``TimeZone`` to UTC while it
-runs (``utc_session``), because DuckDB reads offset-less text in the session's zone.
+runs (``utc_session``), because DuckDB reads offset-less text in the session's zone. A mapping's
+``time_zone`` names the zone such times are in instead (a shop's local-time export): they are
+converted from it to UTC (``zone``); times with an offset, ``Z`` or ``UTC``, and epoch numbers,
+are UTC instants whatever it says.
 """
 
 from __future__ import annotations
@@ -53,16 +56,28 @@ def is_numeric_type(sql_type: str) -> bool:
     return sql_type.upper().startswith(_NUMERIC_TYPES)
 
 
-def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str = AUTO) -> str:
+def _from_zone(naive_sql: str, zone: str | None) -> str:
+    """A wall-clock TIMESTAMP in ``zone`` as UTC (as it is, when there is no zone or it is UTC).
+    A wall-clock time a DST change skips or repeats is read with the zone's standard (winter)
+    offset: in New York 02:30 on the spring night is 07:30 UTC, and 01:30 on the autumn night
+    the second of the two, 06:30 UTC."""
+    if not zone or zone.upper() == "UTC":
+        return naive_sql
+    return f"timezone('UTC', timezone({quote_literal(zone)}, {naive_sql}))"
+
+
+def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str = AUTO,
+             zone: str | None = None) -> str:
     """An expression of type TIMESTAMP (UTC), NULL where the value cannot be parsed.
 
-    ``column_sql`` is the typed source column, ``text_sql`` the same value as trimmed text.
+    ``column_sql`` is the typed source column, ``text_sql`` the same value as trimmed text;
+    ``zone`` the zone of wall-clock times without an offset (default UTC).
     """
     t = source_type.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
         return f"timezone('UTC', {column_sql})"
     if t.startswith(("TIMESTAMP", "DATE")):
-        return f"CAST({column_sql} AS TIMESTAMP)"
+        return _from_zone(f"CAST({column_sql} AS TIMESTAMP)", zone)
     if time_format in _EPOCH_FACTORS:
         if time_format == EPOCH_US:
             # Whole microseconds (GA4's event_timestamp) are exact as integers, not as doubles.
@@ -78,15 +93,17 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         if ISO in forms:
             # A column mixing a date form with ISO text: each value by its own form.
             rest = " || ".join(f for f in forms if f != ISO)
-            auto = time_sql(column_sql, text_sql, source_type, AUTO)
-            return f"coalesce({time_sql(column_sql, text_sql, source_type, rest)}, {auto})" \
+            auto = time_sql(column_sql, text_sql, source_type, AUTO, zone)
+            return f"coalesce({time_sql(column_sql, text_sql, source_type, rest, zone)}, {auto})" \
                 if rest else auto
         fmt = (
             quote_literal(forms[0]) if len(forms) == 1
             else "[" + ", ".join(quote_literal(f) for f in forms) + "]"
         )
         parsed = f"try_strptime({text_sql}, {fmt})"
-        return f"timezone('UTC', {parsed})" if "%z" in time_format or "%Z" in time_format else parsed
+        if "%z" in time_format or "%Z" in time_format:
+            return f"timezone('UTC', {parsed})"
+        return _from_zone(parsed, zone)
     # ISO text first, numbers only where that failed. DuckDB's plain TIMESTAMP cast is three
     # times cheaper than the zone-aware one but ignores any zone or offset it sees, so it only
     # takes text that ends in a digit with no offset sign before it, or in Z / UTC.
@@ -96,10 +113,20 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         f"AND {t}[-5] NOT IN ('+', '-') AND {t}[-3] NOT IN ('+', '-')) "
         f"OR {t}[-1] IN ('Z', 'z') OR upper({t}[-4:]) = ' UTC')"
     )
-    iso = (
-        f"CASE WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "
-        f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
-    )
+    if zone and zone.upper() != "UTC":
+        # Only wall-clock text (no offset, no Z or UTC) is in the zone.
+        naive = (f"({t}[-1] BETWEEN '0' AND '9' AND {t}[-6] NOT IN ('+', '-') "
+                 f"AND {t}[-5] NOT IN ('+', '-') AND {t}[-3] NOT IN ('+', '-'))")
+        iso = (
+            f"CASE WHEN {naive} THEN {_from_zone(f'try_cast({t} AS TIMESTAMP)', zone)} "
+            f"WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "
+            f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
+        )
+    else:
+        iso = (
+            f"CASE WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "
+            f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
+        )
     return (
         f"coalesce({iso}, "
         f"CASE WHEN regexp_full_match({text_sql}, '-?[0-9]+(\\.[0-9]+)?') "

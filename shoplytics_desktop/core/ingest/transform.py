@@ -194,7 +194,8 @@ class _Builder:
         cols = self.cols("event_time")
         fmt = self.mapping.time_format
         parsed = [
-            time_sql(c.sql(), text_sql(c), c.read_type or c.type, fmt) for c in cols
+            time_sql(c.sql(), text_sql(c), c.read_type or c.type, fmt, self.mapping.time_zone)
+            for c in cols
         ]
         if len(cols) == 1:
             return text_sql(cols[0]), parsed[0]
