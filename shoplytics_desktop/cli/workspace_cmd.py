@@ -56,7 +56,14 @@ def cmd_settings(args: argparse.Namespace) -> int:
             data = ws.settings.to_dict()
             for item in args.assignments:
                 key, sep, value = item.partition("=")
-                if not sep or key not in data:
+                if not sep:
+                    raise WorkspaceError(
+                        f"'{item}' is not KEY=VALUE.",
+                        "Write each setting with its value, e.g. "
+                        "`shoplytics settings time_zone=Europe/Berlin`; known settings: "
+                        f"{', '.join(sorted(data))}.",
+                    )
+                if key not in data:
                     raise WorkspaceError(
                         f"Unknown setting '{key}'.", f"Known settings: {', '.join(sorted(data))}."
                     )
