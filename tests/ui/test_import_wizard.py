@@ -656,3 +656,30 @@ def test_files_with_different_columns_show_each_files_proposal(
     page.grab().save(str(SHOTS / "import_mapping_per_file.png"))
     _next_to(qtbot, wizard, wizard.VALIDATION)
     assert _validation(wizard).report.rows_loaded == 2
+
+
+def test_the_zone_of_times_without_an_offset_is_chosen_on_the_mapping_page(
+    qtbot, tmp_path: Path
+) -> None:
+    # The workspace reports in New York: its zone is offered for a local-time export, and the
+    # load converts 10:00 there (EST) to 15:00 UTC.
+    path = tmp_path / "local.csv"
+    path.write_text("event_id,event_time,event_type,user_id\n"
+                    "e1,2024-03-01 10:00:00,view,u1\ne2,2024-03-01T10:00:00Z,view,u2\n")
+    workspace = Workspace.open(tmp_path / "ny")
+    workspace.settings.time_zone = "America/New_York"
+    try:
+        wizard = _wizard(qtbot, workspace, [str(path)])
+        _next_to(qtbot, wizard, wizard.MAPPING)
+        page = wizard.mapping_page
+        assert [page.time_zone.itemText(i) for i in range(page.time_zone.count())] == [
+            "UTC", "America/New_York (the reporting time zone)"]
+        assert page.time_zone.currentData() is None and _mapping(wizard).time_zone is None
+        page.time_zone.setCurrentIndex(1)
+        assert _mapping(wizard).time_zone == "America/New_York"
+        _next_to(qtbot, wizard, wizard.SUMMARY, timeout=60_000)
+        assert _rows(workspace, "SELECT event_id, CAST(event_time AS VARCHAR) FROM raw.events "
+                                "ORDER BY 1") == [("e1", "2024-03-01 15:00:00"),
+                                                  ("e2", "2024-03-01 10:00:00")]
+    finally:
+        workspace.close()

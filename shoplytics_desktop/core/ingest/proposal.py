@@ -210,6 +210,13 @@ def _settle_decimal(
     texts = [(f, c) for f, c in named if (c.read_type or c.type).upper() in ("VARCHAR", "JSON")]
     if not texts:
         return mapping, []
+    if b.decimal == ".":
+        # Without a comma in any value, every reading is the default one: a cheap pass decides
+        # whether the values need reading at all (0.06 s for the full one at a million rows).
+        commas = " OR ".join(f"contains({text_sql(c)}, ',')" for _, c in texts)
+        found = con.execute(f"WITH {src} SELECT count(*) FROM src WHERE {commas}").fetchone()
+        if not found or not found[0]:
+            return mapping, []
     parts = []
     for i, (_, c) in enumerate(texts):
         x = f"trim({text_sql(c)})"
@@ -226,7 +233,8 @@ def _settle_decimal(
     if not point and not comma:
         return mapping, []
     decimal = "," if comma > point else "." if point > comma else b.decimal
-    fields = ", ".join(dict.fromkeys(f for f, _ in texts))
+    fields = ", ".join(dict.fromkeys(f for i, (f, _) in enumerate(texts)
+                                     if row[4 * i] or row[4 * i + 1]))
     notes = []
     if decimal != b.decimal or decimal == ",":
         example = next((row[4 * i + (3 if decimal == "," else 2)] for i in range(len(texts))

@@ -66,9 +66,11 @@ def _short(ref: str, width: int = 30) -> str:
 
 
 class MappingPage(JobPage):
-    def __init__(self, state: ImportState) -> None:
+    def __init__(self, state: ImportState, reporting_zone: str = "UTC") -> None:
         super().__init__()
         self.state = state
+        #: The workspace's reporting zone: offered as the zone of times without an offset.
+        self.reporting_zone = reporting_zone
         self.setTitle("Column mapping")
         self.setSubTitle("Each field of the event contract ← the source column it is read from. "
                          "Fields marked * are required.")
@@ -201,7 +203,27 @@ class MappingPage(JobPage):
         order_box.addWidget(self.date_order_why)
         grid.addWidget(self.date_order_label, row, 0)
         grid.addLayout(order_box, row, 1, 1, 2)
+        row += 1
+        # The zone of wall-clock times (no offset, no Z): UTC unless the export is local time.
+        self.time_zone = QComboBox()
+        self.time_zone.setAccessibleName("Zone of times without an offset")
+        self.time_zone.setToolTip("Times written without a UTC offset (2024-03-01 10:00:00) are "
+                                  "read in this zone. Times with an offset or Z, and epoch "
+                                  "numbers, are exact instants whatever it says.")
+        self.time_zone.currentIndexChanged.connect(self._changed)
+        grid.addWidget(QLabel("   times without offset"), row, 0)
+        grid.addWidget(self.time_zone, row, 1)
         return row + 1
+
+    def _fill_time_zones(self, current: str | None) -> None:
+        self.time_zone.clear()
+        self.time_zone.addItem("UTC", None)
+        zones = [z for z in dict.fromkeys((self.reporting_zone, current))
+                 if z and z.upper() != "UTC"]
+        for zone in zones:
+            self.time_zone.addItem(
+                f"{zone} (the reporting time zone)" if zone == self.reporting_zone else zone, zone)
+        self.time_zone.setCurrentIndex(max(0, self.time_zone.findData(current)))
 
     # -- filling from the state ---------------------------------------------------------------
 
@@ -240,6 +262,7 @@ class MappingPage(JobPage):
             keys = [k for k, _ in TIME_FORMATS]
             self.time_format.setCurrentIndex(keys.index(fmt) if fmt in keys else keys.index("custom"))
             self.custom_format.setText("" if fmt in keys else fmt)
+            self._fill_time_zones(mapping.time_zone)
             self.keep_unmapped.setChecked(mapping.keep_unmapped)
             self._fill_presets(info, mapping)
             self._fill_proposal(mapping)
@@ -365,7 +388,8 @@ class MappingPage(JobPage):
             update={"event_name": "purchase" if self.every_row_purchase() else None})
         self.state.mapping = self.state.mapping.model_copy(update={
             "columns": columns, "time_format": fmt or "auto", "defaults": defaults,
-            "keep_unmapped": self.keep_unmapped.isChecked()})
+            "keep_unmapped": self.keep_unmapped.isChecked(),
+            "time_zone": self.time_zone.currentData()})
         self.state.validation = None
         info = self.state.info
         derived = self._derived_samples()

@@ -43,7 +43,7 @@ class ImportWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.files_page = FilesPage(self.state)
         self.source_page = SourcePage(self.state)
-        self.mapping_page = MappingPage(self.state)
+        self.mapping_page = MappingPage(self.state, ws.settings.time_zone)
         self.names_page = EventNamesPage(ws, self.state)
         self.validation_page = ValidationPage(ws, self.state)
         self.load_page = LoadPage(ws, self.state)
