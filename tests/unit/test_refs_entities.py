@@ -52,3 +52,21 @@ def test_entities_by_schema_prefix() -> None:
 ])
 def test_device_class(args: tuple[str, ...], expected: str | None) -> None:
     assert duckdb.sql(f"SELECT {refs.device_class_sql(list(args))}").fetchall() == [(expected,)]
+
+
+def test_unexploded_reads_a_row_only_where_its_array_gave_no_elements() -> None:
+    from shoplytics_desktop.core.errors import ImportError_
+
+    cols = [("items", "STRUCT(price DOUBLE)[]"), ("total", "DOUBLE")]
+    scope = refs.Scope(cols, "items")
+    typed = scope.compile("unexploded(total)")
+    assert typed.type == "DOUBLE"
+    rows = duckdb.sql(
+        f"SELECT CAST({typed.sql} AS VARCHAR) FROM (SELECT * FROM (VALUES (20.0, 1), (20.0, 2), "
+        f"(12.5, NULL)) AS v(total, {refs.ORDINAL})) src"
+    ).fetchall()
+    assert rows == [(None,), (None,), ("12.5",)]
+    # Without an exploded array every row is its own: the value as it is.
+    assert refs.Scope(cols, None).compile("unexploded(total)").sql == 'src."total"'
+    with pytest.raises(ImportError_, match="takes one reference"):
+        scope.compile("unexploded(total, total)")
