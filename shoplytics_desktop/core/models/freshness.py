@@ -211,6 +211,14 @@ class Freshness:
                              [list(column) for column in zip(*rows, strict=True)])
 
 
+def forget_tests(cur: duckdb.DuckDBPyConnection, test_ids: Iterable[str]) -> None:
+    """Forget that these tests passed: they failed on what is published now (its tables were
+    changed from outside, say), so the next run must run them again rather than keep them."""
+    names = [_test_key_of(t) for t in test_ids]
+    if names:
+        cur.execute(f"DELETE FROM {STATE} WHERE list_contains(?, name)", [names])
+
+
 def test_reads(test: DataTest) -> set[str]:
     """The models and relations a test reads."""
     reads = set(test.reads)

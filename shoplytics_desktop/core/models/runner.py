@@ -23,7 +23,7 @@ from shoplytics_desktop.core import history
 from shoplytics_desktop.core.cancel import CancelToken, Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled, ModelError, WorkspaceError
 from shoplytics_desktop.core.models.datatests import TestResult, compile_test, run_tests
-from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED, Freshness
+from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED, Freshness, forget_tests
 from shoplytics_desktop.core.models.incremental import IncrementalRun
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
@@ -496,10 +496,18 @@ def _decide_publish(run: _Run) -> None:
     errors, warns = _test_summary(result)
     if errors:
         broken_tests = sum(t.blocking and t.status == "error" for t in result.tests)
+        unchanged = run.fresh.skipped if run.fresh is not None else frozenset()
+        # The failing tests' models were left as they were, so what fails is what is published
+        # (changed from outside the app).
+        tested = {t.model for t in result.tests if t.blocking}
+        stale = bool(tested) and None not in tested and tested <= set(unchanged)
         raise ModelError(
             f"{errors} error-severity test(s) failed"
             + (f" ({broken_tests} could not run)." if broken_tests else "."),
-            "Marts not published; the previous build is still shown.",
+            "Marts not published; the previous build is still shown."
+            + (" Nothing the tests read changed since it was built, so the published tables "
+               "themselves fail them: `shoplytics run --full-refresh` (Pipeline ▸ Rebuild in "
+               "full) builds them again." if stale else ""),
         )
     result.status = RunStatus.WARN if warns else RunStatus.SUCCESS
     left = len(run.fresh.skipped) if run.fresh is not None else 0
@@ -620,6 +628,10 @@ def run_data_tests(
         if classify(e) is Outcome.FAILED:
             raise
         _stopped(run, e, "Cancelled.")
+    failed = [t.test_id for t in result.tests if t.status not in ("pass", "skipped")]
+    if failed:
+        with contextlib.suppress(duckdb.Error):
+            forget_tests(ws.cursor(), failed)
     errors, warns = _test_summary(result)
     result.status = (
         RunStatus.ERROR if errors else RunStatus.WARN if warns else RunStatus.SUCCESS
