@@ -216,20 +216,35 @@ def finish_run(
 
 
 def record_published(
-    cur: duckdb.DuckDBPyConnection, run_id: str, time_zone: str | None = None
+    cur: duckdb.DuckDBPyConnection, run_id: str, time_zone: str | None = None,
+    settings: dict[str, object] | None = None,
 ) -> Publication:
-    """Say that ``run_id`` published the marts now; ``time_zone``: the zone their days are in
-    (written by a full run only)."""
+    """Say that ``run_id`` published the marts now; ``time_zone``: the zone their days are in,
+    ``settings``: every workspace setting the models read (both written by a full run only)."""
     published = Publication(run_id, utc_now().strftime("%Y-%m-%d %H:%M:%S"))
     values = [("last_published_run", run_id), ("last_published_at", published.at)]
     if time_zone is not None:
         values.append(("marts_time_zone", time_zone))
+    if settings is not None:
+        values.append(("marts_settings", json.dumps(settings, sort_keys=True)))
     cur.execute(
         f"INSERT OR REPLACE INTO {META} (key, value) VALUES "
         + ", ".join(["(?, ?)"] * len(values)),
         [v for pair in values for v in pair],
     )
     return published
+
+
+def marts_settings(cur: duckdb.DuckDBPyConnection) -> dict[str, object] | None:
+    """The settings the models read when a full run last published them (None: not known)."""
+    row = cur.execute(f"SELECT value FROM {META} WHERE key = 'marts_settings'").fetchone()
+    if row is None:
+        return None
+    try:
+        value = json.loads(str(row[0]))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def mark_interrupted(cur: duckdb.DuckDBPyConnection) -> None:

@@ -354,6 +354,30 @@ def test_no_future_events_compares_utc_instants(tmp_path: Path) -> None:
             assert status == ("warn" if future else "pass"), zone
 
 
+def test_a_selected_run_after_a_settings_change_is_refused(tmp_path: Path) -> None:
+    """Building some models in a new zone while the rest keep the old one would mix both: after
+    a change only a full run may build, and a selected run is fine again after it."""
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, [_ev("a", "2024-03-01 23:30:00", "page_view", "u", "s"),
+                   _ev("b", "2024-03-02 00:30:00", "page_view", "u", "s2")])
+        _run(ws, "UTC")
+        ws.settings.time_zone = "Asia/Kolkata"
+        refused = run_project(ws, select=["fct_daily_engagement"])
+        assert not refused.published
+        assert "time_zone UTC → Asia/Kolkata" in refused.message
+        assert ws.cursor().execute(
+            "SELECT min(activity_date) FROM marts.fct_daily_engagement").fetchone() == (
+            dt.date(2024, 3, 1),)
+        _run(ws, "Asia/Kolkata")
+        assert run_project(ws, select=["fct_daily_engagement"]).published
+        assert ws.cursor().execute(
+            "SELECT min(activity_date) FROM marts.fct_daily_engagement").fetchone() == (
+            dt.date(2024, 3, 2),)
+        ws.settings.session_timeout_minutes = 45
+        assert "session_timeout_minutes 30 → 45" in run_project(
+            ws, select=["int_sessions+"]).message
+
+
 # -- the setting ----------------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from shoplytics_desktop.core.models.project import DataTest, Model, Project, loa
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.status import ModelStatus, RunKind, RunStatus
-from shoplytics_desktop.core.workspace import Workspace, restore_setting
+from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
 
 
 @dataclass
@@ -472,6 +472,24 @@ def _build_models(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     inc.finish()
 
 
+def _check_settings_unchanged(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    """A run of some models needs the others built with the same settings: after a settings
+    change (the time zone, say) it would mix days of both, so only a full run may follow."""
+    built = history.marts_settings(cur)
+    if built is None:  # built before the settings were recorded: the zone is
+        row = cur.execute(f"SELECT value FROM {INTERNAL}.meta WHERE key = 'marts_time_zone'"
+                          ).fetchone()
+        built = {"time_zone": str(row[0])} if row else {}
+    now = _model_settings(run.ws)
+    changed = [f"{k} {built[k]} → {now[k]}" for k in sorted(built) if k in now and built[k] != now[k]]
+    if changed:
+        raise ModelError(
+            f"The workspace settings changed since the models were built ({'; '.join(changed)}): "
+            "building only the selected ones would mix both.",
+            "Nothing was built; run every model (`shoplytics run` without --select).",
+        )
+
+
 def _model_settings(ws: Workspace) -> dict[str, object]:
     """The workspace settings the models read (as session variables): an incremental model
     built under other values is rebuilt in full."""
@@ -531,7 +549,8 @@ def _publish(cur: duckdb.DuckDBPyConnection, run: _Run) -> None:
     # A full run also writes the zone the published days are in: the dashboards say which,
     # and whether a run is needed after the setting changed.
     history.record_published(
-        cur, run.result.run_id, None if run.select else run.ws.settings.time_zone
+        cur, run.result.run_id, None if run.select else run.ws.settings.time_zone,
+        None if run.select else _model_settings(run.ws),
     )
     run.clock()
     # The history commits with the marts: a process killed after this COMMIT must not
@@ -584,6 +603,8 @@ def run_project(
     result = run.result
     try:
         with run_transaction(ws, run.reporter.token) as cur:
+            if run.select:
+                _check_settings_unchanged(cur, run)
             _build_models(cur, run)
             _run_tests(cur, run.project, run.names, result, run.reporter, run.listener,
                        len(run.names), run.total, run.inc, run.fresh)
