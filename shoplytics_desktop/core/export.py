@@ -85,6 +85,11 @@ def export_tables(
         raise ExportError(
             f"Unknown export format '{fmt}'.", f"Choose one of: {', '.join(FORMATS)}."
         )
+    if not tables:
+        raise ExportError(
+            "There is nothing to export: the workspace has no marts yet.",
+            "Run the pipeline first (`shoplytics run`), then export.",
+        )
     _check_folder(out_dir)
     cur = ws.cursor()
     targets = _targets(cur, tables, out_dir, fmt, force)
@@ -198,14 +203,15 @@ def _put_in_place(pending: list[tuple[Path, Path]]) -> None:
             placed.append((path, previous))
             os.replace(tmp, path)
     except OSError as e:
-        for path, previous in reversed(placed):
+        failed = path  # the file that could not be put in place (the loop below reuses names)
+        for done, previous in reversed(placed):
             with contextlib.suppress(OSError):
                 if previous is not None:
-                    os.replace(previous, path)
+                    os.replace(previous, done)
                 else:
-                    path.unlink(missing_ok=True)
+                    done.unlink(missing_ok=True)
         raise ExportError(
-            f"Could not put the export in place as {path}: {e.strerror}; the folder is as it "
+            f"Could not put the export in place as {failed}: {e.strerror}; the folder is as it "
             "was before the export.",
             "Check the folder is writable and try again.",
         ) from e

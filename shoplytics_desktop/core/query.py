@@ -229,9 +229,15 @@ class QueryStream:
 
 
 def _failed(e: duckdb.Error) -> QueryError:
+    """DuckDB's reason, with a hint that fits it: a query that tried to write is told that only
+    reading is allowed, any other (a typo, a cast, an overflow) to fix the query."""
+    first = str(e).strip().splitlines()[0]
+    writes = isinstance(e, duckdb.PermissionException) or "read-only" in first.lower() \
+        or "read only" in first.lower()
     return QueryError(
-        f"The query failed: {str(e).strip().splitlines()[0]}",
-        "The workspace is opened read-only; only queries that read are allowed.",
+        f"The query failed: {first}",
+        "The workspace is opened read-only; only queries that read are allowed." if writes
+        else "Fix the query and run it again.",
     )
 
 

@@ -298,7 +298,8 @@ def test_an_impossible_memory_limit_is_refused_and_never_locks_the_user_out(
 
 
 def test_an_export_that_cannot_replace_one_file_replaces_none(
-    ws_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ws_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from shoplytics_desktop.core import export as export_mod
 
@@ -310,18 +311,24 @@ def test_an_export_that_cannot_replace_one_file_replaces_none(
     real = os.replace
     calls = {"n": 0}
 
+    refused: list[str] = []
+
     def flaky(src: object, dst: object) -> None:
         if str(src).endswith(".partial"):
             calls["n"] += 1
             if calls["n"] == 3:
+                refused.append(Path(str(dst)).name)
                 raise PermissionError(1, "Operation not permitted")
         real(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr(export_mod.os, "replace", flaky)
     with Workspace.open(ws_dir) as ws:
         ws.cursor().execute("UPDATE marts.fct_orders SET revenue = revenue + 1")
+    capsys.readouterr()
     assert main(["export", "--all", "--force", "--out", str(out), *w]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # The message names the file that could not be put in place, not the first one.
+    assert f"put the export in place as {out / refused[0]}:" in capsys.readouterr().err
     monkeypatch.setattr(export_mod.os, "replace", real)
     # a folder in the way is refused before anything is written
     (out / "fct_orders.csv").unlink()

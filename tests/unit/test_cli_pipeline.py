@@ -95,3 +95,37 @@ def test_locked_workspace_is_one_line(ws_args: list[str], capsys) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_query_errors_say_to_fix_the_query_and_export_needs_marts(
+    ws_args: list[str], tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    # Before any run there are no marts: exporting them all says so (it used to write nothing
+    # and succeed).
+    assert main(["export", "--workspace", ws_args[1], "--all", "--out", str(out)]) == 1
+    assert "nothing to export: the workspace has no marts yet" in capsys.readouterr().err
+    assert not out.exists()
+    main(["run", *ws_args])
+    capsys.readouterr()
+    assert main(["query", "--workspace", ws_args[1], "select nosuchcol from raw.events"]) == 1
+    err = capsys.readouterr().err
+    assert "Fix the query and run it again." in err and "read-only" not in err
+
+
+def test_docs_never_replaces_a_file_it_did_not_write(
+    ws_args: list[str], tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "data_dictionary.md").write_text("my notes\n")
+    assert main(["docs", *ws_args, "--out", str(out)]) == 1
+    assert "was not written by `shoplytics docs`" in capsys.readouterr().err
+    assert (out / "data_dictionary.md").read_text() == "my notes\n"
+    assert main(["docs", *ws_args, "--out", str(out), "--force"]) == 0
+    assert main(["docs", *ws_args, "--out", str(out)]) == 0  # its own file: replaced
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    capsys.readouterr()
+    assert main(["docs", *ws_args, "--out", str(a_file)]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
