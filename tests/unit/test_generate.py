@@ -129,6 +129,16 @@ def test_default_start_ends_by_yesterday() -> None:
     assert rs.days == 30
 
 
+def test_no_start_before_the_contracts_earliest_event_time() -> None:
+    from shoplytics_desktop.core.generate.spec import EARLIEST_START
+
+    assert contract.EARLIEST_EVENT_TIME.date() == EARLIEST_START
+    with pytest.raises(GenerateError, match="events are from 1990-01-01 on"):
+        resolve(GenerateSpec(events=10, days=30, start=dt.date(1989, 12, 1)))
+    assert resolve(GenerateSpec(events=10, days=30, start=dt.date(1990, 1, 1))).start == \
+        dt.date(1990, 1, 1)
+
+
 def test_events_carry_their_products_attributes(con: duckdb.DuckDBPyConnection) -> None:
     mismatched = one(
         con,

@@ -17,6 +17,10 @@ import numpy as np
 
 from shoplytics_desktop.core.errors import GenerateError
 
+#: The earliest start: the contract's earliest event time (contract.EARLIEST_EVENT_TIME, not
+#: imported here to keep pydantic out of the generator's start-up).
+EARLIEST_START = dt.date(1990, 1, 1)
+
 #: Bumped whenever the generated data for a given spec changes.
 GENERATOR_VERSION = 1
 
@@ -171,8 +175,10 @@ def resolve(spec: GenerateSpec, today: dt.date | None = None) -> ResolvedSpec:
             f"past yesterday ({(today - dt.timedelta(days=1)).isoformat()} UTC).",
             hint,
         )
-    if start < dt.date(1971, 1, 1):
+    if start < EARLIEST_START:
         raise GenerateError(
-            f"The start date {start.isoformat()} is too early.", "Choose a date after 1970."
+            f"The start date {start.isoformat()} is too early: events are from "
+            f"{EARLIEST_START.isoformat()} on (the event contract's earliest time).",
+            f"Choose {EARLIEST_START.isoformat()} or later.",
         )
     return ResolvedSpec(events=events, days=days, users=users, seed=seed, start=start)
