@@ -7,6 +7,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import math
 import os
 import sys
 import textwrap
@@ -277,10 +278,22 @@ def _write_json(names: list[str], batches: Iterator[list[tuple[Any, ...]]]) -> N
     first = True
     for batch in batches:
         for row in batch:
-            item = json.dumps(dict(zip(names, row, strict=True)), default=str, indent=1)
+            item = json.dumps(dict(zip(names, map(_json_safe, row), strict=True)),
+                              default=str, indent=1, allow_nan=False)
             out.write(("[\n" if first else ",\n") + textwrap.indent(item, " "))
             first = False
     out.write("[]\n" if first else "\n]\n")
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinities: they are written null (as JavaScript writes them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -115,10 +116,13 @@ def write_backup(con: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
         inspect_database(partial)
         os.replace(partial, target)
     except OSError as e:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        denied = e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
         raise WorkspaceError(
             f"Could not back up the workspace before changing it: {e.strerror}.",
-            "Free some disk space and try again; nothing was changed.",
+            ("Make the workspace folder writable" if denied else "Free some disk space")
+            + " and try again; nothing was changed.",
         ) from e
     except (WorkspaceError, duckdb.Error) as e:
         partial.unlink(missing_ok=True)

@@ -129,3 +129,11 @@ def test_docs_never_replaces_a_file_it_did_not_write(
     capsys.readouterr()
     assert main(["docs", *ws_args, "--out", str(a_file)]) == 1
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_query_json_is_strict_json(ws_args: list[str], capsys) -> None:
+    assert main(["query", "--workspace", ws_args[1], "--format", "json",
+                 "select 1/0 as a, 'NaN'::double as b, [1.0, '-inf'::double] as c"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == [{"a": None, "b": None, "c": [1.0, None]}]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 import sys
 import textwrap
@@ -330,3 +332,22 @@ def test_changes_in_the_log_survive_a_killed_process(tmp_path: Path) -> None:
     assert out.returncode == 9 and int(out.stdout.split()[0]) > 0, out.stderr
     with Workspace.open(folder) as ws:
         assert ws.cursor().execute("SELECT count(*), max(i) FROM main.t").fetchone() == (10, 9)
+
+
+@pytest.mark.parametrize(("code", "hint"), [
+    (errno.EACCES, "Make the workspace folder writable"),
+    (errno.ENOSPC, "Free some disk space"),
+])
+def test_a_backup_that_cannot_be_written_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, hint: str
+) -> None:
+    from shoplytics_desktop.core import backups
+
+    def refuse(src: Path, dst: Path) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(backups, "copy_file", refuse)
+    with Workspace.open(tmp_path / "ws") as ws, pytest.raises(WorkspaceError) as info:
+        ws.backup()
+    assert info.value.hint.startswith(hint) and "nothing was changed" in info.value.hint
+    assert not (tmp_path / "ws" / "warehouse.duckdb.bak").exists()

@@ -174,7 +174,7 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
         f"SELECT count(*) FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id]
     ).fetchone()
     if not known or not known[0]:
-        ids = [b.batch_id for b in list_batches(cur)][-5:]
+        ids = [b.batch_id for b in list_batches(cur)][-5:][::-1]  # the latest first
         raise ImportError_(
             f"There is no batch '{batch_id}' in this workspace.",
             "List them with `shoplytics batches`"
