@@ -22,7 +22,7 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core import catalog
-from shoplytics_desktop.core.errors import ExportError, QueryError, count_of
+from shoplytics_desktop.core.errors import ExportError, QueryError, WorkspaceError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
 
@@ -163,7 +163,14 @@ def _engine_target(args: argparse.Namespace, ws: Any) -> Any:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.runner import run_data_tests
+    from shoplytics_desktop.core.paths import default_workspace_dir
+    from shoplytics_desktop.core.backups import DB_FILE
 
+    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    if not (folder / DB_FILE).exists():
+        # Testing reads what a run built: a mistyped path must not become a new, empty workspace.
+        raise WorkspaceError(f"There is no workspace at {folder}: nothing to test.",
+                             "Check the path (--workspace), or import data and run first.")
     with _project_ws(args) as ws:
         target = _engine_target(args, ws)
         if target is not None:

@@ -137,3 +137,10 @@ def test_query_json_is_strict_json(ws_args: list[str], capsys) -> None:
     text = capsys.readouterr().out
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text) == [{"a": None, "b": None, "c": [1.0, None]}]
+
+
+def test_testing_a_missing_workspace_creates_none(tmp_path: Path, capsys) -> None:
+    typo = tmp_path / "no-such-ws"
+    assert main(["test", "--workspace", str(typo)]) == 1
+    assert "There is no workspace at" in capsys.readouterr().err
+    assert not typo.exists()
