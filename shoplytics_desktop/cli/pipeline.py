@@ -162,9 +162,9 @@ def _engine_target(args: argparse.Namespace, ws: Any) -> Any:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from shoplytics_desktop.core.backups import DB_FILE
     from shoplytics_desktop.core.models.runner import run_data_tests
     from shoplytics_desktop.core.paths import default_workspace_dir
-    from shoplytics_desktop.core.backups import DB_FILE
 
     folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
     if not (folder / DB_FILE).exists():
@@ -266,13 +266,15 @@ def cmd_query(args: argparse.Namespace) -> int:
             writer = csv.writer(sys.stdout)
             writer.writerow(names)
             for batch in result.batches(args.limit, _FETCH):
-                writer.writerows(batch)
+                writer.writerows([[_cell(v, "") for v in row] for row in batch])
         elif args.format == "json":
             _write_json(names, result.batches(args.limit, _FETCH))
         else:
             limit = TABLE_LIMIT if args.limit is None else args.limit
             rows = result.fetch(limit + 1)
-            print(format_table(names, rows[:limit]))
+            print(format_table(
+                names, [[_cell(v, "NULL").replace("\n", "\\n") for v in row]
+                        for row in rows[:limit]]))
             if len(rows) > limit:
                 print("... more rows (use --limit N, or --format csv for all)")
     return 0
@@ -290,6 +292,29 @@ def _write_json(names: list[str], batches: Iterator[list[tuple[Any, ...]]]) -> N
             out.write(("[\n" if first else ",\n") + textwrap.indent(item, " "))
             first = False
     out.write("[]\n" if first else "\n]\n")
+
+
+def _cell(value: Any, null: str) -> str:
+    """A query's value as exact text: numbers as they are (no grouping, no rounding), lists and
+    structs as JSON, blobs and intervals as DuckDB writes them; ``null`` for NULL."""
+    if value is None:
+        return null
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else {"inf": "Infinity", "-inf": "-Infinity"}.get(
+            repr(value), "NaN")
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(_json_safe(value), default=str)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "".join(f"\\x{b:02X}" for b in bytes(value))
+    if isinstance(value, dt.timedelta):
+        days, rest = value.days, value - dt.timedelta(days=value.days)
+        seconds = rest.total_seconds()
+        clock = (f"{int(seconds // 3600):02}:{int(seconds % 3600 // 60):02}:"
+                 f"{seconds % 60:09.6f}".rstrip("0").rstrip("."))
+        return (f"{days} day{'s' if abs(days) != 1 else ''} " if days else "") + clock
+    return str(value)
 
 
 def _json_safe(value: Any) -> Any:

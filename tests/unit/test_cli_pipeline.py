@@ -144,3 +144,14 @@ def test_testing_a_missing_workspace_creates_none(tmp_path: Path, capsys) -> Non
     assert main(["test", "--workspace", str(typo)]) == 1
     assert "There is no workspace at" in capsys.readouterr().err
     assert not typo.exists()
+
+
+def test_query_values_are_written_exactly(ws_args: list[str], capsys) -> None:
+    sql = ("select 2026 as y, 0.123456789::double as f, null as n, '' as e, [1, null] as l, "
+           "'x'::blob as b, interval 3 day as i")
+    assert main(["query", "--workspace", ws_args[1], "--format", "csv", sql]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == \
+        '2026,0.123456789,,,"[1, null]",\\x78,3 days 00:00:00'
+    assert main(["query", "--workspace", ws_args[1], sql]) == 0
+    row = capsys.readouterr().out.splitlines()[2].split()
+    assert row[:3] == ["2026", "0.123456789", "NULL"]  # no grouping, no rounding, NULL shown
