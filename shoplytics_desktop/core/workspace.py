@@ -262,8 +262,7 @@ class Workspace:
                 raise WorkspaceLockedError(
                     f"The workspace {self.folder} is in use by another Shoplytics process"
                     f"{_lock_holder(text)}.",
-                    "Close it there and try again"
-                    + ("." if self.read_only else ", or open the workspace read-only."),
+                    "Let its work finish or close it there, then try again.",
                 ) from e
             if any(sign in text for sign in _DAMAGED):
                 raise self._damaged() from e
