@@ -316,12 +316,33 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _snippet(text: str, width: int = 40) -> str:
+    one = " ".join(text.split())
+    return repr(one if len(one) <= width else one[: width - 1] + "…")
+
+
+def _first_word(sql: str) -> str:
+    """The first word of the SQL after its comments."""
+    body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S).split()
+    return body[0] if body else ""
+
+
 def _parse(sql: str, path: Path | str, located: bool = True) -> ParsedSQL:
     """``located``: the SQL is the file's text, so a line and column in it mean something."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError
 
+    unquoted = re.sub(r"'(?:[^']|'')*'", "''", sql)  # braces in a string are text
+    template = r"\{\{.*?\}\}|\{%.*?%\}"
+    templated = re.search(template, sql, re.S) if re.search(template, unquoted, re.S) else None
+    if templated:
+        raise ModelError(
+            f"{path}: models are plain SQL; the template {_snippet(templated.group(0))} is not "
+            "understood.",
+            "Name the table itself (select … from fct_orders, not {{ ref('fct_orders') }}): "
+            "the dependencies are found in the SQL.",
+        )
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except ParseError as e:
@@ -339,8 +360,11 @@ def _parse(sql: str, path: Path | str, located: bool = True) -> ParsedSQL:
         )
     tree = statements[0]
     if not isinstance(tree, exp.Query):
+        word = _first_word(sql)
+        found = (tree.key.upper() if word.upper() == tree.key.upper()
+                 else f"a statement beginning {_snippet(word)}")
         raise ModelError(
-            f"{path}: a model must be a SELECT (or WITH … SELECT); found {tree.key.upper()}.",
+            f"{path}: a model must be a SELECT (or WITH … SELECT); found {found}.",
             "Write the model as a query; the runner creates the table or view.",
         )
     refs = tuple(_table_refs(tree))

@@ -215,7 +215,8 @@ def load_project(
     cache = cache if cache is not None else ParseCache.default()
     if not root.is_dir():
         raise ModelError(
-            f"The model project folder {root} does not exist.",
+            f"The model project folder {root} "
+            + ("is a file, not a folder." if root.exists() else "does not exist."),
             "Point the workspace at a folder with staging/, intermediate/ and marts/ subfolders.",
         )
     models: dict[str, Model] = {}
