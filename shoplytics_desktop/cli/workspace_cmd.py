@@ -76,16 +76,25 @@ def cmd_settings(args: argparse.Namespace) -> int:
                 ) from e
             if new.models_dir != ws.settings.models_dir:
                 ws.backup()  # a model project switch rebuilds every model: keep the old build
-            zone_changed = new.time_zone != ws.settings.time_zone
+            old = ws.settings
             ws.settings = new
             ws.save_settings()
-            if zone_changed:
+            until = ("the next `shoplytics run` rebuilds the models with it (until then the "
+                     "dashboards and exports show the last run's numbers).")
+            if new.time_zone != old.time_zone:
                 print(
                     f"Days, weeks and hours of day are now counted in {new.time_zone}: the next "
                     "`shoplytics run` rebuilds the models with them (until then the dashboards "
                     "and exports show the days of the last run).",
                     file=sys.stderr,
                 )
+            if new.currency != old.currency:
+                print(f"Prices without a currency of their own are now in {new.currency}, and "
+                      f"the dashboards show {new.currency}: {until}", file=sys.stderr)
+            if new.session_timeout_minutes != old.session_timeout_minutes:
+                print(f"Sessions without a source session id now end after "
+                      f"{new.session_timeout_minutes} minutes without events: {until}",
+                      file=sys.stderr)
         for key, value in ws.settings.to_dict().items():
             print(f"{key} = {'' if value is None else value}")
     return 0

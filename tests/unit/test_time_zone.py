@@ -461,3 +461,19 @@ def test_the_command_line_changes_the_zone_and_says_the_next_run_uses_it(
     assert "time_zone" in capsys.readouterr().err
     with Workspace.open(tmp_path / "ws") as ws:
         assert ws.settings.time_zone == "America/Los_Angeles"
+
+
+def test_the_command_line_says_what_a_currency_or_timeout_change_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shoplytics_desktop.cli import main
+
+    w = ["-w", str(tmp_path / "ws")]
+    assert main(["settings", *w, "currency=eur", "session_timeout_minutes=45"]) == 0
+    err = capsys.readouterr().err
+    assert "Prices without a currency of their own are now in EUR" in err
+    assert "now end after 45 minutes" in err
+    assert main(["settings", *w, "currency=EUR"]) == 0  # the same value again: nothing to say
+    assert "now in EUR" not in capsys.readouterr().err
+    assert main(["settings", *w, "time_zone"]) == 1
+    assert "'time_zone' is not KEY=VALUE" in capsys.readouterr().err
