@@ -345,3 +345,20 @@ def test_random_bytes_behind_a_utf16_mark_are_binary(ws: Workspace, tmp_path: Pa
     f = tmp_path / "noise.csv"
     f.write_bytes(b"\xff\xfe" + random.Random(4).randbytes(6000))
     fails(ws, f, "holds binary data")
+
+
+def test_a_refused_row_whose_message_cuts_a_character_is_explained(ws: Workspace, tmp_path: Path) -> None:
+    # A key repeated in one JSON object: DuckDB refuses it with a message quoting the object cut
+    # in the middle of '€' (from the Windows-1252 byte 0x80), which Python cannot decode.
+    f = tmp_path / "dup.ndjson"
+    row = (b'{"event_id":"1000-j2","ts":"2024-03-01T10:00:05Z","event":"product_view","user":"u1",'
+           b'"product_id":"p1","price":19.99,"extra":{"k":[1,2]}}\n')
+    f.write_bytes(
+        b'{"event_id":"1000-j1","ts":"2024-03-01T10:00:00Z","event":"page_view","user":"u1"}\n'
+        + row + row
+        + b'{"event_id":"1000-j3","ts":"2024-03-01T10:01:\x80\x80Z","event":"purchase","user":"u1",'
+        b'"product_id":"p1","event_id":"1000-j4","ts":1709287200,"event":"page_view",'
+        b'"user":"u2","note":"caf\xc3\xa9"}\n')
+    with pytest.raises(ImportError_, match="cannot be read as NDJSON: DuckDB refused one"):
+        import_events(ws, [f])
+    assert nothing_written(ws)

@@ -221,7 +221,7 @@ def _sniff(
     try:
         row = con.execute(sql).fetchone()
         desc = [d[0] for d in con.description or []]
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:
         raise readers.read_error(e, str(f.path), "csv") from e
     assert row is not None
     return dict(zip(desc, row, strict=True))
@@ -474,7 +474,7 @@ def _with_lineage_names(
             described = [(str(r[0]), str(r[1])) for r in con.execute(
                 f"DESCRIBE SELECT * FROM {info.reader_sql(lineage=False)}").fetchall()]
             own = [n for n, _ in described]
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:
         raise readers.read_error(e, info.display_name, info.format) from e
     return dataclasses.replace(
         info,
@@ -499,7 +499,7 @@ def _sampled_columns(
             f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {reader} LIMIT {SAMPLE_ROWS}"
         )
         sample = con.execute(sample_sql).fetchall()
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:
         raise readers.read_error(e, info.display_name, info.format) from e
     sniffed = {c["name"]: c["type"] for s in sniffs for c in s["Columns"]} if sniffs else {}
     columns = []

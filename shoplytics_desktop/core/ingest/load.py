@@ -371,7 +371,7 @@ def _transaction(
         committed = True
     except duckdb.InterruptException as e:
         raise Cancelled() from e
-    except duckdb.Error as e:
+    except (duckdb.Error, UnicodeDecodeError) as e:
         if info is not None:
             raise translate_error(e, info) from e
         raise ImportError_(f"The import failed: {str(e).splitlines()[0]}", "Nothing was changed.") from e

@@ -213,11 +213,19 @@ def parquet_reader(
     return f"read_parquet({path_list(paths)}" + "".join(f", {o}" for o in opts) + ")"
 
 
-def read_error(e: duckdb.Error, files: str, fmt: str) -> ImportError_ | Cancelled:
+def read_error(e: duckdb.Error | UnicodeDecodeError, files: str, fmt: str) -> ImportError_ | Cancelled:
     """A DuckDB reader error as a message that names the file and says what to do.
 
-    An interrupt is the user's cancel arriving while a file is read, not a reading problem.
-    """
+    An interrupt is the user's cancel arriving while a file is read, not a reading problem. A
+    UnicodeDecodeError is DuckDB's message itself, quoting the row it refused cut in the middle
+    of a character, which Python cannot decode."""
+    if isinstance(e, UnicodeDecodeError):
+        return ImportError_(
+            f"{files} cannot be read as {fmt.upper()}: DuckDB refused one of its rows (and its "
+            "message, quoting the row, could not be shown).",
+            "Check the file for a malformed row (in JSON, a key repeated in one object is a "
+            "common cause), or export it again.",
+        )
     if isinstance(e, duckdb.InterruptException):
         return Cancelled("Import cancelled; the workspace is unchanged.")
     text = str(e)

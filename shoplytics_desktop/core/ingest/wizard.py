@@ -120,7 +120,7 @@ def read_head(
             )
             names = tuple(d[0] for d in rel.description or [])
             head = tuple(tuple(r) for r in rel.fetchall())
-        except duckdb.Error as e:
+        except (duckdb.Error, UnicodeDecodeError) as e:
             raise readers.read_error(e, info.display_name, info.format) from e
         try:
             proposal: Proposal | None = propose(con, info)
@@ -131,8 +131,8 @@ def read_head(
         con.close()
 
 
-def translate_error(e: duckdb.Error, info: SourceInfo) -> Exception:
-    if classify(e) is Outcome.CANCELLED:
+def translate_error(e: duckdb.Error | UnicodeDecodeError, info: SourceInfo) -> Exception:
+    if isinstance(e, duckdb.Error) and classify(e) is Outcome.CANCELLED:
         return Cancelled()
     return readers.read_error(e, info.display_name, info.format)
 
