@@ -154,3 +154,27 @@ def test_invoices_shuffled_and_run(tmp_path: Path, capsys: pytest.CaptureFixture
     run_publishes(ws, capsys)
     with Workspace.open(ws, read_only=True) as w:
         assert w.cursor().execute("SELECT count(*) FROM marts.fct_orders").fetchone() == (7,)
+
+
+def test_invoices_with_iso_dates_and_day_first_dates_late_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Online Retail II's CSV writes ISO dates; another export writes day/month/year, with no
+    # day above 12 among the first rows: every row settles the order, not the sample.
+    head = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+    iso = tmp_path / "retail_ii.csv"
+    iso.write_text(head + "489434,85048,LIGHTS,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom\n"
+                   "C489449,22087,BUNTING,-12,2009-12-01 10:33:00,2.95,16321.0,Australia\n")
+    import_file(tmp_path / "ws1", iso, capsys)
+    n = numbers(tmp_path / "ws1")
+    assert n.revenue == {"-": Decimal("83.40")} and n.refunds == {"-": Decimal("35.40")}
+    lines = [f"5363{i:02},85123A,HEART,6,{d:02}/12/2010 08:00,2.55,17850,United Kingdom\n"
+             for i, d in enumerate(range(1, 12))] * 2
+    lines += ["536399,85123A,HEART,6,13/12/2010 08:00,2.55,17850,United Kingdom\n"]
+    dmy = tmp_path / "retail_dmy.csv"
+    dmy.write_text(head + "".join(lines))
+    import_file(tmp_path / "ws2", dmy, capsys)
+    with Workspace.open(tmp_path / "ws2", read_only=True) as w:
+        got = w.cursor().execute("SELECT min(event_time)::DATE, max(event_time)::DATE, count(*) "
+                                 "FROM raw.events").fetchone()
+    assert got is not None and (str(got[0]), str(got[1])) == ("2010-12-01", "2010-12-13")

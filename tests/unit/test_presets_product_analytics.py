@@ -84,6 +84,26 @@ def test_mixpanel(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: b
             "2025-05-11 10:02:00",)
 
 
+def test_mixpanel_times_in_milliseconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The Export API's time_in_ms writes properties.time in milliseconds: the same events.
+    import json
+
+    src = tmp_path / "export_ms.json"
+    lines = (PRESETS / "mixpanel" / "export.json").read_text().splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    for r in rows:
+        r["properties"]["time"] *= 1000
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset mixpanel)" in out
+    n = numbers(tmp_path / "ws")
+    assert n.revenue == {"GBP": Decimal("6.00")}
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        assert w.cursor().execute(
+            "SELECT CAST(max(event_time) AS VARCHAR) FROM raw.events").fetchone() == (
+            "2025-05-11 10:02:00",)
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_mixpanel_products(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: bool) -> None:
     src = PRESETS / "mixpanel" / "ecommerce.json"

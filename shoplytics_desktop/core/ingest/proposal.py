@@ -150,7 +150,8 @@ def refine(
     source = source or preview_source(info)
     src = _reshaped(b, source)
     try:
-        if mapping.preset is None:
+        if mapping.preset is None or mapping.time_format in (AUTO, ""):
+            # A preset that leaves the time's form to the data gets it settled as any file.
             mapping, time_notes, date_order = _settle_time(con, src, b, mapping)
             notes += time_notes
         if mapping.source.decimal is None:

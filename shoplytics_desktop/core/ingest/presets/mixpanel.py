@@ -80,7 +80,9 @@ def plan(info: SourceInfo) -> Mapping:
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
-        time_format="epoch_s",
+        # properties.time is epoch seconds, or milliseconds from the Export API's time_in_ms:
+        # told apart by magnitude (timeparse.epoch_by_magnitude).
+        time_format="auto",
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,

@@ -6,7 +6,9 @@ Every row is a purchase line of its invoice; an invoice number starting with ``C
 cancellation whose quantities are negative: those lines become refunds of that many units
 (never rejected, never revenue). A line without a customer gets an anonymous user of its own
 invoice (``guest:536414``). Dates are month/day/year with two- or four-digit years
-(``12/1/10 8:26``, ``12/1/2010 8:26``); two-digit years are 20xx. Countries are names (``EIRE``,
+(``12/1/10 8:26``, ``12/1/2010 8:26``; two-digit years are 20xx), day/month/year where a date
+has a first number above 12 (the import checks every row when the sample shows none), or ISO
+text (``2009-12-01 07:45:00``, Online Retail II's CSV). Countries are names (``EIRE``,
 ``RSA``, ``Channel Islands``); those without an ISO code become ``XX``.
 """
 
@@ -39,19 +41,22 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
         score += 0.05
     dates = samples(info, date)
     if dates and all(_DMY.match(d) for d in dates):
-        reasons.append("InvoiceDate written month/day/year")
+        reasons.append("InvoiceDate written as dates with slashes")
         score += 0.05
     return min(score, 1.0), reasons
 
 
 def _time_format(info: SourceInfo, date: str) -> str:
+    """The invoice dates' format when the sample shows it; otherwise ``auto``, and the import's
+    check of every row settles it (ISO text as Online Retail II's CSV writes it; or which of
+    day and month comes first, when no sampled date has a first number above 12)."""
     values = samples(info, date)
-    seconds = any(m and m.group(4) for m in (_DMY.match(v) for v in values))
+    matched = [m for m in (_DMY.match(v) for v in values) if m]
+    if not matched or not any(int(m.group(1)) > 12 for m in matched):
+        return "auto"
+    seconds = any(m.group(4) for m in matched)
     t = " %H:%M:%S" if seconds else " %H:%M"
-    if any(int(m.group(1)) > 12 for m in (_DMY.match(v) for v in values) if m):
-        day, month = "%d", "%m"  # a first number above 12 is a day
-    else:
-        day, month = "%m", "%d"
+    day, month = "%d", "%m"  # a first number above 12 is a day
     d2 = f"{day}/{month}/%y{t}"
     d4 = f"{day}/{month}/%Y{t}"
     # %y first: %Y would read the 10 of 12/1/10 as the year 10.
