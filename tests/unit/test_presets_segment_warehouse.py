@@ -111,3 +111,25 @@ def test_trait_tables_beside_the_event_tables_are_left_out(
     assert "(preset segment_warehouse)" in out
     assert "identifies, users are left out" in out
     _check(tmp_path / "ws")
+
+
+def test_an_order_without_products_is_a_line_of_its_revenue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The fixture's tables, with one more order (o9) whose products the warehouse left empty:
+    # one line of its revenue (before shipping and tax), not a line without a price.
+    import shutil
+
+    folder = tmp_path / "tables"
+    shutil.copytree(FOLDER, folder)
+    orders = folder / "order_completed.csv"
+    first = orders.read_text().splitlines()[1]
+    extra = first.replace("o1,", "o9,", 1).replace(",1001,chk-1,52.98,47.98,", ",1009,chk-9,30.00,25.00,")
+    extra = extra[: extra.index(',USD,"[')] + ",EUR,"
+    orders.write_text(orders.read_text() + extra + "\n")
+    import_file(tmp_path / "ws", folder, capsys)
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        row = w.cursor().execute(
+            "SELECT CAST(price AS VARCHAR), quantity, currency FROM raw.events "
+            "WHERE order_id = '1009'").fetchall()
+    assert row == [("25.00", 1, "EUR")]

@@ -82,7 +82,10 @@ def plan(info: SourceInfo) -> Mapping:
         "user_id": col("user_id", "anonymous_id"),
         "product_id": line("product_id", "product_id", "sku"),
         "order_id": col("order_id"),
-        "price": line("price"),
+        # As the tracks preset: an order without its products is one line of its revenue
+        # (else its total), never a line without a price.
+        "price": col(*(x + "price" for x in lines), "price", "unexploded(revenue)",
+                     "unexploded(total)"),
         "quantity": line("quantity"),
         "category": line("category"),
         "brand": line("brand"),
