@@ -171,3 +171,28 @@ def test_ga4_order_totals_and_placeholder_transaction_ids(
     # Four orders (T9, T10 and one per session of the two without an id); T9's items had no
     # price, so it counts 0 (flagged by the warning test on purchase lines without a price).
     assert orders == [("u1", "0.00"), ("u2", "12.50"), ("u3", "5.00"), ("u4", "6.00")]
+
+
+def test_ga4_the_same_events_as_parquet_after_json_add_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # BigQuery's JSON extract writes INT64 as strings, its Parquet export as numbers: the same
+    # events read from both must be the same events (ids hashed alike), not loaded twice.
+    pq = tmp_path / "events_20250511.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT * REPLACE (CAST(event_timestamp AS BIGINT) AS event_timestamp, "
+        "list_transform(event_params, lambda p: struct_pack(key := p.key, value := struct_pack("
+        "int_value := TRY_CAST(p.value.int_value AS BIGINT), string_value := p.value.string_value, "
+        "double_value := p.value.double_value))) AS event_params) "
+        f"FROM read_json('{FIXTURE}', format='newline_delimited')) TO '{pq}' (FORMAT parquet)"
+    )
+    kinds = con.execute(f"SELECT typeof(event_params[1].value.int_value) FROM '{pq}' LIMIT 1"
+                        ).fetchone()
+    con.close()
+    assert kinds == ("BIGINT",)
+    ws = tmp_path / "ws"
+    import_file(ws, FIXTURE, capsys)
+    out = import_file(ws, pq, capsys)
+    assert "nothing new" in out
+    _check(ws)

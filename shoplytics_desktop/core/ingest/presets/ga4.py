@@ -81,7 +81,9 @@ def plan(info: SourceInfo) -> Mapping:
         "item_name": "items[].item_name",
         "page_location": _param("page_location"),
         "search_term": _param("search_term"),
-        "ga_session_number": _param("ga_session_number", "int_value"),
+        # As text: BigQuery's JSON extract writes INT64 as a string, its Parquet as a number, and
+        # an event's id is hashed from its properties: the same event must hash alike in both.
+        "ga_session_number": f"coalesce({_param('ga_session_number', 'int_value')})",
         "traffic_source_name": "traffic_source.source",
         "platform": "platform",
         "user_pseudo_id": "user_pseudo_id",
