@@ -84,6 +84,35 @@ def test_mixpanel(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: b
             "2025-05-11 10:02:00",)
 
 
+def test_amplitude_revenue_only_and_refunds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Amplitude's revenue: $price × $quantity, or $revenue where no price is sent; either is
+    # negative for a refund ($revenueType refund).
+    import json
+
+    def ev(i: int, kind: str, props: dict[str, object]) -> str:
+        return json.dumps({"$insert_id": f"r{i}", "amplitude_id": 7, "device_id": "dev-7",
+                           "user_id": "u7", "event_type": kind,
+                           "event_time": f"2025-05-11 12:0{i}:00.000000", "session_id": 1746964800000,
+                           "country": "Germany", "platform": "Web", "event_properties": props})
+
+    src = tmp_path / "revenue.json"
+    src.write_text("\n".join([
+        ev(1, "[Amplitude] Revenue", {"$productId": "P1", "$price": 25.0, "$quantity": 2,
+                                      "order_id": "A1", "currency": "EUR"}),
+        ev(2, "Order Completed", {"order_id": "A2", "$revenue": 49.0, "$revenueType": "purchase",
+                                  "currency": "EUR"}),
+        ev(3, "[Amplitude] Revenue", {"$productId": "P1", "$price": -25.0, "$quantity": 1,
+                                      "$revenueType": "refund", "order_id": "A1", "currency": "EUR"}),
+        ev(4, "Order Refunded", {"order_id": "A2", "$revenue": -49.0, "$revenueType": "refund",
+                                 "currency": "EUR"}),
+    ]) + "\n")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset amplitude)" in out and "0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.revenue == {"EUR": Decimal("99.00")}  # 25 × 2 + 49
+    assert n.refunds == {"EUR": Decimal("74.00")}  # 25 + 49
+
+
 def test_mixpanel_times_in_milliseconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # The Export API's time_in_ms writes properties.time in milliseconds: the same events.
     import json

@@ -113,7 +113,8 @@ class Supersede(BaseModel):
 
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("time_zone", "preset", "explode", "explode_events", "fill_down", "event_key",
-                 "properties_fields", "country_names", "negative_quantity", "order_refund", "supersede",
+                 "properties_fields", "country_names", "negative_quantity", "negative_price",
+                 "order_refund", "supersede",
                  "skip_files")
 
 
@@ -153,6 +154,9 @@ class Mapping(BaseModel):
     country_names: bool = False
     #: ``refund``: a negative quantity is a refund (cancellation) line of that many units.
     negative_quantity: Literal["reject", "refund"] = "reject"
+    #: ``refund``: a negative price is a refund of that amount (Amplitude's revenue events:
+    #: "$price and $revenue can be negative", for refunds).
+    negative_price: Literal["reject", "refund"] = "reject"
     order_refund: OrderRefund | None = None
     supersede: Supersede | None = None
     #: Files (names without extensions, any case) of the import whose rows are not events, such

@@ -272,10 +272,16 @@ def mapped_sql(
         # A cancellation line (negative quantity) is a refund of that many units.
         event_type = f"CASE WHEN __quantity < 0 THEN 'refund' ELSE {event_type} END"
         quantity = "abs(__quantity)"
-    rename = ""
+    replaced = []
     if refund and not b.cols("event_type"):
         # Every row was named by the default ("purchase"); a cancellation line is not one.
-        rename = " REPLACE (CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END AS event_name)"
+        replaced.append("CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END "
+                        "AS event_name")
+    if mapping.negative_price == "refund":
+        # A negative amount is a refund of that amount.
+        event_type = f"CASE WHEN price < 0 THEN 'refund' ELSE {event_type} END"
+        replaced.append("abs(price) AS price")
+    rename = f" REPLACE ({', '.join(replaced)})" if replaced else ""
     ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
     return f"""
 WITH {src},

@@ -56,7 +56,9 @@ def plan(info: SourceInfo) -> Mapping:
         "session_id": session,
         "product_id": col(ep + "$productId", ep + "productId", ep + "product_id", "product_id"),
         "order_id": col(ep + "order_id", ep + "orderId"),
-        "price": col(ep + "$price", ep + "price", "price"),
+        # Amplitude's revenue is $price × $quantity, or $revenue where no price is sent; both
+        # are negative for a refund (negative_price below).
+        "price": col(ep + "$price", ep + "price", "price", ep + "$revenue", ep + "revenue"),
         "quantity": col(ep + "$quantity", ep + "quantity", "quantity"),
         "category": col(ep + "category"),
         "brand": col(ep + "brand"),
@@ -78,4 +80,5 @@ def plan(info: SourceInfo) -> Mapping:
         keep_unmapped=False,
         properties_fields={k: v for k, v in props.items() if usable(info, [v])},
         country_names=True,
+        negative_price="refund",
     )
