@@ -196,3 +196,33 @@ def test_ga4_the_same_events_as_parquet_after_json_add_nothing(
     out = import_file(ws, pq, capsys)
     assert "nothing new" in out
     _check(ws)
+
+
+def test_ga4_a_sign_in_mid_session_keeps_one_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GA4's session is user_pseudo_id + ga_session_id: a visitor who views and carts
+    # anonymously, then signs in and buys, is one user in one session that reached purchase.
+    import json
+
+    t = 1746950400000000
+    rows = []
+    for i, (name, user) in enumerate([("view_item", None), ("add_to_cart", None),
+                                      ("purchase", "cust-1")]):
+        rows.append(json.loads(_ga4_row(t + i * 60_000_000, name, "p1", 1,
+                                        {"transaction_id": "T1"} if name == "purchase" else {},
+                                        [{"item_id": "SKU-1", "price": 10.0, "quantity": 1}])))
+        rows[-1]["user_id"] = user
+    f = tmp_path / "events_20250511.ndjson"
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    ws = tmp_path / "ws"
+    import_file(ws, f, capsys, "--preset", "ga4")
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        con = w.cursor()
+        users = con.execute("SELECT DISTINCT user_id FROM raw.events").fetchall()
+        funnel = con.execute("SELECT sum(sessions), sum(product_view_sessions), "
+                             "sum(add_to_cart_sessions), sum(purchase_sessions) "
+                             "FROM marts.fct_funnel").fetchone()
+    assert users == [("cust-1",)]
+    assert funnel == (1, 1, 1, 1)

@@ -4,8 +4,8 @@ export formats.
 amplitude/export.json: dev-1 (u1 once identified) in session 1746957600000 (ms): a page view,
 Product Viewed P1 12.50, [Amplitude] Revenue ($productId P1, $price 12.50, $quantity 2, EUR)
 → revenue EUR 25.00; dev-2: custom_ping outside a session (session_id -1 → no session).
-Users: dev-1, u1, dev-2 = 3; sessions: (dev-1, …) and (u1, …) share the source id but are two
-per-user sessions = 2. Countries DE, FR (names → codes). Devices: dev-1 is a Mac (device_family)
+Users: u1 (dev-1's page view before the identify is u1's: the same amplitude_id), dev-2 = 2;
+sessions: u1's one session (dev-1's events share its source id) = 1. Countries DE, FR (names → codes). Devices: dev-1 is a Mac (device_family)
 browsing with Chrome (os_name, a browser on the web) → desktop; dev-2 an Apple iPad (os ios)
 → tablet, though its platform says iOS.
 
@@ -41,7 +41,7 @@ def test_amplitude(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: 
     assert "(preset amplitude)" in out
     n = numbers(tmp_path / "ws")
     assert n.types == {"page_view": 1, "product_view": 1, "purchase": 1, "other": 1}
-    assert (n.users, n.sessions, n.units, n.lines) == (3, 2, 2, 1)
+    assert (n.users, n.sessions, n.units, n.lines) == (2, 1, 2, 1)
     assert n.revenue == {"EUR": Decimal("25.00")}
     with Workspace.open(tmp_path / "ws", read_only=True) as w:
         assert w.cursor().execute(
@@ -63,7 +63,7 @@ def test_amplitude_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "(preset amplitude)" in out and "4 loaded, 0 duplicate, 0 rejected" in out
     n = numbers(tmp_path / "ws")
     assert n.types == {"page_view": 1, "product_view": 1, "purchase": 1, "other": 1}
-    assert (n.users, n.sessions, n.units, n.lines) == (3, 2, 2, 1)
+    assert (n.users, n.sessions, n.units, n.lines) == (2, 1, 2, 1)
     assert n.revenue == {"EUR": Decimal("25.00")}
 
 

@@ -445,9 +445,10 @@ def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
         last = "src0s"
     if m.fill_down:
         by = b.ref(m.fill_down.by).sql()
+        # Rows without a group (no session, say) are no group together: nothing to fill.
         filled = ", ".join(
-            f"coalesce({quote_ident(c)}, max({quote_ident(c)}) OVER (PARTITION BY {by})) "
-            f"AS {quote_ident(c)}"
+            f"coalesce({quote_ident(c)}, CASE WHEN ({by}) IS NOT NULL THEN "
+            f"max({quote_ident(c)}) OVER (PARTITION BY {by}) END) AS {quote_ident(c)}"
             for c in m.fill_down.columns
         )
         ctes.append(f"src1 AS (SELECT * REPLACE ({filled}) FROM {last} AS src)")

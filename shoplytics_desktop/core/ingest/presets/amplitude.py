@@ -12,7 +12,7 @@ epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id)
 from __future__ import annotations
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping
+from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping
 from shoplytics_desktop.core.ingest.presets.common import (
     pick,
     score_columns,
@@ -72,9 +72,14 @@ def plan(info: SourceInfo) -> Mapping:
     props = {"revenue": ep + "$revenue", "revenue_type": ep + "$revenueType",
              "city": "city", "os_name": "os_name", "amplitude_id": "amplitude_id",
              "platform": "platform", "device_family": "device_family"}
+    # amplitude_id is Amplitude's own merge of a device and the user it identifies later: the
+    # device's events before the identify are the user's too (one session, not two).
+    stitch = (FillDown(by="amplitude_id", columns=["user_id"])
+              if usable(info, ["amplitude_id"]) and usable(info, ["user_id"]) else None)
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
+        fill_down=stitch,
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,

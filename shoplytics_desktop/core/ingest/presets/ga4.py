@@ -13,7 +13,7 @@ A GA4 session is ``user_pseudo_id`` + the ``ga_session_id`` event parameter.
 from __future__ import annotations
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping
+from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping
 from shoplytics_desktop.core.ingest.presets.common import (
     find,
     pick,
@@ -91,6 +91,12 @@ def plan(info: SourceInfo) -> Mapping:
         "shipping": "ecommerce.shipping_value",
     }
     properties = {k: v for k, v in props.items() if usable(info, [v], explode)}
+    # A visitor who signs in mid-session: GA4's session is user_pseudo_id + ga_session_id, so
+    # the session's events before the sign-in belong to the signed-in user too (one session,
+    # one funnel), not to the pseudo id.
+    session = columns["session_id"]
+    stitch = (FillDown(by=session, columns=["user_id"])
+              if isinstance(session, str) and find(info, "user_id") == "user_id" else None)
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
@@ -102,4 +108,5 @@ def plan(info: SourceInfo) -> Mapping:
         explode_events=_LINE_EVENTS if explode else [],
         properties_fields=properties,
         country_names=True,
+        fill_down=stitch,
     )

@@ -11,7 +11,7 @@ price, quantity, category, brand``; ``Order Completed`` / ``Order Refunded`` car
 from __future__ import annotations
 
 from shoplytics_desktop.core.ingest.detect import SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping
+from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping
 from shoplytics_desktop.core.ingest.presets.common import (
     find,
     pick,
@@ -86,9 +86,15 @@ def plan(info: SourceInfo) -> Mapping:
         "campaign_source": "context.campaign.source",
         "anonymous_id": "anonymousId",
     }
+    # A visitor identified later (identify, or a userId on a later call): their anonymous
+    # events are the user's too, as Segment merges them, so a session that signs in stays one.
+    stitch = (FillDown(by="anonymousId", columns=["userId"])
+              if find(info, "userId") == "userId" and find(info, "anonymousId") == "anonymousId"
+              else None)
     return Mapping(
         source=source_options(info),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
+        fill_down=stitch,
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,
