@@ -52,11 +52,14 @@ def _time_format(info: SourceInfo, date: str) -> str:
     day and month comes first, when no sampled date has a first number above 12)."""
     values = samples(info, date)
     matched = [m for m in (_DMY.match(v) for v in values) if m]
-    if not matched or not any(int(m.group(1)) > 12 for m in matched):
+    day_first = any(int(m.group(1)) > 12 for m in matched)
+    month_first = any(int(m.group(2)) > 12 for m in matched)
+    if not matched or day_first == month_first:
         return "auto"
     seconds = any(m.group(4) for m in matched)
     t = " %H:%M:%S" if seconds else " %H:%M"
-    day, month = "%d", "%m"  # a first number above 12 is a day
+    # A number above 12 is a day.
+    day, month = ("%d", "%m") if day_first else ("%m", "%d")
     d2 = f"{day}/{month}/%y{t}"
     d4 = f"{day}/{month}/%Y{t}"
     # %y first: %Y would read the 10 of 12/1/10 as the year 10.
