@@ -362,3 +362,16 @@ def test_a_refused_row_whose_message_cuts_a_character_is_explained(ws: Workspace
     with pytest.raises(ImportError_, match="cannot be read as NDJSON: DuckDB refused one"):
         import_events(ws, [f])
     assert nothing_written(ws)
+
+
+def test_a_folder_mixing_gzip_and_plain_files_is_refused_clearly(ws: Workspace, tmp_path: Path) -> None:
+    import gzip
+
+    drop = tmp_path / "export"
+    drop.mkdir()
+    line = b'{"event_id":"e1","event_time":"2024-03-01T10:00:00Z","event":"view","user":"u1"}\n'
+    (drop / "a.json").write_bytes(line)
+    (drop / "b.json.gz").write_bytes(gzip.compress(line.replace(b"e1", b"e2")))
+    with pytest.raises(ImportError_, match=r"gzip-compressed .* and others not"):
+        import_events(ws, [drop])
+    assert nothing_written(ws)

@@ -291,6 +291,16 @@ def _inspect(
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"
     encoding, copies, notes = _encoding(files, fmt, options)
+    if not copies and len({f.compressed for f in files}) > 1:
+        # The readers take one compression for every file: a plain file would read as a
+        # damaged gzip stream.
+        packed = [f.path.name for f in files if f.compressed]
+        plain = [f.path.name for f in files if not f.compressed]
+        raise ImportError_(
+            f"Some of the files are gzip-compressed ({packed[0]} …) and others not "
+            f"({plain[0]} …).",
+            "Import them separately, or decompress the .gz files first.",
+        )
     dialect = _Dialect(union=len(files) > 1)
     if fmt == "csv":
         dialect = _csv_dialect(con, files, copies, options)
