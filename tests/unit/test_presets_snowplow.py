@@ -28,8 +28,8 @@ Loaded 9 + 2 (a8's lines) − 1 + … = a1–a7 (7), a8 (2), a9 (1), b1–b3 (3)
 c1–c2 (2) = 18 events from 17 rows + the repeated a8 (2 duplicate lines).
 Types: page_view a1 b2 c1 = 3; other a2 = 1; product_view a3 b1 = 2; add_to_cart a4 a5 b3 = 3;
 remove_from_cart 1; begin_checkout 1; purchase 4 lines; refund a9 b5 = 2; search 1 → 18.
-Users: d-a1, cust-7, d-b2, n-c3 = 4. Sessions (user, source id): (d-a1, s-a1), (cust-7, s-a1),
-(cust-7, s-a2), (d-b2, s-b1) = 4. Orders T-1001, T-2002 = 2; units 2 + 1 + 1 + 2 = 6.
+Users: cust-7 (A signs in during s-a1: that session's earlier events are cust-7's), d-b2,
+n-c3 = 3. Sessions (user, source id): (cust-7, s-a1), (cust-7, s-a2), (d-b2, s-b1) = 3. Orders T-1001, T-2002 = 2; units 2 + 1 + 1 + 2 = 6.
 Revenue USD 51.98, EUR 41.00; refunds USD 12.00, EUR 11.00; net USD 39.98, EUR 30.00.
 """
 
@@ -53,7 +53,7 @@ def _check(ws: Path) -> None:
     assert n.types == {"page_view": 3, "other": 1, "product_view": 2, "add_to_cart": 3,
                        "remove_from_cart": 1, "begin_checkout": 1, "purchase": 4, "refund": 2,
                        "search": 1}
-    assert (n.events, n.users, n.sessions, n.orders, n.units, n.lines) == (18, 4, 4, 2, 6, 4)
+    assert (n.events, n.users, n.sessions, n.orders, n.units, n.lines) == (18, 3, 3, 2, 6, 4)
     assert n.revenue == {"USD": Decimal("51.98"), "EUR": Decimal("41.00")}
     assert n.refunds == {"USD": Decimal("12.00"), "EUR": Decimal("11.00")}
     with Workspace.open(ws, read_only=True) as w:

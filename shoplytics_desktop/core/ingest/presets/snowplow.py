@@ -34,7 +34,13 @@ import dataclasses
 import re
 
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
-from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping, SourceOptions, normalize_name
+from shoplytics_desktop.core.ingest.mapping import (
+    Defaults,
+    FillDown,
+    Mapping,
+    SourceOptions,
+    normalize_name,
+)
 from shoplytics_desktop.core.ingest.presets.common import (
     find,
     pick,
@@ -214,9 +220,15 @@ def _mapping(info: SourceInfo, source: SourceOptions, action: str | None, produc
         "app_id": find(info, "app_id"), "event_name": find(info, "event_name"),
         "platform": find(info, "platform"),
     }
+    # A visitor who signs in mid-session (user_id set from then on, or on the transaction
+    # only): the session's earlier events are the signed-in user's too, one session.
+    user_col, session_col = find(info, "user_id"), find(info, "domain_sessionid")
+    stitch = (FillDown(by=session_col, columns=[user_col])
+              if user_col and session_col else None)
     return Mapping(
         source=source,
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
+        fill_down=stitch,
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,
