@@ -154,14 +154,19 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
+def workspace_folder(args: argparse.Namespace) -> Path:
+    """The folder ``--workspace`` names, else the user's default workspace (as
+    ``Workspace.open`` resolves it), without opening or creating anything."""
+    folder = getattr(args, "workspace", None)
+    return Path(folder).expanduser() if folder else default_workspace_dir()
+
+
 def damaged_workspace(args: argparse.Namespace, exc: BaseException) -> WorkspaceError | None:
     """DuckDB finds a damaged data block only when a query reads it: say so as at open, with
     the restore the workspace offers, instead of an unexpected error."""
     if not is_damage(exc):
         return None
-    folder = getattr(args, "workspace", None)
-    path = Path(folder).expanduser() if folder else default_workspace_dir()
-    return damaged_error(path, f" ({str(exc).splitlines()[0]})")
+    return damaged_error(workspace_folder(args), f" ({str(exc).splitlines()[0]})")
 
 
 def log_exception(exc: BaseException) -> Path:

@@ -12,9 +12,9 @@ from shoplytics_desktop.cli.common import (
     add_workspace_arg,
     format_table,
     open_workspace,
+    workspace_folder,
 )
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.paths import default_workspace_dir
 from shoplytics_desktop.core.workspace import DB_FILE
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def _open_for_dry_run(args: argparse.Namespace) -> Target:
     """A dry run must not create or change the workspace: read-only if it exists, else memory."""
     from shoplytics_desktop.core.ingest.wizard import scratch_warehouse
 
-    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    folder = workspace_folder(args)
     if (folder / DB_FILE).exists():
         return open_workspace(args, read_only=True)
     return scratch_warehouse()

@@ -20,6 +20,7 @@ from shoplytics_desktop.cli.common import (
     add_workspace_arg,
     format_table,
     open_workspace,
+    workspace_folder,
 )
 from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.errors import ExportError, QueryError, WorkspaceError, count_of
@@ -164,9 +165,8 @@ def _engine_target(args: argparse.Namespace, ws: Any) -> Any:
 def cmd_test(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.backups import DB_FILE
     from shoplytics_desktop.core.models.runner import run_data_tests
-    from shoplytics_desktop.core.paths import default_workspace_dir
 
-    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    folder = workspace_folder(args)
     if not (folder / DB_FILE).exists():
         # Testing reads what a run built: a mistyped path must not become a new, empty workspace.
         raise WorkspaceError(f"There is no workspace at {folder}: nothing to test.",

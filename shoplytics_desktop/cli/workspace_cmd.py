@@ -6,7 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from shoplytics_desktop.cli.common import add_workspace_arg, format_table, open_workspace
+from shoplytics_desktop.cli.common import (
+    add_workspace_arg,
+    format_table,
+    open_workspace,
+    workspace_folder,
+)
 from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.errors import WorkspaceError
 from shoplytics_desktop.core.settings import SettingsError, validated
@@ -102,14 +107,12 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_restore_backup(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
     from shoplytics_desktop.core.backups import BACKUP_FILE, inspect_database, restore_backup
     from shoplytics_desktop.core.errors import WorkspaceLockedError
-    from shoplytics_desktop.core.paths import default_workspace_dir
     from shoplytics_desktop.core.workspace import Workspace
 
-    folder = Path(args.workspace).expanduser() if args.workspace else default_workspace_dir()
+    folder = workspace_folder(args)
     bak, db = folder / BACKUP_FILE, folder / DB_FILE
     if not bak.exists():
         raise WorkspaceError(f"The workspace {folder} has no backup to restore.")
