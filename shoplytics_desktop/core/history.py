@@ -11,6 +11,7 @@ transaction that publishes the marts); readers take the workspace.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -235,16 +236,17 @@ def record_published(
     return published
 
 
-def marts_settings(cur: duckdb.DuckDBPyConnection) -> dict[str, object] | None:
-    """The settings the models read when a full run last published them (None: not known)."""
+def marts_settings(cur: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The settings the models read when a full run last published them, as far as known: a
+    build from before they were recorded knows its time zone only, one never published none."""
     row = cur.execute(f"SELECT value FROM {META} WHERE key = 'marts_settings'").fetchone()
-    if row is None:
-        return None
-    try:
-        value = json.loads(str(row[0]))
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    if row is not None:
+        with contextlib.suppress(ValueError):
+            value = json.loads(str(row[0]))
+            if isinstance(value, dict):
+                return value
+    zone = cur.execute(f"SELECT value FROM {META} WHERE key = 'marts_time_zone'").fetchone()
+    return {"time_zone": str(zone[0])} if zone else {}
 
 
 def mark_interrupted(cur: duckdb.DuckDBPyConnection) -> None:

@@ -28,6 +28,8 @@ KEYS_TABLE = f"{INTERNAL}.event_keys"
 NEW_KEYS = "__ingest_new_keys"
 #: The new rows whose key an earlier batch holds, with that batch.
 KEY_HITS = "__ingest_key_hits"
+#: The new rows whose id an earlier batch holds (keys can collide; ids cannot), with that batch.
+HELD = "__ingest_held"
 #: The value DuckDB's hash() gave this text when the keys were written (in _shoplytics.meta).
 _PROBE_TEXT = "shoplytics event key"
 _PROBE_META = "event_key_probe"
@@ -138,18 +140,20 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0)
         listed = _held_batches(con)
         if not listed:
             return 0
-        # Which earlier batch holds each: deleting it later must say that these events go too.
+        # The new rows an earlier batch holds, with which batch: deleting that batch later must
+        # say these events go too. One join, read twice from its temp table.
         con.execute(
-            f"""INSERT INTO {SHARED_TABLE} (event_id, _batch_id, held_by)
-                SELECT DISTINCT h.event_id, ?, e._batch_id FROM {KEY_HITS} h
-                JOIN raw.events e ON e._batch_id IN ({listed}) AND e.event_id = h.event_id""",
+            f"""CREATE OR REPLACE TEMP TABLE {HELD} AS
+                SELECT DISTINCT h.row_id, h.event_id, e._batch_id AS held_by FROM {KEY_HITS} h
+                JOIN raw.events e ON e._batch_id IN ({listed}) AND e.event_id = h.event_id"""
+        )
+        con.execute(
+            f"INSERT INTO {SHARED_TABLE} (event_id, _batch_id, held_by) "
+            f"SELECT DISTINCT event_id, ?, held_by FROM {HELD}",
             [batch_id],
         )
         row = con.execute(
-            f"""DELETE FROM raw.events WHERE rowid IN (
-                   SELECT h.row_id FROM {KEY_HITS} h WHERE h.event_id IN (
-                       SELECT event_id FROM {SHARED_TABLE} WHERE _batch_id = ?))""",
-            [batch_id],
+            f"DELETE FROM raw.events WHERE rowid IN (SELECT row_id FROM {HELD})"
         ).fetchone()
     finally:
         drop_temp(con)
@@ -198,6 +202,6 @@ def _held_batches(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (NEW_KEYS, KEY_HITS):
+    for t in (NEW_KEYS, KEY_HITS, HELD):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")

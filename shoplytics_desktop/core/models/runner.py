@@ -29,7 +29,7 @@ from shoplytics_desktop.core.models.project import DataTest, Model, Project, loa
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.status import ModelStatus, RunKind, RunStatus
-from shoplytics_desktop.core.workspace import INTERNAL, Workspace, restore_setting
+from shoplytics_desktop.core.workspace import Workspace, restore_setting
 
 
 @dataclass
@@ -476,10 +476,6 @@ def _check_settings_unchanged(cur: duckdb.DuckDBPyConnection, run: _Run) -> None
     """A run of some models needs the others built with the same settings: after a settings
     change (the time zone, say) it would mix days of both, so only a full run may follow."""
     built = history.marts_settings(cur)
-    if built is None:  # built before the settings were recorded: the zone is
-        row = cur.execute(f"SELECT value FROM {INTERNAL}.meta WHERE key = 'marts_time_zone'"
-                          ).fetchone()
-        built = {"time_zone": str(row[0])} if row else {}
     now = _model_settings(run.ws)
     changed = [f"{k} {built[k]} → {now[k]}" for k in sorted(built) if k in now and built[k] != now[k]]
     if changed:
