@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "import",
-        help="import event files (CSV/TSV, JSON, NDJSON, Parquet; .gz) as one batch",
+        help="import event files (CSV/TSV, JSON, NDJSON, Parquet; .gz, .zip) as one batch",
         description=(
-            "Import event files into the workspace as one batch. Files, folders and globs are "
-            "read together. Without --mapping, columns and event names are mapped automatically; "
+            "Import event files into the workspace as one batch. Files, folders (with their "
+            "subfolders), zip archives and globs are read together. Without --mapping, columns and event names are mapped automatically; "
             "use --dry-run to see the proposal and --save-mapping to keep and edit it. Rows that "
             "break the event contract (and CSV rows with too many or too few fields) are kept in "
             "raw.rejected_events with their line and reason."

@@ -516,6 +516,28 @@ def test_folders_and_drops_fill_the_file_list(qtbot, ws: Workspace, tmp_path: Pa
     assert _validation(wizard).report.rows_duplicate == 4  # the same two valid rows, three times
 
 
+
+def test_a_zip_archive_in_a_dated_folder_is_listed_and_read(
+    qtbot, ws: Workspace, tmp_path: Path
+) -> None:
+    import gzip
+    import zipfile
+
+    folder = tmp_path / "export"
+    (folder / "2024" / "03").mkdir(parents=True)
+    (folder / "2024" / "03" / "day1.csv").write_text(BAD_ROWS)
+    archive = folder / "2024" / "later.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("later/day2.csv.gz", gzip.compress(BAD_ROWS.replace("u1", "u9").encode()))
+    wizard = _wizard(qtbot, ws, [str(folder)])
+    page = wizard.files_page
+    # The list shows the archive (what the user has), not the files unpacked from it.
+    assert page.paths() == [str(folder / "2024" / "03" / "day1.csv"), str(archive)]
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    report = _validation(wizard).report
+    # 5 rows each; u1's two valid rows are u9's in the archive, so nothing is a duplicate.
+    assert (report.rows_read, report.rows_duplicate) == (10, 0)
+
 ORDER_EXPORT = (
     "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
     "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"

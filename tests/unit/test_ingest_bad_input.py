@@ -364,7 +364,7 @@ def test_a_refused_row_whose_message_cuts_a_character_is_explained(ws: Workspace
     assert nothing_written(ws)
 
 
-def test_a_folder_mixing_gzip_and_plain_files_is_refused_clearly(ws: Workspace, tmp_path: Path) -> None:
+def test_a_folder_mixing_gzip_and_plain_files_reads_both(ws: Workspace, tmp_path: Path) -> None:
     import gzip
 
     drop = tmp_path / "export"
@@ -372,6 +372,10 @@ def test_a_folder_mixing_gzip_and_plain_files_is_refused_clearly(ws: Workspace, 
     line = b'{"event_id":"e1","event_time":"2024-03-01T10:00:00Z","event":"view","user":"u1"}\n'
     (drop / "a.json").write_bytes(line)
     (drop / "b.json.gz").write_bytes(gzip.compress(line.replace(b"e1", b"e2")))
-    with pytest.raises(ImportError_, match=r"gzip-compressed .* and others not"):
-        import_events(ws, [drop])
-    assert nothing_written(ws)
+    report = import_events(ws, [drop])
+    assert report.rows_loaded == 2
+    assert any("gzip-compressed and the others not" in n for n in report.notes)
+    # Each row names the file the user has, not the decompressed copy.
+    assert sorted(ws.cursor().execute(
+        "SELECT event_id, _source_file FROM raw.events").fetchall()) == [
+        ("e1", str(drop / "a.json")), ("e2", str(drop / "b.json.gz"))]

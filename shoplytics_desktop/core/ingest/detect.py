@@ -107,7 +107,7 @@ class SourceInfo:
     @property
     def display_name(self) -> str:
         if len(self.files) == 1:
-            return str(self.files[0].path)
+            return self.files[0].shown
         return f"{len(self.files)} files ({self.files[0].path.name}, …)"
 
     @property
@@ -182,7 +182,8 @@ class SourceInfo:
             f"WHEN {quote_literal(reported)} THEN {quote_literal(original)}"
             for reported, original in (
                 (readers.reported_path(read), original)
-                for read, original in zip(self.read_paths, self.paths, strict=True)
+                for read, original in zip(
+                    self.read_paths, [f.shown for f in self.files], strict=True)
             )
             if reported != original
         )
@@ -292,14 +293,15 @@ def _inspect(
         fmt = "json"
     encoding, copies, notes = _encoding(files, fmt, options)
     if not copies and len({f.compressed for f in files}) > 1:
-        # The readers take one compression for every file: a plain file would read as a
-        # damaged gzip stream.
-        packed = [f.path.name for f in files if f.compressed]
-        plain = [f.path.name for f in files if not f.compressed]
-        raise ImportError_(
-            f"Some of the files are gzip-compressed ({packed[0]} …) and others not "
-            f"({plain[0]} …).",
-            "Import them separately, or decompress the .gz files first.",
+        # The readers take one compression for every file (a plain file would read as a damaged
+        # gzip stream): the compressed ones are read from decompressed copies.
+        copies = tuple(
+            str(transcode.utf8_copy(f.path, f.encoding, True)) if f.compressed else str(f.path)
+            for f in files
+        )
+        notes.append(
+            f"{sum(f.compressed for f in files)} of the {len(files)} files are gzip-compressed "
+            "and the others not: the compressed ones are read from decompressed copies."
         )
     dialect = _Dialect(union=len(files) > 1)
     if fmt == "csv":

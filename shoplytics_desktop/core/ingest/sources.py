@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
 import unicodedata
 import zlib
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import archives
 
 Format = Literal["csv", "json", "ndjson", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "json", "ndjson", "parquet")
@@ -34,24 +36,29 @@ class SourceFile:
     compressed: bool
     encoding: str
     size: int
+    #: What the user knows the file as, where ``path`` is a copy: ``<archive>/<member>``.
+    label: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.label or str(self.path)
 
 
-def resolve_paths(items: Sequence[str | Path]) -> list[Path]:
-    """Files named directly, the data files of a folder, or the matches of a glob, in order."""
+def resolve_paths(items: Sequence[str | Path], open_archives: bool = True) -> list[Path]:
+    """Files named directly, the data files of a folder and its subfolders, or the matches of a
+    glob, in order; a zip archive as the data files it holds (``open_archives``, see
+    ``archives``), else as itself."""
     out: list[Path] = []
     for item in items:
         text = str(item)
         path = Path(text).expanduser()
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.iterdir()
-                if p.is_file() and not p.name.startswith(".") and _data_suffix(p)
-            )
+            found = folder_files(path)
             if not found:
                 raise ImportError_(
                     f"The folder {path} holds no data files (.csv, .tsv, .txt, .json, .ndjson, "
-                    ".parquet, optionally .gz; README and LICENSE files are not data).",
+                    ".parquet, optionally .gz, or .zip archives of them; README and LICENSE "
+                    "files are not data).",
                     "Point at the files themselves or at another folder.",
                 )
             out.extend(found)
@@ -73,26 +80,46 @@ def resolve_paths(items: Sequence[str | Path]) -> list[Path]:
         if key not in seen:
             seen.add(key)
             unique.append(p)
-    return unique
+    if not open_archives:
+        return unique
+    return [f for p in unique for f in (archives.data_files(p) if archives.is_archive(p) else [p])]
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The data files and zip archives in a folder and its subfolders, by path: exports land in
+    dated folders (Segment's and Snowplow's buckets, ``events_20240101/``, Spark's ``part-``
+    files). Hidden files and folders are skipped, as are the ``_SUCCESS``/``.crc`` markers and
+    README files beside the data."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        here = Path(root)
+        found.extend(
+            p for p in (here / n for n in sorted(names))
+            if not p.name.startswith(".") and (is_data_file(p) or archives.is_archive(p))
+            and p.is_file()
+        )
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
 
 
 #: Text files an export folder often holds beside its data (README.txt …): not data.
 _NOT_DATA_STEMS = {"readme", "license", "licence", "changelog", "notes", "manifest"}
 
 
-def _data_suffix(path: Path) -> bool:
+def is_data_file(path: Path) -> bool:
+    """Whether a file's name says it holds data we read (not a README beside it)."""
     return (path.suffix.lower() in _DATA_SUFFIXES
             and path.name.lower().split(".")[0] not in _NOT_DATA_STEMS)
 
 
-def _read_head(path: Path) -> tuple[bytes, bool]:
+def _read_head(path: Path, name: str | Path) -> tuple[bytes, bool]:
     """The first bytes of the file's content (decompressed when gzip) and whether it is gzip."""
     try:
         with path.open("rb") as fh:
             raw = fh.read(SAMPLE_BYTES)
     except OSError as e:
         raise ImportError_(
-            f"Cannot read {path}: {e.strerror}.", "Check that the file exists and is readable."
+            f"Cannot read {name}: {e.strerror}.", "Check that the file exists and is readable."
         ) from e
     if raw[:2] != b"\x1f\x8b":
         return raw, False
@@ -101,12 +128,12 @@ def _read_head(path: Path) -> tuple[bytes, bool]:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, SAMPLE_BYTES), True
     except zlib.error as e:
         raise ImportError_(
-            f"{path} is a damaged gzip file ({e}).",
+            f"{name} is a damaged gzip file ({e}).",
             "Download or export it again, or import the uncompressed file.",
         ) from e
 
 
-def check_gzip_complete(path: Path) -> None:
+def check_gzip_complete(path: Path, name: str | Path | None = None) -> None:
     """Fail early, with a clear message, on a gzip file that was cut short.
 
     Decompressing costs about as much as DuckDB's own read, so only small files are checked here;
@@ -120,7 +147,7 @@ def check_gzip_complete(path: Path) -> None:
                 pass
     except (EOFError, OSError, zlib.error) as e:
         raise ImportError_(
-            f"{path} is a truncated or damaged gzip file ({e}).",
+            f"{name or path} is a truncated or damaged gzip file ({e}).",
             "Download or export it again, or import the uncompressed file.",
         ) from e
 
@@ -174,53 +201,56 @@ def _text_format(path: Path, text: str) -> Format:
 def describe_file(path: Path, forced: Format | None = None) -> SourceFile:
     """Format, compression and encoding of one file, or a clear error for what cannot be read."""
     size = path.stat().st_size
+    label = archives.label(path)
+    name = label or path
     if size == 0:
-        raise ImportError_(f"{path} is empty (0 bytes).", "Export the data again and import that file.")
-    head, compressed = _read_head(path)
+        raise ImportError_(f"{name} is empty (0 bytes).", "Export the data again and import that file.")
+    head, compressed = _read_head(path, name)
     if head[:4] == b"PAR1" and not compressed:
         with path.open("rb") as fh:
             fh.seek(max(0, size - 4))
             tail = fh.read(4)
         if tail != b"PAR1":
             raise ImportError_(
-                f"{path} is a damaged or incomplete Parquet file (no footer).",
+                f"{name} is a damaged or incomplete Parquet file (no footer).",
                 "Export it again; the file was probably cut short while copying.",
             )
-        return SourceFile(path, forced or "parquet", False, "utf-8", size)
+        return SourceFile(path, forced or "parquet", False, "utf-8", size, label)
     if compressed and not head:
-        raise ImportError_(f"{path} is an empty gzip file.", "Export the data again.")
+        raise ImportError_(f"{name} is an empty gzip file.", "Export the data again.")
     if compressed:
-        check_gzip_complete(path)
+        check_gzip_complete(path, name)
     if forced == "parquet":
-        raise ImportError_(f"{path} is not a Parquet file.", "Drop the --format option or fix it.")
+        raise ImportError_(f"{name} is not a Parquet file.", "Drop the --format option or fix it.")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # UTF-16 with its byte-order mark: Excel's "Unicode Text" export (tab-separated).
         text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
         if not text.strip("\ufeff \t\r\n"):
-            raise ImportError_(f"{path} holds only blank space.", "Export the data again.")
+            raise ImportError_(f"{name} holds only blank space.", "Export the data again.")
         if _unlikely_text(text):
             raise ImportError_(
-                f"{path} does not look like a CSV, JSON or Parquet file (it holds binary data).",
+                f"{name} does not look like a CSV, JSON or Parquet file (it holds binary data).",
                 "Import a CSV/TSV, JSON, NDJSON or Parquet export (optionally gzip-compressed).",
             )
-        return SourceFile(path, forced or _text_format(path, text), compressed, "utf-16", size)
+        return SourceFile(path, forced or _text_format(path, text), compressed, "utf-16", size,
+                          label)
     if _looks_binary(head):
         raise ImportError_(
-            f"{path} does not look like a CSV, JSON or Parquet file (it holds binary data).",
+            f"{name} does not look like a CSV, JSON or Parquet file (it holds binary data).",
             "Import a CSV/TSV, JSON, NDJSON or Parquet export (optionally gzip-compressed).",
         )
     encoding = _encoding(head)
     text = head.decode(encoding, errors="replace")
     if not text.strip():
-        raise ImportError_(f"{path} holds only blank space.", "Export the data again.")
-    return SourceFile(path, forced or _text_format(path, text), compressed, encoding, size)
+        raise ImportError_(f"{name} holds only blank space.", "Export the data again.")
+    return SourceFile(path, forced or _text_format(path, text), compressed, encoding, size, label)
 
 
 def describe_files(paths: list[Path], forced: Format | None = None) -> list[SourceFile]:
     files = [describe_file(p, forced) for p in paths]
     kinds = {("json" if f.format == "ndjson" else f.format) for f in files}
     if len(kinds) > 1:
-        listing = ", ".join(f"{f.path.name} ({f.format})" for f in files)
+        listing = ", ".join(f"{Path(f.shown).name} ({f.format})" for f in files)
         raise ImportError_(
             f"One import takes files of one format, but these differ: {listing}.",
             "Import each format separately.",

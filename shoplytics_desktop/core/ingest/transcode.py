@@ -38,6 +38,7 @@ def _as_latin1(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERRORS, _as_latin1)
 
 _lock = threading.Lock()
+_folder_lock = threading.Lock()
 _folder: Path | None = None
 _copies: dict[tuple[str, int, int, str], Path] = {}
 _counter = itertools.count(1)
@@ -48,12 +49,15 @@ _counter = itertools.count(1)
 FOLDER_PREFIX = "shoplytics-text-"
 
 
-def _temp_folder() -> Path:
+def scratch_folder() -> Path:
+    """The process's private temporary folder for files the readers read instead of the
+    user's (UTF-8 copies, files unpacked from an archive)."""
     global _folder
-    if _folder is None or not _folder.exists():
-        _folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
-        atexit.register(shutil.rmtree, _folder, True)
-    return _folder
+    with _folder_lock:
+        if _folder is None or not _folder.exists():
+            _folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+            atexit.register(shutil.rmtree, _folder, True)
+        return _folder
 
 
 def codec_name(encoding: str) -> str:
@@ -77,7 +81,7 @@ def utf8_copy(path: Path, encoding: str, compressed: bool) -> Path:
         if done is not None and done.exists():
             return done
         name = path.name.removesuffix(".gz").removesuffix(".GZ")
-        out = _temp_folder() / f"{next(_counter)}-{name}"
+        out = scratch_folder() / f"{next(_counter)}-{name}"
     decoder = codecs.getincrementaldecoder(codec)(errors=_ERRORS)
     try:
         opener = gzip.open if compressed else open

@@ -100,7 +100,8 @@ def import_job(
 
 
 def expand(items: Sequence[str | Path]) -> list[Path]:
-    """Folders become their data files; files stay as named (missing ones are reported later)."""
+    """Folders become their data files (zip archives among them stay archives, opened when the
+    files are read); files stay as named (missing ones are reported later)."""
     out: list[Path] = []
     for item in items:
         path = Path(item).expanduser()
@@ -111,7 +112,7 @@ def expand(items: Sequence[str | Path]) -> list[Path]:
 def ingest_paths(items: list[Path]) -> list[Path]:
     from shoplytics_desktop.core.ingest.sources import resolve_paths
 
-    return resolve_paths(items)
+    return resolve_paths(items, open_archives=False)
 
 
 def human_size(n: int) -> str:

@@ -41,7 +41,7 @@ from shoplytics_desktop.ui.table_view import CopyableTableView
 DELIMITERS: tuple[tuple[str, str | None], ...] = (
     ("as detected", None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("pipe |", "|"))
 DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.psv *.tab *.json *.jsonl *.ndjson *.parquet *.pq "
-               "*.gz);;All files (*)")
+               "*.gz *.zip);;All files (*)")
 
 
 def _size(path: Path) -> str:
