@@ -20,10 +20,10 @@ from shoplytics_desktop.cli.common import (
     add_workspace_arg,
     format_table,
     open_workspace,
-    workspace_folder,
+    require_workspace,
 )
 from shoplytics_desktop.core import catalog
-from shoplytics_desktop.core.errors import ExportError, QueryError, WorkspaceError, count_of
+from shoplytics_desktop.core.errors import ExportError, QueryError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
 
@@ -163,14 +163,9 @@ def _engine_target(args: argparse.Namespace, ws: Any) -> Any:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from shoplytics_desktop.core.backups import DB_FILE
     from shoplytics_desktop.core.models.runner import run_data_tests
 
-    folder = workspace_folder(args)
-    if not (folder / DB_FILE).exists():
-        # Testing reads what a run built: a mistyped path must not become a new, empty workspace.
-        raise WorkspaceError(f"There is no workspace at {folder}: nothing to test.",
-                             "Check the path (--workspace), or import data and run first.")
+    require_workspace(args, "test", "import data and run first")
     with _project_ws(args) as ws:
         target = _engine_target(args, ws)
         if target is not None:
@@ -186,6 +181,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.runner import load_workspace_project
 
+    require_workspace(args, "list", "import data first")
     with _project_ws(args) as ws:
         project = load_workspace_project(ws)
     rows = []
@@ -201,6 +197,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.lineage import lineage
     from shoplytics_desktop.core.models.runner import load_workspace_project
 
+    require_workspace(args, "draw", "import data first")
     with _project_ws(args) as ws:
         graph = lineage(load_workspace_project(ws))
     sys.stdout.write(graph.to_dot() if args.format == "dot" else graph.to_json() + "\n")
@@ -211,6 +208,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.docs import data_dictionary
     from shoplytics_desktop.core.models.runner import load_workspace_project
 
+    require_workspace(args, "describe", "run the pipeline there first")
     with _project_ws(args) as ws:
         project = load_workspace_project(ws)
         types = catalog.column_types(ws, ("staging", "intermediate", "marts"))

@@ -139,10 +139,14 @@ def test_query_json_is_strict_json(ws_args: list[str], capsys) -> None:
     assert json.loads(text) == [{"a": None, "b": None, "c": [1.0, None]}]
 
 
-def test_testing_a_missing_workspace_creates_none(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("command", [["test"], ["models"], ["lineage"], ["docs", "--out", "d"]])
+def test_reading_a_missing_workspace_creates_none(
+    tmp_path: Path, capsys, command: list[str]
+) -> None:
     typo = tmp_path / "no-such-ws"
-    assert main(["test", "--workspace", str(typo)]) == 1
-    assert "There is no workspace at" in capsys.readouterr().err
+    assert main([command[0], "--workspace", str(typo), *command[1:]]) == 1
+    err = capsys.readouterr().err
+    assert f"There is no workspace at {typo}" in err and "Traceback" not in err
     assert not typo.exists()
 
 
