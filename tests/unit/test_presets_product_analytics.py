@@ -84,16 +84,21 @@ def test_mixpanel(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: b
             "2025-05-11 10:02:00",)
 
 
+def _amplitude_event(insert_id: str, n: int, minute: int, kind: str, props: dict[str, object]) -> str:
+    """One line of an Amplitude export: user u<n> on device dev-<n>, 12:0<minute> on 2025-05-11."""
+    import json
+
+    return json.dumps({"$insert_id": insert_id, "amplitude_id": n, "device_id": f"dev-{n}",
+                       "user_id": f"u{n}", "event_type": kind,
+                       "event_time": f"2025-05-11 12:0{minute}:00.000000",
+                       "session_id": 1746964800000, "country": "Germany", "platform": "Web",
+                       "event_properties": props})
+
 def test_amplitude_revenue_only_and_refunds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Amplitude's revenue: $price × $quantity, or $revenue where no price is sent; either is
     # negative for a refund ($revenueType refund).
-    import json
-
     def ev(i: int, kind: str, props: dict[str, object]) -> str:
-        return json.dumps({"$insert_id": f"r{i}", "amplitude_id": 7, "device_id": "dev-7",
-                           "user_id": "u7", "event_type": kind,
-                           "event_time": f"2025-05-11 12:0{i}:00.000000", "session_id": 1746964800000,
-                           "country": "Germany", "platform": "Web", "event_properties": props})
+        return _amplitude_event(f"r{i}", 7, i, kind, props)
 
     src = tmp_path / "revenue.json"
     src.write_text("\n".join([
@@ -112,6 +117,37 @@ def test_amplitude_revenue_only_and_refunds(tmp_path: Path, capsys: pytest.Captu
     assert n.revenue == {"EUR": Decimal("99.00")}  # 25 × 2 + 49
     assert n.refunds == {"EUR": Decimal("74.00")}  # 25 + 49
 
+
+def test_amplitude_orders_with_their_products(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Order Completed with event_properties.products (as Segment's Amplitude destination sends
+    # it): a line per product, its $revenue not counted again; an order without products is one
+    # line of its $revenue; a refund's products are its refund lines; a cart view's products
+    # are not lines. Revenue USD 10 × 2 + 22 + 15 = 57; refunds USD 22; lines 3.
+    def ev(i: int, kind: str, props: dict[str, object]) -> str:
+        return _amplitude_event(f"o{i}", 8, i, kind, props)
+
+    two = [{"product_id": "P1", "price": 10.0, "quantity": 2, "category": "Toys"},
+           {"product_id": "P2", "price": 22.0, "quantity": 1, "category": "Books"}]
+    src = tmp_path / "orders.json"
+    src.write_text("\n".join([
+        ev(1, "Cart Viewed", {"products": two}),
+        ev(2, "Order Completed", {"order_id": "B1", "$revenue": 42.0, "currency": "USD",
+                                  "products": two}),
+        ev(3, "Order Completed", {"order_id": "B2", "$revenue": 15.0, "currency": "USD"}),
+        ev(4, "Order Refunded", {"order_id": "B1", "currency": "USD",
+                                 "products": [{"product_id": "P2", "price": 22.0, "quantity": 1}]}),
+    ]) + "\n")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset amplitude)" in out and "0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.revenue == {"USD": Decimal("57.00")}
+    assert n.refunds == {"USD": Decimal("22.00")}
+    assert (n.lines, n.units, n.orders) == (3, 4, 2)
+    assert n.types == {"page_view": 1, "purchase": 3, "refund": 1}  # a cart view is a page view
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        assert sorted(w.cursor().execute(
+            "SELECT order_id, product_id, category FROM raw.events WHERE event_type = 'purchase'"
+        ).fetchall(), key=str) == [("B1", "P1", "Toys"), ("B1", "P2", "Books"), ("B2", None, None)]
 
 def test_mixpanel_times_in_milliseconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # The Export API's time_in_ms writes properties.time in milliseconds: the same events.

@@ -6,7 +6,9 @@ epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id)
 ``event_properties`` (revenue events: ``$productId``, ``$price``, ``$quantity``,
 ``$revenueType``; custom events often ``productId``, ``price``, ``quantity``), ``country``
 (a name), ``platform``, ``device_type`` / ``device_family`` (``Apple iPad``, ``Mac``) and
-``os_name`` (the browser on the web), which give the device class.
+``os_name`` (the browser on the web), which give the device class. An order's products as an
+array (``products``, ``items`` or ``cart`` in ``event_properties``) give one line each on
+purchase and refund events; an order without them is one line of its ``$revenue``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Defaults, FillDown, Mapping
 from shoplytics_desktop.core.ingest.presets.common import (
+    is_array,
     pick,
     score_columns,
     source_options,
@@ -39,29 +42,46 @@ def _device(info: SourceInfo) -> str | None:
     return f"device_class({', '.join(found)})" if found else None
 
 
+#: Arrays of an order's products (Order Completed / Order Refunded, as Segment's Amplitude
+#: destination and Amplitude's e-commerce guidance send them).
+_ARRAYS = ("event_properties.products", "event_properties.items", "event_properties.cart")
+
+
 def plan(info: SourceInfo) -> Mapping:
+    explode = next((a for a in _ARRAYS if usable(info, [a]) and is_array(info, a)), None)
+
     def col(*c: str) -> str | list[str] | None:
-        return pick(info, c)
+        return pick(info, c, explode)
 
     ep = "event_properties."
+    el = f"{explode}[]." if explode else ""
+
+    def line(fields: str, *event: str) -> str | list[str] | None:
+        # The exploded product's field first, then the event's own.
+        return col(*([el + f for f in fields.split("|")] if el else []), *event)
+
     session = None
     if usable(info, ["session_id"]):
         # -1 marks an event outside any session: sessionized by time instead.
         session = "concat(device_id, ':', nullif(session_id, '-1'))"
+    # Amplitude's revenue is $price × $quantity, or $revenue where no price is sent; both are
+    # negative for a refund (negative_price below). An order whose products are listed is a
+    # line per product; its $revenue is the line only of an order without them.
+    revenue = [f"unexploded({ep}$revenue)", f"unexploded({ep}revenue)"] if el else [
+        ep + "$revenue", ep + "revenue"]
     columns = {
         "event_id": col("$insert_id", "uuid"),
         "event_time": col("event_time", "client_event_time"),
         "event_type": col("event_type"),
         "user_id": col("user_id", "device_id"),
         "session_id": session,
-        "product_id": col(ep + "$productId", ep + "productId", ep + "product_id", "product_id"),
+        "product_id": line("product_id|productId|id|sku", ep + "$productId", ep + "productId",
+                           ep + "product_id", "product_id"),
         "order_id": col(ep + "order_id", ep + "orderId"),
-        # Amplitude's revenue is $price × $quantity, or $revenue where no price is sent; both
-        # are negative for a refund (negative_price below).
-        "price": col(ep + "$price", ep + "price", "price", ep + "$revenue", ep + "revenue"),
-        "quantity": col(ep + "$quantity", ep + "quantity", "quantity"),
-        "category": col(ep + "category"),
-        "brand": col(ep + "brand"),
+        "price": line("price", ep + "$price", ep + "price", "price", *revenue),
+        "quantity": line("quantity", ep + "$quantity", ep + "quantity", "quantity"),
+        "category": line("category", ep + "category"),
+        "brand": line("brand", ep + "brand"),
         "currency": col(ep + "currency", ep + "$currency"),
         # A device class (desktop / mobile / tablet) from the device, then the OS; not the
         # platform ("Web", "iOS"), which says where the SDK ran.
@@ -83,7 +103,11 @@ def plan(info: SourceInfo) -> Mapping:
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
         defaults=Defaults(),
         keep_unmapped=False,
-        properties_fields={k: v for k, v in props.items() if usable(info, [v])},
+        properties_fields={k: v for k, v in props.items() if usable(info, [v], explode)},
         country_names=True,
         negative_price="refund",
+        explode=explode,
+        # The products of an order (or a refund) are its lines; a cart view's are not.
+        explode_events=[n for n, t in vocabulary(NAME).items() if t in ("purchase", "refund")]
+        if explode else [],
     )

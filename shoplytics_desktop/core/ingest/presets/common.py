@@ -112,3 +112,12 @@ def pick(info: SourceInfo, candidates: Iterable[str], explode: str | None = None
     if not found:
         return None
     return found[0] if len(found) == 1 else found
+
+
+def is_array(info: SourceInfo, ref: str) -> bool:
+    """Whether the field ``ref`` names holds a list (or JSON that may), to explode."""
+    from shoplytics_desktop.core.ingest.refs import Scope
+
+    scope = Scope([(c.name, c.read_type or c.type) for c in info.top_columns])
+    t = scope.compile(ref).type.upper()
+    return t.endswith("]") or t == "JSON"

@@ -15,6 +15,7 @@ from shoplytics_desktop.core.ingest.detect import SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Defaults, Mapping
 from shoplytics_desktop.core.ingest.presets.common import (
     find,
+    is_array,
     pick,
     score_columns,
     source_options,
@@ -43,7 +44,7 @@ _ARRAYS = ("properties.products", "properties.$cart", "properties.cart", "proper
 
 
 def plan(info: SourceInfo) -> Mapping:
-    explode = next((a for a in _ARRAYS if usable(info, [a]) and _is_array(info, a)), None)
+    explode = next((a for a in _ARRAYS if usable(info, [a]) and is_array(info, a)), None)
 
     def col(*c: str) -> str | list[str] | None:
         return pick(info, c, explode)
@@ -93,11 +94,3 @@ def plan(info: SourceInfo) -> Mapping:
         explode_events=[n for n, t in vocabulary(NAME).items() if t in ("purchase", "refund")]
         if explode else [],
     )
-
-
-def _is_array(info: SourceInfo, ref: str) -> bool:
-    from shoplytics_desktop.core.ingest.refs import Scope
-
-    scope = Scope([(c.name, c.read_type or c.type) for c in info.top_columns])
-    t = scope.compile(ref).type.upper()
-    return t.endswith("]") or t == "JSON"
