@@ -107,6 +107,42 @@ def test_shopify_updated_export_adds_only_new_orders(
         assert w.cursor().execute("SELECT count(*), sum(units) FROM marts.fct_orders").fetchone() == (5, 11)
 
 
+def test_shopify_voided_orders_are_no_revenue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two more orders on top of the fixture: #1005 voided (SHIRT-M 40.00 × 1, SOCKS 7.50 × 2:
+    # the payment never captured) and #1006 pending (BOOT-42 120.00 × 1, paid later by bank
+    # transfer). #1005's two lines load as events named "voided", of type other; #1006 is a
+    # purchase. Revenue USD 270.00 + 120.00 = 390.00; orders 5; other 2.
+    lines = SHOPIFY.read_text(encoding="utf-8").splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+
+    def order(name: str, status: str, sku: str, price: str, qty: str, first_line: bool) -> str:
+        row = dict(zip(header, first, strict=True)) if first_line else dict.fromkeys(header, "")
+        row.update({"Name": name, "Lineitem sku": sku, "Lineitem name": sku,
+                    "Lineitem price": price, "Lineitem quantity": qty})
+        if first_line:
+            row["Financial Status"] = status
+        return ",".join(row[h] for h in header)
+
+    src = tmp_path / "orders.csv"
+    src.write_text("\n".join([
+        *lines,
+        order("#1005", "voided", "SHIRT-M", "40.00", "1", True),
+        order("#1005", "voided", "SOCKS", "7.50", "2", False),
+        order("#1006", "pending", "BOOT-42", "120.00", "1", True),
+    ]) + "\n", encoding="utf-8")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.types == {"purchase": 8, "refund": 1, "other": 2}
+    assert n.revenue == {"USD": Decimal("390.00"), "CAD": Decimal("25.00")}
+    assert n.orders == 5
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        assert w.cursor().execute(
+            "SELECT DISTINCT event_name, order_id FROM raw.events WHERE event_type = 'other'"
+        ).fetchall() == [("voided", "#1005")]
+
 # invoices.csv: 14 lines.
 # Purchases (12 lines, 7 invoices):
 #   536365 (17850, UK): 6×2.55 = 15.30, 6×3.39 = 20.34, 8×2.75 = 22.00 → 57.64, 20 units

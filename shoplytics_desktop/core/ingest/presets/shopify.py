@@ -8,7 +8,10 @@ Status``, ``Paid at``, ``Fulfillment Status``, ``Currency``, ``Subtotal``, ``Shi
 item; the order-level columns are written on an order's first row only, so they are filled down
 within the order (by ``Name``). The customer is a stable hash of the lower-cased e-mail (the
 address itself is never stored); an order without e-mail (a guest or POS sale) gets a user of its
-own, ``guest:#1003``. Revenue is line price × quantity; discounts (``Discount Code``,
+own, ``guest:#1003``. Revenue is line price × quantity of orders whose ``Financial Status`` is
+paid, pending, authorized, partially paid or (partially) refunded; a ``voided`` or ``expired``
+order was never paid, so its lines are loaded as events named by that status, of type ``other``
+(they count in no revenue). Discounts (``Discount Code``,
 ``Discount Amount``, ``Lineitem discount``) are kept as properties.
 
 Refunds: the export has no line-level refunds, only the order's ``Refunded Amount`` (in the
@@ -84,7 +87,11 @@ def plan(info: SourceInfo) -> Mapping:
     user: list[str] = ([f'hash("{email}")'] if email else []) + [f"concat('guest:', \"{name}\")"]
     product = [c for c in (col("Lineitem sku"), col("Lineitem name")) if c]
     country = [c for c in (col("Billing Country"), col("Shipping Country")) if c]
+    status = col("Financial Status")
     columns: dict[str, str | list[str] | None] = {
+        # An order's lines are purchases unless its payment was voided or expired (never
+        # captured: no money changed hands); those stay as events of their status ("other").
+        "event_type": f'coalesce("{status}", \'paid\')' if status else None,
         "event_time": col("Created at"),
         "user_id": user,
         "order_id": name,
