@@ -5,7 +5,8 @@
 -- fct_revenue (the product's in dim_products, else the event's, else 'unknown'); segments are the
 -- purchase events' own. Lines come from int_order_lines, so the events are not sessionized again.
 -- Each row carries its order's currency: the dashboards sum money within one currency only (an
--- order in several currencies is a row of fct_orders per currency, and its lines follow them).
+-- order in several currencies is a row of fct_orders per currency, and its lines follow them;
+-- it still counts as one order).
 with lines as (
     select
         e.order_key,
@@ -34,7 +35,8 @@ orders as (
         order_time,
         order_date,
         user_id,
-        row_number() over (order by order_id) as order_no
+        -- One number per order: the parts of an order in several currencies share it.
+        dense_rank() over (order by order_key) as order_no
     from fct_orders
 ),
 

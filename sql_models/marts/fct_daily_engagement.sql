@@ -129,11 +129,13 @@ daily_sessions as (
 ),
 
 -- Orders and their revenue count on the order's day (its first line's). Money is never summed
--- across currencies: revenue is that of the orders in the workspace currency.
+-- across currencies: revenue is that of the orders in the workspace currency. An order with lines
+-- in several currencies is a row of fct_orders per currency but one order (METRICS: distinct
+-- order ids): counted by its first part, whose order_id is the order's own.
 daily_orders as (
     select
         order_date as activity_date,
-        count(*) as orders,
+        count(*) filter (where order_id = order_key) as orders,
         sum(revenue) filter (
             where currency = coalesce(getvariable('workspace_currency'), 'USD')
         ) as revenue

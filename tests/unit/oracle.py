@@ -226,7 +226,8 @@ def daily(events: list[Ev], sessions: dict[str, list[Ev]]) -> dict[dt.date, dict
             "product_views": sum(e.type == "product_view" for e in day_events),
             "add_to_carts": sum(e.type == "add_to_cart" for e in day_events),
             "purchases": sum(e.type == "purchase" for e in day_events),
-            "orders": sum(day(o["order_time"]) == d for o in by_order.values()),
+            # An order in several currencies counts once, on its first part's day.
+            "orders": sum(day(o["order_time"]) == d and not o["part"] for o in by_order.values()),
             "revenue": revenue,
             "refunds": refunds,
             "net_revenue": revenue - refunds,
@@ -265,6 +266,7 @@ def orders(events: list[Ev]) -> dict[str, dict[str, Any]]:
         k = ids[e.event_id]
         o = out.setdefault(k, {"user_id": e.user, "session_id": e.session.split("|", 1)[1],
                                 "order_time": e.time, "currency": e.currency, "items": 0,
+                                "part": k != order_key(e),
                                 "units": 0, "revenue": Decimal(0), "products": set()})
         o["items"] += 1
         o["units"] += e.qty

@@ -564,6 +564,15 @@ def test_an_order_in_two_currencies_warns_and_publishes(tmp_path: Path) -> None:
                          "where order_key like 'oh%' order by 1") == [
             ("oh", "EUR", Decimal("8.00")), ("oh (USD)", "USD", Decimal("5.00"))
         ]
+        # Still one order (METRICS: orders = distinct order ids): the day's orders and the
+        # dashboards' order numbers count it once.
+        day_orders = _rows(ws, "select orders from marts.fct_daily_engagement "
+                               "where activity_date = '2024-01-02'")[0][0]
+        others = _rows(ws, "select count(distinct order_key) from marts.fct_orders "
+                           "where order_date = '2024-01-02' and order_key <> 'oh'")[0][0]
+        assert day_orders == others + 1
+        assert _rows(ws, "select count(distinct order_no) from marts.agg_sales "
+                         "where order_key like 'oh%'") == [(1,)]
         assert _rows(ws, "select revenue from intermediate.int_sessions where user_id = 'h'") == [
             (Decimal("5.00"),)
         ]
