@@ -445,16 +445,52 @@ class Workspace:
     # -- connections ---------------------------------------------------------------------------
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor on the workspace connection."""
+        """This thread's cursor on the workspace connection, with the settings the models read
+        as session variables (see ``session_variables``)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self.con.cursor()
             cur.execute(f"USE {CATALOG}")  # a new cursor starts in DuckDB's in-memory database
             self._local.cursor = cur
+            self._local.variables = None
             with self._lock:
                 self._cursors.append(cur)
             _WITH_CURSORS.add(self)
+        wanted = self.session_variables()
+        if self._local.variables != wanted:
+            self.set_session_variables(cur, wanted)
         return cur
+
+    def session_variables(self) -> tuple[tuple[str, str], ...]:
+        """The settings the models read with ``getvariable`` (their views too: ``stg_events``'
+        local days and currency, read by queries, exports and the dashboards' drill-through as
+        by a run), as (name, SQL literal)."""
+        s = self.settings
+        return (
+            ("session_timeout_minutes", str(int(s.session_timeout_minutes))),
+            # Money without a currency of its own is in the workspace currency (METRICS.md §1).
+            ("workspace_currency", quote_literal(s.currency)),
+            # Days, weeks and hours of day are counted in the reporting time zone (METRICS.md):
+            # the models convert the UTC event times with it.
+            ("time_zone", quote_literal(s.time_zone)),
+        )
+
+    def set_session_variables(
+        self, cur: duckdb.DuckDBPyConnection,
+        values: tuple[tuple[str, str], ...] | None = None,
+    ) -> None:
+        """Set the session variables on ``cur`` (this thread's cursor, or a run's)."""
+        values = values or self.session_variables()
+        try:
+            for name, literal in values:
+                cur.execute(f"SET VARIABLE {name} = {literal}")
+        except duckdb.Error:
+            # A cursor in a failed transaction refuses even this; the next call sets them.
+            if cur is getattr(self._local, "cursor", None):
+                self._local.variables = None
+            return
+        if cur is getattr(self._local, "cursor", None):
+            self._local.variables = values
 
     def release(self) -> None:
         """End the result this thread's cursor still holds. A query read with ``fetchone`` keeps

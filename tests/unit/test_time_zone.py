@@ -477,3 +477,35 @@ def test_the_command_line_says_what_a_currency_or_timeout_change_does(
     assert "now in EUR" not in capsys.readouterr().err
     assert main(["settings", *w, "time_zone"]) == 1
     assert "'time_zone' is not KEY=VALUE" in capsys.readouterr().err
+
+
+def test_views_read_outside_a_run_follow_the_settings(tmp_path: Path) -> None:
+    """stg_events is a view: a query, an export or the drill-through reads it outside any run,
+    and its local days, currency and derived sessions must be the run's. One event at
+    2024-03-05 04:50 UTC without a currency, in New York (2024-03-04 23:50 local), in a EUR
+    workspace; events 10:00, 10:30 and 11:00:01 of u2 with a 90-minute timeout: one session."""
+    events = [_ev("a1", "2024-03-05 04:50:00", "page_view", "u1", "s1"),
+              *(_ev(f"b{i}", f"2024-03-04 {t}", "page_view", "u2")
+                for i, t in enumerate(["10:00:00", "10:30:00", "11:00:01"]))]
+    with Workspace.open(tmp_path / "ws") as ws:
+        _load(ws, events)
+        ws.settings.currency = "EUR"
+        ws.settings.session_timeout_minutes = 90
+        ws.settings.time_zone = "America/New_York"
+        ws.save_settings()
+        assert run_project(ws).published
+    sql = ("select event_id, cast(event_date as varchar), currency, session_key "
+           "from staging.stg_events order by 1")
+    expected = [("a1", "2024-03-04", "EUR", "u1|s1"),
+                *((f"b{i}", "2024-03-04", "EUR", "u2|auto-20240304T100000") for i in range(3))]
+    # A reader that never ran anything (the command line's query and export).
+    with Workspace.open(tmp_path / "ws", read_only=True) as ro:
+        assert ro.cursor().execute(sql).fetchall() == expected
+        sessions = ro.cursor().execute(
+            "select session_key from intermediate.int_sessions where user_id = 'u2'").fetchall()
+        assert sessions == [("u2|auto-20240304T100000",)]
+    # A changed setting reaches the cursor already open (the app's, after the settings dialog).
+    with Workspace.open(tmp_path / "ws") as ws:
+        assert ws.cursor().execute(sql).fetchall() == expected
+        ws.settings.time_zone = "UTC"
+        assert ws.cursor().execute(sql).fetchall()[0][1] == "2024-03-05"

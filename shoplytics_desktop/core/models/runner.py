@@ -27,7 +27,6 @@ from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED, Freshness,
 from shoplytics_desktop.core.models.incremental import IncrementalRun
 from shoplytics_desktop.core.models.project import DataTest, Model, Project, load_project
 from shoplytics_desktop.core.progress import NullReporter, Reporter
-from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.status import ModelStatus, RunKind, RunStatus
 from shoplytics_desktop.core.workspace import Workspace, restore_setting
 
@@ -85,14 +84,8 @@ def _selected(project: Project, select: Iterable[str] | None) -> list[str]:
 
 
 def _session_vars(cur: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
-    cur.execute(
-        f"SET VARIABLE session_timeout_minutes = {int(ws.settings.session_timeout_minutes)}"
-    )
-    # Money without a currency of its own is in the workspace currency (METRICS.md §1).
-    cur.execute(f"SET VARIABLE workspace_currency = {quote_literal(ws.settings.currency)}")
-    # Days, weeks and hours of day are counted in the reporting time zone (METRICS.md): the
-    # models convert the UTC event times with it.
-    cur.execute(f"SET VARIABLE time_zone = {quote_literal(ws.settings.time_zone)}")
+    # The settings as variables again: a run must read the settings as they are now.
+    ws.set_session_variables(cur)
     cur.execute("SET search_path = 'raw,staging,intermediate,marts,main'")
 
 
