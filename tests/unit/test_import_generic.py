@@ -326,8 +326,8 @@ def test_a_column_named_exactly_wins_over_one_that_only_normalises_alike(tmp_pat
 
 def test_a_mapping_names_the_zone_of_wall_clock_times(tmp_path: Path) -> None:
     # New York: 01:30 on 2024-03-10 is EST (06:30 UTC), 03:30 EDT (07:30 UTC); 01:30 on
-    # 2024-11-03 happens twice and is read with standard time (06:30 UTC). Times with Z, and
-    # epoch numbers, are instants whatever the zone says.
+    # 2024-11-03 happens twice: rejected (see the next test). Times with Z, and epoch numbers,
+    # are instants whatever the zone says.
     f = tmp_path / "local.csv"
     f.write_text("event_id,event_time,event_type,user_id\n"
                  "e1,2024-03-10 01:30:00,view,u1\ne2,2024-03-10 03:30:00,view,u1\n"
@@ -355,13 +355,67 @@ def test_a_mapping_names_the_zone_of_wall_clock_times(tmp_path: Path) -> None:
             "SELECT event_id, CAST(event_time AS VARCHAR) FROM raw.events ORDER BY 1").fetchall()
     assert got == [
         ("e1", "2024-03-10 06:30:00"), ("e2", "2024-03-10 07:30:00"),
-        ("e3", "2024-03-10 12:00:00"), ("e4", "2024-11-03 06:30:00"),
+        ("e3", "2024-03-10 12:00:00"),
         ("e5", "2024-03-09 16:00:00"), ("p1", "2024-07-01 13:00:00"),
     ]
     assert "time_zone" not in propose_mapping(inspect_sources([f])).to_yaml()
     with pytest.raises(ValueError, match="not an IANA time zone"):
         mapping.model_validate({**mapping.model_dump(), "time_zone": "Mars/Base"})
 
+
+@pytest.mark.parametrize(("zone", "rows", "skipped", "twice"), [
+    # New York: 02:00-03:00 skipped on 2024-03-10, 01:00-02:00 twice on 2024-11-03.
+    ("America/New_York", ["2024-03-10 01:59:59", "2024-03-10 02:00:00", "2024-03-10 02:59:59",
+                          "2024-03-10 03:00:00", "2024-11-03 00:59:59", "2024-11-03 01:00:00",
+                          "2024-11-03 01:59:59", "2024-11-03 02:00:00"], [2, 3], [6, 7]),
+    # Lord Howe moves by half an hour: 02:00-02:30 skipped on 2024-10-06, 01:30-02:00 twice on
+    # 2024-04-07.
+    ("Australia/Lord_Howe", ["2024-10-06 01:59:00", "2024-10-06 02:15:00", "2024-10-06 02:30:00",
+                             "2024-04-07 01:29:00", "2024-04-07 01:45:00", "2024-04-07 02:00:00"],
+     [2], [5]),
+])
+def test_wall_clock_times_a_clock_change_skips_or_repeats_are_rejected(
+    tmp_path: Path, zone: str, rows: list[str], skipped: list[int], twice: list[int]
+) -> None:
+    # Neither names one instant: rejected with the reason, never moved to a guessed one. The
+    # same rows as a strptime format and as a typed Parquet column; a time with an offset in
+    # the skipped hour is an instant and loads.
+    csv = tmp_path / "local.csv"
+    csv.write_text("event_id,event_time,event_type,user_id\n" + "".join(
+        f"e{i},{t},view,u1\n" for i, t in enumerate(rows, 1)))
+    dmy = tmp_path / "dmy.csv"
+    dmy.write_text("event_id,event_time,event_type,user_id\n" + "".join(
+        f"d{i},{t[8:10]}/{t[5:7]}/{t[:4]} {t[11:]},view,u1\n" for i, t in enumerate(rows, 1))
+        + "d99,2024-03-10T02:30:00-05:00,view,u1\n")
+    pq = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'p' || i AS event_id, CAST(t AS TIMESTAMP) AS event_time, "
+                f"'view' AS event_type, 'u1' AS user_id FROM (SELECT unnest(?) AS t, "
+                f"generate_subscripts(?, 1) AS i)) TO '{pq}' (FORMAT parquet)", [rows, rows])
+    con.close()
+    with Workspace.open(tmp_path / "ws") as ws:
+        for f, fmt in ((csv, None), (dmy, "%d/%m/%Y %H:%M:%S || iso"), (pq, None)):
+            proposed = propose_mapping(inspect_sources([f]))
+            extra = {"time_format": fmt} if fmt else {}
+            mapping = type(proposed).model_validate(
+                {**proposed.model_dump(), "time_zone": zone, **extra})
+            import_events(ws, [f], mapping)
+        rejected = ws.cursor().execute(
+            "SELECT _source_file, _source_line, reason FROM raw.rejected_events").fetchall()
+        loaded = {r[0] for r in ws.cursor().execute("SELECT event_id FROM raw.events").fetchall()}
+    for f, prefix in ((csv, "e"), (dmy, "d")):
+        got = sorted((line, reason) for name, line, reason in rejected if name == str(f))
+        assert got == sorted(
+            # Row n is line n + 1, after the header.
+            [(n + 1, f"event_time does not exist in {zone} (the clocks skipped it)")
+             for n in skipped]
+            + [(n + 1, f"event_time happens twice in {zone} (the clocks went back); give it an "
+                       "offset") for n in twice]), f
+        assert {i for i in range(1, len(rows) + 1) if f"{prefix}{i}" in loaded} == \
+            set(range(1, len(rows) + 1)) - set(skipped) - set(twice)
+    assert "d99" in loaded
+    assert {f"p{i}" for i in range(1, len(rows) + 1)} - loaded == {
+        f"p{i}" for i in skipped + twice}
 
 def test_wall_clock_times_in_a_zoned_workspace_get_a_note(tmp_path: Path) -> None:
     f = tmp_path / "local.csv"

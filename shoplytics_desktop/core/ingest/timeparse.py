@@ -58,12 +58,70 @@ def is_numeric_type(sql_type: str) -> bool:
 
 def _from_zone(naive_sql: str, zone: str | None) -> str:
     """A wall-clock TIMESTAMP in ``zone`` as UTC (as it is, when there is no zone or it is UTC).
-    A wall-clock time a DST change skips or repeats is read with the zone's standard (winter)
-    offset: in New York 02:30 on the spring night is 07:30 UTC, and 01:30 on the autumn night
-    the second of the two, 06:30 UTC."""
+    A wall-clock time a DST change skips or repeats maps to some instant here, and the import
+    rejects it with its reason (``zone_rules``): it names no one instant."""
     if not zone or zone.upper() == "UTC":
         return naive_sql
     return f"timezone('UTC', timezone({quote_literal(zone)}, {naive_sql}))"
+
+
+def _naive_text(t: str) -> str:
+    """Whether text ``t`` is a wall-clock time: it ends in a digit with no offset sign before."""
+    return (f"({t}[-1] BETWEEN '0' AND '9' AND {t}[-6] NOT IN ('+', '-') "
+            f"AND {t}[-5] NOT IN ('+', '-') AND {t}[-3] NOT IN ('+', '-'))")
+
+
+def wall_sql(column_sql: str, text_sql: str, source_type: str,
+             time_format: str = AUTO) -> str | None:
+    """The wall-clock time a value was written as, where ``time_sql`` reads it in the mapping's
+    zone (NULL for values that name their instant: an offset, Z, an epoch number); None when no
+    value of this column is a wall-clock time."""
+    t = source_type.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return None
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST({column_sql} AS TIMESTAMP)"
+    if time_format in _EPOCH_FACTORS or is_numeric_type(t):
+        return None
+    auto = f"CASE WHEN {_naive_text(text_sql)} THEN try_cast({text_sql} AS TIMESTAMP) END"
+    if time_format in (AUTO, ""):
+        return auto
+    if "%z" in time_format or "%Z" in time_format:
+        return None
+    forms = [f.strip() for f in time_format.split("||") if f.strip() and f.strip() != ISO]
+    fmt = (quote_literal(forms[0]) if len(forms) == 1
+           else "[" + ", ".join(quote_literal(f) for f in forms) + "]")
+    parsed = f"try_strptime({text_sql}, {fmt})" if forms else "NULL"
+    return f"coalesce({parsed}, {auto})" if ISO in time_format else parsed
+
+
+def zone_rules(wall: str, zone: str) -> list[tuple[str, str]]:
+    """(reason, violated SQL) for wall-clock times that do not name one instant in ``zone``: a
+    time the clocks skipped (02:30 on New York's spring night) or went through twice (01:30 on
+    its autumn night). ``event_time`` is the UTC instant ``time_sql`` read; a zone conversion
+    maps each such time to some instant, so both are found from it: a skipped time is not the
+    wall time of its instant, a repeated one is also that of the instant an hour (or, at Lord
+    Howe, half an hour) away."""
+    z = quote_literal(zone)
+
+    def wall_at(shift: str = "") -> str:
+        return f"timezone({z}, timezone('UTC', event_time{shift}))"
+
+    def offset(shift: str) -> str:
+        return f"({wall_at(shift)} - (event_time{shift}))"
+
+    # Only rows next to a change of offset are compared with their neighbours (CASE evaluates
+    # the inner test for those rows alone).
+    near = f"{offset(' + INTERVAL 3 HOUR')} <> {offset(' - INTERVAL 3 HOUR')}"
+    twice = " OR ".join(f"{wall_at(f' {sign} INTERVAL {n}')} = {wall}"
+                        for n in ("1 HOUR", "30 MINUTE") for sign in "+-")
+    return [
+        (f"event_time does not exist in {zone} (the clocks skipped it)",
+         f"{wall} IS NOT NULL AND event_time IS NOT NULL AND {wall_at()} <> {wall}"),
+        (f"event_time happens twice in {zone} (the clocks went back); give it an offset",
+         f"{wall} IS NOT NULL AND event_time IS NOT NULL AND "
+         f"CASE WHEN {near} THEN {twice} ELSE false END"),
+    ]
 
 
 def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str = AUTO,
@@ -115,8 +173,7 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
     )
     if zone and zone.upper() != "UTC":
         # Only wall-clock text (no offset, no Z or UTC) is in the zone.
-        naive = (f"({t}[-1] BETWEEN '0' AND '9' AND {t}[-6] NOT IN ('+', '-') "
-                 f"AND {t}[-5] NOT IN ('+', '-') AND {t}[-3] NOT IN ('+', '-'))")
+        naive = _naive_text(t)
         iso = (
             f"CASE WHEN {naive} THEN {_from_zone(f'try_cast({t} AS TIMESTAMP)', zone)} "
             f"WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "

@@ -15,7 +15,7 @@ from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.ingest import countries, eventnames, refs
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo
 from shoplytics_desktop.core.ingest.mapping import Mapping
-from shoplytics_desktop.core.ingest.timeparse import time_sql
+from shoplytics_desktop.core.ingest.timeparse import time_sql, wall_sql, zone_rules
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
 #: Columns of the staging relation, in order.
@@ -206,6 +206,28 @@ class _Builder:
         )
         return raw, f"CASE {whens} END"
 
+    @property
+    def zone(self) -> str | None:
+        """The zone wall-clock times are read in, when not UTC."""
+        z = self.mapping.time_zone
+        return z if z and z.upper() != "UTC" else None
+
+    def wall(self) -> str | None:
+        """The wall-clock time each row's event_time was written as, where the mapping's zone
+        reads it (see ``timeparse.wall_sql``); None without a zone or such times."""
+        if self.zone is None:
+            return None
+        cols = self.cols("event_time")
+        walls = [wall_sql(c.sql(), text_sql(c), c.read_type or c.type, self.mapping.time_format)
+                 for c in cols]
+        if not any(walls):
+            return None
+        if len(cols) == 1:
+            return walls[0]
+        whens = " ".join(f"WHEN {text_sql(c)} IS NOT NULL THEN {w or 'NULL'}"
+                         for c, w in zip(cols, walls, strict=True))
+        return f"CAST(CASE {whens} END AS TIMESTAMP)"
+
     def passthrough(self) -> list[str]:
         """The original columns under positional names (theirs may clash with the contract's);
         carrying them costs nothing until ``source_row`` reads them for a rejected row."""
@@ -332,6 +354,7 @@ def _field_columns(b: _Builder) -> list[str]:
         f"src.{quote_ident(info.line_column)} AS _source_line",
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
+        *([f"{wall} AS event_time__wall"] if (wall := b.wall()) else []),
         f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name",
         *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
         f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
@@ -396,11 +419,15 @@ def _event_type_sql(b: _Builder) -> str:
 
 def _reason_sql(b: _Builder, loaded_at: dt.datetime | None) -> str:
     """The first contract rule a row breaks, as its reject reason (NULL: the row is valid)."""
-    rules = contract.validation_rules(
+    rules = [(r.reason, r.violated) for r in contract.validation_rules(
         has_product_column=bool(b.cols("product_id")), loaded_at=loaded_at
-    )
+    )]
+    if b.zone and b.wall():
+        # Right after the parse: a wall-clock time that names no one instant in the zone.
+        at = next(i for i, (reason, _) in enumerate(rules) if reason.startswith("event_time could"))
+        rules[at + 1:at + 1] = zone_rules("event_time__wall", b.zone)
     return "CASE " + " ".join(
-        f"WHEN {r.violated} THEN {quote_literal(r.reason)}" for r in rules
+        f"WHEN {violated} THEN {quote_literal(reason)}" for reason, violated in rules
     ) + " END"
 
 
