@@ -21,6 +21,7 @@ from shoplytics_desktop.cli.common import (
     format_table,
     open_workspace,
     require_workspace,
+    workspace_folder,
 )
 from shoplytics_desktop.core import catalog
 from shoplytics_desktop.core.errors import ExportError, QueryError, count_of
@@ -178,12 +179,27 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if result.status == "error" else 0
 
 
-def cmd_models(args: argparse.Namespace) -> int:
+def _graph_project(args: argparse.Namespace) -> Any:
+    """The workspace's model project; where there is no workspace, the shipped models (or
+    --models), read without creating one there."""
+    from shoplytics_desktop.core.backups import DB_FILE
+    from shoplytics_desktop.core.models.project import load_project
     from shoplytics_desktop.core.models.runner import load_workspace_project
+    from shoplytics_desktop.core.paths import default_models_dir
 
-    require_workspace(args, "list", "import data first")
-    with _project_ws(args) as ws:
-        project = load_workspace_project(ws)
+    folder = workspace_folder(args)
+    if (folder / DB_FILE).exists():
+        with _project_ws(args) as ws:
+            return load_workspace_project(ws)
+    own = getattr(args, "models", None)
+    root = Path(own).expanduser().resolve() if own else default_models_dir()
+    print(f"note: there is no workspace at {folder}; these are the models "
+          f"{'in ' + str(root) if own else 'the app ships'}.", file=sys.stderr)
+    return load_project(root)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    project = _graph_project(args)
     rows = []
     for name in project.order():
         m = project.models[name]
@@ -195,11 +211,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.lineage import lineage
-    from shoplytics_desktop.core.models.runner import load_workspace_project
 
-    require_workspace(args, "draw", "import data first")
-    with _project_ws(args) as ws:
-        graph = lineage(load_workspace_project(ws))
+    graph = lineage(_graph_project(args))
     sys.stdout.write(graph.to_dot() if args.format == "dot" else graph.to_json() + "\n")
     return 0
 

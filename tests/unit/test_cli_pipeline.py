@@ -139,7 +139,17 @@ def test_query_json_is_strict_json(ws_args: list[str], capsys) -> None:
     assert json.loads(text) == [{"a": None, "b": None, "c": [1.0, None]}]
 
 
-@pytest.mark.parametrize("command", [["test"], ["models"], ["lineage"], ["docs", "--out", "d"]])
+def test_models_and_lineage_without_a_workspace_show_the_shipped_graph(tmp_path: Path, capsys) -> None:
+    typo = tmp_path / "no-such-ws"
+    assert main(["models", "--workspace", str(typo)]) == 0
+    out, err = capsys.readouterr()
+    assert "marts.fct_daily_engagement" in out and "the models the app ships" in err
+    assert main(["lineage", "--workspace", str(typo), "--format", "json"]) == 0
+    assert ["staging.stg_events", "intermediate.int_sessions"] in json.loads(capsys.readouterr().out)["edges"]
+    assert not typo.exists()
+
+
+@pytest.mark.parametrize("command", [["test"], ["docs", "--out", "d"]])
 def test_reading_a_missing_workspace_creates_none(
     tmp_path: Path, capsys, command: list[str]
 ) -> None:
