@@ -56,6 +56,10 @@ def test_amplitude_zip_reads_as_its_files(tmp_path: Path, capsys: pytest.Capture
     assert rows == [(f"{src}/123456/123456_2025-05-11_10#0.json.gz", 3),
                     (f"{src}/123456/123456_2025-05-11_11#0.json.gz", 1)]
     assert source is not None and source[0].endswith("amplitude export.zip")
+    from shoplytics_desktop.core.ingest import inspect_sources
+
+    assert inspect_sources([src]).display_name == (
+        "2 files in amplitude export.zip (123456_2025-05-11_10#0.json.gz, …)")
     # The same archive again is recognised and reads nothing.
     again = import_file(tmp_path / "ws", src, capsys)
     assert "Already imported" in again

@@ -28,6 +28,7 @@ ARCHIVE_SUFFIXES = (".zip",)
 _lock = threading.Lock()
 _extracted: dict[tuple[str, int, int], list[Path]] = {}
 _labels: dict[str, str] = {}
+_archive_of: dict[str, Path] = {}
 _counter = itertools.count(1)
 
 
@@ -38,6 +39,11 @@ def is_archive(path: Path) -> bool:
 def label(path: Path) -> str | None:
     """``<archive>/<member>`` for a file copied out of an archive, else None."""
     return _labels.get(str(path))
+
+
+def archive_of(path: Path) -> Path | None:
+    """The archive a file was copied out of, else None."""
+    return _archive_of.get(str(path))
 
 
 def _member_name(name: str) -> str:
@@ -108,6 +114,7 @@ def data_files(path: Path) -> list[Path]:
     with _lock:
         _extracted[key] = out
         _labels.update(labels)
+        _archive_of.update(dict.fromkeys(labels, path))
     return list(out)
 
 

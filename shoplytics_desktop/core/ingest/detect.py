@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shoplytics_desktop.core.errors import ImportError_
-from shoplytics_desktop.core.ingest import readers, transcode
+from shoplytics_desktop.core.ingest import archives, readers, transcode
 from shoplytics_desktop.core.ingest.sources import (
     SourceFile,
     describe_files,
@@ -108,7 +108,10 @@ class SourceInfo:
     def display_name(self) -> str:
         if len(self.files) == 1:
             return self.files[0].shown
-        return f"{len(self.files)} files ({self.files[0].path.name}, …)"
+        zipped = {archives.archive_of(f.path) for f in self.files}
+        one = zipped.pop() if len(zipped) == 1 else None
+        where = f" in {one.name}" if one is not None else ""
+        return f"{len(self.files)} files{where} ({self.files[0].path.name}, …)"
 
     @property
     def compressed(self) -> bool:

@@ -88,7 +88,8 @@ class FilesPage(JobPage):
         super().__init__()
         self.state = state
         self.setTitle("Import events: choose the files")
-        self.setSubTitle("CSV/TSV, JSON, NDJSON or Parquet exports, optionally gzip-compressed. "
+        self.setSubTitle("CSV/TSV, JSON, NDJSON or Parquet exports, optionally gzip-compressed or "
+                         "in a zip archive; a folder brings the files of its subfolders too. "
                          "Several files of one format are read together as one batch.")
         self.files = QTreeWidget()
         self.files.setColumnCount(3)
