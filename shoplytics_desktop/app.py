@@ -71,7 +71,6 @@ def install_excepthook() -> None:
             from shoplytics_desktop.ui.errors import show_error
 
             if QApplication.instance() is not None:
-                exc.__dict__.setdefault("details", details)
                 show_error(QApplication.activeWindow(), exc)
         except Exception:  # the hook itself must never raise
             log.exception("could not show the error dialog")

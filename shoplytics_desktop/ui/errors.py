@@ -16,23 +16,30 @@ _parentless: set[QMessageBox] = set()
 
 
 def describe(exc: BaseException) -> tuple[str, str, str]:
-    """Title, plain message, and details for an exception."""
-    details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
+    """Title, plain message, and details for an exception. The user never sees a traceback: an
+    expected error's details are what it says itself, an unexpected one's are written to the
+    log file (``show_error`` logs it) and the box says where."""
     if isinstance(exc, ShoplyticsError):
         text = exc.message + (f"\n\n{exc.hint}" if exc.hint else "")
-        return exc.title, text, details
+        return exc.title, text, ""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return (
         "Unexpected error",
         f"Something went wrong: {first}\n\nNothing was changed. The details are in the log file.",
-        details,
+        f"{type(exc).__name__}: {first}\n\nThe full report is in the log file in {_log_folder()}.",
     )
+
+
+def _log_folder() -> str:
+    from shoplytics_desktop.core.paths import log_dir
+
+    return str(log_dir())
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> QMessageBox:
     title, text, details = describe(exc)
     if not isinstance(exc, ShoplyticsError):
-        log.error("unexpected error: %s", details)
+        log.error("unexpected error: %s", "".join(traceback.format_exception(exc)))
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning if isinstance(exc, ShoplyticsError) else QMessageBox.Icon.Critical)
     box.setWindowTitle(title)

@@ -116,7 +116,6 @@ class Worker(QRunnable):
     def _failed(self, e: BaseException) -> None:
         self.traceback_text = "".join(traceback.format_exception(e))
         log.error("worker failed: %s", self.traceback_text)
-        e.__dict__.setdefault("details", self.traceback_text)
         self.signals.error.emit(e)
 
     def cancel(self) -> None:
