@@ -20,6 +20,7 @@ from shoplytics_desktop.core.workspace import DB_FILE
 if TYPE_CHECKING:
     from shoplytics_desktop.core import ingest
     from shoplytics_desktop.core.ingest.wizard import Target
+    from shoplytics_desktop.core.workspace import Workspace
 
 # The importer (pydantic, polars and the ingest package, about 0.2 s) is imported by the commands
 # that use it, so that every other command starts without it.
@@ -45,6 +46,11 @@ def register(sub: Any) -> None:
         "--dry-run",
         action="store_true",
         help="show the mapping, a preview and the validation summary; write nothing",
+    )
+    p.add_argument(
+        "--replace-demo", action="store_true",
+        help="delete the workspace's demo data (generated events) in the same step, so that "
+             "it does not mix with these files (a backup is kept)",
     )
     p.add_argument("--products", metavar="FILE", help="a product catalog file (raw.products)")
     p.add_argument("--users", metavar="FILE", help="a user profile file (raw.users)")
@@ -253,11 +259,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         mapping, proposal = _mapping_from_args(args) if args.files else (None, None)
         if args.dry_run:
             return _dry_run(args, mapping, proposal)
+        if args.save_mapping:
+            # Said before anything loads: a refused path must not follow a committed batch.
+            ingest.check_mapping_target(args.save_mapping)
         reporter = TextReporter(quiet=args.quiet)
         with open_workspace(args) as ws:
+            _refuse_mixing_with_demo(ws, args.replace_demo)
             report = ingest.import_events(
                 ws, args.files, mapping, reporter=reporter, products=args.products,
-                users=args.users, preset=args.preset,
+                users=args.users, preset=args.preset, replace_demo=args.replace_demo,
             )
     except ImportError_ as e:
         if args.save_mapping and args.files:
@@ -284,6 +294,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.save_mapping:
         print(f"Mapping written to {args.save_mapping}")
     return 0
+
+
+def _refuse_mixing_with_demo(ws: Workspace, replace: bool) -> None:
+    """A shop's own data never mixes with demo data (as ``generate`` refuses the other way)."""
+    from shoplytics_desktop.core.ingest.batches import demo_data
+
+    demo = demo_data(ws)
+    if demo.batches and not replace:
+        raise ImportError_(
+            f"The workspace {ws.folder} holds demo data ({demo.events:,} generated events); "
+            "a shop's own data would mix with it.",
+            "Import into another workspace (--workspace DIR), or add --replace-demo to delete "
+            "the demo data first (a backup is kept).",
+        )
 
 
 def _list_presets(args: argparse.Namespace) -> int:

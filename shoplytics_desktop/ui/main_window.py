@@ -347,9 +347,37 @@ class MainWindow(QMainWindow):
         ws = self._need_writable("Import")
         if ws is None:
             return
+        from shoplytics_desktop.core.ingest.batches import demo_data
+
+        demo = demo_data(ws)
+        if not demo.batches:
+            self._open_import_wizard(ws, files, replace_demo=False)
+            return
+        # A shop's own data never mixes with demo data: replace it, or keep it and stop here.
+        box = QMessageBox(QMessageBox.Icon.Question, "Import into a workspace with demo data",
+                          f"This workspace holds demo data ({demo.events:,} generated events). "
+                          "Your files would mix with it.", parent=self)
+        box.setInformativeText(
+            "Replace the demo data with your files (it is deleted when the import loads, after "
+            "a backup), or cancel and make a new workspace for them (File ▸ New workspace…).")
+        replace = box.addButton("Replace the demo data", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(replace)
+        self._demo_box = box
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is replace:
+                self._open_import_wizard(ws, files, replace_demo=True)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _open_import_wizard(self, ws: Workspace, files: list[str] | None,
+                            replace_demo: bool) -> None:
         from shoplytics_desktop.ui.import_wizard import ImportWizard
 
         wizard = ImportWizard(ws, [str(f) for f in files or []], self)
+        wizard.state.replace_demo = replace_demo
         self._wizard = wizard
         wizard.finished.connect(lambda r: self._after_load(bool(r), wizard.run_pipeline))
         wizard.open()

@@ -437,6 +437,48 @@ def test_main_window_import_then_run_pipeline(qtbot, tmp_path: Path, monkeypatch
     window.close()
 
 
+def test_importing_into_a_demo_workspace_replaces_the_demo_or_stops(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    # A shop's own data never mixes with demo data: the window asks first. Cancel: no wizard;
+    # Replace: the import deletes the 2,000 generated events in its own transaction.
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.ui.main_window import MainWindow
+    from shoplytics_desktop.ui.page_host import PageHost, Placeholder
+
+    monkeypatch.setattr(PageHost, "_dashboards", lambda self: Placeholder("Dashboards", ""))
+    with Workspace.open(tmp_path / "ws") as demo_ws:
+        generate_into(demo_ws, GenerateSpec(events=2_000, days=5, seed=3))
+    path = tmp_path / "events.csv"
+    path.write_text(BAD_ROWS)
+    window = MainWindow(tmp_path / "ws")
+    qtbot.addWidget(window)
+    monkeypatch.setattr(window, "run_pipeline", lambda: None)
+    window.show()
+    window.open_initial()
+    for answer in ("cancel", "replace"):
+        window._wizard = None
+        window.import_files([str(path)])
+        box = window._demo_box
+        assert "demo data (2,000 generated events)" in box.text()
+        button = (box.button(QMessageBox.StandardButton.Cancel) if answer == "cancel"
+                  else next(b for b in box.buttons() if b.text() == "Replace the demo data"))
+        button.click()
+        if answer == "cancel":
+            assert window._wizard is None
+    wizard = window._wizard
+    assert isinstance(wizard, ImportWizard) and wizard.state.replace_demo
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    report = wizard.state.report
+    assert report is not None and any("demo data (2,000 generated events)" in n
+                                      for n in report.notes)
+    kinds = _rows(window.workspace, "SELECT DISTINCT kind FROM _shoplytics.batches")
+    assert kinds == [("events",)]
+    wizard.reject()
+    window.close()
+
 def test_a_mapping_with_other_read_options_reads_the_files_again(
         qtbot, ws: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "events.csv"

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         Mapping,
         SourceOptions,
         check_mapping,
+        check_mapping_target,
         load_mapping,
         missing_required,
         propose_mapping,
@@ -100,6 +101,7 @@ _HOMES = {
     "propose_mapping": "mapping",
     "refine": "proposal",
     "save_mapping": "mapping",
+    "check_mapping_target": "mapping",
     "settle": "wizard",
     "validate": "wizard",
 }
@@ -126,6 +128,7 @@ __all__ = [
     "SourceOptions",
     "ValidationReport",
     "check_mapping",
+    "check_mapping_target",
     "delete_batch",
     "event_name_counts",
     "fingerprint",

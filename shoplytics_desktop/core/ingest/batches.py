@@ -19,6 +19,7 @@ import duckdb
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import keys
+from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
 _CHUNK = 1024 * 1024
@@ -133,6 +134,15 @@ def imported_batches(ws: Workspace) -> ImportedBatches:
     return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
 
 
+def demo_data(ws: Workspace) -> ImportedBatches:
+    """The batches of demo data (made by the generator) and their events."""
+    row = ws.cursor().execute(
+        f"SELECT count(DISTINCT batch_id), coalesce(sum(rows_loaded), 0) FROM {INTERNAL}.batches "
+        "WHERE kind = 'generated' AND status = 'loaded'"
+    ).fetchone()
+    return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
+
+
 def batch_rows(ws: Workspace, batch_id: str) -> dict[str, int]:
     """The rows of a batch in each table that holds batch rows (what deleting it removes)."""
     cur = ws.cursor()
@@ -182,7 +192,6 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
         )
     # Deleting is the one destructive step of importing: keep the workspace's backup first.
     backup = ws.backup()
-    deleted: dict[str, int] = {}
     also_in = tuple(
         (str(b), str(src or ""), int(n)) for b, src, n in cur.execute(
             f"""SELECT s._batch_id, any_value(b.source), count(DISTINCT s.event_id)
@@ -191,20 +200,36 @@ def delete_batch(ws: Workspace, batch_id: str) -> DeleteReport:
     )
     try:
         with ws.transaction() as tx:
-            # Whose events go, and when: the next run updates those users and days only.
-            removed.record(tx, [batch_id])
-            for table in BATCH_TABLES:
-                row = tx.execute(
-                    f"SELECT count(*) FROM {table} WHERE _batch_id = ?", [batch_id]
-                ).fetchone()
-                deleted[table] = int(row[0]) if row else 0
-                if deleted[table]:
-                    tx.execute(f"DELETE FROM {table} WHERE _batch_id = ?", [batch_id])
-            keys.drop_batches(tx, [batch_id])
-            # Its own skipped events go with it; those it held for later batches stay recorded,
-            # which marks those batches as no longer holding all their files' rows.
-            tx.execute(f"DELETE FROM {INTERNAL}.shared_events WHERE _batch_id = ?", [batch_id])
-            tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id = ?", [batch_id])
+            deleted = drop_batches(tx, [batch_id])
     except duckdb.InterruptException as e:
         raise Cancelled() from e
     return DeleteReport(batch_id, deleted, backup, also_in)
+
+
+def drop_batches(tx: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, int]:
+    """Inside the caller's transaction, remove these batches' rows from every raw table, their
+    keys and their records; the rows removed per table."""
+    deleted: dict[str, int] = {}
+    # Whose events go, and when: the next run updates those users and days only.
+    removed.record(tx, list(ids))
+    # Literals, so that DuckDB reads only those batches' row groups.
+    listed = ", ".join(quote_literal(str(b)) for b in ids)
+    for table in BATCH_TABLES:
+        row = tx.execute(f"SELECT count(*) FROM {table} WHERE _batch_id IN ({listed})").fetchone()
+        deleted[table] = int(row[0]) if row else 0
+        if deleted[table]:
+            tx.execute(f"DELETE FROM {table} WHERE _batch_id IN ({listed})")
+    keys.drop_batches(tx, list(ids))
+    # Their own skipped events go with them; those they held for later batches stay recorded,
+    # which marks those batches as no longer holding all their files' rows.
+    tx.execute(f"DELETE FROM {INTERNAL}.shared_events WHERE _batch_id IN ({listed})")
+    tx.execute(f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN ({listed})")
+    return deleted
+
+
+def generated_batches(ws: Workspace) -> list[str]:
+    """The batches of demo data (made by the generator) in the workspace."""
+    rows = ws.cursor().execute(
+        f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches WHERE kind = 'generated' ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -255,8 +255,13 @@ def import_events(
     products: str | Path | None = None,
     users: str | Path | None = None,
     preset: str | None = None,
+    replace_demo: bool = False,
 ) -> ImportReport:
     """Import event files (plus an optional product catalog and user-profile file) as one batch.
+
+    ``replace_demo``: delete the workspace's demo data (the generator's batches) in the same
+    transaction, after a backup, so that a shop's own data never mixes with it (the command
+    line and the app ask for it; see ``demo_data``).
 
     Raises ``ImportError_`` when nothing can be loaded, ``Cancelled`` when stopped; in both
     cases the workspace is unchanged.
@@ -276,7 +281,14 @@ def import_events(
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
+    demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
+    if demo:
+        ws.backup()
     with _import_transaction(ws, run):
+        if demo:
+            gone = batches.drop_batches(run.con, demo).get("raw.events", 0)
+            run.notes.append(f"The demo data ({gone:,} generated events) was deleted first, so "
+                             "that it does not mix with these files (a backup was kept).")
         if run.info is not None:
             _import_event_files(run, paths)
         for spec, path in ((catalogs.PRODUCTS, products), (catalogs.USERS, users)):

@@ -285,16 +285,23 @@ def _is_mapping_file(path: Path) -> bool:
     return isinstance(data, dict) and "version" in data and "columns" in data
 
 
-def save_mapping(mapping: Mapping, path: Path | str, mark_missing: bool = False) -> None:
-    """Write the mapping as YAML, atomically. An existing file is replaced only if it is a
-    mapping itself: never an event file, a workspace's database or anything else.
-    ``mark_missing`` writes the required fields without a column as marked nulls."""
+def check_mapping_target(path: Path | str) -> Path:
+    """The path a mapping may be written to: new, or a mapping file itself (checked before an
+    import, so that a bad path is said before anything is loaded)."""
     p = Path(path).expanduser()
     if p.exists() and (not p.is_file() or not _is_mapping_file(p)):
         raise ImportError_(
             f"{p} exists and is not a mapping file; it was left as it is.",
             "Choose another path for the mapping (e.g. mapping.yaml).",
         )
+    return p
+
+
+def save_mapping(mapping: Mapping, path: Path | str, mark_missing: bool = False) -> None:
+    """Write the mapping as YAML, atomically. An existing file is replaced only if it is a
+    mapping itself: never an event file, a workspace's database or anything else.
+    ``mark_missing`` writes the required fields without a column as marked nulls."""
+    p = check_mapping_target(path)
     tmp = p.with_name(f".{p.name}.partial")
     try:
         text = mapping.to_yaml_marked() if mark_missing else mapping.to_yaml()

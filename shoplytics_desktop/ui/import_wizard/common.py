@@ -37,6 +37,8 @@ class ImportState:
     mapping_loaded: bool = False
     validation: Validation | None = None
     report: ingest.ImportReport | None = None
+    #: Delete the workspace's demo data in the import's transaction (the user said so).
+    replace_demo: bool = False
 
     @property
     def info(self) -> ingest.SourceInfo | None:

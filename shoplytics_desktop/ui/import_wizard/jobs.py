@@ -94,9 +94,10 @@ def import_job(
     reporter: Reporter,
     products: str | None = None,
     users: str | None = None,
+    replace_demo: bool = False,
 ) -> ingest.ImportReport:
     return ingest.import_events(ws, list(paths), mapping, reporter=reporter,
-                                products=products, users=users)
+                                products=products, users=users, replace_demo=replace_demo)
 
 
 def expand(items: Sequence[str | Path]) -> list[Path]:

@@ -37,6 +37,7 @@ class LoadPage(JobPage):
         self.box.start()
         self.run_job(import_job, self.ws, list(state.paths), state.mapping, workspace=self.ws,
                      pass_reporter=True, products=state.products, users=state.users,
+                     replace_demo=state.replace_demo,
                      on_result=self._done, on_error=self._failed, on_cancelled=self._cancelled,
                      on_progress=self._progress)
 
