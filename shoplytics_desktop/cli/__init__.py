@@ -7,6 +7,7 @@ can act on are printed as one line on stderr with exit code 1; usage errors exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -40,7 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _printable_output() -> None:
+    """A console or redirect that cannot encode every character (Windows' cp1252, a C locale)
+    shows a replacement for it: a command whose work is done must not then fail on a file name
+    or an arrow it prints."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _printable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

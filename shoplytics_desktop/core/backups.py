@@ -69,7 +69,8 @@ def inspect_database(path: Path) -> DatabaseFacts:
         raise WorkspaceError(f"{path} is not a DuckDB database (or it is damaged).")
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH {quote_literal(str(path))} AS b (READ_ONLY)")
+        # Absolute: a relative name such as md:x or s3://x would name a service (see Workspace).
+        con.execute(f"ATTACH {quote_literal(os.path.abspath(path))} AS b (READ_ONLY)")
         tables = {
             f"{s}.{t}"
             for s, t in con.execute(

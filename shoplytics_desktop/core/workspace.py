@@ -7,6 +7,7 @@ through its own cursor (``cursor()``), and ``interrupt()`` stops whatever any of
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 import weakref
@@ -182,20 +183,24 @@ class Workspace:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
         is_new = not read_only and not self.db_path.exists()
+        if is_new and "time_zone" not in loaded.named:
+            self._take_computer_time_zone()
         self.con = self._connect()
         if not read_only:
             self._ensure_schema()
             self._clean_leftovers()
-        if is_new and "time_zone" not in loaded.named:
-            self._take_computer_time_zone()
 
     def _take_computer_time_zone(self) -> None:
         """A new workspace reports in the computer's time zone, written to its settings so it
         stays the same on another computer. (A workspace whose settings name no zone was made
-        before the setting existed: it keeps UTC, so its numbers do not change by themselves.)"""
+        before the setting existed: it keeps UTC, so its numbers do not change by themselves.)
+        Written before the database is created: a process killed in between must not leave a
+        database whose settings name no zone."""
         self.settings.time_zone = computer_time_zone()
         with contextlib.suppress(OSError):
-            self.save_settings()
+            if "?" not in str(self.folder):  # refused by _connect: leave nothing behind
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self.save_settings()
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -215,7 +220,8 @@ class Workspace:
 
     def _config(self) -> dict[str, Any]:
         s = self.settings
-        config: dict[str, Any] = {}
+        # Never download an extension: a workspace reads and writes its own file only.
+        config: dict[str, Any] = {"autoinstall_known_extensions": False}
         limit = self.memory_limit
         if limit:
             config["memory_limit"] = limit
@@ -303,7 +309,10 @@ class Workspace:
             )
         options = f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}" + (", READ_ONLY" if self.read_only else "")
         try:
-            con.execute(f"ATTACH {quote_literal(str(self.db_path))} AS {CATALOG} ({options})")
+            # An absolute path: DuckDB reads a name that starts with md:, s3://, http:// or
+            # sqlite: as a service or another format, whatever folder it names.
+            path = os.path.abspath(self.db_path)
+            con.execute(f"ATTACH {quote_literal(path)} AS {CATALOG} ({options})")
             con.execute(f"USE {CATALOG}")
         except BaseException:
             con.close()

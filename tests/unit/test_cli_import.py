@@ -154,3 +154,23 @@ def test_a_file_in_the_store_export_shape_imports_everywhere(
             "SELECT count(DISTINCT user_id), count(DISTINCT session_id), "
             "sum(price * quantity) FILTER (WHERE event_type = 'purchase') FROM raw.events"
         ).fetchone() == (8, 8, Decimal("527.88"))
+
+
+def test_a_console_that_cannot_print_a_name_does_not_fail_the_import(tmp_path: Path) -> None:
+    # A Windows console or redirect in cp1252 cannot encode 日本 or →: the import is committed,
+    # so the command says so (the names with replacement characters) and succeeds.
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "日本.csv"
+    src.write_text("event_time,event_type,user_id\n2024-03-01 10:00:00,view,u1\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    for args in (["import", str(src)], ["batches"], ["run", "-q"],
+                 ["export", "--model", "staging.stg_events", "--out", str(tmp_path / "out")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "shoplytics_desktop.cli", *args, "-w", str(tmp_path / "ws")],
+            capture_output=True, env=env, check=False)
+        assert done.returncode == 0, (args, done.stderr.decode("cp1252", "replace"))
+        assert b"Traceback" not in done.stderr and b"UnicodeEncodeError" not in done.stderr
+    assert (tmp_path / "out" / "stg_events.csv").exists()

@@ -394,6 +394,17 @@ def test_a_new_workspace_takes_the_computers_time_zone(
     monkeypatch.setenv("TZ", "America/Los_Angeles")
     with Workspace.open(tmp_path / "ws") as ws:
         assert ws.settings.time_zone == "Europe/Berlin"
+    # Stored before the database exists: a process killed as it creates the database must not
+    # leave one whose settings name no zone (read as UTC from then on).
+    def killed(self: Workspace) -> None:
+        assert not self.db_path.exists()
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(Workspace, "_connect", killed)
+    with pytest.raises(SystemExit):
+        Workspace.open(tmp_path / "other")
+    assert json.loads((tmp_path / "other" / "settings.json").read_text())["time_zone"] == (
+        "America/Los_Angeles")
 
 
 def test_a_workspace_whose_settings_name_no_zone_keeps_utc(

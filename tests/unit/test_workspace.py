@@ -105,6 +105,20 @@ def test_a_folder_duckdb_cannot_hold_a_database_in_is_named(tmp_path: Path) -> N
     assert not folder.exists()
 
 
+
+@pytest.mark.parametrize("name", ["md:shop", "s3://bucket/shop", "http://example.com/x", "sqlite:x"])
+def test_folder_names_that_look_like_services_are_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # DuckDB reads a database name starting md:, s3://, http:// or sqlite: as a service or an
+    # extension's format (and would download the extension): a workspace is a folder, always.
+    monkeypatch.chdir(tmp_path)
+    with Workspace.open(name) as ws:
+        ws.cursor().execute("CREATE TABLE main.t AS SELECT 1 AS x")
+        assert ws.db_path.resolve().is_relative_to(tmp_path)
+    assert (Path(name) / "warehouse.duckdb").is_file()
+
+
 def test_damaged_file_is_reported_and_backup_restores(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
     with Workspace.open(folder) as ws:
