@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import Workspace
@@ -28,6 +29,36 @@ def published_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
         generate_into(ws, GenerateSpec(events=BASE_EVENTS, days=30, seed=7))
         result = run_project(ws)
         assert result.published, result.message
+    return folder
+
+
+@pytest.fixture(scope="session")
+def published_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shop's workspace for the command line, which never mixes a shop's files with demo
+    data: the same 20,000 events (with their product catalog and user profiles) imported from
+    files, and a published build."""
+    base = tmp_path_factory.mktemp("shop")
+    files = {}
+    with Workspace.open(base / "generated") as gen:
+        generate_into(gen, GenerateSpec(events=BASE_EVENTS, days=30, seed=7))
+        for table in ("events", "products", "users"):
+            files[table] = base / f"{table}.parquet"
+            gen.cursor().execute(
+                f"COPY (SELECT * EXCLUDE (_batch_id, _source_file, _source_line, _loaded_at) "
+                f"FROM raw.{table}) TO {quote_literal(str(files[table]))} (FORMAT parquet)")
+    folder = base / "ws"
+    with Workspace.open(folder) as ws:
+        import_events(ws, [files["events"]], products=files["products"], users=files["users"])
+        result = run_project(ws)
+        assert result.published, result.message
+    return folder
+
+
+@pytest.fixture
+def shop_ws_dir(published_shop: Path, tmp_path: Path) -> Path:
+    """A private copy of the shop's workspace."""
+    folder = tmp_path / "shop"
+    shutil.copytree(published_shop, folder)
     return folder
 
 

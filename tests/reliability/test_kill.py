@@ -67,7 +67,9 @@ def _check_batches(
     before: Snapshot, after: Snapshot, completed: dict[str, int], rows: int = IMPORT_ROWS
 ) -> dict[str, int]:
     """Earlier batches intact, a new one whole or absent; returns the batches now present."""
-    now = {b: n for b, kind, n in after.batches if kind == "events"}
+    base = {b: n for b, kind, n in before.batches if kind == "events"}
+    now = {b: n for b, kind, n in after.batches if kind == "events" and b not in base}
+    assert {b: n for b, kind, n in after.batches if b in base} == base, "a batch before lost rows"
     for batch_id, n in completed.items():
         assert now.get(batch_id) == n, "a completed batch lost rows"
     assert all(now[b] == rows for b in set(now) - set(completed)), "a partial batch"
@@ -105,10 +107,11 @@ def test_kill_during_import(ws_dir: Path, tmp_path: Path) -> None:
     record_figure("kill points: import", labels)
 
 
-def test_kill_the_import_command(ws_dir: Path, tmp_path: Path) -> None:
+def test_kill_the_import_command(shop_ws_dir: Path, tmp_path: Path) -> None:
     """The real command line, killed once the load writes to the database file (DuckDB writes a
     big insert's row groups there before the commit): at its first write, then once the file
     has grown by 2 MB."""
+    ws_dir = shop_ws_dir
     with Workspace.open(ws_dir) as ws:
         before = Snapshot.take(ws)
     completed: dict[str, int] = {}
