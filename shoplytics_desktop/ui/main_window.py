@@ -455,11 +455,17 @@ class MainWindow(QMainWindow):
             log.warning("saving workspace settings failed: %s", e)
             QMessageBox.warning(self, "Workspace settings", f"The settings could not be saved: {e}")
             return
+        changes = []
         if new.time_zone != old.time_zone:
+            changes.append(f"days in {new.time_zone}")
+        if new.currency != old.currency:
+            changes.append(f"money in {new.currency}")
+        if new.session_timeout_minutes != old.session_timeout_minutes:
+            changes.append(f"{new.session_timeout_minutes}-minute sessions")
+        if changes:
+            # Until the run, the dashboards keep the last run's numbers (and say in what).
             self.status.showMessage(
-                f"Workspace settings saved. Run the pipeline to count days in {new.time_zone}.",
-                10000,
-            )
+                f"Settings saved. Run the pipeline to count {' and '.join(changes)}.", 30000)
         else:
             self.status.showMessage("Workspace settings saved.", 5000)
         self.state.announce_settings_changed()  # e.g. the currency: shown at once, no restart
@@ -491,6 +497,8 @@ class MainWindow(QMainWindow):
         self.pages.cancel()
 
     def _run_finished(self, _result: object) -> None:
+        # A message asking for this run (after a settings change) is answered now.
+        self.status.clearMessage()
         self._recount()
         self._update_welcome()
 

@@ -264,7 +264,9 @@ class PageHost:
 
         dash = self.widgets.get("dashboards")
         if isinstance(dash, DashboardsPage) and self.workspace is not None:
-            dash.set_currency(self.workspace.settings.currency)
+            # The money stays in the currency the marts were built in until the next run: the
+            # status says which, and the tabs follow it.
+            dash.refresh()
 
     def _refresh_dashboards(self) -> None:
         dash = self._dashboards_page()

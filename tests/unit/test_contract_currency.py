@@ -149,3 +149,31 @@ def test_generated_data_has_no_currency(tmp_path: Path) -> None:
         assert ws.cursor().execute(
             "select count(*), count(currency) from raw.events"
         ).fetchone() == (500, 0)
+
+
+def test_dashboards_keep_the_last_runs_currency_until_the_next_run(tmp_path: Path) -> None:
+    # Two purchases without a currency: 30.00 in the workspace currency, USD, when built. The
+    # setting changed to EUR without a run: the marts still hold USD money, so the dashboards
+    # show USD 30.00 (not EUR 0); after the run, EUR 30.00.
+    from shoplytics_desktop.core.analytics import status as status_mod
+    from shoplytics_desktop.core.analytics.headline import headline_kpis
+    from shoplytics_desktop.core.analytics.money import marts_currency
+    from shoplytics_desktop.core.models.runner import run_project
+
+    src = tmp_path / "orders.csv"
+    src.write_text("event_time,event_type,user_id,product_id,order_id,price\n"
+                   "2024-03-01 10:00:00,purchase,u1,p1,o1,10.00\n"
+                   "2024-03-01 11:00:00,purchase,u2,p1,o2,20.00\n")
+    with Workspace.open(tmp_path / "ws") as ws:
+        ws.settings.time_zone = "UTC"
+        import_events(ws, [src])
+        assert run_project(ws).published
+        ws.settings.currency = "EUR"
+        assert marts_currency(ws) == "USD"
+        assert status_mod.dashboard_status(ws).currency == "USD"
+        revenue = next(v for k, v in headline_kpis(ws).items() if k.lower().startswith("revenue"))
+        assert revenue == "30.00 USD"
+        assert run_project(ws).published
+        assert status_mod.dashboard_status(ws).currency == "EUR"
+        revenue = next(v for k, v in headline_kpis(ws).items() if k.lower().startswith("revenue"))
+        assert revenue == "30.00 EUR"

@@ -120,7 +120,9 @@ def headline(ws: Workspace) -> Headline:
 
 
 def headline_kpis(ws: Workspace) -> dict[str, str]:
-    return headline(ws).as_lines(ws.settings.currency)
+    from shoplytics_desktop.core.analytics.money import marts_currency
+
+    return headline(ws).as_lines(marts_currency(ws))
 
 
 def _stickiness(ws: Workspace, first: dt.date | None, last: dt.date | None) -> float | None:

@@ -28,12 +28,22 @@ def _columns(ws: Workspace, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def marts_currency(ws: Workspace) -> str:
+    """The currency the marts count money without its own in: the workspace currency when they
+    were last built by a run of every model. A change of the setting applies at the next run;
+    until then the dashboards show the last run's money in its currency, not nothing."""
+    from shoplytics_desktop.core import history
+
+    built = history.marts_settings(ws.cursor()).get("currency")
+    return str(built) if built else ws.settings.currency
+
+
 def currency_where(ws: Workspace, table: str) -> tuple[str, list[object]]:
     """``AND``-able SQL keeping the workspace currency's rows of a mart (nothing to keep when the
     mart was built before it had a currency: then all its money was in one)."""
     if "currency" not in _columns(ws, table):
         return "", []
-    return " AND currency = ?", [ws.settings.currency]
+    return " AND currency = ?", [marts_currency(ws)]
 
 
 def has_refunds_mart(ws: Workspace) -> bool:
@@ -50,7 +60,7 @@ def refunds_by_day(
     rows = ws.cursor().execute(
         "SELECT refund_date, sum(refunds) FROM marts.agg_refunds "
         f"WHERE refund_date BETWEEN ? AND ? AND currency = ?{where} GROUP BY 1",
-        [start, end, ws.settings.currency, *params],
+        [start, end, marts_currency(ws), *params],
     ).fetchall()
     return {r[0]: num(r[1]) for r in rows}
 
@@ -64,14 +74,14 @@ def other_currencies(ws: Workspace, f: Filters) -> tuple[OtherCurrency, ...]:
     for currency, revenue in ws.cursor().execute(
         "SELECT currency, sum(revenue) FROM marts.agg_sales "
         f"WHERE order_date BETWEEN ? AND ? AND currency <> ?{where} GROUP BY 1",
-        [f.start, f.end, ws.settings.currency, *params],
+        [f.start, f.end, marts_currency(ws), *params],
     ).fetchall():
         money.setdefault(currency, [0.0, 0.0])[0] = num(revenue)
     if has_refunds_mart(ws):
         for currency, refunds in ws.cursor().execute(
             "SELECT currency, sum(refunds) FROM marts.agg_refunds "
             f"WHERE refund_date BETWEEN ? AND ? AND currency <> ?{where} GROUP BY 1",
-            [f.start, f.end, ws.settings.currency, *params],
+            [f.start, f.end, marts_currency(ws), *params],
         ).fetchall():
             money.setdefault(currency, [0.0, 0.0])[1] = num(refunds)
     return tuple(

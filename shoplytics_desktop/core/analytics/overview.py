@@ -148,9 +148,13 @@ def overview(ws: Workspace, f: Filters) -> Overview:
         ),
         kpi("stickiness", "DAU/MAU stickiness", "rate", f, eng, stick_total, stick_bucket),
     )
-    from shoplytics_desktop.core.analytics.money import other_currencies, other_currencies_note
+    from shoplytics_desktop.core.analytics.money import (
+        marts_currency,
+        other_currencies,
+        other_currencies_note,
+    )
 
-    note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
+    note = other_currencies_note(other_currencies(ws, f), marts_currency(ws))
     return Overview(f, kpis, note, partial_periods(f, bounds))
 
 

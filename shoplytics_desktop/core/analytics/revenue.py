@@ -19,6 +19,7 @@ from shoplytics_desktop.core.analytics.filters import (
 )
 from shoplytics_desktop.core.analytics.money import (
     currency_where,
+    marts_currency,
     other_currencies,
     other_currencies_note,
     refunds_by_day,
@@ -132,7 +133,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
     )
     if end < f.end:
         kpis = tuple(_complete_basis(k, totals[2:], f, end) for k in kpis)
-    note = other_currencies_note(other_currencies(ws, f), ws.settings.currency)
+    note = other_currencies_note(other_currencies(ws, f), marts_currency(ws))
     return Revenue(f, series, _by_category(by_category, now[0]),
                    _top_products(ws, f, nums, top_n), kpis, note)
 

@@ -42,6 +42,8 @@ class DashboardStatus:
     last_day_complete: bool = True
     #: The reporting time zone the marts' days and hours are in (that of their last full run).
     time_zone: str = "UTC"
+    #: The currency the marts' money is counted in (that of their last full run; "": unknown).
+    currency: str = ""
 
     @property
     def ready(self) -> bool:
@@ -105,6 +107,7 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         "ORDER BY 1"
     ).fetchall()
     devices, countries, sources = values("device"), values("country"), values("traffic_source")
+    from shoplytics_desktop.core.analytics.money import marts_currency
     from shoplytics_desktop.core.analytics.periods import data_bounds
 
     bounds = data_bounds(ws)
@@ -125,6 +128,7 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         has_events=has_events,
         last_day_complete=bounds.last_day_complete if bounds is not None else True,
         time_zone=zone[0] if zone else "UTC",
+        currency=marts_currency(ws),
     )
 
 

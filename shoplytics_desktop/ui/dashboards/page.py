@@ -240,6 +240,11 @@ class DashboardsPage(QWidget):
         self.stack.setCurrentWidget(self.tabs)
         for tab in self.tab_list:
             tab.set_time_zone(status.time_zone)
+            if status.currency and status.currency != tab.currency:
+                # The marts' money is in the currency of their last run (a changed setting
+                # applies at the next run): labels follow what the numbers are in.
+                tab.set_currency(status.currency)
+                tab.dirty = True
         if self._restored:
             self.controls.set_status(status)  # emits changed → _filters_changed
             return
