@@ -662,6 +662,33 @@ def test_an_incomplete_last_day_is_left_out_of_deltas(ws: Workspace) -> None:
     assert r.series.partial == (False, False, False, True)
 
 
+def test_net_revenue_and_refunds_change_alike_on_both_tabs(ws: Workspace) -> None:
+    # 03-09 is under way (as above): the Overview and the Revenue tab compare the complete
+    # days 03-06 … 03-08 with 03-03 … 03-05 for every money card. Refunds 4.00 on 03-04 and
+    # 6.00 on 03-07, 3.00 on 03-09 (in the day under way): net 75 − 6 = 69 against 55 − 4 = 51.
+    cur = ws.cursor()
+    cur.execute(
+        "INSERT INTO marts.agg_engagement_segments VALUES (DATE '2026-03-09', '*', '*', '*', 1, 6, 7, 0);"
+        "INSERT INTO marts.agg_activity_hour VALUES (DATE '2026-03-06', 23, 'mobile', 'US', 'paid', 1),"
+        "(DATE '2026-03-07', 23, 'mobile', 'US', 'paid', 1), (DATE '2026-03-09', 1, 'mobile', 'US', 'paid', 1)"
+    )
+    cur.execute(
+        """CREATE TABLE marts.agg_refunds AS SELECT refund_date::DATE AS refund_date, product_id,
+               category, device, country, traffic_source, 'USD' AS currency,
+               1::BIGINT AS refund_items, 1::BIGINT AS units, refunds::DECIMAL(18,2) AS refunds
+           FROM (VALUES
+             ('2026-03-04', 'p1', 'Shoes', 'mobile', 'US', 'paid', 4.00),
+             ('2026-03-07', 'p2', 'Bags', 'desktop', 'DE', 'organic', 6.00),
+             ('2026-03-09', 'p3', 'Hats', 'mobile', 'US', 'paid', 3.00)
+           ) t(refund_date, product_id, category, device, country, traffic_source, refunds)"""
+    )
+    f = Filters(d(6), d(9))
+    ov, r = A.overview(ws, f), A.revenue(ws, f)
+    assert r.kpi("net_revenue").basis == ov.kpi("net_revenue").basis == (69.0, 51.0)
+    assert r.kpi("refunds").basis == ov.kpi("refunds").basis == (6.0, 4.0)
+    assert r.kpi("net_revenue").change == ov.kpi("net_revenue").change
+    assert r.kpi("net_revenue").basis_note == ov.kpi("net_revenue").basis_note
+
 def test_multi_value_and_exclude_filters(ws: Workspace) -> None:
     # Revenue in [03-05, 03-08]: mobile 85 (o3 25, o5 60), desktop 15 (o4).
     both = A.overview(ws, Filters(d(5), d(8), device=("mobile", "desktop")))

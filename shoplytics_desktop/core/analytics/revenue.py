@@ -132,7 +132,7 @@ def revenue(ws: Workspace, f: Filters, top_n: int = 10) -> Revenue:
         Kpi("units", "Units sold", now[3], before[3], "count", series["units"]),
     )
     if end < f.end:
-        kpis = tuple(_complete_basis(k, totals[2:], f, end) for k in kpis)
+        kpis = tuple(_complete_basis(k, totals[2:], f, end, refunds) for k in kpis)
     note = other_currencies_note(other_currencies(ws, f), marts_currency(ws))
     return Revenue(f, series, _by_category(by_category, now[0]),
                    _top_products(ws, f, nums, top_n), kpis, note)
@@ -238,20 +238,32 @@ def _refund_kpis(
     )
 
 
-def _complete_basis(k: Kpi, totals: list[list[float]], f: Filters, end: dt.date) -> Kpi:
-    """The KPI's change over the complete days only; ``totals`` holds the figures of those days
-    and of as many days before (none when no day of the range is complete)."""
+def _complete_basis(
+    k: Kpi, totals: list[list[float]], f: Filters, end: dt.date, refunds: dict[dt.date, float]
+) -> Kpi:
+    """The KPI's change over the complete days only (as the Overview compares them); ``totals``
+    holds the figures of those days and of as many days before (none when no day of the range
+    is complete), ``refunds`` the refunds per refund day."""
     index = {"revenue": 0, "orders": 1, "buyers": 2, "units": 3}
     if not totals:
         return replace(k, basis=(None, None), basis_note="No complete day in the range yet.")
     now, before = totals
     n = dt.timedelta(days=(end - f.start).days + 1)
+
+    def refunded(start: dt.date, stop: dt.date) -> float:
+        return round(sum(v for d, v in refunds.items() if start <= d <= stop), 2)
+
+    r_now, r_before = refunded(f.start, end), refunded(f.start - n, f.start - dt.timedelta(days=1))
     if k.key == "aov":
         basis = (ratio(now[0], now[1]), ratio(before[0], before[1]))
     elif k.key in index:
         basis = (now[index[k.key]], before[index[k.key]])
+    elif k.key == "net_revenue":
+        basis = (round(now[0] - r_now, 2), round(before[0] - r_before, 2))
+    elif k.key == "refunds":
+        basis = (r_now, r_before)
     else:
-        return k  # refunds are read per refund day: left as they are
+        return k
     note = (f"Change over the complete days {f.start:%Y-%m-%d} … {end:%Y-%m-%d} against the "
             f"{n.days} days before; later days are incomplete.")
     return replace(k, basis=basis, basis_note=note)
