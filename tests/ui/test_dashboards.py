@@ -67,12 +67,13 @@ def test_missing_marts_say_why(qtbot: QtBot, tmp_path: Path) -> None:
         insert_events(w, ["a"])
         p.refresh()
         settle(qtbot, p)
-        assert p.empty.text().startswith("Run the pipeline to build the marts")
+        assert p.empty.text().startswith("Run the pipeline (Pipeline ▸ Run, Ctrl+R)")
+        assert p.controls.isHidden()  # no filter bar of made-up dates
         # After a pipeline run, refresh() picks the marts up.
         build_marts(w)
         p.refresh()
         settle(qtbot, p)
-        assert p.stack.currentWidget() is p.tabs
+        assert p.stack.currentWidget() is p.tabs and not p.controls.isHidden()
         p.pool.waitForDone(10_000)
 
 

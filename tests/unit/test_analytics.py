@@ -215,7 +215,7 @@ def test_status_lists_missing_marts_and_options(tmp_path: Path) -> None:
             "quantity, device, country, traffic_source, _batch_id, _loaded_at) VALUES ('e1', "
             "TIMESTAMP '2026-03-01 10:00', 'other', 'x', 'u1', 1, 'd', 'XX', 't', 'b', now())"
         )
-        assert A.dashboard_status(w).reason.startswith("Run the pipeline to build the marts")
+        assert A.dashboard_status(w).reason.startswith("Run the pipeline (Pipeline ▸ Run, Ctrl+R)")
     with Workspace.open(tmp_path / "full") as w:
         build_marts(w)
         st = A.dashboard_status(w)
@@ -560,7 +560,8 @@ def test_marts_of_an_earlier_model_project_ask_for_a_run(tmp_path: Path) -> None
         w.cursor().execute("ALTER TABLE marts.agg_user_day DROP COLUMN user_key")
         st = A.dashboard_status(w)
         assert not st.ready and st.missing == ("agg_user_day.user_key",)
-        assert st.reason == "Run the pipeline to build the marts (missing: agg_user_day.user_key)."
+        assert st.reason == ("Run the pipeline (Pipeline ▸ Run, Ctrl+R) to build the marts again: "
+                             "the dashboards need what they lack (agg_user_day.user_key).")
 
 
 # -- money: one currency at a time, refunds ------------------------------------------------------

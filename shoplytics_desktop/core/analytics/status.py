@@ -54,10 +54,12 @@ class DashboardStatus:
         if not self.has_events:
             return ("This workspace has no events yet: generate demo data or import your files "
                     "(File ▸ Generate demo data…, File ▸ Import…).")
+        if self.missing and set(self.missing) >= set(REQUIRED_MARTS):
+            return ("Run the pipeline (Pipeline ▸ Run, Ctrl+R): the dashboards are drawn from "
+                    "the marts it builds, and it has not built them yet.")
         if self.missing:
-            return (
-                "Run the pipeline to build the marts (missing: " + ", ".join(self.missing) + ")."
-            )
+            return ("Run the pipeline (Pipeline ▸ Run, Ctrl+R) to build the marts again: the "
+                    "dashboards need what they lack (" + ", ".join(self.missing) + ").")
         if self.first_day is None:
             return "The marts are empty: import or generate events, then run the pipeline."
         return ""

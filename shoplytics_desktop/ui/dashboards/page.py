@@ -219,6 +219,9 @@ class DashboardsPage(QWidget):
     def show_empty(self, reason: str) -> None:
         self.empty.setText(reason)
         self.stack.setCurrentWidget(self.empty)
+        # Without marts there are no dates or values to filter by: no filter bar of made-up ones.
+        if reason != "Loading…":
+            self.controls.hide()
 
     def load_all(self) -> None:
         """Query every stale tab now (screenshots, tests); normally only the visible one is."""
@@ -238,6 +241,7 @@ class DashboardsPage(QWidget):
             self.show_empty(status.reason)
             return
         self.stack.setCurrentWidget(self.tabs)
+        self.controls.setVisible(True)
         for tab in self.tab_list:
             tab.set_time_zone(status.time_zone)
             if status.currency and status.currency != tab.currency:
@@ -311,8 +315,8 @@ class DashboardsPage(QWidget):
             return
         self._workers.pop(tab, None)
         if is_missing_relation(error):
-            self.show_empty("Run the pipeline to build the marts (a mart the dashboards read is "
-                            "missing or out of date).")
+            self.show_empty("Run the pipeline (Pipeline ▸ Run, Ctrl+R) to build the marts "
+                            "again: one the dashboards read is missing or out of date.")
             return
         show_error(self, error)
 
