@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from shoplytics_desktop.core import catalog, history
@@ -19,6 +21,15 @@ def count_rows(ws: Workspace) -> tuple[int, int, int]:
 def last_published(ws: Workspace) -> str | None:
     published = history.last_published(ws)
     return published.at if published else None
+
+
+def _local(utc_text: str) -> str:
+    """A ``%Y-%m-%d %H:%M:%S`` UTC time as this computer's clock reads it."""
+    try:
+        when = dt.datetime.strptime(utc_text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return f"{utc_text} UTC"
+    return f"{when.astimezone():%Y-%m-%d %H:%M}"
 
 
 class StatusBar(QStatusBar):
@@ -49,7 +60,9 @@ class StatusBar(QStatusBar):
         self.workspace_label.setText(text)
         self.workspace_label.setToolTip(f"Workspace folder: {ws.folder}")
         built = last_published(ws)
-        self.built_label.setText(f"Marts built {built} UTC" if built else "Marts not built yet")
+        self.built_label.setText("·  " + (f"Marts built {_local(built)}" if built
+                                          else "Marts not built yet"))
+        self.built_label.setToolTip(f"The last published run, {built} UTC" if built else "")
         self.counts_label.setText("counting rows…")
         generation = self._generation
         worker = Worker(count_rows, ws, pass_reporter=False)

@@ -46,7 +46,7 @@ def test_run_from_menu_updates_pages_and_status(qtbot, passing_ws: Workspace, mo
     assert not window.menu_actions["cancel"].isEnabled() and window.menu_actions["run"].isEnabled()
     qtbot.waitUntil(lambda: "marts: 1 tables, 3 rows" in window.status.counts_label.text(), timeout=5000)
     assert "raw.events 4 rows" in window.status.counts_label.text()
-    assert window.status.built_label.text().startswith("Marts built 20")
+    assert window.status.built_label.text().startswith("·  Marts built 20")
     # the data page lists the new mart, and Export offers it
     window.show_page("data")
     data = window.pages.data_page()
