@@ -37,7 +37,7 @@ def test_menus_follow_platform_shortcuts(qtbot, tmp_path: Path) -> None:
 def test_run_from_menu_updates_pages_and_status(qtbot, passing_ws: Workspace, monkeypatch) -> None:
     window = _window(qtbot, passing_ws, monkeypatch)
     assert window.current_page() == "dashboards"
-    assert window.status.built_label.text() == "Marts not built yet"
+    assert window.status.built_label.text() == "·  Marts not built yet"
     window.menu_actions["run"].trigger()
     page = window.pages.pipeline()
     assert window.current_page() == "pipeline" and page.busy

@@ -34,7 +34,7 @@ def test_welcome_page_on_empty_workspace(qtbot, tmp_path: Path) -> None:
     assert welcome.recent.count() == 1 and welcome.recent.item(0).text() == str(folder)
     assert window.windowTitle() == "Shoplytics — shop"
     qtbot.waitUntil(lambda: "raw.events 0 rows" in window.status.counts_label.text(), timeout=5000)
-    assert window.status.built_label.text() == "Marts not built yet"
+    assert window.status.built_label.text() == "·  Marts not built yet"
     assert str(folder) in window.status.workspace_label.text()
     window.close()
 
