@@ -377,7 +377,8 @@ class MainWindow(QMainWindow):
         from shoplytics_desktop.ui.import_wizard import ImportWizard
 
         wizard = ImportWizard(ws, [str(f) for f in files or []], self)
-        wizard.state.replace_demo = replace_demo
+        if replace_demo:
+            wizard.state.replace_demo = True
         self._wizard = wizard
         wizard.finished.connect(lambda r: self._after_load(bool(r), wizard.run_pipeline))
         wizard.open()
