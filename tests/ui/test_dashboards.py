@@ -496,3 +496,19 @@ def test_every_kpi_and_chart_title_explains_itself(qtbot: QtBot, page: Dashboard
     col = products.table.columns.index("view_to_cart_rate")
     tip = products.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert "sessions" in tip
+
+
+def test_kpi_cards_say_a_comparison_period_before_the_data_has_none(
+    qtbot: QtBot, page: DashboardsPage
+) -> None:
+    # The data starts 03-01: last year has none, so the cards say so instead of "$0.00"; the
+    # previous period's line gives its figure, not the change the line above shows already.
+    ov = page.tab("Overview")
+    page.controls.set_compare("year")
+    settle(qtbot, page)
+    card = ov.kpis.cards["revenue"]  # type: ignore[attr-defined]
+    assert card.versus.text() == "Same period last year: no data"
+    assert not card.versus.isHidden()
+    page.controls.set_compare("previous")
+    settle(qtbot, page)
+    assert card.versus.text().startswith("Previous period: $") and "(" not in card.versus.text()

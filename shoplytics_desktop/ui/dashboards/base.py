@@ -5,6 +5,7 @@ instead of zeros and empty tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,9 @@ class DashboardTab(QWidget):
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.currency = currency
+        #: The data's first day (from the dashboards' status): a comparison period wholly
+        #: before it has no data to compare with.
+        self.first_day: dt.date | None = None
         self.filters: Filters | None = None
         self.dirty = True
         self.generation = 0
@@ -217,6 +221,10 @@ class DashboardTab(QWidget):
         main, other, label = ((result.result, result.other, result.label)
                               if isinstance(result, Compared) else (result, None, ""))
         f: Filters = main.filters
+        compared = f.compared() if other is not None else None
+        if compared is not None and self.first_day is not None and compared.end < self.first_day:
+            # Nothing to compare with (the data starts later): say so, rather than draw zeros.
+            other, label = None, f"{label}: no data"
         filtered = ((self.uses_segments and f.has_segment_filter)
                     or (self.uses_category and f.has_category_filter))
         if filtered and self.is_empty_result(main):
@@ -225,7 +233,8 @@ class DashboardTab(QWidget):
             self.stack.setCurrentWidget(self.hidden_by_filters)
             return
         self.stack.setCurrentWidget(self.scroll_area)
-        context = f.describe() + (f"; dashed: {label}" if other is not None else "")
+        context = f.describe() + (f"; dashed: {label}" if other is not None
+                                  else f"; {label}" if label else "")
         for chart in getattr(self, "charts", []):
             chart.context = context
         self.draw(main, other, label)

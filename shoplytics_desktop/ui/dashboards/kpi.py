@@ -162,12 +162,17 @@ class KpiCard(QFrame):
         against it, when the charts compare with one (e.g. the same period last year)."""
         self.compare_value = other.value if other is not None else None
         if other is None:
-            self.versus.setVisible(False)
+            # "…: no data": a comparison period before the data's first day.
+            self.versus.setText(label[:1].upper() + label[1:])
+            self.versus.setStyleSheet(f"color: {current_theme().muted};")
+            self.versus.setVisible(label.endswith("no data"))
             return
-        change = Kpi(kpi.key, kpi.label, kpi.value, other.value, kpi.kind).change
         text = f"{label.capitalize()}: {fmt_value(other.value, kpi.kind, currency)}"
-        if change is not None:
-            text += f" ({fmt_change(change, kpi.kind)})"
+        if not label.startswith("previous period"):
+            # Against the previous period the change is the line above already.
+            change = Kpi(kpi.key, kpi.label, kpi.value, other.value, kpi.kind).change
+            if change is not None:
+                text += f" ({fmt_change(change, kpi.kind)})"
         self.versus.setText(text)
         self.versus.setStyleSheet(f"color: {current_theme().muted};")
         other_f = f.compared()

@@ -244,6 +244,7 @@ class DashboardsPage(QWidget):
         self.controls.setVisible(True)
         for tab in self.tab_list:
             tab.set_time_zone(status.time_zone)
+            tab.first_day = status.first_day
             if status.currency and status.currency != tab.currency:
                 # The marts' money is in the currency of their last run (a changed setting
                 # applies at the next run): labels follow what the numbers are in.
