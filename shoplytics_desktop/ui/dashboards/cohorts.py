@@ -22,7 +22,7 @@ class CohortsTab(DashboardTab):
 
     def __init__(self, currency: str = "USD", parent: QWidget | None = None) -> None:
         super().__init__(currency, parent)
-        self.heatmap = HeatmapChart("Weekly retention (cohorts starting in the range)")
+        self.heatmap = HeatmapChart("Weekly retention (the cohort weeks the range touches)")
         self.heatmap.set_metric("retention")
         self.heatmap.setMinimumHeight(420)
         self.curve = BarChart("Average retention by week number (weighted by cohort size)",
@@ -38,7 +38,9 @@ class CohortsTab(DashboardTab):
         return partial(cohorts, f=f)
 
     def draw(self, result: Cohorts, compare: object = None, compare_label: str = "") -> None:
-        none = "No cohort starts in this range (cohorts are the weeks of users' first events)."
+        none = ("No cohort in this range (cohorts are the weeks of users' first events)."
+                if not result.cohort_weeks else
+                "No cohort week is over yet: the average leaves weeks still under way out.")
         rows = [f"{w:%Y-%m-%d}  n={fmt_count(s)}" for w, s in
                 zip(result.cohort_weeks, result.sizes, strict=True)]
         cols = [f"W{n}" for n in range(result.weeks)]
