@@ -289,6 +289,23 @@ def test_a_wrapped_chart_title_gets_its_lines_and_gives_them_back(qtbot: QtBot) 
     qtbot.waitUntil(lambda: label.minimumHeight() < 2 * line)  # one line again
 
 
+def test_a_single_day_is_drawn_from_zero_and_a_week_wide(qtbot: QtBot) -> None:
+    # One day of 330 users: the value axis runs from 0 (not 329.6 … 330.4) and the time axis
+    # spans at least a week (one period is not a bar as wide as the chart).
+    import datetime as dt
+
+    from shoplytics_desktop.core.analytics.types import TimeSeries
+    from shoplytics_desktop.ui.dashboards.plots import TimeChart
+
+    chart = TimeChart("Active users", "count")
+    qtbot.addWidget(chart)
+    chart.resize(800, 300)
+    chart.show()
+    chart.set_series(TimeSeries((dt.date(2019, 10, 1),), {"dau": (330.0,)}), [("dau", "DAU")])
+    (x0, x1), (y0, y1) = chart.vb.viewRange()
+    assert y0 == 0 and 330 < y1 < 360
+    assert x1 - x0 >= 7 * 86400
+
 def test_the_data_page_shows_numbers_in_the_locale_and_copies_them_raw(
         qtbot: QtBot, tmp_path: Path, locale: None) -> None:
     from shoplytics_desktop.ui.table_model import LazyTableModel

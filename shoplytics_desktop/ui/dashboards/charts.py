@@ -217,6 +217,8 @@ class ChartFrame(QFrame):
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
+        # Room above the plot for the top value label, which is centred on its tick.
+        self.plot_item.layout.setContentsMargins(1, 8, 1, 1)
         self.vb.setMouseEnabled(x=self.zoomable, y=False)
         if self.zoomable:
             self.vb.setMouseMode(pg.ViewBox.RectMode)

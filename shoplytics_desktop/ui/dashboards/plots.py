@@ -239,8 +239,38 @@ class TimeChart(ChartFrame):
         values = np.concatenate([y for _, y in self.lines] + [y for _, y in self.compare])
         low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
         # Counts, money and rates never run below zero (unless the data does: net revenue).
-        self.vb.setLimits(xMin=self.xs[0] - span, xMax=self.xs[-1] + 2 * span,
+        x0, x1 = self._x_range()
+        self.vb.setLimits(xMin=min(self.xs[0] - span, x0), xMax=max(self.xs[-1] + 2 * span, x1),
                           yMin=min(0.0, low))
+
+    def _x_range(self) -> tuple[float, float]:
+        """The periods with some room around them, and at least a week of periods across."""
+        span = _GRAIN_SECONDS.get(self.grain, 86400.0)
+        centre = 0.4 * span if self.grain != "day" else 0.0  # bars of a week or month
+        x0, x1 = self.xs[0] + centre - 0.6 * span, self.xs[-1] + centre + 0.6 * span
+        least = 7 * span
+        if x1 - x0 < least:
+            mid = (x0 + x1) / 2
+            x0, x1 = mid - least / 2, mid + least / 2
+        return float(x0), float(x1)
+
+    def reset_zoom(self) -> None:
+        """Every value in view, with the value axis from zero (a single day's 330 users is
+        not a range from 329.6 to 330.4) and at least a week of periods across, so that one
+        period is not a bar as wide as the chart."""
+        if not len(self.xs):
+            super().reset_zoom()
+            return
+        values = np.concatenate([y for _, y in self.lines] + [y for _, y in self.compare])
+        finite = values[np.isfinite(values)]
+        lo = min(0.0, float(finite.min())) if finite.size else 0.0
+        hi = max(0.0, float(finite.max())) if finite.size else 1.0
+        if hi <= lo:
+            hi = lo + 1.0
+        pad = (hi - lo) * 0.06
+        x0, x1 = self._x_range()
+        self.vb.setRange(xRange=(x0, x1), yRange=(lo - (pad if lo < 0 else 0.0), hi + pad),
+                         padding=0)
 
     def _legend(self, series: Sequence[tuple[str, str]], bars: Sequence[str],
                 compare_label: str, partial_note: str) -> None:
