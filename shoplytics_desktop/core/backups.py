@@ -15,6 +15,7 @@ import datetime as dt
 import errno
 import os
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,39 @@ class RestoreResult:
     database: Path
     kept_as: Path | None  # where the replaced database now is (None: there was none)
     restored: DatabaseFacts
+
+
+def finish_interrupted_restore(folder: Path) -> str | None:
+    """Settle a restore a killed process left half done (``restore_backup`` renames the WAL,
+    then the database, then the copy of the backup into place); what was done, or None. Call
+    before opening the workspace's database.
+
+    - The database is gone and the backup's copy is there: the renames had begun, so the copy
+      was complete; it is put in place (the replaced database is kept as named).
+    - The database is there but its WAL was moved aside alone: the WAL goes back, so the last
+      writes are not lost; the restore did not happen (the copy is removed).
+    - Otherwise a copy cut short: removed."""
+    db, incoming = folder / DB_FILE, folder / (DB_FILE + ".restoring")
+    wal = folder / (DB_FILE + ".wal")
+    if not incoming.exists():
+        return None
+    if not db.exists():
+        os.replace(incoming, db)
+        return "finished the interrupted restore of the backup"
+    orphans = sorted(w for w in folder.glob(REPLACED_PREFIX + "*.wal")
+                     if not Path(str(w)[: -len(".wal")]).exists())
+    if orphans and not wal.exists():
+        try:
+            with _exclusive(db):
+                os.replace(orphans[-1], wal)
+                incoming.unlink(missing_ok=True)
+        except WorkspaceLockedError:
+            return None  # another process has it open (maybe restoring it right now)
+        return "undid an interrupted restore of the backup (the database is as it was)"
+    # A copy cut short; one still being written by a restore under way elsewhere is recent.
+    if time.time() - incoming.stat().st_mtime > 600:
+        incoming.unlink(missing_ok=True)
+    return None
 
 
 def restore_backup(folder: Path) -> RestoreResult:

@@ -182,6 +182,11 @@ class Workspace:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
+        if not read_only:
+            # A restore killed between its renames: settled before the database is opened (a
+            # missing database would otherwise become a new, empty one).
+            with contextlib.suppress(OSError):
+                backups.finish_interrupted_restore(folder)
         is_new = not read_only and not self.db_path.exists()
         if is_new and "time_zone" not in loaded.named:
             self._take_computer_time_zone()

@@ -93,6 +93,58 @@ def test_restoring_twice_keeps_every_replaced_database(ws_dir: Path, tmp_path: P
     record_figure("data safety", ["restore twice"])
 
 
+
+@pytest.mark.parametrize("killed_after", [1, 2])
+def test_a_restore_killed_between_its_renames_is_settled_on_open(
+    ws_dir: Path, tmp_path: Path, killed_after: int
+) -> None:
+    """restore_backup renames the WAL aside, then the database, then the backup's copy into
+    place. Killed after the first rename, the database would open without its last writes;
+    after the second, there would be no database and an empty one would be made. The next
+    open settles it: the WAL goes back (the 700 events imported after the backup are there),
+    or the restore is finished (the backup's events)."""
+    with Workspace.open(ws_dir) as ws:
+        ws.backup()
+    # A process killed with unwritten writes: the import's commit is in the WAL only.
+    code = textwrap.dedent(f"""
+        import os, sys
+        from pathlib import Path
+        from shoplytics_desktop.core.ingest import import_events
+        from shoplytics_desktop.core.workspace import Workspace
+        ws = Workspace.open(Path({str(ws_dir)!r}))
+        ws.cursor().execute("SET checkpoint_threshold = '1TB'")
+        import_events(ws, [Path({str(write_events_csv(tmp_path / "w.csv", 700, "w-"))!r})])
+        os._exit(0)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert (ws_dir / (DB_FILE + ".wal")).exists()
+    # The restore, in a process that dies (os._exit: no cleanup runs) after that many renames.
+    restore = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        import shoplytics_desktop.core.backups as backups
+        real, calls = os.replace, []
+        def dying(src, dst):
+            calls.append(src)
+            if len(calls) > {killed_after}:
+                os._exit(9)
+            real(src, dst)
+        backups.os.replace = dying
+        backups.restore_backup(Path({str(ws_dir)!r}))
+    """)
+    assert subprocess.run([sys.executable, "-c", restore], check=False).returncode == 9
+    # What the kill left: the WAL aside (and the database too, after the second rename).
+    assert (ws_dir / DB_FILE).exists() == (killed_after == 1)
+    assert (ws_dir / (DB_FILE + ".restoring")).exists()
+    with Workspace.open(ws_dir) as ws:
+        events = ws.row_count("raw", "events")
+    assert events == (BASE_EVENTS + 700 if killed_after == 1 else BASE_EVENTS)
+    assert not (ws_dir / (DB_FILE + ".restoring")).exists()
+    if killed_after == 2:
+        kept = _replaced(ws_dir)
+        assert len(kept) == 1 and inspect_database(kept[0]).events == BASE_EVENTS + 700
+    record_figure("data safety", [f"restore killed after rename {killed_after}"])
+
 _HOLDER = textwrap.dedent(
     """
     import sys
@@ -366,3 +418,13 @@ def test_generated_files_and_saved_mappings_never_overwrite_other_files(
         assert main(argv) == 0
     assert "columns:" in mapping.read_text()
     record_figure("data safety", ["generate --out and --save-mapping over other files"])
+
+
+def test_a_backup_copy_cut_short_is_removed_on_open(ws_dir: Path) -> None:
+    # A process killed while it copied the backup leaves a copy as big as the database; the
+    # previous backup is untouched, and the next writer removes the copy.
+    partial = ws_dir / (BACKUP_FILE + ".partial")
+    partial.write_bytes(b"\0" * 100_000)
+    with Workspace.open(ws_dir):
+        pass
+    assert not partial.exists()

@@ -4,7 +4,8 @@ next time a writer opens the workspace.
 - DuckDB's spill files in the workspace's own ``tmp/`` folder (``duckdb_temp_*``): DuckDB
   removes them when it ends normally, never after a kill. Only the workspace's own folder is
   cleared: a ``temp_directory`` setting may name a folder other programs share.
-- The import's reserve file (``RESERVE_FILE``, made by ``load`` while it imports).
+- The import's reserve file (``RESERVE_FILE``, made by ``load`` while it imports), and a backup
+  copy cut short (``warehouse.duckdb.bak.partial``).
 - UTF-8 copies of converted files (``transcode``), in folders named after the process that made
   them, cleared once that process is gone.
 - Space a failed import could not give back while it ran (``load._give_space_back``): a marker
@@ -71,11 +72,13 @@ def clean_leftovers(folder: Path, con: duckdb.DuckDBPyConnection, own_tmp: bool)
                     with contextlib.suppress(OSError):
                         entry.unlink()
                         removed.append(entry)
-    reserve = folder / RESERVE_FILE
-    if reserve.exists():
-        with contextlib.suppress(OSError):
-            reserve.unlink()
-            removed.append(reserve)
+    # The import's reserve, and a backup copy a killed process did not finish (as big as the
+    # database; the previous backup is untouched until a copy is complete).
+    for left in (folder / RESERVE_FILE, folder / "warehouse.duckdb.bak.partial"):
+        if left.exists():
+            with contextlib.suppress(OSError):
+                left.unlink()
+                removed.append(left)
     for stale in stale_text_folders():
         shutil.rmtree(stale, ignore_errors=True)
         if not stale.exists():
