@@ -24,7 +24,7 @@ from shoplytics_desktop.cli.common import (
     workspace_folder,
 )
 from shoplytics_desktop.core import catalog
-from shoplytics_desktop.core.errors import ExportError, QueryError, count_of
+from shoplytics_desktop.core.errors import ExportError, QueryError, WorkspaceError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
 
@@ -136,6 +136,12 @@ def _print_result(result: RunResult, quiet: bool = False) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from shoplytics_desktop.core.models.runner import run_project
 
+    named = getattr(args, "workspace", None)
+    if named and not workspace_folder(args).exists():
+        # A mistyped path must not become a new, empty workspace that "passes" every test.
+        raise WorkspaceError(
+            f"There is no workspace at {workspace_folder(args)}: nothing to run.",
+            "Check the path (--workspace); an existing empty folder becomes a new workspace.")
     with _project_ws(args) as ws:
         target = _engine_target(args, ws)
         if target is not None:

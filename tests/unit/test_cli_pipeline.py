@@ -149,7 +149,7 @@ def test_models_and_lineage_without_a_workspace_show_the_shipped_graph(tmp_path:
     assert not typo.exists()
 
 
-@pytest.mark.parametrize("command", [["test"], ["docs", "--out", "d"]])
+@pytest.mark.parametrize("command", [["test"], ["run"], ["docs", "--out", "d"]])
 def test_reading_a_missing_workspace_creates_none(
     tmp_path: Path, capsys, command: list[str]
 ) -> None:

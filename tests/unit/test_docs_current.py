@@ -13,6 +13,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "data_dictionary.md"
 
 def test_data_dictionary_is_current(tmp_path: Path, capsys) -> None:
     ws = str(tmp_path / "ws")
+    (tmp_path / "ws").mkdir()  # an empty folder: run makes it a workspace
     assert main(["run", "--workspace", ws, "--quiet"]) == 0  # builds every model (types) on no data
     assert main(["docs", "--workspace", ws, "--out", str(tmp_path)]) == 0
     fresh = (tmp_path / "data_dictionary.md").read_text(encoding="utf-8")
