@@ -88,4 +88,12 @@ def test_a_million_events_under_a_tight_memory_limit(tmp_path: Path, capsys) -> 
         after = Snapshot.take(ws)
     assert after.marts == published.marts and after.last_published == published.last_published
     figures.append("40MB: clear error naming memory_limit")
+    # An update that runs out of memory says so too (not that the transaction it ended is
+    # aborted, the error of the next statement).
+    with Workspace.open(folder) as ws:
+        generate_into(ws, GenerateSpec(events=300_000, days=60, seed=6))
+    assert main(["run", "-q", "-w", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "Out of Memory" in out and "transaction is aborted" not in out, out
+    figures.append("40MB update: the same clear error")
     record_figure("memory limits", figures)

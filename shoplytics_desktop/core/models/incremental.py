@@ -74,6 +74,7 @@ another kind, ``raw.users``) whose content changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -762,11 +763,19 @@ class IncrementalRun:
             else:
                 count = self._update_days(model, spec, sql)
                 how = f"updated for {count:,} day(s)"
-        finally:
-            for bare in build.rw.views:
-                cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
+        except BaseException:
+            # The update's own error is the one to report: a statement after it (dropping the
+            # views) fails only because that error ended the transaction.
+            with contextlib.suppress(duckdb.Error):
+                self._drop_views(build)
+            raise
+        self._drop_views(build)
         self.changed[model.name] = "part"
         return how
+
+    def _drop_views(self, build: _Build) -> None:
+        for bare in build.rw.views:
+            self.cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
 
     def _events_word(self) -> str:
         """What the users of an update have: new events, deleted ones, or both."""
@@ -928,8 +937,11 @@ class IncrementalRun:
             sql = (f"SELECT * REPLACE (CAST({num} + {before} AS {types[spec.number]}) AS {num}) "
                    f"FROM ({inner})")
             how = self._update_all(model, spec, sql, where)
-        finally:
-            cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # the update's error is the one to report
+                cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
+            raise
+        cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
         return how.replace("updated:", f"updated from number {before + 1:,}:", 1)
 
     def _write_changes(
