@@ -281,6 +281,47 @@ def test_demo_never_deletes_or_mixes_with_imported_data(
     record_figure("data safety", ["demo over imports"])
 
 
+def test_a_shops_files_never_mix_with_demo_data(
+    ws_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ws_dir holds 20,000 generated events: an import is refused, and with --replace-demo the
+    # demo data goes in the import's own transaction, after a backup that holds it.
+    src = write_events_csv(tmp_path / "shop.csv", 800, "shop-")
+    assert main(["import", "-q", "-w", str(ws_dir), str(src)]) == 1
+    err = capsys.readouterr().err
+    assert "holds demo data (20,000 generated events)" in err and "--replace-demo" in err
+    assert _events(ws_dir) == BASE_EVENTS
+    assert main(["import", "-q", "--replace-demo", "-w", str(ws_dir), str(src)]) == 0
+    assert "demo data (20,000 generated events) was deleted first" in capsys.readouterr().out
+    assert _events(ws_dir) == 800
+    assert inspect_database(ws_dir / BACKUP_FILE).events == BASE_EVENTS
+    # A failed import takes nothing: the demo data stays when the files cannot be loaded.
+    with Workspace.open(ws_dir) as ws:
+        generate_into(ws, GenerateSpec(events=2000, days=5, seed=4), replace_imports=True)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["import", "-q", "--replace-demo", "-w", str(ws_dir), str(bad)]) == 1
+    capsys.readouterr()
+    assert _events(ws_dir) == 2000
+    record_figure("data safety", ["imports over demo data"])
+
+
+def test_a_damaged_block_met_by_a_data_test_is_said_as_damage() -> None:
+    # The tests read the marts: a damaged block there is the file's damage (said with the
+    # restore the workspace offers), not 128 tests that "could not run".
+    import duckdb
+
+    from shoplytics_desktop.core.models.datatests import run_test
+    from shoplytics_desktop.core.models.project import DataTest
+
+    class Damaged:
+        def execute(self, *_a: object) -> None:
+            raise duckdb.IOException("Corrupt database file: computed checksum 1 does not match")
+
+    test = DataTest("not_null_t_x", "not_null", "t", "x", "error")
+    with pytest.raises(duckdb.IOException, match="Corrupt database file"):
+        run_test(Damaged(), test, {}, "SELECT 1")  # type: ignore[arg-type]
+
 def test_replacing_generated_data_keeps_a_backup(ws_dir: Path) -> None:
     with Workspace.open(ws_dir) as ws:
         generate_into(ws, GenerateSpec(events=2000, days=5, seed=1))

@@ -17,6 +17,7 @@ from shoplytics_desktop.core.models.parse import replace_refs
 from shoplytics_desktop.core.models.project import DataTest, Model
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 from shoplytics_desktop.core.status import Severity, TestStatus
+from shoplytics_desktop.core.workspace import is_damage
 
 SAMPLE_ROWS = 20
 
@@ -359,6 +360,8 @@ def _run_batch(
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
+        if is_damage(e):  # the file, not the tests: said as such (with the restore it offers)
+            raise
         if refused(e):  # one of them does not bind (a type mismatch, say): find it, one by one
             return [run_test(cur, t, models, sql_of(t)) for t in tests]
         # out of memory, say: it ends the transaction for all of them
@@ -408,6 +411,8 @@ def run_test(
         )
         result.message = f"{missing} has not been built yet (run the pipeline): {str(e).splitlines()[0]}"
     except duckdb.Error as e:
+        if is_damage(e):
+            raise
         result.status = "error"
         result.message = f"the test could not run: {_reason(e)}"
         result.ended_transaction = not refused(e)
