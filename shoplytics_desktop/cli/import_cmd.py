@@ -288,7 +288,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_warnings(v.warnings)
     for c in report.catalogs:
         print(f"{c.kind}: {c.rows_read:,} rows read, {c.rows_loaded:,} loaded, "
-              f"{c.rows_rejected:,} rejected"
+              f"{c.rows_duplicate:,} duplicate, {c.rows_rejected:,} rejected"
               + (f" (batch {c.batch_id})" if c.batch_id else " (nothing new)"))
         _print_reasons(c.reasons)
     if args.save_mapping:

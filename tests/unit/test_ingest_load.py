@@ -558,8 +558,10 @@ def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
         ("u1", "2024-02-01 00:00:00"), ("u2", "2024-01-05 00:00:00")
     ]
     assert sorted(b.kind for b in list_batches(ws.cursor())) == ["events", "products", "users"]
-    # Again: nothing new anywhere.
-    import_events(ws, [], products=products, users=users)
+    # Again: nothing new anywhere, and every row accounted for (loaded, duplicate, rejected).
+    again = import_events(ws, [], products=products, users=users)
+    assert {c.kind: (c.rows_loaded, c.rows_duplicate, c.rows_rejected) for c in again.catalogs} == {
+        "products": (0, 1, 2), "users": (0, 2, 0)}
     assert (ws.row_count("raw", "products"), ws.row_count("raw", "users")) == (1, 2)
 
 

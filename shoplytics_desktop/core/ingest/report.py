@@ -71,6 +71,12 @@ class CatalogReport:
     rows_rejected: int
     reasons: tuple[ReasonCount, ...] = ()
 
+    @property
+    def rows_duplicate(self) -> int:
+        """Rows identical to one loaded already (earlier in the file, or by an earlier import):
+        every row read is loaded, a duplicate or rejected."""
+        return self.rows_read - self.rows_loaded - self.rows_rejected
+
 
 @dataclass(frozen=True)
 class ImportReport:

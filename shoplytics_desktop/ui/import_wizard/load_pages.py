@@ -129,7 +129,8 @@ class SummaryPage(JobPage):
         val["rejected"].setText(f"{v.rows_rejected:,}" if v else "0")
         val["batch"].setText(report.batch_id or "— (no new batch)")
         val["time"].setText(f"{report.seconds:.1f} s")
-        extra = "; ".join(f"{c.kind}: {c.rows_loaded:,} loaded, {c.rows_rejected:,} rejected"
+        extra = "; ".join(f"{c.kind}: {c.rows_loaded:,} loaded, {c.rows_duplicate:,} duplicate, "
+                          f"{c.rows_rejected:,} rejected"
                           for c in report.catalogs)
         val["extra"].setText(extra)
         self.form.setRowVisible(val["extra"], bool(extra))
