@@ -96,11 +96,34 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def _project_ws(args: argparse.Namespace, read_only: bool = False) -> Any:
+def _project_ws(args: argparse.Namespace, read_only: bool = False, backup: bool = False) -> Any:
+    """The workspace, with --models as its model project for this command. ``backup``: a run
+    of a project that lacks models earlier runs built drops their tables, so the workspace is
+    backed up first (as when the setting changes) and the command says so."""
     ws = open_workspace(args, read_only=read_only)
     if getattr(args, "models", None):
         ws.settings.models_dir = str(Path(args.models).expanduser().resolve())
+        if backup:
+            _back_up_before_retiring(ws)
     return ws
+
+
+def _back_up_before_retiring(ws: Any) -> None:
+    from shoplytics_desktop.core import history
+    from shoplytics_desktop.core.models.runner import load_workspace_project
+
+    project = load_workspace_project(ws)
+    current = {m.relation for m in project.models.values()}
+    cur = ws.cursor()
+    present = {f"{s}.{t}" for s, t in cur.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal UNION ALL "
+        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    gone = sorted(r for r in history.built_relations(cur) if r not in current and r in present)
+    if gone:
+        path = ws.backup()
+        print(f"note: the models in {ws.settings.models_dir} lack {len(gone)} that earlier runs "
+              f"built ({', '.join(gone[:3])}{', …' if len(gone) > 3 else ''}): this run removes "
+              f"their tables; the workspace was backed up in {path}.", file=sys.stderr)
 
 
 def _print_result(result: RunResult, quiet: bool = False) -> None:
@@ -142,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise WorkspaceError(
             f"There is no workspace at {workspace_folder(args)}: nothing to run.",
             "Check the path (--workspace); an existing empty folder becomes a new workspace.")
-    with _project_ws(args) as ws:
+    with _project_ws(args, backup=True) as ws:
         target = _engine_target(args, ws)
         if target is not None:
             from shoplytics_desktop.core.engines.run import run_on_engine

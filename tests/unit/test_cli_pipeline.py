@@ -169,3 +169,30 @@ def test_query_values_are_written_exactly(ws_args: list[str], capsys) -> None:
     assert main(["query", "--workspace", ws_args[1], sql]) == 0
     row = capsys.readouterr().out.splitlines()[2].split()
     assert row[:3] == ["2026", "0.123456789", "NULL"]  # no grouping, no rounding, NULL shown
+
+
+def test_a_run_of_a_project_lacking_built_models_backs_up_first(
+    ws_args: list[str], tmp_path: Path, capsys
+) -> None:
+    # The first project built stg_counts, fct_users and fct_total; one without fct_total drops
+    # its table: the command says so and keeps a backup that still has it.
+    import duckdb
+
+    assert main(["run", *ws_args]) == 0
+    smaller = {k: v for k, v in PROJECT.items() if k != "marts/fct_total.sql"}
+    other = write_project(tmp_path / "smaller", smaller)
+    capsys.readouterr()
+    assert main(["run", "--workspace", ws_args[1], "--models", str(other)]) == 0
+    err = capsys.readouterr().err
+    assert "lack 1 that earlier runs built (marts.fct_total)" in err and "backed up in" in err
+    bak = Path(ws_args[1]) / "warehouse.duckdb.bak"
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{bak}' AS b (READ_ONLY)")
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'b' "
+                       "AND schema_name = 'marts' AND table_name = 'fct_total'").fetchone() == (1,)
+    con.close()
+    with Workspace.open(Path(ws_args[1]), read_only=True) as ws:
+        assert not ws.table_exists("marts", "fct_total")
+    # The same project again: nothing more to remove, no note.
+    assert main(["run", "--workspace", ws_args[1], "--models", str(other)]) == 0
+    assert "note:" not in capsys.readouterr().err
