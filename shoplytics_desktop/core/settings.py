@@ -436,4 +436,8 @@ def _keep_unreadable(path: Path) -> None:
         return
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
-            os.replace(path, path.with_name(SETTINGS_FILE + ".invalid"))
+            # settings.json.invalid, else -2, -3 …: an earlier kept file is never overwritten.
+            keep, n = path.with_name(SETTINGS_FILE + ".invalid"), 2
+            while keep.exists():
+                keep, n = path.with_name(f"{SETTINGS_FILE}.invalid-{n}"), n + 1
+            os.replace(path, keep)

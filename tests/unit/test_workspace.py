@@ -164,6 +164,13 @@ def test_settings_round_trip_and_bad_file(tmp_path: Path) -> None:
     with Workspace.open(folder) as ws:  # opens with defaults, and says why
         assert ws.settings == WorkspaceSettings()
         assert len(ws.settings_warnings) == 1 and "settings file" in ws.settings_warnings[0]
+    # Saving keeps the user's unreadable text; a second one never overwrites the first.
+    for text in ("{not json", "{still not"):
+        (folder / "settings.json").write_text(text)
+        with Workspace.open(folder) as ws:
+            ws.save_settings()
+    assert (folder / "settings.json.invalid").read_text() == "{not json"
+    assert (folder / "settings.json.invalid-2").read_text() == "{still not"
 
 
 def test_cli_restore_backup_and_backup_on_model_project_switch(tmp_path: Path, capsys) -> None:
