@@ -82,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Ctrl+C during a DuckDB statement: its transaction rolled back
             print("Interrupted; nothing was changed.", file=sys.stderr)
             return 130
+        if isinstance(e, RuntimeError) and "home directory" in str(e):
+            # Path.expanduser of ~name for a user that does not exist.
+            print("error: A path starts with ~name, and there is no user of that name (or no "
+                  "home folder) to expand it to. Write the path in full.", file=sys.stderr)
+            return 1
         damaged = common.damaged_workspace(args, e)
         if damaged is not None:
             print(f"error: {damaged.one_line()}", file=sys.stderr)

@@ -99,6 +99,16 @@ def _mapping_from_args(
     from shoplytics_desktop.core import ingest
 
     args.delimiter = _delimiter(args.delimiter)
+    if args.delimiter is not None and len(args.delimiter.encode("utf-8")) > 4:
+        raise ImportError_(f"--delimiter {args.delimiter!r} is not one character.",
+                           "Give the character that separates the values, e.g. ';' '|' or tab.")
+    if args.time_format and "%" in args.time_format:
+        from shoplytics_desktop.core.ingest.timeparse import check_time_format
+
+        try:
+            check_time_format(args.time_format)
+        except ValueError as e:
+            raise ImportError_(f"--time-format: {e}.", "Fix the option and retry.") from None
     mapping = ingest.load_mapping(args.mapping) if args.mapping else None
     proposal = None
     if args.mapping and args.preset:

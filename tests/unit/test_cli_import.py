@@ -174,3 +174,33 @@ def test_a_console_that_cannot_print_a_name_does_not_fail_the_import(tmp_path: P
         assert done.returncode == 0, (args, done.stderr.decode("cp1252", "replace"))
         assert b"Traceback" not in done.stderr and b"UnicodeEncodeError" not in done.stderr
     assert (tmp_path / "out" / "stg_events.csv").exists()
+
+
+def test_option_and_path_mistakes_are_named_as_such(tmp_path: Path, capsys) -> None:
+    # Each mistake is said as what it is, not as a file that cannot be read.
+    import os
+
+    from shoplytics_desktop.cli import main
+
+    src = tmp_path / "e.csv"
+    src.write_text("event_time,event_type,user_id\n2024-03-01 10:00:00,view,u1\n")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    models = tmp_path / "models" / "marts"
+    models.mkdir(parents=True)
+    (models / "empty.sql").write_text("")
+    cases = [
+        (["import", "--dry-run", "--time-format", "%d/%Q", str(src)],
+         "time_format '%d/%Q' is not a strptime format"),
+        (["import", "--dry-run", "--delimiter", "abcde", str(src)], "is not one character"),
+        (["import", "/dev/null"], "is not a file on disk (a device or a pipe)"),
+        (["import", str(fifo)], "is not a file on disk (a device or a pipe)"),
+        (["models", "--models", str(tmp_path / "models")], "the model file holds no SQL"),
+    ]
+    (tmp_path / "ws").mkdir()
+    for argv, says in cases:
+        assert main([argv[0], "-w", str(tmp_path / "ws"), *argv[1:]]) == 1, argv
+        err = capsys.readouterr().err
+        assert says in err and "unexpected" not in err and "Traceback" not in err, (argv, err)
+    assert main(["info", "-w", "~no-such-user-here/ws"]) == 1
+    assert "no user of that name" in capsys.readouterr().err

@@ -62,6 +62,15 @@ class SourceOptions(BaseModel):
     #: ``","`` in a semicolon-separated file and ``"."`` otherwise.
     decimal: Literal[".", ","] | None = None
 
+    @field_validator("delimiter", "quote", "escape")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        # DuckDB's CSV reader takes at most 4 bytes; a delimiter is a character (',' ';' tab).
+        if value is not None and len(value.encode("utf-8")) > 4:
+            raise ValueError(f"{value!r} is not one character: a CSV delimiter, quote or escape "
+                             "is a single character such as ',' ';' '|' or a tab")
+        return value
+
 
 class Defaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -175,6 +184,15 @@ class Mapping(BaseModel):
         # A saved proposal marks the required fields it found no column for as null: unmapped.
         if isinstance(value, dict):
             return {k: v for k, v in value.items() if v is not None}
+        return value
+
+    @field_validator("time_format")
+    @classmethod
+    def _time_format(cls, value: str) -> str:
+        if "%" in value:
+            from shoplytics_desktop.core.ingest.timeparse import check_time_format
+
+            check_time_format(value)
         return value
 
     @field_validator("time_zone")

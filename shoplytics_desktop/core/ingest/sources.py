@@ -64,6 +64,11 @@ def resolve_paths(items: Sequence[str | Path], open_archives: bool = True) -> li
             out.extend(found)
         elif path.is_file():
             out.append(path)
+        elif path.exists():
+            raise ImportError_(
+                f"{path} is not a file on disk (a device or a pipe): an import reads files.",
+                "Save the data to a file and import that.",
+            )
         elif any(ch in text for ch in "*?["):
             matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
             files = [p for p in matches if p.is_file()]

@@ -209,6 +209,24 @@ _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(
 _YMD = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(:\d{2})?)?$")
 
 
+def check_time_format(time_format: str) -> None:
+    """Raise ValueError, saying which, when a strptime format (or one of ``a || b``) has a
+    specifier DuckDB does not know (``%Q``): said as the mapping's mistake, not the file's."""
+    con = duckdb.connect()
+    try:
+        for form in (f.strip() for f in time_format.split("||")):
+            if form and form != ISO:
+                try:
+                    con.execute("SELECT try_strptime('', ?)", [form])
+                except duckdb.Error as e:
+                    raise ValueError(
+                        f"time_format {form!r} is not a strptime format DuckDB reads "
+                        f"({str(e).splitlines()[0].split(': ', 1)[-1]}); e.g. "
+                        "'%d/%m/%Y %H:%M', or auto, epoch_s, epoch_ms") from None
+    finally:
+        con.close()
+
+
 def guess_format(samples: Iterable[str]) -> str | None:
     """The strptime format of date-times written day/month/year or month/day/year (with ``/``,
     ``.`` or ``-``) or year/month/day, when every sample has that one form; None otherwise.

@@ -353,6 +353,9 @@ def _parse(sql: str, path: Path | str, located: bool = True) -> ParsedSQL:
             f"{path}: SQL syntax error at {where}: {desc}.",
             "Fix the SQL in that file and run again.",
         ) from e
+    if not statements:
+        raise ModelError(f"{path}: the model file holds no SQL (a model is one SELECT).",
+                         "Write its SELECT, or delete the file.")
     if len(statements) != 1:
         raise ModelError(
             f"{path}: a model holds exactly one SELECT statement; found {len(statements)}.",
