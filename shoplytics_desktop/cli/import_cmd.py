@@ -265,13 +265,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.files and not args.products and not args.users:
         raise ImportError_("Nothing to import.", "Name event files, --products FILE or --users FILE.")
     mapping: ingest.Mapping | None = None
+    if args.save_mapping and not args.dry_run:
+        # Said before anything loads: a refused path must not follow a committed batch.
+        ingest.check_mapping_target(args.save_mapping)
     try:
         mapping, proposal = _mapping_from_args(args) if args.files else (None, None)
         if args.dry_run:
             return _dry_run(args, mapping, proposal)
-        if args.save_mapping:
-            # Said before anything loads: a refused path must not follow a committed batch.
-            ingest.check_mapping_target(args.save_mapping)
         reporter = TextReporter(quiet=args.quiet)
         with open_workspace(args) as ws:
             _refuse_mixing_with_demo(ws, args.replace_demo)

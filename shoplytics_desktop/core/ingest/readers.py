@@ -244,7 +244,7 @@ def read_error(e: duckdb.Error | UnicodeDecodeError, files: str, fmt: str) -> Im
             f"Importing {files} ran out of memory ({first}); nothing was loaded.",
             "Raise the import_memory_limit or memory_limit setting (e.g. `shoplytics settings "
             "import_memory_limit=1GB`), or lower the threads setting; DuckDB spills what it "
-            "can to the workspace's tmp/ folder.",
+            "can to disk (the temp_directory setting: the workspace's tmp/ folder unless set).",
         )
     if "no space left on device" in low or "disk quota exceeded" in low:
         return ImportError_(
