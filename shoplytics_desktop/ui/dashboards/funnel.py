@@ -96,11 +96,17 @@ class FunnelTab(DashboardTab):
         if result.is_empty:
             self.summary.setText("No sessions in this range.")
         else:
+            change = _diff(result.overall, result.previous_overall)
+            versus = "" if change is None else " vs previous period"
             self.summary.setText(
                 f"Funnel completion <b>{fmt_pct(result.overall, 2)}</b> "
-                f"({fmt_change(_diff(result.overall, result.previous_overall), 'rate')} "
-                f"vs previous period) · {fmt_count(steps[0].sessions)} sessions"
+                f"({fmt_change(change, 'rate')}{versus}) · {fmt_count(steps[0].sessions)} sessions"
             )
+            self.summary.setToolTip(
+                "Funnel completion: sessions that reached every step, in order, out of all "
+                "sessions. Session conversion (Overview) counts every session with a purchase, "
+                "whatever came before it, so it is higher where people buy without viewing or "
+                "carting first.")
         self.steps.set_bars(
             [s.label for s in steps], [("Sessions", [s.sessions for s in steps])],
             result.table(), "No sessions in this range.",

@@ -483,8 +483,9 @@ class BarChart(ChartFrame):
         lo, hi = float(pos.min()) - 0.5, float(pos.max()) + 0.5
         if self.horizontal:
             # The notes take fixed pixels right of the longest bar: leave exactly that room.
-            metrics = QFontMetrics(self.font())
-            text_px = max((metrics.horizontalAdvance(n) for n in self.notes), default=0) + 12
+            # (The notes are TextItems in the scene's font, measured here with some margin.)
+            metrics = QFontMetrics(self.plot.font())
+            text_px = max((metrics.horizontalAdvance(n) for n in self.notes), default=0) * 1.08 + 24
             width_px = self.vb.width() if self.vb.width() > 100 else 800.0
             share = min(0.7, text_px / width_px)
             self.vb.setRange(xRange=(0, top / (1.0 - share) * 1.02), yRange=(lo, hi), padding=0)
