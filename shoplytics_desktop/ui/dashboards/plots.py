@@ -494,9 +494,13 @@ class BarChart(ChartFrame):
             self.vb.setRange(xRange=(lo, hi), yRange=(0, top * headroom), padding=0)
 
     def _axis_labels(self, pos: np.ndarray) -> None:
-        longest = max((len(t) for t in self.ticks), default=1)
-        room = max(4, int(self.plot.width() / (7 * longest + 12))) if self.plot.width() > 50 else 12
+        metrics = QFontMetrics(self.plot.font())
+        widest = max((metrics.horizontalAdvance(t) for t in self.ticks), default=10)
+        room = max(4, int(self.plot.width() / (widest + 12))) if self.plot.width() > 50 else 12
         step = 1 if self.horizontal or len(self.ticks) <= room else math.ceil(len(self.ticks) / room)
+        # Where only every step-th label fits, the ones shown include the tallest bar's.
+        vals = np.nan_to_num(self.groups[0][1]) if self.groups else np.zeros(0)
+        offset = int(np.argmax(vals)) % step if step > 1 and len(vals) else 0
         labels = list(self.ticks)
         axis = self.plot_item.getAxis("left" if self.horizontal else "bottom")
         if self.horizontal:
@@ -509,7 +513,7 @@ class BarChart(ChartFrame):
             if width != axis.width():
                 axis.setWidth(width)
         ticks = [(float(p), lab) for i, (p, lab) in enumerate(zip(pos, labels, strict=True))
-                 if i % step == 0]
+                 if i % step == offset]
         axis.setTicks([ticks, []])
 
     def _annotate(self, pos: np.ndarray) -> None:
