@@ -395,7 +395,8 @@ def test_product_catalog_and_user_profiles_load_with_the_events(
     assert ws.row_count("raw", "events") == 2
     assert ws.row_count("raw", "products") == 2 and ws.row_count("raw", "users") == 2
     extra = wizard.summary_page.values["extra"].text()
-    assert "products: 2 loaded, 0 rejected" in extra and "users: 2 loaded, 0 rejected" in extra
+    assert "products: 2 loaded, 0 duplicate, 0 rejected" in extra
+    assert "users: 2 loaded, 0 duplicate, 0 rejected" in extra
     assert wizard.summary_page.values["rejected"].text() == "3"
 
 

@@ -226,6 +226,9 @@ class DataTable(QFrame):
     #: Narrowest a text column is made to fit the table's width (its text elides, in full on
     #: hover).
     MIN_TEXT_WIDTH = 72
+    #: What the stretching column (a product's name) keeps before the other text columns are
+    #: cut: it is what a reader scans first.
+    STRETCH_WIDTH = 150
 
     def fit_width(self) -> None:
         """Narrow the widest text columns (not the numbers) until every column fits the
@@ -236,16 +239,11 @@ class DataTable(QFrame):
         header = self.view.horizontalHeader()
         # From the columns' natural widths each time, so they widen again with the window.
         widths = {i: w for i, w in enumerate(self._natural) if i != self._stretch}
-        excess = sum(widths.values()) + self.MIN_TEXT_WIDTH - self.view.viewport().width()
-        for i in sorted((i for i in widths if not self.kinds.get(columns[i])),
-                        key=lambda i: -widths[i]):
-            cut = max(0, min(excess, widths[i] - self.MIN_TEXT_WIDTH))
-            excess -= cut
-            if header.sectionSize(i) != widths[i] - cut:
-                header.resizeSection(i, widths[i] - cut)
+        excess = sum(widths.values()) + self.STRETCH_WIDTH - self.view.viewport().width()
         assert self.model is not None
         if excess > 0 and not self.model.wrap_headers:
-            # Still too wide: headings on several lines make the number columns narrower.
+            # Too wide: headings on several lines first make the number columns (wide for
+            # their headings alone: "Cart → purchase") narrower, before any text is cut.
             self.model.wrap_headers = True
             self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(columns) - 1)
             for i in range(len(columns)):
@@ -253,6 +251,13 @@ class DataTable(QFrame):
                     self.view.resizeColumnToContents(i)
             self._natural = [header.sectionSize(i) for i in range(len(columns))]
             self.fit_width()
+            return
+        for i in sorted((i for i in widths if not self.kinds.get(columns[i])),
+                        key=lambda i: -widths[i]):
+            cut = max(0, min(excess, widths[i] - self.MIN_TEXT_WIDTH))
+            excess -= cut
+            if header.sectionSize(i) != widths[i] - cut:
+                header.resizeSection(i, widths[i] - cut)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
