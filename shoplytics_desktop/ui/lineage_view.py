@@ -464,7 +464,8 @@ class LineageView(QGraphicsView):
         for a, b in graph.edges:
             if a in self.items_by_id and b in self.items_by_id:
                 scene.addItem(EdgeItem(self.items_by_id[a], self.items_by_id[b], blocks))
-        rect = scene.itemsBoundingRect().adjusted(-16, -12, 16, 16)
+        # Room above the layer headings for the search and zoom tools, which float top right.
+        rect = scene.itemsBoundingRect().adjusted(-16, -12 - self.tools.sizeHint().height(), 16, 16)
         self.setSceneRect(rect)
         self.setBackgroundBrush(pal.color(QPalette.ColorRole.Window))
         if selected in self.items_by_id:
@@ -522,9 +523,13 @@ class LineageView(QGraphicsView):
         self.resetTransform()
         view = self.viewport().rect()
         scale = min(view.width() / rect.width(), view.height() / rect.height(), 1.0)
-        # never shrink below legibility: scroll instead
-        self.scale(max(scale, 0.5), max(scale, 0.5))
-        self.centerOn(rect.center())
+        # never shrink below legibility: scroll instead, from the sources on the left (the
+        # graph reads left to right)
+        scale = max(scale, 0.5)
+        self.scale(scale, scale)
+        half = view.width() / (2 * scale)
+        x = rect.center().x() if rect.width() <= 2 * half else rect.left() + half
+        self.centerOn(x, rect.center().y())
 
     def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]

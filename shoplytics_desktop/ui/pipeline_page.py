@@ -90,6 +90,7 @@ class PipelinePage(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setMaximumWidth(260)
+        self.progress.hide()  # shown once a run or test starts (idle, it looks like a text box)
         self.status = QLabel("")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.run_button.clicked.connect(self.start_run)
@@ -290,6 +291,7 @@ class PipelinePage(QWidget):
         self.test_results = {}
         self.bottom.setCurrentWidget(self.run_panel if running else self.validation)
         self.progress.setRange(0, 0)
+        self.progress.show()
         self.status.setText(f"{verb}…")
         self._update_buttons()
         self.busy_changed.emit(True)
