@@ -100,8 +100,8 @@ class SummaryPage(JobPage):
             form.addRow(label, value)
         self.form = form
         self.hint = QLabel("Rejected rows are kept with their line and reason in "
-                           "raw.rejected_events (Data page). An import can be undone with "
-                           "“shoplytics batches delete ID”.")
+                           "raw.rejected_events (Data page). An import can be undone in "
+                           "File ▸ Import batches….")
         self.hint.setWordWrap(True)
         self.run_pipeline = QCheckBox("Run the pipeline now (build and test the marts)")
         self.run_pipeline.setChecked(True)
@@ -139,5 +139,5 @@ class SummaryPage(JobPage):
         self.hint.setText(
             ("Rejected rows are kept with their line and reason in raw.rejected_events (Data "
              "page). " if v and v.rows_rejected else "")
-            + (f"To undo this import: shoplytics batches delete {report.batch_id}"
-               if report.batch_id else ""))
+            + (f"To undo this import: File ▸ Import batches…, batch {report.batch_id} "
+               f"(or shoplytics batches delete {report.batch_id})" if report.batch_id else ""))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -75,7 +77,7 @@ class MappingPage(JobPage):
         self.setSubTitle("Each field of the event contract ← the source column it is read from. "
                          "Fields marked * are required.")
         self.combos: dict[str, QComboBox] = {}
-        self.samples: dict[str, QLabel] = {}
+        self.samples: dict[str, SampleLabel] = {}
         preset_row = self._build_preset_row()
         self._build_file_row()
         self.notes = status_label("warn")
@@ -150,10 +152,7 @@ class MappingPage(JobPage):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setAccessibleName(f"Source column for {name}")
             combo.currentIndexChanged.connect(self._changed)
-            sample = QLabel()
-            sample.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            sample.setMinimumWidth(200)
-            sample.setTextFormat(Qt.TextFormat.PlainText)
+            sample = SampleLabel()
             self.combos[name], self.samples[name] = combo, sample
             grid.addWidget(label, row, 0)
             grid.addWidget(combo, row, 1)
@@ -407,7 +406,7 @@ class MappingPage(JobPage):
                 # A reference into nested data (items[].price) or a first-non-empty list: the
                 # values as the mapping reads them.
                 values = ", ".join(derived[name][:4]) or "(empty in the sample)"
-                label.setText(f"{_elide(values, 64)}   [as mapped]")
+                label.set_sample(values, "   [as mapped]")
                 label.setToolTip("\n".join(derived[name]))
                 continue
             if col is None:
@@ -416,7 +415,7 @@ class MappingPage(JobPage):
                 label.setToolTip("")
                 continue
             values = ", ".join(col.samples[:4]) or "(empty in the sample)"
-            label.setText(f"{_elide(values, 64)}   [{col.type}]")
+            label.set_sample(values, f"   [{col.type}]")
             label.setToolTip("\n".join(col.samples[:12]))
         names = {c.name for c in info.columns}
         used = {r.split(".")[0] for u in self.state.mapping.used_columns()
@@ -460,5 +459,34 @@ class MappingPage(JobPage):
         return self.state.mapping is not None and not self.problem_text()
 
 
-def _elide(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+class SampleLabel(QLabel):
+    """A field's sample values and, after them, their type: the values are cut (…) to the
+    width there is, so the type always shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setMinimumWidth(200)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._parts: tuple[str, str] | None = None
+
+    def setText(self, text: str) -> None:
+        self._parts = None
+        super().setText(text)
+
+    def set_sample(self, values: str, suffix: str) -> None:
+        self._parts = (values, suffix)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._parts is None:
+            return
+        values, suffix = self._parts
+        metrics = self.fontMetrics()
+        room = max(40, self.width() - metrics.horizontalAdvance(suffix) - 4)
+        QLabel.setText(self, metrics.elidedText(values, Qt.TextElideMode.ElideRight, room) + suffix)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
