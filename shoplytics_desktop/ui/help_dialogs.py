@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -122,6 +122,11 @@ class _ListDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Rows fit their wrapped text once the columns have their real widths.
+        self.table.resizeRowsToContents()
+
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()
         for r in range(self.table.rowCount()):
@@ -144,10 +149,15 @@ class ShortcutsDialog(_ListDialog):
 
 
 class DefinitionsDialog(_ListDialog):
+    """The figures the dashboards show (session conversion, funnel completion, AOV …), then
+    every documented column of the marts."""
+
     def __init__(self, project: Project | None, parent: QWidget | None, reason: str = "") -> None:
+        from shoplytics_desktop.core.analytics.glossary import METRICS
+
         defs = metric_definitions(project) if project is not None else []
-        rows = [[d.term, d.model, d.description] for d in defs]
-        super().__init__("Metric definitions", ["Metric", "Model", "Definition"], rows, parent,
-                         "Find a metric…" if rows else (reason or "Open a workspace to read its "
-                                                        "model project's definitions."))
-        self.search.setEnabled(bool(rows))
+        rows = [[m.name, "dashboards", f"{m.definition} ({m.formula})"] for m in METRICS]
+        rows += [[d.term, d.model, d.description] for d in defs]
+        super().__init__("Metric definitions", ["Metric", "Where", "Definition"], rows, parent,
+                         "Find a metric…" if defs else (reason or "Open a workspace to read its "
+                                                        "model project's definitions too."))

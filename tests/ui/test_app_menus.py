@@ -54,8 +54,11 @@ def test_metric_definitions_come_from_the_project_docs(qtbot, passing_ws: Worksp
     rows = dialog.visible_rows()
     assert ["user_id", "marts.fct_users", "The user."] in rows
     assert ["n", "marts.fct_users", "Events of the user."] in rows
-    dialog.search.setText("events of")
+    dialog.search.setText("events of the user")
     assert dialog.visible_rows() == [["n", "marts.fct_users", "Events of the user."]]
+    # The dashboards' figures come first, each with its formula.
+    dialog.search.setText("session conversion")
+    assert dialog.visible_rows()[0][:2] == ["Session conversion", "dashboards"]
 
 
 def test_import_batches_lists_and_deletes_one_after_a_backup(qtbot, passing_ws: Workspace) -> None:
