@@ -32,6 +32,7 @@ from shoplytics_desktop.core.settings import (
     validated,
 )
 from shoplytics_desktop.core.workspace import Workspace
+from shoplytics_desktop.ui.dashboards.style import current_theme
 from shoplytics_desktop.ui.engine_section import EngineSection
 
 #: Settings DuckDB reads when the workspace is opened: changing one reopens it.
@@ -103,12 +104,14 @@ class SettingsDialog(QDialog):
 
         note = QLabel(
             "Sizes are written like 512MB or 4GB. Memory, threads and the spill folder apply "
-            "when the workspace reopens (it reopens on OK). A new session timeout, model "
-            "project or time zone takes effect at the next pipeline run: days, weeks and hours "
-            "of day are counted in the reporting time zone, and the run rebuilds them."
+            "when the workspace reopens (it reopens on OK). A new session timeout, currency, "
+            "model project or time zone takes effect at the next pipeline run (until then the "
+            "dashboards show the last run's numbers): days, weeks and hours of day are counted "
+            "in the reporting time zone, and the run rebuilds them."
         )
         note.setWordWrap(True)
-        note.setEnabled(False)
+        # Secondary text, but readable: the theme's muted colour, not the disabled grey.
+        note.setStyleSheet(f"color: {current_theme().muted};")
         self.error = QLabel()
         self.error.setObjectName("settings_error")
         self.error.setWordWrap(True)
