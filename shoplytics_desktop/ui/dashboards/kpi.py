@@ -195,6 +195,11 @@ class KpiRow(QWidget):
         self.columns = columns
         self._fit_columns = columns
         self.cards: dict[str, KpiCard] = {}
+        # What a "*" after a change means, under the cards (it was a tooltip alone).
+        self.basis_note = QLabel()
+        self.basis_note.setWordWrap(True)
+        self.basis_note.setVisible(False)
+        self.grid.addWidget(self.basis_note, 99, 0, 1, -1)
         # The grid re-flows on resize: its current columns must not hold the window wide.
         self.setMinimumWidth(self.CARD_WIDTH)
 
@@ -237,6 +242,10 @@ class KpiRow(QWidget):
                 card = self.cards[kpi.key] = KpiCard(kpi.label)
                 self.grid.addWidget(card, i // self._fit_columns, i % self._fit_columns)
             card.set_kpi(kpi, f, currency, partial, others.get(kpi.key), compare_label)
+        note = next((k.basis_note for k in kpis if k.basis_note), "")
+        self.basis_note.setText(f"* {note}" if note else "")
+        self.basis_note.setStyleSheet(f"color: {current_theme().muted};")
+        self.basis_note.setVisible(bool(note))
         cols = self.fit_columns(self.width() if self.width() > 50 else 1200)
         if fresh or cols != self._fit_columns:
             self._regrid(cols)
