@@ -96,19 +96,17 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def _project_ws(args: argparse.Namespace, read_only: bool = False, backup: bool = False) -> Any:
-    """The workspace, with --models as its model project for this command. ``backup``: a run
-    of a project that lacks models earlier runs built drops their tables, so the workspace is
-    backed up first (as when the setting changes) and the command says so."""
+def _project_ws(args: argparse.Namespace, read_only: bool = False) -> Any:
+    """The workspace, with --models as its model project for this command."""
     ws = open_workspace(args, read_only=read_only)
     if getattr(args, "models", None):
         ws.settings.models_dir = str(Path(args.models).expanduser().resolve())
-        if backup:
-            _back_up_before_retiring(ws)
     return ws
 
 
-def _back_up_before_retiring(ws: Any) -> None:
+def _back_up_before_retiring(ws: Any) -> str:
+    """A run of a project that lacks models earlier runs built drops their tables: back the
+    workspace up first (as when the setting changes); what to say once the run published."""
     from shoplytics_desktop.core import history
     from shoplytics_desktop.core.models.runner import load_workspace_project
 
@@ -119,11 +117,12 @@ def _back_up_before_retiring(ws: Any) -> None:
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal UNION ALL "
         "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     gone = sorted(r for r in history.built_relations(cur) if r not in current and r in present)
-    if gone:
-        path = ws.backup()
-        print(f"note: the models in {ws.settings.models_dir} lack {len(gone)} that earlier runs "
-              f"built ({', '.join(gone[:3])}{', …' if len(gone) > 3 else ''}): this run removes "
-              f"their tables; the workspace was backed up in {path}.", file=sys.stderr)
+    if not gone:
+        return ""
+    path = ws.backup()
+    return (f"note: the models in {ws.settings.models_dir} lack {len(gone)} that earlier runs "
+            f"built ({', '.join(gone[:3])}{', …' if len(gone) > 3 else ''}): their tables were "
+            f"removed; the workspace was backed up before, in {path}.")
 
 
 def _print_result(result: RunResult, quiet: bool = False) -> None:
@@ -165,8 +164,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise WorkspaceError(
             f"There is no workspace at {workspace_folder(args)}: nothing to run.",
             "Check the path (--workspace); an existing empty folder becomes a new workspace.")
-    with _project_ws(args, backup=True) as ws:
+    with _project_ws(args) as ws:
         target = _engine_target(args, ws)
+        # Only a local run of every model drops what the project no longer has.
+        retired = (_back_up_before_retiring(ws)
+                   if getattr(args, "models", None) and not args.select and target is None
+                   else "")
         if target is not None:
             from shoplytics_desktop.core.engines.run import run_on_engine
 
@@ -178,6 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True),
                                  full_refresh=args.full_refresh)
         _print_result(result, args.quiet)
+        if retired and result.published:
+            print(retired, file=sys.stderr)
     return 1 if result.status == "error" else 0
 
 

@@ -184,7 +184,7 @@ def test_a_run_of_a_project_lacking_built_models_backs_up_first(
     capsys.readouterr()
     assert main(["run", "--workspace", ws_args[1], "--models", str(other)]) == 0
     err = capsys.readouterr().err
-    assert "lack 1 that earlier runs built (marts.fct_total)" in err and "backed up in" in err
+    assert "lack 1 that earlier runs built (marts.fct_total)" in err and "backed up before" in err
     bak = Path(ws_args[1]) / "warehouse.duckdb.bak"
     con = duckdb.connect()
     con.execute(f"ATTACH '{bak}' AS b (READ_ONLY)")
