@@ -81,7 +81,8 @@ class TableModel(QAbstractTableModel):
             if kind == "money":
                 return fmt_money(float(v), self.currency)
             if kind == "rate":
-                return fmt_pct(float(v), 1)
+                # Small shares keep two decimals (0.54 %, not 0.5 %), as the headlines show them.
+                return fmt_pct(float(v), 2 if abs(float(v)) < 0.1 else 1)
             if kind == "count":
                 return fmt_count(float(v), self.decimals[index.column()])
             return v.isoformat() if isinstance(v, dt.date) else str(v)
