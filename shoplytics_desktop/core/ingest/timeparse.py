@@ -15,6 +15,7 @@ are UTC instants whatever it says.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -209,6 +210,7 @@ _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(
 _YMD = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(:\d{2})?)?$")
 
 
+@functools.lru_cache(maxsize=256)
 def check_time_format(time_format: str) -> None:
     """Raise ValueError, saying which, when a strptime format (or one of ``a || b``) has a
     specifier DuckDB does not know (``%Q``): said as the mapping's mistake, not the file's."""
