@@ -161,13 +161,15 @@ def workspace_folder(args: argparse.Namespace) -> Path:
     return Path(folder).expanduser() if folder else default_workspace_dir()
 
 
-def require_workspace(args: argparse.Namespace, nothing_to: str, first: str) -> Path:
-    """The workspace folder, which must hold a database: a command that reads what is there must
-    not turn a mistyped path into a new, empty workspace."""
+def require_workspace(args: argparse.Namespace, nothing_to: str, first: str,
+                      database: bool = True) -> Path:
+    """The workspace folder, which must hold a database (``database``; else exist at all): a
+    command that reads what is there must not turn a mistyped path into a new, empty
+    workspace."""
     from shoplytics_desktop.core.backups import DB_FILE
 
     folder = workspace_folder(args)
-    if not (folder / DB_FILE).exists():
+    if not (folder / DB_FILE if database else folder).exists():
         raise WorkspaceError(f"There is no workspace at {folder}: nothing to {nothing_to}.",
                              f"Check the path (--workspace), or {first}.")
     return folder

@@ -24,7 +24,7 @@ from shoplytics_desktop.cli.common import (
     workspace_folder,
 )
 from shoplytics_desktop.core import catalog
-from shoplytics_desktop.core.errors import ExportError, QueryError, WorkspaceError, count_of
+from shoplytics_desktop.core.errors import ExportError, QueryError, count_of
 from shoplytics_desktop.core.models.runner import RunResult
 
 
@@ -104,19 +104,12 @@ def _project_ws(args: argparse.Namespace, read_only: bool = False) -> Any:
     return ws
 
 
-def _back_up_before_retiring(ws: Any) -> str:
+def _back_up_before_retiring(ws: Any, project: Any) -> str:
     """A run of a project that lacks models earlier runs built drops their tables: back the
     workspace up first (as when the setting changes); what to say once the run published."""
-    from shoplytics_desktop.core import history
-    from shoplytics_desktop.core.models.runner import load_workspace_project
+    from shoplytics_desktop.core.models.runner import retired_by
 
-    project = load_workspace_project(ws)
-    current = {m.relation for m in project.models.values()}
-    cur = ws.cursor()
-    present = {f"{s}.{t}" for s, t in cur.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal UNION ALL "
-        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-    gone = sorted(r for r in history.built_relations(cur) if r not in current and r in present)
+    gone = retired_by(ws, project)
     if not gone:
         return ""
     path = ws.backup()
@@ -156,20 +149,19 @@ def _print_result(result: RunResult, quiet: bool = False) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.models.runner import load_workspace_project, run_project
 
-    named = getattr(args, "workspace", None)
-    if named and not workspace_folder(args).exists():
+    if getattr(args, "workspace", None):
         # A mistyped path must not become a new, empty workspace that "passes" every test.
-        raise WorkspaceError(
-            f"There is no workspace at {workspace_folder(args)}: nothing to run.",
-            "Check the path (--workspace); an existing empty folder becomes a new workspace.")
+        require_workspace(args, "run", "create the folder first (an empty folder becomes a "
+                          "new workspace)", database=False)
     with _project_ws(args) as ws:
         target = _engine_target(args, ws)
-        # Only a local run of every model drops what the project no longer has.
-        retired = (_back_up_before_retiring(ws)
-                   if getattr(args, "models", None) and not args.select and target is None
-                   else "")
+        project, retired = None, ""
+        if getattr(args, "models", None) and not args.select and target is None:
+            # Only a local run of every model drops what the project no longer has.
+            project = load_workspace_project(ws)
+            retired = _back_up_before_retiring(ws, project)
         if target is not None:
             from shoplytics_desktop.core.engines.run import run_on_engine
 
@@ -178,7 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 select=args.select,
             )
         else:
-            result = run_project(ws, select=args.select, reporter=TextReporter(quiet=True),
+            result = run_project(ws, select=args.select, project=project,
+                                 reporter=TextReporter(quiet=True),
                                  full_refresh=args.full_refresh)
         _print_result(result, args.quiet)
         if retired and result.published:

@@ -470,34 +470,25 @@ class Workspace:
             with self._lock:
                 self._cursors.append(cur)
             _WITH_CURSORS.add(self)
-        wanted = self.session_variables()
-        if self._local.variables != wanted:
-            self.set_session_variables(cur, wanted)
+        # Compared on every call (cheap: three attributes); set only when they changed.
+        s = self.settings
+        if self._local.variables != (s.session_timeout_minutes, s.currency, s.time_zone):
+            self.set_session_variables(cur)
         return cur
 
-    def session_variables(self) -> tuple[tuple[str, str], ...]:
-        """The settings the models read with ``getvariable`` (their views too: ``stg_events``'
-        local days and currency, read by queries, exports and the dashboards' drill-through as
-        by a run), as (name, SQL literal)."""
+    def set_session_variables(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Set the settings the models read with ``getvariable`` on ``cur`` (this thread's
+        cursor, or a run's): their views too (``stg_events``' local days and currency) are read
+        by queries, exports and the dashboards' drill-through as by a run."""
         s = self.settings
-        return (
-            ("session_timeout_minutes", str(int(s.session_timeout_minutes))),
+        values = (s.session_timeout_minutes, s.currency, s.time_zone)
+        try:
+            cur.execute(f"SET VARIABLE session_timeout_minutes = {int(s.session_timeout_minutes)}")
             # Money without a currency of its own is in the workspace currency (METRICS.md §1).
-            ("workspace_currency", quote_literal(s.currency)),
+            cur.execute(f"SET VARIABLE workspace_currency = {quote_literal(s.currency)}")
             # Days, weeks and hours of day are counted in the reporting time zone (METRICS.md):
             # the models convert the UTC event times with it.
-            ("time_zone", quote_literal(s.time_zone)),
-        )
-
-    def set_session_variables(
-        self, cur: duckdb.DuckDBPyConnection,
-        values: tuple[tuple[str, str], ...] | None = None,
-    ) -> None:
-        """Set the session variables on ``cur`` (this thread's cursor, or a run's)."""
-        values = values or self.session_variables()
-        try:
-            for name, literal in values:
-                cur.execute(f"SET VARIABLE {name} = {literal}")
+            cur.execute(f"SET VARIABLE time_zone = {quote_literal(s.time_zone)}")
         except duckdb.Error:
             # A cursor in a failed transaction refuses even this; the next call sets them.
             if cur is getattr(self._local, "cursor", None):

@@ -28,14 +28,15 @@ def _columns(ws: Workspace, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def marts_currency(ws: Workspace) -> str:
+def marts_currency(ws: Workspace, built: dict[str, object] | None = None) -> str:
     """The currency the marts count money without its own in: the workspace currency when they
-    were last built by a run of every model. A change of the setting applies at the next run;
-    until then the dashboards show the last run's money in its currency, not nothing."""
+    were last built by a run of every model (``built``: ``history.marts_settings``, when read
+    already). A change of the setting applies at the next run; until then the dashboards show
+    the last run's money in its currency, not nothing."""
     from shoplytics_desktop.core import history
 
-    built = history.marts_settings(ws.cursor()).get("currency")
-    return str(built) if built else ws.settings.currency
+    currency = (built if built is not None else history.marts_settings(ws.cursor())).get("currency")
+    return str(currency) if currency else ws.settings.currency
 
 
 def currency_where(ws: Workspace, table: str) -> tuple[str, list[object]]:
@@ -70,18 +71,19 @@ def other_currencies(ws: Workspace, f: Filters) -> tuple[OtherCurrency, ...]:
     if "currency" not in _columns(ws, "agg_sales"):
         return ()
     where, params = segment_where(f, category="category")
+    own = marts_currency(ws)
     money: dict[str, list[float]] = {}
     for currency, revenue in ws.cursor().execute(
         "SELECT currency, sum(revenue) FROM marts.agg_sales "
         f"WHERE order_date BETWEEN ? AND ? AND currency <> ?{where} GROUP BY 1",
-        [f.start, f.end, marts_currency(ws), *params],
+        [f.start, f.end, own, *params],
     ).fetchall():
         money.setdefault(currency, [0.0, 0.0])[0] = num(revenue)
     if has_refunds_mart(ws):
         for currency, refunds in ws.cursor().execute(
             "SELECT currency, sum(refunds) FROM marts.agg_refunds "
             f"WHERE refund_date BETWEEN ? AND ? AND currency <> ?{where} GROUP BY 1",
-            [f.start, f.end, marts_currency(ws), *params],
+            [f.start, f.end, own, *params],
         ).fetchall():
             money.setdefault(currency, [0.0, 0.0])[1] = num(refunds)
     return tuple(

@@ -109,14 +109,12 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         "ORDER BY 1"
     ).fetchall()
     devices, countries, sources = values("device"), values("country"), values("traffic_source")
+    from shoplytics_desktop.core import history
     from shoplytics_desktop.core.analytics.money import marts_currency
     from shoplytics_desktop.core.analytics.periods import data_bounds
 
     bounds = data_bounds(ws)
-    # Marts built before the zone was recorded were built in UTC.
-    zone = cur.execute(
-        "SELECT value FROM _shoplytics.meta WHERE key = 'marts_time_zone'"
-    ).fetchone()
+    built = history.marts_settings(cur)
     return DashboardStatus(
         missing=(),
         first_day=row[0],
@@ -129,8 +127,9 @@ def dashboard_status(ws: Workspace) -> DashboardStatus:
         options={"device": devices, "country": countries, "traffic_source": sources},
         has_events=has_events,
         last_day_complete=bounds.last_day_complete if bounds is not None else True,
-        time_zone=zone[0] if zone else "UTC",
-        currency=marts_currency(ws),
+        # Marts built before the zone was recorded were built in UTC.
+        time_zone=str(built.get("time_zone") or "UTC"),
+        currency=marts_currency(ws, built),
     )
 
 

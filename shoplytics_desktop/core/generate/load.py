@@ -11,12 +11,16 @@ from pathlib import Path
 
 import duckdb
 
-from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import GenerateError, count_of
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill, utc_now
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
 from shoplytics_desktop.core.ingest import keys
-from shoplytics_desktop.core.ingest.batches import ImportedBatches, imported_batches
+from shoplytics_desktop.core.ingest.batches import (
+    ImportedBatches,
+    drop_batches,
+    generated_batches,
+    imported_batches,
+)
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -119,17 +123,12 @@ class ImportedDataError(GenerateError):
 def _batches_to_remove(ws: Workspace, replace: bool, replace_imports: bool) -> list[str]:
     if not (replace or replace_imports):
         return []
-    where = "" if replace_imports else "WHERE kind = 'generated'"
-    rows = (
-        ws.cursor()
-        .execute(f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches {where} ORDER BY 1")
-        .fetchall()
-    )
-    ids = [str(r[0]) for r in rows]
-    if replace_imports:
-        # Rows of no recorded batch (none should exist) go too: "replace everything" means it.
-        ids.append("")
-    return ids
+    if not replace_imports:
+        return generated_batches(ws)
+    rows = ws.cursor().execute(
+        f"SELECT DISTINCT batch_id FROM {INTERNAL}.batches ORDER BY 1").fetchall()
+    # Rows of no recorded batch (none should exist) go too: "replace everything" means it.
+    return [str(r[0]) for r in rows] + [""]
 
 
 def _load(
@@ -202,22 +201,8 @@ def _delete_batches(con: duckdb.DuckDBPyConnection, doomed: list[str]) -> None:
         con.execute(f"DELETE FROM {INTERNAL}.batches")
         keys.drop_all(con)
         return
-    removed.record(con, doomed)  # the next run updates those users and days only
-    for table in _RAW_TABLES:
-        con.execute(
-            f"DELETE FROM raw.{table} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
-            [doomed],
-        )
-    con.execute(
-        f"DELETE FROM {INTERNAL}.batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))",
-        [doomed],
-    )
-    # The next import indexes the generated events (keys.ensure): generating does not pay for it.
-    keys.drop_batches(con, doomed)
-    con.execute(
-        f"DELETE FROM {keys.SHARED_TABLE} WHERE _batch_id IN (SELECT unnest(?::VARCHAR[]))",
-        [doomed],
-    )
+    # As a batch delete does: rows, keys, records, and the users and days the next run updates.
+    drop_batches(con, doomed)
 
 
 def _loaded_batch(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:

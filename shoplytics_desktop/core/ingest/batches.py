@@ -126,19 +126,18 @@ class ImportedBatches:
 
 def imported_batches(ws: Workspace) -> ImportedBatches:
     """The loaded batches that came from files (not from the generator)."""
-    row = ws.cursor().execute(
-        f"SELECT count(DISTINCT batch_id), coalesce(sum(rows_loaded) FILTER "
-        f"(WHERE kind = 'events'), 0) FROM {INTERNAL}.batches "
-        "WHERE kind <> 'generated' AND status = 'loaded'"
-    ).fetchone()
-    return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
+    return _loaded(ws, "kind <> 'generated'", "kind = 'events'")
 
 
 def demo_data(ws: Workspace) -> ImportedBatches:
     """The batches of demo data (made by the generator) and their events."""
+    return _loaded(ws, "kind = 'generated'", "true")
+
+
+def _loaded(ws: Workspace, where: str, events: str) -> ImportedBatches:
     row = ws.cursor().execute(
-        f"SELECT count(DISTINCT batch_id), coalesce(sum(rows_loaded), 0) FROM {INTERNAL}.batches "
-        "WHERE kind = 'generated' AND status = 'loaded'"
+        f"SELECT count(DISTINCT batch_id), coalesce(sum(rows_loaded) FILTER (WHERE {events}), 0) "
+        f"FROM {INTERNAL}.batches WHERE {where} AND status = 'loaded'"
     ).fetchone()
     return ImportedBatches(int(row[0]) if row else 0, int(row[1]) if row else 0)
 

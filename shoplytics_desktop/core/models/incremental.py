@@ -77,7 +77,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -376,6 +376,27 @@ class _FullRefresh(Exception):
 
 
 # -- one run -------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _temp_views(cur: duckdb.DuckDBPyConnection, views: Mapping[str, str]) -> Iterator[None]:
+    """Temporary views (name → SELECT) for the block, dropped after it. When the block fails,
+    its error is the one reported: dropping them then fails only because that error ended the
+    transaction."""
+    for bare, select in views.items():
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            _drop_temp_views(cur, views)
+        raise
+    _drop_temp_views(cur, views)
+
+
+def _drop_temp_views(cur: duckdb.DuckDBPyConnection, views: Mapping[str, str]) -> None:
+    for bare in views:
+        cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
 
 
 class IncrementalRun:
@@ -752,9 +773,7 @@ class IncrementalRun:
             return "up to date: nothing it reads changed"
         if build.rw.events:
             self.copy_events(build.rw.events)
-        try:
-            for bare, select in build.rw.views.items():
-                cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS\n{select}")
+        with _temp_views(cur, build.rw.views):
             if spec.kind == "user":
                 count = self._update_users(model, spec, sql, build.users, build.tail)
                 how = f"updated for {count:,} user(s) with {self._events_word()}" + (
@@ -763,19 +782,8 @@ class IncrementalRun:
             else:
                 count = self._update_days(model, spec, sql)
                 how = f"updated for {count:,} day(s)"
-        except BaseException:
-            # The update's own error is the one to report: a statement after it (dropping the
-            # views) fails only because that error ended the transaction.
-            with contextlib.suppress(duckdb.Error):
-                self._drop_views(build)
-            raise
-        self._drop_views(build)
         self.changed[model.name] = "part"
         return how
-
-    def _drop_views(self, build: _Build) -> None:
-        for bare in build.rw.views:
-            self.cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
 
     def _events_word(self) -> str:
         """What the users of an update have: new events, deleted ones, or both."""
@@ -928,20 +936,13 @@ class IncrementalRun:
         row = cur.execute(f"SELECT count(*) FROM {rel} WHERE NOT ({where})").fetchone()
         before = int(row[0]) if row else 0
         bare = upstream.relation.split(".")[-1]
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(bare)} AS SELECT * FROM "
-                    f"{upstream.relation} WHERE {where}")
-        try:
+        with _temp_views(cur, {bare: f"SELECT * FROM {upstream.relation} WHERE {where}"}):
             inner = replace_refs(model.parsed_sql, [(ref, f"temp.main.{quote_ident(bare)}")
                                                      for ref, _ in model.refs])
             num = quote_ident(spec.number)
             sql = (f"SELECT * REPLACE (CAST({num} + {before} AS {types[spec.number]}) AS {num}) "
                    f"FROM ({inner})")
             how = self._update_all(model, spec, sql, where)
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):  # the update's error is the one to report
-                cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
-            raise
-        cur.execute(f"DROP VIEW IF EXISTS temp.main.{quote_ident(bare)}")
         return how.replace("updated:", f"updated from number {before + 1:,}:", 1)
 
     def _write_changes(

@@ -109,12 +109,23 @@ class _Catalog:
         self.kinds[model.relation] = kind
 
 
-def _retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog) -> list[str]:
-    """Drop what earlier runs built for models this project no longer has (say, a mart that was
+def _to_retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog) -> list[str]:
+    """What earlier runs built for models this project no longer has (say, a mart that was
     renamed): relations named in the run history only, never anything else in the schemas."""
     built = history.built_relations(cur)
     current = {m.relation for m in project.models.values()}
-    retired = sorted(r for r in built if r not in current and r in catalog.kinds)
+    return sorted(r for r in built if r not in current and r in catalog.kinds)
+
+
+def retired_by(ws: Workspace, project: Project) -> list[str]:
+    """The relations a run of every model of ``project`` would drop (see ``_to_retire``)."""
+    cur = ws.cursor()
+    return _to_retire(cur, project, _Catalog(cur))
+
+
+def _retire(cur: duckdb.DuckDBPyConnection, project: Project, catalog: _Catalog) -> list[str]:
+    """Drop what ``_to_retire`` names."""
+    retired = _to_retire(cur, project, catalog)
     for relation in retired:
         cur.execute(f"DROP {catalog.kinds.pop(relation)} {relation}")
     return retired
