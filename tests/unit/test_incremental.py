@@ -520,11 +520,16 @@ def long_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     assert isinstance(first, dt.date)
     day = {n: first + dt.timedelta(days=n) for n in (5, 10, 60, 100)}
     # Two users' events of two days 95 days apart, more than twice the 29 days of lookback;
-    # both users were active before, so no one is numbered again.
+    # both users were active before, so no one is numbered again, and every segment of their
+    # events that day was seen before, so the filter cells stay as they are.
     early, late = (
-        _one(ws, f"SELECT min(user_id) FROM raw.events WHERE CAST(event_time AS DATE) = "
+        _one(ws, f"SELECT min(user_id) FROM raw.events AS e WHERE CAST(event_time AS DATE) = "
                  f"DATE '{day[n]}' AND user_id IN (SELECT user_id FROM raw.events WHERE "
-                 f"event_time < DATE '{day[n]}' - 1)") for n in (5, 100))
+                 f"event_time < DATE '{day[n]}' - 1) AND user_id NOT IN (SELECT user_id FROM "
+                 f"raw.events WHERE CAST(event_time AS DATE) = DATE '{day[n]}' AND (device, "
+                 f"country, traffic_source) NOT IN (SELECT (device, country, traffic_source) "
+                 f"FROM raw.events WHERE event_time < DATE '{day[n]}' - 1))")
+        for n in (5, 100))
     _hold_back(ws, "far_apart",
                f"(user_id = '{early}' AND CAST(event_time AS DATE) = DATE '{day[5]}') OR "
                f"(user_id = '{late}' AND CAST(event_time AS DATE) = DATE '{day[100]}')")
