@@ -52,6 +52,17 @@ def test_bare_model_names_are_qualified_in_place(tmp_path: Path) -> None:
     assert "from staging.stg_events e join stg_users u" in sql
 
 
+def test_a_reference_keeps_its_qualifier_however_far_back_it_starts() -> None:
+    from shoplytics_desktop.core.models.parse import TableRef, replace_refs
+
+    long_schema = '"' + "s" * 400 + '"'
+    for qualifier in ("", "marts.", 'db . "marts" . ', f"{long_schema}.", f"db.{long_schema} . "):
+        sql = "select 1 as x " * 40 + f"from {qualifier}fct_a as a"
+        start = sql.index("fct_a")
+        ref = TableRef(schema="", name="fct_a", start=start, end=start + 4, line=1, col=start)
+        assert replace_refs(sql, [(ref, "temp.fct_a")]).endswith(" from temp.fct_a as a"), qualifier
+
+
 def test_order_is_topological_and_deterministic(tmp_path: Path) -> None:
     p = _project(tmp_path, BASIC)
     assert p.order() == ["stg_events", "stg_users", "int_x", "fct_a", "fct_b"]
