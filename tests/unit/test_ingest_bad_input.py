@@ -58,6 +58,15 @@ def test_header_only(ws: Workspace, tmp_path: Path) -> None:
 
 
 @pytest.mark.reliability
+def test_one_row_without_a_header(ws: Workspace, tmp_path: Path) -> None:
+    # Its line is a row (it holds a time), not a header: read without one, its columns are
+    # named by position and the error says which it saw.
+    f = tmp_path / "one.csv"
+    f.write_text("2024-01-01 00:00:00,view,u1\n")
+    fails(ws, f, r"could be found in .*columns seen: column0, column1, column2")
+
+
+@pytest.mark.reliability
 def test_binary_garbage(ws: Workspace, tmp_path: Path) -> None:
     rng = random.Random(7)
     f = tmp_path / "garbage.csv"

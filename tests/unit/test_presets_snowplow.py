@@ -119,3 +119,14 @@ def test_snowplow_tsv_mapping_saved_and_reused(tmp_path: Path, capsys: pytest.Ca
     out = import_file(tmp_path / "ws", TSV, capsys, "--mapping", str(saved))
     assert "18 loaded, 2 duplicate, 0 rejected" in out
     _check(tmp_path / "ws")
+
+
+def test_an_enriched_tsv_of_one_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A quiet hour's file holds one event: its line is the event, not a header without rows.
+    one = tmp_path / "one.tsv"
+    one.write_text(TSV.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    out = import_file(tmp_path / "ws", one, capsys)
+    assert "(preset snowplow)" in out and "1 loaded" in out, out
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        row = w.cursor().execute("SELECT count(*), min(event_type) FROM raw.events").fetchone()
+    assert row is not None and row[0] == 1

@@ -319,6 +319,11 @@ def _inspect(
     )
     info = _with_lineage_names(con, info, dialect.sniffs)
     columns, sampled = _sampled_columns(con, info, dialect.sniffs)
+    if not sampled and fmt == "csv" and info.header and not options and _names_are_data(columns):
+        # One line whose "names" are an event (a time, a UUID): a headerless export of one row
+        # (Snowplow's enriched TSV of a quiet hour), not a header without rows.
+        info = dataclasses.replace(info, header=False)
+        columns, sampled = _sampled_columns(con, info, None)
     if not sampled:
         empty_what = (
             "has a header row but no data rows"
@@ -498,6 +503,17 @@ def _with_lineage_names(
         # JSON's columns, detected once: every later read of the files takes them.
         json_columns=tuple(described) if info.format in ("json", "ndjson") else (),
     )
+
+
+_DATA_NAME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def _names_are_data(columns: list[SourceColumn]) -> bool:
+    """Whether a header's names hold a timestamp or a UUID: values of a row, not names."""
+    return any(_DATA_NAME.match(c.name.strip()) for c in columns)
 
 
 def _sampled_columns(

@@ -109,9 +109,11 @@ def _enriched_tsv(info: SourceInfo) -> list[str]:
         return []
     if [c.name for c in info.top_columns] == FIELDS:
         return ["the 131 enriched-event fields"]
-    # Read as if it had a header, the first event's values are the names.
+    # Read as if it had a header, the first event's values are the names (a file of one event
+    # is read without one: its event is the first sample).
     first = [c.name for c in info.top_columns]
-    rows = [first, [c.samples[0] if c.samples else "" for c in info.top_columns]]
+    sampled = [c.samples[0] if c.samples else "" for c in info.top_columns]
+    rows = [first, sampled] if info.header else [sampled]
     ok = all(r[1] in _PLATFORMS and r[5] in _EVENTS and _UUID.match(r[6]) for r in rows)
     if not ok:
         return []
