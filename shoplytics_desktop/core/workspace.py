@@ -460,7 +460,7 @@ class Workspace:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor on the workspace connection, with the settings the models read
-        as session variables (see ``session_variables``)."""
+        as session variables (see ``set_session_variables``)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self.con.cursor()
@@ -471,17 +471,21 @@ class Workspace:
                 self._cursors.append(cur)
             _WITH_CURSORS.add(self)
         # Compared on every call (cheap: three attributes); set only when they changed.
-        s = self.settings
-        if self._local.variables != (s.session_timeout_minutes, s.currency, s.time_zone):
+        if self._local.variables != self._variable_values():
             self.set_session_variables(cur)
         return cur
+
+    def _variable_values(self) -> tuple[object, ...]:
+        """The settings ``set_session_variables`` sets, to tell whether a cursor has them."""
+        s = self.settings
+        return (s.session_timeout_minutes, s.currency, s.time_zone)
 
     def set_session_variables(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Set the settings the models read with ``getvariable`` on ``cur`` (this thread's
         cursor, or a run's): their views too (``stg_events``' local days and currency) are read
         by queries, exports and the dashboards' drill-through as by a run."""
         s = self.settings
-        values = (s.session_timeout_minutes, s.currency, s.time_zone)
+        values = self._variable_values()
         try:
             cur.execute(f"SET VARIABLE session_timeout_minutes = {int(s.session_timeout_minutes)}")
             # Money without a currency of its own is in the workspace currency (METRICS.md §1).

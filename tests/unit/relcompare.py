@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from shoplytics_desktop.core.models.runner import RunResult
+from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -57,3 +57,26 @@ def differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, obj
         if extra or missing:
             differing[rel] = (extra, missing)
     return differing
+
+
+def assert_equals_full_rebuild(ws: Workspace, result: RunResult) -> None:
+    """Every relation the run built holds exactly the rows a full rebuild of the same workspace
+    then gives (EXCEPT ALL both ways, in one database: the run's rows are copied aside)."""
+    assert result.published, result.message
+    cur = ws.cursor()
+    relations = [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
+    cur.execute("CREATE SCHEMA IF NOT EXISTS inc_copy")
+    for rel in relations:
+        cur.execute(f"CREATE OR REPLACE TABLE inc_copy.{rel.split('.')[1]} AS FROM {rel}")
+    full = run_project(ws, full_refresh=True)
+    assert full.published, full.message
+    assert all(m.note.startswith("rebuilt in full") for m in full.models if m.note)
+    differing = {}
+    for rel in relations:
+        mine, theirs = f"inc_copy.{rel.split('.')[1]}", rel
+        a = one(ws, f"SELECT count(*) FROM (FROM {mine} EXCEPT ALL FROM {theirs})")
+        b = one(ws, f"SELECT count(*) FROM (FROM {theirs} EXCEPT ALL FROM {mine})")
+        if a or b:
+            differing[rel] = (a, b)
+    cur.execute("DROP SCHEMA inc_copy CASCADE")
+    assert differing == {}

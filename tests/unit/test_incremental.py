@@ -30,6 +30,7 @@ from shoplytics_desktop.core.models.datatests import PER_GROUP, SCOPED
 from shoplytics_desktop.core.models.freshness import KEPT, UNCHANGED
 from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import assert_equals_full_rebuild as _assert_equals_full_rebuild
 from tests.unit.relcompare import one as _one
 
 pytestmark = pytest.mark.slow
@@ -68,31 +69,6 @@ def _bridge_events(ws: Workspace) -> None:
             id=event_id, t=time, u=BRIDGE_USER, b="base"))
     cur.execute("CREATE TABLE main.held_midnight AS " + template.format(
         id="bridge-2", t=f"{next_day} 00:10:00", u=BRIDGE_USER, b="midnight"))
-
-
-def _built(result: RunResult) -> list[str]:
-    return [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
-
-
-def _assert_equals_full_rebuild(ws: Workspace, result: RunResult) -> None:
-    assert result.published, result.message
-    cur = ws.cursor()
-    relations = _built(result)
-    cur.execute("CREATE SCHEMA IF NOT EXISTS inc_copy")
-    for rel in relations:
-        cur.execute(f"CREATE OR REPLACE TABLE inc_copy.{rel.split('.')[1]} AS FROM {rel}")
-    full = run_project(ws, full_refresh=True)
-    assert full.published, full.message
-    assert all(m.note.startswith("rebuilt in full") for m in full.models if m.note)
-    differing = {}
-    for rel in relations:
-        mine, theirs = f"inc_copy.{rel.split('.')[1]}", rel
-        a = _one(ws, f"SELECT count(*) FROM (FROM {mine} EXCEPT ALL FROM {theirs})")
-        b = _one(ws, f"SELECT count(*) FROM (FROM {theirs} EXCEPT ALL FROM {mine})")
-        if a or b:
-            differing[rel] = (a, b)
-    cur.execute("DROP SCHEMA inc_copy CASCADE")
-    assert differing == {}
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from shoplytics_desktop.core.models.runner import RunResult, run_project
 from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
 from shoplytics_desktop.core.workspace import Workspace
 from tests.samples import REAL_SAMPLE
+from tests.unit.relcompare import assert_equals_full_rebuild
 
 PRESETS = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
 
@@ -70,9 +71,9 @@ def _split(path: Path, header: bool, folder: Path, seed: int, by_order: bool) ->
         for line in body:
             key = line.split(",", 1)[0] if by_order else None
             if key is None or key != previous:
-                i, part = i + 1, part_of(i + 1)
+                i, slot = i + 1, part_of(i + 1)
             previous = key
-            parts[part].append(line)
+            parts[slot].append(line)
     out = []
     for i, part in enumerate(parts):
         (folder / f"part{i}").mkdir()
@@ -85,26 +86,9 @@ def _split(path: Path, header: bool, folder: Path, seed: int, by_order: bool) ->
 def _assert_equals_full_rebuild(ws: Workspace, result: RunResult, updated: bool = True) -> None:
     """Every relation the run built equals a full rebuild's; ``updated``: the run updated some
     models (a delete may rebuild everything, which must agree all the same)."""
-    assert result.published, result.message
-    built = [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
     notes = {m.name: m.note for m in result.models}
     assert not updated or any(n.startswith("updated") for n in notes.values()), notes
-    cur = ws.cursor()
-    cur.execute("CREATE SCHEMA inc_copy")
-    for rel in built:
-        cur.execute(f"CREATE TABLE inc_copy.{rel.split('.')[1]} AS FROM {rel}")
-    full = run_project(ws, full_refresh=True)
-    assert full.published, full.message
-    differing = {}
-    for rel in built:
-        mine = f"inc_copy.{rel.split('.')[1]}"
-        counts = cur.execute(
-            f"SELECT (SELECT count(*) FROM (FROM {mine} EXCEPT ALL FROM {rel})), "
-            f"(SELECT count(*) FROM (FROM {rel} EXCEPT ALL FROM {mine}))").fetchone()
-        if counts != (0, 0):
-            differing[rel] = counts
-    cur.execute("DROP SCHEMA inc_copy CASCADE")
-    assert differing == {}
+    assert_equals_full_rebuild(ws, result)
 
 
 @pytest.mark.slow

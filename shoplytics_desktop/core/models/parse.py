@@ -442,7 +442,10 @@ def _ref_span(sql: str, start: int, end: int) -> tuple[int, int]:
     # A qualifier ends in a dot just before the reference. A search of all the text before it
     # tries the pattern at every character (0.15 ms a reference on a long model): only the
     # text just before is searched, and all of it where the qualifier may start further back.
-    if not sql[:start].rstrip().endswith("."):
+    before = start - 1
+    while before >= 0 and sql[before].isspace():
+        before -= 1
+    if before < 0 or sql[before] != ".":
         return start, end
     window = max(0, start - 256)
     m = _QUALIFIER.search(sql, window, start)
