@@ -671,6 +671,38 @@ def test_validate_reports_examples_with_the_source_row(tmp_path: Path) -> None:
     assert frame["user_id"].to_list() == ["1", "u2", "u3", "u4"]
 
 
+def test_reasons_give_counts_and_the_first_examples_by_file_and_line() -> None:
+    from shoplytics_desktop.core.ingest.validation import reasons
+
+    con = duckdb.connect()
+    # Two reasons; "b" 4 rows in two files, out of order; "a" 1 row; a row without a line
+    # (none known) comes after the numbered ones of its file.
+    con.execute("""CREATE TABLE r AS SELECT * FROM (VALUES
+        ('f2.csv', 3, 'b', '{"x":1}'), ('f1.csv', 9, 'b', '{"x":2}'), ('f1.csv', NULL, 'b', NULL),
+        ('f1.csv', 4, 'b', '{"x":3}'), ('f1.csv', 7, 'a', '{"x":4}'))
+        AS t(_source_file, _source_line, __reason, source_row)""")
+    got = reasons(con, "SELECT * FROM r")
+    assert [(g.reason, g.count) for g in got] == [("b", 4), ("a", 1)]
+    assert [(e.file, e.line, e.source_row) for e in got[0].examples] == [
+        ("f1.csv", 4, '{"x":3}'), ("f1.csv", 9, '{"x":2}'), ("f1.csv", None, None)]
+    assert [(e.file, e.line) for e in got[1].examples] == [("f1.csv", 7)]
+
+
+def test_reasons_of_many_wide_rejected_rows_fit_a_small_memory_limit() -> None:
+    # 200,000 rejected rows of 2 kB each (400 MB of text) within 64 MB: only the first three
+    # examples of a reason are kept as the rows stream by.
+    from shoplytics_desktop.core.ingest.validation import reasons
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("SET threads = 1")
+    got = reasons(con, """SELECT 'f.csv' AS _source_file, 200001 - i AS _source_line,
+                                 'too wide' AS __reason, repeat('x', 2000) || i AS source_row
+                          FROM range(200000) t(i)""")
+    assert [(g.reason, g.count) for g in got] == [("too wide", 200000)]
+    assert [e.line for e in got[0].examples] == [2, 3, 4]
+
+
 def test_progress_is_reported(ws: Workspace) -> None:
     reporter = RecordingReporter()
     import_events(ws, [FIXTURES / "clickstream.csv"], reporter=reporter)

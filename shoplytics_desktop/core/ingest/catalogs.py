@@ -15,9 +15,10 @@ import duckdb
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import ImportError_
+from shoplytics_desktop.core.ingest import validation
 from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.mapping import normalize_name
-from shoplytics_desktop.core.ingest.report import CatalogReport, ReasonCount, RejectExample
+from shoplytics_desktop.core.ingest.report import CatalogReport
 from shoplytics_desktop.core.ingest.timeparse import time_sql
 from shoplytics_desktop.core.ingest.transform import text_sql
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
@@ -161,14 +162,9 @@ def load_catalog(
     assert counts is not None
     loaded_row = con.execute(f"SELECT count(*) FROM (SELECT s.* {new_rows})").fetchone()
     loaded = int(loaded_row[0]) if loaded_row else 0
-    reasons = tuple(
-        ReasonCount(str(r), int(n), tuple(RejectExample(e["f"], e["l"], e["r"]) for e in ex))
-        for r, n, ex in con.execute(
-            f"""SELECT __reason, count(*), list({{'f': _source_file, 'l': _source_line,
-                       'r': CAST(to_json(__src) AS VARCHAR)}} ORDER BY _source_line)[1:3]
-                FROM {_STAGE} WHERE __reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"""
-        ).fetchall()
-    )
+    reasons = validation.reasons(
+        con, f"SELECT _source_file, _source_line, __reason, to_json(__src) AS source_row "
+             f"FROM {_STAGE} WHERE __reason IS NOT NULL")
     if not dry_run and batch_id is not None:
         cast = {c.name: c.sql_type for c in contract.columns_of(
             contract.Product if spec is PRODUCTS else contract.UserSnapshot)}

@@ -37,11 +37,14 @@ def reasons(
 
     ``rejected_sql`` selects ``_source_file, _source_line, __reason, source_row``.
     """
+    # The first examples by place in the files, kept as the rows stream by (arg_min's n
+    # smallest): a list of every rejected row, sorted and then cut, held each row's text in
+    # memory, and a million rejected rows of a wide export ran out of the import's budget.
     rows = con.execute(
         f"""SELECT __reason, count(*),
-                   list({{'file': _source_file, 'line': _source_line,
-                          'row': CAST(source_row AS VARCHAR)}}
-                        ORDER BY _source_file, _source_line)[1:{EXAMPLES}]
+                   arg_min({{'file': _source_file, 'line': _source_line,
+                             'row': CAST(source_row AS VARCHAR)}},
+                           (_source_file, _source_line), {EXAMPLES})
             FROM ({rejected_sql}) GROUP BY 1 ORDER BY 2 DESC, 1""",
         params or [],
     ).fetchall()
