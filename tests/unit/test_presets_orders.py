@@ -79,6 +79,15 @@ def test_shopify_orders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
             "SELECT event_id FROM raw.events WHERE order_id = '#1004' ORDER BY 1").fetchall()]
         assert ids == ["#1004|SHIRT-M|Linen Shirt - M#1", "#1004|SOCKS|Wool Socks#1",
                        "#1004|SOCKS|Wool Socks#2"]
+        # The same SKU twice is numbered in the file's order: the paid pair first, the free
+        # pair two lines later.
+        socks = con.execute(
+            "SELECT event_id, price, quantity, _source_line FROM raw.events "
+            "WHERE order_id = '#1004' AND product_id = 'SOCKS' ORDER BY 1").fetchall()
+        assert [(i, p, q) for i, p, q, _ in socks] == [
+            ("#1004|SOCKS|Wool Socks#1", Decimal("7.50"), 3),
+            ("#1004|SOCKS|Wool Socks#2", Decimal("0.00"), 1)]
+        assert socks[0][3] < socks[1][3]
 
 
 def test_shopify_shuffled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

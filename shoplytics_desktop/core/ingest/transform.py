@@ -305,14 +305,19 @@ def mapped_sql(
         replaced.append("abs(price) AS price")
     rename = f" REPLACE ({', '.join(replaced)})" if replaced else ""
     ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
+    m1 = f"SELECT {', '.join(_field_columns(b))}, {ordinal} AS __ordinal FROM src"
+    if mapping.event_key:
+        m1_ctes, m1_from = _key_numbers(m1)
+    else:
+        m1_ctes, m1_from = f"m1 AS ({m1})", "m1"
     return f"""
 WITH {src},
-m1 AS (SELECT {', '.join(_field_columns(b))}, {ordinal} AS __ordinal FROM src),
+{m1_ctes},
 m2 AS (
-    SELECT * EXCLUDE (__quantity){rename}, {quantity} AS quantity,
+    SELECT m1.* EXCLUDE (__quantity){rename}, {quantity} AS quantity,
         {_event_id_sql(b)} AS event_id,
         {event_type} AS event_type
-    FROM m1
+    FROM {m1_from}
 ),
 m3 AS (SELECT *, {_reason_sql(b, loaded_at)} AS __reason FROM m2)
 SELECT event_id, event_time, event_type, event_name, user_id, session_id, product_id, order_id,
@@ -398,15 +403,40 @@ def _event_id_sql(b: _Builder) -> str:
         hashed.append("coalesce(CAST(__ordinal AS VARCHAR), '')")
     event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {', '.join(hashed)})))"
     if b.mapping.event_key:
-        # The natural key, numbered among rows with an equal key (an order's two lines of one
-        # product); the order of such rows is the file's, which changes no number. Rows of two
-        # files at the same line are told apart by the file, so every import numbers them alike.
+        # The natural key, numbered among rows with an equal key (``_key_numbers``).
         event_id = (
-            "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
-            "row_number() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal, "
-            "_source_file) END"
+            "CASE WHEN m1.__key IS NULL THEN " + event_id + " ELSE m1.__key || '#' || "
+            "coalesce(__kn.__n, 1) END"
         )
     return event_id
+
+
+def _key_numbers(m1: str) -> tuple[str, str]:
+    """The CTEs of the mapping's first step ``m1`` with its natural keys numbered, and what m2
+    reads them from (``m1`` joined with ``__kn``, whose ``__n`` is the row's number).
+
+    A key is numbered among the rows that share it (an order's two lines of one product) in the
+    file's order: by line, then array element, then file, so rows of two files at one line are
+    told apart and every import of the rows numbers them alike. Most keys are a single row's,
+    numbered 1 without ordering anything: only the rows of a repeated key go through the
+    window, and only their key and place in the files, joined back by those. A window over
+    every row carried every mapped column through its sort: at a million order lines, with
+    the import's memory budget, it took more time than the rest of the mapping. Rows of one key
+    at the very same place (a file read twice) get the same number, as they are one event."""
+    where = ("m1.__key = __kn.__key AND m1._source_line IS NOT DISTINCT FROM __kn._source_line "
+             "AND m1.__ordinal IS NOT DISTINCT FROM __kn.__ordinal "
+             "AND m1._source_file IS NOT DISTINCT FROM __kn._source_file")
+    ctes = (
+        # Read three times, narrowly twice: computed where read, each read keeping the
+        # columns it needs, rather than every mapped column held in memory.
+        f"m1 AS NOT MATERIALIZED ({m1}),\n"
+        "__keys_repeated AS (SELECT __key FROM m1 WHERE __key IS NOT NULL GROUP BY __key "
+        "HAVING count(*) > 1),\n"
+        "__kn AS (SELECT DISTINCT __key, _source_line, __ordinal, _source_file, "
+        "dense_rank() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal, _source_file) "
+        "AS __n FROM m1 WHERE __key IN (SELECT __key FROM __keys_repeated))"
+    )
+    return ctes, f"m1 LEFT JOIN __kn ON {where}"
 
 
 def _event_type_sql(b: _Builder) -> str:
@@ -438,12 +468,12 @@ def _reshaped(b: _Builder, source: str, explode: bool = True) -> str:
     m = b.mapping
     if not m.fill_down and not m.explode and not m.order_refund and not m.supersede \
             and not m.skip_files:
-        return f"src AS ({source})"
+        return f"src AS NOT MATERIALIZED ({source})"
     ctes, last = _stages(b, source)
     if m.explode and explode:
         ctes.append(_exploded(b, last))
         last = "src2"
-    ctes.append(f"src AS (SELECT * FROM {last})")
+    ctes.append(f"src AS NOT MATERIALIZED (SELECT * FROM {last})")
     return ",\n".join(ctes)
 
 
@@ -486,7 +516,7 @@ def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
         by = b.ref(m.order_refund.by).sql()
         line = f"src.{quote_ident(b.info.line_column)}"
         ctes.append(
-            f"src1r AS (SELECT *, false AS {_REFUND} FROM {last} AS src UNION ALL "
+            f"src1r AS NOT MATERIALIZED (SELECT *, false AS {_REFUND} FROM {last} AS src UNION ALL "
             f"SELECT *, true AS {_REFUND} FROM {last} AS src WHERE {amount} > 0 "
             f"QUALIFY row_number() OVER (PARTITION BY {by} ORDER BY {line}) = 1)"
         )
