@@ -63,9 +63,14 @@ def _ga4_time(line: str, k: int) -> str:
                   lambda m: f"{m.group(1)}{int(m.group(2)) + k * 1000}{m.group(3)}", line, count=1)
 
 
+_UUID = re.compile(r"\b([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-)[0-9a-f]{8}([0-9a-f]{4})\b")
+
+
 def _uuids(line: str, k: int) -> str:
-    """Copy k of a Snowplow event: its UUIDs (event and session ids) start with k."""
-    return re.sub(r"\b[0-9a-f]{8}(-[0-9a-f]{4}-4)", lambda m: f"{k:08x}{m.group(1)}", line)
+    """Copy k of a Snowplow event: its UUIDs (event and session ids) carry k in their last
+    group. The fixture's ids differ in their first group or their last digits, both kept (k
+    in the first group made a0f1…-0002 and b0f1…-0002 one id, taken for conflicting repeats)."""
+    return _UUID.sub(lambda m: f"{m.group(1)}{k:08x}{m.group(2)}", line)
 
 
 #: name -> (fixture, file suffix, how copy k of a line differs, whether the first line is a header)
