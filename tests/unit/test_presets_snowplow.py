@@ -116,6 +116,8 @@ def test_snowplow_tsv_mapping_saved_and_reused(tmp_path: Path, capsys: pytest.Ca
     import_file(tmp_path / "ws1", TSV, capsys, "--save-mapping", str(saved))
     text = saved.read_text()
     assert "header: false" in text and "quote: ''" in text and "- derived_tstamp" in text
+    # The entities' numbers are JSON numbers: the decimal point is known, not looked for.
+    assert "decimal: ." in text
     out = import_file(tmp_path / "ws", TSV, capsys, "--mapping", str(saved))
     assert "18 loaded, 2 duplicate, 0 rejected" in out
     _check(tmp_path / "ws")
