@@ -189,6 +189,31 @@ def test_proposal_for_retailrocket_shape() -> None:
     assert m.time_format == "epoch_ms"
 
 
+@pytest.mark.parametrize(
+    ("sql_type", "values"),
+    [
+        ("BIGINT", ["1715421600", "1715421600123", "-5", "NULL", "0", "1715421600123456",
+                    "1715421600123456789"]),
+        ("DOUBLE", ["1715421600.5", "'nan'", "'inf'", "'-inf'", "1.7e9", "1e20", "NULL", "0.25"]),
+        ("DECIMAL(18,3)", ["1715421600.123", "12.5", "NULL"]),
+        ("HUGEINT", ["170141183460469231731687303715884105727", "1"]),
+    ],
+)
+def test_a_numeric_time_column_is_profiled_alike_without_its_text(
+    sql_type: str, values: list[str]
+) -> None:
+    # The short profile of numbers (magnitudes only) counts what the full one counts: every
+    # epoch band, the non-finite values as unreadable, none as a date.
+    from shoplytics_desktop.core.ingest.proposal import _time_profile
+
+    con = duckdb.connect()
+    rows = ", ".join(f"({v})" for v in values)
+    src = f"src AS (SELECT CAST(v AS {sql_type}) AS c FROM (VALUES {rows}) AS t(v))"
+    full = _time_profile(con, src, "c")
+    assert _time_profile(con, src, "c", numbers=True) == full
+    assert full.total == len([v for v in values if v != "NULL"])
+
+
 def test_proposal_for_clickstream_keeps_page_for_properties() -> None:
     m = propose_mapping(inspect_sources([FIXTURES / "clickstream.csv"]))
     assert m.columns == {
