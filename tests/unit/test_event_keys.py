@@ -65,6 +65,17 @@ def test_an_updated_export_adds_only_its_new_lines(ws: Workspace, tmp_path: Path
     assert _loaded(ws, _csv(tmp_path / "d.csv", [6, 7, 6, 2])) == 2
     assert _keys(ws) == 7
     assert _index(ws) == _events(ws)
+    # Three copies of one id, and an id repeated with other values (the second is rejected):
+    # only the repeated keys are written again, one per row kept.
+    e = tmp_path / "e.csv"
+    e.write_text(HEADER + "e8,2024-03-01 11:00:00,view,u1,p1\n" * 3
+                 + "e9,2024-03-01 11:01:00,view,u1,p1\ne9,2024-03-01 11:01:00,view,u2,p1\n"
+                 + "e10,2024-03-01 11:02:00,view,u1,p1\n", encoding="utf-8")
+    v = import_events(ws, [e]).validation
+    assert v is not None
+    assert (v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (3, 2, 1)
+    assert _keys(ws) == 10
+    assert _index(ws) == _events(ws)
 
 
 def test_deleting_a_batch_takes_its_keys_out(ws: Workspace, tmp_path: Path) -> None:

@@ -107,6 +107,34 @@ def repeats_possible(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     return bool(row and row[0])
 
 
+def repeated_keys_sql() -> str:
+    """The keys the batch (parameter: its id) holds more than once, as a SELECT."""
+    return f"SELECT key FROM {KEYS_TABLE} WHERE _batch_id = ? GROUP BY key HAVING count(*) > 1"
+
+
+def rewrite_repeated(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> None:
+    """Index again the batch's repeated keys, after some of their rows were deleted: only those
+    keys' entries are written again, one per row still there (rewriting every key of a million
+    events made the commit 1.7 s longer)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __ingest_repeated AS {repeated_keys_sql()}", [batch_id]
+    )
+    try:
+        con.execute(
+            f"DELETE FROM {KEYS_TABLE} WHERE _batch_id = ? "
+            "AND key IN (SELECT key FROM __ingest_repeated)",
+            [batch_id],
+        )
+        con.execute(
+            f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events "
+            f"WHERE {batch_rows(since)} AND {key_sql('event_id')} IN "
+            "(SELECT key FROM __ingest_repeated)",
+            [batch_id],
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.__ingest_repeated")
+
+
 def drop_batches(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str]) -> None:
     """Take the keys of these batches out of the index (with their rows). A literal list, so
     that DuckDB reads only those batches' row groups."""
