@@ -276,6 +276,24 @@ def test_equal_natural_keys_at_one_line_of_two_files_are_numbered_by_file(tmp_pa
                        ("536365|85123A#1", "a_invoices"), ("536365|85123A#2", "b_invoices")]
 
 
+def test_a_natural_key_over_exploded_items_is_numbered_by_line_then_item(ws: Workspace) -> None:
+    """GA4's events keyed by the user (a mapping's choice): the numbers follow the file's lines,
+    and an event's items (exploded, one line) follow their order in the array."""
+    source = PRESETS / "ga4" / "events_20250511.ndjson"
+    mapping = propose_mapping(inspect_sources([source]))
+    assert mapping.explode
+    keyed = mapping.model_copy(update={"event_key": ["user_pseudo_id"]})
+    v = import_events(ws, [source], mapping=keyed).validation
+    assert v is not None and (v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (27, 0, 0)
+    rows = ws.cursor().execute(
+        "SELECT event_id, _source_line, product_id FROM raw.events "
+        "WHERE starts_with(event_id, '1180203456.') ORDER BY _source_line, event_id").fetchall()
+    assert [(int(i.split("#")[1]), line, p) for i, line, p in rows] == [
+        (1, 1, None), (2, 2, None), (3, 3, None), (4, 4, "SKU-1"), (5, 5, "SKU-1"),
+        (6, 6, None), (7, 7, None), (8, 8, "SKU-1"), (9, 8, "SKU-2"), (10, 24, None),
+        (11, 25, "SKU-2")]
+
+
 def test_json_columns_are_detected_once(tmp_path: Path) -> None:
     """After the first read detects a JSON source's columns, every later read names them and
     samples nothing; the nested fields come from the types, without reading the files again."""

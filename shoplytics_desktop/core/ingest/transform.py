@@ -423,16 +423,18 @@ def _key_numbers(m1: str) -> tuple[str, str]:
     every row carried every mapped column through its sort: at a million order lines, with
     the import's memory budget, it took more time than the rest of the mapping. Rows of one key
     at the very same place (a file read twice) get the same number, as they are one event."""
-    where = ("m1.__key = __kn.__key AND m1._source_line IS NOT DISTINCT FROM __kn._source_line "
-             "AND m1.__ordinal IS NOT DISTINCT FROM __kn.__ordinal "
-             "AND m1._source_file IS NOT DISTINCT FROM __kn._source_file")
+    # __kn's columns have names of their own: m2's expressions name m1's unqualified.
+    where = ("m1.__key = __kn.__kn_key AND m1._source_line IS NOT DISTINCT FROM __kn.__kn_line "
+             "AND m1.__ordinal IS NOT DISTINCT FROM __kn.__kn_ordinal "
+             "AND m1._source_file IS NOT DISTINCT FROM __kn.__kn_file")
     ctes = (
         # Read three times, narrowly twice: computed where read, each read keeping the
         # columns it needs, rather than every mapped column held in memory.
         f"m1 AS NOT MATERIALIZED ({m1}),\n"
         "__keys_repeated AS (SELECT __key FROM m1 WHERE __key IS NOT NULL GROUP BY __key "
         "HAVING count(*) > 1),\n"
-        "__kn AS (SELECT DISTINCT __key, _source_line, __ordinal, _source_file, "
+        "__kn AS (SELECT DISTINCT __key AS __kn_key, _source_line AS __kn_line, "
+        "__ordinal AS __kn_ordinal, _source_file AS __kn_file, "
         "dense_rank() OVER (PARTITION BY __key ORDER BY _source_line, __ordinal, _source_file) "
         "AS __n FROM m1 WHERE __key IN (SELECT __key FROM __keys_repeated))"
     )
