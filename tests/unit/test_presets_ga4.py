@@ -80,6 +80,18 @@ def test_ga4_ndjson_numbers_and_dimensions(tmp_path: Path, capsys: pytest.Captur
                        "SKU-4", "Accessories", "Trail", 3, "Boot Laces")
 
 
+def test_ga4_and_snowplow_state_their_decimal_point() -> None:
+    # Machine-written numbers (BigQuery's INT64 as digit strings, JSON numbers): the point is
+    # known, and no pass over every exploded item looks for a decimal comma.
+    from shoplytics_desktop.core.ingest import inspect_sources, propose_mapping
+
+    for fixture in (FIXTURE, PRESETS / "snowplow" / "atomic_events.csv",
+                    PRESETS / "snowplow" / "enriched.tsv"):
+        mapping = propose_mapping(inspect_sources([fixture]))
+        assert mapping.preset in ("ga4", "snowplow")
+        assert mapping.source.decimal == "."
+
+
 def test_ga4_shuffled_gives_the_same_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = tmp_path / "ws"
     import_file(ws, shuffled(FIXTURE, tmp_path / "events.ndjson", header=False), capsys)

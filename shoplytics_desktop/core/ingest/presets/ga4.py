@@ -98,7 +98,9 @@ def plan(info: SourceInfo) -> Mapping:
     stitch = (FillDown(by=session, columns=["user_id"])
               if isinstance(session, str) and find(info, "user_id") == "user_id" else None)
     return Mapping(
-        source=source_options(info),
+        # BigQuery writes INT64 as digits in a JSON string and FLOAT64 as a JSON number: never a
+        # decimal comma, so no pass over every item looks for one (0.57 s at a million events).
+        source=source_options(info).model_copy(update={"decimal": "."}),
         columns={k: v for k, v in columns.items() if v},  # type: ignore[misc]
         time_format="epoch_us",
         event_types=vocabulary(NAME),  # type: ignore[arg-type]
