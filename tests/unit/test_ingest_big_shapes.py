@@ -72,6 +72,23 @@ def test_mapped_rows_are_counted_without_the_mapping(fixture: str) -> None:
         assert "unnest(" not in sql  # an exploded row counts its elements without exploding
 
 
+def test_the_fill_down_is_skipped_where_nothing_read_is_filled() -> None:
+    """Counting GA4's rows and reading its names need no fill-down (it fills user_id): no pass
+    over every row for it. Shopify's order status is filled down, and its refund rows depend on
+    the filled refunded amount: both keep it."""
+    ga4 = inspect_sources([PRESETS / "ga4" / "events_20250511.ndjson"])
+    mapping = propose_mapping(ga4)
+    assert mapping.fill_down is not None
+    b = transform._Builder(ga4, mapping)
+    assert not transform.reads_filled(b, transform._event_name_sql(b, None))
+    assert "PARTITION BY" not in mapped_rows_sql(ga4, mapping)
+    shopify = inspect_sources([PRESETS / "shopify" / "orders_export.csv"])
+    mapping = propose_mapping(shopify)
+    b = transform._Builder(shopify, mapping)
+    assert transform.reads_filled(b, transform._event_name_sql(b, mapping.defaults.event_name))
+    assert "max(" in mapped_rows_sql(shopify, mapping)
+
+
 def test_an_exploded_array_is_written_once() -> None:
     """The array (a JSON text's entities, parsed anew by each JSON function) is computed once
     per row and read by name; it was written four times: whether to explode, the elements, and

@@ -172,7 +172,7 @@ def refine(
             # The names are a row's, not an element's: read from the rows before their arrays
             # are exploded, which parses no array (a Snowplow TSV's entities: 9.0 -> 4.7 s at
             # a million rows); exploding keeps every row, so the same names are found.
-            mapping = _settle_names(con, src, b, mapping, rows)
+            mapping = _settle_names(con, src, b, mapping, source)
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
@@ -459,16 +459,24 @@ def _formats(first: str, second: str, sep: str, forms: Sequence[str]) -> str:
 # -- event names ---------------------------------------------------------------------------------
 
 def _settle_names(
-    con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping, unexploded: str
+    con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping, source: str
 ) -> Mapping:
     """Names only the fuzzy fallback knows become explicit entries of ``event_types``: the SQL
     rules then agree with what the user is shown, and the saved mapping says what was read.
-    ``unexploded``: ``src`` before its arrays are exploded, read where no name is an element's."""
-    from shoplytics_desktop.core.ingest.transform import _Builder, _event_name_sql, reads_element
+    Unless a name is an element's, they are read from ``source``'s rows before their arrays are
+    exploded, and before the fill-down unless the name is filled down: the same names."""
+    from shoplytics_desktop.core.ingest.transform import (
+        _Builder,
+        _event_name_sql,
+        _reshaped,
+        reads_element,
+        reads_filled,
+    )
 
     assert isinstance(b, _Builder)
     name = _event_name_sql(b, mapping.defaults.event_name)
-    ctes = src if reads_element(name) else unexploded
+    ctes = src if reads_element(name) else _reshaped(
+        b, source, explode=False, fill=reads_filled(b, name))
     rows = con.execute(
         f"WITH {ctes} SELECT DISTINCT {name} AS n FROM src WHERE n IS NOT NULL LIMIT {MAX_NAMES}"
     ).fetchall()

