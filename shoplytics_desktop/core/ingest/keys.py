@@ -30,6 +30,8 @@ NEW_KEYS = "__ingest_new_keys"
 KEY_HITS = "__ingest_key_hits"
 #: The new rows whose id an earlier batch holds (keys can collide; ids cannot), with that batch.
 HELD = "__ingest_held"
+#: The keys a batch holds more than once, while its repeats are dropped.
+REPEATED = "__ingest_repeated"
 #: The value DuckDB's hash() gave this text when the keys were written (in _shoplytics.meta).
 _PROBE_TEXT = "shoplytics event key"
 _PROBE_META = "event_key_probe"
@@ -107,32 +109,29 @@ def repeats_possible(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     return bool(row and row[0])
 
 
-def repeated_keys_sql() -> str:
-    """The keys the batch (parameter: its id) holds more than once, as a SELECT."""
-    return f"SELECT key FROM {KEYS_TABLE} WHERE _batch_id = ? GROUP BY key HAVING count(*) > 1"
+def find_repeated(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
+    """Put the keys the batch holds more than once in ``REPEATED`` (dropped by ``drop_temp``):
+    the only keys whose rows can repeat an id, and whose entries change when repeats go."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REPEATED} AS SELECT key FROM {KEYS_TABLE} "
+        "WHERE _batch_id = ? GROUP BY key HAVING count(*) > 1",
+        [batch_id],
+    )
 
 
 def rewrite_repeated(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> None:
-    """Index again the batch's repeated keys, after some of their rows were deleted: only those
-    keys' entries are written again, one per row still there (rewriting every key of a million
-    events made the commit 1.7 s longer)."""
+    """Index again the keys of ``REPEATED`` (``find_repeated``), after some of their rows were
+    deleted: only those keys' entries are written again, one per row still there (rewriting
+    every key of a million events made the commit 1.7 s longer)."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE __ingest_repeated AS {repeated_keys_sql()}", [batch_id]
+        f"DELETE FROM {KEYS_TABLE} WHERE _batch_id = ? AND key IN (SELECT key FROM {REPEATED})",
+        [batch_id],
     )
-    try:
-        con.execute(
-            f"DELETE FROM {KEYS_TABLE} WHERE _batch_id = ? "
-            "AND key IN (SELECT key FROM __ingest_repeated)",
-            [batch_id],
-        )
-        con.execute(
-            f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events "
-            f"WHERE {batch_rows(since)} AND {key_sql('event_id')} IN "
-            "(SELECT key FROM __ingest_repeated)",
-            [batch_id],
-        )
-    finally:
-        con.execute("DROP TABLE IF EXISTS temp.__ingest_repeated")
+    con.execute(
+        f"INSERT INTO {KEYS_TABLE} SELECT {key_sql('event_id')}, _batch_id FROM raw.events "
+        f"WHERE {batch_rows(since)} AND {key_sql('event_id')} IN (SELECT key FROM {REPEATED})",
+        [batch_id],
+    )
 
 
 def drop_batches(con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str]) -> None:
@@ -230,6 +229,6 @@ def _held_batches(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (NEW_KEYS, KEY_HITS, HELD):
+    for t in (NEW_KEYS, KEY_HITS, HELD, REPEATED):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")

@@ -153,19 +153,20 @@ def _drop_repeats(
     if not keys.repeats_possible(con, batch_id):
         return 0, 0
     values = ", ".join(_SAME_EVENT)
-    # Only the rows whose key repeats can repeat an id: the window sorts those, not the batch
-    # (a million Segment events with a few retried ones: 1.27 s -> 0.1 s).
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _shoplytics_repeats AS
-            SELECT rowid AS row_id, _source_file, _source_line, event_id, {values},
-                   hash({values}) <> first_value(hash({values})) OVER w AS conflict
-            FROM raw.events WHERE {keys.batch_rows(since)}
-                AND {keys.key_sql('event_id')} IN ({keys.repeated_keys_sql()})
-            WINDOW w AS (PARTITION BY event_id ORDER BY _source_file, _source_line)
-            QUALIFY row_number() OVER w > 1""",
-        [batch_id, batch_id],
-    )
     try:
+        # Only the rows whose key repeats can repeat an id: the window sorts those, not the
+        # batch (a million Segment events with a few retried ones: 1.27 s -> 0.49 s).
+        keys.find_repeated(con, batch_id)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _shoplytics_repeats AS
+                SELECT rowid AS row_id, _source_file, _source_line, event_id, {values},
+                       hash({values}) <> first_value(hash({values})) OVER w AS conflict
+                FROM raw.events WHERE {keys.batch_rows(since)}
+                    AND {keys.key_sql('event_id')} IN (SELECT key FROM {keys.REPEATED})
+                WINDOW w AS (PARTITION BY event_id ORDER BY _source_file, _source_line)
+                QUALIFY row_number() OVER w > 1""",
+            [batch_id],
+        )
         conflicts = con.execute(
             f"""INSERT INTO raw.rejected_events
                     (_batch_id, _source_file, _source_line, reason, source_row, _loaded_at)
@@ -177,11 +178,12 @@ def _drop_repeats(
         row = con.execute(
             "DELETE FROM raw.events WHERE rowid IN (SELECT row_id FROM _shoplytics_repeats)"
         ).fetchone()
+        deleted = int(row[0]) if row else 0
+        if deleted:
+            keys.rewrite_repeated(con, batch_id, since)
     finally:
         con.execute("DROP TABLE IF EXISTS temp._shoplytics_repeats")
-    deleted = int(row[0]) if row else 0
-    if deleted:
-        keys.rewrite_repeated(con, batch_id, since)
+        keys.drop_temp(con)
     conflicting = int(conflicts[0]) if conflicts else 0
     return deleted - conflicting, conflicting
 

@@ -628,8 +628,11 @@ def check_mapping(mapping: Mapping, info: SourceInfo) -> None:
         )
 
 
-def source_options(info: SourceInfo) -> SourceOptions:
-    """How to read a source as detected: its format, CSV dialect and encoding, with a header."""
+def source_options(
+    info: SourceInfo, decimal: Literal[".", ","] | None = None
+) -> SourceOptions:
+    """How to read a source as detected: its format, CSV dialect and encoding, with a header.
+    ``decimal``: a vendor's known decimal point (None: settled from the values)."""
     fmt = info.format if info.format in ("csv", "json", "ndjson", "parquet") else "auto"
     return SourceOptions(
         format=fmt,  # type: ignore[arg-type]
@@ -638,4 +641,5 @@ def source_options(info: SourceInfo) -> SourceOptions:
         escape=info.escape,
         header=True,
         encoding=info.encoding,  # type: ignore[arg-type]
+        decimal=decimal,
     )

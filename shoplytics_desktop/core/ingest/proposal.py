@@ -148,21 +148,18 @@ def refine(
         _Builder,
         _reshaped,
         preview_source,
-        reads_element,
+        read_by,
     )
 
     b = _Builder(info, mapping)
     source = source or preview_source(info)
     src = _reshaped(b, source)
-    # The rows before their arrays are exploded: every row is kept, so a field of the row (not
-    # of an element) has the same values there, read without parsing any array.
-    rows = _reshaped(b, source, explode=False) if mapping.explode else src
     try:
         if mapping.preset is None or mapping.time_format in (AUTO, ""):
             # A preset that leaves the time's form to the data gets it settled as any file:
             # from the rows, unless the time is an element's (Mixpanel's items: 1.64 -> 0.2 s
             # at a million events).
-            time_src = src if reads_element(b.time()[0]) else rows
+            time_src = read_by(b, source, src, b.time()[0])
             mapping, time_notes, date_order = _settle_time(con, time_src, b, mapping)
             notes += time_notes
         if mapping.source.decimal is None:
@@ -463,20 +460,12 @@ def _settle_names(
 ) -> Mapping:
     """Names only the fuzzy fallback knows become explicit entries of ``event_types``: the SQL
     rules then agree with what the user is shown, and the saved mapping says what was read.
-    Unless a name is an element's, they are read from ``source``'s rows before their arrays are
-    exploded, and before the fill-down unless the name is filled down: the same names."""
-    from shoplytics_desktop.core.ingest.transform import (
-        _Builder,
-        _event_name_sql,
-        _reshaped,
-        reads_element,
-        reads_filled,
-    )
+    They are read from the reshaped ``source`` as ``read_by`` says: the same names."""
+    from shoplytics_desktop.core.ingest.transform import _Builder, _event_name_sql, read_by
 
     assert isinstance(b, _Builder)
     name = _event_name_sql(b, mapping.defaults.event_name)
-    ctes = src if reads_element(name) else _reshaped(
-        b, source, explode=False, fill=reads_filled(b, name))
+    ctes = read_by(b, source, src, name)
     rows = con.execute(
         f"WITH {ctes} SELECT DISTINCT {name} AS n FROM src WHERE n IS NOT NULL LIMIT {MAX_NAMES}"
     ).fetchall()

@@ -408,8 +408,8 @@ def _event_id_sql(b: _Builder) -> str:
     if b.mapping.event_key:
         # The natural key, numbered among rows with an equal key (``_key_numbers``).
         event_id = (
-            "CASE WHEN m1.__key IS NULL THEN " + event_id + " ELSE m1.__key || '#' || "
-            "coalesce(__kn.__n, 1) END"
+            "CASE WHEN __key IS NULL THEN " + event_id + " ELSE __key || '#' || "
+            "coalesce(__n, 1) END"
         )
     return event_id
 
@@ -481,6 +481,16 @@ def _reshaped(b: _Builder, source: str, explode: bool = True, fill: bool = True)
         last = "src2"
     ctes.append(f"src AS NOT MATERIALIZED (SELECT * FROM {last})")
     return ",\n".join(ctes)
+
+
+def read_by(b: _Builder, source: str, src: str, sql: str) -> str:
+    """The reshaped CTEs (ending in ``src``) a pass reading ``sql`` over ``source`` needs:
+    ``src`` where it reads an array's element; else the rows before their arrays are exploded
+    (every row is kept, with the same values of its own), and before the fill-down unless it
+    reads a filled column (``reads_filled``), neither of which it would notice."""
+    if reads_element(sql):
+        return src
+    return _reshaped(b, source, explode=False, fill=reads_filled(b, sql))
 
 
 def reads_filled(b: _Builder, *sqls: str) -> bool:
