@@ -8,6 +8,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def peak_rss_mb() -> float:
@@ -38,3 +39,77 @@ def drop_page_cache() -> bool:
     except OSError:
         return False
     return True
+
+
+def hold_back(ws: Any, share: float, pick: str = "latest") -> int:
+    """Move ``share`` of the workspace's events out of raw.events into main.new_events, to
+    arrive later as a batch of their own (``add_held_batch``): the latest ones by time (the
+    next export of a shop), or with ``pick="random"`` a sample from the whole time range (late
+    events, an order's lines and a session's events split between batches). How many."""
+    cur = ws.cursor()
+    if pick == "latest":
+        total = int(cur.execute("SELECT count(*) FROM raw.events").fetchone()[0])
+        row = cur.execute("SELECT event_time FROM raw.events ORDER BY event_time DESC "
+                          "LIMIT 1 OFFSET ?", [max(int(total * share) - 1, 0)]).fetchone()
+        assert row is not None, "the workspace holds no events"
+        where, params = "event_time >= ?", [row[0]]
+    elif pick == "random":
+        where, params = "hash(event_id || 'held') % 1000000 < ?", [int(share * 1_000_000)]
+    else:
+        raise ValueError(f"pick: latest or random, not {pick!r}")
+    cur.execute("CREATE TABLE main.new_events AS SELECT * REPLACE ('new-batch' AS _batch_id) "
+                f"FROM raw.events WHERE {where}", params)
+    cur.execute(f"DELETE FROM raw.events WHERE {where}", params)
+    # Their keys leave the batches that held them, so that the index says what raw.events does.
+    cur.execute("DELETE FROM _shoplytics.event_keys WHERE key IN "
+                "(SELECT hash(event_id) FROM main.new_events)")
+    cur.execute("CHECKPOINT")
+    return int(cur.execute("SELECT count(*) FROM main.new_events").fetchone()[0])
+
+
+def add_held_batch(ws: Any) -> int:
+    """The events ``hold_back`` set aside, added as an import batch of their own ('new-batch',
+    listed as the app lists imports, so that ``delete_batch`` can take it out again); how many."""
+    cur = ws.cursor()
+    row = cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events").fetchone()
+    n = int(row[0]) if row else 0
+    cur.execute("INSERT INTO _shoplytics.event_keys SELECT hash(event_id), _batch_id "
+                "FROM main.new_events")
+    cur.execute("INSERT INTO _shoplytics.batches (batch_id, kind, source, rows_read, "
+                "rows_loaded, status) VALUES ('new-batch', 'events', 'benchmark', ?, ?, "
+                "'loaded')", [n, n])
+    cur.execute("DROP TABLE main.new_events")
+    cur.execute("CHECKPOINT")
+    return n
+
+
+def full_rebuild_differences(ws: Any, result: Any) -> tuple[float, int, dict[str, tuple[int, int]]]:
+    """Whether the relations a run (``result``, usually an update) built hold exactly the rows a
+    full rebuild of the same events gives: their rows are copied aside, everything is rebuilt
+    (``run_project(full_refresh=True)``, which stays published), and each relation is compared
+    with its copy by EXCEPT ALL both ways, doubles exactly. Returns the full rebuild's seconds,
+    how many relations were compared, and the differing ones: (rows only the run had, rows only
+    the rebuild has)."""
+    from shoplytics_desktop.core.models.runner import run_project
+
+    cur = ws.cursor()
+    built = [(m.layer, m.name) for m in result.models if m.materialized != "view"]
+    cur.execute("CREATE SCHEMA bench_before")
+    for layer, name in built:
+        cur.execute(f"CREATE TABLE bench_before.{name} AS FROM {layer}.{name}")
+    t0 = time.perf_counter()
+    full = run_project(ws, full_refresh=True)
+    seconds = time.perf_counter() - t0
+    assert full.published, full.message
+    differing: dict[str, tuple[int, int]] = {}
+    for layer, name in built:
+        before, after = f"bench_before.{name}", f"{layer}.{name}"
+        row = cur.execute(f"SELECT (SELECT count(*) FROM (FROM {before} EXCEPT ALL FROM {after})),"
+                          f" (SELECT count(*) FROM (FROM {after} EXCEPT ALL FROM {before}))"
+                          ).fetchone()
+        assert row is not None
+        if row[0] or row[1]:
+            differing[f"{layer}.{name}"] = (int(row[0]), int(row[1]))
+    cur.execute("DROP SCHEMA bench_before CASCADE")
+    cur.execute("CHECKPOINT")
+    return seconds, len(built), differing

@@ -13,6 +13,9 @@ before the new batch, add the batch, time ``run_project`` (incremental); then ti
 incremental run (not part of it: the app checkpoints when idle), the time of a run with
 nothing new right after the incremental one, the time of a run after the batch is deleted again
 (as the app deletes it), the models that took longest in the incremental run and the peak RSS.
+Last, unless ``--no-verify``: the update and the run after the delete again, each compared with
+a full rebuild of the same events, relation by relation (EXCEPT ALL both ways); exit status 1
+when any differs.
 The workspace is kept under benchmarks/out/.
 """
 
@@ -33,7 +36,7 @@ def _prepare(folder: Path, events: int, share: float, derived: bool = False) -> 
     """A workspace of ``events`` generated events, without its latest ``share``, fully built;
     the held-back events wait in main.new_events. Reused when there. ``derived``: the events
     have no session ids (as many exports), so every session comes from the timeout rule."""
-    from benchmarks._util import generated_workspace
+    from benchmarks._util import generated_workspace, hold_back
     from shoplytics_desktop.core.models.runner import run_project
     from shoplytics_desktop.core.workspace import Workspace
 
@@ -45,18 +48,9 @@ def _prepare(folder: Path, events: int, share: float, derived: bool = False) -> 
     shutil.rmtree(base, ignore_errors=True)
     shutil.copytree(folder, base)
     with Workspace.open(base) as ws:
-        cur = ws.cursor()
         if derived:
-            cur.execute("UPDATE raw.events SET session_id = NULL")
-        held = int(events * share)
-        row = cur.execute(
-            f"SELECT event_time FROM raw.events ORDER BY event_time DESC LIMIT 1 OFFSET {held}"
-        ).fetchone()
-        assert row is not None
-        cur.execute("CREATE TABLE main.new_events AS SELECT * REPLACE ('new-batch' AS _batch_id) "
-                    "FROM raw.events WHERE event_time > ?", [row[0]])
-        cur.execute("DELETE FROM raw.events WHERE event_time > ?", [row[0]])
-        cur.execute("CHECKPOINT")
+            ws.cursor().execute("UPDATE raw.events SET session_id = NULL")
+        hold_back(ws, share)
         result = run_project(ws, full_refresh=True)
         assert result.published, result.message
     ready.write_text(_models_hash())
@@ -80,20 +74,13 @@ def _models_hash() -> str:
 def _with_new_batch(base: Path, work: Path) -> int:
     """A copy of the base workspace at ``work``, with the held-back events added as their
     batch; how many."""
+    from benchmarks._util import add_held_batch
     from shoplytics_desktop.core.workspace import Workspace
 
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     with Workspace.open(work) as ws:
-        cur = ws.cursor()
-        row = cur.execute("INSERT INTO raw.events SELECT * FROM main.new_events").fetchone()
-        # Listed as an import batch, so that the app's delete_batch can take it out again.
-        cur.execute("INSERT INTO _shoplytics.batches (batch_id, kind, source, rows_read, "
-                    "rows_loaded, status) VALUES ('new-batch', 'events', 'benchmark', ?, ?, "
-                    "'loaded')", [row[0], row[0]] if row else [0, 0])
-        cur.execute("DROP TABLE main.new_events")
-        cur.execute("CHECKPOINT")
-    return int(row[0]) if row else 0
+        return add_held_batch(ws)
 
 
 def _timed(
@@ -155,6 +142,22 @@ def _timed_delete(work: Path) -> tuple[float, str, float]:
         return seconds, next(m.note for m in result.models if m.name == "int_sessions"), removing
 
 
+def _verified(base: Path, work: Path) -> list[tuple[str, tuple[float, int, dict]]]:
+    """The update and the run after the batch's delete, each compared with a full rebuild of the
+    same events (``full_rebuild_differences``)."""
+    from benchmarks._util import full_rebuild_differences
+    from shoplytics_desktop.core.ingest import delete_batch
+    from shoplytics_desktop.core.models.runner import run_project
+    from shoplytics_desktop.core.workspace import Workspace
+
+    _with_new_batch(base, work)
+    with Workspace.open(work) as ws:
+        updated = full_rebuild_differences(ws, run_project(ws))
+        delete_batch(ws, "new-batch")
+        after_delete = full_rebuild_differences(ws, run_project(ws))
+    return [("the update", updated), ("the run after the delete", after_delete)]
+
+
 def _timed_cli(base: Path, work: Path) -> float:
     """The command a user types after an import: `shoplytics run`, from process start to exit."""
     import subprocess
@@ -182,6 +185,8 @@ def main() -> None:
                     help="how many of the slowest models of the last update to list")
     ap.add_argument("--derived-sessions", action="store_true",
                     help="events without session ids: every session from the timeout rule")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="skip comparing the update's relations with a full rebuild")
     args = ap.parse_args()
     folder = ROOT / "out" / f"run-{args.events}"
     base = _prepare(folder, args.events, args.new, args.derived_sessions)
@@ -203,6 +208,7 @@ def main() -> None:
             deleted.append(_timed_delete(work))
             full.append(_timed(base, work, full=True)[0])
         cli = [_timed_cli(base, work) for _ in range(args.cli_runs)]
+        verified = [] if args.no_verify else _verified(base, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     i, f = statistics.median(inc), statistics.median(full)
@@ -231,7 +237,16 @@ def main() -> None:
     print(f"  the {len(slowest)} slowest models of the last incremental run:")
     for name, seconds, note in slowest:
         print(f"    {name:28s} {seconds:6.2f} s  {note}")
+    for label, (seconds, compared, differing) in verified:
+        if differing:
+            print(f"  {label} DIFFERS from a full rebuild in {len(differing)} of {compared} "
+                  f"relations (rows only it has / rows only the rebuild has): {differing}")
+        else:
+            print(f"  {label} equals a full rebuild in all {compared} relations it built "
+                  f"(EXCEPT ALL both ways, doubles exactly; that rebuild {seconds:.2f} s)")
     print(f"  peak RSS {peak_rss_mb():.0f} MB")
+    if any(differing for _, (_, _, differing) in verified):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
