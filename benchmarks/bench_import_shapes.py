@@ -16,6 +16,11 @@ stores as many events as the file has. For each shape it prints, each in a proce
     python benchmarks/bench_import_shapes.py                      # every shape, 1M rows
     python benchmarks/bench_import_shapes.py --rows 200000 ga4 shopify_orders
     python benchmarks/bench_import_shapes.py --files 90 ga4   # a folder of 90 daily files
+    python benchmarks/bench_import_shapes.py --generated        # a generated shop's behaviour
+
+With ``--generated``, the GA4, Segment and Shopify orders files are written from ``--rows``
+generated events instead (``generate.vendor``: the users, sessions, days and orders of a shop
+rather than copies of a fixture; Shopify's export holds the orders alone, about 1 % of them).
 """
 
 from __future__ import annotations
@@ -109,10 +114,37 @@ def write_shape(name: str, rows: int, folder: Path, files: int = 1) -> tuple[Pat
     return (paths[0] if files <= 1 else folder / name), copies * len(body)
 
 
-def measure(name: str, rows: int, folder: Path, memory: str | None = None, files: int = 1) -> str:
+#: The shapes ``generate.vendor`` writes, by this script's names.
+GENERATED = {"ga4": "ga4", "segment": "segment", "shopify_orders": "shopify"}
+
+
+def write_generated(name: str, events: int, folder: Path) -> tuple[Path, int]:
+    """The shape's file written from ``events`` generated events (90 days); its lines."""
+    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+    from shoplytics_desktop.core.generate.vendor import SHAPES as VENDOR
+    from shoplytics_desktop.core.generate.vendor import write_vendor_export
+    from shoplytics_desktop.core.workspace import Workspace
+
+    shape = GENERATED[name]
+    path = folder / f"{name}{VENDOR[shape][2]}"
+    with Workspace.open(folder / "generated") as ws:
+        generate_into(ws, GenerateSpec(events=events, days=90, seed=7), replace=True)
+        write_vendor_export(ws.cursor(), "raw.events", shape, path)
+    shutil.rmtree(folder / "generated", ignore_errors=True)
+    with path.open("rb") as fh:
+        lines = sum(1 for _ in fh) - (1 if path.suffix == ".csv" else 0)
+    return path, lines
+
+
+def measure(name: str, rows: int, folder: Path, memory: str | None = None, files: int = 1,
+            generated: bool = False) -> str:
     """Our import and DuckDB's own read of the shape's file (or folder of ``files`` files),
     each in a process of its own (the helpers of bench_import.py)."""
-    path, lines = write_shape(name, rows, folder, files)
+    if generated:
+        path, lines = in_child(write_generated, name, rows, folder)
+        name = f"{name} (gen.)"
+    else:
+        path, lines = write_shape(name, rows, folder, files)
     parts = sorted(path.iterdir()) if path.is_dir() else [path]
     size = sum(p.stat().st_size for p in parts) / 1e6
     fmt = "csv" if parts[0].suffix in (".csv", ".tsv") else "json"
@@ -144,15 +176,21 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1,
                         help="split each shape's rows into this many files of a folder")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
+    parser.add_argument("--generated", action="store_true",
+                        help="GA4, Segment and Shopify orders written from --rows generated "
+                        "events instead of copies of the fixtures")
     parser.add_argument("--import-memory-limit", default="",
                         help="the workspace's import_memory_limit (default: the app's, 512MB)")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="shapes-"))
     folder.mkdir(parents=True, exist_ok=True)
+    names = args.shapes or (list(GENERATED) if args.generated else SHAPES)
+    if args.generated and set(names) - set(GENERATED):
+        sys.exit(f"--generated writes {', '.join(GENERATED)} only")
     try:
-        for name in args.shapes or SHAPES:
-            print(measure(name, args.rows, folder, args.import_memory_limit or None, args.files),
-                  flush=True)
+        for name in names:
+            print(measure(name, args.rows, folder, args.import_memory_limit or None, args.files,
+                          args.generated), flush=True)
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)

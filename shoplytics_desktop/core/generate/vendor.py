@@ -1,0 +1,277 @@
+"""Generated events written in a vendor's export shape, to import with that vendor's preset.
+
+The same shop's behaviour in the files a real tool writes: Google Analytics 4's BigQuery export
+(one JSON object per event, its parameters a key/value array, its products an ``items`` array,
+times in microseconds as digit strings, countries as names), Segment's track calls (an event name
+per e-commerce spec step, ``properties.products`` on order events) and Shopify's order export (a
+CSV line per line item, the order's fields on its first line only). Importing such a file with
+its preset must give the events it was written from, up to the ids the vendor's shape has no room
+for (event ids; GA4's session ids, which are numbers per user): benchmarks measure the presets on
+realistic data this way, and tests compare the models of both.
+
+Each shape is an SQL query over a relation with the contract's event columns, written by DuckDB's
+``COPY``; nothing is held in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from shoplytics_desktop.core.sqlutil import lookup_sql, quote_literal
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """ISO code → the English short name GA4 writes."""
+    from shoplytics_desktop.core.ingest import countries
+
+    with (Path(countries.__file__).parent / "data" / "countries.csv").open(
+        encoding="utf-8", newline=""
+    ) as fh:
+        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+
+
+def _country_name(code: str) -> str:
+    known = ((k, quote_literal(v)) for k, v in sorted(_country_names().items()))
+    return f"coalesce({lookup_sql(known, code)}, '(not set)')"
+
+
+def _param(key: str, kind: str, value: str) -> str:
+    """One entry of GA4's ``event_params``: all four value fields, the unused ones null."""
+    fields = {"string_value": "NULL::VARCHAR", "int_value": "NULL::VARCHAR",
+              "float_value": "NULL::DOUBLE", "double_value": "NULL::DOUBLE"}
+    fields[kind] = value
+    inner = ", ".join(f"'{k}': {v}" for k, v in fields.items())
+    return f"{{'key': '{key}', 'value': {{{inner}}}}}"
+
+
+def _grouped(events: str, item: str) -> str:
+    """CTEs ending in ``grouped``: the events of relation ``events`` as a vendor's messages. An
+    order's lines at one instant are one purchase (or refund) message with an item each (``item``,
+    a struct over a line's columns); every other event is a message of its own, its product's
+    fields kept (``any_value`` of its one row). ``session_start``: the epoch second its session
+    started (GA4's session number)."""
+    one_event = "event_type IN ('purchase', 'refund') AND order_id IS NOT NULL"
+    return f"""
+        WITH e AS (
+            SELECT *,
+                CASE WHEN session_id IS NOT NULL THEN
+                    epoch(min(event_time) OVER (PARTITION BY user_id, session_id))::BIGINT
+                END AS session_start,
+                CASE WHEN NOT ({one_event}) THEN row_number() OVER () END AS single
+            FROM {events}
+        ),
+        grouped AS (
+            SELECT
+                user_id, session_id, session_start, event_time, event_type, event_name, device,
+                country, traffic_source, currency, order_id, single,
+                coalesce(list({item} ORDER BY product_id, price, quantity)
+                    FILTER (WHERE product_id IS NOT NULL), []) AS items,
+                CAST(sum(price * quantity) AS DOUBLE) AS value,
+                min(event_id) AS event_id,
+                any_value(product_id) AS product_id,
+                any_value(price) AS price,
+                any_value(quantity) AS quantity,
+                any_value(category) AS category,
+                any_value(brand) AS brand
+            FROM e
+            GROUP BY user_id, session_id, session_start, event_time, event_type, event_name,
+                device, country, traffic_source, currency, order_id, single
+        )"""
+
+
+def ga4_sql(events: str) -> str:
+    """GA4's BigQuery export (``events_YYYYMMDD``) of the events of relation ``events``: one
+    object per event, times in microseconds, the session a number per user (its start),
+    countries as names."""
+    session = _param("ga_session_id", "int_value", "CAST(session_start AS VARCHAR)")
+    page = _param("page_location", "string_value",
+                  "'https://shop.example/' || coalesce('p/' || product_id, '')")
+    money = _param("currency", "string_value", "currency")
+    params = (f"CASE WHEN session_id IS NULL THEN [] ELSE [{session}] END || [{page}] || "
+              f"CASE WHEN currency IS NULL THEN [] ELSE [{money}] END")
+    item = ("{'item_id': product_id, 'item_name': 'Product ' || product_id, 'item_brand': brand, "
+            "'item_category': category, 'price': CAST(price AS DOUBLE), "
+            "'quantity': CAST(quantity AS VARCHAR)}")
+    # One in three users signs in: their GA4 user_id is the shop's id and the pseudo id the
+    # browser's; the others are known by the pseudo id alone.
+    signed_in = "hash(user_id) % 3 = 0"
+    return f"""{_grouped(events, item)}
+        SELECT
+            strftime(event_time, '%Y%m%d') AS event_date,
+            CAST(epoch_us(event_time) AS VARCHAR) AS event_timestamp,
+            CASE event_type
+                WHEN 'product_view' THEN 'view_item'
+                WHEN 'search' THEN 'view_search_results'
+                WHEN 'other' THEN coalesce(event_name, 'user_engagement')
+                ELSE event_type
+            END AS event_name,
+            {params} AS event_params,
+            '4173026543' AS stream_id,
+            'WEB' AS platform,
+            CASE WHEN {signed_in} THEN user_id END AS user_id,
+            CASE WHEN {signed_in} THEN user_id || '.pseudo' ELSE user_id END AS user_pseudo_id,
+            {{'category': device, 'operating_system': NULL::VARCHAR}} AS device,
+            {{'country': {_country_name('country')}, 'city': NULL::VARCHAR}} AS geo,
+            {{'manual_medium': traffic_source, 'manual_source': NULL::VARCHAR}}
+                AS collected_traffic_source,
+            CASE WHEN event_type IN ('purchase', 'refund') THEN {{
+                'transaction_id': coalesce(order_id, '(not set)'),
+                'purchase_revenue': CASE WHEN event_type = 'purchase' THEN value END,
+                'refund_value': CASE WHEN event_type = 'refund' THEN value END
+            }} END AS ecommerce,
+            CASE WHEN event_type IN ('product_view', 'add_to_cart', 'remove_from_cart')
+                AND product_id IS NOT NULL
+                THEN [{item}] ELSE items END AS items
+        FROM grouped
+        ORDER BY event_time, user_pseudo_id
+    """
+
+
+#: The e-commerce spec's event names (v2) of the contract's event types.
+_SEGMENT_EVENTS = {
+    "product_view": "Product Viewed", "search": "Products Searched",
+    "add_to_cart": "Product Added", "remove_from_cart": "Product Removed",
+    "begin_checkout": "Checkout Started", "purchase": "Order Completed",
+    "refund": "Order Refunded",
+}
+
+
+def segment_sql(events: str) -> str:
+    """Segment's track and page calls (its S3 / warehouse JSON) of the events of relation
+    ``events``: page views as ``page`` calls, the rest as ``track`` calls named by the e-commerce
+    spec, an order's lines in ``properties.products``; no session (Segment has none), so a
+    session is the timeout rule's."""
+    names = lookup_sql(((k, quote_literal(v)) for k, v in _SEGMENT_EVENTS.items()), "event_type")
+    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
+            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
+    ts = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ')"
+    return f"""{_grouped(events, item)}
+        SELECT
+            'anon-' || user_id AS anonymousId,
+            -- Segment leaves out what a call does not have: no nulls in its objects.
+            {{'library': {{'name': 'analytics.js', 'version': '2.11.1'}},
+              'device': {{'type': device}},
+              'campaign': {{'medium': traffic_source, 'source': NULL::VARCHAR}},
+              'location': {{'country': {_country_name('country')}}}}} AS context,
+            event_id AS messageId,
+            {ts} AS originalTimestamp,
+            {ts} AS receivedAt,
+            {ts} AS sentAt,
+            {ts} AS timestamp,
+            CASE WHEN event_type = 'page_view' THEN 'page' ELSE 'track' END AS type,
+            user_id AS userId,
+            CASE WHEN event_type = 'page_view' THEN NULL
+                ELSE coalesce({names}, event_name) END AS event,
+            json_strip_nulls(to_json(CASE
+                WHEN event_type IN ('purchase', 'refund') THEN {{
+                    'order_id': order_id, 'revenue': value, 'currency': currency,
+                    'products': items, 'product_id': NULL::VARCHAR, 'price': NULL::DOUBLE,
+                    'quantity': NULL::INTEGER, 'category': NULL::VARCHAR, 'brand': NULL::VARCHAR}}
+                ELSE {{
+                    'order_id': NULL::VARCHAR, 'revenue': NULL::DOUBLE, 'currency': currency,
+                    'products': NULL, 'product_id': product_id, 'price': CAST(price AS DOUBLE),
+                    'quantity': CASE WHEN product_id IS NOT NULL THEN quantity END,
+                    'category': category, 'brand': brand}}
+            END)) AS properties
+        FROM grouped
+        ORDER BY event_time, userId
+    """
+
+
+def shopify_sql(events: str) -> str:
+    """Shopify's orders export (Orders → Export, CSV) of the purchases of relation ``events``: a
+    line per line item, newest order first, the order's fields on its first line only; the
+    customer an e-mail address; the order's refund events summed into its ``Refunded Amount``.
+    Nothing else of the shop's behaviour is in it: no views, carts, sessions, devices or sources."""
+    money = "printf('%.2f', {})"
+    first = "CASE WHEN l.line_no = 1 THEN {} END"
+    order_level = {
+        "Email": "o.user_id || '@example.com'",
+        "Financial Status": ("CASE WHEN r.refunded >= o.subtotal THEN 'refunded' "
+                             "WHEN r.refunded > 0 THEN 'partially_refunded' ELSE 'paid' END"),
+        "Paid at": "o.created_at",
+        "Fulfillment Status": "'fulfilled'",
+        "Accepts Marketing": "'no'",
+        "Currency": "coalesce(o.currency, 'USD')",
+        "Subtotal": money.format("o.subtotal"),
+        "Shipping": "'0.00'",
+        "Taxes": "'0.00'",
+        "Total": money.format("o.subtotal"),
+        "Discount Code": "NULL",
+        "Discount Amount": "'0.00'",
+        "Shipping Method": "'Standard'",
+        "Created at": "o.created_at",
+        "Billing Country": "nullif(o.country, 'XX')",
+        "Payment Method": "'Shopify Payments'",
+        "Refunded Amount": money.format("coalesce(r.refunded, 0)"),
+        "Outstanding Balance": "'0.00'",
+        "Id": "CAST(5550000000 + o.order_no AS VARCHAR)",
+        "Source": "'web'",
+    }
+    line_level = {
+        "Lineitem quantity": "l.quantity",
+        "Lineitem name": "'Product ' || l.product_id",
+        "Lineitem price": money.format("l.price"),
+        "Lineitem sku": "l.product_id",
+        "Lineitem requires shipping": "'true'",
+        "Vendor": "l.brand",
+        "Lineitem discount": "'0.00'",
+    }
+    columns = ",\n            ".join(
+        ['l.order_id AS "Name"']
+        + [f'{first.format(v)} AS "{k}"' for k, v in order_level.items()]
+        + [f'{v} AS "{k}"' for k, v in line_level.items()]
+    )
+    return f"""
+        WITH lines AS (
+            SELECT *, row_number() OVER (PARTITION BY order_id
+                ORDER BY event_time, product_id, price, quantity, event_id) AS line_no
+            FROM {events}
+            WHERE event_type = 'purchase' AND order_id IS NOT NULL
+        ),
+        orders AS (
+            SELECT order_id, any_value(user_id) AS user_id,
+                strftime(min(event_time), '%Y-%m-%d %H:%M:%S +0000') AS created_at,
+                min(event_time) AS created, sum(price * quantity) AS subtotal,
+                any_value(currency) AS currency, any_value(country) AS country,
+                row_number() OVER (ORDER BY min(event_time), order_id) AS order_no
+            FROM lines
+            GROUP BY order_id
+        ),
+        refunds AS (
+            SELECT order_id, sum(price * quantity) AS refunded
+            FROM {events}
+            WHERE event_type = 'refund' AND order_id IS NOT NULL
+            GROUP BY order_id
+        )
+        SELECT
+            {columns}
+        FROM lines AS l
+        JOIN orders AS o USING (order_id)
+        LEFT JOIN refunds AS r USING (order_id)
+        ORDER BY o.created DESC, o.order_id, l.line_no
+    """
+
+
+#: shape → (its SQL over a relation of contract events, the COPY options, the file suffix)
+SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
+    "ga4": (ga4_sql, "FORMAT json", ".ndjson"),
+    "segment": (segment_sql, "FORMAT json", ".ndjson"),
+    "shopify": (shopify_sql, "FORMAT csv, HEADER true", ".csv"),
+}
+
+
+def write_vendor_export(con: duckdb.DuckDBPyConnection, events: str, shape: str,
+                        path: Path) -> Path:
+    """Write the events of relation ``events`` (the contract's columns) in ``shape`` (one of
+    ``SHAPES``) to ``path``; returns the path."""
+    sql, options, _ = SHAPES[shape]
+    target = quote_literal(str(path))
+    con.execute(f"COPY ({sql(events)}) TO {target} ({options})")
+    return path

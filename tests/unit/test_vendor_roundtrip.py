@@ -1,0 +1,132 @@
+"""A shop's events written in a vendor's export shape and imported with that vendor's preset give
+the same models as the events themselves, up to what the shape has no room for.
+
+Workspace A holds generated events (with refunds and a second currency added) and nothing else;
+they are written as GA4's BigQuery export, Segment's tracks or Shopify's orders export
+(``generate.vendor``), and the file is imported into workspace B with the preset. A's events are
+then reduced to what the shape keeps (Segment: no session ids; Shopify: orders only, customers
+as hashed e-mails, one refund per order at its time), both are built, and every mart must hold
+the same rows in both (EXCEPT ALL both ways), leaving out only the ids the shape renames (GA4's
+sessions). In UTC, and in a reporting zone with another currency and session timeout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+from shoplytics_desktop.core.generate.vendor import SHAPES, write_vendor_export
+from shoplytics_desktop.core.ingest import import_events
+from shoplytics_desktop.core.models.runner import run_project
+from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
+from shoplytics_desktop.core.workspace import Workspace
+
+ZONED = WorkspaceSettings(time_zone="America/New_York", currency="EUR", session_timeout_minutes=20)
+
+#: Refunds of one line of every seventh order, two days later and outside any session; every
+#: fifth order in euros, the others in dollars.
+_AUGMENT = [
+    """INSERT INTO raw.events BY NAME
+       SELECT 'r-' || event_id AS event_id, event_time + INTERVAL 2 DAY AS event_time,
+              'refund' AS event_type, 'refund' AS event_name, user_id, NULL AS session_id,
+              product_id, order_id, price, 1 AS quantity, category, brand, device, country,
+              traffic_source, _batch_id, _loaded_at
+       FROM raw.events
+       WHERE event_type = 'purchase' AND hash(order_id) % 7 = 0
+       QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY event_id) = 1""",
+    """UPDATE raw.events SET currency = CASE WHEN hash(order_id) % 5 = 0 THEN 'EUR' ELSE 'USD' END
+       WHERE event_type IN ('purchase', 'refund')""",
+    # Events only: the catalog and the user snapshots are not in any of the exports.
+    "DELETE FROM raw.products",
+    "DELETE FROM raw.users",
+]
+
+#: What each shape keeps of A's events.
+_KEPT: dict[str, list[str]] = {
+    "ga4": [],
+    "segment": ["UPDATE raw.events SET session_id = NULL"],
+    "shopify": [
+        "DELETE FROM raw.events WHERE event_type NOT IN ('purchase', 'refund') "
+        "OR order_id IS NULL",
+        # The export has an order's refunded amount only: one refund event per order, of that
+        # amount, at the order's time, in its currency and country, without a product.
+        """CREATE TEMP TABLE refunded AS
+           SELECT order_id, sum(price * quantity) AS amount FROM raw.events
+           WHERE event_type = 'refund' GROUP BY order_id""",
+        "DELETE FROM raw.events WHERE event_type = 'refund'",
+        """INSERT INTO raw.events BY NAME
+           SELECT 'refund-' || o.order_id AS event_id, o.event_time, 'refund' AS event_type,
+                  'refund' AS event_name, o.user_id, o.order_id, r.amount AS price,
+                  1 AS quantity, o.device, o.country, o.traffic_source, o.currency,
+                  o._batch_id, o._loaded_at
+           FROM refunded AS r
+           JOIN (SELECT * FROM raw.events QUALIFY row_number() OVER (
+                     PARTITION BY order_id ORDER BY event_time, event_id) = 1) AS o
+             USING (order_id)""",
+        """UPDATE raw.events SET
+               user_id = sha256(lower(user_id || '@example.com')), session_id = NULL,
+               device = 'unknown', traffic_source = 'unknown', category = NULL""",
+    ],
+}
+
+#: Columns the shape names differently (the same sessions under other ids).
+_RENAMED = {"ga4": {"fct_orders": ["session_key", "session_id"]}}
+
+
+def _build(folder: Path, zoned: bool) -> Workspace:
+    if zoned:
+        save_settings(folder, ZONED)
+    return Workspace.open(folder)
+
+
+def _differences(a: Workspace, b_folder: Path, shape: str) -> dict[str, tuple[int, int]]:
+    cur = a.cursor()
+    cur.execute(f"ATTACH '{b_folder / 'warehouse.duckdb'}' AS b (READ_ONLY)")
+    marts = [r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' "
+        "AND schema_name = 'marts' ORDER BY 1").fetchall()]
+    out = {}
+    for mart in marts:
+        skip = _RENAMED.get(shape, {}).get(mart)
+        cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
+        mine = f"SELECT {cols} FROM marts.{mart}"
+        theirs = f"SELECT {cols} FROM b.marts.{mart}"
+        row = cur.execute(f"SELECT (SELECT count(*) FROM ({mine} EXCEPT ALL {theirs})), "
+                          f"(SELECT count(*) FROM ({theirs} EXCEPT ALL {mine}))").fetchone()
+        assert row is not None
+        if row[0] or row[1]:
+            out[mart] = (int(row[0]), int(row[1]))
+    cur.execute("DETACH b")
+    assert len(marts) >= 15
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("zoned", [False, True], ids=["utc", "new_york"])
+def test_an_export_imported_with_its_preset_gives_the_models_of_its_events(
+    tmp_path: Path, shape: str, zoned: bool
+) -> None:
+    export = tmp_path / f"export{SHAPES[shape][2]}"
+    with _build(tmp_path / "a", zoned) as a:
+        generate_into(a, GenerateSpec(events=6000, days=21, seed=11), replace=True)
+        cur = a.cursor()
+        for sql in _AUGMENT:
+            cur.execute(sql)
+        refunds, currencies = cur.execute(
+            "SELECT count(*) FILTER (WHERE event_type = 'refund'), count(DISTINCT currency) "
+            "FROM raw.events").fetchone() or (0, 0)
+        assert refunds > 5 and currencies == 2
+        write_vendor_export(cur, "raw.events", shape, export)
+        for sql in _KEPT[shape]:
+            cur.execute(sql)
+        assert run_project(a).published
+        with _build(tmp_path / "b", zoned) as b:
+            report = import_events(b, [export], preset=shape)
+            assert report.mapping.preset == shape
+            assert report.validation is not None and report.validation.rows_rejected == 0
+            assert b.row_count("raw", "events") == a.row_count("raw", "events")
+            assert run_project(b).published
+        assert _differences(a, tmp_path / "b", shape) == {}
