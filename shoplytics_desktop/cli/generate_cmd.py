@@ -15,7 +15,7 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core.errors import GenerateError, count_of
-from shoplytics_desktop.core.generate import FORMATS
+from shoplytics_desktop.core.generate import FORMATS, VENDOR_FILES
 
 
 def _date(text: str) -> dt.date:
@@ -70,7 +70,8 @@ def register(sub: Any) -> None:
         "--format",
         default=None,
         metavar="FORMAT",
-        help=f"file format with --out: {', '.join(FORMATS)} (default parquet)",
+        help=f"file format with --out: {', '.join(FORMATS)} (default parquet); or the events "
+        f"alone as a vendor exports them, to import with its preset: {', '.join(VENDOR_FILES)}",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     add_workspace_arg(p)
@@ -139,6 +140,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print()
     print(format_table(["file", "MB"], [(p.name, round(p.stat().st_size / 1e6, 2)) for p in paths]))
     print()
+    if fmt in VENDOR_FILES:
+        print(f"Load it with: shoplytics import {paths[0]}  (the {fmt} preset recognises it)")
+        return 0
     events, products, users = paths
     print(f"Load them with: shoplytics import {events} --products {products} --users {users}")
     return 0

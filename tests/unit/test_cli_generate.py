@@ -43,6 +43,32 @@ def test_generate_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "shoplytics import" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("shape", "name", "rows"), [
+    ("ga4", "ga4_events.ndjson", 3000), ("segment", "segment_tracks.ndjson", 3000),
+    ("shopify", "shopify_orders_export.csv", None),
+])
+def test_generate_a_vendor_export_that_its_preset_imports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, name: str, rows: int | None
+) -> None:
+    out = tmp_path / "files"
+    assert main([*BASE, "--out", str(out), "--format", shape]) == 0
+    assert [p.name for p in out.iterdir()] == [name]
+    assert f"shoplytics import {out / name}" in capsys.readouterr().out
+    ws = tmp_path / "ws"
+    assert main(["import", str(out / name), "--workspace", str(ws)]) == 0
+    said = capsys.readouterr().out
+    assert f"(preset {shape})" in said and "0 rejected" in said
+    assert main([*BASE, "--workspace", str(tmp_path / "generated")]) == 0
+    with Workspace.open(tmp_path / "generated", read_only=True) as gen:
+        purchases = gen.cursor().execute(
+            "SELECT count(*) FROM raw.events WHERE event_type = 'purchase'").fetchone()
+    # GA4 and Segment keep every event; Shopify's export is the orders' lines alone.
+    assert _events(ws) == (rows if rows is not None else purchases[0] if purchases else -1)
+    # Written again without --force: refused, the file kept.
+    assert main([*BASE, "--out", str(out), "--format", shape]) == 1
+    assert "already holds" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

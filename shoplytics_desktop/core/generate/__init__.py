@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shoplytics_desktop.core.generate.formats import FORMATS
+from shoplytics_desktop.core.generate.formats import FORMATS, VENDOR_FILES
 from shoplytics_desktop.core.lazy import lazy_names
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 __all__ = [
     "FORMATS",
+    "VENDOR_FILES",
     "GenerateSpec",
     "GenerateSummary",
     "GeneratedData",

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import GenerateError
 from shoplytics_desktop.core.generate.dataset import DataSet, duckdb_errors, fill
-from shoplytics_desktop.core.generate.formats import FORMATS
+from shoplytics_desktop.core.generate.formats import FORMATS, VENDOR_FILES
 from shoplytics_desktop.core.generate.spec import GenerateSpec, ResolvedSpec, resolve
+from shoplytics_desktop.core.generate.vendor import write_vendor_export
 from shoplytics_desktop.core.progress import NullReporter, Reporter
 from shoplytics_desktop.core.sqlutil import to_polars
 
@@ -75,9 +76,19 @@ def generate_frames(spec: GenerateSpec, reporter: Reporter | None = None) -> Gen
 
 def check_format(fmt: str) -> str:
     key = fmt.lower().strip()
-    if key not in FORMATS:
-        raise GenerateError(f"Unknown file format '{fmt}'.", f"Use one of: {', '.join(FORMATS)}.")
+    if key not in FORMATS and key not in VENDOR_FILES:
+        raise GenerateError(f"Unknown file format '{fmt}'.",
+                            f"Use one of: {', '.join([*FORMATS, *VENDOR_FILES])}.")
     return key
+
+
+def _files(fmt: str) -> list[tuple[str, str]]:
+    """(table, file name) of each file ``write_files`` writes in format ``fmt``: the contract's
+    three tables, or a vendor's export of the events alone."""
+    key = check_format(fmt)
+    if key in VENDOR_FILES:
+        return [("events", VENDOR_FILES[key])]
+    return [(table, f"{table}{FORMATS[key]}") for table in ("events", "products", "users")]
 
 
 def check_out_dir(out_dir: Path) -> Path:
@@ -98,9 +109,8 @@ def check_out_dir(out_dir: Path) -> Path:
 
 def target_files(out_dir: Path, fmt: str) -> list[Path]:
     """The files ``write_files`` writes into ``out_dir``."""
-    key = check_format(fmt)
     out = Path(out_dir).expanduser()
-    return [out / f"{table}{FORMATS[key]}" for table in ("events", "products", "users")]
+    return [out / name for _, name in _files(fmt)]
 
 
 def check_targets(out_dir: Path, fmt: str, force: bool = False) -> None:
@@ -122,7 +132,8 @@ def write_files(
     spec: GenerateSpec, out_dir: Path, fmt: str, reporter: Reporter | None = None,
     force: bool = False,
 ) -> list[Path]:
-    """Write events, products and users files (contract columns) into ``out_dir``.
+    """Write events, products and users files (contract columns) into ``out_dir``; with a
+    vendor's shape as ``fmt`` (``VENDOR_FILES``), the events alone as that vendor exports them.
 
     Files are written under temporary names and renamed at the end, so a cancel or an error leaves
     no partial file behind. Existing files of those names are replaced only with ``force``.
@@ -137,11 +148,13 @@ def write_files(
         with duckdb_errors("Writing generated files", reporter):
             con = _in_memory(rs, reporter)
             try:
-                for table in ("events", "products", "users"):
+                for table, name in _files(key):
                     reporter.check_cancelled()
-                    final = out / f"{table}{FORMATS[key]}"
-                    tmp = out / f".{table}{FORMATS[key]}.partial"
+                    final, tmp = out / name, out / f".{name}.partial"
                     written.append((tmp, final))
+                    if key in VENDOR_FILES:
+                        write_vendor_export(con, table, key, tmp)
+                        continue
                     con.execute(
                         f"COPY {table} TO '{tmp.as_posix().replace(chr(39), chr(39) * 2)}' ({_COPY_OPTIONS[key]})"
                     )

@@ -259,7 +259,8 @@ def shopify_sql(events: str) -> str:
     """
 
 
-#: shape → (its SQL over a relation of contract events, the COPY options, the file suffix)
+#: shape → (its SQL over a relation of contract events, the COPY options, the file suffix); the
+#: shapes are ``formats.VENDOR_FILES``.
 SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
     "ga4": (ga4_sql, "FORMAT json", ".ndjson"),
     "segment": (segment_sql, "FORMAT json", ".ndjson"),
