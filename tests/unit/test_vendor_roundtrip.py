@@ -47,6 +47,8 @@ _AUGMENT = [
 _KEPT: dict[str, list[str]] = {
     "ga4": [],
     "segment": ["UPDATE raw.events SET session_id = NULL"],
+    "mixpanel": ["UPDATE raw.events SET session_id = NULL"],
+    "amplitude": [],
     "shopify": [
         "DELETE FROM raw.events WHERE event_type NOT IN ('purchase', 'refund') "
         "OR order_id IS NULL",
@@ -72,7 +74,7 @@ _KEPT: dict[str, list[str]] = {
 }
 
 #: Columns the shape names differently (the same sessions under other ids).
-_RENAMED = {"ga4": {"fct_orders": ["session_key", "session_id"]}}
+_RENAMED = {shape: {"fct_orders": ["session_key", "session_id"]} for shape in ("ga4", "amplitude")}
 
 
 def _build(folder: Path, zoned: bool) -> Workspace:

@@ -4,4 +4,5 @@ shapes it can write the events in (``generate.vendor``), each one file."""
 FORMATS = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
 #: Shape → the file the events are written to (the shape's own name for such a file).
 VENDOR_FILES = {"ga4": "ga4_events.ndjson", "segment": "segment_tracks.ndjson",
-                "shopify": "shopify_orders_export.csv"}
+                "shopify": "shopify_orders_export.csv", "amplitude": "amplitude_export.json",
+                "mixpanel": "mixpanel_export.json"}

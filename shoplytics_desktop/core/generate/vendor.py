@@ -259,12 +259,101 @@ def shopify_sql(events: str) -> str:
     """
 
 
+#: Amplitude's and Mixpanel's event names (as their e-commerce guidance and autocapture name
+#: them) of the contract's event types.
+_AMPLITUDE_EVENTS = {
+    "page_view": "[Amplitude] Page Viewed", "product_view": "Product Viewed", "search": "Search",
+    "add_to_cart": "Product Added", "remove_from_cart": "Product Removed",
+    "begin_checkout": "Checkout Started", "purchase": "Order Completed",
+    "refund": "Order Refunded",
+}
+_MIXPANEL_EVENTS = {
+    "page_view": "$mp_web_page_view", "product_view": "Product Viewed", "search": "Search",
+    "add_to_cart": "Add to Cart", "remove_from_cart": "Remove from Cart",
+    "begin_checkout": "Checkout Started", "purchase": "Purchase", "refund": "Refund",
+}
+
+
+def _names(table: dict[str, str]) -> str:
+    found = lookup_sql(((k, quote_literal(v)) for k, v in table.items()), "event_type")
+    return f"coalesce({found}, event_name, event_type)"
+
+
+def _product_properties(prefix: str = "") -> str:
+    """An event's own product fields (``prefix``: Amplitude's ``$`` names), or an order's."""
+    return f"""CASE
+                WHEN event_type IN ('purchase', 'refund') THEN {{
+                    'order_id': order_id, 'revenue': value, 'currency': currency,
+                    'products': items}}
+                ELSE {{'{prefix}productId': product_id, 'price': CAST(price AS DOUBLE),
+                    'quantity': CASE WHEN product_id IS NOT NULL THEN quantity END,
+                    'category': category, 'brand': brand, 'currency': currency}}
+            END"""
+
+
+def amplitude_sql(events: str) -> str:
+    """Amplitude's export (Export API / S3: one JSON event per line) of the events of relation
+    ``events``: ``event_time`` as text to the microsecond, the session its start in epoch
+    milliseconds (-1 outside one), the device as Amplitude names it, countries as names, the
+    medium a user property, an order's products in ``event_properties.products``."""
+    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
+            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
+    props = _product_properties()
+    return f"""{_grouped(events, item)}
+        SELECT
+            event_id AS "$insert_id",
+            hash(user_id) % 1000000000 AS amplitude_id,
+            'dev-' || user_id AS device_id,
+            user_id,
+            {_names(_AMPLITUDE_EVENTS)} AS event_type,
+            strftime(event_time, '%Y-%m-%d %H:%M:%S.%f') AS event_time,
+            coalesce(session_start * 1000, -1) AS session_id,
+            {_country_name('country')} AS country,
+            'Web' AS platform,
+            CASE device WHEN 'mobile' THEN 'Apple iPhone 14' WHEN 'tablet' THEN 'Apple iPad Air'
+                WHEN 'desktop' THEN 'Mac' END AS device_type,
+            CASE device WHEN 'desktop' THEN 'Chrome' ELSE 'ios' END AS os_name,
+            json_strip_nulls(to_json({props})) AS event_properties,
+            json_strip_nulls(to_json({{'utm_medium': traffic_source}})) AS user_properties
+        FROM grouped
+        ORDER BY event_time, user_id
+    """
+
+
+def mixpanel_sql(events: str) -> str:
+    """Mixpanel's raw export (``{{"event": …, "properties": {{…}}}}`` per line) of the events of
+    relation ``events``: time in epoch seconds, no session (Mixpanel has none, so a session is
+    the timeout rule's), the device from ``$device`` and ``$os``, a country code, an order's
+    products in ``properties.products``."""
+    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
+            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
+    props = _product_properties()
+    return f"""{_grouped(events, item)}
+        SELECT
+            {_names(_MIXPANEL_EVENTS)} AS event,
+            json_strip_nulls(json_merge_patch(to_json({{
+                'time': epoch(event_time)::BIGINT,
+                'distinct_id': user_id,
+                '$user_id': user_id,
+                '$device_id': 'd-' || user_id,
+                '$insert_id': event_id,
+                'mp_country_code': nullif(country, 'XX'),
+                '$device': CASE device WHEN 'mobile' THEN 'iPhone' WHEN 'tablet' THEN 'iPad' END,
+                '$os': CASE device WHEN 'desktop' THEN 'Windows' ELSE 'iOS' END,
+                'utm_medium': traffic_source}}), to_json({props}))) AS properties
+        FROM grouped
+        ORDER BY event_time, user_id
+    """
+
+
 #: shape → (its SQL over a relation of contract events, the COPY options, the file suffix); the
 #: shapes are ``formats.VENDOR_FILES``.
 SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
     "ga4": (ga4_sql, "FORMAT json", ".ndjson"),
     "segment": (segment_sql, "FORMAT json", ".ndjson"),
     "shopify": (shopify_sql, "FORMAT csv, HEADER true", ".csv"),
+    "amplitude": (amplitude_sql, "FORMAT json", ".json"),
+    "mixpanel": (mixpanel_sql, "FORMAT json", ".json"),
 }
 
 
