@@ -18,10 +18,10 @@ stores as many events as the file has. For each shape it prints, each in a proce
     python benchmarks/bench_import_shapes.py --files 90 ga4   # a folder of 90 daily files
     python benchmarks/bench_import_shapes.py --generated        # a generated shop's behaviour
 
-With ``--generated``, the Amplitude, GA4, Mixpanel, Segment and Shopify orders files are written
-from ``--rows`` generated events instead (``generate.vendor``: the users, sessions, days and
-orders of a shop rather than copies of a fixture; Shopify's export holds the orders alone, about
-1 % of them).
+With ``--generated``, the files are written from ``--rows`` generated events instead
+(``generate.vendor``: the users, sessions, days and orders of a shop rather than copies of a
+fixture; Shopify's orders export and the invoice lines hold the orders alone, about 1 % of the
+events), every shape but Segment's warehouse tables.
 """
 
 from __future__ import annotations
@@ -116,8 +116,10 @@ def write_shape(name: str, rows: int, folder: Path, files: int = 1) -> tuple[Pat
 
 
 #: The shapes ``generate.vendor`` writes, by this script's names.
-GENERATED = {"amplitude": "amplitude", "ga4": "ga4", "mixpanel": "mixpanel", "segment": "segment",
-             "shopify_orders": "shopify"}
+GENERATED = {"amplitude": "amplitude", "ga4": "ga4", "mixpanel": "mixpanel",
+             "online_retail": "online_retail", "segment": "segment",
+             "shopify_events": "shopify_events", "shopify_orders": "shopify",
+             "snowplow": "snowplow", "snowplow_enriched": "snowplow_enriched"}
 
 
 def write_generated(name: str, events: int, folder: Path) -> tuple[Path, int]:
@@ -179,8 +181,7 @@ def main() -> None:
                         help="split each shape's rows into this many files of a folder")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: temp)")
     parser.add_argument("--generated", action="store_true",
-                        help="Amplitude, GA4, Mixpanel, Segment and Shopify orders written from "
-                        "--rows generated "
+                        help="the shapes written from --rows generated "
                         "events instead of copies of the fixtures")
     parser.add_argument("--import-memory-limit", default="",
                         help="the workspace's import_memory_limit (default: the app's, 512MB)")

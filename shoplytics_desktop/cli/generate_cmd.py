@@ -141,7 +141,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(format_table(["file", "MB"], [(p.name, round(p.stat().st_size / 1e6, 2)) for p in paths]))
     print()
     if fmt in VENDOR_FILES:
-        print(f"Load it with: shoplytics import {paths[0]}  (the {fmt} preset recognises it)")
+        preset = fmt.removesuffix("_enriched")  # the snowplow preset reads both of its shapes
+        print(f"Load it with: shoplytics import {paths[0]}  (the {preset} preset recognises it)")
         return 0
     events, products, users = paths
     print(f"Load them with: shoplytics import {events} --products {products} --users {users}")

@@ -46,6 +46,7 @@ def test_generate_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(("shape", "name", "rows"), [
     ("ga4", "ga4_events.ndjson", 3000), ("segment", "segment_tracks.ndjson", 3000),
     ("shopify", "shopify_orders_export.csv", None),
+    ("snowplow_enriched", "snowplow_enriched.tsv", 3000),
 ])
 def test_generate_a_vendor_export_that_its_preset_imports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, name: str, rows: int | None
@@ -57,7 +58,8 @@ def test_generate_a_vendor_export_that_its_preset_imports(
     ws = tmp_path / "ws"
     assert main(["import", str(out / name), "--workspace", str(ws)]) == 0
     said = capsys.readouterr().out
-    assert f"(preset {shape})" in said and "0 rejected" in said
+    preset = shape.removesuffix("_enriched")
+    assert f"(preset {preset})" in said and "0 rejected" in said
     assert main([*BASE, "--workspace", str(tmp_path / "generated")]) == 0
     with Workspace.open(tmp_path / "generated", read_only=True) as gen:
         purchases = gen.cursor().execute(

@@ -49,6 +49,22 @@ _KEPT: dict[str, list[str]] = {
     "segment": ["UPDATE raw.events SET session_id = NULL"],
     "mixpanel": ["UPDATE raw.events SET session_id = NULL"],
     "amplitude": [],
+    "snowplow": [],
+    # A web pixel: no sessions, countries, traffic sources or refunds.
+    "shopify_events": [
+        "DELETE FROM raw.events WHERE event_type = 'refund'",
+        "UPDATE raw.events SET session_id = NULL, country = 'XX', traffic_source = 'unknown'",
+    ],
+    # Invoice lines: purchases and refunds (cancellation invoices C…), no sessions, devices,
+    # sources, categories or brands.
+    "online_retail": [
+        "DELETE FROM raw.events WHERE event_type NOT IN ('purchase', 'refund') "
+        "OR order_id IS NULL OR product_id IS NULL",
+        """UPDATE raw.events SET session_id = NULL, device = 'unknown', traffic_source = 'unknown',
+               category = NULL, brand = NULL,
+               order_id = CASE WHEN event_type = 'refund' THEN 'C' || order_id ELSE order_id END""",
+    ],
+    "snowplow_enriched": [],
     "shopify": [
         "DELETE FROM raw.events WHERE event_type NOT IN ('purchase', 'refund') "
         "OR order_id IS NULL",
@@ -74,7 +90,8 @@ _KEPT: dict[str, list[str]] = {
 }
 
 #: Columns the shape names differently (the same sessions under other ids).
-_RENAMED = {shape: {"fct_orders": ["session_key", "session_id"]} for shape in ("ga4", "amplitude")}
+_RENAMED = {shape: {"fct_orders": ["session_key", "session_id"]}
+            for shape in ("ga4", "amplitude", "snowplow", "snowplow_enriched")}
 
 
 def _build(folder: Path, zoned: bool) -> Workspace:
@@ -126,8 +143,9 @@ def test_an_export_imported_with_its_preset_gives_the_models_of_its_events(
             cur.execute(sql)
         assert run_project(a).published
         with _build(tmp_path / "b", zoned) as b:
-            report = import_events(b, [export], preset=shape)
-            assert report.mapping.preset == shape
+            preset = shape.removesuffix("_enriched")
+            report = import_events(b, [export], preset=preset)
+            assert report.mapping.preset == preset
             assert report.validation is not None and report.validation.rows_rejected == 0
             assert b.row_count("raw", "events") == a.row_count("raw", "events")
             assert run_project(b).published

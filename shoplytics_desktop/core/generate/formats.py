@@ -5,4 +5,7 @@ FORMATS = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
 #: Shape → the file the events are written to (the shape's own name for such a file).
 VENDOR_FILES = {"ga4": "ga4_events.ndjson", "segment": "segment_tracks.ndjson",
                 "shopify": "shopify_orders_export.csv", "amplitude": "amplitude_export.json",
-                "mixpanel": "mixpanel_export.json"}
+                "mixpanel": "mixpanel_export.json", "snowplow": "snowplow_atomic_events.csv",
+                "snowplow_enriched": "snowplow_enriched.tsv",
+                "shopify_events": "shopify_customer_events.jsonl",
+                "online_retail": "online_retail_invoices.csv"}

@@ -346,6 +346,214 @@ def mixpanel_sql(events: str) -> str:
     """
 
 
+_IGLU = "iglu:com.snowplowanalytics.snowplow.ecommerce"
+
+
+def _uuid(text: str) -> str:
+    """A UUID-shaped id from a text (Snowplow's event and session ids are UUIDs)."""
+    h = f"md5({text})"
+    return (f"substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-4' || substr({h}, 14, 3) "
+            f"|| '-8' || substr({h}, 18, 3) || '-' || substr({h}, 21, 12)")
+
+
+def _snowplow_entities() -> dict[str, str]:
+    """The e-commerce entities of an event (SQL over ``grouped``), by Snowplow's warehouse
+    column: the action, the products, the transaction or refund, and YAUAA's device class."""
+    product = ("{'id': product_id, 'name': 'Product ' || product_id, 'category': category, "
+               "'price': CAST(price AS DOUBLE), 'quantity': quantity, 'currency': currency, "
+               "'brand': brand}")
+    action = ("CASE event_type WHEN 'purchase' THEN 'transaction' "
+              "WHEN 'begin_checkout' THEN 'checkout_step' ELSE event_type END")
+    return {
+        "action": (f"CASE WHEN event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', "
+                   f"'begin_checkout', 'purchase', 'refund') THEN {{'type': {action}}} END"),
+        "products": (f"CASE WHEN event_type IN ('purchase', 'refund') THEN items "
+                     f"WHEN product_id IS NOT NULL THEN [{product}] END"),
+        "transaction": ("CASE WHEN event_type = 'purchase' THEN [{'transaction_id': order_id, "
+                        "'revenue': value, 'currency': currency, 'payment_method': 'card', "
+                        "'total_quantity': CAST(len(items) AS INTEGER)}] END"),
+        "refund": ("CASE WHEN event_type = 'refund' THEN [{'transaction_id': order_id, "
+                   "'currency': currency, 'refund_amount': value}] END"),
+        "device": ("[{'deviceClass': CASE device WHEN 'mobile' THEN 'Phone' WHEN 'tablet' "
+                   "THEN 'Tablet' WHEN 'desktop' THEN 'Desktop' ELSE 'Unknown' END}]"),
+        "product": product,
+    }
+
+
+def _snowplow_atomic() -> dict[str, str]:
+    """The atomic fields of an event (SQL over ``grouped``)."""
+    ts = "strftime(event_time, '%Y-%m-%d %H:%M:%S.%g')"
+    name = ("CASE WHEN event_type = 'page_view' THEN 'page_view' "
+            "WHEN event_type = 'search' THEN 'site_search' "
+            "WHEN event_type = 'other' THEN coalesce(event_name, 'page_ping') "
+            "ELSE 'snowplow_ecommerce_action' END")
+    return {
+        "app_id": "'shop'", "platform": "'web'", "etl_tstamp": ts, "collector_tstamp": ts,
+        "dvce_created_tstamp": ts,
+        "event": "CASE WHEN event_type = 'page_view' THEN 'page_view' ELSE 'unstruct' END",
+        "event_id": _uuid("event_id"), "name_tracker": "'sp'", "v_tracker": "'js-3.23.0'",
+        "user_id": "user_id", "domain_userid": "'d-' || user_id", "domain_sessionidx": "1",
+        "network_userid": "'n-' || user_id", "geo_country": "nullif(country, 'XX')",
+        "page_url": "'https://shop.example/' || coalesce('p/' || product_id, '')",
+        "mkt_medium": "traffic_source", "domain_sessionid": f"{_uuid('session_id')}",
+        "derived_tstamp": ts,
+        "event_vendor": ("CASE WHEN event_type IN ('page_view', 'search', 'other') "
+                         "THEN 'com.snowplowanalytics.snowplow' ELSE "
+                         "'com.snowplowanalytics.snowplow.ecommerce' END"),
+        "event_name": name, "event_format": "'jsonschema'", "event_version": "'1-0-0'",
+    }
+
+
+def snowplow_sql(events: str) -> str:
+    """Snowplow's ``atomic.events`` as a warehouse exports it (Snowflake: upper-case names, the
+    self-describing entities each a column of JSON text) of the events of relation ``events``:
+    the e-commerce plugin's action event, product / transaction / refund entities, YAUAA's
+    device class, UUID event and session ids."""
+    item = _snowplow_entities()["product"]
+    ent = _snowplow_entities()
+    base = "COM_SNOWPLOWANALYTICS_SNOWPLOW_ECOMMERCE"
+    columns = [f'{v} AS "{k.upper()}"' for k, v in _snowplow_atomic().items()] + [
+        f'CAST(to_json({ent["action"]}) AS VARCHAR) AS '
+        f'"UNSTRUCT_EVENT_{base}_SNOWPLOW_ECOMMERCE_ACTION_1"',
+        f'CAST(to_json({ent["products"]}) AS VARCHAR) AS "CONTEXTS_{base}_PRODUCT_1"',
+        f'CAST(to_json({ent["transaction"]}) AS VARCHAR) AS "CONTEXTS_{base}_TRANSACTION_1"',
+        f'CAST(to_json({ent["refund"]}) AS VARCHAR) AS "CONTEXTS_{base}_REFUND_1"',
+        f'CAST(to_json({ent["device"]}) AS VARCHAR) AS "CONTEXTS_NL_BASJES_YAUAA_CONTEXT_1"',
+    ]
+    listed = ",\n            ".join(columns)
+    return f"""{_grouped(events, item)}
+        SELECT
+            {listed}
+        FROM grouped
+        ORDER BY event_time, user_id
+    """
+
+
+def snowplow_enriched_sql(events: str) -> str:
+    """Snowplow's enriched events as the pipeline writes them to S3 (a TSV without a header,
+    the 131 canonical fields, every entity in the self-describing JSON of ``contexts``,
+    ``unstruct_event`` and ``derived_contexts``) of the events of relation ``events``."""
+    from shoplytics_desktop.core.ingest.presets.snowplow import FIELDS
+
+    ent = _snowplow_entities()
+    product = f"{{'schema': '{_IGLU}/product/jsonschema/1-0-0', 'data': p}}"
+    one = "{{'schema': '{0}/{1}/jsonschema/1-0-0', 'data': ({2})[1]}}"
+    contexts = (
+        "{'schema': 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', 'data': "
+        f"coalesce(list_transform({ent['products']}, lambda p: {product}), []) || "
+        f"CASE WHEN event_type = 'purchase' THEN [{one.format(_IGLU, 'transaction', ent['transaction'])}] "
+        f"WHEN event_type = 'refund' THEN [{one.format(_IGLU, 'refund', ent['refund'])}] "
+        "ELSE [] END}"
+    )
+    unstruct = (
+        "CASE WHEN event_type = 'search' THEN json_object('schema', "
+        "'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', 'data', "
+        "json_object('schema', 'iglu:com.snowplowanalytics.snowplow/site_search/jsonschema/1-0-0',"
+        " 'data', json_object('terms', ['shoes'])))"
+        f" WHEN ({ent['action']}) IS NOT NULL THEN to_json({{'schema': "
+        "'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', 'data': "
+        f"{{'schema': '{_IGLU}/snowplow_ecommerce_action/jsonschema/1-0-2', "
+        f"'data': {ent['action']}}}}}) END"
+    )
+    derived = ("to_json({'schema': 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/"
+               "1-0-1', 'data': [{'schema': 'iglu:nl.basjes/yauaa_context/jsonschema/1-0-4', "
+               f"'data': ({ent['device']})[1]}}]}})")
+    fields = dict(_snowplow_atomic())
+    fields["contexts"] = f"json_strip_nulls(to_json({contexts}))"
+    fields["unstruct_event"] = f"json_strip_nulls({unstruct})"
+    fields["derived_contexts"] = derived
+    listed = ",\n            ".join(
+        f"CAST({fields[f]} AS VARCHAR) AS {f}" if f in fields else f"NULL::VARCHAR AS {f}"
+        for f in FIELDS)
+    return f"""{_grouped(events, ent['product'])}
+        SELECT
+            {listed}
+        FROM grouped
+        ORDER BY event_time, user_id
+    """
+
+
+#: The web pixel's standard event names of the contract's event types.
+_PIXEL_EVENTS = {
+    "page_view": "page_viewed", "product_view": "product_viewed", "search": "search_submitted",
+    "add_to_cart": "product_added_to_cart", "remove_from_cart": "product_removed_from_cart",
+    "begin_checkout": "checkout_started", "purchase": "checkout_completed",
+}
+_USER_AGENTS = {
+    "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "tablet": "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "desktop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+               "Gecko) Chrome/124.0 Safari/537.36",
+}
+
+
+def shopify_events_sql(events: str) -> str:
+    """Shopify's customer events (what a web pixel receives, one JSON event per line) of the
+    events of relation ``events``: the client id as the only user id, the product as a variant
+    (price with its currency, product type and vendor), cart lines, a completed checkout's line
+    items. No session, country, traffic source or refund: a pixel has none."""
+    variant = ("{'id': 'v-' || product_id, 'sku': product_id, 'price': {'amount': "
+               "CAST(price AS DOUBLE), 'currencyCode': currency}, 'product': {'id': product_id, "
+               "'title': 'Product ' || product_id, 'type': category, 'vendor': brand}}")
+    line = (f"{{'quantity': quantity, 'variant': {variant}, 'finalLinePrice': "
+            "{'amount': CAST(price * quantity AS DOUBLE), 'currencyCode': currency}}")
+    agents = lookup_sql(((k, quote_literal(v)) for k, v in _USER_AGENTS.items()), "device")
+    data = f"""CASE
+                WHEN event_type = 'product_view' THEN to_json({{'productVariant': {variant}}})
+                WHEN event_type IN ('add_to_cart', 'remove_from_cart') THEN to_json(
+                    {{'cartLine': {{'quantity': quantity, 'merchandise': {variant}}}}})
+                WHEN event_type = 'search' THEN to_json({{'searchResult': {{'query': 'shoes'}}}})
+                WHEN event_type = 'begin_checkout' THEN to_json(
+                    {{'checkout': {{'currencyCode': currency}}}})
+                WHEN event_type = 'purchase' THEN to_json({{'checkout': {{
+                    'currencyCode': currency, 'lineItems': items,
+                    'totalPrice': {{'amount': value, 'currencyCode': currency}},
+                    'order': {{'id': order_id}}}}}})
+                ELSE to_json({{}})
+            END"""
+    return f"""{_grouped(events, line)}
+        SELECT
+            event_id AS id,
+            user_id AS clientId,
+            {_names(_PIXEL_EVENTS)} AS name,
+            row_number() OVER (PARTITION BY user_id ORDER BY event_time, event_id) AS seq,
+            strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS timestamp,
+            'standard' AS type,
+            {{'document': {{'location': {{'href': 'https://shop.example/'}}}},
+              'navigator': {{'language': 'en-US', 'userAgent': {agents}}}}} AS context,
+            json_strip_nulls({data}) AS data
+        FROM grouped
+        WHERE event_type <> 'refund'
+        ORDER BY event_time, user_id
+    """
+
+
+def online_retail_sql(events: str) -> str:
+    """An invoice-line CSV in the shape of Online Retail II (``Invoice``, ``StockCode``,
+    ``Description``, ``Quantity``, ``InvoiceDate`` as ISO text, ``Price``, ``Customer ID``,
+    ``Country`` as a name; and a ``Currency``) of the purchases and refunds of relation
+    ``events``: a refund is a cancellation invoice (``C`` and the order's number) with a
+    negative quantity."""
+    return f"""
+        SELECT
+            CASE WHEN event_type = 'refund' THEN 'C' || order_id ELSE order_id END AS "Invoice",
+            product_id AS "StockCode",
+            upper('Product ' || product_id) AS "Description",
+            CASE WHEN event_type = 'refund' THEN -quantity ELSE quantity END AS "Quantity",
+            strftime(event_time, '%Y-%m-%d %H:%M:%S') AS "InvoiceDate",
+            printf('%.2f', price) AS "Price",
+            user_id AS "Customer ID",
+            {_country_name('country')} AS "Country",
+            currency AS "Currency"
+        FROM {events}
+        WHERE event_type IN ('purchase', 'refund') AND order_id IS NOT NULL
+            AND product_id IS NOT NULL
+        ORDER BY event_time, "Invoice", product_id
+    """
+
+
 #: shape → (its SQL over a relation of contract events, the COPY options, the file suffix); the
 #: shapes are ``formats.VENDOR_FILES``.
 SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
@@ -354,6 +562,14 @@ SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
     "shopify": (shopify_sql, "FORMAT csv, HEADER true", ".csv"),
     "amplitude": (amplitude_sql, "FORMAT json", ".json"),
     "mixpanel": (mixpanel_sql, "FORMAT json", ".json"),
+    "shopify_events": (shopify_events_sql, "FORMAT json", ".jsonl"),
+    "online_retail": (online_retail_sql, "FORMAT csv, HEADER true", ".csv"),
+    "snowplow": (snowplow_sql, "FORMAT csv, HEADER true", ".csv"),
+    # No header and no quoting: a quote that never occurs, so JSON's quotes are written as they
+    # are (the enriched format escapes nothing; its fields hold no tabs or line breaks).
+    "snowplow_enriched": (snowplow_enriched_sql,
+                          "FORMAT csv, HEADER false, DELIMITER '\t', QUOTE '\x01', ESCAPE '\x01'",
+                          ".tsv"),
 }
 
 
