@@ -160,14 +160,14 @@ def measure(name: str, rows: int, folder: Path, memory: str | None = None, files
         ours = in_child(functools.partial(our_import, import_memory_limit=memory),
                         path, folder / "ws", None)
     except Exception as e:  # a shape that fails to import is a figure too
-        return f"{label:18s} {lines:>9,} lines {size:6.0f} MB  FAILED: {type(e).__name__}: {e}"
+        return f"{label:24s} {lines:>9,} lines {size:6.0f} MB  FAILED: {type(e).__name__}: {e}"
     finally:
         shutil.rmtree(folder / "ws", ignore_errors=True)
         for part in parts:
             part.unlink(missing_ok=True)
         if path.is_dir():
             path.rmdir()
-    return (f"{label:18s} {lines:>9,} lines {size:6.0f} MB  import {ours['seconds']:6.2f} s "
+    return (f"{label:24s} {lines:>9,} lines {size:6.0f} MB  import {ours['seconds']:6.2f} s "
             f"({ours['loaded']:>9,} events, peak RSS {ours['rss']:5.0f} MB)  DuckDB's own read "
             f"{bare:5.2f} s  ratio {ours['seconds'] / bare:5.2f}")
 
