@@ -1,13 +1,15 @@
 """Generated events written in a vendor's export shape, to import with that vendor's preset.
 
-The same shop's behaviour in the files a real tool writes: Google Analytics 4's BigQuery export
-(one JSON object per event, its parameters a key/value array, its products an ``items`` array,
-times in microseconds as digit strings, countries as names), Segment's track calls (an event name
-per e-commerce spec step, ``properties.products`` on order events) and Shopify's order export (a
-CSV line per line item, the order's fields on its first line only). Importing such a file with
-its preset must give the events it was written from, up to the ids the vendor's shape has no room
-for (event ids; GA4's session ids, which are numbers per user): benchmarks measure the presets on
-realistic data this way, and tests compare the models of both.
+The same shop's behaviour in the files real tools write (``SHAPES``): Google Analytics 4's
+BigQuery export (one JSON object per event, its parameters a key/value array, its products an
+``items`` array, times in microseconds as digit strings, countries as names), Segment's track
+calls, Amplitude's and Mixpanel's event exports, Shopify's orders export (a CSV line per line
+item, the order's fields on its first line only) and its web pixel's customer events, Snowplow's
+atomic events as a warehouse exports them and as the pipeline's enriched TSV, and invoice-line
+CSVs. Importing such a file with its preset must give the events it was written from, up to what
+the shape has no room for (event ids, sessions where a tool has none or numbers them its own
+way, everything but the orders in an orders export): benchmarks measure the presets on realistic
+data this way, and tests compare the models of both.
 
 Each shape is an SQL query over a relation with the contract's event columns, written by DuckDB's
 ``COPY``; nothing is held in Python.
@@ -54,8 +56,8 @@ def _grouped(events: str, item: str) -> str:
     """CTEs ending in ``grouped``: the events of relation ``events`` as a vendor's messages. An
     order's lines at one instant are one purchase (or refund) message with an item each (``item``,
     a struct over a line's columns); every other event is a message of its own, its product's
-    fields kept (``any_value`` of its one row). ``session_start``: the epoch second its session
-    started (GA4's session number)."""
+    fields kept (of its one row). ``session_start``: the epoch second its session
+    started (GA4's session number, Amplitude's in milliseconds)."""
     one_event = "event_type IN ('purchase', 'refund') AND order_id IS NOT NULL"
     return f"""
         WITH e AS (
@@ -74,7 +76,7 @@ def _grouped(events: str, item: str) -> str:
                     FILTER (WHERE product_id IS NOT NULL), []) AS items,
                 CAST(sum(price * quantity) AS DOUBLE) AS value,
                 min(event_id) AS event_id,
-                any_value(product_id) AS product_id,
+                min(product_id) AS product_id,
                 any_value(price) AS price,
                 any_value(quantity) AS quantity,
                 any_value(category) AS category,
@@ -125,11 +127,9 @@ def ga4_sql(events: str) -> str:
                 'purchase_revenue': CASE WHEN event_type = 'purchase' THEN value END,
                 'refund_value': CASE WHEN event_type = 'refund' THEN value END
             }} END AS ecommerce,
-            CASE WHEN event_type IN ('product_view', 'add_to_cart', 'remove_from_cart')
-                AND product_id IS NOT NULL
-                THEN [{item}] ELSE items END AS items
+            items
         FROM grouped
-        ORDER BY event_time, user_pseudo_id
+        ORDER BY event_time, user_pseudo_id, grouped.event_id
     """
 
 
@@ -180,7 +180,7 @@ def segment_sql(events: str) -> str:
                     'category': category, 'brand': brand}}
             END)) AS properties
         FROM grouped
-        ORDER BY event_time, userId
+        ORDER BY event_time, userId, messageId
     """
 
 
@@ -316,7 +316,7 @@ def amplitude_sql(events: str) -> str:
             json_strip_nulls(to_json({props})) AS event_properties,
             json_strip_nulls(to_json({{'utm_medium': traffic_source}})) AS user_properties
         FROM grouped
-        ORDER BY event_time, user_id
+        ORDER BY event_time, user_id, grouped.event_id
     """
 
 
@@ -342,7 +342,7 @@ def mixpanel_sql(events: str) -> str:
                 '$os': CASE device WHEN 'desktop' THEN 'Windows' ELSE 'iOS' END,
                 'utm_medium': traffic_source}}), to_json({props}))) AS properties
         FROM grouped
-        ORDER BY event_time, user_id
+        ORDER BY event_time, user_id, grouped.event_id
     """
 
 
@@ -425,7 +425,7 @@ def snowplow_sql(events: str) -> str:
         SELECT
             {listed}
         FROM grouped
-        ORDER BY event_time, user_id
+        ORDER BY event_time, user_id, grouped.event_id
     """
 
 
@@ -469,7 +469,7 @@ def snowplow_enriched_sql(events: str) -> str:
         SELECT
             {listed}
         FROM grouped
-        ORDER BY event_time, user_id
+        ORDER BY event_time, user_id, grouped.event_id
     """
 
 
@@ -526,7 +526,7 @@ def shopify_events_sql(events: str) -> str:
             json_strip_nulls({data}) AS data
         FROM grouped
         WHERE event_type <> 'refund'
-        ORDER BY event_time, user_id
+        ORDER BY event_time, user_id, grouped.event_id
     """
 
 
@@ -550,7 +550,7 @@ def online_retail_sql(events: str) -> str:
         FROM {events}
         WHERE event_type IN ('purchase', 'refund') AND order_id IS NOT NULL
             AND product_id IS NOT NULL
-        ORDER BY event_time, "Invoice", product_id
+        ORDER BY event_time, "Invoice", product_id, event_id
     """
 
 
