@@ -94,6 +94,7 @@ def full_rebuild_differences(ws: Any, result: Any) -> tuple[float, int, dict[str
 
     cur = ws.cursor()
     built = [(m.layer, m.name) for m in result.models if m.materialized != "view"]
+    cur.execute("DROP SCHEMA IF EXISTS bench_before CASCADE")  # left by a run that was stopped
     cur.execute("CREATE SCHEMA bench_before")
     for layer, name in built:
         cur.execute(f"CREATE TABLE bench_before.{name} AS FROM {layer}.{name}")

@@ -276,10 +276,14 @@ def main() -> None:
     paths = [p.resolve() for p in args.files]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="shoplytics-bench-files-"))
     folder.mkdir(parents=True, exist_ok=True)
+    from shoplytics_desktop.core.errors import ShoplyticsError
+
     try:
         if not args.skip_import:
             compare_import(paths, folder, args)
         agree = compare_update(paths, folder, args)
+    except ShoplyticsError as e:  # a file the import refuses, say: its message, not a traceback
+        sys.exit(f"error: {e}")
     finally:
         if args.dir is None:
             shutil.rmtree(folder, ignore_errors=True)
