@@ -2,13 +2,14 @@
 the same models as the events themselves, up to what the shape has no room for.
 
 Workspace A holds generated events (with refunds and a second currency added) and nothing else;
-they are written as GA4's BigQuery export, Segment's tracks or Shopify's orders export
-(``generate.vendor``), and the file is imported into workspace B with the preset. A's events are
-then reduced to what the shape keeps (Segment: no session ids; Shopify: orders only, customers
-as hashed e-mails, one refund per order at its time), both are built, and every mart must hold
-the same rows in both (EXCEPT ALL both ways), leaving out only the ids the shape renames (GA4's
-sessions). In UTC, and in a reporting zone with another currency and session timeout.
-"""
+they are written in each shape ``generate.vendor`` knows (GA4, Segment's tracks and warehouse
+tables, Amplitude, Mixpanel, Shopify's orders export and customer events, Snowplow's warehouse
+CSV and enriched TSV, invoice lines), and the file (or folder) is imported into workspace B with
+the preset. A's events are then reduced to what the shape keeps (``_KEPT``: no session ids where
+the tool has none; orders only, customers as hashed e-mails and one refund per order at its time
+for Shopify's orders export; …), both are built, and every mart must hold the same rows in both
+(EXCEPT ALL both ways), leaving out only the ids a shape renames (sessions numbered the tool's
+way). In UTC, and in a reporting zone with another currency and session timeout."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from shoplytics_desktop.core.generate import GenerateSpec, generate_into
-from shoplytics_desktop.core.generate.vendor import SHAPES, write_vendor_export
+from shoplytics_desktop.core.generate.vendor import FOLDERS, SHAPES, write_vendor_export
 from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
@@ -48,6 +49,7 @@ _KEPT: dict[str, list[str]] = {
     "ga4": [],
     "segment": ["UPDATE raw.events SET session_id = NULL"],
     "mixpanel": ["UPDATE raw.events SET session_id = NULL"],
+    "segment_warehouse": ["UPDATE raw.events SET session_id = NULL"],
     "amplitude": [],
     "snowplow": [],
     # A web pixel: no sessions, countries, traffic sources or refunds.
@@ -123,12 +125,12 @@ def _differences(a: Workspace, b_folder: Path, shape: str) -> dict[str, tuple[in
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("shape", sorted([*SHAPES, *FOLDERS]))
 @pytest.mark.parametrize("zoned", [False, True], ids=["utc", "new_york"])
 def test_an_export_imported_with_its_preset_gives_the_models_of_its_events(
     tmp_path: Path, shape: str, zoned: bool
 ) -> None:
-    export = tmp_path / f"export{SHAPES[shape][2]}"
+    export = tmp_path / f"export{SHAPES[shape][2] if shape in SHAPES else ''}"
     with _build(tmp_path / "a", zoned) as a:
         generate_into(a, GenerateSpec(events=6000, days=21, seed=11), replace=True)
         cur = a.cursor()
@@ -158,11 +160,14 @@ def test_every_shape_writes_the_same_bytes_for_the_same_events(tmp_path: Path) -
     with Workspace.open(tmp_path / "ws") as ws:
         generate_into(ws, GenerateSpec(events=1500, days=7, seed=2), replace=True)
         cur = ws.cursor()
-        for shape, (_, _, suffix) in SHAPES.items():
-            first = write_vendor_export(cur, "raw.events", shape, tmp_path / f"a{suffix}")
-            # The same events in another physical order.
-            cur.execute("CREATE OR REPLACE TEMP TABLE shuffled AS "
-                        "SELECT * FROM raw.events ORDER BY hash(event_id)")
-            again = write_vendor_export(cur, "shuffled", shape, tmp_path / f"b{suffix}")
-            assert first.read_bytes() == again.read_bytes(), shape
-            assert first.stat().st_size > 1000, shape
+        cur.execute("CREATE OR REPLACE TEMP TABLE shuffled AS "
+                    "SELECT * FROM raw.events ORDER BY hash(event_id)")  # another order
+        for shape in [*SHAPES, *FOLDERS]:
+            suffix = SHAPES[shape][2] if shape in SHAPES else ""
+            first = write_vendor_export(cur, "raw.events", shape, tmp_path / f"a-{shape}{suffix}")
+            again = write_vendor_export(cur, "shuffled", shape, tmp_path / f"b-{shape}{suffix}")
+            files = sorted(p.name for p in first.iterdir()) if first.is_dir() else [""]
+            for name in files:
+                mine, theirs = (first / name, again / name) if name else (first, again)
+                assert mine.read_bytes() == theirs.read_bytes(), (shape, name)
+            assert sum(p.stat().st_size for p in [first, *first.glob("*")]) > 1000, shape

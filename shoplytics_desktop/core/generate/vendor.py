@@ -554,6 +554,77 @@ def online_retail_sql(events: str) -> str:
     """
 
 
+#: Segment's warehouse tables of the contract's event types: the table, and its own columns
+#: (SQL over ``grouped``); every table also has the common columns (``_warehouse_common``).
+_WAREHOUSE_PRODUCT = {
+    "product_id": "product_id", "sku": "product_id", "name": "'Product ' || product_id",
+    "category": "category", "brand": "brand", "price": "CAST(price AS DOUBLE)",
+    "quantity": "quantity", "currency": "currency",
+}
+_WAREHOUSE_TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "product_view": ("product_viewed", _WAREHOUSE_PRODUCT),
+    "add_to_cart": ("product_added", _WAREHOUSE_PRODUCT),
+    "remove_from_cart": ("product_removed", _WAREHOUSE_PRODUCT),
+    "search": ("products_searched", {"query": "'shoes'"}),
+    "begin_checkout": ("checkout_started", {"currency": "currency"}),
+    "purchase": ("order_completed", {
+        "order_id": "order_id", "revenue": "value", "currency": "currency",
+        "products": "CAST(to_json(items) AS VARCHAR)"}),
+    "refund": ("order_refunded", {
+        "order_id": "order_id", "total": "value", "currency": "currency",
+        "products": "CAST(to_json(items) AS VARCHAR)"}),
+}
+
+
+def _warehouse_common() -> dict[str, str]:
+    ts = "strftime(event_time, '%Y-%m-%d %H:%M:%S.%f') || ' UTC'"
+    agents = lookup_sql(((k, quote_literal(v)) for k, v in _USER_AGENTS.items()), "device")
+    return {
+        "id": "event_id", "received_at": ts, "uuid_ts": ts, "anonymous_id": "'anon-' || user_id",
+        "user_id": "user_id", "context_library_name": "'analytics.js'",
+        "context_page_url": "'https://shop.example/' || coalesce('p/' || product_id, '')",
+        "context_user_agent": agents, "context_campaign_medium": "traffic_source",
+        "context_location_country": _country_name("country"), "original_timestamp": ts,
+        "sent_at": ts, "timestamp": ts,
+    }
+
+
+def write_segment_warehouse(con: duckdb.DuckDBPyConnection, events: str, folder: Path) -> Path:
+    """Segment's warehouse tables of the events of relation ``events``, exported as CSV files
+    into ``folder``: ``pages``, ``tracks`` (every track call, its name snake case in ``event``
+    and as sent in ``event_text``) and a table per event with its properties as columns (an
+    order's products as JSON text); no session (Segment has none)."""
+    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
+            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __vendor_messages AS {_grouped(events, item)} "
+                "SELECT * FROM grouped")
+    common = _warehouse_common()
+
+    def write(name: str, columns: dict[str, str], where: str) -> None:
+        listed = ", ".join(f'{v} AS "{k}"' for k, v in columns.items())
+        target = quote_literal(str(folder / f"{name}.csv"))
+        con.execute(f"COPY (SELECT {listed} FROM __vendor_messages WHERE {where} "
+                    f"ORDER BY event_time, user_id, event_id) TO {target} (FORMAT csv, HEADER)")
+
+    try:
+        write("pages", {**common, "name": "'Home'", "path": "'/'",
+                        "url": "'https://shop.example/'", "title": "'Shop'"},
+              "event_type = 'page_view'")
+        names = {k: (t, _SEGMENT_EVENTS[k]) for k, (t, _) in _WAREHOUSE_TABLES.items()}
+        snake = lookup_sql(((k, quote_literal(t)) for k, (t, _) in names.items()), "event_type")
+        text = lookup_sql(((k, quote_literal(v)) for k, (_, v) in names.items()), "event_type")
+        write("tracks", {**common, "event": snake, "event_text": text},
+              f"event_type IN ({', '.join(quote_literal(k) for k in _WAREHOUSE_TABLES)})")
+        for kind, (table, own) in _WAREHOUSE_TABLES.items():
+            write(table, {**common, "event": quote_literal(table),
+                          "event_text": quote_literal(_SEGMENT_EVENTS[kind]), **own},
+                  f"event_type = {quote_literal(kind)}")
+    finally:
+        con.execute("DROP TABLE IF EXISTS __vendor_messages")
+    return folder
+
+
 #: shape → (its SQL over a relation of contract events, the COPY options, the file suffix); the
 #: shapes are ``formats.VENDOR_FILES``.
 SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
@@ -573,10 +644,18 @@ SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
 }
 
 
+#: Shapes written as a folder of files (shape → its writer); the command line writes files only.
+FOLDERS: dict[str, Callable[[duckdb.DuckDBPyConnection, str, Path], Path]] = {
+    "segment_warehouse": write_segment_warehouse,
+}
+
+
 def write_vendor_export(con: duckdb.DuckDBPyConnection, events: str, shape: str,
                         path: Path) -> Path:
     """Write the events of relation ``events`` (the contract's columns) in ``shape`` (one of
-    ``SHAPES``) to ``path``; returns the path."""
+    ``SHAPES``, or of ``FOLDERS``: a folder of tables) to ``path``; returns the path."""
+    if shape in FOLDERS:
+        return FOLDERS[shape](con, events, path)
     sql, options, _ = SHAPES[shape]
     target = quote_literal(str(path))
     con.execute(f"COPY ({sql(events)}) TO {target} ({options})")
