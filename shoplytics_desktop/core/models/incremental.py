@@ -125,11 +125,10 @@ _TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
 _SPAN_ROUNDS = 20
 #: Below this many events a workspace is rebuilt in full rather than updated: an update runs
 #: about 540 statements (each model's bookkeeping, the changed days and users, the tests of the
-#: new rows), which cost more than the rebuild itself in a small workspace. Measured after 1 %
-#: new events (``bench_incremental.py``; the real sample with ``bench_files.py``): 1,000 events
-#: 0.9 s against 0.5 s, 100,000 1.37 s against 1.11 s, 300,000 1.49 s against 1.76 s, 1M 0.50 ×
-#: the rebuild. SHOPLYTICS_FULL_BELOW_EVENTS in the environment changes it (0: always update, as
-#: the tests of the update paths do).
+#: new rows), which cost more than the rebuild itself in a small workspace. Measured with
+#: ``bench_incremental.py`` after 1 % new events: 1,000 events 0.9 s against 0.5 s, 100,000
+#: 1.37 s against 1.11 s, 300,000 1.49 s against 1.76 s, 1M 0.50 × the rebuild. The environment
+#: variable of this name changes it (0: always update, as the tests of the update paths do).
 FULL_BELOW_EVENTS = 100_000
 
 
