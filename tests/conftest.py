@@ -12,7 +12,3 @@ import time
 os.environ["TZ"] = "UTC"
 if hasattr(time, "tzset"):
     time.tzset()
-# The tests' workspaces are small; a run updates them all the same (a workspace under 100,000
-# events is otherwise rebuilt in full, which is faster there), so that the update paths are
-# exercised on data small enough to work out by hand. test_incremental checks the default.
-os.environ["SHOPLYTICS_FULL_BELOW_EVENTS"] = "0"

@@ -161,41 +161,6 @@ def test_incremental_runs_equal_a_full_rebuild(ws: Workspace) -> None:
                     f"WHERE user_id = '{BRIDGE_USER}'") == 1
 
 
-def test_a_small_workspace_is_rebuilt_rather_than_updated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """By default (the tests set the threshold to 0) a workspace under FULL_BELOW_EVENTS events
-    is rebuilt in full when batches arrive, faster there than an update; with nothing new every
-    model is left as it is, and over the threshold a new batch is an update."""
-    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
-    from shoplytics_desktop.core.models import incremental
-
-    monkeypatch.delenv("SHOPLYTICS_FULL_BELOW_EVENTS")
-    assert incremental.full_below_events() == incremental.FULL_BELOW_EVENTS == 100_000
-    with Workspace.open(tmp_path / "ws") as ws:
-        generate_into(ws, GenerateSpec(events=3000, days=10, seed=5, start=dt.date(2024, 4, 1)))
-        _hold_back(ws, "one", "hash(event_id) % 10 = 1")
-        _hold_back(ws, "two", "hash(event_id) % 10 = 2")
-        assert run_project(ws).published
-        assert {m.note for m in run_project(ws).models} == {UNCHANGED}
-
-        _arrive(ws, "one")
-        result = run_project(ws)
-        now = _one(ws, "SELECT count(*) FROM raw.events")
-        assert isinstance(now, int) and 2000 < now < 3000
-        small = (f"rebuilt in full: {now:,} events, fewer than 100,000: rebuilding them is "
-                 "faster than updating")
-        notes = _notes(result)
-        assert notes["int_sessions"] == small and notes["agg_sessions_day"] == small, notes
-        assert {m.note for m in run_project(ws).models} == {UNCHANGED}
-
-        _arrive(ws, "two")
-        monkeypatch.setenv("SHOPLYTICS_FULL_BELOW_EVENTS", "1000")
-        result = run_project(ws)
-        assert _notes(result)["int_sessions"].startswith("updated for"), _notes(result)
-        _assert_equals_full_rebuild(ws, result)
-
-
 def _all_arrived(ws: Workspace) -> None:
     """Every held-back batch loaded and built (when a test runs on its own)."""
     held = ws.cursor().execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = "

@@ -77,7 +77,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -123,19 +122,6 @@ _TAIL_EVENTS = "temp.main._inc_tail_events"  # the users' events from there on
 #: Rounds of moving a user's cut back past the sessions spanning it (each goes back to the
 #: earliest of them); a longer chain of overlapping sessions takes the user's whole history.
 _SPAN_ROUNDS = 20
-#: Below this many events a workspace is rebuilt in full rather than updated: an update runs
-#: about 540 statements (each model's bookkeeping, the changed days and users, the tests of the
-#: new rows), which cost more than the rebuild itself in a small workspace. Measured with
-#: ``bench_incremental.py`` after 1 % new events: 1,000 events 0.9 s against 0.5 s, 100,000
-#: 1.37 s against 1.11 s, 300,000 1.49 s against 1.76 s, 1M 0.50 × the rebuild. The environment
-#: variable of this name changes it (0: always update, as the tests of the update paths do).
-FULL_BELOW_EVENTS = 100_000
-
-
-def full_below_events() -> int:
-    """``FULL_BELOW_EVENTS``, or the SHOPLYTICS_FULL_BELOW_EVENTS environment variable's."""
-    value = os.environ.get("SHOPLYTICS_FULL_BELOW_EVENTS", "")
-    return int(value) if value.strip().isdigit() else FULL_BELOW_EVENTS
 
 #: The alias a whole row is hashed by: a name no model column has (a column of the alias's name
 #: would be hashed instead of the row).
@@ -448,16 +434,16 @@ class IncrementalRun:
         self.keep_users = {t.model for t in project.tests if t.per and t.model}
         self.updated_users: dict[str, str] = {}
         self.in_day_bounds = ("1970-01-01", "1970-01-01")
-        self.events = 0  # in raw.events' batches
         if any(m.materialized == "incremental" for m in project.models.values()):
             self.state = _read_state(cur)
             # Each batch with its number of events: a batch whose rows changed (deleted or
             # replaced under the same id) is no longer the batch the models were built from.
-            sizes = cur.execute(
-                f"SELECT _batch_id, count(*) FROM {STREAM} WHERE _batch_id IS NOT NULL "
-                "GROUP BY _batch_id").fetchall()
-            self.current = frozenset(removed.token(batch, count) for batch, count in sizes)
-            self.events = sum(int(count) for _, count in sizes)
+            self.current = frozenset(
+                removed.token(batch, count) for batch, count in cur.execute(
+                    f"SELECT _batch_id, count(*) FROM {STREAM} WHERE _batch_id IS NOT NULL "
+                    "GROUP BY _batch_id"
+                ).fetchall()
+            )
             bases = [s.batches for s in self.state.values()]
             self.base = max(bases, key=bases.count) if bases else None
         #: the deleted batches whose users and times were recorded (removed.py)
@@ -601,10 +587,6 @@ class IncrementalRun:
             return "it is out of step with the other incremental models"
         if self.base - self.current - self.removed:
             return "a batch of events was deleted, replaced or changed"
-        small = full_below_events()
-        if self.current != self.base and self.events < small:
-            return (f"{self.events:,} events, fewer than {small:,}: rebuilding them is faster "
-                    "than updating")
         for up in model.depends_on:
             upm = self.project.models[up]
             if upm.materialized == "incremental" and self.changed.get(up) not in ("part", "none"):
