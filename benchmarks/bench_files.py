@@ -25,7 +25,6 @@ after a new batch against a full rebuild of the same events (time, and whether t
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import shutil
 import statistics
 import sys
@@ -43,7 +42,7 @@ from benchmarks._util import (  # noqa: E402
     hold_back,
     peak_rss_mb,
 )
-from benchmarks.bench_import import PhaseTimer  # noqa: E402
+from benchmarks.bench_import import PhaseTimer, in_child  # noqa: E402
 
 
 def _reader(path: Path) -> str | None:
@@ -113,12 +112,6 @@ def our_import(paths: list[Path], ws_dir: Path, args: argparse.Namespace) -> dic
         "loaded": v.rows_loaded if v else 0, "duplicate": v.rows_duplicate if v else 0,
         "rejected": v.rows_rejected if v else 0, "rss": peak_rss_mb(),
     }
-
-
-def in_child(fn: Any, *args: Any) -> Any:
-    """``fn`` in a process of its own, so that its peak RSS and caches are its own."""
-    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(fn, args)
 
 
 def compare_import(paths: list[Path], folder: Path, args: argparse.Namespace) -> None:
