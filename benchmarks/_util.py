@@ -7,6 +7,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +84,37 @@ def add_held_batch(ws: Any) -> int:
     return n
 
 
-def full_rebuild_differences(ws: Any, result: Any) -> tuple[float, int, dict[str, tuple[int, int]]]:
+@dataclass
+class RebuildCheck:
+    """``full_rebuild_differences``: the full rebuild (its result and seconds), how many relations
+    were compared, and the differing ones: (rows only the run had, rows only the rebuild has)."""
+
+    full: Any
+    seconds: float
+    compared: int
+    differing: dict[str, tuple[int, int]]
+
+    def report(self, label: str) -> bool:
+        """Print whether the run ``label`` names equals the rebuild (each differing relation
+        with its counts); whether it does."""
+        if not self.differing:
+            print(f"  {label}: equal to a full rebuild in all {self.compared} relations "
+                  f"(EXCEPT ALL both ways; the rebuild took {self.seconds:.2f} s)")
+            return True
+        print(f"  {label}: DIFFERS from a full rebuild in {len(self.differing)} of "
+              f"{self.compared} relations (rows only the update has / rows only the rebuild "
+              "has):")
+        for rel, (mine, theirs) in sorted(self.differing.items()):
+            print(f"    {rel:40s} {mine:>10,} / {theirs:,}")
+        return False
+
+
+def full_rebuild_differences(ws: Any, result: Any) -> RebuildCheck:
     """Whether the relations a run (``result``, usually an update) built hold exactly the rows a
     full rebuild of the same events gives: their rows are copied aside, everything is rebuilt
     (``run_project(full_refresh=True)``, which stays published), and each relation is compared
-    with its copy by EXCEPT ALL both ways, doubles exactly. Returns the full rebuild's seconds,
-    how many relations were compared, and the differing ones: (rows only the run had, rows only
-    the rebuild has)."""
+    with its copy by EXCEPT ALL both ways, doubles exactly (the tests' check of every update,
+    tests/unit/relcompare.py, is this one)."""
     from shoplytics_desktop.core.models.runner import run_project
 
     cur = ws.cursor()
@@ -113,4 +138,4 @@ def full_rebuild_differences(ws: Any, result: Any) -> tuple[float, int, dict[str
             differing[f"{layer}.{name}"] = (int(row[0]), int(row[1]))
     cur.execute("DROP SCHEMA bench_before CASCADE")
     cur.execute("CHECKPOINT")
-    return seconds, len(built), differing
+    return RebuildCheck(full, seconds, len(built), differing)

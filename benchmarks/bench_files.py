@@ -42,39 +42,27 @@ from benchmarks._util import (  # noqa: E402
     hold_back,
     peak_rss_mb,
 )
-from benchmarks.bench_import import PhaseTimer, in_child  # noqa: E402
+from benchmarks.bench_import import PhaseTimer, bare_copy, in_child  # noqa: E402
 
 
-def _reader(path: Path) -> str | None:
-    """DuckDB's own reader of the file, with its defaults (None: DuckDB reads no such file)."""
+def _format(path: Path) -> str | None:
+    """The format bench_import's ``bare_copy`` reads the file as (None: DuckDB reads no such
+    file)."""
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".zip"):
         return None
-    quoted = "'" + str(path).replace("'", "''") + "'"
     if name.endswith(".parquet"):
-        return f"read_parquet({quoted})"
-    if name.endswith((".json", ".ndjson", ".jsonl")):
-        return f"read_json_auto({quoted})"
-    return f"read_csv({quoted})"
+        return "parquet"
+    return "json" if name.endswith((".json", ".ndjson", ".jsonl")) else "csv"
 
 
 def bare_read(paths: list[Path], db_file: Path) -> tuple[float, float] | None:
-    """DuckDB alone copying each file into a table of a new database file: seconds in all and
-    peak RSS; None when DuckDB has no reader of one of them."""
-    import duckdb
-
-    readers = [_reader(p) for p in paths]
-    if any(r is None for r in readers):
+    """DuckDB alone copying each file into a table of a new database file (``bare_copy``):
+    seconds in all and peak RSS; None when DuckDB has no reader of one of them."""
+    formats = [_format(p) for p in paths]
+    if None in formats:
         return None
-    db_file.unlink(missing_ok=True)
-    con = duckdb.connect(str(db_file))
-    con.execute("SET enable_progress_bar = false")
-    t = time.perf_counter()
-    for i, reader in enumerate(readers):
-        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM {reader}")
-    seconds = time.perf_counter() - t
-    con.close()
-    db_file.unlink(missing_ok=True)
+    seconds = sum(bare_copy(p, str(f), db_file)[0] for p, f in zip(paths, formats, strict=True))
     return seconds, peak_rss_mb()
 
 
@@ -182,19 +170,6 @@ def _how(result: Any) -> str:
     return f"{updated} models updated, {full} rebuilt in full"
 
 
-def _agree(label: str, check: tuple[float, int, dict[str, tuple[int, int]]]) -> bool:
-    seconds, compared, differing = check
-    if not differing:
-        print(f"  {label}: equal to a full rebuild in all {compared} relations "
-              f"(EXCEPT ALL both ways; the rebuild took {seconds:.2f} s)")
-        return True
-    print(f"  {label}: DIFFERS from a full rebuild in {len(differing)} of {compared} relations "
-          "(rows only the update has / rows only the rebuild has):")
-    for rel, (mine, theirs) in sorted(differing.items()):
-        print(f"    {rel:40s} {mine:>10,} / {theirs:,}")
-    return False
-
-
 def compare_update(paths: list[Path], folder: Path, args: argparse.Namespace) -> bool:
     from shoplytics_desktop.core.ingest import delete_batch
     from shoplytics_desktop.core.models.runner import run_project
@@ -223,7 +198,7 @@ def compare_update(paths: list[Path], folder: Path, args: argparse.Namespace) ->
             print(f"  full build before it     {built:7.2f} s")
             print(f"  update run + tests       {statistics.median(runs):7.2f} s  (runs: "
                   f"{', '.join(f'{r:.2f}' for r in runs)}; {_how(result)})")
-            agree &= _agree("after the update", full_rebuild_differences(ws, result))
+            agree &= full_rebuild_differences(ws, result).report("after the update")
             t0 = time.perf_counter()
             delete_batch(ws, batch)
             deleting = time.perf_counter() - t0
@@ -233,7 +208,7 @@ def compare_update(paths: list[Path], folder: Path, args: argparse.Namespace) ->
             assert result.published, result.message
             print(f"  the batch deleted again  {deleting:7.2f} s (with the workspace's backup), "
                   f"then run + tests {seconds:.2f} s ({_how(result)})")
-            agree &= _agree("after the delete", full_rebuild_differences(ws, result))
+            agree &= full_rebuild_differences(ws, result).report("after the delete")
     print(f"  peak RSS {peak_rss_mb():.0f} MB", flush=True)
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)

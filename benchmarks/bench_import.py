@@ -111,7 +111,7 @@ def bare_copy(path: Path, fmt: str, db_file: Path) -> tuple[float, float, float]
     con = duckdb.connect(str(db_file))
     con.execute("SET enable_progress_bar = false")
     reader = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json_auto"}[fmt]
-    reader = f"{reader}('{path}')"
+    reader = f"{reader}('{str(path).replace(chr(39), chr(39) * 2)}')"
     cpu = time.process_time()
     t = time.perf_counter()
     con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}")

@@ -123,18 +123,12 @@ GENERATED = {"amplitude": "amplitude", "ga4": "ga4", "mixpanel": "mixpanel",
 
 
 def write_generated(name: str, events: int, folder: Path) -> tuple[Path, int]:
-    """The shape's file written from ``events`` generated events (90 days); its lines."""
-    from shoplytics_desktop.core.generate import GenerateSpec, generate_into
-    from shoplytics_desktop.core.generate.vendor import SHAPES as VENDOR
-    from shoplytics_desktop.core.generate.vendor import write_vendor_export
-    from shoplytics_desktop.core.workspace import Workspace
+    """The shape's file written from ``events`` generated events (90 days, as
+    ``shoplytics generate --out --format``); its lines."""
+    from shoplytics_desktop.core.generate import GenerateSpec, write_files
 
-    shape = GENERATED[name]
-    path = folder / f"{name}{VENDOR[shape][2]}"
-    with Workspace.open(folder / "generated") as ws:
-        generate_into(ws, GenerateSpec(events=events, days=90, seed=7), replace=True)
-        write_vendor_export(ws.cursor(), "raw.events", shape, path)
-    shutil.rmtree(folder / "generated", ignore_errors=True)
+    spec = GenerateSpec(events=events, days=90, seed=7)
+    path = write_files(spec, folder, GENERATED[name], force=True)[0]
     with path.open("rb") as fh:
         lines = sum(1 for _ in fh) - (1 if path.suffix == ".csv" else 0)
     return path, lines

@@ -15,7 +15,7 @@ from shoplytics_desktop.cli.common import (
     open_workspace,
 )
 from shoplytics_desktop.core.errors import GenerateError, count_of
-from shoplytics_desktop.core.generate import FORMATS, VENDOR_FILES
+from shoplytics_desktop.core.generate import FORMATS, VENDOR_FILES, vendor_preset
 
 
 def _date(text: str) -> dt.date:
@@ -141,8 +141,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(format_table(["file", "MB"], [(p.name, round(p.stat().st_size / 1e6, 2)) for p in paths]))
     print()
     if fmt in VENDOR_FILES:
-        preset = fmt.removesuffix("_enriched")  # the snowplow preset reads both of its shapes
-        print(f"Load it with: shoplytics import {paths[0]}  (the {preset} preset recognises it)")
+        print(f"Load it with: shoplytics import {paths[0]}  "
+              f"(the {vendor_preset(fmt)} preset recognises it)")
         return 0
     events, products, users = paths
     print(f"Load them with: shoplytics import {events} --products {products} --users {users}")

@@ -4,9 +4,10 @@ against full rebuilds)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from shoplytics_desktop.core.models.runner import RunResult, run_project
+from shoplytics_desktop.core.models.runner import RunResult
 from shoplytics_desktop.core.workspace import Workspace
 
 
@@ -29,20 +30,27 @@ def published(result: RunResult) -> RunResult:
     return result
 
 
-def tables(ws: Workspace) -> list[str]:
-    """The workspace's tables in staging, intermediate and marts (``schema.table``)."""
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def tables(ws: Workspace, schemas: Sequence[str] = LAYERS) -> list[str]:
+    """The workspace's tables in these schemas (``schema.table``)."""
     return [f"{s}.{t}" for s, t in ws.cursor().execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-        "('staging', 'intermediate', 'marts') AND NOT temporary ORDER BY 1, 2").fetchall()]
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE list_contains(?, schema_name) "
+        "AND NOT temporary ORDER BY 1, 2", [list(schemas)]).fetchall()]
 
 
-def differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, object]:
+def differences(
+    inc: Workspace, full: Workspace, scratch: Path, schemas: Sequence[str] = LAYERS,
+    exclude: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, object]:
     """Relations whose rows differ between the two workspaces, EXCEPT ALL both ways, doubles
     compared exactly (the full one's rows go through Parquet files in ``scratch``: two
-    workspaces are two databases)."""
+    workspaces are two databases). ``exclude``: columns left out of a relation's rows
+    (``schema.table`` → names)."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
-    mine, theirs = tables(inc), tables(full)
+    mine, theirs = tables(inc, schemas), tables(full, schemas)
     differing: dict[str, object] = {}
     if mine != theirs:
         differing["tables"] = sorted(set(mine) ^ set(theirs))
@@ -50,8 +58,10 @@ def differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, obj
         if rel not in mine:
             continue
         file = scratch / f"{rel}.parquet"
-        full.cursor().execute(f"COPY (FROM {rel}) TO '{file}' (FORMAT parquet)")
-        a, b = rel, f"read_parquet('{file}')"
+        skip = (exclude or {}).get(rel)
+        cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
+        full.cursor().execute(f"COPY (SELECT {cols} FROM {rel}) TO '{file}' (FORMAT parquet)")
+        a, b = f"(SELECT {cols} FROM {rel})", f"read_parquet('{file}')"
         extra = one(inc, f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})")
         missing = one(inc, f"SELECT count(*) FROM (FROM {b} EXCEPT ALL FROM {a})")
         if extra or missing:
@@ -61,22 +71,11 @@ def differences(inc: Workspace, full: Workspace, scratch: Path) -> dict[str, obj
 
 def assert_equals_full_rebuild(ws: Workspace, result: RunResult) -> None:
     """Every relation the run built holds exactly the rows a full rebuild of the same workspace
-    then gives (EXCEPT ALL both ways, in one database: the run's rows are copied aside)."""
+    then gives (EXCEPT ALL both ways, in one database: the run's rows are copied aside; the
+    benchmarks' check, ``full_rebuild_differences``)."""
+    from benchmarks._util import full_rebuild_differences
+
     assert result.published, result.message
-    cur = ws.cursor()
-    relations = [f"{m.layer}.{m.name}" for m in result.models if m.materialized != "view"]
-    cur.execute("CREATE SCHEMA IF NOT EXISTS inc_copy")
-    for rel in relations:
-        cur.execute(f"CREATE OR REPLACE TABLE inc_copy.{rel.split('.')[1]} AS FROM {rel}")
-    full = run_project(ws, full_refresh=True)
-    assert full.published, full.message
-    assert all(m.note.startswith("rebuilt in full") for m in full.models if m.note)
-    differing = {}
-    for rel in relations:
-        mine, theirs = f"inc_copy.{rel.split('.')[1]}", rel
-        a = one(ws, f"SELECT count(*) FROM (FROM {mine} EXCEPT ALL FROM {theirs})")
-        b = one(ws, f"SELECT count(*) FROM (FROM {theirs} EXCEPT ALL FROM {mine})")
-        if a or b:
-            differing[rel] = (a, b)
-    cur.execute("DROP SCHEMA inc_copy CASCADE")
-    assert differing == {}
+    check = full_rebuild_differences(ws, result)
+    assert all(m.note.startswith("rebuilt in full") for m in check.full.models if m.note)
+    assert check.differing == {}

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from shoplytics_desktop.cli import main
+from shoplytics_desktop.core.generate import vendor_preset
 from shoplytics_desktop.core.workspace import Workspace
 
 BASE = ["generate", "--events", "3000", "--days", "10", "--start", "2026-01-05", "--seed", "4"]
@@ -58,7 +59,7 @@ def test_generate_a_vendor_export_that_its_preset_imports(
     ws = tmp_path / "ws"
     assert main(["import", str(out / name), "--workspace", str(ws)]) == 0
     said = capsys.readouterr().out
-    preset = shape.removesuffix("_enriched")
+    preset = vendor_preset(shape)
     assert f"(preset {preset})" in said and "0 rejected" in said
     assert main([*BASE, "--workspace", str(tmp_path / "generated")]) == 0
     with Workspace.open(tmp_path / "generated", read_only=True) as gen:

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from shoplytics_desktop.core.generate import GenerateSpec, generate_into
+from shoplytics_desktop.core.generate import GenerateSpec, generate_into, vendor_preset
 from shoplytics_desktop.core.generate.vendor import FOLDERS, SHAPES, write_vendor_export
 from shoplytics_desktop.core.ingest import import_events
 from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.settings import WorkspaceSettings, save_settings
 from shoplytics_desktop.core.workspace import Workspace
+from tests.unit.relcompare import differences, tables
 
 ZONED = WorkspaceSettings(time_zone="America/New_York", currency="EUR", session_timeout_minutes=20)
 
@@ -94,7 +95,7 @@ _KEPT: dict[str, list[str]] = {
 }
 
 #: Columns the shape names differently (the same sessions under other ids).
-_RENAMED = {shape: {"fct_orders": ["session_key", "session_id"]}
+_RENAMED = {shape: {"marts.fct_orders": ["session_key", "session_id"]}
             for shape in ("ga4", "amplitude", "snowplow", "snowplow_enriched")}
 
 
@@ -102,28 +103,6 @@ def _build(folder: Path, zoned: bool) -> Workspace:
     if zoned:
         save_settings(folder, ZONED)
     return Workspace.open(folder)
-
-
-def _differences(a: Workspace, b_folder: Path, shape: str) -> dict[str, tuple[int, int]]:
-    cur = a.cursor()
-    cur.execute(f"ATTACH '{b_folder / 'warehouse.duckdb'}' AS b (READ_ONLY)")
-    marts = [r[0] for r in cur.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' "
-        "AND schema_name = 'marts' ORDER BY 1").fetchall()]
-    out = {}
-    for mart in marts:
-        skip = _RENAMED.get(shape, {}).get(mart)
-        cols = f"* EXCLUDE ({', '.join(skip)})" if skip else "*"
-        mine = f"SELECT {cols} FROM marts.{mart}"
-        theirs = f"SELECT {cols} FROM b.marts.{mart}"
-        row = cur.execute(f"SELECT (SELECT count(*) FROM ({mine} EXCEPT ALL {theirs})), "
-                          f"(SELECT count(*) FROM ({theirs} EXCEPT ALL {mine}))").fetchone()
-        assert row is not None
-        if row[0] or row[1]:
-            out[mart] = (int(row[0]), int(row[1]))
-    cur.execute("DETACH b")
-    assert len(marts) >= 15
-    return out
 
 
 @pytest.mark.slow
@@ -151,13 +130,14 @@ def test_an_export_imported_with_its_preset_gives_the_models_of_its_events(
             cur.execute(sql)
         assert run_project(a).published
         with _build(tmp_path / "b", zoned) as b:
-            preset = shape.removesuffix("_enriched")
+            preset = vendor_preset(shape)
             report = import_events(b, [export], preset=preset)
             assert report.mapping.preset == preset
             assert report.validation is not None and report.validation.rows_rejected == 0
             assert b.row_count("raw", "events") == a.row_count("raw", "events")
             assert run_project(b).published
-        assert _differences(a, tmp_path / "b", shape) == {}
+            assert len(tables(a, ["marts"])) >= 15
+            assert differences(a, b, tmp_path / "cmp", ["marts"], _RENAMED.get(shape)) == {}
 
 
 def test_every_shape_writes_the_same_bytes_for_the_same_events(tmp_path: Path) -> None:

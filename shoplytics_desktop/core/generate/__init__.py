@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shoplytics_desktop.core.generate.formats import FORMATS, VENDOR_FILES
+from shoplytics_desktop.core.generate.formats import FORMATS, VENDOR_FILES, vendor_preset
 from shoplytics_desktop.core.lazy import lazy_names
 
 if TYPE_CHECKING:
@@ -58,5 +58,6 @@ __all__ = [
     "generate_frames",
     "generate_into",
     "resolve",
+    "vendor_preset",
     "write_files",
 ]

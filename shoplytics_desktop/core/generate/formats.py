@@ -9,3 +9,9 @@ VENDOR_FILES = {"ga4": "ga4_events.ndjson", "segment": "segment_tracks.ndjson",
                 "snowplow_enriched": "snowplow_enriched.tsv",
                 "shopify_events": "shopify_customer_events.jsonl",
                 "online_retail": "online_retail_invoices.csv"}
+
+
+def vendor_preset(shape: str) -> str:
+    """The import preset that reads a vendor shape: its own name, but the snowplow preset reads
+    both of Snowplow's shapes."""
+    return shape.removesuffix("_enriched")

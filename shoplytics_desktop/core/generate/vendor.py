@@ -17,8 +17,6 @@ Each shape is an SQL query over a relation with the contract's event columns, wr
 
 from __future__ import annotations
 
-import csv
-import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,21 +24,23 @@ import duckdb
 
 from shoplytics_desktop.core.sqlutil import lookup_sql, quote_literal
 
+#: A product as most vendors list an order's products (Segment's, Amplitude's and Mixpanel's
+#: ``products``, Segment's warehouse JSON): SQL over a line's columns.
+_ITEM = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
+         "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
+#: The page an event happened on: the product's, else the home page.
+_PAGE = "'https://shop.example/' || coalesce('p/' || product_id, '')"
 
-@functools.cache
-def _country_names() -> dict[str, str]:
-    """ISO code → the English short name GA4 writes."""
-    from shoplytics_desktop.core.ingest import countries
 
-    with (Path(countries.__file__).parent / "data" / "countries.csv").open(
-        encoding="utf-8", newline=""
-    ) as fh:
-        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+def _lookup(table: dict[str, str], key_sql: str) -> str:
+    """The text ``table`` gives the value of ``key_sql`` (NULL for another value)."""
+    return lookup_sql(((k, quote_literal(v)) for k, v in table.items()), key_sql)
 
 
 def _country_name(code: str) -> str:
-    known = ((k, quote_literal(v)) for k, v in sorted(_country_names().items()))
-    return f"coalesce({lookup_sql(known, code)}, '(not set)')"
+    from shoplytics_desktop.core.ingest.countries import names_by_code
+
+    return f"coalesce({_lookup(names_by_code(), code)}, '(not set)')"
 
 
 def _param(key: str, kind: str, value: str) -> str:
@@ -92,8 +92,7 @@ def ga4_sql(events: str) -> str:
     object per event, times in microseconds, the session a number per user (its start),
     countries as names."""
     session = _param("ga_session_id", "int_value", "CAST(session_start AS VARCHAR)")
-    page = _param("page_location", "string_value",
-                  "'https://shop.example/' || coalesce('p/' || product_id, '')")
+    page = _param("page_location", "string_value", _PAGE)
     money = _param("currency", "string_value", "currency")
     params = (f"CASE WHEN session_id IS NULL THEN [] ELSE [{session}] END || [{page}] || "
               f"CASE WHEN currency IS NULL THEN [] ELSE [{money}] END")
@@ -147,11 +146,8 @@ def segment_sql(events: str) -> str:
     ``events``: page views as ``page`` calls, the rest as ``track`` calls named by the e-commerce
     spec, an order's lines in ``properties.products``; no session (Segment has none), so a
     session is the timeout rule's."""
-    names = lookup_sql(((k, quote_literal(v)) for k, v in _SEGMENT_EVENTS.items()), "event_type")
-    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
-            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
     ts = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ')"
-    return f"""{_grouped(events, item)}
+    return f"""{_grouped(events, _ITEM)}
         SELECT
             'anon-' || user_id AS anonymousId,
             -- Segment leaves out what a call does not have: no nulls in its objects.
@@ -167,7 +163,7 @@ def segment_sql(events: str) -> str:
             CASE WHEN event_type = 'page_view' THEN 'page' ELSE 'track' END AS type,
             user_id AS userId,
             CASE WHEN event_type = 'page_view' THEN NULL
-                ELSE coalesce({names}, event_name) END AS event,
+                ELSE {_names(_SEGMENT_EVENTS)} END AS event,
             json_strip_nulls(to_json(CASE
                 WHEN event_type IN ('purchase', 'refund') THEN {{
                     'order_id': order_id, 'revenue': value, 'currency': currency,
@@ -275,19 +271,18 @@ _MIXPANEL_EVENTS = {
 
 
 def _names(table: dict[str, str]) -> str:
-    found = lookup_sql(((k, quote_literal(v)) for k, v in table.items()), "event_type")
-    return f"coalesce({found}, event_name, event_type)"
+    """An event's name in a vendor's ``table`` of names by type, else its own."""
+    return f"coalesce({_lookup(table, 'event_type')}, event_name, event_type)"
 
 
-def _product_properties(prefix: str = "") -> str:
-    """An event's own product fields (``prefix``: Amplitude's ``$`` names), or an order's."""
-    return f"""CASE
-                WHEN event_type IN ('purchase', 'refund') THEN {{
+#: An event's own product fields, or an order's (Amplitude's and Mixpanel's properties).
+_PRODUCT_PROPERTIES = """CASE
+                WHEN event_type IN ('purchase', 'refund') THEN {
                     'order_id': order_id, 'revenue': value, 'currency': currency,
-                    'products': items}}
-                ELSE {{'{prefix}productId': product_id, 'price': CAST(price AS DOUBLE),
+                    'products': items}
+                ELSE {'productId': product_id, 'price': CAST(price AS DOUBLE),
                     'quantity': CASE WHEN product_id IS NOT NULL THEN quantity END,
-                    'category': category, 'brand': brand, 'currency': currency}}
+                    'category': category, 'brand': brand, 'currency': currency}
             END"""
 
 
@@ -296,10 +291,7 @@ def amplitude_sql(events: str) -> str:
     ``events``: ``event_time`` as text to the microsecond, the session its start in epoch
     milliseconds (-1 outside one), the device as Amplitude names it, countries as names, the
     medium a user property, an order's products in ``event_properties.products``."""
-    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
-            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
-    props = _product_properties()
-    return f"""{_grouped(events, item)}
+    return f"""{_grouped(events, _ITEM)}
         SELECT
             event_id AS "$insert_id",
             hash(user_id) % 1000000000 AS amplitude_id,
@@ -313,7 +305,7 @@ def amplitude_sql(events: str) -> str:
             CASE device WHEN 'mobile' THEN 'Apple iPhone 14' WHEN 'tablet' THEN 'Apple iPad Air'
                 WHEN 'desktop' THEN 'Mac' END AS device_type,
             CASE device WHEN 'desktop' THEN 'Chrome' ELSE 'ios' END AS os_name,
-            json_strip_nulls(to_json({props})) AS event_properties,
+            json_strip_nulls(to_json({_PRODUCT_PROPERTIES})) AS event_properties,
             json_strip_nulls(to_json({{'utm_medium': traffic_source}})) AS user_properties
         FROM grouped
         ORDER BY event_time, user_id, grouped.event_id
@@ -325,10 +317,7 @@ def mixpanel_sql(events: str) -> str:
     relation ``events``: time in epoch seconds, no session (Mixpanel has none, so a session is
     the timeout rule's), the device from ``$device`` and ``$os``, a country code, an order's
     products in ``properties.products``."""
-    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
-            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
-    props = _product_properties()
-    return f"""{_grouped(events, item)}
+    return f"""{_grouped(events, _ITEM)}
         SELECT
             {_names(_MIXPANEL_EVENTS)} AS event,
             json_strip_nulls(json_merge_patch(to_json({{
@@ -340,7 +329,7 @@ def mixpanel_sql(events: str) -> str:
                 'mp_country_code': nullif(country, 'XX'),
                 '$device': CASE device WHEN 'mobile' THEN 'iPhone' WHEN 'tablet' THEN 'iPad' END,
                 '$os': CASE device WHEN 'desktop' THEN 'Windows' ELSE 'iOS' END,
-                'utm_medium': traffic_source}}), to_json({props}))) AS properties
+                'utm_medium': traffic_source}}), to_json({_PRODUCT_PROPERTIES}))) AS properties
         FROM grouped
         ORDER BY event_time, user_id, grouped.event_id
     """
@@ -394,7 +383,7 @@ def _snowplow_atomic() -> dict[str, str]:
         "event_id": _uuid("event_id"), "name_tracker": "'sp'", "v_tracker": "'js-3.23.0'",
         "user_id": "user_id", "domain_userid": "'d-' || user_id", "domain_sessionidx": "1",
         "network_userid": "'n-' || user_id", "geo_country": "nullif(country, 'XX')",
-        "page_url": "'https://shop.example/' || coalesce('p/' || product_id, '')",
+        "page_url": _PAGE,
         "mkt_medium": "traffic_source", "domain_sessionid": f"{_uuid('session_id')}",
         "derived_tstamp": ts,
         "event_vendor": ("CASE WHEN event_type IN ('page_view', 'search', 'other') "
@@ -409,7 +398,6 @@ def snowplow_sql(events: str) -> str:
     self-describing entities each a column of JSON text) of the events of relation ``events``:
     the e-commerce plugin's action event, product / transaction / refund entities, YAUAA's
     device class, UUID event and session ids."""
-    item = _snowplow_entities()["product"]
     ent = _snowplow_entities()
     base = "COM_SNOWPLOWANALYTICS_SNOWPLOW_ECOMMERCE"
     columns = [f'{v} AS "{k.upper()}"' for k, v in _snowplow_atomic().items()] + [
@@ -421,7 +409,7 @@ def snowplow_sql(events: str) -> str:
         f'CAST(to_json({ent["device"]}) AS VARCHAR) AS "CONTEXTS_NL_BASJES_YAUAA_CONTEXT_1"',
     ]
     listed = ",\n            ".join(columns)
-    return f"""{_grouped(events, item)}
+    return f"""{_grouped(events, ent['product'])}
         SELECT
             {listed}
         FROM grouped
@@ -499,7 +487,6 @@ def shopify_events_sql(events: str) -> str:
                "'title': 'Product ' || product_id, 'type': category, 'vendor': brand}}")
     line = (f"{{'quantity': quantity, 'variant': {variant}, 'finalLinePrice': "
             "{'amount': CAST(price * quantity AS DOUBLE), 'currencyCode': currency}}")
-    agents = lookup_sql(((k, quote_literal(v)) for k, v in _USER_AGENTS.items()), "device")
     data = f"""CASE
                 WHEN event_type = 'product_view' THEN to_json({{'productVariant': {variant}}})
                 WHEN event_type IN ('add_to_cart', 'remove_from_cart') THEN to_json(
@@ -522,7 +509,8 @@ def shopify_events_sql(events: str) -> str:
             strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS timestamp,
             'standard' AS type,
             {{'document': {{'location': {{'href': 'https://shop.example/'}}}},
-              'navigator': {{'language': 'en-US', 'userAgent': {agents}}}}} AS context,
+              'navigator': {{'language': 'en-US', 'userAgent': {_lookup(_USER_AGENTS, 'device')}}}}}
+                AS context,
             json_strip_nulls({data}) AS data
         FROM grouped
         WHERE event_type <> 'refund'
@@ -578,12 +566,11 @@ _WAREHOUSE_TABLES: dict[str, tuple[str, dict[str, str]]] = {
 
 def _warehouse_common() -> dict[str, str]:
     ts = "strftime(event_time, '%Y-%m-%d %H:%M:%S.%f') || ' UTC'"
-    agents = lookup_sql(((k, quote_literal(v)) for k, v in _USER_AGENTS.items()), "device")
     return {
         "id": "event_id", "received_at": ts, "uuid_ts": ts, "anonymous_id": "'anon-' || user_id",
         "user_id": "user_id", "context_library_name": "'analytics.js'",
-        "context_page_url": "'https://shop.example/' || coalesce('p/' || product_id, '')",
-        "context_user_agent": agents, "context_campaign_medium": "traffic_source",
+        "context_page_url": _PAGE,
+        "context_user_agent": _lookup(_USER_AGENTS, "device"), "context_campaign_medium": "traffic_source",
         "context_location_country": _country_name("country"), "original_timestamp": ts,
         "sent_at": ts, "timestamp": ts,
     }
@@ -594,10 +581,8 @@ def write_segment_warehouse(con: duckdb.DuckDBPyConnection, events: str, folder:
     into ``folder``: ``pages``, ``tracks`` (every track call, its name snake case in ``event``
     and as sent in ``event_text``) and a table per event with its properties as columns (an
     order's products as JSON text); no session (Segment has none)."""
-    item = ("{'product_id': product_id, 'name': 'Product ' || product_id, 'price': "
-            "CAST(price AS DOUBLE), 'quantity': quantity, 'category': category, 'brand': brand}")
     folder.mkdir(parents=True, exist_ok=True)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __vendor_messages AS {_grouped(events, item)} "
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __vendor_messages AS {_grouped(events, _ITEM)} "
                 "SELECT * FROM grouped")
     common = _warehouse_common()
 
@@ -611,10 +596,9 @@ def write_segment_warehouse(con: duckdb.DuckDBPyConnection, events: str, folder:
         write("pages", {**common, "name": "'Home'", "path": "'/'",
                         "url": "'https://shop.example/'", "title": "'Shop'"},
               "event_type = 'page_view'")
-        names = {k: (t, _SEGMENT_EVENTS[k]) for k, (t, _) in _WAREHOUSE_TABLES.items()}
-        snake = lookup_sql(((k, quote_literal(t)) for k, (t, _) in names.items()), "event_type")
-        text = lookup_sql(((k, quote_literal(v)) for k, (_, v) in names.items()), "event_type")
-        write("tracks", {**common, "event": snake, "event_text": text},
+        snake = {k: table for k, (table, _) in _WAREHOUSE_TABLES.items()}
+        write("tracks", {**common, "event": _lookup(snake, "event_type"),
+                         "event_text": _lookup(_SEGMENT_EVENTS, "event_type")},
               f"event_type IN ({', '.join(quote_literal(k) for k in _WAREHOUSE_TABLES)})")
         for kind, (table, own) in _WAREHOUSE_TABLES.items():
             write(table, {**common, "event": quote_literal(table),

@@ -42,6 +42,14 @@ def table() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def names_by_code() -> dict[str, str]:
+    """Code → the English short name of the table (as GA4 writes it; the generator's vendor
+    exports write countries so)."""
+    with (_DATA / "countries.csv").open(encoding="utf-8", newline="") as fh:
+        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+
+
 def code_sql(value_sql: str) -> str:
     """SQL for the country code of a value: a two-letter value as a code, a known name by the
     table; NULL for unknown names ("(not set)"), so the default applies.
