@@ -245,6 +245,8 @@ def _dry_run(
             print()
             report = ingest.validate(con, info, mapping)
             print(f"Dry run: {report.summary()} (nothing was written).")
+            if report.replaced:
+                print(report.replaced_note())
             _print_reasons(report.reasons)
             _print_warnings(report.warnings)
         if args.save_mapping and mapping is not None:

@@ -748,3 +748,37 @@ def test_the_zone_of_times_without_an_offset_is_chosen_on_the_mapping_page(
                                                   ("e2", "2024-03-01 10:00:00")]
     finally:
         workspace.close()
+
+
+def test_the_same_file_under_another_mapping_replaces_its_batch(
+        qtbot, ws: Workspace, tmp_path: Path) -> None:
+    """Imported once as proposed, then again with 'cart' mapped to 'other': the check page says
+    the earlier batch is replaced, and the load replaces it (the events count once)."""
+    from shoplytics_desktop.core.ingest import import_events
+
+    f = tmp_path / "events.csv"
+    f.write_text("event_time,event_type,user_id,product_id,price\n"
+                 "2024-03-01 10:00:00,view,u1,p1,10.00\n"
+                 "2024-03-01 10:01:00,cart,u1,p1,10.00\n"
+                 "2024-03-01 10:02:00,view,u2,p2,1.50\n"
+                 "2024-03-01 10:03:00,view,u2,p3,3.00\n"
+                 "2024-03-01 10:04:00,purchase,u1,p1,10.00\n")
+    first = import_events(ws, [f])
+    assert first.batch_id and ws.row_count("raw", "events") == 5
+    wizard = _wizard(qtbot, ws, [str(f)])
+    _next_to(qtbot, wizard, wizard.NAMES)
+    combo = wizard.names_page.combos["cart"]
+    combo.setCurrentIndex(combo.findData("other"))
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    summary = wizard.validation_page.summary.text()
+    assert "5 would load" in summary and "0 duplicate" in summary, summary
+    assert f"(batch {first.batch_id}, 5 events): this import replaces it" in summary, summary
+    assert ws.row_count("raw", "events") == 5  # the check changes nothing
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    report = wizard.state.report
+    assert report is not None and report.batch_id and report.batch_id != first.batch_id
+    assert _rows(ws, "SELECT DISTINCT _batch_id FROM raw.events") == [(report.batch_id,)]
+    assert _rows(ws, "SELECT event_type FROM raw.events WHERE event_name = 'cart'") == [
+        ("other",)]
+    assert "replaced by this import" in wizard.summary_page.values["notes"].text()

@@ -114,6 +114,40 @@ def test_the_real_sample_with_a_batch_deleted_again_equals_a_full_rebuild(
     assert built[3].startswith("updated for") and "deleted events" in built[3], built
 
 
+@needs_real_sample
+def test_a_batch_imported_again_under_another_mapping_equals_a_full_rebuild(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The middle third imported again with its carts mapped to 'other' and another default
+    country replaces its batch (every event id changes: they are hashed from the mapped fields),
+    and the run after it updates the users of both the old and the new events."""
+    monkeypatch.setattr(removed, "MAX_SHARE", 0.5)
+    parts = _split(REAL_SAMPLE, tmp_path, 3, header=True)
+    inc, full = tmp_path / "inc", tmp_path / "full"
+    with Workspace.open(inc) as ws:
+        ws.settings.time_zone = "Asia/Kolkata"
+        reports = []
+        for path in parts:
+            reports.append(import_events(ws, [path]))
+            published(run_project(ws))
+        m = reports[1].mapping
+        remapped = m.model_copy(update={
+            "event_types": {**m.event_types, "cart": "other"},
+            "defaults": m.defaults.model_copy(update={"country": "FR"})})
+        again = import_events(ws, [parts[1]], remapped)
+        assert again.validation is not None
+        assert again.validation.replaced == ((reports[1].batch_id, 333),)
+        assert ws.cursor().execute("SELECT count(*) FROM raw.events").fetchall() == [(1000,)]
+        notes = {m.name: m.note for m in published(run_project(ws)).models}
+        assert notes["int_sessions"].startswith("updated for"), notes["int_sessions"]
+        assert ws.cursor().execute(
+            "SELECT count(*) FROM marts.fct_funnel").fetchall()[0][0] > 0
+    shutil.copytree(inc, full)
+    with Workspace.open(inc) as ws_inc, Workspace.open(full) as ws_full:
+        ws_full.settings.time_zone = "Asia/Kolkata"
+        published(run_project(ws_full, full_refresh=True))
+        assert differences(ws_inc, ws_full, tmp_path / "cmp") == {}
+
+
 def test_an_updated_shopify_export_equals_a_full_rebuild(tmp_path: Path) -> None:
     """The same orders export downloaded again later (a new order, a partial refund grown to a
     full one): keyed by the source's natural key, the second import adds only what is new, and

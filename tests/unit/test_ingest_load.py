@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from shoplytics_desktop.core.errors import Cancelled
+from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import (
     Mapping,
     delete_batch,
@@ -125,16 +125,89 @@ def test_same_file_twice_adds_nothing(ws: Workspace) -> None:
     assert any("Already imported" in n for n in second.notes)
 
 
-def test_same_rows_under_another_mapping_are_duplicates_by_event_id(ws: Workspace) -> None:
+def test_same_files_under_another_mapping_replace_their_batch(ws: Workspace) -> None:
+    """A file imported again with a changed mapping is the same events mapped anew: the import
+    replaces the earlier batch (after a backup) instead of skipping its rows as duplicates,
+    which kept the old mapping."""
     first = import_events(ws, [FIXTURES / "clickstream.csv"])
+    assert q(ws, "SELECT count(*) FROM raw.events WHERE event_name = 'home'") == [(2,)]
+    assert q(ws, "SELECT DISTINCT event_type FROM raw.events WHERE event_name = 'home'") == [
+        ("page_view",)]
     mapping = first.mapping.model_copy(update={"event_types": {"home": "other"}})
     second = import_events(ws, [FIXTURES / "clickstream.csv"], mapping)
     v = second.validation
     assert v is not None
-    # Read again (the mapping differs), and every valid row is found by its event_id.
-    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (12, 0, 10, 2)
-    assert second.batch_id is None and second.previous_batch == first.batch_id
+    assert (v.rows_read, v.rows_loaded, v.rows_duplicate, v.rows_rejected) == (12, 10, 0, 2)
+    assert v.replaced == ((first.batch_id, 10),)
+    assert second.batch_id is not None and second.previous_batch == first.batch_id
+    assert [b.batch_id for b in list_batches(ws.cursor())] == [second.batch_id]
+    # The earlier batch's events and rejected rows went with it.
     assert table_counts(ws) == (10, 2, 0, 0, 1)
+    assert q(ws, "SELECT DISTINCT event_type FROM raw.events WHERE event_name = 'home'") == [
+        ("other",)]
+    assert any("replaced by this import" in n and first.batch_id in n for n in second.notes)
+    assert ws.backup_path.exists()
+    # With that mapping again: already imported, nothing replaced.
+    third = import_events(ws, [FIXTURES / "clickstream.csv"], mapping)
+    assert third.batch_id is None and third.previous_batch == second.batch_id
+    assert [b.batch_id for b in list_batches(ws.cursor())] == [second.batch_id]
+
+
+def test_replacing_a_batch_of_hashed_ids_does_not_count_its_events_twice(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Without ids in the file, an event's id is a hash of its mapped fields: a changed default
+    gave every row a new id, and the events of both imports counted (2 × 4 here)."""
+    f = tmp_path / "events.csv"
+    f.write_text("user,time,action,item,amount\n"
+                 "a,2024-03-01 09:00:00,view,p1,\n"
+                 "a,2024-03-01 09:01:00,cart,p1,\n"
+                 "a,2024-03-01 09:02:00,purchase,p1,10.50\n"
+                 "b,2024-03-02 10:00:00,view,p2,\n")
+    first = import_events(ws, [f])
+    assert first.validation is not None and first.validation.rows_loaded == 4
+    changed = first.mapping.model_copy(
+        update={"defaults": first.mapping.defaults.model_copy(update={"country": "FR"})})
+    second = import_events(ws, [f], changed)
+    assert second.validation is not None and second.validation.rows_loaded == 4
+    assert q(ws, "SELECT count(*), count(DISTINCT country), min(country) FROM raw.events") == [
+        (4, 1, "FR")]
+    assert len(list_batches(ws.cursor())) == 1
+    # Another file is never replaced, whatever its mapping.
+    g = tmp_path / "more.csv"
+    g.write_text(f.read_text().replace("2024-03-02 10:00:00", "2024-03-03 10:00:00"))
+    import_events(ws, [g], changed)
+    assert len(list_batches(ws.cursor())) == 2
+    assert q(ws, "SELECT count(*) FROM raw.events") == [(5,)]
+
+
+def test_a_dry_run_counts_as_the_replacing_import_and_changes_nothing(ws: Workspace) -> None:
+    first = import_events(ws, [FIXTURES / "clickstream.csv"])
+    before = table_counts(ws)
+    mapping = first.mapping.model_copy(update={"event_types": {"home": "other"}})
+    info = inspect_sources([FIXTURES / "clickstream.csv"], mapping.source)
+    checked = validate(ws, info, mapping)
+    assert (checked.rows_loaded, checked.rows_duplicate) == (10, 0)
+    assert checked.replaced == ((first.batch_id, 10),)
+    assert "this import replaces it" in checked.replaced_note()
+    dry = import_events(ws, [FIXTURES / "clickstream.csv"], mapping, dry_run=True)
+    assert dry.validation is not None and dry.validation.rows_loaded == 10
+    assert dry.validation.replaced == ((first.batch_id, 10),)
+    assert table_counts(ws) == before
+    assert [b.batch_id for b in list_batches(ws.cursor())] == [first.batch_id]
+    # The same mapping: nothing to replace.
+    assert validate(ws, info, first.mapping).replaced == ()
+
+
+def test_a_refused_replacement_keeps_the_earlier_batch(ws: Workspace) -> None:
+    first = import_events(ws, [FIXTURES / "clickstream.csv"])
+    before = table_counts(ws)
+    broken = first.mapping.model_copy(
+        update={"columns": {**first.mapping.columns, "event_time": "page"}})
+    with pytest.raises(ImportError_):
+        import_events(ws, [FIXTURES / "clickstream.csv"], broken)
+    assert table_counts(ws) == before
+    assert [b.batch_id for b in list_batches(ws.cursor())] == [first.batch_id]
 
 
 @needs_real_sample

@@ -118,6 +118,38 @@ def find_previous(
     return _batch(r)
 
 
+def mapped_otherwise(
+    con: duckdb.DuckDBPyConnection, fp: str, mapping_yaml: str
+) -> list[BatchInfo]:
+    """The loaded event batches of the same content imported with another mapping: an import
+    of that content with this mapping replaces them (the same rows mapped again describe the
+    same events, and ids hashed from the mapped fields would not recognise them)."""
+    rows = con.execute(
+        f"SELECT {_COLUMNS} FROM {INTERNAL}.batches WHERE kind = 'events' AND fingerprint = ? "
+        "AND status = 'loaded' AND mapping IS DISTINCT FROM ? ORDER BY started_at, batch_id",
+        [fp, mapping_yaml],
+    ).fetchall()
+    return [_batch(r) for r in rows]
+
+
+def drop_mapped_otherwise(
+    tx: duckdb.DuckDBPyConnection, fp: str, mapping_yaml: str, among: Sequence[str] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """Inside the caller's transaction, remove the batches ``mapped_otherwise`` (of those in
+    ``among``, when given): the (batch id, events) removed. A database without batches (a
+    scratch one) has none; one opened read-only keeps them (only named)."""
+    if not tx.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+                      "table_name = 'batches'", [INTERNAL]).fetchall()[0][0]:
+        return ()
+    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, fp, mapping_yaml)
+               if among is None or b.batch_id in among]
+    read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchall()[0][0]
+    if earlier and not read_only:
+        drop_batches(tx, [b for b, _ in earlier])
+    return tuple(earlier)
+
+
 @dataclass(frozen=True)
 class ImportedBatches:
     batches: int

@@ -246,6 +246,9 @@ class _Run:
     info: SourceInfo | None = None
     report: ValidationReport | None = None
     previous: str | None = None
+    #: Earlier batches of the same files with another mapping, backed up before the import:
+    #: the ones it may replace (``batches.drop_mapped_otherwise``).
+    replaceable: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     catalogs: list[CatalogReport] = field(default_factory=list)
 
@@ -286,7 +289,11 @@ def import_events(
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
     demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
-    if demo:
+    if run.info is not None and not dry_run:
+        run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
+            run.con, batches.fingerprint([f.path for f in run.info.files]),
+            run.mapping.to_yaml()))
+    if demo or run.replaceable:
         ws.backup()
     with _import_transaction(ws, run):
         if demo:
@@ -435,10 +442,15 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         run.report = _already_imported(same, run.notes)
         run.reporter.check_cancelled()
         return
+    # The same files mapped otherwise: their events go first, so that they neither count twice
+    # (ids hashed from the mapped fields differ) nor keep the old mapping (the file's own ids
+    # would skip the rows as already imported). In a dry run too: it is rolled back.
+    replaced = batches.drop_mapped_otherwise(
+        con, fp, run.mapping.to_yaml(), None if run.dry_run else run.replaceable)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)
-        run.report = dataclasses.replace(report, warnings=batch_warnings(
+        run.report = dataclasses.replace(report, replaced=replaced, warnings=batch_warnings(
             con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
         run.reporter.check_cancelled()
         return
@@ -447,7 +459,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     rows_sql = (
         mapped_rows_sql(info, run.mapping, staged.source) if run.mapping.adds_rows else None
     )
-    run.report = _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql)
+    run.report = dataclasses.replace(
+        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql), replaced=replaced)
     run.reporter.check_cancelled()
     _record_batch(run, paths, fp)
 
@@ -498,15 +511,18 @@ def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
     if report.rows_loaded == 0:
         if report.rows_duplicate == 0:
             raise _nothing_loaded(info, report)
-        # Nothing new: add no batch and no second copy of the rejected rows.
+        # Nothing new: add no batch and no second copy of the rejected rows (nor replace any).
         con.execute("ROLLBACK")
         con.execute("BEGIN TRANSACTION")
+        run.report = dataclasses.replace(report, replaced=())
         run.notes.append(
             f"Already imported (batch {run.previous}): nothing new."
             if run.previous
             else "Every valid row is already in the workspace: nothing new."
         )
         return
+    if report.replaced:
+        run.notes.append(report.replaced_note(done=True))
     run.reporter.update(3, 5, "Recording the batch")
     _batch_row(con, run.batch_id, "events", _source_label(paths), fp, run.mapping.to_yaml(),
                report.rows_read, report.rows_loaded, report.rows_duplicate,

@@ -44,6 +44,23 @@ class ValidationReport:
     #: The source's own rows, where one row may give several events (an order's items, an
     #: order's refund): ``rows_read`` then counts the events they gave.
     source_rows: int | None = None
+    #: Earlier batches of the same files imported with another mapping, which the import
+    #: replaces: (batch id, events).
+    replaced: tuple[tuple[str, int], ...] = ()
+
+    def replaced_note(self, done: bool = False) -> str:
+        """What the import does (``done``: did) to the batches it replaces ('' if none)."""
+        if not self.replaced:
+            return ""
+        one = len(self.replaced) == 1
+        listed = ", ".join(b for b, _ in self.replaced)
+        events = sum(n for _, n in self.replaced)
+        head = (f"The same data was imported before with another mapping (batch{'' if one else 'es'} "
+                f"{listed}, {events:,} events): ")
+        its = "its" if one else "their"
+        if done:
+            return head + f"replaced by this import, so {its} events do not count twice (a backup was kept)."
+        return head + f"this import replaces {'it' if one else 'them'}, so {its} events do not count twice."
 
     @property
     def read_text(self) -> str:

@@ -16,7 +16,7 @@ import duckdb
 
 from shoplytics_desktop.core.cancel import Outcome, classify
 from shoplytics_desktop.core.errors import Cancelled
-from shoplytics_desktop.core.ingest import readers
+from shoplytics_desktop.core.ingest import batches, readers
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
 from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.mapping import (
@@ -270,9 +270,13 @@ def validate(
             staged = stage_sources(con, info)
             reporter.check_cancelled()
             mapped = mapped_sql(info.with_read_types(staged.read_types), mapping, staged.source)
+            # Counted as the import will: without the batches of the same files mapped
+            # otherwise, which it replaces (this transaction is rolled back).
+            replaced = batches.drop_mapped_otherwise(
+                con, batches.fingerprint([f.path for f in info.files]), mapping.to_yaml())
             report = count_mapped(con, mapped, staged)
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
-            return dataclasses.replace(report, warnings=warnings)
+            return dataclasses.replace(report, warnings=warnings, replaced=replaced)
         except duckdb.Error as e:
             raise translate_error(e, info) from e
         finally:
