@@ -75,6 +75,49 @@ def test_a_header_with_quoted_quotes(empty_ws: Workspace, tmp_path: Path) -> Non
     assert props is not None and json.loads(props[0]) == {'a "quoted" name': 'say "hi"'}
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_rejected_rows_name_their_line_after_values_with_line_breaks(
+        empty_ws: Workspace, tmp_path: Path, newline: str) -> None:
+    """Quoted values with line breaks (a note, an address) make a record span several lines;
+    a rejected row after them is named by the line it starts on in the file, as an editor shows
+    it (they were named by record: line 4 for line 7), in the import, its dry run and the
+    quarantine, for rows the mapping rejects and lines the reader cannot split, in two files."""
+    from shoplytics_desktop.core.ingest import inspect_sources, validate
+
+    lines = ["event_time,event_type,user_id,product_id,price,note",
+             '2024-03-01 10:00:00,view,u1,p1,10.00,"line one', 'line two"',
+             '2024-03-01 10:01:00,cart,u1,p1,10.00,"a', "b", 'c"',
+             "2024-03-01 10:02:00,view,u2,p2,-1.50,x",                # line 7: negative price
+             "2024-03-01 10:02:00,view,u2,p2,1.50,x,extra",           # line 8: a field more
+             'not a date,view,u2,p2,3.00,"spans', 'two"',             # line 9: bad time
+             "2024-03-01 10:05:00,view,u3,p2,-2.00,y"]                # line 11: negative price
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_bytes(newline.join(lines).encode() + newline.encode())
+    b.write_bytes(newline.join(lines[:1] + lines[6:7]).encode() + newline.encode())  # line 2
+    expected = [("a.csv", 7, "price is negative"), ("a.csv", 8, "row has more fields"),
+                ("a.csv", 9, "event_time could not be parsed"), ("a.csv", 11, "price is negative"),
+                ("b.csv", 2, "price is negative")]
+
+    def named(examples: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+        return sorted((Path(f).name, int(n), r[:17]) for f, n, r in examples)
+
+    info = inspect_sources([a, b])
+    checked = validate(empty_ws, info, import_events(empty_ws, [a, b], dry_run=True).mapping)
+    shown = [(e.file, e.line, r.reason) for r in checked.reasons for e in r.examples]
+    assert named(shown) == [(f, n, r[:17]) for f, n, r in expected]
+    report = import_events(empty_ws, [a, b])
+    assert report.validation is not None and report.validation.rows_loaded == 2
+    shown = [(e.file, e.line, r.reason) for r in report.validation.reasons for e in r.examples]
+    assert named(shown) == [(f, n, r[:17]) for f, n, r in expected]
+    stored = empty_ws.cursor().execute(
+        "SELECT _source_file, _source_line, reason FROM raw.rejected_events").fetchall()
+    assert named(stored) == [(f, n, r[:17]) for f, n, r in expected]
+    # The loaded rows' own text keeps its line breaks.
+    notes = empty_ws.cursor().execute(
+        "SELECT properties ->> 'note' FROM raw.events ORDER BY event_time").fetchall()
+    assert [n[0].replace("\r", "") for n in notes] == ["line one\nline two", "a\nb\nc"]
+
+
 INTERNAL = ["rowid", "__line", "__file", "ROWID", "__first", "__rn", "file_row_number"]
 
 

@@ -38,7 +38,9 @@ from shoplytics_desktop.core.ingest.sources import resolve_paths
 from shoplytics_desktop.core.ingest.stage import (
     Staged,
     drop_stage,
+    physical_line_sql,
     reader_rejects_sql,
+    shift_lines,
     stage_sources,
 )
 from shoplytics_desktop.core.ingest.timeparse import utc_session
@@ -90,11 +92,16 @@ def _load_events(
         # One source row may be several events (an order's items): count mapped rows instead.
         source_rows = staged.rows + staged.reader_rejects
         row = con.execute(rows_sql).fetchone()
-        staged = Staged(staged.source, int(row[0]) if row else 0, staged.reader_rejects)
+        staged = dataclasses.replace(staged, rows=int(row[0]) if row else 0)
     rejected = staged.rows - valid
     _quarantine(con, mapped, batch_id, now, rejected, staged.reader_rejects)
     loaded = valid - existing - repeats - conflicts
     all_rejected = rejected + staged.reader_rejects + conflicts
+    if all_rejected and shift_lines(con, staged):
+        con.execute(
+            "UPDATE raw.rejected_events AS r SET _source_line = "
+            f"{physical_line_sql('r._source_file', 'r._source_line')} WHERE r._batch_id = ?",
+            [batch_id])
     warnings = batch_warnings(
         con, f"SELECT event_name, event_type FROM raw.events WHERE {keys.batch_rows(since)}",
         [batch_id],

@@ -31,6 +31,9 @@ from shoplytics_desktop.core.workspace import restore_setting
 SRC_TABLE = "__ingest_src"
 FIRSTS_TABLE = "__ingest_file_firsts"
 READER_REJECTS = "__ingest_reader_rejects"
+#: The CSV records that span several lines (file, line as numbered, lines it adds): see
+#: ``shift_lines``.
+MULTILINE_TABLE = "__ingest_multiline"
 #: Up to this many files, each file's first row is looked up in a literal (see
 #: ``_numbered_source``); the lookup reads the literal through, 0.12 s per million rows at 90.
 _LOOKUP_FILES = 100
@@ -59,10 +62,12 @@ class Staged:
     #: The staged columns' types, where the JSON reader took them from every object rather
     #: than a sample (a number column holding text later is text): for ``with_read_types``.
     read_types: tuple[tuple[str, str], ...] = ()
+    #: CSV: the statement that finds the records spanning several lines (``shift_lines``).
+    multiline_sql: str | None = None
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS):
+    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, MULTILINE_TABLE):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
@@ -114,7 +119,43 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
-    return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects, read_types)
+    source = _numbered_source(con, info, base, rejects > 0)
+    return Staged(source, count, rejects, read_types,
+                  _multiline_sql(con, info, source) if info.format == "csv" else None)
+
+
+def _multiline_sql(con: duckdb.DuckDBPyConnection, info: SourceInfo, source: str) -> str | None:
+    """The statement that keeps the records with a line break inside a quoted value, with the
+    lines each adds (None: no text column can hold one)."""
+    fq, lq = quote_ident(info.file_column), quote_ident(info.line_column)
+    text = [quote_ident(str(r[0])) for r in con.execute(f"DESCRIBE {source}").fetchall()
+            if str(r[1]) == "VARCHAR" and str(r[0]) not in (info.file_column, info.line_column)]
+    if not text:
+        return None
+    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)"
+                        for c in text)
+    spans = " OR ".join(f"contains({c}, chr(10))" for c in text)
+    return (f"CREATE OR REPLACE TEMP TABLE {MULTILINE_TABLE} AS SELECT {fq} AS file, "
+            f"{lq} AS line, {breaks} AS n FROM ({source}) WHERE {spans}")
+
+
+def shift_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+    """Find the staged CSV records that span several lines (a quoted value with line breaks:
+    an address, a note). The rows are numbered by record, and so are the lines DuckDB's reader
+    rejects; each such record moves the lines after it down by its extra lines
+    (``physical_line_sql``). Run only once rows are rejected: it reads every text value. True
+    when there are any."""
+    if staged.multiline_sql is None:
+        return False
+    con.execute(staged.multiline_sql)
+    row = con.execute(f"SELECT count(*) FROM {MULTILINE_TABLE}").fetchone()
+    return bool(row and row[0])
+
+
+def physical_line_sql(file: str, line: str) -> str:
+    """The line of the file where a record numbered ``line`` starts, after ``shift_lines``."""
+    return (f"{line} + coalesce((SELECT sum(m.n) FROM {MULTILINE_TABLE} m "
+            f"WHERE m.file IS NOT DISTINCT FROM {file} AND m.line < {line}), 0)")
 
 
 def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -> bool:

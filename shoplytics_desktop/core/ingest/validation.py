@@ -11,7 +11,12 @@ import duckdb
 
 from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.ingest.report import ReasonCount, RejectExample, ValidationReport
-from shoplytics_desktop.core.ingest.stage import Staged, reader_rejects_sql
+from shoplytics_desktop.core.ingest.stage import (
+    Staged,
+    physical_line_sql,
+    reader_rejects_sql,
+    shift_lines,
+)
 
 EXAMPLES = 3
 
@@ -84,6 +89,9 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
     )
     if staged.reader_rejects:
         rejected_sql += f" UNION ALL {reader_rejects_sql()}"
+    if (rejected or staged.reader_rejects) and shift_lines(con, staged):
+        rejected_sql = (f"SELECT _source_file, {physical_line_sql('_source_file', '_source_line')} "
+                        f"AS _source_line, __reason, source_row FROM ({rejected_sql})")
     loaded = distinct - existing
     return ValidationReport(
         rows_read=rejected + valid + staged.reader_rejects,
