@@ -54,8 +54,10 @@ ROW_GROUP_SIZE = 32_768
 #: only the rows it wrote when they passed on the rows before). 7: _shoplytics.removed_events
 #: (the users and times of deleted batches, so that the next run updates them: removed.py).
 #: 8: _shoplytics.shared_events (the events an import skipped as an earlier batch's, so that
-#: deleting that batch says what it takes from later ones: ingest/batches.py).
-SCHEMA_VERSION = 8
+#: deleting that batch says what it takes from later ones: ingest/batches.py). 9:
+#: _shoplytics.batch_files (each event batch's files by fingerprint, so that importing them
+#: again with another mapping replaces the batch: ingest/batches.py).
+SCHEMA_VERSION = 9
 #: The size of DuckDB's write-ahead log at which a commit also checkpoints (writes the logged
 #: changes into the database file) before it returns. DuckDB's default, 16 MB, is about what an
 #: update of a 10M-event workspace logs, so the run waited for a checkpoint (0.3 s) that
@@ -79,6 +81,7 @@ _EXPECTED_TABLES = {
     f"{INTERNAL}.test_results",
     f"{INTERNAL}.event_keys",
     f"{INTERNAL}.shared_events",
+    f"{INTERNAL}.batch_files",
     f"{INTERNAL}.incremental_models",
     f"{INTERNAL}.build_state",
     f"{INTERNAL}.removed_events",
@@ -109,6 +112,10 @@ _INTERNAL_DDL = [
     # importable again (batches.py).
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.shared_events (
         event_id VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, held_by VARCHAR NOT NULL)""",
+    # Each event batch's files, by fingerprint: an import of all of them again (with others,
+    # or without) under another mapping replaces the batch (batches.py).
+    f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.batch_files (
+        batch_id VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
         model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR,
         tests VARCHAR)""",

@@ -181,6 +181,52 @@ def test_replacing_a_batch_of_hashed_ids_does_not_count_its_events_twice(
     assert q(ws, "SELECT count(*) FROM raw.events") == [(5,)]
 
 
+def test_a_folder_imported_again_with_a_day_more_under_another_mapping_replaces_its_batch(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A daily export folder: imported with two days, then with three under a corrected
+    mapping. The earlier batch's files are all among the new import's: it is replaced, and
+    every event counts once. An import of only some of a batch's files never replaces it (the
+    rest would be lost): there the earlier batch stays."""
+    folder = tmp_path / "daily"
+    folder.mkdir()
+
+    def day(n: int) -> None:
+        (folder / f"2024-03-0{n}.csv").write_text(
+            "user,time,action,item\n"
+            f"a,2024-03-0{n} 09:00:00,view,p1\nb,2024-03-0{n} 10:00:00,view,p2\n")
+
+    day(1)
+    day(2)
+    first = import_events(ws, [folder])
+    assert first.validation is not None and first.validation.rows_loaded == 4
+    day(3)
+    changed = first.mapping.model_copy(
+        update={"defaults": first.mapping.defaults.model_copy(update={"country": "FR"})})
+    second = import_events(ws, [folder], changed)
+    assert second.validation is not None and second.validation.replaced == (
+        (first.batch_id, 4),)
+    assert q(ws, "SELECT count(*), min(country), max(country) FROM raw.events") == [
+        (6, "FR", "FR")]
+    assert [b.batch_id for b in list_batches(ws.cursor())] == [second.batch_id]
+    # One day of the three, under yet another mapping: the batch of three stays.
+    other = changed.model_copy(
+        update={"defaults": changed.defaults.model_copy(update={"country": "DE"})})
+    third = import_events(ws, [folder / "2024-03-01.csv"], other)
+    assert third.validation is not None and third.validation.replaced == ()
+    assert len(list_batches(ws.cursor())) == 2
+    # Batches that predate the record of their files (an older workspace): the same files,
+    # or one of them, are still recognised by the batch's own fingerprint.
+    ws.cursor().execute("DELETE FROM _shoplytics.batch_files")
+    last = other.model_copy(
+        update={"defaults": other.defaults.model_copy(update={"country": "ES"})})
+    fourth = import_events(ws, [folder], last)
+    assert fourth.validation is not None and fourth.validation.replaced == (
+        (second.batch_id, 6), (third.batch_id, 2))
+    assert q(ws, "SELECT count(*), min(country), max(country) FROM raw.events") == [
+        (6, "ES", "ES")]
+
+
 def test_a_dry_run_counts_as_the_replacing_import_and_changes_nothing(ws: Workspace) -> None:
     first = import_events(ws, [FIXTURES / "clickstream.csv"])
     before = table_counts(ws)

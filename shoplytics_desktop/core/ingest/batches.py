@@ -118,30 +118,56 @@ def find_previous(
     return _batch(r)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the workspace has this internal table (an older one opened read-only, or a
+    scratch database, may not)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+                            "table_name = ?", [INTERNAL, name]).fetchall()[0][0])
+
+
+def record_files(con: duckdb.DuckDBPyConnection, batch_id: str, paths: Sequence[Path]) -> None:
+    """Keep the batch's files by fingerprint (``mapped_otherwise`` reads them)."""
+    con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?)",
+                    [[batch_id, fp] for fp in sorted({file_fingerprint(p) for p in paths})])
+
+
 def mapped_otherwise(
-    con: duckdb.DuckDBPyConnection, fp: str, mapping_yaml: str
+    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], mapping_yaml: str
 ) -> list[BatchInfo]:
-    """The loaded event batches of the same content imported with another mapping: an import
-    of that content with this mapping replaces them (the same rows mapped again describe the
-    same events, and ids hashed from the mapped fields would not recognise them)."""
+    """The loaded event batches of these files imported with another mapping: the batches of
+    the same files, of one of them, or of files all among them (a folder imported again with a
+    day more). An import of them with this mapping replaces those batches: the same rows
+    mapped again describe the same events, and ids hashed from the mapped fields would not
+    recognise them."""
+    files = sorted({file_fingerprint(p) for p in paths})
+    held = [fingerprint(paths), *files]
+    listed = ", ".join("?" for _ in held)
+    among = ", ".join("?" for _ in files)
+    within = (
+        f"""OR (EXISTS (SELECT 1 FROM {INTERNAL}.batch_files f WHERE f.batch_id = b.batch_id)
+               AND NOT EXISTS (SELECT 1 FROM {INTERNAL}.batch_files f
+                               WHERE f.batch_id = b.batch_id AND f.fingerprint NOT IN ({among})))"""
+        if _has_table(con, "batch_files") else "")
     rows = con.execute(
-        f"SELECT {_COLUMNS} FROM {INTERNAL}.batches WHERE kind = 'events' AND fingerprint = ? "
-        "AND status = 'loaded' AND mapping IS DISTINCT FROM ? ORDER BY started_at, batch_id",
-        [fp, mapping_yaml],
+        f"""SELECT {_COLUMNS} FROM {INTERNAL}.batches b
+            WHERE kind = 'events' AND status = 'loaded' AND mapping IS DISTINCT FROM ?
+              AND (fingerprint IN ({listed}) {within})
+            ORDER BY started_at, batch_id""",
+        [mapping_yaml, *held, *(files if within else [])],
     ).fetchall()
     return [_batch(r) for r in rows]
 
 
 def drop_mapped_otherwise(
-    tx: duckdb.DuckDBPyConnection, fp: str, mapping_yaml: str, among: Sequence[str] | None = None
+    tx: duckdb.DuckDBPyConnection, paths: Sequence[Path], mapping_yaml: str,
+    among: Sequence[str] | None = None,
 ) -> tuple[tuple[str, int], ...]:
     """Inside the caller's transaction, remove the batches ``mapped_otherwise`` (of those in
     ``among``, when given): the (batch id, events) removed. A database without batches (a
     scratch one) has none; one opened read-only keeps them (only named)."""
-    if not tx.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
-                      "table_name = 'batches'", [INTERNAL]).fetchall()[0][0]:
+    if not _has_table(tx, "batches"):
         return ()
-    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, fp, mapping_yaml)
+    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, paths, mapping_yaml)
                if among is None or b.batch_id in among]
     read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
                            "WHERE database_name = current_database()").fetchall()[0][0]
@@ -251,6 +277,8 @@ def drop_batches(tx: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str,
         if deleted[table]:
             tx.execute(f"DELETE FROM {table} WHERE _batch_id IN ({listed})")
     keys.drop_batches(tx, list(ids))
+    if _has_table(tx, "batch_files"):
+        tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id IN ({listed})")
     # Their own skipped events go with them; those they held for later batches stay recorded,
     # which marks those batches as no longer holding all their files' rows.
     tx.execute(f"DELETE FROM {INTERNAL}.shared_events WHERE _batch_id IN ({listed})")

@@ -298,8 +298,7 @@ def import_events(
     demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
     if run.info is not None and not dry_run:
         run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
-            run.con, batches.fingerprint([f.path for f in run.info.files]),
-            run.mapping.to_yaml()))
+            run.con, [f.path for f in run.info.files], run.mapping.to_yaml()))
     if demo or run.replaceable:
         ws.backup()
     with _import_transaction(ws, run):
@@ -453,7 +452,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     # (ids hashed from the mapped fields differ) nor keep the old mapping (the file's own ids
     # would skip the rows as already imported). In a dry run too: it is rolled back.
     replaced = batches.drop_mapped_otherwise(
-        con, fp, run.mapping.to_yaml(), None if run.dry_run else run.replaceable)
+        con, [f.path for f in info.files], run.mapping.to_yaml(),
+        None if run.dry_run else run.replaceable)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)
@@ -534,6 +534,7 @@ def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
     _batch_row(con, run.batch_id, "events", _source_label(paths), fp, run.mapping.to_yaml(),
                report.rows_read, report.rows_loaded, report.rows_duplicate,
                report.rows_rejected, run.started, report.summary())
+    batches.record_files(con, run.batch_id, [f.path for f in info.files])
 
 
 def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> None:
