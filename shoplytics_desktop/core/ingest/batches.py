@@ -47,11 +47,28 @@ def file_fingerprint(path: Path) -> str:
 
 def fingerprint(paths: Sequence[Path]) -> str:
     """The fingerprint of a set of files, independent of their names and order."""
-    parts = sorted(file_fingerprint(p) for p in paths)
+    return _together(sorted(file_fingerprint(p) for p in paths))
+
+
+def _together(parts: Sequence[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     total = sum(int(p.split(":", 1)[0]) for p in parts)
     return f"{total}:{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:32]}"
+
+
+@dataclass(frozen=True)
+class Contents:
+    """An import's files by fingerprint: together (the batch's own fingerprint) and each."""
+
+    together: str
+    files: tuple[str, ...]
+
+
+def contents(paths: Sequence[Path]) -> Contents:
+    """The files' fingerprints, each read once."""
+    files = sorted(file_fingerprint(p) for p in paths)
+    return Contents(_together(files), tuple(sorted(set(files))))
 
 
 @dataclass(frozen=True)
@@ -125,24 +142,23 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             "table_name = ?", [INTERNAL, name]).fetchall()[0][0])
 
 
-def record_files(con: duckdb.DuckDBPyConnection, batch_id: str, paths: Sequence[Path]) -> None:
+def record_files(con: duckdb.DuckDBPyConnection, batch_id: str, held: Contents) -> None:
     """Keep the batch's files by fingerprint (``mapped_otherwise`` reads them)."""
     con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?)",
-                    [[batch_id, fp] for fp in sorted({file_fingerprint(p) for p in paths})])
+                    [[batch_id, fp] for fp in held.files])
 
 
 def mapped_otherwise(
-    con: duckdb.DuckDBPyConnection, paths: Sequence[Path], mapping_yaml: str
+    con: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str
 ) -> list[BatchInfo]:
     """The loaded event batches of these files imported with another mapping: the batches of
     the same files, of one of them, or of files all among them (a folder imported again with a
     day more). An import of them with this mapping replaces those batches: the same rows
     mapped again describe the same events, and ids hashed from the mapped fields would not
     recognise them."""
-    files = sorted({file_fingerprint(p) for p in paths})
-    held = [fingerprint(paths), *files]
-    listed = ", ".join("?" for _ in held)
-    among = ", ".join("?" for _ in files)
+    fps = [held.together, *held.files]
+    listed = ", ".join("?" for _ in fps)
+    among = ", ".join("?" for _ in held.files)
     within = (
         f"""OR (EXISTS (SELECT 1 FROM {INTERNAL}.batch_files f WHERE f.batch_id = b.batch_id)
                AND NOT EXISTS (SELECT 1 FROM {INTERNAL}.batch_files f
@@ -153,13 +169,13 @@ def mapped_otherwise(
             WHERE kind = 'events' AND status = 'loaded' AND mapping IS DISTINCT FROM ?
               AND (fingerprint IN ({listed}) {within})
             ORDER BY started_at, batch_id""",
-        [mapping_yaml, *held, *(files if within else [])],
+        [mapping_yaml, *fps, *(held.files if within else [])],
     ).fetchall()
     return [_batch(r) for r in rows]
 
 
 def drop_mapped_otherwise(
-    tx: duckdb.DuckDBPyConnection, paths: Sequence[Path], mapping_yaml: str,
+    tx: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str,
     among: Sequence[str] | None = None,
 ) -> tuple[tuple[str, int], ...]:
     """Inside the caller's transaction, remove the batches ``mapped_otherwise`` (of those in
@@ -167,7 +183,7 @@ def drop_mapped_otherwise(
     scratch one) has none; one opened read-only keeps them (only named)."""
     if not _has_table(tx, "batches"):
         return ()
-    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, paths, mapping_yaml)
+    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, held, mapping_yaml)
                if among is None or b.batch_id in among]
     read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
                            "WHERE database_name = current_database()").fetchall()[0][0]

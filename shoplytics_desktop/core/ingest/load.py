@@ -253,6 +253,8 @@ class _Run:
     info: SourceInfo | None = None
     report: ValidationReport | None = None
     previous: str | None = None
+    #: The files by fingerprint, read once.
+    contents: batches.Contents | None = None
     #: Earlier batches of the same files with another mapping, backed up before the import:
     #: the ones it may replace (``batches.drop_mapped_otherwise``).
     replaceable: tuple[str, ...] = ()
@@ -296,9 +298,11 @@ def import_events(
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
     demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
-    if run.info is not None and not dry_run:
-        run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
-            run.con, [f.path for f in run.info.files], run.mapping.to_yaml()))
+    if run.info is not None:
+        run.contents = batches.contents([f.path for f in run.info.files])
+        if not dry_run:
+            run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
+                run.con, run.contents, run.mapping.to_yaml()))
     if demo or run.replaceable:
         ws.backup()
     with _import_transaction(ws, run):
@@ -424,9 +428,9 @@ def _index_keys(con: duckdb.DuckDBPyConnection) -> None:
 def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     """Stage, map, validate and load the event files, unless an earlier batch loaded the same
     contents with the same mapping; then record the batch."""
-    con, info = run.con, run.info
-    assert info is not None
-    fp = batches.fingerprint([f.path for f in info.files])
+    con, info, held = run.con, run.info, run.contents
+    assert info is not None and held is not None
+    fp = held.together
     same = None if run.dry_run else batches.find_previous(con, "events", fp, run.mapping.to_yaml())
     if same is not None:
         # The same contents with the same mapping: every row it can load is loaded
@@ -452,8 +456,7 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     # (ids hashed from the mapped fields differ) nor keep the old mapping (the file's own ids
     # would skip the rows as already imported). In a dry run too: it is rolled back.
     replaced = batches.drop_mapped_otherwise(
-        con, [f.path for f in info.files], run.mapping.to_yaml(),
-        None if run.dry_run else run.replaceable)
+        con, held, run.mapping.to_yaml(), None if run.dry_run else run.replaceable)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)
@@ -534,7 +537,8 @@ def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
     _batch_row(con, run.batch_id, "events", _source_label(paths), fp, run.mapping.to_yaml(),
                report.rows_read, report.rows_loaded, report.rows_duplicate,
                report.rows_rejected, run.started, report.summary())
-    batches.record_files(con, run.batch_id, [f.path for f in info.files])
+    assert run.contents is not None
+    batches.record_files(con, run.batch_id, run.contents)
 
 
 def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> None:

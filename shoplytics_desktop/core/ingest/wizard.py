@@ -273,7 +273,7 @@ def validate(
             # Counted as the import will: without the batches of the same files mapped
             # otherwise, which it replaces (this transaction is rolled back).
             replaced = batches.drop_mapped_otherwise(
-                con, [f.path for f in info.files], mapping.to_yaml())
+                con, batches.contents([f.path for f in info.files]), mapping.to_yaml())
             report = count_mapped(con, mapped, staged)
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
             return dataclasses.replace(report, warnings=warnings, replaced=replaced)
