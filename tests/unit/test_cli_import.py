@@ -204,3 +204,27 @@ def test_option_and_path_mistakes_are_named_as_such(tmp_path: Path, capsys) -> N
         assert says in err and "unexpected" not in err and "Traceback" not in err, (argv, err)
     assert main(["info", "-w", "~no-such-user-here/ws"]) == 1
     assert "no user of that name" in capsys.readouterr().err
+
+
+def test_a_file_imported_again_under_another_mapping_replaces_its_batch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dry run says the earlier batch would be replaced (a read-only look: it names it,
+    the workspace keeps it), the import replaces it, and `batches` lists the new one alone."""
+    w = str(tmp_path / "ws")
+    src = FIXTURES / "clickstream.csv"
+    saved = tmp_path / "mapping.yaml"
+    code, out, err = run(capsys, "import", "-w", w, "-q", "--save-mapping", str(saved), str(src))
+    assert code == 0, err
+    first = out.split(" as batch ")[1].split(":")[0]
+    saved.write_text(saved.read_text().replace("country: XX", "country: FR"))
+    code, out, err = run(capsys, "import", "-w", w, "--dry-run", "--mapping", str(saved), str(src))
+    assert code == 0, err
+    assert f"(batch {first}, 10 events): this import replaces it" in out
+    code, out, err = run(capsys, "import", "-w", w, "-q", "--mapping", str(saved), str(src))
+    assert code == 0, err
+    assert f"(batch {first}, 10 events): replaced by this import" in out
+    assert "10 loaded, 0 duplicate, 2 rejected" in out
+    second = out.split(" as batch ")[1].split(":")[0]
+    code, out, _ = run(capsys, "batches", "-w", w)
+    assert second in out and first not in out
