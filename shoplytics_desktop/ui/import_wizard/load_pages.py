@@ -140,4 +140,6 @@ class SummaryPage(JobPage):
             ("Rejected rows are kept with their line and reason in raw.rejected_events (Data "
              "page). " if v and v.rows_rejected else "")
             + (f"To undo this import: File ▸ Import batches…, batch {report.batch_id} "
-               f"(or shoplytics batches delete {report.batch_id})" if report.batch_id else ""))
+               f"(or shoplytics batches delete {report.batch_id})" if report.batch_id else "")
+            + ("; the batch it replaced comes back with File ▸ Restore backup… (the backup "
+               "taken before this import)." if report.batch_id and v and v.replaced else ""))
