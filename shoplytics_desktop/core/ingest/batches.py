@@ -125,8 +125,7 @@ def find_previous(
     # importing that file again loads them, so it is not "the same content" any more.
     # (A workspace of an older schema opened read-only has no such table: nothing was deleted
     # from under a later batch there.)
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
-                   "table_name = 'shared_events'", [INTERNAL]).fetchall()[0][0]:
+    if _has_table(con, "shared_events"):
         sql += (f" AND batch_id NOT IN (SELECT s._batch_id FROM {INTERNAL}.shared_events s "
                 f"WHERE s.held_by NOT IN (SELECT batch_id FROM {INTERNAL}.batches))")
     r = con.execute(sql + " ORDER BY started_at LIMIT 1", params).fetchone()
