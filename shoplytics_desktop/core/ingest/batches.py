@@ -292,8 +292,7 @@ def drop_batches(tx: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str,
         if deleted[table]:
             tx.execute(f"DELETE FROM {table} WHERE _batch_id IN ({listed})")
     keys.drop_batches(tx, list(ids))
-    if _has_table(tx, "batch_files"):
-        tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id IN ({listed})")
+    tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id IN ({listed})")
     # Their own skipped events go with them; those they held for later batches stay recorded,
     # which marks those batches as no longer holding all their files' rows.
     tx.execute(f"DELETE FROM {INTERNAL}.shared_events WHERE _batch_id IN ({listed})")

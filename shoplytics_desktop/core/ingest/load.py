@@ -472,7 +472,7 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     run.report = dataclasses.replace(
         _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql), replaced=replaced)
     run.reporter.check_cancelled()
-    _record_batch(run, paths, fp)
+    _record_batch(run, paths)
 
 
 _OFFSET_END = re.compile(r"([+-]\d{2}(:?\d{2})?|[Zz]|\s?UTC|\s?GMT)$")
@@ -513,11 +513,12 @@ def _refine(run: _Run, staged: Staged, fp: str) -> batches.BatchInfo | None:
     return same
 
 
-def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
+def _record_batch(run: _Run, paths: Sequence[str | Path]) -> None:
     """Write the batch row; with nothing new, undo the import's writes and say why; with
     nothing loadable at all, fail."""
-    report, info, con = run.report, run.info, run.con
-    assert report is not None and info is not None and run.batch_id is not None
+    report, info, con, held = run.report, run.info, run.con, run.contents
+    assert report is not None and info is not None and held is not None
+    assert run.batch_id is not None
     if report.rows_loaded == 0:
         if report.rows_duplicate == 0:
             raise _nothing_loaded(info, report)
@@ -534,11 +535,10 @@ def _record_batch(run: _Run, paths: Sequence[str | Path], fp: str) -> None:
     if report.replaced:
         run.notes.append(report.replaced_note(done=True))
     run.reporter.update(3, 5, "Recording the batch")
-    _batch_row(con, run.batch_id, "events", _source_label(paths), fp, run.mapping.to_yaml(),
-               report.rows_read, report.rows_loaded, report.rows_duplicate,
-               report.rows_rejected, run.started, report.summary())
-    assert run.contents is not None
-    batches.record_files(con, run.batch_id, run.contents)
+    _batch_row(con, run.batch_id, "events", _source_label(paths), held.together,
+               run.mapping.to_yaml(), report.rows_read, report.rows_loaded,
+               report.rows_duplicate, report.rows_rejected, run.started, report.summary())
+    batches.record_files(con, run.batch_id, held)
 
 
 def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> None:

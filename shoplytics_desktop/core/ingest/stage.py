@@ -62,8 +62,8 @@ class Staged:
     #: The staged columns' types, where the JSON reader took them from every object rather
     #: than a sample (a number column holding text later is text): for ``with_read_types``.
     read_types: tuple[tuple[str, str], ...] = ()
-    #: CSV: the statement that finds the records spanning several lines (``shift_lines``).
-    multiline_sql: str | None = None
+    #: CSV: the source's file and line columns, for ``shift_lines``.
+    lines_of: tuple[str, str] | None = None
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -119,24 +119,8 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
-    source = _numbered_source(con, info, base, rejects > 0)
-    return Staged(source, count, rejects, read_types,
-                  _multiline_sql(con, info, source) if info.format == "csv" else None)
-
-
-def _multiline_sql(con: duckdb.DuckDBPyConnection, info: SourceInfo, source: str) -> str | None:
-    """The statement that keeps the records with a line break inside a quoted value, with the
-    lines each adds (None: no text column can hold one)."""
-    fq, lq = quote_ident(info.file_column), quote_ident(info.line_column)
-    text = [quote_ident(str(r[0])) for r in con.execute(f"DESCRIBE {source}").fetchall()
-            if str(r[1]) == "VARCHAR" and str(r[0]) not in (info.file_column, info.line_column)]
-    if not text:
-        return None
-    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)"
-                        for c in text)
-    spans = " OR ".join(f"contains({c}, chr(10))" for c in text)
-    return (f"CREATE OR REPLACE TEMP TABLE {MULTILINE_TABLE} AS SELECT {fq} AS file, "
-            f"{lq} AS line, {breaks} AS n FROM ({source}) WHERE {spans}")
+    return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects, read_types,
+                  (info.file_column, info.line_column) if info.format == "csv" else None)
 
 
 def shift_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
@@ -145,9 +129,19 @@ def shift_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
     rejects; each such record moves the lines after it down by its extra lines
     (``physical_line_sql``). Run only once rows are rejected: it reads every text value. True
     when there are any."""
-    if staged.multiline_sql is None:
+    if staged.lines_of is None:
         return False
-    con.execute(staged.multiline_sql)
+    file, line = staged.lines_of
+    text = [quote_ident(str(r[0])) for r in con.execute(f"DESCRIBE {staged.source}").fetchall()
+            if str(r[1]) == "VARCHAR" and str(r[0]) not in (file, line)]
+    if not text:
+        return False
+    breaks = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)"
+                        for c in text)
+    spans = " OR ".join(f"contains({c}, chr(10))" for c in text)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {MULTILINE_TABLE} AS SELECT {quote_ident(file)} "
+                f"AS file, {quote_ident(line)} AS line, {breaks} AS n FROM ({staged.source}) "
+                f"WHERE {spans}")
     row = con.execute(f"SELECT count(*) FROM {MULTILINE_TABLE}").fetchone()
     return bool(row and row[0])
 
