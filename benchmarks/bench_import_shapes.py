@@ -79,9 +79,14 @@ def _uuids(line: str, k: int) -> str:
     return _UUID.sub(lambda m: f"{m.group(1)}{k:08x}{m.group(2)}", line)
 
 
+def _amplitude(line: str, k: int) -> str:
+    """Copy k of an Amplitude event: its insert id and its uuid (the row's id) carry k."""
+    return _uuids(_suffix_value("$insert_id")(line, k), k)
+
+
 #: name -> (fixture, file suffix, how copy k of a line differs, whether the first line is a header)
 SHAPES: dict[str, tuple[str, str, Copy, bool]] = {
-    "amplitude": ("amplitude/export.json", ".json", _suffix_value("$insert_id"), False),
+    "amplitude": ("amplitude/export.json", ".json", _amplitude, False),
     "ga4": ("ga4/events_20250511.ndjson", ".ndjson", _ga4_time, False),
     "mixpanel": ("mixpanel/ecommerce.json", ".json", _suffix_value("$insert_id"), False),
     "online_retail": ("online_retail/invoices.csv", ".csv", _invoice, True),

@@ -44,11 +44,13 @@ def test_amplitude(tmp_path: Path, capsys: pytest.CaptureFixture[str], shuffle: 
     assert (n.users, n.sessions, n.units, n.lines) == (2, 1, 2, 1)
     assert n.revenue == {"EUR": Decimal("25.00")}
     with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        # A row's uuid is its event id.
         assert w.cursor().execute(
-            "SELECT session_id, country FROM raw.events WHERE event_id = 'i4'").fetchone() == (None, "FR")
+            "SELECT session_id, country FROM raw.events WHERE event_id = "
+            "'6f1c2b7e-0a4d-4e8b-9c3f-000000000004'").fetchone() == (None, "FR")
         assert dict(w.cursor().execute(
-            "SELECT event_id, device FROM raw.events").fetchall()) == {
-            "i1": "desktop", "i2": "desktop", "i3": "desktop", "i4": "tablet"}
+            "SELECT right(event_id, 1), device FROM raw.events").fetchall()) == {
+            "1": "desktop", "2": "desktop", "3": "desktop", "4": "tablet"}
 
 
 def test_amplitude_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -184,10 +186,58 @@ def test_mixpanel_products(tmp_path: Path, capsys: pytest.CaptureFixture[str], s
     assert n.revenue == {"EUR": Decimal("24.50"), "USD": Decimal("21.00")}
     assert n.refunds == {"EUR": Decimal("4.50")}
     with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        # The id: Mixpanel's deduplication key (insert id, event, distinct_id, time), a line
+        # of an order numbered after it.
         assert w.cursor().execute(
             "SELECT event_id, product_id, category, brand, device FROM raw.events "
             "WHERE event_type IN ('purchase', 'refund') ORDER BY 1").fetchall() == [
-            ("k4#1", "P1", "Books", None, "desktop"), ("k4#2", "P2", "Stationery", "Paperly", "desktop"),
-            ("k5#1", "P2", None, None, "desktop"), ("k6", "P3", None, None, "mobile")]
+            ("k4|Purchase|u-5|1746957900#1", "P1", "Books", None, "desktop"),
+            ("k4|Purchase|u-5|1746957900#2", "P2", "Stationery", "Paperly", "desktop"),
+            ("k5|Refund|u-5|1747040400#1", "P2", None, None, "desktop"),
+            ("k6|Purchase|$device:d9|1746961200", "P3", None, None, "mobile")]
     if shuffle:
         run_publishes(tmp_path / "ws", capsys)
+
+
+def test_amplitude_insert_ids_are_per_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Without a uuid, an event is its insert id on its device: Amplitude deduplicates per
+    # device or user, so two devices' events may share an insert id and are two events; a
+    # line exported twice (a backfill) is one.
+    page = _amplitude_event("x1", 1, 1, "[Amplitude] Page Viewed", {})
+    src = tmp_path / "no_uuid.json"
+    src.write_text("\n".join([page, page, _amplitude_event("x1", 2, 1, "[Amplitude] Page Viewed", {})]) + "\n")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset amplitude)" in out and "2 loaded, 1 duplicate, 0 rejected" in out
+    with Workspace.open(tmp_path / "ws", read_only=True) as w:
+        assert sorted(r[0] for r in w.cursor().execute("SELECT event_id FROM raw.events").fetchall()) == [
+            "dev-1|x1", "dev-2|x1"]
+
+
+def test_mixpanel_deduplicates_by_its_four_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Mixpanel's raw export is not deduplicated; a duplicate is an event whose name, distinct_id,
+    # time and $insert_id are another's, whatever its other properties. An insert id reused on
+    # another event (another name, another user) is another event.
+    import json
+
+    def ev(name: str, user: str, **extra: object) -> str:
+        props = {"time": 1746957600, "distinct_id": user, "$insert_id": "same", "product_id": "P1",
+                 "mp_country_code": "DE", **extra}
+        return json.dumps({"event": name, "properties": props})
+
+    src = tmp_path / "mixpanel.json"
+    src.write_text("\n".join([
+        ev("Product Viewed", "u1", **{"$city": "Berlin", "mp_processing_time_ms": 1}),
+        ev("Product Viewed", "u1", **{"$city": "Munich", "mp_processing_time_ms": 2}),
+        ev("Product Added", "u1"),
+        ev("Product Viewed", "u2"),
+    ]) + "\n")
+    out = import_file(tmp_path / "ws", src, capsys)
+    assert "(preset mixpanel)" in out and "3 loaded, 1 duplicate, 0 rejected" in out
+    n = numbers(tmp_path / "ws")
+    assert n.types == {"product_view": 2, "add_to_cart": 1}
+    assert n.users == 2
+    # The next export overlapping this one adds only what is new.
+    more = tmp_path / "mixpanel2.json"
+    more.write_text("\n".join([ev("Product Viewed", "u2"), ev("Product Viewed", "u3")]) + "\n")
+    out = import_file(tmp_path / "ws", more, capsys)
+    assert "1 loaded, 1 duplicate, 0 rejected" in out

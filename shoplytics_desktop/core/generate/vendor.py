@@ -289,11 +289,12 @@ _PRODUCT_PROPERTIES = """CASE
 def amplitude_sql(events: str) -> str:
     """Amplitude's export (Export API / S3: one JSON event per line) of the events of relation
     ``events``: ``event_time`` as text to the microsecond, the session its start in epoch
-    milliseconds (-1 outside one), the device as Amplitude names it, countries as names, the
-    medium a user property, an order's products in ``event_properties.products``."""
+    milliseconds (-1 outside one), a row's uuid, the device as Amplitude names it, countries as
+    names, the medium a user property, an order's products in ``event_properties.products``."""
     return f"""{_grouped(events, _ITEM)}
         SELECT
             event_id AS "$insert_id",
+            {_uuid('grouped.event_id')} AS uuid,
             hash(user_id) % 1000000000 AS amplitude_id,
             'dev-' || user_id AS device_id,
             user_id,

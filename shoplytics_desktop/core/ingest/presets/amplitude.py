@@ -2,7 +2,8 @@
 
 Fields: ``event_type``, ``event_time`` (UTC, ``2025-05-11 13:55:16.123000``), ``user_id``
 (null until identified) falling back to ``device_id``, ``session_id`` (the session's start in
-epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id), ``uuid``,
+epoch milliseconds; -1 outside a session), ``$insert_id`` (the deduplication id, per device
+or user: two devices' events may share one), ``uuid`` (a row's own id: the event id),
 ``event_properties`` (revenue events: ``$productId``, ``$price``, ``$quantity``,
 ``$revenueType``; custom events often ``productId``, ``price``, ``quantity``), ``country``
 (a name), ``platform``, ``device_type`` / ``device_family`` (``Apple iPad``, ``Mac``) and
@@ -35,6 +36,16 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
         ["$insert_id", "session_id", "user_id", "event_properties", "user_properties", "uuid",
          "client_event_time", "server_upload_time", "os_name", "platform"],
     )
+
+
+def _event_id(info: SourceInfo) -> str | list[str] | None:
+    """A row's ``uuid``; without one, the insert id within its device (Amplitude deduplicates
+    by the insert id per device or user, so another device's event may carry the same one)."""
+    ids: list[str] = usable(info, ["uuid"])
+    if usable(info, ["device_id", "$insert_id"]) == ["device_id", "$insert_id"]:
+        ids.append("concat(device_id, '|', $insert_id)")
+    ids += usable(info, ["$insert_id"])
+    return ids[0] if len(ids) == 1 else (ids or None)
 
 
 def _device(info: SourceInfo) -> str | None:
@@ -70,7 +81,7 @@ def plan(info: SourceInfo) -> Mapping:
     revenue = [f"unexploded({ep}$revenue)", f"unexploded({ep}revenue)"] if el else [
         ep + "$revenue", ep + "revenue"]
     columns = {
-        "event_id": col("$insert_id", "uuid"),
+        "event_id": _event_id(info),
         "event_time": col("event_time", "client_event_time"),
         "event_type": col("event_type"),
         "user_id": col("user_id", "device_id"),

@@ -2,6 +2,9 @@
 
 ``properties.time`` is epoch seconds, ``properties.distinct_id`` the user (``$device:…`` before
 identification), ``properties.$insert_id`` the deduplication id; ``mp_country_code`` a code;
+Mixpanel's raw export is not deduplicated, and an event is a duplicate only where its name,
+distinct_id, time and $insert_id are all another's (Mixpanel's own rule: a reused insert id on
+other events names other events), so those four together are the event id;
 product and price properties are the project's own (``product_id``, ``price``, ``quantity``,
 ``category``, ``brand``, ``order_id``, ``currency`` by Mixpanel's e-commerce guidance). An order's
 products as an array (``products``, ``$cart``, ``cart`` or ``items``) give one line each on
@@ -43,6 +46,18 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
 _ARRAYS = ("properties.products", "properties.$cart", "properties.cart", "properties.items")
 
 
+#: Mixpanel's deduplication key, its insert id first (what a user looks an event up by).
+_KEY = ("properties.$insert_id", "event", "properties.distinct_id", "properties.time")
+
+
+def _event_id(info: SourceInfo) -> str | None:
+    """The four fields Mixpanel deduplicates by, as one id (NULL where one is missing: the
+    event's hash then); the insert id alone where the export lacks one of the others."""
+    if len(usable(info, _KEY)) == len(_KEY):
+        return "concat(" + ", '|', ".join(_KEY) + ")"
+    return next(iter(usable(info, _KEY[:1])), None)
+
+
 def plan(info: SourceInfo) -> Mapping:
     explode = next((a for a in _ARRAYS if usable(info, [a]) and is_array(info, a)), None)
 
@@ -58,7 +73,7 @@ def plan(info: SourceInfo) -> Mapping:
 
     device = usable(info, [p + "$device", p + "$os"])
     columns = {
-        "event_id": col(p + "$insert_id"),
+        "event_id": _event_id(info),
         "event_time": col(p + "time"),
         "event_type": col("event"),
         "user_id": col(p + "$user_id", p + "distinct_id"),
