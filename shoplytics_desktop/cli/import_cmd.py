@@ -245,7 +245,7 @@ def _dry_run(
             print()
             report = ingest.validate(con, info, mapping)
             print(f"Dry run: {report.summary()} (nothing was written).")
-            if report.replaced:
+            if report.replaces:
                 print(report.replaced_note())
             _print_reasons(report.reasons)
             _print_warnings(report.warnings)

@@ -56,8 +56,10 @@ ROW_GROUP_SIZE = 32_768
 #: 8: _shoplytics.shared_events (the events an import skipped as an earlier batch's, so that
 #: deleting that batch says what it takes from later ones: ingest/batches.py). 9:
 #: _shoplytics.batch_files (each event batch's files by fingerprint, so that importing them
-#: again with another mapping replaces the batch: ingest/batches.py).
-SCHEMA_VERSION = 9
+#: again with another mapping replaces the batch: ingest/batches.py). 10: batch_files.source_file
+#: (each file's name in _source_file, so that importing some of a batch's files again with
+#: another mapping replaces those files' rows).
+SCHEMA_VERSION = 10
 #: The size of DuckDB's write-ahead log at which a commit also checkpoints (writes the logged
 #: changes into the database file) before it returns. DuckDB's default, 16 MB, is about what an
 #: update of a 10M-event workspace logs, so the run waited for a checkpoint (0.3 s) that
@@ -112,10 +114,11 @@ _INTERNAL_DDL = [
     # importable again (batches.py).
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.shared_events (
         event_id VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, held_by VARCHAR NOT NULL)""",
-    # Each event batch's files, by fingerprint: an import of all of them again (with others,
-    # or without) under another mapping replaces the batch (batches.py).
+    # Each event batch's files, by fingerprint and name: an import of all of them again (with
+    # others, or without) under another mapping replaces the batch, of some of them those
+    # files' rows (batches.py).
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.batch_files (
-        batch_id VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL)""",
+        batch_id VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, source_file VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS {INTERNAL}.incremental_models (
         model VARCHAR PRIMARY KEY, signature VARCHAR, batches VARCHAR, fingerprints VARCHAR,
         tests VARCHAR)""",
@@ -433,6 +436,8 @@ class Workspace:
         con.execute(f"ALTER TABLE {INTERNAL}.model_runs ADD COLUMN IF NOT EXISTS note VARCHAR")
         con.execute(
             f"ALTER TABLE {INTERNAL}.incremental_models ADD COLUMN IF NOT EXISTS tests VARCHAR")
+        con.execute(
+            f"ALTER TABLE {INTERNAL}.batch_files ADD COLUMN IF NOT EXISTS source_file VARCHAR")
         con.execute(
             f"INSERT OR REPLACE INTO {INTERNAL}.meta VALUES ('schema_version', ?)",
             [str(SCHEMA_VERSION)],

@@ -782,5 +782,5 @@ def test_the_same_file_under_another_mapping_replaces_its_batch(
     assert _rows(ws, "SELECT event_type FROM raw.events WHERE event_name = 'cart'") == [
         ("other",)]
     assert "replaced by this import" in wizard.summary_page.values["notes"].text()
-    assert "the batch it replaced comes back with File ▸ Restore backup…" in (
+    assert "what it replaced comes back with File ▸ Restore backup…" in (
         wizard.summary_page.hint.text())

@@ -156,3 +156,37 @@ def test_an_updated_shopify_export_equals_a_full_rebuild(tmp_path: Path) -> None
              PRESETS / "shopify" / "orders_export_updated.csv"]
     built = _updates_equal_a_full_rebuild(parts, tmp_path, "Asia/Tokyo")
     assert built[1].startswith("updated for"), built
+
+
+@needs_real_sample
+def test_some_files_of_a_batch_imported_again_under_another_mapping_equal_a_full_rebuild(
+        tmp_path: Path) -> None:
+    """Two thirds imported as one batch, the last as another; then one file of the first batch
+    again with its carts mapped to 'other': its rows of that batch are replaced (1,000 events,
+    not 1,333), the batch keeps its other file, and the run after it equals a full rebuild, as
+    does the update after the next batch."""
+    parts = _split(REAL_SAMPLE, tmp_path, 4, header=True)
+    inc, full = tmp_path / "inc", tmp_path / "full"
+    with Workspace.open(inc) as ws:
+        ws.settings.time_zone = "Europe/Berlin"
+        pair = import_events(ws, parts[:2])
+        import_events(ws, [parts[2]])
+        published(run_project(ws))
+        m = pair.mapping
+        remapped = m.model_copy(update={"event_types": {**m.event_types, "cart": "other"}})
+        again = import_events(ws, [parts[1]], remapped)
+        assert again.validation is not None and again.validation.replaced == ()
+        assert again.validation.replaced_files == ((pair.batch_id, 250, (str(parts[1]),)),)
+        assert ws.cursor().execute("SELECT count(*) FROM raw.events").fetchall() == [(750,)]
+        notes = {m.name: m.note for m in published(run_project(ws)).models}
+        # The batch is no longer the one the models were built from: a full rebuild.
+        assert notes["int_sessions"].startswith("rebuilt in full"), notes["int_sessions"]
+        import_events(ws, [parts[3]])
+        notes = {m.name: m.note for m in published(run_project(ws)).models}
+        assert notes["int_sessions"].startswith("updated for"), notes["int_sessions"]
+        assert ws.cursor().execute("SELECT count(*) FROM raw.events").fetchall() == [(1000,)]
+    shutil.copytree(inc, full)
+    with Workspace.open(inc) as ws_inc, Workspace.open(full) as ws_full:
+        ws_full.settings.time_zone = "Europe/Berlin"
+        published(run_project(ws_full, full_refresh=True))
+        assert differences(ws_inc, ws_full, tmp_path / "cmp") == {}

@@ -186,8 +186,8 @@ def test_a_folder_imported_again_with_a_day_more_under_another_mapping_replaces_
 ) -> None:
     """A daily export folder: imported with two days, then with three under a corrected
     mapping. The earlier batch's files are all among the new import's: it is replaced, and
-    every event counts once. An import of only some of a batch's files never replaces it (the
-    rest would be lost): there the earlier batch stays."""
+    every event counts once. An import of only some of a batch's files replaces those files'
+    rows of it, and the batch keeps the rest."""
     folder = tmp_path / "daily"
     folder.mkdir()
 
@@ -196,35 +196,94 @@ def test_a_folder_imported_again_with_a_day_more_under_another_mapping_replaces_
             "user,time,action,item\n"
             f"a,2024-03-0{n} 09:00:00,view,p1\nb,2024-03-0{n} 10:00:00,view,p2\n")
 
+    def country(default: str, mapping: Mapping) -> Mapping:
+        return mapping.model_copy(
+            update={"defaults": mapping.defaults.model_copy(update={"country": default})})
+
     day(1)
     day(2)
     first = import_events(ws, [folder])
     assert first.validation is not None and first.validation.rows_loaded == 4
     day(3)
-    changed = first.mapping.model_copy(
-        update={"defaults": first.mapping.defaults.model_copy(update={"country": "FR"})})
+    changed = country("FR", first.mapping)
     second = import_events(ws, [folder], changed)
     assert second.validation is not None and second.validation.replaced == (
         (first.batch_id, 4),)
     assert q(ws, "SELECT count(*), min(country), max(country) FROM raw.events") == [
         (6, "FR", "FR")]
     assert [b.batch_id for b in list_batches(ws.cursor())] == [second.batch_id]
-    # One day of the three, under yet another mapping: the batch of three stays.
-    other = changed.model_copy(
-        update={"defaults": changed.defaults.model_copy(update={"country": "DE"})})
-    third = import_events(ws, [folder / "2024-03-01.csv"], other)
-    assert third.validation is not None and third.validation.replaced == ()
-    assert len(list_batches(ws.cursor())) == 2
-    # Batches that predate the record of their files (an older workspace): the same files,
-    # or one of them, are still recognised by the batch's own fingerprint.
-    ws.cursor().execute("DELETE FROM _shoplytics.batch_files")
-    last = other.model_copy(
-        update={"defaults": other.defaults.model_copy(update={"country": "ES"})})
-    fourth = import_events(ws, [folder], last)
+    # One day of the three, under yet another mapping: its rows of the batch of three are
+    # replaced (with hashed ids they counted twice: 8 events), the batch keeps the other days.
+    one = folder / "2024-03-01.csv"
+    third = import_events(ws, [one], country("DE", changed))
+    v = third.validation
+    assert v is not None and v.replaced == () and v.rows_loaded == 2
+    assert v.replaced_files == ((second.batch_id, 2, (str(one),)),)
+    assert any("those rows were replaced by this import" in n and one.name in n
+               for n in third.notes)
+    assert q(ws, "SELECT country, count(*), min(_batch_id) FROM raw.events GROUP BY 1 "
+                 "ORDER BY 1") == [("DE", 2, third.batch_id), ("FR", 4, second.batch_id)]
+    kept = {b.batch_id: b for b in list_batches(ws.cursor())}
+    assert (kept[second.batch_id].rows_read, kept[second.batch_id].rows_loaded) == (4, 4)
+    assert "imported again with another mapping (2 events replaced)" in str(
+        kept[second.batch_id].message)
+    assert q(ws, "SELECT count(*) FROM _shoplytics.event_keys") == [(6,)]
+    # The folder again under another: both batches' files are all among it.
+    fourth = import_events(ws, [folder], country("ES", changed))
     assert fourth.validation is not None and fourth.validation.replaced == (
-        (second.batch_id, 6), (third.batch_id, 2))
+        (second.batch_id, 4), (third.batch_id, 2))
     assert q(ws, "SELECT count(*), min(country), max(country) FROM raw.events") == [
         (6, "ES", "ES")]
+    # Batches that predate the record of their files (an older workspace): the same files,
+    # or one of them, are still recognised by the batch's own fingerprint; some files of
+    # one are not told apart, and its rows stay.
+    ws.cursor().execute("DELETE FROM _shoplytics.batch_files")
+    fifth = import_events(ws, [folder], country("IT", changed))
+    assert fifth.validation is not None and fifth.validation.replaced == (
+        (fourth.batch_id, 6),)
+    assert q(ws, "SELECT count(*), min(country), max(country) FROM raw.events") == [
+        (6, "IT", "IT")]
+    ws.cursor().execute("UPDATE _shoplytics.batch_files SET source_file = NULL")
+    sixth = import_events(ws, [one], country("NL", changed))
+    assert sixth.validation is not None and sixth.validation.replaced_files == ()
+    assert q(ws, "SELECT count(*) FROM raw.events") == [(8,)]
+
+
+def test_some_files_of_a_batch_with_their_own_ids_under_another_mapping(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """With the file's own ids, one file of a batch imported again under another mapping was
+    skipped as already imported, keeping the old mapping: its rows of the batch are replaced.
+    The check and a dry run count as the import will, and change nothing."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id,user,time,action,item\n1,u,2024-03-01 09:00:00,home,\n"
+                 "2,u,2024-03-01 09:01:00,view,p1\n")
+    b.write_text("id,user,time,action,item\n3,v,2024-03-02 09:00:00,home,\n")
+    first = import_events(ws, [a, b])
+    assert first.validation is not None and first.validation.rows_loaded == 3
+    before = table_counts(ws)
+    mapping = first.mapping.model_copy(update={"event_types": {"home": "other"}})
+    info = inspect_sources([a], mapping.source)
+    checked = validate(ws, info, mapping)
+    assert (checked.rows_loaded, checked.rows_duplicate) == (2, 0)
+    assert checked.replaced_files == ((first.batch_id, 2, (str(a),)),)
+    assert "this import replaces those rows" in checked.replaced_note()
+    dry = import_events(ws, [a], mapping, dry_run=True)
+    assert dry.validation is not None and dry.validation.rows_loaded == 2
+    assert dry.validation.replaced_files == checked.replaced_files
+    assert table_counts(ws) == before
+    again = import_events(ws, [a], mapping)
+    assert again.validation is not None and again.validation.rows_loaded == 2
+    assert q(ws, "SELECT event_id, event_type, _batch_id = "
+             f"'{first.batch_id}' FROM raw.events ORDER BY 1") == [("1", "other", False), ("2", "product_view", False),
+                                   ("3", "page_view", True)]
+    assert ws.backup_path.exists()
+    # The same file with the first mapping: its rows of the new batch are replaced in turn
+    # (the new batch holds only that file: whole).
+    back = import_events(ws, [a], first.mapping)
+    assert back.validation is not None and back.validation.replaced == ((again.batch_id, 2),)
+    assert q(ws, "SELECT count(*), count(*) FILTER (WHERE event_type = 'other') "
+                 "FROM raw.events") == [(3, 0)]
 
 
 def test_a_dry_run_counts_as_the_replacing_import_and_changes_nothing(ws: Workspace) -> None:
@@ -857,3 +916,29 @@ def test_delete_batch_keeps_a_backup_first(ws: Workspace) -> None:
         assert bak.execute("SELECT count(*) FROM raw.events").fetchone() == (9,)
     finally:
         bak.close()
+
+
+def test_a_workspace_of_schema_9_gets_the_names_of_batch_files(ws: Workspace, tmp_path: Path) -> None:
+    """Opening a workspace of schema version 9 adds batch_files.source_file; the batches it
+    recorded before keep no names, so some of their files are never told apart."""
+    from shoplytics_desktop.core.workspace import SCHEMA_VERSION
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("user,time,action\nu,2024-03-01 09:00:00,view\n")
+    b.write_text("user,time,action\nv,2024-03-02 09:00:00,view\n")
+    first = import_events(ws, [a, b])
+    folder = ws.folder
+    con = ws.cursor()
+    con.execute("ALTER TABLE _shoplytics.batch_files DROP COLUMN source_file")
+    con.execute("UPDATE _shoplytics.meta SET value = '9' WHERE key = 'schema_version'")
+    ws.close()
+    with Workspace.open(folder) as again:
+        assert q(again, "SELECT value FROM _shoplytics.meta WHERE key = 'schema_version'") == [
+            (str(SCHEMA_VERSION),)]
+        assert q(again, "SELECT count(*), count(source_file) FROM _shoplytics.batch_files") == [
+            (2, 0)]
+        other = first.mapping.model_copy(
+            update={"defaults": first.mapping.defaults.model_copy(update={"country": "FR"})})
+        report = import_events(again, [a], other)
+        assert report.validation is not None and report.validation.replaced_files == ()
+        assert q(again, "SELECT count(*) FROM raw.events") == [(3,)]

@@ -6,6 +6,7 @@ batch id in ``_batch_id``, which is what makes a batch removable as a whole.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -63,12 +64,18 @@ class Contents:
 
     together: str
     files: tuple[str, ...]
+    #: Each file's fingerprint with the name its rows carry (``_source_file``).
+    named: tuple[tuple[str, str], ...] = ()
 
 
-def contents(paths: Sequence[Path]) -> Contents:
-    """The files' fingerprints, each read once."""
-    files = sorted(file_fingerprint(p) for p in paths)
-    return Contents(_together(files), tuple(sorted(set(files))))
+def contents(paths: Sequence[Path], names: Sequence[str] | None = None) -> Contents:
+    """The files' fingerprints, each read once; ``names``: what the rows of each file are
+    recorded as coming from (the paths, unless given)."""
+    fps = [file_fingerprint(p) for p in paths]
+    shown = list(names) if names is not None else [str(p) for p in paths]
+    files = sorted(fps)
+    return Contents(_together(files), tuple(sorted(set(files))),
+                    tuple(sorted(set(zip(fps, shown, strict=True)))))
 
 
 @dataclass(frozen=True)
@@ -141,10 +148,18 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             "table_name = ?", [INTERNAL, name]).fetchall()[0][0])
 
 
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND "
+                            "table_name = ? AND column_name = ?",
+                            [INTERNAL, table, column]).fetchall()[0][0])
+
+
 def record_files(con: duckdb.DuckDBPyConnection, batch_id: str, held: Contents) -> None:
-    """Keep the batch's files by fingerprint (``mapped_otherwise`` reads them)."""
-    con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?)",
-                    [[batch_id, fp] for fp in held.files])
+    """Keep the batch's files by fingerprint and name (``mapped_otherwise`` and
+    ``files_mapped_otherwise`` read them)."""
+    rows: list[list[str | None]] = [[batch_id, fp, name] for fp, name in held.named] or [
+        [batch_id, fp, None] for fp in held.files]
+    con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?, ?)", rows)
 
 
 def mapped_otherwise(
@@ -189,6 +204,94 @@ def drop_mapped_otherwise(
     if earlier and not read_only:
         drop_batches(tx, [b for b, _ in earlier])
     return tuple(earlier)
+
+
+@dataclass(frozen=True)
+class PartlyReplaced:
+    """Files of an earlier batch that an import of them under another mapping replaces, the
+    batch's other files staying: the names its rows carry, and their events."""
+
+    batch_id: str
+    files: tuple[str, ...]
+    fingerprints: tuple[str, ...]
+    events: int = 0
+
+
+def files_mapped_otherwise(
+    con: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str
+) -> list[PartlyReplaced]:
+    """The loaded event batches imported with another mapping that hold some of these files
+    among others (``mapped_otherwise`` gives the batches replaced whole): an import of them
+    replaces those files' rows of the batch. Only batches that recorded their files' names
+    (every batch since schema version 10) can have some files' rows told apart."""
+    if not held.files or not _has_table(con, "batch_files") or not _has_column(
+            con, "batch_files", "source_file"):
+        return []
+    whole = {b.batch_id for b in mapped_otherwise(con, held, mapping_yaml)}
+    listed = ", ".join("?" for _ in held.files)
+    rows = con.execute(
+        f"""SELECT f.batch_id, list(DISTINCT f.source_file ORDER BY f.source_file),
+                   list(DISTINCT f.fingerprint ORDER BY f.fingerprint)
+            FROM {INTERNAL}.batch_files f JOIN {INTERNAL}.batches b USING (batch_id)
+            WHERE b.kind = 'events' AND b.status = 'loaded' AND b.mapping IS DISTINCT FROM ?
+              AND f.fingerprint IN ({listed})
+            GROUP BY f.batch_id HAVING bool_and(f.source_file IS NOT NULL)
+            ORDER BY f.batch_id""",
+        [mapping_yaml, *held.files],
+    ).fetchall()
+    return [PartlyReplaced(str(b), tuple(names), tuple(fps)) for b, names, fps in rows
+            if str(b) not in whole]
+
+
+def drop_files_mapped_otherwise(
+    tx: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str,
+    among: Sequence[str] | None = None,
+) -> tuple[PartlyReplaced, ...]:
+    """Inside the caller's transaction, remove the rows of the files ``files_mapped_otherwise``
+    finds from their batches (of those in ``among``, when given; opened read-only: only named),
+    and keep those batches' records true: their counts, their files and their fingerprint
+    become those of the files left. A batch left without events goes whole. The next run
+    rebuilds the models in full: the batch is no longer the one they were built from."""
+    if not _has_table(tx, "batches"):
+        return ()
+    parts = [p for p in files_mapped_otherwise(tx, held, mapping_yaml)
+             if among is None or p.batch_id in among]
+    read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchall()[0][0]
+    done = []
+    for part in parts:
+        where = "_batch_id = ? AND _source_file IN (SELECT unnest(?::VARCHAR[]))"
+        args = [part.batch_id, list(part.files)]
+        events, rejected = (
+            int(tx.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchall()[0][0])
+            for table in ("raw.events", "raw.rejected_events"))
+        done.append(dataclasses.replace(part, events=events))
+        if read_only:
+            continue
+        left = tx.execute("SELECT count(*) FROM raw.events WHERE _batch_id = ?",
+                          [part.batch_id]).fetchall()[0][0]
+        if left == events:
+            drop_batches(tx, [part.batch_id])
+            continue
+        for table in ("raw.events", "raw.rejected_events"):
+            tx.execute(f"DELETE FROM {table} WHERE {where}", args)
+        keys.drop_batches(tx, [part.batch_id])
+        keys.add_batch(tx, part.batch_id)
+        tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id = ? AND fingerprint IN "
+                   "(SELECT unnest(?::VARCHAR[]))", [part.batch_id, list(part.fingerprints)])
+        kept = [str(r[0]) for r in tx.execute(
+            f"SELECT fingerprint FROM {INTERNAL}.batch_files WHERE batch_id = ? ORDER BY 1",
+            [part.batch_id]).fetchall()]
+        tx.execute(
+            f"""UPDATE {INTERNAL}.batches SET rows_loaded = rows_loaded - ?,
+                    rows_rejected = rows_rejected - ?, rows_read = rows_read - ? - ?,
+                    fingerprint = ?,
+                    message = coalesce(message, '') || ?
+                WHERE batch_id = ?""",
+            [events, rejected, events, rejected, _together(kept),
+             f"; {', '.join(part.files)} imported again with another mapping "
+             f"({events:,} events replaced)", part.batch_id])
+    return tuple(done)
 
 
 @dataclass(frozen=True)

@@ -299,10 +299,13 @@ def import_events(
     run.reporter.check_cancelled()
     demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
     if run.info is not None:
-        run.contents = batches.contents([f.path for f in run.info.files])
+        run.contents = batches.contents([f.path for f in run.info.files],
+                                        [f.shown for f in run.info.files])
         if not dry_run:
+            yaml = run.mapping.to_yaml()
             run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
-                run.con, run.contents, run.mapping.to_yaml()))
+                run.con, run.contents, yaml)) + tuple(p.batch_id for p in (
+                    batches.files_mapped_otherwise(run.con, run.contents, yaml)))
     if demo or run.replaceable:
         ws.backup()
     with _import_transaction(ws, run):
@@ -454,14 +457,19 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         return
     # The same files mapped otherwise: their events go first, so that they neither count twice
     # (ids hashed from the mapped fields differ) nor keep the old mapping (the file's own ids
-    # would skip the rows as already imported). In a dry run too: it is rolled back.
-    replaced = batches.drop_mapped_otherwise(
-        con, held, run.mapping.to_yaml(), None if run.dry_run else run.replaceable)
+    # would skip the rows as already imported); of a batch holding other files too, those files'
+    # rows go. In a dry run too: it is rolled back.
+    among = None if run.dry_run else run.replaceable
+    replaced = batches.drop_mapped_otherwise(con, held, run.mapping.to_yaml(), among)
+    replaced_files = tuple((p.batch_id, p.events, p.files) for p in
+                           batches.drop_files_mapped_otherwise(con, held, run.mapping.to_yaml(),
+                                                               among))
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)
-        run.report = dataclasses.replace(report, replaced=replaced, warnings=batch_warnings(
-            con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
+        run.report = dataclasses.replace(
+            report, replaced=replaced, replaced_files=replaced_files, warnings=batch_warnings(
+                con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
         run.reporter.check_cancelled()
         return
     assert run.batch_id is not None
@@ -470,7 +478,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         mapped_rows_sql(info, run.mapping, staged.source) if run.mapping.adds_rows else None
     )
     run.report = dataclasses.replace(
-        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql), replaced=replaced)
+        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql), replaced=replaced,
+        replaced_files=replaced_files)
     run.reporter.check_cancelled()
     _record_batch(run, paths)
 
@@ -525,14 +534,14 @@ def _record_batch(run: _Run, paths: Sequence[str | Path]) -> None:
         # Nothing new: add no batch and no second copy of the rejected rows (nor replace any).
         con.execute("ROLLBACK")
         con.execute("BEGIN TRANSACTION")
-        run.report = dataclasses.replace(report, replaced=())
+        run.report = dataclasses.replace(report, replaced=(), replaced_files=())
         run.notes.append(
             f"Already imported (batch {run.previous}): nothing new."
             if run.previous
             else "Every valid row is already in the workspace: nothing new."
         )
         return
-    if report.replaced:
+    if report.replaces:
         run.notes.append(report.replaced_note(done=True))
     run.reporter.update(3, 5, "Recording the batch")
     _batch_row(con, run.batch_id, "events", _source_label(paths), held.together,

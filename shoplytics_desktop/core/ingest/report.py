@@ -47,9 +47,35 @@ class ValidationReport:
     #: Earlier batches of the same files imported with another mapping, which the import
     #: replaces: (batch id, events).
     replaced: tuple[tuple[str, int], ...] = ()
+    #: Earlier batches holding some of these files among others, imported with another
+    #: mapping: (batch id, events of those files, the files' names), which the import replaces.
+    replaced_files: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+
+    @property
+    def replaces(self) -> bool:
+        """Whether the import replaces earlier batches or some of their files."""
+        return bool(self.replaced or self.replaced_files)
 
     def replaced_note(self, done: bool = False) -> str:
         """What the import does (``done``: did) to the batches it replaces ('' if none)."""
+        notes = [n for n in (self._whole_note(done), self._files_note(done)) if n]
+        return " ".join(notes)
+
+    def _files_note(self, done: bool) -> str:
+        if not self.replaced_files:
+            return ""
+        # Names as the user knows the files (a folder's, or an archive's member).
+        parts = "; ".join(
+            f"{', '.join(f.replace(chr(92), '/').rsplit('/', 1)[-1] for f in files)} in batch {b}, "
+            f"{n:,} events" for b, n, files in self.replaced_files)
+        head = f"Imported before with another mapping, with other files of its batch ({parts}): "
+        if done:
+            return head + ("those rows were replaced by this import, so they do not count twice; "
+                           "the batch keeps its other files (a backup was kept).")
+        return head + ("this import replaces those rows, so they do not count twice; the batch "
+                       "keeps its other files.")
+
+    def _whole_note(self, done: bool) -> str:
         if not self.replaced:
             return ""
         one = len(self.replaced) == 1

@@ -237,7 +237,7 @@ class ValidationPage(JobPage):
             f"{r.read_text}: <b>{r.rows_loaded:,} would load</b>, "
             f"{r.rows_duplicate:,} duplicate, {r.rows_rejected:,} rejected"
             + (f" ({r.duplicates_existing:,} already in the workspace)" if r.duplicates_existing else "")
-            + "." + (f"<br>{html.escape(r.replaced_note())}" if r.replaced else ""))
+            + "." + (f"<br>{html.escape(r.replaced_note())}" if r.replaces else ""))
         set_kind(self.summary, "error" if result.problem else ("warn" if r.rows_rejected else "success"))
         # Loadable, but the funnel would miss steps: say so, naming the names to map (Back).
         self.warnings.setText("\n".join(f"Warning: {w[:1].upper()}{w[1:]}." for w in r.warnings)

@@ -141,5 +141,5 @@ class SummaryPage(JobPage):
              "page). " if v and v.rows_rejected else "")
             + (f"To undo this import: File ▸ Import batches…, batch {report.batch_id} "
                f"(or shoplytics batches delete {report.batch_id})" if report.batch_id else "")
-            + ("; the batch it replaced comes back with File ▸ Restore backup… (the backup "
-               "taken before this import)." if report.batch_id and v and v.replaced else ""))
+            + ("; what it replaced comes back with File ▸ Restore backup… (the backup "
+               "taken before this import)." if report.batch_id and v and v.replaces else ""))
