@@ -6,7 +6,6 @@ batch id in ``_batch_id``, which is what makes a batch removable as a whole.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -209,12 +208,11 @@ def drop_mapped_otherwise(
 @dataclass(frozen=True)
 class PartlyReplaced:
     """Files of an earlier batch that an import of them under another mapping replaces, the
-    batch's other files staying: the names its rows carry, and their events."""
+    batch's other files staying: the names its rows carry, and their fingerprints."""
 
     batch_id: str
     files: tuple[str, ...]
     fingerprints: tuple[str, ...]
-    events: int = 0
 
 
 def files_mapped_otherwise(
@@ -246,12 +244,13 @@ def files_mapped_otherwise(
 def drop_files_mapped_otherwise(
     tx: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str,
     among: Sequence[str] | None = None,
-) -> tuple[PartlyReplaced, ...]:
+) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
     """Inside the caller's transaction, remove the rows of the files ``files_mapped_otherwise``
-    finds from their batches (of those in ``among``, when given; opened read-only: only named),
+    finds from their batches (of those in ``among``, when given; opened read-only: only named)
     and keep those batches' records true: their counts, their files and their fingerprint
     become those of the files left. A batch left without events goes whole. The next run
-    rebuilds the models in full: the batch is no longer the one they were built from."""
+    rebuilds the models in full: the batch is no longer the one they were built from. Returns
+    the (batch id, events removed, files) of each."""
     if not _has_table(tx, "batches"):
         return ()
     parts = [p for p in files_mapped_otherwise(tx, held, mapping_yaml)
@@ -265,7 +264,7 @@ def drop_files_mapped_otherwise(
         events, rejected = (
             int(tx.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchall()[0][0])
             for table in ("raw.events", "raw.rejected_events"))
-        done.append(dataclasses.replace(part, events=events))
+        done.append((part.batch_id, events, part.files))
         if read_only:
             continue
         left = tx.execute("SELECT count(*) FROM raw.events WHERE _batch_id = ?",

@@ -461,9 +461,7 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     # rows go. In a dry run too: it is rolled back.
     among = None if run.dry_run else run.replaceable
     replaced = batches.drop_mapped_otherwise(con, held, run.mapping.to_yaml(), among)
-    replaced_files = tuple((p.batch_id, p.events, p.files) for p in
-                           batches.drop_files_mapped_otherwise(con, held, run.mapping.to_yaml(),
-                                                               among))
+    replaced_files = batches.drop_files_mapped_otherwise(con, held, run.mapping.to_yaml(), among)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)

@@ -274,8 +274,7 @@ def validate(
             # otherwise, which it replaces (this transaction is rolled back).
             held = batches.contents([f.path for f in info.files], [f.shown for f in info.files])
             replaced = batches.drop_mapped_otherwise(con, held, mapping.to_yaml())
-            replaced_files = tuple((p.batch_id, p.events, p.files) for p in
-                                   batches.drop_files_mapped_otherwise(con, held, mapping.to_yaml()))
+            replaced_files = batches.drop_files_mapped_otherwise(con, held, mapping.to_yaml())
             report = count_mapped(con, mapped, staged)
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
             return dataclasses.replace(report, warnings=warnings, replaced=replaced,
