@@ -225,8 +225,9 @@ def test_a_folder_imported_again_with_a_day_more_under_another_mapping_replaces_
                  "ORDER BY 1") == [("DE", 2, third.batch_id), ("FR", 4, second.batch_id)]
     kept = {b.batch_id: b for b in list_batches(ws.cursor())}
     assert (kept[second.batch_id].rows_read, kept[second.batch_id].rows_loaded) == (4, 4)
-    assert "imported again with another mapping (2 events replaced)" in str(
+    assert "2024-03-01.csv imported again with another mapping (2 events replaced)" in str(
         kept[second.batch_id].message)
+    assert str(kept[second.batch_id].source).endswith("daily (without 2024-03-01.csv)")
     assert q(ws, "SELECT count(*) FROM _shoplytics.event_keys") == [(6,)]
     # The folder again under another: both batches' files are all among it.
     fourth = import_events(ws, [folder], country("ES", changed))

@@ -19,6 +19,7 @@ import duckdb
 from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import keys
+from shoplytics_desktop.core.ingest.report import file_name
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -281,15 +282,16 @@ def drop_files_mapped_otherwise(
         kept = [str(r[0]) for r in tx.execute(
             f"SELECT fingerprint FROM {INTERNAL}.batch_files WHERE batch_id = ? ORDER BY 1",
             [part.batch_id]).fetchall()]
+        gone = ", ".join(file_name(f) for f in part.files)
         tx.execute(
             f"""UPDATE {INTERNAL}.batches SET rows_loaded = rows_loaded - ?,
                     rows_rejected = rows_rejected - ?, rows_read = rows_read - ? - ?,
-                    fingerprint = ?,
+                    fingerprint = ?, source = coalesce(source, '') || ?,
                     message = coalesce(message, '') || ?
                 WHERE batch_id = ?""",
-            [events, rejected, events, rejected, _together(kept),
-             f"; {', '.join(part.files)} imported again with another mapping "
-             f"({events:,} events replaced)", part.batch_id])
+            [events, rejected, events, rejected, _together(kept), f" (without {gone})",
+             f"; {gone} imported again with another mapping ({events:,} events replaced)",
+             part.batch_id])
     return tuple(done)
 
 

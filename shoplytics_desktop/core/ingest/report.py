@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from shoplytics_desktop.core.ingest.mapping import Mapping
 
 
+def file_name(shown: str) -> str:
+    """A file as the user knows it: the last part of its name (of a folder's file, or of an
+    archive's member)."""
+    return shown.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class RejectExample:
     file: str
@@ -64,10 +70,8 @@ class ValidationReport:
     def _files_note(self, done: bool) -> str:
         if not self.replaced_files:
             return ""
-        # Names as the user knows the files (a folder's, or an archive's member).
-        parts = "; ".join(
-            f"{', '.join(f.replace(chr(92), '/').rsplit('/', 1)[-1] for f in files)} in batch {b}, "
-            f"{n:,} events" for b, n, files in self.replaced_files)
+        parts = "; ".join(f"{', '.join(file_name(f) for f in files)} in batch {b}, {n:,} events"
+                          for b, n, files in self.replaced_files)
         head = f"Imported before with another mapping, with other files of its batch ({parts}): "
         if done:
             return head + ("those rows were replaced by this import, so they do not count twice; "
