@@ -20,6 +20,7 @@ from shoplytics_desktop.core import removed
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
 from shoplytics_desktop.core.ingest import keys
 from shoplytics_desktop.core.ingest.report import file_name
+from shoplytics_desktop.core.ingest.sources import SourceFile
 from shoplytics_desktop.core.sqlutil import quote_literal
 from shoplytics_desktop.core.workspace import INTERNAL, Workspace
 
@@ -60,22 +61,23 @@ def _together(parts: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Contents:
-    """An import's files by fingerprint: together (the batch's own fingerprint) and each."""
+    """An import's files: together (the batch's own fingerprint), and each file's fingerprint
+    with the name its rows carry (``_source_file``)."""
 
     together: str
-    files: tuple[str, ...]
-    #: Each file's fingerprint with the name its rows carry (``_source_file``).
-    named: tuple[tuple[str, str], ...] = ()
+    named: tuple[tuple[str, str], ...]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Each file's fingerprint, once."""
+        return tuple(sorted({fp for fp, _ in self.named}))
 
 
-def contents(paths: Sequence[Path], names: Sequence[str] | None = None) -> Contents:
-    """The files' fingerprints, each read once; ``names``: what the rows of each file are
-    recorded as coming from (the paths, unless given)."""
-    fps = [file_fingerprint(p) for p in paths]
-    shown = list(names) if names is not None else [str(p) for p in paths]
-    files = sorted(fps)
-    return Contents(_together(files), tuple(sorted(set(files))),
-                    tuple(sorted(set(zip(fps, shown, strict=True)))))
+def contents(files: Sequence[SourceFile]) -> Contents:
+    """The files' fingerprints, each read once."""
+    fps = [file_fingerprint(f.path) for f in files]
+    return Contents(_together(sorted(fps)),
+                    tuple(sorted(set(zip(fps, (f.shown for f in files), strict=True)))))
 
 
 @dataclass(frozen=True)
@@ -155,11 +157,9 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
 
 
 def record_files(con: duckdb.DuckDBPyConnection, batch_id: str, held: Contents) -> None:
-    """Keep the batch's files by fingerprint and name (``mapped_otherwise`` and
-    ``files_mapped_otherwise`` read them)."""
-    rows: list[list[str | None]] = [[batch_id, fp, name] for fp, name in held.named] or [
-        [batch_id, fp, None] for fp in held.files]
-    con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?, ?)", rows)
+    """Keep the batch's files by fingerprint and name (``replaceable`` reads them)."""
+    con.executemany(f"INSERT INTO {INTERNAL}.batch_files VALUES (?, ?, ?)",
+                    [[batch_id, fp, name] for fp, name in held.named])
 
 
 def mapped_otherwise(
@@ -188,24 +188,6 @@ def mapped_otherwise(
     return [_batch(r) for r in rows]
 
 
-def drop_mapped_otherwise(
-    tx: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str,
-    among: Sequence[str] | None = None,
-) -> tuple[tuple[str, int], ...]:
-    """Inside the caller's transaction, remove the batches ``mapped_otherwise`` (of those in
-    ``among``, when given): the (batch id, events) removed. A database without batches (a
-    scratch one) has none; one opened read-only keeps them (only named)."""
-    if not _has_table(tx, "batches"):
-        return ()
-    earlier = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, held, mapping_yaml)
-               if among is None or b.batch_id in among]
-    read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
-                           "WHERE database_name = current_database()").fetchall()[0][0]
-    if earlier and not read_only:
-        drop_batches(tx, [b for b, _ in earlier])
-    return tuple(earlier)
-
-
 @dataclass(frozen=True)
 class PartlyReplaced:
     """Files of an earlier batch that an import of them under another mapping replaces, the
@@ -220,13 +202,11 @@ def files_mapped_otherwise(
     con: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str
 ) -> list[PartlyReplaced]:
     """The loaded event batches imported with another mapping that hold some of these files
-    among others (``mapped_otherwise`` gives the batches replaced whole): an import of them
-    replaces those files' rows of the batch. Only batches that recorded their files' names
-    (every batch since schema version 10) can have some files' rows told apart."""
-    if not held.files or not _has_table(con, "batch_files") or not _has_column(
-            con, "batch_files", "source_file"):
+    and others (those with all their files among these are ``mapped_otherwise``'s): an import
+    of them replaces those files' rows of the batch. Only batches that recorded their files'
+    names (every batch since schema version 10) can have some files' rows told apart."""
+    if not held.files or not _has_column(con, "batch_files", "source_file"):
         return []
-    whole = {b.batch_id for b in mapped_otherwise(con, held, mapping_yaml)}
     listed = ", ".join("?" for _ in held.files)
     rows = con.execute(
         f"""SELECT f.batch_id, list(DISTINCT f.source_file ORDER BY f.source_file),
@@ -234,65 +214,95 @@ def files_mapped_otherwise(
             FROM {INTERNAL}.batch_files f JOIN {INTERNAL}.batches b USING (batch_id)
             WHERE b.kind = 'events' AND b.status = 'loaded' AND b.mapping IS DISTINCT FROM ?
               AND f.fingerprint IN ({listed})
+              AND EXISTS (SELECT 1 FROM {INTERNAL}.batch_files o
+                          WHERE o.batch_id = f.batch_id AND o.fingerprint NOT IN ({listed}))
             GROUP BY f.batch_id HAVING bool_and(f.source_file IS NOT NULL)
             ORDER BY f.batch_id""",
-        [mapping_yaml, *held.files],
+        [mapping_yaml, *held.files, *held.files],
     ).fetchall()
-    return [PartlyReplaced(str(b), tuple(names), tuple(fps)) for b, names, fps in rows
-            if str(b) not in whole]
+    return [PartlyReplaced(str(b), tuple(names), tuple(fps)) for b, names, fps in rows]
 
 
-def drop_files_mapped_otherwise(
+def replaceable(
+    con: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str
+) -> tuple[str, ...]:
+    """The batches an import of these files with this mapping replaces, whole or in part."""
+    return tuple(b.batch_id for b in mapped_otherwise(con, held, mapping_yaml)) + tuple(
+        p.batch_id for p in files_mapped_otherwise(con, held, mapping_yaml))
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What an import removed of earlier batches of its files imported with another mapping:
+    batches whole (batch id, events), and some files' rows of others (batch id, events, files)."""
+
+    whole: tuple[tuple[str, int], ...] = ()
+    files: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+
+
+def drop_replaced(
     tx: duckdb.DuckDBPyConnection, held: Contents, mapping_yaml: str,
     among: Sequence[str] | None = None,
-) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
-    """Inside the caller's transaction, remove the rows of the files ``files_mapped_otherwise``
-    finds from their batches (of those in ``among``, when given; opened read-only: only named)
-    and keep those batches' records true: their counts, their files and their fingerprint
-    become those of the files left. A batch left without events goes whole. The next run
-    rebuilds the models in full: the batch is no longer the one they were built from. Returns
-    the (batch id, events removed, files) of each."""
+) -> Replaced:
+    """Inside the caller's transaction, remove what ``replaceable`` names (of those in
+    ``among``, when given). A database without batches (a scratch one) has none; one opened
+    read-only keeps them (only named).
+
+    Of a batch that keeps other files, the replaced files' events and rejected rows go, and its
+    record stays true: its counts, its files and its fingerprint become those of the files left
+    (a batch left without events goes whole). The next run rebuilds the models in full: the
+    batch is no longer the one they were built from."""
     if not _has_table(tx, "batches"):
-        return ()
-    parts = [p for p in files_mapped_otherwise(tx, held, mapping_yaml)
-             if among is None or p.batch_id in among]
+        return Replaced()
     read_only = tx.execute("SELECT readonly FROM duckdb_databases() "
                            "WHERE database_name = current_database()").fetchall()[0][0]
-    done = []
-    for part in parts:
-        where = "_batch_id = ? AND _source_file IN (SELECT unnest(?::VARCHAR[]))"
-        args = [part.batch_id, list(part.files)]
-        events, rejected = (
-            int(tx.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchall()[0][0])
-            for table in ("raw.events", "raw.rejected_events"))
-        done.append((part.batch_id, events, part.files))
-        if read_only:
-            continue
-        left = tx.execute("SELECT count(*) FROM raw.events WHERE _batch_id = ?",
-                          [part.batch_id]).fetchall()[0][0]
-        if left == events:
-            drop_batches(tx, [part.batch_id])
-            continue
-        for table in ("raw.events", "raw.rejected_events"):
-            tx.execute(f"DELETE FROM {table} WHERE {where}", args)
-        keys.drop_batches(tx, [part.batch_id])
-        keys.add_batch(tx, part.batch_id)
-        tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id = ? AND fingerprint IN "
-                   "(SELECT unnest(?::VARCHAR[]))", [part.batch_id, list(part.fingerprints)])
-        kept = [str(r[0]) for r in tx.execute(
-            f"SELECT fingerprint FROM {INTERNAL}.batch_files WHERE batch_id = ? ORDER BY 1",
-            [part.batch_id]).fetchall()]
-        gone = ", ".join(file_name(f) for f in part.files)
-        tx.execute(
-            f"""UPDATE {INTERNAL}.batches SET rows_loaded = rows_loaded - ?,
-                    rows_rejected = rows_rejected - ?, rows_read = rows_read - ? - ?,
-                    fingerprint = ?, source = coalesce(source, '') || ?,
-                    message = coalesce(message, '') || ?
-                WHERE batch_id = ?""",
-            [events, rejected, events, rejected, _together(kept), f" (without {gone})",
-             f"; {gone} imported again with another mapping ({events:,} events replaced)",
-             part.batch_id])
-    return tuple(done)
+    whole = [(b.batch_id, b.rows_loaded) for b in mapped_otherwise(tx, held, mapping_yaml)
+             if among is None or b.batch_id in among]
+    if whole and not read_only:
+        drop_batches(tx, [b for b, _ in whole])
+    parts = []
+    for part in files_mapped_otherwise(tx, held, mapping_yaml):
+        if among is None or part.batch_id in among:
+            parts.append((part.batch_id, _drop_files(tx, part, read_only), part.files))
+    return Replaced(tuple(whole), tuple(parts))
+
+
+def _drop_files(tx: duckdb.DuckDBPyConnection, part: PartlyReplaced, read_only: bool) -> int:
+    """Remove the files' rows of their batch (``drop_replaced``); the events they held."""
+    in_files = "_source_file IN (SELECT unnest(?::VARCHAR[]))"
+    where = f"_batch_id = ? AND {in_files}"
+    args = [part.batch_id, list(part.files)]
+    # The files' events and the batch's, in one read of the batch's rows.
+    events, left = tx.execute(
+        f"SELECT count(*) FILTER (WHERE {in_files}), count(*) FROM raw.events WHERE _batch_id = ?",
+        [list(part.files), part.batch_id]).fetchall()[0]
+    if read_only:
+        return int(events)
+    if left == events:
+        drop_batches(tx, [part.batch_id])
+        return int(events)
+    rejected = tx.execute(f"SELECT count(*) FROM raw.rejected_events WHERE {where}",
+                          args).fetchall()[0][0]
+    for table in ("raw.events", "raw.rejected_events"):
+        tx.execute(f"DELETE FROM {table} WHERE {where}", args)
+    keys.drop_batches(tx, [part.batch_id])
+    keys.add_batch(tx, part.batch_id)
+    tx.execute(f"DELETE FROM {INTERNAL}.batch_files WHERE batch_id = ? AND fingerprint IN "
+               "(SELECT unnest(?::VARCHAR[]))", [part.batch_id, list(part.fingerprints)])
+    kept = [str(r[0]) for r in tx.execute(
+        f"SELECT fingerprint FROM {INTERNAL}.batch_files WHERE batch_id = ? ORDER BY 1",
+        [part.batch_id]).fetchall()]
+    gone = ", ".join(file_name(f) for f in part.files)
+    tx.execute(
+        f"""UPDATE {INTERNAL}.batches SET rows_loaded = rows_loaded - ?,
+                rows_rejected = rows_rejected - ?, rows_read = rows_read - ? - ?,
+                fingerprint = ?, source = coalesce(source, '') || ?,
+                message = coalesce(message, '') || ?
+            WHERE batch_id = ?""",
+        [events, rejected, events, rejected, _together(kept), f" (without {gone})",
+         f"; {gone} imported again with another mapping ({events:,} events replaced)",
+         part.batch_id])
+    return int(events)
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,7 @@ class _Run:
     #: The files by fingerprint, read once.
     contents: batches.Contents | None = None
     #: Earlier batches of the same files with another mapping, backed up before the import:
-    #: the ones it may replace (``batches.drop_mapped_otherwise``).
+    #: the ones it may replace (``batches.drop_replaced``).
     replaceable: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     catalogs: list[CatalogReport] = field(default_factory=list)
@@ -299,13 +299,9 @@ def import_events(
     run.reporter.check_cancelled()
     demo = batches.generated_batches(ws) if replace_demo and not dry_run else []
     if run.info is not None:
-        run.contents = batches.contents([f.path for f in run.info.files],
-                                        [f.shown for f in run.info.files])
+        run.contents = batches.contents(run.info.files)
         if not dry_run:
-            yaml = run.mapping.to_yaml()
-            run.replaceable = tuple(b.batch_id for b in batches.mapped_otherwise(
-                run.con, run.contents, yaml)) + tuple(p.batch_id for p in (
-                    batches.files_mapped_otherwise(run.con, run.contents, yaml)))
+            run.replaceable = batches.replaceable(run.con, run.contents, run.mapping.to_yaml())
     if demo or run.replaceable:
         ws.backup()
     with _import_transaction(ws, run):
@@ -459,15 +455,14 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     # (ids hashed from the mapped fields differ) nor keep the old mapping (the file's own ids
     # would skip the rows as already imported); of a batch holding other files too, those files'
     # rows go. In a dry run too: it is rolled back.
-    among = None if run.dry_run else run.replaceable
-    replaced = batches.drop_mapped_otherwise(con, held, run.mapping.to_yaml(), among)
-    replaced_files = batches.drop_files_mapped_otherwise(con, held, run.mapping.to_yaml(), among)
+    replaced = batches.drop_replaced(con, held, run.mapping.to_yaml(),
+                                     None if run.dry_run else run.replaceable)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
         report = count_mapped(con, mapped, staged)
         run.report = dataclasses.replace(
-            report, replaced=replaced, replaced_files=replaced_files, warnings=batch_warnings(
-                con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
+            report, replaced=replaced.whole, replaced_files=replaced.files,
+            warnings=batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
         run.reporter.check_cancelled()
         return
     assert run.batch_id is not None
@@ -476,8 +471,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         mapped_rows_sql(info, run.mapping, staged.source) if run.mapping.adds_rows else None
     )
     run.report = dataclasses.replace(
-        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql), replaced=replaced,
-        replaced_files=replaced_files)
+        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql),
+        replaced=replaced.whole, replaced_files=replaced.files)
     run.reporter.check_cancelled()
     _record_batch(run, paths)
 

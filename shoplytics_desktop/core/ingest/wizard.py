@@ -272,13 +272,11 @@ def validate(
             mapped = mapped_sql(info.with_read_types(staged.read_types), mapping, staged.source)
             # Counted as the import will: without the batches of the same files mapped
             # otherwise, which it replaces (this transaction is rolled back).
-            held = batches.contents([f.path for f in info.files], [f.shown for f in info.files])
-            replaced = batches.drop_mapped_otherwise(con, held, mapping.to_yaml())
-            replaced_files = batches.drop_files_mapped_otherwise(con, held, mapping.to_yaml())
+            replaced = batches.drop_replaced(con, batches.contents(info.files), mapping.to_yaml())
             report = count_mapped(con, mapped, staged)
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
-            return dataclasses.replace(report, warnings=warnings, replaced=replaced,
-                                       replaced_files=replaced_files)
+            return dataclasses.replace(report, warnings=warnings, replaced=replaced.whole,
+                                       replaced_files=replaced.files)
         except duckdb.Error as e:
             raise translate_error(e, info) from e
         finally:

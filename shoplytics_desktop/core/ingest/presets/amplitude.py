@@ -41,10 +41,11 @@ def recognize(info: SourceInfo) -> tuple[float, list[str]]:
 def _event_id(info: SourceInfo) -> str | list[str] | None:
     """A row's ``uuid``; without one, the insert id within its device (Amplitude deduplicates
     by the insert id per device or user, so another device's event may carry the same one)."""
-    ids: list[str] = usable(info, ["uuid"])
-    if usable(info, ["device_id", "$insert_id"]) == ["device_id", "$insert_id"]:
-        ids.append("concat(device_id, '|', $insert_id)")
-    ids += usable(info, ["$insert_id"])
+    have = set(usable(info, ["uuid", "device_id", "$insert_id"]))
+    ids = ["uuid"] if "uuid" in have else []
+    if "$insert_id" in have:
+        ids += ["concat(device_id, '|', $insert_id)"] if "device_id" in have else []
+        ids.append("$insert_id")
     return ids[0] if len(ids) == 1 else (ids or None)
 
 

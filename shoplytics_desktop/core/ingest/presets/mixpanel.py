@@ -53,9 +53,10 @@ _KEY = ("properties.$insert_id", "event", "properties.distinct_id", "properties.
 def _event_id(info: SourceInfo) -> str | None:
     """The four fields Mixpanel deduplicates by, as one id (NULL where one is missing: the
     event's hash then); the insert id alone where the export lacks one of the others."""
-    if len(usable(info, _KEY)) == len(_KEY):
+    found = usable(info, _KEY)
+    if len(found) == len(_KEY):
         return "concat(" + ", '|', ".join(_KEY) + ")"
-    return next(iter(usable(info, _KEY[:1])), None)
+    return _KEY[0] if _KEY[0] in found else None
 
 
 def plan(info: SourceInfo) -> Mapping:
