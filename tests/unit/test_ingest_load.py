@@ -305,6 +305,31 @@ def test_a_dry_run_counts_as_the_replacing_import_and_changes_nothing(ws: Worksp
     assert validate(ws, info, first.mapping).replaced == ()
 
 
+def test_a_read_only_dry_run_counts_what_the_replacing_import_loads(tmp_path: Path) -> None:
+    """`shoplytics import --dry-run` opens the workspace read-only, so the rows the import would
+    replace stay: they must not count as duplicates of the files' own ids."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id,user,time,action,item\n1,u,2024-03-01 09:00:00,home,\n"
+                 "2,u,2024-03-01 09:01:00,view,p1\n")
+    b.write_text("id,user,time,action,item\n3,v,2024-03-02 09:00:00,home,\n")
+    with Workspace.open(tmp_path / "ws") as w:
+        first = import_events(w, [a, b])
+        before = table_counts(w)
+    assert first.batch_id is not None
+    mapping = first.mapping.model_copy(update={"event_types": {"home": "other"}})
+    with Workspace.open(tmp_path / "ws", read_only=True) as ro:
+        part = import_events(ro, [a], mapping, dry_run=True).validation
+        whole = import_events(ro, [a, b], mapping, dry_run=True).validation
+        same = import_events(ro, [a], first.mapping, dry_run=True).validation
+        assert table_counts(ro) == before
+    assert part is not None and (part.rows_loaded, part.rows_duplicate) == (2, 0)
+    assert part.replaced_files == ((first.batch_id, 2, (str(a),)),)
+    assert whole is not None and (whole.rows_loaded, whole.rows_duplicate) == (3, 0)
+    assert whole.replaced == ((first.batch_id, 3),)
+    # The same mapping replaces nothing: its rows are already imported.
+    assert same is not None and (same.rows_loaded, same.rows_duplicate) == (0, 2)
+
+
 def test_a_refused_replacement_keeps_the_earlier_batch(ws: Workspace) -> None:
     first = import_events(ws, [FIXTURES / "clickstream.csv"])
     before = table_counts(ws)

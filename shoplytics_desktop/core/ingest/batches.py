@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,19 @@ class Replaced:
 
     whole: tuple[tuple[str, int], ...] = ()
     files: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+
+    def kept_sql(self, alias: str) -> str:
+        """A condition true of the raw.events rows (as ``alias``) this replacement leaves. A
+        workspace opened read-only keeps what it replaces: its duplicate check skips those rows,
+        so that a dry run counts what the import will load."""
+        gone = [f"{alias}._batch_id IN ({_literals(b for b, _ in self.whole)})"] if self.whole else []
+        gone += [f"({alias}._batch_id = {quote_literal(b)} AND {alias}._source_file IN "
+                 f"({_literals(files)}))" for b, _, files in self.files]
+        return f"NOT ({' OR '.join(gone)})" if gone else "TRUE"
+
+
+def _literals(values: Iterable[str]) -> str:
+    return ", ".join(quote_literal(v) for v in values)
 
 
 def drop_replaced(

@@ -187,9 +187,12 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0)
     return int(row[0]) if row else 0
 
 
-def count_existing(con: duckdb.DuckDBPyConnection, mapped: str) -> tuple[int, int] | None:
-    """(distinct ids, rows) of the valid rows of ``mapped`` whose id the workspace holds, found
-    through the index; None when the index is not current (the caller then reads the ids).
+def count_existing(
+    con: duckdb.DuckDBPyConnection, mapped: str, kept: str = "TRUE"
+) -> tuple[int, int] | None:
+    """(distinct ids, rows) of the valid rows of ``mapped`` whose id the workspace holds (of its
+    events ``e`` for which ``kept`` holds), found through the index; None when the index is not
+    current (the caller then reads the ids).
 
     Each row of the file is checked once (a semi join), however many held events share its key."""
     if not is_current(con):
@@ -206,7 +209,8 @@ def count_existing(con: duckdb.DuckDBPyConnection, mapped: str) -> tuple[int, in
         row = con.execute(
             f"""SELECT count(DISTINCT h.event_id), count(*) FROM {KEY_HITS} h WHERE EXISTS (
                     SELECT 1 FROM raw.events e
-                    WHERE e._batch_id IN ({listed}) AND e.event_id = h.event_id)"""
+                    WHERE e._batch_id IN ({listed}) AND e.event_id = h.event_id
+                      AND {kept})"""
         ).fetchone()
     finally:
         drop_temp(con)

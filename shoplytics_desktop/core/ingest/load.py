@@ -459,7 +459,7 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
                                      None if run.dry_run else run.replaceable)
     if run.dry_run:
         run.reporter.update(2, 5, "Validating")
-        report = count_mapped(con, mapped, staged)
+        report = count_mapped(con, mapped, staged, replaced.kept_sql("e"))
         run.report = dataclasses.replace(
             report, replaced=replaced.whole, replaced_files=replaced.files,
             warnings=batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))

@@ -59,8 +59,11 @@ def reasons(
     )
 
 
-def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) -> ValidationReport:
-    """What importing ``mapped`` would do, writing nothing."""
+def count_mapped(
+    con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged, kept: str = "TRUE"
+) -> ValidationReport:
+    """What importing ``mapped`` would do, writing nothing. Only the held events (``e``) for which
+    ``kept`` holds count as already imported."""
     row = con.execute(
         f"""SELECT count(*) FILTER (WHERE __reason IS NOT NULL),
                    count(*) FILTER (WHERE __reason IS NULL),
@@ -70,7 +73,7 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
     assert row is not None
     rejected, valid, distinct = (int(v or 0) for v in row)
     existing = existing_rows = 0
-    found = keys.count_existing(con, mapped) if valid and has_events(con) else None
+    found = keys.count_existing(con, mapped, kept) if valid and has_events(con) else None
     if found is not None:
         existing, existing_rows = found
     elif valid and has_events(con):
@@ -79,7 +82,8 @@ def count_mapped(con: duckdb.DuckDBPyConnection, mapped: str, staged: Staged) ->
         r = con.execute(
             f"""SELECT count(DISTINCT m.event_id), count(*) FROM ({mapped}) m
                 WHERE m.__reason IS NULL
-                  AND EXISTS (SELECT 1 FROM raw.events e WHERE e.event_id = m.event_id)"""
+                  AND EXISTS (SELECT 1 FROM raw.events e
+                              WHERE e.event_id = m.event_id AND {kept})"""
         ).fetchone()
         if r:
             existing, existing_rows = int(r[0] or 0), int(r[1] or 0)

@@ -273,7 +273,7 @@ def validate(
             # Counted as the import will: without the batches of the same files mapped
             # otherwise, which it replaces (this transaction is rolled back).
             replaced = batches.drop_replaced(con, batches.contents(info.files), mapping.to_yaml())
-            report = count_mapped(con, mapped, staged)
+            report = count_mapped(con, mapped, staged, replaced.kept_sql("e"))
             warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
             return dataclasses.replace(report, warnings=warnings, replaced=replaced.whole,
                                        replaced_files=replaced.files)
