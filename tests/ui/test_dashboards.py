@@ -366,6 +366,36 @@ def test_incomplete_periods_are_marked(qtbot: QtBot, page: DashboardsPage) -> No
     assert "not over yet" in cohorts.heatmap.note_label.text()  # type: ignore[attr-defined]
 
 
+def test_value_notes_beside_horizontal_bars_stay_inside_the_plot(qtbot: QtBot) -> None:
+    """Each note is as many pixels wide at any scale: the view leaves every bar its note, and
+    works that out again when the chart is made narrower (the notes were cut off at 1000 px)."""
+    from PySide6.QtGui import QFontMetrics
+
+    from shoplytics_desktop.ui.dashboards.plots import BarChart
+
+    chart = BarChart("Steps", "count", horizontal=True)
+    qtbot.addWidget(chart)
+    chart.resize(1200, 300)
+    chart.show()
+    notes = ["372", "372 · 100.0% of previous · 0.0% drop-off · 100.0% of sessions", "3 · 0.8%"]
+    chart.set_bars(["Sessions", "Product view", "Cart"], [("count", [372, 372, 3])], table=None,
+                   notes=notes)  # type: ignore[arg-type]
+
+    def fits() -> bool:
+        (x0, x1), width = chart.vb.viewRange()[0], chart.vb.width()
+        note_px = QFontMetrics(chart.plot.font()).horizontalAdvance(notes[1])
+        return 372 / (x1 - x0) * width + note_px <= width
+
+    qtbot.waitUntil(fits)
+    wide = chart.vb.viewRange()[0][1]
+    chart.resize(700, 300)
+    qtbot.waitUntil(lambda: chart.vb.width() < 650)
+    assert fits() and chart.vb.viewRange()[0][1] > wide
+    chart.vb.setRange(xRange=(0, 100), padding=0)  # zoomed in: the reset comes back to the fit
+    chart.reset_zoom()
+    assert fits()
+
+
 def test_axis_numbers_have_one_format(qtbot: QtBot) -> None:
     from shoplytics_desktop.ui.dashboards.plots import period_labels
     from shoplytics_desktop.ui.dashboards.style import format_ticks

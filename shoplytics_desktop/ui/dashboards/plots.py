@@ -387,7 +387,12 @@ class BarChart(ChartFrame):
         self.notes: list[str] = []
         self.highlight: str | None = None
         self.partial: list[bool] = []
+        #: The bars' positions as last drawn, to fit the view to them again.
+        self._pos: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+        # The value notes beside horizontal bars are pixels wide whatever the scale: the room
+        # they need is worked out again when the plot changes size.
+        self.vb.sigResized.connect(self._refit)
         if horizontal:
             # Every category gets its label (pyqtgraph leaves some out when text fills most
             # of the axis).
@@ -416,6 +421,7 @@ class BarChart(ChartFrame):
         ``ticks`` are shorter axis labels (hover still shows the full label); ``partial``
         marks labels whose values are incomplete (hatched, or a hollow point on a line)."""
         self.plot_item.clear()
+        self._pos = None
         if not labels or not any(any(v for v in vals if v) for _, vals in groups):
             self.show_empty(empty_reason)
             return
@@ -475,20 +481,34 @@ class BarChart(ChartFrame):
             height = max(160, 40 + int(22 * len(labels) * max(1, n * 0.6)))
             if height != self.plot.minimumHeight():
                 self.plot.setMinimumHeight(height)
+        self._pos = pos
         self._fit(pos)
+
+    def reset_zoom(self) -> None:
+        if self._pos is None:
+            super().reset_zoom()
+        else:
+            self._fit(self._pos)
+
+    def _refit(self) -> None:
+        if self._pos is not None and self.horizontal and self.notes:
+            self._fit(self._pos)
 
     def _fit(self, pos: np.ndarray) -> None:
         """Room for the value notes (horizontal) or the legend (grouped) beside the bars."""
         top = max(float(np.nanmax(np.nan_to_num(v))) for _, v in self.groups) or 1.0
         lo, hi = float(pos.min()) - 0.5, float(pos.max()) + 0.5
         if self.horizontal:
-            # The notes take fixed pixels right of the longest bar: leave exactly that room.
-            # (The notes are TextItems in the scene's font, measured here with some margin.)
+            # Each note takes fixed pixels right of its bar: the scale leaves each bar and its
+            # note the plot's width (a note never more than 70 % of it). The notes are TextItems
+            # in the scene's font, measured here with some margin.
             metrics = QFontMetrics(self.plot.font())
-            text_px = max((metrics.horizontalAdvance(n) for n in self.notes), default=0) * 1.08 + 24
             width_px = self.vb.width() if self.vb.width() > 100 else 800.0
-            share = min(0.7, text_px / width_px)
-            self.vb.setRange(xRange=(0, top / (1.0 - share) * 1.02), yRange=(lo, hi), padding=0)
+            right = top
+            for v, note in zip(np.nan_to_num(self.groups[0][1]), self.notes, strict=False):
+                text_px = min(0.7 * width_px, metrics.horizontalAdvance(note) * 1.08 + 24)
+                right = max(right, float(v) * width_px / (width_px - text_px))
+            self.vb.setRange(xRange=(0, right * 1.02), yRange=(lo, hi), padding=0)
         else:
             headroom = 1.18 if len(self.groups) > 1 or self.notes else 1.06
             self.vb.setRange(xRange=(lo, hi), yRange=(0, top * headroom), padding=0)
