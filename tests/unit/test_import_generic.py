@@ -88,6 +88,33 @@ def test_names_beyond_the_sample_become_visible_event_types(tmp_path: Path) -> N
     assert [r[1] for r in got].count("purchase") == 1
 
 
+def test_page_views_stay_page_views_where_the_source_names_product_views(tmp_path: Path) -> None:
+    """A page_view with a product id is a product view only where the source has no name of its
+    own for those: beside product_view rows it would count the same view twice."""
+    head = "ts,event,user_id,product_id\n"
+    both = _csv(tmp_path / "both.csv", head + "2024-01-01 10:00:00,page_view,u1,p1\n"
+                "2024-01-01 10:00:01,product_view,u1,p1\n2024-01-01 10:00:02,page_view,u1,\n")
+    con = duckdb.connect()
+    _, settled = settle([both], con=con)
+    assert settled.mapping.event_types == {"page_view": "page_view"}
+    assert [r[1] for r in _loaded(con, [both])] == ["page_view", "product_view", "page_view"]
+    # Page views alone: the product's page is the product view.
+    alone = _csv(tmp_path / "alone.csv", head + "2024-01-01 10:00:00,page_view,u1,p1\n"
+                 "2024-01-01 10:00:02,page_view,u1,\n")
+    assert [r[1] for r in _loaded(con, [alone])] == ["product_view", "page_view"]
+
+
+def test_failed_purchases_are_not_revenue(tmp_path: Path) -> None:
+    """Names that start like a purchase but say it failed load as 'other': no order, no revenue."""
+    f = _csv(tmp_path / "e.csv", "ts,event,user_id,product_id,price,order_id\n"
+             "2024-03-01 10:00:00,add_to_cart,u1,p1,50.00,\n"
+             "2024-03-01 10:01:00,purchase_failed,u1,p1,50.00,\n"
+             "2024-03-01 10:03:00,purchase,u1,p1,50.00,o1\n"
+             "2024-03-01 10:04:00,purchase_confirmation_viewed,u1,p1,50.00,o1\n")
+    con = duckdb.connect()
+    assert [r[1] for r in _loaded(con, [f])] == ["add_to_cart", "other", "purchase", "other"]
+
+
 def test_funnel_warnings_name_the_unmapped_names() -> None:
     assert funnel_warnings([("signup", "other", 4), ("login", "other", 2)]) == (
         "every row maps to 'other': the funnel will be empty",

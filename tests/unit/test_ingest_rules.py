@@ -64,6 +64,23 @@ REAL = REAL_SAMPLE
         ("category_page", "page_view", "page_view"),
         ("newsletter_signup", "other", "other"),
         ("level_up", "other", "other"),
+        # A name that starts like an event but says it failed, or concerns something else, is
+        # not that event: it must not count as a purchase (or a cart change).
+        ("purchase_failed", "other", "other"),
+        ("purchase_attempt", "other", "other"),
+        ("Transaction Declined", "other", "other"),
+        ("purchase_confirmation_viewed", "other", "other"),
+        ("refund_page", "page_view", "page_view"),
+        ("add_to_cart_failed", "other", "other"),
+        ("checkout_error", "other", "other"),
+        ("remove_from_wishlist", "other", "other"),
+        ("Product Reviewed", "other", "other"),  # not a misspelt "Product Viewed"
+        ("Product List Viewed", "page_view", "page_view"),
+        ("view_promotion", "other", "other"),
+        ("Promotion Viewed", "other", "other"),
+        ("ecommerce_purchase", "purchase", "purchase"),
+        ("in_app_purchase", "purchase", "purchase"),
+        ("Order Refunded", "refund", "refund"),
     ],
 )
 def test_event_name_defaults_agree_in_python_and_sql(

@@ -62,15 +62,32 @@ def normalize(name: str) -> str:
 
 RULES, WORDS = _read_vocabulary()
 
+#: A name a prefix, part or ending rule matches is not that event when it also says the action
+#: failed or concerns something else ("purchase_failed", "add_to_cart_error",
+#: "remove_from_wishlist"): those rules are skipped for it (normalised names, no separators).
+_NOT_DONE = ("fail", "error", "cancel", "abandon", "declin", "reject", "wishlist", "favorit",
+             "favourit", "review", "attempt", "void", "denied")
+#: A purchase or refund named with a view of something is a page seen about it
+#: ("purchase_confirmation_viewed", "refund_page"), not the purchase or refund itself.
+_SEEN = ("view", "page", "screen", "shown", "display", "impression")
+_NOT_DONE_RE = re.compile("|".join(_NOT_DONE))
+_SEEN_RE = re.compile("|".join(_SEEN))
+_SEEN_TYPES = ("purchase", "refund")
+
+
+def _partial_rules_apply(rule: NameRule, n: str) -> bool:
+    """Whether ``rule``'s prefix, part and ending rules may match ``n`` (exact names always do)."""
+    return not _NOT_DONE_RE.search(n) and not (
+        rule.event_type in _SEEN_TYPES and _SEEN_RE.search(n))
+
 
 def _by_rules(n: str) -> str | None:
     for rule in RULES:
-        if (
-            n in rule.exact
-            or any(n.startswith(p) for p in rule.prefixes)
+        if n in rule.exact or (_partial_rules_apply(rule, n) and (
+            any(n.startswith(p) for p in rule.prefixes)
             or any(c in n for c in rule.contains)
             or any(n.endswith(s) for s in rule.suffixes)
-        ):
+        )):
             return rule.event_type
     return None
 
@@ -168,12 +185,19 @@ def _by_words(words: list[str]) -> str | None:
     if "search" in has:
         return "search" if has <= {"search", "view", "page", "product", "done"} else None
     if "product" in has and has <= {"product", "view", "page"}:
-        return "product_view"
+        # "Product List Viewed" is a page of products; "Product Page Viewed" a product's page.
+        return "page_view" if any(w in _LIST_WORDS for w in words) else "product_view"
     if "view" in has:
         return "page_view" if "page" in has else VIEW
     if has == {"page"}:
         return "page_view"
     return None
+
+
+#: Pages that list products rather than show one.
+_LIST_WORDS = frozenset({"list", "lists", "listing", "listings", "category", "categories",
+                         "collection", "collections", "catalog", "catalogue", "home", "homepage",
+                         "index", "landing", "search", "results"})
 
 
 def _similar(n: str) -> str | None:
@@ -209,6 +233,8 @@ def fuzzy_type(name: str) -> str | None:
     found = _by_rules(stems) if stems != normalize(name) else None
     if found is not None and (found != "purchase" or _by_words(words) == "purchase"):
         return found
+    if any(_word_class(w) == "cancel" for w in words):
+        return _by_words(words)  # "Product Reviewed" is not a misspelt "Product Viewed"
     return _by_words(words) or _similar(normalize(name))
 
 
@@ -233,9 +259,14 @@ def default_type_sql(name_sql: str, product_sql: str) -> str:
         tests = []
         if rule.exact:
             tests.append(f"__n IN ({_in_list(rule.exact)})")
-        tests += [f"starts_with(__n, {quote_literal(p)})" for p in rule.prefixes]
-        tests += [f"contains(__n, {quote_literal(c)})" for c in rule.contains]
-        tests += [f"ends_with(__n, {quote_literal(s)})" for s in rule.suffixes]
+        partial = [f"starts_with(__n, {quote_literal(p)})" for p in rule.prefixes]
+        partial += [f"contains(__n, {quote_literal(c)})" for c in rule.contains]
+        partial += [f"ends_with(__n, {quote_literal(s)})" for s in rule.suffixes]
+        if partial:
+            unless = [_NOT_DONE_RE.pattern] + (
+                [_SEEN_RE.pattern] if rule.event_type in _SEEN_TYPES else [])
+            guard = " AND ".join(f"NOT regexp_matches(__n, {quote_literal(u)})" for u in unless)
+            tests.append(f"(({' OR '.join(partial)}) AND {guard})")
         then = (
             f"CASE WHEN {product_sql} IS NOT NULL THEN 'product_view' ELSE 'page_view' END"
             if rule.event_type == VIEW

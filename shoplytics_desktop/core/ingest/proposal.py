@@ -471,8 +471,16 @@ def _settle_names(
     ).fetchall()
     has_product = bool(b.cols("product_id"))
     types: dict[str, str] = dict(mapping.event_types)
-    for (n,) in rows:
-        text = str(n)
+    names = [str(n) for (n,) in rows]
+    if has_product and any(eventnames.classify(t, True) == "product_view" and
+                           eventnames._rule_type(t) != eventnames.VIEW for t in names):
+        # A source that names its product views apart: its page views stay page views, even
+        # on a product's page (a page_view row with a product id is not a second product view).
+        for text in names:
+            if text not in types and eventnames._rule_type(text) == eventnames.VIEW and \
+                    any(w in eventnames.normalize(text) for w in ("page", "screen")):
+                types[text] = "page_view"
+    for text in names:
         if text in types or eventnames._by_rules(eventnames.normalize(text)):
             continue
         found = eventnames.fuzzy_type(text)
