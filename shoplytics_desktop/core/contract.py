@@ -219,6 +219,8 @@ class Rule:
 #: The earliest event time the contract accepts; the latest is the load time + ``TIME_AHEAD``.
 EARLIEST_EVENT_TIME = dt.datetime(1990, 1, 1)
 TIME_AHEAD = dt.timedelta(days=1)
+#: The largest line amount (price × quantity) the models can hold: DECIMAL(18,2).
+LINE_AMOUNT_MAX = 10 ** (18 - 2)
 
 
 def validation_rules(
@@ -263,7 +265,8 @@ def validation_rules(
             "price__raw IS NOT NULL AND (price IS NULL OR NOT isfinite(price))",
         ),
         Rule("price is negative", "price < 0"),
-        Rule(f"price is too large for DECIMAL(12,2) (≥ {price_max:,})", f"price >= {price_max}"),
+        # Stored rounded to cents: 9999999999.995 is 10,000,000,000.00, too large as well.
+        Rule(f"price is too large for DECIMAL(12,2) (≥ {price_max:,})", f"round(price, 2) >= {price_max}"),
         Rule(
             "quantity is not a whole number",
             "quantity__raw IS NOT NULL AND (quantity IS NULL OR NOT isfinite(quantity) "
@@ -271,6 +274,10 @@ def validation_rules(
         ),
         Rule("quantity is less than 1", "quantity < 1"),
         Rule("quantity is too large for INTEGER", "quantity > 2147483647"),
+        # A line's amount (price × quantity) is worked out as DECIMAL(18,2) by the models: a
+        # row beyond it would stop every later run.
+        Rule(f"price × quantity is too large (≥ {LINE_AMOUNT_MAX:,})",
+             f"round(price, 2) * quantity >= {LINE_AMOUNT_MAX}"),
         # Mapped values arrive trimmed and upper-cased: 'eur ' is EUR; 'EURO' or '€' is refused.
         Rule(
             "currency is not a three-letter ISO 4217 code (e.g. EUR)",

@@ -7,6 +7,7 @@ import gzip
 import json
 import random
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ import pytest
 from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.ingest import import_events, inspect_sources, propose_mapping
 from shoplytics_desktop.core.ingest.mapping import SourceOptions
+from shoplytics_desktop.core.models.runner import run_project
 from shoplytics_desktop.core.workspace import Workspace
 from tests.samples import SAME_SHAPE
 
@@ -250,6 +252,37 @@ def test_parquet_with_wrong_types(ws: Workspace, tmp_path: Path) -> None:
     assert ws.cursor().execute("SELECT user_id, CAST(price AS VARCHAR) FROM raw.events").fetchall() == [
         ("42", "1.50")
     ]
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_amounts_beyond_the_stored_types_are_rejected_and_the_run_still_works(
+    ws: Workspace, tmp_path: Path, suffix: str
+) -> None:
+    """A price that rounds up to 10^10 failed the whole file as a cast error; a line whose
+    price × quantity passes DECIMAL(18,2) loaded and stopped every later run with an overflow."""
+    rows = [("p1", "5.00", 1), ("p2", "9999999999.995", 1), ("p3", "50000000.00", 300000000),
+            ("p4", "9999999999.99", 999999)]
+    f = tmp_path / f"amounts{suffix}"
+    if suffix == ".csv":
+        f.write_text("event_time,event_type,user_id,product_id,price,quantity\n" + "".join(
+            f"2024-03-01 10:00:0{i},purchase,u{i},{p},{price},{q}\n"
+            for i, (p, price, q) in enumerate(rows)))
+    else:
+        f.write_text("[" + ",".join(
+            f'{{"event_time": "2024-03-01 10:00:0{i}", "event_type": "purchase", '
+            f'"user_id": "u{i}", "product_id": "{p}", "price": {price}, "quantity": {q}}}'
+            for i, (p, price, q) in enumerate(rows)) + "]")
+    v = import_events(ws, [f]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (2, 2)
+    assert sorted(r.reason for r in v.reasons) == [
+        "price is too large for DECIMAL(12,2) (≥ 10,000,000,000)",
+        "price × quantity is too large (≥ 10,000,000,000,000,000)",
+    ]
+    run = run_project(ws)
+    assert run.published, run.message
+    total = ws.cursor().execute("SELECT sum(revenue) FROM marts.fct_daily_engagement").fetchall()
+    assert total == [(Decimal("9999989999990005.01"),)]
 
 
 @pytest.mark.reliability

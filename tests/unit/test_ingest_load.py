@@ -749,13 +749,20 @@ def test_deleting_a_batch_says_what_it_takes_from_later_ones(ws: Workspace, tmp_
 def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
     products = tmp_path / "products.csv"
     products.write_text("sku,title,category,brand,list_price\nA1,Boot,shoes,acme,59.90\n"
-                        "A2,Sock,socks,acme,-1\n,Nameless,x,y,1\n")
+                        "A2,Sock,socks,acme,-1\n,Nameless,x,y,1\n"
+                        # Too large for DECIMAL(12,2), at once or once rounded, and infinite:
+                        # each row refused, not the whole file as a failed cast.
+                        "A3,Car,x,y,99999999999\nA4,Yacht,x,y,9999999999.995\nA5,Moon,x,y,inf\n")
     users = tmp_path / "users.csv"
     users.write_text("customer_id,signup_date,country,segment,updated_at\n"
                      "u1,2024-01-01,DE,vip,2024-02-01 00:00:00\nu2,2024-01-05,FR,new,\n")
     report = import_events(ws, [FIXTURES / "clickstream.csv"], products=products, users=users)
     cats = {c.kind: (c.rows_read, c.rows_loaded, c.rows_rejected) for c in report.catalogs}
-    assert cats == {"products": (3, 1, 2), "users": (2, 2, 0)}
+    assert cats == {"products": (6, 1, 5), "users": (2, 2, 0)}
+    products_report = next(c for c in report.catalogs if c.kind == "products")
+    assert {r.reason: r.count for r in products_report.reasons} == {
+        "product_id is missing": 1, "price is negative": 1, "price is not a number": 1,
+        "price is too large for DECIMAL(12,2) (≥ 10,000,000,000)": 2}
     assert q(ws, "SELECT product_id, name, CAST(price AS VARCHAR) FROM raw.products") == [("A1", "Boot", "59.90")]
     # No updated_at: the snapshot is as of the signup.
     assert q(ws, "SELECT user_id, CAST(updated_at AS VARCHAR) FROM raw.users ORDER BY 1") == [
@@ -765,7 +772,7 @@ def test_products_and_users_files(ws: Workspace, tmp_path: Path) -> None:
     # Again: nothing new anywhere, and every row accounted for (loaded, duplicate, rejected).
     again = import_events(ws, [], products=products, users=users)
     assert {c.kind: (c.rows_loaded, c.rows_duplicate, c.rows_rejected) for c in again.catalogs} == {
-        "products": (0, 1, 2), "users": (0, 2, 0)}
+        "products": (0, 1, 5), "users": (0, 2, 0)}
     assert (ws.row_count("raw", "products"), ws.row_count("raw", "users")) == (1, 2)
 
 

@@ -92,9 +92,14 @@ def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], 
         if spec_col.sql_type.startswith("DECIMAL"):
             raw = text_sql(col) if col else "CAST(NULL AS VARCHAR)"
             exprs += [f"{raw} AS {name}__raw", f"try_cast({raw} AS DOUBLE) AS {name}"]
+            digits, places = (int(x) for x in spec_col.sql_type[8:-1].split(","))
+            limit = 10 ** (digits - places)
             rules += [
-                (f"{name} is not a number", f"{name}__raw IS NOT NULL AND {name} IS NULL"),
+                (f"{name} is not a number",
+                 f"{name}__raw IS NOT NULL AND ({name} IS NULL OR NOT isfinite({name}))"),
                 (f"{name} is negative", f"{name} < 0"),
+                (f"{name} is too large for {spec_col.sql_type} (≥ {limit:,})",
+                 f"round({name}, {places}) >= {limit}"),
             ]
         elif spec_col.sql_type in ("DATE", "TIMESTAMP"):
             typ = spec_col.sql_type
