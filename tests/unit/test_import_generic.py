@@ -115,6 +115,60 @@ def test_failed_purchases_are_not_revenue(tmp_path: Path) -> None:
     assert [r[1] for r in _loaded(con, [f])] == ["add_to_cart", "other", "purchase", "other"]
 
 
+def test_placeholder_ids_are_missing_values(tmp_path: Path) -> None:
+    """'null', 'undefined' or 'N/A' written for a missing id is no id: not a user everyone
+    shares, nor one order for every purchase without an order id."""
+    f = _csv(tmp_path / "e.csv", "ts,event,customer_id,session_id,product_id,order_id,price\n"
+             "2024-03-01 10:00:00,purchase,u1,null,p1,NULL,5\n"
+             "2024-03-01 10:01:00,purchase,u2,undefined,p1,N/A,5\n"
+             "2024-03-01 10:02:00,view,null,s1,none,,\n"
+             "2024-03-01 10:03:00,view,u3,s1,p2,,\n")
+    con = duckdb.connect()
+    info, settled = settle([f], con=con)
+    sql = mapped_sql(info, settled.mapping, preview_source(info))
+    got = con.execute(f"SELECT user_id, session_id, product_id, order_id, __reason FROM ({sql}) "
+                      "ORDER BY _source_line").fetchall()
+    assert got == [("u1", None, "p1", None, None), ("u2", None, "p1", None, None),
+                   (None, "s1", None, None, "user_id is missing"), ("u3", "s1", "p2", None, None)]
+    # The hashed ids still hash what the file says: the same rows, the same ids as before.
+    ids = con.execute(f"SELECT event_id FROM ({sql}) ORDER BY _source_line").fetchall()
+    assert len(set(ids)) == 4
+
+
+def test_an_anonymous_id_stands_in_for_a_missing_user_id(tmp_path: Path) -> None:
+    f = _csv(tmp_path / "e.csv", "ts,event,customer_id,anonymous_id,product_id\n"
+             "2024-03-01 10:00:00,view,,a1,p1\n2024-03-01 10:01:00,purchase,c1,a1,p1\n"
+             "2024-03-01 10:02:00,view,null,a2,p1\n")
+    con = duckdb.connect()
+    info, settled = settle([f], con=con)
+    assert settled.mapping.columns["user_id"] == ["customer_id", "anonymous_id"]
+    sql = mapped_sql(info, settled.mapping, preview_source(info))
+    assert con.execute(f"SELECT user_id, __reason FROM ({sql}) ORDER BY _source_line").fetchall() \
+        == [("a1", None), ("c1", None), ("a2", None)]
+
+
+def test_refunds_written_with_a_minus_are_refunds(tmp_path: Path) -> None:
+    """Where the events include refunds, -2 units or -10.00 is a refund of 2 units or 10.00
+    (the refunded quantity is positive in the contract), not a rejected row."""
+    f = _csv(tmp_path / "e.csv", "ts,event,user_id,product_id,price,quantity,order_id\n"
+             "2024-03-01 10:00:00,purchase,u1,p1,10.00,2,o1\n"
+             "2024-03-02 10:00:00,refund,u1,p1,10.00,-2,o1\n"
+             "2024-03-02 11:00:00,Order Refunded,u1,p1,-10.00,1,o1\n")
+    con = duckdb.connect()
+    info, settled = settle([f], con=con)
+    assert (settled.mapping.negative_quantity, settled.mapping.negative_price) == ("refund", "refund")
+    assert any("read as a refund" in n for n in settled.notes)
+    sql = mapped_sql(info, settled.mapping, preview_source(info))
+    got = con.execute(f"SELECT event_type, CAST(price AS VARCHAR), quantity, __reason FROM ({sql}) "
+                      "ORDER BY _source_line").fetchall()
+    assert got == [("purchase", "10.0", 2, None), ("refund", "10.0", 2, None),
+                   ("refund", "10.0", 1, None)]
+    # Without refund events a negative quantity stays a rejected row.
+    plain = _csv(tmp_path / "p.csv", "ts,event,user_id,product_id,price,quantity\n"
+                 "2024-03-01 10:00:00,purchase,u1,p1,10.00,-2\n")
+    assert settle([plain], con=con)[1].mapping.negative_quantity == "reject"
+
+
 def test_funnel_warnings_name_the_unmapped_names() -> None:
     assert funnel_warnings([("signup", "other", 4), ("login", "other", 2)]) == (
         "every row maps to 'other': the funnel will be empty",

@@ -378,6 +378,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "properties": ("properties", "props", "event_properties", "attributes", "params", "context"),
 }
 
+#: Columns of an anonymous visitor's id (normalised), the user's where the user id is empty.
+_ANONYMOUS_IDS = ("anonymousid", "anonid", "anonymoususerid", "guestid", "cookieid",
+                  "visitorid", "clientid", "deviceid")
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _CONTAINERS = {"properties", "props", "eventproperties", "attributes", "params", "context",
                "data", "payload", "details"}
@@ -508,6 +512,15 @@ def _columns_by_synonym(
         taken = take(field)
         if taken is not None:
             columns[field] = taken.name
+    # A logged-in user's id beside the anonymous visitor's: events before the login have only
+    # the second, and take it rather than be rejected without a user.
+    if "user_id" in columns:
+        anonymous = next((c for n in _ANONYMOUS_IDS if (c := by_norm.get(n)) is not None
+                          and c.name not in used and not _is_nested_type(c.read_type or c.type)),
+                         None)
+        if anonymous is not None:
+            used.add(anonymous.name)
+            columns["user_id"] = [str(columns["user_id"]), anonymous.name]
     # Category: prefer the readable code, fall back to the id where the code is empty.
     cats = [by_norm.get(n) for n in ("categorycode", "category", "categoryname", "productcategory")]
     ids = [by_norm.get(n) for n in ("categoryid", "categoryid")]

@@ -169,7 +169,11 @@ def refine(
             # The names are a row's, not an element's: read from the rows before their arrays
             # are exploded, which parses no array (a Snowplow TSV's entities: 9.0 -> 4.7 s at
             # a million rows); exploding keeps every row, so the same names are found.
+            before = mapping
             mapping = _settle_names(con, src, b, mapping, source)
+            if mapping.negative_quantity != before.negative_quantity:
+                notes.append("The events include refunds: a negative quantity or price is read "
+                             "as a refund of that many units or that amount (not rejected).")
     except duckdb.InterruptException:
         raise
     except duckdb.Error as e:
@@ -490,8 +494,14 @@ def _settle_names(
             found = "page_view"
         if found:
             types[text] = found
-    return mapping.model_copy(update={"event_types": types}) if types != mapping.event_types \
-        else mapping
+    update: dict[str, object] = {"event_types": types} if types != mapping.event_types else {}
+    if mapping.preset is None and mapping.negative_quantity == mapping.negative_price == "reject" \
+            and any(types.get(t) == "refund" or (t not in types and eventnames.classify(
+                t, has_product) == "refund") for t in names):
+        # A source with refund events: one written with a negative quantity or amount (a
+        # return of 2 units as -2) is that refund, not a broken row.
+        update |= {"negative_quantity": "refund", "negative_price": "refund"}
+    return mapping.model_copy(update=update) if update else mapping
 
 
 # -- several files -------------------------------------------------------------------------------

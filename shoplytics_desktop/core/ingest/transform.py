@@ -138,7 +138,12 @@ class _Builder:
         if not cols:
             return "CAST(NULL AS VARCHAR)"
         parts = [text_sql(c, field in _ID_FIELDS) for c in cols]
-        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        if len(parts) == 1:
+            return parts[0]
+        if field in _PLACEHOLDER_FIELDS:
+            # [user_id, anonymous_id]: a user id written 'null' falls back to the next column.
+            parts = [_placeholder_null(part) for part in parts]
+        return f"coalesce({', '.join(parts)})"
 
     def currency_in_properties(self) -> bool:
         """Whether the mapped currency column also stays in ``properties`` (see properties())."""
@@ -303,6 +308,10 @@ def mapped_sql(
         # A negative amount is a refund of that amount.
         event_type = f"CASE WHEN price < 0 THEN 'refund' ELSE {event_type} END"
         replaced.append("abs(price) AS price")
+    # Placeholders some tools write for a missing id ('null', 'undefined', 'N/A') are missing:
+    # 'null' is no user, and purchases under order id 'null' are not one order. Replaced after
+    # the hashed id is worked out, which keeps hashing what the file says.
+    replaced += [f"{_placeholder_null(f)} AS {f}" for f in _PLACEHOLDER_FIELDS]
     rename = f" REPLACE ({', '.join(replaced)})" if replaced else ""
     ordinal = f"src.{refs.ORDINAL}" if mapping.explode else "CAST(NULL AS BIGINT)"
     m1 = f"SELECT {', '.join(_field_columns(b))}, {ordinal} AS __ordinal FROM src"
@@ -385,6 +394,20 @@ def _field_columns(b: _Builder) -> list[str]:
         f"{_key_sql(b)} AS __key",
         *b.passthrough(),
     ]
+
+
+#: The id fields whose placeholder values are missing values (``_placeholder_null``).
+_PLACEHOLDER_FIELDS = ("user_id", "session_id", "product_id", "order_id")
+#: Written by tools for a missing value (in lower, upper or title case, or as listed).
+PLACEHOLDERS = ("null", "(null)", "undefined", "none", "nil", "nan", "NaN", "n/a", "#n/a", "N/a",
+                "-")
+#: Every spelling compared: an IN list of constants costs a third of lower-casing each value.
+_PLACEHOLDER_SPELLINGS = sorted({v for p in PLACEHOLDERS for v in (p, p.upper(), p.capitalize())})
+
+
+def _placeholder_null(field: str) -> str:
+    listed = ", ".join(quote_literal(p) for p in _PLACEHOLDER_SPELLINGS)
+    return f"CASE WHEN {field} IN ({listed}) THEN NULL ELSE {field} END"
 
 
 def _event_id_sql(b: _Builder) -> str:
