@@ -169,6 +169,19 @@ def test_refunds_written_with_a_minus_are_refunds(tmp_path: Path) -> None:
     assert settle([plain], con=con)[1].mapping.negative_quantity == "reject"
 
 
+def test_twelve_hour_clocks_in_day_month_dates(tmp_path: Path) -> None:
+    """US exports write 12/31/2024 11:05 PM: the order is settled over the column as for a
+    24-hour clock, and PM is twelve hours on."""
+    f = _csv(tmp_path / "e.csv", "Date,Event,User\n12/31/2024 11:05 PM,purchase,u1\n"
+             "1/2/2025 9:15 AM,view,u2\n3/15/2025 12:30 PM,view,u2\n3/16/2025 12:10 AM,view,u2\n")
+    con = duckdb.connect()
+    _, settled = settle([f], con=con)
+    assert settled.mapping.time_format == "%m/%d/%Y %I:%M %p"
+    assert [r[0] for r in _loaded(con, [f])] == [
+        dt.datetime(2024, 12, 31, 23, 5), dt.datetime(2025, 1, 2, 9, 15),
+        dt.datetime(2025, 3, 15, 12, 30), dt.datetime(2025, 3, 16, 0, 10)]
+
+
 def test_funnel_warnings_name_the_unmapped_names() -> None:
     assert funnel_warnings([("signup", "other", 4), ("login", "other", 2)]) == (
         "every row maps to 'other': the funnel will be empty",

@@ -130,6 +130,20 @@ UTC_10 = dt.datetime(2019, 10, 1, 10, 0, 0)
         ("1569924000.5", UTC_10 + dt.timedelta(milliseconds=500)),
         ("not a time", None),
         ("01/10/2019 10:00", None),  # ambiguous day/month: needs an explicit format
+        # An offset after a space (Shopify's and Ruby's form), RFC 2822, basic ISO 8601.
+        ("2019-10-01 06:00:00 -0400", UTC_10),
+        ("2019-10-01 12:00:00 +02:00", UTC_10),
+        ("2019-10-01 06:00:00.250 -0400", UTC_10 + dt.timedelta(milliseconds=250)),
+        ("Tue, 01 Oct 2019 10:00:00 +0000", UTC_10),
+        ("20191001T100000Z", UTC_10),
+        # A 12-hour clock, month names, dotted dates: wall-clock times (UTC here).
+        ("2019-10-01 10:00:00 AM", UTC_10),
+        ("2019-10-01 10:00 PM", UTC_10 + dt.timedelta(hours=12)),
+        ("Oct 1, 2019 10:00:00 AM", UTC_10),
+        ("October 1, 2019", dt.datetime(2019, 10, 1)),
+        ("01-Oct-2019 10:00", UTC_10),
+        ("1 Oct 2019", dt.datetime(2019, 10, 1)),
+        ("2019.10.01 10:00", UTC_10),
     ],
 )
 def test_time_text_forms(text: str, expected: dt.datetime | None) -> None:

@@ -232,10 +232,14 @@ def _nothing_loaded(info: SourceInfo, report: ValidationReport) -> ImportError_:
         f"{r.reason}: {r.count:,}" + (f" (e.g. line {r.example_lines})" if r.example_lines else "")
         for r in report.reasons[:3]
     )
+    hint = "Fix the mapping (--save-mapping writes one to edit, --dry-run shows the result) or the file."
+    if report.reasons and report.reasons[0].reason == "event_time could not be parsed":
+        hint += (" For times in a form of their own, give it: --time-format '%d/%m/%Y %I:%M %p' "
+                 "(strptime codes), or time_format in the mapping.")
     return ImportError_(
         f"Nothing could be loaded from {info.display_name}: all {report.rows_rejected:,} rows "
         f"break the event contract ({reasons}).",
-        "Fix the mapping (--save-mapping writes one to edit, --dry-run shows the result) or the file.",
+        hint,
     )
 
 

@@ -37,6 +37,7 @@ from shoplytics_desktop.core.ingest.timeparse import (
     EPOCH_US,
     ISO,
     is_numeric_type,
+    other_forms_read,
 )
 
 #: Distinct event names looked at (more are rare; the rules still map them).
@@ -48,7 +49,7 @@ _UNIT_WORDS = {EPOCH_S: "seconds", EPOCH_MS: "milliseconds", EPOCH_US: "microsec
                EPOCH_NS: "nanoseconds"}
 # day/month/year (or month/day/year) with / . or -, a 2- or 4-digit year, an optional time.
 _DMY = (r"^([0-9]{1,2})([/.-])([0-9]{1,2})([/.-])([0-9]{4}|[0-9]{2})"
-        r"(?:([ T])([0-9]{1,2}):([0-9]{2})(:[0-9]{2})?)?$")
+        r"(?:([ T])([0-9]{1,2}):([0-9]{2})(:[0-9]{2})?( ?[AaPp][Mm])?)?$")
 _ISO_SAMPLE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{1,2}:\d{2}.*)?$")
 _NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 
@@ -337,7 +338,7 @@ def _time_profile(
     (or nan, inf) and never as a date: a value is a number when it is finite, without matching
     its text against the patterns (1.3 of 5.2 s of a 1M-event Mixpanel import)."""
     n = "abs(try_cast(t AS DOUBLE))"
-    parts = ("a", "s1", "b", "s2", "y", "ts", "h", "mi", "sec")
+    parts = ("a", "s1", "b", "s2", "y", "ts", "h", "mi", "sec", "ap")
     if numbers:
         no_date = f"CAST(NULL AS STRUCT({', '.join(f'{p} VARCHAR' for p in parts)}))"
         w = f"SELECT t, coalesce(isfinite({n}), false) AS num, {no_date} AS d"
@@ -364,7 +365,9 @@ def _time_profile(
                                 AND try_cast(d.a AS INTEGER) <= 12),
                list(DISTINCT d.s1) FILTER (WHERE dmy),
                list(DISTINCT length(d.y) || coalesce(d.ts, '') ||
-                    CASE WHEN d.h = '' THEN '' WHEN d.sec = '' THEN 'hm' ELSE 'hms' END)
+                    CASE WHEN d.h = '' THEN '' WHEN d.sec = '' THEN 'hm' ELSE 'hms' END ||
+                    -- A 12-hour clock: AM/PM after a space (A) or right after the time (a).
+                    CASE WHEN d.ap = '' THEN '' WHEN d.ap[1] = ' ' THEN 'A' ELSE 'a' END)
                    FILTER (WHERE dmy),
                min(t) FILTER (WHERE dmy AND try_cast(d.a AS INTEGER) <= 12
                               AND try_cast(d.b AS INTEGER) <= 12 AND d.a <> d.b),
@@ -375,7 +378,8 @@ def _time_profile(
                count(*) FILTER (WHERE try_cast(other AS TIMESTAMPTZ) IS NOT NULL
                                 OR try_cast(other AS TIMESTAMP) IS NOT NULL),
                min(other) FILTER (WHERE try_cast(other AS TIMESTAMPTZ) IS NULL
-                                  AND try_cast(other AS TIMESTAMP) IS NULL)
+                                  AND try_cast(other AS TIMESTAMP) IS NULL
+                                  AND NOT ({other_forms_read('other')}))
         FROM x""").fetchone()
     assert row is not None
     return _TimeProfile(*row)
@@ -450,8 +454,12 @@ def _formats(first: str, second: str, sep: str, forms: Sequence[str]) -> str:
         rest = form[1:]
         joiner = rest[0] if rest[:1] in (" ", "T") else ""
         clock = rest[1:] if joiner else rest
-        time_part = {"hm": "%H:%M", "hms": "%H:%M:%S"}.get(clock, "")
-        fmt = f"{first}{sep}{second}{sep}{year}" + (f"{joiner}{time_part}" if time_part else "")
+        ampm = {"A": " %p", "a": "%p"}.get(clock[-1:], "")
+        clock = clock[:-1] if ampm else clock
+        hour = "%I" if ampm else "%H"
+        time_part = {"hm": f"{hour}:%M", "hms": f"{hour}:%M:%S"}.get(clock, "")
+        fmt = f"{first}{sep}{second}{sep}{year}" + (
+            f"{joiner}{time_part}{ampm}" if time_part else "")
         if fmt not in out:
             out.append(fmt)
     return " || ".join(out) or f"{first}{sep}{second}{sep}%Y"

@@ -84,7 +84,8 @@ def wall_sql(column_sql: str, text_sql: str, source_type: str,
         return f"CAST({column_sql} AS TIMESTAMP)"
     if time_format in _EPOCH_FACTORS or is_numeric_type(t):
         return None
-    auto = f"CASE WHEN {_naive_text(text_sql)} THEN try_cast({text_sql} AS TIMESTAMP) END"
+    auto = (f"coalesce(CASE WHEN {_naive_text(text_sql)} THEN try_cast({text_sql} AS TIMESTAMP) "
+            f"END, try_strptime({text_sql}, {_forms(_WALL_FORMS)}))")
     if time_format in (AUTO, ""):
         return auto
     if "%z" in time_format or "%Z" in time_format:
@@ -123,6 +124,40 @@ def zone_rules(wall: str, zone: str) -> list[tuple[str, str]]:
          f"{wall} IS NOT NULL AND event_time IS NOT NULL AND "
          f"CASE WHEN {near} THEN {twice} ELSE false END"),
     ]
+
+
+#: Forms read where ISO text and epoch numbers fail (a value in none of them is rejected): with
+#: an offset after a space (Shopify's and Ruby's 2024-03-01 10:00:00 -0500, RFC 2822) ...
+_OFFSET_FORMS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f %z",
+                 "%Y-%m-%dT%H:%M:%S.%f %z", "%Y-%m-%d %H:%M %z", "%a, %d %b %Y %H:%M:%S %z",
+                 "%d %b %Y %H:%M:%S %z")
+#: ... in UTC (basic ISO 8601) ...
+_UTC_FORMS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S.%fZ")
+#: ... and wall-clock times: a 12-hour clock after an ISO date, month names, dotted dates.
+#: (Day and month in digits, 03/01/2024, are settled over the whole column by the proposal.)
+_WALL_FORMS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y-%m-%dT%I:%M:%S %p",
+               "%b %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M %p", "%b %d, %Y %H:%M:%S",
+               "%b %d, %Y %H:%M", "%b %d, %Y", "%B %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M %p",
+               "%B %d, %Y %H:%M:%S", "%B %d, %Y", "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M",
+               "%d %b %Y", "%d %B %Y", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M", "%d-%b-%Y",
+               "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%dT%H%M%S")
+
+
+def _forms(forms: tuple[str, ...]) -> str:
+    return "[" + ", ".join(quote_literal(f) for f in forms) + "]"
+
+
+def _other_forms_sql(t: str, zone: str | None) -> str:
+    """The instant of text ``t`` in one of the other forms (``_OFFSET_FORMS`` …), else NULL."""
+    return (f"coalesce(timezone('UTC', try_strptime({t}, {_forms(_OFFSET_FORMS)})), "
+            f"try_strptime({t}, {_forms(_UTC_FORMS)}), "
+            f"{_from_zone(f'try_strptime({t}, {_forms(_WALL_FORMS)})', zone)})")
+
+
+def other_forms_read(t: str) -> str:
+    """Whether text ``t`` is a time in one of the other forms ``time_sql`` reads."""
+    return " OR ".join(f"try_strptime({t}, {_forms(f)}) IS NOT NULL"
+                       for f in (_OFFSET_FORMS, _UTC_FORMS, _WALL_FORMS))
 
 
 def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str = AUTO,
@@ -185,10 +220,12 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
             f"CASE WHEN {plain} THEN try_cast({t} AS TIMESTAMP) "
             f"ELSE timezone('UTC', try_cast({t} AS TIMESTAMPTZ)) END"
         )
+    # Each later form is tried only for the values the earlier ones did not read.
     return (
         f"coalesce({iso}, "
         f"CASE WHEN regexp_full_match({text_sql}, '-?[0-9]+(\\.[0-9]+)?') "
-        f"THEN {epoch_by_magnitude(f'try_cast({text_sql} AS DOUBLE)')} END)"
+        f"THEN {epoch_by_magnitude(f'try_cast({text_sql} AS DOUBLE)')} END, "
+        f"{_other_forms_sql(text_sql, zone)})"
     )
 
 
