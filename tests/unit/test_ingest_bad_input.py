@@ -185,6 +185,20 @@ def test_invalid_utf8_after_the_sample_is_quarantined(ws: Workspace, tmp_path: P
     assert [(r.reason, r.example_lines) for r in v.reasons] == [("text is not valid UTF-8", "5002")]
 
 
+def test_a_utf8_file_with_one_windows_1252_line_stays_utf8(ws: Workspace, tmp_path: Path) -> None:
+    """One stray byte of another encoding made the whole file Windows-1252: every 'Küche' of
+    the file's UTF-8 rows was read as 'KÃ¼che'. The stray line is quarantined instead."""
+    good = "".join(f"2024-01-01 00:00:{i % 60:02d},view,u{i},Küche-{i},1\n" for i in range(50))
+    f = tmp_path / "mostly.csv"
+    f.write_bytes(HEADER.encode() + good.encode() + "2024-01-01 00:01:00,view,u,Café,1\n".encode("cp1252")
+                  + good.encode())
+    v = import_events(ws, [f]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (50, 1)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [("text is not valid UTF-8", "52")]
+    names = ws.cursor().execute("SELECT DISTINCT left(product_id, 5) FROM raw.events").fetchall()
+    assert names == [("Küche",)]
+
+
 @pytest.mark.reliability
 def test_a_5mb_line(ws: Workspace, tmp_path: Path) -> None:
     header_only = tmp_path / "wide.csv"

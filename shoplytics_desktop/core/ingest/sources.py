@@ -180,12 +180,19 @@ def _unlikely_text(text: str) -> bool:
 
 
 def _encoding(sample: bytes) -> str:
-    """utf-8 when the sample decodes as UTF-8 (a cut multibyte character at its end is fine)."""
+    """utf-8 when the sample decodes as UTF-8 (a cut multibyte character at its end is fine),
+    or when it holds more UTF-8 characters beyond ASCII than bytes UTF-8 cannot read: a UTF-8
+    file with a stray Windows-1252 line stays UTF-8 (that line is quarantined with its reason)
+    rather than every other accented character being read wrongly."""
     try:
         sample.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as e:
         if e.start >= len(sample) - 3 and e.reason == "unexpected end of data":
+            return "utf-8"
+        text = sample[:-3].decode("utf-8", errors="replace")
+        unread = text.count("\ufffd")
+        if sum(1 for c in text if c > "\x7f") - unread > unread:
             return "utf-8"
         # Windows-1252 (Latin-1 plus curly quotes, dashes, €) decodes every byte (see
         # transcode.py); western-European and Excel exports are the usual non-UTF-8 files.
