@@ -121,6 +121,34 @@ def test_currency_is_mapped_upper_cased_and_checked(ws: Workspace, tmp_path: Pat
                      (7, "refund", "EUR")]
 
 
+def test_an_import_priced_in_another_currency_only_says_how_to_see_its_revenue(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Money is never summed across currencies: a EUR shop's export in a USD workspace showed
+    zero revenue without a word."""
+    eur = tmp_path / "eur.csv"
+    eur.write_text("event_time,event_type,user_id,order_id,price,currency\n"
+                   "2024-01-01 10:00:00,purchase,u1,o1,10.00,EUR\n"
+                   "2024-01-01 10:01:00,purchase,u2,o2,11.00,EUR\n"
+                   "2024-01-01 10:02:00,purchase,u2,o3,0,EUR\n")
+    notes = import_events(ws, [eur]).notes
+    said = [n for n in notes if "workspace currency" in n]
+    assert said == ["The 2 purchases of this import are in EUR, but the workspace currency is "
+                    "USD: revenue is shown in USD and would leave them out. Set the workspace "
+                    "currency to EUR (File ▸ Workspace settings…, or `shoplytics settings "
+                    "currency=EUR`), then run the pipeline."]
+    # Once some purchases are in the workspace's currency, other currencies are the exception
+    # the dashboards already note.
+    usd = tmp_path / "usd.csv"
+    usd.write_text("event_time,event_type,user_id,order_id,price\n"
+                   "2024-01-02 10:00:00,purchase,u1,o4,10.00\n")
+    assert not [n for n in import_events(ws, [usd]).notes if "workspace currency" in n]
+    gbp = tmp_path / "gbp.csv"
+    gbp.write_text("event_time,event_type,user_id,order_id,price,currency\n"
+                   "2024-01-03 10:00:00,purchase,u1,o5,10.00,GBP\n")
+    assert not [n for n in import_events(ws, [gbp]).notes if "workspace currency" in n]
+
+
 def test_event_ids_of_a_file_with_a_currency_column_do_not_change(ws: Workspace, tmp_path: Path) -> None:
     """Before currency was a field, the column went into properties and so into the hashed id:
     it stays there, so re-importing such a file adds nothing."""

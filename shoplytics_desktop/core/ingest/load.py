@@ -323,6 +323,9 @@ def import_events(
                                                            ws.settings.time_zone)):
         run.notes.append(note)
     report = run.report
+    if report is not None and report.rows_loaded and run.batch_id and not dry_run and (
+            said := _currency_note(run.con, run.batch_id, ws.settings.currency)):
+        run.notes.append(said)
     loaded_any = bool(report and report.rows_loaded) or any(c.batch_id for c in run.catalogs)
     return ImportReport(
         source=_source_label(paths) if paths else "",
@@ -336,6 +339,30 @@ def import_events(
         catalogs=tuple(run.catalogs),
         notes=tuple(run.notes),
     )
+
+
+def _currency_note(con: duckdb.DuckDBPyConnection, batch_id: str, currency: str) -> str | None:
+    """What to do when every priced purchase of the batch is in another currency than the
+    workspace's, and the workspace has none in its own: money is never summed across
+    currencies, so its revenue would show as zero."""
+    found = con.execute(
+        "SELECT coalesce(currency, ?) AS c, count(*) FROM raw.events WHERE _batch_id = ? "
+        "AND event_type = 'purchase' AND price > 0 GROUP BY 1 ORDER BY 2 DESC",
+        [currency, batch_id]).fetchall()
+    if not found or any(c == currency for c, _ in found):
+        return None
+    held = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM raw.events WHERE event_type = 'purchase' "
+        "AND coalesce(currency, ?) = ? LIMIT 1)", [currency, currency]).fetchall()[0][0]
+    if held:
+        return None
+    top = str(found[0][0])
+    said = (f"The {int(found[0][1]):,} purchases of this import are in {top}" if len(found) == 1
+            else f"The purchases of this import are in {', '.join(str(c) for c, _ in found)} "
+                 f"(most in {top})")
+    return (f"{said}, but the workspace currency is {currency}: revenue is shown in {currency} "
+            f"and would leave them out. Set the workspace currency to {top} (File ▸ Workspace "
+            f"settings…, or `shoplytics settings currency={top}`), then run the pipeline.")
 
 
 def _settle_mapping(
