@@ -305,6 +305,29 @@ def test_a_dry_run_counts_as_the_replacing_import_and_changes_nothing(ws: Worksp
     assert validate(ws, info, first.mapping).replaced == ()
 
 
+def test_a_corrected_export_of_events_imported_before_says_so(ws: Workspace, tmp_path: Path) -> None:
+    """A later export with an event's price corrected (same id) skipped it as a duplicate
+    without a word: the import keeps the earlier values and says how to load the new ones."""
+    head = "event_id,event_time,event_type,user_id,product_id,price\n"
+    rows = ["e1,2024-03-01 10:00:00,view,u1,p1,10.00\n", "e2,2024-03-01 10:01:00,purchase,u1,p1,10.00\n"]
+    first_file, overlap, corrected = (tmp_path / n for n in ("a.csv", "b.csv", "c.csv"))
+    first_file.write_text(head + "".join(rows))
+    overlap.write_text(head + "".join(rows) + "e3,2024-03-01 10:02:00,view,u2,p1,10.00\n")
+    corrected.write_text(head + rows[0] + "e2,2024-03-01 10:01:00,purchase,u1,p1,12.00\n")
+    first = import_events(ws, [first_file])
+    same = import_events(ws, [overlap]).validation
+    assert same is not None and (same.rows_loaded, same.rows_duplicate) == (1, 2)
+    assert not [w for w in same.warnings if "other values" in w]
+    fixed = import_events(ws, [corrected]).validation
+    assert fixed is not None and (fixed.rows_loaded, fixed.rows_duplicate) == (0, 2)
+    assert [w for w in fixed.warnings if "other values" in w] == [
+        "1 event imported before has other values in this import (e.g. event e2 (price: 10.00 → "
+        "12.00)): the earlier values are kept. To load the corrected rows, delete the earlier "
+        f"batch (File ▸ Import batches…, or `shoplytics batches delete {first.batch_id}`) and "
+        "import again what it held"]
+    assert q(ws, "SELECT CAST(price AS VARCHAR) FROM raw.events WHERE event_id = 'e2'") == [("10.00",)]
+
+
 def test_a_read_only_dry_run_counts_what_the_replacing_import_loads(tmp_path: Path) -> None:
     """`shoplytics import --dry-run` opens the workspace read-only, so the rows the import would
     replace stay: they must not count as duplicates of the files' own ids."""

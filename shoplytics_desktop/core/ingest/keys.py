@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 
@@ -146,14 +147,32 @@ def drop_all(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DELETE FROM {KEYS_TABLE}")
 
 
-def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> int:
-    """Delete the batch's events whose id an earlier batch holds; how many.
+#: The fields a held event and a new row of its id are compared on (``Existing.changed``).
+COMPARED = ("event_time", "event_type", "user_id", "session_id", "product_id", "order_id",
+            "price", "quantity", "currency")
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The batch's rows an earlier batch holds (dropped): how many, how many of them say
+    something else than the held event (a corrected export), and one such difference."""
+
+    rows: int = 0
+    changed: int = 0
+    example: str | None = None
+    #: The batch holding the example's event.
+    held_by: str | None = None
+
+
+def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0) -> Existing:
+    """Delete the batch's events whose id an earlier batch holds; how many, and how many of
+    those differ from the held event.
 
     The index must be current for the earlier batches (``ensure``) and not yet hold this one's.
     The new keys go in a temp table first: its exact size has DuckDB build the join's hash
     table on it (a new batch is mostly far smaller than the workspace) and stream the index."""
     if not _scalar(con, f"SELECT count(*) > 0 FROM {KEYS_TABLE}"):
-        return 0
+        return Existing()
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {NEW_KEYS} AS SELECT rowid AS row_id, event_id, "
@@ -166,7 +185,7 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0)
         )
         listed = _held_batches(con)
         if not listed:
-            return 0
+            return Existing()
         # The new rows an earlier batch holds, with which batch: deleting that batch later must
         # say these events go too. One join, read twice from its temp table.
         con.execute(
@@ -179,12 +198,37 @@ def drop_existing(con: duckdb.DuckDBPyConnection, batch_id: str, since: int = 0)
             f"SELECT DISTINCT event_id, ?, held_by FROM {HELD}",
             [batch_id],
         )
+        changed, example, held_by = _changed(con, batch_id, since)
         row = con.execute(
             f"DELETE FROM raw.events WHERE rowid IN (SELECT row_id FROM {HELD})"
         ).fetchone()
     finally:
         drop_temp(con)
-    return int(row[0]) if row else 0
+    return Existing(int(row[0]) if row else 0, changed, example, held_by)
+
+
+def _changed(
+    con: duckdb.DuckDBPyConnection, batch_id: str, since: int
+) -> tuple[int, str | None, str | None]:
+    """Of the held rows (``HELD``), how many say something else than the event held, and the
+    first such difference (id, field, held value → new value). Read only when there are any."""
+    new = ", ".join(f"n.{f}" for f in COMPARED)
+    old = ", ".join(f"e.{f}" for f in COMPARED)
+    first = "CASE " + " ".join(
+        f"WHEN n.{f} IS DISTINCT FROM e.{f} THEN {quote_literal(f)} || ': ' || "
+        f"coalesce(CAST(e.{f} AS VARCHAR), 'empty') || ' → ' || "
+        f"coalesce(CAST(n.{f} AS VARCHAR), 'empty')" for f in COMPARED) + " END"
+    row = con.execute(
+        f"""SELECT count(DISTINCT h.row_id),
+                   arg_min({{'said': 'event ' || h.event_id || ' (' || {first} || ')',
+                             'batch': h.held_by}}, h.event_id)
+            FROM {HELD} h
+            JOIN raw.events n ON n.rowid = h.row_id AND n._batch_id = ? AND n.rowid >= ?
+            JOIN raw.events e ON e._batch_id = h.held_by AND e.event_id = h.event_id
+            WHERE ({new}) IS DISTINCT FROM ({old})""", [batch_id, since]).fetchone()
+    if not row or not row[0]:
+        return 0, None, None
+    return int(row[0]), str(row[1]["said"]), str(row[1]["batch"])
 
 
 def count_existing(

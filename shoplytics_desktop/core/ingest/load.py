@@ -80,7 +80,8 @@ def _load_events(
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    existing = keys.drop_existing(con, batch_id, since) if valid else 0
+    held = keys.drop_existing(con, batch_id, since) if valid else keys.Existing()
+    existing = held.rows
     repeats = conflicts = 0
     if valid > existing:
         # The batch's keys go into the index now; the repeats within the batch are looked for
@@ -106,6 +107,13 @@ def _load_events(
         con, f"SELECT event_name, event_type FROM raw.events WHERE {keys.batch_rows(since)}",
         [batch_id],
     ) if loaded else ()
+    if held.changed:
+        warnings += (
+            f"{held.changed:,} event{'s' if held.changed > 1 else ''} imported before "
+            f"{'have' if held.changed > 1 else 'has'} other values in this import (e.g. "
+            f"{held.example}): the earlier values are kept. To load the corrected rows, delete "
+            f"the earlier batch (File ▸ Import batches…, or `shoplytics batches delete "
+            f"{held.held_by}`) and import again what it held",)
     return ValidationReport(
         warnings=warnings,
         rows_read=staged.rows + staged.reader_rejects,
