@@ -532,6 +532,29 @@ def test_decimal_comma_with_thousands_points(ws: Workspace, tmp_path: Path) -> N
     ]
 
 
+def test_prices_with_currency_signs_or_codes(ws: Workspace, tmp_path: Path) -> None:
+    """$1,234.50, USD 12.00 or 1.234,50 € rejected every row as 'price is not a number'; the
+    number is read past the sign, by the file's decimal convention."""
+    us = tmp_path / "us.csv"
+    us.write_text("event_id,event_time,event_type,user_id,order_id,price\n"
+                  'a,2024-03-01T10:00:00Z,purchase,u1,o1,"$1,234.50"\n'
+                  "b,2024-03-01T10:00:00Z,purchase,u1,o2,USD 12.00\n"
+                  "c,2024-03-01T10:00:00Z,purchase,u1,o3,-$5.00\n"
+                  "d,2024-03-01T10:00:00Z,purchase,u1,o4,7\n")
+    report = import_events(ws, [us])
+    assert report.validation is not None and report.validation.rows_rejected == 1  # -5.00
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR) FROM raw.events ORDER BY 1") == [
+        ("a", "1234.50"), ("b", "12.00"), ("d", "7.00")]
+    assert any("currency sign" in n and "'$1,234.50'" in n for n in report.notes)
+    eu = tmp_path / "eu.csv"
+    eu.write_text("event_id;event_time;event_type;user_id;order_id;price\n"
+                  "e;2024-03-01T10:00:00Z;purchase;u1;o5;1.234,50 €\n"
+                  "f;2024-03-01T10:00:00Z;purchase;u1;o6;12,50 EUR\n")
+    assert import_events(ws, [eu]).mapping.source.decimal == ","
+    assert q(ws, "SELECT event_id, CAST(price AS VARCHAR) FROM raw.events WHERE event_id > 'd' "
+                 "ORDER BY 1") == [("e", "1234.50"), ("f", "12.50")]
+
+
 def test_the_decimal_separator_a_mapping_sets(ws: Workspace, tmp_path: Path) -> None:
     # A semicolon-separated file with decimal points, said so in the mapping.
     f = tmp_path / "points.csv"

@@ -215,7 +215,12 @@ def _settle_decimal(
     """The decimal separator of the numbers written as text (price, quantity, an order's refund
     amount), from every row: the convention most values can only be read in. Values like 1,234
     fit both; with nothing else to go by, the file's delimiter decides (see ``_Builder``)."""
-    from shoplytics_desktop.core.ingest.transform import _Builder, text_sql
+    from shoplytics_desktop.core.ingest.transform import (
+        MONEY_SIGNS,
+        _Builder,
+        text_sql,
+        without_money_signs,
+    )
 
     assert isinstance(b, _Builder)
     named = [(f, c) for f in ("price", "quantity") for c in b.cols(f)]
@@ -224,16 +229,23 @@ def _settle_decimal(
     texts = [(f, c) for f, c in named if (c.read_type or c.type).upper() in ("VARCHAR", "JSON")]
     if not texts:
         return mapping, []
+    signed = next((v for f, c in texts if f == "price" for v in c.samples
+                   if re.search(MONEY_SIGNS, v)), None)
+    sign_notes = [f"Prices are written with a currency sign or code (e.g. {signed!r}): the "
+                  "number is read without it" + (
+                      "." if b.cols("currency") else
+                      "; they count in the workspace currency (there is no currency column).")
+                  ] if signed else []
     if b.decimal == ".":
         # Without a comma in any value, every reading is the default one: a cheap pass decides
         # whether the values need reading at all (0.06 s for the full one at a million rows).
         commas = " OR ".join(f"contains({text_sql(c)}, ',')" for _, c in texts)
         found = con.execute(f"WITH {src} SELECT count(*) FROM src WHERE {commas}").fetchone()
         if not found or not found[0]:
-            return mapping, []
+            return mapping, sign_notes
     parts = []
     for i, (_, c) in enumerate(texts):
-        x = f"trim({text_sql(c)})"
+        x = without_money_signs(text_sql(c))
         parts.append(
             f"count(*) FILTER (WHERE regexp_full_match({x}, '{_POINT_ONLY}')) AS p{i}, "
             f"count(*) FILTER (WHERE regexp_full_match({x}, '{_COMMA_ONLY}')) AS c{i}, "
@@ -245,11 +257,11 @@ def _settle_decimal(
     point = sum(int(row[4 * i]) for i in range(len(texts)))
     comma = sum(int(row[4 * i + 1]) for i in range(len(texts)))
     if not point and not comma:
-        return mapping, []
+        return mapping, sign_notes
     decimal = "," if comma > point else "." if point > comma else b.decimal
     fields = ", ".join(dict.fromkeys(f for i, (f, _) in enumerate(texts)
                                      if row[4 * i] or row[4 * i + 1]))
-    notes = []
+    notes = sign_notes
     if decimal != b.decimal or decimal == ",":
         example = next((row[4 * i + (3 if decimal == "," else 2)] for i in range(len(texts))
                         if row[4 * i + (3 if decimal == "," else 2)]), "")

@@ -75,20 +75,36 @@ def _number_sql(col: SourceColumn, decimal: str) -> str:
     t = (col.read_type or col.type).upper()
     if t in ("VARCHAR", "JSON"):
         x = text_sql(col)
-        if decimal == ",":
-            return (
-                f"CASE WHEN regexp_full_match({x}, '{_COMMA_DECIMAL}') "
-                f"THEN try_cast(replace({x}, ',', '.') AS DOUBLE) "
-                f"WHEN regexp_full_match({x}, '{_COMMA_GROUPED}') "
-                f"THEN try_cast(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE) "
-                f"WHEN NOT contains({x}, '.') THEN try_cast({x} AS DOUBLE) END"
-            )
-        # coalesce evaluates the grouped form only where the plain cast failed.
-        return (
-            f"coalesce(try_cast({x} AS DOUBLE), CASE WHEN regexp_full_match({x}, "
-            f"'{_POINT_GROUPED}') THEN try_cast(replace({x}, ',', '') AS DOUBLE) END)"
-        )
+        # A currency sign or code beside the number ($1,234.50, 1.234,50 €, USD 12.00) is read
+        # past, only where the number alone did not read (coalesce tries it for those rows).
+        return (f"coalesce({_plain_number_sql(x, decimal)}, CASE WHEN regexp_matches({x}, "
+                f"'{MONEY_SIGNS}') THEN {_plain_number_sql(without_money_signs(x), decimal)} END)")
     return f"try_cast({col.sql()} AS DOUBLE)"
+
+
+#: Currency signs and ISO codes written beside an amount.
+MONEY_SIGNS = r"[$€£¥₹]|\b[A-Z]{3}\b"
+
+
+def without_money_signs(x: str) -> str:
+    """Text ``x`` without the currency signs or codes beside its number."""
+    return f"trim(regexp_replace({x}, '{MONEY_SIGNS}', '', 'g'))"
+
+
+def _plain_number_sql(x: str, decimal: str) -> str:
+    if decimal == ",":
+        return (
+            f"CASE WHEN regexp_full_match({x}, '{_COMMA_DECIMAL}') "
+            f"THEN try_cast(replace({x}, ',', '.') AS DOUBLE) "
+            f"WHEN regexp_full_match({x}, '{_COMMA_GROUPED}') "
+            f"THEN try_cast(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE) "
+            f"WHEN NOT contains({x}, '.') THEN try_cast({x} AS DOUBLE) END"
+        )
+    # coalesce evaluates the grouped form only where the plain cast failed.
+    return (
+        f"coalesce(try_cast({x} AS DOUBLE), CASE WHEN regexp_full_match({x}, "
+        f"'{_POINT_GROUPED}') THEN try_cast(replace({x}, ',', '') AS DOUBLE) END)"
+    )
 
 
 def _numbers_sql(cols: list[SourceColumn], decimal: str) -> str:
