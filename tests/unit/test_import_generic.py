@@ -218,6 +218,28 @@ def test_validation_and_cli_warn_when_the_funnel_would_be_empty(
     assert "Warning: every row maps to 'other'" in capsys.readouterr().out
 
 
+def test_funnel_warnings_count_what_the_workspace_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A day's file of page views imported beside earlier days' purchases is no funnel without
+    purchases: the warnings name only the steps the workspace has none of after it."""
+    ws = str(tmp_path / "ws")
+    full = _csv(tmp_path / "a.csv", "ts,event,user_id,product_id,price\n"
+                "2024-01-01 10:00:00,view,u1,p1,5\n2024-01-01 10:01:00,cart,u1,p1,5\n"
+                "2024-01-01 10:02:00,purchase,u1,p1,5\n")
+    views = _csv(tmp_path / "b.csv", "ts,event,user_id,product_id,price\n"
+                 "2024-01-02 10:00:00,view,u2,p1,5\n")
+    assert main(["import", "-q", "-w", ws, str(views)]) == 0
+    assert "Warning: no purchase events" in capsys.readouterr().out
+    assert main(["import", "-q", "-w", ws, str(full)]) == 0
+    assert "Warning" not in capsys.readouterr().out
+    more = _csv(tmp_path / "c.csv", "ts,event,user_id,product_id,price\n"
+                "2024-01-03 10:00:00,view,u3,p1,5\n")
+    assert main(["import", "--dry-run", "-w", ws, str(more)]) == 0
+    assert main(["import", "-q", "-w", ws, str(more)]) == 0
+    assert "Warning" not in capsys.readouterr().out
+
+
 # -- time ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

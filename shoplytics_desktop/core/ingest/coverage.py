@@ -22,8 +22,12 @@ _STEPS = (
 SHOWN_NAMES = 10
 
 
-def funnel_warnings(counts: Iterable[tuple[str | None, str | None, int]]) -> tuple[str, ...]:
-    """Warnings from (event name, event type, rows) of the rows that would load."""
+def funnel_warnings(
+    counts: Iterable[tuple[str | None, str | None, int]], held: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Warnings from (event name, event type, rows) of the rows that would load; a step type
+    the workspace already ``held`` is not missing (a day's file of page views only, imported
+    beside earlier days' purchases)."""
     by_type: dict[str, int] = {}
     others: dict[str, int] = {}
     for name, event_type, n in counts:
@@ -36,10 +40,11 @@ def funnel_warnings(counts: Iterable[tuple[str | None, str | None, int]]) -> tup
     if not total:
         return ()
     out: list[str] = []
-    if by_type.get("other", 0) == total:
+    held = set(held)
+    if by_type.get("other", 0) == total and not held:
         out.append("every row maps to 'other': the funnel will be empty")
     else:
-        out += [text for t, text in _STEPS if not by_type.get(t)]
+        out += [text for t, text in _STEPS if not by_type.get(t) and t not in held]
     if out and others:
         ranked = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
         listed = ", ".join(f"{name} ({n:,})" for name, n in ranked[:SHOWN_NAMES])
@@ -57,4 +62,17 @@ def batch_warnings(
         f"SELECT event_name, event_type, count(*) FROM ({rows_sql}) GROUP BY 1, 2",
         params or [],
     ).fetchall()
-    return funnel_warnings((r[0], r[1], int(r[2])) for r in rows)
+    counts = [(r[0], r[1], int(r[2])) for r in rows]
+    missing = [t for t, _ in _STEPS if not any(c[1] == t for c in counts)]
+    return funnel_warnings(counts, _held_types(con, missing) if counts and missing else ())
+
+
+def _held_types(con: duckdb.DuckDBPyConnection, types: list[str]) -> list[str]:
+    """Which of the event types the workspace's events have (none without raw.events)."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                      "AND table_name = 'events' AND NOT temporary").fetchone()
+    if not row or not row[0]:
+        return []
+    # One EXISTS per type: each stops at its first row.
+    return [t for t in types if con.execute(
+        "SELECT EXISTS (SELECT 1 FROM raw.events WHERE event_type = ?)", [t]).fetchone() == (True,)]
