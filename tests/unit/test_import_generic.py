@@ -394,6 +394,21 @@ def test_files_with_different_column_names_get_one_list_mapping(
 
 # -- saving the proposal ---------------------------------------------------------------------------
 
+def test_files_whose_columns_differ_only_in_case_import_together(tmp_path: Path) -> None:
+    """A later export wrote its header in capitals: the import failed saying the mapping names
+    a column 'EVENT_TIME' the file does not have."""
+    a = _csv(tmp_path / "a.csv", "event_time,event_type,user_id,price\n"
+             "2024-03-01 10:00:00,view,u1,10.00\n")
+    b = _csv(tmp_path / "b.csv", "EVENT_TIME,EVENT_TYPE,USER_ID,PRICE\n"
+             "2024-04-01 10:00:00,purchase,u7,3.00\n")
+    with Workspace.open(tmp_path / "ws") as ws:
+        report = import_events(ws, [a, b])
+        assert report.mapping.columns["event_time"] == "event_time"
+        assert ws.cursor().execute(
+            "SELECT user_id, event_type, CAST(price AS VARCHAR) FROM raw.events ORDER BY 1"
+        ).fetchall() == [("u1", "page_view", "10.00"), ("u7", "purchase", "3.00")]
+
+
 def test_save_mapping_writes_the_proposal_when_the_import_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

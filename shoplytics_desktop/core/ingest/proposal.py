@@ -550,9 +550,13 @@ def _per_file(
     field_of: dict[str, str] = {}
     columns: dict[str, list[str]] = {}
     field: str
+    # DuckDB reads the files together by column name whatever its case (EVENT_TIME in one file
+    # is event_time of another): a file's column is known by the union's name for it.
+    union = {c.name.lower(): c.name for c in info.columns}
     for m in mappings:
         for field, src in m.columns.items():
-            for name in [src] if isinstance(src, str) else src:
+            for own in [src] if isinstance(src, str) else src:
+                name = union.get(own.lower(), own)
                 owner = field_of.setdefault(name, field)
                 if owner != field:
                     notes.append(f"Column {name} is {owner} in one file and {field} in another: "
