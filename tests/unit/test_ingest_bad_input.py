@@ -308,10 +308,31 @@ def test_all_rows_rejected_is_an_error_and_writes_nothing(ws: Workspace, tmp_pat
 
 
 @pytest.mark.reliability
-def test_malformed_json_names_the_file_and_line(ws: Workspace, tmp_path: Path) -> None:
+def test_malformed_ndjson_lines_are_quarantined_with_their_lines(ws: Workspace, tmp_path: Path) -> None:
+    """A damaged line of an NDJSON export (or one cut short at its end) refused the whole file;
+    it is quarantined like a CSV row that cannot be split, and every other line loads with its
+    own line number (blank lines counted)."""
+    good = '{"ts":"2024-01-01 10:00:0%d","event":"view","user":"u%d"}\n'
     f = tmp_path / "bad.ndjson"
-    f.write_text('{"ts":"2024-01-01","event":"view","user":"u1"}\n{"ts": broken\n')
-    fails(ws, f, r"is not valid JSON: .*line \d")
+    f.write_text(good % (1, 1) + '{"ts": broken\n' + "\n" + good % (2, 2) + "}{\n"
+                 + good % (3, 3) + '{"ts":"2024-01-01 10:00:04","ev')
+    v = import_events(ws, [f]).validation
+    assert v is not None and (v.rows_read, v.rows_loaded, v.rows_rejected) == (6, 3, 3)
+    assert [(r.reason, r.example_lines) for r in v.reasons] == [
+        ("line is not a valid JSON object", "2, 5, 7")]
+    assert ws.cursor().execute("SELECT user_id, _source_line FROM raw.events ORDER BY 2").fetchall() \
+        == [("u1", 1), ("u2", 4), ("u3", 6)]
+    kept = ws.cursor().execute("SELECT source_row ->> 'line' FROM raw.rejected_events "
+                               "WHERE _source_line = 2").fetchall()
+    assert kept == [('{"ts": broken',)]
+
+
+@pytest.mark.reliability
+def test_malformed_json_names_the_file_and_line(ws: Workspace, tmp_path: Path) -> None:
+    # A JSON document (not one object per line) is read whole: broken, it cannot be read.
+    f = tmp_path / "bad.json"
+    f.write_text('[{"ts":"2024-01-01","event":"view","user":"u1"},\n{"ts": broken}]\n')
+    fails(ws, f, r"is not valid JSON: .*(line|record/value) \d")
 
 
 @pytest.mark.reliability

@@ -77,6 +77,8 @@ class SourceInfo:
     #: The JSON reader's columns (name, type) as first detected: later reads take them rather
     #: than sample the files again (not where ``json_sample_all``).
     json_columns: tuple[tuple[str, str], ...] = ()
+    #: NDJSON read with its malformed lines as empty rows (stage.py quarantines those lines).
+    json_ignore_errors: bool = False
     row_estimate: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: UTF-8 copies the readers read instead of the files (text that is not UTF-8), in order.
@@ -171,6 +173,7 @@ class SourceInfo:
             reader = readers.json_reader(
                 paths, self.format, compressed, self.union_by_name, file_column,
                 self.object_bytes, self.json_sample_all, self.json_columns,
+                self.json_ignore_errors,
             )
         fq = quote_ident(self.file_column)
         renamed = self.original_file_sql(fq)
@@ -491,8 +494,7 @@ def _with_lineage_names(
         if sniffs is not None:
             own = [c["name"] for s in sniffs for c in s["Columns"]]
         else:
-            described = [(str(r[0]), str(r[1])) for r in con.execute(
-                f"DESCRIBE SELECT * FROM {info.reader_sql(lineage=False)}").fetchall()]
+            described, info = _described(con, info)
             own = [n for n, _ in described]
     except (duckdb.Error, UnicodeDecodeError) as e:
         raise readers.read_error(e, info.display_name, info.format) from e
@@ -503,6 +505,28 @@ def _with_lineage_names(
         # JSON's columns, detected once: every later read of the files takes them.
         json_columns=tuple(described) if info.format in ("json", "ndjson") else (),
     )
+
+
+def _described(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo
+) -> tuple[list[tuple[str, str]], SourceInfo]:
+    """The columns the readers give (DESCRIBE). NDJSON with a damaged line among the objects is
+    described again with such lines read as nulls (stage.py quarantines them): its first try
+    runs in a cursor of its own, whose failure cannot end a transaction the caller has open."""
+    def describe(c: duckdb.DuckDBPyConnection, i: SourceInfo) -> list[tuple[str, str]]:
+        return [(str(r[0]), str(r[1])) for r in c.execute(
+            f"DESCRIBE SELECT * FROM {i.reader_sql(lineage=False)}").fetchall()]
+
+    if info.format != "ndjson" or info.json_ignore_errors:
+        return describe(con, info), info
+    with con.cursor() as own:
+        try:
+            return describe(own, info), info
+        except duckdb.InvalidInputException as e:
+            if "Malformed JSON" not in str(e):
+                raise
+    lenient = dataclasses.replace(info, json_ignore_errors=True)
+    return describe(con, lenient), lenient
 
 
 _DATA_NAME = re.compile(

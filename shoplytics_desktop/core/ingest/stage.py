@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gzip
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,8 @@ READER_REJECTS = "__ingest_reader_rejects"
 #: The CSV records that span several lines (file, line as numbered, lines it adds): see
 #: ``shift_lines``.
 MULTILINE_TABLE = "__ingest_multiline"
+#: The blank lines of NDJSON files read for their malformed lines (file, line, j: the j-th).
+BLANK_LINES = "__ingest_blank_lines"
 #: Up to this many files, each file's first row is looked up in a literal (see
 #: ``_numbered_source``); the lookup reads the literal through, 0.12 s per million rows at 90.
 _LOOKUP_FILES = 100
@@ -67,7 +71,7 @@ class Staged:
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, MULTILINE_TABLE):
+    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, MULTILINE_TABLE, BLANK_LINES):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
@@ -96,10 +100,13 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
         else ""
     )
     if info.format != "csv":
-        if _stage_json(con, info, rename):
+        sampled_all, read = _stage_json(con, info, rename)
+        if sampled_all:
             read_types = tuple(
                 (str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {SRC_TABLE}").fetchall()
             )
+        if read.json_ignore_errors:
+            rejects = _reject_malformed_json_lines(con, read)
     else:
         try:
             con.execute(
@@ -119,7 +126,12 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     row = con.execute(f"SELECT count(*), min(rowid) FROM {SRC_TABLE}").fetchone()
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
-    return Staged(_numbered_source(con, info, base, rejects > 0), count, rejects, read_types,
+    # The CSV reader skips the lines it rejects (the rows after them are numbered up); the JSON
+    # reader keeps a malformed line's place.
+    skipped = READER_REJECTS if rejects > 0 and info.format == "csv" else (
+        BLANK_LINES if rejects > 0 else None)
+    return Staged(_numbered_source(con, info, base, skipped),
+                  count, rejects, read_types,
                   (info.file_column, info.line_column) if info.format == "csv" else None)
 
 
@@ -152,20 +164,23 @@ def physical_line_sql(file: str, line: str) -> str:
             f"WHERE m.file IS NOT DISTINCT FROM {file} AND m.line < {line}), 0)")
 
 
-def _stage_json(con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str) -> bool:
+def _stage_json(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, rename: str
+) -> tuple[bool, SourceInfo]:
     """Stage JSON as read with the reader's usual buffers and the columns of its first objects.
     A file the reader stops in is read again: with the columns of every object when a later
     one has a key or a type the first ones lacked; with room for an object that does not fit
     the buffers (a line of many megabytes), on one thread, since the reader holds two such
-    buffers per thread within the import's memory budget. True when the columns came from
-    every object."""
+    buffers per thread within the import's memory budget; NDJSON with a malformed line (a
+    damaged or cut export), with such lines as rows of nulls. Whether the columns came from
+    every object, and the reading that staged the rows."""
     with contextlib.ExitStack() as one_thread:
         while True:
             try:
                 con.execute(
                     f"CREATE TEMP TABLE {SRC_TABLE} AS SELECT *{rename} FROM {info.reader_sql()}"
                 )
-                return info.json_sample_all
+                return info.json_sample_all, info
             except duckdb.InvalidInputException as e:
                 retry = _json_retry(info, str(e))
                 if retry is None:
@@ -206,8 +221,68 @@ def _json_retry(info: SourceInfo, error: str) -> SourceInfo | None:
     """How to read a JSON file again after the reader's ``error``; None: not again."""
     if readers.json_schema_too_narrow(error) and not info.json_sample_all:
         return dataclasses.replace(info, json_sample_all=True)
+    if info.format == "ndjson" and "Malformed JSON" in error and not info.json_ignore_errors:
+        return dataclasses.replace(info, json_ignore_errors=True)
     size = readers.json_object_bytes_for(error, info.object_bytes)
     return None if size is None else dataclasses.replace(info, object_bytes=size)
+
+
+def _malformed_lines(
+    path: Path, compressed: bool, blanks: list[int]
+) -> Iterator[tuple[int, int, bytes]]:
+    """(line, record, text) of the lines of an NDJSON file that are no JSON object: the line's
+    number in the file, and its place among the non-blank lines (the reader's rows). The blank
+    lines' numbers go to ``blanks``."""
+    opener = gzip.open if compressed else open
+    record = 0
+    with opener(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            text = raw.strip()
+            if not text:
+                blanks.append(number)  # the reader skips blank lines
+                continue
+            record += 1
+            try:
+                ok = isinstance(json.loads(text), dict)
+            except ValueError:
+                ok = False
+            if not ok:
+                yield number, record, text
+
+
+def _reject_malformed_json_lines(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> int:
+    """Quarantine the malformed lines of NDJSON read with them as rows of nulls: those rows go
+    from the staged rows (the others keep their places, so their line numbers), and the lines
+    go to the reader's rejects with their reason."""
+    fq = quote_ident(info.file_column)
+    firsts = dict(con.execute(f"SELECT {fq}, min(rowid) FROM {SRC_TABLE} GROUP BY 1").fetchall())
+    con.execute(f"CREATE TEMP TABLE {READER_REJECTS} (file VARCHAR, line BIGINT, reason VARCHAR, "
+                "csv_line VARCHAR, j BIGINT)")
+    con.execute(f"CREATE TEMP TABLE {BLANK_LINES} (file VARCHAR, line BIGINT, j BIGINT)")
+    found = 0
+    for read, f in zip(info.read_paths, info.files, strict=True):
+        name = next((n for n in (f.shown, str(f.path), readers.reported_path(read))
+                     if n in firsts), None)
+        if name is None:
+            continue
+        compressed = f.compressed and not info.utf8_copies
+        blanks: list[int] = []
+        bad = list(_malformed_lines(Path(read), compressed, blanks))
+        if blanks:
+            # The rows after a blank line are numbered up by one (see ``_numbered_source``).
+            con.executemany(f"INSERT INTO {BLANK_LINES} VALUES (?, ?, ?)",
+                            [[name, line, j] for j, line in enumerate(blanks, start=1)])
+        if not bad:
+            continue
+        con.execute(f"DELETE FROM {SRC_TABLE} WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
+                    [[int(firsts[name]) + record - 1 for _, record, _ in bad]])
+        con.executemany(
+            f"INSERT INTO {READER_REJECTS} VALUES (?, ?, ?, ?, ?)",
+            [[name, line, "line is not a valid JSON object",
+              text[:_LINE_SHOWN].decode("utf-8", errors="replace"), j]
+             for j, (line, _, text) in enumerate(bad, start=1)])
+        found += len(bad)
+    return found
 
 
 def _rowid_column(info: SourceInfo) -> str | None:
@@ -215,8 +290,10 @@ def _rowid_column(info: SourceInfo) -> str | None:
 
 
 def _numbered_source(
-    con: duckdb.DuckDBPyConnection, info: SourceInfo, base: int, has_rejects: bool
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, base: int, skipped: str | None
 ) -> str:
+    """The staged rows with their lines. ``skipped``: a table of the lines the reader skipped
+    (file, line, j: the j-th of its file), after which rows are numbered up."""
     offset = line_offset(info) + 1
     fq = quote_ident(info.file_column)
     if len(info.files) == 1:
@@ -240,13 +317,13 @@ def _numbered_source(
             position = "s.rowid - f.__first"
             join = f" JOIN {FIRSTS_TABLE} f USING ({fq})"
     line = f"{position} + {offset}"
-    if has_rejects:
+    if skipped:
         header = line_offset(info)
-        # The reader skips the lines it rejects, so the rows after them were numbered too low:
-        # a row moves down by one for each rejected line before it (rejected line L_j, the
-        # j-th of its file, comes after exactly L_j - header - j good rows).
+        # The reader skips the lines it rejects (CSV) or blank lines (NDJSON), so the rows
+        # after them were numbered too low: a row moves down by one for each such line before
+        # it (skipped line L_j, the j-th of its file, comes after exactly L_j - header - j rows).
         line = (
-            f"{line} + (SELECT count(*) FROM {READER_REJECTS} r WHERE r.file = s.{fq} "
+            f"{line} + (SELECT count(*) FROM {skipped} r WHERE r.file = s.{fq} "
             f"AND r.line - {header} - r.j < {position} + 1)"
         )
     columns = "s.*"
