@@ -199,6 +199,27 @@ def test_a_utf8_file_with_one_windows_1252_line_stays_utf8(ws: Workspace, tmp_pa
     assert names == [("Küche",)]
 
 
+def test_a_title_or_blank_lines_above_the_header(ws: Workspace, tmp_path: Path) -> None:
+    """A report's title lines above the header made the title the one column ("the file
+    probably uses another delimiter"); blank lines above it made the header a rejected row."""
+    report = tmp_path / "report.csv"
+    report.write_text("Report: Events export\nGenerated: 2024-03-05\n\n" + HEADER
+                      + "2024-03-01 10:00:00,purchase,u1,p1,12.50\n"
+                      + "2024-03-01 10:01:00,view,u2,p1,-1\n")
+    done = import_events(ws, [report])
+    assert done.validation is not None
+    assert (done.validation.rows_loaded, done.validation.rows_rejected) == (1, 1)
+    assert [(r.reason, r.example_lines) for r in done.validation.reasons] == [
+        ("price is negative", "6")]
+    assert any("first 3 lines" in n for n in done.notes)
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n" + HEADER + "2024-03-02 10:00:00,view,u3,p1,1\n")
+    v = import_events(ws, [blank]).validation
+    assert v is not None and (v.rows_read, v.rows_loaded, v.rows_rejected) == (1, 1, 0)
+    assert ws.cursor().execute("SELECT user_id, _source_line FROM raw.events ORDER BY 1").fetchall() \
+        == [("u1", 5), ("u3", 4)]
+
+
 @pytest.mark.reliability
 def test_a_5mb_line(ws: Workspace, tmp_path: Path) -> None:
     header_only = tmp_path / "wide.csv"

@@ -396,6 +396,43 @@ def _sep_line(f: SourceFile, copy: str | None) -> str | None:
     return m.group(1).decode("latin-1") if m else None
 
 
+#: Lines looked at for a title or blank lines above a CSV file's header.
+_PREAMBLE_LINES = 30
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def _preamble(f: SourceFile, copy: str | None) -> int:
+    """How many lines come before the header: blank lines, or a report's title lines ("Report:
+    Orders", "Generated: …") with fewer fields than the header and the rows under it, which
+    agree on their number of fields. 0 when the file starts with its header (or it is unclear)."""
+    opener = gzip.open if f.compressed and copy is None else open
+    with opener(copy or f.path, "rb") as fh:
+        lines = [fh.readline(_FIRST_LINE_BYTES) for _ in range(_PREAMBLE_LINES)]
+    lines = [line.rstrip(b"\r\n") for line in lines if line]
+    if not lines:
+        return 0
+    best = 0
+    # Delimiters inside quoted fields (a user agent's "; " or ", ") are not counted.
+    unquoted = [_QUOTED.sub(b'""', line) for line in lines]
+    for delim in (b",", b";", b"\t", b"|"):
+        counts = [line.count(delim) for line in unquoted]
+        filled = [c for c, line in zip(counts, lines, strict=True) if line.strip()]
+        if lines[0].strip() and filled[0] > 0 and len(set(filled[:4])) == 1:
+            return 0  # the first line is a header of as many fields as the rows under it
+        start = next((i for i, c in enumerate(counts) if c > 0), None)
+        if not start:
+            continue  # the first line has the delimiter (or no line has): no preamble by it
+        block = [c for c, line in zip(counts[start:], lines[start:], strict=True)
+                 if line.strip()][:4]
+        if len(block) >= 2 and len(set(block)) == 1 and all(
+                c < counts[start] for c in counts[:start]):
+            best = max(best, start)
+    if not best and lines and not lines[0].strip():
+        # Blank lines only, above a header without any of the delimiters tried.
+        best = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    return best
+
+
 def _csv_dialect(
     con: duckdb.DuckDBPyConnection,
     files: list[SourceFile],
@@ -418,6 +455,13 @@ def _csv_dialect(
             from shoplytics_desktop.core.ingest.mapping import SourceOptions
 
             options = (options or SourceOptions()).model_copy(update={"delimiter": sep})
+    preamble: tuple[str, ...] = ()
+    if not skip and not (options and options.names):
+        above = {_preamble(f, copy_of.get(f)) for f in files}
+        if len(above) == 1 and (skip := above.pop()):
+            preamble = (f"The first {skip} line{'s' if skip > 1 else ''} of the file"
+                        f"{'s' if len(files) > 1 else ''} (a title or blank lines above the "
+                        "header) are not read.",)
     long_lines = False
     try:
         sniffs = _sniff_files(con, files, options, False, copy_of, skip)
@@ -443,10 +487,10 @@ def _csv_dialect(
         )
     headers = {tuple(c["name"] for c in s["Columns"]) for s in sniffs}
     union = len(headers) > 1
-    notes = (
+    notes = preamble + ((
         "The files' columns differ: they are read together by column name, and a file "
         "without a mapped column leaves it empty (import such files separately).",
-    ) if union else ()
+    ) if union else ())
     return _Dialect(delimiter, quote, escape, union, long_lines, sniffs, notes, skip)
 
 
