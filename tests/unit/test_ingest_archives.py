@@ -97,6 +97,36 @@ def test_folder_holding_a_zip(tmp_path: Path) -> None:
     assert resolve_paths([src]) == inside
 
 
+def test_files_that_look_like_data_but_are_not_read_are_named(tmp_path: Path) -> None:
+    """A zip inside the zip, an Excel workbook or a .csv.bz2 beside the CSVs were left out
+    without a word; the import names them with what to do."""
+    csv = "event_time,event_type,user_id\n2024-03-01 10:00:00,view,u1\n"
+    bundle = tmp_path / "exports.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr("march/events.csv", csv)
+        z.writestr("march/events.xlsx", b"PK\x03\x04 not read")
+        z.writestr("april.zip", b"PK\x05\x06" + b"\x00" * 18)
+        z.writestr("README.txt", "about these files")
+        z.writestr("__MACOSX/march/._events.xlsx", b"junk")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "may.csv").write_text(csv)
+    (folder / "june.csv.bz2").write_bytes(b"BZh9")
+    with Workspace.open(tmp_path / "ws") as ws:
+        from shoplytics_desktop.core.ingest import import_events
+
+        zipped = import_events(ws, [bundle])
+        assert "Not read: exports.zip/april.zip (a zip inside the zip: unpack it and import its "\
+               "files), exports.zip/march/events.xlsx (an Excel workbook: save it as CSV)." \
+               in zipped.notes
+        listed = import_events(ws, [folder])
+        assert "Not read: june.csv.bz2 (bzip2: unpack it, or compress it with gzip)." in listed.notes
+        sheet = tmp_path / "orders.xlsx"
+        sheet.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 20 + b"xl/workbook.xml")
+        with pytest.raises(ImportError_, match=r"orders\.xlsx is an Excel workbook: save it as CSV"):
+            import_events(ws, [sheet])
+
+
 def test_member_names_cannot_leave_the_scratch_folder(tmp_path: Path) -> None:
     src = tmp_path / "odd.zip"
     with zipfile.ZipFile(src, "w") as z:

@@ -62,6 +62,29 @@ def _wanted(info: zipfile.ZipInfo) -> bool:
     return is_data_file(Path(_member_name(info.filename)))
 
 
+def unread_members(path: Path) -> list[tuple[str, str]]:
+    """The archive's members that look like data but are not read, with why (a zip inside it
+    is not opened)."""
+    from shoplytics_desktop.core.ingest.sources import unread_reason
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return []  # data_files says what is wrong with it
+    out = []
+    for info in sorted(infos, key=lambda i: i.filename):
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+            continue
+        name = _member_name(info.filename)
+        why = ("a zip inside the zip: unpack it and import its files" if is_archive(Path(name))
+               else unread_reason(name))
+        if why:
+            out.append((info.filename, why))
+    return out
+
+
 def data_files(path: Path) -> list[Path]:
     """The archive's data files, copied out (once per version of the archive), in name order."""
     from shoplytics_desktop.core.ingest.transcode import scratch_folder

@@ -21,6 +21,7 @@ from shoplytics_desktop.core.ingest.sources import (
     SourceFile,
     describe_files,
     resolve_paths,
+    unread_note,
 )
 from shoplytics_desktop.core.sqlutil import quote_ident, quote_literal
 
@@ -298,6 +299,7 @@ def _inspect(
     if fmt == "ndjson" and any(f.format == "json" for f in files):
         fmt = "json"
     encoding, copies, notes = _encoding(files, fmt, options)
+    notes = unread_note(items) + notes
     if not copies and len({f.compressed for f in files}) > 1:
         # The readers take one compression for every file (a plain file would read as a damaged
         # gzip stream): the compressed ones are read from decompressed copies.

@@ -107,6 +107,47 @@ def folder_files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).parts)
 
 
+#: Files a folder or zip archive of exports may hold that look like data but that no reader here
+#: reads, with what to do about each.
+_UNREAD = {
+    ".xlsx": "an Excel workbook: save it as CSV", ".xls": "an Excel workbook: save it as CSV",
+    ".xlsm": "an Excel workbook: save it as CSV", ".ods": "a spreadsheet: save it as CSV",
+    ".numbers": "a spreadsheet: save it as CSV",
+    ".bz2": "bzip2: unpack it, or compress it with gzip", ".xz": "xz: unpack it",
+    ".zst": "zstd: unpack it", ".7z": "a 7-Zip archive: unpack it",
+    ".rar": "a RAR archive: unpack it", ".tar": "a tar archive: unpack it",
+    ".tgz": "a tar archive: unpack it", ".avro": "Avro: export it as Parquet or CSV",
+    ".orc": "ORC: export it as Parquet or CSV",
+}
+_SHOWN_UNREAD = 5
+
+
+def unread_note(items: Sequence[str | Path]) -> list[str]:
+    """A note naming the files of the folders and zip archives given that look like data but
+    are not read (an .xlsx beside the CSVs, a .csv.bz2, a zip inside the zip), so that none is
+    left out without a word."""
+    found: list[str] = []
+    for item in items:
+        path = Path(str(item)).expanduser()
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+                found += [f"{Path(root, n).relative_to(path)} ({_UNREAD[Path(n).suffix.lower()]})"
+                          for n in sorted(names)
+                          if not n.startswith(".") and Path(n).suffix.lower() in _UNREAD]
+        elif path.is_file() and archives.is_archive(path):
+            found += [f"{path.name}/{m} ({why})" for m, why in archives.unread_members(path)]
+    if not found:
+        return []
+    more = f" and {len(found) - _SHOWN_UNREAD} more" if len(found) > _SHOWN_UNREAD else ""
+    return [f"Not read: {', '.join(found[:_SHOWN_UNREAD])}{more}."]
+
+
+def unread_reason(name: str) -> str | None:
+    """Why a file of this name is not read, where it looks like data (see ``_UNREAD``)."""
+    return _UNREAD.get(Path(name).suffix.lower())
+
+
 #: Text files an export folder often holds beside its data (README.txt …): not data.
 _NOT_DATA_STEMS = {"readme", "license", "licence", "changelog", "notes", "manifest"}
 
@@ -247,7 +288,11 @@ def describe_file(path: Path, forced: Format | None = None) -> SourceFile:
         return SourceFile(path, forced or _text_format(path, text), compressed, "utf-16", size,
                           label)
     if _looks_binary(head):
+        why = unread_reason(str(name)) or (
+            "an Excel workbook: save it as CSV" if head[:4] == b"PK\x03\x04" and
+            b"xl/" in head[:4096] else None)
         raise ImportError_(
+            f"{name} is {why}." if why else
             f"{name} does not look like a CSV, JSON or Parquet file (it holds binary data).",
             "Import a CSV/TSV, JSON, NDJSON or Parquet export (optionally gzip-compressed).",
         )
