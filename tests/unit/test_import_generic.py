@@ -182,6 +182,13 @@ def test_twelve_hour_clocks_in_day_month_dates(tmp_path: Path) -> None:
         dt.datetime(2025, 3, 15, 12, 30), dt.datetime(2025, 3, 16, 0, 10)]
 
 
+def test_portuguese_and_german_column_names(tmp_path: Path) -> None:
+    f = _csv(tmp_path / "e.csv", "Zeitstempel,Ereignis,Kunde,Sitzungs-ID,Preço (€)\n"
+             "2024-03-01 10:00:00,kauf,u1,s1,5.00\n")
+    columns = propose_mapping(inspect_sources([f])).columns
+    assert (columns["session_id"], columns["price"]) == ("Sitzungs-ID", "Preço (€)")
+
+
 def test_funnel_warnings_name_the_unmapped_names() -> None:
     assert funnel_warnings([("signup", "other", 4), ("login", "other", 2)]) == (
         "every row maps to 'other': the funnel will be empty",

@@ -437,6 +437,18 @@ def test_excel_unicode_text_utf16_tsv_imports(ws: Workspace, tmp_path: Path) -> 
     ]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_its_byte_order_mark_imports(ws: Workspace, tmp_path: Path, codec: str) -> None:
+    """Without the mark, every other byte of UTF-16 text is a NUL: it was refused as binary."""
+    f = tmp_path / "nobom.csv"
+    f.write_bytes(("event_time,event_type,user_id,brand\n"
+                   + "".join(f"2024-01-01 00:00:0{i},view,u{i},Küche\n" for i in range(5))
+                   ).encode(codec))
+    report = import_events(ws, [f])
+    assert report.validation is not None and report.validation.rows_loaded == 5
+    assert ws.cursor().execute("SELECT DISTINCT brand FROM raw.events").fetchall() == [("Küche",)]
+
+
 def test_random_bytes_behind_a_utf16_mark_are_binary(ws: Workspace, tmp_path: Path) -> None:
     import random
 

@@ -555,6 +555,18 @@ def test_prices_with_currency_signs_or_codes(ws: Workspace, tmp_path: Path) -> N
                  "ORDER BY 1") == [("e", "1234.50"), ("f", "12.50")]
 
 
+def test_the_other_decimal_separator_note_names_only_the_fields_that_use_it(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text("event_id,event_time,event_type,user_id,order_id,price,quantity\n"
+                 "a,2024-03-01T10:00:00Z,purchase,u1,o1,12.50,1\n"
+                 "b,2024-03-01T10:00:00Z,purchase,u1,o1,3.25,1\n"
+                 'c,2024-03-01T10:00:00Z,purchase,u1,o1,2.00,"1,5"\n')
+    notes = [n for n in import_events(ws, [f]).notes if "other decimal separator" in n]
+    assert notes and notes[0].startswith("1 value(s) of quantity use the other")
+
+
 def test_the_decimal_separator_a_mapping_sets(ws: Workspace, tmp_path: Path) -> None:
     # A semicolon-separated file with decimal points, said so in the mapping.
     f = tmp_path / "points.csv"

@@ -357,7 +357,7 @@ def _encoding(
         if not forced:
             notes.append(
                 "The text is UTF-16 (as Excel's Unicode Text export); it is converted to UTF-8."
-                if detected == "utf-16"
+                if detected.startswith("utf-16")
                 else "The text is not UTF-8; it is read as Windows-1252 (Western European, as "
                 "Excel saves it)."
             )

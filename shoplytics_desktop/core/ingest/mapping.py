@@ -56,7 +56,7 @@ class SourceOptions(BaseModel):
     header: bool = True
     #: The column names of a file without a header row, in order.
     names: list[str] | None = None
-    encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16"] | None = None
+    encoding: Literal["utf-8", "cp1252", "latin-1", "utf-16", "utf-16-le", "utf-16-be"] | None = None
     #: The decimal separator of numbers written as text: ``"."`` (1,234.50) or ``","``
     #: (1.234,50). ``None``: settled from the values when the import checks every row, else
     #: ``","`` in a semicolon-separated file and ``"."`` otherwise.
@@ -349,7 +349,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "id_client", "utilisateur", "cliente", "id_cliente", "usuario", "utente", "klant",
                 "klantnummer", "gebruiker"),
     "session_id": ("user_session", "session_id", "session", "sessionid", "visit_id", "session_key",
-                   "ga_session_id", "session_uuid"),
+                   "ga_session_id", "session_uuid", "sitzung", "sitzungs_id", "sitzung_id",
+                   "id_session", "sesion", "id_sesion", "sessione", "sessao"),
     "product_id": ("product_id", "itemid", "item_id", "sku", "productid", "product", "item",
                    "product_sku", "article_id", "stock_code", "lineitem_sku", "artikel",
                    "artikelnummer", "artikelnr", "produkt", "produkt_id", "produit", "id_produit",
@@ -360,7 +361,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "numero_pedido", "ordine", "bestelling", "bestelnummer"),
     "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd",
               "preis", "einzelpreis", "prix", "prix_unitaire", "precio", "precio_unitario",
-              "prezzo", "prijs"),
+              "prezzo", "prijs", "preco", "preco_unitario", "valor_unitario"),
     "quantity": ("quantity", "qty", "units", "count", "item_quantity", "menge", "anzahl",
                  "stueckzahl", "quantite", "cantidad", "quantita", "aantal"),
     "currency": ("currency", "currency_code", "currencycode", "price_currency", "iso_currency",

@@ -271,6 +271,9 @@ def _settle_decimal(
     if other:
         example = next((row[4 * i + (2 if decimal == "," else 3)] for i in range(len(texts))
                         if row[4 * i + (2 if decimal == "," else 3)]), "")
+        # Only the fields that have values of the other convention.
+        odd = 0 if decimal == "," else 1
+        fields = ", ".join(dict.fromkeys(f for i, (f, _) in enumerate(texts) if row[4 * i + odd]))
         notes.append(f"{other:,} value(s) of {fields} use the other decimal separator (e.g. "
                      f"{example!r}): their rows are rejected with the reason. Set "
                      "source.decimal in a mapping file to read them the other way.")

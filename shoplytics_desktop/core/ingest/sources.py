@@ -209,6 +209,18 @@ def _looks_binary(sample: bytes) -> bool:
     return control / min(len(sample), 8192) > 0.05
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text of that encoding without its byte-order mark (ASCII
+    characters then have a NUL byte beside each): its NULs would read as binary data."""
+    even, odd = sample[0:4096:2], sample[1:4096:2]
+    if len(odd) < 16:
+        return None
+    for zeros, text, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) > 0.9 * len(zeros) and text.count(0) == 0:
+            return codec
+    return None
+
+
 def _unlikely_text(text: str) -> bool:
     """Decoded text with many unassigned, private or control characters is not a data file."""
     sample = text[:4096]
@@ -287,6 +299,12 @@ def describe_file(path: Path, forced: Format | None = None) -> SourceFile:
             )
         return SourceFile(path, forced or _text_format(path, text), compressed, "utf-16", size,
                           label)
+    bomless = _utf16_without_bom(head)
+    if bomless:
+        text = head[: len(head) // 2 * 2].decode(bomless, errors="replace")
+        if text.strip() and not _unlikely_text(text):
+            return SourceFile(path, forced or _text_format(path, text), compressed, bomless, size,
+                              label)
     if _looks_binary(head):
         why = unread_reason(str(name)) or (
             "an Excel workbook: save it as CSV" if head[:4] == b"PK\x03\x04" and
