@@ -69,6 +69,7 @@ def _load_events(
     batch_id: str,
     now: dt.datetime,
     rows_sql: str | None = None,
+    own_ids: bool = True,
 ) -> ValidationReport:
     """Insert the batch's new events and its rejected rows; count what happened.
 
@@ -80,7 +81,7 @@ def _load_events(
     valid = _insert_valid(con, mapped, batch_id, now)
     # Every valid row went in, so the rejected ones are known without mapping again; the
     # duplicates come out below, which costs little when there are none.
-    held = keys.drop_existing(con, batch_id, since) if valid else keys.Existing()
+    held = keys.drop_existing(con, batch_id, since, compare=own_ids) if valid else keys.Existing()
     existing = held.rows
     repeats = conflicts = 0
     if valid > existing:
@@ -510,7 +511,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         mapped_rows_sql(info, run.mapping, staged.source) if run.mapping.adds_rows else None
     )
     run.report = dataclasses.replace(
-        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql),
+        _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql,
+                     own_ids=bool(run.mapping.sources_of("event_id") or run.mapping.event_key)),
         replaced=replaced.whole, replaced_files=replaced.files)
     run.reporter.check_cancelled()
     _record_batch(run, paths)
