@@ -346,6 +346,13 @@ def test_malformed_ndjson_lines_are_quarantined_with_their_lines(ws: Workspace, 
     kept = ws.cursor().execute("SELECT source_row ->> 'line' FROM raw.rejected_events "
                                "WHERE _source_line = 2").fetchall()
     assert kept == [('{"ts": broken',)]
+    # A damaged first line: the rows under it keep their lines too.
+    first = tmp_path / "first.ndjson"
+    first.write_text("{oops\n" + good % (5, 5) + good % (6, 6))
+    v = import_events(ws, [first]).validation
+    assert v is not None and (v.rows_loaded, v.rows_rejected) == (2, 1)
+    assert ws.cursor().execute("SELECT user_id, _source_line FROM raw.events WHERE user_id > 'u4' "
+                               "ORDER BY 2").fetchall() == [("u5", 2), ("u6", 3)]
 
 
 @pytest.mark.reliability

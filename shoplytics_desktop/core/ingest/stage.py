@@ -38,6 +38,8 @@ READER_REJECTS = "__ingest_reader_rejects"
 MULTILINE_TABLE = "__ingest_multiline"
 #: The blank lines of NDJSON files read for their malformed lines (file, line, j: the j-th).
 BLANK_LINES = "__ingest_blank_lines"
+#: The staged rows of those malformed lines (row_id), left out of the mapped rows.
+MALFORMED_ROWS = "__ingest_malformed_rows"
 #: Up to this many files, each file's first row is looked up in a literal (see
 #: ``_numbered_source``); the lookup reads the literal through, 0.12 s per million rows at 90.
 _LOOKUP_FILES = 100
@@ -71,7 +73,8 @@ class Staged:
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, MULTILINE_TABLE, BLANK_LINES):
+    for t in (SRC_TABLE, FIRSTS_TABLE, READER_REJECTS, MULTILINE_TABLE, BLANK_LINES,
+              MALFORMED_ROWS):
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
@@ -127,11 +130,14 @@ def stage_sources(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> Staged:
     assert row is not None
     count, base = int(row[0]), int(row[1] or 0)
     # The CSV reader skips the lines it rejects (the rows after them are numbered up); the JSON
-    # reader keeps a malformed line's place.
-    skipped = READER_REJECTS if rejects > 0 and info.format == "csv" else (
-        BLANK_LINES if rejects > 0 else None)
-    return Staged(_numbered_source(con, info, base, skipped),
-                  count, rejects, read_types,
+    # reader keeps a malformed line's place, as a row the mapping leaves out.
+    csv_rejects = rejects > 0 and info.format == "csv"
+    json_rejects = rejects > 0 and not csv_rejects
+    return Staged(_numbered_source(con, info, base,
+                                   READER_REJECTS if csv_rejects else
+                                   BLANK_LINES if json_rejects else None,
+                                   MALFORMED_ROWS if json_rejects else None),
+                  count - rejects if json_rejects else count, rejects, read_types,
                   (info.file_column, info.line_column) if info.format == "csv" else None)
 
 
@@ -251,13 +257,14 @@ def _malformed_lines(
 
 
 def _reject_malformed_json_lines(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> int:
-    """Quarantine the malformed lines of NDJSON read with them as rows of nulls: those rows go
-    from the staged rows (the others keep their places, so their line numbers), and the lines
-    go to the reader's rejects with their reason."""
+    """Quarantine the malformed lines of NDJSON read with them as rows of nulls: those rows are
+    left out of the mapped rows (``MALFORMED_ROWS``; they keep their places, so the others keep
+    their line numbers), and the lines go to the reader's rejects with their reason."""
     fq = quote_ident(info.file_column)
     firsts = dict(con.execute(f"SELECT {fq}, min(rowid) FROM {SRC_TABLE} GROUP BY 1").fetchall())
     con.execute(f"CREATE TEMP TABLE {READER_REJECTS} (file VARCHAR, line BIGINT, reason VARCHAR, "
                 "csv_line VARCHAR, j BIGINT)")
+    con.execute(f"CREATE TEMP TABLE {MALFORMED_ROWS} (row_id BIGINT)")
     con.execute(f"CREATE TEMP TABLE {BLANK_LINES} (file VARCHAR, line BIGINT, j BIGINT)")
     found = 0
     for read, f in zip(info.read_paths, info.files, strict=True):
@@ -274,7 +281,7 @@ def _reject_malformed_json_lines(con: duckdb.DuckDBPyConnection, info: SourceInf
                             [[name, line, j] for j, line in enumerate(blanks, start=1)])
         if not bad:
             continue
-        con.execute(f"DELETE FROM {SRC_TABLE} WHERE rowid IN (SELECT unnest(?::BIGINT[]))",
+        con.execute(f"INSERT INTO {MALFORMED_ROWS} SELECT unnest(?::BIGINT[])",
                     [[int(firsts[name]) + record - 1 for _, record, _ in bad]])
         con.executemany(
             f"INSERT INTO {READER_REJECTS} VALUES (?, ?, ?, ?, ?)",
@@ -290,10 +297,12 @@ def _rowid_column(info: SourceInfo) -> str | None:
 
 
 def _numbered_source(
-    con: duckdb.DuckDBPyConnection, info: SourceInfo, base: int, skipped: str | None
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, base: int, skipped: str | None,
+    left_out: str | None = None,
 ) -> str:
     """The staged rows with their lines. ``skipped``: a table of the lines the reader skipped
-    (file, line, j: the j-th of its file), after which rows are numbered up."""
+    (file, line, j: the j-th of its file), after which rows are numbered up; ``left_out``: a
+    table of staged rows (row_id) that are no rows of the source (numbered all the same)."""
     offset = line_offset(info) + 1
     fq = quote_ident(info.file_column)
     if len(info.files) == 1:
@@ -330,7 +339,9 @@ def _numbered_source(
     rowid = _rowid_column(info)
     if rowid:
         columns += f" RENAME ({quote_ident(info.internal_name('__rowid'))} AS {quote_ident(rowid)})"
-    return f"SELECT {columns}, {line} AS {quote_ident(info.line_column)} FROM {SRC_TABLE} s{join}"
+    where = f" WHERE s.rowid NOT IN (SELECT row_id FROM {left_out})" if left_out else ""
+    return (f"SELECT {columns}, {line} AS {quote_ident(info.line_column)} "
+            f"FROM {SRC_TABLE} s{join}{where}")
 
 
 def _collect_reader_rejects(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> int:
