@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox, QTableWidget, QTreeWidget, QTreeWidgetItem
 
-from shoplytics_desktop.core.ingest import Mapping
+from shoplytics_desktop.core.ingest import Mapping, import_events
 from shoplytics_desktop.core.workspace import Workspace
 from shoplytics_desktop.ui.import_wizard import ImportWizard
 from shoplytics_desktop.ui.import_wizard.jobs import Validation
@@ -754,8 +754,6 @@ def test_the_same_file_under_another_mapping_replaces_its_batch(
         qtbot, ws: Workspace, tmp_path: Path) -> None:
     """Imported once as proposed, then again with 'cart' mapped to 'other': the check page says
     the earlier batch is replaced, and the load replaces it (the events count once)."""
-    from shoplytics_desktop.core.ingest import import_events
-
     f = tmp_path / "events.csv"
     f.write_text("event_time,event_type,user_id,product_id,price\n"
                  "2024-03-01 10:00:00,view,u1,p1,10.00\n"
@@ -784,3 +782,28 @@ def test_the_same_file_under_another_mapping_replaces_its_batch(
     assert "replaced by this import" in wizard.summary_page.values["notes"].text()
     assert "what it replaced comes back with File ▸ Restore backup…" in (
         wizard.summary_page.hint.text())
+
+
+def test_the_summary_says_what_only_loading_found(qtbot, ws: Workspace, tmp_path: Path) -> None:
+    """Events imported before that a corrected export has with other values are found as the
+    rows load: the summary page shows that warning (the check page could not)."""
+    head = "event_id,event_time,event_type,user_id,product_id,price\n"
+    first = tmp_path / "march.csv"
+    first.write_text(head + "e1,2024-03-01 10:00:00,view,u1,p1,10.00\n"
+                     "e2,2024-03-01 10:01:00,purchase,u1,p1,10.00\n")
+    batch = import_events(ws, [first]).batch_id
+    corrected = tmp_path / "march-corrected.csv"
+    corrected.write_text(head + "e2,2024-03-01 10:01:00,purchase,u1,p1,12.00\n"
+                         "e3,2024-03-01 10:02:00,view,u2,p1,10.00\n")
+    wizard = _wizard(qtbot, ws, [str(corrected)])
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    shown = wizard.summary_page.values["warnings"]
+    assert wizard.summary_page.form.isRowVisible(shown)
+    assert shown.text() == (
+        "1 event imported before has other values in this import (e.g. event e2 (price: 10.00 → "
+        "12.00)): the earlier values are kept. To load the corrected rows, delete the earlier "
+        f"batch (File ▸ Import batches…, or `shoplytics batches delete {batch}`) and import again "
+        "what it held.")
+    assert wizard.summary_page.values["loaded"].text() == "1"

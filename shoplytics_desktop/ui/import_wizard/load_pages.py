@@ -11,7 +11,12 @@ from PySide6.QtWidgets import (
 )
 
 from shoplytics_desktop.core import ingest
-from shoplytics_desktop.ui.import_wizard.common import ImportState, JobPage, status_label
+from shoplytics_desktop.ui.import_wizard.common import (
+    ImportState,
+    JobPage,
+    set_kind,
+    status_label,
+)
 from shoplytics_desktop.ui.import_wizard.jobs import import_job
 from shoplytics_desktop.ui.progress_box import ProgressBox
 
@@ -92,7 +97,8 @@ class SummaryPage(JobPage):
         self.values: dict[str, QLabel] = {}
         for key, label in (("loaded", "Rows loaded:"), ("duplicate", "Duplicates skipped:"),
                            ("rejected", "Rows rejected:"), ("batch", "Batch id:"),
-                           ("time", "Time taken:"), ("extra", "Side tables:"), ("notes", "Notes:")):
+                           ("time", "Time taken:"), ("extra", "Side tables:"), ("notes", "Notes:"),
+                           ("warnings", "Warnings:")):
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -119,7 +125,8 @@ class SummaryPage(JobPage):
         v = report.validation
         v_loaded = v.rows_loaded if v else 0
         self.headline.setText(
-            f"{v_loaded:,} events loaded from {report.source}." if report.batch_id
+            f"{v_loaded:,} event{'' if v_loaded == 1 else 's'} loaded from {report.source}."
+            if report.batch_id
             else "Nothing new was loaded: these rows are already in the workspace.")
         val = self.values
         val["loaded"].setText(f"{v_loaded:,}")
@@ -136,6 +143,13 @@ class SummaryPage(JobPage):
         self.form.setRowVisible(val["extra"], bool(extra))
         val["notes"].setText("\n".join(report.notes))
         self.form.setRowVisible(val["notes"], bool(report.notes))
+        # What only loading found (events imported before with other values): the check page
+        # showed the rest.
+        checked = self.state.validation.report.warnings if self.state.validation else ()
+        found = [w for w in (v.warnings if v else ()) if w not in checked]
+        val["warnings"].setText("\n".join(w[0].upper() + w[1:] + "." for w in found))
+        set_kind(val["warnings"], "warn")
+        self.form.setRowVisible(val["warnings"], bool(found))
         self.hint.setText(
             ("Rejected rows are kept with their line and reason in raw.rejected_events (Data "
              "page). " if v and v.rows_rejected else "")
