@@ -278,7 +278,8 @@ def validation_rules(
         # row beyond it would stop every later run.
         Rule(f"price × quantity is too large (≥ {LINE_AMOUNT_MAX:,})",
              f"round(price, 2) * quantity >= {LINE_AMOUNT_MAX}"),
-        # Mapped values arrive trimmed and upper-cased: 'eur ' is EUR; 'EURO' or '€' is refused.
+        # Mapped values arrive trimmed and upper-cased, a sign of one currency as its code: 'eur '
+        # and '€' are EUR; 'EURO' or '$' (whose dollar?) is refused.
         Rule(
             "currency is not a three-letter ISO 4217 code (e.g. EUR)",
             "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",

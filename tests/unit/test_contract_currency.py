@@ -105,20 +105,22 @@ def test_currency_is_mapped_upper_cased_and_checked(ws: Workspace, tmp_path: Pat
         "2024-01-01 10:01:00,purchase,u1,o2,11.00, USD \n"     # line 3: USD
         "2024-01-01 10:02:00,purchase,u2,o3,12.00,\n"          # line 4: null (workspace's)
         "2024-01-01 10:03:00,purchase,u2,o4,13.00,EURO\n"      # line 5: rejected
-        "2024-01-01 10:04:00,purchase,u3,o5,14.00,€\n"         # line 6: rejected
+        "2024-01-01 10:04:00,purchase,u3,o5,14.00,€\n"         # line 6: a sign of one currency
         "2024-01-01 10:05:00,refund,u1,o1,10.00,EUR\n"         # line 7: a refund, EUR
+        "2024-01-01 10:06:00,purchase,u4,o6,15.00,$\n"         # line 8: rejected ($ of which?)
+        "2024-01-01 10:07:00,purchase,u4,o7,16.00,US$\n"       # line 9: USD
     )
     assert propose_mapping(inspect_sources([src])).columns["currency"] == "currency"
     v = import_events(ws, [src]).validation
     assert v is not None
-    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (6, 4, 2)
+    assert (v.rows_read, v.rows_loaded, v.rows_rejected) == (8, 6, 2)
     assert [(r.reason, r.example_lines) for r in v.reasons] == [
-        ("currency is not a three-letter ISO 4217 code (e.g. EUR)", "5, 6")
+        ("currency is not a three-letter ISO 4217 code (e.g. EUR)", "5, 8")
     ]
     assert ws.cursor().execute(
         "select _source_line, event_type, currency from raw.events order by _source_line"
     ).fetchall() == [(2, "purchase", "EUR"), (3, "purchase", "USD"), (4, "purchase", None),
-                     (7, "refund", "EUR")]
+                     (6, "purchase", "EUR"), (7, "refund", "EUR"), (9, "purchase", "USD")]
 
 
 def test_an_import_priced_in_another_currency_only_says_how_to_see_its_revenue(

@@ -405,11 +405,26 @@ def _field_columns(b: _Builder) -> list[str]:
         f"coalesce({b.text('traffic_source')}, {quote_literal(d.traffic_source)}) AS traffic_source",
         f"{b.properties()} AS properties",
         # ISO codes are upper case; blanks are missing (null: the workspace currency).
-        f"upper(trim({b.text('currency')})) AS currency",
+        f"{_currency_code_sql(b.text('currency'))} AS currency",
         f"{_event_id_src(b)} AS __event_id_src",
         f"{_key_sql(b)} AS __key",
         *b.passthrough(),
     ]
+
+
+#: Currency signs that name one currency, read as its ISO code ('$' and '¥' name several).
+_SIGN_CODES = {"€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₺": "TRY", "₽": "RUB",
+               "US$": "USD", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "AU$": "AUD",
+               "NZ$": "NZD", "R$": "BRL", "HK$": "HKD", "S$": "SGD", "MX$": "MXN"}
+
+
+def _currency_code_sql(text: str) -> str:
+    """The currency as an ISO code: upper case and trimmed (' eur' is EUR), and a sign that
+    names one currency (€, £) as its code; anything else as written (the contract rejects it)."""
+    code = f"upper(trim({text}))"
+    signs = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(v)}"
+                     for k, v in _SIGN_CODES.items())
+    return f"(CASE {code} {signs} ELSE {code} END)"
 
 
 #: The id fields whose placeholder values are missing values (``_placeholder_null``).
