@@ -11,7 +11,7 @@ import gzip
 import os
 import unicodedata
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -95,16 +95,17 @@ def folder_files(folder: Path) -> list[Path]:
     dated folders (Segment's and Snowplow's buckets, ``events_20240101/``, Spark's ``part-``
     files). Hidden files and folders are skipped, as are the ``_SUCCESS``/``.crc`` markers and
     README files beside the data."""
-    found: list[Path] = []
+    found = [p for p in _visible_files(folder) if is_data_file(p) or archives.is_archive(p)]
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+def _visible_files(folder: Path) -> Iterator[Path]:
+    """The files of a folder and its subfolders, without hidden ones and macOS's __MACOSX."""
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
         here = Path(root)
-        found.extend(
-            p for p in (here / n for n in sorted(names))
-            if not p.name.startswith(".") and (is_data_file(p) or archives.is_archive(p))
-            and p.is_file()
-        )
-    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+        yield from (p for p in (here / n for n in sorted(names))
+                    if not p.name.startswith(".") and p.is_file())
 
 
 #: Files a folder or zip archive of exports may hold that look like data but that no reader here
@@ -130,11 +131,8 @@ def unread_note(items: Sequence[str | Path]) -> list[str]:
     for item in items:
         path = Path(str(item)).expanduser()
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
-                found += [f"{Path(root, n).relative_to(path)} ({_UNREAD[Path(n).suffix.lower()]})"
-                          for n in sorted(names)
-                          if not n.startswith(".") and Path(n).suffix.lower() in _UNREAD]
+            found += [f"{f.relative_to(path)} ({why})" for f in _visible_files(path)
+                      if (why := unread_reason(f.name))]
         elif path.is_file() and archives.is_archive(path):
             found += [f"{path.name}/{m} ({why})" for m, why in archives.unread_members(path)]
     if not found:
