@@ -569,3 +569,111 @@ def test_wall_clock_times_in_a_zoned_workspace_get_a_note(tmp_path: Path) -> Non
     with Workspace.open(tmp_path / "ws2") as ws2:
         ws2.settings.time_zone = "Europe/Berlin"
         assert not any("carry no UTC offset" in n for n in import_events(ws2, [g]).notes)
+
+
+@pytest.mark.parametrize("header", ["Date,Time", "Time,Date", "datum,uhrzeit"])
+def test_a_date_and_a_time_of_day_in_two_columns_are_one_time(tmp_path: Path, header: str) -> None:
+    """A date in one column and the time of day in another (a shop's report) are read together:
+    each alone was rejected as no time, or took every event of a day to midnight. A row without
+    its time of day keeps its date."""
+    first = header.split(",")[0]
+    swap = first.lower() in ("time", "uhrzeit")
+    rows = [("2024-03-01", "10:00:00", "view"), ("2024-03-01", "10:05:30", "add_to_cart"),
+            ("2024-03-02", "11:05 PM", "purchase"), ("2024-03-03", "", "view")]
+    body = "".join(f"{t},{d},{e},u1,p1\n" if swap else f"{d},{t},{e},u1,p1\n" for d, t, e in rows)
+    f = _csv(tmp_path / "e.csv", f"{header},event,user_id,product_id\n{body}")
+    con = duckdb.connect()
+    got = [(r[0], r[3]) for r in _loaded(con, [f])]
+    assert got == [(dt.datetime(2024, 3, 1, 10, 0), None), (dt.datetime(2024, 3, 1, 10, 5, 30), None),
+                   (dt.datetime(2024, 3, 2, 23, 5), None), (dt.datetime(2024, 3, 3), None)]
+
+
+def test_json_events_wrapped_in_an_array_are_read_one_per_element(tmp_path: Path) -> None:
+    """An API's or a tool's JSON that wraps its events (``{"data": [...]}``, a user's events
+    under ``events``) was refused ("no column for event name"). Each element is an event, its
+    fields read from it, else from the object around it; its id is its own or its values'
+    hash wherever it stands in the array, so the same events exported flat are duplicates."""
+    api = tmp_path / "api.json"
+    api.write_text(
+        '{"meta":{"page":1},"data":[{"id":"e1","timestamp":1709287200000,"type":"page_view",'
+        '"visitor":"v1"},{"id":"e2","timestamp":1709287260000,"type":"product_view",'
+        '"visitor":"v1","product_id":"p1"},{"id":"e3","timestamp":1709287320000,'
+        '"type":"purchase","visitor":"v1","product_id":"p1","value":5.5,'
+        '"transaction_id":"t1"}]}', encoding="utf-8")
+    per_user = tmp_path / "users.ndjson"
+    per_user.write_text(
+        '{"user_id":"u1","country":"DE","events":[{"time":"2024-03-01T10:00:00Z",'
+        '"name":"view_item","sku":"p1"},{"time":"2024-03-01T10:02:00Z","name":"add_to_cart",'
+        '"sku":"p1"}]}\n{"user_id":"u2","country":"FR","events":[{"time":"2024-03-02T10:00:00Z",'
+        '"name":"purchase","sku":"p2","price":"12.00","order":"o9","extra":"x"}]}\n',
+        encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert main(["import", "--workspace", str(ws), str(api)]) == 0
+    assert main(["import", "--workspace", str(ws), str(per_user)]) == 0
+    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
+    got = con.execute(
+        "SELECT event_id, epoch(event_time), event_type, user_id, product_id, "
+        "CAST(price AS VARCHAR), order_id, country, CAST(properties AS VARCHAR) FROM raw.events "
+        "ORDER BY user_id, event_time").fetchall()
+    con.close()
+    assert [g[0] for g in got[3:]] == ["e1", "e2", "e3"]
+    assert [g[1:] for g in got] == [
+        (1709287200, "product_view", "u1", "p1", None, None, "DE", None),
+        (1709287320, "add_to_cart", "u1", "p1", None, None, "DE", None),
+        (1709373600, "purchase", "u2", "p2", "12.00", "o9", "FR", '{"extra":"x"}'),
+        (1709287200, "page_view", "v1", None, None, None, "XX", None),
+        (1709287260, "product_view", "v1", "p1", None, None, "XX", None),
+        (1709287320, "purchase", "v1", "p1", "5.50", "t1", "XX", None),
+    ]
+    # The first user's events exported flat, one per line: the same events, nothing new.
+    flat = tmp_path / "flat.ndjson"
+    flat.write_text('{"user_id":"u1","country":"DE","time":"2024-03-01T10:00:00Z",'
+                    '"name":"view_item","sku":"p1"}\n{"user_id":"u1","country":"DE",'
+                    '"time":"2024-03-01T10:02:00Z","name":"add_to_cart","sku":"p1"}\n',
+                    encoding="utf-8")
+    assert main(["import", "--workspace", str(ws), str(flat)]) == 0
+    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.events").fetchone() == (6,)
+    con.close()
+    con = duckdb.connect()
+    settled = settle([per_user], con=con)[1]
+    assert settled.mapping.explode == "events"
+    assert any("elements of the array events" in n for n in settled.notes)
+
+
+def test_a_csv_without_a_header_row_is_read_by_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV whose first line is a row of values (a time) took that row for column names: the
+    row was lost and the import failed naming the values as columns. Its columns are named by
+    position, the time and the event found by their values, the user asked for with a hint;
+    the saved proposal keeps ``header: false`` and imports every line."""
+    f = _csv(tmp_path / "nohdr.csv", "2024-03-01 10:00:00,view,u1,p1,,\n"
+             "2024-03-01 10:05:00,cart,u1,p1,,\n2024-03-01 10:09:30,purchase,u1,p1,12.50,o1\n"
+             "2024-03-02 11:00:00,view,u2,p2,,\n")
+    info = inspect_sources([f])
+    assert not info.header
+    assert [c.name for c in info.columns] == [f"column{i}" for i in range(6)]
+    assert any("no header row" in n for n in info.notes)
+    proposed = propose_mapping(info)
+    assert (proposed.columns["event_time"], proposed.columns["event_type"]) == \
+        ("column0", "column1")
+    ws = tmp_path / "ws"
+    assert main(["import", "--workspace", str(ws), str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "No column for user (user_id)" in err and "column0, column1" in err
+    assert "The file has no header row: write the proposal with --save-mapping" in err
+    saved = tmp_path / "m.yaml"
+    assert main(["import", "--workspace", str(ws), "--save-mapping", str(saved), str(f)]) == 1
+    text = saved.read_text(encoding="utf-8")
+    assert "header: false" in text
+    saved.write_text(text.replace("user_id: null  # REQUIRED: no column found",
+                                  "user_id: column2\n  product_id: column3\n  price: column4"),
+                     encoding="utf-8")
+    assert main(["import", "--workspace", str(ws), "--mapping", str(saved), str(f)]) == 0
+    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
+    got = con.execute("SELECT _source_line, event_type, user_id, CAST(price AS VARCHAR) "
+                      "FROM raw.events ORDER BY 1").fetchall()
+    con.close()
+    assert got == [(1, "product_view", "u1", None), (2, "add_to_cart", "u1", None),
+                   (3, "purchase", "u1", "12.50"), (4, "product_view", "u2", None)]

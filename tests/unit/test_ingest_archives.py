@@ -193,3 +193,52 @@ def test_password_protected_archive_is_explained(tmp_path: Path) -> None:
     src.write_bytes(bytes(data))
     with pytest.raises(ImportError_, match="password-protected"):
         resolve_paths([src])
+
+
+def test_a_catalog_and_a_customer_list_beside_the_events_load_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shop's zip of events.csv, products.csv and customers.csv: the two files of no events
+    had every row rejected as events (no time, no event name). They load as the product
+    catalog and the user profiles, each named in the batch list by its place in the zip; a
+    page-view log without an event column is not taken for user profiles."""
+    archive = tmp_path / "shop.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("events.csv", "event_time,event_type,user_id,product_id,price,order_id\n"
+                                 "2024-03-01 10:00:00,view,u1,p1,,\n"
+                                 "2024-03-01 10:05:00,cart,u1,p1,,\n"
+                                 "2024-03-01 10:09:30,purchase,u1,p1,12.50,o1\n")
+        z.writestr("customers.csv", "customer_id,email,created_at,country\n"
+                                    "u1,a@x.com,2023-01-01,DE\nu2,b@x.com,2023-02-01,FR\n")
+        z.writestr("products.csv", "product_id,name,category,brand,price\n"
+                                   "p1,Mug,kitchen,Acme,12.50\np2,Tee,apparel,Acme,20.00\n")
+    ws = tmp_path / "ws"
+    assert main(["import", "--workspace", str(ws), str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert "shop.zip/products.csv holds no events but a product catalog" in out
+    assert "shop.zip/customers.csv holds no events but user profiles" in out
+    assert "3 rows read: 3 loaded, 0 duplicate, 0 rejected" in out
+    w = Workspace(ws)
+    con = w.cursor()
+    try:
+        assert con.execute("SELECT product_id, category, brand FROM raw.products ORDER BY 1"
+                           ).fetchall() == [("p1", "kitchen", "Acme"), ("p2", "apparel", "Acme")]
+        assert con.execute("SELECT user_id, country FROM raw.users ORDER BY 1").fetchall() == \
+            [("u1", "DE"), ("u2", "FR")]
+        sources = con.execute("SELECT source FROM _shoplytics.batches").fetchall()
+        assert sorted(str(r[0]).replace(f"{tmp_path}/", "") for r in sources) == \
+            ["shop.zip", "shop.zip/customers.csv", "shop.zip/products.csv"]
+    finally:
+        con.close()
+        w.close()
+    # A log of page views without an event column beside event files: still events (its rows
+    # rejected for the missing name), not user profiles.
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.csv").write_text("event_time,event_type,user_id\n2024-03-01 10:00:00,view,u1\n",
+                                  encoding="utf-8")
+    (folder / "b.csv").write_text("timestamp,user_id,country\n2024-03-01 11:00:00,u2,DE\n",
+                                  encoding="utf-8")
+    assert main(["import", "--workspace", str(tmp_path / "ws2"), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "holds no events" not in out and "1 rejected" in out

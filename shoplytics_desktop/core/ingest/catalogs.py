@@ -62,6 +62,28 @@ USERS = CatalogSpec(
 _STAGE = "__ingest_catalog_stage"
 
 
+def matched_names(info: SourceInfo, spec: CatalogSpec) -> set[str]:
+    """The columns of ``info`` the catalog ``spec`` would read (none without its key)."""
+    try:
+        return {c.name for c in _match(info, spec).values()}
+    except ImportError_:
+        return set()
+
+
+def kind_of(info: SourceInfo) -> CatalogSpec | None:
+    """The side file a file of no events is (a product catalog or customer list among event
+    files): its key column and at least one other of the catalog's fields, for one kind only."""
+    kinds = []
+    for spec in (PRODUCTS, USERS):
+        try:
+            cols = _match(info, spec)
+        except ImportError_:
+            continue
+        if len(cols) >= 2 and not (spec is PRODUCTS and set(cols) == {"product_id", "price"}):
+            kinds.append(spec)
+    return kinds[0] if len(kinds) == 1 else None
+
+
 def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
     by_norm = {normalize_name(c.name): c for c in info.top_columns}
     out: dict[str, SourceColumn] = {}

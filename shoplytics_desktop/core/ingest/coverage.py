@@ -23,11 +23,13 @@ SHOWN_NAMES = 10
 
 
 def funnel_warnings(
-    counts: Iterable[tuple[str | None, str | None, int]], held: Iterable[str] = ()
+    counts: Iterable[tuple[str | None, str | None, int]], held: Iterable[str] = (),
+    chosen: Iterable[str] = (),
 ) -> tuple[str, ...]:
     """Warnings from (event name, event type, rows) of the rows that would load; a step type
     the workspace already ``held`` is not missing (a day's file of page views only, imported
-    beside earlier days' purchases)."""
+    beside earlier days' purchases). Names the mapping itself maps to ``other`` (``chosen``:
+    an order export's cancelled status) are not listed for the user to map."""
     by_type: dict[str, int] = {}
     others: dict[str, int] = {}
     for name, event_type, n in counts:
@@ -41,6 +43,8 @@ def funnel_warnings(
         return ()
     out: list[str] = []
     held = set(held)
+    for name in chosen:
+        others.pop(name, None)
     if by_type.get("other", 0) == total and not held:
         out.append("every row maps to 'other': the funnel will be empty")
     else:
@@ -55,16 +59,20 @@ def funnel_warnings(
 
 
 def batch_warnings(
-    con: duckdb.DuckDBPyConnection, rows_sql: str, params: list[object] | None = None
+    con: duckdb.DuckDBPyConnection, rows_sql: str, params: list[object] | None = None,
+    event_types: dict[str, str] | None = None,
 ) -> tuple[str, ...]:
-    """``funnel_warnings`` of the rows ``rows_sql`` selects (columns event_name, event_type)."""
+    """``funnel_warnings`` of the rows ``rows_sql`` selects (columns event_name, event_type);
+    ``event_types``: the mapping's own (its names mapped to ``other`` are not listed)."""
     rows = con.execute(
         f"SELECT event_name, event_type, count(*) FROM ({rows_sql}) GROUP BY 1, 2",
         params or [],
     ).fetchall()
     counts = [(r[0], r[1], int(r[2])) for r in rows]
     missing = [t for t, _ in _STEPS if not any(c[1] == t for c in counts)]
-    return funnel_warnings(counts, _held_types(con, missing) if counts and missing else ())
+    chosen = [n for n, t in (event_types or {}).items() if t == "other"]
+    return funnel_warnings(counts, _held_types(con, missing) if counts and missing else (),
+                           chosen)
 
 
 def _held_types(con: duckdb.DuckDBPyConnection, types: list[str]) -> list[str]:

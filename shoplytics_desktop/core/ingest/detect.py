@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -264,13 +264,16 @@ def _flatten(
     return out
 
 
-def _sample_value(row: Any, path: tuple[str, ...]) -> Any:
-    value = row
-    for p in path[1:]:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(p)
-    return value
+def _sample_values(value: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    """The values at ``path`` inside a sampled value: a struct's field, and at a list's
+    ``child`` step each element's (the events of ``{"events": [...]}``)."""
+    if not path:
+        yield value
+    elif isinstance(value, list) and path[0] == "child":
+        for element in value:
+            yield from _sample_values(element, path[1:])
+    elif isinstance(value, dict):
+        yield from _sample_values(value.get(path[0]), path[1:])
 
 
 def inspect_sources(
@@ -324,11 +327,17 @@ def _inspect(
     )
     info = _with_lineage_names(con, info, dialect.sniffs)
     columns, sampled = _sampled_columns(con, info, dialect.sniffs)
-    if not sampled and fmt == "csv" and info.header and not options and _names_are_data(columns):
-        # One line whose "names" are an event (a time, a UUID): a headerless export of one row
-        # (Snowplow's enriched TSV of a quiet hour), not a header without rows.
+    if fmt == "csv" and info.header and not options and _names_are_data(columns):
+        # A first line whose "names" are an event's values (a time, a UUID): a file without a
+        # header row, its columns named by position (column0, column1 …); also a headerless
+        # export of one row (Snowplow's enriched TSV of a quiet hour), not a header without rows.
+        value = next(c.name.strip() for c in columns if _DATA_NAME.match(c.name.strip()))
         info = dataclasses.replace(info, header=False)
         columns, sampled = _sampled_columns(con, info, None)
+        if sampled:
+            notes.append(f"The file has no header row (its first line holds values such as "
+                         f"{value!r}): its columns are named by position (column0, column1 …) "
+                         "and mapped by their values where they can be.")
     if not sampled:
         empty_what = (
             "has a header row but no data rows"
@@ -616,14 +625,14 @@ def _sampled_columns(
 def _column_samples(sample: list[Any], idx: int, path: tuple[str, ...]) -> list[str]:
     values: list[str] = []
     for row in sample:
-        v = _sample_value(row[idx], path)
-        if v is None or (isinstance(v, str) and not v.strip()):
-            continue
-        s = str(v)
-        if s not in values:
-            values.append(s[:200])
-        if len(values) >= SAMPLES_PER_COLUMN:
-            break
+        for v in _sample_values(row[idx], path[1:]):
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            s = str(v)
+            if s not in values:
+                values.append(s[:200])
+            if len(values) >= SAMPLES_PER_COLUMN:
+                return values
     return values
 
 

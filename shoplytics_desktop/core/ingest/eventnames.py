@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,3 +311,55 @@ def _rule_type(name: str) -> str:
     """The rule's type, with a bare view left as ``VIEW`` (decided per row)."""
     found = _by_rules(normalize(name)) or fuzzy_type(name)
     return found or "other"
+
+
+# -- order statuses ------------------------------------------------------------------------------
+
+#: What an order export's status says about the order (normalised names). Modelled on the stores'
+#: own reports: WooCommerce's analytics count processing, on-hold and completed orders and leave
+#: out pending, failed and cancelled ones; a refunded order was paid, then given back.
+_PAID_STATUSES = frozenset({
+    "completed", "complete", "processing", "paid", "shipped", "delivered", "fulfilled",
+    "partiallyfulfilled", "unfulfilled", "partiallypaid", "partiallyrefunded", "closed",
+    "success", "successful", "succeeded", "settled", "captured", "authorized", "authorised",
+    "approved", "confirmed", "invoiced", "onhold", "open", "placed", "accepted", "intransit",
+    "outfordelivery", "readyforpickup", "pickedup", "done", "ok", "sale", "abgeschlossen",
+    "bezahlt", "versendet", "versandt", "geliefert", "termine", "terminee", "payee", "paye",
+    "expedie", "expediee", "livre", "livree", "completado", "pagado", "enviado", "entregado",
+    "completato", "pagato", "spedito", "consegnato", "voltooid", "betaald", "verzonden",
+    "geleverd",
+})
+_REFUNDED_STATUSES = frozenset({
+    "refunded", "fullyrefunded", "returned", "refund", "chargeback", "chargedback", "reversed",
+    "erstattet", "rueckerstattet", "zurueckerstattet", "zuruckerstattet", "ruckerstattet",
+    "rembourse", "remboursee", "reembolsado", "rimborsato", "terugbetaald",
+})
+_UNPAID_STATUSES = frozenset({
+    "cancelled", "canceled", "cancel", "failed", "failure", "voided", "void", "expired",
+    "pending", "pendingpayment", "awaitingpayment", "paymentpending", "unpaid", "draft",
+    "checkoutdraft", "trash", "deleted", "abandoned", "declined", "rejected", "denied", "error",
+    "storniert", "abgebrochen", "fehlgeschlagen", "annule", "annulee", "echoue", "echouee",
+    "cancelado", "fallido", "pendiente", "annullato", "fallito", "geannuleerd", "mislukt",
+})
+STATUS_PURCHASE, STATUS_REFUNDED, STATUS_UNPAID = "purchase", "refunded", "unpaid"
+
+
+def status_kind(status: str) -> str | None:
+    """What an order's status says: ``purchase`` (the order stands), ``refunded`` (paid, then
+    given back in full), ``unpaid`` (never paid: cancelled, failed, pending), or None (a status
+    not known here). Accents are dropped ("Annulée") and words joined ("On hold", "on-hold",
+    "wc-completed": WooCommerce's stored names carry a ``wc-`` prefix)."""
+    plain = unicodedata.normalize("NFKD", status.lower().replace("ß", "ss"))
+    n = normalize("".join(ch for ch in plain if not unicodedata.combining(ch)))
+    n = n.removeprefix("wc") if n.startswith("wc") and n[2:] and _status_of(n[2:]) else n
+    return _status_of(n)
+
+
+def _status_of(n: str) -> str | None:
+    if n in _PAID_STATUSES:
+        return STATUS_PURCHASE
+    if n in _REFUNDED_STATUSES:
+        return STATUS_REFUNDED
+    if n in _UNPAID_STATUSES:
+        return STATUS_UNPAID
+    return None

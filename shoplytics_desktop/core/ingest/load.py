@@ -23,12 +23,17 @@ import duckdb
 
 from shoplytics_desktop.core import contract
 from shoplytics_desktop.core.errors import Cancelled, ImportError_
-from shoplytics_desktop.core.ingest import batches, catalogs, keys
+from shoplytics_desktop.core.ingest import archives, batches, catalogs, keys
 from shoplytics_desktop.core.ingest.coverage import batch_warnings
-from shoplytics_desktop.core.ingest.detect import SourceInfo
+from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.leftovers import RECLAIM_MARKER, RESERVE_FILE
-from shoplytics_desktop.core.ingest.mapping import Mapping, check_mapping
-from shoplytics_desktop.core.ingest.proposal import refine
+from shoplytics_desktop.core.ingest.mapping import (
+    Mapping,
+    check_mapping,
+    generic_mapping,
+    missing_required,
+)
+from shoplytics_desktop.core.ingest.proposal import MAX_FILES, refine
 from shoplytics_desktop.core.ingest.report import (
     CatalogReport,
     ImportReport,
@@ -70,6 +75,7 @@ def _load_events(
     now: dt.datetime,
     rows_sql: str | None = None,
     own_ids: bool = True,
+    event_types: dict[str, str] | None = None,
 ) -> ValidationReport:
     """Insert the batch's new events and its rejected rows; count what happened.
 
@@ -106,7 +112,7 @@ def _load_events(
             [batch_id])
     warnings = batch_warnings(
         con, f"SELECT event_name, event_type FROM raw.events WHERE {keys.batch_rows(since)}",
-        [batch_id],
+        [batch_id], event_types,
     ) if loaded else ()
     if held.changed:
         warnings += (
@@ -307,6 +313,9 @@ def import_events(
     )
     if paths:
         _settle_mapping(run, paths, mapping, preset)
+        if products is None and users is None:
+            side = _side_files(run, paths, preset)
+            products, users = side.get("products"), side.get("users")
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
@@ -398,6 +407,41 @@ def _settle_mapping(
     note = preset_note(info, m)
     if note:
         run.notes.append(note)
+
+
+def _side_files(run: _Run, paths: Sequence[str | Path], preset: str | None) -> dict[str, Path]:
+    """A product catalog or customer list among proposed event files of differing columns (a
+    shop's zip of events, products.csv and customers.csv): such a file, which has neither a
+    time nor an event column and is the catalog's shape, is loaded as that catalog, not as
+    events that are all rejected; the mapping is settled again for the other files. One file
+    per kind; by the kind's name (products, users)."""
+    info = run.info
+    if info is None or not run.proposed or not info.union_by_name or run.mapping.preset or \
+            len(info.files) > MAX_FILES:
+        return {}
+    found: dict[str, Path] = {}
+    for f in info.files:
+        try:
+            one = inspect_sources([f.path], con=run.con)
+        except ImportError_:
+            continue
+        proposed = generic_mapping(one)
+        missing = missing_required(proposed)
+        spec = catalogs.kind_of(one) if "event_type" in missing else None
+        # Its time, if any, is the catalog's own (a customer's signup, a snapshot's date).
+        if spec is not None and spec.kind not in found and (
+                "event_time" in missing
+                or proposed.columns.get("event_time") in catalogs.matched_names(one, spec)):
+            found[spec.kind] = f.path
+    rest = [f.path for f in info.files if f.path not in found.values()]
+    if not found or not rest:
+        return {}
+    run.notes.clear()
+    _settle_mapping(run, rest, None, preset)
+    what = {"products": "a product catalog", "users": "user profiles"}
+    run.notes += [f"{archives.label(p) or p} holds no events but {what[kind]}: it is loaded "
+                  f"into raw.{kind}, as with --{kind}." for kind, p in found.items()]
+    return found
 
 
 @contextlib.contextmanager
@@ -502,7 +546,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
         report = count_mapped(con, mapped, staged, replaced.kept_sql("e"))
         run.report = dataclasses.replace(
             report, replaced=replaced.whole, replaced_files=replaced.files,
-            warnings=batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL"))
+            warnings=batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL",
+                                    event_types=dict(run.mapping.event_types)))
         run.reporter.check_cancelled()
         return
     assert run.batch_id is not None
@@ -512,7 +557,8 @@ def _import_event_files(run: _Run, paths: Sequence[str | Path]) -> None:
     )
     run.report = dataclasses.replace(
         _load_events(con, mapped, staged, run.batch_id, run.started, rows_sql,
-                     own_ids=bool(run.mapping.sources_of("event_id") or run.mapping.event_key)),
+                     own_ids=bool(run.mapping.sources_of("event_id") or run.mapping.event_key),
+                     event_types=dict(run.mapping.event_types)),
         replaced=replaced.whole, replaced_files=replaced.files)
     run.reporter.check_cancelled()
     _record_batch(run, paths)
@@ -591,7 +637,7 @@ def _import_catalog(run: _Run, spec: catalogs.CatalogSpec, path: str | Path) -> 
     cat_id = None if dry_run else batches.new_batch_id()
     rep = catalogs.load_catalog(con, spec, path, cat_id, started, dry_run)
     if not dry_run and cat_id is not None and rep.rows_loaded:
-        _batch_row(con, cat_id, spec.kind, str(path),
+        _batch_row(con, cat_id, spec.kind, archives.label(Path(path)) or str(path),
                    batches.fingerprint(resolve_paths([path])), None, rep.rows_read,
                    rep.rows_loaded, rep.rows_read - rep.rows_loaded - rep.rows_rejected,
                    rep.rows_rejected, started, f"{rep.rows_loaded:,} {spec.kind} loaded")

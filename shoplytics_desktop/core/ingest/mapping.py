@@ -24,6 +24,7 @@ an order's first line only), ``event_key`` (the source's natural key of a row),
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -123,7 +124,7 @@ class Supersede(BaseModel):
 #: Mapping keys added for vendors' exports, left out of the YAML while they hold their default.
 _RESHAPE_KEYS = ("time_zone", "preset", "explode", "explode_events", "fill_down", "event_key",
                  "properties_fields", "country_names", "negative_quantity", "negative_price",
-                 "order_refund", "supersede",
+                 "order_refund", "refunded_events", "supersede",
                  "skip_files")
 
 
@@ -167,6 +168,10 @@ class Mapping(BaseModel):
     #: "$price and $revenue can be negative", for refunds).
     negative_price: Literal["reject", "refund"] = "reject"
     order_refund: OrderRefund | None = None
+    #: Source event names (an order export's status, ``refunded``) of rows that are a purchase
+    #: given back in full: each such row is loaded as its purchase and a refund of the same line
+    #: (same product, price and quantity), so revenue counts the sale and net revenue does not.
+    refunded_events: list[str] = Field(default_factory=list)
     supersede: Supersede | None = None
     #: Files (names without extensions, any case) of the import whose rows are not events, such
     #: as Segment's ``identifies`` and ``users`` tables beside its event tables: left out.
@@ -176,7 +181,8 @@ class Mapping(BaseModel):
     def adds_rows(self) -> bool:
         """Whether source rows and events may differ in number (exploded arrays, order refunds,
         superseded rows, files left out)."""
-        return bool(self.explode or self.order_refund or self.supersede or self.skip_files)
+        return bool(self.explode or self.order_refund or self.refunded_events or self.supersede
+                    or self.skip_files)
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -361,11 +367,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "numero_pedido", "ordine", "bestelling", "bestelnummer"),
     "price": ("price", "unit_price", "amount", "unitprice", "item_price", "value", "price_usd",
               "preis", "einzelpreis", "prix", "prix_unitaire", "precio", "precio_unitario",
-              "prezzo", "prijs", "preco", "preco_unitario", "valor_unitario"),
+              "prezzo", "prijs", "preco", "preco_unitario", "valor_unitario", "item_cost",
+              "product_price", "sale_price", "selling_price", "lineitem_price",
+              "line_item_price", "item_unit_price"),
     "quantity": ("quantity", "qty", "units", "count", "item_quantity", "menge", "anzahl",
                  "stueckzahl", "quantite", "cantidad", "quantita", "aantal"),
     "currency": ("currency", "currency_code", "currencycode", "price_currency", "iso_currency",
-                 "currency_iso", "waehrung", "wahrung", "devise", "moneda", "valuta"),
+                 "currency_iso", "order_currency", "transaction_currency", "payment_currency",
+                 "waehrung", "wahrung", "devise", "moneda", "valuta"),
     "category": ("category_code", "category", "category_name", "product_category", "categoryid",
                  "category_id", "categorycode"),
     "brand": ("brand", "brand_name", "manufacturer"),
@@ -440,21 +449,240 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     used: set[str] = set()
     exact = {c.name: c for c in info.columns if len(c.path) == 1}
     columns = _columns_by_synonym(by_norm, used, exact)
+    wrapped = _wrapped_events(info) if not {"event_time", "event_type"} <= set(columns) else None
+    if wrapped is not None:
+        return _unwrapped_mapping(info, *wrapped)
     _columns_by_content(info, columns, used)
+    _date_and_time(info, columns, used)
+    _hash_addresses(info, columns)
     time_format = _proposed_time_format(info, columns.get("event_time"))
     defaults = Defaults()
+    statuses: dict[str, object] = {}
     if "event_type" not in columns and "order_id" in columns and (
         "price" in columns or "quantity" in columns
     ):
         # No event column, but orders, prices, quantities: an order export, a line per row.
         defaults = Defaults(event_name="purchase")
+        statuses = _order_statuses(info, columns, used, by_norm)
     return Mapping(
         source=source_options(info),
         columns=columns,  # type: ignore[arg-type]
         time_format=time_format,
         defaults=defaults,
         country_names=_country_names(info, columns.get("country")),
+        **statuses,  # type: ignore[arg-type]
     )
+
+
+def _wrapped_events(info: SourceInfo) -> tuple[str, list[SourceColumn]] | None:
+    """JSON whose events are an array inside each object (``{"events": [...]}``, an API's
+    ``data`` or a batch's ``batch``): the array's column and its elements' fields, each as a
+    column named by its reference (``events[].ts``). An array whose elements have a time (by
+    its name or values); of several, the one with the most fields."""
+    if info.format not in ("json", "ndjson", "parquet"):
+        return None
+    found: list[tuple[str, list[SourceColumn]]] = []
+    for col in info.columns:
+        t = (col.read_type or col.type).upper()
+        if len(col.path) != 1 or not (t.startswith("STRUCT") and t.endswith("[]")):
+            continue
+        fields = [dataclasses.replace(c, name=f"{_ref_name(col.name)}[].{_ref_name(c.path[2])}",
+                                      path=(c.path[2],))
+                  for c in info.columns if len(c.path) == 3 and c.path[:2] == (col.name, "child")]
+        names = {normalize_name(c.path[0]) for c in fields}
+        if any(normalize_name(n) in names for n in SYNONYMS["event_time"]) or any(
+                _looks_like_time(c) for c in fields):
+            found.append((col.name, fields))
+    return max(found, key=lambda f: len(f[1])) if found else None
+
+
+def _unwrapped_mapping(info: SourceInfo, array: str, fields: list[SourceColumn]) -> Mapping:
+    """The mapping of events held in an array (``_wrapped_events``): one event per element
+    (``explode``), each field read from the element, else from the object around it (a user
+    id written once for a user's events); the element's other fields kept in properties."""
+    by_norm: dict[str, SourceColumn] = {}
+    exact: dict[str, SourceColumn] = {}
+    for c in fields:
+        by_norm.setdefault(normalize_name(c.path[0]), c)
+        exact.setdefault(c.path[0], c)
+    outer = [c for c in info.columns if len(c.path) == 1 and c.name != array
+             and not _is_nested_type(c.read_type or c.type)]
+    for c in outer:
+        by_norm.setdefault(normalize_name(c.name), c)
+    used: set[str] = set()
+    columns = _columns_by_synonym(by_norm, used, exact)
+    # By content: the elements' fields first, then the object's.
+    _columns_by_content(dataclasses.replace(info, columns=tuple(fields + outer)), columns, used)
+    _hash_addresses(info, columns)
+    kept = {c.path[0]: c.name for c in fields if c.name not in used}
+    kept |= {c.name: _ref_name(c.name) for c in outer if c.name not in used and c.name not in kept}
+    return Mapping(
+        source=source_options(info),
+        columns=columns,  # type: ignore[arg-type]
+        explode=_ref_name(array),
+        keep_unmapped=False,
+        properties_fields=kept,
+    )
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _ref_name(name: str) -> str:
+    """A column or field name in a reference: as it is where plain, else double-quoted."""
+    return name if _PLAIN_NAME.match(name) else _quoted(name)
+
+
+def _quoted(name: str) -> str:
+    """A column name as a reference (refs.py) whatever its characters: double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+_DATE_ONLY = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+_TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?"
+                          r"(\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?$")
+#: Names of a column of the time of day beside a date column (normalised).
+_TIME_OF_DAY_NAMES = ("time", "eventtime", "ordertime", "timeofday", "uhrzeit", "zeit", "heure",
+                      "hora", "ora", "tijd", "orario")
+
+
+def _holds(col: SourceColumn, form: re.Pattern[str], sql_type: str) -> bool:
+    """Whether the column is of ``sql_type`` or its sampled values are all in ``form``."""
+    if (col.read_type or col.type).upper() == sql_type:
+        return True
+    values = [v.strip() for v in col.samples if v.strip()]
+    return bool(values) and _is_text(col) and all(form.match(v) for v in values)
+
+
+def _date_and_time(
+    info: SourceInfo, columns: dict[str, str | list[str]], used: set[str]
+) -> None:
+    """A date in one column and the time of day in another (``Date``, ``Time``) are read
+    together as the event's time (the date alone where the time is empty). Found from the
+    time column chosen: a date whose time of day has a column of its own, or a time of day
+    whose date has."""
+    src = columns.get("event_time")
+    chosen = info.column(src) if isinstance(src, str) else None
+    if chosen is None or len(chosen.path) > 1:
+        return
+    top = [c for c in info.columns if len(c.path) == 1 and c.name not in used]
+    date: SourceColumn | None
+    time: SourceColumn | None
+    if _holds(chosen, _DATE_ONLY, "DATE"):
+        named = {normalize_name(c.name): c for c in top}
+        other = next((c for n in _TIME_OF_DAY_NAMES if (c := named.get(n)) is not None
+                      and _holds(c, _TIME_OF_DAY, "TIME")), None)
+        if other is None:
+            other = next((c for c in top if _holds(c, _TIME_OF_DAY, "TIME")), None)
+        date, time = chosen, other
+    elif _holds(chosen, _TIME_OF_DAY, "TIME"):
+        date = next((c for c in top if _holds(c, _DATE_ONLY, "DATE")), None)
+        time = chosen
+    else:
+        return
+    if date is None or time is None:
+        return
+    d, t = (_quoted(c.name) for c in (date, time))
+    used.update((date.name, time.name))
+    columns["event_time"] = f"coalesce(concat({d}, ' ', {t}), {d})"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _hash_addresses(info: SourceInfo, columns: dict[str, str | list[str]]) -> None:
+    """A user column of e-mail addresses (by its name or its values) is read hashed: the
+    customer is a stable hash of the trimmed, lower-cased address, which is never stored."""
+    def hashed(name: str) -> str:
+        col = info.column(name)
+        if col is None or len(col.path) > 1:
+            return name
+        values = [v for v in col.samples if v.strip()]
+        by_name = any(w in normalize_name(name) for w in ("email", "mail"))
+        if by_name or (values and all(_EMAIL.match(v.strip()) for v in values)):
+            return f"hash({_quoted(name)})"
+        return name
+
+    src = columns.get("user_id")
+    if isinstance(src, str):
+        columns["user_id"] = hashed(src)
+    elif src:
+        columns["user_id"] = [hashed(s) for s in src]
+
+
+#: Columns of an order's status (normalised): an order export's rows are read by it.
+STATUS_COLUMNS = ("status", "orderstatus", "financialstatus", "paymentstatus",
+                  "transactionstatus", "state", "orderstate", "bestellstatus", "zahlungsstatus",
+                  "statut", "statutcommande", "estado", "estadopedido", "stato", "statoordine",
+                  "orderstatusname")
+#: Columns of an order's refunded amount (normalised).
+_REFUND_AMOUNTS = ("refundedamount", "refundamount", "amountrefunded", "refundedtotal",
+                   "totalrefunded", "refundtotal", "ordertotalrefunded", "orderrefundamount",
+                   "orderrefundedamount", "orderrefundtotal", "refunds", "refunded",
+                   "erstattetenbetrag", "erstattungsbetrag", "montantrembourse",
+                   "importereembolsado")
+
+
+def _order_statuses(
+    info: SourceInfo, columns: dict[str, str | list[str]], used: set[str],
+    by_norm: dict[str, SourceColumn],
+) -> dict[str, object]:
+    """An order export's status column, read as each row's event (``columns``, ``used`` are
+    updated): a cancelled, failed or pending order is no purchase, a refunded one is a purchase
+    and its refund. A column only counts when its sampled values are mostly statuses known
+    here (a ``State`` column may be the address's). With a refunded-amount column, each
+    order's refund is that amount (partial refunds too) instead. The mapping's extra keys."""
+    from shoplytics_desktop.core.ingest.eventnames import status_kind
+
+    status = next((c for n in STATUS_COLUMNS if (c := by_norm.get(n)) is not None
+                   and c.name not in used and len(c.path) == 1 and _is_text(c)), None)
+    values = [v for v in status.samples if v.strip()] if status is not None else []
+    known = [v for v in values if status_kind(v) is not None]
+    if status is None or not known or len(known) * 2 < len(values):
+        return {}
+    columns["event_type"] = status.name
+    used.add(status.name)
+    extra: dict[str, object] = {}
+    amount = next((c for n in _REFUND_AMOUNTS if (c := by_norm.get(n)) is not None
+                   and c.name not in used and len(c.path) == 1), None)
+    order = columns["order_id"]
+    if amount is not None and isinstance(order, str):
+        used.add(amount.name)
+        extra["order_refund"] = OrderRefund(amount=amount.name, by=order)
+    types, refunded = order_status_types(values, by_amount="order_refund" in extra)
+    return extra | {"event_types": types, "refunded_events": refunded}
+
+
+def order_status_types(
+    names: list[str] | tuple[str, ...], by_amount: bool = False
+) -> tuple[dict[str, str], list[str]]:
+    """The event type of each order status in ``names`` (a status not known here: the order
+    stands, a purchase), and the statuses whose rows are also refunded in full (none where
+    ``by_amount``: a refunded-amount column gives each order's refund)."""
+    from shoplytics_desktop.core.ingest.eventnames import (
+        STATUS_REFUNDED,
+        STATUS_UNPAID,
+        status_kind,
+    )
+
+    types: dict[str, str] = {}
+    refunded: list[str] = []
+    for name in dict.fromkeys(names):
+        kind = status_kind(name)
+        types[name] = "other" if kind == STATUS_UNPAID else "purchase"
+        if kind == STATUS_REFUNDED and not by_amount:
+            refunded.append(name)
+    return types, refunded
+
+
+def status_column(mapping: Mapping) -> str | None:
+    """The order-status column an order export's rows are read by (see ``_order_statuses``),
+    or None."""
+    src = mapping.columns.get("event_type")
+    if mapping.preset is None and mapping.defaults.event_name == "purchase" and \
+            isinstance(src, str) and normalize_name(src) in STATUS_COLUMNS:
+        return src
+    return None
 
 
 def _country_names(info: SourceInfo, source: str | list[str] | None) -> bool:
@@ -544,7 +772,15 @@ def _columns_by_synonym(
 def _columns_by_content(
     info: SourceInfo, columns: dict[str, str | list[str]], used: set[str]
 ) -> None:
-    """A time column by its values; a user column by name fragments (when names found none)."""
+    """A time column by its values; an event column by its values (mostly names of the funnel's
+    events: a file without a header, or an event column named in a language not known here);
+    a user column by name fragments (when names found none)."""
+    if "event_type" not in columns:
+        found = next((c for c in info.columns if c.name not in used and len(c.path) == 1
+                      and _is_text(c) and _holds_event_names(c)), None)
+        if found is not None:
+            columns["event_type"] = found.name
+            used.add(found.name)
     if "event_time" not in columns:
         found = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
         if found is not None:
@@ -559,6 +795,16 @@ def _columns_by_content(
         if found is not None:
             columns["user_id"] = found.name
             used.add(found.name)
+
+
+def _holds_event_names(col: SourceColumn) -> bool:
+    """Whether most sampled values are names the vocabulary knows as funnel events (a view,
+    a cart, a purchase …), at least two of them different."""
+    from shoplytics_desktop.core.ingest.eventnames import _by_rules, normalize
+
+    values = [v for v in col.samples if v.strip()]
+    known = [v for v in values if _by_rules(normalize(v)) not in (None, "other")]
+    return len(set(known)) >= 2 and len(known) * 2 > len(values)
 
 
 def _proposed_time_format(info: SourceInfo, time_src: str | list[str] | None) -> str:
@@ -632,7 +878,11 @@ def check_mapping(mapping: Mapping, info: SourceInfo) -> None:
         labels = {"event_time": "time", "event_type": "event name", "user_id": "user"}
         what = ", ".join(f"{labels.get(m, m)} ({m})" for m in missing)
         hint = "Map them with --mapping FILE (see --save-mapping for a starting point)."
-        if len([c for c in info.columns if len(c.path) == 1]) == 1 and info.format == "csv":
+        if info.format == "csv" and not info.header and not info.names:
+            hint = ("The file has no header row: write the proposal with --save-mapping FILE, "
+                    "map each field to its column (column0, column1 … in the file's order) and "
+                    "import with --mapping FILE; or add a header line to the file.")
+        elif len([c for c in info.columns if len(c.path) == 1]) == 1 and info.format == "csv":
             hint = (
                 "The whole header was read as one column: the file probably uses another "
                 "delimiter; set source.delimiter in a mapping file, or " + hint[0].lower() + hint[1:]
@@ -653,7 +903,7 @@ def source_options(
         delimiter=info.delimiter,
         quote=info.quote,
         escape=info.escape,
-        header=True,
+        header=info.header,
         encoding=info.encoding,  # type: ignore[arg-type]
         decimal=decimal,
     )

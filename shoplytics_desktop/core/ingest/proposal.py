@@ -27,7 +27,9 @@ from shoplytics_desktop.core.ingest.mapping import (
     Mapping,
     generic_mapping,
     missing_required,
+    order_status_types,
     propose_mapping,
+    status_column,
 )
 from shoplytics_desktop.core.ingest.timeparse import (
     AUTO,
@@ -142,6 +144,10 @@ def refine(
         mapping, files, file_notes = _per_file(con, info, mapping)
         notes += file_notes
     date_order = None
+    if mapping.preset is None and mapping.explode:
+        notes.append(f"The events are the elements of the array {mapping.explode} in each "
+                     "object: one event per element, each field read from the element (else "
+                     "from the object around it).")
     if missing_required(mapping):
         # Nothing to read yet; the missing fields are reported by check_mapping.
         return Proposal(mapping, tuple(notes), None, files)
@@ -172,6 +178,8 @@ def refine(
             # a million rows); exploding keeps every row, so the same names are found.
             before = mapping
             mapping = _settle_names(con, src, b, mapping, source)
+            if status_column(mapping):
+                notes.append(_status_note(mapping))
             if mapping.negative_quantity != before.negative_quantity:
                 notes.append("The events include refunds: a negative quantity or price is read "
                              "as a refund of that many units or that amount (not rejected).")
@@ -499,6 +507,16 @@ def _settle_names(
     has_product = bool(b.cols("product_id"))
     types: dict[str, str] = dict(mapping.event_types)
     names = [str(n) for (n,) in rows]
+    if status_column(mapping):
+        # An order export read by its status: every status says what the order is.
+        more = [n for n in names if n not in types]
+        read, refunded = order_status_types(more, by_amount=mapping.order_refund is not None)
+        if not read:
+            return mapping
+        return mapping.model_copy(update={
+            "event_types": types | read,
+            "refunded_events": list(dict.fromkeys(mapping.refunded_events + refunded)),
+        })
     if has_product and any(eventnames.classify(t, True) == "product_view" and
                            eventnames._rule_type(t) != eventnames.VIEW for t in names):
         # A source that names its product views apart: its page views stay page views, even
@@ -525,6 +543,26 @@ def _settle_names(
         # return of 2 units as -2) is that refund, not a broken row.
         update |= {"negative_quantity": "refund", "negative_price": "refund"}
     return mapping.model_copy(update=update) if update else mapping
+
+
+def _status_note(mapping: Mapping) -> str:
+    """What an order export's statuses are read as."""
+    column = status_column(mapping)
+    types = mapping.event_types
+    refunded = set(mapping.refunded_events)
+    paid = [n for n, t in types.items() if t == "purchase" and n not in refunded]
+    unpaid = [n for n, t in types.items() if t == "other"]
+    parts = []
+    if paid:
+        parts.append(f"{', '.join(paid)}: purchases")
+    if refunded:
+        parts.append(f"{', '.join(refunded)}: a purchase and its refund")
+    if unpaid:
+        parts.append(f"{', '.join(unpaid)}: not purchases (no revenue)")
+    refund = (f"; each order's refund is its {mapping.order_refund.amount}"
+              if mapping.order_refund else "")
+    return (f"Orders are read by their status ({column}): {'; '.join(parts)}{refund}. "
+            "Change event_types in the mapping to read a status otherwise.")
 
 
 # -- several files -------------------------------------------------------------------------------
@@ -571,13 +609,14 @@ def _per_file(
     new_columns: dict[str, str | list[str]] = {
         f: (names[0] if len(names) == 1 else names) for f, names in columns.items()
     }
+    shown = {str(f.path): f.shown for f in info.files}  # a zip's member by its name in the zip
     for p in proposals:
         for field in p.missing:
             if field in new_columns:
                 label = {"event_time": "time", "event_type": "event name",
                          "user_id": "user"}.get(field, field)
-                notes.append(f"{p.path} has no {label} column ({field}): its rows are "
-                             f"rejected for it.")
+                notes.append(f"{shown.get(p.path, p.path)} has no {label} column ({field}): "
+                             "its rows are rejected for it.")
     if set(new_columns) == set(merged.columns) and all(
         isinstance(v, str) for v in new_columns.values()
     ) and new_columns == merged.columns:

@@ -320,6 +320,9 @@ def mapped_sql(
         # Every row was named by the default ("purchase"); a cancellation line is not one.
         replaced.append("CASE WHEN __quantity < 0 THEN 'cancellation' ELSE event_name END "
                         "AS event_name")
+    if mapping.refunded_events:
+        # A refunded purchase's refund copy is a refund, whatever its name's type.
+        event_type = f"CASE WHEN {_REFUNDED} THEN 'refund' ELSE {event_type} END"
     if mapping.negative_price == "refund":
         # A negative amount is a refund of that amount.
         event_type = f"CASE WHEN price < 0 THEN 'refund' ELSE {event_type} END"
@@ -388,7 +391,10 @@ def _field_columns(b: _Builder) -> list[str]:
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
         *([f"{wall} AS event_time__wall"] if (wall := b.wall()) else []),
-        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name",
+        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name"
+        if not mapping.refunded_events else
+        f"CASE WHEN src.{_REFUNDED} THEN 'refund' ELSE {_event_name_sql(b, d.event_name)} END "
+        f"AS event_name, src.{_REFUNDED} AS {_REFUNDED}",
         *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
         f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
         f"{_refund_row(b, 'price', _numbers_sql(price_cols, b.decimal) if price_cols else 'CAST(NULL AS DOUBLE)')} AS price",
@@ -455,8 +461,13 @@ def _event_id_sql(b: _Builder) -> str:
         # Not coalesced: concat_ws skips a NULL, so a row without a currency hashes as it did
         # before currency was a field.
         hashed.append("currency")
-    if b.mapping.explode:
-        # Two equal elements of one array are two lines, not a duplicate.
+    if b.mapping.refunded_events:
+        # A refund copy differs from its purchase by that alone (the status may read 'refund').
+        hashed.append(f"CASE WHEN {_REFUNDED} THEN 'refund' END")
+    if b.mapping.explode and not reads_element(b.time()[0]):
+        # Two equal elements of one array are two lines, not a duplicate; unless each element
+        # is an event of its own, with its own time (``{"events": [...]}``): that event's id
+        # is its values', wherever in the array it is.
         hashed.append("coalesce(CAST(__ordinal AS VARCHAR), '')")
     event_id = f"coalesce(__event_id_src, md5(concat_ws(chr(31), {', '.join(hashed)})))"
     if b.mapping.event_key:
@@ -526,8 +537,8 @@ def _reshaped(b: _Builder, source: str, explode: bool = True, fill: bool = True)
     (``explode=False``: the rows before their arrays are exploded; ``fill=False``: without the
     fill-down, for a reader of none of its columns, see ``reads_filled``)."""
     m = b.mapping
-    if not m.fill_down and not m.explode and not m.order_refund and not m.supersede \
-            and not m.skip_files:
+    if not m.fill_down and not m.explode and not m.order_refund and not m.refunded_events \
+            and not m.supersede and not m.skip_files:
         return f"src AS NOT MATERIALIZED ({source})"
     ctes, last = _stages(b, source, fill)
     if m.explode and explode:
@@ -600,6 +611,15 @@ def _stages(b: _Builder, source: str, fill: bool = True) -> tuple[list[str], str
             f"QUALIFY row_number() OVER (PARTITION BY {by} ORDER BY {line}) = 1)"
         )
         last = "src1r"
+    if m.refunded_events:
+        # A purchase given back in full: a copy of each of its lines, marked, as its refund.
+        listed = ", ".join(quote_literal(n) for n in m.refunded_events)
+        ctes.append(
+            f"src1f AS NOT MATERIALIZED (SELECT *, false AS {_REFUNDED} FROM {last} AS src "
+            f"UNION ALL SELECT *, true AS {_REFUNDED} FROM {last} AS src "
+            f"WHERE {b.text('event_type')} IN ({listed}))"
+        )
+        last = "src1f"
     return ctes, last
 
 
@@ -640,9 +660,18 @@ def _explode_columns(b: _Builder) -> tuple[str, str, str]:
 def _event_id_src(b: _Builder) -> str:
     """The source's own event id; with an exploded array, one per element."""
     own = b.text("event_id")
-    if not b.mapping.explode or not b.cols("event_id"):
+    if b.mapping.explode and b.cols("event_id") and not reads_element(own):
+        # A row's id, one per element; an element's own id (``events[].id``) is the event's.
+        own = (f"CASE WHEN src.{refs.ORDINAL} IS NULL THEN {own} "
+               f"ELSE {own} || '#' || src.{refs.ORDINAL} END")
+    return _refunded_id(b, own)
+
+
+def _refunded_id(b: _Builder, own: str) -> str:
+    """An id (the source's, a natural key), told apart on a refunded line's refund copy."""
+    if not b.mapping.refunded_events or own.startswith("CAST(NULL"):
         return own
-    return f"CASE WHEN src.{refs.ORDINAL} IS NULL THEN {own} ELSE {own} || '#' || src.{refs.ORDINAL} END"
+    return f"CASE WHEN src.{_REFUNDED} THEN {own} || '|refund' ELSE {own} END"
 
 
 def _key_sql(b: _Builder) -> str:
@@ -653,11 +682,13 @@ def _key_sql(b: _Builder) -> str:
     if b.mapping.order_refund:
         order = text_sql(b.ref(b.mapping.order_refund.by), as_id=True)
         key = f"CASE WHEN src.{_REFUND} THEN {order} || '|refund' ELSE {key} END"
-    return key
+    return _refunded_id(b, key)
 
 
 #: Marks the rows an order's refund adds (see ``Mapping.order_refund``).
 _REFUND = "__refund"
+#: Marks the refund copies of a refunded purchase's lines (see ``Mapping.refunded_events``).
+_REFUNDED = "__refunded"
 
 
 def _refund_row(b: _Builder, field: str, expr: str) -> str:

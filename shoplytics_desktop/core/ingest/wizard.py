@@ -274,7 +274,8 @@ def validate(
             # otherwise, which it replaces (this transaction is rolled back).
             replaced = batches.drop_replaced(con, batches.contents(info.files), mapping.to_yaml())
             report = count_mapped(con, mapped, staged, replaced.kept_sql("e"))
-            warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL")
+            warnings = batch_warnings(con, f"SELECT * FROM ({mapped}) WHERE __reason IS NULL",
+                                      event_types=dict(mapping.event_types))
             return dataclasses.replace(report, warnings=warnings, replaced=replaced.whole,
                                        replaced_files=replaced.files)
         except duckdb.Error as e:

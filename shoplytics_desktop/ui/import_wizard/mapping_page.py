@@ -385,7 +385,12 @@ class MappingPage(JobPage):
         fmt = self.time_format_value()
         defaults = self.state.mapping.defaults.model_copy(
             update={"event_name": "purchase" if self.every_row_purchase() else None})
+        # Rows of an order status read as refunded purchases: only while that status is the
+        # event column.
+        refunded = self.state.mapping.refunded_events if columns.get("event_type") == \
+            self.state.mapping.columns.get("event_type") else []
         self.state.mapping = self.state.mapping.model_copy(update={
+            "refunded_events": refunded,
             "columns": columns, "time_format": fmt or "auto", "defaults": defaults,
             "keep_unmapped": self.keep_unmapped.isChecked(),
             "time_zone": self.time_zone.currentData()})
