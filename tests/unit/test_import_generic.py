@@ -677,3 +677,31 @@ def test_a_csv_without_a_header_row_is_read_by_position(
     con.close()
     assert got == [(1, "product_view", "u1", None), (2, "add_to_cart", "u1", None),
                    (3, "purchase", "u1", "12.50"), (4, "product_view", "u2", None)]
+
+
+@pytest.mark.parametrize("layout", ["pretty", "one_line", "deep"])
+def test_json_objects_one_after_another_or_deeper_are_read(tmp_path: Path, layout: str) -> None:
+    """Objects pretty-printed one after another (jq's output, named .ndjson) or several on one
+    line were refused as malformed NDJSON, or read as one column; events in an array inside an
+    object inside the object (``{"data": {"items": [...]}}``) as having no event column."""
+    events = ['{"event_id": "1", "event_time": "2024-03-01T10:00:00Z", "event_type": "view", '
+              '"user_id": "u1", "product_id": "p1"}',
+              '{"event_id": "2", "event_time": "2024-03-01T10:01:00Z", "event_type": "purchase",'
+              ' "user_id": "u1", "product_id": "p1", "price": 5.0}']
+    if layout == "pretty":
+        f = tmp_path / "e.ndjson"
+        f.write_text("".join(e.replace(", ", ",\n  ").replace("{", "{\n  ").replace("}", "\n}\n")
+                             for e in events), encoding="utf-8")
+    elif layout == "one_line":
+        f = tmp_path / "e.json"
+        f.write_text("".join(events) + "\n", encoding="utf-8")
+    else:
+        f = tmp_path / "e.json"
+        f.write_text('{"data": {"items": [' + ", ".join(events) + "]}}", encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert main(["import", "--workspace", str(ws), str(f)]) == 0
+    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
+    got = con.execute("SELECT event_id, event_type, CAST(price AS VARCHAR) FROM raw.events "
+                      "ORDER BY 1").fetchall()
+    con.close()
+    assert got == [("1", "product_view", None), ("2", "purchase", "5.00")]

@@ -142,3 +142,21 @@ def test_a_state_column_of_places_is_no_status(tmp_path: Path) -> None:
     settled = settle([f], con=con)[1]
     assert "event_type" not in settled.mapping.columns
     assert settled.mapping.defaults.event_name == "purchase"
+
+
+def test_order_fields_on_the_first_line_only_are_filled_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An order export that writes the order's time, customer and status on its first line
+    only: its other lines were rejected without a time (or, with a status, read as sales of a
+    cancelled order). They take their order's: 1001's two lines are 25.00 of revenue, 1002
+    (cancelled) none."""
+    ws, out = _import_and_run(tmp_path, "lines.csv", (
+        "order_id,order_date,status,customer_id,sku,quantity,item_price\n"
+        "1001,2024-03-01 10:00:00,completed,c1,SKU1,2,10.00\n"
+        "1001,,,,SKU2,1,5.00\n"
+        "1002,2024-03-01 11:00:00,cancelled,c2,SKU2,1,25.00\n"
+        "1002,,,,SKU1,1,10.00\n"), capsys)
+    assert "Some lines leave order_date, status, customer_id blank" in out
+    assert "4 rows read: 4 loaded, 0 duplicate, 0 rejected" in out
+    assert _totals(ws) == (1, "25.00", "0.00", "25.00")

@@ -144,6 +144,12 @@ UTC_10 = dt.datetime(2019, 10, 1, 10, 0, 0)
         ("01-Oct-2019 10:00", UTC_10),
         ("1 Oct 2019", dt.datetime(2019, 10, 1)),
         ("2019.10.01 10:00", UTC_10),
+        # Java's Date.toString() (a zone name, CET is UTC+2 in summer), a decimal comma before
+        # the fraction (logs), ISO in lower case.
+        ("Tue Oct 01 10:00:00 UTC 2019", UTC_10),
+        ("Tue Oct 01 12:00:00 CET 2019", UTC_10),
+        ("2019-10-01 10:00:00,250", UTC_10 + dt.timedelta(milliseconds=250)),
+        ("2019-10-01t10:00:00z", UTC_10),
     ],
 )
 def test_time_text_forms(text: str, expected: dt.datetime | None) -> None:

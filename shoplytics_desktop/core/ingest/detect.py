@@ -257,7 +257,10 @@ def _flatten(
         except (duckdb.Error, ValueError):
             return
         for name, ctyp in children:
-            walk((*path, str(name)), str(ctyp), depth + 1)
+            # A list's element (``child``) is no level of its own: the fields of the objects
+            # of {"data": {"items": [...]}} are listed as those of {"items": [...]}.
+            step = 0 if typ.upper().endswith("[]") else 1
+            walk((*path, str(name)), str(ctyp), depth + step)
 
     for name, typ in cols:
         walk((name,), typ, 0)

@@ -476,7 +476,8 @@ def generic_mapping(info: SourceInfo) -> Mapping:
 
 def _wrapped_events(info: SourceInfo) -> tuple[str, list[SourceColumn]] | None:
     """JSON whose events are an array inside each object (``{"events": [...]}``, an API's
-    ``data`` or a batch's ``batch``): the array's column and its elements' fields, each as a
+    ``data`` or a batch's ``batch``, or deeper, ``{"data": {"items": [...]}}``): the array's
+    reference and its elements' fields, each as a
     column named by its reference (``events[].ts``). An array whose elements have a time (by
     its name or values); of several, the one with the most fields."""
     if info.format not in ("json", "ndjson", "parquet"):
@@ -484,15 +485,19 @@ def _wrapped_events(info: SourceInfo) -> tuple[str, list[SourceColumn]] | None:
     found: list[tuple[str, list[SourceColumn]]] = []
     for col in info.columns:
         t = (col.read_type or col.type).upper()
-        if len(col.path) != 1 or not (t.startswith("STRUCT") and t.endswith("[]")):
-            continue
-        fields = [dataclasses.replace(c, name=f"{_ref_name(col.name)}[].{_ref_name(c.path[2])}",
-                                      path=(c.path[2],))
-                  for c in info.columns if len(c.path) == 3 and c.path[:2] == (col.name, "child")]
+        path = col.path or (col.name,)
+        if "child" in path or not (t.startswith("STRUCT") and t.endswith("[]")):
+            continue  # not an array of objects, or one inside another array
+        ref = ".".join(_ref_name(p) for p in path)  # data.items for {"data": {"items": [...]}}
+        n = len(path)
+        fields = [dataclasses.replace(c, name=f"{ref}[].{_ref_name(c.path[n + 1])}",
+                                      path=(c.path[n + 1],))
+                  for c in info.columns
+                  if len(c.path) == n + 2 and c.path[:n + 1] == (*path, "child")]
         names = {normalize_name(c.path[0]) for c in fields}
         if any(normalize_name(n) in names for n in SYNONYMS["event_time"]) or any(
                 _looks_like_time(c) for c in fields):
-            found.append((col.name, fields))
+            found.append((ref, fields))
     return max(found, key=lambda f: len(f[1])) if found else None
 
 
@@ -505,7 +510,7 @@ def _unwrapped_mapping(info: SourceInfo, array: str, fields: list[SourceColumn])
     for c in fields:
         by_norm.setdefault(normalize_name(c.path[0]), c)
         exact.setdefault(c.path[0], c)
-    outer = [c for c in info.columns if len(c.path) == 1 and c.name != array
+    outer = [c for c in info.columns if len(c.path) == 1
              and not _is_nested_type(c.read_type or c.type)]
     for c in outer:
         by_norm.setdefault(normalize_name(c.name), c)
@@ -519,7 +524,7 @@ def _unwrapped_mapping(info: SourceInfo, array: str, fields: list[SourceColumn])
     return Mapping(
         source=source_options(info),
         columns=columns,  # type: ignore[arg-type]
-        explode=_ref_name(array),
+        explode=array,
         keep_unmapped=False,
         properties_fields=kept,
     )

@@ -24,6 +24,7 @@ from shoplytics_desktop.core.errors import ImportError_
 from shoplytics_desktop.core.ingest import eventnames
 from shoplytics_desktop.core.ingest.detect import SourceInfo, inspect_sources
 from shoplytics_desktop.core.ingest.mapping import (
+    FillDown,
     Mapping,
     generic_mapping,
     missing_required,
@@ -172,6 +173,12 @@ def refine(
         if mapping.source.decimal is None:
             mapping, number_notes = _settle_decimal(con, src, b, mapping)
             notes += number_notes
+        if mapping.preset is None and mapping.defaults.event_name == "purchase" and \
+                mapping.fill_down is None:
+            mapping, line_notes = _settle_order_lines(con, b, mapping, source)
+            notes += line_notes
+            b = _Builder(info, mapping)
+            src = _reshaped(b, source)
         if b.cols("event_type"):
             # The names are a row's, not an element's: read from the rows before their arrays
             # are exploded, which parses no array (a Snowplow TSV's entities: 9.0 -> 4.7 s at
@@ -488,6 +495,48 @@ def _formats(first: str, second: str, sep: str, forms: Sequence[str]) -> str:
     return " || ".join(out) or f"{first}{sep}{second}{sep}%Y"
 
 
+# -- order lines ---------------------------------------------------------------------------------
+
+#: An order's own fields, which order exports may write on its first line only.
+_ORDER_LEVEL = ("event_time", "event_type", "user_id", "currency", "country", "traffic_source",
+                "device")
+
+
+def _settle_order_lines(
+    con: duckdb.DuckDBPyConnection, b: object, mapping: Mapping, source: str
+) -> tuple[Mapping, list[str]]:
+    """An order export that writes its order's time, customer or status on the first line only
+    (the other lines of the order blank there, as Shopify's does): those fields are filled down
+    within the order, so its other lines are not rejected without a time or user, nor read as
+    sales of a cancelled order."""
+    from shoplytics_desktop.core.ingest.transform import _Builder, _reshaped, text_sql
+
+    assert isinstance(b, _Builder)
+    order = mapping.columns.get("order_id")
+    order_col = b.info.column(order) if isinstance(order, str) else None
+    if order_col is None:
+        return mapping, []
+    fields = [col for f in _ORDER_LEVEL if len(srcs := mapping.sources_of(f)) == 1
+              and (col := b.info.column(srcs[0])) is not None]
+    if not fields:
+        return mapping, []
+    key = text_sql(order_col)
+    counts = ", ".join(f"count(*) FILTER (WHERE {text_sql(c)} IS NULL)" for c in fields)
+    plain = _Builder(b.info, mapping.model_copy(update={"fill_down": None}))
+    row = con.execute(f"WITH {_reshaped(plain, source, explode=False)} SELECT {counts}, "
+                      f"count(DISTINCT {key}) < count({key}) FROM src WHERE {key} IS NOT NULL"
+                      ).fetchone()
+    if row is None or not row[-1]:
+        return mapping, []  # no order of several lines
+    blank = [c.name for c, n in zip(fields, row[:-1], strict=True) if n]
+    if not blank:
+        return mapping, []
+    note = (f"Some lines leave {', '.join(blank)} blank for the order's first line to say: they "
+            f"are filled in from their order ({order_col.name}).")
+    return mapping.model_copy(update={"fill_down": FillDown(by=order_col.name, columns=blank)}), \
+        [note]
+
+
 # -- event names ---------------------------------------------------------------------------------
 
 def _settle_names(
@@ -507,12 +556,11 @@ def _settle_names(
     has_product = bool(b.cols("product_id"))
     types: dict[str, str] = dict(mapping.event_types)
     names = [str(n) for (n,) in rows]
-    if status_column(mapping):
+    status = status_column(mapping)
+    if status:
         # An order export read by its status: every status says what the order is.
         more = [n for n in names if n not in types]
         read, refunded = order_status_types(more, by_amount=mapping.order_refund is not None)
-        if not read:
-            return mapping
         return mapping.model_copy(update={
             "event_types": types | read,
             "refunded_events": list(dict.fromkeys(mapping.refunded_events + refunded)),

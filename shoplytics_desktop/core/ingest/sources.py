@@ -257,8 +257,34 @@ def _text_format(path: Path, text: str) -> Format:
         return "json"
     if stripped.startswith("{"):
         first = stripped.split("\n", 1)[0].strip()
+        if first == "{" or _objects_follow(first):
+            # Objects one after another, pretty-printed over lines (jq's output) or several on
+            # a line: not one per line, whatever the name says; the JSON reader reads them.
+            return "json"
         return "ndjson" if first.endswith("}") or name.endswith((".jsonl", ".ndjson")) else "json"
     return "csv"
+
+
+def _objects_follow(line: str) -> bool:
+    """Whether one JSON object ends and the next begins on ``line`` (``}{``, outside strings)."""
+    in_string = escaped = False
+    last = ""
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch == "{" and last == "}":
+            return True
+        if not ch.isspace():
+            last = ch
+    return False
 
 
 def describe_file(path: Path, forced: Format | None = None) -> SourceFile:

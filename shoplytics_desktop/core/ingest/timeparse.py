@@ -130,9 +130,12 @@ def zone_rules(wall: str, zone: str) -> list[tuple[str, str]]:
 #: an offset after a space (Shopify's and Ruby's 2024-03-01 10:00:00 -0500, RFC 2822) ...
 _OFFSET_FORMS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f %z",
                  "%Y-%m-%dT%H:%M:%S.%f %z", "%Y-%m-%d %H:%M %z", "%a, %d %b %Y %H:%M:%S %z",
-                 "%d %b %Y %H:%M:%S %z")
+                 "%d %b %Y %H:%M:%S %z",
+                 # Java's Date.toString() and Unix date(1): Fri Mar 01 10:00:00 UTC 2024.
+                 "%a %b %d %H:%M:%S %Z %Y")
 #: ... in UTC (basic ISO 8601) ...
-_UTC_FORMS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S.%fZ")
+_UTC_FORMS = ("%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S.%fZ", "%Y-%m-%dt%H:%M:%Sz",
+              "%Y-%m-%dt%H:%M:%S.%fz")
 #: ... and wall-clock times: a 12-hour clock after an ISO date, month names, dotted dates.
 #: (Day and month in digits, 03/01/2024, are settled over the whole column by the proposal.)
 _WALL_FORMS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y-%m-%dT%I:%M:%S %p",
@@ -140,7 +143,9 @@ _WALL_FORMS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y-%m-%dT%I:%M:%S %
                "%b %d, %Y %H:%M", "%b %d, %Y", "%B %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M %p",
                "%B %d, %Y %H:%M:%S", "%B %d, %Y", "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M",
                "%d %b %Y", "%d %B %Y", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M", "%d-%b-%Y",
-               "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%dT%H%M%S")
+               "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%dT%H%M%S",
+               # A decimal comma before the fraction (ISO 8601 allows it; log files use it).
+               "%Y-%m-%d %H:%M:%S,%f", "%Y-%m-%dT%H:%M:%S,%f")
 
 
 def _forms(forms: tuple[str, ...]) -> str:
