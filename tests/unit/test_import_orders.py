@@ -150,13 +150,15 @@ def test_order_fields_on_the_first_line_only_are_filled_in(
     """An order export that writes the order's time, customer and status on its first line
     only: its other lines were rejected without a time (or, with a status, read as sales of a
     cancelled order). They take their order's: 1001's two lines are 25.00 of revenue, 1002
-    (cancelled) none."""
+    (cancelled) none, 1003 (refunded) 20.00 and a refund of both its lines, 20.00."""
     ws, out = _import_and_run(tmp_path, "lines.csv", (
         "order_id,order_date,status,customer_id,sku,quantity,item_price\n"
         "1001,2024-03-01 10:00:00,completed,c1,SKU1,2,10.00\n"
         "1001,,,,SKU2,1,5.00\n"
         "1002,2024-03-01 11:00:00,cancelled,c2,SKU2,1,25.00\n"
-        "1002,,,,SKU1,1,10.00\n"), capsys)
+        "1002,,,,SKU1,1,10.00\n"
+        "1003,2024-03-02 09:00:00,refunded,c3,SKU1,1,10.00\n"
+        "1003,,,,SKU2,2,5.00\n"), capsys)
     assert "Some lines leave order_date, status, customer_id blank" in out
-    assert "4 rows read: 4 loaded, 0 duplicate, 0 rejected" in out
-    assert _totals(ws) == (1, "25.00", "0.00", "25.00")
+    assert "6 rows read, giving 8 events: 8 loaded, 0 duplicate, 0 rejected" in out
+    assert _totals(ws) == (2, "45.00", "20.00", "25.00")

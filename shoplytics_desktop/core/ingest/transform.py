@@ -365,8 +365,11 @@ def mapped_rows_sql(info: SourceInfo, mapping: Mapping, source: str | None = Non
     b = _Builder(info, mapping)
     source = source or preview_source(info)
     arr, ok, lists = _explode_columns(b) if mapping.explode else ("", "", "")
-    # The refund rows are added where the (filled) amount is above 0.
+    # The refund rows are added where the (filled) amount is above 0, or the (filled) status
+    # names a refunded purchase.
     refund = b.ref(mapping.order_refund.amount).sql() if mapping.order_refund else ""
+    if mapping.refunded_events:
+        refund += " " + b.text("event_type")
     fill = reads_filled(b, lists, refund)
     if not mapping.explode:
         return f"WITH {_reshaped(b, source, fill=fill)}\nSELECT count(*) FROM src"
