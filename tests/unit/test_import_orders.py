@@ -162,3 +162,23 @@ def test_order_fields_on_the_first_line_only_are_filled_in(
     assert "Some lines leave order_date, status, customer_id blank" in out
     assert "6 rows read, giving 8 events: 8 loaded, 0 duplicate, 0 rejected" in out
     assert _totals(ws) == (2, "45.00", "20.00", "25.00")
+
+
+def test_an_order_report_of_totals_is_priced_by_its_totals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store's orders report, one row per order with its net sales and a count of items
+    (WooCommerce's Analytics ▸ Orders download): it was refused as having no event column.
+    The total is each order's price of one unit (the item count is not multiplied in):
+    45.00 + 10.00 (refunded) + 30.00 = 85.00 of revenue, 10.00 refunded; 1002 was cancelled."""
+    ws, out = _import_and_run(tmp_path, "orders.csv", (
+        "Date,Order #,N. Revenue (formatted),Status,Customer,Customer type,Product(s),"
+        "Items sold,Coupon(s),Net Sales,Attribution\n"
+        '2024-03-01T10:00:00,1001,$45.00,Completed,John Doe,new,"2× Mug, 1× Tee",3,,45.00,'
+        "Direct\n"
+        "2024-03-01T11:00:00,1002,$25.00,Cancelled,Jane Roe,new,1× Tee,1,,25.00,Organic\n"
+        "2024-03-02T09:30:00,1003,$10.00,Refunded,John Doe,returning,1× Mug,1,,10.00,Direct\n"
+        "2024-03-02T12:00:00,1004,$30.00,Processing,Ann Lee,new,3× Mug,3,SAVE5,30.00,"
+        "Referral\n"), capsys)
+    assert "Each row's Net Sales is read as its total" in out
+    assert _totals(ws) == (3, "85.00", "10.00", "75.00")

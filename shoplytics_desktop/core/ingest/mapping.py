@@ -455,6 +455,7 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     _columns_by_content(info, columns, used)
     _date_and_time(info, columns, used)
     _hash_addresses(info, columns)
+    _order_totals(info, columns, used, by_norm)
     time_format = _proposed_time_format(info, columns.get("event_time"))
     defaults = Defaults()
     statuses: dict[str, object] = {}
@@ -613,6 +614,41 @@ def _hash_addresses(info: SourceInfo, columns: dict[str, str | list[str]]) -> No
         columns["user_id"] = hashed(src)
     elif src:
         columns["user_id"] = [hashed(s) for s in src]
+
+
+#: Columns of a line's or an order's total (normalised), for a file without a unit price.
+_TOTALS = ("total", "ordertotal", "linetotal", "netsales", "grosssales", "netrevenue", "revenue",
+           "ordervalue", "totalamount", "amounttotal", "totalprice", "linetotalprice",
+           "itemtotal", "sales", "umsatz", "gesamt", "gesamtbetrag", "gesamtpreis",
+           "montanttotal", "total_ttc", "importetotal", "totale", "totaal")
+
+
+def _order_totals(
+    info: SourceInfo, columns: dict[str, str | list[str]], used: set[str],
+    by_norm: dict[str, SourceColumn],
+) -> None:
+    """An order export with a total (an order's ``Net Sales``, a line's ``Total``) but no unit
+    price: the total is the price of one unit, and a count of items is not read as a quantity
+    (that would multiply the total by it)."""
+    if "price" in columns or "order_id" not in columns or "event_type" in columns:
+        return
+    total = next((c for n in _TOTALS if (c := by_norm.get(normalize_name(n))) is not None
+                  and c.name not in used and len(c.path) == 1), None)
+    if total is None:
+        return
+    columns["price"] = total.name
+    used.add(total.name)
+    columns.pop("quantity", None)
+
+
+def total_column(mapping: Mapping) -> str | None:
+    """The total an order export's rows are priced by (see ``_order_totals``), or None."""
+    src = mapping.columns.get("price")
+    if mapping.preset is None and mapping.defaults.event_name == "purchase" and \
+            "quantity" not in mapping.columns and isinstance(src, str) and \
+            normalize_name(src) in {normalize_name(n) for n in _TOTALS}:
+        return src
+    return None
 
 
 #: Columns of an order's status (normalised): an order export's rows are read by it.

@@ -31,6 +31,7 @@ from shoplytics_desktop.core.ingest.mapping import (
     order_status_types,
     propose_mapping,
     status_column,
+    total_column,
 )
 from shoplytics_desktop.core.ingest.timeparse import (
     AUTO,
@@ -187,6 +188,10 @@ def refine(
             mapping = _settle_names(con, src, b, mapping, source)
             if status_column(mapping):
                 notes.append(_status_note(mapping))
+            if total := total_column(mapping):
+                notes.append(f"Each row's {total} is read as its total: the price of one unit "
+                             "(a count of items is not multiplied in). Map price and quantity "
+                             "to read lines by unit.")
             if mapping.negative_quantity != before.negative_quantity:
                 notes.append("The events include refunds: a negative quantity or price is read "
                              "as a refund of that many units or that amount (not rejected).")
