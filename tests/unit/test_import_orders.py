@@ -30,16 +30,18 @@ _WOO = (
 )
 
 
-def _totals(ws: Path) -> tuple[int, str, str, str]:
+def _rows(ws: Path, sql: str) -> list[tuple[object, ...]]:
     con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
     try:
-        row = con.execute(
-            "SELECT sum(orders), CAST(sum(revenue) AS VARCHAR), CAST(sum(refunds) AS VARCHAR), "
-            "CAST(sum(net_revenue) AS VARCHAR) FROM marts.fct_daily_engagement").fetchone()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
-    assert row is not None
-    return int(row[0]), str(row[1]), str(row[2]), str(row[3])
+
+
+def _totals(ws: Path) -> tuple[int, str, str, str]:
+    row = _rows(ws, "SELECT sum(orders), CAST(sum(revenue) AS VARCHAR), CAST(sum(refunds) AS "
+                    "VARCHAR), CAST(sum(net_revenue) AS VARCHAR) FROM marts.fct_daily_engagement")[0]
+    return int(row[0]), str(row[1]), str(row[2]), str(row[3])  # type: ignore[call-overload]
 
 
 def _import_and_run(tmp_path: Path, name: str, text: str,
@@ -60,7 +62,8 @@ def _import_and_run(tmp_path: Path, name: str, text: str,
     ("refunded", "refunded"), ("Zurückerstattet", "refunded"), ("Remboursée", "refunded"),
     ("cancelled", "unpaid"), ("Canceled", "unpaid"), ("wc-pending", "unpaid"),
     ("Annulée", "unpaid"), ("Storniert", "unpaid"), ("failed", "unpaid"),
-    ("awaiting fulfilment", None), ("Berlin", None),
+    ("awaiting fulfilment", "purchase"), ("holded", "purchase"), ("payment_review", "unpaid"),
+    ("Disputed", None), ("Berlin", None),
 ])
 def test_order_statuses(status: str, kind: str | None) -> None:
     assert status_kind(status) == kind
@@ -81,10 +84,8 @@ def test_an_order_export_is_read_by_its_status(
     # The names the mapping itself reads as 'other' are not listed for the user to map.
     assert "mapped to 'other'" not in out
     assert _totals(ws) == (4, "100.00", "25.00", "75.00")
-    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
-    refunds = con.execute("SELECT order_id, product_id, CAST(price AS VARCHAR), quantity "
-                          "FROM raw.events WHERE event_type = 'refund' ORDER BY 2").fetchall()
-    con.close()
+    refunds = _rows(ws, "SELECT order_id, product_id, CAST(price AS VARCHAR), quantity "
+                        "FROM raw.events WHERE event_type = 'refund' ORDER BY 2")
     assert refunds == [("1003", "SKU1", "10.00", 1), ("1003", "SKU3", "15.00", 1)]
     # Exported again (another file, a blank line more): the refund copies are the same events
     # as before, nothing is added.
@@ -125,9 +126,7 @@ def test_a_refunded_amount_column_gives_each_orders_refund(
         "2004,2024-03-02 10:30,Cancelled,d@x.com,S1,3,10.00,0,USD\n"), capsys)
     assert "each order's refund is its Order Refund Amount" in out
     assert _totals(ws) == (3, "75.00", "35.00", "40.00")
-    con = duckdb.connect(str(Workspace(ws).db_path), read_only=True)
-    users = {str(u) for (u,) in con.execute("SELECT DISTINCT user_id FROM raw.events").fetchall()}
-    con.close()
+    users = {str(u) for (u,) in _rows(ws, "SELECT DISTINCT user_id FROM raw.events")}
     assert len(users) == 4 and not any("@" in u for u in users)
 
 
@@ -182,3 +181,27 @@ def test_an_order_report_of_totals_is_priced_by_its_totals(
         "Referral\n"), capsys)
     assert "Each row's Net Sales is read as its total" in out
     assert _totals(ws) == (3, "85.00", "10.00", "75.00")
+
+
+def test_an_order_grid_export_with_a_plain_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An order grid's export (Magento's Sales ▸ Orders ▸ Export CSV): a plain ``ID`` is the
+    order's, the grand total its price, ``Total Refunded`` its refund, times in month names and
+    a 12-hour clock, prices with a dollar sign. Revenue 50.00 + 35.00 + 12.50 (the cancelled
+    order none) = 97.50; refunds 35.00 + 2.50 = 37.50."""
+    ws, out = _import_and_run(tmp_path, "export.csv", (
+        "ID,Purchase Point,Purchase Date,Bill-to Name,Ship-to Name,Grand Total (Base),"
+        "Grand Total (Purchased),Status,Customer Email,Total Refunded\n"
+        '000000001,Main Website,"Mar 1, 2024 10:00:00 AM",Ann Lee,Ann Lee,$50.00,$50.00,'
+        "complete,ann@x.com,$0.00\n"
+        '000000002,Main Website,"Mar 1, 2024 11:30:00 AM",Bob Ray,Bob Ray,$20.00,$20.00,'
+        "canceled,bob@x.com,$0.00\n"
+        '000000003,Main Website,"Mar 2, 2024 9:15:00 PM",Ann Lee,Ann Lee,$35.00,$35.00,'
+        "closed,ann@x.com,$35.00\n"
+        '000000004,Main Website,"Mar 3, 2024 8:00:00 AM",Cy Dee,Cy Dee,$12.50,$12.50,'
+        "processing,cy@x.com,$2.50\n"), capsys)
+    assert "4 rows read, giving 6 events: 6 loaded" in out
+    assert _totals(ws) == (3, "97.50", "37.50", "60.00")
+    orders = _rows(ws, "SELECT DISTINCT order_id FROM raw.events ORDER BY 1")
+    assert orders == [("000000001",), ("000000002",), ("000000003",), ("000000004",)]

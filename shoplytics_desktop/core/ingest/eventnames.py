@@ -327,7 +327,8 @@ _PAID_STATUSES = frozenset({
     "bezahlt", "versendet", "versandt", "geliefert", "termine", "terminee", "payee", "paye",
     "expedie", "expediee", "livre", "livree", "completado", "pagado", "enviado", "entregado",
     "completato", "pagato", "spedito", "consegnato", "voltooid", "betaald", "verzonden",
-    "geleverd",
+    "geleverd", "holded", "awaitingfulfillment", "awaitingfulfilment", "awaitingshipment",
+    "awaitingpickup", "partiallyshipped",
 })
 _REFUNDED_STATUSES = frozenset({
     "refunded", "fullyrefunded", "returned", "refund", "chargeback", "chargedback", "reversed",
@@ -340,6 +341,7 @@ _UNPAID_STATUSES = frozenset({
     "checkoutdraft", "trash", "deleted", "abandoned", "declined", "rejected", "denied", "error",
     "storniert", "abgebrochen", "fehlgeschlagen", "annule", "annulee", "echoue", "echouee",
     "cancelado", "fallido", "pendiente", "annullato", "fallito", "geannuleerd", "mislukt",
+    "paymentreview", "fraud", "suspectedfraud",
 })
 STATUS_PURCHASE, STATUS_REFUNDED, STATUS_UNPAID = "purchase", "refunded", "unpaid"
 

@@ -455,6 +455,7 @@ def generic_mapping(info: SourceInfo) -> Mapping:
     _columns_by_content(info, columns, used)
     _date_and_time(info, columns, used)
     _hash_addresses(info, columns)
+    _id_of_orders(columns, by_norm)
     _order_totals(info, columns, used, by_norm)
     time_format = _proposed_time_format(info, columns.get("event_time"))
     defaults = Defaults()
@@ -618,7 +619,7 @@ def _hash_addresses(info: SourceInfo, columns: dict[str, str | list[str]]) -> No
 
 #: Columns of a line's or an order's total (normalised), for a file without a unit price.
 _TOTALS = ("total", "ordertotal", "linetotal", "netsales", "grosssales", "netrevenue", "revenue",
-           "ordervalue", "totalamount", "amounttotal", "totalprice", "linetotalprice",
+           "ordervalue", "grandtotal", "grandtotalpurchased", "grandtotalbase", "totalamount", "amounttotal", "totalprice", "linetotalprice",
            "itemtotal", "sales", "umsatz", "gesamt", "gesamtbetrag", "gesamtpreis",
            "montanttotal", "total_ttc", "importetotal", "totale", "totaal")
 
@@ -639,6 +640,21 @@ def _order_totals(
     columns["price"] = total.name
     used.add(total.name)
     columns.pop("quantity", None)
+
+
+def _id_of_orders(columns: dict[str, str | list[str]], by_norm: dict[str, SourceColumn]) -> None:
+    """A plain ``ID`` beside an order's total or status, in a file of no events and no other
+    order id (an order grid's export, Magento's): the id is the order's, not an event's."""
+    src = columns.get("event_id")
+    if "event_type" in columns or "order_id" in columns or not isinstance(src, str) or \
+            normalize_name(src) != "id":
+        return
+    from shoplytics_desktop.core.ingest.eventnames import status_kind
+
+    statuses = [c for n in STATUS_COLUMNS if (c := by_norm.get(n)) is not None and
+                any(status_kind(v) for v in c.samples)]
+    if statuses or any(by_norm.get(normalize_name(n)) is not None for n in _TOTALS):
+        columns["order_id"] = columns.pop("event_id")
 
 
 def total_column(mapping: Mapping) -> str | None:
