@@ -411,10 +411,10 @@ def _settle_mapping(
 
 def _side_files(run: _Run, paths: Sequence[str | Path], preset: str | None) -> dict[str, Path]:
     """A product catalog or customer list among proposed event files of differing columns (a
-    shop's zip of events, products.csv and customers.csv): such a file, which has neither a
-    time nor an event column and is the catalog's shape, is loaded as that catalog, not as
-    events that are all rejected; the mapping is settled again for the other files. One file
-    per kind; by the kind's name (products, users)."""
+    shop's zip of events, products.csv and customers.csv): such a file, which has no event
+    column, no time but the catalog's own (a signup date) and the catalog's shape, is loaded as
+    that catalog, not as events that are all rejected; the mapping is settled again for the
+    other files. One file per kind, by the kind's name (products, users)."""
     info = run.info
     if info is None or not run.proposed or not info.union_by_name or run.mapping.preset or \
             len(info.files) > MAX_FILES:

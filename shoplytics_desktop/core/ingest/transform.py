@@ -396,7 +396,8 @@ def _field_columns(b: _Builder) -> list[str]:
         *([f"{wall} AS event_time__wall"] if (wall := b.wall()) else []),
         f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name"
         if not mapping.refunded_events else
-        f"CASE WHEN src.{_REFUNDED} THEN 'refund' ELSE {_event_name_sql(b, d.event_name)} END "
+        f"CASE WHEN src.{_REFUNDED} THEN 'refund' ELSE "
+        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} END "
         f"AS event_name, src.{_REFUNDED} AS {_REFUNDED}",
         *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
         f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
