@@ -214,13 +214,20 @@ def _dry_run(
         con = connection_of(target)
         if args.files:
             info, settled = ingest.settle(args.files, mapping, con, args.preset)
+            side = {}
+            if mapping is None and not args.products and not args.users:
+                # A catalog among the files: the import loads it as one, and maps the others.
+                side = ingest.find_side_files(con, info, settled.mapping)
+                if side:
+                    rest = [f.path for f in info.files if f.path not in side.values()]
+                    info, settled = ingest.settle(rest, None, con, args.preset)
             shown = proposal or settled if mapping is None or proposal is not None else None
             mapping = settled.mapping
             print(f"# {info.display_name}: {info.format.upper()}"
                   + (f", delimiter {info.delimiter!r}" if info.delimiter else "")
                   + f", {info.encoding}"
                   + (f", about {info.row_estimate:,} rows" if info.row_estimate else ""))
-            for note in info.notes:
+            for note in [*info.notes, *ingest.side_file_notes(side)]:
                 print(f"# {note}")
             if shown is not None:
                 # A proposal (and not a mapping file): what it could not settle alone.

@@ -213,6 +213,11 @@ def test_a_catalog_and_a_customer_list_beside_the_events_load_as_such(
         z.writestr("products.csv", "product_id,name,category,brand,price\n"
                                    "p1,Mug,kitchen,Acme,12.50\np2,Tee,apparel,Acme,20.00\n")
     ws = tmp_path / "ws"
+    # The dry run says so too, and shows the mapping of the events alone.
+    assert main(["import", "--workspace", str(ws), "--dry-run", str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert "shop.zip/products.csv holds no events but a product catalog" in out
+    assert "has no event name column" not in out and "3 rows read: 3 loaded" in out
     assert main(["import", "--workspace", str(ws), str(archive)]) == 0
     out = capsys.readouterr().out
     assert "shop.zip/products.csv holds no events but a product catalog" in out

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
         list_batches,
     )
     from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
-    from shoplytics_desktop.core.ingest.load import import_events
+    from shoplytics_desktop.core.ingest.load import (
+        find_side_files,
+        import_events,
+        side_file_notes,
+    )
     from shoplytics_desktop.core.ingest.mapping import (
         Defaults,
         Mapping,
@@ -89,6 +93,8 @@ _HOMES = {
     "event_name_counts": "wizard",
     "fingerprint": "batches",
     "import_events": "load",
+    "find_side_files": "load",
+    "side_file_notes": "load",
     "inspect_sources": "detect",
     "list_batches": "batches",
     "load_mapping": "mapping",
@@ -131,6 +137,7 @@ __all__ = [
     "check_mapping_target",
     "delete_batch",
     "event_name_counts",
+    "find_side_files",
     "fingerprint",
     "import_events",
     "inspect_sources",
@@ -146,5 +153,6 @@ __all__ = [
     "refine",
     "save_mapping",
     "settle",
+    "side_file_notes",
     "validate",
 ]

@@ -410,19 +410,35 @@ def _settle_mapping(
 
 
 def _side_files(run: _Run, paths: Sequence[str | Path], preset: str | None) -> dict[str, Path]:
+    """The side files among the proposed files (``find_side_files``): the mapping is settled
+    again for the other files, and each side file is named in a note."""
+    info = run.info
+    if info is None or not run.proposed:
+        return {}
+    found = find_side_files(run.con, info, run.mapping)
+    rest = [f.path for f in info.files if f.path not in found.values()]
+    if not found or not rest:
+        return {}
+    run.notes.clear()
+    _settle_mapping(run, rest, None, preset)
+    run.notes += side_file_notes(found)
+    return found
+
+
+def find_side_files(
+    con: duckdb.DuckDBPyConnection, info: SourceInfo, mapping: Mapping
+) -> dict[str, Path]:
     """A product catalog or customer list among proposed event files of differing columns (a
     shop's zip of events, products.csv and customers.csv): such a file, which has no event
     column, no time but the catalog's own (a signup date) and the catalog's shape, is loaded as
-    that catalog, not as events that are all rejected; the mapping is settled again for the
-    other files. One file per kind, by the kind's name (products, users)."""
-    info = run.info
-    if info is None or not run.proposed or not info.union_by_name or run.mapping.preset or \
-            len(info.files) > MAX_FILES:
+    that catalog, not as events that are all rejected. One file per kind, by the kind's name
+    (products, users); none when every file would be one."""
+    if not info.union_by_name or mapping.preset or len(info.files) > MAX_FILES:
         return {}
     found: dict[str, Path] = {}
     for f in info.files:
         try:
-            one = inspect_sources([f.path], con=run.con)
+            one = inspect_sources([f.path], con=con)
         except ImportError_:
             continue
         proposed = generic_mapping(one)
@@ -433,15 +449,14 @@ def _side_files(run: _Run, paths: Sequence[str | Path], preset: str | None) -> d
                 "event_time" in missing
                 or proposed.columns.get("event_time") in catalogs.matched_names(one, spec)):
             found[spec.kind] = f.path
-    rest = [f.path for f in info.files if f.path not in found.values()]
-    if not found or not rest:
-        return {}
-    run.notes.clear()
-    _settle_mapping(run, rest, None, preset)
+    return found if len(found) < len(info.files) else {}
+
+
+def side_file_notes(found: dict[str, Path]) -> list[str]:
+    """What the import does with each side file ``find_side_files`` found."""
     what = {"products": "a product catalog", "users": "user profiles"}
-    run.notes += [f"{archives.label(p) or p} holds no events but {what[kind]}: it is loaded "
-                  f"into raw.{kind}, as with --{kind}." for kind, p in found.items()]
-    return found
+    return [f"{archives.label(p) or p} holds no events but {what[kind]}: it is loaded into "
+            f"raw.{kind}, as with --{kind}." for kind, p in found.items()]
 
 
 @contextlib.contextmanager
