@@ -77,6 +77,23 @@ def test_binary_garbage(ws: Workspace, tmp_path: Path) -> None:
 
 
 @pytest.mark.reliability
+def test_nul_padding_after_the_text_is_not_binary(ws: Workspace, tmp_path: Path) -> None:
+    """A file padded with NUL bytes after its last line (a copy cut short) was refused whole as
+    binary data: its rows load and the padding is a rejected line. NULs within the text are
+    still binary data."""
+    text = ("event_id,event_time,event_type,user_id\n2024-03-01 10:00:00,view,u1\n"
+            .replace("2024", "e1,2024") + "e2,2024-03-01 10:01:00,view,u2\n")
+    mid = tmp_path / "mid.csv"
+    mid.write_bytes(text.encode()[:40] + b"\x00" * 300 + text.encode()[40:])
+    fails(ws, mid, "holds binary data")
+    f = tmp_path / "padded.csv"
+    f.write_bytes(text.encode() + b"\x00" * 300)
+    report = import_events(ws, [f])
+    assert report.validation is not None
+    assert (report.validation.rows_loaded, report.validation.rows_rejected) == (2, 1)
+
+
+@pytest.mark.reliability
 def test_truncated_gzip(ws: Workspace, tmp_path: Path) -> None:
     data = gzip.compress(SAME_SHAPE.read_bytes())
     f = tmp_path / "cut.csv.gz"

@@ -197,9 +197,12 @@ def check_gzip_complete(path: Path, name: str | Path | None = None) -> None:
 
 
 def _looks_binary(sample: bytes) -> bool:
+    # NUL bytes after the text only (a copy that was cut short and padded, a disk image's
+    # preallocated file) are padding, which the readers pass over: the text is the data.
+    sample = sample[:8192].rstrip(b"\x00") if len(sample) <= 8192 else sample[:8192]
     if not sample:
         return False
-    if b"\x00" in sample[:8192]:
+    if b"\x00" in sample:
         # UTF-16 text has NULs too, but DuckDB reads it only with an explicit encoding; treat it
         # as not-a-data-file rather than guess.
         return True
