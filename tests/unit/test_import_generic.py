@@ -705,3 +705,24 @@ def test_json_objects_one_after_another_or_deeper_are_read(tmp_path: Path, layou
                       "ORDER BY 1").fetchall()
     con.close()
     assert got == [("1", "product_view", None), ("2", "purchase", "5.00")]
+
+
+def test_numbers_either_separator_reads_get_a_note(tmp_path: Path) -> None:
+    """A ';' file whose numbers are all like 1.234 (either separator reads them) is read by the
+    delimiter's convention, 1234, as before, and now says so; one value only a point reads
+    (2.50) settles the file, and a ',' file's 1.234 is 1.234 without a note."""
+    semi = _csv(tmp_path / "s.csv", "ts;event;user_id;product_id;price\n"
+                "2024-03-01 10:00:00;purchase;u1;p1;1.234\n"
+                "2024-03-01 11:00:00;purchase;u2;p1;2.500\n")
+    con = duckdb.connect()
+    info, settled = settle([semi], con=con)
+    assert any("Numbers like '1.234' could be read either way" in n for n in settled.notes)
+    sql = mapped_sql(info, settled.mapping, preview_source(info))
+    assert con.execute(f"SELECT price FROM ({sql}) ORDER BY _source_line").fetchall() == \
+        [(1234.0,), (2500.0,)]
+    settled_point = settle([_csv(tmp_path / "p.csv", semi.read_text().replace("2.500", "2.50"))],
+                           con=con)[1]
+    assert settled_point.mapping.source.decimal == "."
+    assert not any("either way" in n for n in settled_point.notes)
+    comma = settle([_csv(tmp_path / "c.csv", semi.read_text().replace(";", ","))], con=con)[1]
+    assert not any("either way" in n for n in comma.notes)

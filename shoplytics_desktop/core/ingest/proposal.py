@@ -229,6 +229,10 @@ _COMMA_ONLY = (r"-?[0-9]*,([0-9]{1,2}|[0-9]{4,})|-?([0-9]{4,}|0),[0-9]+"
                r"|-?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*|-?[0-9]{1,3}(\.[0-9]{3}){2,}")
 
 
+#: Values either separator reads: one to three digits, a separator, three digits (1.234).
+_EITHER = r"-?[0-9]{1,3}[.,][0-9]{3}"
+
+
 def _settle_decimal(
     con: duckdb.DuckDBPyConnection, src: str, b: object, mapping: Mapping
 ) -> tuple[Mapping, list[str]]:
@@ -272,11 +276,21 @@ def _settle_decimal(
             f"any_value({x}) FILTER (WHERE regexp_full_match({x}, '{_POINT_ONLY}')) AS pe{i}, "
             f"any_value({x}) FILTER (WHERE regexp_full_match({x}, '{_COMMA_ONLY}')) AS ce{i}"
         )
+    either = [f"any_value({x}) FILTER (WHERE regexp_full_match({x}, '{_EITHER}'))"
+              for x in (without_money_signs(text_sql(c)) for _, c in texts)]
+    parts.append(f"coalesce({', '.join(either)})")
     row = con.execute(f"WITH {src} SELECT {', '.join(parts)} FROM src").fetchone()
     assert row is not None
     point = sum(int(row[4 * i]) for i in range(len(texts)))
     comma = sum(int(row[4 * i + 1]) for i in range(len(texts)))
     if not point and not comma:
+        if row[-1] and b.decimal == ",":
+            # Only values like 1.234 or 1,234, which either separator reads: the delimiter's
+            # convention decides, which the user should know (1.234 is 1234 here).
+            sign_notes.append(
+                f"Numbers like {row[-1]!r} could be read either way: they are "
+                "read with a decimal comma (1.234 as 1234), the convention of a file separated "
+                "by ';'. Set source.decimal: '.' in a mapping file to read them with a point.")
         return mapping, sign_notes
     decimal = "," if comma > point else "." if point > comma else b.decimal
     fields = ", ".join(dict.fromkeys(f for i, (f, _) in enumerate(texts)
