@@ -726,3 +726,18 @@ def test_numbers_either_separator_reads_get_a_note(tmp_path: Path) -> None:
     assert not any("either way" in n for n in settled_point.notes)
     comma = settle([_csv(tmp_path / "c.csv", semi.read_text().replace(";", ","))], con=con)[1]
     assert not any("either way" in n for n in comma.notes)
+
+
+def test_spreadsheet_date_serials_are_read_as_dates(tmp_path: Path) -> None:
+    """A date column saved from a spreadsheet as numbers (45352.41667): read as epoch seconds
+    every value was 1 January 1970 and rejected as before 1990. Every value in the serials'
+    range (1954-2119) reads them as days since 1899-12-30, with a note."""
+    f = _csv(tmp_path / "e.csv", "Date,Event,User,Product,Price\n45352.41667,view,u1,p1,\n"
+             "45352.42,cart,u1,p1,\n45353.5,purchase,u1,p1,12.50\n")
+    con = duckdb.connect()
+    settled = settle([f], con=con)[1]
+    assert settled.mapping.time_format == "excel_days"
+    assert any("spreadsheet date numbers" in n for n in settled.notes)
+    assert [(r[0], r[3]) for r in _loaded(con, [f])] == [
+        (dt.datetime(2024, 3, 1, 10, 0), None), (dt.datetime(2024, 3, 1, 10, 4, 48), None),
+        (dt.datetime(2024, 3, 2, 12, 0), None)]

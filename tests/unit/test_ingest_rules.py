@@ -169,6 +169,9 @@ def test_time_text_forms(text: str, expected: dt.datetime | None) -> None:
         ("epoch_ms", "1569924000000", UTC_10),
         ("%Y-%m-%d %H:%M:%S%z", "2019-10-01 12:00:00+0200", UTC_10),
         ("%d/%m/%Y %H:%M", "2019-10-01 10:00", None),
+        # A spreadsheet's date serial: days since 1899-12-30, the time of day as a fraction.
+        ("excel_days", "43739.41667", UTC_10),
+        ("excel_days", "43739", dt.datetime(2019, 10, 1)),
     ],
 )
 def test_time_explicit_formats(fmt: str, text: str, expected: dt.datetime | None) -> None:

@@ -39,6 +39,7 @@ from shoplytics_desktop.core.ingest.timeparse import (
     EPOCH_NS,
     EPOCH_S,
     EPOCH_US,
+    EXCEL_DAYS,
     ISO,
     is_numeric_type,
     other_forms_read,
@@ -378,6 +379,8 @@ class _TimeProfile:
     month_example: str | None
     iso: int
     unreadable: str | None
+    #: Numbers of a spreadsheet's date serial's range (20000-80000: 1954 to 2119).
+    excel: int = 0
 
 
 def _time_profile(
@@ -428,7 +431,8 @@ def _time_profile(
                                 OR try_cast(other AS TIMESTAMP) IS NOT NULL),
                min(other) FILTER (WHERE try_cast(other AS TIMESTAMPTZ) IS NULL
                                   AND try_cast(other AS TIMESTAMP) IS NULL
-                                  AND NOT ({other_forms_read('other')}))
+                                  AND NOT ({other_forms_read('other')})),
+               count(*) FILTER (WHERE num AND {n} >= 20000 AND {n} < 80000)
         FROM x""").fetchone()
     assert row is not None
     return _TimeProfile(*row)
@@ -437,7 +441,14 @@ def _time_profile(
 def _epoch_time(
     mapping: Mapping, column: str, typed: list[str], p: _TimeProfile, notes: list[str]
 ) -> Mapping:
-    """Numbers: one epoch unit when every value is in its band, else each value's own."""
+    """Numbers: one epoch unit when every value is in its band, else each value's own; a
+    spreadsheet's date serials when every value is one (as epoch seconds they would all fall
+    on 1 January 1970)."""
+    if p.excel and p.excel == p.numeric == p.total:
+        notes.append(f"{column} holds spreadsheet date numbers (days since 1899-12-30, the time "
+                     "of day as a fraction, as a CSV saved from Excel writes a date cell "
+                     "formatted General): they are read as such (time_format: excel_days).")
+        return mapping.model_copy(update={"time_format": EXCEL_DAYS})
     bands = {u: c for u, c in zip(_UNITS, (p.s, p.ms, p.us, p.ns), strict=True) if c}
     if len(bands) == 1 and p.numeric == p.total and not any(is_numeric_type(t) for t in typed):
         fmt = next(iter(bands))

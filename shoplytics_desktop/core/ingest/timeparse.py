@@ -28,6 +28,9 @@ EPOCH_S = "epoch_s"
 EPOCH_MS = "epoch_ms"
 EPOCH_US = "epoch_us"
 EPOCH_NS = "epoch_ns"
+#: Days since 1899-12-30 with the time of day as a fraction: a spreadsheet's date serial
+#: (45352.5 is 2024-03-01 12:00), as a CSV saved from one writes a date cell formatted General.
+EXCEL_DAYS = "excel_days"
 #: In a list of formats (``%d/%m/%Y || iso``): ISO text and epoch numbers, read as ``auto`` does.
 ISO = "iso"
 #: Factor from each unit to microseconds.
@@ -51,6 +54,15 @@ def epoch_by_magnitude(value_sql: str) -> str:
         f"WHEN abs({v}) < 1e17 THEN {_micros(v, '1')} "
         f"ELSE {_micros(v, '1e-3')} END"
     )
+
+
+def _excel_days(column_sql: str, text_sql: str, source_type: str) -> str:
+    """A spreadsheet's date serial as a wall-clock TIMESTAMP, to the second (a serial written
+    with five decimals, 45352.41667, is 10:00:00 and not 10:00:00.288)."""
+    v = (f"CAST({column_sql} AS DOUBLE)" if is_numeric_type(source_type)
+         else f"try_cast({text_sql} AS DOUBLE)")
+    return (f"(TIMESTAMP '1899-12-30' + "
+            f"to_seconds(try_cast(round({v} * 86400) AS BIGINT)))")
 
 
 def is_numeric_type(sql_type: str) -> bool:
@@ -82,6 +94,8 @@ def wall_sql(column_sql: str, text_sql: str, source_type: str,
         return None
     if t.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({column_sql} AS TIMESTAMP)"
+    if time_format == EXCEL_DAYS:
+        return _excel_days(column_sql, text_sql, source_type)
     if time_format in _EPOCH_FACTORS or is_numeric_type(t):
         return None
     auto = (f"coalesce(CASE WHEN {_naive_text(text_sql)} THEN try_cast({text_sql} AS TIMESTAMP) "
@@ -177,6 +191,8 @@ def time_sql(column_sql: str, text_sql: str, source_type: str, time_format: str 
         return f"timezone('UTC', {column_sql})"
     if t.startswith(("TIMESTAMP", "DATE")):
         return _from_zone(f"CAST({column_sql} AS TIMESTAMP)", zone)
+    if time_format == EXCEL_DAYS:
+        return _from_zone(_excel_days(column_sql, text_sql, source_type), zone)
     if time_format in _EPOCH_FACTORS:
         if time_format == EPOCH_US:
             # Whole microseconds (GA4's event_timestamp) are exact as integers, not as doubles.
@@ -259,14 +275,14 @@ def check_time_format(time_format: str) -> None:
     con = duckdb.connect()
     try:
         for form in (f.strip() for f in time_format.split("||")):
-            if form and form != ISO:
+            if form and form not in (ISO, EXCEL_DAYS):
                 try:
                     con.execute("SELECT try_strptime('', ?)", [form])
                 except duckdb.Error as e:
                     raise ValueError(
                         f"time_format {form!r} is not a strptime format DuckDB reads "
                         f"({str(e).splitlines()[0].split(': ', 1)[-1]}); e.g. "
-                        "'%d/%m/%Y %H:%M', or auto, epoch_s, epoch_ms") from None
+                        "'%d/%m/%Y %H:%M', or auto, epoch_s, epoch_ms, excel_days") from None
     finally:
         con.close()
 

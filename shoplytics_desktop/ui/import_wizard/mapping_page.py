@@ -48,6 +48,7 @@ HINTS = {
 }
 TIME_FORMATS = (("auto", "automatic (ISO text or epoch numbers)"), ("epoch_s", "epoch seconds"),
                 ("epoch_ms", "epoch milliseconds"), ("epoch_us", "epoch microseconds"),
+                ("excel_days", "spreadsheet date numbers (days since 1899-12-30)"),
                 ("custom", "custom strptime format…"))
 #: The preset choice that asks for generic detection.
 NO_PRESET = "— none: map columns by name —"
