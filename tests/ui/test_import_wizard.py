@@ -400,6 +400,35 @@ def test_product_catalog_and_user_profiles_load_with_the_events(
     assert wizard.summary_page.values["rejected"].text() == "3"
 
 
+def test_a_catalog_and_a_customer_list_in_a_zip_of_events_load_as_such(
+        qtbot, ws: Workspace, tmp_path: Path) -> None:
+    """A shop's zip of events, products and customers: the wizard names the two files of no
+    events on the format page, maps the events alone and loads the others as the catalog and
+    user profiles (every row of theirs was a rejected event)."""
+    import zipfile
+
+    archive = tmp_path / "shop.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("events.csv", BAD_ROWS)
+        z.writestr("products.csv", "product_id,name,category,brand,price\n"
+                                   "p1,Kettle,kitchen,acme,10.00\np2,Toaster,kitchen,acme,3.00\n")
+        z.writestr("customers.csv", "customer_id,email,created_at,country\n"
+                                    "u1,a@x.com,2024-01-01,DE\nu2,b@x.com,2024-02-01,FR\n")
+    wizard = _wizard(qtbot, ws, [str(archive)])
+    _next_to(qtbot, wizard, wizard.SOURCE)
+    qtbot.waitUntil(lambda: wizard.currentPage().isComplete(), timeout=30_000)
+    notes = wizard.source_page.fields["notes"].text()
+    assert "shop.zip/products.csv holds no events but a product catalog" in notes
+    assert "shop.zip/customers.csv holds no events but user profiles" in notes
+    _next_to(qtbot, wizard, wizard.VALIDATION)
+    assert _validation(wizard).report.rows_read == 5  # the events file's rows alone
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    assert ws.row_count("raw", "events") == 2
+    assert ws.row_count("raw", "products") == 2 and ws.row_count("raw", "users") == 2
+    assert "products: 2 loaded" in wizard.summary_page.values["extra"].text()
+
+
 @needs_sample
 def test_closing_during_load_cancels_first(qtbot, ws: Workspace) -> None:
     wizard = _wizard(qtbot, ws, [str(SAMPLE)])

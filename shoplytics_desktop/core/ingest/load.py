@@ -392,11 +392,13 @@ def _settle_mapping(
     info, settled = settle(paths, mapping, run.con, preset, whole_source=False)
     run.info, run.mapping = info, settled.mapping
     m = run.mapping
-    run.notes += [n for n in info.notes if not (m.supersede and n.startswith(_UNION_NOTE))]
+    # A mapping that joins the files (supersede) or leaves some out (skip_files) says so itself.
+    run.notes += [n for n in info.notes
+                  if not ((m.supersede or m.skip_files) and n.startswith(_UNION_NOTE))]
     if m.skip_files:
         run.notes.append(
-            f"Rows of {', '.join(m.skip_files)} are left out: they hold user or group "
-            "traits, not events."
+            f"Rows of {', '.join(m.skip_files)} are left out of the events: those files hold "
+            "no events (user or group traits, a catalog)."
         )
     if m.supersede:
         run.notes.append(

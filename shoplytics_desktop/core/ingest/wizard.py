@@ -94,13 +94,19 @@ class SourceHead:
     rows: tuple[tuple[object, ...], ...]
     #: The generic or preset proposal checked against every row (None: it could not be made).
     proposal: Proposal | None = None
+    #: A product catalog or customer list among the files, by kind (products, users): left
+    #: out of ``info`` and of the proposal (its ``skip_files``), to be loaded as that.
+    side: tuple[tuple[str, str], ...] = ()
 
 
 def read_head(
-    paths: Sequence[str], options: SourceOptions | None = None, rows: int = 50
+    paths: Sequence[str], options: SourceOptions | None = None, rows: int = 50,
+    side_files: bool = False,
 ) -> SourceHead:
-    """Inspect the files and read their first ``rows`` rows, on a connection of its own."""
+    """Inspect the files and read their first ``rows`` rows, on a connection of its own.
+    ``side_files``: look for a catalog or customer list among them (see ``SourceHead.side``)."""
     from shoplytics_desktop.core.errors import ImportError_
+    from shoplytics_desktop.core.ingest.load import find_side_files, side_file_notes
     from shoplytics_desktop.core.sqlutil import quote_ident
 
     con = duckdb.connect()
@@ -111,6 +117,12 @@ def read_head(
             # A headerless format a preset knows (Snowplow's enriched TSV): read it under its
             # columns' names.
             info = inspect_sources(paths, headerless, con=con)
+        side = find_side_files(con, info, propose_mapping(info)) \
+            if side_files and options is None else {}
+        if side:
+            rest = [f.path for f in info.files if f.path not in side.values()]
+            info = inspect_sources(rest, con=con)
+            info = dataclasses.replace(info, notes=(*info.notes, *side_file_notes(side)))
         # The reader adds the file name (and, for Parquet, the row number) for lineage; the
         # user's preview shows only the source's own columns.
         exclude = ", ".join(quote_ident(h) for h in info.hidden_columns)
@@ -126,7 +138,13 @@ def read_head(
             proposal: Proposal | None = propose(con, info)
         except ImportError_:
             proposal = None
-        return SourceHead(info, names, head, proposal)
+        if proposal is not None and side:
+            # The import reads every file named: the side files' rows are left out of it.
+            skipped = [p.name.split(".")[0] for p in side.values()]
+            proposal = dataclasses.replace(proposal, mapping=proposal.mapping.model_copy(
+                update={"skip_files": list(dict.fromkeys(proposal.mapping.skip_files + skipped))}))
+        return SourceHead(info, names, head, proposal,
+                          tuple((kind, str(p)) for kind, p in side.items()))
     finally:
         con.close()
 

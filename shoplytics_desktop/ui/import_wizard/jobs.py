@@ -32,9 +32,12 @@ class Validation:
     problem: ImportError_ | None = field(default=None)
 
 
-def inspect_job(paths: Sequence[str], options: ingest.SourceOptions | None = None) -> SourceHead:
-    """The files' description, their first rows and a proposal (a connection of its own)."""
-    return read_head(paths, options, HEAD_ROWS)
+def inspect_job(
+    paths: Sequence[str], options: ingest.SourceOptions | None = None, side_files: bool = False
+) -> SourceHead:
+    """The files' description, their first rows and a proposal (a connection of its own);
+    ``side_files``: a catalog or customer list among the files is found (``SourceHead.side``)."""
+    return read_head(paths, options, HEAD_ROWS, side_files)
 
 
 def counts_job(

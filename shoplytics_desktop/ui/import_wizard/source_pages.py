@@ -285,6 +285,7 @@ class SourcePage(JobPage):
     def initializePage(self) -> None:
         self._sync_controls()
         if self.state.head is not None and self.state.head_key == self.key():
+            self._apply_side(self.state.head)
             self._show(self.state.head)
             return
         self.state.head = None
@@ -292,8 +293,20 @@ class SourcePage(JobPage):
         self._clear("Reading the files…")
         self.bar.show()
         key = self.key()
-        self.run_job(inspect_job, list(self.state.paths), self.options(),
+        # A catalog or customer list among the files is looked for unless one was chosen.
+        side = self.state.products is None and self.state.users is None and not (
+            self.state.mapping is not None and self.state.mapping_loaded)
+        self.run_job(inspect_job, list(self.state.paths), self.options(), side,
                      on_result=lambda head: self._inspected(head, key), on_error=self._failed_inspect)
+
+    def _apply_side(self, head: SourceHead) -> None:
+        """The catalog or customer list found among the files is imported as one (the Files
+        page's choice, made again on each pass through it, is empty then)."""
+        side = dict(head.side)
+        if self.state.products is None:
+            self.state.products = side.get("products")
+        if self.state.users is None:
+            self.state.users = side.get("users")
 
     def cleanupPage(self) -> None:
         self.stop_job()
@@ -318,6 +331,7 @@ class SourcePage(JobPage):
     def _inspected(self, head: SourceHead, key: tuple[object, ...]) -> None:
         state = self.state
         state.head, state.head_key = head, key
+        self._apply_side(head)
         keep = False
         if state.mapping is not None and state.mapping_loaded:
             try:
