@@ -839,7 +839,9 @@ def _columns_by_content(
             columns["event_type"] = found.name
             used.add(found.name)
     if "event_time" not in columns:
-        found = next((c for c in info.columns if c.name not in used and _looks_like_time(c)), None)
+        # Not a field of an array's elements (their samples are the elements'): one per row.
+        found = next((c for c in info.columns if c.name not in used and "child" not in c.path
+                      and _looks_like_time(c)), None)
         if found is not None:
             columns["event_time"] = found.name
             used.add(found.name)
