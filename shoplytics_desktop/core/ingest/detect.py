@@ -330,11 +330,11 @@ def _inspect(
     )
     info = _with_lineage_names(con, info, dialect.sniffs)
     columns, sampled = _sampled_columns(con, info, dialect.sniffs)
-    if fmt == "csv" and info.header and not options and _names_are_data(columns):
+    value = _data_name(columns) if fmt == "csv" and info.header and not options else None
+    if value is not None:
         # A first line whose "names" are an event's values (a time, a UUID): a file without a
         # header row, its columns named by position (column0, column1 …); also a headerless
         # export of one row (Snowplow's enriched TSV of a quiet hour), not a header without rows.
-        value = next(c.name.strip() for c in columns if _DATA_NAME.match(c.name.strip()))
         info = dataclasses.replace(info, header=False)
         columns, sampled = _sampled_columns(con, info, None)
         if sampled:
@@ -593,9 +593,9 @@ _DATA_NAME = re.compile(
 )
 
 
-def _names_are_data(columns: list[SourceColumn]) -> bool:
-    """Whether a header's names hold a timestamp or a UUID: values of a row, not names."""
-    return any(_DATA_NAME.match(c.name.strip()) for c in columns)
+def _data_name(columns: list[SourceColumn]) -> str | None:
+    """A header's name that is a timestamp or a UUID (a row's value, not a name), if any."""
+    return next((c.name.strip() for c in columns if _DATA_NAME.match(c.name.strip())), None)
 
 
 def _sampled_columns(

@@ -394,11 +394,7 @@ def _field_columns(b: _Builder) -> list[str]:
         f"{time_raw} AS event_time__raw",
         f"{time_parsed} AS event_time",
         *([f"{wall} AS event_time__wall"] if (wall := b.wall()) else []),
-        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} AS event_name"
-        if not mapping.refunded_events else
-        f"CASE WHEN src.{_REFUNDED} THEN 'refund' ELSE "
-        f"{_refund_row(b, 'event_name', _event_name_sql(b, d.event_name))} END "
-        f"AS event_name, src.{_REFUNDED} AS {_REFUNDED}",
+        *_event_name_columns(b),
         *(f"{_refund_row(b, f, b.text(f))} AS {f}" for f in _TEXT_FIELDS),
         f"{_refund_row(b, 'price__raw', price_raw)} AS price__raw",
         f"{_refund_row(b, 'price', _numbers_sql(price_cols, b.decimal) if price_cols else 'CAST(NULL AS DOUBLE)')} AS price",
@@ -420,6 +416,16 @@ def _field_columns(b: _Builder) -> list[str]:
         f"{_key_sql(b)} AS __key",
         *b.passthrough(),
     ]
+
+
+def _event_name_columns(b: _Builder) -> list[str]:
+    """The event name (an order's refund row: 'refund'; a refunded line's refund copy too, with
+    the mark that makes it one)."""
+    name = _refund_row(b, "event_name", _event_name_sql(b, b.mapping.defaults.event_name))
+    if not b.mapping.refunded_events:
+        return [f"{name} AS event_name"]
+    return [f"CASE WHEN src.{_REFUNDED} THEN 'refund' ELSE {name} END AS event_name",
+            f"src.{_REFUNDED} AS {_REFUNDED}"]
 
 
 #: Currency signs that name one currency, read as its ISO code ('$' and '¥' name several).
@@ -664,7 +670,9 @@ def _explode_columns(b: _Builder) -> tuple[str, str, str]:
 def _event_id_src(b: _Builder) -> str:
     """The source's own event id; with an exploded array, one per element."""
     own = b.text("event_id")
-    if b.mapping.explode and b.cols("event_id") and not reads_element(own):
+    if not b.cols("event_id"):
+        return own
+    if b.mapping.explode and not reads_element(own):
         # A row's id, one per element; an element's own id (``events[].id``) is the event's.
         own = (f"CASE WHEN src.{refs.ORDINAL} IS NULL THEN {own} "
                f"ELSE {own} || '#' || src.{refs.ORDINAL} END")
@@ -673,7 +681,7 @@ def _event_id_src(b: _Builder) -> str:
 
 def _refunded_id(b: _Builder, own: str) -> str:
     """An id (the source's, a natural key), told apart on a refunded line's refund copy."""
-    if not b.mapping.refunded_events or own.startswith("CAST(NULL"):
+    if not b.mapping.refunded_events:
         return own
     return f"CASE WHEN src.{_REFUNDED} THEN {own} || '|refund' ELSE {own} END"
 
