@@ -78,6 +78,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, help="scratch folder (default: temp)")
     args = ap.parse_args()
     rnd = random.Random(args.seed)
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="sweep-", dir=args.dir))
     failed: list[str] = []
     t0 = time.perf_counter()

@@ -213,7 +213,19 @@ def _dry_run(
     try:
         con = connection_of(target)
         if args.files:
-            info, settled = ingest.settle(args.files, mapping, con, args.preset)
+            try:
+                info, settled = ingest.settle(args.files, mapping, con, args.preset)
+            except ImportError_:
+                alone = (ingest.catalog_files(con, args.files) if mapping is None
+                         and args.preset is None and not args.products and not args.users
+                         else {})
+                if not alone:
+                    raise
+                for note in ingest.side_file_notes(alone):
+                    print(f"# {note}")
+                print("Dry run: nothing was written (a catalog is checked only in a real "
+                      "import).")
+                return 0
             side = {}
             if mapping is None and not args.products and not args.users:
                 # A catalog among the files: the import loads it as one, and maps the others.
@@ -295,9 +307,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.save_mapping:
         ingest.save_mapping(report.mapping, args.save_mapping)
     v = report.validation
+    for note in report.notes:
+        print(note)
     if v is not None:
-        for note in report.notes:
-            print(note)
         if report.batch_id:
             print(f"Imported {report.source} as batch {report.batch_id}: {v.summary()} "
                   f"in {report.seconds:.1f} s.")

@@ -429,6 +429,31 @@ def test_a_catalog_and_a_customer_list_in_a_zip_of_events_load_as_such(
     assert "products: 2 loaded" in wizard.summary_page.values["extra"].text()
 
 
+def test_a_product_catalog_on_its_own_loads_without_a_mapping(
+        qtbot, ws: Workspace, tmp_path: Path) -> None:
+    """A product catalog dropped on its own, after the events: the format page says it holds
+    no events, Next goes straight to loading it (no mapping of events it lacks), and the
+    summary counts the products."""
+    products = tmp_path / "products.csv"
+    products.write_text("product_id,name,category,brand,price\n"
+                        "p1,Kettle,kitchen,acme,10.00\np2,Toaster,kitchen,acme,3.00\n"
+                        "p3,Mug,kitchen,acme,4.50\n", encoding="utf-8")
+    wizard = _wizard(qtbot, ws, [str(products)])
+    _next_to(qtbot, wizard, wizard.SOURCE)
+    qtbot.waitUntil(lambda: wizard.currentPage().isComplete(), timeout=30_000)
+    assert "These files hold no events" in wizard.source_page.status.text()
+    assert f"{products} holds no events but a product catalog" in \
+        wizard.source_page.fields["notes"].text()
+    assert not wizard.button(wizard.WizardButton.CustomButton1).isEnabled()  # no mapping to save
+    wizard.next()
+    assert wizard.currentId() == wizard.LOAD
+    qtbot.waitUntil(lambda: wizard.currentId() == wizard.SUMMARY, timeout=60_000)
+    assert ws.row_count("raw", "products") == 3 and ws.row_count("raw", "events") == 0
+    assert wizard.summary_page.headline.text() == "No events; 3 products loaded."
+    assert "products: 3 loaded, 0 duplicate, 0 rejected" in \
+        wizard.summary_page.values["extra"].text()
+
+
 @needs_sample
 def test_closing_during_load_cancels_first(qtbot, ws: Workspace) -> None:
     wizard = _wizard(qtbot, ws, [str(SAMPLE)])

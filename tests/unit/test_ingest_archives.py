@@ -247,3 +247,61 @@ def test_a_catalog_and_a_customer_list_beside_the_events_load_as_such(
     assert main(["import", "--workspace", str(tmp_path / "ws2"), str(folder)]) == 0
     out = capsys.readouterr().out
     assert "holds no events" not in out and "1 rejected" in out
+
+
+def test_a_catalog_or_customer_list_imported_on_its_own_loads_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The events first, the product catalog later on its own: the catalog was refused ("No
+    column for time, event name, user could be found"). A file or pair of files that are
+    catalogs and hold no events load as them; a file that is neither still gets the error."""
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,event_type,user_id,product_id,price,order_id\n"
+                      "2024-03-01 10:00:00,view,u1,p1,,\n"
+                      "2024-03-01 10:09:30,purchase,u1,p1,12.50,o1\n", encoding="utf-8")
+    products = tmp_path / "products.csv"
+    products.write_text("product_id,name,category,brand,price\n"
+                        "p1,Mug,kitchen,Acme,12.50\np2,Tee,apparel,Acme,20.00\n", encoding="utf-8")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,email,created_at,country\n"
+                         "u1,a@x.com,2023-01-01,DE\nu2,b@x.com,2023-02-01,FR\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert main(["import", "--workspace", str(ws), str(events)]) == 0
+    capsys.readouterr()
+    # The dry run says what the import will do, and writes nothing.
+    assert main(["import", "--workspace", str(ws), "--dry-run", str(products)]) == 0
+    out = capsys.readouterr().out
+    assert f"{products} holds no events but a product catalog" in out
+    assert "nothing was written" in out
+    assert main(["import", "--workspace", str(ws), str(products)]) == 0
+    out = capsys.readouterr().out
+    assert f"{products} holds no events but a product catalog: it is loaded into " \
+           "raw.products" in out
+    assert "products: 2 rows read, 2 loaded, 0 duplicate, 0 rejected" in out
+    # The catalog and the customer list together, each as its own.
+    assert main(["import", "--workspace", str(ws), str(customers), str(products)]) == 0
+    out = capsys.readouterr().out
+    assert "users: 2 rows read, 2 loaded" in out and "products: 2 rows read, 0 loaded" in out
+    w = Workspace(ws)
+    con = w.cursor()
+    try:
+        assert con.execute("SELECT product_id, category FROM raw.products ORDER BY 1"
+                           ).fetchall() == [("p1", "kitchen"), ("p2", "apparel")]
+        assert con.execute("SELECT user_id, country FROM raw.users ORDER BY 1").fetchall() == \
+            [("u1", "DE"), ("u2", "FR")]
+        assert con.execute("SELECT count(*) FROM raw.events").fetchone() == (2,)
+        kinds = con.execute("SELECT kind, count(*) FROM _shoplytics.batches GROUP BY 1 ORDER BY 1"
+                            ).fetchall()
+        assert kinds == [("events", 1), ("products", 1), ("users", 1)]
+    finally:
+        con.close()
+        w.close()
+    # Two product catalogs, or a file of neither kind: the events' error, as before.
+    other = tmp_path / "other.csv"
+    other.write_text("sku,colour\np1,red\n", encoding="utf-8")
+    more = tmp_path / "more_products.csv"
+    more.write_text(products.read_text(encoding="utf-8"), encoding="utf-8")
+    for files in ([other], [products, other], [products, more]):
+        assert main(["import", "--workspace", str(ws), *map(str, files)]) == 1
+        err = capsys.readouterr().err
+        assert "No column for" in err and "holds no events" not in err

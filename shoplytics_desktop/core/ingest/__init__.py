@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from shoplytics_desktop.core.ingest.detect import SourceColumn, SourceInfo, inspect_sources
     from shoplytics_desktop.core.ingest.load import (
+        catalog_files,
         find_side_files,
         import_events,
         side_file_notes,
@@ -93,6 +94,7 @@ _HOMES = {
     "event_name_counts": "wizard",
     "fingerprint": "batches",
     "import_events": "load",
+    "catalog_files": "load",
     "find_side_files": "load",
     "side_file_notes": "load",
     "inspect_sources": "detect",
@@ -133,6 +135,7 @@ __all__ = [
     "SourceInfo",
     "SourceOptions",
     "ValidationReport",
+    "catalog_files",
     "check_mapping",
     "check_mapping_target",
     "delete_batch",

@@ -312,10 +312,23 @@ def import_events(
         proposed=mapping is None,
     )
     if paths:
-        _settle_mapping(run, paths, mapping, preset)
-        if products is None and users is None:
-            side = _side_files(run, paths, preset)
-            products, users = side.get("products"), side.get("users")
+        try:
+            _settle_mapping(run, paths, mapping, preset)
+        except ImportError_:
+            # No events in them: a product catalog or customer list dropped on its own is
+            # loaded as what it is, not refused for want of an event column.
+            alone = (catalog_files(run.con, paths)
+                     if run.proposed and preset is None and products is None and users is None
+                     else {})
+            if not alone:
+                raise
+            paths = ()
+            run.notes = side_file_notes(alone)
+            products, users = alone.get("products"), alone.get("users")
+        else:
+            if products is None and users is None:
+                side = _side_files(run, paths, preset)
+                products, users = side.get("products"), side.get("users")
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
@@ -439,19 +452,44 @@ def find_side_files(
         return {}
     found: dict[str, Path] = {}
     for f in info.files:
-        try:
-            one = inspect_sources([f.path], con=con)
-        except ImportError_:
-            continue
-        proposed = generic_mapping(one)
-        missing = missing_required(proposed)
-        spec = catalogs.kind_of(one) if "event_type" in missing else None
-        # Its time, if any, is the catalog's own (a customer's signup, a snapshot's date).
-        if spec is not None and spec.kind not in found and (
-                "event_time" in missing
-                or proposed.columns.get("event_time") in catalogs.matched_names(one, spec)):
+        spec = _catalog_kind(con, f.path)
+        if spec is not None and spec.kind not in found:
             found[spec.kind] = f.path
     return found if len(found) < len(info.files) else {}
+
+
+def catalog_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) -> dict[str, Path]:
+    """The files named, when every one of them is a catalog or customer list and none holds
+    events (``products.csv`` imported on its own, after the events): each by its kind. Empty
+    when any file is not, or two are of one kind."""
+    try:
+        info = inspect_sources(paths, con=con)
+    except ImportError_:
+        return {}
+    found: dict[str, Path] = {}
+    for f in info.files[:3]:
+        spec = _catalog_kind(con, f.path)
+        if spec is None or spec.kind in found:
+            return {}
+        found[spec.kind] = f.path
+    return found if len(found) == len(info.files) else {}
+
+
+def _catalog_kind(con: duckdb.DuckDBPyConnection, path: Path) -> catalogs.CatalogSpec | None:
+    """The catalog ``path`` is, when it holds no events: no event column, and no time but the
+    catalog's own (a customer's signup, a snapshot's date)."""
+    try:
+        one = inspect_sources([path], con=con)
+    except ImportError_:
+        return None
+    proposed = generic_mapping(one)
+    missing = missing_required(proposed)
+    spec = catalogs.kind_of(one) if "event_type" in missing else None
+    if spec is not None and (
+            "event_time" in missing
+            or proposed.columns.get("event_time") in catalogs.matched_names(one, spec)):
+        return spec
+    return None
 
 
 def side_file_notes(found: dict[str, Path]) -> list[str]:

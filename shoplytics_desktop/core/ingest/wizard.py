@@ -23,6 +23,7 @@ from shoplytics_desktop.core.ingest.mapping import (
     Mapping,
     SourceOptions,
     check_mapping,
+    missing_required,
     propose_mapping,
 )
 from shoplytics_desktop.core.ingest.proposal import Proposal, propose
@@ -97,6 +98,9 @@ class SourceHead:
     #: A product catalog or customer list among the files, by kind (products, users): left
     #: out of ``info`` and of the proposal (its ``skip_files``), to be loaded as that.
     side: tuple[tuple[str, str], ...] = ()
+    #: Every file is a catalog or customer list (``side``) and none holds events: the import
+    #: loads them as such, without a mapping.
+    catalogs_only: bool = False
 
 
 def read_head(
@@ -106,7 +110,7 @@ def read_head(
     """Inspect the files and read their first ``rows`` rows, on a connection of its own.
     ``side_files``: look for a catalog or customer list among them (see ``SourceHead.side``)."""
     from shoplytics_desktop.core.errors import ImportError_
-    from shoplytics_desktop.core.ingest.load import find_side_files, side_file_notes
+    from shoplytics_desktop.core.ingest.load import catalog_files, find_side_files, side_file_notes
     from shoplytics_desktop.core.sqlutil import quote_ident
 
     con = duckdb.connect()
@@ -138,6 +142,15 @@ def read_head(
             proposal: Proposal | None = propose(con, info)
         except ImportError_:
             proposal = None
+        if side_files and options is None and not side and (
+                proposal is None or "event_type" in missing_required(proposal.mapping)):
+            # No events in them: a catalog or customer list on its own loads as such.
+            alone = catalog_files(con, paths)
+            if alone:
+                info = dataclasses.replace(info, notes=(*info.notes, *side_file_notes(alone)))
+                return SourceHead(info, names, head, None,
+                                  tuple((kind, str(p)) for kind, p in alone.items()),
+                                  catalogs_only=True)
         if proposal is not None and side:
             # The import reads every file named: the side files' rows are left out of it.
             skipped = [p.name.split(".")[0] for p in side.values()]

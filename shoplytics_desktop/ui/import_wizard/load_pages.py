@@ -40,7 +40,9 @@ class LoadPage(JobPage):
         state.report = None
         self.state_name = "running"
         self.box.start()
-        self.run_job(import_job, self.ws, list(state.paths), state.mapping, workspace=self.ws,
+        # Files of a catalog alone are loaded as that (products, users), not as events.
+        events = [] if state.head is not None and state.head.catalogs_only else list(state.paths)
+        self.run_job(import_job, self.ws, events, state.mapping, workspace=self.ws,
                      pass_reporter=True, products=state.products, users=state.users,
                      replace_demo=state.replace_demo,
                      on_result=self._done, on_error=self._failed, on_cancelled=self._cancelled,
@@ -86,6 +88,10 @@ class LoadPage(JobPage):
             callback()  # type: ignore[operator]
 
 
+#: What a catalog's rows are, in the summary's headline.
+_CATALOG_ROWS = {"products": "products", "users": "user profiles"}
+
+
 class SummaryPage(JobPage):
     def __init__(self, state: ImportState) -> None:
         super().__init__()
@@ -124,10 +130,20 @@ class SummaryPage(JobPage):
             return
         v = report.validation
         v_loaded = v.rows_loaded if v else 0
-        self.headline.setText(
-            f"{v_loaded:,} event{'' if v_loaded == 1 else 's'} loaded from {report.source}."
-            if report.batch_id
-            else "Nothing new was loaded: these rows are already in the workspace.")
+        catalogs = [c for c in report.catalogs if c.batch_id]
+        if report.batch_id:
+            headline = f"{v_loaded:,} event{'' if v_loaded == 1 else 's'} loaded from {report.source}."
+        elif v is None and catalogs:
+            headline = "No events; " + ", ".join(
+                f"{c.rows_loaded:,} {_CATALOG_ROWS[c.kind]}" for c in catalogs) + " loaded."
+        else:
+            headline = "Nothing new was loaded: these rows are already in the workspace."
+        self.headline.setText(headline)
+        # A catalog alone: its own batch, and no event rows to count.
+        self.setSubTitle("The events are in the workspace as one batch." if v is not None else
+                         "Each file is in the workspace as a batch of its own.")
+        for key in ("loaded", "duplicate", "rejected", "batch"):
+            self.form.setRowVisible(self.values[key], v is not None)
         val = self.values
         val["loaded"].setText(f"{v_loaded:,}")
         val["duplicate"].setText(
@@ -155,5 +171,8 @@ class SummaryPage(JobPage):
              "page). " if v and v.rows_rejected else "")
             + (f"To undo this import: File ▸ Import batches…, batch {report.batch_id} "
                f"(or shoplytics batches delete {report.batch_id})" if report.batch_id else "")
+            + (f"To undo this import: File ▸ Import batches…, batch "
+               f"{' and '.join(str(c.batch_id) for c in catalogs)}."
+               if v is None and catalogs else "")
             + ("; what it replaced comes back with File ▸ Restore backup… (the backup "
                "taken before this import)." if report.batch_id and v and v.replaces else ""))

@@ -354,7 +354,10 @@ class SourcePage(JobPage):
 
     def _show(self, head: SourceHead) -> None:
         info = head.info
-        self.status.setText("")
+        self.status.setText(
+            "These files hold no events: Next loads them as the workspace's product catalog "
+            "or user profiles (see the notes), without a mapping." if head.catalogs_only else "")
+        set_kind(self.status, "success" if head.catalogs_only else "")
         self.details.show()
         f = self.fields
         f["files"].setText(info.display_name)

@@ -80,13 +80,24 @@ class ImportWizard(QWizard):
     def run_pipeline(self) -> bool:
         return self.state.report is not None and self.summary_page.run_pipeline.isChecked()
 
+    def nextId(self) -> int:
+        # Files that hold a catalog or customer list and no events need no mapping: loaded as
+        # they are.
+        if self.currentId() == self.SOURCE and self._catalogs_only():
+            return self.LOAD
+        return super().nextId()
+
+    def _catalogs_only(self) -> bool:
+        return self.state.head is not None and self.state.head.catalogs_only
+
     # -- mapping presets -----------------------------------------------------------------------
 
     def _page_changed(self, page_id: int) -> None:
         # A mapping can be saved once there is one, and loaded until the import starts.
         self.button(SAVE_BUTTON).setVisible(page_id < self.LOAD)
         self.button(LOAD_BUTTON).setVisible(page_id < self.LOAD)
-        self.button(SAVE_BUTTON).setEnabled(self.state.mapping is not None)
+        self.button(SAVE_BUTTON).setEnabled(self.state.mapping is not None
+                                            and not self._catalogs_only())
 
     def _custom_button(self, which: int) -> None:
         if which == SAVE_BUTTON:
