@@ -205,3 +205,42 @@ def test_an_order_grid_export_with_a_plain_id(
     assert _totals(ws) == (3, "97.50", "37.50", "60.00")
     orders = _rows(ws, "SELECT DISTINCT order_id FROM raw.events ORDER BY 1")
     assert orders == [("000000001",), ("000000002",), ("000000003",), ("000000004",)]
+
+
+# WooCommerce's products export (its documented columns, fewer of them): the variable product
+# TEE (id 10) lists its categories; its variations SKU1 (parent by SKU) and SKU2 (parent
+# "id:10") leave theirs blank and take its first category's last level, Tshirts; SKU3 is a
+# simple product in Accessories > Hats. Revenue of _WOO by category: Tshirts SKU1 20.00 + 10.00
+# + 10.00 = 40.00 (refund 10.00), Hats SKU3 15.00 + 45.00 = 60.00 (refund 15.00).
+_WOO_PRODUCTS = (
+    'ID,Type,SKU,Name,Published,"Is featured?","Visibility in catalog","Sale price",'
+    '"Regular price",Categories,Tags,Images,Parent,Brands,"Attribute 1 name",'
+    '"Attribute 1 value(s)"\n'
+    '10,variable,TEE,Tee,1,0,visible,,,"Clothing > Tshirts, Clothing",,,,Acme,Color,'
+    '"Red, Blue"\n'
+    "11,variation,SKU1,Tee - Red,1,0,visible,,10.00,,,,TEE,,Color,Red\n"
+    "12,variation,SKU2,Tee - Blue,1,0,visible,20.00,25.00,,,,id:10,,Color,Blue\n"
+    '13,simple,SKU3,Beanie,1,0,visible,,15.00,"Accessories > Hats",,,,Northwind,,\n'
+)
+
+
+def test_a_woocommerce_products_export_gives_the_orders_their_categories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws, _ = _import_and_run(tmp_path, "orders.csv", _WOO, capsys)
+    products = tmp_path / "wc-product-export.csv"
+    products.write_text(_WOO_PRODUCTS, encoding="utf-8")
+    assert main(["import", "--workspace", str(ws), str(products)]) == 0
+    out = capsys.readouterr().out
+    assert "holds no events but a product catalog" in out
+    assert "products: 4 rows read, 4 loaded, 0 duplicate, 0 rejected" in out
+    assert main(["run", "--workspace", str(ws)]) == 0
+    assert _rows(ws, "SELECT product_id, name, category, brand, CAST(price AS VARCHAR) "
+                     "FROM raw.products ORDER BY 1") == [
+        ("SKU1", "Tee - Red", "Tshirts", "Acme", "10.00"),
+        ("SKU2", "Tee - Blue", "Tshirts", "Acme", "25.00"),
+        ("SKU3", "Beanie", "Hats", "Northwind", "15.00"),
+        ("TEE", "Tee", "Tshirts", "Acme", None)]
+    assert _rows(ws, "SELECT category, CAST(sum(revenue) AS VARCHAR), CAST(sum(refunds) AS "
+                     "VARCHAR) FROM marts.fct_revenue GROUP BY 1 ORDER BY 1") == [
+        ("Hats", "60.00", "15.00"), ("Tshirts", "40.00", "10.00")]

@@ -223,3 +223,56 @@ def test_invoices_with_iso_dates_and_day_first_dates_late_in_the_file(
         got = w.cursor().execute("SELECT min(event_time)::DATE, max(event_time)::DATE, count(*) "
                                  "FROM raw.events").fetchone()
     assert got is not None and (str(got[0]), str(got[1])) == ("2010-12-01", "2010-12-13")
+
+
+# products_export.csv, Shopify's products export (Products ▸ Export, its documented columns): a
+# row per variant, the product's title, vendor, type and category on its first row only, and a
+# row for a further image with the handle alone (line 5). Variants: SHIRT-S, SHIRT-M and a size
+# L without a SKU (read as its order line names it, "Linen Shirt - L"); SOCKS and the gift card
+# have no options ("Default Title": the title alone, as in the orders export's "Gift Card").
+# Categories: the type (Shirts, Boots, Gift Cards), else the last level of the product category
+# (Socks). Revenue by category from the orders export above: USD Shirts 80.00 + 40.00 = 120.00,
+# Socks 7.50 + 22.50 + 0.00 = 30.00, Boots 120.00; CAD Gift Cards 25.00. The refund of #1002
+# (an order-level amount, no product) stays 'unknown'.
+SHOPIFY_PRODUCTS = PRESETS / "shopify" / "products_export.csv"
+
+
+def test_shopify_products_export_gives_the_orders_their_categories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = tmp_path / "ws"
+    import_file(ws, SHOPIFY, capsys)
+    out = import_file(ws, SHOPIFY_PRODUCTS, capsys)
+    assert "holds no events but a product catalog" in out
+    assert "products: 6 rows read, 6 loaded, 0 duplicate, 0 rejected" in out
+    run_publishes(ws, capsys)
+    with Workspace.open(ws, read_only=True) as w:
+        con = w.cursor()
+        assert con.execute(
+            "SELECT product_id, name, category, brand, price, _source_line FROM raw.products "
+            "ORDER BY _source_line").fetchall() == [
+            ("SHIRT-S", "Linen Shirt", "Shirts", "Acme", Decimal("40.00"), 2),
+            ("SHIRT-M", "Linen Shirt", "Shirts", "Acme", Decimal("40.00"), 3),
+            ("Linen Shirt - L", "Linen Shirt", "Shirts", "Acme", Decimal("42.00"), 4),
+            ("SOCKS", "Wool Socks", "Socks", "Acme", Decimal("7.50"), 6),
+            ("BOOT-42", "Trail Boot", "Boots", "Summit", Decimal("120.00"), 7),
+            ("Gift Card", "Gift Card", "Gift Cards", "Acme", Decimal("25.00"), 8)]
+        by_category = con.execute(
+            "SELECT currency, category, sum(revenue), sum(refunds) FROM marts.fct_revenue "
+            "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+        assert by_category == [
+            ("CAD", "Gift Cards", Decimal("25.00"), Decimal("0.00")),
+            ("USD", "Boots", Decimal("120.00"), Decimal("0.00")),
+            ("USD", "Shirts", Decimal("120.00"), Decimal("0.00")),
+            ("USD", "Socks", Decimal("30.00"), Decimal("0.00")),
+            ("USD", "unknown", Decimal("0.00"), Decimal("20.00"))]
+    # Named with --products beside the orders, or imported with them (the preset reads the
+    # orders, the products export is the catalog), the same catalog and the same events.
+    for extra in (("--products", str(SHOPIFY_PRODUCTS)), (str(SHOPIFY_PRODUCTS),)):
+        other = tmp_path / f"ws{len(extra)}"
+        out = import_file(other, SHOPIFY, capsys, *extra)
+        assert "7 rows read, giving 8 events: 8 loaded, 0 duplicate, 0 rejected" in out
+        with Workspace.open(other, read_only=True) as w:
+            assert w.cursor().execute(
+                "SELECT count(*), count(DISTINCT category) FROM raw.products").fetchone() == (6, 4)
+        _check_shopify(other)

@@ -84,8 +84,19 @@ def kind_of(info: SourceInfo) -> CatalogSpec | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
+def is_store_catalog(info: SourceInfo) -> bool:
+    """Whether ``info`` is a store's own products export (Shopify's, WooCommerce's): a catalog
+    whatever an event mapping would take its columns for (a product's type for the event name)."""
+    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+    return _is_shopify_products(by_norm) or _is_woocommerce_products(by_norm)
+
+
 def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
     by_norm = {normalize_name(c.name): c for c in info.top_columns}
+    if spec is PRODUCTS and _is_shopify_products(by_norm):
+        return _SHOPIFY_COLUMNS
+    if spec is PRODUCTS and _is_woocommerce_products(by_norm):
+        return _WOO_COLUMNS
     out: dict[str, SourceColumn] = {}
     used: set[str] = set()
     for field, names in spec.synonyms.items():
@@ -103,6 +114,108 @@ def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
             f"Name the id column '{spec.key}' (or one of: {', '.join(spec.synonyms[spec.key])}).",
         )
     return out
+
+
+# -- Shopify's products export ------------------------------------------------------------------
+
+#: Shopify's products export (Products ▸ Export) has a row per variant: the product's title,
+#: vendor, type and category on its first row only (the others leave them blank), and a row per
+#: further image with the handle alone. A variant's id is its SKU; without one, the name an
+#: order's line gives it ("Title - Red / M", the title alone for a product without options), as
+#: the orders export's preset reads a line without a SKU. The category is the product's type,
+#: else the last level of Shopify's product category ("… > Shirts & Tops").
+_SHOPIFY_COLUMNS = {
+    field: SourceColumn(name, "VARCHAR", expr=f"src.{quote_ident(f'__shopify_{field}')}")
+    for field, name in (("product_id", "Variant SKU"), ("name", "Title"),
+                        ("category", "Type"), ("brand", "Vendor"), ("price", "Variant Price"))
+}
+
+
+def _is_shopify_products(by_norm: dict[str, SourceColumn]) -> bool:
+    return all(n in by_norm for n in ("handle", "title", "variantprice"))
+
+
+def _shopify_source(info: SourceInfo, line: str) -> str:
+    """The export's variant rows, each with its product's fields (``_SHOPIFY_COLUMNS``) and its
+    line in the file; the rows of images alone are left out."""
+    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+
+    def text(norm: str) -> str:
+        col = by_norm.get(norm)
+        return f"NULLIF(trim(CAST({col.sql('r')} AS VARCHAR)), '')" if col else "NULL"
+
+    def product(norm: str) -> str:  # written on the product's first row only
+        return f"coalesce({text(norm)}, max({text(norm)}) OVER product)"
+
+    category = (f"coalesce({product('type')}, NULLIF(trim(regexp_extract("
+                f"{product('productcategory')}, '[^>]*$')), ''))")
+    options = [text(f"option{i}value") for i in (1, 2, 3)]
+    variant = f"NULLIF(concat_ws(' / ', {', '.join(options)}), '')"
+    key = (f"coalesce({text('variantsku')}, CASE WHEN {text('variantprice')} IS NOT NULL THEN "
+           f"CASE WHEN {variant} IS NULL OR {variant} = 'Default Title' THEN {product('title')} "
+           f"ELSE {product('title')} || ' - ' || {variant} END END)")
+    handle = by_norm["handle"].sql("r")
+    return f"""SELECT * FROM (
+        SELECT r.*, {line} AS __line, {key} AS __shopify_product_id,
+               {product('title')} AS __shopify_name, {category} AS __shopify_category,
+               {product('vendor')} AS __shopify_brand, {text('variantprice')} AS __shopify_price,
+               {text('variantsku')} IS NOT NULL OR {text('variantprice')} IS NOT NULL AS __variant
+        FROM {info.reader_sql()} AS r
+        WINDOW product AS (PARTITION BY {handle})
+    ) WHERE __variant"""
+
+
+# -- WooCommerce's products export --------------------------------------------------------------
+
+#: WooCommerce's products export (Products ▸ Export): a row per product and per variation; a
+#: variation ("T-Shirt - Red") names its parent ("id:15", or the parent's SKU) and leaves the
+#: categories to it. Categories are listed ("Clothing > Tshirts, Clothing"): the first one's
+#: last level is the category. The id is the SKU, else the product's ID; the price the regular
+#: one (a sale price is for a time).
+_WOO_COLUMNS = {
+    field: SourceColumn(name, "VARCHAR", expr=f"src.{quote_ident(f'__woo_{field}')}")
+    for field, name in (("product_id", "SKU"), ("name", "Name"), ("category", "Categories"),
+                        ("brand", "Brands"), ("price", "Regular price"))
+}
+
+
+def _is_woocommerce_products(by_norm: dict[str, SourceColumn]) -> bool:
+    return all(n in by_norm for n in ("id", "type", "sku", "name", "regularprice", "categories"))
+
+
+def _woocommerce_source(info: SourceInfo, line: str) -> str:
+    """The export's rows, each with ``_WOO_COLUMNS`` and its line in the file. A variation's
+    parent is looked up by SKU and by ID (its "id:15"), each a hash join on the rows read once
+    (an OR of the two compares every row with every other, and with the file read for each
+    join DuckDB planned a cross product: 100,000 rows ran out of memory after two minutes)."""
+    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+
+    def text(alias: str, norm: str) -> str:
+        col = by_norm.get(norm)
+        return f"NULLIF(trim(CAST({col.sql(alias)} AS VARCHAR)), '')" if col else "NULL"
+
+    def first_last_level(listed: str) -> str:
+        return f"NULLIF(trim(regexp_extract(split_part({listed}, ',', 1), '[^>]*$')), '')"
+
+    def parents(key: str) -> str:  # one row per key (its first values, should two share one)
+        return (f"(SELECT {key} AS k, arg_min({text('p', 'categories')}, p.__line) AS categories,"
+                f" arg_min({text('p', 'brands')}, p.__line) AS brands FROM woo_rows AS p "
+                f"WHERE k IS NOT NULL GROUP BY k)")
+
+    parent = text("r", "parent")
+    parent_id = f"CASE WHEN starts_with({parent}, 'id:') THEN substr({parent}, 4) END"
+    category, brand = (
+        f"coalesce({first_last_level(text('r', own))}, {first_last_level(f'by_sku.{field}')}, "
+        f"{first_last_level(f'by_id.{field}')})"
+        for own, field in (("categories", "categories"), ("brands", "brands")))
+    return f"""WITH woo_rows AS MATERIALIZED (SELECT *, {line} AS __line FROM {info.reader_sql()})
+        SELECT r.*,
+            coalesce({text('r', 'sku')}, {text('r', 'id')}) AS __woo_product_id,
+            {text('r', 'name')} AS __woo_name, {category} AS __woo_category,
+            {brand} AS __woo_brand, {text('r', 'regularprice')} AS __woo_price
+        FROM woo_rows AS r
+        LEFT JOIN {parents(text('p', 'sku'))} AS by_sku ON by_sku.k = {parent}
+        LEFT JOIN {parents(text('p', 'id'))} AS by_id ON by_id.k = {parent_id}"""
 
 
 def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], now: str) -> str:
@@ -151,8 +264,13 @@ def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], 
     line = "file_row_number + 1" if info.format == "parquet" and info.row_number else (
         f"row_number() OVER () + {1 if info.format == 'csv' else 0}"
     )
+    source = f"SELECT * FROM {info.reader_sql()}"
+    if cols is _SHOPIFY_COLUMNS:
+        source, line = _shopify_source(info, line), "__line"
+    elif cols is _WOO_COLUMNS:
+        source, line = _woocommerce_source(info, line), "__line"
     return f"""
-WITH src AS (SELECT * FROM {info.reader_sql()}),
+WITH src AS ({source}),
 m AS (SELECT {', '.join(exprs)}, src.{quote_ident(info.file_column)} AS _source_file,
              {line} AS _source_line, {{{items}}} AS __src FROM src)
 SELECT *, {reason} AS __reason FROM m"""

@@ -312,23 +312,7 @@ def import_events(
         proposed=mapping is None,
     )
     if paths:
-        try:
-            _settle_mapping(run, paths, mapping, preset)
-        except ImportError_:
-            # No events in them: a product catalog or customer list dropped on its own is
-            # loaded as what it is, not refused for want of an event column.
-            alone = (catalog_files(run.con, paths)
-                     if run.proposed and preset is None and products is None and users is None
-                     else {})
-            if not alone:
-                raise
-            paths = ()
-            run.notes = side_file_notes(alone)
-            products, users = alone.get("products"), alone.get("users")
-        else:
-            if products is None and users is None:
-                side = _side_files(run, paths, preset)
-                products, users = side.get("products"), side.get("users")
+        paths, products, users = _settle_files(run, paths, mapping, preset, products, users)
     if not paths and not products and not users:
         raise ImportError_("Nothing to import.", "Name event files, --products or --users.")
     run.reporter.check_cancelled()
@@ -370,6 +354,33 @@ def import_events(
         catalogs=tuple(run.catalogs),
         notes=tuple(run.notes),
     )
+
+
+_Side = str | Path | None
+
+
+def _settle_files(
+    run: _Run, paths: Sequence[str | Path], mapping: Mapping | None, preset: str | None,
+    products: _Side, users: _Side,
+) -> tuple[Sequence[str | Path], _Side, _Side]:
+    """The event files with their mapping settled, and the catalog and customer list: those
+    named, else those found among the files (``_side_files``), else every file when each is
+    one of them and none holds events (a product catalog imported on its own)."""
+    try:
+        _settle_mapping(run, paths, mapping, preset)
+    except ImportError_:
+        # Loaded as what they are, not refused for want of an event column.
+        alone = (catalog_files(run.con, paths)
+                 if run.proposed and preset is None and products is None and users is None
+                 else {})
+        if not alone:
+            raise
+        run.notes = side_file_notes(alone)
+        return (), alone.get("products"), alone.get("users")
+    if products is None and users is None:
+        side = _side_files(run, paths, preset)
+        products, users = side.get("products"), side.get("users")
+    return paths, products, users
 
 
 def _currency_note(con: duckdb.DuckDBPyConnection, batch_id: str, currency: str) -> str | None:
@@ -447,12 +458,14 @@ def find_side_files(
     shop's zip of events, products.csv and customers.csv): such a file, which has no event
     column, no time but the catalog's own (a signup date) and the catalog's shape, is loaded as
     that catalog, not as events that are all rejected. One file per kind, by the kind's name
-    (products, users); none when every file would be one."""
-    if not info.union_by_name or mapping.preset or len(info.files) > MAX_FILES:
+    (products, users); none when every file would be one. Beside a vendor's export a preset
+    recognised, only a store's own products export (Shopify's beside its orders export): a
+    preset's other files are its own to read or leave out."""
+    if not info.union_by_name or len(info.files) > MAX_FILES:
         return {}
     found: dict[str, Path] = {}
     for f in info.files:
-        spec = _catalog_kind(con, f.path)
+        spec = _catalog_kind(con, f.path, store_only=bool(mapping.preset))
         if spec is not None and spec.kind not in found:
             found[spec.kind] = f.path
     return found if len(found) < len(info.files) else {}
@@ -475,16 +488,22 @@ def catalog_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) -
     return found if len(found) == len(info.files) else {}
 
 
-def _catalog_kind(con: duckdb.DuckDBPyConnection, path: Path) -> catalogs.CatalogSpec | None:
-    """The catalog ``path`` is, when it holds no events: no event column, and no time but the
-    catalog's own (a customer's signup, a snapshot's date)."""
+def _catalog_kind(con: duckdb.DuckDBPyConnection, path: Path,
+                  store_only: bool = False) -> catalogs.CatalogSpec | None:
+    """The catalog ``path`` is, when it holds no events: no event column (or a product type
+    taken for one, with neither a time nor a user; or a store's products export), and no time
+    but the catalog's own (a customer's signup, a snapshot's date)."""
     try:
         one = inspect_sources([path], con=con)
     except ImportError_:
         return None
+    if store_only and not catalogs.is_store_catalog(one):
+        return None
     proposed = generic_mapping(one)
     missing = missing_required(proposed)
-    spec = catalogs.kind_of(one) if "event_type" in missing else None
+    no_events = ("event_type" in missing or {"event_time", "user_id"} <= set(missing)
+                 or catalogs.is_store_catalog(one))
+    spec = catalogs.kind_of(one) if no_events else None
     if spec is not None and (
             "event_time" in missing
             or proposed.columns.get("event_time") in catalogs.matched_names(one, spec)):

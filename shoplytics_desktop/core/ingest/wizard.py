@@ -143,7 +143,7 @@ def read_head(
         except ImportError_:
             proposal = None
         if side_files and options is None and not side and (
-                proposal is None or "event_type" in missing_required(proposal.mapping)):
+                proposal is None or missing_required(proposal.mapping)):
             # No events in them: a catalog or customer list on its own loads as such.
             alone = catalog_files(con, paths)
             if alone:
