@@ -8,6 +8,7 @@ Columns these tables have no place for are not kept (the tables carry no ``prope
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,16 +88,18 @@ def kind_of(info: SourceInfo) -> CatalogSpec | None:
 def is_store_catalog(info: SourceInfo) -> bool:
     """Whether ``info`` is a store's own products export (Shopify's, WooCommerce's): a catalog
     whatever an event mapping would take its columns for (a product's type for the event name)."""
-    by_norm = {normalize_name(c.name): c for c in info.top_columns}
-    return _is_shopify_products(by_norm) or _is_woocommerce_products(by_norm)
+    return _store_export(_by_norm(info)) is not None
+
+
+def _by_norm(info: SourceInfo) -> dict[str, SourceColumn]:
+    return {normalize_name(c.name): c for c in info.top_columns}
 
 
 def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
-    by_norm = {normalize_name(c.name): c for c in info.top_columns}
-    if spec is PRODUCTS and _is_shopify_products(by_norm):
-        return _SHOPIFY_COLUMNS
-    if spec is PRODUCTS and _is_woocommerce_products(by_norm):
-        return _WOO_COLUMNS
+    by_norm = _by_norm(info)
+    store = _store_export(by_norm) if spec is PRODUCTS else None
+    if store is not None:
+        return store.columns
     out: dict[str, SourceColumn] = {}
     used: set[str] = set()
     for field, names in spec.synonyms.items():
@@ -116,6 +119,38 @@ def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
     return out
 
 
+# -- stores' own products exports ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _StoreExport:
+    """A store's products export: the columns it has (normalised names), the catalog's columns
+    read from its rows, and the SQL of those rows (from the file's info and its line number)."""
+
+    needs: tuple[str, ...]
+    columns: dict[str, SourceColumn]
+    source: Callable[[SourceInfo, str], str]
+
+
+def _store_columns(prefix: str, names: tuple[str, str, str, str, str]) -> dict[str, SourceColumn]:
+    """The catalog's columns as the ``__{prefix}_{field}`` columns the export's source adds,
+    named after the export's own column each mostly comes from."""
+    fields = ("product_id", "name", "category", "brand", "price")
+    return {field: SourceColumn(name, "VARCHAR", expr=f"src.{quote_ident(f'__{prefix}_{field}')}")
+            for field, name in zip(fields, names, strict=True)}
+
+
+def _text(by_norm: dict[str, SourceColumn], alias: str, norm: str) -> str:
+    """The column ``norm`` of the rows ``alias`` as trimmed text, NULL when blank or absent."""
+    col = by_norm.get(norm)
+    return f"NULLIF(trim(CAST({col.sql(alias)} AS VARCHAR)), '')" if col else "NULL"
+
+
+def _last_level(path: str) -> str:
+    """The last level of a category path ("Clothing > Tshirts" is Tshirts)."""
+    return f"NULLIF(trim(regexp_extract({path}, '[^>]*$')), '')"
+
+
 # -- Shopify's products export ------------------------------------------------------------------
 
 #: Shopify's products export (Products ▸ Export) has a row per variant: the product's title,
@@ -124,31 +159,18 @@ def _match(info: SourceInfo, spec: CatalogSpec) -> dict[str, SourceColumn]:
 #: order's line gives it ("Title - Red / M", the title alone for a product without options), as
 #: the orders export's preset reads a line without a SKU. The category is the product's type,
 #: else the last level of Shopify's product category ("… > Shirts & Tops").
-_SHOPIFY_COLUMNS = {
-    field: SourceColumn(name, "VARCHAR", expr=f"src.{quote_ident(f'__shopify_{field}')}")
-    for field, name in (("product_id", "Variant SKU"), ("name", "Title"),
-                        ("category", "Type"), ("brand", "Vendor"), ("price", "Variant Price"))
-}
-
-
-def _is_shopify_products(by_norm: dict[str, SourceColumn]) -> bool:
-    return all(n in by_norm for n in ("handle", "title", "variantprice"))
-
-
 def _shopify_source(info: SourceInfo, line: str) -> str:
-    """The export's variant rows, each with its product's fields (``_SHOPIFY_COLUMNS``) and its
-    line in the file; the rows of images alone are left out."""
-    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+    """The export's variant rows, each with its product's fields and its line in the file; the
+    rows of images alone are left out."""
+    by_norm = _by_norm(info)
 
     def text(norm: str) -> str:
-        col = by_norm.get(norm)
-        return f"NULLIF(trim(CAST({col.sql('r')} AS VARCHAR)), '')" if col else "NULL"
+        return _text(by_norm, "r", norm)
 
     def product(norm: str) -> str:  # written on the product's first row only
         return f"coalesce({text(norm)}, max({text(norm)}) OVER product)"
 
-    category = (f"coalesce({product('type')}, NULLIF(trim(regexp_extract("
-                f"{product('productcategory')}, '[^>]*$')), ''))")
+    category = f"coalesce({product('type')}, {_last_level(product('productcategory'))})"
     options = [text(f"option{i}value") for i in (1, 2, 3)]
     variant = f"NULLIF(concat_ws(' / ', {', '.join(options)}), '')"
     key = (f"coalesce({text('variantsku')}, CASE WHEN {text('variantprice')} IS NOT NULL THEN "
@@ -172,30 +194,18 @@ def _shopify_source(info: SourceInfo, line: str) -> str:
 #: categories to it. Categories are listed ("Clothing > Tshirts, Clothing"): the first one's
 #: last level is the category. The id is the SKU, else the product's ID; the price the regular
 #: one (a sale price is for a time).
-_WOO_COLUMNS = {
-    field: SourceColumn(name, "VARCHAR", expr=f"src.{quote_ident(f'__woo_{field}')}")
-    for field, name in (("product_id", "SKU"), ("name", "Name"), ("category", "Categories"),
-                        ("brand", "Brands"), ("price", "Regular price"))
-}
-
-
-def _is_woocommerce_products(by_norm: dict[str, SourceColumn]) -> bool:
-    return all(n in by_norm for n in ("id", "type", "sku", "name", "regularprice", "categories"))
-
-
 def _woocommerce_source(info: SourceInfo, line: str) -> str:
-    """The export's rows, each with ``_WOO_COLUMNS`` and its line in the file. A variation's
+    """The export's rows, each with the catalog's columns and its line in the file. A variation's
     parent is looked up by SKU and by ID (its "id:15"), each a hash join on the rows read once
     (an OR of the two compares every row with every other, and with the file read for each
     join DuckDB planned a cross product: 100,000 rows ran out of memory after two minutes)."""
-    by_norm = {normalize_name(c.name): c for c in info.top_columns}
+    by_norm = _by_norm(info)
 
     def text(alias: str, norm: str) -> str:
-        col = by_norm.get(norm)
-        return f"NULLIF(trim(CAST({col.sql(alias)} AS VARCHAR)), '')" if col else "NULL"
+        return _text(by_norm, alias, norm)
 
     def first_last_level(listed: str) -> str:
-        return f"NULLIF(trim(regexp_extract(split_part({listed}, ',', 1), '[^>]*$')), '')"
+        return _last_level(f"split_part({listed}, ',', 1)")
 
     def parents(key: str) -> str:  # one row per key (its first values, should two share one)
         return (f"(SELECT {key} AS k, arg_min({text('p', 'categories')}, p.__line) AS categories,"
@@ -216,6 +226,21 @@ def _woocommerce_source(info: SourceInfo, line: str) -> str:
         FROM woo_rows AS r
         LEFT JOIN {parents(text('p', 'sku'))} AS by_sku ON by_sku.k = {parent}
         LEFT JOIN {parents(text('p', 'id'))} AS by_id ON by_id.k = {parent_id}"""
+
+
+_STORE_EXPORTS = (
+    _StoreExport(("handle", "title", "variantprice"),
+                 _store_columns("shopify", ("Variant SKU", "Title", "Type", "Vendor",
+                                            "Variant Price")),
+                 _shopify_source),
+    _StoreExport(("id", "type", "sku", "name", "regularprice", "categories"),
+                 _store_columns("woo", ("SKU", "Name", "Categories", "Brands", "Regular price")),
+                 _woocommerce_source),
+)
+
+
+def _store_export(by_norm: dict[str, SourceColumn]) -> _StoreExport | None:
+    return next((e for e in _STORE_EXPORTS if all(n in by_norm for n in e.needs)), None)
 
 
 def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], now: str) -> str:
@@ -265,10 +290,9 @@ def _select(info: SourceInfo, spec: CatalogSpec, cols: dict[str, SourceColumn], 
         f"row_number() OVER () + {1 if info.format == 'csv' else 0}"
     )
     source = f"SELECT * FROM {info.reader_sql()}"
-    if cols is _SHOPIFY_COLUMNS:
-        source, line = _shopify_source(info, line), "__line"
-    elif cols is _WOO_COLUMNS:
-        source, line = _woocommerce_source(info, line), "__line"
+    store = _store_export(_by_norm(info)) if spec is PRODUCTS else None
+    if store is not None:
+        source, line = store.source(info, line), "__line"
     return f"""
 WITH src AS ({source}),
 m AS (SELECT {', '.join(exprs)}, src.{quote_ident(info.file_column)} AS _source_file,

@@ -497,12 +497,12 @@ def _catalog_kind(con: duckdb.DuckDBPyConnection, path: Path,
         one = inspect_sources([path], con=con)
     except ImportError_:
         return None
-    if store_only and not catalogs.is_store_catalog(one):
+    store = catalogs.is_store_catalog(one)
+    if store_only and not store:
         return None
     proposed = generic_mapping(one)
     missing = missing_required(proposed)
-    no_events = ("event_type" in missing or {"event_time", "user_id"} <= set(missing)
-                 or catalogs.is_store_catalog(one))
+    no_events = "event_type" in missing or {"event_time", "user_id"} <= set(missing) or store
     spec = catalogs.kind_of(one) if no_events else None
     if spec is not None and (
             "event_time" in missing
